@@ -1,0 +1,150 @@
+"""Discovery: which paths under the root are session files, and opening them without escaping it.
+
+A session file is ``<user>/<name>.jsonl`` or ``<user>/<session>/subagents/<name>.jsonl``. Hidden
+names (``.x``) anywhere in the path are skipped (upload tools write temp files that way), and
+so is anything that is not a regular file. Symlinks are never followed: the walk does not enter
+linked folders, and `open_session_file` opens every path component with ``O_NOFOLLOW``, so a
+link swapped in after the scan cannot lead outside the root either.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat as stat_mod
+from collections.abc import Iterator
+from pathlib import Path
+
+from processors.contract import SessionFile
+from state.cursor import Stat
+
+SUFFIX = ".jsonl"
+
+
+def _visible(name: str) -> bool:
+    return bool(name) and not name.startswith(".")
+
+
+def _is_session_name(name: str) -> bool:
+    return _visible(name) and name.endswith(SUFFIX) and len(name) > len(SUFFIX)
+
+
+def classify(key: str) -> SessionFile | None:
+    """The session file for a root-relative key (``/``-separated), or None if it is not one."""
+    parts = key.split("/")
+    if len(parts) == 2:
+        user, name = parts
+    elif len(parts) == 4 and parts[2] == "subagents":
+        user, session, _, name = parts
+        if not _visible(session):
+            return None
+    else:
+        return None
+    if not _visible(user) or not _is_session_name(name) or ".." in parts:
+        return None
+    return SessionFile(key=key, user=user)
+
+
+def key_for(root: Path, path: str | bytes) -> str | None:
+    """Root-relative key of an absolute path inside the root, or None if it is outside."""
+    text = os.fsdecode(path)
+    prefix = os.fspath(root).rstrip("/") + "/"
+    if not text.startswith(prefix):
+        return None
+    return text[len(prefix) :]
+
+
+def stat_of(st: os.stat_result) -> Stat:
+    return Stat(st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def walk(root: Path, errors: list[str]) -> Iterator[tuple[SessionFile, Stat]]:
+    """Every session file under the root with its stat: one ``lstat`` per file, no links."""
+    for user in _dirs(os.fspath(root), errors):
+        user_path = os.path.join(root, user.name)
+        for entry in _entries(user_path, errors):
+            if entry.is_dir(follow_symlinks=False):
+                if _visible(entry.name):
+                    sub = os.path.join(entry.path, "subagents")
+                    for agent in _entries(sub, errors, missing_ok=True):
+                        yield from _file(root, f"{user.name}/{entry.name}/subagents", agent, errors)
+            else:
+                yield from _file(root, user.name, entry, errors)
+
+
+def _file(
+    root: Path, parent: str, entry: os.DirEntry[str], errors: list[str]
+) -> Iterator[tuple[SessionFile, Stat]]:
+    if not _is_session_name(entry.name) or not entry.is_file(follow_symlinks=False):
+        return
+    try:
+        st = entry.stat(follow_symlinks=False)
+    except OSError as exc:  # deleted between listing and stat, or unreadable
+        if not isinstance(exc, FileNotFoundError):
+            errors.append(f"{parent}/{entry.name}: {exc.strerror}")
+        return
+    key = f"{parent}/{entry.name}"
+    file = classify(key)
+    if file is not None:
+        yield file, stat_of(st)
+
+
+def _dirs(path: str, errors: list[str]) -> Iterator[os.DirEntry[str]]:
+    for entry in _entries(path, errors):
+        if _visible(entry.name) and entry.is_dir(follow_symlinks=False):
+            yield entry
+
+
+def _entries(path: str, errors: list[str], *, missing_ok: bool = False) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(path) as it:
+            return list(it)
+    except FileNotFoundError:
+        if not missing_ok:
+            errors.append(f"{path}: vanished during the scan")
+        return []
+    except NotADirectoryError:
+        return []
+    except OSError as exc:
+        errors.append(f"{path}: {exc.strerror}")
+        return []
+
+
+class NotRegularFile(OSError):
+    """The path exists but is not a regular file (FIFO, socket, device, directory)."""
+
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# O_NONBLOCK: opening a FIFO for reading must never wait for a writer.
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+
+
+def open_session_file(root: Path, key: str) -> int:
+    """Open a session file for reading, refusing links at every step; returns the fd.
+
+    Raises FileNotFoundError if it is gone, NotRegularFile for a FIFO/socket/etc., and OSError
+    (ELOOP for a link, EACCES, ...) otherwise.
+    """
+    parts = key.split("/")
+    dir_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for part in parts[:-1]:
+            next_fd = os.open(part, _DIR_FLAGS, dir_fd=dir_fd)
+            os.close(dir_fd)
+            dir_fd = next_fd
+        fd = os.open(parts[-1], _FILE_FLAGS, dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise NotRegularFile(f"{key}: a symbolic link or not a directory on the way") from exc
+        raise
+    finally:
+        os.close(dir_fd)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat_mod.S_ISREG(mode):
+            raise NotRegularFile(f"{key} is not a regular file")
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd

@@ -1,0 +1,71 @@
+"""The scanner: the periodic full walk that is the truth behind the events.
+
+It keeps an in-memory index of the last seen ``(size, mtime_ns, ino)`` per file and reports only
+what differs: new or changed files, and files that disappeared. It also counts the changes that
+no watcher event had announced since the previous scan (``missed_by_events``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from daemon.discovery import classify, walk
+from processors.contract import SessionFile
+from state.cursor import Stat
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    files: int
+    changed: list[SessionFile]
+    removed: list[SessionFile]
+    missed_by_events: int
+    errors: list[str] = field(default_factory=list)
+    root_exists: bool = True
+    seconds: float = 0.0
+
+
+class Scanner:
+    def __init__(self, root: Path, index: Mapping[str, Stat] | None = None) -> None:
+        self.root = root
+        self._index: dict[str, Stat] = dict(index or {})
+
+    @property
+    def index(self) -> Mapping[str, Stat]:
+        return self._index
+
+    def forget(self, keys: Iterable[str]) -> None:
+        """Drop entries so the next scan reports those files again (e.g. after reprocess)."""
+        for key in keys:
+            self._index.pop(key, None)
+
+    def scan(self, announced: set[str] | None = None) -> ScanResult:
+        """Walk the tree; ``announced`` holds the keys events reported since the last scan,
+        or None when no watcher ran for the whole period (nothing counts as missed then)."""
+        started = time.perf_counter()
+        errors: list[str] = []
+        if not os.path.isdir(self.root):
+            removed = [f for f in (classify(k) for k in self._index) if f is not None]
+            self._index.clear()
+            return ScanResult(0, [], removed, 0, errors, root_exists=False,
+                              seconds=time.perf_counter() - started)
+        seen: dict[str, Stat] = {}
+        changed: list[SessionFile] = []
+        missed = 0
+        old = self._index
+        for file, stat in walk(self.root, errors):
+            seen[file.key] = stat
+            if old.get(file.key) != stat:
+                changed.append(file)
+                if announced is not None and file.key not in announced:
+                    missed += 1
+        removed = [f for f in (classify(k) for k in old.keys() - seen.keys()) if f is not None]
+        if announced is not None:
+            missed += sum(1 for f in removed if f.key not in announced)
+        self._index = seen
+        return ScanResult(len(seen), changed, removed, missed, errors,
+                          seconds=time.perf_counter() - started)

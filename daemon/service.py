@@ -1,0 +1,368 @@
+"""The service: wires state, scanner, watcher, debouncer, queues and workers, and runs the loop.
+
+Threads: the main loop (signals, debounce releases, scan timer, systemd notify), one scanner
+thread, watchdog's observer thread, and one worker thread per processor. They meet only at the
+debouncer (under a lock), the work queues, and the wake pipe that interrupts the main loop.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from daemon import __version__, events
+from daemon.debouncer import Debouncer
+from daemon.discovery import classify
+from daemon.dispatcher import Dispatcher
+from daemon.log import get_logger
+from daemon.notify import Notifier
+from daemon.scanner import Scanner
+from daemon.settings import Settings, SettingsError
+from daemon.watcher import Watcher, WatcherUnavailable
+from daemon.worker import Worker, WorkerSettings
+from daemon.workqueue import WorkQueue
+from processors.contract import Processor
+from state.cursor import Cursor, Stat
+from state.db import open_state
+from state.migrations import CORE, CORE_STEPS, ensure_sessiond_database, migrate
+from state.store import Store
+
+
+def worker_settings(settings: Settings, processor: Processor) -> WorkerSettings:
+    return WorkerSettings(
+        interval=settings.interval_for(processor.name, processor.interval),
+        max_attempts=settings.max_attempts, backoff_base=settings.backoff_base,
+        backoff_cap=settings.backoff_cap, max_line_bytes=settings.max_line_bytes,
+        pass_bytes=settings.pass_bytes, batch_files=settings.batch_files,
+    )
+
+
+def initial_index(
+    processors: Sequence[Processor], cursors: Mapping[str, Mapping[str, Cursor]]
+) -> dict[str, Stat]:
+    """The scan index at start: a file counts as seen only if every processor that wants it
+    has a clean, current cursor for exactly that stat; anything else is dispatched again."""
+    index: dict[str, Stat] = {}
+    keys = {key for per in cursors.values() for key in per}
+    for key in keys:
+        file = classify(key)
+        if file is None:
+            continue
+        seen: Stat | None = None
+        for p in processors:
+            if not p.wants(file):
+                continue
+            c = cursors[p.name].get(key)
+            if c is None or c.version != p.version or c.attempts or (seen and c.stat != seen):
+                seen = None
+                break
+            seen = c.stat
+        if seen is not None:
+            index[key] = seen
+    return index
+
+
+@dataclass(slots=True)
+class _Flags:
+    stop: bool = False
+    hup: bool = False
+    scan: bool = False
+
+
+class Service:
+    def __init__(
+        self,
+        settings: Settings,
+        processors: Sequence[Processor],
+        *,
+        reload: Callable[[], Settings] | None = None,
+        notifier: Notifier | None = None,
+        log: Any = None,
+    ) -> None:
+        self.settings = settings
+        self.processors = list(processors)
+        self._reload = reload
+        self.notifier = notifier or Notifier({})
+        self.log = log or get_logger()
+        self.started_at = time.time()
+        self._flags = _Flags()
+        self._lock = threading.Lock()  # guards debouncer and announced
+        self.debouncer = Debouncer(settle=settings.settle, max_delay=settings.max_delay)
+        self._announced: set[str] = set()
+        self._scan_wanted = threading.Event()
+        self._stop = threading.Event()
+        self.first_scan_done = threading.Event()
+        self.last_scan: dict[str, Any] = {}
+        self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        con = open_state(settings.state)
+        self._con = con
+        ensure_sessiond_database(con)
+        migrate(con, CORE, CORE_STEPS)
+        for p in self.processors:
+            migrate(con, f"processor:{p.name}", p.migrations)
+        store = Store(con)
+        per: dict[str, dict[str, Cursor]] = {p.name: {} for p in self.processors}
+        for (name, key), cursor in store.cursors().items():
+            if name in per:
+                per[name][key] = cursor
+        self.queues = {p.name: WorkQueue(time.monotonic) for p in self.processors}
+        self.workers = {
+            p.name: Worker(
+                p, self.queues[p.name], Store(con.cursor()), root=settings.root,
+                settings=worker_settings(settings, p), cursors=per[p.name], log=self.log,
+            )
+            for p in self.processors
+        }
+        self.dispatcher = Dispatcher([(p, self.queues[p.name]) for p in self.processors])
+        self.scanner = Scanner(settings.root, initial_index(self.processors, per))
+        self.watcher: Watcher | None = None
+        self._watch_complete = False  # watcher ran through the whole period since last scan
+        self._threads: list[threading.Thread] = []
+        for p in self.processors:
+            self.log.info(events.PROCESSOR_LOADED, processor=p.name, version=p.version,
+                          interval=self.workers[p.name].settings.interval,
+                          files_tracked=len(per[p.name]))
+
+    # -- requests from other threads / signal handlers -----------------------------------
+
+    def _wake(self) -> None:
+        try:
+            os.write(self._wake_w, b"\0")
+        except BlockingIOError:
+            pass  # the pipe is full: the main loop is already due to wake
+
+    def request_stop(self) -> None:
+        self._flags.stop = True
+        self._wake()
+
+    def request_scan(self) -> None:
+        self._flags.scan = True
+        self._wake()
+
+    def request_reload(self) -> None:
+        self._flags.hup = True
+        self._wake()
+
+    def _on_file_event(self, key: str) -> None:
+        with self._lock:
+            self._announced.add(key)
+            earlier = self.debouncer.mark(key, time.monotonic())
+        if earlier:
+            self._wake()
+
+    # -- scanning ------------------------------------------------------------------------
+
+    def scan_now(self) -> None:
+        """One full scan, dispatching what changed (runs on the scanner thread, or inline)."""
+        with self._lock:
+            announced = self._announced if self._watch_complete else None
+            self._announced = set()
+            self._watch_complete = self.watcher is not None and self.watcher.running
+        result = self.scanner.scan(announced)
+        if not result.root_exists:
+            self.log.warning(events.SCAN_ROOT_MISSING, root=str(self.settings.root))
+        self.dispatcher.dispatch(result.changed)
+        self.dispatcher.dispatch(result.removed)
+        self.last_scan = {
+            "at": time.time(), "seconds": round(result.seconds, 3), "files": result.files,
+            "changed": len(result.changed), "removed": len(result.removed),
+            "missed_by_events": result.missed_by_events, "errors": len(result.errors),
+        }
+        self.log.info(events.SCAN_DONE, ms=round(result.seconds * 1000, 1), files=result.files,
+                      changed=len(result.changed), removed=len(result.removed),
+                      missed_by_events=result.missed_by_events, errors=result.errors[:10])
+        if result.missed_by_events:
+            self.log.warning(events.SCAN_MISSED_EVENTS, count=result.missed_by_events,
+                             files=[f.key for f in result.changed[:10]])
+        self.first_scan_done.set()
+
+    def _scanner_loop(self) -> None:
+        while not self._stop.is_set():
+            self._scan_wanted.wait()
+            if self._stop.is_set():
+                return
+            self._scan_wanted.clear()
+            self.scan_now()
+            self._wake()
+
+    # -- the watcher ---------------------------------------------------------------------
+
+    def _ensure_watcher(self) -> None:
+        if not self.settings.watch or (self.watcher is not None and self.watcher.running):
+            return
+        if not self.settings.root.is_dir():
+            return
+        watcher = Watcher(self.settings.root, self._on_file_event, self.request_scan)
+        try:
+            watcher.start()
+        except WatcherUnavailable as exc:
+            self.log.warning(events.WATCHER_UNAVAILABLE, reason=str(exc),
+                             fallback=f"scan every {self.settings.scan_interval}s")
+            self.settings = replace(self.settings, watch=False)
+            return
+        self.watcher = watcher
+        self.log.info(events.WATCHER_STARTED, root=str(self.settings.root))
+        self.request_scan()  # whatever appeared before the watch started
+
+    # -- the main loop -------------------------------------------------------------------
+
+    def run(self, *, install_signals: bool = True) -> int:
+        """Serve until stopped; returns the exit code (0)."""
+        self.log.info(events.DAEMON_STARTING, version=__version__, root=str(self.settings.root),
+                      state=str(self.settings.state),
+                      processors=[p.name for p in self.processors])
+        if install_signals:
+            self._install_signals()
+        stop = self._stop
+        for name, worker in self.workers.items():
+            t = threading.Thread(target=worker.run_forever, args=(stop,),
+                                 name=f"worker-{name}", daemon=True)
+            t.start()
+            self._threads.append(t)
+        scanner = threading.Thread(target=self._scanner_loop, name="scanner", daemon=True)
+        scanner.start()
+        self._ensure_watcher()
+        self._scan_wanted.set()
+        next_scan = time.monotonic() + self.settings.scan_interval
+        ready = reloading = False
+        selector = selectors.DefaultSelector()
+        selector.register(self._wake_r, selectors.EVENT_READ)
+        try:
+            while True:
+                now = time.monotonic()
+                with self._lock:
+                    deadline = self.debouncer.next_deadline()
+                timeout = min(1.0, max(0.0, next_scan - now))
+                if deadline is not None:
+                    timeout = min(timeout, max(0.0, deadline - now))
+                if self.notifier.watchdog_interval:
+                    timeout = min(timeout, self.notifier.watchdog_interval)
+                selector.select(timeout)
+                self._drain_wake()
+                flags = self._flags
+                if flags.stop:
+                    break
+                if flags.hup:
+                    flags.hup = False
+                    self.notifier.reloading()
+                    self._apply_reload()
+                    reloading = True
+                    self.first_scan_done.clear()
+                    flags.scan = True
+                now = time.monotonic()
+                if flags.scan or now >= next_scan:
+                    flags.scan = False
+                    next_scan = now + self.settings.scan_interval
+                    self._scan_wanted.set()
+                with self._lock:
+                    released = self.debouncer.due(now)
+                if released:
+                    self.dispatcher.dispatch(f for f in map(classify, released) if f is not None)
+                if self.first_scan_done.is_set() and (not ready or reloading):
+                    self.notifier.ready(self.status_line())
+                    if not ready:
+                        self.log.info(events.DAEMON_READY, seconds=round(time.time() - self.started_at, 3))
+                    ready, reloading = True, False
+                self._ensure_watcher()
+                if scanner.is_alive():
+                    self.notifier.watchdog()
+        finally:
+            selector.close()
+            self._shutdown(scanner)
+        return 0
+
+    def status_line(self) -> str:
+        pending = sum(len(q) for q in self.queues.values())
+        scan = self.last_scan
+        return f"{scan.get('files', 0)} files, {pending} queued, last scan {scan.get('seconds', 0)}s"
+
+    def _drain_wake(self) -> None:
+        try:
+            while os.read(self._wake_r, 4096):
+                pass
+        except BlockingIOError:
+            pass  # empty: drained
+
+    def _install_signals(self) -> None:
+        signal.set_wakeup_fd(self._wake_w, warn_on_full_buffer=False)
+
+        def on_stop(signum: int, frame: object) -> None:
+            self._flags.stop = True
+
+        def on_hup(signum: int, frame: object) -> None:
+            self._flags.hup = True
+
+        signal.signal(signal.SIGTERM, on_stop)
+        signal.signal(signal.SIGINT, on_stop)
+        signal.signal(signal.SIGHUP, on_hup)
+
+    def _apply_reload(self) -> None:
+        if self._reload is None:
+            return
+        try:
+            new = self._reload()
+        except SettingsError as exc:
+            self.log.error(events.CONFIG_INVALID, error=str(exc), kept="previous settings")
+            return
+        ignored = [k for k in ("root", "state", "processors") if getattr(new, k) != getattr(self.settings, k)]
+        new = replace(new, root=self.settings.root, state=self.settings.state,
+                      processors=self.settings.processors)
+        self.settings = new
+        with self._lock:
+            self.debouncer.settle, self.debouncer.max_delay = new.settle, new.max_delay
+        for p in self.processors:
+            self.workers[p.name].settings = worker_settings(new, p)
+        self.log.info(events.CONFIG_RELOADED, needs_restart=ignored)
+
+    def _shutdown(self, scanner: threading.Thread) -> None:
+        self.notifier.stopping()
+        self.log.info(events.DAEMON_STOPPING)
+        if self.watcher is not None:
+            self.watcher.stop()
+        self._stop.set()
+        self._scan_wanted.set()
+        for q in self.queues.values():
+            q.close()
+        scanner.join(timeout=30)
+        hung = []
+        for t in self._threads:
+            t.join(timeout=10)
+            if t.is_alive():
+                hung.append(t.name)
+        self.log.info(events.DAEMON_STOPPED, abandoned=hung)
+        if not hung:
+            self.close()
+
+    # -- run --once ------------------------------------------------------------------------
+
+    def run_once(self) -> int:
+        """Scan, process everything present until every queue is empty, summarise, exit."""
+        started = time.perf_counter()
+        self.scan_now()
+        threads = [threading.Thread(target=w.drain, name=f"once-{n}") for n, w in self.workers.items()]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        summary = {n: w.stats.as_dict() for n, w in self.workers.items()}
+        errors = sum(s["errors"] for s in summary.values())
+        self.log.info(events.RUN_SUMMARY, seconds=round(time.perf_counter() - started, 3),
+                      files=self.last_scan.get("files", 0), processors=summary)
+        self.close()
+        return 1 if errors else 0
+
+    def close(self) -> None:
+        self.notifier.close()
+        for fd in (self._wake_r, self._wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass  # already closed
+        self._wake_r = self._wake_w = -1
+        self._con.close()

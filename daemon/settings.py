@@ -1,0 +1,180 @@
+"""Settings: defaults < TOML file < ``SESSIOND_*`` environment < flags, resolved once, frozen.
+
+Nothing below this module reads the environment or the config file; everything receives a
+`Settings` (or the values it needs) as arguments.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG = Path("/etc/sessiond/sessiond.toml")
+
+
+class SettingsError(Exception):
+    """Bad configuration; the message is one line naming the key and the problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    root: Path = Path("/data/user_sessions")
+    state: Path = Path("/var/lib/sessiond/state.duckdb")
+    config: Path | None = None
+    processors: tuple[str, ...] = ()  # empty = every installed processor
+    settle: float = 0.25  # seconds a file must be quiet before it is processed
+    max_delay: float = 2.0  # ... or this long after its first pending event
+    scan_interval: float = 300.0
+    watch: bool = True  # False: scans only (no inotify)
+    max_attempts: int = 8  # processor failures on one file before it is parked
+    backoff_base: float = 2.0
+    backoff_cap: float = 3600.0
+    max_line_bytes: int = 32 * 1024 * 1024
+    pass_bytes: int = 16 * 1024 * 1024  # new bytes read from one file per pass (fairness)
+    batch_files: int = 256  # files committed together in one transaction
+    log_level: str = "info"
+    log_format: str = "auto"  # auto | json | console
+    # per-processor tables from [processor.<name>]: `interval` plus the processor's own options
+    processor_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def interval_for(self, name: str, default: float) -> float:
+        value = self.processor_options.get(name, {}).get("interval", default)
+        return float(value)
+
+
+def _positive_float(key: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{key}: expected a number, got {value!r}") from None
+    if number < 0:
+        raise SettingsError(f"{key}: must not be negative, got {value!r}")
+    return number
+
+
+def _positive_int(key: str, value: Any) -> int:
+    if isinstance(value, bool):
+        raise SettingsError(f"{key}: expected an integer, got {value!r}")
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{key}: expected an integer, got {value!r}") from None
+    if number < 1:
+        raise SettingsError(f"{key}: must be at least 1, got {value!r}")
+    return number
+
+
+def _bool(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{key}: expected true or false, got {value!r}")
+
+
+def _path(key: str, value: Any) -> Path:
+    if not isinstance(value, (str, Path)) or not str(value):
+        raise SettingsError(f"{key}: expected a path, got {value!r}")
+    return Path(value).expanduser()
+
+
+def _names(key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise SettingsError(f"{key}: expected a list of processor names, got {value!r}")
+    return tuple(value)
+
+
+def _choice(*allowed: str) -> Callable[[str, Any], str]:
+    def convert(key: str, value: Any) -> str:
+        text = str(value).lower()
+        if text not in allowed:
+            raise SettingsError(f"{key}: expected one of {', '.join(allowed)}, got {value!r}")
+        return text
+
+    return convert
+
+
+_CONVERT: dict[str, Callable[[str, Any], Any]] = {
+    "root": _path, "state": _path, "processors": _names,
+    "settle": _positive_float, "max_delay": _positive_float, "scan_interval": _positive_float,
+    "watch": _bool, "max_attempts": _positive_int, "backoff_base": _positive_float,
+    "backoff_cap": _positive_float, "max_line_bytes": _positive_int, "pass_bytes": _positive_int,
+    "batch_files": _positive_int,
+    "log_level": _choice("debug", "info", "warning", "error"),
+    "log_format": _choice("auto", "json", "console"),
+}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise SettingsError(f"config file {path} does not exist") from None
+    except OSError as exc:
+        raise SettingsError(f"config file {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"config file {path}: invalid TOML: {exc}") from None
+
+
+def _from_mapping(source: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key == "processor":
+            if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+                raise SettingsError(f"{source}: [processor.<name>] must be tables")
+            for name, options in value.items():
+                if "interval" in options:
+                    _positive_float(f"processor.{name}.interval", options["interval"])
+            out["processor_options"] = value
+            continue
+        if key not in _CONVERT:
+            known = ", ".join(sorted(_CONVERT))
+            raise SettingsError(f"{source}: unknown key {key!r} (known: {known}, [processor.NAME])")
+        out[key] = _CONVERT[key](f"{source}: {key}", value)
+    return out
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Resolve settings: flags (non-None values) win over env, env over TOML, TOML over defaults.
+
+    The config file is ``flags['config']``, else ``$SESSIOND_CONFIG``, else
+    /etc/sessiond/sessiond.toml if it exists. ``$SESSION_DATA_DIR`` (the original pipeline's
+    variable) sets the root when nothing else does.
+    """
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    env = dict(os.environ if environ is None else environ)
+    config_value = flags.pop("config", None) or env.get("SESSIOND_CONFIG")
+    config = Path(config_value) if config_value else None
+    if config is None and DEFAULT_CONFIG.is_file():
+        config = DEFAULT_CONFIG
+    merged: dict[str, Any] = {}
+    if config is not None:
+        merged.update(_from_mapping(str(config), _read_toml(config)))
+    env_values = {
+        name: env[f"SESSIOND_{name.upper()}"] for name in _CONVERT if f"SESSIOND_{name.upper()}" in env
+    }
+    merged.update(_from_mapping("environment", {k: v for k, v in env_values.items()}))
+    if "root" not in merged and "root" not in flags and env.get("SESSION_DATA_DIR"):
+        merged["root"] = _path("SESSION_DATA_DIR", env["SESSION_DATA_DIR"])
+    merged.update(_from_mapping("flags", flags))
+    settings = replace(Settings(), config=config, **merged)
+    if settings.max_delay < settings.settle:
+        raise SettingsError(
+            f"max_delay ({settings.max_delay}) must not be shorter than settle ({settings.settle})"
+        )
+    return settings
+
+
+FIELD_NAMES = frozenset(f.name for f in fields(Settings))

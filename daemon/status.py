@@ -1,0 +1,84 @@
+"""Status: per-processor progress computed from cursors and the files as they are now."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from processors.contract import Processor, SessionFile
+from state.cursor import Cursor, Stat, bytes_behind
+
+
+def processor_status(
+    processor: Processor,
+    cursors: Mapping[str, Cursor],
+    files: Mapping[str, tuple[SessionFile, Stat]],
+    *,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """``files_*`` counts, ``bytes_behind`` (complete-line bytes not yet consumed) and
+    ``lag_seconds`` (age of the oldest file change not yet consumed, from its mtime)."""
+    now = time.time() if now is None else now
+    behind_total = pending = 0
+    oldest: float | None = None
+    for key, (file, stat) in files.items():
+        if not processor.wants(file):
+            continue
+        cursor = cursors.get(key)
+        if cursor is not None and cursor.parked:
+            continue
+        behind = bytes_behind(cursor, stat, processor.version)
+        if behind > 0:
+            pending += 1
+            behind_total += behind
+            mtime = stat.mtime_ns / 1e9
+            oldest = mtime if oldest is None else min(oldest, mtime)
+    failed = sum(1 for c in cursors.values() if c.attempts and not c.parked)
+    parked = sum(1 for c in cursors.values() if c.parked)
+    last = max((c.processed_at for c in cursors.values() if c.processed_at), default=None)
+    return {
+        "version": processor.version,
+        "files_tracked": len(cursors),
+        "files_pending": pending,
+        "files_failed": failed,
+        "files_parked": parked,
+        "bytes_behind": behind_total,
+        "lag_seconds": round(max(0.0, now - oldest), 3) if oldest is not None else 0.0,
+        "last_commit_at": last,
+        "items_extracted": sum(c.items for c in cursors.values()),
+        "bad_lines": sum(c.bad_lines for c in cursors.values()),
+    }
+
+
+def overall(
+    processors: Sequence[Processor],
+    cursors: Mapping[tuple[str, str], Cursor],
+    files: Mapping[str, tuple[SessionFile, Stat]],
+) -> dict[str, Any]:
+    per = {
+        p.name: processor_status(
+            p, {k: c for (n, k), c in cursors.items() if n == p.name}, files
+        )
+        for p in processors
+    }
+    return {"files": len(files), "processors": per}
+
+
+def is_healthy(status: Mapping[str, Any]) -> bool:
+    return all(
+        not p["files_parked"] and not p["files_failed"] for p in status["processors"].values()
+    )
+
+
+def render(status: Mapping[str, Any]) -> str:
+    lines = [f"root {status['root']}: {status['files']} session files; state {status['state']}"]
+    lines.append(f"daemon: {'running' if status['daemon']['running'] else 'not running'}")
+    header = f"{'processor':<16}{'tracked':>9}{'pending':>9}{'failed':>8}{'parked':>8}{'behind':>14}{'lag s':>10}"
+    lines.append(header)
+    for name, p in status["processors"].items():
+        lines.append(
+            f"{name:<16}{p['files_tracked']:>9}{p['files_pending']:>9}{p['files_failed']:>8}"
+            f"{p['files_parked']:>8}{p['bytes_behind']:>14}{p['lag_seconds']:>10}"
+        )
+    return "\n".join(lines)

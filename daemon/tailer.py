@@ -1,0 +1,76 @@
+"""The tailer: verifying a cursor's prefix hash and reading the new complete lines after it.
+
+All reads go through one fd (opened by `discovery.open_session_file`). The hash of
+``[0, consumed)`` is built in the same pass that reads the new bytes, so an append costs one
+sequential read of the file at xxh3 speed plus parsing of only the new lines.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import xxhash
+
+from processors.framing import Framer, Line, Oversize
+from state.cursor import new_hasher
+
+CHUNK = 1 << 20
+
+
+def hash_prefix(fd: int, length: int) -> xxhash.xxh3_128:
+    """Hash the first ``length`` bytes of the file; the returned state continues from there.
+
+    Raises EOFError if the file is shorter than ``length``.
+    """
+    hasher = new_hasher()
+    position = 0
+    while position < length:
+        chunk = os.pread(fd, min(CHUNK, length - position), position)
+        if not chunk:
+            raise EOFError(f"file ended at {position}, expected {length} bytes")
+        hasher.update(chunk)
+        position += len(chunk)
+    return hasher
+
+
+@dataclass(slots=True)
+class Read:
+    items: list[Line | Oversize]
+    consumed: int  # offset just after the last complete line
+    examined: int  # how far the file was read (consumed + partial tail)
+    digest: str  # xxh3-128 hex of bytes [0, consumed)
+    eof: bool  # the read reached the end of the file (else the budget stopped it)
+
+
+def read_lines(
+    fd: int, start: int, hasher: xxhash.xxh3_128, *, budget: int, max_line_bytes: int
+) -> Read:
+    """Read complete lines from ``start`` (where ``hasher`` has hashed ``[0, start)``).
+
+    Stops at EOF, or once ``budget`` bytes were read and at least one line completed. An
+    unterminated last line is left for later; its bytes are not hashed or consumed.
+    """
+    framer = Framer(start, max_line_bytes=max_line_bytes)
+    items: list[Line | Oversize] = []
+    at_consumed = hasher.copy()
+    position = start
+    eof = False
+    while True:
+        if position - start >= budget and framer.consumed > start:
+            break
+        chunk = os.pread(fd, CHUNK, position)
+        if not chunk:
+            eof = True
+            break
+        newline = chunk.rfind(b"\n")
+        if newline >= 0:
+            view = memoryview(chunk)
+            hasher.update(view[: newline + 1])
+            at_consumed = hasher.copy()
+            hasher.update(view[newline + 1 :])
+        else:
+            hasher.update(chunk)
+        items.extend(framer.feed(chunk))
+        position += len(chunk)
+    return Read(items, framer.consumed, position, at_consumed.hexdigest(), eof)

@@ -1,0 +1,80 @@
+"""The watcher: watchdog events turned into "this file may have changed" hints, nothing more.
+
+The handler never reads a file or touches the database: it maps a path to a session-file key and
+calls ``on_file``; a directory that appears (a new user folder, possibly with files already
+inside, which inotify never reports) calls ``on_dir`` so its subtree gets scanned.
+"""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Callable
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from daemon.discovery import classify, key_for
+
+_FILE_EVENTS = frozenset({"created", "modified", "closed", "moved", "deleted"})
+
+
+class WatcherUnavailable(Exception):
+    """inotify cannot watch the tree (watch or instance limit, missing root, ...)."""
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, root: Path, on_file: Callable[[str], None], on_dir: Callable[[], None]):
+        self._root = root
+        self._on_file = on_file
+        self._on_dir = on_dir
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        kind = event.event_type
+        if kind not in _FILE_EVENTS:
+            return  # opened, closed_no_write: no change
+        if event.is_directory:
+            if kind in ("created", "moved"):
+                self._on_dir()
+            elif kind == "deleted":
+                self._on_dir()
+            return
+        paths = [event.src_path]
+        if kind == "moved":
+            paths.append(event.dest_path)
+        for path in paths:
+            key = key_for(self._root, path)
+            if key is not None and classify(key) is not None:
+                self._on_file(key)
+
+
+class Watcher:
+    def __init__(self, root: Path, on_file: Callable[[str], None], on_dir: Callable[[], None]):
+        self.root = root
+        self._handler = _Handler(root, on_file, on_dir)
+        self._observer: Observer | None = None  # type: ignore[valid-type]
+
+    @property
+    def running(self) -> bool:
+        return self._observer is not None and self._observer.is_alive()
+
+    def start(self) -> None:
+        observer = Observer()
+        try:
+            observer.schedule(self._handler, str(self.root), recursive=True)
+            observer.start()
+        except OSError as exc:
+            observer.stop()
+            reason = {
+                errno.ENOSPC: "inotify watch limit reached (fs.inotify.max_user_watches)",
+                errno.EMFILE: "inotify instance limit reached (fs.inotify.max_user_instances)",
+                errno.ENOENT: "root does not exist",
+            }.get(exc.errno or 0, f"{exc.strerror or exc}")
+            raise WatcherUnavailable(reason) from exc
+        self._observer = observer
+
+    def stop(self) -> None:
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(timeout=5)
+            self._observer = None

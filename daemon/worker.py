@@ -1,0 +1,332 @@
+"""The worker of one processor: takes files from its queue, reads what is new, commits.
+
+Per file: open it safely, decide from the cursor (unchanged / fresh / verify / rewrite), read the
+new complete lines within the per-pass budget, decode them, run the processor, and collect an
+`Outcome`. A batch of outcomes commits in one transaction. Failures are classified: a bad line is
+counted and skipped; an I/O error backs off; a processor exception backs off and, after
+``max_attempts``, parks the file for this processor.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from daemon import events
+from daemon.discovery import NotRegularFile, open_session_file, stat_of
+from daemon.tailer import hash_prefix, read_lines
+from daemon.workqueue import WorkQueue
+from processors.contract import Processor, SessionFile
+from processors.reader import Decoded, decode
+from state.cursor import Cursor, Plan, backoff_seconds, decide, new_hasher
+from state.store import Outcome, Store
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    interval: float
+    max_attempts: int
+    backoff_base: float
+    backoff_cap: float
+    max_line_bytes: int
+    pass_bytes: int
+    batch_files: int
+
+
+@dataclass(slots=True)
+class Stats:
+    """Counters of one processor since start (read by status and the run summary)."""
+
+    scanned: int = 0
+    processed: int = 0
+    skipped: int = 0
+    errors: int = 0
+    items_extracted: int = 0
+    bytes: int = 0
+    lines: int = 0
+    bad_lines: int = 0
+    last_commit: float | None = None
+    errors_detail: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "scanned": self.scanned, "processed": self.processed, "skipped": self.skipped,
+            "errors": self.errors, "items_extracted": self.items_extracted,
+            "bytes": self.bytes, "lines": self.lines, "bad_lines": self.bad_lines,
+            "errors_detail": list(self.errors_detail[-20:]),
+        }
+
+
+class Worker:
+    def __init__(
+        self,
+        processor: Processor,
+        queue: WorkQueue,
+        store: Store,
+        *,
+        root: Path,
+        settings: WorkerSettings,
+        cursors: dict[str, Cursor],
+        log: Any,
+        mono: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.processor = processor
+        self.queue = queue
+        self.store = store
+        self.root = root
+        self.settings = settings
+        self.cursors = cursors
+        self.stats = Stats()
+        self.busy = False
+        self._log = log.bind(processor=processor.name)
+        self._mono = mono
+        self._wall = wall
+
+    # -- loops -----------------------------------------------------------------------------
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Serve the queue on the processor's cadence until ``stop`` is set."""
+        interval = self.settings.interval
+        next_pass = 0.0
+        while not stop.is_set():
+            now = self._mono()
+            if now < next_pass:
+                stop.wait(next_pass - now)
+                continue
+            batch = self.queue.take(self.settings.batch_files)
+            if not batch:
+                ready = self.queue.next_ready()
+                self.queue.wait(None if ready is None else max(0.0, ready - now))
+                continue
+            started = now
+            while batch and not stop.is_set():
+                self.run_batch(batch)
+                batch = self.queue.take(self.settings.batch_files)
+            next_pass = started + interval
+
+    def drain(self) -> None:
+        """Process everything queued now, ignoring cadence and backoff (``run --once``)."""
+        while batch := self.queue.take(self.settings.batch_files, ignore_ready=True):
+            self.run_batch(batch, once=True)
+
+    # -- one batch: many files, one transaction -----------------------------------------------
+
+    def run_batch(self, files: list[SessionFile], *, once: bool = False) -> None:
+        self.busy = True
+        try:
+            started = time.perf_counter()
+            outcomes: list[Outcome] = []
+            requeue: list[tuple[SessionFile, float | None]] = []
+            bytes0, lines0 = self.stats.bytes, self.stats.lines
+            for file in files:
+                self.stats.scanned += 1
+                outcome = self._visit(file, requeue, once=once)
+                if outcome is None:
+                    self.stats.skipped += 1
+                else:
+                    outcomes.append(outcome)
+            if outcomes:
+                self._commit(outcomes, requeue, started,
+                             self.stats.bytes - bytes0, self.stats.lines - lines0)
+            for file, ready in requeue:
+                self.queue.put(file, ready)
+        finally:
+            self.busy = False
+
+    def _commit(
+        self,
+        outcomes: list[Outcome],
+        requeue: list[tuple[SessionFile, float | None]],
+        started: float,
+        total_bytes: int,
+        total_lines: int,
+    ) -> None:
+        try:
+            self.store.commit(self.processor, outcomes)
+        except Exception as exc:  # transient (disk full, read-only, lock): retry the batch
+            delay = backoff_seconds(1, base=self.settings.backoff_base, cap=self.settings.backoff_cap)
+            self._log.warning(
+                events.STORE_COMMIT_FAILED, files=len(outcomes), error=repr(exc), retry_in=delay
+            )
+            self.stats.errors += 1
+            for o in outcomes:
+                requeue.append((SessionFile(o.cursor.file, o.cursor.user), self._mono() + delay))
+            return
+        total_items = 0
+        for o in outcomes:
+            if o.deleted:
+                self.cursors.pop(o.cursor.file, None)
+            else:
+                self.cursors[o.cursor.file] = o.cursor
+            if o.cursor.attempts == 0 and not o.deleted:
+                self.stats.processed += 1
+        for o in outcomes:
+            n = sum(len(rows) for rows in o.rows.values())
+            total_items += n
+        self.stats.items_extracted += total_items
+        self.stats.last_commit = self._wall()
+        self._log.info(
+            events.PROCESSOR_COMMITTED,
+            files=len(outcomes),
+            items=total_items,
+            ms=round((time.perf_counter() - started) * 1000, 1),
+            bytes=total_bytes,
+            lines=total_lines,
+        )
+
+    # -- one file ----------------------------------------------------------------------------
+
+    def _visit(
+        self, file: SessionFile, requeue: list[tuple[SessionFile, float | None]], *, once: bool
+    ) -> Outcome | None:
+        p = self.processor
+        cursor = self.cursors.get(file.key)
+        if cursor is not None and cursor.version == p.version:
+            if cursor.parked:
+                return None
+            if not once and cursor.next_retry_at is not None:
+                wait = cursor.next_retry_at - self._wall()
+                if wait > 0:
+                    requeue.append((file, self._mono() + wait))
+                    return None
+        try:
+            fd = open_session_file(self.root, file.key)
+        except FileNotFoundError:
+            if cursor is None:
+                return None
+            self._log.info(events.FILE_DELETED, user=file.user, file=file.key)
+            return Outcome(cursor=cursor, rows={}, deleted=True)
+        except NotRegularFile:
+            self._log.info(events.FILE_NOT_REGULAR, user=file.user, file=file.key)
+            return None
+        except OSError as exc:
+            return self._io_failure(file, cursor, exc, requeue)
+        try:
+            return self._read(file, cursor, fd, requeue)
+        except OSError as exc:
+            return self._io_failure(file, cursor, exc, requeue)
+        finally:
+            os.close(fd)
+
+    def _read(
+        self,
+        file: SessionFile,
+        cursor: Cursor | None,
+        fd: int,
+        requeue: list[tuple[SessionFile, float | None]],
+    ) -> Outcome | None:
+        p = self.processor
+        stat = stat_of(os.fstat(fd))
+        decision = decide(cursor, stat, p.version)
+        if decision.plan is Plan.UNCHANGED:
+            return None
+        plan = decision.plan
+        hasher = new_hasher()
+        if plan is Plan.VERIFY and cursor is not None:
+            hasher = hash_prefix(fd, cursor.offset)
+            if hasher.hexdigest() != cursor.file_hash:
+                plan, hasher = Plan.REWRITE, new_hasher()
+        append = plan is Plan.VERIFY and cursor is not None
+        base = cursor if append and cursor is not None else None
+        start = base.offset if base else 0
+        read = read_lines(
+            fd, start, hasher, budget=self.settings.pass_bytes,
+            max_line_bytes=self.settings.max_line_bytes,
+        )
+        after = stat_of(os.fstat(fd))
+        if after.mtime_ns != stat.mtime_ns and read.consumed > 0:
+            # Written to while we read: make sure the bytes we hashed are still the file's.
+            if after.size < read.consumed or hash_prefix(fd, read.consumed).hexdigest() != read.digest:
+                self._log.info(events.FILE_CHANGED_DURING_READ, user=file.user, file=file.key)
+                requeue.append((file, None))
+                return None
+        decoded = Decoded()
+        decode(read.items, file=file.key, user=file.user, first_line=(base.lines if base else 0) + 1,
+               into=decoded)
+        for bad in decoded.bad:
+            event = events.LINE_TOO_LONG if bad.kind == "line_too_long" else events.LINE_MALFORMED
+            self._log.warning(event, user=file.user, file=file.key, line=bad.line,
+                              offset=bad.offset, kind=bad.kind, detail=bad.detail)
+        if not read.eof:
+            requeue.append((file, None))  # more to read: back of the queue, others go first
+        try:
+            rows = p.process(file, decoded.records) if decoded.records else {}
+        except Exception as exc:  # a processor bug: back off, then park
+            return self._processor_failure(file, cursor, exc, requeue)
+        items = sum(len(r) for r in rows.values())
+        new = Cursor(
+            processor=p.name, file=file.key, user=file.user, version=p.version,
+            offset=read.consumed, file_hash=read.digest,
+            lines=(base.lines if base else 0) + decoded.lines,
+            size=stat.size if read.eof else read.examined, mtime_ns=stat.mtime_ns, ino=stat.ino,
+            items=(base.items if base else 0) + items,
+            bad_lines=(base.bad_lines if base else 0) + len(decoded.bad),
+            processed_at=self._wall(),
+        )
+        nbytes = read.consumed - start
+        self.stats.bytes += nbytes
+        self.stats.lines += decoded.lines
+        self.stats.bad_lines += len(decoded.bad)
+        event = events.FILE_APPENDED if append or plan is Plan.FRESH else events.FILE_REWRITTEN
+        level = self._log.debug if event == events.FILE_APPENDED else self._log.info
+        level(event, user=file.user, file=file.key, reason=decision.reason, offset=start,
+              bytes=nbytes, lines=decoded.lines, items=items, bad_lines=len(decoded.bad))
+        return Outcome(cursor=new, rows=rows, reset=plan is Plan.REWRITE and cursor is not None)
+
+    # -- failures ----------------------------------------------------------------------------
+
+    def _failed_cursor(self, file: SessionFile, cursor: Cursor | None) -> Cursor:
+        if cursor is None:
+            return Cursor(processor=self.processor.name, file=file.key, user=file.user,
+                          version=self.processor.version)
+        return cursor
+
+    def _io_failure(
+        self, file: SessionFile, cursor: Cursor | None, exc: OSError,
+        requeue: list[tuple[SessionFile, float | None]],
+    ) -> Outcome:
+        """Transient: the file may become readable; back off, never park."""
+        old = self._failed_cursor(file, cursor)
+        attempts = old.attempts + 1
+        delay = backoff_seconds(attempts, base=self.settings.backoff_base, cap=self.settings.backoff_cap)
+        self.stats.errors += 1
+        self._record_error(file, f"{type(exc).__name__}: {exc.strerror or exc}")
+        self._log.warning(events.FILE_UNREADABLE, user=file.user, file=file.key,
+                          error=exc.strerror or str(exc), attempts=attempts, retry_in=delay)
+        requeue.append((file, self._mono() + delay))
+        return Outcome(cursor=replace(old, attempts=attempts, last_error=f"{type(exc).__name__}: {exc}",
+                                      next_retry_at=self._wall() + delay), rows={})
+
+    def _processor_failure(
+        self, file: SessionFile, cursor: Cursor | None, exc: Exception,
+        requeue: list[tuple[SessionFile, float | None]],
+    ) -> Outcome:
+        old = self._failed_cursor(file, cursor)
+        attempts = old.attempts + 1
+        parked = attempts >= self.settings.max_attempts
+        delay = backoff_seconds(attempts, base=self.settings.backoff_base, cap=self.settings.backoff_cap)
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        self.stats.errors += 1
+        self._record_error(file, error)
+        self._log.error(events.PROCESSOR_FAILED, user=file.user, file=file.key, error=error,
+                        attempts=attempts, retry_in=None if parked else delay,
+                        traceback="".join(traceback.format_exception(exc))[-4000:])
+        if parked:
+            self._log.error(events.PROCESSOR_PARKED, user=file.user, file=file.key,
+                            attempts=attempts, error=error)
+        else:
+            requeue.append((file, self._mono() + delay))
+        return Outcome(cursor=replace(old, attempts=attempts, last_error=error, parked=parked,
+                                      next_retry_at=None if parked else self._wall() + delay),
+                       rows={})
+
+    def _record_error(self, file: SessionFile, error: str) -> None:
+        self.stats.errors_detail.append({"session": file.key, "error": error})
+        del self.stats.errors_detail[:-100]

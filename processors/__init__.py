@@ -1,0 +1,1 @@
+"""Processors: the plugin contract, the JSONL reader, and one module per processor."""

@@ -1,0 +1,61 @@
+"""The processor contract: what a plugin declares and the values it receives and returns."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFile:
+    """A session file as processors see it: its key (path relative to the root) and its user."""
+
+    key: str
+    user: str
+
+    @property
+    def is_subagent(self) -> bool:
+        return "/subagents/" in self.key
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One complete, parsed JSONL line: the object plus where it came from."""
+
+    file: str  # session_file key, e.g. "alice/5f0c.jsonl"
+    user: str
+    offset: int  # byte offset of the line's first byte
+    line: int  # 1-based line number in the file
+    data: Mapping[str, Any]
+
+
+Rows = Sequence[Mapping[str, Any]]
+"""Output rows for one table. Every row must carry the `session_file` column."""
+
+
+@runtime_checkable
+class Processor(Protocol):
+    """A pure mapper from records to rows; the framework owns reading, cursors and commits.
+
+    * ``name``: stable identifier (cursor key, metric label, CLI argument).
+    * ``version``: bump it and every file is redone for this processor, by itself.
+    * ``interval``: seconds between passes over its queue (0 = as soon as a file settles).
+    * ``migrations``: ordered DDL steps for its own tables (never edit a released step; append).
+    * ``tables``: the output tables; each has a ``session_file`` column, so the framework can
+      delete one file's outputs on rewrite, reprocess or version bump.
+    """
+
+    name: str
+    version: int
+    interval: float
+    migrations: Sequence[str]
+    tables: Sequence[str]
+
+    def wants(self, file: SessionFile) -> bool:
+        """Whether this processor reads that file at all."""
+        ...
+
+    def process(self, file: SessionFile, records: Sequence[Record]) -> Mapping[str, Rows]:
+        """Map the new complete records of one file to output rows, keyed by table name."""
+        ...

@@ -1,0 +1,1 @@
+"""State: the DuckDB file that holds cursors and every processor's outputs."""

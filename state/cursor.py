@@ -1,0 +1,111 @@
+"""Cursors: how far one processor has consumed one file, and the pure decisions made from them.
+
+A cursor says: the first ``offset`` bytes (always ending just after a newline) hash to
+``file_hash`` and were processed by ``version`` of the processor. Everything here is a pure
+function of values, so the append / rewrite / unchanged logic is unit-tested without files.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+
+import xxhash
+
+
+def new_hasher() -> xxhash.xxh3_128:
+    return xxhash.xxh3_128()
+
+
+EMPTY_HASH = new_hasher().hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Stat:
+    """What one ``stat`` tells about a file: enough to notice any change."""
+
+    size: int
+    mtime_ns: int
+    ino: int
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    processor: str
+    file: str
+    user: str
+    version: int
+    offset: int = 0
+    file_hash: str = EMPTY_HASH
+    lines: int = 0
+    # The file as seen when read; `size` is how far it was examined (the read position), so a
+    # pass cut short by the per-pass budget never looks "unchanged".
+    size: int = 0
+    mtime_ns: int = 0
+    ino: int = 0
+    items: int = 0
+    bad_lines: int = 0
+    attempts: int = 0
+    last_error: str | None = None
+    next_retry_at: float | None = None  # epoch seconds
+    parked: bool = False
+    processed_at: float | None = None  # epoch seconds
+
+    @property
+    def stat(self) -> Stat:
+        return Stat(self.size, self.mtime_ns, self.ino)
+
+    def reset(self) -> Cursor:
+        """The same file, to be processed from byte 0 (outputs deleted alongside)."""
+        return replace(
+            self, offset=0, file_hash=EMPTY_HASH, lines=0, size=0, mtime_ns=0, ino=0,
+            items=0, bad_lines=0,
+        )
+
+
+class Plan(enum.Enum):
+    UNCHANGED = "unchanged"  # nothing to read
+    FRESH = "fresh"  # no usable cursor: read from 0, nothing to delete
+    VERIFY = "verify"  # hash the first `offset` bytes; equal -> append, else rewrite
+    REWRITE = "rewrite"  # delete this processor's outputs for the file, read from 0
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    plan: Plan
+    reason: str
+
+
+def decide(cursor: Cursor | None, stat: Stat, version: int) -> Decision:
+    """What to do with a file whose current stat is ``stat``, given the processor's cursor."""
+    if cursor is None:
+        return Decision(Plan.FRESH, "new")
+    if cursor.version != version:
+        return Decision(Plan.REWRITE, "version")
+    if cursor.offset == 0:
+        if cursor.stat == stat:
+            return Decision(Plan.UNCHANGED, "unchanged")
+        return Decision(Plan.FRESH, "unread")
+    if stat.size < cursor.offset:
+        return Decision(Plan.REWRITE, "truncated")
+    if cursor.stat == stat:
+        return Decision(Plan.UNCHANGED, "unchanged")
+    return Decision(Plan.VERIFY, "changed")
+
+
+def bytes_behind(cursor: Cursor | None, stat: Stat, version: int) -> int:
+    """Bytes of the file not yet consumed; 0 when it has not changed since it was read."""
+    if cursor is None or cursor.version != version:
+        return stat.size
+    if cursor.stat == stat:
+        return 0
+    if stat.size < cursor.offset:
+        return stat.size
+    return stat.size - cursor.offset
+
+
+def backoff_seconds(attempts: int, *, base: float, cap: float) -> float:
+    """Exponential backoff after the ``attempts``-th consecutive failure (1-based)."""
+    if attempts <= 0:
+        return 0.0
+    return float(min(cap, base * (2 ** min(attempts - 1, 40))))

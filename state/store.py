@@ -1,0 +1,183 @@
+"""The cursor store: loading cursors and committing outputs together with them.
+
+The one rule: a processor's output rows and its cursor update commit in one DuckDB transaction.
+A rewrite (or deletion) first commits its own small transaction that deletes the file's outputs
+and rewinds the cursor to 0 -- a consistent state on its own -- so no transaction ever deletes
+and re-inserts the same key (which DuckDB handles badly with primary keys).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from processors.contract import Processor, Rows
+from state.cursor import Cursor
+
+STATE_TABLE = "session_processor_state"
+
+_CURSOR_COLUMNS = (
+    "processor_name", "session_file", "username", "processed_at", "items_extracted",
+    "file_hash", "offset_bytes", "lines", "size", "mtime_ns", "ino", "processor_version",
+    "bad_lines", "attempts", "last_error", "next_retry_at", "parked",
+)
+_CURSOR_SCHEMA = pa.schema([
+    ("processor_name", pa.string()), ("session_file", pa.string()), ("username", pa.string()),
+    ("processed_at", pa.float64()), ("items_extracted", pa.int64()), ("file_hash", pa.string()),
+    ("offset_bytes", pa.int64()), ("lines", pa.int64()), ("size", pa.int64()),
+    ("mtime_ns", pa.int64()), ("ino", pa.int64()), ("processor_version", pa.int32()),
+    ("bad_lines", pa.int64()), ("attempts", pa.int32()), ("last_error", pa.string()),
+    ("next_retry_at", pa.float64()), ("parked", pa.bool_()),
+])
+_TIME_COLUMNS = {"processed_at", "next_retry_at"}
+_UPSERT = (
+    f"INSERT INTO {STATE_TABLE} ({', '.join(_CURSOR_COLUMNS)}) SELECT "
+    + ", ".join(f"to_timestamp({c})" if c in _TIME_COLUMNS else c for c in _CURSOR_COLUMNS)
+    + " FROM _sessiond_cursors ON CONFLICT (processor_name, session_file) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _CURSOR_COLUMNS[2:])
+)
+_SELECT = "SELECT " + ", ".join(
+    f"epoch({c})" if c in _TIME_COLUMNS else c for c in _CURSOR_COLUMNS
+) + f" FROM {STATE_TABLE}"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one pass over one file produced, ready to commit."""
+
+    cursor: Cursor
+    rows: Mapping[str, Rows]
+    reset: bool = False  # delete the file's outputs (rewrite) before adding these rows
+    deleted: bool = False  # the file is gone: delete its outputs and its cursor
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _cursor_from_row(row: Sequence[object]) -> Cursor:
+    (proc, file, user, processed_at, items, fhash, offset, lines, size, mtime, ino, version,
+     bad, attempts, last_error, retry, parked) = row
+    return Cursor(
+        processor=str(proc), file=str(file), user=str(user), version=int(version),  # type: ignore[call-overload]
+        offset=int(offset), file_hash=str(fhash), lines=int(lines), size=int(size),  # type: ignore[call-overload]
+        mtime_ns=int(mtime), ino=int(ino), items=int(items), bad_lines=int(bad),  # type: ignore[call-overload]
+        attempts=int(attempts), last_error=None if last_error is None else str(last_error),  # type: ignore[call-overload]
+        next_retry_at=None if retry is None else float(retry),  # type: ignore[arg-type]
+        parked=bool(parked),
+        processed_at=None if processed_at is None else float(processed_at),  # type: ignore[arg-type]
+    )
+
+
+def _cursor_row(c: Cursor) -> dict[str, object]:
+    return {
+        "processor_name": c.processor, "session_file": c.file, "username": c.user,
+        "processed_at": c.processed_at, "items_extracted": c.items, "file_hash": c.file_hash,
+        "offset_bytes": c.offset, "lines": c.lines, "size": c.size, "mtime_ns": c.mtime_ns,
+        "ino": c.ino, "processor_version": c.version, "bad_lines": c.bad_lines,
+        "attempts": c.attempts, "last_error": c.last_error, "next_retry_at": c.next_retry_at,
+        "parked": c.parked,
+    }
+
+
+class Store:
+    """Cursor reads and transactional commits on one DuckDB connection (one per thread)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self._schemas: dict[str, pa.Schema] = {}
+
+    def cursors(self, processor: str | None = None) -> dict[tuple[str, str], Cursor]:
+        """All cursors (or one processor's), keyed by (processor, file)."""
+        if processor is None:
+            rows = self._con.execute(_SELECT).fetchall()
+        else:
+            rows = self._con.execute(_SELECT + " WHERE processor_name = ?", [processor]).fetchall()
+        out: dict[tuple[str, str], Cursor] = {}
+        for row in rows:
+            c = _cursor_from_row(row)
+            out[(c.processor, c.file)] = c
+        return out
+
+    def commit(self, processor: Processor, outcomes: Sequence[Outcome]) -> None:
+        """Commit outputs and cursors of several files; all or nothing (after any resets)."""
+        if not outcomes:
+            return
+        resets = [o for o in outcomes if o.reset or o.deleted]
+        if resets:
+            self._transaction(lambda: self._reset(processor, resets))
+        kept = [o for o in outcomes if not o.deleted]
+        if kept:
+            self._transaction(lambda: self._write(processor, kept))
+
+    def reset_files(self, processor: Processor, files: Iterable[str]) -> None:
+        """Delete a processor's outputs and cursors for files (reprocess them from scratch)."""
+        names = list(files)
+        if names:
+            self._transaction(lambda: self._delete(processor, names, drop_cursor=True))
+
+    # -- inside transactions ---------------------------------------------------------------
+
+    def _transaction(self, body: object) -> None:
+        con = self._con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            body()  # type: ignore[operator]
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def _reset(self, processor: Processor, outcomes: Sequence[Outcome]) -> None:
+        gone = [o.cursor.file for o in outcomes if o.deleted]
+        rewound = [o.cursor.file for o in outcomes if not o.deleted]
+        self._delete(processor, gone, drop_cursor=True)
+        self._delete(processor, rewound, drop_cursor=False)
+
+    def _delete(self, processor: Processor, files: list[str], *, drop_cursor: bool) -> None:
+        if not files:
+            return
+        con = self._con
+        for table in processor.tables:
+            con.execute(
+                f"DELETE FROM {_quote(table)} WHERE session_file IN (SELECT unnest(?::VARCHAR[]))",
+                [files],
+            )
+        where = "processor_name = ? AND session_file IN (SELECT unnest(?::VARCHAR[]))"
+        if drop_cursor:
+            con.execute(f"DELETE FROM {STATE_TABLE} WHERE {where}", [processor.name, files])
+        else:
+            con.execute(
+                f"UPDATE {STATE_TABLE} SET offset_bytes = 0, lines = 0, items_extracted = 0, "
+                f"bad_lines = 0, size = 0, mtime_ns = 0, ino = 0 WHERE {where}",
+                [processor.name, files],
+            )
+
+    def _write(self, processor: Processor, outcomes: Sequence[Outcome]) -> None:
+        con = self._con
+        for table in processor.tables:
+            rows = [row for o in outcomes for row in o.rows.get(table, ())]
+            if not rows:
+                continue
+            batch = pa.Table.from_pylist(rows, schema=self._schema(table))
+            con.register("_sessiond_rows", batch)
+            try:
+                con.execute(f"INSERT INTO {_quote(table)} BY NAME SELECT * FROM _sessiond_rows")
+            finally:
+                con.unregister("_sessiond_rows")
+        cursors = pa.Table.from_pylist([_cursor_row(o.cursor) for o in outcomes], schema=_CURSOR_SCHEMA)
+        con.register("_sessiond_cursors", cursors)
+        try:
+            con.execute(_UPSERT)
+        finally:
+            con.unregister("_sessiond_cursors")
+
+    def _schema(self, table: str) -> pa.Schema:
+        schema = self._schemas.get(table)
+        if schema is None:
+            schema = self._con.sql(f"SELECT * FROM {_quote(table)} LIMIT 0").to_arrow_table().schema
+            self._schemas[table] = schema
+        return schema
