@@ -23,7 +23,7 @@ from state.store import Store
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
 # Processors with a `report` module (processors/<name>/report.py: add_arguments, run).
-REPORTS: tuple[str, ...] = ()
+REPORTS: tuple[str, ...] = ("usage", "verification")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -51,7 +51,10 @@ def parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="reports from a processor's outputs")
     kinds = report.add_subparsers(dest="report", required=True)
     for name in REPORTS:
-        module = importlib.import_module(f"processors.{name}.report")
+        try:
+            module = importlib.import_module(f"processors.{name}.report")
+        except ModuleNotFoundError:
+            continue  # that processor is not part of this build
         kind = kinds.add_parser(name, help=module.__doc__)
         _common(kind)
         module.add_arguments(kind)

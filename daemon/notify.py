@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -35,10 +36,9 @@ class Notifier:
             return
         if self._sock is None:
             self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
-        try:
+        # systemd gone or its queue full: notification is best effort by protocol
+        with contextlib.suppress(OSError):
             self._sock.sendto("\n".join(fields).encode(), self._address)
-        except OSError:
-            pass  # systemd gone or socket full: notification is best effort by protocol
 
     def ready(self, status: str = "") -> None:
         self.send("READY=1", *([f"STATUS={status}"] if status else []))

@@ -23,10 +23,14 @@ class ScanResult:
     files: int
     changed: list[SessionFile]
     removed: list[SessionFile]
-    missed_by_events: int
+    missed: list[str]  # changed or removed keys no watcher event had announced
     errors: list[str] = field(default_factory=list)
     root_exists: bool = True
     seconds: float = 0.0
+
+    @property
+    def missed_by_events(self) -> int:
+        return len(self.missed)
 
 
 class Scanner:
@@ -51,21 +55,21 @@ class Scanner:
         if not os.path.isdir(self.root):
             removed = [f for f in (classify(k) for k in self._index) if f is not None]
             self._index.clear()
-            return ScanResult(0, [], removed, 0, errors, root_exists=False,
+            return ScanResult(0, [], removed, [], errors, root_exists=False,
                               seconds=time.perf_counter() - started)
         seen: dict[str, Stat] = {}
         changed: list[SessionFile] = []
-        missed = 0
+        missed: list[str] = []
         old = self._index
         for file, stat in walk(self.root, errors):
             seen[file.key] = stat
             if old.get(file.key) != stat:
                 changed.append(file)
                 if announced is not None and file.key not in announced:
-                    missed += 1
+                    missed.append(file.key)
         removed = [f for f in (classify(k) for k in old.keys() - seen.keys()) if f is not None]
         if announced is not None:
-            missed += sum(1 for f in removed if f.key not in announced)
+            missed.extend(f.key for f in removed if f.key not in announced)
         self._index = seen
         return ScanResult(len(seen), changed, removed, missed, errors,
                           seconds=time.perf_counter() - started)

@@ -7,6 +7,7 @@ debouncer (under a lock), the work queues, and the wake pipe that interrupts the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import signal
@@ -129,13 +130,16 @@ class Service:
                           interval=self.workers[p.name].settings.interval,
                           files_tracked=len(per[p.name]))
 
+    def reader(self) -> Any:
+        """A separate DuckDB connection to the same database, for reads from another thread."""
+        return self._con.cursor()
+
     # -- requests from other threads / signal handlers -----------------------------------
 
     def _wake(self) -> None:
-        try:
+        # A full pipe means the main loop is already due to wake.
+        with contextlib.suppress(BlockingIOError):
             os.write(self._wake_w, b"\0")
-        except BlockingIOError:
-            pass  # the pipe is full: the main loop is already due to wake
 
     def request_stop(self) -> None:
         self._flags.stop = True
@@ -150,6 +154,8 @@ class Service:
         self._wake()
 
     def _on_file_event(self, key: str) -> None:
+        if self.settings.drop_events:
+            return
         with self._lock:
             self._announced.add(key)
             earlier = self.debouncer.mark(key, time.monotonic())
@@ -179,7 +185,7 @@ class Service:
                       missed_by_events=result.missed_by_events, errors=result.errors[:10])
         if result.missed_by_events:
             self.log.warning(events.SCAN_MISSED_EVENTS, count=result.missed_by_events,
-                             files=[f.key for f in result.changed[:10]])
+                             files=result.missed[:10])
         self.first_scan_done.set()
 
     def _scanner_loop(self) -> None:
@@ -193,7 +199,7 @@ class Service:
 
     # -- the watcher ---------------------------------------------------------------------
 
-    def _ensure_watcher(self) -> None:
+    def _ensure_watcher(self, *, rescan: bool = True) -> None:
         if not self.settings.watch or (self.watcher is not None and self.watcher.running):
             return
         if not self.settings.root.is_dir():
@@ -208,7 +214,8 @@ class Service:
             return
         self.watcher = watcher
         self.log.info(events.WATCHER_STARTED, root=str(self.settings.root))
-        self.request_scan()  # whatever appeared before the watch started
+        if rescan:
+            self.request_scan()  # whatever appeared before the watch started
 
     # -- the main loop -------------------------------------------------------------------
 
@@ -227,7 +234,7 @@ class Service:
             self._threads.append(t)
         scanner = threading.Thread(target=self._scanner_loop, name="scanner", daemon=True)
         scanner.start()
-        self._ensure_watcher()
+        self._ensure_watcher(rescan=False)  # the first scan follows
         self._scan_wanted.set()
         next_scan = time.monotonic() + self.settings.scan_interval
         ready = reloading = False
@@ -283,11 +290,9 @@ class Service:
         return f"{scan.get('files', 0)} files, {pending} queued, last scan {scan.get('seconds', 0)}s"
 
     def _drain_wake(self) -> None:
-        try:
+        with contextlib.suppress(BlockingIOError):  # raised once the pipe is empty
             while os.read(self._wake_r, 4096):
                 pass
-        except BlockingIOError:
-            pass  # empty: drained
 
     def _install_signals(self) -> None:
         signal.set_wakeup_fd(self._wake_w, warn_on_full_buffer=False)
@@ -360,9 +365,7 @@ class Service:
     def close(self) -> None:
         self.notifier.close()
         for fd in (self._wake_r, self._wake_w):
-            try:
+            if fd >= 0:
                 os.close(fd)
-            except OSError:
-                pass  # already closed
         self._wake_r = self._wake_w = -1
         self._con.close()

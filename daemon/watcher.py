@@ -34,9 +34,7 @@ class _Handler(FileSystemEventHandler):
         if kind not in _FILE_EVENTS:
             return  # opened, closed_no_write: no change
         if event.is_directory:
-            if kind in ("created", "moved"):
-                self._on_dir()
-            elif kind == "deleted":
+            if kind in ("created", "moved") or kind == "deleted":
                 self._on_dir()
             return
         paths = [event.src_path]

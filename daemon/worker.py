@@ -24,7 +24,7 @@ from daemon.tailer import hash_prefix, read_lines
 from daemon.workqueue import WorkQueue
 from processors.contract import Processor, SessionFile
 from processors.reader import Decoded, decode
-from state.cursor import Cursor, Plan, backoff_seconds, decide, new_hasher
+from state.cursor import Cursor, Plan, Stat, backoff_seconds, decide, new_hasher
 from state.store import Outcome, Store
 
 
@@ -240,13 +240,10 @@ class Worker:
             fd, start, hasher, budget=self.settings.pass_bytes,
             max_line_bytes=self.settings.max_line_bytes,
         )
-        after = stat_of(os.fstat(fd))
-        if after.mtime_ns != stat.mtime_ns and read.consumed > 0:
-            # Written to while we read: make sure the bytes we hashed are still the file's.
-            if after.size < read.consumed or hash_prefix(fd, read.consumed).hexdigest() != read.digest:
-                self._log.info(events.FILE_CHANGED_DURING_READ, user=file.user, file=file.key)
-                requeue.append((file, None))
-                return None
+        if self._torn(fd, stat, read.consumed, read.digest):
+            self._log.info(events.FILE_CHANGED_DURING_READ, user=file.user, file=file.key)
+            requeue.append((file, None))
+            return None
         decoded = Decoded()
         decode(read.items, file=file.key, user=file.user, first_line=(base.lines if base else 0) + 1,
                into=decoded)
@@ -279,6 +276,17 @@ class Worker:
         level(event, user=file.user, file=file.key, reason=decision.reason, offset=start,
               bytes=nbytes, lines=decoded.lines, items=items, bad_lines=len(decoded.bad))
         return Outcome(cursor=new, rows=rows, reset=plan is Plan.REWRITE and cursor is not None)
+
+    @staticmethod
+    def _torn(fd: int, before: Stat, consumed: int, digest: str) -> bool:
+        """Whether the file was rewritten under the read (an in-place copy in progress).
+
+        Only when its mtime moved during the read do we pay for hashing the prefix again.
+        """
+        after = stat_of(os.fstat(fd))
+        if after.mtime_ns == before.mtime_ns or consumed == 0:
+            return False
+        return after.size < consumed or hash_prefix(fd, consumed).hexdigest() != digest
 
     # -- failures ----------------------------------------------------------------------------
 

@@ -59,3 +59,31 @@ class Processor(Protocol):
     def process(self, file: SessionFile, records: Sequence[Record]) -> Mapping[str, Rows]:
         """Map the new complete records of one file to output rows, keyed by table name."""
         ...
+
+
+class Tx(Protocol):
+    """The narrow view of the open commit transaction given to `Merging` processors."""
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a parameterised read and return all rows."""
+        ...
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run a parameterised write on the processor's own tables."""
+        ...
+
+
+@runtime_checkable
+class Merging(Protocol):
+    """Optional: a processor whose outputs depend on what is already stored (e.g. dedup).
+
+    ``merge`` runs inside the commit transaction, before the rows are inserted, with the rows of
+    every file in the batch; it returns the rows to insert (it may drop, rewrite or add rows,
+    also for tables that are not per-file, such as shared knowledge items). ``after_delete`` runs
+    inside the transaction that deleted some files' rows from ``tables`` (rewrite, deletion,
+    reprocess), to clean up what those rows kept alive.
+    """
+
+    def merge(self, tx: Tx, rows: Mapping[str, Rows]) -> Mapping[str, Rows]: ...
+
+    def after_delete(self, tx: Tx, files: Sequence[str]) -> None: ...

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-from processors.contract import Processor, Rows
+from processors.contract import Merging, Processor, Rows
 from state.cursor import Cursor
 
 STATE_TABLE = "session_processor_state"
@@ -83,6 +83,19 @@ def _cursor_row(c: Cursor) -> dict[str, object]:
     }
 
 
+class _Tx:
+    """`processors.contract.Tx` over the connection that holds the open transaction."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        return self._con.execute(sql, list(params)).fetchall()
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> None:
+        self._con.execute(sql, list(params))
+
+
 class Store:
     """Cursor reads and transactional commits on one DuckDB connection (one per thread)."""
 
@@ -146,6 +159,8 @@ class Store:
                 f"DELETE FROM {_quote(table)} WHERE session_file IN (SELECT unnest(?::VARCHAR[]))",
                 [files],
             )
+        if isinstance(processor, Merging):
+            processor.after_delete(_Tx(con), files)
         where = "processor_name = ? AND session_file IN (SELECT unnest(?::VARCHAR[]))"
         if drop_cursor:
             con.execute(f"DELETE FROM {STATE_TABLE} WHERE {where}", [processor.name, files])
@@ -158,8 +173,14 @@ class Store:
 
     def _write(self, processor: Processor, outcomes: Sequence[Outcome]) -> None:
         con = self._con
-        for table in processor.tables:
-            rows = [row for o in outcomes for row in o.rows.get(table, ())]
+        combined: dict[str, list[Mapping[str, object]]] = {}
+        for o in outcomes:
+            for table, table_rows in o.rows.items():
+                combined.setdefault(table, []).extend(table_rows)
+        merged: Mapping[str, Rows] = combined
+        if isinstance(processor, Merging):
+            merged = processor.merge(_Tx(con), combined)
+        for table, rows in merged.items():
             if not rows:
                 continue
             batch = pa.Table.from_pylist(rows, schema=self._schema(table))

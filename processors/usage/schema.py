@@ -1,0 +1,291 @@
+"""Schema of the usage processor: four append-only fact tables and the views that answer.
+
+Facts carry ``session_file`` so the framework can drop one file's rows on rewrite; there are
+no keys or indexes (append-only, and DuckDB handles delete + re-insert of a key badly). Every
+answer -- deduplicated API calls, tool events with their results, session summaries, daily
+tool usage, plugin items -- is a view, so nothing can go stale. Costs need the price table,
+which is data outside the database: reports join it at query time (see `costs`).
+
+Migrations are append-only: never edit a released step; add a new one.
+"""
+
+from __future__ import annotations
+
+from processors.usage.extract import EVENTS, TOOL_RESULTS, USAGE_RECORDS, USER_RECORDS
+
+TABLES: tuple[str, ...] = (USAGE_RECORDS, EVENTS, TOOL_RESULTS, USER_RECORDS)
+
+_RECORDS = """
+CREATE TABLE usage_records (
+    session_file          VARCHAR NOT NULL,
+    username              VARCHAR NOT NULL,
+    line_no               BIGINT,
+    uuid                  VARCHAR,
+    session_id            VARCHAR,
+    agent_id              VARCHAR,
+    is_sidechain          BOOLEAN,
+    ts                    TIMESTAMPTZ,
+    cwd                   VARCHAR,
+    model                 VARCHAR,
+    message_id            VARCHAR,
+    request_id            VARCHAR,
+    input_tokens          BIGINT,
+    output_tokens         BIGINT,
+    cache_creation_tokens BIGINT,
+    cache_read_tokens     BIGINT,
+    cache_creation_5m     BIGINT,   -- NULL: the record has no 5m/1h split
+    cache_creation_1h     BIGINT,
+    speed                 VARCHAR,
+    service_tier          VARCHAR,
+    is_api_error          BOOLEAN
+)
+"""
+
+_EVENTS = """
+CREATE TABLE usage_events (
+    session_file  VARCHAR NOT NULL,
+    username      VARCHAR NOT NULL,
+    line_no       BIGINT,
+    event_id      VARCHAR,   -- file:record-uuid:tool-id, deterministic
+    dedup_key     VARCHAR,   -- the same event copied into another file (resume) shares it
+    uuid          VARCHAR,
+    session_id    VARCHAR,
+    agent_id      VARCHAR,
+    is_sidechain  BOOLEAN,
+    ts            TIMESTAMPTZ,
+    event_type    VARCHAR,   -- tool_use | skill | subagent | mcp_call | slash_command
+    tool_name     VARCHAR,   -- Bash, Skill, Task, mcp__github__create_issue, /review
+    tool_use_id   VARCHAR,
+    skill_name    VARCHAR,
+    subagent_type VARCHAR,
+    mcp_server    VARCHAR,
+    mcp_tool      VARCHAR,
+    command_name  VARCHAR,
+    item_name     VARCHAR,   -- skill, subagent type or command: what plugins provide
+    plugin        VARCHAR    -- prefix of item_name `prefix:local`; NULL = built in
+)
+"""
+
+_RESULTS = """
+CREATE TABLE usage_tool_results (
+    session_file VARCHAR NOT NULL,
+    username     VARCHAR NOT NULL,
+    line_no      BIGINT,
+    uuid         VARCHAR,
+    session_id   VARCHAR,
+    ts           TIMESTAMPTZ,
+    tool_use_id  VARCHAR,
+    is_error     BOOLEAN
+)
+"""
+
+_USER = """
+CREATE TABLE usage_user_records (
+    session_file VARCHAR NOT NULL,
+    username     VARCHAR NOT NULL,
+    line_no      BIGINT,
+    uuid         VARCHAR,
+    session_id   VARCHAR,
+    agent_id     VARCHAR,
+    is_sidechain BOOLEAN,
+    ts           TIMESTAMPTZ,
+    kind         VARCHAR     -- prompt | tool_result | meta | compact_summary
+)
+"""
+
+# One API call is written as several assistant records sharing message.id/requestId, early ones
+# with a placeholder output count; resumed sessions copy them into other files. Per user, keep
+# the copy with the largest total, the main-thread copy on a tie, then the first written.
+# Records without message.id count as they are; `<synthetic>` records are not API calls.
+_CALLS = """
+CREATE VIEW usage_calls AS
+SELECT * EXCLUDE (pick) FROM (
+    SELECT
+        session_file, username, line_no, uuid, session_id, agent_id, is_sidechain, ts,
+        CAST(timezone('UTC', ts) AS DATE) AS day,
+        cwd, model, message_id, request_id,
+        input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens,
+        cache_creation_tokens - least(coalesce(cache_creation_1h, 0), cache_creation_tokens)
+            AS cache_creation_5m,
+        least(coalesce(cache_creation_1h, 0), cache_creation_tokens) AS cache_creation_1h,
+        input_tokens + output_tokens + cache_creation_tokens + cache_read_tokens AS total_tokens,
+        speed, service_tier,
+        CASE WHEN message_id IS NULL THEN 1 ELSE row_number() OVER (
+            PARTITION BY username, message_id, request_id
+            ORDER BY input_tokens + output_tokens + cache_creation_tokens + cache_read_tokens DESC,
+                     coalesce(is_sidechain, false), ts NULLS LAST, session_file, line_no
+        ) END AS pick
+    FROM usage_records
+    WHERE model IS DISTINCT FROM '<synthetic>'
+)
+WHERE pick = 1
+"""
+
+# A tool_use and its tool_result may arrive in different appends (or files): joined here.
+# The same event copied into a resumed session's file counts once per user.
+_TOOL_EVENTS = """
+CREATE VIEW usage_tool_events AS
+WITH results AS (
+    SELECT username, tool_use_id, bool_or(is_error) AS is_error, min(ts) AS result_ts
+    FROM usage_tool_results
+    WHERE tool_use_id IS NOT NULL
+    GROUP BY username, tool_use_id
+), events AS (
+    SELECT *, row_number() OVER (
+        PARTITION BY username, dedup_key ORDER BY ts NULLS LAST, session_file, line_no
+    ) AS pick
+    FROM usage_events
+)
+SELECT
+    e.session_file, e.username, e.line_no, e.event_id, e.uuid, e.session_id, e.agent_id,
+    e.is_sidechain, e.ts, CAST(timezone('UTC', e.ts) AS DATE) AS day,
+    e.event_type, e.tool_name, e.tool_use_id, e.skill_name, e.subagent_type, e.mcp_server,
+    e.mcp_tool, e.command_name, e.item_name, e.plugin,
+    r.tool_use_id IS NOT NULL AS has_result,
+    coalesce(r.is_error, false) AS is_error,
+    r.result_ts
+FROM events e
+LEFT JOIN results r ON r.username = e.username AND r.tool_use_id = e.tool_use_id
+WHERE e.pick = 1
+"""
+
+# The original pipeline's per-session summary, keyed by (user, sessionId): a subagent's records
+# carry its parent's sessionId, so its tools and tokens count for the parent session, while
+# message counts are the main thread's. Active time sums the gaps between consecutive records
+# that are at most 10 minutes; a tool_result carrier, meta text and compact summaries are not
+# user messages.
+_SESSION_SUMMARY = """
+CREATE VIEW usage_session_summary AS
+WITH activity AS (
+    SELECT DISTINCT username, session_id, key, ts FROM (
+        SELECT username, session_id, coalesce(uuid, session_file || ':' || line_no) AS key, ts
+        FROM usage_user_records
+        UNION ALL
+        SELECT username, session_id, coalesce(uuid, session_file || ':' || line_no) AS key, ts
+        FROM usage_records
+    )
+    WHERE ts IS NOT NULL AND session_id IS NOT NULL
+), gaps AS (
+    SELECT username, session_id, ts,
+           epoch(ts) - epoch(lag(ts) OVER (PARTITION BY username, session_id ORDER BY ts)) AS gap
+    FROM activity
+), times AS (
+    SELECT username, session_id, min(ts) AS started_at, max(ts) AS ended_at,
+           coalesce(sum(gap) FILTER (WHERE gap <= 600), 0) AS active_seconds
+    FROM gaps
+    GROUP BY username, session_id
+), prompts AS (
+    SELECT username, session_id,
+           count(DISTINCT coalesce(uuid, session_file || ':' || line_no)) AS user_messages
+    FROM usage_user_records
+    WHERE kind = 'prompt' AND NOT coalesce(is_sidechain, false)
+    GROUP BY username, session_id
+), answers AS (
+    SELECT username, session_id,
+           count(DISTINCT coalesce(message_id, uuid, session_file || ':' || line_no))
+               AS assistant_messages
+    FROM usage_records
+    WHERE model IS DISTINCT FROM '<synthetic>' AND NOT coalesce(is_sidechain, false)
+    GROUP BY username, session_id
+), tools AS (
+    SELECT username, session_id,
+           count(*) FILTER (WHERE event_type <> 'slash_command') AS tool_calls,
+           count(*) FILTER (WHERE event_type <> 'slash_command' AND is_error) AS tool_errors,
+           count(*) FILTER (WHERE event_type = 'skill') AS skills,
+           count(*) FILTER (WHERE event_type = 'subagent') AS subagents,
+           count(*) FILTER (WHERE event_type = 'mcp_call') AS mcp_calls,
+           count(*) FILTER (WHERE event_type = 'slash_command') AS slash_commands,
+           count(DISTINCT tool_name) FILTER (WHERE event_type <> 'slash_command')
+               AS distinct_tools
+    FROM usage_tool_events
+    GROUP BY username, session_id
+), tokens AS (
+    SELECT username, session_id, count(*) AS api_calls,
+           sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+           sum(cache_creation_tokens) AS cache_creation_tokens,
+           sum(cache_read_tokens) AS cache_read_tokens, sum(total_tokens) AS total_tokens
+    FROM usage_calls
+    GROUP BY username, session_id
+), models AS (
+    SELECT username, session_id, model AS primary_model FROM (
+        SELECT username, session_id, model, row_number() OVER (
+            PARTITION BY username, session_id
+            ORDER BY count(*) DESC, sum(total_tokens) DESC, model
+        ) AS pick
+        FROM usage_calls
+        WHERE model IS NOT NULL
+        GROUP BY username, session_id, model
+    )
+    WHERE pick = 1
+)
+SELECT
+    t.username, t.session_id, t.started_at, t.ended_at,
+    epoch(t.ended_at) - epoch(t.started_at) AS wall_seconds,
+    t.active_seconds,
+    coalesce(p.user_messages, 0) AS user_messages,
+    coalesce(a.assistant_messages, 0) AS assistant_messages,
+    coalesce(x.tool_calls, 0) AS tool_calls,
+    coalesce(x.tool_errors, 0) AS tool_errors,
+    coalesce(x.skills, 0) AS skills,
+    coalesce(x.subagents, 0) AS subagents,
+    coalesce(x.mcp_calls, 0) AS mcp_calls,
+    coalesce(x.slash_commands, 0) AS slash_commands,
+    coalesce(x.distinct_tools, 0) AS distinct_tools,
+    m.primary_model,
+    coalesce(k.api_calls, 0) AS api_calls,
+    coalesce(k.input_tokens, 0) AS input_tokens,
+    coalesce(k.output_tokens, 0) AS output_tokens,
+    coalesce(k.cache_creation_tokens, 0) AS cache_creation_tokens,
+    coalesce(k.cache_read_tokens, 0) AS cache_read_tokens,
+    coalesce(k.total_tokens, 0) AS total_tokens
+FROM times t
+LEFT JOIN prompts p USING (username, session_id)
+LEFT JOIN answers a USING (username, session_id)
+LEFT JOIN tools x USING (username, session_id)
+LEFT JOIN tokens k USING (username, session_id)
+LEFT JOIN models m USING (username, session_id)
+"""
+
+# Tool calls per UTC day. `source` is where the tool came from: `builtin`, the plugin prefix of
+# the skill/subagent it ran, or `mcp:<server>`.
+_DAILY_TOOLS = """
+CREATE VIEW usage_daily_tools AS
+SELECT
+    day, tool_name,
+    coalesce(plugin, CASE WHEN event_type = 'mcp_call'
+                          THEN 'mcp:' || coalesce(mcp_server, '?') ELSE 'builtin' END) AS source,
+    count(*) AS invocations,
+    count(*) FILTER (WHERE is_error) AS error_count,
+    count(DISTINCT username) AS distinct_users,
+    count(DISTINCT username || '/' || coalesce(session_id, session_file)) AS distinct_sessions
+FROM usage_tool_events
+WHERE event_type <> 'slash_command'
+GROUP BY ALL
+"""
+
+# Skills, subagents and slash commands per UTC day, with the plugin they belong to (NULL = built
+# in). The plugin's tier (curated / community) comes from the catalog at report time.
+_PLUGIN_ITEMS = """
+CREATE VIEW usage_plugin_items AS
+SELECT
+    day, event_type AS item_type, item_name, plugin,
+    count(*) AS invocations,
+    count(*) FILTER (WHERE is_error) AS error_count,
+    count(DISTINCT username) AS distinct_users,
+    count(DISTINCT username || '/' || coalesce(session_id, session_file)) AS distinct_sessions
+FROM usage_tool_events
+WHERE event_type IN ('skill', 'subagent', 'slash_command') AND item_name IS NOT NULL
+GROUP BY ALL
+"""
+
+MIGRATIONS: tuple[str, ...] = (
+    _RECORDS,
+    _EVENTS,
+    _RESULTS,
+    _USER,
+    _CALLS,
+    _TOOL_EVENTS,
+    _SESSION_SUMMARY,
+    _DAILY_TOOLS,
+    _PLUGIN_ITEMS,
+)

@@ -1,0 +1,115 @@
+"""Shared fakes: processors that record, fail or hang, and a fake clock."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+
+from processors.contract import Record, Rows, SessionFile
+
+
+class FakeClock:
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class RecordingProcessor:
+    """Commits one row per record with its canonical content: the exactly-once witness."""
+
+    name = "recording"
+    version = 1
+    interval = 0.0
+    tables = ("recorded",)
+    migrations = (
+        """
+        CREATE TABLE recorded (
+            session_file VARCHAR NOT NULL,
+            line_no      BIGINT NOT NULL,
+            byte_offset  BIGINT NOT NULL,
+            content      VARCHAR NOT NULL
+        )
+        """,
+    )
+
+    def __init__(self, **options: Any) -> None:
+        self.version = int(options.get("version", 1))
+
+    def wants(self, file: SessionFile) -> bool:
+        return True
+
+    def process(self, file: SessionFile, records: Sequence[Record]) -> Mapping[str, Rows]:
+        return {
+            "recorded": [
+                {
+                    "session_file": r.file,
+                    "line_no": r.line,
+                    "byte_offset": r.offset,
+                    "content": orjson.dumps(r.data, option=orjson.OPT_SORT_KEYS).decode(),
+                }
+                for r in records
+            ]
+        }
+
+
+class FailingProcessor:
+    """Raises on every file it is given."""
+
+    name = "failing"
+    version = 1
+    interval = 0.0
+    tables = ()
+    migrations = ()
+
+    def wants(self, file: SessionFile) -> bool:
+        return True
+
+    def process(self, file: SessionFile, records: Sequence[Record]) -> Mapping[str, Rows]:
+        raise RuntimeError(f"boom on {file.key}")
+
+
+class HangingProcessor:
+    """Blocks in `process` until released (class-level event, so subprocesses can't release)."""
+
+    name = "hanging"
+    version = 1
+    interval = 0.0
+    tables = ()
+    migrations = ()
+    release = threading.Event()
+    entered = threading.Event()
+
+    def wants(self, file: SessionFile) -> bool:
+        return True
+
+    def process(self, file: SessionFile, records: Sequence[Record]) -> Mapping[str, Rows]:
+        type(self).entered.set()
+        type(self).release.wait()
+        return {}
+
+
+class FlakyProcessor(RecordingProcessor):
+    """Fails the first ``failures`` calls for each file, then records like RecordingProcessor."""
+
+    name = "flaky"
+    tables = ("flaky_recorded",)
+    migrations = (RecordingProcessor.migrations[0].replace("recorded", "flaky_recorded"),)
+
+    def __init__(self, failures: int = 2, **options: Any) -> None:
+        super().__init__(**options)
+        self.failures = failures
+        self.calls: dict[str, int] = {}
+
+    def process(self, file: SessionFile, records: Sequence[Record]) -> Mapping[str, Rows]:
+        n = self.calls[file.key] = self.calls.get(file.key, 0) + 1
+        if n <= self.failures:
+            raise RuntimeError(f"flaky failure {n} on {file.key}")
+        return {"flaky_recorded": super().process(file, records)["recorded"]}

@@ -1,0 +1,115 @@
+"""Integration: ``sessiond`` as a real subprocess -- signals, --once, crashes, CLI errors."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import orjson
+
+from tests.harness import REPO, Daemon, append, cli, jsonl, query, run_once
+
+SAMPLE = REPO / "examples" / "user_sessions"
+
+
+def lines_of(name: str, count: int, pad: int = 0) -> bytes:
+    return jsonl(*({"type": "user", "uuid": f"{name}-{i}", "n": i, "pad": "x" * pad} for i in range(count)))
+
+
+def test_sighup_rescans_and_sigterm_exits_cleanly(root: Path, state: Path) -> None:
+    d = Daemon("--root", str(root), "--state", str(state), "--no-watch", "--scan-interval", "3600",
+               "--processors", "tests.fakes:RecordingProcessor")
+    try:
+        d.wait_for("daemon.ready")
+        append(root / "u" / "a.jsonl", lines_of("a", 3))
+        d.signal(signal.SIGHUP)
+        d.wait_for("config.reloaded")
+        d.wait_for("processor.committed", lambda e: e["items"] == 3)
+    finally:
+        rc = d.stop()
+    assert rc == 0
+    assert d.named("daemon.stopped")
+    assert query(state, "SELECT count(*) FROM recorded") == [(3,)]
+
+
+def test_once_processes_everything_and_reports(root: Path, state: Path) -> None:
+    append(root / "u" / "a.jsonl", lines_of("a", 5) + b"{not json\n" + b'{"partial":')
+    result = run_once("--root", str(root), "--state", str(state), "--processors",
+                      "tests.fakes:RecordingProcessor")
+    assert result.returncode == 0, result.stderr
+    events = [orjson.loads(x) for x in result.stdout.splitlines()]
+    summary = next(e for e in events if e["event"] == "run.summary")
+    assert summary["processors"]["recording"]["items_extracted"] == 5
+    assert summary["processors"]["recording"]["bad_lines"] == 1
+    bad = [e for e in events if e["event"] == "line.malformed"]
+    assert [(b["file"], b["line"], b["kind"]) for b in bad] == [("u/a.jsonl", 6, "malformed_json")]
+    assert query(state, "SELECT offset_bytes, lines, bad_lines FROM session_processor_state") == [
+        (len(lines_of("a", 5)) + len(b"{not json\n"), 6, 1)]
+
+
+def test_once_exits_1_when_a_processor_fails(root: Path, state: Path) -> None:
+    append(root / "u" / "a.jsonl", lines_of("a", 1))
+    result = run_once("--root", str(root), "--state", str(state), "--processors",
+                      "lines,tests.fakes:FailingProcessor")
+    assert result.returncode == 1
+    assert query(state, "SELECT count(*) FROM lines") == [(1,)]
+
+
+def test_kill_9_mid_backfill_loses_and_duplicates_nothing(root: Path, state: Path, tmp_path: Path) -> None:
+    files, per_file = 40, 400
+    for i in range(files):
+        append(root / f"user{i % 4}" / f"s{i}.jsonl", lines_of(f"s{i}", per_file, pad=200))
+    config = tmp_path / "small-batches.toml"
+    config.write_text("batch_files = 1\npass_bytes = 16384\n")  # many small transactions
+    d = Daemon("--root", str(root), "--state", str(state), "--config", str(config),
+               "--processors", "tests.fakes:RecordingProcessor")
+    d.wait_for("processor.committed", count=20)
+    d.kill9()
+    partial = query(state, "SELECT count(*) FROM recorded")[0][0]
+    assert 0 < partial < files * per_file, "the kill must land in the middle of the backfill"
+    result = run_once("--root", str(root), "--state", str(state), "--processors",
+                      "tests.fakes:RecordingProcessor")
+    assert result.returncode == 0, result.stderr
+    rows = query(state, "SELECT session_file, line_no, content FROM recorded")
+    assert len(rows) == files * per_file
+    assert len({(r[0], r[1]) for r in rows}) == len(rows)  # no duplicates
+    expected = {(f"user{i % 4}/s{i}.jsonl", n + 1) for i in range(files) for n in range(per_file)}
+    assert {(r[0], r[1]) for r in rows} == expected  # none missing
+    assert all(orjson.loads(r[2])["n"] == r[1] - 1 for r in rows)
+
+
+def test_a_second_daemon_on_the_same_state_refuses(root: Path, state: Path) -> None:
+    d = Daemon("--root", str(root), "--state", str(state), "--processors", "lines")
+    try:
+        d.wait_for("daemon.ready")
+        second = run_once("--root", str(root), "--state", str(state), "--processors", "lines")
+        assert second.returncode == 2
+        assert b"in use by another process" in second.stderr
+        assert len(second.stderr.decode().strip().splitlines()) == 1
+    finally:
+        assert d.stop() == 0
+
+
+def test_bad_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("settle = 'soon'\n")
+    result = cli("run", "--config", str(config))
+    assert result.returncode == 2
+    assert result.stderr.decode().strip() == f"sessiond: {config}: settle: expected a number, got 'soon'"
+    result = cli("run", "--config", str(tmp_path / "bad.toml"), "--processors", "nope")
+    assert result.returncode == 2
+
+
+def test_status_reports_nothing_behind_after_once_on_the_sample(tmp_path: Path) -> None:
+    state = tmp_path / "state.duckdb"
+    result = run_once("--root", str(SAMPLE), "--state", str(state))
+    assert result.returncode == 0, result.stderr
+    status = cli("status", "--root", str(SAMPLE), "--state", str(state), "--json")
+    assert status.returncode == 0, status.stderr
+    body = orjson.loads(status.stdout)
+    assert body["processors"], "no processor reported"
+    for name, p in body["processors"].items():
+        assert p["bytes_behind"] == 0, name
+        assert p["files_pending"] == 0 and p["files_tracked"] > 0, name
+    text = cli("status", "--root", str(SAMPLE), "--state", str(state))
+    assert b"processor" in text.stdout and text.returncode == 0

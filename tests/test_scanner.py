@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from daemon.scanner import Scanner
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_reports_only_new_changed_and_removed(tmp_path: Path) -> None:
+    write(tmp_path / "a" / "1.jsonl", "{}\n")
+    write(tmp_path / "a" / "2.jsonl", "{}\n")
+    scanner = Scanner(tmp_path)
+    first = scanner.scan()
+    assert sorted(f.key for f in first.changed) == ["a/1.jsonl", "a/2.jsonl"]
+    assert first.files == 2 and first.missed_by_events == 0
+    assert scanner.scan().changed == []
+    with (tmp_path / "a" / "1.jsonl").open("a") as fh:
+        fh.write("{}\n")
+    os.unlink(tmp_path / "a" / "2.jsonl")
+    write(tmp_path / "b" / "s" / "subagents" / "agent-x.jsonl", "{}\n")
+    third = scanner.scan()
+    assert sorted(f.key for f in third.changed) == ["a/1.jsonl", "b/s/subagents/agent-x.jsonl"]
+    assert [f.key for f in third.removed] == ["a/2.jsonl"]
+
+
+def test_counts_changes_no_event_announced(tmp_path: Path) -> None:
+    scanner = Scanner(tmp_path)
+    scanner.scan(None)
+    write(tmp_path / "a" / "seen.jsonl", "{}\n")
+    write(tmp_path / "a" / "missed.jsonl", "{}\n")
+    result = scanner.scan({"a/seen.jsonl"})
+    assert result.missed_by_events == 1
+    assert result.missed == ["a/missed.jsonl"]
+
+
+def test_index_loaded_at_start_suppresses_unchanged_files(tmp_path: Path) -> None:
+    write(tmp_path / "a" / "1.jsonl", "{}\n")
+    write(tmp_path / "a" / "2.jsonl", "{}\n")
+    first = Scanner(tmp_path)
+    first.scan()
+    restarted = Scanner(tmp_path, {"a/1.jsonl": first.index["a/1.jsonl"]})
+    assert [f.key for f in restarted.scan().changed] == ["a/2.jsonl"]
+
+
+def test_missing_root_reports_everything_removed(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    write(root / "a" / "1.jsonl", "{}\n")
+    scanner = Scanner(root)
+    scanner.scan()
+    (root / "a" / "1.jsonl").unlink()
+    (root / "a").rmdir()
+    root.rmdir()
+    result = scanner.scan()
+    assert not result.root_exists
+    assert [f.key for f in result.removed] == ["a/1.jsonl"]
