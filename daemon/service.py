@@ -19,12 +19,13 @@ from typing import Any
 
 from daemon import __version__, events
 from daemon.debouncer import Debouncer
-from daemon.discovery import classify
+from daemon.discovery import classify, walk
 from daemon.dispatcher import Dispatcher
 from daemon.log import get_logger
 from daemon.notify import Notifier
 from daemon.scanner import Scanner
 from daemon.settings import Settings, SettingsError
+from daemon.status import overall
 from daemon.watcher import Watcher, WatcherUnavailable
 from daemon.worker import Worker, WorkerSettings
 from daemon.workqueue import WorkQueue
@@ -133,6 +134,30 @@ class Service:
     def reader(self) -> Any:
         """A separate DuckDB connection to the same database, for reads from another thread."""
         return self._con.cursor()
+
+    def status(self) -> dict[str, Any]:
+        """Live status: cursors as committed, files as they are now, lag from the queues."""
+        errors: list[str] = []
+        files = {f.key: (f, st) for f, st in walk(self.settings.root, errors)} \
+            if self.settings.root.is_dir() else {}
+        cursors = {
+            (name, key): c for name, w in self.workers.items() for key, c in dict(w.cursors).items()
+        }
+        out = overall(self.processors, cursors, files)
+        now = time.monotonic()
+        for name, p in out["processors"].items():
+            queue, worker = self.queues[name], self.workers[name]
+            since = queue.oldest_since()
+            p["queued"] = len(queue)
+            p["busy"] = worker.busy
+            if since is not None:
+                p["lag_seconds"] = round(max(p["lag_seconds"], now - since), 3)
+            p["stats"] = worker.stats.as_dict()
+        out.update(version=__version__, uptime_seconds=round(time.time() - self.started_at, 3),
+                   scan=dict(self.last_scan), root=str(self.settings.root),
+                   state=str(self.settings.state), daemon={"running": True, "pid": os.getpid()},
+                   watcher=bool(self.watcher and self.watcher.running), scan_errors=errors[:20])
+        return out
 
     # -- requests from other threads / signal handlers -----------------------------------
 

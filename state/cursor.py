@@ -100,7 +100,7 @@ def bytes_behind(cursor: Cursor | None, stat: Stat, version: int) -> int:
     if cursor.stat == stat:
         return 0
     if stat.size < cursor.offset:
-        return stat.size
+        return stat.size  # truncated: all of it will be redone
     return stat.size - cursor.offset
 
 

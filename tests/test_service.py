@@ -131,6 +131,10 @@ def test_a_failing_processor_parks_and_the_other_catches_up(root: Path, state: P
                           "FROM session_processor_state WHERE processor_name = 'failing'")
         assert all(r[0] == 3 and r[1] == 0 and "boom" in r[2] and r[3] for r in rows)
         assert svc.workers["recording"].stats.errors == 0
+        status = svc.status()["processors"]
+        assert (status["recording"]["bytes_behind"], status["recording"]["lag_seconds"]) == (0, 0.0)
+        assert status["recording"]["files_pending"] == 0
+        assert (status["failing"]["files_parked"], status["failing"]["files_failed"]) == (3, 0)
     failed = Counter(e["file"] for e in logs if e["event"] == events.PROCESSOR_FAILED)
     parked = Counter(e["file"] for e in logs if e["event"] == events.PROCESSOR_PARKED)
     assert failed == {f"u/{i}.jsonl": 3 for i in range(3)}
