@@ -6,21 +6,12 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 from typing import Any
 
-import orjson
-
-from daemon import __version__
-from daemon.discovery import walk
-from daemon.log import configure, get_logger
-from daemon.notify import Notifier
-from daemon.registry import load
-from daemon.settings import Settings, SettingsError, load_settings
-from daemon.status import is_healthy, overall, render
-from state.db import StateError, open_state
-from state.store import Store
-
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+from daemon import __version__, commands
+from daemon.settings import SettingsError
+from state.db import StateError
 
 # Processors with a `report` module (processors/<name>/report.py: add_arguments, run).
 REPORTS: tuple[str, ...] = ("usage", "verification")
@@ -30,12 +21,44 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="TOML config file (default /etc/sessiond/sessiond.toml)")
     p.add_argument("--root", help="session tree (default /data/user_sessions)")
     p.add_argument("--state", help="DuckDB state file (default /var/lib/sessiond/state.duckdb)")
+    p.add_argument("--socket", help="control socket (default sessiond.sock beside the state file)")
+
+
+def report_modules() -> dict[str, ModuleType]:
+    out = {}
+    for name in REPORTS:
+        try:
+            out[name] = importlib.import_module(f"processors.{name}.report")
+        except ModuleNotFoundError:
+            continue  # that processor is not part of this build
+    return out
+
+
+class ArgumentError(Exception):
+    """Bad arguments, raised instead of exiting (for reports run inside the daemon)."""
+
+
+class _RaisingParser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:
+        raise ArgumentError(message)
+
+
+def report_parser(
+    name: str, module: ModuleType, parent: argparse._SubParsersAction | None = None  # type: ignore[type-arg]
+) -> argparse.ArgumentParser:
+    """A report's own arguments (plus the common ones); standalone, it raises on bad input."""
+    kind = (parent.add_parser(name, help=module.__doc__) if parent is not None
+            else _RaisingParser(prog=f"sessiond report {name}", add_help=False))
+    _common(kind)
+    module.add_arguments(kind)
+    return kind
 
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="sessiond", description=__doc__)
     top.add_argument("--version", action="version", version=f"sessiond {__version__}")
     sub = top.add_subparsers(dest="command", required=True)
+
     run = sub.add_parser("run", help="run the daemon in the foreground")
     _common(run)
     run.add_argument("--once", action="store_true", help="scan, process everything, exit")
@@ -45,85 +68,51 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--processors", help="comma-separated processors to run")
     run.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     run.add_argument("--log-format", choices=["auto", "json", "console"])
-    status = sub.add_parser("status", help="per-processor progress")
+
+    status = sub.add_parser("status", help="per-processor progress; exit 0 healthy, 1 degraded, 2 down")
     _common(status)
     status.add_argument("--json", action="store_true", help="machine-readable output")
+
+    rescan = sub.add_parser("rescan", help="ask the daemon for a full scan now (like SIGHUP's)")
+    _common(rescan)
+
+    process = sub.add_parser("process", help="run a processor's pending work now (exit 75: busy)")
+    _common(process)
+    process.add_argument("processor")
+    process.add_argument("--json", action="store_true")
+
+    reprocess = sub.add_parser("reprocess", help="delete a processor's outputs and cursors, redo")
+    _common(reprocess)
+    reprocess.add_argument("processor")
+    reprocess.add_argument("--user", help="only this user's files")
+    reprocess.add_argument("--file", help="only this file (key relative to the root)")
+
+    parked = sub.add_parser("parked", help="files parked after repeated failures")
+    _common(parked)
+    parked.add_argument("processor", nargs="?")
+    parked.add_argument("--json", action="store_true")
+
+    retry = sub.add_parser("retry", help="release parked files of a processor")
+    _common(retry)
+    retry.add_argument("processor")
+    retry.add_argument("--file", help="only this file")
+
     report = sub.add_parser("report", help="reports from a processor's outputs")
     kinds = report.add_subparsers(dest="report", required=True)
-    for name in REPORTS:
-        try:
-            module = importlib.import_module(f"processors.{name}.report")
-        except ModuleNotFoundError:
-            continue  # that processor is not part of this build
-        kind = kinds.add_parser(name, help=module.__doc__)
-        _common(kind)
-        module.add_arguments(kind)
+    for name, module in report_modules().items():
+        report_parser(name, module, kinds)
     return top
 
 
-def _report(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    module = importlib.import_module(f"processors.{args.report}.report")
-    con = open_state(settings.state, read_only=True)
-    try:
-        return int(module.run(con, args, sys.stdout))
-    finally:
-        con.close()
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    flags: dict[str, Any] = {
-        k: getattr(args, k, None)
-        for k in ("config", "root", "state", "watch", "scan_interval", "processors",
-                  "log_level", "log_format")
-    }
-    return load_settings(flags)
-
-
-def _run(args: argparse.Namespace) -> int:
-    from daemon.service import Service  # imported late: status needs none of it
-
-    settings = _settings(args)
-    configure(settings.log_level, settings.log_format)
-    processors = load(settings.processors, settings.processor_options)
-    service = Service(settings, processors, reload=lambda: _settings(args),
-                      notifier=Notifier(), log=get_logger())
-    if args.once:
-        return service.run_once()
-    return service.run()
-
-
-def _status(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    processors = load(settings.processors, settings.processor_options)
-    con = open_state(settings.state, read_only=True)
-    try:
-        cursors = Store(con).cursors()
-    finally:
-        con.close()
-    errors: list[str] = []
-    files = {f.key: (f, st) for f, st in walk(settings.root, errors)} if settings.root.is_dir() else {}
-    status = overall(processors, cursors, files)
-    status.update(root=str(settings.root), state=str(settings.state),
-                  daemon={"running": False}, scan_errors=errors[:20])
-    if args.json:
-        sys.stdout.write(orjson.dumps(status, option=orjson.OPT_INDENT_2).decode() + "\n")
-    else:
-        print(render(status))
-    return EXIT_OK if is_healthy(status) else EXIT_ERRORS
-
-
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
+    args.argv = argv
     try:
-        if args.command == "run":
-            return _run(args)
-        if args.command == "report":
-            return _report(args)
-        return _status(args)
+        return commands.dispatch(args)
     except (SettingsError, StateError) as exc:
         print(f"sessiond: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return commands.EXIT_USAGE
 
 
 if __name__ == "__main__":

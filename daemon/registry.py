@@ -56,7 +56,7 @@ def load(names: Sequence[str], options: Mapping[str, Mapping[str, Any]]) -> list
                 }
             try:
                 instance = factory(**kwargs)
-            except TypeError as exc:
+            except (TypeError, ValueError) as exc:
                 raise SettingsError(f"processor {name!r}: bad options: {exc}") from exc
         if not isinstance(instance, Processor):
             raise SettingsError(f"processor {name!r}: {spec} does not implement the contract")

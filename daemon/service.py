@@ -17,12 +17,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from prometheus_client import start_http_server
+
 from daemon import __version__, events
+from daemon.api import routes
+from daemon.control import ControlError, ControlServer
 from daemon.debouncer import Debouncer
 from daemon.discovery import classify, walk
 from daemon.dispatcher import Dispatcher
 from daemon.log import get_logger
+from daemon.metrics import Metrics
 from daemon.notify import Notifier
+from daemon.operations import Operations
 from daemon.scanner import Scanner
 from daemon.settings import Settings, SettingsError
 from daemon.status import overall
@@ -32,7 +38,7 @@ from daemon.workqueue import WorkQueue
 from processors.contract import Processor
 from state.cursor import Cursor, Stat
 from state.db import open_state
-from state.migrations import CORE, CORE_STEPS, ensure_sessiond_database, migrate
+from state.migrations import prepare
 from state.store import Store
 
 
@@ -104,10 +110,13 @@ class Service:
         self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         con = open_state(settings.state)
         self._con = con
-        ensure_sessiond_database(con)
-        migrate(con, CORE, CORE_STEPS)
-        for p in self.processors:
-            migrate(con, f"processor:{p.name}", p.migrations)
+        try:
+            imported = prepare(con, [(f"processor:{p.name}", p.migrations) for p in self.processors])
+        except BaseException:
+            con.close()
+            raise
+        if imported:
+            self.log.info(events.LEGACY_IMPORTED, rows=imported, state=str(settings.state))
         store = Store(con)
         per: dict[str, dict[str, Cursor]] = {p.name: {} for p in self.processors}
         for (name, key), cursor in store.cursors().items():
@@ -126,6 +135,14 @@ class Service:
         self.watcher: Watcher | None = None
         self._watch_complete = False  # watcher ran through the whole period since last scan
         self._threads: list[threading.Thread] = []
+        self._scan_lock = threading.Lock()
+        self.scans_total = self.missed_total = self.reloads = 0
+        self.ops = Operations(self.workers, self.scanner, self.scan_now)
+        self.metrics = Metrics(self)
+        for name, worker in self.workers.items():
+            worker.on_commit = self.metrics.commit_seconds.labels(processor=name).observe
+        self.control: ControlServer | None = None
+        self._metrics_http: Any = None
         for p in self.processors:
             self.log.info(events.PROCESSOR_LOADED, processor=p.name, version=p.version,
                           interval=self.workers[p.name].settings.interval,
@@ -153,6 +170,13 @@ class Service:
             if since is not None:
                 p["lag_seconds"] = round(max(p["lag_seconds"], now - since), 3)
             p["stats"] = worker.stats.as_dict()
+        cfg = self.settings
+        out["config"] = {
+            "settle": cfg.settle, "max_delay": cfg.max_delay, "scan_interval": cfg.scan_interval,
+            "watch": cfg.watch, "max_attempts": cfg.max_attempts, "lag_threshold": cfg.lag_threshold,
+            "intervals": {n: w.settings.interval for n, w in self.workers.items()},
+            "reloads": self.reloads, "config_file": str(cfg.config) if cfg.config else None,
+        }
         out.update(version=__version__, uptime_seconds=round(time.time() - self.started_at, 3),
                    scan=dict(self.last_scan), root=str(self.settings.root),
                    state=str(self.settings.state), daemon={"running": True, "pid": os.getpid()},
@@ -191,11 +215,17 @@ class Service:
 
     def scan_now(self) -> None:
         """One full scan, dispatching what changed (runs on the scanner thread, or inline)."""
+        with self._scan_lock:
+            self._scan()
+
+    def _scan(self) -> None:
         with self._lock:
             announced = self._announced if self._watch_complete else None
             self._announced = set()
             self._watch_complete = self.watcher is not None and self.watcher.running
         result = self.scanner.scan(announced)
+        self.scans_total += 1
+        self.missed_total += result.missed_by_events
         if not result.root_exists:
             self.log.warning(events.SCAN_ROOT_MISSING, root=str(self.settings.root))
         self.dispatcher.dispatch(result.changed)
@@ -260,6 +290,7 @@ class Service:
         scanner = threading.Thread(target=self._scanner_loop, name="scanner", daemon=True)
         scanner.start()
         self._ensure_watcher(rescan=False)  # the first scan follows
+        self._start_control()
         self._scan_wanted.set()
         next_scan = time.monotonic() + self.settings.scan_interval
         ready = reloading = False
@@ -295,6 +326,7 @@ class Service:
                 with self._lock:
                     released = self.debouncer.due(now)
                 if released:
+                    self.metrics.debounce_releases.inc(len(released))
                     self.dispatcher.dispatch(f for f in map(classify, released) if f is not None)
                 if self.first_scan_done.is_set() and (not ready or reloading):
                     self.notifier.ready(self.status_line())
@@ -308,6 +340,19 @@ class Service:
             selector.close()
             self._shutdown(scanner)
         return 0
+
+    def _start_control(self) -> None:
+        try:
+            self.control = ControlServer(self.settings.socket_path, routes(self), self.log)
+        except ControlError as exc:
+            self.log.error(events.CONTROL_UNAVAILABLE, error=str(exc))
+        else:
+            self.control.start()
+            self.log.info(events.CONTROL_STARTED, socket=str(self.settings.socket_path))
+        if self.settings.metrics_port:
+            self._metrics_http = start_http_server(
+                self.settings.metrics_port, addr="127.0.0.1", registry=self.metrics.registry
+            )
 
     def status_line(self) -> str:
         pending = sum(len(q) for q in self.queues.values())
@@ -348,6 +393,7 @@ class Service:
             self.debouncer.settle, self.debouncer.max_delay = new.settle, new.max_delay
         for p in self.processors:
             self.workers[p.name].settings = worker_settings(new, p)
+        self.reloads += 1
         self.log.info(events.CONFIG_RELOADED, needs_restart=ignored)
 
     def _shutdown(self, scanner: threading.Thread) -> None:
@@ -355,6 +401,12 @@ class Service:
         self.log.info(events.DAEMON_STOPPING)
         if self.watcher is not None:
             self.watcher.stop()
+        if self.control is not None:
+            self.control.stop()
+        if self._metrics_http is not None:
+            server, _thread = self._metrics_http
+            server.shutdown()
+            server.server_close()
         self._stop.set()
         self._scan_wanted.set()
         for q in self.queues.values():

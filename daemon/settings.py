@@ -39,10 +39,17 @@ class Settings:
     max_line_bytes: int = 32 * 1024 * 1024
     pass_bytes: int = 16 * 1024 * 1024  # new bytes read from one file per pass (fairness)
     batch_files: int = 256  # files committed together in one transaction
+    socket: Path | None = None  # control socket; default: sessiond.sock beside the state file
+    metrics_port: int = 0  # also serve /metrics on 127.0.0.1:PORT (0 = only on the socket)
+    lag_threshold: float = 600.0  # status is "degraded" when lag_seconds exceeds this
     log_level: str = "info"
     log_format: str = "auto"  # auto | json | console
     # per-processor tables from [processor.<name>]: `interval` plus the processor's own options
     processor_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @property
+    def socket_path(self) -> Path:
+        return self.socket if self.socket is not None else self.state.parent / "sessiond.sock"
 
     def interval_for(self, name: str, default: float) -> float:
         value = self.processor_options.get(name, {}).get("interval", default)
@@ -88,6 +95,16 @@ def _path(key: str, value: Any) -> Path:
     return Path(os.path.abspath(Path(value).expanduser()))
 
 
+def _port(key: str, value: Any) -> int:
+    try:
+        port = int(value) if not isinstance(value, bool) else -1
+    except (TypeError, ValueError):
+        port = -1
+    if not 0 <= port <= 65535:
+        raise SettingsError(f"{key}: expected a TCP port (0-65535), got {value!r}")
+    return port
+
+
 def _names(key: str, value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [v.strip() for v in value.split(",") if v.strip()]
@@ -111,7 +128,8 @@ _CONVERT: dict[str, Callable[[str, Any], Any]] = {
     "settle": _positive_float, "max_delay": _positive_float, "scan_interval": _positive_float,
     "watch": _bool, "drop_events": _bool, "max_attempts": _positive_int, "backoff_base": _positive_float,
     "backoff_cap": _positive_float, "max_line_bytes": _positive_int, "pass_bytes": _positive_int,
-    "batch_files": _positive_int,
+    "batch_files": _positive_int, "socket": _path, "metrics_port": _port,
+    "lag_threshold": _positive_float,
     "log_level": _choice("debug", "info", "warning", "error"),
     "log_format": _choice("auto", "json", "console"),
 }
@@ -147,6 +165,22 @@ def _from_mapping(source: str, values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+# The original pipeline's scheduler variables: the processors' cadence when config sets none.
+LEGACY_INTERVAL_ENV = {
+    "usage": "SCHEDULER_USAGE_PROCESSOR_INTERVAL",
+    "verification": "SCHEDULER_VERIFICATION_DETECTOR_INTERVAL",
+}
+
+
+def _legacy_intervals(merged: dict[str, Any], env: Mapping[str, str]) -> None:
+    options = {k: dict(v) for k, v in merged.get("processor_options", {}).items()}
+    for name, var in LEGACY_INTERVAL_ENV.items():
+        if var in env and "interval" not in options.get(name, {}):
+            options.setdefault(name, {})["interval"] = _positive_float(var, env[var])
+    if options:
+        merged["processor_options"] = options
+
+
 def load_settings(
     flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
@@ -171,6 +205,7 @@ def load_settings(
     merged.update(_from_mapping("environment", {k: v for k, v in env_values.items()}))
     if "root" not in merged and "root" not in flags and env.get("SESSION_DATA_DIR"):
         merged["root"] = _path("SESSION_DATA_DIR", env["SESSION_DATA_DIR"])
+    _legacy_intervals(merged, env)
     merged.update(_from_mapping("flags", flags))
     settings = replace(Settings(), config=config, **merged)
     if settings.max_delay < settings.settle:

@@ -65,15 +65,31 @@ def overall(
     return {"files": len(files), "processors": per}
 
 
-def is_healthy(status: Mapping[str, Any]) -> bool:
-    return all(
-        not p["files_parked"] and not p["files_failed"] for p in status["processors"].values()
-    )
+def degraded_reasons(status: Mapping[str, Any], *, lag_threshold: float) -> list[str]:
+    """Why a status is not healthy: parked files, or lag above the threshold."""
+    reasons = []
+    for name, p in status["processors"].items():
+        if p["files_parked"]:
+            reasons.append(f"{name}: {p['files_parked']} file(s) parked")
+        if p["lag_seconds"] > lag_threshold:
+            reasons.append(f"{name}: lag {p['lag_seconds']:.0f}s > {lag_threshold:.0f}s")
+    return reasons
 
 
 def render(status: Mapping[str, Any]) -> str:
     lines = [f"root {status['root']}: {status['files']} session files; state {status['state']}"]
-    lines.append(f"daemon: {'running' if status['daemon']['running'] else 'not running'}")
+    daemon = status["daemon"]
+    if daemon["running"]:
+        scan = status.get("scan", {})
+        lines.append(
+            f"daemon: running (pid {daemon.get('pid')}, version {status.get('version')}, up "
+            f"{status.get('uptime_seconds', 0):.0f}s); last scan: {scan.get('files', 0)} files in "
+            f"{scan.get('seconds', 0)}s, missed_by_events {scan.get('missed_by_events', 0)}"
+        )
+    else:
+        lines.append("daemon: not running (figures from the state file)")
+    lines.append(f"health: {status.get('health', '?')}"
+                 + "".join(f"\n  - {r}" for r in status.get("problems", [])))
     header = f"{'processor':<16}{'tracked':>9}{'pending':>9}{'failed':>8}{'parked':>8}{'behind':>14}{'lag s':>10}"
     lines.append(header)
     for name, p in status["processors"].items():

@@ -7,6 +7,7 @@ sequential read of the file at xxh3 speed plus parsing of only the new lines.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 
@@ -74,3 +75,33 @@ def read_lines(
         items.extend(framer.feed(chunk))
         position += len(chunk)
     return Read(items, framer.consumed, position, at_consumed.hexdigest(), eof)
+
+
+@dataclass(frozen=True, slots=True)
+class Whole:
+    md5: str  # of the whole file, as the original pipeline computed it
+    consumed: int  # offset just after the last newline
+    digest: str  # xxh3-128 of [0, consumed)
+    lines: int
+
+
+def hash_whole(fd: int) -> Whole:
+    """One pass over the file: its MD5 and the cursor values of all its complete lines."""
+    md5 = hashlib.md5(usedforsecurity=False)
+    hasher = new_hasher()
+    at_consumed = hasher.copy()
+    position = consumed = lines = 0
+    while chunk := os.pread(fd, CHUNK, position):
+        md5.update(chunk)
+        newline = chunk.rfind(b"\n")
+        if newline >= 0:
+            view = memoryview(chunk)
+            hasher.update(view[: newline + 1])
+            at_consumed = hasher.copy()
+            hasher.update(view[newline + 1 :])
+            consumed = position + newline + 1
+            lines += chunk.count(b"\n")
+        else:
+            hasher.update(chunk)
+        position += len(chunk)
+    return Whole(md5.hexdigest(), consumed, at_consumed.hexdigest(), lines)

@@ -20,11 +20,11 @@ from typing import Any
 
 from daemon import events
 from daemon.discovery import NotRegularFile, open_session_file, stat_of
-from daemon.tailer import hash_prefix, read_lines
+from daemon.tailer import hash_prefix, hash_whole, read_lines
 from daemon.workqueue import WorkQueue
 from processors.contract import Processor, SessionFile
 from processors.reader import Decoded, decode
-from state.cursor import Cursor, Plan, Stat, backoff_seconds, decide, new_hasher
+from state.cursor import LEGACY_PREFIX, Cursor, Plan, Stat, backoff_seconds, decide, new_hasher
 from state.store import Outcome, Store
 
 
@@ -53,6 +53,21 @@ class Stats:
     bad_lines: int = 0
     last_commit: float | None = None
     errors_detail: list[dict[str, str]] = field(default_factory=list)
+
+    def copy(self) -> Stats:
+        return replace(self, errors_detail=list(self.errors_detail))
+
+    def since(self, before: Stats) -> Stats:
+        """What happened between ``before`` (a copy) and now."""
+        errors = self.errors - before.errors
+        return Stats(
+            scanned=self.scanned - before.scanned, processed=self.processed - before.processed,
+            skipped=self.skipped - before.skipped, errors=errors,
+            items_extracted=self.items_extracted - before.items_extracted,
+            bytes=self.bytes - before.bytes, lines=self.lines - before.lines,
+            bad_lines=self.bad_lines - before.bad_lines, last_commit=self.last_commit,
+            errors_detail=self.errors_detail[len(self.errors_detail) - errors:] if errors else [],
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -85,6 +100,9 @@ class Worker:
         self.cursors = cursors
         self.stats = Stats()
         self.busy = False
+        # Held for a whole pass: `process` (run now) answers "busy" instead of running twice.
+        self.pass_lock = threading.Lock()
+        self.on_commit: Callable[[float], None] | None = None  # commit seconds (metrics)
         self._log = log.bind(processor=processor.name)
         self._mono = mono
         self._wall = wall
@@ -106,19 +124,42 @@ class Worker:
                 self.queue.wait(None if ready is None else max(0.0, ready - now))
                 continue
             started = now
-            while batch and not stop.is_set():
-                self.run_batch(batch)
-                batch = self.queue.take(self.settings.batch_files)
+            with self.pass_lock:
+                while batch and not stop.is_set():
+                    self.run_batch(batch)
+                    batch = self.queue.take(self.settings.batch_files)
+            if batch:  # stopping: leave them for the next start (cursors make that safe)
+                for file in batch:
+                    self.queue.put(file)
             next_pass = started + interval
 
-    def drain(self) -> None:
-        """Process everything queued now, ignoring cadence and backoff (``run --once``)."""
-        while batch := self.queue.take(self.settings.batch_files, ignore_ready=True):
-            self.run_batch(batch, once=True)
+    def drain(self, *, once: bool = True) -> Stats:
+        """Process everything queued now, ignoring cadence (and, with ``once``, backoff)."""
+        before = self.stats.copy()
+        later: list[tuple[SessionFile, float | None]] = []
+        while batch := self.queue.take(self.settings.batch_files, ignore_ready=once):
+            later.extend(self.run_batch(batch, once=once))
+        for file, ready in later:  # failures retry after the drain, on their backoff
+            self.queue.put(file, ready)
+        return self.stats.since(before)
+
+    def run_now(self) -> Stats | None:
+        """A pass over the whole queue right now -- files waiting out a backoff included (the
+        operator asked) -- or None if a pass is already running."""
+        if not self.pass_lock.acquire(blocking=False):
+            return None
+        try:
+            return self.drain(once=True)
+        finally:
+            self.pass_lock.release()
 
     # -- one batch: many files, one transaction -----------------------------------------------
 
-    def run_batch(self, files: list[SessionFile], *, once: bool = False) -> None:
+    def run_batch(
+        self, files: list[SessionFile], *, once: bool = False
+    ) -> list[tuple[SessionFile, float | None]]:
+        """Visit the files and commit what they produced in one transaction. Files to retry
+        later are queued again -- or, with ``once``, returned, so a drain does not spin on them."""
         self.busy = True
         try:
             started = time.perf_counter()
@@ -135,8 +176,13 @@ class Worker:
             if outcomes:
                 self._commit(outcomes, requeue, started,
                              self.stats.bytes - bytes0, self.stats.lines - lines0)
+            deferred: list[tuple[SessionFile, float | None]] = []
             for file, ready in requeue:
-                self.queue.put(file, ready)
+                if once and ready is not None:
+                    deferred.append((file, ready))
+                else:
+                    self.queue.put(file, ready)
+            return deferred
         finally:
             self.busy = False
 
@@ -148,6 +194,7 @@ class Worker:
         total_bytes: int,
         total_lines: int,
     ) -> None:
+        commit_started = time.perf_counter()
         try:
             self.store.commit(self.processor, outcomes)
         except Exception as exc:  # transient (disk full, read-only, lock): retry the batch
@@ -159,6 +206,8 @@ class Worker:
             for o in outcomes:
                 requeue.append((SessionFile(o.cursor.file, o.cursor.user), self._mono() + delay))
             return
+        if self.on_commit is not None:
+            self.on_commit(time.perf_counter() - commit_started)
         total_items = 0
         for o in outcomes:
             if o.deleted:
@@ -228,6 +277,15 @@ class Worker:
         if decision.plan is Plan.UNCHANGED:
             return None
         plan = decision.plan
+        if plan is Plan.LEGACY and cursor is not None:
+            whole = hash_whole(fd)
+            if whole.md5 == cursor.file_hash.removeprefix(LEGACY_PREFIX):
+                # Unchanged since the original pipeline processed it: adopt, don't redo.
+                return Outcome(cursor=replace(
+                    cursor, version=p.version, offset=whole.consumed, file_hash=whole.digest,
+                    lines=whole.lines, size=stat.size, mtime_ns=stat.mtime_ns, ino=stat.ino,
+                    processed_at=self._wall()), rows={})
+            plan = Plan.REWRITE
         hasher = new_hasher()
         if plan is Plan.VERIFY and cursor is not None:
             hasher = hash_prefix(fd, cursor.offset)
@@ -255,9 +313,10 @@ class Worker:
             requeue.append((file, None))  # more to read: back of the queue, others go first
         try:
             rows = p.process(file, decoded.records) if decoded.records else {}
-        except Exception as exc:  # a processor bug: back off, then park
+            items = sum(len(r) for r in rows.values())
+            rows = self.store.prepare(p, rows)
+        except Exception as exc:  # a processor bug (or rows that don't fit): back off, park
             return self._processor_failure(file, cursor, exc, requeue)
-        items = sum(len(r) for r in rows.values())
         new = Cursor(
             processor=p.name, file=file.key, user=file.user, version=p.version,
             offset=read.consumed, file_hash=read.digest,

@@ -18,6 +18,7 @@ def new_hasher() -> xxhash.xxh3_128:
 
 
 EMPTY_HASH = new_hasher().hexdigest()
+LEGACY_PREFIX = "md5:"  # file_hash of a cursor imported from the original pipeline
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,7 @@ class Plan(enum.Enum):
     FRESH = "fresh"  # no usable cursor: read from 0, nothing to delete
     VERIFY = "verify"  # hash the first `offset` bytes; equal -> append, else rewrite
     REWRITE = "rewrite"  # delete this processor's outputs for the file, read from 0
+    LEGACY = "legacy"  # imported from the original pipeline: an MD5 of the whole file, no offset
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,8 @@ def decide(cursor: Cursor | None, stat: Stat, version: int) -> Decision:
     """What to do with a file whose current stat is ``stat``, given the processor's cursor."""
     if cursor is None:
         return Decision(Plan.FRESH, "new")
+    if cursor.file_hash.startswith(LEGACY_PREFIX):
+        return Decision(Plan.LEGACY, "legacy")
     if cursor.version != version:
         return Decision(Plan.REWRITE, "version")
     if cursor.offset == 0:

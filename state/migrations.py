@@ -49,15 +49,16 @@ CREATE TABLE IF NOT EXISTS schema_version (
 """
 
 
-def ensure_sessiond_database(con: duckdb.DuckDBPyConnection) -> None:
-    """Refuse a database that has tables but is not ours; create the version table otherwise."""
+def ensure_sessiond_database(con: duckdb.DuckDBPyConnection, *, legacy: bool = False) -> None:
+    """Refuse a database that has tables but is not ours (nor the original pipeline's, when
+    ``legacy``); create the version table otherwise."""
     tables = {
         row[0]
         for row in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
         ).fetchall()
     }
-    if tables and "schema_version" not in tables:
+    if tables and "schema_version" not in tables and not legacy:
         raise StateError(
             "the state file holds tables but no schema_version: not a sessiond state file "
             f"(tables: {', '.join(sorted(tables)[:5])}); refusing to modify it"
@@ -95,3 +96,85 @@ def migrate(con: duckdb.DuckDBPyConnection, component: str, steps: Sequence[str]
             con.execute("ROLLBACK")
             raise
     return len(steps) - done
+
+
+# -- the original pipeline's state ------------------------------------------------------------
+
+LEGACY_TABLE = "session_extraction_state"  # schema v28, one processor: verification
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    return {
+        r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'main' AND table_name = ?", [table]
+        ).fetchall()
+    }
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {
+        r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+        ).fetchall()
+    }
+
+
+def adopt_legacy(con: duckdb.DuckDBPyConnection) -> str | None:
+    """If this is an original-pipeline database, make room for our tables; returns the legacy
+    state table to import, or None for anything else (which is left untouched).
+
+    v28 has ``session_extraction_state`` (no processor column); v29 renamed it to
+    ``session_processor_state`` with ``processor_name`` but no cursor columns -- that one is moved
+    aside to ``session_processor_state_v29``. The pipeline's own ``schema_version`` (without our
+    ``component`` column) is kept as ``schema_version_legacy``.
+    """
+    tables = _tables(con)
+    v29 = "session_processor_state" in tables and "offset_bytes" not in _columns(
+        con, "session_processor_state")
+    if not v29 and LEGACY_TABLE not in tables and "session_processor_state_v29" not in tables:
+        return None
+    if "schema_version" in tables and "component" not in _columns(con, "schema_version"):
+        con.execute("ALTER TABLE schema_version RENAME TO schema_version_legacy")
+    if v29:
+        con.execute("ALTER TABLE session_processor_state RENAME TO session_processor_state_v29")
+        return "session_processor_state_v29"
+    return LEGACY_TABLE if LEGACY_TABLE in tables else "session_processor_state_v29"
+
+
+def prepare(con: duckdb.DuckDBPyConnection, components: Sequence[tuple[str, Sequence[str]]]) -> int:
+    """Bring a state database up to date: adopt a legacy one, run every migration, import the
+    legacy cursors. Returns how many legacy rows were imported (0 on a fresh install)."""
+    legacy = adopt_legacy(con)
+    ensure_sessiond_database(con, legacy=legacy is not None)
+    migrate(con, CORE, CORE_STEPS)
+    imported = import_legacy(con, legacy) if legacy else 0
+    for component, steps in components:
+        migrate(con, component, steps)
+    return imported
+
+
+def import_legacy(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Copy legacy rows as cursors to be checked once, and drop the legacy table.
+
+    A legacy row holds an MD5 of the whole file, not a cursor: it is stored as ``md5:<hex>`` at
+    offset 0, and the worker's first look at the file decides (see `state.cursor.Plan.LEGACY`):
+    unchanged -> the cursor jumps to the end without reprocessing; changed -> redone from 0.
+    """
+    processor = "processor_name" if "processor_name" in _columns(con, table) else "'verification'"
+    con.execute("BEGIN TRANSACTION")
+    try:
+        count = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+        con.execute(
+            "INSERT INTO session_processor_state (processor_name, session_file, username, "
+            "processed_at, items_extracted, file_hash, processor_version) "
+            f"SELECT {processor}, session_file, coalesce(username, split_part(session_file, '/', 1)), "
+            "processed_at, coalesce(items_extracted, 0), 'md5:' || coalesce(file_hash, ''), 0 "
+            f"FROM {table} ON CONFLICT DO NOTHING"
+        )
+        con.execute(f"DROP TABLE {table}")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return int(count)

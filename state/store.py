@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -49,7 +50,7 @@ class Outcome:
     """What one pass over one file produced, ready to commit."""
 
     cursor: Cursor
-    rows: Mapping[str, Rows]
+    rows: Mapping[str, Any]  # table -> rows, or an Arrow table from `Store.prepare`
     reset: bool = False  # delete the file's outputs (rewrite) before adding these rows
     deleted: bool = False  # the file is gone: delete its outputs and its cursor
 
@@ -171,19 +172,29 @@ class Store:
                 [processor.name, files],
             )
 
+    def prepare(self, processor: Processor, rows: Mapping[str, Rows]) -> Mapping[str, Any]:
+        """Convert one file's rows to Arrow tables now, outside the transaction, so a row that
+        does not fit its table fails that file (a processor bug, retried and parked) instead of
+        a whole batch's commit. A `Merging` processor's rows stay rows: its merge reads them."""
+        if isinstance(processor, Merging):
+            return rows
+        return {t: pa.Table.from_pylist(list(r), schema=self._schema(t)) for t, r in rows.items() if r}
+
     def _write(self, processor: Processor, outcomes: Sequence[Outcome]) -> None:
         con = self._con
-        combined: dict[str, list[Mapping[str, object]]] = {}
+        parts: dict[str, list[Any]] = {}
         for o in outcomes:
-            for table, table_rows in o.rows.items():
-                combined.setdefault(table, []).extend(table_rows)
-        merged: Mapping[str, Rows] = combined
+            for table, value in o.rows.items():
+                parts.setdefault(table, []).append(value)
         if isinstance(processor, Merging):
-            merged = processor.merge(_Tx(con), combined)
-        for table, rows in merged.items():
-            if not rows:
+            combined = {t: [row for rows in ps for row in rows] for t, ps in parts.items()}
+            parts = {t: [rows] for t, rows in processor.merge(_Tx(con), combined).items()}
+        for table, pieces in parts.items():
+            tables = [p if isinstance(p, pa.Table) else pa.Table.from_pylist(list(p), schema=self._schema(table))
+                      for p in pieces if len(p)]
+            if not tables:
                 continue
-            batch = pa.Table.from_pylist(rows, schema=self._schema(table))
+            batch = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
             con.register("_sessiond_rows", batch)
             try:
                 con.execute(f"INSERT INTO {_quote(table)} BY NAME SELECT * FROM _sessiond_rows")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -113,3 +114,32 @@ class FlakyProcessor(RecordingProcessor):
         if n <= self.failures:
             raise RuntimeError(f"flaky failure {n} on {file.key}")
         return {"flaky_recorded": super().process(file, records)["recorded"]}
+
+
+class GatedProcessor:
+    """Holds `process` while the ``gate`` file exists (a real pass a test can keep running).
+
+    Files, not events, so a test can drive it inside a daemon subprocess: ``entered`` is
+    created when a pass is inside `process`.
+    """
+
+    name = "gated"
+    version = 1
+    interval = 0.0
+    tables = ()
+    migrations = ()
+    _poll = threading.Event()
+
+    def __init__(self, gate: str = "", entered: str = "", **options: Any) -> None:
+        self.gate = Path(gate) if gate else None
+        self.entered = Path(entered) if entered else None
+
+    def wants(self, file: SessionFile) -> bool:
+        return True
+
+    def process(self, file: SessionFile, records: Sequence[Record]) -> Mapping[str, Rows]:
+        if self.entered is not None:
+            self.entered.touch()
+        while self.gate is not None and self.gate.exists():
+            self._poll.wait(0.01)
+        return {}

@@ -105,11 +105,12 @@ def test_status_reports_nothing_behind_after_once_on_the_sample(tmp_path: Path) 
     result = run_once("--root", str(SAMPLE), "--state", str(state))
     assert result.returncode == 0, result.stderr
     status = cli("status", "--root", str(SAMPLE), "--state", str(state), "--json")
-    assert status.returncode == 0, status.stderr
+    assert status.returncode == 2, status.stderr  # no daemon runs: "down", figures from the file
     body = orjson.loads(status.stdout)
+    assert body["health"] == "down" and body["daemon"] == {"running": False}
     assert body["processors"], "no processor reported"
     for name, p in body["processors"].items():
         assert p["bytes_behind"] == 0, name
         assert p["files_pending"] == 0 and p["files_tracked"] > 0, name
     text = cli("status", "--root", str(SAMPLE), "--state", str(state))
-    assert b"processor" in text.stdout and text.returncode == 0
+    assert b"not running" in text.stdout and text.returncode == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from structlog.testing import capture_logs
 
 from daemon import events
 from daemon.service import Service
+from processors.contract import Record, Rows, SessionFile
 from processors.lines import LinesProcessor
 from tests.fakes import FailingProcessor, FlakyProcessor, HangingProcessor, RecordingProcessor
 from tests.harness import append, fast_settings, jsonl, query, running, wait_until
@@ -184,3 +186,22 @@ def test_two_processors_keep_separate_cursors(root: Path, state: Path) -> None:
     assert query(state, "SELECT processor_name, lines FROM session_processor_state ORDER BY 1") == [
         ("lines", 4), ("recording", 4)]
     assert query(state, "SELECT count(*) FROM lines") == [(4,)]
+
+
+class _BadRowsProcessor(RecordingProcessor):
+    """Returns a row that does not fit its table for files named bad*."""
+
+    def process(self, file: SessionFile, records: Sequence[Record]) -> Mapping[str, Rows]:
+        rows = super().process(file, records)
+        if "/bad" in file.key:
+            return {"recorded": [{**rows["recorded"][0], "line_no": "not a number"}]}
+        return rows
+
+
+def test_rows_that_do_not_fit_fail_their_file_not_the_batch(root: Path, state: Path) -> None:
+    append(root / "u" / "bad.jsonl", recs("b", 0, 1))
+    append(root / "u" / "good.jsonl", recs("g", 0, 2))
+    assert Service(fast_settings(root, state, max_attempts=1), [_BadRowsProcessor()]).run_once() == 1
+    assert query(state, "SELECT session_file, count(*) FROM recorded GROUP BY 1") == [("u/good.jsonl", 2)]
+    assert query(state, "SELECT session_file, parked FROM session_processor_state ORDER BY 1") == [
+        ("u/bad.jsonl", True), ("u/good.jsonl", False)]

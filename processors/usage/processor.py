@@ -28,8 +28,8 @@ class UsageProcessor:
     name = "usage"
     version = 1
     interval = 0.0
-    tables = TABLES
-    migrations = MIGRATIONS
+    tables: Sequence[str] = TABLES
+    migrations: Sequence[str] = MIGRATIONS
 
     def __init__(self, *, prices: str | None = None, plugin_catalog: str | None = None) -> None:
         try:

@@ -157,13 +157,11 @@ WHERE e.pick = 1
 _SESSION_SUMMARY = """
 CREATE VIEW usage_session_summary AS
 WITH activity AS (
-    SELECT DISTINCT username, session_id, key, ts FROM (
-        SELECT username, session_id, coalesce(uuid, session_file || ':' || line_no) AS key, ts
-        FROM usage_user_records
-        UNION ALL
-        SELECT username, session_id, coalesce(uuid, session_file || ':' || line_no) AS key, ts
-        FROM usage_records
-    )
+    -- copies of a record (resumed files) add zero-length gaps only: no dedup needed here
+    SELECT username, session_id, ts FROM usage_user_records
+    WHERE ts IS NOT NULL AND session_id IS NOT NULL
+    UNION ALL
+    SELECT username, session_id, ts FROM usage_records
     WHERE ts IS NOT NULL AND session_id IS NOT NULL
 ), gaps AS (
     SELECT username, session_id, ts,
@@ -199,12 +197,16 @@ WITH activity AS (
                AS distinct_tools
     FROM usage_tool_events
     GROUP BY username, session_id
+), calls AS MATERIALIZED (
+    SELECT username, session_id, model, input_tokens, output_tokens, cache_creation_tokens,
+           cache_read_tokens, total_tokens
+    FROM usage_calls
 ), tokens AS (
     SELECT username, session_id, count(*) AS api_calls,
            sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
            sum(cache_creation_tokens) AS cache_creation_tokens,
            sum(cache_read_tokens) AS cache_read_tokens, sum(total_tokens) AS total_tokens
-    FROM usage_calls
+    FROM calls
     GROUP BY username, session_id
 ), models AS (
     SELECT username, session_id, model AS primary_model FROM (
@@ -212,7 +214,7 @@ WITH activity AS (
             PARTITION BY username, session_id
             ORDER BY count(*) DESC, sum(total_tokens) DESC, model
         ) AS pick
-        FROM usage_calls
+        FROM calls
         WHERE model IS NOT NULL
         GROUP BY username, session_id, model
     )
@@ -247,9 +249,10 @@ LEFT JOIN models m USING (username, session_id)
 """
 
 # Tool calls per UTC day. `source` is where the tool came from: `builtin`, the plugin prefix of
-# the skill/subagent it ran, or `mcp:<server>`.
-_DAILY_TOOLS = """
-CREATE VIEW usage_daily_tools AS
+# the skill/subagent it ran, or `mcp:<server>`. Reports run the same SELECT with their filters
+# (user, window), since distinct counts cannot be re-aggregated from the view's rows.
+def daily_tools_sql(where: str = "") -> str:
+    return f"""
 SELECT
     day, tool_name,
     coalesce(plugin, CASE WHEN event_type = 'mcp_call'
@@ -259,24 +262,31 @@ SELECT
     count(DISTINCT username) AS distinct_users,
     count(DISTINCT username || '/' || coalesce(session_id, session_file)) AS distinct_sessions
 FROM usage_tool_events
-WHERE event_type <> 'slash_command'
+WHERE event_type <> 'slash_command' {where}
 GROUP BY ALL
 """
 
-# Skills, subagents and slash commands per UTC day, with the plugin they belong to (NULL = built
-# in). The plugin's tier (curated / community) comes from the catalog at report time.
-_PLUGIN_ITEMS = """
-CREATE VIEW usage_plugin_items AS
+
+# Skills, subagents and slash commands, with the plugin they belong to (NULL = built in), per
+# UTC day here; reports aggregate any window the same way. The plugin's tier (curated /
+# community) comes from the catalog at report time.
+def plugin_items_sql(where: str = "", *, by_day: bool = True) -> str:
+    day = "day, " if by_day else ""
+    return f"""
 SELECT
-    day, event_type AS item_type, item_name, plugin,
+    {day}event_type AS item_type, item_name, plugin,
     count(*) AS invocations,
     count(*) FILTER (WHERE is_error) AS error_count,
     count(DISTINCT username) AS distinct_users,
     count(DISTINCT username || '/' || coalesce(session_id, session_file)) AS distinct_sessions
 FROM usage_tool_events
-WHERE event_type IN ('skill', 'subagent', 'slash_command') AND item_name IS NOT NULL
+WHERE event_type IN ('skill', 'subagent', 'slash_command') AND item_name IS NOT NULL {where}
 GROUP BY ALL
 """
+
+
+_DAILY_TOOLS = "CREATE VIEW usage_daily_tools AS" + daily_tools_sql()
+_PLUGIN_ITEMS = "CREATE VIEW usage_plugin_items AS" + plugin_items_sql()
 
 MIGRATIONS: tuple[str, ...] = (
     _RECORDS,

@@ -1,0 +1,212 @@
+"""What each CLI command does: ask the running daemon over its socket, or, when none runs,
+open the state file directly (the daemon owns it while it runs)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+import orjson
+
+from daemon import client
+from daemon.discovery import walk
+from daemon.log import configure, get_logger
+from daemon.notify import Notifier
+from daemon.operations import Busy, UnknownProcessor
+from daemon.registry import load
+from daemon.settings import Settings, load_settings
+from daemon.status import degraded_reasons, overall, render
+from state.db import open_state
+from state.store import Store
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_DOWN, EXIT_BUSY = 0, 1, 2, 2, 75
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    flags: dict[str, Any] = {
+        k: getattr(args, k, None)
+        for k in ("config", "root", "state", "socket", "watch", "scan_interval", "processors",
+                  "log_level", "log_format")
+    }
+    return load_settings(flags)
+
+
+def _print_json(body: Any) -> None:
+    sys.stdout.write(orjson.dumps(body, option=orjson.OPT_INDENT_2, default=str).decode() + "\n")
+
+
+def _ask(settings: Settings, method: str, route: str, **params: str | None) -> tuple[int, Any] | None:
+    """The daemon's answer, or None when no daemon runs."""
+    try:
+        return client.request(settings.socket_path, method, route, params)
+    except client.DaemonUnavailable:
+        return None
+
+
+def _offline_service(settings: Settings) -> Any:
+    from daemon.service import Service  # the heavy part: only when no daemon runs
+
+    configure(settings.log_level, "json", sys.stderr)
+    return Service(settings, load(settings.processors, settings.processor_options), log=get_logger())
+
+
+def run(args: argparse.Namespace) -> int:
+    from daemon.service import Service
+
+    settings = settings_of(args)
+    configure(settings.log_level, settings.log_format)
+    processors = load(settings.processors, settings.processor_options)
+    service = Service(settings, processors, reload=lambda: settings_of(args),
+                      notifier=Notifier(), log=get_logger())
+    return service.run_once() if args.once else service.run()
+
+
+def status(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+    answer = _ask(settings, "GET", "/status")
+    body = answer[1] if answer is not None else _offline_status(settings)
+    reasons = degraded_reasons(body, lag_threshold=settings.lag_threshold)
+    body["health"] = "down" if not body["daemon"]["running"] else ("degraded" if reasons else "ok")
+    body["problems"] = reasons
+    if args.json:
+        _print_json(body)
+    else:
+        print(render(body))
+    if not body["daemon"]["running"]:
+        return EXIT_DOWN
+    return EXIT_ERRORS if reasons else EXIT_OK
+
+
+def _offline_status(settings: Settings) -> dict[str, Any]:
+    processors = load(settings.processors, settings.processor_options)
+    con = open_state(settings.state, read_only=True)
+    try:
+        cursors = Store(con).cursors()
+    finally:
+        con.close()
+    errors: list[str] = []
+    files = {f.key: (f, st) for f, st in walk(settings.root, errors)} if settings.root.is_dir() else {}
+    body = overall(processors, cursors, files)
+    body.update(root=str(settings.root), state=str(settings.state), daemon={"running": False},
+                scan_errors=errors[:20])
+    return body
+
+
+def rescan(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+    answer = _ask(settings, "POST", "/rescan")
+    if answer is None:
+        print(f"sessiond: no daemon answers on {settings.socket_path}", file=sys.stderr)
+        return EXIT_DOWN
+    print("rescan queued")
+    return EXIT_OK
+
+
+def _answer_or_offline(settings: Settings, method: str, route: str, offline: Any, **params: str | None) -> tuple[int, Any]:
+    answer = _ask(settings, method, route, **params)
+    if answer is not None:
+        return answer
+    service = _offline_service(settings)
+    try:
+        return 200, offline(service)
+    except UnknownProcessor as exc:
+        return 404, {"error": str(exc), "known": exc.known}
+    except Busy as exc:
+        return 409, {"error": f"processor {exc} is running a pass", "busy": True}
+    finally:
+        service.close()
+
+
+def _fail(status: int, body: Any) -> int:
+    print(f"sessiond: {body.get('error', body) if isinstance(body, dict) else body}", file=sys.stderr)
+    if status == 409:
+        return EXIT_BUSY
+    if status == 404:
+        return EXIT_USAGE
+    return EXIT_ERRORS
+
+
+def process(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+    name = args.processor
+    status_code, body = _answer_or_offline(
+        settings, "POST", "/process",
+        lambda svc: {"processor": name, **svc.ops.process(name).as_dict()}, processor=name)
+    if status_code != 200:
+        return _fail(status_code, body)
+    if args.json:
+        _print_json(body)
+    else:
+        print(" ".join(f"{k}={body[k]}" for k in
+                       ("processor", "scanned", "processed", "skipped", "errors", "items_extracted")))
+        for e in body.get("errors_detail", []):
+            print(f"  error {e['session']}: {e['error']}")
+    return EXIT_ERRORS if body["errors"] else EXIT_OK
+
+
+def reprocess(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+    status_code, body = _answer_or_offline(
+        settings, "POST", "/reprocess",
+        lambda svc: {"processor": args.processor,
+                     "files": svc.ops.reprocess(args.processor, user=args.user, file=args.file)},
+        processor=args.processor, user=args.user, file=args.file)
+    if status_code != 200:
+        return _fail(status_code, body)
+    print(f"{body['files']} file(s) reset for {body['processor']}; they will be processed again")
+    return EXIT_OK
+
+
+def parked(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+    status_code, body = _answer_or_offline(
+        settings, "GET", "/parked", lambda svc: {"parked": svc.ops.parked(args.processor)},
+        processor=args.processor)
+    if status_code != 200:
+        return _fail(status_code, body)
+    if args.json:
+        _print_json(body)
+    else:
+        for p in body["parked"]:
+            print(f"{p['processor']}\t{p['file']}\tattempts={p['attempts']}\t{p['last_error']}")
+    return EXIT_OK
+
+
+def retry(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+    status_code, body = _answer_or_offline(
+        settings, "POST", "/retry",
+        lambda svc: {"processor": args.processor, "files": svc.ops.retry(args.processor, file=args.file)},
+        processor=args.processor, file=args.file)
+    if status_code != 200:
+        return _fail(status_code, body)
+    print(f"{body['files']} file(s) released for {body['processor']}")
+    return EXIT_OK
+
+
+def report(args: argparse.Namespace) -> int:
+    """Through the daemon when it runs (it owns the database), else on the state file."""
+    import importlib
+
+    settings = settings_of(args)
+    argv = args.argv[args.argv.index(args.report) + 1 :]
+    answer = _ask(settings, "POST", "/report", name=args.report, argv=orjson.dumps(argv).decode())
+    if answer is not None:
+        status_code, body = answer
+        if status_code != 200:
+            return _fail(status_code, body)
+        sys.stdout.write(body["output"])
+        return int(body["exit"])
+    module = importlib.import_module(f"processors.{args.report}.report")
+    con = open_state(settings.state, read_only=True)
+    try:
+        return int(module.run(con, args, sys.stdout))
+    finally:
+        con.close()
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    handlers = {"run": run, "status": status, "rescan": rescan, "process": process,
+                "reprocess": reprocess, "parked": parked, "retry": retry, "report": report}
+    return handlers[args.command](args)

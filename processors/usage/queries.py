@@ -1,0 +1,188 @@
+"""The report's SQL: prices installed as a temporary table, then grouped reads of the views.
+
+Everything here works on a read-only connection: the price periods of the models present go
+into a TEMP table (DuckDB allows temp objects on a read-only database), and a TEMP view
+`usage_priced_calls` adds ``cost`` and ``priced`` to the deduplicated `usage_calls`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from processors.usage.prices import PriceTable, period_rows
+from processors.usage.schema import daily_tools_sql, plugin_items_sql
+
+_PERIODS_SCHEMA = pa.schema([
+    ("model", pa.string()), ("since", pa.date32()), ("until", pa.date32()),
+    ("input", pa.float64()), ("output", pa.float64()), ("cache_write_5m", pa.float64()),
+    ("cache_write_1h", pa.float64()), ("cache_read", pa.float64()),
+])
+
+_PRICED = """
+CREATE OR REPLACE TEMP VIEW usage_priced_calls AS
+SELECT
+    c.*,
+    p.model IS NOT NULL AS priced,
+    -- DECIMAL, not DOUBLE: sums of doubles depend on DuckDB's (parallel) summation order,
+    -- so the same report printed different last digits from run to run.
+    coalesce((c.input_tokens * p.input::DECIMAL(18, 6)
+              + c.output_tokens * p.output::DECIMAL(18, 6)
+              + c.cache_creation_5m * p.cache_write_5m::DECIMAL(18, 6)
+              + c.cache_creation_1h * p.cache_write_1h::DECIMAL(18, 6)
+              + c.cache_read_tokens * p.cache_read::DECIMAL(18, 6)) * 0.000001::DECIMAL(18, 6),
+             0::DECIMAL(38, 12)) AS cost
+FROM usage_calls c
+LEFT JOIN usage_price_periods p
+    ON p.model = c.model
+   AND (p.since IS NULL OR c.day >= p.since)
+   AND (p.until IS NULL OR c.day < p.until)
+"""
+
+# Group keys of `--by`: SQL expressions over usage_priced_calls.
+KEYS: dict[str, tuple[str, ...]] = {
+    "day": ("strftime(day, '%Y-%m-%d')",),
+    "month": ("strftime(day, '%Y-%m')",),
+    "session": ("username", "session_id"),
+    "user": ("username",),
+    "model": (),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The report's filters: one user, and an inclusive range of UTC days."""
+
+    user: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        """``AND ...`` conditions (possibly empty) and their parameters."""
+        sql: list[str] = []
+        params: list[Any] = []
+        if self.user is not None:
+            sql.append("username = ?")
+            params.append(self.user)
+        if self.since is not None:
+            sql.append("day >= ?")
+            params.append(self.since)
+        if self.until is not None:
+            sql.append("day <= ?")
+            params.append(self.until)
+        return "".join(f" AND {s}" for s in sql), params
+
+
+@dataclass(frozen=True, slots=True)
+class ModelUsage:
+    """Token sums and cost of one model within one group (a day, a user, a session ...)."""
+
+    key: tuple[Any, ...]
+    model: str | None
+    input_tokens: int
+    output_tokens: int
+    cache_creation_tokens: int
+    cache_read_tokens: int
+    cost: float
+    priced: bool
+    first_at: float | None  # epoch seconds of the first call
+    last_day: str | None  # UTC day of the last call, YYYY-MM-DD
+
+    @property
+    def total_tokens(self) -> int:
+        return (self.input_tokens + self.output_tokens + self.cache_creation_tokens
+                + self.cache_read_tokens)
+
+
+def has_usage_schema(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'usage_calls'"
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def install_prices(con: duckdb.DuckDBPyConnection, prices: PriceTable) -> None:
+    """Create the TEMP price table for the models present, and the priced-calls view."""
+    models = [r[0] for r in con.execute(
+        "SELECT DISTINCT model FROM usage_calls WHERE model IS NOT NULL"
+    ).fetchall()]
+    rows = pa.Table.from_pylist(period_rows(prices, models), schema=_PERIODS_SCHEMA)
+    con.register("_usage_price_rows", rows)
+    try:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE usage_price_periods AS SELECT * FROM _usage_price_rows"
+        )
+    finally:
+        con.unregister("_usage_price_rows")
+    con.execute(_PRICED)
+
+
+def model_usage(con: duckdb.DuckDBPyConnection, by: str, window: Window) -> list[ModelUsage]:
+    """Token and cost sums per (group key, model), in order of first activity."""
+    keys = KEYS[by]
+    where, params = window.where()
+    select_keys = "".join(f"{k} AS k{i}, " for i, k in enumerate(keys))
+    group_keys = "".join(f"k{i}, " for i in range(len(keys)))
+    sql = f"""
+        SELECT {select_keys} model,
+               sum(input_tokens), sum(output_tokens), sum(cache_creation_tokens),
+               sum(cache_read_tokens), sum(cost), bool_and(priced), epoch(min(ts)),
+               strftime(timezone('UTC', max(ts)), '%Y-%m-%d')
+        FROM usage_priced_calls
+        WHERE true {where}
+        GROUP BY {group_keys} model
+        ORDER BY {group_keys} min(ts) NULLS LAST, model NULLS LAST
+    """
+    out: list[ModelUsage] = []
+    n = len(keys)
+    for row in con.execute(sql, params).fetchall():
+        key = tuple(row[:n])
+        (model, inp, outp, create, read, cost, priced, first, last) = row[n:]
+        out.append(ModelUsage(key, model, int(inp), int(outp), int(create), int(read),
+                              float(cost), bool(priced), first, last))
+    return out
+
+
+def session_details(
+    con: duckdb.DuckDBPyConnection, window: Window
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The session summary rows (plus the most frequent cwd), keyed by (user, session id);
+    times as ISO-8601 UTC text."""
+    where, params = window.where()
+    iso = "'%Y-%m-%dT%H:%M:%S.%gZ'"
+    sql = f"""
+        WITH cwd AS (
+            SELECT username, session_id, mode(cwd) AS project_path
+            FROM usage_calls WHERE true {where} GROUP BY username, session_id
+        )
+        SELECT s.* REPLACE (strftime(timezone('UTC', s.started_at), {iso}) AS started_at,
+                            strftime(timezone('UTC', s.ended_at), {iso}) AS ended_at),
+               cwd.project_path
+        FROM usage_session_summary s JOIN cwd USING (username, session_id)
+    """
+    cur = con.execute(sql, params)
+    names = [d[0] for d in cur.description or ()]
+    return {(r[0], r[1]): dict(zip(names, r, strict=True)) for r in cur.fetchall()}
+
+
+def daily_tools(con: duckdb.DuckDBPyConnection, window: Window) -> list[dict[str, Any]]:
+    where, params = window.where()
+    return _dicts(con, daily_tools_sql(where) + " ORDER BY day NULLS LAST, invocations DESC, "
+                  "tool_name, source", params)
+
+
+def plugin_items(con: duckdb.DuckDBPyConnection, window: Window) -> list[dict[str, Any]]:
+    where, params = window.where()
+    return _dicts(con, plugin_items_sql(where, by_day=False)
+                  + " ORDER BY plugin NULLS LAST, invocations DESC, item_type, item_name", params)
+
+
+def _dicts(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+    cur = con.execute(sql, list(params))
+    names = [d[0] for d in cur.description or ()]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
