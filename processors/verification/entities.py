@@ -63,23 +63,43 @@ def key(entity: str) -> str:
 def _capitalised(text: str) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
     for match in _CAPITAL_RUN.finditer(text):
-        words = match.group(1).split(" ")
         start = match.start(1)
         # A capitalised word that starts a sentence is only a term if it is an acronym or
         # one of several capitalised words in a row ("Acme Corp").
         at_start = bool(_SENTENCE_START.search(text[:start]))
-        while words and (words[0].rstrip("'s") in STOPWORDS or words[0] in STOPWORDS
-                         or (at_start and len(words) == 1 and not _acronym(words[0]))):
-            start += len(words[0]) + 1
-            words = words[1:]
+        for offset, words in _groups(match.group(1)):
+            begin = start + offset
+            while words and (words[0] in STOPWORDS
+                             or (at_start and len(words) == 1 and not _acronym(words[0]))):
+                begin += len(words[0]) + 1
+                words = words[1:]
+                at_start = False
             at_start = False
-        while words and words[-1] in STOPWORDS:
-            words = words[:-1]
-        if words:
+            while words and words[-1] in STOPWORDS:
+                words = words[:-1]
             term = " ".join(words).rstrip("'-&")
             if len(term) > 1:
-                out.append((start, term))
+                out.append((begin, term))
     return out
+
+
+def _groups(run: str) -> list[tuple[int, list[str]]]:
+    """Split a run of capitalised words after possessives: "Acme Corp's FY2026" -> 2 terms."""
+    groups: list[tuple[int, list[str]]] = []
+    offset, current_at = 0, 0
+    current: list[str] = []
+    for word in run.split(" "):
+        if not current:
+            current_at = offset
+        possessive = word.endswith(("'s", "\u2019s"))
+        current.append(word[:-2] if possessive else word)
+        offset += len(word) + 1
+        if possessive:
+            groups.append((current_at, current))
+            current = []
+    if current:
+        groups.append((current_at, current))
+    return groups
 
 
 def _acronym(word: str) -> bool:

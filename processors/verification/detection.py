@@ -1,0 +1,103 @@
+"""Detections: what an extractor finds in one user turn, and the ids and confidences derived.
+
+An extractor turns exchanges into `Candidate`s. A candidate is either *complete* (title and
+content known) or a rules `Lead` that still needs the assistant statement it answers (a bare
+"yes, exactly" whose statement sits in an earlier append); `finish` completes it once that
+statement is known -- in ``process`` when it is in the same append, in ``merge`` otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from processors.verification import domain, entities
+from processors.verification.exchanges import Exchange
+
+DetectionType = Literal["correction", "confirmation", "unprompted_definition"]
+DETECTION_TYPES: tuple[DetectionType, ...] = ("correction", "confirmation", "unprompted_definition")
+
+# Fixed by the issue (the original pipeline's table); never taken from an LLM.
+CONFIDENCE: dict[str, float] = {
+    "correction": 0.90,
+    "unprompted_definition": 0.90,
+    "confirmation": 0.60,
+}
+
+TITLE_CHARS = 120
+CONTENT_CHARS = 1200
+QUOTE_CHARS = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    """A rules match that needs the assistant statement to decide (confirmations only)."""
+
+    strength: Literal["strong", "weak"]  # "exactly" vs "yes"
+    fact: str | None  # the user's own fact after the confirmation phrase, if any
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    line: int  # the user turn's line
+    detection_type: DetectionType
+    user_quote: str
+    title: str | None = None  # None: `lead` must be finished with the statement
+    content: str | None = None
+    lead: Lead | None = None
+    index: int = 0  # the n-th detection of this turn
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """A complete detection: everything a knowledge item and its evidence need."""
+
+    detection_type: DetectionType
+    title: str
+    content: str
+    domain: str
+    entities: tuple[str, ...]
+
+    @property
+    def item_id(self) -> str:
+        return item_id(self.title, self.content)
+
+    @property
+    def confidence(self) -> float:
+        return CONFIDENCE[self.detection_type]
+
+
+class Extractor(Protocol):
+    """Finds verifications in the exchanges of one append (``rules`` or ``llm``)."""
+
+    name: str
+
+    def extract(self, exchanges: Sequence[Exchange]) -> list[Candidate]: ...
+
+
+class Finisher(Protocol):
+    """Completes a `Lead` once the statement is known; None when it is not a verification."""
+
+    def __call__(self, lead: Lead, statement: str | None) -> tuple[str, str] | None: ...
+
+
+def item_id(title: str, content: str) -> str:
+    """``"kv_" + sha256(title + ":" + content)[:12]`` -- the original pipeline's item id."""
+    return "kv_" + hashlib.sha256(f"{title}:{content}".encode()).hexdigest()[:12]
+
+
+def detection_id(session_file: str, line: int, index: int) -> str:
+    return "ev_" + hashlib.sha256(f"{session_file}:{line}:{index}".encode()).hexdigest()[:12]
+
+
+def complete(detection_type: DetectionType, title: str, content: str) -> Detection | None:
+    """Title and content, trimmed, with the domain and entities found in them."""
+    title = " ".join(title.split())[:TITLE_CHARS].strip()
+    content = " ".join(content.split())[:CONTENT_CHARS].strip()
+    if not title or not content:
+        return None
+    text = f"{title}. {content}"
+    return Detection(detection_type, title, content, domain.classify(text),
+                     tuple(entities.extract(text)))

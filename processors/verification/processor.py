@@ -1,0 +1,110 @@
+"""`VerificationProcessor`: the plugin -- options, ``process`` (pure) and ``merge`` (dedup in SQL).
+
+``process`` maps one append's records to detections and the append's tail; it remembers
+nothing between calls. ``merge`` places the detections of a batch against the knowledge items
+already stored, inside the commit transaction; ``after_delete`` drops pending items that lost
+their last detection when a file was rewritten, deleted or reprocessed.
+
+Options (``[processor.verification]`` in the TOML config; all optional):
+
+* ``extractor`` -- ``"rules"`` (default, offline) or ``"llm"``;
+* ``api_key_env`` -- environment variable holding the Anthropic key (default
+  ``ANTHROPIC_API_KEY``), or ``api_key`` itself; ``"llm"`` without a key is a config error;
+* ``model``, ``base_url``, ``max_tokens``, ``timeout``, ``max_retries``, ``max_chars`` -- LLM
+  request settings (see `processors.verification.llm`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from processors.contract import Record, Rows, SessionFile, Tx
+from processors.verification import rules, schema
+from processors.verification.detection import Extractor
+from processors.verification.exchanges import pair
+from processors.verification.merge import Merger
+from processors.verification.rows import context_row, detection_row
+from processors.verification.store import KnowledgeStore
+from processors.verification.turns import turns
+
+_LLM_OPTIONS = ("model", "base_url", "max_tokens", "timeout", "max_retries", "max_chars")
+
+
+def _is_agent_file(file: SessionFile) -> bool:
+    return file.is_subagent or file.key.rsplit("/", 1)[-1].startswith("agent-")
+
+
+class VerificationProcessor:
+    """Finds where a person corrects, confirms or defines domain knowledge (issue #4)."""
+
+    name = "verification"
+    version = 1
+    interval = 0.0
+    tables = schema.PER_FILE_TABLES
+    migrations = schema.MIGRATIONS
+
+    def __init__(
+        self,
+        *,
+        extractor: str = "rules",
+        api_key: str | None = None,
+        api_key_env: str = "ANTHROPIC_API_KEY",
+        environ: Mapping[str, str] | None = None,
+        clock: Any = None,
+        **llm_options: Any,
+    ) -> None:
+        unknown = sorted(set(llm_options) - set(_LLM_OPTIONS))
+        if unknown:
+            raise TypeError(f"unknown option(s) {', '.join(unknown)} for the verification processor")
+        self._clock = clock  # () -> aware datetime; tests pin it
+        self.extractor: Extractor
+        if extractor == "rules":
+            self.extractor = rules.RulesExtractor()
+        elif extractor == "llm":
+            env = os.environ if environ is None else environ
+            key = api_key or env.get(api_key_env, "")
+            if not key:
+                raise TypeError(
+                    f"extractor 'llm' needs an Anthropic API key: set ${api_key_env} "
+                    "(or api_key_env / api_key in [processor.verification])"
+                )
+            try:
+                from processors.verification.llm import LlmExtractor
+
+                self.extractor = LlmExtractor(api_key=key, **llm_options)
+            except ImportError:
+                raise TypeError(
+                    "extractor 'llm' needs the anthropic package: pip install 'sessiond[llm]'"
+                ) from None
+        else:
+            raise TypeError(f"extractor must be 'rules' or 'llm', got {extractor!r}")
+
+    def wants(self, file: SessionFile) -> bool:
+        # A subagent's "user" turns are its parent agent's prompts, not a person speaking.
+        return not _is_agent_file(file)
+
+    def process(self, file: SessionFile, records: Sequence[Record]) -> Mapping[str, Rows]:
+        exchanges, tail = pair(turns(records))
+        by_line = {ex.user.line: ex for ex in exchanges}
+        detections = []
+        if exchanges:
+            for candidate in self.extractor.extract(exchanges):
+                row = detection_row(file, by_line[candidate.line], candidate, self.extractor.name)
+                if row is not None:
+                    detections.append(row)
+        out: dict[str, Rows] = {}
+        if detections:
+            out[schema.DETECTIONS] = detections
+        if tail is not None:
+            out[schema.CONTEXT] = [context_row(file, tail)]
+        return out
+
+    def merge(self, tx: Tx, rows: Mapping[str, Rows]) -> Mapping[str, Rows]:
+        now: datetime | None = self._clock() if self._clock is not None else None
+        return Merger(tx, rules.finish, now).run(rows)
+
+    def after_delete(self, tx: Tx, files: Sequence[str]) -> None:
+        KnowledgeStore(tx).delete_orphans()

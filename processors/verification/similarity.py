@@ -1,0 +1,51 @@
+"""Similarity of two knowledge items, and the near-duplicate gate built on it.
+
+The measure is the one the original pipeline's thresholds were tuned for: difflib's
+``SequenceMatcher.ratio()`` (2·M / T, M = matched characters, T = total length) on the
+*normalised* ``title + " " + content`` -- casefolded, NFKC, every run of non-alphanumerics turned
+into one space. ``autojunk`` is off so long texts are not scored differently from short ones.
+It runs in Python (not DuckDB's ``jaro_winkler_similarity``, whose scale differs), on the
+candidates of one domain that survive the cheap length bound below.
+
+Gate (same domain): ``ratio >= 0.82``, or ``ratio >= 0.65`` with at least two shared entities.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from difflib import SequenceMatcher
+
+NEAR = 0.82
+NEAR_WITH_ENTITIES = 0.65
+MIN_SHARED_ENTITIES = 2
+
+_NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def normalise(title: str, content: str) -> str:
+    text = unicodedata.normalize("NFKC", f"{title} {content}").casefold()
+    return _NON_ALNUM.sub(" ", text).strip()
+
+
+def ratio(a: str, b: str) -> float:
+    """SequenceMatcher ratio of two normalised texts (1.0 for two empty texts).
+
+    Exact whenever it is >= 0.65 (the lowest threshold); below that an upper bound may be
+    returned instead, since no gate can pass anyway.
+    """
+    if not a and not b:
+        return 1.0
+    if 2 * min(len(a), len(b)) / (len(a) + len(b)) < NEAR_WITH_ENTITIES:
+        return 0.0  # upper bound of the ratio is below every threshold: skip the O(n*m) work
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    if matcher.quick_ratio() < NEAR_WITH_ENTITIES:
+        return matcher.quick_ratio()
+    return matcher.ratio()
+
+
+def is_near(similarity: float, shared_entities: int) -> bool:
+    """The near-duplicate gate (see the module docstring)."""
+    if similarity >= NEAR:
+        return True
+    return shared_entities >= MIN_SHARED_ENTITIES and similarity >= NEAR_WITH_ENTITIES

@@ -1,0 +1,270 @@
+"""The verification processor in the real pipeline: Service.run_once on real files, real DuckDB.
+
+Dedup (exact, near, canonical choice, corrections), evidence per (item, user, session), appends
+that split a conversation, rewrites and deletions, relations, and the sample tree.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from processors.verification import VerificationProcessor
+from processors.verification.detection import item_id
+from tests.harness import REPO
+from tests.test_verification_support import Transcript, evidence, items, q, run_once, write
+
+MRR_FIX = "no, that's wrong — MRR excludes one-time setup fees."
+MRR_CLAIM = "MRR is the sum of all invoice lines in the month."
+
+
+def _correction_session(session: str, text: str = MRR_FIX) -> Transcript:
+    return Transcript(session).user("compute MRR").assistant(MRR_CLAIM).user(text).assistant("Fixed.")
+
+
+def test_the_sample_tree(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    shutil.copytree(REPO / "examples" / "user_sessions", root)
+    state = tmp_path / "s.duckdb"
+    assert run_once(root, state) == 0
+    got = q(state, "SELECT d.session_file, d.line_no, d.detection_type, k.title "
+                   "FROM verification_detections d JOIN knowledge_items k ON k.id = d.item_id "
+                   "ORDER BY d.session_file")
+    assert got == [
+        ("alice/91b8e413-1747-4b35-9ee8-0237170f4215.jsonl", 5, "confirmation", "Churn is computed monthly"),
+        ("alice/e64040d1-e3fb-480b-aa18-ec77842a79ae.jsonl", 20, "correction", "MRR excludes one-time setup fees"),
+        ("carol/4907214b-add9-46e3-8f0b-53d2455903df.jsonl", 8, "unprompted_definition",
+         "Fiscal quarters start in February"),
+    ]
+    # subagent transcripts are the parent agent talking, not a person: never read
+    files = q(state, "SELECT count(*) FROM session_processor_state WHERE session_file LIKE '%/subagents/%'")
+    assert files == [(0,)]
+    statement = q(state, "SELECT assistant_statement FROM verification_detections WHERE line_no = 5")
+    assert statement[0][0].startswith("Before I write it: churn is computed monthly")
+    assert run_once(root, state) == 0  # nothing new: nothing changes
+    assert len(items(state)) == 3 and len(evidence(state)) == 3
+
+
+def test_exact_duplicate_adds_evidence_to_the_existing_item(tmp_path: Path) -> None:
+    root, state = tmp_path / "root", tmp_path / "s.duckdb"
+    write(root, "alice/a.jsonl", _correction_session("sa").jsonl())
+    run_once(root, state)
+    write(root, "bob/b.jsonl", _correction_session("sb").jsonl())
+    run_once(root, state)
+    [(iid, title, kind, status)] = items(state)
+    assert (title, kind, status) == ("MRR excludes one-time setup fees", "correction", "pending")
+    assert iid == item_id("MRR excludes one-time setup fees", "MRR excludes one-time setup fees.")
+    assert [(e[0], e[1]) for e in evidence(state)] == [(iid, "alice"), (iid, "bob")]
+    assert q(state, "SELECT match_kind FROM verification_detections ORDER BY source_user") == \
+        [("new",), ("exact",)]
+
+
+def test_at_most_one_evidence_row_per_item_user_and_session(tmp_path: Path) -> None:
+    root, state = tmp_path / "root", tmp_path / "s.duckdb"
+    t = _correction_session("s1").user(MRR_FIX).assistant("Yes, fixed again.")
+    write(root, "alice/a.jsonl", t.jsonl())
+    run_once(root, state)
+    assert q(state, "SELECT count(*) FROM verification_detections") == [(2,)]
+    assert len(evidence(state)) == 1
+    # a resumed session copies its history (sessionId included) into a new file: no double count
+    write(root, "alice/resumed.jsonl", t.jsonl() + Transcript("s2").user("continue").jsonl())
+    run_once(root, state)
+    [(_, user, session, file, line, _)] = evidence(state)
+    assert (user, session, file, line) == ("alice", "s1", "alice/a.jsonl", 3)
+    # ... and when the first file goes, the copy stands in for it
+    (root / "alice/a.jsonl").unlink()
+    run_once(root, state)
+    [(_, user, session, file, line, _)] = evidence(state)
+    assert (user, session, file) == ("alice", "s1", "alice/resumed.jsonl")
+    assert q(state, "SELECT source_ref FROM knowledge_items") == [("alice/resumed.jsonl:3",)]
+
+
+def _near_session(session: str, text: str) -> Transcript:
+    return Transcript(session).user("tell me about MRR").assistant(MRR_CLAIM).user(text)
+
+
+def test_near_duplicates_go_to_the_canonical_item(tmp_path: Path) -> None:
+    root, state = tmp_path / "root", tmp_path / "s.duckdb"
+    # Corrections skip the fuzzy gate: two near-identical corrections make two items, the later
+    # one linked as possibly correcting the earlier.
+    write(root, "alice/a.jsonl", _near_session("sa", "no, that's wrong — MRR excludes one-time setup fees.").jsonl())
+    run_once(root, state)
+    write(root, "bob/b.jsonl", _near_session("sb", "Not quite: MRR excludes one time setup fees!").jsonl())
+    run_once(root, state)
+    (older, *_), (newer, *_) = items(state)
+    assert q(state, "SELECT item_id, related_id, relation FROM knowledge_relations") == \
+        [(newer, older, "possibly_corrects")]
+    # A near duplicate that is not a correction: both candidates pending, the oldest wins.
+    write(root, "carol/c.jsonl", _near_session("sc", "FYI MRR excludes the one-time setup fees.").jsonl())
+    run_once(root, state)
+    rows = q(state, "SELECT item_id, match_kind, similarity FROM verification_detections "
+                    "WHERE source_user = 'carol'")
+    assert rows[0][0] == older and rows[0][1] == "near" and rows[0][2] >= 0.82
+    # Approved beats pending, whatever the age.
+    con = duckdb.connect(str(state))
+    con.execute("UPDATE knowledge_items SET status = 'approved' WHERE id = ?", [newer])
+    con.close()
+    write(root, "dave/d.jsonl", _near_session("sd", "FYI: MRR excludes all one-time setup fees.").jsonl())
+    run_once(root, state)
+    assert q(state, "SELECT item_id FROM verification_detections WHERE source_user = 'dave'") == [(newer,)]
+    assert len(items(state)) == 2
+
+
+def test_a_far_text_with_two_shared_entities_is_near_at_065(tmp_path: Path) -> None:
+    root, state = tmp_path / "root", tmp_path / "s.duckdb"
+    write(root, "alice/a.jsonl", _near_session("sa", "FYI `fct_mrr` stores MRR per customer and month.").jsonl())
+    run_once(root, state)
+    # similarity between 0.65 and 0.82, and two shared entities (fct_mrr, MRR): same item
+    write(root, "bob/b.jsonl", _near_session("sb", "FYI `fct_mrr` holds the MRR of each customer for every calendar month.").jsonl())
+    run_once(root, state)
+    rows = q(state, "SELECT match_kind, similarity FROM verification_detections WHERE source_user = 'bob'")
+    assert rows[0][0] == "near" and 0.65 <= rows[0][1] < 0.82
+    assert len(items(state)) == 1
+
+
+def test_likely_duplicate_relations_between_items_sharing_two_entities(tmp_path: Path) -> None:
+    root, state = tmp_path / "root", tmp_path / "s.duckdb"
+    write(root, "alice/a.jsonl", _near_session(
+        "sa", "FYI MRR and ARR are reported in USD at month end by the finance team.").jsonl())
+    write(root, "bob/b.jsonl", Transcript("sb", ).user("where?").assistant("In the warehouse.")
+          .user("For reference, the `fct_subscriptions` table has one row per plan change, "
+                "and MRR and ARR columns are derived from it in dbt.").jsonl())
+    run_once(root, state)
+    a, b = (row[0] for row in items(state))
+    assert q(state, "SELECT item_id, related_id, relation, score FROM knowledge_relations") == \
+        [(min(a, b), max(a, b), "likely_duplicate", 2.0)]
+
+
+def test_a_confirmation_whose_statement_came_in_an_earlier_append(tmp_path: Path) -> None:
+    root, state = tmp_path / "root", tmp_path / "s.duckdb"
+    t = Transcript("s1").user("how do we count churn?").assistant(
+        "Let me check.", "Churn is counted per logo, monthly.", message_id="m1")
+    write(root, "alice/a.jsonl", t.take())
+    run_once(root, state)
+    assert items(state) == []
+    t.user("exactly").assistant("Great, implementing that.")
+    write(root, "alice/a.jsonl", t.take(), append=True)
+    run_once(root, state)
+    [(_, title, kind, _)] = items(state)
+    assert (title, kind) == ("Churn is counted per logo, monthly", "confirmation")
+    assert q(state, "SELECT assistant_statement, line_no FROM verification_detections") == \
+        [("Let me check.\nChurn is counted per logo, monthly.", 4)]
+
+
+def test_a_statement_split_across_appends_is_joined(tmp_path: Path) -> None:
+    root, state = tmp_path / "root", tmp_path / "s.duckdb"
+    t = Transcript("s1").user("and ARR?").assistant("ARR is annualised.", message_id="m1")
+    write(root, "alice/a.jsonl", t.take())
+    run_once(root, state)
+    t.assistant("Annualised means", message_id="m1")
+    write(root, "alice/a.jsonl", t.take(), append=True)
+    run_once(root, state)  # parts of one open message are all kept
+    assert q(state, "SELECT text FROM verification_context ORDER BY line_no") == [
+        ("ARR is annualised.",), ("Annualised means",)]
+    t.assistant("It is MRR times twelve.", message_id="m1").user("that's right")
+    write(root, "alice/a.jsonl", t.take(), append=True)
+    run_once(root, state)
+    [(_, title, _, _)] = items(state)
+    assert title == "It is MRR times twelve"
+    assert q(state, "SELECT assistant_statement FROM verification_detections") == \
+        [("ARR is annualised.\nAnnualised means\nIt is MRR times twelve.",)]
+    # context keeps only what a later lookup can need: here the newest tail, a user turn
+    assert q(state, "SELECT role FROM verification_context") == [("user",)]
+    # the person spoke last: a "yes, exactly" in the next append confirms nothing
+    t.user("yes, exactly")
+    write(root, "alice/a.jsonl", t.take(), append=True)
+    run_once(root, state)
+    assert q(state, "SELECT count(*) FROM verification_detections") == [(1,)]
+
+
+def test_no_confirmation_when_the_person_spoke_last_in_the_earlier_append(tmp_path: Path) -> None:
+    root, state = tmp_path / "root", tmp_path / "s.duckdb"
+    t = Transcript("s1").assistant("Churn is counted per logo.").user("hmm, let me think")
+    write(root, "alice/a.jsonl", t.take())
+    run_once(root, state)
+    t.user("exactly")
+    write(root, "alice/a.jsonl", t.take(), append=True)
+    run_once(root, state)
+    assert items(state) == []
+
+
+def test_rewriting_a_file_deletes_its_evidence_and_orphaned_items(tmp_path: Path) -> None:
+    root, state = tmp_path / "root", tmp_path / "s.duckdb"
+    path = write(root, "alice/a.jsonl", _correction_session("s1").jsonl())
+    write(root, "bob/b.jsonl", _correction_session("sb").jsonl())
+    write(root, "bob/c.jsonl", Transcript("sc").user("FYI all timestamps are stored in UTC.").jsonl())
+    run_once(root, state)
+    assert len(items(state)) == 2
+    with path.open("wb") as fh:  # truncate + different content
+        fh.write(Transcript("s1").user("FYI prod runs in eu-west-1 on the main cluster.").jsonl())
+    run_once(root, state)
+    assert sorted(row[1] for row in items(state)) == [
+        "All timestamps are stored in UTC", "MRR excludes one-time setup fees",  # bob keeps it
+        "Prod runs in eu-west-1 on the main cluster"]
+    assert q(state, "SELECT source_user, count(*) FROM verification_evidence GROUP BY 1 ORDER BY 1") == \
+        [("alice", 1), ("bob", 2)]
+    assert q(state, "SELECT line_no, role FROM verification_context WHERE session_file = 'alice/a.jsonl'") == \
+        [(1, "user")]
+    with path.open("wb") as fh:  # and again, now with nothing in it
+        fh.write(Transcript("s1").user("hello").jsonl())
+    (root / "bob/b.jsonl").unlink()
+    run_once(root, state)
+    assert [row[1] for row in items(state)] == ["All timestamps are stored in UTC"]
+    assert q(state, "SELECT count(*) FROM verification_detections WHERE session_file <> 'bob/c.jsonl'") == [(0,)]
+
+
+def test_reviewed_items_outlive_their_evidence(tmp_path: Path) -> None:
+    root, state = tmp_path / "root", tmp_path / "s.duckdb"
+    write(root, "bob/c.jsonl", Transcript("sc").user("FYI the deploy window closes at 4pm on Fridays.").jsonl())
+    write(root, "bob/d.jsonl", Transcript("sd").user("FYI all timestamps are stored in UTC.").jsonl())
+    run_once(root, state)
+    con = duckdb.connect(str(state))
+    con.execute("UPDATE knowledge_items SET status = 'approved' WHERE title LIKE 'The deploy%'")
+    con.close()
+    (root / "bob/c.jsonl").unlink()
+    (root / "bob/d.jsonl").unlink()
+    run_once(root, state)
+    # a reviewer's decision is not derived data: the approved item stays, the pending one goes
+    assert [row[1:] for row in items(state)] == [
+        ("The deploy window closes at 4pm on Fridays", "unprompted_definition", "approved")]
+    assert evidence(state) == []
+    # and a file saying it again attaches to it instead of raising it anew as pending
+    write(root, "carol/e.jsonl", Transcript("se").user("FYI the deploy window closes at 4pm on Fridays.").jsonl())
+    run_once(root, state)
+    assert len(items(state)) == 1 and [row[1] for row in evidence(state)] == ["carol"]
+
+
+def test_orphan_relations_are_removed(tmp_path: Path) -> None:
+    root, state = tmp_path / "root", tmp_path / "s.duckdb"
+    write(root, "alice/a.jsonl", _near_session("sa", "no, that's wrong — MRR excludes one-time setup fees.").jsonl())
+    write(root, "bob/b.jsonl", _near_session("sb", "Not quite: MRR excludes one time setup fees!").jsonl())
+    run_once(root, state)
+    assert q(state, "SELECT count(*) FROM knowledge_relations") == [(1,)]
+    (root / "bob/b.jsonl").unlink()
+    run_once(root, state)
+    assert q(state, "SELECT count(*) FROM knowledge_relations") == [(0,)]
+    assert len(items(state)) == 1
+
+
+def test_batch_items_dedup_among_themselves(tmp_path: Path) -> None:
+    root, state = tmp_path / "root", tmp_path / "s.duckdb"
+    for user in ("alice", "bob", "carol"):
+        write(root, f"{user}/x.jsonl", _correction_session(f"s-{user}").jsonl())
+    run_once(root, state)  # one batch, one transaction
+    assert len(items(state)) == 1
+    assert sorted(row[1] for row in evidence(state)) == ["alice", "bob", "carol"]
+
+
+def test_a_processor_version_bump_redoes_everything_cleanly(tmp_path: Path) -> None:
+    root, state = tmp_path / "root", tmp_path / "s.duckdb"
+    write(root, "alice/a.jsonl", _correction_session("s1").jsonl())
+    run_once(root, state)
+    before = items(state)
+
+    class V2(VerificationProcessor):
+        version = 2
+
+    assert run_once(root, state, V2()) == 0
+    assert items(state) == before and len(evidence(state)) == 1

@@ -1,0 +1,213 @@
+"""The rules extractor on hand-written turns, and the values around it (ids, domains, entities,
+confidence, similarity)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from processors.verification import domain, entities, similarity
+from processors.verification.detection import CONFIDENCE, Lead, complete, item_id
+from processors.verification.rules import claim_of, detect, finish, is_fact
+from tests.test_verification_support import Transcript, process
+
+
+def found(text: str) -> tuple[str, str | None, str | None] | None:
+    c = detect(text, 1)
+    return None if c is None else (c.detection_type, c.title, c.content)
+
+
+# -- corrections ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, title", [
+    ("no, that's wrong — MRR excludes one-time setup fees. Only subscription and addon lines "
+     "are recurring.", "MRR excludes one-time setup fees"),
+    ("Not quite: churn is computed on a trailing 90-day basis.",
+     "Churn is computed on a trailing 90-day basis"),
+    ("That's incorrect, the fiscal year starts in February.", "The fiscal year starts in February"),
+    ("Actually, dim_customers has one row per customer version.",
+     "Dim_customers has one row per customer version"),
+    ("no, it's actually the net amount that counts", "It's actually the net amount that counts"),
+    ("The correct formula is revenue minus COGS divided by revenue.",
+     "The correct formula is revenue minus COGS divided by revenue"),
+    ("Nope. ARR is MRR times twelve, not the sum of invoices.", "ARR is MRR times twelve, not the sum of invoices"),
+    ("no, that’s wrong: prod runs in eu-west-1", "Prod runs in eu-west-1"),  # curly apostrophe
+])
+def test_corrections(text: str, title: str) -> None:
+    got = found(text)
+    assert got is not None and got[0] == "correction" and got[1] == title
+
+
+# -- confirmations ---------------------------------------------------------------------------------
+
+CHURN_Q = ("Before I write it: churn is computed monthly, i.e. a customer with a subscription line "
+           "in month M-1 and none in month M counts as churned in M?")
+
+
+def test_confirmation_with_the_users_own_fact() -> None:
+    c = detect("yes, exactly, churn is computed monthly. Revenue churn is lost MRR over opening MRR.")
+    assert c is not None and c.detection_type == "confirmation" and c.title is None
+    assert c.lead == Lead("strong", "churn is computed monthly. Revenue churn is lost MRR over opening MRR.")
+    assert finish(c.lead, CHURN_Q) == (
+        "Churn is computed monthly",
+        "Churn is computed monthly. Revenue churn is lost MRR over opening MRR.")
+
+
+@pytest.mark.parametrize("text", ["exactly", "Exactly!", "that's right", "yes, exactly", "correct.",
+                                  "Yep — that's correct", "spot on"])
+def test_a_strong_confirmation_confirms_the_statements_claim(text: str) -> None:
+    c = detect(text)
+    assert c is not None and c.lead is not None and c.lead.strength == "strong"
+    assert finish(c.lead, CHURN_Q) == (
+        "Churn is computed monthly",
+        "Churn is computed monthly, i.e. a customer with a subscription line in month M-1 and "
+        "none in month M counts as churned in M")
+
+
+def test_a_weak_confirmation_needs_a_fact_of_its_own() -> None:
+    assert detect("yes") is None
+    assert detect("yes, go ahead") is None
+    c = detect("yes, the amount column is amount_usd")
+    assert c is not None and c.lead == Lead("weak", "the amount column is amount_usd")
+    assert finish(c.lead, "So the amount column is `amount_usd`, right?") == (
+        "The amount column is amount_usd", "The amount column is amount_usd")
+
+
+@pytest.mark.parametrize("statement", [
+    None, "", "Shall I also add it to openapi.yaml?", "Want me to file an issue?",
+    "Do you want a test too?", "I'll start with the invoices.", "Let me know if that works.",
+])
+def test_no_confirmation_of_an_offer_or_of_nothing(statement: str | None) -> None:
+    assert finish(Lead("strong", None), statement) is None
+    assert finish(Lead("weak", "the table is fct_revenue"), statement) is None
+
+
+def test_claim_of_drops_trailing_offers_and_tag_questions() -> None:
+    assert claim_of("Done. The function lives in `metrics/mrr.py`; tell me if you want a test.") == \
+        "The function lives in `metrics/mrr.py`"
+    assert claim_of("So MRR excludes setup fees, correct?") == "So MRR excludes setup fees"
+    assert claim_of("Is MRR monthly?") is None
+    assert claim_of("Run it again.") is None
+
+
+# -- definitions ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, title", [
+    ("FYI our convention is that fiscal quarters start in February: Q1 is Feb–Apr.",
+     "Fiscal quarters start in February"),
+    ("For reference, the warehouse is Snowflake and prod runs in eu-west-1.",
+     "The warehouse is Snowflake and prod runs in eu-west-1"),
+    ("Thanks! FYI: logo churn counts customers, revenue churn counts dollars.",
+     "Logo churn counts customers, revenue churn counts dollars"),
+    ("We define an active user as someone who logged in within 28 days.",
+     "We define an active user as someone who logged in within 28 days"),
+    ("Our convention is that all timestamps are stored in UTC.", "All timestamps are stored in UTC"),
+    ("Heads up, the deploy window closes at 4pm on Fridays.", "The deploy window closes at 4pm on Fridays"),
+])
+def test_unprompted_definitions(text: str, title: str) -> None:
+    got = found(text)
+    assert got is not None and got[0] == "unprompted_definition" and got[1] == title
+
+
+# -- near misses -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "ok", "yes", "Yes.", "ok thanks", "sure", "thanks, commit it on a new branch", "right",
+    "no", "no, that's wrong", "nope.", "No problem, thanks",
+    "does --defer need the prod manifest too?", "Is MRR computed monthly?",
+    "what's the dbt flag to only build models changed vs prod?",
+    "no, use the amount_usd column", "no, try again", "correct the typo in line 3",
+    "typo, I meant metrics/mrr.py", "sorry, typo: fiscal not fsical", "*fiscal", "oops, I meant Q2",
+    "FYI", "FYI, see the doc", "fyi can you check the logs?",
+    "here is the snippet:\n```python\n# no, that's wrong — MRR excludes setup fees\nx = 1\n```",
+    "> FYI our convention is that quarters start in February\nwhere does this quote come from?",
+    "    # Actually, the correct way is to use the cache\n    cache.get(key)",
+    "`no, that's wrong` is what the linter prints",
+    "Exactly what I wanted, thanks",
+])
+def test_near_misses_do_not_fire(text: str) -> None:
+    c = detect(text)
+    if c is not None and c.lead is not None:  # a confirmation lead must still fail on an offer
+        assert finish(c.lead, "Shall I add it?") is None
+    else:
+        assert c is None, text
+
+
+def test_a_tool_result_carrying_the_phrases_is_not_read() -> None:
+    t = (Transcript().assistant("MRR includes setup fees.")
+         .tool_result("no, that's wrong — MRR excludes one-time setup fees.")
+         .user("ok"))
+    assert "verification_detections" not in process(t)
+
+
+def test_is_fact() -> None:
+    assert is_fact("MRR excludes setup fees")
+    assert not is_fact("MRR please")
+    assert not is_fact("is MRR monthly")
+    assert not is_fact("use the other file")
+    assert not is_fact("what is MRR?")
+
+
+# -- values ------------------------------------------------------------------------------------------
+
+def test_item_id_is_the_original_formula() -> None:
+    expected = "kv_" + hashlib.sha256(b"Title:Some content").hexdigest()[:12]
+    assert item_id("Title", "Some content") == expected
+    d = complete("correction", "  Title ", "Some   content")
+    assert d is not None and d.item_id == expected
+
+
+def test_confidence_table() -> None:
+    assert CONFIDENCE == {"correction": 0.90, "unprompted_definition": 0.90, "confirmation": 0.60}
+    d = complete("confirmation", "T", "C")
+    assert d is not None and d.confidence == 0.60
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("MRR excludes one-time setup fees", "finance"),
+    ("fct_revenue has one row per invoice line; the dbt model joins dim_customers", "data"),
+    ("The API endpoint returns JSON and the unit tests live in the repo", "engineering"),
+    ("Prod runs in eu-west-1 on the kubernetes cluster", "infrastructure"),
+    ("Every incident needs a postmortem and the on-call rota changes on Mondays", "operations"),
+    ("The onboarding funnel counts a signup once the trial starts", "product"),
+    ("The sky is blue", "general"),
+])
+def test_domain_by_keyword(text: str, expected: str) -> None:
+    assert domain.classify(text) == expected
+
+
+def test_domain_ties_go_to_the_earlier_domain() -> None:
+    assert domain.classify("revenue table") == "finance"  # one keyword each: finance is first
+
+
+def test_entities() -> None:
+    got = entities.extract("The amount column is called `amount_usd` in fct_revenue, see "
+                           "metrics/mrr.py and Acme Corp's FY2026 plan; MRR excludes setup fees, "
+                           "i.e. not churn.")
+    assert got == ["amount_usd", "fct_revenue", "metrics/mrr.py", "Acme Corp", "FY2026", "MRR", "churn"]
+    assert entities.extract("February is Q1. The rest is in February") == ["Q1", "February"]
+    assert entities.shared(["MRR", "churn"], ["mrr", "CHURN", "ARR"]) == 2
+
+
+# -- similarity ------------------------------------------------------------------------------------
+
+def test_similarity_is_difflibs_ratio_on_normalised_text() -> None:
+    assert similarity.normalise("MRR: excludes", "Setup-fees!") == "mrr excludes setup fees"
+    # 41 matching characters of 100: ratio 0.82 exactly -- the boundary is inclusive
+    a, b = "a" * 41 + "b" * 9, "a" * 41 + "c" * 9
+    assert similarity.ratio(a, b) == 0.82
+    assert similarity.ratio("a" * 40 + "b" * 10, "a" * 40 + "c" * 10) == 0.80
+
+
+@pytest.mark.parametrize("score, shared, near", [
+    (0.82, 0, True), (0.8199, 5, True), (0.8199, 1, False), (0.65, 2, True), (0.6499, 2, False),
+    (0.65, 1, False), (1.0, 0, True),
+])
+def test_near_duplicate_gate(score: float, shared: int, near: bool) -> None:
+    assert similarity.is_near(score, shared) is near
+
+
+def test_ratio_skips_hopeless_pairs_cheaply() -> None:
+    assert similarity.ratio("short", "a much much much longer text than the other") < 0.65
+    assert similarity.ratio("", "") == 1.0
