@@ -35,6 +35,20 @@ def hash_prefix(fd: int, length: int) -> xxhash.xxh3_128:
     return hasher
 
 
+def _hash_chunk(hasher: xxhash.xxh3_128, chunk: bytes) -> xxhash.xxh3_128 | None:
+    """Feed ``chunk``; if it holds a newline, return a copy of the state just after its last
+    one (the hash of everything consumed so far), else None."""
+    newline = chunk.rfind(b"\n")
+    if newline < 0:
+        hasher.update(chunk)
+        return None
+    view = memoryview(chunk)
+    hasher.update(view[: newline + 1])
+    snapshot = hasher.copy()
+    hasher.update(view[newline + 1 :])
+    return snapshot
+
+
 @dataclass(slots=True)
 class Read:
     items: list[Line | Oversize]
@@ -64,14 +78,9 @@ def read_lines(
         if not chunk:
             eof = True
             break
-        newline = chunk.rfind(b"\n")
-        if newline >= 0:
-            view = memoryview(chunk)
-            hasher.update(view[: newline + 1])
-            at_consumed = hasher.copy()
-            hasher.update(view[newline + 1 :])
-        else:
-            hasher.update(chunk)
+        snapshot = _hash_chunk(hasher, chunk)
+        if snapshot is not None:
+            at_consumed = snapshot
         items.extend(framer.feed(chunk))
         position += len(chunk)
     return Read(items, framer.consumed, position, at_consumed.hexdigest(), eof)
@@ -93,15 +102,10 @@ def hash_whole(fd: int) -> Whole:
     position = consumed = lines = 0
     while chunk := os.pread(fd, CHUNK, position):
         md5.update(chunk)
-        newline = chunk.rfind(b"\n")
-        if newline >= 0:
-            view = memoryview(chunk)
-            hasher.update(view[: newline + 1])
-            at_consumed = hasher.copy()
-            hasher.update(view[newline + 1 :])
-            consumed = position + newline + 1
+        snapshot = _hash_chunk(hasher, chunk)
+        if snapshot is not None:
+            at_consumed = snapshot
+            consumed = position + chunk.rfind(b"\n") + 1
             lines += chunk.count(b"\n")
-        else:
-            hasher.update(chunk)
         position += len(chunk)
     return Whole(md5.hexdigest(), consumed, at_consumed.hexdigest(), lines)
