@@ -1,0 +1,1 @@
+"""sessiond benchmarks: figures against the original pipeline and ccusage (see BENCHMARKS.md)."""

@@ -1,0 +1,626 @@
+"""The six figures of issue #7, each side by side with its baseline in the same run.
+
+Every figure is a function ``(ctx) -> list[Row]``. Inputs come from `bench.corpus` (cached
+under bench/out/corpus by spec); anything a figure modifies is copied to bench/out/work first.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import ccusage, corpus
+from bench.daemon import REPO, Daemon, log_time, run_once
+from bench.original import Original
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+# -- sizes ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Sizes:
+    stable_files: int = 100_000
+    single_mb: float = 73.0
+    appends: int = 5  # fig 2: appends timed on each side
+    latency_files: int = 1000
+    latency_runs: tuple[tuple[float, float], ...] = ((10.0, 60.0), (200.0, 30.0))  # (per s, s)
+    backfill_mb: float = 500.0
+    backfill_files: int = 1500
+    backfill_users: int = 25
+    idle_seconds: float = 60.0
+    repeats: int = 5
+
+
+FULL = Sizes()
+QUICK = Sizes(stable_files=10_000, single_mb=24.0, appends=3, latency_files=300,
+              latency_runs=((10.0, 8.0), (200.0, 8.0)), backfill_mb=50.0, backfill_files=150,
+              backfill_users=10, idle_seconds=15.0, repeats=3)
+
+
+@dataclass
+class Row:
+    figure: str
+    metric: str
+    sessiond: float | None
+    baseline: float | None = None
+    baseline_name: str = ""
+    unit: str = "s"
+    ratio: float | None = None  # sessiond / baseline (or baseline/sessiond for rates)
+    target: str = ""
+    met: bool | None = None
+    notes: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# -- context: cached inputs and intermediate states -------------------------------------------------
+
+class Ctx:
+    def __init__(self, sizes: Sizes, out: Path = OUT, log: Callable[[str], None] | None = None,
+                 reuse: bool = False):
+        self.sizes = sizes
+        self.reuse = reuse  # keep the ingested stable tree's state between runs
+        self.out = out
+        self.work = out / "work"
+        self.work.mkdir(parents=True, exist_ok=True)
+        self._memo: dict[str, Any] = {}
+        self.log = log or (lambda msg: print(f"  .. {msg}", file=sys.stderr, flush=True))
+        self.processors = installed_processors()
+
+    def corpus(self, name: str, spec: corpus.Spec) -> tuple[Path, dict[str, Any]]:
+        key = f"corpus:{name}"
+        if key not in self._memo:
+            path = self.out / "corpus" / f"{name}-{spec.key()}"
+            started = time.perf_counter()
+            manifest = corpus.generate(path, spec)
+            took = time.perf_counter() - started
+            if took > 1:
+                self.log(f"corpus {name}: {manifest['files']} files, "
+                         f"{manifest['bytes'] / 1e6:.0f} MB generated in {took:.1f} s")
+            self._memo[key] = (path, manifest)
+        return self._memo[key]  # type: ignore[no-any-return]
+
+    def stable(self) -> tuple[Path, dict[str, Any]]:
+        return self.corpus("stable", corpus.stable_tree(self.sizes.stable_files))
+
+    def single(self) -> tuple[Path, dict[str, Any]]:
+        return self.corpus("single", corpus.single(self.sizes.single_mb))
+
+    def backfill(self) -> tuple[Path, dict[str, Any]]:
+        s = self.sizes
+        return self.corpus("multi", corpus.multi_user(s.backfill_mb, s.backfill_files,
+                                                      s.backfill_users))
+
+    def latency(self) -> tuple[Path, dict[str, Any]]:
+        n = self.sizes.latency_files
+        # ~40 KB per file on average; ~0.3 subagent files per session come on top
+        return self.corpus("latency", corpus.multi_user(n * 0.04, max(1, round(n / 1.35)),
+                                                        max(5, n // 20), seed=23))
+
+    def scratch(self, name: str) -> Path:
+        path = self.work / name
+        if path.exists():
+            shutil.rmtree(path)
+        path.mkdir(parents=True)
+        return path
+
+    def stable_state(self) -> tuple[Path, float, dict[str, Any] | None]:
+        """The stable tree ingested by ``run --once`` (all processors): state, wall, summary."""
+        if "stable_state" not in self._memo:
+            tree, manifest = self.stable()
+            key = f"{manifest['key']}:{processor_versions(self.processors)}"
+            w = self.work / f"stable-state-{manifest['files']}"
+            state, saved = w / "state.duckdb", w / "ingest.json"
+            if self.reuse and saved.exists() and state.exists():
+                got = json.loads(saved.read_text())
+                if got.get("key") == key:
+                    self.log(f"reusing the ingested stable tree ({saved})")
+                    self._memo["stable_state"] = (state, got["wall"], got["summary"])
+                    return self._memo["stable_state"]  # type: ignore[no-any-return]
+            w = self.scratch(w.name)
+            self.log(f"ingesting the {manifest['files']}-file stable tree (run --once, "
+                     f"{','.join(self.processors)})")
+            wall, summary, _ = run_once(tree, state, self.processors)
+            saved.write_text(json.dumps({"key": key, "wall": wall, "summary": summary}))
+            self._memo["stable_state"] = (state, wall, summary)
+        return self._memo["stable_state"]  # type: ignore[no-any-return]
+
+    def backfill_state(self) -> tuple[Path, float, dict[str, Any] | None]:
+        if "backfill_state" not in self._memo:
+            root, manifest = self.backfill()
+            w = self.scratch("backfill")
+            state = w / "state.duckdb"
+            procs = backfill_processors(self.processors)
+            self.log(f"backfill: {manifest['bytes'] / 1e6:.0f} MB, {manifest['files']} files, "
+                     f"{manifest['users']} users, processors {','.join(procs)}")
+            wall, summary, _ = run_once(root, state, procs)
+            self._memo["backfill_state"] = (state, wall, summary)
+        return self._memo["backfill_state"]  # type: ignore[no-any-return]
+
+    def ccusage_daily(self) -> tuple[list[float], bytes] | None:
+        """ccusage's timings on the backfill corpus (one warm-up run first), or None."""
+        if "ccusage" not in self._memo:
+            if ccusage.binary() is None:
+                self._memo["ccusage"] = None
+            else:
+                root, _ = self.backfill()
+                config = ccusage.layout(root, self.out / "ccusage-layout" / root.name)
+                ccusage.daily(config)  # warm-up: page cache, same as sessiond's side
+                times, output = [], b""
+                for _ in range(self.sizes.repeats):
+                    t, output = ccusage.daily(config)
+                    times.append(t)
+                self._memo["ccusage"] = (times, output)
+        return self._memo["ccusage"]  # type: ignore[no-any-return]
+
+
+def installed_processors() -> list[str]:
+    from importlib.metadata import entry_points
+
+    return sorted(ep.name for ep in entry_points(group="sessiond.processors"))
+
+
+def processor_versions(names: list[str]) -> str:
+    from importlib.metadata import entry_points
+
+    eps = {ep.name: ep for ep in entry_points(group="sessiond.processors")}
+    out = []
+    for n in names:
+        try:
+            out.append(f"{n}={eps[n].load().version}")
+        except Exception:  # a processor that does not load: the state can't be reused anyway
+            out.append(f"{n}=?")
+    return ",".join(out)
+
+
+def backfill_processors(installed: list[str]) -> list[str]:
+    return [p for p in ("usage", "verification") if p in installed]
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+def pct(xs: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100)."""
+    s = sorted(xs)
+    if not s:
+        return float("nan")
+    k = max(0, min(len(s) - 1, round(q / 100 * len(s) + 0.5) - 1))
+    return s[k]
+
+
+# -- figure 1: full scan of the stable tree -----------------------------------------------------------
+
+def fig_scan(ctx: Ctx) -> list[Row]:
+    from daemon.scanner import Scanner
+
+    tree, _manifest = ctx.stable()
+    n = ctx.sizes.repeats
+    find_cmd = ["find", str(tree), "-printf", "%s %T@\n"]
+    subprocess.run(find_cmd, stdout=subprocess.DEVNULL, check=True)  # warm the dentry cache
+    find_t = []
+    for _ in range(n):
+        t = time.perf_counter()
+        subprocess.run(find_cmd, stdout=subprocess.DEVNULL, check=True)
+        find_t.append(time.perf_counter() - t)
+    scanner = Scanner(tree)
+    first = scanner.scan()
+    scan_t = []
+    for _ in range(n):
+        t = time.perf_counter()
+        result = scanner.scan()
+        scan_t.append(time.perf_counter() - t)
+        assert not result.changed and not result.removed
+    w = ctx.scratch("scan-original")
+    o = Original(tree, w / "original.duckdb")
+    seeded = o.seed_state()
+    orig_t, per_proc = [], {}
+    o.run("usage")  # warm
+    for _ in range(max(2, n - 2)):
+        t = time.perf_counter()
+        for p in ("usage", "verification"):
+            s = o.run(p)
+            per_proc[p] = s.phases
+            assert s.processed == 0, "the original found changes in a stable tree"
+        orig_t.append(time.perf_counter() - t)
+    o.close()
+    f, sd, og = median(find_t), median(scan_t), median(orig_t)
+    files = first.files
+    return [
+        Row("1 scan", f"full scan, {files} stable files, all processors", sd, og,
+            "original x2 processors", ratio=sd / og, target="<= 1.5x find",
+            met=sd <= 1.5 * f,
+            notes=f"find -printf '%s %T@' = {f:.3f} s; sessiond = {sd / f:.2f}x find; "
+                  f"original = {og / f:.1f}x find (state seeded with {seeded} rows)",
+            extra={"find_s": find_t, "sessiond_s": scan_t, "original_s": orig_t,
+                   "original_phases": per_proc, "files": files, "vs_find": sd / f}),
+    ]
+
+
+# -- figure 2: one 1 KB append to a 73 MB transcript ----------------------------------------------------
+
+def _commits(events: list[dict[str, Any]]) -> dict[str, dict[str, list[tuple[int, float, float]]]]:
+    """processor -> file -> [(end offset committed, commit time, batch ms)] in commit order."""
+    out: dict[str, dict[str, list[tuple[int, float, float]]]] = {}
+    pending: dict[str, list[tuple[str, int]]] = {}
+    for e in events:
+        name = e.get("event")
+        proc = e.get("processor")
+        if name in ("file.appended", "file.rewritten") and proc:
+            pending.setdefault(proc, []).append((e["file"], int(e["offset"]) + int(e["bytes"])))
+        elif name == "processor.committed" and proc:
+            when = log_time(e)
+            for file, end in pending.pop(proc, []):
+                out.setdefault(proc, {}).setdefault(file, []).append((end, when, float(e["ms"])))
+        elif name == "store.commit_failed" and proc:
+            pending.pop(proc, None)
+    return out
+
+
+def _committed_at(commits: dict[str, dict[str, list[tuple[int, float, float]]]], proc: str,
+                  file: str, end: int) -> tuple[float, float] | None:
+    for offset, when, ms in commits.get(proc, {}).get(file, ()):
+        if offset >= end:
+            return when, ms
+    return None
+
+
+def fig_append(ctx: Ctx) -> list[Row]:
+    src, _manifest = ctx.single()
+    w = ctx.scratch("append")
+    root = w / "root"
+    shutil.copytree(src, root, ignore=shutil.ignore_patterns("manifest.json"))
+    path = next(root.glob("*/*.jsonl"))
+    key = str(path.relative_to(root))
+    size_mb = path.stat().st_size / 1e6
+    rng = random.Random(5)
+    n = ctx.sizes.appends
+    e2e, work = [], []
+    with Daemon(root, w / "state.duckdb", w, processors=ctx.processors) as d:
+        d.wait_ready()
+        d.wait_quiet(1.5)
+        for i in range(n):
+            line = corpus.append_line(rng, "alice", "bench", 1024)
+            with open(path, "ab") as f:
+                f.write(line)
+            t = time.time()
+            end = path.stat().st_size
+            deadline = time.time() + 60
+            while True:
+                d.tail.poll()
+                got = [_committed_at(_commits(d.tail.events), p, key, end) for p in ctx.processors]
+                if all(got):
+                    break
+                if time.time() > deadline:
+                    raise TimeoutError("append not committed")
+                time.sleep(0.01)
+            e2e.append(max(g[0] for g in got) - t)  # type: ignore[index]
+            work.append(max(g[1] for g in got) / 1000)  # type: ignore[index]
+            time.sleep(0.3 + i * 0.01)
+    # the original: first run ingests the file (untimed), then each append is one round
+    o = Original(root, w / "original.duckdb")
+    for p in ("usage", "verification"):
+        o.run(p)
+    orig, phases = [], {}
+    for _ in range(n):
+        with open(path, "ab") as f:
+            f.write(corpus.append_line(rng, "alice", "bench", 1024))
+        time.sleep(0.01)  # mtime strictly after processed_at
+        t = time.perf_counter()
+        for p in ("usage", "verification"):
+            s = o.run(p)
+            assert s.processed == 1
+            phases[p] = {k: round(v, 3) for k, v in s.phases.items()}
+        orig.append(time.perf_counter() - t)
+    o.close()
+    wk, ee, og = median(work), median(e2e), median(orig)
+    return [
+        Row("2 append", f"1 KB append to a {size_mb:.0f} MB transcript: processing until committed",
+            wk, og, "original (usage + verification)", ratio=wk / og, target="<= 1/50",
+            met=wk / og <= 1 / 50,
+            notes=f"slowest processor's batch time (log 'ms': take file -> commit); "
+                  f"{len(ctx.processors)} processors in parallel threads; original: {phases}",
+            extra={"work_s": work, "original_s": orig, "original_phases": phases}),
+        Row("2 append", "same, end to end (append -> processor.committed, incl. settle 0.25 s)",
+            ee, og, "original (usage + verification)", ratio=ee / og, target="<= 1/50",
+            met=ee / og <= 1 / 50,
+            notes="the debounce settle (0.25 s) is the floor of this number by design",
+            extra={"e2e_s": e2e}),
+    ]
+
+
+# -- figure 3: append-to-commit latency with many files ------------------------------------------------
+
+def _session_of(key: str) -> str:
+    parts = key.split("/")
+    return parts[1] if len(parts) == 4 else parts[1].removesuffix(".jsonl")
+
+
+def _drive(root: Path, keys: list[str], rate: float, seconds: float,
+           seed: int) -> tuple[list[tuple[str, int, float]], float]:
+    """Append one ~1 KB record at a time at ``rate`` per second in total, to random files."""
+    rng = random.Random(seed)
+    count = int(rate * seconds)
+    plan = []
+    for _ in range(count):
+        k = keys[rng.randrange(len(keys))]
+        plan.append((k, corpus.append_line(rng, k.split("/")[0], _session_of(k), 1024)))
+    done: list[tuple[str, int, float]] = []
+    start = time.perf_counter() + 0.05
+    worst_lag = 0.0
+    for i, (k, line) in enumerate(plan):
+        due = start + i / rate
+        now = time.perf_counter()
+        if due > now:
+            time.sleep(due - now)
+        else:
+            worst_lag = max(worst_lag, now - due)
+        fd = os.open(root / k, os.O_WRONLY | os.O_APPEND)
+        try:
+            os.write(fd, line)
+            end = os.fstat(fd).st_size
+        finally:
+            os.close(fd)
+        done.append((k, end, time.time()))
+    return done, worst_lag
+
+
+def fig_latency(ctx: Ctx) -> list[Row]:
+    src, _manifest = ctx.latency()
+    w = ctx.scratch("latency")
+    root = w / "root"
+    shutil.copytree(src, root, ignore=shutil.ignore_patterns("manifest.json"))
+    keys = sorted(str(p.relative_to(root)) for p in root.rglob("*.jsonl"))[: ctx.sizes.latency_files]
+    rows = []
+    with Daemon(root, w / "state.duckdb", w, processors=ctx.processors) as d:
+        d.wait_ready()
+        d.wait_quiet(2.0)
+        # which processor wants which file: the ones each read during the initial backfill
+        wanted = {p: set() for p in ctx.processors}
+        for e in d.tail.events:
+            if e.get("event") == "file.appended" and e.get("processor") in wanted:
+                wanted[e["processor"]].add(e["file"])
+        settle = 0.25
+        for n, (rate, seconds) in enumerate(ctx.sizes.latency_runs):
+            mark = len(d.tail.events)
+            cpu0 = d.cpu_seconds()
+            appends, lag = _drive(root, keys, rate, seconds, seed=100 + n)
+            deadline = time.time() + 30
+            while True:  # until every append is committed by every processor (or 30 s)
+                d.tail.poll()
+                commits = _commits(d.tail.events[mark:])
+                missing = sum(1 for k, end, _ in appends for p in ctx.processors
+                              if k in wanted[p] and _committed_at(commits, p, k, end) is None)
+                if not missing or time.time() > deadline:
+                    break
+                time.sleep(0.2)
+            cpu = d.cpu_seconds() - cpu0
+            lat, per_proc = [], {p: [] for p in ctx.processors}
+            for k, end, t in appends:
+                got = {p: _committed_at(commits, p, k, end) for p in ctx.processors
+                       if k in wanted[p]}
+                if all(got.values()):
+                    for p, g in got.items():
+                        per_proc[p].append(g[0] - t)  # type: ignore[index]
+                    lat.append(max(g[0] for g in got.values()) - t)  # type: ignore[union-attr]
+            p50, p99 = pct(lat, 50), pct(lat, 99)
+            batches = [e["files"] for e in d.tail.events[mark:]
+                       if e.get("event") == "processor.committed"]
+            rows.append(Row(
+                "3 latency", f"append->commit p99, {len(keys)} files, {rate:g} appends/s "
+                             f"for {seconds:g} s", p99, None, "", target=(
+                                 f"<= settle+0.25 = {settle + 0.25:.2f} s" if rate >= 200 else ""),
+                met=(p99 <= settle + 0.25) if rate >= 200 else None,
+                notes=f"p50 {p50:.3f} s, max {max(lat) if lat else float('nan'):.3f} s; "
+                      f"{len(appends)} appends, {missing} not committed in 30 s; per processor "
+                      "p99 " + ", ".join(f"{p} {pct(v, 99):.3f}" for p, v in per_proc.items())
+                      + f"; daemon CPU {cpu / seconds:.2f} s/s; {len(batches)} commits, "
+                        f"mean {statistics.fmean(batches) if batches else 0:.1f} files each; "
+                        f"writer lag max {lag * 1000:.0f} ms",
+                extra={"p50": p50, "p90": pct(lat, 90), "p99": p99, "max": max(lat, default=None),
+                       "appends": len(appends), "missing": missing,
+                       "per_processor_p99": {p: pct(v, 99) for p, v in per_proc.items()},
+                       "cpu_per_s": cpu / seconds}))
+            d.wait_quiet(1.0)
+    return rows
+
+
+# -- figure 4: backfill throughput -------------------------------------------------------------------
+
+def fig_backfill(ctx: Ctx) -> list[Row]:
+    _root, manifest = ctx.backfill()
+    _state, wall, summary = ctx.backfill_state()
+    mb = manifest["bytes"] / 1e6
+    procs = backfill_processors(ctx.processors)
+    inner = summary["seconds"] if summary else wall
+    rate, inner_rate = mb / wall, mb / inner
+    cc = ctx.ccusage_daily()
+    note = (f"{manifest['files']} files, {manifest['users']} users, {mb:.0f} MB; processors "
+            f"{'+'.join(procs)}; wall incl. start-up {wall:.1f} s, run.summary {inner:.1f} s "
+            f"({inner_rate:.1f} MB/s); CPU {summary.get('cpu_cores', 0) if summary else 0:.2f} "
+            f"cores busy of {os.cpu_count()}, peak RSS "
+            f"{(summary.get('max_rss', 0) if summary else 0) / 1e6:.0f} MB")
+    if "verification" not in procs:
+        note += "; verification is not installed as a sessiond.processors entry point yet"
+    if cc is None:
+        return [Row("4 backfill", "backfill MB/s from empty state", rate, None, "ccusage",
+                    unit="MB/s", target=">= 100 MB/s", met=rate >= 100,
+                    notes=note + "; " + ccusage.install_hint())]
+    times, _ = cc
+    cc_rate = mb / median(times)
+    return [Row("4 backfill", "backfill MB/s from empty state", rate, cc_rate,
+                f"{ccusage.version()} daily --json --offline", unit="MB/s",
+                ratio=rate / cc_rate, target=">= 100 MB/s", met=rate >= 100,
+                notes=note + f"; ccusage {median(times):.2f} s",
+                extra={"wall_s": wall, "summary_s": inner, "ccusage_s": times,
+                       "processors": procs})]
+
+
+# -- figure 5: the daily report ------------------------------------------------------------------------
+
+def fig_report(ctx: Ctx) -> list[Row]:
+    root, _manifest = ctx.backfill()
+    state, _, _ = ctx.backfill_state()
+    n = ctx.sizes.repeats
+    cmd = [sys.executable, "-m", "daemon.cli", "report", "usage", "--by", "day", "--json",
+           "--root", str(root), "--state", str(state), "--socket", str(state.parent / "none.sock")]
+    env = dict(os.environ)
+    env.pop("SESSIOND_CONFIG", None)
+    subprocess.run(cmd, cwd=REPO, capture_output=True, check=True, env=env)
+    cli_t, out = [], b""
+    for _ in range(n):
+        t = time.perf_counter()
+        out = subprocess.run(cmd, cwd=REPO, capture_output=True, check=True, env=env).stdout
+        cli_t.append(time.perf_counter() - t)
+    ours = json.loads(out)
+    # the same report in-process: what the daemon answers over its socket (no interpreter start)
+    import duckdb
+
+    from daemon.cli import parser
+    from processors.usage import report
+
+    args = parser().parse_args(["report", "usage", "--by", "day", "--json"])
+    con = duckdb.connect(str(state), read_only=True)
+    inproc = []
+    for _ in range(n + 1):
+        buf = io.StringIO()
+        t = time.perf_counter()
+        report.run(con, args, buf)
+        inproc.append(time.perf_counter() - t)
+    con.close()
+    inproc = inproc[1:]
+    imp = _import_time()
+    cc = ctx.ccusage_daily()
+    cli, inp = median(cli_t), median(inproc)
+    base_note = (f"CLI = new interpreter + imports ({imp:.2f} s of it: `python -c 'import "
+                 f"daemon.cli'`) + query; in-process query {inp * 1000:.0f} ms (what the daemon's "
+                 f"control socket answers)")
+    if cc is None:
+        return [Row("5 report", "report usage --by day --json (CLI)", cli, None, "ccusage",
+                    target="<= 1/50 of ccusage", notes=base_note + "; " + ccusage.install_hint())]
+    times, cc_out = cc
+    theirs = json.loads(cc_out)
+    check = _compare_totals(ours, theirs)
+    ct = median(times)
+    return [
+        Row("5 report", "report usage --by day --json (CLI, fresh process)", cli, ct,
+            "ccusage daily --json --offline", ratio=cli / ct, target="<= 1/50", met=cli / ct <= 1 / 50,
+            notes=base_note + f"; totals vs ccusage: {check}",
+            extra={"cli_s": cli_t, "inprocess_s": inproc, "ccusage_s": times,
+                   "import_s": imp, "days": len(ours.get("daily", []))}),
+        Row("5 report", "same query in-process (daemon answering on its socket)", inp, ct,
+            "ccusage daily --json --offline", ratio=inp / ct, target="<= 1/50", met=inp / ct <= 1 / 50,
+            notes="excludes the client's interpreter start"),
+    ]
+
+
+def _import_time() -> float:
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import daemon.cli"], cwd=REPO, check=True)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def _compare_totals(ours: dict[str, Any], theirs: dict[str, Any]) -> str:
+    a, b = ours.get("totals", {}), theirs.get("totals", {})
+    keys = ("inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens")
+    same = all(a.get(k) == b.get(k) for k in keys)
+    days = (len(ours.get("daily", [])), len(theirs.get("daily", [])))
+    cost = (a.get("totalCost") or 0, b.get("totalCost") or 0)
+    delta = abs(cost[0] - cost[1]) / max(cost[1], 1e-9)
+    return (f"tokens {'identical' if same else 'DIFFER'}, days {days[0]} vs {days[1]}, "
+            f"cost ${cost[0]:.2f} vs ${cost[1]:.2f} ({delta:.2%})")
+
+
+# -- figure 6: idle, memory, start-up --------------------------------------------------------------
+
+def fig_idle(ctx: Ctx) -> list[Row]:
+    tree, manifest = ctx.stable()
+    state, ingest_wall, summary = ctx.stable_state()
+    w = ctx.scratch("idle")
+    live = w / "state.duckdb"
+    shutil.copy2(state, live)
+    idle = ctx.sizes.idle_seconds
+    rows = []
+    with Daemon(tree, live, w, processors=ctx.processors, level="info") as d:
+        ready = d.wait_ready()
+        first = d.wait_for(lambda e: e.get("event") == "scan.done")
+        logged_ready = d.wait_for(lambda e: e.get("event") == "daemon.ready")
+        d.wait_quiet(3.0)  # no commits for 3 s (scans may go on: counted below)
+        mem_start = d.memory()
+        mark, other0 = len(d.tail.events), len(d.tail.other)
+        cpu0, t0 = d.cpu_seconds(), time.perf_counter()
+        time.sleep(idle)
+        cpu = d.cpu_seconds() - cpu0
+        per_min = cpu / (time.perf_counter() - t0) * 60
+        mem = d.memory()
+        d.tail.poll()
+        idle_scans = [e for e in d.tail.events[mark:] if e.get("event") == "scan.done"]
+        overflows = sum(1 for _, line in d.tail.other[other0:] if "overflow" in line.lower())
+        # one full rescan inside the daemon (what runs every scan_interval, 300 s by default)
+        mark = len(d.tail.events)
+        c0 = d.cpu_seconds()
+        r = d.cli("rescan")
+        scan = d.wait_for(lambda e: e.get("event") == "scan.done", since=mark, timeout=300)
+        scan_cpu = d.cpu_seconds() - c0
+        committed_idle = sum(1 for e in d.tail.events if e.get("event") == "processor.committed")
+        pings = d.watchdog_pings
+    files = first.get("files")
+    amortised = per_min + scan_cpu * 60 / 300
+    ingest = summary["seconds"] if summary else ingest_wall
+    loop = ""
+    if idle_scans:
+        loop = (f"; NOT IDLE: {len(idle_scans)} full scans ran during the idle window (no "
+                f"rescan was asked for) and {overflows} 'Inotify queue overflowed' lines were "
+                f"logged -- each scan's own directory opens overflow inotify, and the overflow "
+                f"asks for the next scan")
+    rows += [
+        Row("6 idle", f"idle CPU with {files} files, no changes", per_min, None, "", unit="CPU s/min",
+            target="~0 (< 0.6 s/min = 1% of a core)", met=per_min < 0.6,
+            notes=f"measured over {idle:g} s after start-up settled (no commits for 3 s)"
+                  f"{loop}; with the periodic full scan amortised (scan_interval 300 s; one "
+                  f"asked-for rescan: {scan_cpu:.2f} CPU s, {scan.get('ms')} ms): "
+                  f"{amortised:.2f} CPU s/min; first scan changed={first.get('changed')}; "
+                  f"commits {committed_idle}; WATCHDOG=1 datagrams {pings}; rescan rc={r.returncode}",
+            extra={"cpu_s": cpu, "seconds": idle, "scan_cpu_s": scan_cpu, "idle_scans": len(idle_scans),
+                   "overflow_lines": overflows, "scan_ms": scan.get("ms"), "first_scan": first}),
+        Row("6 idle", f"RSS with {files} tracked files (x{len(ctx.processors)} processors)",
+            mem["VmRSS"] / 1e6, None, "", unit="MB", target="<= 200 MB",
+            met=mem["VmRSS"] <= 200e6,
+            notes=f"after start-up {mem_start['VmRSS'] / 1e6:.0f} MB, peak (VmHWM) "
+                  f"{mem['VmHWM'] / 1e6:.0f} MB", extra={**mem, "start": mem_start}),
+        Row("6 idle", f"start-up to READY=1 with {files} files", ready, None, "",
+            notes=f"NOTIFY_SOCKET (abstract) datagram; daemon.ready logs {logged_ready.get('seconds')} s "
+                  f"since its own start; first scan {first.get('ms')} ms",
+            extra={"ready_s": ready, "first_scan_ms": first.get("ms")}),
+        Row("6 idle", f"(context) backfill of the {files} small files, run --once, "
+                      f"{'+'.join(ctx.processors)}", manifest["files"] / ingest, None, "",
+            unit="files/s", notes=f"{ingest:.1f} s (wall {ingest_wall:.1f} s), "
+                                  f"{manifest['bytes'] / 1e6:.0f} MB; CPU "
+                                  f"{summary.get('cpu_cores', 0) if summary else 0:.2f} cores"),
+    ]
+    return rows
+
+
+FIGURES: dict[str, Callable[[Ctx], list[Row]]] = {
+    "scan": fig_scan,
+    "append": fig_append,
+    "latency": fig_latency,
+    "backfill": fig_backfill,
+    "report": fig_report,
+    "idle": fig_idle,
+}
