@@ -25,6 +25,18 @@ def _visible(name: str) -> bool:
     return bool(name) and not name.startswith(".")
 
 
+def _utf8(text: str) -> bool:
+    """Whether a name decoded from the file system is valid UTF-8 (no surrogate escapes).
+
+    Keys are stored as text and logged as JSON; a name with other bytes is not a session file.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _is_session_name(name: str) -> bool:
     return _visible(name) and name.endswith(SUFFIX) and len(name) > len(SUFFIX)
 
@@ -40,7 +52,7 @@ def classify(key: str) -> SessionFile | None:
             return None
     else:
         return None
-    if not _visible(user) or not _is_session_name(name) or ".." in parts:
+    if not _visible(user) or not _is_session_name(name) or ".." in parts or not _utf8(key):
         return None
     return SessionFile(key=key, user=user)
 
@@ -67,14 +79,17 @@ def walk(root: Path, errors: list[str]) -> Iterator[tuple[SessionFile, Stat]]:
                 if _visible(entry.name):
                     sub = os.path.join(entry.path, "subagents")
                     for agent in _entries(sub, errors, missing_ok=True):
-                        yield from _file(root, f"{user.name}/{entry.name}/subagents", agent, errors)
+                        yield from _file(f"{user.name}/{entry.name}/subagents", user.name,
+                                         agent, errors)
             else:
-                yield from _file(root, user.name, entry, errors)
+                yield from _file(user.name, user.name, entry, errors)
 
 
 def _file(
-    root: Path, parent: str, entry: os.DirEntry[str], errors: list[str]
+    parent: str, user: str, entry: os.DirEntry[str], errors: list[str]
 ) -> Iterator[tuple[SessionFile, Stat]]:
+    # The walk's structure already makes the key a session file's (visible user and session
+    # folders, `subagents`): no `classify` per file -- this runs 100k times a scan.
     if not _is_session_name(entry.name) or not entry.is_file(follow_symlinks=False):
         return
     try:
@@ -84,9 +99,10 @@ def _file(
             errors.append(f"{parent}/{entry.name}: {exc.strerror}")
         return
     key = f"{parent}/{entry.name}"
-    file = classify(key)
-    if file is not None:
-        yield file, stat_of(st)
+    if not _utf8(key):
+        errors.append(f"{key!a}: name is not valid UTF-8, skipped")
+        return
+    yield SessionFile(key, user), Stat(st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def _dirs(path: str, errors: list[str]) -> Iterator[os.DirEntry[str]]:
@@ -132,10 +148,17 @@ def open_session_file(root: Path, key: str) -> int:
             next_fd = os.open(part, _DIR_FLAGS, dir_fd=dir_fd)
             os.close(dir_fd)
             dir_fd = next_fd
+        # Look before opening: opening a device or FIFO can have effects of its own. (The
+        # fstat below still decides, should the name be swapped in between.)
+        if not stat_mod.S_ISREG(os.stat(parts[-1], dir_fd=dir_fd, follow_symlinks=False).st_mode):
+            raise NotRegularFile(f"{key} is not a regular file")
         fd = os.open(parts[-1], _FILE_FLAGS, dir_fd=dir_fd)
+    except NotRegularFile:
+        raise
     except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-            raise NotRegularFile(f"{key}: a symbolic link or not a directory on the way") from exc
+        # ELOOP: a link; ENOTDIR: a link or file on the way; ENXIO: a socket (open(2) refuses)
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.ENXIO):
+            raise NotRegularFile(f"{key}: a symbolic link, socket or not a directory") from exc
         raise
     finally:
         os.close(dir_fd)

@@ -26,6 +26,7 @@ class Notifier:
         if usec.isdigit() and (not pid or pid == str(os.getpid())):
             self.watchdog_interval = int(usec) / 1e6 / 2  # ping at half the timeout
         self._sock: socket.socket | None = None
+        self._next_ping = 0.0
 
     @property
     def enabled(self) -> bool:
@@ -37,8 +38,9 @@ class Notifier:
         if self._sock is None:
             self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
         # systemd gone or its queue full: notification is best effort by protocol
+        # MSG_DONTWAIT: a full receiver queue must never stall the main loop.
         with contextlib.suppress(OSError):
-            self._sock.sendto("\n".join(fields).encode(), self._address)
+            self._sock.sendto("\n".join(fields).encode(), socket.MSG_DONTWAIT, self._address)
 
     def ready(self, status: str = "") -> None:
         self.send("READY=1", *([f"STATUS={status}"] if status else []))
@@ -46,7 +48,11 @@ class Notifier:
     def status(self, text: str) -> None:
         self.send(f"STATUS={text}")
 
-    def watchdog(self) -> None:
+    def watchdog(self, now: float) -> None:
+        """``WATCHDOG=1`` if systemd asked for it, at most once per half its timeout."""
+        if self.watchdog_interval is None or now < self._next_ping:
+            return
+        self._next_ping = now + self.watchdog_interval
         self.send("WATCHDOG=1")
 
     def reloading(self) -> None:

@@ -13,6 +13,7 @@ import selectors
 import signal
 import threading
 import time
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -335,7 +336,7 @@ class Service:
                     ready, reloading = True, False
                 self._ensure_watcher()
                 if scanner.is_alive():
-                    self.notifier.watchdog()
+                    self.notifier.watchdog(time.monotonic())
         finally:
             selector.close()
             self._shutdown(scanner)
@@ -427,13 +428,24 @@ class Service:
         """Scan, process everything present until every queue is empty, summarise, exit."""
         started = time.perf_counter()
         self.scan_now()
-        threads = [threading.Thread(target=w.drain, name=f"once-{n}") for n, w in self.workers.items()]
+        crashed: list[str] = []
+
+        def drain(name: str, worker: Worker) -> None:
+            try:
+                worker.drain()
+            except Exception as exc:  # a bug: count it, so the run cannot exit 0
+                crashed.append(name)
+                self.log.error(events.PROCESSOR_FAILED, processor=name, error=repr(exc),
+                               traceback="".join(traceback.format_exception(exc))[-4000:])
+
+        threads = [threading.Thread(target=drain, args=(n, w), name=f"once-{n}")
+                   for n, w in self.workers.items()]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         summary = {n: w.stats.as_dict() for n, w in self.workers.items()}
-        errors = sum(s["errors"] for s in summary.values())
+        errors = sum(s["errors"] for s in summary.values()) + len(crashed)
         self.log.info(events.RUN_SUMMARY, seconds=round(time.perf_counter() - started, 3),
                       files=self.last_scan.get("files", 0), processors=summary)
         self.close()

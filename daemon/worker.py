@@ -103,6 +103,7 @@ class Worker:
         # Held for a whole pass: `process` (run now) answers "busy" instead of running twice.
         self.pass_lock = threading.Lock()
         self.on_commit: Callable[[float], None] | None = None  # commit seconds (metrics)
+        self._commit_failures = 0  # consecutive: the store's retry backs off exponentially
         self._log = log.bind(processor=processor.name)
         self._mono = mono
         self._wall = wall
@@ -126,12 +127,33 @@ class Worker:
             started = now
             with self.pass_lock:
                 while batch and not stop.is_set():
-                    self.run_batch(batch)
+                    self._run_batch_guarded(batch)
                     batch = self.queue.take(self.settings.batch_files)
             if batch:  # stopping: leave them for the next start (cursors make that safe)
                 for file in batch:
                     self.queue.put(file)
             next_pass = started + interval
+
+    def _run_batch_guarded(self, batch: list[SessionFile]) -> None:
+        """`run_batch`, surviving a bug in it: logged with its traceback, the batch retried on
+        backoff, the worker thread kept alive (it is the processor's only one)."""
+        try:
+            self.run_batch(batch)
+        except Exception as exc:
+            delay = backoff_seconds(1, base=self.settings.backoff_base, cap=self.settings.backoff_cap)
+            self.stats.errors += 1
+            self._log.error(events.PROCESSOR_FAILED, file=None, files=[f.key for f in batch[:20]],
+                            error=repr(exc)[:2000], retry_in=delay,
+                            traceback="".join(traceback.format_exception(exc))[-4000:])
+            # The store is the truth: what committed before the failure must not be read again.
+            committed = self.store.cursors(self.processor.name)
+            for f in batch:
+                c = committed.get((self.processor.name, f.key))
+                if c is None:
+                    self.cursors.pop(f.key, None)
+                else:
+                    self.cursors[f.key] = c
+                self.queue.put(f, self._mono() + delay)
 
     def drain(self, *, once: bool = True) -> Stats:
         """Process everything queued now, ignoring cadence (and, with ``once``, backoff)."""
@@ -166,7 +188,12 @@ class Worker:
             outcomes: list[Outcome] = []
             requeue: list[tuple[SessionFile, float | None]] = []
             bytes0, lines0 = self.stats.bytes, self.stats.lines
-            for file in files:
+            for i, file in enumerate(files):
+                if self.stats.bytes - bytes0 >= self.settings.pass_bytes:
+                    # Enough read for one transaction (its rows are held until the commit):
+                    # the rest go back to the front of the queue for the next batch.
+                    self.queue.unget(files[i:])
+                    break
                 self.stats.scanned += 1
                 outcome = self._visit(file, requeue, once=once)
                 if outcome is None:
@@ -198,22 +225,32 @@ class Worker:
         try:
             self.store.commit(self.processor, outcomes)
         except Exception as exc:  # transient (disk full, read-only, lock): retry the batch
-            delay = backoff_seconds(1, base=self.settings.backoff_base, cap=self.settings.backoff_cap)
+            self._commit_failures += 1
+            delay = backoff_seconds(self._commit_failures, base=self.settings.backoff_base,
+                                    cap=self.settings.backoff_cap)
+            # A failed write can make the rollback fail too; then the write's error is the cause.
+            cause = exc.__cause__ or exc.__context__
             self._log.warning(
-                events.STORE_COMMIT_FAILED, files=len(outcomes), error=repr(exc), retry_in=delay
+                events.STORE_COMMIT_FAILED, files=len(outcomes), error=repr(exc)[:2000],
+                cause=None if cause is None else repr(cause)[:2000],
+                failures=self._commit_failures, retry_in=delay,
             )
             self.stats.errors += 1
             for o in outcomes:
                 requeue.append((SessionFile(o.cursor.file, o.cursor.user), self._mono() + delay))
             return
-        if self.on_commit is not None:
-            self.on_commit(time.perf_counter() - commit_started)
-        total_items = 0
+        self._commit_failures = 0
+        # First, before anything that could raise: the in-memory cursors must match what just
+        # committed, or the next pass would read those lines again.
         for o in outcomes:
             if o.deleted:
                 self.cursors.pop(o.cursor.file, None)
             else:
                 self.cursors[o.cursor.file] = o.cursor
+        if self.on_commit is not None:
+            self.on_commit(time.perf_counter() - commit_started)
+        total_items = 0
+        for o in outcomes:
             if o.cursor.attempts == 0 and not o.deleted:
                 self.stats.processed += 1
         for o in outcomes:
@@ -259,6 +296,10 @@ class Worker:
             return self._io_failure(file, cursor, exc, requeue)
         try:
             return self._read(file, cursor, fd, requeue)
+        except EOFError:  # truncated between fstat and the prefix hash: look again
+            self._log.info(events.FILE_CHANGED_DURING_READ, user=file.user, file=file.key)
+            requeue.append((file, None))
+            return None
         except OSError as exc:
             return self._io_failure(file, cursor, exc, requeue)
         finally:
@@ -332,8 +373,10 @@ class Worker:
         self.stats.bad_lines += len(decoded.bad)
         event = events.FILE_APPENDED if append or plan is Plan.FRESH else events.FILE_REWRITTEN
         level = self._log.debug if event == events.FILE_APPENDED else self._log.info
+        # file_hash: the new cursor's prefix hash, so a reader of the log can prove what was read
         level(event, user=file.user, file=file.key, reason=decision.reason, offset=start,
-              bytes=nbytes, lines=decoded.lines, items=items, bad_lines=len(decoded.bad))
+              bytes=nbytes, lines=decoded.lines, items=items, bad_lines=len(decoded.bad),
+              file_hash=read.digest)
         return Outcome(cursor=new, rows=rows, reset=plan is Plan.REWRITE and cursor is not None)
 
     @staticmethod

@@ -7,6 +7,7 @@ together, so a crash between steps resumes where it stopped.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 import duckdb
@@ -93,7 +94,8 @@ def migrate(con: duckdb.DuckDBPyConnection, component: str, steps: Sequence[str]
             )
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            with contextlib.suppress(duckdb.Error):  # keep the real error
+                con.execute("ROLLBACK")
             raise
     return len(steps) - done
 
@@ -175,6 +177,7 @@ def import_legacy(con: duckdb.DuckDBPyConnection, table: str) -> int:
         con.execute(f"DROP TABLE {table}")
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        with contextlib.suppress(duckdb.Error):  # keep the real error
+            con.execute("ROLLBACK")
         raise
     return int(count)

@@ -8,6 +8,7 @@ and re-inserts the same key (which DuckDB handles badly with primary keys).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from processors.contract import Merging, Processor, Rows
-from state.cursor import Cursor
+from state.cursor import EMPTY_HASH, Cursor
 
 STATE_TABLE = "session_processor_state"
 
@@ -142,7 +143,10 @@ class Store:
             body()  # type: ignore[operator]
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            # After some failures (disk full) DuckDB has already aborted the transaction and
+            # ROLLBACK itself raises: keep the real error, not that one.
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
             raise
 
     def _reset(self, processor: Processor, outcomes: Sequence[Outcome]) -> None:
@@ -167,7 +171,8 @@ class Store:
             con.execute(f"DELETE FROM {STATE_TABLE} WHERE {where}", [processor.name, files])
         else:
             con.execute(
-                f"UPDATE {STATE_TABLE} SET offset_bytes = 0, lines = 0, items_extracted = 0, "
+                f"UPDATE {STATE_TABLE} SET offset_bytes = 0, file_hash = '{EMPTY_HASH}', lines = 0, "
+                "items_extracted = 0, "
                 f"bad_lines = 0, size = 0, mtime_ns = 0, ino = 0 WHERE {where}",
                 [processor.name, files],
             )

@@ -7,10 +7,11 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import orjson
 from daemon.service import Service
 from daemon.settings import Settings
 from processors.contract import Processor
+from state.cursor import new_hasher
 
 REPO = Path(__file__).resolve().parent.parent
 _poll = threading.Event()  # never set: .wait(t) is an interruptible poll interval
@@ -88,13 +90,14 @@ def append(path: Path, data: bytes) -> None:
 class Daemon:
     """``sessiond run`` as a real subprocess; its JSON log lines are collected as they come."""
 
-    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, *args: str, env: dict[str, str] | None = None, **popen: Any) -> None:
+        """``popen``: extra `subprocess.Popen` arguments (``user=``, ``preexec_fn=``, ...)."""
         full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
         full_env.pop("SESSIOND_CONFIG", None)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "daemon.cli", "run", "--log-format", "json",
              "--log-level", "debug", *args],
-            cwd=REPO, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            cwd=REPO, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen,
         )
         self.events: list[dict[str, Any]] = []
         self.stderr = b""
@@ -186,3 +189,155 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     full_env.pop("SESSIOND_CONFIG", None)
     return subprocess.run([sys.executable, "-m", "daemon.cli", *args], cwd=REPO, env=full_env,
                           capture_output=True, timeout=120, check=False)
+
+
+def events_of(output: bytes) -> list[dict[str, Any]]:
+    """The JSON log events in a subprocess's stdout."""
+    return [orjson.loads(line) for line in output.splitlines() if line.startswith(b"{")]
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+    max_rss: int  # peak resident set size of the process, bytes
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        return events_of(self.stdout)
+
+
+def run_once_measured(*args: str, env: dict[str, str] | None = None, timeout: float = 300.0,
+                      **popen: Any) -> Measured:
+    """`run_once`, also returning the daemon's own peak RSS (``wait4`` of exactly that child,
+    unlike RUSAGE_CHILDREN, which is the largest of every child the test process ever had)."""
+    full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+    full_env.pop("SESSIOND_CONFIG", None)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "daemon.cli", "run", "--once", "--log-format", "json", *args],
+            cwd=REPO, env=full_env, stdout=out, stderr=err, **popen,
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                proc.kill()
+                os.wait4(proc.pid, 0)
+                raise AssertionError(f"run --once did not finish within {timeout}s")
+            _poll.wait(0.02)
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        out.seek(0)
+        err.seek(0)
+        return Measured(proc.returncode, out.read(), err.read(), usage.ru_maxrss * 1024)
+
+
+def complete_part(data: bytes) -> bytes:
+    """The complete lines of a file's content: everything up to its last newline."""
+    return data[: data.rfind(b"\n") + 1]
+
+
+def prefix_hash(data: bytes) -> str:
+    """The cursor hash of ``data`` (xxh3-128 hex, as `state.cursor` computes it)."""
+    hasher = new_hasher()
+    hasher.update(data)
+    return hasher.hexdigest()
+
+
+def state_cursors(state: Path, processor: str) -> dict[str, tuple[int, str]]:
+    """(offset, file_hash) of each file's cursor in a state file no daemon holds."""
+    if not state.exists():
+        return {}
+    rows = query(state, "SELECT session_file, offset_bytes, file_hash FROM session_processor_state "
+                        "WHERE processor_name = ?", [processor])
+    return {f: (int(o), str(h)) for f, o, h in rows}
+
+
+Position = tuple[int, str]  # a cursor's (offset, file_hash)
+
+
+class CursorLog:
+    """The cursors a daemon subprocess has committed, followed from its JSON log.
+
+    It starts from the state file's cursors (read before the daemon started). Each
+    ``file.appended`` / ``file.rewritten`` / ``file.deleted`` event of the processor joins the
+    open batch; the batch applies when its ``processor.committed`` arrives and is dropped on
+    ``store.commit_failed`` -- exactly what the worker keeps in memory. So ``known`` equal to
+    what the files hold *proves* that the daemon has read and committed all of it: a drain
+    that is complete, not a sleep. While following, it checks that every read started where the
+    last commit ended (a rewrite at 0) and that each batch's file count matches its events.
+    """
+
+    FILE_EVENTS = frozenset({"file.appended", "file.rewritten", "file.deleted"})
+
+    def __init__(self, daemon: Daemon, initial: dict[str, Position], processor: str) -> None:
+        self.daemon = daemon
+        self.processor = processor
+        self.known: dict[str, Position] = dict(initial)
+        self.pending: dict[str, Position | None] = {}
+        self.problems: list[str] = []
+        self.committed: list[tuple[str, Position]] = []  # every (file, position) committed
+        self.recent: list[dict[str, Any]] = []  # every event consumed; the caller clears it
+        self.file_events = 0
+        self._seen = 0
+
+    def update(self) -> list[dict[str, Any]]:
+        """Consume the events logged since the last call; returns them."""
+        with self.daemon._cond:
+            new = self.daemon.events[self._seen :]
+        self._seen += len(new)
+        self.recent.extend(new)
+        for e in new:
+            if e.get("processor") != self.processor:
+                continue
+            name = e.get("event")
+            if name in self.FILE_EVENTS:
+                self._file_event(e)
+            elif name == "processor.committed":
+                if e.get("files") != len(self.pending):
+                    self.problems.append(
+                        f"batch of {e.get('files')} files committed after {len(self.pending)} "
+                        f"file events: {sorted(self.pending)}")
+                for file, position in self.pending.items():
+                    if position is None:
+                        self.known.pop(file, None)
+                    else:
+                        self.known[file] = position
+                        self.committed.append((file, position))
+                self.pending = {}
+            elif name == "store.commit_failed":
+                self.pending = {}
+        return new
+
+    def _file_event(self, e: dict[str, Any]) -> None:
+        file, name = e["file"], e["event"]
+        self.file_events += 1
+        if file in self.pending:
+            self.problems.append(f"{file} read twice in one batch")
+        if name == "file.deleted":
+            self.pending[file] = None
+            return
+        had = self.known.get(file)
+        start = 0 if name == "file.rewritten" or had is None else had[0]
+        if e["offset"] != start:
+            self.problems.append(f"{name} {file} read from {e['offset']}, its cursor is at {start}")
+        if name == "file.rewritten" and had is None:
+            self.problems.append(f"{file} rewritten without a cursor")
+        self.pending[file] = (e["offset"] + e["bytes"], e["file_hash"])
+
+    def behind(self, expected: dict[str, Position]) -> dict[str, tuple[Position | None, Position | None]]:
+        """Files whose committed cursor differs from ``expected``: {file: (known, expected)}."""
+        self.update()
+        files = expected.keys() | self.known.keys()
+        return {f: (self.known.get(f), expected.get(f)) for f in sorted(files)
+                if _norm(self.known.get(f)) != _norm(expected.get(f))}
+
+
+def _norm(position: Position | None) -> Position | None:
+    # A cursor rewound to 0 keeps its old hash in the state file; at 0 the hash means nothing.
+    if position is not None and position[0] == 0:
+        return (0, "")
+    return position

@@ -1,0 +1,96 @@
+"""The worker under faults: a file cut short under its read, a bug inside a pass, a big batch."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from structlog.testing import capture_logs
+
+from daemon import events
+from daemon import worker as worker_module
+from daemon.service import Service
+from tests.fakes import RecordingProcessor
+from tests.harness import append, fast_settings, jsonl, query, running, wait_until
+
+
+def good(name: str, count: int, start: int = 0) -> bytes:
+    return jsonl(*({"type": "user", "uuid": f"{name}-{i}", "n": i} for i in range(start, start + count)))
+
+
+def numbers(state_or_service: Any, key: str) -> list[int]:
+    rows = query(state_or_service, "SELECT content FROM recorded WHERE session_file = ? ORDER BY line_no",
+                 [key])
+    return [orjson.loads(r[0])["n"] for r in rows]
+
+
+def test_a_file_truncated_while_its_prefix_is_hashed(
+        root: Path, state: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The prefix read hits the end of a file truncated since its fstat: a change during the
+    read (looked at again), not an exception that ends the worker."""
+    path = root / "u" / "a.jsonl"
+    append(path, good("a", 3))
+    settings = fast_settings(root, state)
+    assert Service(settings, [RecordingProcessor()]).run_once() == 0
+    append(path, good("a", 1, 3))  # an append: the next pass verifies the prefix
+    real = worker_module.hash_prefix
+
+    def truncated_meanwhile(fd: int, length: int) -> Any:
+        monkeypatch.setattr(worker_module, "hash_prefix", real)
+        path.write_bytes(good("b", 1, 10))  # shorter than the prefix being hashed
+        return real(fd, length)
+
+    monkeypatch.setattr(worker_module, "hash_prefix", truncated_meanwhile)
+    svc = Service(settings, [RecordingProcessor()])
+    with capture_logs() as logs:
+        svc.scan_now()
+        svc.workers["recording"].drain()
+    stats = svc.workers["recording"].stats
+    svc.close()
+    names = [e["event"] for e in logs if e["event"].startswith("file.")]
+    assert names == [events.FILE_CHANGED_DURING_READ, events.FILE_REWRITTEN]
+    assert stats.errors == 0
+    assert numbers(state, "u/a.jsonl") == [10]
+
+
+def test_a_bug_in_a_pass_neither_ends_the_worker_nor_reads_lines_twice(root: Path, state: Path) -> None:
+    """An exception escaping a pass after its commit (here: the metrics hook) is logged with
+    its traceback; the worker goes on, and what committed is not read again."""
+    with capture_logs() as logs, running(fast_settings(root, state), [RecordingProcessor()]) as svc:
+        worker = svc.workers["recording"]
+        calls: list[float] = []
+
+        def broken_hook(seconds: float) -> None:
+            calls.append(seconds)
+            if len(calls) == 1:
+                raise RuntimeError("bug in a metrics hook")
+
+        worker.on_commit = broken_hook
+        append(root / "u" / "a.jsonl", good("a", 2))
+        wait_until(lambda: any(e["event"] == events.PROCESSOR_FAILED for e in logs), what="the bug")
+        append(root / "u" / "a.jsonl", good("a", 2, 2))
+        wait_until(lambda: numbers(svc, "u/a.jsonl") == [0, 1, 2, 3], what="the next lines")
+        assert len(calls) >= 2  # the worker thread is alive and committing
+    [failed] = [e for e in logs if e["event"] == events.PROCESSOR_FAILED]
+    assert failed["files"] == ["u/a.jsonl"] and "bug in a metrics hook" in failed["error"]
+    assert "Traceback" in failed["traceback"] and failed["retry_in"] > 0
+    assert query(state, "SELECT count(*), count(DISTINCT line_no) FROM recorded") == [(4, 4)]
+
+
+def test_a_batch_stops_reading_at_the_pass_budget(root: Path, state: Path) -> None:
+    """However many files a batch may hold, it reads about ``pass_bytes`` before committing:
+    the rows it keeps in memory until then stay bounded."""
+    for i in range(20):
+        append(root / "u" / f"{i}.jsonl", jsonl(*({"n": n, "pad": "x" * 1000} for n in range(10))))
+    settings = fast_settings(root, state, batch_files=256, pass_bytes=25_000)
+    with capture_logs() as logs:
+        assert Service(settings, [RecordingProcessor()]).run_once() == 0
+    commits = [e for e in logs if e["event"] == events.PROCESSOR_COMMITTED]
+    assert [c["files"] for c in commits] == [3] * 6 + [2]  # ~10 KB each: 3 files pass 25 KB
+    assert max(c["bytes"] for c in commits) < 25_000 + 11_000
+    assert query(state, "SELECT count(*), count(DISTINCT (session_file, line_no)) FROM recorded") == [
+        (200, 200)]
+    assert os.path.exists(state)
