@@ -67,18 +67,32 @@ def key_for(root: Path, path: str | bytes) -> str | None:
 
 
 def stat_of(st: os.stat_result) -> Stat:
-    return Stat(st.st_size, st.st_mtime_ns, st.st_ino)
+    return Stat(st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
 
-def walk(root: Path, errors: list[str]) -> Iterator[tuple[SessionFile, Stat]]:
-    """Every session file under the root with its stat: one ``lstat`` per file, no links."""
+def walk(
+    root: Path, errors: list[str], unreadable: list[str] | None = None
+) -> Iterator[tuple[SessionFile, Stat]]:
+    """Every session file under the root with its stat: one ``lstat`` per file, no links.
+
+    Folders that exist but cannot be listed are named (root-relative, with a trailing ``/``) in
+    ``unreadable``: what was under them is unknown, not gone.
+    """
     for user in _dirs(os.fspath(root), errors):
         user_path = os.path.join(root, user.name)
-        for entry in _entries(user_path, errors):
+        entries = _entries(user_path, errors)
+        if entries is None:
+            if unreadable is not None:
+                unreadable.append(f"{user.name}/")
+            continue
+        for entry in entries:
             if entry.is_dir(follow_symlinks=False):
                 if _visible(entry.name):
                     sub = os.path.join(entry.path, "subagents")
-                    for agent in _entries(sub, errors, missing_ok=True):
+                    agents = _entries(sub, errors, missing_ok=True)
+                    if agents is None and unreadable is not None:
+                        unreadable.append(f"{user.name}/{entry.name}/subagents/")
+                    for agent in agents or ():
                         yield from _file(f"{user.name}/{entry.name}/subagents", user.name,
                                          agent, errors)
             else:
@@ -102,16 +116,19 @@ def _file(
     if not _utf8(key):
         errors.append(f"{key!a}: name is not valid UTF-8, skipped")
         return
-    yield SessionFile(key, user), Stat(st.st_size, st.st_mtime_ns, st.st_ino)
+    yield SessionFile(key, user), Stat(st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
 
 def _dirs(path: str, errors: list[str]) -> Iterator[os.DirEntry[str]]:
-    for entry in _entries(path, errors):
+    for entry in _entries(path, errors) or ():
         if _visible(entry.name) and entry.is_dir(follow_symlinks=False):
             yield entry
 
 
-def _entries(path: str, errors: list[str], *, missing_ok: bool = False) -> list[os.DirEntry[str]]:
+def _entries(
+    path: str, errors: list[str], *, missing_ok: bool = False
+) -> list[os.DirEntry[str]] | None:
+    """The folder's entries; [] if it is gone, None if it exists but cannot be listed."""
     try:
         with os.scandir(path) as it:
             return list(it)
@@ -123,7 +140,7 @@ def _entries(path: str, errors: list[str], *, missing_ok: bool = False) -> list[
         return []
     except OSError as exc:
         errors.append(f"{path}: {exc.strerror}")
-        return []
+        return None
 
 
 class NotRegularFile(OSError):

@@ -53,20 +53,23 @@ class Scanner:
         started = time.perf_counter()
         errors: list[str] = []
         if not os.path.isdir(self.root):
-            removed = [f for f in (classify(k) for k in self._index) if f is not None]
-            self._index.clear()
-            return ScanResult(0, [], removed, [], errors, root_exists=False,
+            # An unmounted volume is not a mass deletion: keep the index, report nothing gone.
+            return ScanResult(0, [], [], [], errors, root_exists=False,
                               seconds=time.perf_counter() - started)
         seen: dict[str, Stat] = {}
         changed: list[SessionFile] = []
         missed: list[str] = []
         old = self._index
-        for file, stat in walk(self.root, errors):
+        unreadable: list[str] = []
+        for file, stat in walk(self.root, errors, unreadable):
             seen[file.key] = stat
             if old.get(file.key) != stat:
                 changed.append(file)
                 if announced is not None and file.key not in announced:
                     missed.append(file.key)
+        if unreadable:  # a folder that could not be listed: its files are unknown, not gone
+            prefixes = tuple(unreadable)
+            seen.update((k, st) for k, st in old.items() if k.startswith(prefixes) and k not in seen)
         removed = [f for f in (classify(k) for k in old.keys() - seen.keys()) if f is not None]
         if announced is not None:
             missed.extend(f.key for f in removed if f.key not in announced)

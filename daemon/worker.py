@@ -285,8 +285,8 @@ class Worker:
         try:
             fd = open_session_file(self.root, file.key)
         except FileNotFoundError:
-            if cursor is None:
-                return None
+            if cursor is None or not self.root.is_dir():
+                return None  # never seen, or the whole root is gone (unmounted): not a deletion
             self._log.info(events.FILE_DELETED, user=file.user, file=file.key)
             return Outcome(cursor=cursor, rows={}, deleted=True)
         except NotRegularFile:
@@ -324,7 +324,7 @@ class Worker:
                 # Unchanged since the original pipeline processed it: adopt, don't redo.
                 return Outcome(cursor=replace(
                     cursor, version=p.version, offset=whole.consumed, file_hash=whole.digest,
-                    lines=whole.lines, size=stat.size, mtime_ns=stat.mtime_ns, ino=stat.ino,
+                    lines=whole.lines, size=stat.size, mtime_ns=stat.mtime_ns, ino=stat.ino, ctime_ns=stat.ctime_ns,
                     processed_at=self._wall()), rows={})
             plan = Plan.REWRITE
         hasher = new_hasher()
@@ -363,6 +363,7 @@ class Worker:
             offset=read.consumed, file_hash=read.digest,
             lines=(base.lines if base else 0) + decoded.lines,
             size=stat.size if read.eof else read.examined, mtime_ns=stat.mtime_ns, ino=stat.ino,
+            ctime_ns=stat.ctime_ns,
             items=(base.items if base else 0) + items,
             bad_lines=(base.bad_lines if base else 0) + len(decoded.bad),
             processed_at=self._wall(),
@@ -386,7 +387,7 @@ class Worker:
         Only when its mtime moved during the read do we pay for hashing the prefix again.
         """
         after = stat_of(os.fstat(fd))
-        if after.mtime_ns == before.mtime_ns or consumed == 0:
+        if (after.mtime_ns, after.ctime_ns) == (before.mtime_ns, before.ctime_ns) or consumed == 0:
             return False
         return after.size < consumed or hash_prefix(fd, consumed).hexdigest() != digest
 

@@ -8,7 +8,7 @@ function of values, so the append / rewrite / unchanged logic is unit-tested wit
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import xxhash
@@ -29,6 +29,9 @@ class Stat(NamedTuple):
     size: int
     mtime_ns: int
     ino: int
+    # ctime: a rewrite of the same size whose mtime was put back (`cp -p`, `rsync -t
+    # --inplace`) still moves it, since utime cannot set ctime. 0 = unknown (older cursors).
+    ctime_ns: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,7 @@ class Cursor:
     size: int = 0
     mtime_ns: int = 0
     ino: int = 0
+    ctime_ns: int = 0
     items: int = 0
     bad_lines: int = 0
     attempts: int = 0
@@ -55,14 +59,7 @@ class Cursor:
 
     @property
     def stat(self) -> Stat:
-        return Stat(self.size, self.mtime_ns, self.ino)
-
-    def reset(self) -> Cursor:
-        """The same file, to be processed from byte 0 (outputs deleted alongside)."""
-        return replace(
-            self, offset=0, file_hash=EMPTY_HASH, lines=0, size=0, mtime_ns=0, ino=0,
-            items=0, bad_lines=0,
-        )
+        return Stat(self.size, self.mtime_ns, self.ino, self.ctime_ns)
 
 
 class Plan(enum.Enum):

@@ -39,6 +39,8 @@ CORE_STEPS: tuple[str, ...] = (
         PRIMARY KEY (processor_name, session_file)
     )
     """,
+    # 2: ctime joins the change check (a same-size rewrite with its mtime put back)
+    "ALTER TABLE session_processor_state ADD COLUMN ctime_ns BIGINT DEFAULT 0",
 )
 
 _VERSION_DDL = """

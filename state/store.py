@@ -24,7 +24,7 @@ STATE_TABLE = "session_processor_state"
 _CURSOR_COLUMNS = (
     "processor_name", "session_file", "username", "processed_at", "items_extracted",
     "file_hash", "offset_bytes", "lines", "size", "mtime_ns", "ino", "processor_version",
-    "bad_lines", "attempts", "last_error", "next_retry_at", "parked",
+    "bad_lines", "attempts", "last_error", "next_retry_at", "parked", "ctime_ns",
 )
 _CURSOR_SCHEMA = pa.schema([
     ("processor_name", pa.string()), ("session_file", pa.string()), ("username", pa.string()),
@@ -32,7 +32,7 @@ _CURSOR_SCHEMA = pa.schema([
     ("offset_bytes", pa.int64()), ("lines", pa.int64()), ("size", pa.int64()),
     ("mtime_ns", pa.int64()), ("ino", pa.int64()), ("processor_version", pa.int32()),
     ("bad_lines", pa.int64()), ("attempts", pa.int32()), ("last_error", pa.string()),
-    ("next_retry_at", pa.float64()), ("parked", pa.bool_()),
+    ("next_retry_at", pa.float64()), ("parked", pa.bool_()), ("ctime_ns", pa.int64()),
 ])
 _TIME_COLUMNS = {"processed_at", "next_retry_at"}
 _UPSERT = (
@@ -62,14 +62,14 @@ def _quote(name: str) -> str:
 
 def _cursor_from_row(row: Sequence[object]) -> Cursor:
     (proc, file, user, processed_at, items, fhash, offset, lines, size, mtime, ino, version,
-     bad, attempts, last_error, retry, parked) = row
+     bad, attempts, last_error, retry, parked, ctime) = row
     return Cursor(
         processor=str(proc), file=str(file), user=str(user), version=int(version),  # type: ignore[call-overload]
         offset=int(offset), file_hash=str(fhash), lines=int(lines), size=int(size),  # type: ignore[call-overload]
         mtime_ns=int(mtime), ino=int(ino), items=int(items), bad_lines=int(bad),  # type: ignore[call-overload]
         attempts=int(attempts), last_error=None if last_error is None else str(last_error),  # type: ignore[call-overload]
         next_retry_at=None if retry is None else float(retry),  # type: ignore[arg-type]
-        parked=bool(parked),
+        parked=bool(parked), ctime_ns=int(ctime),  # type: ignore[call-overload]
         processed_at=None if processed_at is None else float(processed_at),  # type: ignore[arg-type]
     )
 
@@ -81,7 +81,7 @@ def _cursor_row(c: Cursor) -> dict[str, object]:
         "offset_bytes": c.offset, "lines": c.lines, "size": c.size, "mtime_ns": c.mtime_ns,
         "ino": c.ino, "processor_version": c.version, "bad_lines": c.bad_lines,
         "attempts": c.attempts, "last_error": c.last_error, "next_retry_at": c.next_retry_at,
-        "parked": c.parked,
+        "parked": c.parked, "ctime_ns": c.ctime_ns,
     }
 
 
@@ -173,7 +173,7 @@ class Store:
             con.execute(
                 f"UPDATE {STATE_TABLE} SET offset_bytes = 0, file_hash = '{EMPTY_HASH}', lines = 0, "
                 "items_extracted = 0, "
-                f"bad_lines = 0, size = 0, mtime_ns = 0, ino = 0 WHERE {where}",
+                f"bad_lines = 0, size = 0, mtime_ns = 0, ino = 0, ctime_ns = 0 WHERE {where}",
                 [processor.name, files],
             )
 

@@ -661,9 +661,6 @@ def test_one_users_huge_upload_does_not_starve_the_others(root: Path, state: Pat
         (300 * 20 + huge_lines,)]
 
 
-@pytest.mark.xfail(strict=True, reason="Stat is (size, mtime_ns, ino): a same-size rewrite whose "
-                   "mtime is restored (cp -p, rsync --inplace -t) looks unchanged; needs ctime in "
-                   "state.cursor.Stat, which utime cannot restore")
 def test_a_same_size_rewrite_with_its_mtime_restored(root: Path, state: Path) -> None:
     path = root / "u" / "a.jsonl"
     append(path, good("a", 1, 1))

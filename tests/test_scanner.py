@@ -3,6 +3,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from daemon.scanner import Scanner
 
 
@@ -47,14 +49,30 @@ def test_index_loaded_at_start_suppresses_unchanged_files(tmp_path: Path) -> Non
     assert [f.key for f in restarted.scan().changed] == ["a/2.jsonl"]
 
 
-def test_missing_root_reports_everything_removed(tmp_path: Path) -> None:
+def test_an_unreadable_folder_is_not_a_deletion(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / "a" / "1.jsonl", "{}\n")
+    write(tmp_path / "b" / "2.jsonl", "{}\n")
+    scanner = Scanner(tmp_path)
+    scanner.scan()
+    real = os.scandir
+
+    def scandir(path: str) -> object:  # the seam: tests run as root, which reads any folder
+        if str(path).endswith("/b"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = scanner.scan()
+    assert result.removed == [] and "b/2.jsonl" in scanner.index
+    assert any("Permission denied" in e for e in result.errors)
+
+
+def test_a_missing_root_is_not_a_deletion(tmp_path: Path) -> None:
     root = tmp_path / "root"
     write(root / "a" / "1.jsonl", "{}\n")
     scanner = Scanner(root)
     scanner.scan()
-    (root / "a" / "1.jsonl").unlink()
-    (root / "a").rmdir()
-    root.rmdir()
+    root.rename(tmp_path / "elsewhere")  # the volume goes away
     result = scanner.scan()
-    assert not result.root_exists
-    assert [f.key for f in result.removed] == ["a/1.jsonl"]
+    assert not result.root_exists and result.removed == []
+    assert "a/1.jsonl" in scanner.index
