@@ -54,7 +54,9 @@ def report_parser(
     return kind
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(argv: Sequence[str] = ("report",)) -> argparse.ArgumentParser:
+    """The full parser; report modules (duckdb, pyarrow, ...) are imported only when ``argv``
+    is a ``report`` command, so `status` and friends start fast."""
     top = argparse.ArgumentParser(prog="sessiond", description=__doc__)
     top.add_argument("--version", action="version", version=f"sessiond {__version__}")
     sub = top.add_subparsers(dest="command", required=True)
@@ -99,14 +101,15 @@ def parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="reports from a processor's outputs")
     kinds = report.add_subparsers(dest="report", required=True)
-    for name, module in report_modules().items():
-        report_parser(name, module, kinds)
+    if list(argv[:1]) == ["report"]:
+        for name, module in report_modules().items():
+            report_parser(name, module, kinds)
     return top
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parser().parse_args(argv)
+    args = parser(argv).parse_args(argv)
     args.argv = argv
     try:
         return commands.dispatch(args)

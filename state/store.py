@@ -107,10 +107,18 @@ class Store:
 
     def cursors(self, processor: str | None = None) -> dict[tuple[str, str], Cursor]:
         """All cursors (or one processor's), keyed by (processor, file)."""
+        select = _SELECT
+        present = {r[0] for r in self._con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+            [STATE_TABLE]).fetchall()}
+        if "ctime_ns" not in present:
+            # A state file of an older schema opened read-only (status, parked, ... while no
+            # daemon has migrated it yet): ctime unknown, as after the migration.
+            select = select.replace(", ctime_ns FROM", ", 0 FROM")
         if processor is None:
-            rows = self._con.execute(_SELECT).fetchall()
+            rows = self._con.execute(select).fetchall()
         else:
-            rows = self._con.execute(_SELECT + " WHERE processor_name = ?", [processor]).fetchall()
+            rows = self._con.execute(select + " WHERE processor_name = ?", [processor]).fetchall()
         out: dict[tuple[str, str], Cursor] = {}
         for row in rows:
             c = _cursor_from_row(row)

@@ -102,3 +102,18 @@ def test_rewrite_replaces_a_files_outputs_and_delete_removes_them(tmp_path: Path
     store.commit(p, [Outcome(cursor("u/b.jsonl", 10), {}, deleted=True)])
     assert con.execute("SELECT DISTINCT session_file FROM lines").fetchall() == [("u/a.jsonl",)]
     assert list(store.cursors("lines")) == [("lines", "u/a.jsonl")]
+
+
+def test_cursors_read_from_an_older_schema_read_only(tmp_path: Path) -> None:
+    """`status`/`parked` open the file read-only, before any daemon has migrated it."""
+    path = tmp_path / "old.duckdb"
+    con = open_state(path)
+    ensure_sessiond_database(con)
+    migrate(con, CORE, CORE_STEPS[:1])  # the schema before ctime_ns
+    con.execute("INSERT INTO session_processor_state (processor_name, session_file, username, "
+                "file_hash, offset_bytes, processor_version) VALUES ('lines', 'u/a.jsonl', 'u', 'h', 5, 1)")
+    con.close()
+    con = open_state(path, read_only=True)
+    cursors = Store(con).cursors()
+    assert cursors[("lines", "u/a.jsonl")].offset == 5
+    assert cursors[("lines", "u/a.jsonl")].ctime_ns == 0

