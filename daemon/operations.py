@@ -1,7 +1,7 @@
 """Operator actions on a processor: run now, reprocess, list parked files, retry them.
 
-Each action holds the processor's pass lock, so it never runs beside that processor's own
-pass; the same code serves the control socket (daemon running) and the CLI (no daemon).
+Each action holds the processor's pass lock, so it never runs beside a batch of that
+processor's own worker; the same code serves the control socket (daemon running) and the CLI (no daemon).
 """
 
 from __future__ import annotations

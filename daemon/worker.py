@@ -100,7 +100,7 @@ class Worker:
         self.cursors = cursors
         self.stats = Stats()
         self.busy = False
-        # Held for a whole pass: `process` (run now) answers "busy" instead of running twice.
+        # Held while a batch runs: `process` (run now) answers "busy" instead of running twice.
         self.pass_lock = threading.Lock()
         self.on_commit: Callable[[float], None] | None = None  # commit seconds (metrics)
         self._commit_failures = 0  # consecutive: the store's retry backs off exponentially
@@ -125,10 +125,12 @@ class Worker:
                 self.queue.wait(None if ready is None else max(0.0, ready - now))
                 continue
             started = now
-            with self.pass_lock:
-                while batch and not stop.is_set():
+            while batch and not stop.is_set():
+                # Held per batch, not per pass: under a steady flow of appends a pass never
+                # ends, and `reprocess`/`retry` (which wait for this lock) must still get a turn.
+                with self.pass_lock:
                     self._run_batch_guarded(batch)
-                    batch = self.queue.take(self.settings.batch_files)
+                batch = self.queue.take(self.settings.batch_files)
             if batch:  # stopping: leave them for the next start (cursors make that safe)
                 for file in batch:
                     self.queue.put(file)
