@@ -10,13 +10,12 @@ from typing import Any
 import orjson
 
 from daemon import client
-from daemon.discovery import walk
 from daemon.log import configure, get_logger
 from daemon.notify import Notifier
 from daemon.operations import Busy, UnknownProcessor
 from daemon.registry import load
 from daemon.settings import Settings, load_settings
-from daemon.status import degraded_reasons, overall, render
+from daemon.status import degraded_reasons, render, snapshot
 from state.db import open_state
 from state.store import Store
 
@@ -85,11 +84,8 @@ def _offline_status(settings: Settings) -> dict[str, Any]:
         cursors = Store(con).cursors()
     finally:
         con.close()
-    errors: list[str] = []
-    files = {f.key: (f, st) for f, st in walk(settings.root, errors)} if settings.root.is_dir() else {}
-    body = overall(processors, cursors, files)
-    body.update(root=str(settings.root), state=str(settings.state), daemon={"running": False},
-                scan_errors=errors[:20])
+    body = snapshot(processors, cursors, settings.root)
+    body.update(state=str(settings.state), daemon={"running": False})
     return body
 
 

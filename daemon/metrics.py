@@ -41,17 +41,15 @@ class _ServiceCollector(Collector):
                                    "Bytes not yet consumed, as of the last scan", labels=["processor"])
         depth = GaugeMetricFamily("sessiond_queue_depth", "Files waiting in the work queue",
                                   labels=["processor"])
-        index = svc.scanner.index
+        files = [(f, st) for f, st in ((classify(k), st) for k, st in svc.scanner.index.items())
+                 if f is not None]
         for name, worker in svc.workers.items():
             for key, (_, _, attr) in per_processor.items():
                 families[key].add_metric([name], getattr(worker.stats, attr))
             cursors = dict(worker.cursors)
             parked.add_metric([name], sum(1 for c in cursors.values() if c.parked))
-            total = 0
-            for key, stat in index.items():
-                file = classify(key)
-                if file is not None and worker.processor.wants(file):
-                    total += bytes_behind(cursors.get(key), stat, worker.processor.version)
+            version, wants = worker.processor.version, worker.processor.wants
+            total = sum(bytes_behind(cursors.get(f.key), st, version) for f, st in files if wants(f))
             behind.add_metric([name], total)
             depth.add_metric([name], len(svc.queues[name]))
         yield from families.values()

@@ -24,7 +24,7 @@ from daemon import __version__, events
 from daemon.api import routes
 from daemon.control import ControlError, ControlServer
 from daemon.debouncer import Debouncer
-from daemon.discovery import classify, walk
+from daemon.discovery import classify
 from daemon.dispatcher import Dispatcher
 from daemon.log import get_logger
 from daemon.metrics import Metrics
@@ -32,7 +32,7 @@ from daemon.notify import Notifier
 from daemon.operations import Operations
 from daemon.scanner import Scanner
 from daemon.settings import Settings, SettingsError
-from daemon.status import overall
+from daemon.status import snapshot
 from daemon.watcher import Watcher, WatcherUnavailable
 from daemon.worker import Worker, WorkerSettings
 from daemon.workqueue import WorkQueue
@@ -155,13 +155,10 @@ class Service:
 
     def status(self) -> dict[str, Any]:
         """Live status: cursors as committed, files as they are now, lag from the queues."""
-        errors: list[str] = []
-        files = {f.key: (f, st) for f, st in walk(self.settings.root, errors)} \
-            if self.settings.root.is_dir() else {}
         cursors = {
             (name, key): c for name, w in self.workers.items() for key, c in dict(w.cursors).items()
         }
-        out = overall(self.processors, cursors, files)
+        out = snapshot(self.processors, cursors, self.settings.root)
         now = time.monotonic()
         for name, p in out["processors"].items():
             queue, worker = self.queues[name], self.workers[name]
@@ -179,9 +176,9 @@ class Service:
             "reloads": self.reloads, "config_file": str(cfg.config) if cfg.config else None,
         }
         out.update(version=__version__, uptime_seconds=round(time.time() - self.started_at, 3),
-                   scan=dict(self.last_scan), root=str(self.settings.root),
-                   state=str(self.settings.state), daemon={"running": True, "pid": os.getpid()},
-                   watcher=bool(self.watcher and self.watcher.running), scan_errors=errors[:20])
+                   scan=dict(self.last_scan), state=str(self.settings.state),
+                   daemon={"running": True, "pid": os.getpid()},
+                   watcher=bool(self.watcher and self.watcher.running))
         return out
 
     # -- requests from other threads / signal handlers -----------------------------------

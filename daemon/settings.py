@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -214,5 +214,3 @@ def load_settings(
         )
     return settings
 
-
-FIELD_NAMES = frozenset(f.name for f in fields(Settings))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+from daemon.discovery import walk
 from processors.contract import Processor, SessionFile
 from state.cursor import Cursor, Stat, bytes_behind
 
@@ -63,6 +65,18 @@ def overall(
         for p in processors
     }
     return {"files": len(files), "processors": per}
+
+
+def snapshot(
+    processors: Sequence[Processor], cursors: Mapping[tuple[str, str], Cursor], root: Path
+) -> dict[str, Any]:
+    """`overall` over the files as they are now under ``root`` (one walk): what both the live
+    daemon and the CLI without a daemon report."""
+    errors: list[str] = []
+    files = {f.key: (f, st) for f, st in walk(root, errors)} if root.is_dir() else {}
+    body = overall(processors, cursors, files)
+    body.update(root=str(root), scan_errors=errors[:20])
+    return body
 
 
 def degraded_reasons(status: Mapping[str, Any], *, lag_threshold: float) -> list[str]:

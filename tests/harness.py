@@ -81,6 +81,12 @@ def jsonl(*objects: dict[str, Any]) -> bytes:
     return b"".join(orjson.dumps(o) + b"\n" for o in objects)
 
 
+def lines_of(name: str, count: int, pad: int = 0) -> bytes:
+    """``count`` user records with unique uuids ``name-i`` and ``n = i`` (padded by ``pad`` bytes)."""
+    extra = {"pad": "x" * pad} if pad else {}
+    return jsonl(*({"type": "user", "uuid": f"{name}-{i}", "n": i, **extra} for i in range(count)))
+
+
 def append(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("ab") as fh:

@@ -9,11 +9,7 @@ from pathlib import Path
 import orjson
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.harness import Daemon, append, cli, jsonl, query, wait_until
-
-
-def lines_of(name: str, count: int) -> bytes:
-    return jsonl(*({"type": "user", "uuid": f"{name}-{i}", "n": i} for i in range(count)))
+from tests.harness import Daemon, append, cli, lines_of, query, wait_until
 
 
 def start(root: Path, state: Path, tmp_path: Path, *processors: str, extra: str = "") -> tuple[Daemon, Path]:

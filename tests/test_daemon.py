@@ -7,13 +7,9 @@ from pathlib import Path
 
 import orjson
 
-from tests.harness import REPO, Daemon, append, cli, jsonl, query, run_once
+from tests.harness import REPO, Daemon, append, cli, lines_of, query, run_once
 
 SAMPLE = REPO / "examples" / "user_sessions"
-
-
-def lines_of(name: str, count: int, pad: int = 0) -> bytes:
-    return jsonl(*({"type": "user", "uuid": f"{name}-{i}", "n": i, "pad": "x" * pad} for i in range(count)))
 
 
 def test_sighup_rescans_and_sigterm_exits_cleanly(root: Path, state: Path) -> None:
