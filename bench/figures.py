@@ -23,6 +23,7 @@ from typing import Any
 from bench import ccusage, corpus
 from bench.daemon import REPO, Daemon, log_time, run_once
 from bench.original import Original
+from state.migrations import CORE_STEPS
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -119,7 +120,9 @@ class Ctx:
         """The stable tree ingested by ``run --once`` (all processors): state, wall, summary."""
         if "stable_state" not in self._memo:
             tree, manifest = self.stable()
-            key = f"{manifest['key']}:{processor_versions(self.processors)}"
+            # The core schema too: a state of an older one is migrated on start (every cursor
+            # checked once), which is not what "idle" means.
+            key = f"{manifest['key']}:{processor_versions(self.processors)}:core{len(CORE_STEPS)}"
             w = self.work / f"stable-state-{manifest['files']}"
             state, saved = w / "state.duckdb", w / "ingest.json"
             if self.reuse and saved.exists() and state.exists():

@@ -81,10 +81,9 @@ def _offline_status(settings: Settings) -> dict[str, Any]:
     processors = load(settings.processors, settings.processor_options)
     con = open_state(settings.state, read_only=True)
     try:
-        cursors = Store(con).cursors()
+        body = snapshot(processors, Store(con), settings.root)
     finally:
         con.close()
-    body = snapshot(processors, cursors, settings.root)
     body.update(state=str(settings.state), daemon={"running": False})
     return body
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 import errno
 import os
 import stat as stat_mod
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from processors.contract import SessionFile
-from state.cursor import Stat
+from state.cursor import Stat, StatTuple
 
 SUFFIX = ".jsonl"
 
@@ -78,45 +78,71 @@ def walk(
     Folders that exist but cannot be listed are named (root-relative, with a trailing ``/``) in
     ``unreadable``: what was under them is unknown, not gone.
     """
+    for key, st in stat_tree(root, errors, unreadable).items():
+        yield SessionFile(key, key[: key.index("/")]), Stat(*st)
+
+
+def stat_tree(
+    root: Path,
+    errors: list[str],
+    unreadable: list[str] | None = None,
+    known: Mapping[str, StatTuple] | None = None,
+) -> dict[str, StatTuple]:
+    """Key -> stat tuple of every session file under the root (what `walk` yields, as a dict).
+
+    This is the scan's loop, run over 100k files per scan, so it is written for speed: plain
+    tuples, no per-file function call or object beyond the ``lstat`` result, and the UTF-8
+    check of a name only for keys not in ``known`` (the previous scan's result).
+    """
+    known = known or {}
+    out: dict[str, StatTuple] = {}
     for user in _dirs(os.fspath(root), errors):
-        user_path = os.path.join(root, user.name)
-        entries = _entries(user_path, errors)
+        entries = _entries(user.path, errors)
         if entries is None:
             if unreadable is not None:
                 unreadable.append(f"{user.name}/")
             continue
+        prefix = user.name + "/"
         for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                if _visible(entry.name):
-                    sub = os.path.join(entry.path, "subagents")
-                    agents = _entries(sub, errors, missing_ok=True)
-                    if agents is None and unreadable is not None:
-                        unreadable.append(f"{user.name}/{entry.name}/subagents/")
-                    for agent in agents or ():
-                        yield from _file(f"{user.name}/{entry.name}/subagents", user.name,
-                                         agent, errors)
-            else:
-                yield from _file(user.name, user.name, entry, errors)
+            name = entry.name
+            if name.endswith(SUFFIX):
+                _stat_into(out, prefix, entry, errors, known)
+            elif _visible(name) and entry.is_dir(follow_symlinks=False):
+                sub = entry.path + "/subagents"
+                agents = _entries(sub, errors, missing_ok=True)
+                if agents is None:
+                    if unreadable is not None:
+                        unreadable.append(f"{prefix}{name}/subagents/")
+                    continue
+                sub_prefix = f"{prefix}{name}/subagents/"
+                for agent in agents:
+                    if agent.name.endswith(SUFFIX):
+                        _stat_into(out, sub_prefix, agent, errors, known)
+    return out
 
 
-def _file(
-    parent: str, user: str, entry: os.DirEntry[str], errors: list[str]
-) -> Iterator[tuple[SessionFile, Stat]]:
+def _stat_into(
+    out: dict[str, StatTuple], prefix: str, entry: os.DirEntry[str], errors: list[str],
+    known: Mapping[str, StatTuple],
+) -> None:
     # The walk's structure already makes the key a session file's (visible user and session
-    # folders, `subagents`): no `classify` per file -- this runs 100k times a scan.
-    if not _is_session_name(entry.name) or not entry.is_file(follow_symlinks=False):
+    # folders, `subagents`): only the name is checked here.
+    name = entry.name
+    if name[0] == "." or len(name) <= len(SUFFIX):
         return
     try:
         st = entry.stat(follow_symlinks=False)
     except OSError as exc:  # deleted between listing and stat, or unreadable
         if not isinstance(exc, FileNotFoundError):
-            errors.append(f"{parent}/{entry.name}: {exc.strerror}")
+            errors.append(f"{prefix}{name}: {exc.strerror}")
         return
-    key = f"{parent}/{entry.name}"
-    if not _utf8(key):
+    if not stat_mod.S_ISREG(st.st_mode):
+        return
+    key = prefix + name
+    if key not in known and not _utf8(key):
         errors.append(f"{key!a}: name is not valid UTF-8, skipped")
         return
-    yield SessionFile(key, user), Stat(st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+    out[key] = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
 
 def _dirs(path: str, errors: list[str]) -> Iterator[os.DirEntry[str]]:

@@ -13,13 +13,28 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from daemon.discovery import classify
-from state.cursor import bytes_behind
+import pyarrow as pa
+
+from daemon.status import files_table, wanted
+from state.store import Store
 
 
 class _ServiceCollector(Collector):
     def __init__(self, service: Any) -> None:
         self._service = service
+        # The last scan's files as the Arrow tables `Store.progress` joins with, per processor:
+        # rebuilt only when a scan replaced the index (the index object, held so its id stays).
+        self._tables_of: tuple[object, dict[str, pa.Table]] | None = None
+
+    def describe(self) -> list[Metric]:
+        return []  # `register` would otherwise call `collect` (queries) just to learn names
+
+    def _tables(self, svc: Any) -> dict[str, pa.Table]:
+        index = svc.scanner.index
+        if self._tables_of is None or self._tables_of[0] is not index:
+            keys = wanted(svc.processors, index)
+            self._tables_of = (index, {n: files_table(index, k) for n, k in keys.items()})
+        return self._tables_of[1]
 
     def collect(self) -> Iterator[Metric]:
         svc = self._service
@@ -41,16 +56,14 @@ class _ServiceCollector(Collector):
                                    "Bytes not yet consumed, as of the last scan", labels=["processor"])
         depth = GaugeMetricFamily("sessiond_queue_depth", "Files waiting in the work queue",
                                   labels=["processor"])
-        files = [(f, st) for f, st in ((classify(k), st) for k, st in svc.scanner.index.items())
-                 if f is not None]
+        tables = self._tables(svc)
+        store = Store(svc.reader())
         for name, worker in svc.workers.items():
             for key, (_, _, attr) in per_processor.items():
                 families[key].add_metric([name], getattr(worker.stats, attr))
-            cursors = dict(worker.cursors)
-            parked.add_metric([name], sum(1 for c in cursors.values() if c.parked))
-            version, wants = worker.processor.version, worker.processor.wants
-            total = sum(bytes_behind(cursors.get(f.key), st, version) for f, st in files if wants(f))
-            behind.add_metric([name], total)
+            progress = store.progress(name, worker.processor.version, tables[name])
+            parked.add_metric([name], progress["files_parked"])
+            behind.add_metric([name], progress["bytes_behind"])
             depth.add_metric([name], len(svc.queues[name]))
         yield from families.values()
         yield from (parked, behind, depth)

@@ -15,7 +15,7 @@ from daemon.discovery import classify
 from daemon.scanner import Scanner
 from daemon.worker import Stats, Worker
 from processors.contract import SessionFile
-from state.store import Outcome
+from state.store import Outcome, Store
 
 
 class UnknownProcessor(KeyError):
@@ -39,9 +39,11 @@ class Operations:
         scanner: Scanner,
         scan: Callable[[], None],
         *,
+        reader: Callable[[], Store],
         lock_timeout: float = 60.0,
     ) -> None:
         self._workers = workers
+        self._reader = reader  # a store on its own connection: reads beside running workers
         self._scanner = scanner
         self._scan = scan
         self._lock_timeout = lock_timeout
@@ -74,7 +76,7 @@ class Operations:
             worker.pass_lock.release()
 
     def _select(self, worker: Worker, user: str | None, file: str | None) -> list[str]:
-        keys = set(worker.cursors) | set(self._scanner.index)
+        keys = set(worker.store.files(worker.processor.name)) | set(self._scanner.index)
         return sorted(
             k for k in keys
             if (file is None or k == file) and (user is None or k.split("/", 1)[0] == user)
@@ -89,7 +91,7 @@ class Operations:
                 keys.append(file)
             worker.store.reset_files(worker.processor, keys)
             for key in keys:
-                worker.cursors.pop(key, None)
+                worker.cursors.discard(key)
         self._scanner.forget(keys)
         for key in keys:
             f = classify(key)
@@ -100,10 +102,12 @@ class Operations:
     def parked(self, name: str | None = None) -> list[dict[str, Any]]:
         names = [name] if name is not None else sorted(self._workers)
         out = []
+        store = self._reader()
         for n in names:
-            for key, c in sorted(dict(self.worker(n).cursors).items()):
+            self.worker(n)  # unknown names raise
+            for c in store.troubled(n):
                 if c.parked:
-                    out.append({"processor": n, "file": key, "user": c.user,
+                    out.append({"processor": n, "file": c.file, "user": c.user,
                                 "attempts": c.attempts, "last_error": c.last_error})
         return out
 
@@ -113,12 +117,11 @@ class Operations:
         with self._locked(worker):
             chosen = [
                 replace(c, attempts=0, parked=False, next_retry_at=None, last_error=None)
-                for key, c in worker.cursors.items()
-                if (c.parked or c.attempts) and (file is None or key == file)
+                for c in worker.store.troubled(name, file)
             ]
             worker.store.commit(worker.processor, [Outcome(cursor=c, rows={}) for c in chosen])
             for c in chosen:
-                worker.cursors[c.file] = c
+                worker.cursors.put(c)
         for c in chosen:
             worker.queue.put(SessionFile(c.file, c.user))
         return len(chosen)

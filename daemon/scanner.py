@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from daemon.discovery import classify, walk
+from daemon.discovery import StatTuple, classify, stat_tree
 from processors.contract import SessionFile
 from state.cursor import Stat
 
@@ -34,12 +34,12 @@ class ScanResult:
 
 
 class Scanner:
-    def __init__(self, root: Path, index: Mapping[str, Stat] | None = None) -> None:
+    def __init__(self, root: Path, index: Mapping[str, StatTuple] | None = None) -> None:
         self.root = root
-        self._index: dict[str, Stat] = dict(index or {})
+        self._index: dict[str, StatTuple] = dict(index or {})
 
     @property
-    def index(self) -> Mapping[str, Stat]:
+    def index(self) -> Mapping[str, StatTuple]:
         return self._index
 
     def forget(self, keys: Iterable[str]) -> None:
@@ -56,21 +56,20 @@ class Scanner:
             # An unmounted volume is not a mass deletion: keep the index, report nothing gone.
             return ScanResult(0, [], [], [], errors, root_exists=False,
                               seconds=time.perf_counter() - started)
-        seen: dict[str, Stat] = {}
-        changed: list[SessionFile] = []
-        missed: list[str] = []
         old = self._index
         unreadable: list[str] = []
-        for file, stat in walk(self.root, errors, unreadable):
-            seen[file.key] = stat
-            if old.get(file.key) != stat:
-                changed.append(file)
-                if announced is not None and file.key not in announced:
-                    missed.append(file.key)
+        seen = stat_tree(self.root, errors, unreadable, old)
+        get = old.get
+        changed_keys = [k for k, st in seen.items() if get(k) != st]
+        changed = [SessionFile(k, k[: k.index("/")]) for k in changed_keys]
+        missed = [] if announced is None else [k for k in changed_keys if k not in announced]
         if unreadable:  # a folder that could not be listed: its files are unknown, not gone
             prefixes = tuple(unreadable)
             seen.update((k, st) for k, st in old.items() if k.startswith(prefixes) and k not in seen)
-        removed = [f for f in (classify(k) for k in old.keys() - seen.keys()) if f is not None]
+        # Unless some key disappeared, every old key is among the unchanged or changed ones.
+        fresh = sum(1 for k in changed_keys if k not in old)
+        gone = old.keys() - seen.keys() if len(seen) - fresh < len(old) else ()
+        removed = [f for f in (classify(k) for k in gone) if f is not None]
         if announced is not None:
             missed.extend(f.key for f in removed if f.key not in announced)
         self._index = seen

@@ -36,8 +36,9 @@ from daemon.status import snapshot
 from daemon.watcher import Watcher, WatcherUnavailable
 from daemon.worker import Worker, WorkerSettings
 from daemon.workqueue import WorkQueue
+from daemon.writer import Writer
 from processors.contract import Processor
-from state.cursor import Cursor, Stat
+from state.cursor import StatTuple
 from state.db import open_state
 from state.migrations import prepare
 from state.store import Store
@@ -52,28 +53,14 @@ def worker_settings(settings: Settings, processor: Processor) -> WorkerSettings:
     )
 
 
-def initial_index(
-    processors: Sequence[Processor], cursors: Mapping[str, Mapping[str, Cursor]]
-) -> dict[str, Stat]:
+def initial_index(processors: Sequence[Processor], store: Store) -> dict[str, StatTuple]:
     """The scan index at start: a file counts as seen only if every processor that wants it
     has a clean, current cursor for exactly that stat; anything else is dispatched again."""
-    index: dict[str, Stat] = {}
-    keys = {key for per in cursors.values() for key in per}
-    for key in keys:
+    index: dict[str, StatTuple] = {}
+    for key, stat, names in store.clean_stats({p.name: p.version for p in processors}):
         file = classify(key)
-        if file is None:
-            continue
-        seen: Stat | None = None
-        for p in processors:
-            if not p.wants(file):
-                continue
-            c = cursors[p.name].get(key)
-            if c is None or c.version != p.version or c.attempts or (seen and c.stat != seen):
-                seen = None
-                break
-            seen = c.stat
-        if seen is not None:
-            index[key] = seen
+        if file is not None and all(p.name in names for p in processors if p.wants(file)):
+            index[key] = stat
     return index
 
 
@@ -119,26 +106,25 @@ class Service:
         if imported:
             self.log.info(events.LEGACY_IMPORTED, rows=imported, state=str(settings.state))
         store = Store(con)
-        per: dict[str, dict[str, Cursor]] = {p.name: {} for p in self.processors}
-        for (name, key), cursor in store.cursors().items():
-            if name in per:
-                per[name][key] = cursor
         self.queues = {p.name: WorkQueue(time.monotonic) for p in self.processors}
+        self.writer = Writer(Store(con.cursor()), lambda: sum(w.busy for w in self.workers.values()))
         self.workers = {
             p.name: Worker(
                 p, self.queues[p.name], Store(con.cursor()), root=settings.root,
-                settings=worker_settings(settings, p), cursors=per[p.name], log=self.log,
+                settings=worker_settings(settings, p), log=self.log, commit=self.writer.commit,
             )
             for p in self.processors
         }
         self.dispatcher = Dispatcher([(p, self.queues[p.name]) for p in self.processors])
-        self.scanner = Scanner(settings.root, initial_index(self.processors, per))
+        self.scanner = Scanner(settings.root, initial_index(self.processors, store))
+        tracked = store.tracked()
         self.watcher: Watcher | None = None
         self._watch_complete = False  # watcher ran through the whole period since last scan
         self._threads: list[threading.Thread] = []
         self._scan_lock = threading.Lock()
         self.scans_total = self.missed_total = self.reloads = 0
-        self.ops = Operations(self.workers, self.scanner, self.scan_now)
+        self.ops = Operations(self.workers, self.scanner, self.scan_now,
+                              reader=lambda: Store(self.reader()))
         self.metrics = Metrics(self)
         for name, worker in self.workers.items():
             worker.on_commit = self.metrics.commit_seconds.labels(processor=name).observe
@@ -147,7 +133,7 @@ class Service:
         for p in self.processors:
             self.log.info(events.PROCESSOR_LOADED, processor=p.name, version=p.version,
                           interval=self.workers[p.name].settings.interval,
-                          files_tracked=len(per[p.name]))
+                          files_tracked=tracked.get(p.name, 0))
 
     def reader(self) -> Any:
         """A separate DuckDB connection to the same database, for reads from another thread."""
@@ -155,10 +141,7 @@ class Service:
 
     def status(self) -> dict[str, Any]:
         """Live status: cursors as committed, files as they are now, lag from the queues."""
-        cursors = {
-            (name, key): c for name, w in self.workers.items() for key, c in dict(w.cursors).items()
-        }
-        out = snapshot(self.processors, cursors, self.settings.root)
+        out = snapshot(self.processors, Store(self.reader()), self.settings.root)
         now = time.monotonic()
         for name, p in out["processors"].items():
             queue, worker = self.queues[name], self.workers[name]
@@ -280,6 +263,7 @@ class Service:
         if install_signals:
             self._install_signals()
         stop = self._stop
+        self.writer.start()
         for name, worker in self.workers.items():
             t = threading.Thread(target=worker.run_forever, args=(stop,),
                                  name=f"worker-{name}", daemon=True)
@@ -415,6 +399,8 @@ class Service:
             t.join(timeout=10)
             if t.is_alive():
                 hung.append(t.name)
+        if not hung:
+            self.writer.stop()
         self.log.info(events.DAEMON_STOPPED, abandoned=hung)
         if not hung:
             self.close()
@@ -437,10 +423,12 @@ class Service:
 
         threads = [threading.Thread(target=drain, args=(n, w), name=f"once-{n}")
                    for n, w in self.workers.items()]
+        self.writer.start()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+        self.writer.stop()
         summary = {n: w.stats.as_dict() for n, w in self.workers.items()}
         errors = sum(s["errors"] for s in summary.values()) + len(crashed)
         self.log.info(events.RUN_SUMMARY, seconds=round(time.perf_counter() - started, 3),

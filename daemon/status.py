@@ -3,78 +3,69 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from daemon.discovery import walk
-from processors.contract import Processor, SessionFile
-from state.cursor import Cursor, Stat, bytes_behind
+import pyarrow as pa
+
+from daemon.discovery import classify, stat_tree
+from processors.contract import Processor
+from state.cursor import StatTuple
+from state.store import Store
+
+
+def files_table(files: Mapping[str, StatTuple], keys: Iterable[str]) -> pa.Table:
+    """Some of ``files`` as the Arrow table `Store.progress` joins with."""
+    keys = list(keys)
+    stats = [files[k] for k in keys]
+    columns = list(zip(*stats)) if stats else [(), (), (), ()]
+    return pa.table({
+        "key": pa.array(keys, pa.string()),
+        **{name: pa.array(col, pa.int64())
+           for name, col in zip(("size", "mtime_ns", "ino", "ctime_ns"), columns, strict=True)},
+    })
+
+
+def wanted(processors: Sequence[Processor], files: Iterable[str]) -> dict[str, list[str]]:
+    """Processor name -> the keys (of session files) it wants."""
+    out: dict[str, list[str]] = {p.name: [] for p in processors}
+    for key in files:
+        file = classify(key)
+        if file is not None:
+            for p in processors:
+                if p.wants(file):
+                    out[p.name].append(key)
+    return out
 
 
 def processor_status(
-    processor: Processor,
-    cursors: Mapping[str, Cursor],
-    files: Mapping[str, tuple[SessionFile, Stat]],
-    *,
-    now: float | None = None,
+    processor: Processor, store: Store, files: pa.Table, *, now: float | None = None
 ) -> dict[str, Any]:
     """``files_*`` counts, ``bytes_behind`` (complete-line bytes not yet consumed) and
-    ``lag_seconds`` (age of the oldest file change not yet consumed, from its mtime)."""
+    ``lag_seconds`` (age of the oldest file change not yet consumed, from its mtime), of the
+    files the processor wants (``files``, see `files_table`)."""
     now = time.time() if now is None else now
-    behind_total = pending = 0
-    oldest: float | None = None
-    for key, (file, stat) in files.items():
-        if not processor.wants(file):
-            continue
-        cursor = cursors.get(key)
-        if cursor is not None and cursor.parked:
-            continue
-        behind = bytes_behind(cursor, stat, processor.version)
-        if behind > 0:
-            pending += 1
-            behind_total += behind
-            mtime = stat.mtime_ns / 1e9
-            oldest = mtime if oldest is None else min(oldest, mtime)
-    failed = sum(1 for c in cursors.values() if c.attempts and not c.parked)
-    parked = sum(1 for c in cursors.values() if c.parked)
-    last = max((c.processed_at for c in cursors.values() if c.processed_at), default=None)
-    return {
-        "version": processor.version,
-        "files_tracked": len(cursors),
-        "files_pending": pending,
-        "files_failed": failed,
-        "files_parked": parked,
-        "bytes_behind": behind_total,
-        "lag_seconds": round(max(0.0, now - oldest), 3) if oldest is not None else 0.0,
-        "last_commit_at": last,
-        "items_extracted": sum(c.items for c in cursors.values()),
-        "bad_lines": sum(c.bad_lines for c in cursors.values()),
-    }
+    p = store.progress(processor.name, processor.version, files)
+    oldest = p.pop("oldest_pending_mtime")
+    p["lag_seconds"] = round(max(0.0, now - oldest), 3) if oldest is not None else 0.0
+    return {"version": processor.version, **p}
 
 
 def overall(
-    processors: Sequence[Processor],
-    cursors: Mapping[tuple[str, str], Cursor],
-    files: Mapping[str, tuple[SessionFile, Stat]],
+    processors: Sequence[Processor], store: Store, files: Mapping[str, StatTuple]
 ) -> dict[str, Any]:
-    per = {
-        p.name: processor_status(
-            p, {k: c for (n, k), c in cursors.items() if n == p.name}, files
-        )
-        for p in processors
-    }
+    keys = wanted(processors, files)
+    per = {p.name: processor_status(p, store, files_table(files, keys[p.name])) for p in processors}
     return {"files": len(files), "processors": per}
 
 
-def snapshot(
-    processors: Sequence[Processor], cursors: Mapping[tuple[str, str], Cursor], root: Path
-) -> dict[str, Any]:
+def snapshot(processors: Sequence[Processor], store: Store, root: Path) -> dict[str, Any]:
     """`overall` over the files as they are now under ``root`` (one walk): what both the live
     daemon and the CLI without a daemon report."""
     errors: list[str] = []
-    files = {f.key: (f, st) for f, st in walk(root, errors)} if root.is_dir() else {}
-    body = overall(processors, cursors, files)
+    files = stat_tree(root, errors) if root.is_dir() else {}
+    body = overall(processors, store, files)
     body.update(root=str(root), scan_errors=errors[:20])
     return body
 

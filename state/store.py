@@ -9,7 +9,7 @@ and re-inserts the same key (which DuckDB handles badly with primary keys).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from processors.contract import Merging, Processor, Rows
-from state.cursor import EMPTY_HASH, Cursor
+from state.cursor import EMPTY_HASH, Cursor, StatTuple
 
 STATE_TABLE = "session_processor_state"
 
@@ -104,37 +104,151 @@ class Store:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self._con = con
         self._schemas: dict[str, pa.Schema] = {}
+        self._ctime: bool | None = None
+
+    def _has_ctime(self) -> bool:
+        """False for a state file of an older schema opened read-only (status, parked, ...
+        before any daemon migrated it): ctime is then unknown (0), as after the migration.
+        Asked once per store: the daemon migrates before it makes its stores."""
+        if self._ctime is None:
+            self._ctime = bool(self._con.execute(
+                "SELECT count(*) FROM information_schema.columns WHERE table_name = ? "
+                "AND column_name = 'ctime_ns'", [STATE_TABLE]).fetchall()[0][0])
+        return self._ctime
+
+    def _select(self) -> str:
+        return _SELECT if self._has_ctime() else _SELECT.replace(", ctime_ns FROM", ", 0 FROM")
 
     def cursors(self, processor: str | None = None) -> dict[tuple[str, str], Cursor]:
-        """All cursors (or one processor's), keyed by (processor, file)."""
-        select = _SELECT
-        present = {r[0] for r in self._con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
-            [STATE_TABLE]).fetchall()}
-        if "ctime_ns" not in present:
-            # A state file of an older schema opened read-only (status, parked, ... while no
-            # daemon has migrated it yet): ctime unknown, as after the migration.
-            select = select.replace(", ctime_ns FROM", ", 0 FROM")
+        """All cursors (or one processor's), keyed by (processor, file). Every one becomes a
+        Python object: for tests and small trees; the daemon loads what it needs (`load`)."""
         if processor is None:
-            rows = self._con.execute(select).fetchall()
+            rows = self._con.execute(self._select()).fetchall()
         else:
-            rows = self._con.execute(select + " WHERE processor_name = ?", [processor]).fetchall()
+            rows = self._con.execute(self._select() + " WHERE processor_name = ?", [processor]).fetchall()
         out: dict[tuple[str, str], Cursor] = {}
         for row in rows:
             c = _cursor_from_row(row)
             out[(c.processor, c.file)] = c
         return out
 
+    def load(self, processor: str, files: Sequence[str]) -> dict[str, Cursor]:
+        """The cursors of some files (those that have one), in one query.
+
+        DuckDB answers this with a scan of the state table, not the primary key (~5-15 ms at
+        300k cursors, whether for 1 file or 256): callers batch, and cache what they load.
+        """
+        if not files:
+            return {}
+        rows = self._con.execute(
+            self._select() + " WHERE processor_name = ? AND session_file IN "
+            "(SELECT unnest(?::VARCHAR[]))", [processor, list(files)]).fetchall()
+        return {c.file: c for c in map(_cursor_from_row, rows)}
+
+    def tracked(self) -> dict[str, int]:
+        """Files with a cursor, per processor."""
+        return dict(self._con.execute(  # type: ignore[arg-type]
+            f"SELECT processor_name, count(*) FROM {STATE_TABLE} GROUP BY ALL").fetchall())
+
+    def troubled(self, processor: str, file: str | None = None) -> list[Cursor]:
+        """Cursors of files that failed (backing off) or are parked, ordered by file."""
+        sql = self._select() + " WHERE processor_name = ? AND (attempts > 0 OR parked)"
+        params: list[object] = [processor]
+        if file is not None:
+            sql += " AND session_file = ?"
+            params.append(file)
+        return [_cursor_from_row(r) for r in self._con.execute(sql + " ORDER BY session_file", params).fetchall()]
+
+    def files(self, processor: str) -> list[str]:
+        """Every file the processor has a cursor for."""
+        return [r[0] for r in self._con.execute(
+            f"SELECT session_file FROM {STATE_TABLE} WHERE processor_name = ?", [processor]).fetchall()]
+
+    def clean_stats(self, versions: Mapping[str, int]) -> Iterator[tuple[str, StatTuple, list[str]]]:
+        """Per file whose cursors (of the given processors at the given versions) are clean --
+        no failure -- and all saw the same stat: (file, that stat, the processors). Streamed in
+        Arrow batches: at start-up, 100k files must not become millions of Python objects."""
+        if not versions:
+            return
+        ctime = "s.ctime_ns" if self._has_ctime() else "0"
+        wanted = pa.table({"name": list(versions), "version": list(versions.values())})
+        sql = f"""
+            SELECT s.session_file, any_value(s.size), any_value(s.mtime_ns), any_value(s.ino),
+                   any_value({ctime}), list(s.processor_name)
+            FROM {STATE_TABLE} s JOIN _sessiond_versions v
+              ON s.processor_name = v.name AND s.processor_version = v.version
+            WHERE s.attempts = 0 AND NOT s.parked
+            GROUP BY s.session_file
+            HAVING count(DISTINCT (s.size, s.mtime_ns, s.ino, {ctime})) = 1
+        """
+        self._con.register("_sessiond_versions", wanted)
+        try:
+            reader = self._con.sql(sql).to_arrow_reader(50_000)
+            for batch in reader:
+                cols = [batch.column(i).to_pylist() for i in range(6)]
+                for key, size, mtime, ino, ctime_ns, names in zip(*cols):
+                    yield key, (size, mtime, ino, ctime_ns), names
+        finally:
+            self._con.unregister("_sessiond_versions")
+
+    def progress(self, processor: str, version: int, files: pa.Table) -> dict[str, Any]:
+        """A processor's progress against the files as they are now (``files``: an Arrow table
+        of the files it wants: key, size, mtime_ns, ino, ctime_ns), in one query.
+
+        ``bytes_behind`` sums, per file: its size if it has no cursor or an old version's; 0 if
+        its stat is what the cursor saw (a partial last line is not "behind"); its whole size
+        if it shrank below the offset (all of it will be redone); else the bytes after the
+        offset. Parked files are not behind: they wait for an operator.
+        """
+        ctime = "c.ctime_ns" if self._has_ctime() else "0"
+        con = self._con
+        con.register("_sessiond_files", files)
+        try:
+            row = con.execute(f"""
+                WITH c AS (SELECT * FROM {STATE_TABLE} WHERE processor_name = ?),
+                behind AS (
+                    SELECT f.mtime_ns AS mtime_ns, CASE
+                        WHEN c.session_file IS NULL OR c.processor_version <> ? THEN f.size
+                        WHEN (c.size, c.mtime_ns, c.ino, {ctime}) = (f.size, f.mtime_ns, f.ino, f.ctime_ns) THEN 0
+                        WHEN f.size < c.offset_bytes THEN f.size
+                        ELSE f.size - c.offset_bytes END AS bytes
+                    FROM _sessiond_files f LEFT JOIN c ON c.session_file = f.key
+                    WHERE c.parked IS NOT TRUE)
+                SELECT
+                    (SELECT count(*) FROM c),
+                    (SELECT count(*) FILTER (WHERE attempts > 0 AND NOT parked) FROM c),
+                    (SELECT count(*) FILTER (WHERE parked) FROM c),
+                    (SELECT epoch(max(processed_at)) FROM c),
+                    (SELECT coalesce(sum(items_extracted), 0) FROM c),
+                    (SELECT coalesce(sum(bad_lines), 0) FROM c),
+                    (SELECT count(*) FILTER (WHERE bytes > 0) FROM behind),
+                    (SELECT coalesce(sum(bytes), 0) FROM behind),
+                    (SELECT min(mtime_ns) FILTER (WHERE bytes > 0) FROM behind)
+            """, [processor, version]).fetchall()[0]
+        finally:
+            con.unregister("_sessiond_files")
+        tracked, failed, parked, last, items, bad, pending, behind, oldest = row
+        return {
+            "files_tracked": int(tracked), "files_failed": int(failed), "files_parked": int(parked),
+            "last_commit_at": None if last is None else float(last), "items_extracted": int(items),
+            "bad_lines": int(bad), "files_pending": int(pending), "bytes_behind": int(behind),
+            "oldest_pending_mtime": None if oldest is None else oldest / 1e9,
+        }
+
     def commit(self, processor: Processor, outcomes: Sequence[Outcome]) -> None:
         """Commit outputs and cursors of several files; all or nothing (after any resets)."""
-        if not outcomes:
-            return
-        resets = [o for o in outcomes if o.reset or o.deleted]
+        self.commit_many([(processor, outcomes)])
+
+    def commit_many(self, batches: Sequence[tuple[Processor, Sequence[Outcome]]]) -> None:
+        """`commit` for several processors' batches in one transaction (after one that does
+        all their resets): a transaction's fixed cost -- BEGIN/COMMIT, the cursor upsert,
+        registering Arrow tables -- is paid once. All or nothing, like `commit`."""
+        resets = [(p, r) for p, os in batches if (r := [o for o in os if o.reset or o.deleted])]
         if resets:
-            self._transaction(lambda: self._reset(processor, resets))
-        kept = [o for o in outcomes if not o.deleted]
+            self._transaction(lambda: [self._reset(p, r) for p, r in resets])
+        kept = [(p, k) for p, os in batches if (k := [o for o in os if not o.deleted])]
         if kept:
-            self._transaction(lambda: self._write(processor, kept))
+            self._transaction(lambda: self._write(kept))
 
     def reset_files(self, processor: Processor, files: Iterable[str]) -> None:
         """Delete a processor's outputs and cursors for files (reprocess them from scratch)."""
@@ -193,7 +307,19 @@ class Store:
             return rows
         return {t: pa.Table.from_pylist(list(r), schema=self._schema(t)) for t, r in rows.items() if r}
 
-    def _write(self, processor: Processor, outcomes: Sequence[Outcome]) -> None:
+    def _write(self, batches: Sequence[tuple[Processor, Sequence[Outcome]]]) -> None:
+        for processor, outcomes in batches:
+            self._write_rows(processor, outcomes)
+        cursors = pa.Table.from_pylist(
+            [_cursor_row(o.cursor) for _, outcomes in batches for o in outcomes], schema=_CURSOR_SCHEMA)
+        con = self._con
+        con.register("_sessiond_cursors", cursors)
+        try:
+            con.execute(_UPSERT)
+        finally:
+            con.unregister("_sessiond_cursors")
+
+    def _write_rows(self, processor: Processor, outcomes: Sequence[Outcome]) -> None:
         con = self._con
         parts: dict[str, list[Any]] = {}
         for o in outcomes:
@@ -213,12 +339,6 @@ class Store:
                 con.execute(f"INSERT INTO {_quote(table)} BY NAME SELECT * FROM _sessiond_rows")
             finally:
                 con.unregister("_sessiond_rows")
-        cursors = pa.Table.from_pylist([_cursor_row(o.cursor) for o in outcomes], schema=_CURSOR_SCHEMA)
-        con.register("_sessiond_cursors", cursors)
-        try:
-            con.execute(_UPSERT)
-        finally:
-            con.unregister("_sessiond_cursors")
 
     def _schema(self, table: str) -> pa.Schema:
         schema = self._schemas.get(table)

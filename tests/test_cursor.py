@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from state.cursor import EMPTY_HASH, Cursor, Plan, Stat, backoff_seconds, bytes_behind, decide
+from state.cursor import EMPTY_HASH, Cursor, Plan, Stat, backoff_seconds, decide
 
 
 def cursor(**kw: object) -> Cursor:
@@ -38,15 +38,6 @@ def test_cursor_at_zero_reads_fresh_unless_unchanged() -> None:
     c = cursor(offset=0, file_hash=EMPTY_HASH, size=3)
     assert decide(c, Stat(3, 5, 7), 1).plan is Plan.UNCHANGED
     assert decide(c, Stat(9, 6, 7), 1).plan is Plan.FRESH
-
-
-def test_bytes_behind_counts_only_unread_changes() -> None:
-    c = cursor()
-    assert bytes_behind(c, Stat(120, 5, 7), 1) == 0  # the 20-byte partial tail is not "behind"
-    assert bytes_behind(c, Stat(300, 6, 7), 1) == 200
-    assert bytes_behind(c, Stat(60, 6, 7), 1) == 60  # truncated: all of it
-    assert bytes_behind(None, Stat(42, 1, 1), 1) == 42
-    assert bytes_behind(c, Stat(120, 5, 7), 2) == 120  # new version: everything
 
 
 def test_backoff_doubles_and_caps() -> None:

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from processors.lines import LinesProcessor
+from daemon.status import files_table
+from daemon.worker import CursorCache
 from state.cursor import Cursor
 from state.db import StateError, open_state
 from state.migrations import CORE, CORE_STEPS, current_version, ensure_sessiond_database, migrate
@@ -117,3 +120,79 @@ def test_cursors_read_from_an_older_schema_read_only(tmp_path: Path) -> None:
     cursors = Store(con).cursors()
     assert cursors[("lines", "u/a.jsonl")].offset == 5
     assert cursors[("lines", "u/a.jsonl")].ctime_ns == 0
+    progress = Store(con).progress("lines", 1, files_table({"u/a.jsonl": (9, 1, 1, 1)}, ["u/a.jsonl"]))
+    assert progress["bytes_behind"] == 4 and progress["files_tracked"] == 1
+    assert list(Store(con).clean_stats({"lines": 1})) == [("u/a.jsonl", (0, 0, 0, 0), ["lines"])]
+
+
+def at(c: Cursor, size: int, mtime: int = 5, ino: int = 7, **kw: object) -> Cursor:
+    return replace(c, size=size, mtime_ns=mtime, ino=ino, ctime_ns=mtime, **kw)  # type: ignore[arg-type]
+
+
+def test_progress_counts_only_unread_changes(tmp_path: Path) -> None:
+    """Per file: 0 if unchanged since read (a partial last line is not behind), the new bytes
+    after an append, everything after a truncation, a new file or a version change; parked
+    files are not behind, and count apart."""
+    con = fresh(tmp_path / "s.duckdb")
+    store = Store(con)
+    base = cursor("u/same.jsonl", 100)
+    cursors = [
+        at(base, 120),  # partial tail of 20 bytes
+        at(replace(base, file="u/grown.jsonl"), 120),
+        at(replace(base, file="u/cut.jsonl"), 120),
+        at(replace(base, file="u/old.jsonl", version=0), 120),
+        at(replace(base, file="u/parked.jsonl"), 120, attempts=5, parked=True),
+        at(replace(base, file="u/failing.jsonl"), 120, attempts=1),
+    ]
+    store.commit(LinesProcessor(), [Outcome(c, {}) for c in cursors])
+    now = {
+        "u/same.jsonl": (120, 5, 7, 5), "u/grown.jsonl": (300, 6, 7, 6),
+        "u/cut.jsonl": (60, 6, 7, 6), "u/old.jsonl": (120, 5, 7, 5),
+        "u/parked.jsonl": (500, 9, 7, 9), "u/failing.jsonl": (120, 5, 7, 5),
+        "u/new.jsonl": (42, 1, 1, 1),
+    }
+    p = store.progress("lines", 1, files_table(now, now))
+    assert p["bytes_behind"] == 200 + 60 + 120 + 42
+    assert (p["files_pending"], p["files_tracked"], p["files_parked"], p["files_failed"]) == (4, 6, 1, 1)
+    assert p["oldest_pending_mtime"] == 1 / 1e9
+
+
+def test_clean_stats_lists_files_every_processor_saw_the_same(tmp_path: Path) -> None:
+    """The start index: a file is clean for a processor with a current cursor, no failure,
+    and the same stat as the other processors' clean cursors."""
+    con = fresh(tmp_path / "s.duckdb")
+    store = Store(con)
+    a = at(cursor("u/a.jsonl", 10), 10)
+    store.commit(LinesProcessor(), [
+        Outcome(a, {}),
+        Outcome(at(replace(a, file="u/b.jsonl"), 10, attempts=1), {}),  # failing: not clean
+        Outcome(at(replace(a, file="u/c.jsonl", version=0), 10), {}),  # old version
+        Outcome(at(replace(a, processor="other"), 10), {}),  # same stat: clean for both
+        Outcome(at(replace(a, processor="other", file="u/d.jsonl"), 10), {}),
+        Outcome(at(replace(a, file="u/d.jsonl"), 11), {}),  # stats differ: not listed
+    ])
+    clean = {k: (st, sorted(names)) for k, st, names in store.clean_stats({"lines": 1, "other": 1})}
+    assert clean == {"u/a.jsonl": ((10, 5, 7, 5), ["lines", "other"])}
+
+
+def test_cursor_cache_loads_a_batch_once_and_keeps_the_newest(tmp_path: Path) -> None:
+    con = fresh(tmp_path / "s.duckdb")
+    store = Store(con)
+    store.commit(LinesProcessor(), [Outcome(cursor(f"u/{i}.jsonl", i), {}) for i in range(1, 6)])
+    loads: list[list[str]] = []
+    real = store.load
+
+    def load(processor: str, files: list[str]) -> dict[str, Cursor]:
+        loads.append(sorted(files))
+        return real(processor, files)
+
+    store.load = load  # type: ignore[method-assign]  # the seam: count the queries
+    cache = CursorCache(store, "lines", capacity=3)
+    found = cache.lookup(["u/1.jsonl", "u/2.jsonl", "u/9.jsonl"])
+    assert sorted(found) == ["u/1.jsonl", "u/2.jsonl"] and loads == [["u/1.jsonl", "u/2.jsonl", "u/9.jsonl"]]
+    assert cache.lookup(["u/1.jsonl"])["u/1.jsonl"].offset == 1 and len(loads) == 1  # from memory
+    for i in (3, 4, 5):
+        cache.put(cursor(f"u/{i}.jsonl", 40 + i))
+    assert len(cache) == 3  # u/1 and u/2 went out: the oldest
+    assert cache.lookup(["u/1.jsonl", "u/4.jsonl"])["u/4.jsonl"].offset == 44
+    assert loads[-1] == ["u/1.jsonl"]

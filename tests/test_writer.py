@@ -1,0 +1,116 @@
+"""The shared writer: batches handed in together commit in one transaction, and a batch that
+fails the shared commit fails alone."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from daemon.writer import Writer
+from processors.contract import Rows, Tx
+from processors.lines import LinesProcessor
+from state.cursor import Cursor
+from state.db import open_state
+from state.migrations import CORE, CORE_STEPS, ensure_sessiond_database, migrate
+from state.store import Outcome, Store
+
+
+class OtherLines(LinesProcessor):
+    name = "other"
+    tables = ("other_lines",)
+    migrations = (LinesProcessor.migrations[0].replace("TABLE lines", "TABLE other_lines"),)
+
+
+class BrokenMerge(OtherLines):
+    """A `Merging` processor whose hook raises inside the commit transaction."""
+
+    name = "broken"
+    tables = ("broken_lines",)
+    migrations = (LinesProcessor.migrations[0].replace("TABLE lines", "TABLE broken_lines"),)
+
+    def merge(self, tx: Tx, rows: Mapping[str, Rows]) -> Mapping[str, Rows]:
+        raise ValueError("merge bug")
+
+    def after_delete(self, tx: Tx, files: Sequence[str]) -> None:
+        pass
+
+
+def state(path: Path, *processors: Any) -> duckdb.DuckDBPyConnection:
+    con = open_state(path)
+    ensure_sessiond_database(con)
+    migrate(con, CORE, CORE_STEPS)
+    for p in processors:
+        migrate(con, f"processor:{p.name}", p.migrations)
+    return con
+
+
+def batch(processor: Any, file: str, lines: int) -> list[Outcome]:
+    rows = [{"session_file": file, "username": "u", "line_no": i, "byte_offset": i * 10}
+            for i in range(1, lines + 1)]
+    cursor = Cursor(processor=processor.name, file=file, user="u", version=1, offset=lines * 10,
+                    file_hash="h", lines=lines, size=lines * 10)
+    return [Outcome(cursor, {processor.tables[0]: rows})]
+
+
+def hand_in_together(writer: Writer, batches: list[tuple[Any, list[Outcome]]]) -> list[BaseException | None]:
+    """Each batch from its own thread, as workers do; the writer waits for all (busy = all)."""
+    results: list[BaseException | None] = [None] * len(batches)
+
+    def hand_in(i: int) -> None:
+        try:
+            writer.commit(*batches[i])
+        except BaseException as exc:
+            results[i] = exc
+
+    threads = [threading.Thread(target=hand_in, args=(i,)) for i in range(len(batches))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+        assert not t.is_alive()
+    return results
+
+
+def test_batches_handed_in_together_share_one_transaction(tmp_path: Path) -> None:
+    lines, other = LinesProcessor(), OtherLines()
+    con = state(tmp_path / "s.duckdb", lines, other)
+    writer = Writer(Store(con.cursor()), busy=lambda: 2, gather=10.0)  # waits for both
+    writer.start()
+    try:
+        results = hand_in_together(writer, [(lines, batch(lines, "u/a.jsonl", 2)),
+                                            (other, batch(other, "u/a.jsonl", 3))])
+    finally:
+        writer.stop()
+    assert results == [None, None]
+    assert writer.transactions == 1
+    assert con.execute("SELECT (SELECT count(*) FROM lines), (SELECT count(*) FROM other_lines)").fetchall() == [(2, 3)]
+    assert sorted(con.execute("SELECT processor_name, offset_bytes FROM session_processor_state").fetchall()) == [
+        ("lines", 20), ("other", 30)]
+
+
+def test_a_failing_batch_does_not_fail_the_others(tmp_path: Path) -> None:
+    lines, broken = LinesProcessor(), BrokenMerge()
+    con = state(tmp_path / "s.duckdb", lines, broken)
+    writer = Writer(Store(con.cursor()), busy=lambda: 2, gather=10.0)
+    writer.start()
+    try:
+        results = hand_in_together(writer, [(lines, batch(lines, "u/a.jsonl", 2)),
+                                            (broken, batch(broken, "u/a.jsonl", 3))])
+    finally:
+        writer.stop()
+    assert results[0] is None
+    assert isinstance(results[1], ValueError) and "merge bug" in str(results[1])
+    assert con.execute("SELECT count(*) FROM lines").fetchall() == [(2,)]
+    assert con.execute("SELECT count(*) FROM broken_lines").fetchall() == [(0,)]
+    assert con.execute("SELECT processor_name FROM session_processor_state").fetchall() == [("lines",)]
+
+
+def test_not_started_it_commits_directly(tmp_path: Path) -> None:
+    lines = LinesProcessor()
+    con = state(tmp_path / "s.duckdb", lines)
+    Writer(Store(con.cursor()), busy=lambda: 0).commit(lines, batch(lines, "u/a.jsonl", 1))
+    assert con.execute("SELECT count(*) FROM lines").fetchall() == [(1,)]
