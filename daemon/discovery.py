@@ -87,62 +87,60 @@ def stat_tree(
     errors: list[str],
     unreadable: list[str] | None = None,
     known: Mapping[str, StatTuple] | None = None,
+    changed: list[str] | None = None,
 ) -> dict[str, StatTuple]:
-    """Key -> stat tuple of every session file under the root (what `walk` yields, as a dict).
+    """Key -> stat tuple of every session file under the root (what `walk` yields, as a dict);
+    the keys whose stat differs from ``known`` (the previous scan's result) go to ``changed``.
 
     This is the scan's loop, run over 100k files per scan, so it is written for speed: plain
-    tuples, no per-file function call or object beyond the ``lstat`` result, and the UTF-8
-    check of a name only for keys not in ``known`` (the previous scan's result).
+    tuples, one pass, no function call per file beyond the ``lstat``, and the UTF-8 check of
+    a name only for keys not in ``known``.
     """
     known = known or {}
+    changed = [] if changed is None else changed
     out: dict[str, StatTuple] = {}
+    min_len = len(SUFFIX) + 1
     for user in _dirs(os.fspath(root), errors):
+        # One user's folders -- its own, then each session's `subagents` -- as (prefix,
+        # entries); the walk's structure already makes their files' keys session keys.
         entries = _entries(user.path, errors)
         if entries is None:
             if unreadable is not None:
                 unreadable.append(f"{user.name}/")
             continue
         prefix = user.name + "/"
+        folders = [(prefix, entries)]
         for entry in entries:
-            name = entry.name
-            if name.endswith(SUFFIX):
-                _stat_into(out, prefix, entry, errors, known)
-            elif _visible(name) and entry.is_dir(follow_symlinks=False):
-                sub = entry.path + "/subagents"
-                agents = _entries(sub, errors, missing_ok=True)
+            if not entry.name.endswith(SUFFIX) and _visible(entry.name) and entry.is_dir(follow_symlinks=False):
+                sub_prefix = f"{prefix}{entry.name}/subagents/"
+                agents = _entries(entry.path + "/subagents", errors, missing_ok=True)
                 if agents is None:
                     if unreadable is not None:
-                        unreadable.append(f"{prefix}{name}/subagents/")
+                        unreadable.append(sub_prefix)
                     continue
-                sub_prefix = f"{prefix}{name}/subagents/"
-                for agent in agents:
-                    if agent.name.endswith(SUFFIX):
-                        _stat_into(out, sub_prefix, agent, errors, known)
+                folders.append((sub_prefix, agents))
+        for folder, names in folders:
+            for entry in names:
+                name = entry.name
+                if not name.endswith(SUFFIX) or name[0] == "." or len(name) < min_len:
+                    continue
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError as exc:  # deleted between listing and stat, or unreadable
+                    if not isinstance(exc, FileNotFoundError):
+                        errors.append(f"{folder}{name}: {exc.strerror}")
+                    continue
+                if not stat_mod.S_ISREG(st.st_mode):
+                    continue
+                key = folder + name
+                before = known.get(key)
+                if before is None and not _utf8(key):
+                    errors.append(f"{key!a}: name is not valid UTF-8, skipped")
+                    continue
+                now = out[key] = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+                if now != before:
+                    changed.append(key)
     return out
-
-
-def _stat_into(
-    out: dict[str, StatTuple], prefix: str, entry: os.DirEntry[str], errors: list[str],
-    known: Mapping[str, StatTuple],
-) -> None:
-    # The walk's structure already makes the key a session file's (visible user and session
-    # folders, `subagents`): only the name is checked here.
-    name = entry.name
-    if name[0] == "." or len(name) <= len(SUFFIX):
-        return
-    try:
-        st = entry.stat(follow_symlinks=False)
-    except OSError as exc:  # deleted between listing and stat, or unreadable
-        if not isinstance(exc, FileNotFoundError):
-            errors.append(f"{prefix}{name}: {exc.strerror}")
-        return
-    if not stat_mod.S_ISREG(st.st_mode):
-        return
-    key = prefix + name
-    if key not in known and not _utf8(key):
-        errors.append(f"{key!a}: name is not valid UTF-8, skipped")
-        return
-    out[key] = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
 
 def _dirs(path: str, errors: list[str]) -> Iterator[os.DirEntry[str]]:

@@ -58,9 +58,8 @@ class Scanner:
                               seconds=time.perf_counter() - started)
         old = self._index
         unreadable: list[str] = []
-        seen = stat_tree(self.root, errors, unreadable, old)
-        get = old.get
-        changed_keys = [k for k, st in seen.items() if get(k) != st]
+        changed_keys: list[str] = []
+        seen = stat_tree(self.root, errors, unreadable, old, changed_keys)
         changed = [SessionFile(k, k[: k.index("/")]) for k in changed_keys]
         missed = [] if announced is None else [k for k in changed_keys if k not in announced]
         if unreadable:  # a folder that could not be listed: its files are unknown, not gone

@@ -57,9 +57,10 @@ def initial_index(processors: Sequence[Processor], store: Store) -> dict[str, St
     """The scan index at start: a file counts as seen only if every processor that wants it
     has a clean, current cursor for exactly that stat; anything else is dispatched again."""
     index: dict[str, StatTuple] = {}
-    for key, stat, names in store.clean_stats({p.name: p.version for p in processors}):
+    bits = [(1 << i, p) for i, p in enumerate(processors)]
+    for key, stat, clean in store.clean_stats({p.name: p.version for p in processors}):
         file = classify(key)
-        if file is not None and all(p.name in names for p in processors if p.wants(file)):
+        if file is not None and all(clean & bit for bit, p in bits if p.wants(file)):
             index[key] = stat
     return index
 

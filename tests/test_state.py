@@ -122,7 +122,7 @@ def test_cursors_read_from_an_older_schema_read_only(tmp_path: Path) -> None:
     assert cursors[("lines", "u/a.jsonl")].ctime_ns == 0
     progress = Store(con).progress("lines", 1, files_table({"u/a.jsonl": (9, 1, 1, 1)}, ["u/a.jsonl"]))
     assert progress["bytes_behind"] == 4 and progress["files_tracked"] == 1
-    assert list(Store(con).clean_stats({"lines": 1})) == [("u/a.jsonl", (0, 0, 0, 0), ["lines"])]
+    assert list(Store(con).clean_stats({"lines": 1})) == [("u/a.jsonl", (0, 0, 0, 0), 1)]
 
 
 def at(c: Cursor, size: int, mtime: int = 5, ino: int = 7, **kw: object) -> Cursor:
@@ -171,8 +171,10 @@ def test_clean_stats_lists_files_every_processor_saw_the_same(tmp_path: Path) ->
         Outcome(at(replace(a, processor="other", file="u/d.jsonl"), 10), {}),
         Outcome(at(replace(a, file="u/d.jsonl"), 11), {}),  # stats differ: not listed
     ])
-    clean = {k: (st, sorted(names)) for k, st, names in store.clean_stats({"lines": 1, "other": 1})}
-    assert clean == {"u/a.jsonl": ((10, 5, 7, 5), ["lines", "other"])}
+    clean = {k: (st, mask) for k, st, mask in store.clean_stats({"lines": 1, "other": 1})}
+    assert clean == {"u/a.jsonl": ((10, 5, 7, 5), 0b11)}
+    assert {k: m for k, _, m in store.clean_stats({"other": 1, "lines": 1})} == {"u/a.jsonl": 0b11}
+    assert {k: m for k, _, m in store.clean_stats({"other": 1})} == {"u/a.jsonl": 0b1, "u/d.jsonl": 0b1}
 
 
 def test_cursor_cache_loads_a_batch_once_and_keeps_the_newest(tmp_path: Path) -> None:
