@@ -137,8 +137,11 @@ def stat_tree(
                 if before is None and not _utf8(key):
                     errors.append(f"{key!a}: name is not valid UTF-8, skipped")
                     continue
-                now = out[key] = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
-                if now != before:
+                now = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+                if now == before:
+                    out[key] = before  # keep the old tuple: the new one is freed at once
+                else:
+                    out[key] = now
                     changed.append(key)
     return out
 

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from daemon.discovery import StatTuple, classify, stat_tree
+from daemon.discovery import classify, stat_tree
 from processors.contract import SessionFile
-from state.cursor import Stat
+from state.cursor import StatTuple
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ def files_table(files: Mapping[str, StatTuple], keys: Iterable[str]) -> pa.Table
     """Some of ``files`` as the Arrow table `Store.progress` joins with."""
     keys = list(keys)
     stats = [files[k] for k in keys]
-    columns = list(zip(*stats)) if stats else [(), (), (), ()]
+    columns = list(zip(*stats, strict=True)) if stats else [(), (), (), ()]
     return pa.table({
         "key": pa.array(keys, pa.string()),
         **{name: pa.array(col, pa.int64())

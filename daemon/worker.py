@@ -141,6 +141,7 @@ class Worker:
         self.cursors = CursorCache(store, processor.name)
         # How a batch commits: the service's shared `Writer`, or this worker's own store.
         self._commit_batch = commit or store.commit
+        self._skip: tuple[bytes, ...] = tuple(getattr(processor, "skip_prefixes", ()))
         self.stats = Stats()
         self.busy = False
         # Held while a batch runs: `process` (run now) answers "busy" instead of running twice.
@@ -386,7 +387,7 @@ class Worker:
             return None
         decoded = Decoded()
         decode(read.items, file=file.key, user=file.user, first_line=(base.lines if base else 0) + 1,
-               into=decoded)
+               into=decoded, skip=self._skip)
         for bad in decoded.bad:
             event = events.LINE_TOO_LONG if bad.kind == "line_too_long" else events.LINE_MALFORMED
             self._log.warning(event, user=file.user, file=file.key, line=bad.line,

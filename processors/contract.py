@@ -44,6 +44,11 @@ class Processor(Protocol):
     * ``migrations``: ordered DDL steps for its own tables (never edit a released step; append).
     * ``tables``: the output tables; each has a ``session_file`` column, so the framework can
       delete one file's outputs on rewrite, reprocess or version bump.
+    * ``skip_prefixes`` (optional attribute, bytes): lines that start with one of these are
+      counted but never parsed or handed to `process` -- for record types the processor ignores
+      anyway, e.g. ``b'{"type":"file-history-snapshot"'`` (a fifth of a transcript's bytes,
+      and the biggest lines). A line written another way is parsed as usual, so this only ever
+      saves work; it also means a malformed line with that prefix is not reported as bad.
     """
 
     name: str

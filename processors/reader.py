@@ -18,6 +18,12 @@ from processors.framing import Line, Oversize
 
 BOM = b"\xef\xbb\xbf"
 
+# `skip_prefixes` for processors that read only user and assistant records: Claude Code writes
+# these record types with "type" first. Snapshots are a fifth of a transcript's bytes.
+NOT_TURNS = (
+    b'{"type":"file-history-snapshot"', b'{"type":"summary"', b'{"type":"queue-operation"',
+)
+
 BadKind = Literal["malformed_json", "not_object", "line_too_long"]
 
 
@@ -34,13 +40,16 @@ class Decoded:
     records: list[Record] = field(default_factory=list)
     bad: list[BadLine] = field(default_factory=list)
     blank: int = 0
+    skipped: int = 0  # lines left unparsed: they start with one of the processor's `skip_prefixes`
     lines: int = 0  # newline-terminated lines seen, good or not
 
 
 def decode(
-    framed: Iterable[Line | Oversize], *, file: str, user: str, first_line: int, into: Decoded
+    framed: Iterable[Line | Oversize], *, file: str, user: str, first_line: int, into: Decoded,
+    skip: tuple[bytes, ...] = (),
 ) -> None:
-    """Parse framed lines; ``first_line`` is the 1-based number of the first one."""
+    """Parse framed lines; ``first_line`` is the 1-based number of the first one. Lines that
+    start with one of the ``skip`` prefixes are counted, not parsed (nor checked)."""
     number = first_line + into.lines
     records = into.records
     for item in framed:
@@ -57,6 +66,10 @@ def decode(
             data = data[:-1]
         if not data.strip():
             into.blank += 1
+            number += 1
+            continue
+        if skip and data.startswith(skip):
+            into.skipped += 1
             number += 1
             continue
         try:

@@ -61,6 +61,15 @@ _BEHIND = """
 """
 
 
+class Prepared(list):  # type: ignore[type-arg]
+    """One file's rows of one table, as a `Merging` processor's merge reads them, with the same
+    rows as an Arrow table -- converted, and so checked, outside the transaction."""
+
+    def __init__(self, rows: Rows, arrow: pa.Table) -> None:
+        super().__init__(rows)
+        self.arrow = arrow
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What one pass over one file produced, ready to commit."""
@@ -162,7 +171,7 @@ class Store:
 
     def tracked(self) -> dict[str, int]:
         """Files with a cursor, per processor."""
-        return dict(self._con.execute(  # type: ignore[arg-type]
+        return dict(self._con.execute(
             f"SELECT processor_name, count(*) FROM {STATE_TABLE} GROUP BY ALL").fetchall())
 
     def troubled(self, processor: str, file: str | None = None) -> list[Cursor]:
@@ -268,7 +277,7 @@ class Store:
         registering Arrow tables -- is paid once. All or nothing, like `commit`."""
         resets = [(p, r) for p, os in batches if (r := [o for o in os if o.reset or o.deleted])]
         if resets:
-            self._transaction(lambda: [self._reset(p, r) for p, r in resets])
+            self._transaction(lambda: self._reset_all(resets))
         kept = [(p, k) for p, os in batches if (k := [o for o in os if not o.deleted])]
         if kept:
             self._transaction(lambda: self._write(kept))
@@ -293,6 +302,10 @@ class Store:
             with contextlib.suppress(duckdb.Error):
                 con.execute("ROLLBACK")
             raise
+
+    def _reset_all(self, batches: Sequence[tuple[Processor, Sequence[Outcome]]]) -> None:
+        for processor, outcomes in batches:
+            self._reset(processor, outcomes)
 
     def _reset(self, processor: Processor, outcomes: Sequence[Outcome]) -> None:
         gone = [o.cursor.file for o in outcomes if o.deleted]
@@ -325,9 +338,11 @@ class Store:
     def prepare(self, processor: Processor, rows: Mapping[str, Rows]) -> Mapping[str, Any]:
         """Convert one file's rows to Arrow tables now, outside the transaction, so a row that
         does not fit its table fails that file (a processor bug, retried and parked) instead of
-        a whole batch's commit. A `Merging` processor's rows stay rows: its merge reads them."""
+        a whole batch's commit. A `Merging` processor's merge reads rows: it gets `Prepared`
+        rows, which carry their Arrow table for the commit to write if the merge keeps them."""
         if isinstance(processor, Merging):
-            return rows
+            return {t: Prepared(r, pa.Table.from_pylist(list(r), schema=self._schema(t)))
+                    for t, r in rows.items() if r}
         return {t: pa.Table.from_pylist(list(r), schema=self._schema(t)) for t, r in rows.items() if r}
 
     def _write(self, batches: Sequence[tuple[Processor, Sequence[Outcome]]]) -> None:
@@ -350,7 +365,14 @@ class Store:
                 parts.setdefault(table, []).append(value)
         if isinstance(processor, Merging):
             combined = {t: [row for rows in ps for row in rows] for t, ps in parts.items()}
-            parts = {t: [rows] for t, rows in processor.merge(_Tx(con), combined).items()}
+            merged: dict[str, list[Any]] = {}
+            for t, rows in processor.merge(_Tx(con), combined).items():
+                kept = parts.get(t, [])
+                if rows is combined.get(t) and all(isinstance(p, Prepared) for p in kept):
+                    merged[t] = [p.arrow for p in kept]  # the merge kept them: as converted
+                else:
+                    merged[t] = [rows]
+            parts = merged
         for table, pieces in parts.items():
             tables = [p if isinstance(p, pa.Table) else pa.Table.from_pylist(list(p), schema=self._schema(table))
                       for p in pieces if len(p)]

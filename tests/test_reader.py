@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from processors.framing import Framer
-from processors.reader import Decoded, decode
+from processors.framing import Framer, Line
+from processors.reader import NOT_TURNS, Decoded, decode
 
 
 def decoded(data: bytes, max_line_bytes: int = 1000, first_line: int = 1) -> Decoded:
@@ -40,3 +40,14 @@ def test_too_long_line_is_reported_with_its_number() -> None:
     d = decoded(b'{"a":1}\n{"long":"' + b"x" * 50 + b'"}\n{"b":2}\n', max_line_bytes=20, first_line=10)
     assert [r.line for r in d.records] == [10, 12]
     assert [(b.line, b.kind, b.offset) for b in d.bad] == [(11, "line_too_long", 8)]
+
+
+def test_lines_with_a_skip_prefix_are_counted_not_parsed() -> None:
+    framed = [Line(0, b'{"type":"file-history-snapshot","snapshot":{}}'),
+              Line(50, b'{"type":"file-history-snapshot" broken'),  # not checked either
+              Line(90, b'{"snapshot":{},"type":"file-history-snapshot"}'),  # written otherwise: parsed
+              Line(140, b'{"type":"user"}')]
+    out = Decoded()
+    decode(framed, file="u/f.jsonl", user="u", first_line=1, into=out, skip=NOT_TURNS)
+    assert [(r.line, r.data["type"]) for r in out.records] == [(3, "file-history-snapshot"), (4, "user")]
+    assert (out.skipped, out.lines, out.bad) == (2, 4, [])

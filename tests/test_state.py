@@ -6,9 +6,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from processors.lines import LinesProcessor
 from daemon.status import files_table
 from daemon.worker import CursorCache
+from processors.lines import LinesProcessor
 from state.cursor import Cursor
 from state.db import StateError, open_state
 from state.migrations import CORE, CORE_STEPS, current_version, ensure_sessiond_database, migrate

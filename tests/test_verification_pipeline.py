@@ -268,3 +268,13 @@ def test_a_processor_version_bump_redoes_everything_cleanly(tmp_path: Path) -> N
 
     assert run_once(root, state, V2()) == 0
     assert items(state) == before and len(evidence(state)) == 1
+
+
+def test_context_is_pruned_per_file_for_every_file_of_a_batch(tmp_path: Path) -> None:
+    root, state = tmp_path / "root", tmp_path / "s.duckdb"
+    for user in ("alice", "bob", "carol"):
+        t = Transcript(f"s-{user}").user("what is ARR?").assistant("ARR is annualised.", message_id="m1")
+        write(root, f"{user}/a.jsonl", t.take())
+    run_once(root, state)  # one batch, one merge: each file keeps only its newest tail
+    assert q(state, "SELECT session_file, role FROM verification_context ORDER BY 1") == [
+        ("alice/a.jsonl", "assistant"), ("bob/a.jsonl", "assistant"), ("carol/a.jsonl", "assistant")]

@@ -94,3 +94,38 @@ def test_a_batch_stops_reading_at_the_pass_budget(root: Path, state: Path) -> No
     assert query(state, "SELECT count(*), count(DISTINCT (session_file, line_no)) FROM recorded") == [
         (200, 200)]
     assert os.path.exists(state)
+
+
+class MergingRecorder(RecordingProcessor):
+    """A `Merging` processor that keeps its rows as they are; a record with ``"bad": true``
+    yields a row that does not fit its table (text in a BIGINT column)."""
+
+    name = "merging"
+    tables = ("merged",)
+    migrations = (RecordingProcessor.migrations[0].replace("recorded", "merged"),)
+
+    def process(self, file: Any, records: Any) -> Any:
+        rows = super().process(file, records)["recorded"]
+        for row, record in zip(rows, records, strict=True):
+            if record.data.get("bad"):
+                row["line_no"] = "not a number"
+        return {"merged": rows}
+
+    def merge(self, tx: Any, rows: Any) -> Any:
+        return rows
+
+    def after_delete(self, tx: Any, files: Any) -> None:
+        pass
+
+
+def test_a_merging_processors_row_that_does_not_fit_fails_only_its_file(root: Path, state: Path) -> None:
+    """Rows are converted to Arrow before the commit for `Merging` processors too: the bad file
+    fails (and parks), the file beside it in the same batch commits."""
+    append(root / "u" / "bad.jsonl", jsonl({"n": 1, "bad": True}))
+    append(root / "u" / "good.jsonl", jsonl({"n": 1}, {"n": 2}))
+    settings = fast_settings(root, state, max_attempts=1)
+    with capture_logs() as logs:
+        assert Service(settings, [MergingRecorder()]).run_once() == 1
+    assert query(state, "SELECT session_file, count(*) FROM merged GROUP BY 1") == [("u/good.jsonl", 2)]
+    assert [(e["event"], e["file"]) for e in logs if e["event"] == events.PROCESSOR_PARKED] == [
+        (events.PROCESSOR_PARKED, "u/bad.jsonl")]

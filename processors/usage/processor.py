@@ -1,12 +1,15 @@
-"""The `usage` processor: the contract's face over `extract` (pure) and `schema` (DDL + views)."""
+"""The `usage` processor: the contract's face over `extract` (pure), `schema` (DDL + views) and
+`calls` (the deduplicated calls, kept in step with the facts inside each commit)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from processors.contract import Record, Rows, SessionFile
-from processors.usage.extract import extract
+from processors.contract import Record, Rows, SessionFile, Tx
+from processors.reader import NOT_TURNS
+from processors.usage import calls
+from processors.usage.extract import USAGE_RECORDS, extract
 from processors.usage.plugins import CatalogError, load_catalog
 from processors.usage.prices import PriceError, load_prices
 from processors.usage.schema import MIGRATIONS, TABLES
@@ -19,6 +22,10 @@ class UsageOptionsError(TypeError):
 class UsageProcessor:
     """Tokens, tools, sessions and plugins from every transcript, as facts + SQL views.
 
+    A `processors.contract.Merging` processor only for ``usage_calls``: the facts are written
+    as extracted; ``merge`` adds the calls they win and ``after_delete`` re-picks the calls of
+    deleted records (``usage_calls`` is shared across files, so it is not in ``tables``).
+
     Options (``[processor.usage]``): ``prices`` -- a price file replacing the packaged table;
     ``plugin_catalog`` -- a TOML file marking plugin prefixes curated or community. Both are
     read by reports at query time; the processor only checks them at start, so a typo fails
@@ -29,6 +36,7 @@ class UsageProcessor:
     version = 1
     interval = 0.0
     tables: Sequence[str] = TABLES
+    skip_prefixes = NOT_TURNS  # extract reads user and assistant records only
     migrations: Sequence[str] = MIGRATIONS
 
     def __init__(self, *, prices: str | None = None, plugin_catalog: str | None = None) -> None:
@@ -43,3 +51,12 @@ class UsageProcessor:
 
     def process(self, file: SessionFile, records: Sequence[Record]) -> Mapping[str, Rows]:
         return extract(file, records)
+
+    def merge(self, tx: Tx, rows: Mapping[str, Rows]) -> Mapping[str, Rows]:
+        records = rows.get(USAGE_RECORDS, ())
+        if not records:
+            return rows
+        return {**rows, calls.CALLS: calls.merge(tx, records)}
+
+    def after_delete(self, tx: Tx, files: Sequence[str]) -> None:
+        calls.after_delete(tx, files)

@@ -1,16 +1,20 @@
-"""Schema of the usage processor: four append-only fact tables and the views that answer.
+"""Schema of the usage processor: four append-only fact tables, the calls, and the views.
 
 Facts carry ``session_file`` so the framework can drop one file's rows on rewrite; there are
-no keys or indexes (append-only, and DuckDB handles delete + re-insert of a key badly). Every
-answer -- deduplicated API calls, tool events with their results, session summaries, daily
-tool usage, plugin items -- is a view, so nothing can go stale. Costs need the price table,
-which is data outside the database: reports join it at query time (see `costs`).
+no keys or indexes (append-only, and DuckDB handles delete + re-insert of a key badly). The
+deduplicated API calls, ``usage_calls``, were a view too; since step 10 they are a table the
+processor keeps equal to that view's rule inside every commit (see `processors.usage.calls`),
+because every token report reads them. The other answers -- tool events with their results,
+session summaries, daily tool usage, plugin items -- are views, so nothing can go stale. Costs
+need the price table, which is data outside the database: reports join it at query time (see
+`processors.usage.queries`).
 
 Migrations are append-only: never edit a released step; add a new one.
 """
 
 from __future__ import annotations
 
+from processors.usage.calls import CALLS, calls_sql
 from processors.usage.extract import EVENTS, TOOL_RESULTS, USAGE_RECORDS, USER_RECORDS
 
 TABLES: tuple[str, ...] = (USAGE_RECORDS, EVENTS, TOOL_RESULTS, USER_RECORDS)
@@ -93,6 +97,7 @@ CREATE TABLE usage_user_records (
 )
 """
 
+# (Released as a view; step 10 replaced it by a table with the same rule: see calls.py.)
 # One API call is written as several assistant records sharing message.id/requestId, early ones
 # with a placeholder output count; resumed sessions copy them into other files. Per user, keep
 # the copy with the largest total, the main-thread copy on a tie, then the first written.
@@ -288,6 +293,38 @@ GROUP BY ALL
 _DAILY_TOOLS = "CREATE VIEW usage_daily_tools AS" + daily_tools_sql()
 _PLUGIN_ITEMS = "CREATE VIEW usage_plugin_items AS" + plugin_items_sql()
 
+# Step 10: the calls become a table, filled from the facts already stored (same rule as the
+# view); the processor maintains it from then on. One step, so the view and the table swap in
+# one transaction. The views that read usage_calls bind it by name at query time.
+_CALLS_TABLE = f"""
+DROP VIEW {CALLS};
+CREATE TABLE {CALLS} (
+    session_file          VARCHAR NOT NULL,
+    username              VARCHAR NOT NULL,
+    line_no               BIGINT,
+    uuid                  VARCHAR,
+    session_id            VARCHAR,
+    agent_id              VARCHAR,
+    is_sidechain          BOOLEAN,
+    ts                    TIMESTAMPTZ,
+    day                   DATE,     -- UTC day of ts
+    cwd                   VARCHAR,
+    model                 VARCHAR,
+    message_id            VARCHAR,
+    request_id            VARCHAR,
+    input_tokens          BIGINT,
+    output_tokens         BIGINT,
+    cache_creation_tokens BIGINT,
+    cache_read_tokens     BIGINT,
+    cache_creation_5m     BIGINT,   -- the split always adds up to cache_creation_tokens
+    cache_creation_1h     BIGINT,
+    total_tokens          BIGINT,
+    speed                 VARCHAR,
+    service_tier          VARCHAR
+);
+INSERT INTO {CALLS} {calls_sql(USAGE_RECORDS)};
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _RECORDS,
     _EVENTS,
@@ -298,4 +335,5 @@ MIGRATIONS: tuple[str, ...] = (
     _SESSION_SUMMARY,
     _DAILY_TOOLS,
     _PLUGIN_ITEMS,
+    _CALLS_TABLE,
 )

@@ -93,8 +93,8 @@ class Merger:
         for c in contexts:
             if c["session_file"] not in newest or c["line_no"] > newest[c["session_file"]]["line_no"]:
                 newest[c["session_file"]] = c
-        for file, c in sorted(newest.items()):
-            self.store.prune_context(file, int(c["line_no"]), c["message_id"])
+        self.store.prune_context(
+            [(file, int(c["line_no"]), c["message_id"]) for file, c in sorted(newest.items())])
 
     # -- 1. the statement and the detection ----------------------------------------------------
 

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from processors.contract import Record, Rows, SessionFile, Tx
+from processors.reader import NOT_TURNS
 from processors.verification import rules, schema
 from processors.verification.detection import Extractor
 from processors.verification.exchanges import pair
@@ -44,6 +45,7 @@ class VerificationProcessor:
     version = 1
     interval = 0.0
     tables = schema.PER_FILE_TABLES
+    skip_prefixes = NOT_TURNS  # it reads user and assistant turns only
     migrations = schema.MIGRATIONS
 
     def __init__(

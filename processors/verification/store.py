@@ -97,13 +97,19 @@ class KnowledgeStore:
         )
         return [(int(r[0]), str(r[1])) for r in rows]
 
-    def prune_context(self, session_file: str, line: int, message_id: str | None) -> None:
-        """Forget context a later lookup can no longer need: everything before the newest
-        row (at ``line``) except earlier parts of the same assistant message."""
+    def prune_context(self, newest: Sequence[tuple[str, int, str | None]]) -> None:
+        """Forget context a later lookup can no longer need: per (file, line, message id) of a
+        file's newest row, everything before it except earlier parts of the same assistant
+        message. One statement for the whole batch (a statement costs milliseconds)."""
+        if not newest:
+            return
+        files, lines, messages = (list(col) for col in zip(*newest, strict=True))
         self._tx.execute(
-            f"DELETE FROM {CONTEXT} WHERE session_file = ? AND line_no < ? "
-            "AND (message_id IS NULL OR message_id IS DISTINCT FROM ?)",
-            [session_file, line, message_id],
+            f"DELETE FROM {CONTEXT} c USING (SELECT unnest(?::VARCHAR[]) AS file, "
+            "unnest(?::BIGINT[]) AS line, unnest(?::VARCHAR[]) AS message) n "
+            "WHERE c.session_file = n.file AND c.line_no < n.line "
+            "AND (c.message_id IS NULL OR c.message_id IS DISTINCT FROM n.message)",
+            [files, lines, messages],
         )
 
     def delete_orphans(self) -> None:

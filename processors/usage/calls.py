@@ -1,0 +1,205 @@
+"""The ``usage_calls`` table: one row per API call, kept up to date inside the commit.
+
+One API call is written as several assistant records sharing ``message.id``/``requestId``,
+early ones with a placeholder output count; resumed sessions copy them into other files. Per
+user and (message id, request id) the call is the record that ranks first by
+
+    total tokens DESC NULLS LAST, coalesce(is_sidechain, false), ts NULLS LAST,
+    session_file, line_no
+
+-- the largest total, the main-thread copy on a tie, then the first written. Records without a
+message id count as they are; ``<synthetic>`` records are no calls. This used to be a view over
+``usage_records``; the row_number() window over every record cost 150-300 ms per report, so the
+winners are now stored, and the rule is applied where the records change:
+
+* `merge` (new records, inside the commit): each key's best new record is compared with the
+  stored winner of that key; the loser is dropped, or deleted from the table.
+* `after_delete` (a file's records were deleted on rewrite or deletion): the keys whose winner
+  was in those files are picked again, in SQL, from the records that remain.
+
+Because the rank is a total order (``session_file, line_no`` is unique), the winner of a key is
+the same whatever order its records arrive in -- so the table always equals `calls_sql` over
+``usage_records``, the rule as it was written in the view (tests check both against each other).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from processors.contract import Rows, Tx
+from processors.usage.extract import SYNTHETIC
+
+CALLS = "usage_calls"
+
+COLUMNS: tuple[str, ...] = (
+    "session_file", "username", "line_no", "uuid", "session_id", "agent_id", "is_sidechain", "ts",
+    "day", "cwd", "model", "message_id", "request_id", "input_tokens", "output_tokens",
+    "cache_creation_tokens", "cache_read_tokens", "cache_creation_5m", "cache_creation_1h",
+    "total_tokens", "speed", "service_tier",
+)
+"""The columns of ``usage_calls``, in order: the view's, so ``SELECT *`` readers see no change."""
+
+_COPIED = ("session_file", "username", "line_no", "uuid", "session_id", "agent_id",
+           "is_sidechain", "ts", "cwd", "model", "message_id", "request_id", "input_tokens",
+           "output_tokens", "cache_creation_tokens", "cache_read_tokens", "speed", "service_tier")
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+Key = tuple[str, str, str | None]
+Rank = tuple[Any, ...]
+
+
+def calls_sql(records: str = "usage_records") -> str:
+    """The rule in SQL: the calls among the rows of ``records`` (a table or a CTE with the
+    columns of ``usage_records``), with the columns of ``usage_calls`` in order.
+
+    Part of a released migration step: change the rule only with a new step that rebuilds the
+    table, and keep `rank` equal to this ORDER BY.
+    """
+    return f"""
+SELECT * EXCLUDE (pick) FROM (
+    SELECT
+        session_file, username, line_no, uuid, session_id, agent_id, is_sidechain, ts,
+        CAST(timezone('UTC', ts) AS DATE) AS day,
+        cwd, model, message_id, request_id,
+        input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens,
+        cache_creation_tokens - least(coalesce(cache_creation_1h, 0), cache_creation_tokens)
+            AS cache_creation_5m,
+        least(coalesce(cache_creation_1h, 0), cache_creation_tokens) AS cache_creation_1h,
+        input_tokens + output_tokens + cache_creation_tokens + cache_read_tokens AS total_tokens,
+        speed, service_tier,
+        CASE WHEN message_id IS NULL THEN 1 ELSE row_number() OVER (
+            PARTITION BY username, message_id, request_id
+            ORDER BY input_tokens + output_tokens + cache_creation_tokens + cache_read_tokens
+                         DESC NULLS LAST,
+                     coalesce(is_sidechain, false), ts NULLS LAST, session_file, line_no
+        ) END AS pick
+    FROM {records}
+    WHERE model IS DISTINCT FROM '{SYNTHETIC}'
+)
+WHERE pick = 1
+"""
+
+
+# The stored winners of some keys, with what `rank` needs (ts as integer microseconds, so the
+# comparison never depends on time zones of returned values).
+_STORED = f"""
+WITH k AS (
+    SELECT unnest(?::VARCHAR[]) AS username, unnest(?::VARCHAR[]) AS message_id,
+           unnest(?::VARCHAR[]) AS request_id
+)
+SELECT c.username, c.message_id, c.request_id,
+       c.total_tokens, coalesce(c.is_sidechain, false), epoch_us(c.ts), c.session_file, c.line_no
+FROM {CALLS} c
+JOIN k ON c.username = k.username AND c.message_id = k.message_id
+      AND c.request_id IS NOT DISTINCT FROM k.request_id
+"""
+
+_DELETE_BEATEN = f"""
+DELETE FROM {CALLS} USING (
+    SELECT unnest(?::VARCHAR[]) AS session_file, unnest(?::BIGINT[]) AS line_no
+) b
+WHERE {CALLS}.session_file = b.session_file AND {CALLS}.line_no IS NOT DISTINCT FROM b.line_no
+"""
+
+# After the records of some files were deleted: the keys whose winner was in those files get
+# their best remaining record (if any); then the winners from those files go. The re-picked
+# rows come from other files, so the DELETE cannot touch them.
+_REPICK = f"""
+INSERT INTO {CALLS}
+WITH lost AS (
+    SELECT username, message_id, request_id FROM {CALLS}
+    WHERE message_id IS NOT NULL AND session_file IN (SELECT unnest(?::VARCHAR[]))
+), candidates AS (
+    SELECT r.* FROM usage_records r
+    JOIN lost k ON r.username = k.username AND r.message_id = k.message_id
+               AND r.request_id IS NOT DISTINCT FROM k.request_id
+)
+{calls_sql("candidates")}
+"""
+
+_DELETE_FILES = f"DELETE FROM {CALLS} WHERE session_file IN (SELECT unnest(?::VARCHAR[]))"
+
+
+def rank(total: int | None, sidechain: bool, ts_us: int | None, session_file: str,
+         line_no: int | None) -> Rank:
+    """Sort key of a record among the copies of its call: the smallest wins (= `calls_sql`)."""
+    return (total is None, -(total or 0), sidechain, ts_us is None, ts_us or 0, session_file,
+            line_no is None, line_no or 0)
+
+
+def merge(tx: Tx, records: Rows) -> list[dict[str, Any]]:
+    """The ``usage_calls`` rows to insert for new ``usage_records`` rows (of any files); the
+    stored calls they beat are deleted now, in the same transaction."""
+    out: list[dict[str, Any]] = []
+    best: dict[Key, tuple[Rank, dict[str, Any]]] = {}
+    for record in records:
+        if record.get("model") == SYNTHETIC:
+            continue
+        row = call_row(record)
+        if row["message_id"] is None:
+            out.append(row)
+            continue
+        key = (row["username"], row["message_id"], row["request_id"])
+        r = _rank_of(row)
+        held = best.get(key)
+        if held is None or r < held[0]:
+            best[key] = (r, row)
+    if not best:
+        return out
+    keys = list(best)
+    stored = tx.query(_STORED, [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]])
+    beaten: list[tuple[str, int | None]] = []
+    for user, message, request, total, sidechain, ts_us, file, line in stored:
+        key = (str(user), str(message), None if request is None else str(request))
+        held = best.get(key)
+        if held is None:
+            continue
+        mine = rank(_int(total), bool(sidechain), _int(ts_us), str(file), _int(line))
+        if mine <= held[0]:  # the stored call stays (equal: that very record, already stored)
+            del best[key]
+        else:
+            beaten.append((str(file), _int(line)))
+    if beaten:
+        tx.execute(_DELETE_BEATEN, [[b[0] for b in beaten], [b[1] for b in beaten]])
+    out.extend(row for _, row in best.values())
+    return out
+
+
+def after_delete(tx: Tx, files: Sequence[str]) -> None:
+    """Keep ``usage_calls`` equal to the rule once the records of ``files`` are gone."""
+    names = list(files)
+    tx.execute(_REPICK, [names])
+    tx.execute(_DELETE_FILES, [names])
+
+
+def call_row(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``usage_records`` row as a ``usage_calls`` row: the derived columns as `calls_sql`
+    computes them (``least`` ignores NULL, ``-`` and ``+`` propagate it)."""
+    row = {c: record.get(c) for c in _COPIED}
+    ts = row["ts"]
+    create = row["cache_creation_tokens"]
+    c1h = record.get("cache_creation_1h") or 0
+    one_hour = c1h if create is None else min(c1h, create)
+    tokens = (row["input_tokens"], row["output_tokens"], create, row["cache_read_tokens"])
+    row.update(
+        day=ts.astimezone(dt.UTC).date() if isinstance(ts, dt.datetime) else None,
+        cache_creation_5m=None if create is None else create - one_hour,
+        cache_creation_1h=one_hour,
+        total_tokens=None if None in tokens else sum(tokens),  # type: ignore[arg-type]
+    )
+    return row
+
+
+def _rank_of(row: Mapping[str, Any]) -> Rank:
+    ts = row["ts"]
+    ts_us = (ts - _EPOCH) // _MICROSECOND if isinstance(ts, dt.datetime) else None
+    return rank(row["total_tokens"], bool(row["is_sidechain"]), ts_us, row["session_file"],
+                row["line_no"])
+
+
+def _int(value: object) -> int | None:
+    return None if value is None else int(value)  # type: ignore[call-overload]
