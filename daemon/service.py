@@ -119,6 +119,7 @@ class Service:
         self.dispatcher = Dispatcher([(p, self.queues[p.name]) for p in self.processors])
         self.scanner = Scanner(settings.root, initial_index(self.processors, store))
         tracked = store.tracked()
+        store.drop_cached_pages()
         self.watcher: Watcher | None = None
         self._watch_complete = False  # watcher ran through the whole period since last scan
         self._threads: list[threading.Thread] = []

@@ -198,3 +198,25 @@ def test_cursor_cache_loads_a_batch_once_and_keeps_the_newest(tmp_path: Path) ->
     assert len(cache) == 3  # u/1 and u/2 went out: the oldest
     assert cache.lookup(["u/1.jsonl", "u/4.jsonl"])["u/4.jsonl"].offset == 44
     assert loads[-1] == ["u/1.jsonl"]
+
+
+def test_dropping_cached_pages_keeps_the_memory_limit(tmp_path: Path) -> None:
+    con = fresh(tmp_path / "s.duckdb")
+    before = con.execute("SELECT current_setting('memory_limit')").fetchall()
+    Store(con).commit(LinesProcessor(), [Outcome(cursor("u/a.jsonl", 10), {"lines": [row("u/a.jsonl", 1)]})])
+    Store(con).drop_cached_pages()
+    assert con.execute("SELECT current_setting('memory_limit')").fetchall() == before
+    assert con.execute("SELECT count(*) FROM lines").fetchall() == [(1,)]
+
+
+@pytest.mark.parametrize("files", [3, 20])  # bound as parameters / registered as Arrow
+def test_few_and_many_rows_store_the_same_values(tmp_path: Path, files: int) -> None:
+    con = fresh(tmp_path / "s.duckdb")
+    store = Store(con)
+    cursors = [replace(cursor(f"u/{i}.jsonl", 10 + i), processed_at=1.7e9 + i / 8, attempts=i % 2,
+                       next_retry_at=None if i % 2 else 1.8e9, last_error="x\u00e9" if i % 2 else None,
+                       ctime_ns=2**62 + i)
+               for i in range(files)]
+    store.commit(LinesProcessor(), [Outcome(c, {"lines": [row(c.file, 1), row(c.file, 2)]}) for c in cursors])
+    assert store.cursors("lines") == {("lines", c.file): c for c in cursors}
+    assert con.execute("SELECT count(*), sum(line_no) FROM lines").fetchall() == [(2 * files, 3 * files)]
