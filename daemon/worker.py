@@ -9,7 +9,6 @@ counted and skipped; an I/O error backs off; a processor exception backs off and
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import traceback
@@ -19,12 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from daemon import events
-from daemon.discovery import NotRegularFile, open_session_file, stat_of
-from daemon.tailer import hash_prefix, hash_whole, read_lines
+from daemon.examine import Examined, Found, examine
 from daemon.workqueue import WorkQueue
 from processors.contract import Processor, SessionFile
-from processors.reader import Decoded, decode
-from state.cursor import LEGACY_PREFIX, Cursor, Plan, Stat, backoff_seconds, decide, new_hasher
+from state.cursor import Cursor, backoff_seconds
 from state.store import Outcome, Store
 
 
@@ -141,7 +138,7 @@ class Worker:
         self.cursors = CursorCache(store, processor.name)
         # How a batch commits: the service's shared `Writer`, or this worker's own store.
         self._commit_batch = commit or store.commit
-        self._skip: tuple[bytes, ...] = tuple(getattr(processor, "skip_prefixes", ()))
+        self.skip: tuple[bytes, ...] = tuple(getattr(processor, "skip_prefixes", ()))
         self.stats = Stats()
         self.busy = False
         # Held while a batch runs: `process` (run now) answers "busy" instead of running twice.
@@ -237,7 +234,9 @@ class Worker:
                     self.queue.unget(files[i:])
                     break
                 self.stats.scanned += 1
-                outcome = self._visit(file, cursors.get(file.key), requeue, once=once)
+                cursor = cursors.get(file.key)
+                outcome = (self._apply(file, cursor, self._examine(file, cursor), requeue)
+                           if self._due(file, cursor, requeue, once=once) else None)
                 if outcome is None:
                     self.stats.skipped += 1
                 else:
@@ -311,127 +310,84 @@ class Worker:
 
     # -- one file ----------------------------------------------------------------------------
 
-    def _visit(
+    def _due(
         self, file: SessionFile, cursor: Cursor | None,
         requeue: list[tuple[SessionFile, float | None]], *, once: bool,
-    ) -> Outcome | None:
-        p = self.processor
-        if cursor is not None and cursor.version == p.version:
+    ) -> bool:
+        """Whether to look at the file now: not if parked, nor (unless ``once``) backing off."""
+        if cursor is not None and cursor.version == self.processor.version:
             if cursor.parked:
-                return None
+                return False
             if not once and cursor.next_retry_at is not None:
                 wait = cursor.next_retry_at - self._wall()
                 if wait > 0:
                     requeue.append((file, self._mono() + wait))
-                    return None
-        try:
-            fd = open_session_file(self.root, file.key)
-        except FileNotFoundError:
+                    return False
+        return True
+
+    def _examine(self, file: SessionFile, cursor: Cursor | None) -> Examined:
+        return examine(self.processor, self.root, file, cursor, budget=self.settings.pass_bytes,
+                       max_line_bytes=self.settings.max_line_bytes, skip=self.skip,
+                       prepare=self.store.prepare)
+
+    def _apply(
+        self, file: SessionFile, cursor: Cursor | None, r: Examined,
+        requeue: list[tuple[SessionFile, float | None]],
+    ) -> Outcome | None:
+        """Log, count and queue what `examine` found; the outcome to commit, if any."""
+        p = self.processor
+        if r.kind is Found.GONE:
             if cursor is None or not self.root.is_dir():
                 return None  # never seen, or the whole root is gone (unmounted): not a deletion
             self._log.info(events.FILE_DELETED, user=file.user, file=file.key)
             return Outcome(cursor=cursor, rows={}, deleted=True)
-        except NotRegularFile:
+        if r.kind is Found.NOT_REGULAR:
             self._log.info(events.FILE_NOT_REGULAR, user=file.user, file=file.key)
             return None
-        except OSError as exc:
-            return self._io_failure(file, cursor, exc, requeue)
-        try:
-            return self._read(file, cursor, fd, requeue)
-        except EOFError:  # truncated between fstat and the prefix hash: look again
+        if r.kind is Found.IO_ERROR:
+            return self._io_failure(file, cursor, r, requeue)
+        if r.kind is Found.CHANGED:
             self._log.info(events.FILE_CHANGED_DURING_READ, user=file.user, file=file.key)
             requeue.append((file, None))
             return None
-        except OSError as exc:
-            return self._io_failure(file, cursor, exc, requeue)
-        finally:
-            os.close(fd)
-
-    def _read(
-        self,
-        file: SessionFile,
-        cursor: Cursor | None,
-        fd: int,
-        requeue: list[tuple[SessionFile, float | None]],
-    ) -> Outcome | None:
-        p = self.processor
-        stat = stat_of(os.fstat(fd))
-        decision = decide(cursor, stat, p.version)
-        if decision.plan is Plan.UNCHANGED:
+        if r.kind is Found.UNCHANGED or r.stat is None:
             return None
-        plan = decision.plan
-        if plan is Plan.LEGACY and cursor is not None:
-            whole = hash_whole(fd)
-            if whole.md5 == cursor.file_hash.removeprefix(LEGACY_PREFIX):
-                # Unchanged since the original pipeline processed it: adopt, don't redo.
-                return Outcome(cursor=replace(
-                    cursor, version=p.version, offset=whole.consumed, file_hash=whole.digest,
-                    lines=whole.lines, size=stat.size, mtime_ns=stat.mtime_ns, ino=stat.ino, ctime_ns=stat.ctime_ns,
-                    processed_at=self._wall()), rows={})
-            plan = Plan.REWRITE
-        hasher = new_hasher()
-        if plan is Plan.VERIFY and cursor is not None:
-            hasher = hash_prefix(fd, cursor.offset)
-            if hasher.hexdigest() != cursor.file_hash:
-                plan, hasher = Plan.REWRITE, new_hasher()
-        append = plan is Plan.VERIFY and cursor is not None
-        base = cursor if append and cursor is not None else None
-        start = base.offset if base else 0
-        read = read_lines(
-            fd, start, hasher, budget=self.settings.pass_bytes,
-            max_line_bytes=self.settings.max_line_bytes,
-        )
-        if self._torn(fd, stat, read.consumed, read.digest):
-            self._log.info(events.FILE_CHANGED_DURING_READ, user=file.user, file=file.key)
-            requeue.append((file, None))
-            return None
-        decoded = Decoded()
-        decode(read.items, file=file.key, user=file.user, first_line=(base.lines if base else 0) + 1,
-               into=decoded, skip=self._skip)
-        for bad in decoded.bad:
+        stat = r.stat
+        if r.kind is Found.ADOPTED and cursor is not None:
+            return Outcome(cursor=replace(
+                cursor, version=p.version, offset=r.consumed, file_hash=r.digest,
+                lines=r.whole_lines, size=stat.size, mtime_ns=stat.mtime_ns, ino=stat.ino,
+                ctime_ns=stat.ctime_ns, processed_at=self._wall()), rows={})
+        for bad in r.bad:
             event = events.LINE_TOO_LONG if bad.kind == "line_too_long" else events.LINE_MALFORMED
             self._log.warning(event, user=file.user, file=file.key, line=bad.line,
                               offset=bad.offset, kind=bad.kind, detail=bad.detail)
-        if not read.eof:
+        if not r.eof:
             requeue.append((file, None))  # more to read: back of the queue, others go first
-        try:
-            rows = p.process(file, decoded.records) if decoded.records else {}
-            items = sum(len(r) for r in rows.values())
-            rows = self.store.prepare(p, rows)
-        except Exception as exc:  # a processor bug (or rows that don't fit): back off, park
-            return self._processor_failure(file, cursor, exc, requeue)
+        if r.error is not None:
+            return self._processor_failure(file, cursor, r.error, r.detail, requeue)
+        base = cursor if r.start > 0 else None  # an append continues the cursor's counts
         new = Cursor(
             processor=p.name, file=file.key, user=file.user, version=p.version,
-            offset=read.consumed, file_hash=read.digest,
-            lines=(base.lines if base else 0) + decoded.lines,
-            size=stat.size if read.eof else read.examined, mtime_ns=stat.mtime_ns, ino=stat.ino,
+            offset=r.consumed, file_hash=r.digest,
+            lines=(base.lines if base else 0) + r.lines,
+            size=stat.size if r.eof else r.examined, mtime_ns=stat.mtime_ns, ino=stat.ino,
             ctime_ns=stat.ctime_ns,
-            items=(base.items if base else 0) + items,
-            bad_lines=(base.bad_lines if base else 0) + len(decoded.bad),
+            items=(base.items if base else 0) + r.items,
+            bad_lines=(base.bad_lines if base else 0) + len(r.bad),
             processed_at=self._wall(),
         )
-        nbytes = read.consumed - start
+        nbytes = r.consumed - r.start
         self.stats.bytes += nbytes
-        self.stats.lines += decoded.lines
-        self.stats.bad_lines += len(decoded.bad)
-        event = events.FILE_APPENDED if append or plan is Plan.FRESH else events.FILE_REWRITTEN
+        self.stats.lines += r.lines
+        self.stats.bad_lines += len(r.bad)
+        event = events.FILE_REWRITTEN if r.rewrite else events.FILE_APPENDED
         level = self._log.debug if event == events.FILE_APPENDED else self._log.info
         # file_hash: the new cursor's prefix hash, so a reader of the log can prove what was read
-        level(event, user=file.user, file=file.key, reason=decision.reason, offset=start,
-              bytes=nbytes, lines=decoded.lines, items=items, bad_lines=len(decoded.bad),
-              file_hash=read.digest)
-        return Outcome(cursor=new, rows=rows, reset=plan is Plan.REWRITE and cursor is not None)
-
-    @staticmethod
-    def _torn(fd: int, before: Stat, consumed: int, digest: str) -> bool:
-        """Whether the file was rewritten under the read (an in-place copy in progress).
-
-        Only when its mtime moved during the read do we pay for hashing the prefix again.
-        """
-        after = stat_of(os.fstat(fd))
-        if (after.mtime_ns, after.ctime_ns) == (before.mtime_ns, before.ctime_ns) or consumed == 0:
-            return False
-        return after.size < consumed or hash_prefix(fd, consumed).hexdigest() != digest
+        level(event, user=file.user, file=file.key, reason=r.reason, offset=r.start,
+              bytes=nbytes, lines=r.lines, items=r.items, bad_lines=len(r.bad),
+              file_hash=r.digest)
+        return Outcome(cursor=new, rows=r.rows, reset=r.rewrite)
 
     # -- failures ----------------------------------------------------------------------------
 
@@ -442,35 +398,34 @@ class Worker:
         return cursor
 
     def _io_failure(
-        self, file: SessionFile, cursor: Cursor | None, exc: OSError,
+        self, file: SessionFile, cursor: Cursor | None, r: Examined,
         requeue: list[tuple[SessionFile, float | None]],
     ) -> Outcome:
         """Transient: the file may become readable; back off, never park."""
         old = self._failed_cursor(file, cursor)
         attempts = old.attempts + 1
         delay = backoff_seconds(attempts, base=self.settings.backoff_base, cap=self.settings.backoff_cap)
+        error = r.error or r.detail
         self.stats.errors += 1
-        self._record_error(file, f"{type(exc).__name__}: {exc.strerror or exc}")
+        self._record_error(file, f"{error.split(':', 1)[0]}: {r.detail}")
         self._log.warning(events.FILE_UNREADABLE, user=file.user, file=file.key,
-                          error=exc.strerror or str(exc), attempts=attempts, retry_in=delay)
+                          error=r.detail, attempts=attempts, retry_in=delay)
         requeue.append((file, self._mono() + delay))
-        return Outcome(cursor=replace(old, attempts=attempts, last_error=f"{type(exc).__name__}: {exc}",
+        return Outcome(cursor=replace(old, attempts=attempts, last_error=error,
                                       next_retry_at=self._wall() + delay), rows={})
 
     def _processor_failure(
-        self, file: SessionFile, cursor: Cursor | None, exc: Exception,
+        self, file: SessionFile, cursor: Cursor | None, error: str, trace: str,
         requeue: list[tuple[SessionFile, float | None]],
     ) -> Outcome:
         old = self._failed_cursor(file, cursor)
         attempts = old.attempts + 1
         parked = attempts >= self.settings.max_attempts
         delay = backoff_seconds(attempts, base=self.settings.backoff_base, cap=self.settings.backoff_cap)
-        error = f"{type(exc).__name__}: {exc}"[:2000]
         self.stats.errors += 1
         self._record_error(file, error)
         self._log.error(events.PROCESSOR_FAILED, user=file.user, file=file.key, error=error,
-                        attempts=attempts, retry_in=None if parked else delay,
-                        traceback="".join(traceback.format_exception(exc))[-4000:])
+                        attempts=attempts, retry_in=None if parked else delay, traceback=trace)
         if parked:
             self._log.error(events.PROCESSOR_PARKED, user=file.user, file=file.key,
                             attempts=attempts, error=error)

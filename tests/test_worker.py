@@ -11,7 +11,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from daemon import events
-from daemon import worker as worker_module
+from daemon import examine as examine_module
 from daemon.service import Service
 from tests.fakes import RecordingProcessor
 from tests.harness import append, fast_settings, jsonl, query, running, wait_until
@@ -36,14 +36,14 @@ def test_a_file_truncated_while_its_prefix_is_hashed(
     settings = fast_settings(root, state)
     assert Service(settings, [RecordingProcessor()]).run_once() == 0
     append(path, good("a", 1, 3))  # an append: the next pass verifies the prefix
-    real = worker_module.hash_prefix
+    real = examine_module.hash_prefix
 
     def truncated_meanwhile(fd: int, length: int) -> Any:
-        monkeypatch.setattr(worker_module, "hash_prefix", real)
+        monkeypatch.setattr(examine_module, "hash_prefix", real)
         path.write_bytes(good("b", 1, 10))  # shorter than the prefix being hashed
         return real(fd, length)
 
-    monkeypatch.setattr(worker_module, "hash_prefix", truncated_meanwhile)
+    monkeypatch.setattr(examine_module, "hash_prefix", truncated_meanwhile)
     svc = Service(settings, [RecordingProcessor()])
     with capture_logs() as logs:
         svc.scan_now()

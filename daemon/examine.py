@@ -1,0 +1,148 @@
+"""Examining one file for one processor: everything between "this file changed" and "these rows
+and this cursor are ready to commit" that needs no state but the cursor -- so it can run in the
+worker's thread or, for a backfill, in another process (`daemon.pool`).
+
+Open the file safely, decide from the cursor (unchanged / fresh / verify / rewrite / legacy),
+hash and read the new complete lines within the budget, check the file was not rewritten under
+the read, decode, run the processor and convert its rows. The answer is an `Examined` value:
+no logging, no counters, no queue -- the worker does those with it.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from daemon.discovery import NotRegularFile, open_session_file, stat_of
+from daemon.tailer import hash_prefix, hash_whole, read_lines
+from processors.contract import Processor, SessionFile
+from processors.reader import BadLine, Decoded, decode
+from state.cursor import LEGACY_PREFIX, Cursor, Plan, Stat, decide, new_hasher
+
+
+class Found(enum.Enum):
+    """What `examine` found."""
+
+    GONE = "gone"  # no such file
+    NOT_REGULAR = "not_regular"  # a FIFO, socket, link...
+    IO_ERROR = "io_error"  # could not open or read it (transient: back off)
+    CHANGED = "changed_during_read"  # rewritten or cut under the read: look again
+    UNCHANGED = "unchanged"  # nothing new since the cursor
+    ADOPTED = "adopted"  # a legacy cursor whose MD5 still matches: take the file as read
+    READ = "read"  # new lines read and processed (``rows``), or the processor failed (``error``)
+
+
+@dataclass(slots=True)
+class Examined:
+    kind: Found
+    stat: Stat | None = None
+    reason: str = ""  # the decision's reason (new, changed, truncated, version, ...)
+    rewrite: bool = False  # the processor's outputs for the file must be deleted first
+    start: int = 0  # where reading began
+    consumed: int = 0  # offset just after the last complete line read
+    digest: str = ""  # hash of [0, consumed)
+    examined: int = 0  # how far the file was read
+    eof: bool = True
+    lines: int = 0  # lines read (good or bad)
+    bad: list[BadLine] = field(default_factory=list)
+    rows: Mapping[str, Any] = field(default_factory=dict)  # prepared: see `Store.prepare`
+    items: int = 0  # rows the processor returned
+    error: str | None = None  # IO_ERROR: the OS error; READ: the processor's exception
+    detail: str = ""  # IO_ERROR: the OS's words (strerror); READ with an error: the traceback
+    whole_lines: int = 0  # ADOPTED: complete lines of the file
+
+
+def examine(
+    processor: Processor,
+    root: Path,
+    file: SessionFile,
+    cursor: Cursor | None,
+    *,
+    budget: int,
+    max_line_bytes: int,
+    skip: tuple[bytes, ...],
+    prepare: Callable[[Processor, Mapping[str, Any]], Mapping[str, Any]],
+) -> Examined:
+    try:
+        fd = open_session_file(root, file.key)
+    except FileNotFoundError:
+        return Examined(Found.GONE)
+    except NotRegularFile:
+        return Examined(Found.NOT_REGULAR)
+    except OSError as exc:
+        return _io_error(exc)
+    try:
+        return _read(processor, file, cursor, fd, budget=budget, max_line_bytes=max_line_bytes,
+                     skip=skip, prepare=prepare)
+    except EOFError:  # truncated between fstat and the prefix hash
+        return Examined(Found.CHANGED)
+    except OSError as exc:
+        return _io_error(exc)
+    finally:
+        os.close(fd)
+
+
+def _io_error(exc: OSError) -> Examined:
+    return Examined(Found.IO_ERROR, error=f"{type(exc).__name__}: {exc}", detail=exc.strerror or str(exc))
+
+
+def _read(
+    p: Processor, file: SessionFile, cursor: Cursor | None, fd: int, *, budget: int,
+    max_line_bytes: int, skip: tuple[bytes, ...],
+    prepare: Callable[[Processor, Mapping[str, Any]], Mapping[str, Any]],
+) -> Examined:
+    stat = stat_of(os.fstat(fd))
+    decision = decide(cursor, stat, p.version)
+    if decision.plan is Plan.UNCHANGED:
+        return Examined(Found.UNCHANGED, stat=stat)
+    plan = decision.plan
+    if plan is Plan.LEGACY and cursor is not None:
+        whole = hash_whole(fd)
+        if whole.md5 == cursor.file_hash.removeprefix(LEGACY_PREFIX):
+            # Unchanged since the original pipeline processed it: adopt, don't redo.
+            return Examined(Found.ADOPTED, stat=stat, consumed=whole.consumed, digest=whole.digest,
+                            whole_lines=whole.lines)
+        plan = Plan.REWRITE
+    hasher = new_hasher()
+    if plan is Plan.VERIFY and cursor is not None:
+        hasher = hash_prefix(fd, cursor.offset)
+        if hasher.hexdigest() != cursor.file_hash:
+            plan, hasher = Plan.REWRITE, new_hasher()
+    append = plan is Plan.VERIFY and cursor is not None
+    start = cursor.offset if append and cursor is not None else 0
+    first_line = (cursor.lines if append and cursor is not None else 0) + 1
+    read = read_lines(fd, start, hasher, budget=budget, max_line_bytes=max_line_bytes)
+    if _torn(fd, stat, read.consumed, read.digest):
+        return Examined(Found.CHANGED, stat=stat)
+    decoded = Decoded()
+    decode(read.items, file=file.key, user=file.user, first_line=first_line, into=decoded, skip=skip)
+    out = Examined(
+        Found.READ, stat=stat, reason=decision.reason, rewrite=plan is Plan.REWRITE and cursor is not None,
+        start=start, consumed=read.consumed, digest=read.digest, examined=read.examined,
+        eof=read.eof, lines=decoded.lines, bad=decoded.bad,
+    )
+    try:
+        rows = p.process(file, decoded.records) if decoded.records else {}
+        out.items = sum(len(r) for r in rows.values())
+        out.rows = prepare(p, rows)
+    except Exception as exc:  # a processor bug (or rows that don't fit): the worker backs off
+        out.error = f"{type(exc).__name__}: {exc}"[:2000]
+        out.detail = "".join(traceback.format_exception(exc))[-4000:]
+        out.rows, out.items = {}, 0
+    return out
+
+
+def _torn(fd: int, before: Stat, consumed: int, digest: str) -> bool:
+    """Whether the file was rewritten under the read (an in-place copy in progress).
+
+    Only when its mtime moved during the read do we pay for hashing the prefix again.
+    """
+    after = stat_of(os.fstat(fd))
+    if (after.mtime_ns, after.ctime_ns) == (before.mtime_ns, before.ctime_ns) or consumed == 0:
+        return False
+    return after.size < consumed or hash_prefix(fd, consumed).hexdigest() != digest
