@@ -30,6 +30,7 @@ from daemon.log import get_logger
 from daemon.metrics import Metrics
 from daemon.notify import Notifier
 from daemon.operations import Operations
+from daemon.pool import ParsePool
 from daemon.scanner import Scanner
 from daemon.settings import Settings, SettingsError
 from daemon.status import snapshot
@@ -50,6 +51,7 @@ def worker_settings(settings: Settings, processor: Processor) -> WorkerSettings:
         max_attempts=settings.max_attempts, backoff_base=settings.backoff_base,
         backoff_cap=settings.backoff_cap, max_line_bytes=settings.max_line_bytes,
         pass_bytes=settings.pass_bytes, batch_files=settings.batch_files,
+        parse_min_bytes=settings.parse_min_bytes,
     )
 
 
@@ -109,10 +111,13 @@ class Service:
         store = Store(con)
         self.queues = {p.name: WorkQueue(time.monotonic) for p in self.processors}
         self.writer = Writer(Store(con.cursor()), lambda: sum(w.busy for w in self.workers.values()))
+        self.pool = (ParsePool(self.processors, store.schema, workers=settings.parse_workers, log=self.log)
+                     if settings.parse_workers > 0 else None)
         self.workers = {
             p.name: Worker(
                 p, self.queues[p.name], Store(con.cursor()), root=settings.root,
                 settings=worker_settings(settings, p), log=self.log, commit=self.writer.commit,
+                pool=self.pool,
             )
             for p in self.processors
         }
@@ -318,6 +323,8 @@ class Service:
                         self.log.info(events.DAEMON_READY, seconds=round(time.time() - self.started_at, 3))
                     ready, reloading = True, False
                 self._ensure_watcher()
+                if self.pool is not None:
+                    self.pool.reap()
                 if scanner.is_alive():
                     self.notifier.watchdog(time.monotonic())
         finally:
@@ -439,6 +446,8 @@ class Service:
         return 1 if errors else 0
 
     def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
         self.notifier.close()
         for fd in (self._wake_r, self._wake_w):
             if fd >= 0:

@@ -16,6 +16,11 @@ from typing import Any
 DEFAULT_CONFIG = Path("/etc/sessiond/sessiond.toml")
 
 
+def _cpus() -> int:
+    """CPUs this process may run on (a cgroup or affinity limit included)."""
+    return len(os.sched_getaffinity(0))
+
+
 class SettingsError(Exception):
     """Bad configuration; the message is one line naming the key and the problem."""
 
@@ -39,6 +44,10 @@ class Settings:
     max_line_bytes: int = 32 * 1024 * 1024
     pass_bytes: int = 16 * 1024 * 1024  # new bytes read from one file per pass (fairness)
     batch_files: int = 256  # files committed together in one transaction
+    # Processes that parse for a batch with at least parse_min_bytes to read (a backfill);
+    # 0 = parse in the worker threads only. Default: one per CPU, none on one CPU.
+    parse_workers: int = field(default_factory=lambda: _cpus() if _cpus() > 1 else 0)
+    parse_min_bytes: int = 8 * 1024 * 1024
     socket: Path | None = None  # control socket; default: sessiond.sock beside the state file
     metrics_port: int = 0  # also serve /metrics on 127.0.0.1:PORT (0 = only on the socket)
     lag_threshold: float = 600.0  # status is "degraded" when lag_seconds exceeds this
@@ -76,6 +85,11 @@ def _positive_int(key: str, value: Any) -> int:
     if number < 1:
         raise SettingsError(f"{key}: must be at least 1, got {value!r}")
     return number
+
+
+def _count(key: str, value: Any) -> int:
+    """An integer >= 0."""
+    return 0 if value in (0, "0") else _positive_int(key, value)
 
 
 def _bool(key: str, value: Any) -> bool:
@@ -128,7 +142,8 @@ _CONVERT: dict[str, Callable[[str, Any], Any]] = {
     "settle": _positive_float, "max_delay": _positive_float, "scan_interval": _positive_float,
     "watch": _bool, "drop_events": _bool, "max_attempts": _positive_int, "backoff_base": _positive_float,
     "backoff_cap": _positive_float, "max_line_bytes": _positive_int, "pass_bytes": _positive_int,
-    "batch_files": _positive_int, "socket": _path, "metrics_port": _port,
+    "batch_files": _positive_int, "parse_workers": _count, "parse_min_bytes": _positive_int,
+    "socket": _path, "metrics_port": _port,
     "lag_threshold": _positive_float,
     "log_level": _choice("debug", "info", "warning", "error"),
     "log_format": _choice("auto", "json", "console"),

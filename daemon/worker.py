@@ -9,6 +9,7 @@ counted and skipped; an I/O error backs off; a processor exception backs off and
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import traceback
@@ -19,6 +20,7 @@ from typing import Any
 
 from daemon import events
 from daemon.examine import Examined, Found, examine
+from daemon.pool import ParsePool, PoolBroken
 from daemon.workqueue import WorkQueue
 from processors.contract import Processor, SessionFile
 from state.cursor import Cursor, backoff_seconds
@@ -34,6 +36,7 @@ class WorkerSettings:
     max_line_bytes: int
     pass_bytes: int
     batch_files: int
+    parse_min_bytes: int = 8 * 1024 * 1024  # a batch with this much to read goes to the pool
 
 
 @dataclass(slots=True)
@@ -127,6 +130,7 @@ class Worker:
         settings: WorkerSettings,
         log: Any,
         commit: Callable[[Processor, Sequence[Outcome]], None] | None = None,
+        pool: ParsePool | None = None,
         mono: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
     ) -> None:
@@ -139,6 +143,7 @@ class Worker:
         # How a batch commits: the service's shared `Writer`, or this worker's own store.
         self._commit_batch = commit or store.commit
         self.skip: tuple[bytes, ...] = tuple(getattr(processor, "skip_prefixes", ()))
+        self._pool = pool if pool is not None and pool.serves(processor.name) else None
         self.stats = Stats()
         self.busy = False
         # Held while a batch runs: `process` (run now) answers "busy" instead of running twice.
@@ -227,20 +232,26 @@ class Worker:
             requeue: list[tuple[SessionFile, float | None]] = []
             bytes0, lines0 = self.stats.bytes, self.stats.lines
             cursors = self.cursors.lookup([f.key for f in files])
-            for i, file in enumerate(files):
-                if self.stats.bytes - bytes0 >= self.settings.pass_bytes:
-                    # Enough read for one transaction (its rows are held until the commit):
-                    # the rest go back to the front of the queue for the next batch.
-                    self.queue.unget(files[i:])
-                    break
-                self.stats.scanned += 1
-                cursor = cursors.get(file.key)
-                outcome = (self._apply(file, cursor, self._examine(file, cursor), requeue)
-                           if self._due(file, cursor, requeue, once=once) else None)
-                if outcome is None:
-                    self.stats.skipped += 1
-                else:
-                    outcomes.append(outcome)
+            pooled = self._pooled(files, cursors)
+            if pooled is not None:
+                taken, rest = pooled
+                self.queue.unget(rest)
+                outcomes = self._run_in_pool(taken, cursors, requeue, once=once)
+            else:
+                for i, file in enumerate(files):
+                    if self.stats.bytes - bytes0 >= self.settings.pass_bytes:
+                        # Enough read for one transaction (its rows are held until the commit):
+                        # the rest go back to the front of the queue for the next batch.
+                        self.queue.unget(files[i:])
+                        break
+                    self.stats.scanned += 1
+                    cursor = cursors.get(file.key)
+                    outcome = (self._apply(file, cursor, self._examine(file, cursor), requeue)
+                               if self._due(file, cursor, requeue, once=once) else None)
+                    if outcome is None:
+                        self.stats.skipped += 1
+                    else:
+                        outcomes.append(outcome)
             if outcomes:
                 self._commit(outcomes, requeue, started,
                              self.stats.bytes - bytes0, self.stats.lines - lines0)
@@ -253,6 +264,52 @@ class Worker:
             return deferred
         finally:
             self.busy = False
+
+    def _pooled(
+        self, files: list[SessionFile], cursors: dict[str, Cursor]
+    ) -> tuple[list[SessionFile], list[SessionFile]] | None:
+        """For a batch with at least ``parse_min_bytes`` to read (by its files' sizes and
+        cursors): the files to examine in the pool -- up to ``pass_bytes``, as in the thread --
+        and the rest. None: examine in this thread."""
+        if self._pool is None or len(files) < 2:
+            return None
+        budget, total, version = self.settings.pass_bytes, 0, self.processor.version
+        for i, file in enumerate(files):
+            if total >= budget:
+                return (files[:i], files[i:]) if total >= self.settings.parse_min_bytes else None
+            try:
+                size = os.lstat(self.root / file.key).st_size
+            except OSError:
+                size = 0
+            c = cursors.get(file.key)
+            total += size - c.offset if c is not None and c.version == version and c.offset <= size else size
+        return (files, []) if total >= self.settings.parse_min_bytes else None
+
+    def _run_in_pool(
+        self, files: list[SessionFile], cursors: dict[str, Cursor],
+        requeue: list[tuple[SessionFile, float | None]], *, once: bool,
+    ) -> list[Outcome]:
+        """Examine the files in the pool processes; apply what they found here, in order."""
+        assert self._pool is not None
+        due = [f for f in files if self._due(f, cursors.get(f.key), requeue, once=once)]
+        try:
+            found = self._pool.examine(
+                self.processor.name, self.root, [(f, cursors.get(f.key)) for f in due],
+                budget=self.settings.pass_bytes, max_line_bytes=self.settings.max_line_bytes,
+                skip=self.skip)
+        except PoolBroken as exc:
+            self._log.error(events.POOL_BROKEN, error=str(exc)[:2000])
+            found = [self._examine(f, cursors.get(f.key)) for f in due]
+        outcomes = []
+        self.stats.scanned += len(files)
+        self.stats.skipped += len(files) - len(due)
+        for file, r in zip(due, found, strict=True):
+            outcome = self._apply(file, cursors.get(file.key), r, requeue)
+            if outcome is None:
+                self.stats.skipped += 1
+            else:
+                outcomes.append(outcome)
+        return outcomes
 
     def _commit(
         self,

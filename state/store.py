@@ -9,7 +9,7 @@ and re-inserts the same key (which DuckDB handles badly with primary keys).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,13 +70,65 @@ _BEHIND = """
 """
 
 
-class Prepared(list):  # type: ignore[type-arg]
-    """One file's rows of one table, as a `Merging` processor's merge reads them, with the same
-    rows as an Arrow table -- converted, and so checked, outside the transaction."""
+class Prepared(Sequence[Mapping[str, Any]]):
+    """One file's rows of one table as an Arrow table -- converted, and so checked, outside the
+    transaction -- that a `Merging` processor's merge reads as rows.
 
-    def __init__(self, rows: Rows, arrow: pa.Table) -> None:
-        super().__init__(rows)
+    The rows are kept if they exist already, else made from the table when first read: from
+    another process (`daemon.pool`) only the table travels, and a table the merge passes on
+    unread is never turned back into Python objects.
+    """
+
+    def __init__(self, arrow: pa.Table, rows: Rows | None = None) -> None:
         self.arrow = arrow
+        self._rows = None if rows is None else list(rows)
+
+    def _list(self) -> list[Mapping[str, Any]]:
+        if self._rows is None:
+            self._rows = self.arrow.to_pylist()
+        return self._rows
+
+    def __len__(self) -> int:
+        return int(self.arrow.num_rows)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._list()[index]
+
+    def __iter__(self) -> Iterator[Mapping[str, Any]]:
+        return iter(self._list())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Prepared, (self.arrow,))
+
+
+class _Joined(Sequence[Mapping[str, Any]]):
+    """Several files' rows of one table as one sequence, made into one list only when read."""
+
+    def __init__(self, pieces: Sequence[Sequence[Mapping[str, Any]]]) -> None:
+        self.pieces = pieces
+        self._rows: list[Mapping[str, Any]] | None = None
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self.pieces)
+
+    def __getitem__(self, index: Any) -> Any:
+        if self._rows is None:
+            self._rows = [row for piece in self.pieces for row in piece]
+        return self._rows[index]
+
+    def __iter__(self) -> Iterator[Mapping[str, Any]]:
+        return (row for piece in self.pieces for row in piece)
+
+
+def prepare_rows(
+    processor: Processor, rows: Mapping[str, Rows], schema: Callable[[str], pa.Schema]
+) -> Mapping[str, Any]:
+    """`Store.prepare` with the tables' Arrow schemas given (``schema``): usable where there is
+    no database, in a pool process."""
+    if isinstance(processor, Merging):
+        return {t: Prepared(pa.Table.from_pylist(list(r), schema=schema(t)), r)
+                for t, r in rows.items() if r}
+    return {t: pa.Table.from_pylist(list(r), schema=schema(t)) for t, r in rows.items() if r}
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,10 +415,7 @@ class Store:
         does not fit its table fails that file (a processor bug, retried and parked) instead of
         a whole batch's commit. A `Merging` processor's merge reads rows: it gets `Prepared`
         rows, which carry their Arrow table for the commit to write if the merge keeps them."""
-        if isinstance(processor, Merging):
-            return {t: Prepared(r, pa.Table.from_pylist(list(r), schema=self._schema(t)))
-                    for t, r in rows.items() if r}
-        return {t: pa.Table.from_pylist(list(r), schema=self._schema(t)) for t, r in rows.items() if r}
+        return prepare_rows(processor, rows, self.schema)
 
     def _write(self, batches: Sequence[tuple[Processor, Sequence[Outcome]]]) -> None:
         for processor, outcomes in batches:
@@ -390,7 +439,7 @@ class Store:
             for table, value in o.rows.items():
                 parts.setdefault(table, []).append(value)
         if isinstance(processor, Merging):
-            combined = {t: [row for rows in ps for row in rows] for t, ps in parts.items()}
+            combined = {t: _Joined(ps) for t, ps in parts.items()}
             merged: dict[str, list[Any]] = {}
             for t, rows in processor.merge(_Tx(con), combined).items():
                 kept = parts.get(t, [])
@@ -400,7 +449,7 @@ class Store:
                     merged[t] = [rows]
             parts = merged
         for table, pieces in parts.items():
-            tables = [p if isinstance(p, pa.Table) else pa.Table.from_pylist(list(p), schema=self._schema(table))
+            tables = [p if isinstance(p, pa.Table) else pa.Table.from_pylist(list(p), schema=self.schema(table))
                       for p in pieces if len(p)]
             if not tables:
                 continue
@@ -423,7 +472,7 @@ class Store:
         finally:
             con.unregister("_sessiond_rows")
 
-    def _schema(self, table: str) -> pa.Schema:
+    def schema(self, table: str) -> pa.Schema:
         schema = self._schemas.get(table)
         if schema is None:
             schema = self._con.sql(f"SELECT * FROM {_quote(table)} LIMIT 0").to_arrow_table().schema

@@ -1,0 +1,137 @@
+"""The parse pool: processes that examine files for a backfill, so it uses every core.
+
+Reading, hashing, framing, JSON parsing, the processor's `process` and the conversion of its
+rows to Arrow are pure (`daemon.examine`) and hold the GIL: in threads, the daemon uses one core
+(1.06-1.16 cores measured on a backfill). A worker whose batch has a lot to read hands the
+batch's files to these processes and gets `Examined` values back -- rows as Arrow tables, which
+cross the process boundary cheaply. Cursors, logging, the `Merging` hooks and the commit stay in
+the daemon (one writer).
+
+Processes are started on first use (``spawn``: the daemon has threads, and ``fork`` would copy
+their locks) with a pickled copy of each processor, and stopped after ``idle`` seconds without
+work, so an idle daemon holds no more memory than without them. A processor that cannot be
+pickled is examined in its worker's thread, as without a pool.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from daemon import events
+from daemon.examine import Examined, examine
+from processors.contract import Processor, SessionFile
+from state.cursor import Cursor
+from state.store import prepare_rows
+
+# In each pool process: processor name -> (processor, its tables' schemas).
+_PROCESSORS: dict[str, tuple[Processor, Mapping[str, pa.Schema]]] = {}
+
+
+def _start(blob: bytes) -> None:
+    _PROCESSORS.update(pickle.loads(blob))
+
+
+def _examine(name: str, root: Path, file: SessionFile, cursor: Cursor | None, budget: int,
+             max_line_bytes: int, skip: tuple[bytes, ...]) -> Examined:
+    processor, schemas = _PROCESSORS[name]
+
+    def prepare(p: Processor, rows: Mapping[str, Any]) -> Mapping[str, Any]:
+        return prepare_rows(p, rows, schemas.__getitem__)
+
+    return examine(processor, root, file, cursor, budget=budget, max_line_bytes=max_line_bytes,
+                   skip=skip, prepare=prepare)
+
+
+class PoolBroken(Exception):
+    """A pool process died under a batch; examine it in the thread instead."""
+
+
+class ParsePool:
+    def __init__(
+        self,
+        processors: Sequence[Processor],
+        schema: Callable[[str], pa.Schema],
+        *,
+        workers: int,
+        idle: float = 60.0,
+        log: Any = None,
+    ) -> None:
+        """``schema``: a table's Arrow schema (from the state database, read once here)."""
+        self.workers = workers
+        self._idle = idle
+        self._log = log
+        shippable: dict[str, tuple[Processor, Mapping[str, pa.Schema]]] = {}
+        for p in processors:
+            try:
+                entry = (p, {t: schema(t) for t in p.tables})
+                pickle.dumps(entry)
+            except Exception as exc:  # e.g. a client object: that processor stays in-thread
+                if log is not None:
+                    log.info(events.POOL_IN_THREAD, processor=p.name, reason=repr(exc)[:200])
+                continue
+            shippable[p.name] = entry
+        self._blob = pickle.dumps(shippable)
+        self._names = frozenset(shippable)
+        self._lock = threading.Lock()
+        self._executor: ProcessPoolExecutor | None = None
+        self._busy = 0
+        self._last_used = time.monotonic()
+
+    def serves(self, name: str) -> bool:
+        return self.workers > 0 and name in self._names
+
+    def examine(
+        self, name: str, root: Path, jobs: Sequence[tuple[SessionFile, Cursor | None]], *,
+        budget: int, max_line_bytes: int, skip: tuple[bytes, ...],
+    ) -> list[Examined]:
+        """Examine the files in the pool processes, in parallel; results in the jobs' order."""
+        with self._lock:
+            if self._executor is None:
+                self._executor = ProcessPoolExecutor(
+                    max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start, initargs=(self._blob,))
+                if self._log is not None:
+                    self._log.info(events.POOL_STARTED, workers=self.workers, processors=sorted(self._names))
+            executor = self._executor
+            self._busy += 1
+        try:
+            futures: list[Future[Examined]] = [
+                executor.submit(_examine, name, root, file, cursor, budget, max_line_bytes, skip)
+                for file, cursor in jobs
+            ]
+            return [f.result() for f in futures]
+        except BrokenProcessPool as exc:  # a process died (OOM killer, a crash in C code)
+            with self._lock:
+                if self._executor is executor:
+                    self._executor = None
+            executor.shutdown(wait=False, cancel_futures=True)
+            raise PoolBroken(str(exc)) from exc
+        finally:
+            with self._lock:
+                self._busy -= 1
+                self._last_used = time.monotonic()
+
+    def reap(self, now: float | None = None) -> None:
+        """Stop the processes once they have had nothing to do for ``idle`` seconds."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            if self._executor is None or self._busy or now - self._last_used < self._idle:
+                return
+            executor, self._executor = self._executor, None
+        executor.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
