@@ -107,11 +107,28 @@ def parser(argv: Sequence[str] = ("report",)) -> argparse.ArgumentParser:
     return top
 
 
+def _report_through_daemon(argv: list[str]) -> int | None:
+    """``report NAME ...`` answered by a running daemon, parsing only what finds it: the
+    daemon parses the report's own arguments, so the client imports no report module (nor
+    duckdb, pyarrow: ~250 ms). None when no daemon answers, or for ``--help``."""
+    if argv[:1] != ["report"] or len(argv) < 2 or {"-h", "--help"} & set(argv):
+        return None
+    light = argparse.ArgumentParser(prog="sessiond report", add_help=False)
+    _common(light)
+    light.add_argument("report")
+    args, _ = light.parse_known_args(argv[1:])
+    args.argv = argv
+    return commands.report_through_daemon(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parser(argv).parse_args(argv)
-    args.argv = argv
     try:
+        answered = _report_through_daemon(argv)
+        if answered is not None:
+            return answered
+        args = parser(argv).parse_args(argv)
+        args.argv = argv
         return commands.dispatch(args)
     except (SettingsError, StateError) as exc:
         print(f"sessiond: {exc}", file=sys.stderr)

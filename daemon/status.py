@@ -5,18 +5,22 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from daemon.discovery import classify, stat_tree
 from processors.contract import Processor
 from state.cursor import StatTuple
-from state.store import Store
+
+if TYPE_CHECKING:  # the CLI renders a daemon's status without importing pyarrow or duckdb
+    import pyarrow as pa
+
+    from state.store import Store
 
 
 def files_table(files: Mapping[str, StatTuple], keys: Iterable[str]) -> pa.Table:
     """Some of ``files`` as the Arrow table `Store.progress` joins with."""
+    import pyarrow as pa
+
     keys = list(keys)
     stats = [files[k] for k in keys]
     columns = list(zip(*stats, strict=True)) if stats else [(), (), (), ()]

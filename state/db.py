@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
+if TYPE_CHECKING:  # imported when a file is opened: the CLI's `StateError` import stays light
+    import duckdb
 
 
 class StateError(Exception):
@@ -14,6 +16,8 @@ class StateError(Exception):
 
 def open_state(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (or create) the state file; a held lock or a foreign file is a `StateError`."""
+    import duckdb
+
     if not read_only:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

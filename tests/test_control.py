@@ -190,7 +190,9 @@ def test_reports_go_through_the_running_daemon(state: Path, tmp_path: Path) -> N
         body = orjson.loads(out)
         assert sorted(u["user"] for u in body["users"]) == ["alice", "bob", "carol"]
         code, _, err = ctl(state, "report", "usage", "--by", "nonsense")
-        assert code == 2
+        assert code == 2 and b"invalid choice" in err  # parsed by the daemon, a usage error here
+        code, _, err = ctl(state, "report", "nope")
+        assert code == 2 and b"no report 'nope'" in err
     finally:
         assert d.stop() == 0
     offline = cli("report", "usage", "--by", "user", "--json", "--state", str(state))
