@@ -31,8 +31,11 @@ class Settings:
     state: Path = Path("/var/lib/sessiond/state.duckdb")
     config: Path | None = None
     processors: tuple[str, ...] = ()  # empty = every installed processor
-    settle: float = 0.25  # seconds a file must be quiet before it is processed
-    max_delay: float = 2.0  # ... or this long after its first pending event
+    settle: float = 0.25  # seconds a file must be quiet before it is processed ...
+    # ... or this long after its first pending change, whichever comes first. Equal to settle
+    # by default: a change is processed within 0.25 s, a burst inside that window coalesces
+    # (a trailing-only wait put the p99 append latency at 0.52 s, vs 0.39 s, at 200/s).
+    max_delay: float = 0.25
     scan_interval: float = 300.0
     watch: bool = True  # False: scans only (no inotify)
     # Diagnostic: the watcher runs but its events are ignored, so only scans find changes
@@ -223,6 +226,8 @@ def load_settings(
     _legacy_intervals(merged, env)
     merged.update(_from_mapping("flags", flags))
     settings = replace(Settings(), config=config, **merged)
+    if "max_delay" not in merged and settings.max_delay < settings.settle:
+        settings = replace(settings, max_delay=settings.settle)  # only settle was raised
     if settings.max_delay < settings.settle:
         raise SettingsError(
             f"max_delay ({settings.max_delay}) must not be shorter than settle ({settings.settle})"

@@ -15,7 +15,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_defaults_when_nothing_is_set() -> None:
     s = load_settings({}, {})
-    assert s.root == Path("/data/user_sessions") and s.settle == 0.25 and s.max_delay == 2.0
+    assert s.root == Path("/data/user_sessions") and s.settle == 0.25 and s.max_delay == 0.25
     assert s.scan_interval == 300 and s.max_attempts == 8
 
 
@@ -68,3 +68,10 @@ def test_missing_config_file_is_an_error(tmp_path: Path) -> None:
 def test_settings_are_frozen() -> None:
     with pytest.raises(AttributeError):
         Settings().settle = 1.0  # type: ignore[misc]
+
+
+def test_raising_settle_alone_raises_max_delay_with_it(tmp_path: Path) -> None:
+    s = load_settings({"config": str(write(tmp_path, "settle = 2\n"))}, {})
+    assert (s.settle, s.max_delay) == (2.0, 2.0)
+    s = load_settings({"config": str(write(tmp_path, "settle = 1\nmax_delay = 5\n"))}, {})
+    assert (s.settle, s.max_delay) == (1.0, 5.0)
