@@ -13,15 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import orjson
 import pytest
 
-from daemon.service import Service
-from daemon.settings import Settings
-from processors.usage import UsageProcessor
 from processors.usage.calls import COLUMNS, calls_sql
 from processors.usage.schema import MIGRATIONS
 from state.migrations import migrate
+from tests.test_usage_views import Tree as UsageTree
 
 SONNET = "claude-sonnet-4-5-20250929"
 COMPONENT = "processor:usage"
@@ -29,31 +26,11 @@ RELEASED_VIEW = MIGRATIONS[4]  # the dedup view of the first release (step 5)
 ORDER = " ORDER BY session_file, line_no"
 
 
-class Tree:
-    """A session root in tmp_path, the state file beside it, and the pipeline run on demand."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        self.root = tmp_path / "root"
-        self.state = tmp_path / "state.duckdb"
-        self.root.mkdir()
-
-    def write(self, key: str, records: list[dict[str, Any]], *, append: bool = False) -> None:
-        path = self.root / key
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("ab" if append else "wb") as fh:
-            for r in records:
-                fh.write(orjson.dumps(r) + b"\n")
+class Tree(UsageTree):
+    """`tests.test_usage_views.Tree`, plus removing files and reading the stored winners."""
 
     def remove(self, key: str) -> None:
         (self.root / key).unlink()
-
-    def ingest(self) -> None:
-        service = Service(Settings(root=self.root, state=self.state), [UsageProcessor()])
-        assert service.run_once() == 0
-
-    def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        with duckdb.connect(str(self.state), read_only=True) as con:
-            return con.execute(sql, params or []).fetchall()
 
     def winners(self, user: str) -> list[tuple[Any, ...]]:
         """(message id, file, output tokens) of each call of a user with a message id."""
