@@ -9,6 +9,7 @@ and re-inserts the same key (which DuckDB handles badly with primary keys).
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +54,8 @@ _UPSERT_FEW = (
 _SELECT = "SELECT " + ", ".join(
     f"epoch({c})" if c in _TIME_COLUMNS else c for c in _CURSOR_COLUMNS
 ) + f" FROM {STATE_TABLE}"
+
+_ONE_THREAD = threading.Lock()  # see `Store._one_thread`
 
 # Per file the processor wants (`_sessiond_files`), the bytes not yet consumed; see `progress`.
 _BEHIND = """
@@ -304,12 +307,13 @@ class Store:
         table, and memory DuckDB once took stays resident in the daemon (measured: -12 MB at
         start-up with 100k files). The setting is the database's: put back after."""
         con = self._con
-        threads = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
-        con.execute("SET threads = 1")
-        try:
-            yield
-        finally:
-            con.execute(f"SET threads = {threads}")
+        with _ONE_THREAD:  # two at once would each put back the other's "1"
+            threads = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+            con.execute("SET threads = 1")
+            try:
+                yield
+            finally:
+                con.execute(f"SET threads = {threads}")
 
     def progress(self, processor: str, version: int, files: pa.Table) -> dict[str, Any]:
         """A processor's progress against the files as they are now (``files``: an Arrow table
