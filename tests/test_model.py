@@ -111,6 +111,7 @@ class DaemonModel(RuleBasedStateMachine):
         self.files: dict[str, bytes] = {}  # the model: current content of each file
         self.history: dict[str, list[bytes]] = {}  # every version each path ever had
         self.partial: dict[str, bytes] = {}  # the rest of a partial last line, by file
+        self.gone_partial: dict[str, bytes] = {}  # the same, of files deleted meanwhile
         self.counter = 0
         self.new_users = 0
         self.barriers = 0
@@ -150,6 +151,7 @@ class DaemonModel(RuleBasedStateMachine):
         self.step(f"{how} {key!r}: {len(self.files.get(key, b''))} -> {len(content)} bytes")
         self.files[key] = content
         self.history.setdefault(key, []).append(content)
+        self.gone_partial.pop(key, None)  # a new version: a deleted one's partial line is moot
 
     def path(self, key: str) -> Path:
         return self.root / key
@@ -397,7 +399,12 @@ class DaemonModel(RuleBasedStateMachine):
         self.path(key).unlink()
         self.step(f"delete {key!r}")
         del self.files[key]
-        self.partial.pop(key, None)
+        self._forget_partial(key)
+
+    def _forget_partial(self, key: str) -> None:
+        """A deleted file's partial line, kept: `recreate` may bring its bytes back."""
+        if key in self.partial:
+            self.gone_partial[key] = self.partial.pop(key)
 
     @precondition(lambda self: any(k not in self.files for k in self.history))
     @rule(data=st.data(), same=st.booleans(), n=st.integers(0, 3))
@@ -405,6 +412,9 @@ class DaemonModel(RuleBasedStateMachine):
         """A deleted file comes back at the same path (a new inode), maybe with the same bytes."""
         key = self.choose(data, [k for k in self.history if k not in self.files])
         content = self.history[key][-1] if same else self.lines(key, n, 0)
+        rest = self.gone_partial.pop(key, None)
+        if same and rest is not None:  # the same bytes end in the same partial line
+            self.partial[key] = rest
         self.path(key).parent.mkdir(parents=True, exist_ok=True)
         self.path(key).write_bytes(content)
         self.write(key, content, "recreate")
@@ -417,7 +427,7 @@ class DaemonModel(RuleBasedStateMachine):
         self.step(f"remove_user_folder {user!r}")
         for key in [k for k in self.files if k.split("/")[0] == user]:
             del self.files[key]
-            self.partial.pop(key, None)
+            self._forget_partial(key)
 
     @precondition(lambda self: self.new_users < 3)
     @rule(n=st.integers(1, 3), sub=st.booleans())
