@@ -110,7 +110,8 @@ def parser(argv: Sequence[str] = ("report",)) -> argparse.ArgumentParser:
 def _report_through_daemon(argv: list[str]) -> int | None:
     """``report NAME ...`` answered by a running daemon, parsing only what finds it: the
     daemon parses the report's own arguments, so the client imports no report module (nor
-    duckdb, pyarrow: ~250 ms). None when no daemon answers, or for ``--help``."""
+    duckdb, pyarrow: ~250 ms). None when no daemon answers, or for ``--help`` (and every
+    ``report`` that reaches `commands.report` was asked here first: argparse stops the others)."""
     if argv[:1] != ["report"] or len(argv) < 2 or {"-h", "--help"} & set(argv):
         return None
     light = argparse.ArgumentParser(prog="sessiond report", add_help=False)

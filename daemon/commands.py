@@ -212,12 +212,10 @@ def report_through_daemon(args: argparse.Namespace) -> int | None:
 
 
 def report(args: argparse.Namespace) -> int:
-    """Through the daemon when it runs, else on the state file."""
+    """The report on the state file: `daemon.cli` asked the daemon first (with
+    `report_through_daemon`, before importing the report modules) and none answered."""
     import importlib
 
-    answered = report_through_daemon(args)
-    if answered is not None:
-        return answered
     settings = settings_of(args)
     module = importlib.import_module(f"processors.{args.report}.report")
     con = open_state(settings.state, read_only=True)

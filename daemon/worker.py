@@ -13,7 +13,7 @@ import os
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -233,25 +233,20 @@ class Worker:
             bytes0, lines0 = self.stats.bytes, self.stats.lines
             cursors = self.cursors.lookup([f.key for f in files])
             pooled = self._pooled(files, cursors)
+            found: Iterable[tuple[SessionFile, Examined | None]]
             if pooled is not None:
                 taken, rest = pooled
                 self.queue.unget(rest)
-                outcomes = self._run_in_pool(taken, cursors, requeue, once=once)
+                found = self._found_in_pool(taken, cursors, requeue, once=once)
             else:
-                for i, file in enumerate(files):
-                    if self.stats.bytes - bytes0 >= self.settings.pass_bytes:
-                        # Enough read for one transaction (its rows are held until the commit):
-                        # the rest go back to the front of the queue for the next batch.
-                        self.queue.unget(files[i:])
-                        break
-                    self.stats.scanned += 1
-                    cursor = cursors.get(file.key)
-                    outcome = (self._apply(file, cursor, self._examine(file, cursor), requeue)
-                               if self._due(file, cursor, requeue, once=once) else None)
-                    if outcome is None:
-                        self.stats.skipped += 1
-                    else:
-                        outcomes.append(outcome)
+                found = self._found_here(files, cursors, requeue, bytes0, once=once)
+            for file, r in found:  # lazily, in this thread: see `_found_here`
+                self.stats.scanned += 1
+                outcome = None if r is None else self._apply(file, cursors.get(file.key), r, requeue)
+                if outcome is None:
+                    self.stats.skipped += 1
+                else:
+                    outcomes.append(outcome)
             if outcomes:
                 self._commit(outcomes, requeue, started,
                              self.stats.bytes - bytes0, self.stats.lines - lines0)
@@ -285,31 +280,39 @@ class Worker:
             total += size - c.offset if c is not None and c.version == version and c.offset <= size else size
         return (files, []) if total >= self.settings.parse_min_bytes else None
 
-    def _run_in_pool(
+    def _found_here(
+        self, files: list[SessionFile], cursors: dict[str, Cursor],
+        requeue: list[tuple[SessionFile, float | None]], bytes0: int, *, once: bool,
+    ) -> Iterator[tuple[SessionFile, Examined | None]]:
+        """Each file examined in this thread (None: not due), one at a time as the caller
+        applies them, so the byte budget sees what the files before it read."""
+        for i, file in enumerate(files):
+            if self.stats.bytes - bytes0 >= self.settings.pass_bytes:
+                # Enough read for one transaction (its rows are held until the commit):
+                # the rest go back to the front of the queue for the next batch.
+                self.queue.unget(files[i:])
+                return
+            cursor = cursors.get(file.key)
+            yield file, (self._examine(file, cursor) if self._due(file, cursor, requeue, once=once)
+                         else None)
+
+    def _found_in_pool(
         self, files: list[SessionFile], cursors: dict[str, Cursor],
         requeue: list[tuple[SessionFile, float | None]], *, once: bool,
-    ) -> list[Outcome]:
-        """Examine the files in the pool processes; apply what they found here, in order."""
+    ) -> list[tuple[SessionFile, Examined | None]]:
+        """The files examined in the pool processes, in parallel (None: not due)."""
         assert self._pool is not None
         due = [f for f in files if self._due(f, cursors.get(f.key), requeue, once=once)]
         try:
-            found = self._pool.examine(
+            examined = self._pool.examine(
                 self.processor.name, self.root, [(f, cursors.get(f.key)) for f in due],
                 budget=self.settings.pass_bytes, max_line_bytes=self.settings.max_line_bytes,
                 skip=self.skip)
         except PoolBroken as exc:
             self._log.error(events.POOL_BROKEN, error=str(exc)[:2000])
-            found = [self._examine(f, cursors.get(f.key)) for f in due]
-        outcomes = []
-        self.stats.scanned += len(files)
-        self.stats.skipped += len(files) - len(due)
-        for file, r in zip(due, found, strict=True):
-            outcome = self._apply(file, cursors.get(file.key), r, requeue)
-            if outcome is None:
-                self.stats.skipped += 1
-            else:
-                outcomes.append(outcome)
-        return outcomes
+            examined = [self._examine(f, cursors.get(f.key)) for f in due]
+        by_key = {f.key: r for f, r in zip(due, examined, strict=True)}
+        return [(f, by_key.get(f.key)) for f in files]
 
     def _commit(
         self,

@@ -39,7 +39,7 @@ class Writer:
         self._gather = gather
         self._queue: queue.SimpleQueue[_Batch | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
-        self.transactions = 0  # shared commits (for tests and the run summary)
+        self.transactions = 0  # commits made (tests check that batches shared one)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="writer", daemon=True)
