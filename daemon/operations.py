@@ -71,6 +71,7 @@ class Operations:
         if not worker.pass_lock.acquire(timeout=self._lock_timeout):
             raise Busy(worker.processor.name)
         try:
+            worker.settle()  # a backfill's batch may still be in flight: its cursors first
             yield
         finally:
             worker.pass_lock.release()

@@ -116,7 +116,7 @@ class Service:
         self.workers = {
             p.name: Worker(
                 p, self.queues[p.name], Store(con.cursor()), root=settings.root,
-                settings=worker_settings(settings, p), log=self.log, commit=self.writer.commit,
+                settings=worker_settings(settings, p), log=self.log, submit=self.writer.submit,
                 pool=self.pool,
             )
             for p in self.processors

@@ -22,6 +22,7 @@ from daemon import events
 from daemon.examine import Examined, Found, examine
 from daemon.pool import ParsePool, PoolBroken
 from daemon.workqueue import WorkQueue
+from daemon.writer import Ticket
 from processors.contract import Processor, SessionFile
 from state.cursor import Cursor, backoff_seconds
 from state.store import Outcome, Store
@@ -78,6 +79,21 @@ class Stats:
         }
 
 
+@dataclass(slots=True)
+class _InFlight:
+    """A batch handed to the writer whose commit the worker has not confirmed yet."""
+
+    ticket: Ticket
+    requeue: list[tuple[SessionFile, float | None]]
+    files: list[SessionFile]
+    keys: frozenset[str]
+    started: float  # time.perf_counter() when the batch began
+    submitted: float
+    nbytes: int
+    nlines: int
+    once: bool
+
+
 class CursorCache:
     """The cursors a worker loaded or committed lately: at most ``capacity``, oldest out.
 
@@ -129,7 +145,7 @@ class Worker:
         root: Path,
         settings: WorkerSettings,
         log: Any,
-        commit: Callable[[Processor, Sequence[Outcome]], None] | None = None,
+        submit: Callable[[Processor, Sequence[Outcome]], Ticket] | None = None,
         pool: ParsePool | None = None,
         mono: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
@@ -140,8 +156,12 @@ class Worker:
         self.root = root
         self.settings = settings
         self.cursors = CursorCache(store, processor.name)
-        # How a batch commits: the service's shared `Writer`, or this worker's own store.
-        self._commit_batch = commit or store.commit
+        # How a batch commits: handed to the service's shared `Writer`, or committed on this
+        # worker's own store.
+        self._submit = submit or (lambda p, outcomes: Ticket.committed_by(store.commit, p, outcomes))
+        # A pool batch's commit overlaps the reading of the next batch (see `run_batch`); only
+        # the worker's thread, or an operation holding the pass lock, touches it.
+        self._in_flight: _InFlight | None = None
         self.skip: tuple[bytes, ...] = tuple(getattr(processor, "skip_prefixes", ()))
         self._pool = pool if pool is not None and pool.serves(processor.name) else None
         self.stats = Stats()
@@ -177,33 +197,49 @@ class Worker:
                 with self.pass_lock:
                     self._run_batch_guarded(batch)
                 batch = self.queue.take(self.settings.batch_files)
+                if not batch and self._in_flight is not None:
+                    with self.pass_lock:  # confirm it: that may queue its files again
+                        self.settle()
+                    batch = self.queue.take(self.settings.batch_files)
+            with self.pass_lock:  # stopping: confirm what is still in flight
+                self.settle()
             if batch:  # stopping: leave them for the next start (cursors make that safe)
                 for file in batch:
                     self.queue.put(file)
             next_pass = started + interval
 
     def _run_batch_guarded(self, batch: list[SessionFile]) -> None:
-        """`run_batch`, surviving a bug in it: logged with its traceback, the batch retried on
-        backoff, the worker thread kept alive (it is the processor's only one)."""
+        """`run_batch`, surviving a bug in it (see `_failed_batch`)."""
         try:
             self.run_batch(batch)
         except Exception as exc:
-            delay = backoff_seconds(1, base=self.settings.backoff_base, cap=self.settings.backoff_cap)
-            self.stats.errors += 1
-            self._log.error(events.PROCESSOR_FAILED, file=None, files=[f.key for f in batch[:20]],
-                            error=repr(exc)[:2000], retry_in=delay,
-                            traceback="".join(traceback.format_exception(exc))[-4000:])
-            # The store is the truth: what committed before the failure is loaded from it again.
-            for f in batch:
-                self.cursors.discard(f.key)
-                self.queue.put(f, self._mono() + delay)
+            self._failed_batch(exc, batch)
+
+    def _failed_batch(self, exc: Exception, batch: list[SessionFile]) -> None:
+        """A bug while handling a batch: logged with its traceback, the batch retried on
+        backoff, the worker thread kept alive (it is the processor's only one)."""
+        delay = backoff_seconds(1, base=self.settings.backoff_base, cap=self.settings.backoff_cap)
+        self.stats.errors += 1
+        self._log.error(events.PROCESSOR_FAILED, file=None, files=[f.key for f in batch[:20]],
+                        error=repr(exc)[:2000], retry_in=delay,
+                        traceback="".join(traceback.format_exception(exc))[-4000:])
+        # The store is the truth: what committed before the failure is loaded from it again.
+        for f in batch:
+            self.cursors.discard(f.key)
+            self.queue.put(f, self._mono() + delay)
 
     def drain(self, *, once: bool = True) -> Stats:
         """Process everything queued now, ignoring cadence (and, with ``once``, backoff)."""
         before = self.stats.copy()
         later: list[tuple[SessionFile, float | None]] = []
-        while batch := self.queue.take(self.settings.batch_files, ignore_ready=once):
-            later.extend(self.run_batch(batch, once=once))
+        while True:
+            batch = self.queue.take(self.settings.batch_files, ignore_ready=once)
+            if batch:
+                later.extend(self.run_batch(batch, once=once))
+            elif self._in_flight is not None:
+                later.extend(self.settle())  # which may queue its files again (more to read)
+            else:
+                break
         for file, ready in later:  # failures retry after the drain, on their backoff
             self.queue.put(file, ready)
         return self.stats.since(before)
@@ -224,9 +260,18 @@ class Worker:
         self, files: list[SessionFile], *, once: bool = False
     ) -> list[tuple[SessionFile, float | None]]:
         """Visit the files and commit what they produced in one transaction. Files to retry
-        later are queued again -- or, with ``once``, returned, so a drain does not spin on them."""
+        later are queued again -- or, with ``once``, returned, so a drain does not spin on them.
+
+        A batch examined in the pool stays in flight when this returns: the writer commits it
+        while the next batch is read, and the next call (or `settle`) confirms it -- updates the
+        cursors, counts and logs. At most one batch is in flight, and a batch that shares a
+        file with it waits for it first, so no file is read from a cursor older than the store's.
+        """
         self.busy = True
         try:
+            deferred: list[tuple[SessionFile, float | None]] = []
+            if self._in_flight is not None and any(f.key in self._in_flight.keys for f in files):
+                deferred += self.settle()
             started = time.perf_counter()
             outcomes: list[Outcome] = []
             requeue: list[tuple[SessionFile, float | None]] = []
@@ -247,18 +292,46 @@ class Worker:
                     self.stats.skipped += 1
                 else:
                     outcomes.append(outcome)
-            if outcomes:
-                self._commit(outcomes, requeue, started,
-                             self.stats.bytes - bytes0, self.stats.lines - lines0)
-            deferred: list[tuple[SessionFile, float | None]] = []
-            for file, ready in requeue:
-                if once and ready is not None:
-                    deferred.append((file, ready))
-                else:
-                    self.queue.put(file, ready)
+            deferred += self.settle()  # the previous batch: one in flight at most
+            if not outcomes:
+                return deferred + self._requeue(requeue, once=once)
+            self._in_flight = _InFlight(
+                ticket=self._submit(self.processor, outcomes), requeue=requeue,
+                files=[SessionFile(o.cursor.file, o.cursor.user) for o in outcomes],
+                keys=frozenset(o.cursor.file for o in outcomes), started=started,
+                submitted=time.perf_counter(), nbytes=self.stats.bytes - bytes0,
+                nlines=self.stats.lines - lines0, once=once)
+            if pooled is None:  # a live batch: confirmed now, its latency is what counts
+                deferred += self.settle()
             return deferred
         finally:
             self.busy = False
+
+    def settle(self) -> list[tuple[SessionFile, float | None]]:
+        """Confirm the batch in flight, if any (see `run_batch`): wait for its commit, update
+        the cursors, count, log, queue its files to retry. Call it with the pass lock held
+        (the worker's thread, or an operation about to touch cursors). Returns, for a drain
+        with ``once``, the files to retry after it."""
+        flight, self._in_flight = self._in_flight, None
+        if flight is None:
+            return []
+        try:
+            self._confirm(flight)
+        except Exception as exc:
+            self._failed_batch(exc, flight.files)
+            return []
+        return self._requeue(flight.requeue, once=flight.once)
+
+    def _requeue(
+        self, requeue: list[tuple[SessionFile, float | None]], *, once: bool
+    ) -> list[tuple[SessionFile, float | None]]:
+        deferred: list[tuple[SessionFile, float | None]] = []
+        for file, ready in requeue:
+            if once and ready is not None:
+                deferred.append((file, ready))
+            else:
+                self.queue.put(file, ready)
+        return deferred
 
     def _pooled(
         self, files: list[SessionFile], cursors: dict[str, Cursor]
@@ -314,17 +387,10 @@ class Worker:
         by_key = {f.key: r for f, r in zip(due, examined, strict=True)}
         return [(f, by_key.get(f.key)) for f in files]
 
-    def _commit(
-        self,
-        outcomes: list[Outcome],
-        requeue: list[tuple[SessionFile, float | None]],
-        started: float,
-        total_bytes: int,
-        total_lines: int,
-    ) -> None:
-        commit_started = time.perf_counter()
+    def _confirm(self, flight: _InFlight) -> None:
+        outcomes = flight.ticket.outcomes
         try:
-            self._commit_batch(self.processor, outcomes)
+            flight.ticket.wait()
         except Exception as exc:  # transient (disk full, read-only, lock): retry the batch
             self._commit_failures += 1
             delay = backoff_seconds(self._commit_failures, base=self.settings.backoff_base,
@@ -338,7 +404,7 @@ class Worker:
             )
             self.stats.errors += 1
             for o in outcomes:
-                requeue.append((SessionFile(o.cursor.file, o.cursor.user), self._mono() + delay))
+                flight.requeue.append((SessionFile(o.cursor.file, o.cursor.user), self._mono() + delay))
             return
         self._commit_failures = 0
         # First, before anything that could raise: the in-memory cursors must match what just
@@ -349,7 +415,7 @@ class Worker:
             else:
                 self.cursors.put(o.cursor)
         if self.on_commit is not None:
-            self.on_commit(time.perf_counter() - commit_started)
+            self.on_commit(flight.ticket.finished - flight.submitted)
         total_items = 0
         for o in outcomes:
             if o.cursor.attempts == 0 and not o.deleted:
@@ -363,9 +429,9 @@ class Worker:
             events.PROCESSOR_COMMITTED,
             files=len(outcomes),
             items=total_items,
-            ms=round((time.perf_counter() - started) * 1000, 1),
-            bytes=total_bytes,
-            lines=total_lines,
+            ms=round((flight.ticket.finished - flight.started) * 1000, 1),
+            bytes=flight.nbytes,
+            lines=flight.nlines,
         )
 
     # -- one file ----------------------------------------------------------------------------

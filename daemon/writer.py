@@ -4,7 +4,8 @@ a transaction.
 A DuckDB transaction here costs a fixed 5-15 ms -- BEGIN/COMMIT, the cursor upsert, registering
 Arrow tables -- whether it carries one processor's batch or three, and a file released by the
 debouncer goes to every processor at once. So workers hand their outcomes to the writer and
-wait; the writer takes everything waiting, gives the workers still busy with a batch a few
+wait (or, for a backfill's batch, go on reading the next one: `submit`); the writer takes
+everything waiting, gives the workers still busy with a batch a few
 milliseconds to join, and commits it all in one `Store.commit_many`. If that shared commit
 fails, each batch is committed alone and gets its own result: one processor's bad batch
 (a `Merging` hook that raises, rows that don't fit) never fails another's.
@@ -23,11 +24,37 @@ from state.store import Outcome, Store
 
 
 @dataclass(slots=True)
-class _Batch:
+class Ticket:
+    """A batch handed to the writer: `wait` returns once it committed, or raises its error."""
+
     processor: Processor
     outcomes: Sequence[Outcome]
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
+    finished: float = 0.0  # time.perf_counter() when the commit ended
+
+    def wait(self) -> None:
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
+
+    def end(self, error: BaseException | None = None) -> None:
+        self.error = error
+        self.finished = time.perf_counter()
+        self.done.set()
+
+    @classmethod
+    def committed_by(cls, commit: Callable[[Processor, Sequence[Outcome]], None],
+                     processor: Processor, outcomes: Sequence[Outcome]) -> Ticket:
+        """A ticket for a commit made right here, now (no writer thread)."""
+        ticket = cls(processor, outcomes)
+        try:
+            commit(processor, outcomes)
+        except Exception as exc:
+            ticket.end(exc)
+        else:
+            ticket.end()
+        return ticket
 
 
 class Writer:
@@ -37,7 +64,7 @@ class Writer:
         self._store = store
         self._busy = busy
         self._gather = gather
-        self._queue: queue.SimpleQueue[_Batch | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Ticket | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self.transactions = 0  # commits made (tests check that batches shared one)
 
@@ -54,14 +81,15 @@ class Writer:
 
     def commit(self, processor: Processor, outcomes: Sequence[Outcome]) -> None:
         """Commit like `Store.commit` (raising what it raised), sharing the transaction."""
+        self.submit(processor, outcomes).wait()
+
+    def submit(self, processor: Processor, outcomes: Sequence[Outcome]) -> Ticket:
+        """Hand a batch in and return at once; its `Ticket` tells when it committed."""
         if self._thread is None:  # not started (tests, offline operations): commit directly
-            self._store.commit(processor, outcomes)
-            return
-        batch = _Batch(processor, outcomes)
-        self._queue.put(batch)
-        batch.done.wait()
-        if batch.error is not None:
-            raise batch.error
+            return Ticket.committed_by(self._store.commit, processor, outcomes)
+        ticket = Ticket(processor, outcomes)
+        self._queue.put(ticket)
+        return ticket
 
     def _run(self) -> None:
         stopping = False
@@ -86,7 +114,7 @@ class Writer:
                 batches.append(nxt)
             self._commit(batches)
 
-    def _commit(self, batches: list[_Batch]) -> None:
+    def _commit(self, batches: list[Ticket]) -> None:
         try:
             self._store.commit_many([(b.processor, b.outcomes) for b in batches])
             self.transactions += 1
@@ -102,4 +130,4 @@ class Writer:
                         b.error = own
         finally:
             for b in batches:
-                b.done.set()
+                b.end(b.error)

@@ -1,22 +1,28 @@
 """The parse pool: a batch examined in other processes commits exactly what the worker's own
-thread would have; failures there are the same failures; a pool that breaks falls back."""
+thread would have; failures there are the same failures; a pool that breaks falls back. Its
+batches commit while the next is read, and never with a file read from an unconfirmed cursor."""
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import multiprocessing
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 from structlog.testing import capture_logs
 
 from daemon import events
+from daemon.pool import ParsePool
 from daemon.service import Service
+from daemon.writer import Ticket, Writer
 from processors.contract import Record, Rows, SessionFile
 from tests.fakes import FailingProcessor, RecordingProcessor
-from tests.harness import append, fast_settings, jsonl, query
+from tests.harness import append, fast_settings, jsonl, query, running, wait_until
 
 
 def tree(root: Path) -> None:
@@ -110,3 +116,128 @@ def test_a_processor_that_cannot_be_pickled_stays_in_its_thread(tmp_path: Path) 
     assert kept["processor"] == "unpicklable"
     assert query(tmp_path / "s.duckdb", "SELECT (SELECT count(*) FROM unpicklable_recorded), "
                                         "(SELECT count(*) FROM recorded)") == [(365, 365)]
+
+
+class Steps:
+    """The order in which a worker examines batches in the pool, hands them to the writer and
+    waits for their commits (recorded by wrapping those three methods)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.steps: list[tuple[str, tuple[str, ...]]] = []
+        examine, submit, wait = ParsePool.examine, Writer.submit, Ticket.wait
+
+        def examining(pool: ParsePool, name: str, root: Path, jobs: Any, **kw: Any) -> Any:
+            self.steps.append(("examine", tuple(sorted(f.key for f, _ in jobs))))
+            return examine(pool, name, root, jobs, **kw)
+
+        def submitting(writer: Writer, processor: Any, outcomes: Any) -> Ticket:
+            self.steps.append(("submit", tuple(sorted(o.cursor.file for o in outcomes))))
+            return submit(writer, processor, outcomes)
+
+        def waiting(ticket: Ticket) -> None:
+            self.steps.append(("wait", tuple(sorted(o.cursor.file for o in ticket.outcomes))))
+            wait(ticket)
+
+        monkeypatch.setattr(ParsePool, "examine", examining)
+        monkeypatch.setattr(Writer, "submit", submitting)  # before the Service binds it
+        monkeypatch.setattr(Ticket, "wait", waiting)
+
+    def index(self, step: str, keys: Sequence[str]) -> int:
+        return self.steps.index((step, tuple(sorted(keys))))
+
+
+@contextlib.contextmanager
+def started(root: Path, state: Path, **settings: Any) -> Iterator[Service]:
+    """A Service with its writer thread started and its queue filled by a scan (not running)."""
+    svc = Service(fast_settings(root, state, parse_workers=2, parse_min_bytes=1, **settings),
+                  [RecordingProcessor()])
+    svc.writer.start()
+    try:
+        svc.scan_now()
+        yield svc
+    finally:
+        svc.writer.stop()
+        svc.close()
+
+
+def test_a_pool_batch_commits_while_the_next_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tree(tmp_path / "root")
+    steps = Steps(monkeypatch)
+    with started(tmp_path / "root", tmp_path / "pool.duckdb", batch_files=4) as svc:
+        svc.workers["recording"].drain()
+    batches = [keys for step, keys in steps.steps if step == "examine"]
+    assert len(batches) == 4  # 16 files, 4 per batch
+    for before, after in itertools.pairwise(batches):
+        # batch i+1 was read while batch i was with the writer; i was confirmed before i+1 went
+        assert steps.index("submit", before) < steps.index("examine", after) \
+            < steps.index("wait", before) < steps.index("submit", after)
+    run(tmp_path / "root", tmp_path / "thread.duckdb", [RecordingProcessor()], parse_workers=0)
+    assert committed(tmp_path / "pool.duckdb") == committed(tmp_path / "thread.duckdb")
+
+
+def test_a_file_still_in_flight_is_read_again_only_after_its_commit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "root"
+    tree(root)
+    steps = Steps(monkeypatch)
+    with started(root, tmp_path / "pool.duckdb", batch_files=4) as svc:
+        worker = svc.workers["recording"]
+        first = svc.queues["recording"].take(4)
+        worker.run_batch(first)  # returns with the batch in flight
+        append(root / first[0].key, jsonl({"type": "user", "uuid": "late", "n": 99}))
+        again = [first[0], *svc.queues["recording"].take(1)]
+        worker.run_batch(again)
+        worker.drain()
+    assert steps.index("wait", [f.key for f in first]) < steps.index("examine", [f.key for f in again])
+    run(root, tmp_path / "thread.duckdb", [RecordingProcessor()], parse_workers=0)
+    assert committed(tmp_path / "pool.duckdb") == committed(tmp_path / "thread.duckdb")
+
+
+def test_an_operation_confirms_the_batch_in_flight_first(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    tree(root)
+    with started(root, tmp_path / "pool.duckdb", batch_files=4) as svc:
+        worker = svc.workers["recording"]
+        first = svc.queues["recording"].take(4)
+        worker.run_batch(first)
+        assert worker.stats.processed == 0  # in flight: not confirmed yet
+        svc.ops.reprocess("recording", file=first[0].key)  # waits for the pass lock, then
+        assert worker.stats.processed == 4  # confirms the batch before touching cursors
+        worker.drain()
+    run(root, tmp_path / "thread.duckdb", [RecordingProcessor()], parse_workers=0)
+    assert committed(tmp_path / "pool.duckdb") == committed(tmp_path / "thread.duckdb")
+
+
+def test_a_file_read_in_parts_is_finished_after_its_batch_is_confirmed(tmp_path: Path) -> None:
+    # pass_bytes smaller than the long file: its pool batch leaves it with more to read, and it
+    # is queued again only when that batch is confirmed -- with nothing else queued by then,
+    # the drain must not end there
+    root = tmp_path / "root"
+    append(root / "a" / "short.jsonl", jsonl({"type": "user", "uuid": "short", "n": 0}))
+    append(root / "b" / "long.jsonl", jsonl(*({"type": "user", "uuid": f"long-{n}", "pad": "x" * 1000}
+                                              for n in range(3000))))  # 3 MB: 3 reads of 1 MB
+    with started(root, tmp_path / "pool.duckdb", pass_bytes=1 << 20) as svc:
+        queue = svc.queues["recording"]
+        files = sorted(queue.take(10), key=lambda f: f.key)  # short first: both go to the pool
+        svc.workers["recording"].run_batch(files)
+        svc.workers["recording"].drain()
+    run(root, tmp_path / "thread.duckdb", [RecordingProcessor()], parse_workers=0)
+    pooled = committed(tmp_path / "pool.duckdb")
+    assert pooled == committed(tmp_path / "thread.duckdb") and len(pooled[0]) == 3001
+
+
+def test_a_running_daemon_finishes_a_file_read_in_parts(tmp_path: Path) -> None:
+    # the same in the daemon's own loop: once the queue is empty, the batch in flight is
+    # confirmed, and the file it queues again is read on to its end
+    root = tmp_path / "root"
+    append(root / "a" / "short.jsonl", jsonl({"type": "user", "uuid": "short", "n": 0}))
+    long = root / "b" / "long.jsonl"
+    append(long, jsonl(*({"type": "user", "uuid": f"long-{n}", "pad": "x" * 1000} for n in range(3000))))
+    settings = fast_settings(root, tmp_path / "s.duckdb", parse_workers=2, parse_min_bytes=1,
+                             pass_bytes=1 << 20)
+    with running(settings, [RecordingProcessor()]) as svc:
+        wait_until(lambda: query(svc, "SELECT count(*) FROM recorded") == [(3001,)],
+                   what="both files read to the end")
+        offset = query(svc, "SELECT offset_bytes FROM session_processor_state "
+                            "WHERE session_file = 'b/long.jsonl'")
+    assert offset == [(long.stat().st_size,)]
