@@ -77,6 +77,12 @@ class Tx(Protocol):
         """Run a parameterised write on the processor's own tables."""
         ...
 
+    def relation(self, table: str, rows: Rows) -> str:
+        """These rows (with the columns of ``table``, as merge received them) as a name that
+        SQL in this transaction can read, until merge returns: set-based work on a batch
+        without turning its rows into Python objects (they arrive as Arrow tables)."""
+        ...
+
 
 @runtime_checkable
 class Merging(Protocol):
@@ -87,6 +93,10 @@ class Merging(Protocol):
     also for tables that are not per-file, such as shared knowledge items). ``after_delete`` runs
     inside the transaction that deleted some files' rows from ``tables`` (rewrite, deletion,
     reprocess), to clean up what those rows kept alive.
+
+    Both get a `Tx`: reads and writes in that transaction; in ``merge``, ``tx.relation(table,
+    rows)`` names received rows for SQL -- cheaper than iterating them, which makes a Python
+    dict per row.
     """
 
     def merge(self, tx: Tx, rows: Mapping[str, Rows]) -> Mapping[str, Rows]: ...

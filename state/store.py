@@ -9,6 +9,7 @@ and re-inserts the same key (which DuckDB handles badly with primary keys).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -100,9 +101,6 @@ class Prepared(Sequence[Mapping[str, Any]]):
     def __iter__(self) -> Iterator[Mapping[str, Any]]:
         return iter(self._list())
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Prepared, (self.arrow,))
-
 
 class _Joined(Sequence[Mapping[str, Any]]):
     """Several files' rows of one table as one sequence, made into one list only when read."""
@@ -173,17 +171,51 @@ def _cursor_row(c: Cursor) -> dict[str, object]:
     }
 
 
-class _Tx:
-    """`processors.contract.Tx` over the connection that holds the open transaction."""
+def _as_arrow(rows: Rows, schema: Callable[[], pa.Schema]) -> pa.Table:
+    """Rows as merge received them as one Arrow table: the tables they were converted to
+    (`Prepared`) as they are, only rows that are Python objects anyway made into one."""
+    if isinstance(rows, pa.Table):
+        return rows
+    if isinstance(rows, Prepared):
+        return rows.arrow
+    if isinstance(rows, _Joined):
+        tables = [_as_arrow(p, schema) for p in rows.pieces]
+        if not tables:
+            return schema().empty_table()
+        return tables[0] if len(tables) == 1 else pa.concat_tables(tables).combine_chunks()
+    return pa.Table.from_pylist(list(rows), schema=schema())
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+
+_RELATIONS = itertools.count()  # names of `_Tx.relation`s: unique per process
+
+
+class _Tx:
+    """`processors.contract.Tx` over the connection that holds the open transaction. The
+    relations it registers last until `close` (the commit calls it when merge returns)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, schema: Callable[[str], pa.Schema]) -> None:
         self._con = con
+        self._schema = schema
+        self._names: list[str] = []
 
     def query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
         return self._con.execute(sql, list(params)).fetchall()
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> None:
         self._con.execute(sql, list(params))
+
+    def relation(self, table: str, rows: Rows) -> str:
+        name = f"_sessiond_rel_{next(_RELATIONS)}"
+        self._con.register(name, _as_arrow(rows, lambda: self._schema(table)))
+        self._names.append(name)
+        return name
+
+    def close(self) -> None:
+        """Drop the registered relations. In a transaction a failure aborted, DuckDB refuses
+        (and the ROLLBACK drops them): the failure is the error to report, not that."""
+        while self._names:
+            with contextlib.suppress(duckdb.Error):
+                self._con.unregister(self._names.pop())
 
 
 class Store:
@@ -402,7 +434,11 @@ class Store:
                 [files],
             )
         if isinstance(processor, Merging):
-            processor.after_delete(_Tx(con), files)
+            tx = _Tx(con, self.schema)
+            try:
+                processor.after_delete(tx, files)
+            finally:
+                tx.close()
         where = "processor_name = ? AND session_file IN (SELECT unnest(?::VARCHAR[]))"
         if drop_cursor:
             con.execute(f"DELETE FROM {STATE_TABLE} WHERE {where}", [processor.name, files])
@@ -445,7 +481,12 @@ class Store:
         if isinstance(processor, Merging):
             combined = {t: _Joined(ps) for t, ps in parts.items()}
             merged: dict[str, list[Any]] = {}
-            for t, rows in processor.merge(_Tx(con), combined).items():
+            tx = _Tx(con, self.schema)
+            try:
+                result = processor.merge(tx, combined)
+            finally:
+                tx.close()
+            for t, rows in result.items():
                 kept = parts.get(t, [])
                 if rows is combined.get(t) and all(isinstance(p, Prepared) for p in kept):
                     merged[t] = [p.arrow for p in kept]  # the merge kept them: as converted
@@ -457,7 +498,10 @@ class Store:
                       for p in pieces if len(p)]
             if not tables:
                 continue
-            self._insert(table, tables[0] if len(tables) == 1 else pa.concat_tables(tables))
+            # One chunk, not one per file: DuckDB inserts ~100 chunks of a few hundred rows
+            # three times slower than the same rows in one (0.45 vs 0.15 s for 100k rows).
+            self._insert(table, tables[0] if len(tables) == 1
+                         else pa.concat_tables(tables).combine_chunks())
 
     def _insert(self, table: str, batch: pa.Table) -> None:
         con = self._con

@@ -1,18 +1,22 @@
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from daemon.status import files_table
 from daemon.worker import CursorCache
+from processors.contract import Rows, Tx
 from processors.lines import LinesProcessor
 from state.cursor import Cursor
 from state.db import StateError, open_state
 from state.migrations import CORE, CORE_STEPS, current_version, ensure_sessiond_database, migrate
-from state.store import Outcome, Store
+from state.store import Outcome, Prepared, Store
 
 
 def fresh(path: Path) -> duckdb.DuckDBPyConnection:
@@ -220,3 +224,42 @@ def test_few_and_many_rows_store_the_same_values(tmp_path: Path, files: int) -> 
     store.commit(LinesProcessor(), [Outcome(c, {"lines": [row(c.file, 1), row(c.file, 2)]}) for c in cursors])
     assert store.cursors("lines") == {("lines", c.file): c for c in cursors}
     assert con.execute("SELECT count(*), sum(line_no) FROM lines").fetchall() == [(2 * files, 3 * files)]
+
+
+class SqlMerge(LinesProcessor):
+    """A `Merging` processor that reads its batch in SQL, through `Tx.relation`."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.seen: list[tuple[Any, ...]] = []
+
+    def merge(self, tx: Tx, rows: Mapping[str, Rows]) -> Mapping[str, Rows]:
+        name = tx.relation("lines", rows["lines"])
+        self.names.append(name)
+        self.seen = tx.query(f"SELECT session_file, count(*), sum(line_no), count(uuid) "
+                             f"FROM {name} GROUP BY ALL ORDER BY ALL")
+        return rows
+
+    def after_delete(self, tx: Tx, files: Sequence[str]) -> None:
+        pass
+
+
+def test_a_merge_reads_its_rows_in_sql_without_making_them_python(tmp_path: Path) -> None:
+    con = fresh(tmp_path / "s.duckdb")
+    store = Store(con)
+    p = SqlMerge()
+    # as from a pool process: only Arrow tables, one per file
+    prepared = [Prepared(pa.Table.from_pylist([row(f, 1), {**row(f, 2), "uuid": "x"}],
+                                              schema=store.schema("lines")))
+                for f in ("u/a.jsonl", "u/b.jsonl")]
+    store.commit(p, [Outcome(cursor("u/a.jsonl", 10), {"lines": prepared[0]}),
+                     Outcome(cursor("u/b.jsonl", 10), {"lines": prepared[1]})])
+    assert p.seen == [("u/a.jsonl", 2, 3, 1), ("u/b.jsonl", 2, 3, 1)]
+    assert [r._rows for r in prepared] == [None, None]  # never turned back into Python rows
+    assert con.execute("SELECT count(*) FROM lines").fetchall() == [(4,)]
+    with pytest.raises(duckdb.CatalogException):  # gone once merge returned
+        con.execute(f"SELECT * FROM {p.names[0]}")
+    # plain rows (a processor's own, or a test's) are readable the same way
+    store.commit(p, [Outcome(cursor("u/a.jsonl", 20), {"lines": [row("u/a.jsonl", 3)]})])
+    assert p.names[1] != p.names[0] and p.seen == [("u/a.jsonl", 1, 3, 0)]
+    assert con.execute("SELECT count(*) FROM lines").fetchall() == [(5,)]

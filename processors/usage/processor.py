@@ -23,7 +23,7 @@ class UsageProcessor:
     """Tokens, tools, sessions and plugins from every transcript, as facts + SQL views.
 
     A `processors.contract.Merging` processor only for ``usage_calls``: the facts are written
-    as extracted; ``merge`` adds the calls they win and ``after_delete`` re-picks the calls of
+    as extracted; ``merge`` stores the calls they win and ``after_delete`` re-picks the calls of
     deleted records (``usage_calls`` is shared across files, so it is not in ``tables``).
 
     Options (``[processor.usage]``): ``prices`` -- a price file replacing the packaged table;
@@ -54,9 +54,9 @@ class UsageProcessor:
 
     def merge(self, tx: Tx, rows: Mapping[str, Rows]) -> Mapping[str, Rows]:
         records = rows.get(USAGE_RECORDS, ())
-        if not records:
-            return rows
-        return {**rows, calls.CALLS: calls.merge(tx, records)}
+        if records:
+            calls.merge(tx, records)
+        return rows
 
     def after_delete(self, tx: Tx, files: Sequence[str]) -> None:
         calls.after_delete(tx, files)
