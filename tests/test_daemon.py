@@ -6,6 +6,7 @@ import signal
 from pathlib import Path
 
 import orjson
+import pytest
 
 from tests.harness import REPO, Daemon, append, cli, lines_of, query, run_once
 
@@ -51,12 +52,18 @@ def test_once_exits_1_when_a_processor_fails(root: Path, state: Path) -> None:
     assert query(state, "SELECT count(*) FROM lines") == [(1,)]
 
 
-def test_kill_9_mid_backfill_loses_and_duplicates_nothing(root: Path, state: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("batches", [
+    "batch_files = 1\n",  # many small transactions, each file read in the worker's thread
+    # read in the pool, each batch's commit overlapping the next one's reading
+    "batch_files = 4\nparse_workers = 2\nparse_min_bytes = 1\n",
+], ids=["thread", "pool"])
+def test_kill_9_mid_backfill_loses_and_duplicates_nothing(
+        root: Path, state: Path, tmp_path: Path, batches: str) -> None:
     files, per_file = 40, 400
     for i in range(files):
         append(root / f"user{i % 4}" / f"s{i}.jsonl", lines_of(f"s{i}", per_file, pad=200))
     config = tmp_path / "small-batches.toml"
-    config.write_text("batch_files = 1\npass_bytes = 16384\n")  # many small transactions
+    config.write_text(batches + "pass_bytes = 16384\n")
     d = Daemon("--root", str(root), "--state", str(state), "--config", str(config),
                "--processors", "tests.fakes:RecordingProcessor")
     d.wait_for("processor.committed", count=20)
