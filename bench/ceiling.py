@@ -5,7 +5,9 @@
 Times, on the whole corpus, each step the daemon does per line: reading, splitting, orjson
 parsing (GC on / off / all objects kept alive), parsing with a byte-level prefilter that skips
 file-history snapshots, usage ``extract()``, Arrow conversion from rows vs from columns, and
-DuckDB's own JSON reader extracting the usage fields (the "out of Python" alternative).
+DuckDB's own JSON reader extracting the usage fields (the "out of Python" alternative). Then,
+per processor, the whole of what a pool process does for each file (`daemon.examine.examine`
+and shipping the result as Arrow IPC): their sum over two cores bounds a backfill from below.
 """
 
 from __future__ import annotations
@@ -20,8 +22,13 @@ import orjson
 import pyarrow as pa
 
 from bench.figures import OUT
+from daemon.examine import examine
+from daemon.pool import _ship
 from processors.contract import Record, SessionFile
 from processors.usage.extract import extract
+from processors.usage.processor import UsageProcessor
+from processors.verification.processor import VerificationProcessor
+from state.store import prepare_rows
 
 SNAPSHOT = b'"type":"file-history-snapshot"'
 
@@ -95,6 +102,30 @@ def main(argv: list[str]) -> int:
         WHERE json_extract_string(json, '$.type') = 'assistant')"""
     step("DuckDB read_ndjson_objects + json_extract of usage fields (1 thread)",
          lambda: con.execute(sql).fetchall())
+    for held in (blobs, split, parsed, rows):
+        held.clear()  # free the corpus's objects before the next steps
+
+    for processor in (UsageProcessor(), VerificationProcessor()):
+        for migration in processor.migrations:
+            con.execute(migration)
+        schemas = {t: con.sql(f"SELECT * FROM {t} LIMIT 0").to_arrow_table().schema
+                   for t in processor.tables}
+
+        def examine_all(p=processor, schemas=schemas) -> None:  # type: ignore[no-untyped-def]
+            skip = tuple(getattr(p, "skip_prefixes", ()))
+            gc.disable()  # as in a pool process (`daemon.pool._examine`)
+            try:
+                for f in files:
+                    key = str(f.relative_to(root))
+                    file = SessionFile(key, key.split("/")[0])
+                    if p.wants(file):
+                        _ship(examine(p, root, file, None, budget=1 << 40, max_line_bytes=64 << 20,
+                                      skip=skip, prepare=lambda q, r: prepare_rows(q, r, schemas.__getitem__)))
+            finally:
+                gc.enable()
+
+        step(f"{processor.name}: examine() + ship, as a pool process does (read to Arrow IPC)",
+             examine_all)
     print(f"corpus {root} ({mb:.0f} MB, {len(files)} files), one thread:")
     for name, seconds in out:
         print(f"  {seconds:6.2f} s  {mb / seconds:6.0f} MB/s  {name}")

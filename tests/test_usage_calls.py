@@ -1,4 +1,5 @@
-"""The `usage_calls` table, kept at ingest, always equals the released dedup view's rule.
+"""The `usage_calls` table, kept at ingest, always equals the released dedup view's rule --
+merged in Python or in SQL (every case runs both ways).
 
 Real files, the real pipeline, a real DuckDB file: after appends, rewrites, deletions and
 copies across files, the stored calls are compared row for row with the rule computed from the
@@ -15,6 +16,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from processors.usage import calls
 from processors.usage.calls import COLUMNS, calls_sql
 from processors.usage.schema import MIGRATIONS
 from state.migrations import migrate
@@ -42,6 +44,15 @@ class Tree(UsageTree):
 @pytest.fixture
 def tree(tmp_path: Path) -> Tree:
     return Tree(tmp_path)
+
+
+@pytest.fixture(autouse=True, params=["python", "sql"])
+def merge_way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every case both ways `calls.merge` works: in Python (a live append's few records) and in
+    SQL (a backfill's big batches; forced here from the first record)."""
+    if request.param == "sql":
+        monkeypatch.setattr(calls, "SQL_FROM", 1)
+    return str(request.param)
 
 
 def assert_follows_the_rule(state: Path) -> int:

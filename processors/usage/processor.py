@@ -54,9 +54,9 @@ class UsageProcessor:
 
     def merge(self, tx: Tx, rows: Mapping[str, Rows]) -> Mapping[str, Rows]:
         records = rows.get(USAGE_RECORDS, ())
-        if records:
-            calls.merge(tx, records)
-        return rows
+        if not records:
+            return rows
+        return {**rows, calls.CALLS: calls.merge(tx, records)}
 
     def after_delete(self, tx: Tx, files: Sequence[str]) -> None:
         calls.after_delete(tx, files)
