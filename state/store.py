@@ -186,6 +186,19 @@ def _as_arrow(rows: Rows, schema: Callable[[], pa.Schema]) -> pa.Table:
     return pa.Table.from_pylist(list(rows), schema=schema())
 
 
+@contextlib.contextmanager
+def _registered(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> Iterator[None]:
+    """``table`` readable as ``name`` inside the block. In a transaction that a failure aborted,
+    DuckDB refuses to drop it (the ROLLBACK does): that failure is the error to report, not
+    the refusal (`tests/test_state.py::test_a_failed_insert_reports_its_own_error`)."""
+    con.register(name, table)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            con.unregister(name)
+
+
 _RELATIONS = itertools.count()  # names of `_Tx.relation`s: unique per process
 
 
@@ -466,11 +479,8 @@ class Store:
             con.execute(_UPSERT_FEW.format(rows=", ".join([_UPSERT_ROW] * len(rows))),
                         [row[c] for row in rows for c in _CURSOR_COLUMNS])
             return
-        con.register("_sessiond_cursors", pa.Table.from_pylist(rows, schema=_CURSOR_SCHEMA))
-        try:
+        with _registered(con, "_sessiond_cursors", pa.Table.from_pylist(rows, schema=_CURSOR_SCHEMA)):
             con.execute(_UPSERT)
-        finally:
-            con.unregister("_sessiond_cursors")
 
     def _write_rows(self, processor: Processor, outcomes: Sequence[Outcome]) -> None:
         con = self._con
@@ -514,11 +524,8 @@ class Store:
                 [v for r in batch.to_pylist() for v in r.values()],
             )
             return
-        con.register("_sessiond_rows", batch)
-        try:
+        with _registered(con, "_sessiond_rows", batch):
             con.execute(f"INSERT INTO {_quote(table)} BY NAME SELECT * FROM _sessiond_rows")
-        finally:
-            con.unregister("_sessiond_rows")
 
     def schema(self, table: str) -> pa.Schema:
         schema = self._schemas.get(table)

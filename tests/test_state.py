@@ -263,3 +263,16 @@ def test_a_merge_reads_its_rows_in_sql_without_making_them_python(tmp_path: Path
     store.commit(p, [Outcome(cursor("u/a.jsonl", 20), {"lines": [row("u/a.jsonl", 3)]})])
     assert p.names[1] != p.names[0] and p.seen == [("u/a.jsonl", 1, 3, 0)]
     assert con.execute("SELECT count(*) FROM lines").fetchall() == [(5,)]
+
+
+def test_a_failed_insert_reports_its_own_error(tmp_path: Path) -> None:
+    # after a failed INSERT DuckDB refuses everything but ROLLBACK -- also dropping the Arrow
+    # table registered for it: that refusal must not replace the error that explains the failure
+    con = fresh(tmp_path / "s.duckdb")
+    store = Store(con)
+    rows = [row("u/a.jsonl", n) for n in range(20)]  # more than a few: the Arrow way
+    rows[7] = {**rows[7], "byte_offset": None}  # NOT NULL in the lines table
+    with pytest.raises(duckdb.Error) as failed:
+        store.commit(LinesProcessor(), [Outcome(cursor("u/a.jsonl", 10), {"lines": rows})])
+    assert "NOT NULL" in str(failed.value)
+    assert con.execute("SELECT count(*) FROM lines").fetchone() == (0,)
