@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import socket
 import stat
+import threading
 from pathlib import Path
 
 import orjson
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from daemon import client
 from tests.harness import Daemon, append, cli, lines_of, query, wait_until
 
 
@@ -197,3 +201,25 @@ def test_reports_go_through_the_running_daemon(state: Path, tmp_path: Path) -> N
         assert d.stop() == 0
     offline = cli("report", "usage", "--by", "user", "--json", "--state", str(state))
     assert offline.returncode == 0 and orjson.loads(offline.stdout) == body
+
+
+def test_the_client_tells_no_daemon_from_a_broken_answer(tmp_path: Path) -> None:
+    # nothing listening: "no daemon" (the CLI then works on the state file itself); something
+    # listening that closes without an HTTP answer: an error, not a silent fallback
+    with pytest.raises(client.DaemonUnavailable):
+        client.request(tmp_path / "none.sock", "GET", "/status")
+    path = tmp_path / "mute.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(str(path))
+        server.listen(1)
+
+        def answer() -> None:
+            conn, _ = server.accept()
+            conn.recv(1024)
+            conn.close()
+
+        thread = threading.Thread(target=answer)
+        thread.start()
+        with pytest.raises(ConnectionError, match="gave no HTTP answer"):
+            client.request(path, "GET", "/status", timeout=10)
+        thread.join(timeout=10)
