@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 import pickle
 import threading
 import time
@@ -39,8 +40,19 @@ from state.store import Prepared, prepare_rows
 _PROCESSORS: dict[str, tuple[Processor, Mapping[str, pa.Schema]]] = {}
 
 
-def _start(blob: bytes) -> None:
+def _start(blob: bytes, daemon: int) -> None:
     _PROCESSORS.update(pickle.loads(blob))
+    # the daemon's pid as it started us: asking getppid() here would get 1 if it died already
+    threading.Thread(target=_exit_with, args=(daemon,), name="parent-watch", daemon=True).start()
+
+
+def _exit_with(parent: int, every: float = 0.5) -> None:
+    """End this process once the daemon is gone. Killed with SIGKILL (or by the OOM killer), the
+    daemon cannot stop its pool, and the processes would stay -- holding its stdout and stderr
+    open, so whatever reads them (journald's stream, a test) never sees their end."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(0)
 
 
 def _examine(name: str, root: Path, file: SessionFile, cursor: Cursor | None, budget: int,
@@ -131,7 +143,7 @@ class ParsePool:
             if self._executor is None:
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_start, initargs=(self._blob,))
+                    initializer=_start, initargs=(self._blob, os.getpid()))
                 if self._log is not None:
                     self._log.info(events.POOL_STARTED, workers=self.workers, processors=sorted(self._names))
             executor = self._executor

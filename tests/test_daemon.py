@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.harness import REPO, Daemon, append, cli, lines_of, query, run_once
+from tests.harness import REPO, Daemon, append, cli, lines_of, query, run_once, wait_until
 
 SAMPLE = REPO / "examples" / "user_sessions"
 
@@ -67,7 +67,12 @@ def test_kill_9_mid_backfill_loses_and_duplicates_nothing(
     d = Daemon("--root", str(root), "--state", str(state), "--config", str(config),
                "--processors", "tests.fakes:RecordingProcessor")
     d.wait_for("processor.committed", count=20)
+    children = _children(d.proc.pid)
+    assert bool(children) == ("parse_workers" in batches)  # the pool's processes
     d.kill9()
+    # they end too: nobody could stop them, and they hold the daemon's stdout and stderr
+    wait_until(lambda: not any(_alive(pid) for pid in children), timeout=10,
+               what="the pool's processes to end after the daemon's SIGKILL")
     partial = query(state, "SELECT count(*) FROM recorded")[0][0]
     assert 0 < partial < files * per_file, "the kill must land in the middle of the backfill"
     result = run_once("--root", str(root), "--state", str(state), "--processors",
@@ -79,6 +84,19 @@ def test_kill_9_mid_backfill_loses_and_duplicates_nothing(
     expected = {(f"user{i % 4}/s{i}.jsonl", n + 1) for i in range(files) for n in range(per_file)}
     assert {(r[0], r[1]) for r in rows} == expected  # none missing
     assert all(orjson.loads(r[2])["n"] == r[1] - 1 for r in rows)
+
+
+def _children(pid: int) -> list[int]:
+    tasks = Path(f"/proc/{pid}/task")
+    return [int(c) for t in tasks.iterdir() for c in (t / "children").read_text().split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"  # a zombie has ended; whoever adopted it reaps it
 
 
 def test_a_second_daemon_on_the_same_state_refuses(root: Path, state: Path) -> None:
