@@ -295,11 +295,12 @@ class Worker:
             deferred += self.settle()  # the previous batch: one in flight at most
             if not outcomes:
                 return deferred + self._requeue(requeue, once=once)
+            submitted = time.perf_counter()  # before: without a writer thread, submit commits
             self._in_flight = _InFlight(
                 ticket=self._submit(self.processor, outcomes), requeue=requeue,
                 files=[SessionFile(o.cursor.file, o.cursor.user) for o in outcomes],
                 keys=frozenset(o.cursor.file for o in outcomes), started=started,
-                submitted=time.perf_counter(), nbytes=self.stats.bytes - bytes0,
+                submitted=submitted, nbytes=self.stats.bytes - bytes0,
                 nlines=self.stats.lines - lines0, once=once)
             if pooled is None:  # a live batch: confirmed now, its latency is what counts
                 deferred += self.settle()

@@ -129,3 +129,25 @@ def test_a_merging_processors_row_that_does_not_fit_fails_only_its_file(root: Pa
     assert query(state, "SELECT session_file, count(*) FROM merged GROUP BY 1") == [("u/good.jsonl", 2)]
     assert [(e["event"], e["file"]) for e in logs if e["event"] == events.PROCESSOR_PARKED] == [
         (events.PROCESSOR_PARKED, "u/bad.jsonl")]
+
+
+@pytest.mark.parametrize("writer", ["started", "not started"])
+def test_commit_seconds_are_measured_from_the_hand_over(root: Path, state: Path, writer: str) -> None:
+    # with a writer thread the batch is handed over and committed there; without one (offline
+    # operations, tests) it is committed while being handed over: either way the commit's
+    # seconds count from the hand-over to its end, and the batch's `ms` include them
+    for i in range(3):
+        append(root / "u" / f"s{i}.jsonl", good(f"s{i}", 5))
+    svc = Service(fast_settings(root, state), [RecordingProcessor()])
+    worker = svc.workers["recording"]
+    seconds: list[float] = []
+    worker.on_commit = seconds.append
+    if writer == "started":
+        svc.writer.start()
+    with capture_logs() as logs:
+        svc.scan_now()
+        worker.drain()
+    svc.writer.stop()
+    svc.close()
+    [committed] = [e for e in logs if e["event"] == events.PROCESSOR_COMMITTED]
+    assert len(seconds) == 1 and 0 < seconds[0] <= committed["ms"] / 1000
