@@ -23,13 +23,11 @@ import orjson
 import pyarrow as pa
 
 from bench.figures import OUT
-from daemon.examine import examine
-from daemon.pool import _ship
+from daemon.pool import examine_shipped
 from processors.contract import Record, SessionFile
 from processors.usage.extract import extract
 from processors.usage.processor import UsageProcessor
 from processors.verification.processor import VerificationProcessor
-from state.store import prepare_rows
 
 SNAPSHOT = b'"type":"file-history-snapshot"'
 
@@ -66,16 +64,12 @@ def main(argv: list[str]) -> int:
 
         def examine_all(p=processor, schemas=schemas) -> None:  # type: ignore[no-untyped-def]
             skip = tuple(getattr(p, "skip_prefixes", ()))
-            gc.disable()  # as in a pool process (`daemon.pool._examine`)
-            try:
-                for f in files:
-                    key = str(f.relative_to(root))
-                    file = SessionFile(key, key.split("/")[0])
-                    if p.wants(file):
-                        _ship(examine(p, root, file, None, budget=1 << 40, max_line_bytes=64 << 20,
-                                      skip=skip, prepare=lambda q, r: prepare_rows(q, r, schemas.__getitem__)))
-            finally:
-                gc.enable()
+            for f in files:
+                key = str(f.relative_to(root))
+                file = SessionFile(key, key.split("/")[0])
+                if p.wants(file):
+                    examine_shipped(p, schemas, root, file, None, budget=1 << 40,
+                                    max_line_bytes=64 << 20, skip=skip)
 
         step(f"{processor.name}: examine() + ship, as a pool process does (read to Arrow IPC)",
              examine_all)

@@ -4,9 +4,9 @@ Reading, hashing, framing, JSON parsing, the processor's `process` and the conve
 rows to Arrow are pure (`daemon.examine`) and hold the GIL: in threads, the daemon uses one core
 (1.06-1.16 cores measured on a backfill). A worker whose batch has a lot to read hands the
 batch's files to these processes and gets `Examined` values back, rows as Arrow tables. They
-cross the process boundary as Arrow IPC streams (`_ship`): pickled as tables they cost five times
-as much on both sides (0.8 + 0.4 s vs 0.14 + 0.12 s for 100k rows). Cursors, logging, the `Merging` hooks and the commit stay in
-the daemon (one writer).
+cross the process boundary as Arrow IPC streams (`_ship`): pickled as tables they cost five
+times as much on both sides (0.8 + 0.4 s vs 0.14 + 0.12 s for 100k rows). Cursors, logging,
+the `Merging` hooks and the commit stay in the daemon (one writer).
 
 Processes are started on first use (``spawn``: the daemon has threads, and ``fork`` would copy
 their locks) with a pickled copy of each processor, and stopped after ``idle`` seconds without
@@ -58,6 +58,16 @@ def _exit_with(parent: int, every: float = 0.5) -> None:
 def _examine(name: str, root: Path, file: SessionFile, cursor: Cursor | None, budget: int,
              max_line_bytes: int, skip: tuple[bytes, ...]) -> Examined:
     processor, schemas = _PROCESSORS[name]
+    return examine_shipped(processor, schemas, root, file, cursor, budget=budget,
+                           max_line_bytes=max_line_bytes, skip=skip)
+
+
+def examine_shipped(
+    processor: Processor, schemas: Mapping[str, pa.Schema], root: Path, file: SessionFile,
+    cursor: Cursor | None, *, budget: int, max_line_bytes: int, skip: tuple[bytes, ...],
+) -> Examined:
+    """What a pool process does for one file (also timed by `bench.ceiling`): `examine`, the
+    rows converted with the tables' ``schemas`` and shipped (`_ship`)."""
 
     def prepare(p: Processor, rows: Mapping[str, Any]) -> Mapping[str, Any]:
         return prepare_rows(p, rows, schemas.__getitem__)
@@ -76,7 +86,7 @@ def _ipc(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
-    return bytes(sink.getvalue().to_pybytes())
+    return sink.getvalue().to_pybytes()  # type: ignore[no-any-return]
 
 
 def _ship(result: Examined) -> Examined:

@@ -86,7 +86,6 @@ class _InFlight:
     ticket: Ticket
     requeue: list[tuple[SessionFile, float | None]]
     files: list[SessionFile]
-    keys: frozenset[str]
     started: float  # time.perf_counter() when the batch began
     submitted: float
     nbytes: int
@@ -270,7 +269,8 @@ class Worker:
         self.busy = True
         try:
             deferred: list[tuple[SessionFile, float | None]] = []
-            if self._in_flight is not None and any(f.key in self._in_flight.keys for f in files):
+            flight = self._in_flight
+            if flight is not None and {f.key for f in files} & {f.key for f in flight.files}:
                 deferred += self.settle()
             started = time.perf_counter()
             outcomes: list[Outcome] = []
@@ -298,8 +298,7 @@ class Worker:
             submitted = time.perf_counter()  # before: without a writer thread, submit commits
             self._in_flight = _InFlight(
                 ticket=self._submit(self.processor, outcomes), requeue=requeue,
-                files=[SessionFile(o.cursor.file, o.cursor.user) for o in outcomes],
-                keys=frozenset(o.cursor.file for o in outcomes), started=started,
+                files=[SessionFile(o.cursor.file, o.cursor.user) for o in outcomes], started=started,
                 submitted=submitted, nbytes=self.stats.bytes - bytes0,
                 nlines=self.stats.lines - lines0, once=once)
             if pooled is None:  # a live batch: confirmed now, its latency is what counts

@@ -147,10 +147,11 @@ class Steps:
 
 
 @contextlib.contextmanager
-def started(root: Path, state: Path, **settings: Any) -> Iterator[Service]:
+def started(root: Path, state: Path, processor: RecordingProcessor | None = None,
+            **settings: Any) -> Iterator[Service]:
     """A Service with its writer thread started and its queue filled by a scan (not running)."""
     svc = Service(fast_settings(root, state, parse_workers=2, parse_min_bytes=1, **settings),
-                  [RecordingProcessor()])
+                  [processor or RecordingProcessor()])
     svc.writer.start()
     try:
         svc.scan_now()
@@ -241,3 +242,32 @@ def test_a_running_daemon_finishes_a_file_read_in_parts(tmp_path: Path) -> None:
         offset = query(svc, "SELECT offset_bytes FROM session_processor_state "
                             "WHERE session_file = 'b/long.jsonl'")
     assert offset == [(long.stat().st_size,)]
+
+
+class Hourly(RecordingProcessor):
+    interval = 3600.0  # a pass an hour: what one pass leaves queued waits that long
+
+
+def test_the_worker_loop_reads_on_what_a_batch_in_flight_queues_again_in_the_same_pass(
+        tmp_path: Path) -> None:
+    # `run_forever`: when the queue runs empty with a batch in flight, that batch is confirmed
+    # and the file it queues again (more to read) is taken in the same pass, as a file read in
+    # the worker's thread would be -- not an interval later
+    root = tmp_path / "root"
+    append(root / "a" / "short.jsonl", jsonl({"type": "user", "uuid": "short", "n": 0}))
+    append(root / "b" / "long.jsonl", jsonl(*({"type": "user", "uuid": f"long-{n}", "pad": "x" * 1000}
+                                              for n in range(3000))))  # 3 MB: 3 reads of 1 MB
+    with started(root, tmp_path / "pool.duckdb", Hourly(), pass_bytes=1 << 20) as svc:
+        queue = svc.queues["recording"]
+        queue.unget(sorted(queue.take(10), key=lambda f: f.key))  # short first: both to the pool
+        stop = threading.Event()
+        loop = threading.Thread(target=svc.workers["recording"].run_forever, args=(stop,))
+        loop.start()
+        try:
+            wait_until(lambda: query(svc, "SELECT count(*) FROM recorded") == [(3001,)],
+                       what="the long file read to its end within the first pass")
+        finally:
+            stop.set()
+            queue.close()
+            loop.join(timeout=10)
+        assert not loop.is_alive()
