@@ -8,8 +8,7 @@ cross the process boundary as Arrow IPC streams (`_ship`): pickled as tables the
 times as much on both sides (0.8 + 0.4 s vs 0.14 + 0.12 s for 100k rows). Cursors, logging,
 the `Merging` hooks and the commit stay in the daemon (one writer).
 
-Processes are started on first use (``spawn``: the daemon has threads, and ``fork`` would copy
-their locks) with a pickled copy of each processor, and stopped after ``idle`` seconds without
+Processes are started on first use (`processes`) with a pickled copy of each processor, and stopped after ``idle`` seconds without
 work, so an idle daemon holds no more memory than without them. A processor that cannot be
 pickled is examined in its worker's thread, as without a pool.
 """
@@ -23,7 +22,7 @@ import pickle
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
@@ -40,10 +39,27 @@ from state.store import Prepared, prepare_rows
 _PROCESSORS: dict[str, tuple[Processor, Mapping[str, pa.Schema]]] = {}
 
 
-def _start(blob: bytes, daemon: int) -> None:
+def load(blob: bytes) -> None:
+    """Make the pickled processors (``ParsePool.blob``) the ones this process examines with."""
     _PROCESSORS.update(pickle.loads(blob))
+
+
+def _start(blob: bytes, daemon: int) -> None:
+    load(blob)
     # the daemon's pid as it started us: asking getppid() here would get 1 if it died already
     threading.Thread(target=_exit_with, args=(daemon,), name="parent-watch", daemon=True).start()
+
+
+Executors = Callable[[bytes, int], Executor]
+"""Makes the pool's executor from the pickled processors and the number of workers."""
+
+
+def processes(blob: bytes, workers: int) -> Executor:
+    """The pool's executor: ``spawn`` processes (the daemon has threads, and ``fork`` would
+    copy their locks) that end with the daemon."""
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start, initargs=(blob, os.getpid()))
 
 
 def _exit_with(parent: int, every: float = 0.5) -> None:
@@ -90,18 +106,30 @@ def _ipc(table: pa.Table) -> bytes:
 
 
 def _ship(result: Examined) -> Examined:
-    """The rows as Arrow IPC bytes (and whether they were `Prepared`), to pickle."""
-    result.rows = {t: (isinstance(r, Prepared), _ipc(r.arrow if isinstance(r, Prepared) else r))
-                   for t, r in result.rows.items()}
+    """The rows as Arrow IPC bytes, to pickle: a plain table as ``(bytes, None)``, a `Prepared`
+    one as ``(its columns, its merge fields or b"")`` -- nothing a merge reads stays behind."""
+    shipped: dict[str, tuple[bytes, bytes | None]] = {}
+    for t, r in result.rows.items():
+        if isinstance(r, Prepared):
+            shipped[t] = (_ipc(r.arrow), b"" if r.extra is None else _ipc(r.extra))
+        else:
+            shipped[t] = (_ipc(r), None)
+    result.rows = shipped
     return result
+
+
+def _read_ipc(blob: bytes) -> pa.Table:
+    return pa.ipc.open_stream(blob).read_all()
 
 
 def _unship(result: Examined) -> Examined:
     """`_ship` undone: the tables are read from the bytes without copying them."""
     rows: dict[str, Any] = {}
-    for t, (prepared, blob) in result.rows.items():
-        table = pa.ipc.open_stream(blob).read_all()
-        rows[t] = Prepared(table) if prepared else table
+    for t, (table, extra) in result.rows.items():
+        if extra is None:
+            rows[t] = _read_ipc(table)
+        else:
+            rows[t] = Prepared(_read_ipc(table), _read_ipc(extra) if extra else None)
     result.rows = rows
     return result
 
@@ -119,9 +147,12 @@ class ParsePool:
         workers: int,
         idle: float = 60.0,
         log: Any = None,
+        executors: Executors = processes,
     ) -> None:
-        """``schema``: a table's Arrow schema (from the state database, read once here)."""
+        """``schema``: a table's Arrow schema (from the state database, read once here);
+        ``executors``: where files are examined (tests run the same path in threads)."""
         self.workers = workers
+        self._executors = executors
         self._idle = idle
         self._log = log
         shippable: dict[str, tuple[Processor, Mapping[str, pa.Schema]]] = {}
@@ -137,7 +168,7 @@ class ParsePool:
         self._blob = pickle.dumps(shippable)
         self._names = frozenset(shippable)
         self._lock = threading.Lock()
-        self._executor: ProcessPoolExecutor | None = None
+        self._executor: Executor | None = None
         self._busy = 0
         self._last_used = time.monotonic()
 
@@ -151,9 +182,7 @@ class ParsePool:
         """Examine the files in the pool processes, in parallel; results in the jobs' order."""
         with self._lock:
             if self._executor is None:
-                self._executor = ProcessPoolExecutor(
-                    max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_start, initargs=(self._blob, os.getpid()))
+                self._executor = self._executors(self._blob, self.workers)
                 if self._log is not None:
                     self._log.info(events.POOL_STARTED, workers=self.workers, processors=sorted(self._names))
             executor = self._executor

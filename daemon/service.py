@@ -30,7 +30,7 @@ from daemon.log import get_logger
 from daemon.metrics import Metrics
 from daemon.notify import Notifier
 from daemon.operations import Operations
-from daemon.pool import ParsePool
+from daemon.pool import Executors, ParsePool, processes
 from daemon.scanner import Scanner
 from daemon.settings import Settings, SettingsError
 from daemon.status import snapshot
@@ -83,7 +83,10 @@ class Service:
         reload: Callable[[], Settings] | None = None,
         notifier: Notifier | None = None,
         log: Any = None,
+        executors: Executors = processes,
     ) -> None:
+        """``executors``: where the parse pool examines files (`daemon.pool.processes`; tests
+        pass threads that run the same path)."""
         self.settings = settings
         self.processors = list(processors)
         self._reload = reload
@@ -111,7 +114,8 @@ class Service:
         store = Store(con)
         self.queues = {p.name: WorkQueue(time.monotonic) for p in self.processors}
         self.writer = Writer(Store(con.cursor()), lambda: sum(w.busy for w in self.workers.values()))
-        self.pool = (ParsePool(self.processors, store.schema, workers=settings.parse_workers, log=self.log)
+        self.pool = (ParsePool(self.processors, store.schema, workers=settings.parse_workers,
+                               log=self.log, executors=executors)
                      if settings.parse_workers > 0 else None)
         self.workers = {
             p.name: Worker(

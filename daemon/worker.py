@@ -91,6 +91,7 @@ class _InFlight:
     nbytes: int
     nlines: int
     once: bool
+    notes: list[tuple[Callable[..., Any], str, dict[str, Any]]]  # the files' log events
 
 
 class CursorCache:
@@ -161,6 +162,7 @@ class Worker:
         # A pool batch's commit overlaps the reading of the next batch (see `run_batch`); only
         # the worker's thread, or an operation holding the pass lock, touches it.
         self._in_flight: _InFlight | None = None
+        self._notes: list[tuple[Callable[..., Any], str, dict[str, Any]]] = []  # see `_say`
         self.skip: tuple[bytes, ...] = tuple(getattr(processor, "skip_prefixes", ()))
         self._pool = pool if pool is not None and pool.serves(processor.name) else None
         self.stats = Stats()
@@ -275,6 +277,7 @@ class Worker:
             started = time.perf_counter()
             outcomes: list[Outcome] = []
             requeue: list[tuple[SessionFile, float | None]] = []
+            self._notes = []
             bytes0, lines0 = self.stats.bytes, self.stats.lines
             cursors = self.cursors.lookup([f.key for f in files])
             pooled = self._pooled(files, cursors)
@@ -300,7 +303,7 @@ class Worker:
                 ticket=self._submit(self.processor, outcomes), requeue=requeue,
                 files=[SessionFile(o.cursor.file, o.cursor.user) for o in outcomes], started=started,
                 submitted=submitted, nbytes=self.stats.bytes - bytes0,
-                nlines=self.stats.lines - lines0, once=once)
+                nlines=self.stats.lines - lines0, once=once, notes=self._notes)
             if pooled is None:  # a live batch: confirmed now, its latency is what counts
                 deferred += self.settle()
             return deferred
@@ -391,7 +394,8 @@ class Worker:
         outcomes = flight.ticket.outcomes
         try:
             flight.ticket.wait()
-        except Exception as exc:  # transient (disk full, read-only, lock): retry the batch
+        except Exception as exc:
+            self._say(flight.notes)  # transient (disk full, read-only, lock): retry the batch
             self._commit_failures += 1
             delay = backoff_seconds(self._commit_failures, base=self.settings.backoff_base,
                                     cap=self.settings.backoff_cap)
@@ -414,6 +418,7 @@ class Worker:
                 self.cursors.discard(o.cursor.file)
             else:
                 self.cursors.put(o.cursor)
+        self._say(flight.notes)
         if self.on_commit is not None:
             self.on_commit(flight.ticket.finished - flight.submitted)
         total_items = 0
@@ -433,6 +438,14 @@ class Worker:
             bytes=flight.nbytes,
             lines=flight.nlines,
         )
+
+    @staticmethod
+    def _say(notes: list[tuple[Callable[..., Any], str, dict[str, Any]]]) -> None:
+        """Log a batch's file events: when its commit is known, just before the commit's own
+        event, so every ``processor.committed`` follows the reads it commits -- also when the
+        next batch was read while this one committed."""
+        for level, event, keys in notes:
+            level(event, **keys)
 
     # -- one file ----------------------------------------------------------------------------
 
@@ -465,7 +478,7 @@ class Worker:
         if r.kind is Found.GONE:
             if cursor is None or not self.root.is_dir():
                 return None  # never seen, or the whole root is gone (unmounted): not a deletion
-            self._log.info(events.FILE_DELETED, user=file.user, file=file.key)
+            self._notes.append((self._log.info, events.FILE_DELETED, {"user": file.user, "file": file.key}))
             return Outcome(cursor=cursor, rows={}, deleted=True)
         if r.kind is Found.NOT_REGULAR:
             self._log.info(events.FILE_NOT_REGULAR, user=file.user, file=file.key)
@@ -510,9 +523,10 @@ class Worker:
         event = events.FILE_REWRITTEN if r.rewrite else events.FILE_APPENDED
         level = self._log.debug if event == events.FILE_APPENDED else self._log.info
         # file_hash: the new cursor's prefix hash, so a reader of the log can prove what was read
-        level(event, user=file.user, file=file.key, reason=r.reason, offset=r.start,
-              bytes=nbytes, lines=r.lines, items=r.items, bad_lines=len(r.bad),
-              file_hash=r.digest)
+        self._notes.append((level, event, {
+            "user": file.user, "file": file.key, "reason": r.reason, "offset": r.start,
+            "bytes": nbytes, "lines": r.lines, "items": r.items, "bad_lines": len(r.bad),
+            "file_hash": r.digest}))
         return Outcome(cursor=new, rows=r.rows, reset=r.rewrite)
 
     # -- failures ----------------------------------------------------------------------------

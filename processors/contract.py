@@ -97,6 +97,16 @@ class Merging(Protocol):
     Both get a `Tx`: reads and writes in that transaction; in ``merge``, ``tx.relation(table,
     rows)`` names received rows for SQL -- cheaper than iterating them, which makes a Python
     dict per row.
+
+    ``merge`` receives the rows as they were converted to the tables' columns (in the worker's
+    thread or in a pool process alike), so it sees exactly what would be inserted. Keys of a
+    row that are not columns but that ``merge`` needs (e.g. how to finish a row with what is
+    stored) must be declared in the optional attribute ``merge_fields`` (table -> key names):
+    those travel with the rows and are never inserted; any other key is dropped.
+
+    Outputs must be a function of the files' bytes: what ``merge`` and ``after_delete`` leave in
+    the tables may not depend on how the bytes were cut into batches or on the order in which
+    files arrive (``tests/test_determinism.py`` checks this for every installed processor).
     """
 
     def merge(self, tx: Tx, rows: Mapping[str, Rows]) -> Mapping[str, Rows]: ...

@@ -70,10 +70,12 @@ def ensure_sessiond_database(con: duckdb.DuckDBPyConnection, *, legacy: bool = F
 
 
 def current_version(con: duckdb.DuckDBPyConnection, component: str) -> int:
-    row = con.execute(
+    # fetchall, not fetchone: a result left unfinished makes DuckDB refuse the connection's
+    # next `sql()` (the parse pool's schemas, read right after, were refused on every restart)
+    rows = con.execute(
         "SELECT version FROM schema_version WHERE component = ?", [component]
-    ).fetchone()
-    return int(row[0]) if row else 0
+    ).fetchall()
+    return int(rows[0][0]) if rows else 0
 
 
 def migrate(con: duckdb.DuckDBPyConnection, component: str, steps: Sequence[str]) -> int:
@@ -168,7 +170,7 @@ def import_legacy(con: duckdb.DuckDBPyConnection, table: str) -> int:
     processor = "processor_name" if "processor_name" in _columns(con, table) else "'verification'"
     con.execute("BEGIN TRANSACTION")
     try:
-        count = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+        count = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
         con.execute(
             "INSERT INTO session_processor_state (processor_name, session_file, username, "
             "processed_at, items_extracted, file_hash, processor_version) "

@@ -75,21 +75,28 @@ _BEHIND = """
 
 
 class Prepared(Sequence[Mapping[str, Any]]):
-    """One file's rows of one table as an Arrow table -- converted, and so checked, outside the
-    transaction -- that a `Merging` processor's merge reads as rows.
+    """One file's rows of one table for a `Merging` processor's merge: the Arrow table of the
+    table's columns -- converted, and so checked, outside the transaction; what is inserted if
+    the merge keeps the rows -- plus ``extra``, the processor's `merge_fields` of those rows.
 
-    The rows are kept if they exist already, else made from the table when first read: from
-    another process (`daemon.pool`) only the table travels, and a table the merge passes on
-    unread is never turned back into Python objects.
+    The merge reads the rows back from Arrow, whether they were made in this process or in a
+    pool process (`daemon.pool` ships only tables): so it sees the same values either way, by
+    construction, and a table the merge passes on unread is never turned back into Python
+    objects.
     """
 
-    def __init__(self, arrow: pa.Table, rows: Rows | None = None) -> None:
+    def __init__(self, arrow: pa.Table, extra: pa.Table | None = None) -> None:
         self.arrow = arrow
-        self._rows = None if rows is None else list(rows)
+        self.extra = extra
+        self._rows: list[dict[str, Any]] | None = None
 
-    def _list(self) -> list[Mapping[str, Any]]:
+    def _list(self) -> list[dict[str, Any]]:
         if self._rows is None:
-            self._rows = self.arrow.to_pylist()
+            rows = self.arrow.to_pylist()
+            if self.extra is not None:
+                for row, more in zip(rows, self.extra.to_pylist(), strict=True):
+                    row.update(more)
+            self._rows = rows
         return self._rows
 
     def __len__(self) -> int:
@@ -126,10 +133,19 @@ def prepare_rows(
 ) -> Mapping[str, Any]:
     """`Store.prepare` with the tables' Arrow schemas given (``schema``): usable where there is
     no database, in a pool process."""
-    if isinstance(processor, Merging):
-        return {t: Prepared(pa.Table.from_pylist(list(r), schema=schema(t)), r)
-                for t, r in rows.items() if r}
-    return {t: pa.Table.from_pylist(list(r), schema=schema(t)) for t, r in rows.items() if r}
+    if not isinstance(processor, Merging):
+        return {t: pa.Table.from_pylist(list(r), schema=schema(t)) for t, r in rows.items() if r}
+    fields: Mapping[str, Sequence[str]] = getattr(processor, "merge_fields", {})
+    out: dict[str, Prepared] = {}
+    for t, r in rows.items():
+        if not r:
+            continue
+        listed = list(r)
+        names = fields.get(t, ())
+        extra = (pa.Table.from_pylist([{k: row.get(k) for k in names} for row in listed])
+                 if names else None)
+        out[t] = Prepared(pa.Table.from_pylist(listed, schema=schema(t)), extra)
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -271,3 +271,78 @@ def test_the_worker_loop_reads_on_what_a_batch_in_flight_queues_again_in_the_sam
             queue.close()
             loop.join(timeout=10)
         assert not loop.is_alive()
+
+
+class Noting(RecordingProcessor):
+    """A `Merging` processor whose merge needs a key that is not a column (``merge_fields``):
+    it stores what merge saw of it."""
+
+    name = "noting"
+    tables = ("noted",)
+    migrations = (
+        "CREATE TABLE noted (session_file VARCHAR NOT NULL, line_no BIGINT NOT NULL, "
+        "byte_offset BIGINT NOT NULL, content VARCHAR NOT NULL)",
+        "CREATE TABLE noted_seen (session_file VARCHAR, line_no BIGINT, note VARCHAR, first BOOLEAN)",
+    )
+    merge_fields = {"noted": ("_note", "_first")}  # noqa: RUF012 -- a test's plain dict
+
+    def process(self, file: SessionFile, records: Sequence[Record]) -> Mapping[str, Rows]:
+        rows = super().process(file, records)["recorded"]
+        return {"noted": [{**r, "_note": f"n{r['line_no']}", "_first": i == 0, "_ignored": 1}
+                          for i, r in enumerate(rows)]}
+
+    def merge(self, tx: Any, rows: Mapping[str, Rows]) -> Mapping[str, Rows]:
+        for r in rows.get("noted", ()):
+            assert "_ignored" not in r  # undeclared keys are dropped, in the thread as in the pool
+            tx.execute("INSERT INTO noted_seen VALUES (?, ?, ?, ?)",
+                       [r["session_file"], r["line_no"], r["_note"], r["_first"]])
+        return rows
+
+    def after_delete(self, tx: Any, files: Sequence[str]) -> None:
+        pass
+
+
+def test_merge_fields_reach_merge_from_the_pool_as_from_the_thread(tmp_path: Path) -> None:
+    tree(tmp_path / "root")
+    code, logs = run(tmp_path / "root", tmp_path / "pool.duckdb", [Noting()],
+                     parse_workers=2, parse_min_bytes=1)
+    assert code == 0 and [e for e in logs if e["event"] == events.POOL_STARTED]
+    assert run(tmp_path / "root", tmp_path / "thread.duckdb", [Noting()], parse_workers=0)[0] == 0
+    seen = "SELECT * FROM noted_seen ORDER BY ALL"
+    pooled, threaded = query(tmp_path / "pool.duckdb", seen), query(tmp_path / "thread.duckdb", seen)
+    assert pooled == threaded and len(pooled) == 12 * 30 + 3 + 2
+    assert ("alice/s0.jsonl", 1, "n1", True) in pooled
+    assert query(tmp_path / "pool.duckdb", "SELECT count(*) FROM noted") == [(len(pooled),)]
+
+
+def test_a_restart_keeps_every_processor_in_the_pool(tmp_path: Path) -> None:
+    # a result left open on the connection by the migrations' version check once made reading
+    # the tables' schemas fail at every start after the first: the pool served no processor
+    tree(tmp_path / "root")
+    for _ in range(2):
+        with capture_logs() as logs:
+            svc = Service(fast_settings(tmp_path / "root", tmp_path / "s.duckdb", parse_workers=2),
+                          [RecordingProcessor(), Noting()])
+        try:
+            assert svc.pool is not None and svc.pool.serves("recording") and svc.pool.serves("noting")
+            assert not [e for e in logs if e["event"] == events.POOL_IN_THREAD]
+        finally:
+            svc.close()
+
+
+def test_a_commit_is_logged_after_the_reads_it_commits(tmp_path: Path) -> None:
+    # batch i+1 is read (and its files logged, once) while batch i commits: each file's
+    # `file.appended` must still come after the previous `processor.committed`, so a reader of
+    # the log can tell which commit took which read
+    tree(tmp_path / "root")
+    with capture_logs() as logs, started(tmp_path / "root", tmp_path / "s.duckdb", batch_files=4) as svc:
+        svc.workers["recording"].drain()
+    batch: list[str] = []
+    commits = 0
+    for e in logs:
+        if e["event"] in (events.FILE_APPENDED, events.FILE_REWRITTEN):
+            batch.append(e["file"])
+        elif e["event"] == events.PROCESSOR_COMMITTED:
+            assert e["files"] == len(batch) == len(set(batch)), (e, batch)
+            batch, commits = [], commits + 1
+    assert commits == 4 and not batch

@@ -7,14 +7,17 @@ that split a conversation, rewrites and deletions, relations, and the sample tre
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 
+from daemon.service import Service
+from daemon.settings import Settings
 from processors.verification import VerificationProcessor
 from processors.verification.detection import item_id
 from tests.harness import REPO
-from tests.test_verification_support import Transcript, evidence, items, q, run_once, write
+from tests.test_verification_support import T0, Transcript, evidence, items, q, run_once, write
 
 MRR_FIX = "no, that's wrong — MRR excludes one-time setup fees."
 MRR_CLAIM = "MRR is the sum of all invoice lines in the month."
@@ -85,31 +88,59 @@ def _near_session(session: str, text: str) -> Transcript:
     return Transcript(session).user("tell me about MRR").assistant(MRR_CLAIM).user(text)
 
 
-def test_near_duplicates_go_to_the_canonical_item(tmp_path: Path) -> None:
+def test_near_duplicates_join_the_item_of_the_text_said_first(tmp_path: Path) -> None:
     root, state = tmp_path / "root", tmp_path / "s.duckdb"
-    # Corrections skip the fuzzy gate: two near-identical corrections make two items, the later
-    # one linked as possibly correcting the earlier.
+    late = Transcript("sb", start=T0 + timedelta(days=2))
+    write(root, "bob/b.jsonl", late.user("x").assistant(MRR_CLAIM)
+          .user("FYI MRR excludes all one-time setup fees.").jsonl())
+    run_once(root, state)
+    [(later_id, *_)] = items(state)
+    # said earlier, arriving later: its text becomes the item's, whatever the arrival order
+    write(root, "alice/a.jsonl", _near_session("sa", "FYI MRR excludes the one-time setup fees.").jsonl())
+    run_once(root, state)
+    [(iid, title, _, _)] = items(state)
+    assert iid != later_id and title == "MRR excludes the one-time setup fees"
+    assert q(state, "SELECT source_user, item_id, match_kind FROM verification_detections "
+                    "ORDER BY 1") == [("alice", iid, "new"), ("bob", iid, "near")]
+    assert q(state, "SELECT similarity >= 0.82, detections FROM verification_detections, "
+                    "knowledge_items WHERE source_user = 'bob'") == [(True, 2)]
+
+
+def test_corrections_join_only_their_own_text_and_point_at_what_they_are_near(tmp_path: Path) -> None:
+    root, state = tmp_path / "root", tmp_path / "s.duckdb"
     write(root, "alice/a.jsonl", _near_session("sa", "no, that's wrong — MRR excludes one-time setup fees.").jsonl())
-    run_once(root, state)
     write(root, "bob/b.jsonl", _near_session("sb", "Not quite: MRR excludes one time setup fees!").jsonl())
-    run_once(root, state)
-    (older, *_), (newer, *_) = items(state)
-    assert q(state, "SELECT item_id, related_id, relation FROM knowledge_relations") == \
-        [(newer, older, "possibly_corrects")]
-    # A near duplicate that is not a correction: both candidates pending, the oldest wins.
     write(root, "carol/c.jsonl", _near_session("sc", "FYI MRR excludes the one-time setup fees.").jsonl())
     run_once(root, state)
-    rows = q(state, "SELECT item_id, match_kind, similarity FROM verification_detections "
-                    "WHERE source_user = 'carol'")
-    assert rows[0][0] == older and rows[0][1] == "near" and rows[0][2] >= 0.82
-    # Approved beats pending, whatever the age.
-    con = duckdb.connect(str(state))
-    con.execute("UPDATE knowledge_items SET status = 'approved' WHERE id = ?", [newer])
-    con.close()
-    write(root, "dave/d.jsonl", _near_session("sd", "FYI: MRR excludes all one-time setup fees.").jsonl())
+    got = {row[0]: row[1] for row in q(state, "SELECT source_user, item_id FROM verification_detections")}
+    assert len(set(got.values())) == 3  # near, but corrections never take a near duplicate's item
+    a, b, c = got["alice"], got["bob"], got["carol"]
+    assert q(state, "SELECT item_id, related_id FROM knowledge_relations "
+                    "WHERE relation = 'possibly_corrects' ORDER BY ALL") == sorted(
+        [(a, b), (a, c), (b, a), (b, c)])
+    # the same correction said again is the same item
+    write(root, "dave/d.jsonl", _near_session("sd", "no, that's wrong — MRR excludes one-time setup fees.").jsonl())
     run_once(root, state)
-    assert q(state, "SELECT item_id FROM verification_detections WHERE source_user = 'dave'") == [(newer,)]
-    assert len(items(state)) == 2
+    assert q(state, "SELECT item_id, match_kind FROM verification_detections WHERE source_user = 'dave'") == \
+        [(a, "exact")]
+
+
+def test_an_approved_id_stays_when_earlier_evidence_arrives(tmp_path: Path) -> None:
+    root, state = tmp_path / "root", tmp_path / "s.duckdb"
+    late = Transcript("sb", start=T0 + timedelta(days=2))
+    write(root, "bob/b.jsonl", late.user("x").assistant(MRR_CLAIM)
+          .user("FYI MRR excludes all one-time setup fees.").jsonl())
+    run_once(root, state)
+    [(approved, *_)] = items(state)
+    con = duckdb.connect(str(state))
+    con.execute("UPDATE knowledge_items SET status = 'approved' WHERE id = ?", [approved])
+    con.close()
+    write(root, "alice/a.jsonl", _near_session("sa", "FYI MRR excludes the one-time setup fees.").jsonl())
+    run_once(root, state)
+    # a reviewer's decision anchors the item: the earlier text joins it, not the other way round
+    assert [(row[0], row[3]) for row in items(state)] == [(approved, "approved")]
+    assert q(state, "SELECT source_user, match_kind FROM verification_detections ORDER BY 1") == \
+        [("alice", "near"), ("bob", "new")]
 
 
 def test_a_far_text_with_two_shared_entities_is_near_at_065(tmp_path: Path) -> None:
@@ -241,7 +272,7 @@ def test_orphan_relations_are_removed(tmp_path: Path) -> None:
     write(root, "alice/a.jsonl", _near_session("sa", "no, that's wrong — MRR excludes one-time setup fees.").jsonl())
     write(root, "bob/b.jsonl", _near_session("sb", "Not quite: MRR excludes one time setup fees!").jsonl())
     run_once(root, state)
-    assert q(state, "SELECT count(*) FROM knowledge_relations") == [(1,)]
+    assert q(state, "SELECT count(*) FROM knowledge_relations") == [(2,)]  # each corrects the other
     (root / "bob/b.jsonl").unlink()
     run_once(root, state)
     assert q(state, "SELECT count(*) FROM knowledge_relations") == [(0,)]
@@ -264,7 +295,7 @@ def test_a_processor_version_bump_redoes_everything_cleanly(tmp_path: Path) -> N
     before = items(state)
 
     class V2(VerificationProcessor):
-        version = 2
+        version = VerificationProcessor.version + 1
 
     assert run_once(root, state, V2()) == 0
     assert items(state) == before and len(evidence(state)) == 1
@@ -278,3 +309,54 @@ def test_context_is_pruned_per_file_for_every_file_of_a_batch(tmp_path: Path) ->
     run_once(root, state)  # one batch, one merge: each file keeps only its newest tail
     assert q(state, "SELECT session_file, role FROM verification_context ORDER BY 1") == [
         ("alice/a.jsonl", "assistant"), ("bob/a.jsonl", "assistant"), ("carol/a.jsonl", "assistant")]
+
+
+def test_a_version_1_state_is_redone_and_its_reviewed_items_kept(tmp_path: Path) -> None:
+    """Version 2 places items by another rule: what version 1 derived is dropped (its files are
+    redone for the version), but a reviewed item is a person's decision and stays."""
+    from processors.verification.schema import MIGRATIONS
+    from state.migrations import prepare
+
+    root, state = tmp_path / "root", tmp_path / "s.duckdb"
+    write(root, "alice/a.jsonl", _correction_session("s1").jsonl())
+    fix = item_id("MRR excludes one-time setup fees", "MRR excludes one-time setup fees.")
+    con = duckdb.connect(str(state))
+    prepare(con, [("processor:verification", MIGRATIONS[:5])])  # the schema version 1 made
+    con.execute("INSERT INTO knowledge_items VALUES (?, 'MRR excludes one-time setup fees', "
+                "'MRR excludes one-time setup fees.', 'finance', ['MRR'], 'correction', 0.9, "
+                "'approved', 'alice/a.jsonl:3', now()), ('kv_stale', 't', 'c', 'general', [], "
+                "'confirmation', 0.6, 'pending', 'alice/a.jsonl:1', now())", [fix])
+    con.execute("INSERT INTO knowledge_relations VALUES ('kv_stale', ?, 'likely_duplicate', 2, now())", [fix])
+    con.execute("INSERT INTO verification_context VALUES ('alice/a.jsonl', 4, 'assistant', 'm', 'x', NULL)")
+    con.execute("INSERT INTO session_processor_state (processor_name, session_file, username, "
+                "file_hash, offset_bytes, processor_version) VALUES ('verification', "
+                "'alice/a.jsonl', 'alice', 'stale', 10, 1)")
+    con.close()
+    assert run_once(root, state) == 0
+    assert items(state) == [(fix, "MRR excludes one-time setup fees", "correction", "approved")]
+    assert q(state, "SELECT item_id, match_kind FROM verification_detections") == [(fix, "new")]
+    assert q(state, "SELECT count(*) FROM knowledge_relations") == [(0,)]
+    assert q(state, "SELECT line_no, role FROM verification_context") == [(4, "assistant")]
+    assert q(state, "SELECT detections FROM knowledge_items") == [(1,)]
+
+
+def test_reprocessing_leaves_the_knowledge_base_as_it_was(tmp_path: Path) -> None:
+    root, state = tmp_path / "root", tmp_path / "s.duckdb"
+    write(root, "alice/a.jsonl", _near_session("sa", "no, that's wrong — MRR excludes one-time setup fees.").jsonl())
+    write(root, "bob/b.jsonl", _near_session("sb", "FYI MRR excludes the one-time setup fees.").jsonl())
+    write(root, "carol/c.jsonl", _near_session("sc", "FYI: MRR excludes all one-time setup fees!").jsonl())
+    write(root, "dave/d.jsonl", Transcript("sd").user("FYI all timestamps are stored in UTC.").jsonl())
+    run_once(root, state)
+    con = duckdb.connect(str(state))
+    con.execute("UPDATE knowledge_items SET status = 'approved' WHERE title LIKE 'All timestamps%'")
+    con.close()
+    knowledge = ("SELECT * EXCLUDE (created_at) FROM knowledge_items ORDER BY id",
+                 "SELECT * EXCLUDE (created_at) FROM knowledge_relations ORDER BY ALL",
+                 "SELECT * EXCLUDE (created_at) FROM verification_detections ORDER BY id")
+    before = [q(state, sql) for sql in knowledge]
+    assert len(before[0]) == 3 and len(before[1]) == 1  # alice's correction points at the FYI item
+
+    service = Service(Settings(root=root, state=state, watch=False), [VerificationProcessor()])
+    service.ops.reprocess("verification")
+    assert service.run_once() == 0
+    assert [q(state, sql) for sql in knowledge] == before

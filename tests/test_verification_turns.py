@@ -77,22 +77,38 @@ def test_pairing_uses_the_last_assistant_message_before_each_user_turn() -> None
          .assistant("Churn is monthly", "and counted per logo.", message_id="m-last")
          .user("exactly")
          .user("and one more thing"))
-    exchanges, tail = pair(turns(t.records()))
+    exchanges, trail = pair(turns(t.records()))
     assert [e.user.text for e in exchanges] == ["exactly", "and one more thing"]
     first, second = exchanges
     assert first.known and first.statement is not None
     assert first.statement.text == "Churn is monthly\nand counted per logo."
     assert first.statement.message_id == "m-last" and not first.statement.partial
     assert second.known and second.statement is None  # the person spoke twice in a row
-    assert tail is not None and tail.role == "user" and tail.line == 7
+    assert trail is not None and trail.role == "user" and [p.line for p in trail.parts] == [7]
 
 
 def test_a_user_turn_first_in_its_append_needs_the_stored_context() -> None:
     t = Transcript().user("yes, exactly").assistant("Noted.", message_id="m9")
-    exchanges, tail = pair(turns(t.records(first_line=40)))
+    exchanges, trail = pair(turns(t.records(first_line=40)))
     assert len(exchanges) == 1 and not exchanges[0].known and exchanges[0].statement is None
-    assert tail is not None and (tail.role, tail.line, tail.message_id, tail.text) == \
-        ("assistant", 41, "m9", "Noted.")
+    assert trail is not None and trail.role == "assistant" and not trail.continues
+    assert [(p.line, p.message_id, p.text) for p in trail.parts] == [(41, "m9", "Noted.")]
+
+
+def test_the_trail_is_every_part_of_the_last_message_whoever_read_it() -> None:
+    """One row per turn of the trailing message -- the same rows whether the file is read whole
+    or cut anywhere -- and whether it continues a message an earlier append began."""
+    t = (Transcript().assistant("Old.", message_id="m0").user("go on")
+         .assistant("Part one.", "Part two.", message_id="m1").tool_call()
+         .assistant("Part three.", message_id="m1"))
+    _, whole = pair(turns(t.records(first_line=1)))
+    assert whole is not None and whole.role == "assistant" and not whole.continues
+    assert [(p.line, p.text) for p in whole.parts] == [(3, "Part one."), (4, "Part two."), (6, "Part three.")]
+    records = t.records(first_line=1)
+    _, head = pair(turns(records[:4]))
+    _, rest = pair(turns(records[4:]))
+    assert head is not None and rest is not None and rest.continues  # m1 goes on
+    assert [p.line for p in head.parts] + [p.line for p in rest.parts] == [3, 4, 6]
 
 
 def test_a_message_continued_from_an_earlier_append_is_partial() -> None:
@@ -102,7 +118,7 @@ def test_a_message_continued_from_an_earlier_append_is_partial() -> None:
     assert exchanges[0].statement.partial and exchanges[0].statement.line == 10
 
 
-def test_no_turns_no_tail() -> None:
+def test_no_turns_no_trail() -> None:
     assert pair([]) == ([], None)
 
 

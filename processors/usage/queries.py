@@ -102,10 +102,10 @@ class ModelUsage:
 
 
 def has_usage_schema(con: duckdb.DuckDBPyConnection) -> bool:
-    row = con.execute(
+    rows = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'usage_calls'"
-    ).fetchone()
-    return bool(row and row[0])
+    ).fetchall()  # not fetchone: an unfinished result blocks the connection's next sql()
+    return bool(rows[0][0])
 
 
 def install_prices(con: duckdb.DuckDBPyConnection, prices: PriceTable) -> None:

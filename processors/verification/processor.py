@@ -1,9 +1,10 @@
 """`VerificationProcessor`: the plugin -- options, ``process`` (pure) and ``merge`` (dedup in SQL).
 
-``process`` maps one append's records to detections and the append's tail; it remembers
-nothing between calls. ``merge`` places the detections of a batch against the knowledge items
-already stored, inside the commit transaction; ``after_delete`` drops pending items that lost
-their last detection when a file was rewritten, deleted or reprocessed.
+``process`` maps one append's records to detections and the append's trail; it remembers
+nothing between calls. ``merge`` places the detections of a batch in the knowledge base inside
+the commit transaction; ``after_delete`` re-clusters what lost detections when a file was
+rewritten, deleted or reprocessed. Both keep the knowledge base a function of the set of
+detections (`processors.verification.clusters`), whatever order they arrive in.
 
 Options (``[processor.verification]`` in the TOML config; all optional):
 
@@ -18,16 +19,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, ClassVar
 
 from processors.contract import Record, Rows, SessionFile, Tx
 from processors.reader import NOT_TURNS
 from processors.verification import rules, schema
 from processors.verification.detection import Extractor
 from processors.verification.exchanges import pair
+from processors.verification.knowledge import Knowledge
 from processors.verification.merge import Merger
-from processors.verification.rows import context_row, detection_row
+from processors.verification.rows import (
+    CONTEXT_FIELDS,
+    DETECTION_FIELDS,
+    context_rows,
+    detection_row,
+)
 from processors.verification.store import KnowledgeStore
 from processors.verification.turns import turns
 
@@ -42,9 +49,10 @@ class VerificationProcessor:
     """Finds where a person corrects, confirms or defines domain knowledge (issue #4)."""
 
     name = "verification"
-    version = 1
+    version = 2  # 2: items are components of texts, independent of arrival order (issue #12)
     interval = 0.0
     tables = schema.PER_FILE_TABLES
+    merge_fields: ClassVar[Mapping[str, tuple[str, ...]]] = {schema.DETECTIONS: DETECTION_FIELDS, schema.CONTEXT: CONTEXT_FIELDS}
     skip_prefixes = NOT_TURNS  # it reads user and assistant turns only
     migrations = schema.MIGRATIONS
 
@@ -89,7 +97,7 @@ class VerificationProcessor:
         return not _is_agent_file(file)
 
     def process(self, file: SessionFile, records: Sequence[Record]) -> Mapping[str, Rows]:
-        exchanges, tail = pair(turns(records))
+        exchanges, trail = pair(turns(records))
         by_line = {ex.user.line: ex for ex in exchanges}
         detections = []
         if exchanges:
@@ -100,13 +108,15 @@ class VerificationProcessor:
         out: dict[str, Rows] = {}
         if detections:
             out[schema.DETECTIONS] = detections
-        if tail is not None:
-            out[schema.CONTEXT] = [context_row(file, tail)]
+        if trail is not None:
+            out[schema.CONTEXT] = context_rows(file, trail)
         return out
 
+    def _now(self) -> datetime:
+        return self._clock() if self._clock is not None else datetime.now(UTC)
+
     def merge(self, tx: Tx, rows: Mapping[str, Rows]) -> Mapping[str, Rows]:
-        now: datetime | None = self._clock() if self._clock is not None else None
-        return Merger(tx, rules.finish, now).run(rows)
+        return Merger(tx, rules.finish, self._now()).run(rows)
 
     def after_delete(self, tx: Tx, files: Sequence[str]) -> None:
-        KnowledgeStore(tx).delete_orphans()
+        Knowledge(KnowledgeStore(tx), self._now()).after_delete()

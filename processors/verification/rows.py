@@ -1,8 +1,9 @@
-"""The rows ``process`` hands to ``merge``: detections still to be placed, and append tails.
+"""The rows ``process`` hands to ``merge``: detections still to be placed, and append trails.
 
 A detection row from ``process`` has the ``verification_detections`` columns that are known
 without the database, plus private ``_``-keys for `merge` (how to find the statement if it is in
-an earlier append, and a rules `Lead` still to finish). ``merge`` returns clean rows.
+an earlier append, and a rules `Lead` still to finish), declared as the processor's
+``merge_fields`` so they reach ``merge`` from a pool process too. ``merge`` returns clean rows.
 """
 
 from __future__ import annotations
@@ -17,15 +18,18 @@ from processors.verification.detection import (
     complete,
     detection_id,
 )
-from processors.verification.exchanges import Exchange, Tail
+from processors.verification.exchanges import Exchange, Trail
 
 # private keys (never columns)
 STATEMENT_KNOWN = "_statement_known"
 STATEMENT_PARTIAL = "_statement_partial"
-STATEMENT_LINE = "_statement_line"
 STATEMENT_MESSAGE = "_statement_message_id"
 LEAD_STRENGTH = "_lead_strength"
 LEAD_FACT = "_lead_fact"
+CONTINUES = "_continues"  # context: the trail continues the stored one (same open message)
+
+DETECTION_FIELDS = (STATEMENT_KNOWN, STATEMENT_PARTIAL, STATEMENT_MESSAGE, LEAD_STRENGTH, LEAD_FACT)
+CONTEXT_FIELDS = (CONTINUES,)
 
 
 def detection_row(
@@ -57,7 +61,6 @@ def detection_row(
         "occurred_at": ex.user.timestamp,
         STATEMENT_KNOWN: ex.known,
         STATEMENT_PARTIAL: statement is not None and statement.partial,
-        STATEMENT_LINE: statement.line if statement is not None else None,
         STATEMENT_MESSAGE: statement.message_id if statement is not None else None,
         LEAD_STRENGTH: candidate.lead.strength if candidate.lead else None,
         LEAD_FACT: candidate.lead.fact if candidate.lead else None,
@@ -65,12 +68,10 @@ def detection_row(
     return row
 
 
-def context_row(file: SessionFile, tail: Tail) -> dict[str, Any]:
-    return {
-        "session_file": file.key,
-        "line_no": tail.line,
-        "role": tail.role,
-        "message_id": tail.message_id,
-        "text": tail.text,
-        "occurred_at": tail.timestamp,
-    }
+def context_rows(file: SessionFile, trail: Trail) -> list[dict[str, Any]]:
+    return [
+        {"session_file": file.key, "line_no": part.line, "role": trail.role,
+         "message_id": part.message_id, "text": part.text, "occurred_at": part.timestamp,
+         CONTINUES: trail.continues}
+        for part in trail.parts
+    ]

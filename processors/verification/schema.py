@@ -2,14 +2,20 @@
 
 Per-file facts (each row carries ``session_file``; the framework deletes a file's rows):
 
-* ``verification_detections`` -- every detection, already attached to its knowledge item;
-* ``verification_context`` -- the last assistant statement (or a user-turn marker) at the end of
-  each append, so a confirmation in a later append can find the statement it answers.
+* ``verification_detections`` -- every detection: what it says (``text_id`` names its title and
+  content) and where the clustering placed it (``item_id``, ``match_kind``, ``similarity``);
+* ``verification_context`` -- the file's trail: the parts of the assistant message the
+  conversation ended on so far (or the last user turn), so a confirmation in a later append can
+  find the statement it answers.
 
-Shared (no ``session_file``; written by ``merge``, cleaned by ``after_delete``):
+Shared (no ``session_file``; written by ``merge`` and ``after_delete``), all a function of the
+set of detections (`processors.verification.clusters`) and of reviewers' decisions:
 
-* ``knowledge_items`` -- the original pipeline's table, kept;
-* ``knowledge_relations`` -- advisory links (``likely_duplicate``, ``possibly_corrects``).
+* ``knowledge_items`` -- the original pipeline's table, plus ``detections`` (how many detections
+  the item has; 0 for a reviewed item no detection says any more);
+* ``knowledge_relations`` -- advisory links (``likely_duplicate``, ``possibly_corrects``);
+* ``knowledge_pairs`` -- the near-duplicate pairs among the texts detections say, so a new
+  text is compared once, not on every re-clustering.
 
 ``verification_evidence`` is a view with the original pipeline's columns: at most one row per
 (item, user, session) -- the earliest detection -- so a session resumed into a second file (which
@@ -26,6 +32,7 @@ DETECTIONS = "verification_detections"
 CONTEXT = "verification_context"
 ITEMS = "knowledge_items"
 RELATIONS = "knowledge_relations"
+PAIRS = "knowledge_pairs"
 EVIDENCE = "verification_evidence"
 
 PER_FILE_TABLES: tuple[str, ...] = (DETECTIONS, CONTEXT)
@@ -96,5 +103,22 @@ MIGRATIONS: tuple[str, ...] = (
         PARTITION BY item_id, source_user, session_id
         ORDER BY occurred_at NULLS LAST, session_file, line_no
     ) = 1
+    """,
+    # 6 (processor version 2): items are components of texts, whatever the order detections
+    # arrive in. What version 1 derived is dropped -- every file is redone for the version --
+    # except reviewed items, which are people's decisions.
+    f"""
+    DELETE FROM verification_detections;
+    DELETE FROM verification_context;
+    DELETE FROM knowledge_relations;
+    DELETE FROM knowledge_items WHERE status = 'pending';
+    ALTER TABLE verification_detections ADD COLUMN text_id VARCHAR;
+    ALTER TABLE knowledge_items ADD COLUMN detections BIGINT DEFAULT 0;
+    UPDATE knowledge_items SET detections = 0;
+    CREATE TABLE {PAIRS} (
+        a     VARCHAR NOT NULL,
+        b     VARCHAR NOT NULL,
+        score DOUBLE  NOT NULL
+    );
     """,
 )

@@ -8,6 +8,12 @@ It runs in Python (not DuckDB's ``jaro_winkler_similarity``, whose scale differs
 candidates of one domain that survive the cheap length bound below.
 
 Gate (same domain): ``ratio >= 0.82``, or ``ratio >= 0.65`` with at least two shared entities.
+
+``SequenceMatcher`` is not symmetric: its longest-block search pairs repeated phrases
+differently when the texts are swapped ("fiscal quarters start in february" twice against
+"our fiscal quarters start in february" twice: 0.94 one way, 0.51 the other). Whether two
+items are near may not depend on which was seen first, so the measure is the larger of the two
+directions.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ def normalise(title: str, content: str) -> str:
 
 
 def ratio(a: str, b: str) -> float:
-    """SequenceMatcher ratio of two normalised texts (1.0 for two empty texts).
+    """The similarity of two normalised texts (1.0 for two empty texts); symmetric.
 
     Exact whenever it is >= 0.65 (the lowest threshold); below that an upper bound may be
     returned instead, since no gate can pass anyway.
@@ -39,9 +45,21 @@ def ratio(a: str, b: str) -> float:
     if 2 * min(len(a), len(b)) / (len(a) + len(b)) < NEAR_WITH_ENTITIES:
         return 0.0  # upper bound of the ratio is below every threshold: skip the O(n*m) work
     matcher = SequenceMatcher(None, a, b, autojunk=False)
-    if matcher.quick_ratio() < NEAR_WITH_ENTITIES:
-        return matcher.quick_ratio()
-    return matcher.ratio()
+    bound = matcher.quick_ratio()  # an upper bound either way round
+    if bound < NEAR_WITH_ENTITIES:
+        return bound
+    forward = matcher.ratio()
+    if forward >= bound:
+        return forward
+    return max(forward, SequenceMatcher(None, b, a, autojunk=False).ratio())
+
+
+def exact(a: str, b: str) -> float:
+    """`ratio` without its shortcuts (a score shown to people, also below the thresholds)."""
+    if not a and not b:
+        return 1.0
+    return max(SequenceMatcher(None, a, b, autojunk=False).ratio(),
+               SequenceMatcher(None, b, a, autojunk=False).ratio())
 
 
 def is_near(similarity: float, shared_entities: int) -> bool:

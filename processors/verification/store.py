@@ -1,37 +1,28 @@
-"""The lookups ``merge`` needs inside the commit transaction, as parameterised SQL.
+"""The reads and writes ``merge`` and ``after_delete`` need inside the commit transaction.
 
-A narrow interface over `processors.contract.Tx`: existing knowledge items (by id, by domain,
-by shared entities), the conversation context an earlier append left behind, and the cleanup
-after a file's rows were deleted. Every value from a transcript is a bound parameter.
+A narrow interface over `processors.contract.Tx`, as parameterised SQL: the trails (where each
+file's conversation stands), the texts detections say and the near pairs among them, the
+detections of some items, and the writes of a re-clustered part of the knowledge base (items,
+placements, relations). Every value from a transcript is a bound parameter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from processors.contract import Tx
-from processors.verification.schema import CONTEXT, DETECTIONS, ITEMS, RELATIONS
+from processors.verification.clusters import Component, Member, Pair, Placement, Text
+from processors.verification.detection import CONFIDENCE
+from processors.verification.schema import CONTEXT, DETECTIONS, ITEMS, PAIRS, RELATIONS
 
-STATUS_RANK = {"approved": 0, "pending": 1}  # anything else (rejected, ...) ranks after
+LIKELY_DUPLICATE = "likely_duplicate"
+POSSIBLY_CORRECTS = "possibly_corrects"
+MIN_SHARED_ENTITIES = 2
 
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    id: str
-    title: str
-    content: str
-    domain: str
-    entities: tuple[str, ...]
-    status: str
-    created_at: datetime | None
-
-    @property
-    def rank(self) -> tuple[int, float, str]:
-        """Canonical order: approved > pending > others, then oldest, then id."""
-        stamp = self.created_at.timestamp() if self.created_at is not None else float("inf")
-        return STATUS_RANK.get(self.status, 2), stamp, self.id
+_IN = "IN (SELECT unnest(?::VARCHAR[]))"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,98 +33,215 @@ class ContextRow:
     text: str | None
 
 
-_ITEM_COLUMNS = "id, title, content, domain, entities, status, created_at"
-
-
-def _item(row: Sequence[object]) -> Item:
-    ident, title, content, domain, ents, status, created = row
-    return Item(str(ident), str(title), str(content), str(domain),
-                tuple(str(e) for e in (ents or ())),  # type: ignore[attr-defined]
-                str(status), created if isinstance(created, datetime) else None)
+def _str(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 class KnowledgeStore:
     def __init__(self, tx: Tx) -> None:
         self._tx = tx
 
-    def item(self, item_id: str) -> Item | None:
-        rows = self._tx.query(f"SELECT {_ITEM_COLUMNS} FROM {ITEMS} WHERE id = ? LIMIT 1", [item_id])
-        return _item(rows[0]) if rows else None
+    # -- trails ----------------------------------------------------------------------------
 
-    def in_domain(self, domain: str) -> list[Item]:
-        rows = self._tx.query(f"SELECT {_ITEM_COLUMNS} FROM {ITEMS} WHERE domain = ?", [domain])
-        return [_item(r) for r in rows]
+    def trails(self, files: Collection[str]) -> dict[str, list[ContextRow]]:
+        """Each file's stored trail, in line order (files without one are absent)."""
+        if not files:
+            return {}
+        rows = self._tx.query(
+            f"SELECT session_file, line_no, role, message_id, text FROM {CONTEXT} "
+            f"WHERE session_file {_IN} ORDER BY session_file, line_no", [sorted(files)])
+        out: dict[str, list[ContextRow]] = {}
+        for file, line, role, mid, text in rows:
+            out.setdefault(str(file), []).append(
+                ContextRow(int(line), str(role), _str(mid), _str(text)))
+        return out
 
-    def sharing_entities(self, keys: Sequence[str], at_least: int) -> list[Item]:
-        """Items with at least ``at_least`` of these (lower-cased) entities."""
-        if len(keys) < at_least:
+    def forget_trails(self, files: Collection[str]) -> None:
+        if files:
+            self._tx.execute(f"DELETE FROM {CONTEXT} WHERE session_file {_IN}", [sorted(files)])
+
+    # -- texts and pairs -------------------------------------------------------------------
+
+    def said(self, text_ids: Collection[str]) -> set[str]:
+        """Which of these texts stored detections say."""
+        if not text_ids:
+            return set()
+        rows = self._tx.query(f"SELECT DISTINCT text_id FROM {DETECTIONS} WHERE text_id {_IN}",
+                              [sorted(text_ids)])
+        return {str(r[0]) for r in rows}
+
+    def texts_in(self, domains: Collection[str]) -> list[Text]:
+        """Every text stored detections say in these domains."""
+        if not domains:
             return []
         rows = self._tx.query(
-            f"SELECT {_ITEM_COLUMNS} FROM {ITEMS} "
-            "WHERE len(list_intersect(list_transform(entities, lambda e: lower(e)), ?::VARCHAR[])) >= ?",
-            [list(keys), at_least],
-        )
-        return [_item(r) for r in rows]
+            f"SELECT text_id, any_value(title), any_value(content), any_value(domain), "
+            f"any_value(entities) FROM {DETECTIONS} WHERE domain {_IN} GROUP BY text_id "
+            "ORDER BY text_id", [sorted(domains)])
+        return [_text(r) for r in rows]
 
-    def context_before(self, session_file: str, line: int) -> ContextRow | None:
-        """The conversation state an earlier append left just before ``line``."""
+    def add_pairs(self, pairs: Sequence[Pair]) -> None:
+        if pairs:
+            a, b, s = (list(col) for col in zip(*pairs, strict=True))
+            self._tx.execute(
+                f"INSERT INTO {PAIRS} SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+                "unnest(?::DOUBLE[])", [a, b, s])
+
+    def pairs_touching(self, text_ids: Collection[str]) -> list[Pair]:
+        if not text_ids:
+            return []
+        ids = sorted(text_ids)
         rows = self._tx.query(
-            f"SELECT line_no, role, message_id, text FROM {CONTEXT} "
-            "WHERE session_file = ? AND line_no < ? ORDER BY line_no DESC LIMIT 1",
-            [session_file, line],
-        )
-        if not rows:
-            return None
-        ln, role, mid, text = rows[0]
-        return ContextRow(int(ln), str(role), None if mid is None else str(mid),
-                          None if text is None else str(text))
+            f"SELECT a, b, score FROM {PAIRS} WHERE a {_IN} OR b {_IN} ORDER BY a, b", [ids, ids])
+        return [(str(a), str(b), float(s)) for a, b, s in rows]
 
-    def message_parts(self, session_file: str, message_id: str, before: int) -> list[tuple[int, str]]:
-        """(line, text) of the parts of one assistant message stored by earlier appends."""
+    def drop_stale_pairs(self) -> None:
+        """Pairs with a text no detection says any more."""
+        self._tx.execute(
+            f"DELETE FROM {PAIRS} p WHERE NOT EXISTS (SELECT 1 FROM {DETECTIONS} d "
+            f"WHERE d.text_id = p.a) OR NOT EXISTS (SELECT 1 FROM {DETECTIONS} d "
+            "WHERE d.text_id = p.b)")
+
+    # -- what is stored about texts and items ----------------------------------------------
+
+    def items_of(self, text_ids: Collection[str]) -> dict[str, tuple[str, bool]]:
+        """Per text stored detections say: (its item, whether a correction says it)."""
+        if not text_ids:
+            return {}
         rows = self._tx.query(
-            f"SELECT line_no, text FROM {CONTEXT} WHERE session_file = ? AND message_id = ? "
-            "AND line_no < ? AND text IS NOT NULL ORDER BY line_no",
-            [session_file, message_id, before],
-        )
-        return [(int(r[0]), str(r[1])) for r in rows]
+            f"SELECT text_id, any_value(item_id), bool_or(detection_type = 'correction') "
+            f"FROM {DETECTIONS} WHERE text_id {_IN} GROUP BY text_id", [sorted(text_ids)])
+        return {str(t): (str(i), bool(c)) for t, i, c in rows}
 
-    def prune_context(self, newest: Sequence[tuple[str, int, str | None]]) -> None:
-        """Forget context a later lookup can no longer need: per (file, line, message id) of a
-        file's newest row, everything before it except earlier parts of the same assistant
-        message. One statement for the whole batch (a statement costs milliseconds)."""
-        if not newest:
+    def members_of(
+        self, item_ids: Collection[str]
+    ) -> tuple[list[Member], dict[str, Text], dict[str, Placement]]:
+        """The stored detections of these items: as members, the texts they say, and where
+        each is placed now."""
+        if not item_ids:
+            return [], {}, {}
+        rows = self._tx.query(
+            "SELECT id, text_id, detection_type, occurred_at, session_file, line_no, source_ref, "
+            "item_id, match_kind, similarity, title, content, domain, entities "
+            f"FROM {DETECTIONS} WHERE item_id {_IN}", [sorted(item_ids)])
+        members: list[Member] = []
+        texts: dict[str, Text] = {}
+        placed: dict[str, Placement] = {}
+        for (ident, text_id, kind, at, file, line, ref, item, match, sim, *text) in rows:
+            m = Member(str(ident), str(text_id), str(kind),
+                       at if isinstance(at, datetime) else None, str(file), int(line), str(ref))
+            members.append(m)
+            placed[m.id] = Placement(str(item), str(match), None if sim is None else float(sim))
+            if m.text_id not in texts:
+                texts[m.text_id] = _text((text_id, *text))
+        return members, texts, placed
+
+    def statuses(self, ids: Collection[str]) -> dict[str, str]:
+        if not ids:
+            return {}
+        rows = self._tx.query(f"SELECT id, status FROM {ITEMS} WHERE id {_IN}", [sorted(ids)])
+        return {str(i): str(s) for i, s in rows}
+
+    def changed_items(self) -> list[str]:
+        """Items whose count of detections is not what was stored with them: after a deletion,
+        the items that lost some."""
+        rows = self._tx.query(
+            f"SELECT k.id FROM {ITEMS} k LEFT JOIN (SELECT item_id, count(*) AS n "
+            f"FROM {DETECTIONS} GROUP BY item_id) d ON d.item_id = k.id "
+            "WHERE coalesce(d.n, 0) <> k.detections ORDER BY k.id")
+        return [str(r[0]) for r in rows]
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def place(self, placements: Mapping[str, Placement]) -> None:
+        """Move stored detections to their (new) items."""
+        if not placements:
             return
-        files, lines, messages = (list(col) for col in zip(*newest, strict=True))
+        ids = sorted(placements)
         self._tx.execute(
-            f"DELETE FROM {CONTEXT} c USING (SELECT unnest(?::VARCHAR[]) AS file, "
-            "unnest(?::BIGINT[]) AS line, unnest(?::VARCHAR[]) AS message) n "
-            "WHERE c.session_file = n.file AND c.line_no < n.line "
-            "AND (c.message_id IS NULL OR c.message_id IS DISTINCT FROM n.message)",
-            [files, lines, messages],
-        )
+            f"UPDATE {DETECTIONS} AS d SET item_id = u.item_id, match_kind = u.kind, "
+            "similarity = u.sim FROM (SELECT unnest(?::VARCHAR[]) AS id, "
+            "unnest(?::VARCHAR[]) AS item_id, unnest(?::VARCHAR[]) AS kind, "
+            "unnest(?::DOUBLE[]) AS sim) u WHERE d.id = u.id",
+            [ids, [placements[i].item_id for i in ids], [placements[i].match_kind for i in ids],
+             [placements[i].similarity for i in ids]])
 
-    def delete_orphans(self) -> None:
-        """Drop pending items no detection supports any more, and their relations; re-point
-        the ``source_ref`` of survivors whose first evidence was deleted.
+    def replace_items(
+        self, affected: Collection[str], components: Sequence[Component],
+        reviewed: Mapping[str, str], now: datetime,
+    ) -> None:
+        """Items ``affected`` (old and new ids of a re-clustered part) become ``components``.
 
-        Reviewed items (approved, rejected) are a person's decision, not derived data: they
-        stay even when the transcripts that raised them are gone, so a rewritten file that is
-        reprocessed attaches its evidence to them again instead of resurrecting them as pending.
+        Pending items are derived, so they are deleted and written again; a reviewed one
+        (``reviewed``: id -> status, not pending) is a person's decision: it keeps its row and
+        status, takes its component's values, and without a component stays with 0 detections.
         """
-        orphans = (
-            f"SELECT k.id FROM {ITEMS} k WHERE k.status = 'pending' AND NOT EXISTS "
-            f"(SELECT 1 FROM {DETECTIONS} d WHERE d.item_id = k.id)"
-        )
+        if not affected:
+            return
+        self._tx.execute(f"DELETE FROM {ITEMS} WHERE status = 'pending' AND id {_IN}",
+                         [sorted(affected)])
+        new = [c for c in components if c.id not in reviewed]
+        if new:
+            columns = ("id", "title", "content", "domain", "entities", "detection_type",
+                       "confidence", "status", "source_ref", "created_at", "detections")
+            values = [[getattr(c.text, k) for c in new] for k in ("id", "title", "content", "domain")]
+            values += [
+                [list(c.text.entities) for c in new],
+                [c.first.detection_type for c in new],
+                [CONFIDENCE[c.first.detection_type] for c in new],
+                ["pending"] * len(new),
+                [c.first.source_ref for c in new],
+                [c.first.occurred_at or now for c in new],
+                [c.detections for c in new],
+            ]
+            types = ("VARCHAR[]", "VARCHAR[]", "VARCHAR[]", "VARCHAR[]", "VARCHAR[][]",
+                     "VARCHAR[]", "DOUBLE[]", "VARCHAR[]", "VARCHAR[]", "TIMESTAMPTZ[]", "BIGINT[]")
+            self._tx.execute(
+                f"INSERT INTO {ITEMS} ({', '.join(columns)}) SELECT "
+                + ", ".join(f"unnest(?::{t})" for t in types), values)
+        for c in components:
+            if c.id in reviewed:
+                self._tx.execute(
+                    f"UPDATE {ITEMS} SET detection_type = ?, confidence = ?, source_ref = ?, "
+                    "created_at = ?, detections = ? WHERE id = ?",
+                    [c.first.detection_type, CONFIDENCE[c.first.detection_type],
+                     c.first.source_ref, c.first.occurred_at or now, c.detections, c.id])
+        orphans = sorted(set(reviewed) - {c.id for c in components})
+        if orphans:
+            self._tx.execute(f"UPDATE {ITEMS} SET detections = 0 WHERE id {_IN}", [orphans])
+
+    def replace_relations(
+        self, affected: Collection[str], corrects: Mapping[tuple[str, str], float], now: datetime
+    ) -> None:
+        """The relations of the ``affected`` items, again: the ``possibly_corrects`` given, and
+        ``likely_duplicate`` with every item sharing at least two entities (case-insensitive)."""
+        if not affected:
+            return
+        ids = sorted(affected)
+        self._tx.execute(f"DELETE FROM {RELATIONS} WHERE item_id {_IN} OR related_id {_IN}",
+                         [ids, ids])
+        if corrects:
+            keys = sorted(corrects)
+            self._tx.execute(
+                f"INSERT INTO {RELATIONS} SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+                f"'{POSSIBLY_CORRECTS}', unnest(?::DOUBLE[]), ?",
+                [[a for a, _ in keys], [b for _, b in keys], [corrects[k] for k in keys], now])
         self._tx.execute(
-            f"DELETE FROM {RELATIONS} WHERE item_id IN ({orphans}) OR related_id IN ({orphans})"
-        )
-        self._tx.execute(f"DELETE FROM {ITEMS} WHERE id IN ({orphans})")
-        # An item whose first evidence went away points at its earliest remaining one.
-        self._tx.execute(
-            f"UPDATE {ITEMS} k SET source_ref = ("
-            f" SELECT d.source_ref FROM {DETECTIONS} d WHERE d.item_id = k.id"
-            " ORDER BY d.occurred_at NULLS LAST, d.session_file, d.line_no LIMIT 1) "
-            f"WHERE EXISTS (SELECT 1 FROM {DETECTIONS} d WHERE d.item_id = k.id) "
-            f"AND NOT EXISTS (SELECT 1 FROM {DETECTIONS} d WHERE d.item_id = k.id "
-            "AND d.source_ref = k.source_ref)"
-        )
+            f"""
+            INSERT INTO {RELATIONS}
+            WITH keys AS (
+                SELECT id, unnest(list_distinct(list_transform(entities, lambda e: lower(e)))) AS k
+                FROM {ITEMS}
+            ),
+            mine AS (SELECT * FROM keys WHERE id {_IN})
+            SELECT DISTINCT least(m.id, o.id), greatest(m.id, o.id), '{LIKELY_DUPLICATE}',
+                   count(*)::DOUBLE, ?::TIMESTAMPTZ
+            FROM mine m JOIN keys o ON o.k = m.k AND o.id <> m.id
+            GROUP BY m.id, o.id HAVING count(*) >= {MIN_SHARED_ENTITIES}
+            """, [ids, now])
+
+
+def _text(row: Iterable[Any]) -> Text:
+    ident, title, content, domain, ents = row
+    return Text(str(ident), str(title), str(content), str(domain),
+                tuple(str(e) for e in (ents or ())))
