@@ -9,7 +9,8 @@ turns of ordinary talk. Printed:
   MB/s, detections, knowledge items, relations;
 * per live append (one exchange appended to one file, then scanned and committed, as the daemon
   does for a released file): the time inside ``merge`` and the whole commit, median and p90,
-  for appends without a detection and with one that joins an existing item.
+  for appends without a detection, with one of a text already said (it joins an existing item),
+  and with one of a text nobody said yet (compared with its domain, placed, related).
 
 Only APIs the first version already had are used (`Service`, `scan_now`, `Worker.drain`), so the
 same file measures an older checkout for an A/B in the same hour.
@@ -30,6 +31,7 @@ from typing import Any
 import duckdb
 import orjson
 
+from daemon.log import configure
 from daemon.service import Service
 from daemon.settings import Settings
 from processors.verification import VerificationProcessor
@@ -72,8 +74,10 @@ class Session:
                "timestamp": self.t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z", "message": message}
         return orjson.dumps(rec) + b"\n"
 
-    def exchange(self, *, verify: bool) -> bytes:
-        if verify:
+    def exchange(self, *, verify: bool, fresh: str | None = None) -> bytes:
+        if fresh is not None:
+            text = f"FYI {fresh}"
+        elif verify:
             fact = self.rng.choice(self.rng.choice(FAMILIES))
             text = self.rng.choice(LEADS).format(fact[0].lower() + fact[1:])
         else:
@@ -125,6 +129,7 @@ def main() -> None:
     ap.add_argument("--appends", type=int, default=40)
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
+    configure("warning", "json")
     with tempfile.TemporaryDirectory() as tmp:
         root, state = Path(tmp) / "root", Path(tmp) / "state.duckdb"
         sessions = build(root, args.files, args.seed)
@@ -144,19 +149,28 @@ def main() -> None:
         svc = Service(settings, [p])
         worker = svc.workers[p.name]
         rng = random.Random(args.seed + 1)
-        for verify in (False, True):
+        nouns = ["ledger", "invoice", "quota", "cohort", "pipeline", "segment", "tier", "region",
+                 "warehouse", "dashboard", "forecast", "backlog", "sprint", "tenant", "vendor",
+                 "payout", "refund", "coupon", "budget", "webhook", "replica", "shard", "token"]
+        verbs = ["excludes", "is rebuilt from", "never counts", "is keyed by", "lags behind",
+                 "is reconciled against", "rolls up into", "expires with"]
+        for kind in ("without a detection", "with a detection of a known text",
+                     "with a detection of a new text"):
             merges, commits = [], []
-            for _ in range(args.appends):
+            for i in range(args.appends):
                 s = rng.choice(sessions)
+                a, b, c = rng.sample(nouns, 3)
+                fresh = (f"the {a} {rng.choice(verbs)} the {b} of each {c}."
+                         if kind.endswith("new text") else None)
                 with (root / s.user / f"{s.sid}.jsonl").open("ab") as fh:
-                    fh.write(s.exchange(verify=verify))
+                    fh.write(s.exchange(verify=kind != "without a detection", fresh=fresh))
                 p.merges.clear()
                 started = time.perf_counter()
                 svc.scan_now()
                 worker.drain()
                 commits.append(time.perf_counter() - started)
                 merges.extend(p.merges)
-            print(f"live append {'with' if verify else 'without'} a detection ({args.appends}): "
+            print(f"live append {kind} ({args.appends}): "
                   f"merge median {statistics.median(merges) * 1000:.2f} ms, "
                   f"p90 {pct(merges, 0.9) * 1000:.2f} ms; scan+read+commit median "
                   f"{statistics.median(commits) * 1000:.1f} ms, p90 {pct(commits, 0.9) * 1000:.1f} ms")

@@ -19,6 +19,11 @@ Then the part's items are rewritten (`KnowledgeStore.replace_items`), the placem
 stored detections that changed are updated, and the relations of every item involved are
 computed again. A live append with a detection touches its own component and its neighbours;
 an append without one touches nothing here.
+
+Most live detections restate a text already said, after the item's first detection: then no
+link, canonical text, placement or relation changes -- the detection takes its text's place and
+the item counts one more (`_placed_alone`, two statements instead of a dozen). The rule is the
+same: the differential test runs both paths.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from processors.verification import clusters, similarity
-from processors.verification.clusters import Member, Norms, Placement, Text
+from processors.verification.clusters import Member, Norms, Pair, Placement, Text
 from processors.verification.store import KnowledgeStore
 
 
@@ -42,14 +47,37 @@ class Knowledge:
         re-clustered part goes, the new ones included."""
         if not new:
             return {}
+        places = self.store.places({m.text_id for m, _ in new})
+        alone = self._placed_alone(new, places)
+        if alone is not None:
+            return alone
         store = self.store
         texts = {t.id: t for _, t in new}
-        known = store.said(texts)
-        fresh = [t for t in texts.values() if t.id not in known]
+        fresh = [t for t in texts.values() if t.id not in places]
         if fresh:
             neighbours = store.texts_in({t.domain for t in fresh})
             store.add_pairs(clusters.near_pairs(fresh, neighbours, self._norm))
-        return self._recluster(set(texts), set(), [(m, t) for m, t in new])
+        return self._recluster(set(texts), set(), new, stored=set(places))
+
+    def _placed_alone(
+        self, new: Sequence[tuple[Member, Text]], places: dict[str, tuple[str, bool, float | None, Member]],
+    ) -> dict[str, Placement] | None:
+        """Placements when every new detection says a known text, later than its item's first
+        detection, and gives no text its first correction; else None."""
+        out: dict[str, Placement] = {}
+        added: dict[str, int] = {}
+        for m, _ in new:
+            known = places.get(m.text_id)
+            if known is None:
+                return None
+            item, corrects, sim, first = known
+            if (m.detection_type == "correction" and not corrects) or m.order < first.order:
+                return None
+            out[m.id] = (Placement(item, clusters.EXACT, 1.0) if m.text_id == item
+                         else Placement(item, clusters.NEAR, sim))
+            added[item] = added.get(item, 0) + 1
+        self.store.count(added)
+        return out
 
     def after_delete(self) -> None:
         """Re-cluster what lost detections (see the module docstring)."""
@@ -58,38 +86,42 @@ class Knowledge:
             return
         self.store.drop_stale_pairs()
         _, texts, _ = self.store.members_of(changed)
-        self._recluster(set(texts), set(changed), [])
+        self._recluster(set(texts), set(changed), [], stored=set(texts))
 
     def _recluster(
-        self, seeds: set[str], items: set[str], new: Sequence[tuple[Member, Text]]
+        self, seeds: set[str], items: set[str], new: Sequence[tuple[Member, Text]], *,
+        stored: set[str],
     ) -> dict[str, Placement]:
         """Re-cluster the items of the seeds and of their neighbours (and ``items``), with the
-        ``new`` detections added."""
+        ``new`` detections added. ``stored``: the seeds stored detections say."""
         store = self.store
-        reach = set(seeds)
-        for a, b, _ in store.pairs_touching(seeds):
-            reach.update((a, b))
+        touching = store.pairs_touching(seeds)
+        reach = stored | {x for a, b, _ in touching for x in (a, b) if x not in seeds}
         old_items = items | {item for item, _ in store.items_of(reach).values()}
         members, texts, placed = store.members_of(old_items)
         texts.update({t.id: t for _, t in new})
-        return self._settle(old_items, [*members, *(m for m, _ in new)], texts, placed)
+        return self._settle(old_items, [*members, *(m for m, _ in new)], texts, placed,
+                            touching if set(texts) == seeds else None)
 
     def _score(self, a: Text, b: Text) -> float:
         return similarity.exact(self._norm(a), self._norm(b))
 
     def _settle(
         self, old_items: set[str], members: list[Member], texts: dict[str, Text],
-        placed: dict[str, Placement],
+        placed: dict[str, Placement], pairs: list[Pair] | None = None,
     ) -> dict[str, Placement]:
+        """Cluster ``texts`` and write the result; ``pairs``: the pairs touching them, if
+        already read."""
         store = self.store
-        pairs = store.pairs_touching(texts)
-        statuses = store.statuses(old_items | set(texts))
-        reviewed = {i: s for i, s in statuses.items() if s != "pending"}
-        anchors = {t: clusters.anchor_rank(s) for t, s in reviewed.items() if t in texts}
+        if pairs is None:
+            pairs = store.pairs_touching(texts)
+        statuses = store.statuses(old_items | set(texts))  # the rows among all ids involved
+        anchors = {t: clusters.anchor_rank(s) for t, s in statuses.items()
+                   if t in texts and s != "pending"}
         components, placements = clusters.cluster(texts, members, pairs, anchors, self._score)
         store.place({m: p for m, p in placements.items() if m in placed and placed[m] != p})
         affected = old_items | {c.id for c in components}
-        store.replace_items(affected, components, reviewed, self.now)
+        store.replace_items(components, statuses, self.now)
         item_of = {t: c.id for c in components for t in c.texts}
         correcting = {m.text_id for m in members if m.detection_type == "correction"}
         outside = {x for a, b, _ in pairs for x in (a, b) if x not in texts}
@@ -97,6 +129,6 @@ class Knowledge:
             item_of[text] = item
             if corrects:
                 correcting.add(text)
-        store.replace_relations(affected, clusters.corrections(pairs, item_of, correcting),
-                                self.now)
+        store.replace_relations(set(statuses), affected | set(statuses),
+                                clusters.corrections(pairs, item_of, correcting), self.now)
         return placements

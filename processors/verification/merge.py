@@ -59,7 +59,9 @@ class Merger:
             file = str(c["session_file"])
             if file not in firsts or c["line_no"] < firsts[file]["line_no"]:
                 firsts[file] = c
-        trails = self.store.trails(need | set(firsts))
+        # the stored trail is read only where it can matter: a statement that began earlier, or
+        # an append whose trail may continue the stored one; any other trail is replaced
+        trails = self.store.trails(need | {f for f, c in firsts.items() if c.get(r.CONTINUES)})
         found: list[tuple[Mapping[str, Any], Detection, str | None]] = []
         for row in sorted(detections, key=lambda d: (d["session_file"], d["line_no"], d["id"])):
             statement = self._statement(row, trails.get(str(row["session_file"])))

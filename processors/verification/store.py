@@ -62,14 +62,6 @@ class KnowledgeStore:
 
     # -- texts and pairs -------------------------------------------------------------------
 
-    def said(self, text_ids: Collection[str]) -> set[str]:
-        """Which of these texts stored detections say."""
-        if not text_ids:
-            return set()
-        rows = self._tx.query(f"SELECT DISTINCT text_id FROM {DETECTIONS} WHERE text_id {_IN}",
-                              [sorted(text_ids)])
-        return {str(r[0]) for r in rows}
-
     def texts_in(self, domains: Collection[str]) -> list[Text]:
         """Every text stored detections say in these domains."""
         if not domains:
@@ -136,6 +128,36 @@ class KnowledgeStore:
                 texts[m.text_id] = _text((text_id, *text))
         return members, texts, placed
 
+    def places(self, text_ids: Collection[str]) -> dict[str, tuple[str, bool, float | None, Member]]:
+        """Per text stored detections say: its item, whether a correction says it, the
+        similarity of its detections to the item's text, and the item's first detection (the
+        one placed ``new``) -- what a new detection of a known text needs to be placed alone."""
+        if not text_ids:
+            return {}
+        rows = self._tx.query(
+            "SELECT t.text_id, t.item_id, t.corrects, t.sim, f.id, f.detection_type, "
+            "f.occurred_at, f.session_file, f.line_no, f.source_ref FROM ("
+            "SELECT text_id, any_value(item_id) AS item_id, bool_or(detection_type = "
+            "'correction') AS corrects, max(similarity) AS sim "
+            f"FROM {DETECTIONS} WHERE text_id {_IN} GROUP BY text_id) t "
+            f"JOIN {DETECTIONS} f ON f.item_id = t.item_id AND f.match_kind = 'new'",
+            [sorted(text_ids)])
+        out = {}
+        for text, item, corrects, sim, ident, kind, at, file, line, ref in rows:
+            first = Member(str(ident), str(item), str(kind), at if isinstance(at, datetime) else None,
+                           str(file), int(line), str(ref))
+            out[str(text)] = (str(item), bool(corrects), None if sim is None else float(sim), first)
+        return out
+
+    def count(self, added: Mapping[str, int]) -> None:
+        """Items that gained detections (and nothing else)."""
+        if added:
+            ids = sorted(added)
+            self._tx.execute(
+                f"UPDATE {ITEMS} AS k SET detections = k.detections + u.n FROM (SELECT "
+                "unnest(?::VARCHAR[]) AS id, unnest(?::BIGINT[]) AS n) u WHERE k.id = u.id",
+                [ids, [added[i] for i in ids]])
+
     def statuses(self, ids: Collection[str]) -> dict[str, str]:
         if not ids:
             return {}
@@ -167,19 +189,19 @@ class KnowledgeStore:
              [placements[i].similarity for i in ids]])
 
     def replace_items(
-        self, affected: Collection[str], components: Sequence[Component],
-        reviewed: Mapping[str, str], now: datetime,
+        self, components: Sequence[Component], statuses: Mapping[str, str], now: datetime,
     ) -> None:
-        """Items ``affected`` (old and new ids of a re-clustered part) become ``components``.
+        """The items of a re-clustered part become ``components``; ``statuses``: the rows that
+        exist among the part's old and new ids (id -> status).
 
-        Pending items are derived, so they are deleted and written again; a reviewed one
-        (``reviewed``: id -> status, not pending) is a person's decision: it keeps its row and
-        status, takes its component's values, and without a component stays with 0 detections.
+        Pending items are derived, so they are deleted and written again; a reviewed one is a
+        person's decision: it keeps its row and status, takes its component's values, and
+        without a component stays with 0 detections.
         """
-        if not affected:
-            return
-        self._tx.execute(f"DELETE FROM {ITEMS} WHERE status = 'pending' AND id {_IN}",
-                         [sorted(affected)])
+        pending = sorted(i for i, s in statuses.items() if s == "pending")
+        if pending:
+            self._tx.execute(f"DELETE FROM {ITEMS} WHERE id {_IN}", [pending])
+        reviewed = {i: s for i, s in statuses.items() if s != "pending"}
         new = [c for c in components if c.id not in reviewed]
         if new:
             columns = ("id", "title", "content", "domain", "entities", "detection_type",
@@ -211,15 +233,19 @@ class KnowledgeStore:
             self._tx.execute(f"UPDATE {ITEMS} SET detections = 0 WHERE id {_IN}", [orphans])
 
     def replace_relations(
-        self, affected: Collection[str], corrects: Mapping[tuple[str, str], float], now: datetime
+        self, existed: Collection[str], affected: Collection[str],
+        corrects: Mapping[tuple[str, str], float], now: datetime,
     ) -> None:
         """The relations of the ``affected`` items, again: the ``possibly_corrects`` given, and
-        ``likely_duplicate`` with every item sharing at least two entities (case-insensitive)."""
+        ``likely_duplicate`` with every item sharing at least two entities (case-insensitive).
+        ``existed``: the ids among them that were items before (only they had relations)."""
         if not affected:
             return
         ids = sorted(affected)
-        self._tx.execute(f"DELETE FROM {RELATIONS} WHERE item_id {_IN} OR related_id {_IN}",
-                         [ids, ids])
+        if existed:
+            gone = sorted(existed)
+            self._tx.execute(f"DELETE FROM {RELATIONS} WHERE item_id {_IN} OR related_id {_IN}",
+                             [gone, gone])
         if corrects:
             keys = sorted(corrects)
             self._tx.execute(
