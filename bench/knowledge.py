@@ -12,6 +12,10 @@ turns of ordinary talk. Printed:
   for appends without a detection, with one of a text already said (it joins an existing item),
   and with one of a text nobody said yet (compared with its domain, placed, related).
 
+``--ways`` instead reads the same tree three ways from empty states -- whole, with
+``pass_bytes = 20000``, and through the parse pool on every batch -- and prints what each gave
+(items, relations, detections) and whether it equals the whole read, table for table.
+
 Only APIs the first version already had are used (`Service`, `scan_now`, `Worker.drain`), so the
 same file measures an older checkout for an A/B in the same hour.
 """
@@ -123,16 +127,39 @@ def pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, int(q * len(xs)))]
 
 
+def ways(root: Path, tmp: Path) -> None:
+    tables = ("knowledge_items", "knowledge_relations", "verification_detections")
+    got: dict[str, list[list[tuple[Any, ...]]]] = {}
+    for name, options in (("whole", {"parse_workers": 0}),
+                          ("pass_bytes=20000", {"parse_workers": 0, "pass_bytes": 20000}),
+                          ("pool", {"parse_workers": 2, "parse_min_bytes": 1})):
+        state = tmp / f"{name}.duckdb"
+        Service(Settings(root=root, state=state, watch=False, **options),
+                [VerificationProcessor()]).run_once()
+        con = duckdb.connect(str(state), read_only=True)
+        got[name] = [sorted(con.execute(f"SELECT * EXCLUDE (created_at) FROM {t}").fetchall(), key=repr)
+                     for t in tables]
+        con.close()
+        same = "same rows as whole" if got[name] == got["whole"] else "DIFFERENT from whole: " + ", ".join(
+            t for t, a, b in zip(tables, got[name], got["whole"], strict=True) if a != b)
+        print(f"{name:17} items {len(got[name][0]):4}, relations {len(got[name][1]):4}, "
+              f"detections {len(got[name][2]):5}: {same}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--files", type=int, default=300)
     ap.add_argument("--appends", type=int, default=40)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--ways", action="store_true", help="compare three ways of reading the tree")
     args = ap.parse_args()
     configure("warning", "json")
     with tempfile.TemporaryDirectory() as tmp:
         root, state = Path(tmp) / "root", Path(tmp) / "state.duckdb"
         sessions = build(root, args.files, args.seed)
+        if args.ways:
+            ways(root, Path(tmp))
+            return
         mb = sum(p.stat().st_size for p in root.rglob("*.jsonl")) / 1e6
         settings = Settings(root=root, state=state, watch=False, parse_workers=0)
         started = time.perf_counter()
@@ -157,7 +184,7 @@ def main() -> None:
         for kind in ("without a detection", "with a detection of a known text",
                      "with a detection of a new text"):
             merges, commits = [], []
-            for i in range(args.appends):
+            for _ in range(args.appends):
                 s = rng.choice(sessions)
                 a, b, c = rng.sample(nouns, 3)
                 fresh = (f"the {a} {rng.choice(verbs)} the {b} of each {c}."

@@ -60,7 +60,8 @@ class Knowledge:
         return self._recluster(set(texts), set(), new, stored=set(places))
 
     def _placed_alone(
-        self, new: Sequence[tuple[Member, Text]], places: dict[str, tuple[str, bool, float | None, Member]],
+        self, new: Sequence[tuple[Member, Text]],
+        places: dict[str, tuple[str, bool, float | None, Member | None]],
     ) -> dict[str, Placement] | None:
         """Placements when every new detection says a known text, later than its item's first
         detection, and gives no text its first correction; else None."""
@@ -71,7 +72,8 @@ class Knowledge:
             if known is None:
                 return None
             item, corrects, sim, first = known
-            if (m.detection_type == "correction" and not corrects) or m.order < first.order:
+            if (first is None or m.order < first.order
+                    or (m.detection_type == "correction" and not corrects)):
                 return None
             out[m.id] = (Placement(item, clusters.EXACT, 1.0) if m.text_id == item
                          else Placement(item, clusters.NEAR, sim))

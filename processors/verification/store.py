@@ -128,7 +128,9 @@ class KnowledgeStore:
                 texts[m.text_id] = _text((text_id, *text))
         return members, texts, placed
 
-    def places(self, text_ids: Collection[str]) -> dict[str, tuple[str, bool, float | None, Member]]:
+    def places(
+        self, text_ids: Collection[str]
+    ) -> dict[str, tuple[str, bool, float | None, Member | None]]:
         """Per text stored detections say: its item, whether a correction says it, the
         similarity of its detections to the item's text, and the item's first detection (the
         one placed ``new``) -- what a new detection of a known text needs to be placed alone."""
@@ -140,12 +142,13 @@ class KnowledgeStore:
             "SELECT text_id, any_value(item_id) AS item_id, bool_or(detection_type = "
             "'correction') AS corrects, max(similarity) AS sim "
             f"FROM {DETECTIONS} WHERE text_id {_IN} GROUP BY text_id) t "
-            f"JOIN {DETECTIONS} f ON f.item_id = t.item_id AND f.match_kind = 'new'",
+            f"LEFT JOIN {DETECTIONS} f ON f.item_id = t.item_id AND f.match_kind = 'new'",
             [sorted(text_ids)])
-        out = {}
+        out: dict[str, tuple[str, bool, float | None, Member | None]] = {}
         for text, item, corrects, sim, ident, kind, at, file, line, ref in rows:
-            first = Member(str(ident), str(item), str(kind), at if isinstance(at, datetime) else None,
-                           str(file), int(line), str(ref))
+            first = None if ident is None else Member(
+                str(ident), str(item), str(kind), at if isinstance(at, datetime) else None,
+                str(file), int(line), str(ref))
             out[str(text)] = (str(item), bool(corrects), None if sim is None else float(sim), first)
         return out
 
