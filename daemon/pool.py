@@ -8,9 +8,10 @@ cross the process boundary as Arrow IPC streams (`_ship`): pickled as tables the
 times as much on both sides (0.8 + 0.4 s vs 0.14 + 0.12 s for 100k rows). Cursors, logging,
 the `Merging` hooks and the commit stay in the daemon (one writer).
 
-Processes are started on first use (`processes`) with a pickled copy of each processor, and stopped after ``idle`` seconds without
-work, so an idle daemon holds no more memory than without them. A processor that cannot be
-pickled is examined in its worker's thread, as without a pool.
+Processes are started on first use (`processes`) with a pickled copy of each processor, and
+stopped after ``idle`` seconds without work, so an idle daemon holds no more memory than
+without them. A processor that cannot be pickled is examined in its worker's thread, as
+without a pool.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ _PROCESSORS: dict[str, tuple[Processor, Mapping[str, pa.Schema]]] = {}
 
 
 def load(blob: bytes) -> None:
-    """Make the pickled processors (``ParsePool.blob``) the ones this process examines with."""
+    """Make the pickled processors (what a `ParsePool` hands its executor) the ones this
+    process examines files with."""
     _PROCESSORS.update(pickle.loads(blob))
 
 

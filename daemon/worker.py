@@ -79,6 +79,9 @@ class Stats:
         }
 
 
+_Note = tuple[Callable[..., Any], str, dict[str, Any]]  # a file event to log: level, name, keys
+
+
 @dataclass(slots=True)
 class _InFlight:
     """A batch handed to the writer whose commit the worker has not confirmed yet."""
@@ -91,7 +94,7 @@ class _InFlight:
     nbytes: int
     nlines: int
     once: bool
-    notes: list[tuple[Callable[..., Any], str, dict[str, Any]]]  # the files' log events
+    notes: list[_Note]  # the files' log events
 
 
 class CursorCache:
@@ -162,7 +165,7 @@ class Worker:
         # A pool batch's commit overlaps the reading of the next batch (see `run_batch`); only
         # the worker's thread, or an operation holding the pass lock, touches it.
         self._in_flight: _InFlight | None = None
-        self._notes: list[tuple[Callable[..., Any], str, dict[str, Any]]] = []  # see `_say`
+        self._notes: list[_Note] = []  # see `_say`
         self.skip: tuple[bytes, ...] = tuple(getattr(processor, "skip_prefixes", ()))
         self._pool = pool if pool is not None and pool.serves(processor.name) else None
         self.stats = Stats()
@@ -394,8 +397,8 @@ class Worker:
         outcomes = flight.ticket.outcomes
         try:
             flight.ticket.wait()
-        except Exception as exc:
-            self._say(flight.notes)  # transient (disk full, read-only, lock): retry the batch
+        except Exception as exc:  # transient (disk full, read-only, lock): retry the batch
+            self._say(flight.notes)
             self._commit_failures += 1
             delay = backoff_seconds(self._commit_failures, base=self.settings.backoff_base,
                                     cap=self.settings.backoff_cap)
@@ -440,7 +443,7 @@ class Worker:
         )
 
     @staticmethod
-    def _say(notes: list[tuple[Callable[..., Any], str, dict[str, Any]]]) -> None:
+    def _say(notes: list[_Note]) -> None:
         """Log a batch's file events: when its commit is known, just before the commit's own
         event, so every ``processor.committed`` follows the reads it commits -- also when the
         next batch was read while this one committed."""
