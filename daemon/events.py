@@ -24,6 +24,8 @@ PROCESSOR_COMMITTED = "processor.committed"
 PROCESSOR_FAILED = "processor.failed"
 PROCESSOR_PARKED = "processor.parked"
 STORE_COMMIT_FAILED = "store.commit_failed"
+# a processor's hook or SQL failed in a batch's commit: the files are committed one by one
+PROCESSOR_COMMIT_FAILED = "processor.commit_failed"
 POOL_STARTED = "pool.started"  # parse processes started for a backfill (workers, processors)
 POOL_IN_THREAD = "pool.in_thread"  # a processor that cannot be pickled: examined in its thread
 POOL_BROKEN = "pool.broken"  # a parse process died: the batch is examined in its thread

@@ -25,7 +25,7 @@ from daemon.workqueue import WorkQueue
 from daemon.writer import Ticket
 from processors.contract import Processor, SessionFile
 from state.cursor import Cursor, backoff_seconds
-from state.store import Outcome, Store
+from state.store import Outcome, ProcessorError, Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,23 +397,37 @@ class Worker:
         outcomes = flight.ticket.outcomes
         try:
             flight.ticket.wait()
-        except Exception as exc:  # transient (disk full, read-only, lock): retry the batch
+        except ProcessorError as exc:  # the processor's hook or SQL: find the file, count it
+            self._one_by_one(flight, exc)
+            return
+        except Exception as exc:  # the store's (disk full, read-only, lock): retry the batch
             self._say(flight.notes)
-            self._commit_failures += 1
-            delay = backoff_seconds(self._commit_failures, base=self.settings.backoff_base,
-                                    cap=self.settings.backoff_cap)
-            # A failed write can make the rollback fail too; then the write's error is the cause.
-            cause = exc.__cause__ or exc.__context__
-            self._log.warning(
-                events.STORE_COMMIT_FAILED, files=len(outcomes), error=repr(exc)[:2000],
-                cause=None if cause is None else repr(cause)[:2000],
-                failures=self._commit_failures, retry_in=delay,
-            )
-            self.stats.errors += 1
-            for o in outcomes:
-                flight.requeue.append((SessionFile(o.cursor.file, o.cursor.user), self._mono() + delay))
+            self._store_failed(exc, outcomes, flight.requeue)
             return
         self._commit_failures = 0
+        self._say(flight.notes)
+        self._committed(outcomes, flight.ticket.finished - flight.submitted,
+                        flight.ticket.finished - flight.started, flight.nbytes, flight.nlines)
+
+    def _store_failed(self, exc: Exception, outcomes: Sequence[Outcome],
+                      requeue: list[tuple[SessionFile, float | None]]) -> None:
+        """Transient: the batch is retried after a backoff, without counting attempts."""
+        self._commit_failures += 1
+        delay = backoff_seconds(self._commit_failures, base=self.settings.backoff_base,
+                                cap=self.settings.backoff_cap)
+        # A failed write can make the rollback fail too; then the write's error is the cause.
+        cause = exc.__cause__ or exc.__context__
+        self._log.warning(
+            events.STORE_COMMIT_FAILED, files=len(outcomes), error=repr(exc)[:2000],
+            cause=None if cause is None else repr(cause)[:2000],
+            failures=self._commit_failures, retry_in=delay,
+        )
+        self.stats.errors += 1
+        for o in outcomes:
+            requeue.append((SessionFile(o.cursor.file, o.cursor.user), self._mono() + delay))
+
+    def _committed(self, outcomes: Sequence[Outcome], commit_seconds: float, seconds: float,
+                   nbytes: int, nlines: int) -> None:
         # First, before anything that could raise: the in-memory cursors must match what just
         # committed, or the next pass would read those lines again.
         for o in outcomes:
@@ -421,26 +435,64 @@ class Worker:
                 self.cursors.discard(o.cursor.file)
             else:
                 self.cursors.put(o.cursor)
-        self._say(flight.notes)
         if self.on_commit is not None:
-            self.on_commit(flight.ticket.finished - flight.submitted)
+            self.on_commit(commit_seconds)
         total_items = 0
         for o in outcomes:
             if o.cursor.attempts == 0 and not o.deleted:
                 self.stats.processed += 1
-        for o in outcomes:
-            n = sum(len(rows) for rows in o.rows.values())
-            total_items += n
+            total_items += sum(len(rows) for rows in o.rows.values())
         self.stats.items_extracted += total_items
         self.stats.last_commit = self._wall()
-        self._log.info(
-            events.PROCESSOR_COMMITTED,
-            files=len(outcomes),
-            items=total_items,
-            ms=round((flight.ticket.finished - flight.started) * 1000, 1),
-            bytes=flight.nbytes,
-            lines=flight.nlines,
-        )
+        self._log.info(events.PROCESSOR_COMMITTED, files=len(outcomes), items=total_items,
+                       ms=round(seconds * 1000, 1), bytes=nbytes, lines=nlines)
+
+    def _one_by_one(self, flight: _InFlight, exc: ProcessorError) -> None:
+        """The processor's part of the batch's commit failed (its `Merging` hook, its rows):
+        commit the files one at a time, so the others go on and the one that fails is found.
+        That one is a processor failure like a failing ``process()``: attempts, backoff and,
+        after ``max_attempts``, parking, with its traceback logged (once per failure)."""
+        outcomes = flight.ticket.outcomes
+        self._log.warning(events.PROCESSOR_COMMIT_FAILED, files=len(outcomes),
+                          error=str(exc)[:2000], then="file by file" if len(outcomes) > 1 else "")
+        notes = {n[2]["file"]: n for n in flight.notes}
+        for o in outcomes:
+            file = SessionFile(o.cursor.file, o.cursor.user)
+            note = notes.get(file.key)
+            error: BaseException = exc
+            if len(outcomes) > 1:
+                started = time.perf_counter()
+                ticket = self._submit(self.processor, [o])
+                try:
+                    ticket.wait()
+                except ProcessorError as own:
+                    error = own
+                except Exception as own:
+                    self._store_failed(own, [o], flight.requeue)
+                    continue
+                else:
+                    self._say([note] if note else [])
+                    keys = note[2] if note else {}
+                    self._committed([o], ticket.finished - started, ticket.finished - started,
+                                    keys.get("bytes", 0), keys.get("lines", 0))
+                    continue
+            self._file_failed(file, o, error, flight.requeue)
+
+    def _file_failed(self, file: SessionFile, o: Outcome, error: BaseException,
+                     requeue: list[tuple[SessionFile, float | None]]) -> None:
+        """Record a commit that failed for this file (what it read is not committed)."""
+        cause = error.__cause__ or error
+        before = o.cursor if o.deleted else self.cursors.lookup([file.key]).get(file.key)
+        failure = self._processor_failure(
+            file, before, f"{type(cause).__name__}: {cause}"[:2000],
+            "".join(traceback.format_exception(cause))[-4000:], requeue)
+        ticket = self._submit(self.processor, [failure])
+        try:
+            ticket.wait()
+        except Exception as own:  # even the failure cannot be recorded: the store's problem
+            self._store_failed(own, [failure], requeue)
+            return
+        self.cursors.put(failure.cursor)
 
     @staticmethod
     def _say(notes: list[_Note]) -> None:

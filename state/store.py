@@ -74,6 +74,38 @@ _BEHIND = """
 """
 
 
+class ProcessorError(Exception):
+    """A processor's own part of a commit failed: its `Merging` hook raised, or its rows could not
+    be written to (or deleted from) its tables -- a bug in that processor, which the worker
+    counts against the files of the batch (attempts, backoff, parking) like a failing `process`.
+
+    An error of the store itself (I/O, a full disk, memory, the lock) is not one of these, even
+    when it surfaces inside a hook: it passes through unchanged, and the batch is retried later
+    without counting attempts. The original exception is ``__cause__``."""
+
+    def __init__(self, processor: str, error: BaseException) -> None:
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.processor = processor
+
+
+# Errors of the store, not of a processor's code: retried without counting attempts.
+_STORE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError, MemoryError, duckdb.IOException, duckdb.OutOfMemoryException, duckdb.FatalException,
+    duckdb.InterruptException, duckdb.TransactionException,
+)
+
+
+@contextlib.contextmanager
+def _blamed(processor: Processor) -> Iterator[None]:
+    """Exceptions in the block are the processor's (`ProcessorError`), unless the store's."""
+    try:
+        yield
+    except _STORE_ERRORS:
+        raise
+    except Exception as exc:
+        raise ProcessorError(processor.name, exc) from exc
+
+
 class Prepared(Sequence[Mapping[str, Any]]):
     """One file's rows of one table for a `Merging` processor's merge: the Arrow table of the
     table's columns -- converted, and so checked, outside the transaction; what is inserted if
@@ -450,14 +482,15 @@ class Store:
         if not files:
             return
         con = self._con
-        for table in processor.tables:
-            con.execute(
-                f"DELETE FROM {_quote(table)} WHERE session_file IN (SELECT unnest(?::VARCHAR[]))",
-                [files],
-            )
-        if isinstance(processor, Merging):
-            with _Tx(con, self.schema) as tx:
-                processor.after_delete(tx, files)
+        with _blamed(processor):
+            for table in processor.tables:
+                con.execute(
+                    f"DELETE FROM {_quote(table)} WHERE session_file IN (SELECT unnest(?::VARCHAR[]))",
+                    [files],
+                )
+            if isinstance(processor, Merging):
+                with _Tx(con, self.schema) as tx:
+                    processor.after_delete(tx, files)
         where = "processor_name = ? AND session_file IN (SELECT unnest(?::VARCHAR[]))"
         if drop_cursor:
             con.execute(f"DELETE FROM {STATE_TABLE} WHERE {where}", [processor.name, files])
@@ -494,12 +527,13 @@ class Store:
             for table, value in o.rows.items():
                 parts.setdefault(table, []).append(value)
         rows: Mapping[str, Rows] = {t: _Joined(ps) for t, ps in parts.items()}
-        if isinstance(processor, Merging):
-            with _Tx(self._con, self.schema) as tx:
-                rows = processor.merge(tx, rows)  # what it keeps stays as converted
-        for table, table_rows in rows.items():
-            if len(table_rows):
-                self._insert(table, _as_arrow(table_rows, table, self.schema))
+        with _blamed(processor):
+            if parts and isinstance(processor, Merging):  # (a failure's cursor has no rows)
+                with _Tx(self._con, self.schema) as tx:
+                    rows = processor.merge(tx, rows)  # what it keeps stays as converted
+            for table, table_rows in rows.items():
+                if len(table_rows):
+                    self._insert(table, _as_arrow(table_rows, table, self.schema))
 
     def _insert(self, table: str, batch: pa.Table) -> None:
         con = self._con

@@ -16,7 +16,7 @@ from processors.lines import LinesProcessor
 from state.cursor import Cursor
 from state.db import StateError, open_state
 from state.migrations import CORE, CORE_STEPS, current_version, ensure_sessiond_database, migrate
-from state.store import Outcome, Prepared, Store
+from state.store import Outcome, Prepared, ProcessorError, Store
 
 
 def fresh(path: Path) -> duckdb.DuckDBPyConnection:
@@ -272,7 +272,7 @@ def test_a_failed_insert_reports_its_own_error(tmp_path: Path) -> None:
     store = Store(con)
     rows = [row("u/a.jsonl", n) for n in range(20)]  # more than a few: the Arrow way
     rows[7] = {**rows[7], "byte_offset": None}  # NOT NULL in the lines table
-    with pytest.raises(duckdb.Error) as failed:
+    with pytest.raises(ProcessorError) as failed:  # its rows: the processor's failure
         store.commit(LinesProcessor(), [Outcome(cursor("u/a.jsonl", 10), {"lines": rows})])
-    assert "NOT NULL" in str(failed.value)
+    assert "NOT NULL" in str(failed.value) and isinstance(failed.value.__cause__, duckdb.Error)
     assert con.execute("SELECT count(*) FROM lines").fetchone() == (0,)

@@ -151,3 +151,78 @@ def test_commit_seconds_are_measured_from_the_hand_over(root: Path, state: Path,
     svc.close()
     [committed] = [e for e in logs if e["event"] == events.PROCESSOR_COMMITTED]
     assert len(seconds) == 1 and 0 < seconds[0] <= committed["ms"] / 1000
+
+
+class BuggyHooks(MergingRecorder):
+    """A `Merging` processor with deterministic bugs in its hooks: ``merge`` raises when the
+    batch holds a row of ``u/bad.jsonl``, ``after_delete`` when ``u/doomed.jsonl`` is deleted."""
+
+    def merge(self, tx: Any, rows: Any) -> Any:
+        if any(r["session_file"] == "u/bad.jsonl" for r in rows.get("merged", ())):
+            raise ZeroDivisionError("a bug in merge")
+        return rows
+
+    def after_delete(self, tx: Any, files: Any) -> None:
+        if "u/doomed.jsonl" in files:
+            tx.execute("SELECT * FROM no_such_table")  # a bug in its SQL
+
+
+def test_a_bug_in_a_merging_hook_fails_and_parks_its_file_not_the_batch(root: Path, state: Path) -> None:
+    """An exception from a processor's hook in the commit is that processor's failure for the
+    batch's files: the batch is committed file by file, the file that fails gets attempts and
+    backoff and, after `max_attempts`, is parked -- with its traceback -- and the others commit."""
+    for name in ("a", "bad", "c", "doomed"):
+        append(root / "u" / f"{name}.jsonl", good(name, 2))
+    settings = fast_settings(root, state, max_attempts=2)
+    with capture_logs() as logs:
+        assert Service(settings, [BuggyHooks()]).run_once() == 1  # attempt 1: retried
+        assert Service(settings, [BuggyHooks()]).run_once() == 1  # attempt 2: parked
+    assert query(state, "SELECT session_file, count(*) FROM merged GROUP BY 1 ORDER BY 1") == [
+        ("u/a.jsonl", 2), ("u/c.jsonl", 2), ("u/doomed.jsonl", 2)]
+    failed = [e for e in logs if e["event"] == events.PROCESSOR_FAILED]
+    assert [(e["file"], e["attempts"]) for e in failed] == [("u/bad.jsonl", 1), ("u/bad.jsonl", 2)]
+    assert "ZeroDivisionError: a bug in merge" in failed[0]["error"]
+    assert "in merge" in failed[0]["traceback"] and "Traceback" in failed[0]["traceback"]
+    assert [e["file"] for e in logs if e["event"] == events.PROCESSOR_PARKED] == ["u/bad.jsonl"]
+    [first, _] = [e for e in logs if e["event"] == events.PROCESSOR_COMMIT_FAILED]
+    assert first["files"] == 4 and first["then"] == "file by file"
+    assert query(state, "SELECT session_file, attempts, parked FROM session_processor_state "
+                        "WHERE attempts > 0") == [("u/bad.jsonl", 2, True)]
+    # a bug in after_delete: the deletion of that file fails, and parks; nothing else waits
+    (root / "u" / "doomed.jsonl").unlink()
+    append(root / "u" / "a.jsonl", good("a", 1, 2))
+    with capture_logs() as logs:
+        assert Service(settings, [BuggyHooks()]).run_once() == 1
+    [failed_delete] = [e for e in logs if e["event"] == events.PROCESSOR_FAILED]
+    assert failed_delete["file"] == "u/doomed.jsonl" and "no_such_table" in failed_delete["error"]
+    assert query(state, "SELECT count(*) FROM merged WHERE session_file = 'u/a.jsonl'") == [(3,)]
+
+
+def test_a_store_error_in_the_commit_is_retried_without_counting_attempts(
+        root: Path, state: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store's own failures (here an I/O error raised where the rows are written) are not
+    the processor's: the batch backs off and is retried, no attempts, nothing parked."""
+    import duckdb
+
+    from state import store as store_module
+
+    for name in ("a", "b"):
+        append(root / "u" / f"{name}.jsonl", good(name, 2))
+    real = store_module.Store._insert
+    calls = {"n": 0}
+
+    def flaky(self: Any, table: str, batch: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise duckdb.IOException("IO Error: No space left on device")
+        real(self, table, batch)
+
+    monkeypatch.setattr(store_module.Store, "_insert", flaky)
+    with capture_logs() as logs:
+        assert Service(fast_settings(root, state, max_attempts=1), [MergingRecorder()]).run_once() == 1
+        assert Service(fast_settings(root, state, max_attempts=1), [MergingRecorder()]).run_once() == 0
+    assert [e["event"] for e in logs if e["event"] in (
+        events.STORE_COMMIT_FAILED, events.PROCESSOR_COMMIT_FAILED, events.PROCESSOR_FAILED)] == [
+        events.STORE_COMMIT_FAILED]
+    assert query(state, "SELECT count(*) FROM merged") == [(4,)]
+    assert query(state, "SELECT count(*) FROM session_processor_state WHERE attempts > 0 OR parked") == [(0,)]

@@ -16,7 +16,7 @@ from processors.lines import LinesProcessor
 from state.cursor import Cursor
 from state.db import open_state
 from state.migrations import CORE, CORE_STEPS, ensure_sessiond_database, migrate
-from state.store import Outcome, Store
+from state.store import Outcome, ProcessorError, Store
 
 
 class OtherLines(LinesProcessor):
@@ -103,7 +103,8 @@ def test_a_failing_batch_does_not_fail_the_others(tmp_path: Path) -> None:
     finally:
         writer.stop()
     assert results[0] is None
-    assert isinstance(results[1], ValueError) and "merge bug" in str(results[1])
+    assert isinstance(results[1], ProcessorError) and isinstance(results[1].__cause__, ValueError)
+    assert "merge bug" in str(results[1])
     assert con.execute("SELECT count(*) FROM lines").fetchall() == [(2,)]
     assert con.execute("SELECT count(*) FROM broken_lines").fetchall() == [(0,)]
     assert con.execute("SELECT processor_name FROM session_processor_state").fetchall() == [("lines",)]
