@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
+import time
 from typing import Any
 
 import orjson
 
 from daemon import client
 from daemon.settings import Settings, load_settings
+from daemon.starting import starting
 from daemon.status import degraded_reasons, render
 from state.db import open_state
 
@@ -37,11 +39,22 @@ def _print_json(body: Any) -> None:
 
 
 def _ask(settings: Settings, method: str, route: str, **params: str | None) -> tuple[int, Any] | None:
-    """The daemon's answer, or None when no daemon runs."""
-    try:
-        return client.request(settings.socket_path, method, route, params)
-    except client.DaemonUnavailable:
-        return None
+    """The daemon's answer, or None when no daemon runs. A daemon that is starting (its start
+    marker, `daemon.starting`) is waited for -- up to ``lock_wait`` -- and asked: opening the
+    state file under it could keep it from starting."""
+    deadline = time.monotonic() + settings.lock_wait
+    while True:
+        try:
+            return client.request(settings.socket_path, method, route, params)
+        except client.DaemonUnavailable:
+            pass
+        if starting(settings.state) is None or time.monotonic() > deadline:
+            # gone since: one more try, its socket may have come up just before
+            try:
+                return client.request(settings.socket_path, method, route, params)
+            except client.DaemonUnavailable:
+                return None
+        time.sleep(0.05)
 
 
 def _offline_service(settings: Settings) -> Any:
@@ -63,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     configure(settings.log_level, settings.log_format)
     processors = load(settings.processors, settings.processor_options)
     service = Service(settings, processors, reload=lambda: settings_of(args),
-                      notifier=Notifier(), log=get_logger())
+                      notifier=Notifier(), log=get_logger(), announce=not args.once)
     # What start-up built (modules, the scan index) lives as long as the process: keep it out
     # of every collection. (A gen-0 threshold of 50,000 made a backfill ~10 % faster, but each
     # gen-1 pass then walks up to a million objects, a pause in the append latency; the append
@@ -90,13 +103,14 @@ def status(args: argparse.Namespace) -> int:
 
 def _offline_status(settings: Settings) -> dict[str, Any]:
     from daemon.registry import load
-    from daemon.status import snapshot
+    from daemon.status import snapshot, walk
     from state.store import Store
 
     processors = load(settings.processors, settings.processor_options)
+    walked = walk(settings.root)  # before opening: the file is held only for the queries
     con = open_state(settings.state, read_only=True)
     try:
-        body = snapshot(processors, Store(con), settings.root)
+        body = snapshot(processors, Store(con), settings.root, walked)
     finally:
         con.close()
     body.update(state=str(settings.state), daemon={"running": False})

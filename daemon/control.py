@@ -33,15 +33,41 @@ class ControlError(Exception):
 
 
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    # Daemon threads, which `server_close` does not wait for: requests in flight are counted
+    # here instead, and `ControlServer.stop` waits for them -- a status answered while the daemon
+    # stops must not meet the state connection closing under it.
     daemon_threads = True
     allow_reuse_address = False
     routes: dict[tuple[str, str], Route]
     log: Any
+    active = 0
+    idle: threading.Condition
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.idle:
+            self.active += 1
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._done()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._done()
+
+    def _done(self) -> None:
+        with self.idle:
+            self.active -= 1
+            self.idle.notify_all()
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.0"
+    timeout = 30  # seconds a client may take to send its request (a stalled one can't hold a stop)
 
     def log_message(self, format: str, *args: Any) -> None:
         """http.server's own access log is replaced by audit events."""
@@ -112,14 +138,20 @@ class ControlServer:
         os.chmod(path, 0o660)
         self._server.routes = routes
         self._server.log = log
+        self._server.idle = threading.Condition()
         self._thread = threading.Thread(target=self._server.serve_forever, name="control",
                                         kwargs={"poll_interval": 0.5}, daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, wait: float = 30.0) -> bool:
+        """Stop serving and wait (up to ``wait`` seconds) for the requests in flight; False if
+        some are still running (their state connection must then be left open)."""
         self._server.shutdown()
         self._server.server_close()
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
+        server = self._server
+        with server.idle:
+            return server.idle.wait_for(lambda: server.active == 0, timeout=wait)

@@ -4,6 +4,7 @@ DAEMON_STARTING = "daemon.starting"
 DAEMON_READY = "daemon.ready"
 DAEMON_STOPPING = "daemon.stopping"
 DAEMON_STOPPED = "daemon.stopped"
+STATE_LOCKED = "state.locked"  # another process holds the state file; the daemon waits (once)
 CONFIG_RELOADED = "config.reloaded"
 CONFIG_INVALID = "config.invalid"
 PROCESSOR_LOADED = "processor.loaded"

@@ -33,6 +33,7 @@ from daemon.operations import Operations
 from daemon.pool import Executors, ParsePool, processes
 from daemon.scanner import Scanner
 from daemon.settings import Settings, SettingsError
+from daemon.starting import StartMarker, serving
 from daemon.status import snapshot
 from daemon.watcher import Watcher, WatcherUnavailable
 from daemon.worker import Worker, WorkerSettings
@@ -40,7 +41,7 @@ from daemon.workqueue import WorkQueue
 from daemon.writer import Writer
 from processors.contract import Processor
 from state.cursor import StatTuple
-from state.db import open_state
+from state.db import StateError, open_state
 from state.migrations import prepare
 from state.store import Store
 
@@ -84,9 +85,11 @@ class Service:
         notifier: Notifier | None = None,
         log: Any = None,
         executors: Executors = processes,
+        announce: bool = False,
     ) -> None:
         """``executors``: where the parse pool examines files (`daemon.pool.processes`; tests
-        pass threads that run the same path)."""
+        pass threads that run the same path); ``announce``: write the start marker
+        (`daemon.starting`) until the control socket answers -- the long-running daemon does."""
         self.settings = settings
         self.processors = list(processors)
         self._reload = reload
@@ -102,11 +105,29 @@ class Service:
         self.first_scan_done = threading.Event()
         self.last_scan: dict[str, Any] = {}
         self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        con = open_state(settings.state)
+        self.marker = StartMarker(settings.state)
+        try:
+            other = self.marker.announce() if announce else None
+            if other is not None:
+                raise StateError(f"another sessiond (PID {other}) is starting on {settings.state}")
+            con = open_state(
+                settings.state, wait=settings.lock_wait,
+                on_locked=lambda pid, holder: self.log.info(
+                    events.STATE_LOCKED, state=str(settings.state), pid=pid, holder=holder,
+                    wait=settings.lock_wait),
+                # a reader lets go; a daemon does not: don't wait for one that answers
+                give_up=lambda: (f"a sessiond answers on {settings.socket_path}"
+                                 if serving(settings.socket_path) else None))
+        except BaseException:
+            self.marker.done()
+            os.close(self._wake_r)
+            os.close(self._wake_w)
+            raise
         self._con = con
         try:
             imported = prepare(con, [(f"processor:{p.name}", p.migrations) for p in self.processors])
         except BaseException:
+            self.marker.done()
             con.close()
             raise
         if imported:
@@ -284,6 +305,7 @@ class Service:
         scanner.start()
         self._ensure_watcher(rescan=False)  # the first scan follows
         self._start_control()
+        self.marker.done()  # commands ask the socket from now on (or, without one, the file)
         self._scan_wanted.set()
         next_scan = time.monotonic() + self.settings.scan_interval
         ready = reloading = False
@@ -396,8 +418,7 @@ class Service:
         self.log.info(events.DAEMON_STOPPING)
         if self.watcher is not None:
             self.watcher.stop()
-        if self.control is not None:
-            self.control.stop()
+        control_idle = self.control is None or self.control.stop()
         if self._metrics_http is not None:
             server, _thread = self._metrics_http
             server.shutdown()
@@ -414,6 +435,8 @@ class Service:
                 hung.append(t.name)
         if not hung:
             self.writer.stop()
+        if not control_idle:  # a control request still running: its connection stays open
+            hung.append("control")
         self.log.info(events.DAEMON_STOPPED, abandoned=hung)
         if not hung:
             self.close()
@@ -450,6 +473,7 @@ class Service:
         return 1 if errors else 0
 
     def close(self) -> None:
+        self.marker.done()
         if self.pool is not None:
             self.pool.close()
         self.notifier.close()

@@ -54,6 +54,9 @@ class Settings:
     socket: Path | None = None  # control socket; default: sessiond.sock beside the state file
     metrics_port: int = 0  # also serve /metrics on 127.0.0.1:PORT (0 = only on the socket)
     lag_threshold: float = 600.0  # status is "degraded" when lag_seconds exceeds this
+    # seconds the daemon waits for a short-lived reader (an offline `status`) to let go of the
+    # state file before it gives up starting
+    lock_wait: float = 30.0
     log_level: str = "info"
     log_format: str = "auto"  # auto | json | console
     # per-processor tables from [processor.<name>]: `interval` plus the processor's own options
@@ -147,7 +150,7 @@ _CONVERT: dict[str, Callable[[str, Any], Any]] = {
     "backoff_cap": _positive_float, "max_line_bytes": _positive_int, "pass_bytes": _positive_int,
     "batch_files": _positive_int, "parse_workers": _count, "parse_min_bytes": _positive_int,
     "socket": _path, "metrics_port": _port,
-    "lag_threshold": _positive_float,
+    "lag_threshold": _positive_float, "lock_wait": _positive_float,
     "log_level": _choice("debug", "info", "warning", "error"),
     "log_format": _choice("auto", "json", "console"),
 }

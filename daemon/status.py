@@ -64,11 +64,18 @@ def overall(
     return {"files": len(files), "processors": per}
 
 
-def snapshot(processors: Sequence[Processor], store: Store, root: Path) -> dict[str, Any]:
-    """`overall` over the files as they are now under ``root`` (one walk): what both the live
-    daemon and the CLI without a daemon report."""
+def walk(root: Path) -> tuple[dict[str, StatTuple], list[str]]:
+    """The files under ``root`` as they are now, and the folders that could not be read."""
     errors: list[str] = []
-    files = stat_tree(root, errors) if root.is_dir() else {}
+    return (stat_tree(root, errors) if root.is_dir() else {}), errors
+
+
+def snapshot(processors: Sequence[Processor], store: Store, root: Path,
+             walked: tuple[dict[str, StatTuple], list[str]] | None = None) -> dict[str, Any]:
+    """`overall` over the files as they are now under ``root`` (one walk, or ``walked``
+    beforehand -- the CLI walks before it opens the state file, to hold it less): what both
+    the live daemon and the CLI without a daemon report."""
+    files, errors = walked if walked is not None else walk(root)
     body = overall(processors, store, files)
     body.update(root=str(root), scan_errors=errors[:20])
     return body

@@ -46,9 +46,10 @@ def fast_settings(root: Path, state: Path, **overrides: Any) -> Settings:
 
 
 @contextlib.contextmanager
-def running(settings: Settings, processors: Sequence[Processor]) -> Iterator[Service]:
-    """A real Service (real inotify, real DuckDB) running its main loop in a thread."""
-    service = Service(settings, processors)
+def running(settings: Settings, processors: Sequence[Processor], **options: Any) -> Iterator[Service]:
+    """A real Service (real inotify, real DuckDB) running its main loop in a thread;
+    ``options``: more `Service` arguments."""
+    service = Service(settings, processors, **options)
     result: list[int] = []
     thread = threading.Thread(target=lambda: result.append(service.run(install_signals=False)),
                               name="service-main", daemon=True)
