@@ -101,7 +101,7 @@ def test_offline_status_in_a_tight_loop_never_keeps_the_daemon_from_starting(
         for _ in range(50):
             # start while the checks read the file offline: after one of them found no daemon
             offline = codes.count(2)
-            wait_until(lambda seen=offline: codes.count(2) > seen, timeout=60,  # type: ignore[misc]
+            wait_until(lambda seen=offline: codes.count(2) > seen, timeout=60,
                        what="an offline check")
             with running(fast_settings(root, state), [RecordingProcessor()], announce=True):
                 pass  # it came up (about one start in three meets a reader and waits for it)
