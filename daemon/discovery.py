@@ -88,9 +88,13 @@ def stat_tree(
     unreadable: list[str] | None = None,
     known: Mapping[str, StatTuple] | None = None,
     changed: list[str] | None = None,
+    folders: list[tuple[str, int]] | None = None,
 ) -> dict[str, StatTuple]:
     """Key -> stat tuple of every session file under the root (what `walk` yields, as a dict);
-    the keys whose stat differs from ``known`` (the previous scan's result) go to ``changed``.
+    the keys whose stat differs from ``known`` (the previous scan's result) go to ``changed``;
+    the folders that hold session files or may come to (``""`` for the root, ``user/``,
+    ``user/session/``, ``user/session/subagents/``) go to ``folders`` with their inode, as the
+    listing gives it (-1 where it does not: the root, ``subagents`` folders).
 
     This is the scan's loop, run over 100k files per scan, so it is written for speed: plain
     tuples, one pass, no function call per file beyond the ``lstat``, and the UTF-8 check of
@@ -100,6 +104,8 @@ def stat_tree(
     changed = [] if changed is None else changed
     out: dict[str, StatTuple] = {}
     min_len = len(SUFFIX) + 1
+    if folders is not None:
+        folders.append(("", -1))
     for user in _dirs(os.fspath(root), errors):
         # One user's folders -- its own, then each session's `subagents` -- as (prefix,
         # entries); the walk's structure already makes their files' keys session keys.
@@ -109,7 +115,9 @@ def stat_tree(
                 unreadable.append(f"{user.name}/")
             continue
         prefix = user.name + "/"
-        folders = [(prefix, entries)]
+        if folders is not None:
+            folders.append((prefix, user.inode()))
+        listed = [(prefix, entries)]
         for entry in entries:
             if not entry.name.endswith(SUFFIX) and _visible(entry.name) and entry.is_dir(follow_symlinks=False):
                 sub_prefix = f"{prefix}{entry.name}/subagents/"
@@ -118,8 +126,12 @@ def stat_tree(
                     if unreadable is not None:
                         unreadable.append(sub_prefix)
                     continue
-                folders.append((sub_prefix, agents))
-        for folder, names in folders:
+                if folders is not None:
+                    folders.append((f"{prefix}{entry.name}/", entry.inode()))
+                    if agents:
+                        folders.append((sub_prefix, -1))
+                listed.append((sub_prefix, agents))
+        for folder, names in listed:
             for entry in names:
                 name = entry.name
                 if not name.endswith(SUFFIX) or name[0] == "." or len(name) < min_len:

@@ -77,6 +77,12 @@ class _ServiceCollector(Collector):
         yield CounterMetricFamily("sessiond_scans", "Full scans run", value=svc.scans_total)
         yield GaugeMetricFamily("sessiond_debounce_pending", "Files waiting to settle",
                                 value=len(svc.debouncer))
+        yield GaugeMetricFamily("sessiond_watcher_unwatched_folders",
+                                "Folders inotify could not watch (the watch limit): scanned instead",
+                                value=len(svc.coverage.missing))
+        yield CounterMetricFamily("sessiond_watcher_overflows",
+                                  "Overflows of the kernel's inotify event queue",
+                                  value=svc.overflows)
 
 
 class Metrics:

@@ -27,6 +27,7 @@ class ScanResult:
     errors: list[str] = field(default_factory=list)
     root_exists: bool = True
     seconds: float = 0.0
+    folders: list[tuple[str, int]] = field(default_factory=list)  # see `stat_tree`
 
     @property
     def missed_by_events(self) -> int:
@@ -59,7 +60,8 @@ class Scanner:
         old = self._index
         unreadable: list[str] = []
         changed_keys: list[str] = []
-        seen = stat_tree(self.root, errors, unreadable, old, changed_keys)
+        folders: list[tuple[str, int]] = []
+        seen = stat_tree(self.root, errors, unreadable, old, changed_keys, folders)
         changed = [SessionFile(k, k[: k.index("/")]) for k in changed_keys]
         missed = [] if announced is None else [k for k in changed_keys if k not in announced]
         if unreadable:  # a folder that could not be listed: its files are unknown, not gone
@@ -73,4 +75,4 @@ class Scanner:
             missed.extend(f.key for f in removed if f.key not in announced)
         self._index = seen
         return ScanResult(len(seen), changed, removed, missed, errors,
-                          seconds=time.perf_counter() - started)
+                          seconds=time.perf_counter() - started, folders=folders)

@@ -36,6 +36,7 @@ from daemon.settings import Settings, SettingsError
 from daemon.starting import StartMarker, serving
 from daemon.status import snapshot
 from daemon.watcher import Watcher, WatcherUnavailable
+from daemon.watches import Coverage
 from daemon.worker import Worker, WorkerSettings
 from daemon.workqueue import WorkQueue
 from daemon.writer import Writer
@@ -151,10 +152,11 @@ class Service:
         tracked = store.tracked()
         store.drop_cached_pages()
         self.watcher: Watcher | None = None
+        self.coverage = Coverage(settings.root)  # folders the kernel does not watch
         self._watch_complete = False  # watcher ran through the whole period since last scan
         self._threads: list[threading.Thread] = []
         self._scan_lock = threading.Lock()
-        self.scans_total = self.missed_total = self.reloads = 0
+        self.scans_total = self.missed_total = self.reloads = self.overflows = 0
         self.ops = Operations(self.workers, self.scanner, self.scan_now,
                               reader=lambda: Store(self.reader()))
         self.metrics = Metrics(self)
@@ -254,7 +256,29 @@ class Service:
         if result.missed_by_events:
             self.log.warning(events.SCAN_MISSED_EVENTS, count=result.missed_by_events,
                              files=result.missed[:10])
+        if self.watcher is not None and self.watcher.running and result.root_exists:
+            unwatched = self.coverage.check(result.folders)
+            if unwatched:
+                self.log.warning(
+                    events.WATCHER_LIMIT, new=len(unwatched), folders=len(self.coverage.missing),
+                    sample=unwatched[:10],
+                    reason="inotify could not watch them (fs.inotify.max_user_watches reached?)",
+                    fallback=f"scan every {self._scan_every()}s; raise the limit, then reload")
         self.first_scan_done.set()
+
+    def _scan_every(self) -> float:
+        """The scan interval: shorter while some folders are not watched."""
+        if self.coverage.uncovered:
+            return min(self.settings.scan_interval, self.settings.unwatched_scan_interval)
+        return self.settings.scan_interval
+
+    def _on_overflow(self) -> None:
+        """The kernel's event queue overflowed: events were lost, and watchdog rebuilt its
+        watches (some may have failed): scan, and check every folder again."""
+        self.overflows += 1
+        self.log.warning(events.WATCHER_OVERFLOW, overflows=self.overflows)
+        self.coverage.reset()
+        self.request_scan()
 
     def _scanner_loop(self) -> None:
         while not self._stop.is_set():
@@ -272,7 +296,8 @@ class Service:
             return
         if not self.settings.root.is_dir():
             return
-        watcher = Watcher(self.settings.root, self._on_file_event, self.request_scan)
+        watcher = Watcher(self.settings.root, self._on_file_event, self.request_scan,
+                          self._on_overflow)
         try:
             watcher.start()
         except WatcherUnavailable as exc:
@@ -281,6 +306,7 @@ class Service:
             self.settings = replace(self.settings, watch=False)
             return
         self.watcher = watcher
+        self.coverage.reset()
         self.log.info(events.WATCHER_STARTED, root=str(self.settings.root))
         if rescan:
             self.request_scan()  # whatever appeared before the watch started
@@ -307,7 +333,7 @@ class Service:
         self._start_control()
         self.marker.done()  # commands ask the socket from now on (or, without one, the file)
         self._scan_wanted.set()
-        next_scan = time.monotonic() + self.settings.scan_interval
+        last_scan = time.monotonic()  # when the last periodic or asked-for scan was started
         ready = reloading = False
         selector = selectors.DefaultSelector()
         selector.register(self._wake_r, selectors.EVENT_READ)
@@ -316,6 +342,7 @@ class Service:
                 now = time.monotonic()
                 with self._lock:
                     deadline = self.debouncer.next_deadline()
+                next_scan = last_scan + self._scan_every()  # shorter once folders go unwatched
                 timeout = min(1.0, max(0.0, next_scan - now))
                 if deadline is not None:
                     timeout = min(timeout, max(0.0, deadline - now))
@@ -334,9 +361,9 @@ class Service:
                     self.first_scan_done.clear()
                     flags.scan = True
                 now = time.monotonic()
-                if flags.scan or now >= next_scan:
+                if flags.scan or now >= last_scan + self._scan_every():
                     flags.scan = False
-                    next_scan = now + self.settings.scan_interval
+                    last_scan = now
                     self._scan_wanted.set()
                 with self._lock:
                     released = self.debouncer.due(now)
@@ -410,6 +437,10 @@ class Service:
             self.debouncer.settle, self.debouncer.max_delay = new.settle, new.max_delay
         for p in self.processors:
             self.workers[p.name].settings = worker_settings(new, p)
+        if self.coverage.missing and self.watcher is not None:
+            # Folders went unwatched (the watch limit): maybe it was raised. The main loop
+            # starts a new watcher, which tries every folder again, and rescans.
+            self.watcher.stop()
         self.reloads += 1
         self.log.info(events.CONFIG_RELOADED, needs_restart=ignored)
 

@@ -541,6 +541,87 @@ def test_a_lost_inotify_queue_overflow_triggers_a_scan(root: Path, state: Path) 
         assert svc.missed_total == 1  # and the scan says events missed it
 
 
+def test_the_watch_limit_reached_mid_run_is_detected_and_covered_by_scans(
+        root: Path, state: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder that appears once the watch limit is reached gets no inotify watch, and watchdog
+    says nothing (it skips a folder it cannot watch). The daemon compares the folders with the
+    kernel's own list of watches after each scan, logs `watcher.limit`, scans that often
+    (`unwatched_scan_interval`), and a reload -- once the limit is raised -- watches them."""
+    from watchdog.observers import inotify_c
+
+    real = inotify_c.InotifyFD.add_callback
+
+    def at_the_limit(self: Any, path: bytes, *args: Any, **kwargs: Any) -> Any:
+        if b"/blocked" in path:
+            raise OSError(28, "inotify watch limit reached")  # what watchdog raises at ENOSPC
+        return real(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(inotify_c.InotifyFD, "add_callback", at_the_limit)
+    append(root / "u" / "a.jsonl", good("a", 1))
+    settings = fast_settings(root, state, scan_interval=3600.0, unwatched_scan_interval=0.3)
+    with capture_logs() as logs, running(settings, [RecordingProcessor()],
+                                         reload=lambda: settings) as svc:
+        wait_until(lambda: query(svc, "SELECT count(*) FROM recorded") == [(1,)], what="a.jsonl")
+        assert [e for e in logs if e["event"] == events.WATCHER_LIMIT] == []  # all watched
+        append(root / "blocked" / "b.jsonl", good("b", 1))  # a new user folder, unwatchable
+        limit = wait_until(lambda: [e for e in logs if e["event"] == events.WATCHER_LIMIT],
+                           what="watcher.limit")
+        assert limit[0]["sample"] == ["blocked/"] and "max_user_watches" in limit[0]["reason"]
+        assert svc.coverage.missing.keys() == {"blocked/"}
+        assert b"sessiond_watcher_unwatched_folders 1.0" in svc.metrics.render()
+        scans = svc.scans_total
+        append(root / "blocked" / "b.jsonl", good("b", 1, 1))  # no event: only a scan finds it
+        wait_until(lambda: query(svc, "SELECT count(*) FROM recorded") == [(3,)], timeout=10,
+                   what="the append in the unwatched folder, found by the short scans")
+        assert svc.scans_total > scans
+        monkeypatch.setattr(inotify_c.InotifyFD, "add_callback", real)  # the limit is raised
+        svc.request_reload()
+        wait_until(lambda: not svc.coverage.missing, what="the folder watched after the reload")
+        append(root / "blocked" / "b.jsonl", good("b", 1, 2))  # an event again
+        wait_until(lambda: query(svc, "SELECT count(*) FROM recorded") == [(4,)], what="the event")
+    assert len([e for e in logs if e["event"] == events.WATCHER_LIMIT]) == 1  # said once
+
+
+def _sysctl(name: str) -> Path | None:
+    path = Path("/proc/sys/fs/inotify") / name
+    return path if os.access(path, os.W_OK) else None
+
+
+@pytest.mark.skipif(_sysctl("max_queued_events") is None,
+                    reason="needs a writable /proc/sys/fs/inotify/max_queued_events (root)")
+def test_a_real_inotify_queue_overflow_is_detected(root: Path, state: Path) -> None:
+    """The kernel's queue really overflows (a daemon whose inotify instance holds 16 events,
+    200 files at once): watchdog's warning is the only signal (see `daemon.watcher`), the daemon
+    notices it (`watcher.overflow`), scans, and every file is committed."""
+    knob = _sysctl("max_queued_events")
+    assert knob is not None
+    before = knob.read_text()
+    (root / "u").mkdir()
+    knob.write_text("16\n")  # read when an inotify instance is made: the daemon's, below
+    try:
+        daemon = Daemon("--root", str(root), "--state", str(state), "--processors", PROC,
+                        "--scan-interval", "3600", env={"SESSIOND_SETTLE": "0.05"})
+        try:
+            daemon.wait_for("daemon.ready", timeout=30)
+        finally:
+            knob.write_text(before)
+        for i in range(200):
+            (root / "u" / f"f{i}.jsonl").write_bytes(good(f"f{i}", 1))
+        daemon.wait_for(events.WATCHER_OVERFLOW, timeout=20)
+        log = CursorLog(daemon, {}, "recording")
+        wait_until(lambda: len(log.behind({f"u/f{i}.jsonl": _position(good(f"f{i}", 1))
+                                            for i in range(200)})) == 0,
+                   timeout=60, what="every file committed after the overflow")
+        assert daemon.stop() == 0
+    finally:
+        knob.write_text(before)
+
+
+def _position(data: bytes) -> tuple[int, str]:
+    whole = complete_part(data)
+    return len(whole), prefix_hash(whole)
+
+
 # -- the state directory --------------------------------------------------------------------------
 
 
