@@ -53,7 +53,7 @@ def worker_settings(settings: Settings, processor: Processor) -> WorkerSettings:
         max_attempts=settings.max_attempts, backoff_base=settings.backoff_base,
         backoff_cap=settings.backoff_cap, max_line_bytes=settings.max_line_bytes,
         pass_bytes=settings.pass_bytes, batch_files=settings.batch_files,
-        parse_min_bytes=settings.parse_min_bytes,
+        parse_min_bytes=settings.parse_min_bytes, cursor_cache=settings.cursor_cache,
     )
 
 
@@ -437,6 +437,7 @@ class Service:
             self.debouncer.settle, self.debouncer.max_delay = new.settle, new.max_delay
         for p in self.processors:
             self.workers[p.name].settings = worker_settings(new, p)
+            self.workers[p.name].cursors.capacity = new.cursor_cache
         if self.coverage.missing and self.watcher is not None:
             # Folders went unwatched (the watch limit): maybe it was raised. The main loop
             # starts a new watcher, which tries every folder again, and rescans.

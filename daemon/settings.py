@@ -49,6 +49,9 @@ class Settings:
     max_line_bytes: int = 32 * 1024 * 1024
     pass_bytes: int = 16 * 1024 * 1024  # new bytes read from one file per pass (fairness)
     batch_files: int = 256  # files committed together in one transaction
+    # cursors each processor keeps in memory (files appended to often stay; ~1 KB each): raise it
+    # above the number of files written at once on a big server, so no append reloads its cursor
+    cursor_cache: int = 4096
     # Processes that parse for a batch with at least parse_min_bytes to read (a backfill);
     # 0 = parse in the worker threads only. Default: one per CPU, none on one CPU.
     parse_workers: int = field(default_factory=lambda: _cpus() if _cpus() > 1 else 0)
@@ -150,7 +153,8 @@ _CONVERT: dict[str, Callable[[str, Any], Any]] = {
     "settle": _positive_float, "max_delay": _positive_float, "scan_interval": _positive_float,
     "watch": _bool, "drop_events": _bool, "max_attempts": _positive_int, "backoff_base": _positive_float,
     "backoff_cap": _positive_float, "max_line_bytes": _positive_int, "pass_bytes": _positive_int,
-    "batch_files": _positive_int, "parse_workers": _count, "parse_min_bytes": _positive_int,
+    "batch_files": _positive_int, "cursor_cache": _positive_int,
+    "parse_workers": _count, "parse_min_bytes": _positive_int,
     "socket": _path, "metrics_port": _port,
     "lag_threshold": _positive_float, "lock_wait": _positive_float,
     "unwatched_scan_interval": _positive_float,

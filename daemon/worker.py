@@ -38,6 +38,7 @@ class WorkerSettings:
     pass_bytes: int
     batch_files: int
     parse_min_bytes: int = 8 * 1024 * 1024  # a batch with this much to read goes to the pool
+    cursor_cache: int = 4096  # cursors kept in memory per processor (see `CursorCache`)
 
 
 @dataclass(slots=True)
@@ -110,7 +111,7 @@ class CursorCache:
     def __init__(self, store: Store, processor: str, capacity: int = 4096) -> None:
         self._store = store
         self._processor = processor
-        self._capacity = capacity
+        self.capacity = capacity  # may change on reload; the excess goes at the next put
         self._cursors: dict[str, Cursor] = {}
 
     def __len__(self) -> int:
@@ -131,7 +132,7 @@ class CursorCache:
         cursors = self._cursors
         cursors.pop(cursor.file, None)  # re-inserted last: the newest
         cursors[cursor.file] = cursor
-        if len(cursors) > self._capacity:
+        while len(cursors) > self.capacity:
             del cursors[next(iter(cursors))]
 
     def discard(self, key: str) -> None:
@@ -158,7 +159,7 @@ class Worker:
         self.store = store
         self.root = root
         self.settings = settings
-        self.cursors = CursorCache(store, processor.name)
+        self.cursors = CursorCache(store, processor.name, settings.cursor_cache)
         # How a batch commits: handed to the service's shared `Writer`, or committed on this
         # worker's own store.
         self._submit = submit or (lambda p, outcomes: Ticket.committed_by(store.commit, p, outcomes))

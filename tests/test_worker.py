@@ -226,3 +226,25 @@ def test_a_store_error_in_the_commit_is_retried_without_counting_attempts(
         events.STORE_COMMIT_FAILED]
     assert query(state, "SELECT count(*) FROM merged") == [(4,)]
     assert query(state, "SELECT count(*) FROM session_processor_state WHERE attempts > 0 OR parked") == [(0,)]
+
+
+def test_the_cursor_cache_holds_its_configured_capacity_also_after_a_reload(
+        root: Path, state: Path) -> None:
+    from dataclasses import replace
+
+    for i in range(5):
+        append(root / "u" / f"s{i}.jsonl", good(f"s{i}", 1))
+    settings = fast_settings(root, state, cursor_cache=3)
+    svc = Service(settings, [RecordingProcessor()], reload=lambda: replace(settings, cursor_cache=1))
+    worker = svc.workers["recording"]
+    try:
+        svc.scan_now()
+        worker.drain()
+        assert len(worker.cursors) == 3  # the newest three of five
+        svc._apply_reload()
+        append(root / "u" / "s0.jsonl", good("s0", 1, 1))
+        svc.scan_now()
+        worker.drain()
+        assert len(worker.cursors) == 1  # the reload's capacity, applied at the next commit
+    finally:
+        svc.close()
