@@ -50,7 +50,8 @@ class Lifetime:
 
     daemon: Daemon
     started: float
-    samples: list[tuple[float, int, int, int]] = field(default_factory=list)  # age, rss, fds, threads
+    samples: list[tuple[float, int, int, int, float]] = field(default_factory=list)
+    # (age s, RSS bytes, open fds, threads, CPU s used so far)
 
     def sample(self) -> None:
         pid = self.daemon.pid
@@ -58,9 +59,10 @@ class Lifetime:
             rss = self.daemon.memory().get("VmRSS", 0)
             fds = len(os.listdir(f"/proc/{pid}/fd"))
             threads = len(os.listdir(f"/proc/{pid}/task"))
+            cpu = self.daemon.cpu_seconds()
         except (OSError, FileNotFoundError):
             return
-        self.samples.append((time.time() - self.started, rss, fds, threads))
+        self.samples.append((time.time() - self.started, rss, fds, threads, cpu))
 
 
 class Files:
@@ -74,6 +76,7 @@ class Files:
         self.appends: list[tuple[str, int, float]] = []  # (key, end offset, time written)
         self.ops: dict[str, int] = defaultdict(int)
         self.gone_at: dict[str, float] = {}
+        self.lost_at: dict[str, list[float]] = defaultdict(list)  # rewritten or deleted: bytes gone
 
     def _line(self, key: str) -> bytes:
         user, name = key.split("/")
@@ -121,6 +124,7 @@ class Files:
                 fh.truncate(0)
                 fh.write(new)
             self.data[key] = new
+            self.lost_at[key].append(now)
         elif kind == "longer_copy":
             new = old + b"".join(self._line(key) for _ in range(3))
             tmp = path.with_name(f".{path.name}.upload")
@@ -131,6 +135,7 @@ class Files:
             path.unlink()
             self.data[key] = None
             self.gone_at[key] = now
+            self.lost_at[key].append(now)
         self.ops[kind] += 1
 
 
@@ -196,6 +201,8 @@ def main() -> int:
     ap.add_argument("--kill-every", type=float, default=120.0)
     ap.add_argument("--hup-every", type=float, default=30.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--memory-limit", default=None,
+                    help="the daemon's memory_limit (DuckDB's page cache); default: the daemon's")
     args = ap.parse_args()
     work = OUT / f"soak-{time.strftime('%Y%m%d-%H%M%S')}"
     root, state = work / "root", work / "state.duckdb"
@@ -205,8 +212,11 @@ def main() -> int:
     for key in keys:
         files.create(key, 3)
     print(f"# soak: {args.files} files, {args.rate:g} appends/s, {args.minutes:g} min, kill -9 "
-          f"every {args.kill_every:g} s, SIGHUP every {args.hup_every:g} s; in {work}", flush=True)
+          f"every {args.kill_every:g} s, SIGHUP every {args.hup_every:g} s, memory_limit "
+          f"{args.memory_limit or 'default'}; in {work}", flush=True)
     env = {"SESSIOND_SCAN_INTERVAL": "60"}
+    if args.memory_limit:
+        env["SESSIOND_MEMORY_LIMIT"] = args.memory_limit
     lifetimes = [Lifetime(Daemon(root, state, work, processors=PROCESSORS, env=env, level="debug"),
                           time.time())]
     lifetimes[-1].daemon.wait_ready()
@@ -308,15 +318,17 @@ def report(args: argparse.Namespace, lifetimes: list[Lifetime], files: Files, op
     per_minute: dict[int, list[float]] = defaultdict(list)
     lost = 0
     for key, end, t in files.appends:
+        # a commit counts for this append only before the file's bytes went (rewrite, delete):
+        # later ones are of other content that grew past the same offset
+        until = min((x for x in files.lost_at.get(key, ()) if x > t), default=float("inf"))
         got = [_committed_at(commits, p, key, end) for p in PROCESSORS]
-        if all(got):
+        if all(g is not None and g[0] < until for g in got):
             per_minute[int((t - start) // 60)].append(max(g[0] for g in got if g) - t)
         else:
-            lost += 1  # rewritten, replaced or deleted before a commit reached it
+            lost += 1  # its file was rewritten or deleted before a commit reached it
     print(f"\nappends {len(files.appends)} in {load_seconds:.0f} s "
-          f"({len(files.appends) / load_seconds:.0f}/s); not followed to a commit {lost} (the file "
-          f"was rewritten, replaced or deleted first, or the daemon was killed before its "
-          f"commit and read it again with later bytes)")
+          f"({len(files.appends) / load_seconds:.0f}/s); not timed {lost} (their file was "
+          f"rewritten or deleted before a commit reached them)")
     print("file operations: " + ", ".join(f"{k} {v}" for k, v in sorted(files.ops.items())))
     print("daemon operations: " + ", ".join(f"{k} {v}" for k, v in sorted(ops.items()))
           + f"; status+metrics polls {polls['ok']} answered, {polls['failed']} not (daemon down)")
@@ -325,7 +337,8 @@ def report(args: argparse.Namespace, lifetimes: list[Lifetime], files: Files, op
         lat = per_minute[minute]
         print(f"{minute:6d}  {len(lat):7d}  {pct(lat, 50) * 1000:6.0f}  {pct(lat, 99) * 1000:6.0f}  "
               f"{max(lat) * 1000:6.0f}")
-    print("\nlifetime  seconds  RSS MB +60s -> end (growth)  fds +60s -> end  threads +60s -> end")
+    print("\nlifetime  seconds  RSS MB +60s -> end (growth)  fds +60s -> end  threads +60s -> end"
+          "  CPU s/s")
     for n, life in enumerate(lifetimes):
         warm = [s for s in life.samples if s[0] >= 60]
         if len(warm) < 2:
@@ -334,7 +347,9 @@ def report(args: argparse.Namespace, lifetimes: list[Lifetime], files: Files, op
         first, last = warm[0], warm[-1]
         print(f"{n:8d}  {last[0]:7.0f}  {first[1] / 1e6:6.1f} -> {last[1] / 1e6:6.1f} "
               f"({(last[1] / first[1] - 1) * 100:+.1f} %)  {first[2]:4d} -> {last[2]:4d}  "
-              f"{first[3]:4d} -> {last[3]:4d}")
+              f"{first[3]:4d} -> {last[3]:4d}  {last[4] / last[0]:.2f}")
+    driver = os.times()
+    print(f"the soak driver itself used {(driver.user + driver.system) / load_seconds:.2f} CPU s/s")
     print(f"\nerror-level log events: {errors}; SIGTERM exit {rc}; exactly-once check: "
           f"{'OK' if not problems else f'{len(problems)} problems'}; run --once afterwards: "
           f"{'nothing to do' if not leftover else f'{len(leftover)} files read'}")

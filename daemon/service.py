@@ -134,6 +134,8 @@ class Service:
         if imported:
             self.log.info(events.LEGACY_IMPORTED, rows=imported, state=str(settings.state))
         store = Store(con)
+        store.limit_memory(settings.memory_limit)
+        self._settings_store = Store(con.cursor())  # the main loop's own (a reload's settings)
         self.queues = {p.name: WorkQueue(time.monotonic) for p in self.processors}
         self.writer = Writer(Store(con.cursor()), lambda: sum(w.busy for w in self.workers.values()))
         self.pool = (ParsePool(self.processors, store.schema, workers=settings.parse_workers,
@@ -438,6 +440,7 @@ class Service:
         for p in self.processors:
             self.workers[p.name].settings = worker_settings(new, p)
             self.workers[p.name].cursors.capacity = new.cursor_cache
+        self._settings_store.limit_memory(new.memory_limit)
         if self.coverage.missing and self.watcher is not None:
             # Folders went unwatched (the watch limit): maybe it was raised. The main loop
             # starts a new watcher, which tries every folder again, and rescans.

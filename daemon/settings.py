@@ -7,6 +7,7 @@ Nothing below this module reads the environment or the config file; everything r
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -62,6 +63,9 @@ class Settings:
     # seconds the daemon waits for a short-lived reader (an offline `status`) to let go of the
     # state file before it gives up starting
     lock_wait: float = 30.0
+    # DuckDB's memory limit: table pages stay cached until it is reached (DuckDB's own default,
+    # 80 % of RAM, lets the daemon grow with its state file for weeks)
+    memory_limit: str = "512MB"
     log_level: str = "info"
     log_format: str = "auto"  # auto | json | console
     # per-processor tables from [processor.<name>]: `interval` plus the processor's own options
@@ -101,6 +105,16 @@ def _positive_int(key: str, value: Any) -> int:
 def _count(key: str, value: Any) -> int:
     """An integer >= 0."""
     return 0 if value in (0, "0") else _positive_int(key, value)
+
+
+_SIZE = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+
+
+def _size(key: str, value: Any) -> str:
+    """A memory size as DuckDB takes it ("512MB", "2 GiB")."""
+    if not isinstance(value, str) or not _SIZE.match(value):
+        raise SettingsError(f"{key}: expected a size such as 512MB or 2GB, got {value!r}")
+    return value.strip()
 
 
 def _bool(key: str, value: Any) -> bool:
@@ -157,7 +171,7 @@ _CONVERT: dict[str, Callable[[str, Any], Any]] = {
     "parse_workers": _count, "parse_min_bytes": _positive_int,
     "socket": _path, "metrics_port": _port,
     "lag_threshold": _positive_float, "lock_wait": _positive_float,
-    "unwatched_scan_interval": _positive_float,
+    "unwatched_scan_interval": _positive_float, "memory_limit": _size,
     "log_level": _choice("debug", "info", "warning", "error"),
     "log_format": _choice("auto", "json", "console"),
 }

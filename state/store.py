@@ -380,16 +380,24 @@ class Store:
     def drop_cached_pages(self) -> None:
         """Let DuckDB drop the table pages it keeps cached (it frees them only under memory
         pressure): start-up reads the whole cursor table once, and the daemon then lives for
-        weeks. Measured: -18 MB resident at 100k files. Lowering the limit evicts; the default
-        (sessiond sets none) is put back at once. Best effort: pinned pages make the lower
-        limit fail, harmlessly."""
+        weeks. Measured: -18 MB resident at 100k files. Lowering the limit evicts; the limit in
+        force is put back at once. Best effort: pinned pages make the lower limit fail,
+        harmlessly. Only while nothing else uses the database (start-up): a query running
+        meanwhile could fail to get memory."""
         con = self._con
+        limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
         try:
             con.execute("SET memory_limit = '1MB'")
         except duckdb.Error:
             pass
         finally:
-            con.execute("RESET memory_limit")
+            con.execute(f"SET memory_limit = '{limit}'")
+
+    def limit_memory(self, limit: str) -> None:
+        """DuckDB's memory limit (``512MB``, ``1GB``): it keeps table pages cached until it
+        reaches it, 80 % of the machine's memory by default -- so a daemon's resident size
+        would grow with its state file for weeks. The value is checked by `daemon.settings`."""
+        self._con.execute(f"SET memory_limit = '{limit}'")
 
     @contextlib.contextmanager
     def _one_thread(self) -> Iterator[None]:

@@ -51,6 +51,8 @@ def test_config_from_env_variable(tmp_path: Path) -> None:
         ("settle = 3\nmax_delay = 1\n", "max_delay (1.0) must not be shorter than settle"),
         ("root = [1\n", "invalid TOML"),
         ("watch = 'maybe'\n", "watch: expected true or false"),
+        ("memory_limit = 512\n", "memory_limit: expected a size such as 512MB"),
+        ("memory_limit = '1 lot'\n", "memory_limit: expected a size such as 512MB"),
     ],
 )
 def test_bad_config_is_one_clear_error(tmp_path: Path, text: str, message: str) -> None:

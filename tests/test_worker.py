@@ -248,3 +248,19 @@ def test_the_cursor_cache_holds_its_configured_capacity_also_after_a_reload(
         assert len(worker.cursors) == 1  # the reload's capacity, applied at the next commit
     finally:
         svc.close()
+
+
+def test_duckdbs_memory_limit_is_the_setting_also_after_a_reload(root: Path, state: Path) -> None:
+    from dataclasses import replace
+
+    settings = fast_settings(root, state, memory_limit="96MB")
+    svc = Service(settings, [RecordingProcessor()], reload=lambda: replace(settings, memory_limit="1GB"))
+
+    def limit() -> str:  # as DuckDB shows it, in its own units
+        return str(svc._con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+    try:
+        assert limit() == "91.5 MiB"  # 96 MB
+        svc._apply_reload()
+        assert limit() == "953.6 MiB"  # 1 GB
+    finally:
+        svc.close()
