@@ -23,11 +23,11 @@ import orjson
 import pyarrow as pa
 
 from bench.figures import OUT
-from daemon.pool import examine_shipped
-from processors.contract import Record, SessionFile
-from processors.usage.extract import extract
-from processors.usage.processor import UsageProcessor
-from processors.verification.processor import VerificationProcessor
+from sessiond.daemon.pool import examine_shipped
+from sessiond.processors.contract import Record, SessionFile
+from sessiond.processors.usage.extract import extract
+from sessiond.processors.usage.processor import UsageProcessor
+from sessiond.processors.verification.processor import VerificationProcessor
 
 SNAPSHOT = b'"type":"file-history-snapshot"'
 

@@ -80,7 +80,7 @@ class Daemon:
         self._notify.bind(b"\0" + name.encode())
         self._notify.settimeout(0.1)
         # ``entry`` replaces ``-m daemon.cli`` (e.g. a script that patches something first)
-        cmd = [*(prefix or []), sys.executable, *(entry or ["-m", "daemon.cli"]), "run",
+        cmd = [*(prefix or []), sys.executable, *(entry or ["-m", "sessiond"]), "run",
                "--root", str(root),
                "--state", str(state), "--socket", str(self.socket_path), "--log-format", "json",
                "--log-level", level]
@@ -195,7 +195,7 @@ class Daemon:
 
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         """Another ``sessiond`` command against this daemon (through its control socket)."""
-        return subprocess.run([sys.executable, "-m", "daemon.cli", *args, "--socket",
+        return subprocess.run([sys.executable, "-m", "sessiond", *args, "--socket",
                                str(self.socket_path)], cwd=REPO, capture_output=True, text=True,
                               timeout=timeout, check=False)
 
@@ -232,7 +232,7 @@ def run_once(root: Path, state: Path, processors: list[str] | None = None,
     The summary gets ``cpu_s`` (user + system of the process) and ``cpu_cores`` (cpu_s / wall):
     ~1.0 on this 2-core machine means one core busy -- the GIL -- and the other idle.
     """
-    cmd = [*(prefix or []), sys.executable, "-m", "daemon.cli", "run", "--once", "--root", str(root),
+    cmd = [*(prefix or []), sys.executable, "-m", "sessiond", "run", "--once", "--root", str(root),
            "--state", str(state), "--socket", str(state.parent / f"once-{os.getpid()}.sock"),
            "--log-format", "json", "--log-level", "info"]
     if processors:

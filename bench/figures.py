@@ -23,7 +23,7 @@ from typing import Any
 from bench import ccusage, corpus
 from bench.daemon import REPO, Daemon, log_time, run_once
 from bench.original import Original
-from state.migrations import CORE_STEPS
+from sessiond.state.migrations import CORE_STEPS
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -208,7 +208,7 @@ def pct(xs: list[float], q: float) -> float:
 # -- figure 1: full scan of the stable tree -----------------------------------------------------------
 
 def fig_scan(ctx: Ctx) -> list[Row]:
-    from daemon.scanner import Scanner
+    from sessiond.daemon.scanner import Scanner
 
     tree, _manifest = ctx.stable()
     n = ctx.sizes.repeats
@@ -478,7 +478,7 @@ def fig_report(ctx: Ctx) -> list[Row]:
     root, _manifest = ctx.backfill()
     state, _, _ = ctx.backfill_state()
     n = ctx.sizes.repeats
-    cmd = [sys.executable, "-m", "daemon.cli", "report", "usage", "--by", "day", "--json",
+    cmd = [sys.executable, "-m", "sessiond", "report", "usage", "--by", "day", "--json",
            "--root", str(root), "--state", str(state), "--socket", str(state.parent / "none.sock")]
     env = dict(os.environ)
     env.pop("SESSIOND_CONFIG", None)
@@ -492,8 +492,8 @@ def fig_report(ctx: Ctx) -> list[Row]:
     # the same report in-process: what the daemon answers over its socket (no interpreter start)
     import duckdb
 
-    from daemon.cli import parser
-    from processors.usage import report
+    from sessiond.daemon.cli import parser
+    from sessiond.processors.usage import report
 
     args = parser().parse_args(["report", "usage", "--by", "day", "--json"])
     con = duckdb.connect(str(state), read_only=True)
@@ -553,7 +553,7 @@ def _import_time() -> float:
     best = float("inf")
     for _ in range(3):
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import daemon.cli"], cwd=REPO, check=True)
+        subprocess.run([sys.executable, "-c", "import sessiond.daemon.cli"], cwd=REPO, check=True)
         best = min(best, time.perf_counter() - t)
     return best
 

@@ -35,10 +35,10 @@ from typing import Any
 import duckdb
 import orjson
 
-from daemon.log import configure
-from daemon.service import Service
-from daemon.settings import Settings
-from processors.verification import VerificationProcessor
+from sessiond.daemon.log import configure
+from sessiond.daemon.service import Service
+from sessiond.daemon.settings import Settings
+from sessiond.processors.verification import VerificationProcessor
 
 FAMILIES = [
     [f"{metric} {verb} {what}." for verb in ("excludes", "excludes the", "excludes all")]

@@ -120,7 +120,7 @@ def prof_backfill(ctx: Ctx) -> str:
     w = ctx.scratch("profile-backfill")
     procs = backfill_processors(ctx.processors)
     raw = OUT / "profile-backfill.txt"
-    cmd = [sys.executable, "-m", "daemon.cli", "run", "--once", "--root", str(root), "--state",
+    cmd = [sys.executable, "-m", "sessiond", "run", "--once", "--root", str(root), "--state",
            str(w / "state.duckdb"), "--socket", str(w / "s.sock"), "--log-format", "json",
            "--processors", ",".join(procs)]
     t = time.perf_counter()
@@ -136,7 +136,7 @@ def prof_backfill(ctx: Ctx) -> str:
 _SCAN_LOOP = """
 import sys, time
 from pathlib import Path
-from daemon.scanner import Scanner
+from sessiond.daemon.scanner import Scanner
 s = Scanner(Path(sys.argv[1])); s.scan()
 t = time.perf_counter(); n = 0
 while time.perf_counter() - t < float(sys.argv[2]):
@@ -174,7 +174,7 @@ def prof_report(ctx: Ctx) -> str:
     root, _ = ctx.backfill()
     state, _, _ = ctx.backfill_state()
     raw = OUT / "profile-report.txt"
-    cmd = [sys.executable, "-X", "importtime", "-m", "daemon.cli", "report", "usage", "--by",
+    cmd = [sys.executable, "-X", "importtime", "-m", "sessiond", "report", "usage", "--by",
            "day", "--json", "--root", str(root), "--state", str(state), "--socket",
            str(state.parent / "none.sock")]
     imp = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False).stderr

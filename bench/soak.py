@@ -38,8 +38,8 @@ import duckdb
 from bench import corpus
 from bench.daemon import REPO, Daemon
 from bench.figures import OUT, _commits, _committed_at, pct
-from daemon import client
-from state.cursor import new_hasher
+from sessiond.daemon import client
+from sessiond.state.cursor import new_hasher
 
 PROCESSORS = ["lines", "usage", "verification"]
 
@@ -292,7 +292,7 @@ def main() -> int:
     stop.set()
     rc = last.daemon.stop()
     problems = check(state, files.data)
-    once = subprocess.run([sys.executable, "-m", "daemon.cli", "run", "--once", "--root", str(root),
+    once = subprocess.run([sys.executable, "-m", "sessiond", "run", "--once", "--root", str(root),
                            "--state", str(state), "--processors", ",".join(PROCESSORS),
                            "--log-format", "json", "--log-level", "debug"],
                           cwd=REPO, capture_output=True, text=True, check=False)

@@ -1,3 +1,1 @@
 """The daemon: lifecycle, watching, scanning, queues and workers around the state store."""
-
-__version__ = "0.1.0"

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from daemon.control import Route
-from daemon.operations import UnknownProcessor
+from sessiond.daemon.control import Route
+from sessiond.daemon.operations import UnknownProcessor
 
 if TYPE_CHECKING:
-    from daemon.service import Service
+    from sessiond.daemon.service import Service
 
 
 def _required(params: dict[str, str], key: str) -> str:
@@ -49,7 +49,7 @@ def routes(service: Service) -> dict[tuple[str, str], Route]:
         return 200, {"processor": name, "files": service.ops.retry(name, file=params.get("file"))}
 
     def report(params: dict[str, str]) -> tuple[int, Any]:
-        from daemon.cli import ArgumentError, report_modules, report_parser
+        from sessiond.daemon.cli import ArgumentError, report_modules, report_parser
 
         modules = report_modules()
         name = params.get("name", "")

@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
-from daemon import __version__, commands
-from daemon.settings import SettingsError
-from state.db import StateError
+from sessiond import __version__
+from sessiond.daemon import commands
+from sessiond.daemon.settings import SettingsError
+from sessiond.state.db import StateError
 
 # Processors with a `report` module (processors/<name>/report.py: add_arguments, run).
 REPORTS: tuple[str, ...] = ("usage", "verification")
@@ -28,7 +29,7 @@ def report_modules() -> dict[str, ModuleType]:
     out = {}
     for name in REPORTS:
         try:
-            out[name] = importlib.import_module(f"processors.{name}.report")
+            out[name] = importlib.import_module(f"sessiond.processors.{name}.report")
         except ModuleNotFoundError:
             continue  # that processor is not part of this build
     return out

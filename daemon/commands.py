@@ -16,11 +16,11 @@ from typing import Any
 
 import orjson
 
-from daemon import client
-from daemon.settings import Settings, load_settings
-from daemon.starting import starting
-from daemon.status import degraded_reasons, render
-from state.db import open_state
+from sessiond.daemon import client
+from sessiond.daemon.settings import Settings, load_settings
+from sessiond.daemon.starting import starting
+from sessiond.daemon.status import degraded_reasons, render
+from sessiond.state.db import open_state
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_DOWN, EXIT_BUSY = 0, 1, 2, 2, 75
 
@@ -58,19 +58,22 @@ def _ask(settings: Settings, method: str, route: str, **params: str | None) -> t
 
 
 def _offline_service(settings: Settings) -> Any:
-    from daemon.log import configure, get_logger  # the heavy part: only when no daemon runs
-    from daemon.registry import load
-    from daemon.service import Service
+    from sessiond.daemon.log import (  # the heavy part: only when no daemon runs
+        configure,
+        get_logger,
+    )
+    from sessiond.daemon.registry import load
+    from sessiond.daemon.service import Service
 
     configure(settings.log_level, "json", sys.stderr)
     return Service(settings, load(settings.processors, settings.processor_options), log=get_logger())
 
 
 def run(args: argparse.Namespace) -> int:
-    from daemon.log import configure, get_logger
-    from daemon.notify import Notifier
-    from daemon.registry import load
-    from daemon.service import Service
+    from sessiond.daemon.log import configure, get_logger
+    from sessiond.daemon.notify import Notifier
+    from sessiond.daemon.registry import load
+    from sessiond.daemon.service import Service
 
     settings = settings_of(args)
     configure(settings.log_level, settings.log_format)
@@ -102,9 +105,9 @@ def status(args: argparse.Namespace) -> int:
 
 
 def _offline_status(settings: Settings) -> dict[str, Any]:
-    from daemon.registry import load
-    from daemon.status import snapshot, walk
-    from state.store import Store
+    from sessiond.daemon.registry import load
+    from sessiond.daemon.status import snapshot, walk
+    from sessiond.state.store import Store
 
     processors = load(settings.processors, settings.processor_options)
     walked = walk(settings.root)  # before opening: the file is held only for the queries
@@ -131,7 +134,7 @@ def _answer_or_offline(settings: Settings, method: str, route: str, offline: Any
     answer = _ask(settings, method, route, **params)
     if answer is not None:
         return answer
-    from daemon.operations import Busy, UnknownProcessor
+    from sessiond.daemon.operations import Busy, UnknownProcessor
 
     service = _offline_service(settings)
     try:
@@ -231,7 +234,7 @@ def report(args: argparse.Namespace) -> int:
     import importlib
 
     settings = settings_of(args)
-    module = importlib.import_module(f"processors.{args.report}.report")
+    module = importlib.import_module(f"sessiond.processors.{args.report}.report")
     con = open_state(settings.state, read_only=True)
     try:
         return int(module.run(con, args, sys.stdout))

@@ -22,8 +22,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from daemon import events
-from daemon.operations import Busy, UnknownProcessor
+from sessiond.daemon import events
+from sessiond.daemon.operations import Busy, UnknownProcessor
 
 Route = Callable[[dict[str, str]], tuple[int, Any]]
 

@@ -15,8 +15,8 @@ import stat as stat_mod
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from processors.contract import SessionFile
-from state.cursor import Stat, StatTuple
+from sessiond.processors.contract import SessionFile
+from sessiond.state.cursor import Stat, StatTuple
 
 SUFFIX = ".jsonl"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from daemon.workqueue import WorkQueue
-from processors.contract import Processor, SessionFile
+from sessiond.daemon.workqueue import WorkQueue
+from sessiond.processors.contract import Processor, SessionFile
 
 
 class Dispatcher:

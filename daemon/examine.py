@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from daemon.discovery import NotRegularFile, open_session_file, stat_of
-from daemon.tailer import hash_prefix, hash_whole, read_lines
-from processors.contract import Processor, SessionFile
-from processors.reader import BadLine, Decoded, decode
-from state.cursor import LEGACY_PREFIX, Cursor, Plan, Stat, decide, new_hasher
+from sessiond.daemon.discovery import NotRegularFile, open_session_file, stat_of
+from sessiond.daemon.tailer import hash_prefix, hash_whole, read_lines
+from sessiond.processors.contract import Processor, SessionFile
+from sessiond.processors.reader import BadLine, Decoded, decode
+from sessiond.state.cursor import LEGACY_PREFIX, Cursor, Plan, Stat, decide, new_hasher
 
 
 class Found(enum.Enum):

@@ -14,8 +14,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from daemon.status import files_table, wanted
-from state.store import Store
+from sessiond.daemon.status import files_table, wanted
+from sessiond.state.store import Store
 
 
 class _ServiceCollector(Collector):

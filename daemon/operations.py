@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
-from daemon.discovery import classify
-from daemon.scanner import Scanner
-from daemon.worker import Stats, Worker
-from processors.contract import SessionFile
-from state.store import Outcome, Store
+from sessiond.daemon.discovery import classify
+from sessiond.daemon.scanner import Scanner
+from sessiond.daemon.worker import Stats, Worker
+from sessiond.processors.contract import SessionFile
+from sessiond.state.store import Outcome, Store
 
 
 class UnknownProcessor(KeyError):

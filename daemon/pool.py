@@ -30,11 +30,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from daemon import events
-from daemon.examine import Examined, examine
-from processors.contract import Processor, SessionFile
-from state.cursor import Cursor
-from state.store import Prepared, prepare_rows
+from sessiond.daemon import events
+from sessiond.daemon.examine import Examined, examine
+from sessiond.processors.contract import Processor, SessionFile
+from sessiond.state.cursor import Cursor
+from sessiond.state.store import Prepared, prepare_rows
 
 # In each pool process: processor name -> (processor, its tables' schemas).
 _PROCESSORS: dict[str, tuple[Processor, Mapping[str, pa.Schema]]] = {}

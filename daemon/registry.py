@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from importlib.metadata import entry_points
 from typing import Any
 
-from daemon.settings import SettingsError
-from processors.contract import Processor
+from sessiond.daemon.settings import SettingsError
+from sessiond.processors.contract import Processor
 
 GROUP = "sessiond.processors"
 

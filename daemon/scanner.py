@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from daemon.discovery import classify, stat_tree
-from processors.contract import SessionFile
-from state.cursor import StatTuple
+from sessiond.daemon.discovery import classify, stat_tree
+from sessiond.processors.contract import SessionFile
+from sessiond.state.cursor import StatTuple
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,31 +20,32 @@ from typing import Any
 
 from prometheus_client import start_http_server
 
-from daemon import __version__, events
-from daemon.api import routes
-from daemon.control import ControlError, ControlServer
-from daemon.debouncer import Debouncer
-from daemon.discovery import classify
-from daemon.dispatcher import Dispatcher
-from daemon.log import get_logger
-from daemon.metrics import Metrics
-from daemon.notify import Notifier
-from daemon.operations import Operations
-from daemon.pool import Executors, ParsePool, processes
-from daemon.scanner import Scanner
-from daemon.settings import Settings, SettingsError
-from daemon.starting import StartMarker, serving
-from daemon.status import snapshot
-from daemon.watcher import Watcher, WatcherUnavailable
-from daemon.watches import Coverage
-from daemon.worker import Worker, WorkerSettings
-from daemon.workqueue import WorkQueue
-from daemon.writer import Writer
-from processors.contract import Processor
-from state.cursor import StatTuple
-from state.db import StateError, open_state
-from state.migrations import prepare
-from state.store import Store
+from sessiond import __version__
+from sessiond.daemon import events
+from sessiond.daemon.api import routes
+from sessiond.daemon.control import ControlError, ControlServer
+from sessiond.daemon.debouncer import Debouncer
+from sessiond.daemon.discovery import classify
+from sessiond.daemon.dispatcher import Dispatcher
+from sessiond.daemon.log import get_logger
+from sessiond.daemon.metrics import Metrics
+from sessiond.daemon.notify import Notifier
+from sessiond.daemon.operations import Operations
+from sessiond.daemon.pool import Executors, ParsePool, processes
+from sessiond.daemon.scanner import Scanner
+from sessiond.daemon.settings import Settings, SettingsError
+from sessiond.daemon.starting import StartMarker, serving
+from sessiond.daemon.status import snapshot
+from sessiond.daemon.watcher import Watcher, WatcherUnavailable
+from sessiond.daemon.watches import Coverage
+from sessiond.daemon.worker import Worker, WorkerSettings
+from sessiond.daemon.workqueue import WorkQueue
+from sessiond.daemon.writer import Writer
+from sessiond.processors.contract import Processor
+from sessiond.state.cursor import StatTuple
+from sessiond.state.db import StateError, open_state
+from sessiond.state.migrations import prepare
+from sessiond.state.store import Store
 
 
 def worker_settings(settings: Settings, processor: Processor) -> WorkerSettings:

@@ -7,14 +7,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from daemon.discovery import classify, stat_tree
-from processors.contract import Processor
-from state.cursor import StatTuple
+from sessiond.daemon.discovery import classify, stat_tree
+from sessiond.processors.contract import Processor
+from sessiond.state.cursor import StatTuple
 
 if TYPE_CHECKING:  # the CLI renders a daemon's status without importing pyarrow or duckdb
     import pyarrow as pa
 
-    from state.store import Store
+    from sessiond.state.store import Store
 
 
 def files_table(files: Mapping[str, StatTuple], keys: Iterable[str]) -> pa.Table:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import xxhash
 
-from processors.framing import Framer, Line, Oversize
-from state.cursor import new_hasher
+from sessiond.processors.framing import Framer, Line, Oversize
+from sessiond.state.cursor import new_hasher
 
 CHUNK = 1 << 20
 

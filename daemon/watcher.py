@@ -36,7 +36,7 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 
-from daemon.discovery import classify, key_for
+from sessiond.daemon.discovery import classify, key_for
 
 _FILE_EVENTS = frozenset({"created", "modified", "closed", "moved", "deleted"})
 # The inotify mask: without it watchdog also asks for open and close-without-write events, so

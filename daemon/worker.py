@@ -18,14 +18,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from daemon import events
-from daemon.examine import Examined, Found, examine
-from daemon.pool import ParsePool, PoolBroken
-from daemon.workqueue import WorkQueue
-from daemon.writer import Ticket
-from processors.contract import Processor, SessionFile
-from state.cursor import Cursor, backoff_seconds
-from state.store import Outcome, ProcessorError, Store
+from sessiond.daemon import events
+from sessiond.daemon.examine import Examined, Found, examine
+from sessiond.daemon.pool import ParsePool, PoolBroken
+from sessiond.daemon.workqueue import WorkQueue
+from sessiond.daemon.writer import Ticket
+from sessiond.processors.contract import Processor, SessionFile
+from sessiond.state.cursor import Cursor, backoff_seconds
+from sessiond.state.store import Outcome, ProcessorError, Store
 
 
 @dataclass(frozen=True, slots=True)

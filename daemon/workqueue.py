@@ -19,7 +19,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 
-from processors.contract import SessionFile
+from sessiond.processors.contract import SessionFile
 
 
 class WorkQueue:

@@ -19,8 +19,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from processors.contract import Processor
-from state.store import Outcome, Store
+from sessiond.processors.contract import Processor
+from sessiond.state.store import Outcome, Store
 
 
 @dataclass(slots=True)

@@ -30,7 +30,7 @@ import json
 import random
 import sys
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 SONNET = "claude-sonnet-4-5-20250929"
@@ -41,7 +41,7 @@ B64 = B62 + "+/"
 
 
 def utc(*args):
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def approx_tokens(obj):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from processors.contract import Record, Rows, SessionFile
+from sessiond.processors.contract import Record, Rows, SessionFile
 
 
 class LinesProcessor:

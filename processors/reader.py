@@ -13,8 +13,8 @@ from typing import Literal
 
 import orjson
 
-from processors.contract import Record
-from processors.framing import Line, Oversize
+from sessiond.processors.contract import Record
+from sessiond.processors.framing import Line, Oversize
 
 BOM = b"\xef\xbb\xbf"
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import duckdb
 
-from state.db import StateError
+from sessiond.state.db import StateError
 
 CORE = "sessiond"
 

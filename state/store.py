@@ -18,8 +18,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from processors.contract import Merging, Processor, Rows
-from state.cursor import EMPTY_HASH, Cursor, StatTuple
+from sessiond.processors.contract import Merging, Processor, Rows
+from sessiond.state.cursor import EMPTY_HASH, Cursor, StatTuple
 
 STATE_TABLE = "session_processor_state"
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.log import configure
+from sessiond.daemon.log import configure
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from processors.contract import Record, Rows, SessionFile
+from sessiond.processors.contract import Record, Rows, SessionFile
 
 
 class FakeClock:

@@ -18,10 +18,10 @@ from typing import Any
 import duckdb
 import orjson
 
-from daemon.service import Service
-from daemon.settings import Settings
-from processors.contract import Processor
-from state.cursor import new_hasher
+from sessiond.daemon.service import Service
+from sessiond.daemon.settings import Settings
+from sessiond.processors.contract import Processor
+from sessiond.state.cursor import new_hasher
 
 REPO = Path(__file__).resolve().parent.parent
 _poll = threading.Event()  # never set: .wait(t) is an interruptible poll interval
@@ -102,7 +102,7 @@ class Daemon:
         full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
         full_env.pop("SESSIOND_CONFIG", None)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daemon.cli", "run", "--log-format", "json",
+            [sys.executable, "-m", "sessiond", "run", "--log-format", "json",
              "--log-level", "debug", *args],
             cwd=REPO, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen,
         )
@@ -186,7 +186,7 @@ def run_once(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
     full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
     full_env.pop("SESSIOND_CONFIG", None)
     return subprocess.run(
-        [sys.executable, "-m", "daemon.cli", "run", "--once", "--log-format", "json", *args],
+        [sys.executable, "-m", "sessiond", "run", "--once", "--log-format", "json", *args],
         cwd=REPO, env=full_env, capture_output=True, timeout=120, check=False,
     )
 
@@ -194,7 +194,7 @@ def run_once(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
     full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
     full_env.pop("SESSIOND_CONFIG", None)
-    return subprocess.run([sys.executable, "-m", "daemon.cli", *args], cwd=REPO, env=full_env,
+    return subprocess.run([sys.executable, "-m", "sessiond", *args], cwd=REPO, env=full_env,
                           capture_output=True, timeout=120, check=False)
 
 
@@ -223,7 +223,7 @@ def run_once_measured(*args: str, env: dict[str, str] | None = None, timeout: fl
     full_env.pop("SESSIOND_CONFIG", None)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "daemon.cli", "run", "--once", "--log-format", "json", *args],
+            [sys.executable, "-m", "sessiond", "run", "--once", "--log-format", "json", *args],
             cwd=REPO, env=full_env, stdout=out, stderr=err, **popen,
         )
         deadline = time.monotonic() + timeout

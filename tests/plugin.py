@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from processors.contract import Record, Rows, SessionFile, Tx
+from sessiond.processors.contract import Record, Rows, SessionFile, Tx
 
 USES, FIRSTS = "prompt_uses", "prompt_firsts"
 

@@ -30,9 +30,9 @@ import orjson
 import pytest
 from structlog.testing import capture_logs
 
-from daemon import events, watcher
-from daemon.service import Service
-from processors.contract import Record, Rows, SessionFile
+from sessiond.daemon import events, watcher
+from sessiond.daemon.service import Service
+from sessiond.processors.contract import Record, Rows, SessionFile
 from tests.fakes import RecordingProcessor
 from tests.harness import (
     CursorLog,

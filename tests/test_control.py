@@ -12,7 +12,7 @@ import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from daemon import client
+from sessiond.daemon import client
 from tests.harness import Daemon, append, cli, lines_of, query, wait_until
 
 
@@ -126,7 +126,7 @@ def test_metrics_scrape_parses(root: Path, state: Path, tmp_path: Path) -> None:
     d, _ = start(root, state, tmp_path, "lines")
     try:
         d.wait_for("processor.committed")
-        from daemon.client import request
+        from sessiond.daemon.client import request
 
         code, text = request(state.parent / "sessiond.sock", "GET", "/metrics")
         assert code == 200

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from state.cursor import EMPTY_HASH, Cursor, Plan, Stat, backoff_seconds, decide
+from sessiond.state.cursor import EMPTY_HASH, Cursor, Plan, Stat, backoff_seconds, decide
 
 
 def cursor(**kw: object) -> Cursor:

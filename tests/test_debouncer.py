@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from daemon.debouncer import Debouncer
+from sessiond.daemon.debouncer import Debouncer
 
 
 def test_released_after_settle_when_quiet() -> None:

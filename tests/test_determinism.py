@@ -37,14 +37,14 @@ import pytest
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
-from daemon import pool
-from daemon.discovery import classify
-from daemon.service import Service
-from daemon.settings import Settings
-from processors.contract import Processor
-from processors.lines import LinesProcessor
-from processors.usage import UsageProcessor
-from processors.verification import VerificationProcessor
+from sessiond.daemon import pool
+from sessiond.daemon.discovery import classify
+from sessiond.daemon.service import Service
+from sessiond.daemon.settings import Settings
+from sessiond.processors.contract import Processor
+from sessiond.processors.lines import LinesProcessor
+from sessiond.processors.usage import UsageProcessor
+from sessiond.processors.verification import VerificationProcessor
 from tests.harness import (
     CursorLog,
     Daemon,

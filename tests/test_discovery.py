@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.discovery import NotRegularFile, classify, key_for, open_session_file, walk
+from sessiond.daemon.discovery import NotRegularFile, classify, key_for, open_session_file, walk
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from daemon import events
+from sessiond.daemon import events
 from tests.harness import REPO
 
 

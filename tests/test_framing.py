@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from processors.framing import Framer, Line, Oversize
+from sessiond.processors.framing import Framer, Line, Oversize
 
 
 def frame(chunks: list[bytes], max_line_bytes: int = 1000, start: int = 0) -> tuple[list[Line | Oversize], Framer]:

@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 from structlog.testing import capture_logs
 
-from daemon import events
-from daemon.service import Service
-from daemon.settings import load_settings
+from sessiond.daemon import events
+from sessiond.daemon.service import Service
+from sessiond.daemon.settings import load_settings
 from tests.fakes import RecordingProcessor
 from tests.harness import append, fast_settings, jsonl, query
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.notify import Notifier
+from sessiond.daemon.notify import Notifier
 from tests.harness import REPO, Daemon, wait_until
 
 

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from daemon import events
-from daemon.pool import ParsePool
-from daemon.service import Service
-from daemon.writer import Ticket, Writer
-from processors.contract import Record, Rows, SessionFile
+from sessiond.daemon import events
+from sessiond.daemon.pool import ParsePool
+from sessiond.daemon.service import Service
+from sessiond.daemon.writer import Ticket, Writer
+from sessiond.processors.contract import Record, Rows, SessionFile
 from tests.fakes import FailingProcessor, RecordingProcessor
 from tests.harness import append, fast_settings, jsonl, query, running, wait_until
 

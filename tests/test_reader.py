@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from processors.framing import Framer, Line
-from processors.reader import NOT_TURNS, Decoded, decode
+from sessiond.processors.framing import Framer, Line
+from sessiond.processors.reader import NOT_TURNS, Decoded, decode
 
 
 def decoded(data: bytes, max_line_bytes: int = 1000, first_line: int = 1) -> Decoded:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.scanner import Scanner
+from sessiond.daemon.scanner import Scanner
 
 
 def write(path: Path, text: str) -> None:

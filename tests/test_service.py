@@ -12,10 +12,10 @@ from typing import Any
 import orjson
 from structlog.testing import capture_logs
 
-from daemon import events
-from daemon.service import Service
-from processors.contract import Record, Rows, SessionFile
-from processors.lines import LinesProcessor
+from sessiond.daemon import events
+from sessiond.daemon.service import Service
+from sessiond.processors.contract import Record, Rows, SessionFile
+from sessiond.processors.lines import LinesProcessor
 from tests.fakes import FailingProcessor, FlakyProcessor, HangingProcessor, RecordingProcessor
 from tests.harness import append, fast_settings, jsonl, query, running, wait_until
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.settings import Settings, SettingsError, load_settings
+from sessiond.daemon.settings import Settings, SettingsError, load_settings
 
 
 def write(tmp_path: Path, text: str) -> Path:

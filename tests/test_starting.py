@@ -11,9 +11,9 @@ from pathlib import Path
 import orjson
 from structlog.testing import capture_logs
 
-from daemon import events
-from daemon.service import Service
-from daemon.starting import marker_path, starting
+from sessiond.daemon import events
+from sessiond.daemon.service import Service
+from sessiond.daemon.starting import marker_path, starting
 from tests.fakes import RecordingProcessor
 from tests.harness import REPO, append, cli, fast_settings, jsonl, running, wait_until
 
@@ -42,7 +42,7 @@ def test_the_daemon_waits_for_a_reader_and_says_who_holds_the_file(root: Path, s
 
 
 def test_a_reader_that_does_not_let_go_in_lock_wait_stops_the_start(root: Path, state: Path) -> None:
-    from state.db import StateError
+    from sessiond.state.db import StateError
 
     _tree(root, state)
     with subprocess.Popen([sys.executable, "-c", HOLD, str(state), "5"],
@@ -64,7 +64,7 @@ def test_a_status_that_finds_the_daemon_starting_asks_it(root: Path, state: Path
     service = Service(settings, [RecordingProcessor()], announce=True)  # holds the file now
     assert starting(state) is not None
     status = subprocess.Popen(
-        [sys.executable, "-m", "daemon.cli", "status", "--json", "--root", str(root),
+        [sys.executable, "-m", "sessiond", "status", "--json", "--root", str(root),
          "--state", str(state)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
     result: list[int] = []

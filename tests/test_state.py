@@ -9,14 +9,20 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from daemon.status import files_table
-from daemon.worker import CursorCache
-from processors.contract import Rows, Tx
-from processors.lines import LinesProcessor
-from state.cursor import Cursor
-from state.db import StateError, open_state
-from state.migrations import CORE, CORE_STEPS, current_version, ensure_sessiond_database, migrate
-from state.store import Outcome, Prepared, ProcessorError, Store
+from sessiond.daemon.status import files_table
+from sessiond.daemon.worker import CursorCache
+from sessiond.processors.contract import Rows, Tx
+from sessiond.processors.lines import LinesProcessor
+from sessiond.state.cursor import Cursor
+from sessiond.state.db import StateError, open_state
+from sessiond.state.migrations import (
+    CORE,
+    CORE_STEPS,
+    current_version,
+    ensure_sessiond_database,
+    migrate,
+)
+from sessiond.state.store import Outcome, Prepared, ProcessorError, Store
 
 
 def fresh(path: Path) -> duckdb.DuckDBPyConnection:

@@ -16,10 +16,10 @@ from typing import Any
 import duckdb
 import pytest
 
-from processors.usage import calls
-from processors.usage.calls import COLUMNS, calls_sql
-from processors.usage.schema import MIGRATIONS
-from state.migrations import migrate
+from sessiond.processors.usage import calls
+from sessiond.processors.usage.calls import COLUMNS, calls_sql
+from sessiond.processors.usage.schema import MIGRATIONS
+from sessiond.state.migrations import migrate
 from tests.test_usage_views import Tree as UsageTree
 
 SONNET = "claude-sonnet-4-5-20250929"

@@ -7,9 +7,15 @@ from typing import Any
 
 import pytest
 
-from processors.contract import Record, SessionFile
-from processors.usage import UsageProcessor
-from processors.usage.extract import EVENTS, TOOL_RESULTS, USAGE_RECORDS, USER_RECORDS, extract
+from sessiond.processors.contract import Record, SessionFile
+from sessiond.processors.usage import UsageProcessor
+from sessiond.processors.usage.extract import (
+    EVENTS,
+    TOOL_RESULTS,
+    USAGE_RECORDS,
+    USER_RECORDS,
+    extract,
+)
 
 MAIN = SessionFile("alice/s1.jsonl", "alice")
 SUB = SessionFile("alice/s1/subagents/agent-a7.jsonl", "alice")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from processors.contract import Processor
-from processors.usage import UsageProcessor
-from processors.usage.plugins import Catalog, CatalogError, load_catalog, plugin_of
-from processors.usage.prices import PriceError, load_prices, normalize, period_rows
+from sessiond.processors.contract import Processor
+from sessiond.processors.usage import UsageProcessor
+from sessiond.processors.usage.plugins import Catalog, CatalogError, load_catalog, plugin_of
+from sessiond.processors.usage.prices import PriceError, load_prices, normalize, period_rows
 
 DAY = dt.date(2026, 2, 10)
 

@@ -17,12 +17,12 @@ import duckdb
 import orjson
 import pytest
 
-from daemon import cli
-from daemon.service import Service
-from daemon.settings import Settings
-from processors.usage import UsageProcessor
-from processors.usage import report as usage_report
-from state.migrations import ensure_sessiond_database
+from sessiond.daemon import cli
+from sessiond.daemon.service import Service
+from sessiond.daemon.settings import Settings
+from sessiond.processors.usage import UsageProcessor
+from sessiond.processors.usage import report as usage_report
+from sessiond.state.migrations import ensure_sessiond_database
 
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "user_sessions"
 

@@ -10,11 +10,11 @@ import duckdb
 import orjson
 import pytest
 
-from daemon.service import Service
-from daemon.settings import Settings
-from processors.usage import UsageProcessor
-from processors.usage.prices import load_prices
-from processors.usage.queries import Window, install_prices, model_usage
+from sessiond.daemon.service import Service
+from sessiond.daemon.settings import Settings
+from sessiond.processors.usage import UsageProcessor
+from sessiond.processors.usage.prices import load_prices
+from sessiond.processors.usage.queries import Window, install_prices, model_usage
 
 SONNET = "claude-sonnet-4-5-20250929"
 OPUS = "claude-opus-4-1-20250805"

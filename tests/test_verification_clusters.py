@@ -12,9 +12,16 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processors.verification import clusters, similarity
-from processors.verification.clusters import Member, Norms, Text, cluster, corrections, near_pairs
-from processors.verification.detection import complete
+from sessiond.processors.verification import clusters, similarity
+from sessiond.processors.verification.clusters import (
+    Member,
+    Norms,
+    Text,
+    cluster,
+    corrections,
+    near_pairs,
+)
+from sessiond.processors.verification.detection import complete
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 

@@ -15,8 +15,8 @@ import pytest
 
 anthropic = pytest.importorskip("anthropic")
 
-from processors.verification import VerificationProcessor  # noqa: E402
-from processors.verification.llm import OUTPUT_SCHEMA, LlmExtractor, LlmResponseError, wrap  # noqa: E402
+from sessiond.processors.verification import VerificationProcessor  # noqa: E402
+from sessiond.processors.verification.llm import OUTPUT_SCHEMA, LlmExtractor, LlmResponseError, wrap  # noqa: E402
 from tests.test_verification_support import Transcript, items, process, q, run_once, write  # noqa: E402
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import duckdb
 
-from daemon.service import Service
-from daemon.settings import Settings
-from processors.verification import VerificationProcessor
-from processors.verification.detection import item_id
+from sessiond.daemon.service import Service
+from sessiond.daemon.settings import Settings
+from sessiond.processors.verification import VerificationProcessor
+from sessiond.processors.verification.detection import item_id
 from tests.harness import REPO
 from tests.test_verification_support import T0, Transcript, evidence, items, q, run_once, write
 
@@ -314,8 +314,8 @@ def test_context_is_pruned_per_file_for_every_file_of_a_batch(tmp_path: Path) ->
 def test_a_version_1_state_is_redone_and_its_reviewed_items_kept(tmp_path: Path) -> None:
     """Version 2 places items by another rule: what version 1 derived is dropped (its files are
     redone for the version), but a reviewed item is a person's decision and stays."""
-    from processors.verification.schema import MIGRATIONS
-    from state.migrations import prepare
+    from sessiond.processors.verification.schema import MIGRATIONS
+    from sessiond.state.migrations import prepare
 
     root, state = tmp_path / "root", tmp_path / "s.duckdb"
     write(root, "alice/a.jsonl", _correction_session("s1").jsonl())

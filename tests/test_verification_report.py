@@ -11,8 +11,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from daemon.cli import main
-from processors.verification import report
+from sessiond.daemon.cli import main
+from sessiond.processors.verification import report
 from tests.test_verification_support import T0, Transcript, run_once, write
 
 MRR = "no, that's wrong — MRR excludes one-time setup fees."

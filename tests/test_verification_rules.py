@@ -7,9 +7,9 @@ import hashlib
 
 import pytest
 
-from processors.verification import domain, entities, similarity
-from processors.verification.detection import CONFIDENCE, Lead, complete, item_id
-from processors.verification.rules import claim_of, detect, finish, is_fact
+from sessiond.processors.verification import domain, entities, similarity
+from sessiond.processors.verification.detection import CONFIDENCE, Lead, complete, item_id
+from sessiond.processors.verification.rules import claim_of, detect, finish, is_fact
 from tests.test_verification_support import Transcript, process
 
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import orjson
 
-from daemon.service import Service
-from daemon.settings import Settings
-from processors.contract import Processor, Record, SessionFile
-from processors.verification import VerificationProcessor
+from sessiond.daemon.service import Service
+from sessiond.daemon.settings import Settings
+from sessiond.processors.contract import Processor, Record, SessionFile
+from sessiond.processors.verification import VerificationProcessor
 from tests.harness import query
 
 T0 = datetime(2026, 2, 9, 14, 0, 0, tzinfo=UTC)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from processors.contract import Record
-from processors.verification.exchanges import pair
-from processors.verification.turns import turn_of, turns
+from sessiond.processors.contract import Record
+from sessiond.processors.verification.exchanges import pair
+from sessiond.processors.verification.turns import turn_of, turns
 from tests.test_verification_support import Transcript
 
 
@@ -123,8 +123,8 @@ def test_no_turns_no_trail() -> None:
 
 
 def test_only_main_session_files_are_wanted() -> None:
-    from processors.contract import SessionFile
-    from processors.verification import VerificationProcessor
+    from sessiond.processors.contract import SessionFile
+    from sessiond.processors.verification import VerificationProcessor
 
     p = VerificationProcessor()
     assert p.wants(SessionFile("alice/5f0c.jsonl", "alice"))

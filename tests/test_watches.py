@@ -10,7 +10,7 @@ import pytest
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 
-from daemon import watches
+from sessiond.daemon import watches
 from tests.fakes import FakeClock
 
 

@@ -10,9 +10,9 @@ import orjson
 import pytest
 from structlog.testing import capture_logs
 
-from daemon import events
-from daemon import examine as examine_module
-from daemon.service import Service
+from sessiond.daemon import events
+from sessiond.daemon import examine as examine_module
+from sessiond.daemon.service import Service
 from tests.fakes import RecordingProcessor
 from tests.harness import append, fast_settings, jsonl, query, running, wait_until
 
@@ -204,7 +204,7 @@ def test_a_store_error_in_the_commit_is_retried_without_counting_attempts(
     the processor's: the batch backs off and is retried, no attempts, nothing parked."""
     import duckdb
 
-    from state import store as store_module
+    from sessiond.state import store as store_module
 
     for name in ("a", "b"):
         append(root / "u" / f"{name}.jsonl", good(name, 2))

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from daemon.workqueue import WorkQueue
-from processors.contract import SessionFile
+from sessiond.daemon.workqueue import WorkQueue
+from sessiond.processors.contract import SessionFile
 from tests.fakes import FakeClock
 
 

@@ -10,13 +10,13 @@ from typing import Any
 
 import duckdb
 
-from daemon.writer import Writer
-from processors.contract import Rows, Tx
-from processors.lines import LinesProcessor
-from state.cursor import Cursor
-from state.db import open_state
-from state.migrations import CORE, CORE_STEPS, ensure_sessiond_database, migrate
-from state.store import Outcome, ProcessorError, Store
+from sessiond.daemon.writer import Writer
+from sessiond.processors.contract import Rows, Tx
+from sessiond.processors.lines import LinesProcessor
+from sessiond.state.cursor import Cursor
+from sessiond.state.db import open_state
+from sessiond.state.migrations import CORE, CORE_STEPS, ensure_sessiond_database, migrate
+from sessiond.state.store import Outcome, ProcessorError, Store
 
 
 class OtherLines(LinesProcessor):

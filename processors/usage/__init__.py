@@ -1,5 +1,5 @@
 """`usage`: tokens and cost (ccusage-exact dedup), tool events, session summaries, plugin items."""
 
-from processors.usage.processor import UsageProcessor
+from sessiond.processors.usage.processor import UsageProcessor
 
 __all__ = ["UsageProcessor"]

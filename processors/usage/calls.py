@@ -36,8 +36,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from processors.contract import Rows, Tx
-from processors.usage.extract import SYNTHETIC, USAGE_RECORDS
+from sessiond.processors.contract import Rows, Tx
+from sessiond.processors.usage.extract import SYNTHETIC, USAGE_RECORDS
 
 CALLS = "usage_calls"
 

@@ -23,8 +23,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from processors.contract import Record, SessionFile
-from processors.usage.plugins import plugin_of
+from sessiond.processors.contract import Record, SessionFile
+from sessiond.processors.usage.plugins import plugin_of
 
 USAGE_RECORDS = "usage_records"
 EVENTS = "usage_events"

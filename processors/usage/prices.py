@@ -126,7 +126,7 @@ def load_prices(path: str | Path | None = None) -> PriceTable:
     if path is None:
         source = f"package:{PACKAGED}"
         try:
-            packaged = resources.files(__package__ or "processors.usage").joinpath(PACKAGED)
+            packaged = resources.files(__package__ or "sessiond.processors.usage").joinpath(PACKAGED)
             data = tomllib.loads(packaged.read_text("utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:  # a broken install
             raise PriceError(f"packaged {PACKAGED}: {exc}") from None

@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from processors.contract import Record, Rows, SessionFile, Tx
-from processors.reader import NOT_TURNS
-from processors.usage import calls
-from processors.usage.extract import USAGE_RECORDS, extract
-from processors.usage.plugins import CatalogError, load_catalog
-from processors.usage.prices import PriceError, load_prices
-from processors.usage.schema import MIGRATIONS, TABLES
+from sessiond.processors.contract import Record, Rows, SessionFile, Tx
+from sessiond.processors.reader import NOT_TURNS
+from sessiond.processors.usage import calls
+from sessiond.processors.usage.extract import USAGE_RECORDS, extract
+from sessiond.processors.usage.plugins import CatalogError, load_catalog
+from sessiond.processors.usage.prices import PriceError, load_prices
+from sessiond.processors.usage.schema import MIGRATIONS, TABLES
 
 
 class UsageOptionsError(TypeError):

@@ -16,8 +16,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from processors.usage.prices import PriceTable, period_rows
-from processors.usage.schema import daily_tools_sql, plugin_items_sql
+from sessiond.processors.usage.prices import PriceTable, period_rows
+from sessiond.processors.usage.schema import daily_tools_sql, plugin_items_sql
 
 _PERIODS_SCHEMA = pa.schema([
     ("model", pa.string()), ("since", pa.date32()), ("until", pa.date32()),

@@ -11,11 +11,11 @@ from typing import Any, TextIO
 import duckdb
 import orjson
 
-from processors.usage import queries
-from processors.usage.plugins import Catalog, CatalogError, load_catalog
-from processors.usage.prices import PriceError, PriceTable, load_prices
-from processors.usage.queries import ModelUsage, Window
-from processors.usage.table import render_table
+from sessiond.processors.usage import queries
+from sessiond.processors.usage.plugins import Catalog, CatalogError, load_catalog
+from sessiond.processors.usage.prices import PriceError, PriceTable, load_prices
+from sessiond.processors.usage.queries import ModelUsage, Window
+from sessiond.processors.usage.table import render_table
 
 EXIT_OK, EXIT_USAGE = 0, 2
 BY = ("day", "month", "session", "user", "model", "tool", "plugin")
@@ -87,7 +87,7 @@ def _refuse(out: TextIO, message: str) -> int:
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
     """``[processor.usage]`` of the config, the same table the processor was built from."""
-    from daemon.settings import load_settings  # the CLI's own resolution of --config/env
+    from sessiond.daemon.settings import load_settings  # the CLI's own resolution of --config/env
 
     settings = load_settings({"config": getattr(args, "config", None)})
     return dict(settings.processor_options.get("usage", {}))

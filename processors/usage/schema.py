@@ -14,8 +14,8 @@ Migrations are append-only: never edit a released step; add a new one.
 
 from __future__ import annotations
 
-from processors.usage.calls import CALLS, calls_sql
-from processors.usage.extract import EVENTS, TOOL_RESULTS, USAGE_RECORDS, USER_RECORDS
+from sessiond.processors.usage.calls import CALLS, calls_sql
+from sessiond.processors.usage.extract import EVENTS, TOOL_RESULTS, USAGE_RECORDS, USER_RECORDS
 
 TABLES: tuple[str, ...] = (USAGE_RECORDS, EVENTS, TOOL_RESULTS, USER_RECORDS)
 

@@ -3,6 +3,6 @@
 Detections become knowledge items with evidence, deduplicated against what is stored (issue #4).
 """
 
-from processors.verification.processor import VerificationProcessor
+from sessiond.processors.verification.processor import VerificationProcessor
 
 __all__ = ["VerificationProcessor"]

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from processors.verification import entities, similarity
+from sessiond.processors.verification import entities, similarity
 
 NEW, EXACT, NEAR = "new", "exact", "near"
 ANCHOR_RANK = {"approved": 0}  # any other reviewed status ranks 1; pending and unknown 2

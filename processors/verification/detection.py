@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from processors.verification import domain, entities
-from processors.verification.exchanges import Exchange
+from sessiond.processors.verification import domain, entities
+from sessiond.processors.verification.exchanges import Exchange
 
 DetectionType = Literal["correction", "confirmation", "unprompted_definition"]
 DETECTION_TYPES: tuple[DetectionType, ...] = ("correction", "confirmation", "unprompted_definition")

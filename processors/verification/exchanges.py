@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from processors.verification.turns import Turn
+from sessiond.processors.verification.turns import Turn
 
 STATEMENT_CHARS = 4000  # the end of a long answer is the part a "yes, exactly" refers to
 

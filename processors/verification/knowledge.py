@@ -31,9 +31,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from processors.verification import clusters, similarity
-from processors.verification.clusters import Member, Norms, Pair, Placement, Text
-from processors.verification.store import KnowledgeStore
+from sessiond.processors.verification import clusters, similarity
+from sessiond.processors.verification.clusters import Member, Norms, Pair, Placement, Text
+from sessiond.processors.verification.store import KnowledgeStore
 
 
 class Knowledge:

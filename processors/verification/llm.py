@@ -19,9 +19,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from processors.verification.detection import DETECTION_TYPES, Candidate
-from processors.verification.exchanges import Exchange, clip
-from processors.verification.rules import ACK_ONLY
+from sessiond.processors.verification.detection import DETECTION_TYPES, Candidate
+from sessiond.processors.verification.exchanges import Exchange, clip
+from sessiond.processors.verification.rules import ACK_ONLY
 
 DEFAULT_MODEL = "claude-haiku-4-5"
 USER_CHARS = 3000

@@ -20,14 +20,14 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from processors.contract import Rows, Tx
-from processors.verification import rows as r
-from processors.verification.clusters import Member, Text
-from processors.verification.detection import Detection, Finisher, Lead, complete
-from processors.verification.exchanges import clip
-from processors.verification.knowledge import Knowledge
-from processors.verification.schema import CONTEXT, DETECTIONS
-from processors.verification.store import ContextRow, KnowledgeStore
+from sessiond.processors.contract import Rows, Tx
+from sessiond.processors.verification import rows as r
+from sessiond.processors.verification.clusters import Member, Text
+from sessiond.processors.verification.detection import Detection, Finisher, Lead, complete
+from sessiond.processors.verification.exchanges import clip
+from sessiond.processors.verification.knowledge import Knowledge
+from sessiond.processors.verification.schema import CONTEXT, DETECTIONS
+from sessiond.processors.verification.store import ContextRow, KnowledgeStore
 
 _DETECTION_COLUMNS = (
     "id", "session_file", "source_user", "session_id", "source_ref", "line_no",

@@ -22,21 +22,21 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from processors.contract import Record, Rows, SessionFile, Tx
-from processors.reader import NOT_TURNS
-from processors.verification import rules, schema
-from processors.verification.detection import Extractor
-from processors.verification.exchanges import pair
-from processors.verification.knowledge import Knowledge
-from processors.verification.merge import Merger
-from processors.verification.rows import (
+from sessiond.processors.contract import Record, Rows, SessionFile, Tx
+from sessiond.processors.reader import NOT_TURNS
+from sessiond.processors.verification import rules, schema
+from sessiond.processors.verification.detection import Extractor
+from sessiond.processors.verification.exchanges import pair
+from sessiond.processors.verification.knowledge import Knowledge
+from sessiond.processors.verification.merge import Merger
+from sessiond.processors.verification.rows import (
     CONTEXT_FIELDS,
     DETECTION_FIELDS,
     context_rows,
     detection_row,
 )
-from processors.verification.store import KnowledgeStore
-from processors.verification.turns import turns
+from sessiond.processors.verification.store import KnowledgeStore
+from sessiond.processors.verification.turns import turns
 
 _LLM_OPTIONS = ("model", "base_url", "max_tokens", "timeout", "max_retries", "max_chars")
 
@@ -82,7 +82,7 @@ class VerificationProcessor:
                     "(or api_key_env / api_key in [processor.verification])"
                 )
             try:
-                from processors.verification.llm import LlmExtractor
+                from sessiond.processors.verification.llm import LlmExtractor
 
                 self.extractor = LlmExtractor(api_key=key, **llm_options)
             except ImportError:

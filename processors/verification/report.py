@@ -10,8 +10,8 @@ from typing import Any, TextIO
 import duckdb
 import orjson
 
-from processors.verification.detection import DETECTION_TYPES
-from processors.verification.schema import EVIDENCE, ITEMS
+from sessiond.processors.verification.detection import DETECTION_TYPES
+from sessiond.processors.verification.schema import EVIDENCE, ITEMS
 
 EXIT_OK, EXIT_USAGE = 0, 2
 

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from processors.contract import SessionFile
-from processors.verification.detection import (
+from sessiond.processors.contract import SessionFile
+from sessiond.processors.verification.detection import (
     QUOTE_CHARS,
     Candidate,
     Detection,
     complete,
     detection_id,
 )
-from processors.verification.exchanges import Exchange, Trail
+from sessiond.processors.verification.exchanges import Exchange, Trail
 
 # private keys (never columns)
 STATEMENT_KNOWN = "_statement_known"

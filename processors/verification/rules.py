@@ -23,8 +23,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from processors.verification.detection import Candidate, DetectionType, Lead
-from processors.verification.exchanges import Exchange
+from sessiond.processors.verification.detection import Candidate, DetectionType, Lead
+from sessiond.processors.verification.exchanges import Exchange
 
 SCAN_CHARS = 3000  # long pastes are read only this far: verifications are short and early
 

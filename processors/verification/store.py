@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from processors.contract import Tx
-from processors.verification.clusters import Component, Member, Pair, Placement, Text
-from processors.verification.detection import CONFIDENCE
-from processors.verification.schema import CONTEXT, DETECTIONS, ITEMS, PAIRS, RELATIONS
+from sessiond.processors.contract import Tx
+from sessiond.processors.verification.clusters import Component, Member, Pair, Placement, Text
+from sessiond.processors.verification.detection import CONFIDENCE
+from sessiond.processors.verification.schema import CONTEXT, DETECTIONS, ITEMS, PAIRS, RELATIONS
 
 LIKELY_DUPLICATE = "likely_duplicate"
 POSSIBLY_CORRECTS = "possibly_corrects"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from processors.contract import Record
+from sessiond.processors.contract import Record
 
 Role = Literal["user", "assistant"]
 
