@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sessiond import __version__
 from sessiond.daemon import commands
-from sessiond.daemon.settings import SettingsError
+from sessiond.daemon.settings import SettingsError, load_settings
 from sessiond.state.db import StateError
 
-# Processors with a `report` module (processors/<name>/report.py: add_arguments, run).
-REPORTS: tuple[str, ...] = ("usage", "verification")
+if TYPE_CHECKING:
+    from sessiond.processors.contract import Report
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -23,16 +21,6 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--root", help="session tree (default /data/user_sessions)")
     p.add_argument("--state", help="DuckDB state file (default /var/lib/sessiond/state.duckdb)")
     p.add_argument("--socket", help="control socket (default sessiond.sock beside the state file)")
-
-
-def report_modules() -> dict[str, ModuleType]:
-    out = {}
-    for name in REPORTS:
-        try:
-            out[name] = importlib.import_module(f"sessiond.processors.{name}.report")
-        except ModuleNotFoundError:
-            continue  # that processor is not part of this build
-    return out
 
 
 class ArgumentError(Exception):
@@ -45,19 +33,67 @@ class _RaisingParser(argparse.ArgumentParser):
 
 
 def report_parser(
-    name: str, module: ModuleType, parent: argparse._SubParsersAction | None = None  # type: ignore[type-arg]
+    name: str, report: Report, parent: argparse._SubParsersAction | None = None  # type: ignore[type-arg]
 ) -> argparse.ArgumentParser:
     """A report's own arguments (plus the common ones); standalone, it raises on bad input."""
-    kind = (parent.add_parser(name, help=module.__doc__) if parent is not None
+    summary = (getattr(report, "__doc__", None) or "").strip().split("\n", 1)[0] or None
+    kind = (parent.add_parser(name, help=summary) if parent is not None
             else _RaisingParser(prog=f"sessiond report {name}", add_help=False))
     _common(kind)
-    module.add_arguments(kind)
+    _from(kind, "report over the Parquet snapshots every host published into DIR (a "
+                "publish_dir), not over this state")
+    report.add_arguments(kind)
     return kind
 
 
+def _from(p: argparse.ArgumentParser, help: str) -> None:
+    p.add_argument("--from", dest="from_dir", metavar="DIR", help=help)
+
+
+def _reports(argv: Sequence[str]) -> dict[str, Report]:
+    """The reports to parse a ``report`` command with: processors ship them (`registry`); only
+    the one ``argv`` names is imported, or every one (for help, or to list the known ones)."""
+    from sessiond.daemon.registry import UnknownReport, load_report, reports
+
+    light = argparse.ArgumentParser(add_help=False)
+    _common(light)
+    light.add_argument("report", nargs="?")
+    args, _ = light.parse_known_args(list(argv[1:]))
+    processors = load_settings({"config": args.config}).processors
+    if args.report is not None:
+        try:  # a broken plugin's report says why (SettingsError)
+            return {args.report: load_report(args.report, processors)}
+        except UnknownReport:
+            pass  # argparse lists the known ones
+    shipped = reports(processors)
+    out = {}
+    for name in sorted(shipped):
+        try:
+            out[name] = load_report(name, processors)
+        except SettingsError:
+            continue  # a broken plugin's report: asked for by name, it says why
+    return out
+
+
+def _knowledge(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """``knowledge list|show|approve|reject``: reviewing the verification processor's items."""
+    knowledge = sub.add_parser("knowledge", help="review knowledge items: list, show, approve, reject")
+    actions = knowledge.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="knowledge items, newest first, with their status")
+    listing.add_argument("--status", choices=("pending", "approved", "rejected"))
+    for name, text in (("show", "an item, its evidence and the exchanges it came from"),
+                       ("approve", "approve an item (kept by id across reprocess and upgrades)"),
+                       ("reject", "reject an item (later evidence keeps it rejected)")):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("id", help="the item's id (kv_...)")
+    for action in actions.choices.values():
+        _common(action)
+        action.add_argument("--json", action="store_true", help="machine-readable output")
+
+
 def parser(argv: Sequence[str] = ("report",)) -> argparse.ArgumentParser:
-    """The full parser; report modules (duckdb, pyarrow, ...) are imported only when ``argv``
-    is a ``report`` command, so `status` and friends start fast."""
+    """The full parser; reports (duckdb, pyarrow, ...) are imported only when ``argv`` is a
+    ``report`` command, so `status` and friends start fast."""
     top = argparse.ArgumentParser(prog="sessiond", description=__doc__)
     top.add_argument("--version", action="version", version=f"sessiond {__version__}")
     sub = top.add_subparsers(dest="command", required=True)
@@ -100,11 +136,24 @@ def parser(argv: Sequence[str] = ("report",)) -> argparse.ArgumentParser:
     retry.add_argument("processor")
     retry.add_argument("--file", help="only this file")
 
+    _knowledge(sub)
+
+    sql = sub.add_parser("sql", help="one read-only SQL query over the state (exit 2: refused)")
+    _common(sql)
+    sql.add_argument("query", help="one SELECT (WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE); "
+                                   "the public_* views are the stable ones")
+    sql.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    _from(sql, "query the Parquet snapshots every host published into DIR instead")
+
+    publish = sub.add_parser("publish", help="write the Parquet snapshots to publish_dir now")
+    _common(publish)
+    publish.add_argument("--json", action="store_true", help="machine-readable output")
+
     report = sub.add_parser("report", help="reports from a processor's outputs")
     kinds = report.add_subparsers(dest="report", required=True)
     if list(argv[:1]) == ["report"]:
-        for name, module in report_modules().items():
-            report_parser(name, module, kinds)
+        for name, shipped in _reports(argv).items():
+            report_parser(name, shipped, kinds)
     return top
 
 
@@ -115,6 +164,8 @@ def _report_through_daemon(argv: list[str]) -> int | None:
     ``report`` that reaches `commands.report` was asked here first: argparse stops the others)."""
     if argv[:1] != ["report"] or len(argv) < 2 or {"-h", "--help"} & set(argv):
         return None
+    if any(a == "--from" or a.startswith("--from=") for a in argv):
+        return None  # snapshots: read here, not by the daemon
     light = argparse.ArgumentParser(prog="sessiond report", add_help=False)
     _common(light)
     light.add_argument("report")

@@ -12,6 +12,7 @@ import argparse
 import gc
 import sys
 import time
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -230,19 +231,170 @@ def report_through_daemon(args: argparse.Namespace) -> int | None:
 
 def report(args: argparse.Namespace) -> int:
     """The report on the state file: `daemon.cli` asked the daemon first (with
-    `report_through_daemon`, before importing the report modules) and none answered."""
-    import importlib
+    `report_through_daemon`, before importing any report) and none answered."""
+    from sessiond.daemon.registry import load_report
 
     settings = settings_of(args)
-    module = importlib.import_module(f"sessiond.processors.{args.report}.report")
+    shipped = load_report(args.report, settings.processors)
+    if getattr(args, "from_dir", None):
+        return _on_snapshots(args.from_dir, lambda con: int(shipped.run(con, args, sys.stdout)))
     con = open_state(settings.state, read_only=True)
     try:
-        return int(module.run(con, args, sys.stdout))
+        return int(shipped.run(con, args, sys.stdout))
     finally:
         con.close()
 
 
+def _on_snapshots(directory: str, use: Any) -> int:
+    """``use(con)`` on every host's snapshots in ``directory`` (`daemon.snapshots`)."""
+    from pathlib import Path
+
+    from sessiond.daemon.publish import SnapshotError
+    from sessiond.daemon.snapshots import open_snapshots
+
+    try:
+        snapshots = open_snapshots(Path(directory))
+    except SnapshotError as exc:
+        print(f"sessiond: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    with snapshots:
+        if snapshots.mixed:
+            print(f"sessiond: note: the views of {', '.join(snapshots.mixed)} come from different "
+                  "publishes (one was interrupted or still under way)", file=sys.stderr)
+        return int(use(snapshots.con))
+
+
+def sql(args: argparse.Namespace) -> int:
+    """``sql QUERY``: the daemon runs it on a read connection; with none running, this process
+    runs it on the state file (read-only, held only for the query); ``--from``: on snapshots."""
+    settings = settings_of(args)
+    if args.from_dir:
+        return _on_snapshots(args.from_dir, lambda con: _sql_here(con, args.query, settings,
+                                                                  args.format))
+    answer = _ask(settings, "POST", "/sql", query=args.query)
+    if answer is None:
+        con = open_state(settings.state, read_only=True)
+        try:
+            from sessiond.daemon.sql import sandbox
+
+            sandbox(con)  # as in the daemon: the query sees the state, not the files
+            return _sql_here(con, args.query, settings, args.format)
+        finally:
+            con.close()
+    code, body = answer
+    if code != 200:
+        return _fail(code, body)
+    from sessiond.daemon.sql import Answer
+
+    return _print_answer(Answer.from_wire(body), args.format)
+
+
+def _sql_here(con: Any, query: str, settings: Settings, fmt: str) -> int:
+    from sessiond.daemon.sql import Failed, Refused, TimedOut, run
+
+    try:
+        answer = run(con.cursor(), query, timeout=settings.sql_timeout,
+                     max_rows=settings.sql_max_rows)
+    except (Refused, Failed) as exc:
+        return _fail(400, {"error": str(exc)})
+    except TimedOut as exc:
+        return _fail(408, {"error": str(exc)})
+    return _print_answer(answer, fmt)
+
+
+def _print_answer(answer: Any, fmt: str) -> int:
+    from sessiond.daemon.sql import render
+
+    sys.stdout.write(render(answer, fmt))
+    if answer.truncated and fmt != "table":  # the table says so itself
+        print(f"sessiond: only the first {len(answer.rows)} rows (sql_max_rows)", file=sys.stderr)
+    return EXIT_OK
+
+
+def publish(args: argparse.Namespace) -> int:
+    """``publish``: the daemon writes its snapshots now; with none running, this process writes
+    them from the state file (read-only)."""
+    settings = settings_of(args)
+    answer = _ask(settings, "POST", "/publish")
+    if answer is None:
+        answer = _publish_offline(settings)
+    code, body = answer
+    if code != 200:
+        return _fail(code, body)
+    if args.json:
+        _print_json(body)
+    else:
+        rows = ", ".join(f"{view} {n}" for view, n in body["views"].items())
+        print(f"published {len(body['views'])} views to {body['dir']} as host={body['host']} "
+              f"({body['bytes']:,} bytes, {body['ms']} ms): {rows}")
+    return EXIT_OK
+
+
+def _publish_offline(settings: Settings) -> tuple[int, Any]:
+    from sessiond.daemon.publish import SnapshotError
+    from sessiond.daemon.publish import publish as write
+
+    if settings.publish_dir is None:
+        return 400, {"error": "publish_dir is not set (config key publish_dir, or "
+                              "SESSIOND_PUBLISH_DIR)"}
+    con = open_state(settings.state, read_only=True)
+    try:
+        return 200, write(con.cursor(), settings.publish_dir, settings.publish_host).as_dict()
+    except SnapshotError as exc:
+        return 500, {"error": str(exc)}
+    finally:
+        con.close()
+
+
+_KNOWLEDGE = {"list": ("GET", "/knowledge"), "show": ("GET", "/knowledge/item"),
+              "approve": ("POST", "/knowledge/approve"), "reject": ("POST", "/knowledge/reject")}
+
+
+def knowledge(args: argparse.Namespace) -> int:
+    """``knowledge list|show|approve|reject``: the daemon answers (a decision records the
+    caller's uid, from the socket); with none running, the same request on the state file, made
+    by this process's user."""
+    settings = settings_of(args)
+    method, route = _KNOWLEDGE[args.action]
+    params = {"status": getattr(args, "status", None), "id": getattr(args, "id", None),
+              "format": None if args.json else "text"}
+    answer = _ask(settings, method, route, **params)
+    if answer is None:
+        answer = _knowledge_offline(settings, route, {k: v for k, v in params.items() if v})
+    code, body = answer
+    if code != 200:
+        return _fail(code, body)
+    if args.json:
+        _print_json(body)
+    elif "text" in body:
+        sys.stdout.write(body["text"])
+    else:  # a decision
+        who = body["reviewer"] or f"uid {body['reviewer_uid']}"
+        print(f"{body['id']} {body['status']} (was {body['previous']}) by {who}")
+    return EXIT_OK
+
+
+def _knowledge_offline(settings: Settings, route: str, params: dict[str, str]) -> tuple[int, Any]:
+    import os
+
+    from sessiond.daemon.api import knowledge as answer
+    from sessiond.daemon.operations import Busy, UnknownProcessor
+
+    # the state file brought up to date (migrations) like any offline command; its own
+    # processor.loaded lines are not what the person asked for
+    service = _offline_service(replace(settings, log_level="warning"))
+    try:
+        return answer(service, route, params, os.getuid())
+    except UnknownProcessor as exc:
+        return 404, {"error": str(exc), "known": exc.known}
+    except Busy as exc:
+        return 409, {"error": f"processor {exc} is running a pass", "busy": True}
+    finally:
+        service.close()
+
+
 def dispatch(args: argparse.Namespace) -> int:
     handlers = {"run": run, "status": status, "rescan": rescan, "process": process,
-                "reprocess": reprocess, "parked": parked, "retry": retry, "report": report}
+                "reprocess": reprocess, "parked": parked, "retry": retry, "report": report,
+                "knowledge": knowledge, "sql": sql, "publish": publish}
     return handlers[args.command](args)

@@ -2,13 +2,15 @@
 
 The daemon owns the DuckDB file (no other process may open it), so the CLI asks the daemon:
 ``GET /status``, ``GET /parked``, ``GET /metrics``, ``POST /rescan``, ``POST /process``,
-``POST /reprocess``, ``POST /retry``. Every request that changes something is logged as an
+``POST /reprocess``, ``POST /retry``, the reports and the knowledge review (`daemon.api`).
+Every request that changes something is logged as an
 ``audit.*`` event with the peer's uid (``SO_PEERCRED``). The socket is mode 0660.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import socket
 import socketserver
@@ -26,6 +28,15 @@ from sessiond.daemon import events
 from sessiond.daemon.operations import Busy, UnknownProcessor
 
 Route = Callable[[dict[str, str]], tuple[int, Any]]
+
+# The peer of the request being handled (pid, uid, gid from SO_PEERCRED), for a route that
+# records who asked (a review decision); each request runs in its own thread.
+_caller: contextvars.ContextVar[dict[str, int]] = contextvars.ContextVar("caller")
+
+
+def caller() -> dict[str, int]:
+    """The peer of the request this thread is handling: ``pid``, ``uid``, ``gid``."""
+    return _caller.get()
 
 
 class ControlError(Exception):
@@ -95,6 +106,8 @@ class _Handler(BaseHTTPRequestHandler):
         if route is None:
             self._send(404, {"error": f"no route {method} {url.path}"})
             return
+        peer = self._peer()
+        _caller.set(peer)
         try:
             status, body = route(params)
         except UnknownProcessor as exc:
@@ -106,7 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
             status, body = 500, {"error": repr(exc)}
         if method == "POST":
             self.server.log.info(events.AUDIT, action=url.path.strip("/"), params=params,
-                                 status=status, **self._peer(),
+                                 status=status, **peer,
                                  result=body if isinstance(body, dict) else None)
         if isinstance(body, bytes):
             self._send(status, body, "text/plain; version=0.0.4; charset=utf-8")

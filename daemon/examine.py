@@ -19,10 +19,19 @@ from pathlib import Path
 from typing import Any
 
 from sessiond.daemon.discovery import NotRegularFile, open_session_file, stat_of
-from sessiond.daemon.tailer import hash_prefix, hash_whole, read_lines
-from sessiond.processors.contract import Processor, SessionFile
+from sessiond.daemon.prefixes import Prefix
+from sessiond.daemon.tailer import HEAD, SEAM, hash_prefix, hash_whole, read_lines, windows
+from sessiond.processors.contract import Processor, SessionFile, item_tables
 from sessiond.processors.reader import BadLine, Decoded, decode
-from sessiond.state.cursor import LEGACY_PREFIX, Cursor, Plan, Stat, decide, new_hasher
+from sessiond.state.cursor import (
+    LEGACY_PREFIX,
+    Cursor,
+    Decision,
+    Plan,
+    Stat,
+    decide,
+    new_hasher,
+)
 
 
 class Found(enum.Enum):
@@ -51,10 +60,14 @@ class Examined:
     lines: int = 0  # lines read (good or bad)
     bad: list[BadLine] = field(default_factory=list)
     rows: Mapping[str, Any] = field(default_factory=dict)  # prepared: see `Store.prepare`
-    items: int = 0  # rows the processor returned
+    items: int = 0  # rows the processor returned for its item tables (before any merge)
     error: str | None = None  # IO_ERROR: the OS error; READ: the processor's exception
     detail: str = ""  # IO_ERROR: the OS's words (strerror); READ with an error: the traceback
     whole_lines: int = 0  # ADOPTED: complete lines of the file
+    # READ/UNCHANGED with ``keep_prefix``: the hash state at ``consumed``, for the worker to
+    # keep once it committed (`daemon.prefixes`)
+    prefix: Prefix | None = None
+    skipped: bool = False  # the prefix was checked by its windows only, not re-read
 
 
 def examine(
@@ -67,7 +80,14 @@ def examine(
     max_line_bytes: int,
     skip: tuple[bytes, ...],
     prepare: Callable[[Processor, Mapping[str, Any]], Mapping[str, Any]],
+    prefix: Prefix | None = None,
+    verify: bool = False,
+    keep_prefix: bool = False,
 ) -> Examined:
+    """``prefix``: the hash state at the cursor, if the worker still has it (an append is then
+    checked by the windows, `daemon.prefixes`); ``verify``: re-read the whole prefix even if the
+    file looks unchanged (the lazy check); ``keep_prefix``: return the new state (not in the
+    pool: a hash state does not pickle)."""
     try:
         fd = open_session_file(root, file.key)
     except FileNotFoundError:
@@ -78,7 +98,8 @@ def examine(
         return _io_error(exc)
     try:
         return _read(processor, file, cursor, fd, budget=budget, max_line_bytes=max_line_bytes,
-                     skip=skip, prepare=prepare)
+                     skip=skip, prepare=prepare, prefix=prefix, verify=verify,
+                     keep_prefix=keep_prefix)
     except EOFError:  # truncated between fstat and the prefix hash
         return Examined(Found.CHANGED)
     except OSError as exc:
@@ -95,12 +116,19 @@ def _read(
     p: Processor, file: SessionFile, cursor: Cursor | None, fd: int, *, budget: int,
     max_line_bytes: int, skip: tuple[bytes, ...],
     prepare: Callable[[Processor, Mapping[str, Any]], Mapping[str, Any]],
+    prefix: Prefix | None, verify: bool, keep_prefix: bool,
 ) -> Examined:
     stat = stat_of(os.fstat(fd))
     decision = decide(cursor, stat, p.version)
-    if decision.plan is Plan.UNCHANGED:
-        return Examined(Found.UNCHANGED, stat=stat)
     plan = decision.plan
+    if plan is Plan.UNCHANGED:
+        if not (verify and cursor is not None and cursor.offset > 0):
+            return Examined(Found.UNCHANGED, stat=stat)
+        hasher = hash_prefix(fd, cursor.offset)  # the lazy check of a quiet file
+        if hasher.hexdigest() == cursor.file_hash:
+            return Examined(Found.UNCHANGED, stat=stat, prefix=_kept(
+                fd, stat, cursor.offset, cursor.file_hash, hasher) if keep_prefix else None)
+        plan, decision = Plan.REWRITE, Decision(Plan.REWRITE, "rewritten")
     if plan is Plan.LEGACY and cursor is not None:
         whole = hash_whole(fd)
         if whole.md5 == cursor.file_hash.removeprefix(LEGACY_PREFIX):
@@ -109,8 +137,13 @@ def _read(
                             whole_lines=whole.lines)
         plan = Plan.REWRITE
     hasher = new_hasher()
+    skipped = False
     if plan is Plan.VERIFY and cursor is not None:
-        hasher = hash_prefix(fd, cursor.offset)
+        if not verify and _goes_on(prefix, cursor, stat, fd):
+            assert prefix is not None
+            hasher, skipped = prefix.state.copy(), cursor.offset > HEAD + SEAM
+        else:
+            hasher = hash_prefix(fd, cursor.offset)
         if hasher.hexdigest() != cursor.file_hash:
             plan, hasher = Plan.REWRITE, new_hasher()
     append = plan is Plan.VERIFY and cursor is not None
@@ -124,17 +157,31 @@ def _read(
     out = Examined(
         Found.READ, stat=stat, reason=decision.reason, rewrite=plan is Plan.REWRITE and cursor is not None,
         start=start, consumed=read.consumed, digest=read.digest, examined=read.examined,
-        eof=read.eof, lines=decoded.lines, bad=decoded.bad,
+        eof=read.eof, lines=decoded.lines, bad=decoded.bad, skipped=skipped,
+        prefix=_kept(fd, stat, read.consumed, read.digest, read.state) if keep_prefix else None,
     )
     try:
         rows = p.process(file, decoded.records) if decoded.records else {}
-        out.items = sum(len(r) for r in rows.values())
+        counted = item_tables(p)
+        out.items = sum(len(r) for t, r in rows.items() if t in counted)
         out.rows = prepare(p, rows)
     except Exception as exc:  # a processor bug (or rows that don't fit): the worker backs off
         out.error = f"{type(exc).__name__}: {exc}"[:2000]
         out.detail = "".join(traceback.format_exception(exc))[-4000:]
         out.rows, out.items = {}, 0
     return out
+
+
+def _goes_on(prefix: Prefix | None, cursor: Cursor, stat: Stat, fd: int) -> bool:
+    """Whether an append can go on from the kept hash state: it is the cursor's, the file is
+    the same inode and grew, and the first block and the bytes before the cursor are as read."""
+    return (prefix is not None and prefix.offset == cursor.offset
+            and prefix.digest == cursor.file_hash and prefix.ino == stat.ino
+            and stat.size > cursor.offset and windows(fd, cursor.offset) == prefix.windows)
+
+
+def _kept(fd: int, stat: Stat, offset: int, digest: str, state: Any) -> Prefix | None:
+    return Prefix(offset, digest, state, stat.ino, windows(fd, offset)) if offset else None
 
 
 def _torn(fd: int, before: Stat, consumed: int, digest: str) -> bool:

@@ -76,6 +76,13 @@ class Operations:
         finally:
             worker.pass_lock.release()
 
+    @contextlib.contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """No pass of that processor runs in the block (its batch in flight confirmed first):
+        for a change to its tables made from outside it, e.g. a review decision."""
+        with self._locked(self.worker(name)):
+            yield
+
     def _select(self, worker: Worker, user: str | None, file: str | None) -> list[str]:
         keys = set(worker.store.files(worker.processor.name)) | set(self._scanner.index)
         return sorted(

@@ -1,4 +1,5 @@
-"""The processor registry: entry points of the ``sessiond.processors`` group, or ``module:attr``."""
+"""The processor registry: entry points of the ``sessiond.processors`` group, or ``module:attr``;
+and the reports those processors ship (`Processor.report`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from sessiond.daemon.settings import SettingsError
-from sessiond.processors.contract import Processor
+from sessiond.processors.contract import Processor, Report
 
 GROUP = "sessiond.processors"
 
@@ -64,3 +65,54 @@ def load(names: Sequence[str], options: Mapping[str, Mapping[str, Any]]) -> list
             raise SettingsError(f"processor {instance.name!r} configured twice")
         out.append(instance)
     return out
+
+
+class UnknownReport(LookupError):
+    def __init__(self, name: str, known: Sequence[str]) -> None:
+        super().__init__(name)
+        self.name = name
+        self.known = sorted(known)
+
+    def __str__(self) -> str:
+        return f"no report {self.name!r} (known: {', '.join(self.known) or 'none'})"
+
+
+def _shipped(processors: Sequence[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """(report name -> where it is, name -> why its processor cannot be loaded)."""
+    specs = {ep.name: ep.value for ep in entry_points(group=GROUP)}
+    specs.update({s: s for s in processors if ":" in s})
+    found: dict[str, str] = {}
+    broken: dict[str, str] = {}
+    for key, spec in specs.items():
+        try:
+            factory = _resolve(spec)
+        except (ImportError, AttributeError) as exc:
+            broken[key] = f"cannot load {spec}: {exc}"
+            continue
+        where, name = getattr(factory, "report", None), getattr(factory, "name", key)
+        if isinstance(where, str) and isinstance(name, str):
+            found.setdefault(name, where)
+    return found, broken
+
+
+def reports(processors: Sequence[str] = ()) -> dict[str, str]:
+    """The reports processors ship, by the processor's name: the installed processors' (the
+    entry points) and those ``processors`` (the config's list) name as ``package.module:Class``.
+    Only processor classes are imported here, no report."""
+    return _shipped(processors)[0]
+
+
+def load_report(name: str, processors: Sequence[str] = ()) -> Report:
+    """The report of the processor called ``name`` (imported now); `UnknownReport` if none."""
+    found, broken = _shipped(processors)
+    if name not in found:
+        if name in broken:
+            raise SettingsError(f"report {name!r}: {broken[name]}")
+        raise UnknownReport(name, list(found))
+    try:
+        report = _resolve(found[name])
+    except (ImportError, AttributeError) as exc:
+        raise SettingsError(f"report {name!r}: cannot load {found[name]}: {exc}") from exc
+    if not isinstance(report, Report):
+        raise SettingsError(f"report {name!r}: {found[name]} has no add_arguments and run")
+    return report

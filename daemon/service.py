@@ -32,8 +32,10 @@ from sessiond.daemon.metrics import Metrics
 from sessiond.daemon.notify import Notifier
 from sessiond.daemon.operations import Operations
 from sessiond.daemon.pool import Executors, ParsePool, processes
+from sessiond.daemon.publish import Publisher, SnapshotError
 from sessiond.daemon.scanner import Scanner
 from sessiond.daemon.settings import Settings, SettingsError
+from sessiond.daemon.sql import sandbox
 from sessiond.daemon.starting import StartMarker, serving
 from sessiond.daemon.status import snapshot
 from sessiond.daemon.watcher import Watcher, WatcherUnavailable
@@ -55,6 +57,7 @@ def worker_settings(settings: Settings, processor: Processor) -> WorkerSettings:
         backoff_cap=settings.backoff_cap, max_line_bytes=settings.max_line_bytes,
         pass_bytes=settings.pass_bytes, batch_files=settings.batch_files,
         parse_min_bytes=settings.parse_min_bytes, cursor_cache=settings.cursor_cache,
+        verify_after=settings.verify_after,
     )
 
 
@@ -136,6 +139,7 @@ class Service:
             self.log.info(events.LEGACY_IMPORTED, rows=imported, state=str(settings.state))
         store = Store(con)
         store.limit_memory(settings.memory_limit)
+        sandbox(con)  # `sessiond sql` runs here: no SQL of this database may read or write files
         self._settings_store = Store(con.cursor())  # the main loop's own (a reload's settings)
         self.queues = {p.name: WorkQueue(time.monotonic) for p in self.processors}
         self.writer = Writer(Store(con.cursor()), lambda: sum(w.busy for w in self.workers.values()))
@@ -153,7 +157,7 @@ class Service:
         self.dispatcher = Dispatcher([(p, self.queues[p.name]) for p in self.processors])
         self.scanner = Scanner(settings.root, initial_index(self.processors, store))
         tracked = store.tracked()
-        store.drop_cached_pages()
+        store.drop_cached_pages(settings.memory_limit)
         self.watcher: Watcher | None = None
         self.coverage = Coverage(settings.root)  # folders the kernel does not watch
         self._watch_complete = False  # watcher ran through the whole period since last scan
@@ -163,14 +167,24 @@ class Service:
         self.ops = Operations(self.workers, self.scanner, self.scan_now,
                               reader=lambda: Store(self.reader()))
         self.metrics = Metrics(self)
+        self.publisher = Publisher(self.reader, lambda: self.settings, self.log)
         for name, worker in self.workers.items():
-            worker.on_commit = self.metrics.commit_seconds.labels(processor=name).observe
+            worker.on_commit = self._on_commit(name)
         self.control: ControlServer | None = None
         self._metrics_http: Any = None
         for p in self.processors:
             self.log.info(events.PROCESSOR_LOADED, processor=p.name, version=p.version,
                           interval=self.workers[p.name].settings.interval,
                           files_tracked=tracked.get(p.name, 0))
+
+    def _on_commit(self, processor: str) -> Callable[[float], None]:
+        observe = self.metrics.commit_seconds.labels(processor=processor).observe
+
+        def committed(seconds: float) -> None:
+            observe(seconds)
+            self.publisher.changed()  # a flag: the publish runs on its own thread
+
+        return committed
 
     def reader(self) -> Any:
         """A separate DuckDB connection to the same database, for reads from another thread."""
@@ -198,7 +212,10 @@ class Service:
         out.update(version=__version__, uptime_seconds=round(time.time() - self.started_at, 3),
                    scan=dict(self.last_scan), state=str(self.settings.state),
                    daemon={"running": True, "pid": os.getpid()},
-                   watcher=bool(self.watcher and self.watcher.running))
+                   watcher=bool(self.watcher and self.watcher.running),
+                   publish={"dir": str(cfg.publish_dir) if cfg.publish_dir else None,
+                            "host": cfg.publish_host, "interval": cfg.publish_interval,
+                            **self.publisher.state})
         return out
 
     # -- requests from other threads / signal handlers -----------------------------------
@@ -325,6 +342,7 @@ class Service:
             self._install_signals()
         stop = self._stop
         self.writer.start()
+        self.publisher.start()
         for name, worker in self.workers.items():
             t = threading.Thread(target=worker.run_forever, args=(stop,),
                                  name=f"worker-{name}", daemon=True)
@@ -471,6 +489,8 @@ class Service:
                 hung.append(t.name)
         if not hung:
             self.writer.stop()
+        if not self.publisher.stop():  # a publish still writing: its connection stays open
+            hung.append("publisher")
         if not control_idle:  # a control request still running: its connection stays open
             hung.append("control")
         self.log.info(events.DAEMON_STOPPED, abandoned=hung)
@@ -503,6 +523,11 @@ class Service:
         self.writer.stop()
         summary = {n: w.stats.as_dict() for n, w in self.workers.items()}
         errors = sum(s["errors"] for s in summary.values()) + len(crashed)
+        if self.settings.publish_dir is not None:
+            try:
+                self.publisher.publish_now()
+            except SnapshotError:  # logged (publish.failed)
+                errors += 1
         self.log.info(events.RUN_SUMMARY, seconds=round(time.perf_counter() - started, 3),
                       files=self.last_scan.get("files", 0), processors=summary)
         self.close()

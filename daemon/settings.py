@@ -12,6 +12,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from socket import gethostname  # (not `import socket`: Settings has a field of that name)
 from typing import Any
 
 DEFAULT_CONFIG = Path("/etc/sessiond/sessiond.toml")
@@ -53,6 +54,10 @@ class Settings:
     # cursors each processor keeps in memory (files appended to often stay; ~1 KB each): raise it
     # above the number of files written at once on a big server, so no append reloads its cursor
     cursor_cache: int = 4096
+    # seconds an append may go on from the prefix hash state a worker kept, checking only the
+    # first 4 KiB and the 64 KiB before the cursor; then the whole prefix is read again (see
+    # daemon/prefixes.py). 0: every append re-reads the whole prefix
+    verify_after: float = 60.0
     # Processes that parse for a batch with at least parse_min_bytes to read (a backfill);
     # 0 = parse in the worker threads only. Default: one per CPU, none on one CPU.
     parse_workers: int = field(default_factory=lambda: _cpus() if _cpus() > 1 else 0)
@@ -66,6 +71,16 @@ class Settings:
     # DuckDB's memory limit: table pages stay cached until it is reached (DuckDB's own default,
     # 80 % of RAM, lets the daemon grow with its state file for weeks)
     memory_limit: str = "512MB"
+    # `sessiond sql`: a query is interrupted after sql_timeout seconds (0 = never) and answers
+    # at most sql_max_rows rows (the rest is cut, and said so)
+    sql_timeout: float = 30.0
+    sql_max_rows: int = 10_000
+    # Parquet snapshots of the public_* views under <publish_dir>/<view>/host=<publish_host>/,
+    # written after commits, at most once per publish_interval seconds (None = not published).
+    # publish_host names this daemon's snapshot: unique per daemon sharing a publish_dir.
+    publish_dir: Path | None = None
+    publish_interval: float = 300.0
+    publish_host: str = field(default_factory=gethostname)
     log_level: str = "info"
     log_format: str = "auto"  # auto | json | console
     # per-processor tables from [processor.<name>]: `interval` plus the processor's own options
@@ -115,6 +130,17 @@ def _size(key: str, value: Any) -> str:
     if not isinstance(value, str) or not _SIZE.match(value):
         raise SettingsError(f"{key}: expected a size such as 512MB or 2GB, got {value!r}")
     return value.strip()
+
+
+_HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$")
+
+
+def _host(key: str, value: Any) -> str:
+    """A host name as a snapshot's partition value (``host=<name>``): no ``/`` nor ``=``."""
+    if not isinstance(value, str) or not _HOST.match(value):
+        raise SettingsError(f"{key}: expected a host name (letters, digits, '.', '_', '-'), "
+                            f"got {value!r}")
+    return value
 
 
 def _bool(key: str, value: Any) -> bool:
@@ -168,10 +194,13 @@ _CONVERT: dict[str, Callable[[str, Any], Any]] = {
     "watch": _bool, "drop_events": _bool, "max_attempts": _positive_int, "backoff_base": _positive_float,
     "backoff_cap": _positive_float, "max_line_bytes": _positive_int, "pass_bytes": _positive_int,
     "batch_files": _positive_int, "cursor_cache": _positive_int,
+    "verify_after": _positive_float,  # (0 allowed: "positive" here means not negative)
     "parse_workers": _count, "parse_min_bytes": _positive_int,
     "socket": _path, "metrics_port": _port,
     "lag_threshold": _positive_float, "lock_wait": _positive_float,
     "unwatched_scan_interval": _positive_float, "memory_limit": _size,
+    "sql_timeout": _positive_float, "sql_max_rows": _positive_int,
+    "publish_dir": _path, "publish_interval": _positive_float, "publish_host": _host,
     "log_level": _choice("debug", "info", "warning", "error"),
     "log_format": _choice("auto", "json", "console"),
 }

@@ -1,8 +1,10 @@
 """The tailer: verifying a cursor's prefix hash and reading the new complete lines after it.
 
 All reads go through one fd (opened by `discovery.open_session_file`). The hash of
-``[0, consumed)`` is built in the same pass that reads the new bytes, so an append costs one
-sequential read of the file at xxh3 speed plus parsing of only the new lines.
+``[0, consumed)`` is built in the same pass that reads the new bytes. Verifying the prefix
+before an append costs one sequential read of it at xxh3 speed -- unless the worker still holds
+the hash state at the cursor (`daemon.prefixes`): then the bytes an append joins (`windows`:
+the first block and the block before the cursor) are compared instead, and the state goes on.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from sessiond.processors.framing import Framer, Line, Oversize
 from sessiond.state.cursor import new_hasher
 
 CHUNK = 1 << 20
+HEAD = 4096  # the first block: what a rewrite from the start changes first
+SEAM = 65536  # the bytes before the cursor, which an append joins
 
 
 def hash_prefix(fd: int, length: int) -> xxhash.xxh3_128:
@@ -56,6 +60,7 @@ class Read:
     examined: int  # how far the file was read (consumed + partial tail)
     digest: str  # xxh3-128 hex of bytes [0, consumed)
     eof: bool  # the read reached the end of the file (else the budget stopped it)
+    state: xxhash.xxh3_128  # the hash state after [0, consumed): an append can go on from it
 
 
 def read_lines(
@@ -83,7 +88,16 @@ def read_lines(
             at_consumed = snapshot
         items.extend(framer.feed(chunk))
         position += len(chunk)
-    return Read(items, framer.consumed, position, at_consumed.hexdigest(), eof)
+    return Read(items, framer.consumed, position, at_consumed.hexdigest(), eof, at_consumed)
+
+
+def windows(fd: int, offset: int) -> tuple[str, str]:
+    """Hashes of the file's first `HEAD` bytes and of the `SEAM` bytes before ``offset`` (both
+    within ``[0, offset)``): what an append is checked against when the prefix is not re-read."""
+    head = os.pread(fd, min(HEAD, offset), 0)
+    start = max(0, offset - SEAM)
+    seam = os.pread(fd, offset - start, start)
+    return (xxhash.xxh3_64_hexdigest(head), xxhash.xxh3_64_hexdigest(seam))
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,9 +21,10 @@ from typing import Any
 from sessiond.daemon import events
 from sessiond.daemon.examine import Examined, Found, examine
 from sessiond.daemon.pool import ParsePool, PoolBroken
+from sessiond.daemon.prefixes import Prefix, Prefixes
 from sessiond.daemon.workqueue import WorkQueue
 from sessiond.daemon.writer import Ticket
-from sessiond.processors.contract import Processor, SessionFile
+from sessiond.processors.contract import Processor, SessionFile, item_tables
 from sessiond.state.cursor import Cursor, backoff_seconds
 from sessiond.state.store import Outcome, ProcessorError, Store
 
@@ -39,6 +40,7 @@ class WorkerSettings:
     batch_files: int
     parse_min_bytes: int = 8 * 1024 * 1024  # a batch with this much to read goes to the pool
     cursor_cache: int = 4096  # cursors kept in memory per processor (see `CursorCache`)
+    verify_after: float = 60.0  # an append may skip re-reading the prefix this long (`prefixes`)
 
 
 @dataclass(slots=True)
@@ -81,6 +83,16 @@ class Stats:
 
 
 _Note = tuple[Callable[..., Any], str, dict[str, Any]]  # a file event to log: level, name, keys
+
+
+def _stored(notes: list[_Note], changed: dict[str, int]) -> list[_Note]:
+    """The file events with ``items`` as stored: plus what the merge added, minus what it
+    dropped (``changed``, per file)."""
+    if not changed:
+        return notes
+    return [(level, event, {**keys, "items": keys["items"] + changed.get(keys["file"], 0)})
+            if keys.get("file") in changed and "items" in keys else (level, event, keys)
+            for level, event, keys in notes]
 
 
 @dataclass(slots=True)
@@ -160,6 +172,13 @@ class Worker:
         self.root = root
         self.settings = settings
         self.cursors = CursorCache(store, processor.name, settings.cursor_cache)
+        # Hash states at the cursors of files read here lately (`daemon.prefixes`): kept once
+        # their commit is confirmed (`_pending` until then); `_verify`: files queued for the
+        # lazy check of their whole prefix
+        self.prefixes = Prefixes(settings.cursor_cache)
+        self._pending: dict[str, Prefix] = {}
+        self._verify: set[str] = set()
+        self._verify_checked = 0.0
         # How a batch commits: handed to the service's shared `Writer`, or committed on this
         # worker's own store.
         self._submit = submit or (lambda p, outcomes: Ticket.committed_by(store.commit, p, outcomes))
@@ -190,9 +209,11 @@ class Worker:
             if now < next_pass:
                 stop.wait(next_pass - now)
                 continue
+            self._queue_checks(now)
             batch = self.queue.take(self.settings.batch_files)
             if not batch:
-                ready = self.queue.next_ready()
+                ready = min((t for t in (self.queue.next_ready(), self._next_check()) if t is not None),
+                            default=None)
                 self.queue.wait(None if ready is None else max(0.0, ready - now))
                 continue
             started = now
@@ -406,9 +427,10 @@ class Worker:
             self._store_failed(exc, outcomes, flight.requeue)
             return
         self._commit_failures = 0
-        self._say(flight.notes)
+        self._say(_stored(flight.notes, flight.ticket.changed))
         self._committed(outcomes, flight.ticket.finished - flight.submitted,
-                        flight.ticket.finished - flight.started, flight.nbytes, flight.nlines)
+                        flight.ticket.finished - flight.started, flight.nbytes, flight.nlines,
+                        flight.ticket.changed)
 
     def _store_failed(self, exc: Exception, outcomes: Sequence[Outcome],
                       requeue: list[tuple[SessionFile, float | None]]) -> None:
@@ -425,24 +447,35 @@ class Worker:
         )
         self.stats.errors += 1
         for o in outcomes:
+            self._pending.pop(o.cursor.file, None)
             requeue.append((SessionFile(o.cursor.file, o.cursor.user), self._mono() + delay))
 
     def _committed(self, outcomes: Sequence[Outcome], commit_seconds: float, seconds: float,
-                   nbytes: int, nlines: int) -> None:
+                   nbytes: int, nlines: int, changed: dict[str, int]) -> None:
+        """``changed``: per file, the items a merge added or dropped (`Store.commit_many`):
+        items are counted as stored."""
         # First, before anything that could raise: the in-memory cursors must match what just
         # committed, or the next pass would read those lines again.
         for o in outcomes:
+            kept = self._pending.pop(o.cursor.file, None)
             if o.deleted:
                 self.cursors.discard(o.cursor.file)
+                self.prefixes.discard(o.cursor.file)
+                continue
+            if kept is not None and (kept.offset, kept.digest) == (o.cursor.offset, o.cursor.file_hash):
+                self.prefixes.put(o.cursor.file, kept)
+            if o.cursor.file in changed:
+                self.cursors.put(replace(o.cursor, items=o.cursor.items + changed[o.cursor.file]))
             else:
                 self.cursors.put(o.cursor)
         if self.on_commit is not None:
             self.on_commit(commit_seconds)
-        total_items = 0
+        total_items = sum(changed.values())
+        counted = item_tables(self.processor)
         for o in outcomes:
             if o.cursor.attempts == 0 and not o.deleted:
                 self.stats.processed += 1
-            total_items += sum(len(rows) for rows in o.rows.values())
+            total_items += sum(len(rows) for t, rows in o.rows.items() if t in counted)
         self.stats.items_extracted += total_items
         self.stats.last_commit = self._wall()
         self._log.info(events.PROCESSOR_COMMITTED, files=len(outcomes), items=total_items,
@@ -472,10 +505,10 @@ class Worker:
                     self._store_failed(own, [o], flight.requeue)
                     continue
                 else:
-                    self._say([note] if note else [])
+                    self._say(_stored([note] if note else [], ticket.changed))
                     keys = note[2] if note else {}
                     self._committed([o], ticket.finished - started, ticket.finished - started,
-                                    keys.get("bytes", 0), keys.get("lines", 0))
+                                    keys.get("bytes", 0), keys.get("lines", 0), ticket.changed)
                     continue
             self._file_failed(file, o, error, flight.requeue)
 
@@ -521,9 +554,44 @@ class Worker:
         return True
 
     def _examine(self, file: SessionFile, cursor: Cursor | None) -> Examined:
-        return examine(self.processor, self.root, file, cursor, budget=self.settings.pass_bytes,
-                       max_line_bytes=self.settings.max_line_bytes, skip=self.skip,
-                       prepare=self.store.prepare)
+        kept = self.prefixes.get(file.key)
+        verify = file.key in self._verify
+        self._verify.discard(file.key)
+        now = self._mono()
+        after = self.settings.verify_after
+        if kept is not None and (after <= 0 or (kept.unverified_since is not None
+                                 and now - kept.unverified_since >= after)):
+            kept = None  # its time is up: this append reads the whole prefix again
+        r = examine(self.processor, self.root, file, cursor, budget=self.settings.pass_bytes,
+                    max_line_bytes=self.settings.max_line_bytes, skip=self.skip,
+                    prepare=self.store.prepare, prefix=kept, verify=verify, keep_prefix=True)
+        if r.prefix is not None:
+            r.prefix.user = file.user
+            if r.skipped and kept is not None:
+                r.prefix.unverified_since = kept.unverified_since or now
+            if r.kind is Found.UNCHANGED:
+                self.prefixes.put(file.key, r.prefix)  # a lazy check that found it unchanged
+            else:
+                self._pending[file.key] = r.prefix
+        return r
+
+    def _queue_checks(self, now: float) -> None:
+        """Queue the files whose prefix has gone unverified for ``verify_after`` seconds (they
+        went quiet: an append would have checked it), at most once a second."""
+        if now - self._verify_checked < 1.0 or self.settings.verify_after <= 0:
+            return
+        self._verify_checked = now
+        for key in self.prefixes.unverified(now, self.settings.verify_after):
+            prefix = self.prefixes.get(key)
+            if key not in self._verify and prefix is not None:
+                self._verify.add(key)
+                self.queue.put(SessionFile(key, prefix.user))
+
+    def _next_check(self) -> float | None:
+        """When `_queue_checks` will next find a file due, if any."""
+        since = self.prefixes.oldest_unverified()
+        return None if since is None else max(since + self.settings.verify_after,
+                                             self._verify_checked + 1.0)
 
     def _apply(
         self, file: SessionFile, cursor: Cursor | None, r: Examined,

@@ -32,6 +32,7 @@ class Ticket:
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
     finished: float = 0.0  # time.perf_counter() when the commit ended
+    changed: dict[str, int] = field(default_factory=dict)  # items a merge added/dropped, per file
 
     def wait(self) -> None:
         self.done.wait()
@@ -44,12 +45,12 @@ class Ticket:
         self.done.set()
 
     @classmethod
-    def committed_by(cls, commit: Callable[[Processor, Sequence[Outcome]], None],
+    def committed_by(cls, commit: Callable[[Processor, Sequence[Outcome]], dict[str, int] | None],
                      processor: Processor, outcomes: Sequence[Outcome]) -> Ticket:
         """A ticket for a commit made right here, now (no writer thread)."""
         ticket = cls(processor, outcomes)
         try:
-            commit(processor, outcomes)
+            ticket.changed = commit(processor, outcomes) or {}
         except Exception as exc:
             ticket.end(exc)
         else:
@@ -116,15 +117,17 @@ class Writer:
 
     def _commit(self, batches: list[Ticket]) -> None:
         try:
-            self._store.commit_many([(b.processor, b.outcomes) for b in batches])
+            changed = self._store.commit_many([(b.processor, b.outcomes) for b in batches])
             self.transactions += 1
+            for b in batches:
+                b.changed = changed.get(b.processor.name, {})
         except BaseException as exc:
             if len(batches) == 1:
                 batches[0].error = exc
             else:  # whose batch failed? each alone, each with its own result
                 for b in batches:
                     try:
-                        self._store.commit(b.processor, b.outcomes)
+                        b.changed = self._store.commit(b.processor, b.outcomes)
                         self.transactions += 1
                     except BaseException as own:
                         b.error = own

@@ -49,6 +49,13 @@ class Processor(Protocol):
       anyway, e.g. ``b'{"type":"file-history-snapshot"'`` (a fifth of a transcript's bytes,
       and the biggest lines). A line written another way is parsed as usual, so this only ever
       saves work; it also means a malformed line with that prefix is not reported as bad.
+    * ``item_tables`` (optional attribute): the tables whose rows are the processor's *items*,
+      what ``items_extracted`` counts (default: all of ``tables``) -- e.g. not a table of
+      bookkeeping rows that later appends replace. The count is of the rows stored: for a
+      `Merging` processor, the rows its ``merge`` kept.
+    * ``report`` (optional attribute, str): where the processor's report is, ``package.module``
+      or ``package.module:attr`` -- a `Report`; ``sessiond report <name>`` runs it. A string, so
+      that loading the processor imports nothing a report needs (duckdb, pyarrow).
     """
 
     name: str
@@ -63,6 +70,30 @@ class Processor(Protocol):
 
     def process(self, file: SessionFile, records: Sequence[Record]) -> Mapping[str, Rows]:
         """Map the new complete records of one file to output rows, keyed by table name."""
+        ...
+
+
+def item_tables(processor: Processor) -> frozenset[str]:
+    """The tables whose rows ``items_extracted`` counts (see `Processor`)."""
+    return frozenset(getattr(processor, "item_tables", None) or processor.tables)
+
+
+@runtime_checkable
+class Report(Protocol):
+    """A processor's report (a module, or any object with these): ``sessiond report <name>``.
+
+    Its docstring is the command's help line. ``run`` gets a read-only connection to the state
+    (the daemon's, or the file's when no daemon runs) and writes everything -- problems too, as
+    one ``sessiond: ...`` line -- to ``out``: when the daemon runs it, ``out`` is the only stream
+    that reaches the person who asked.
+    """
+
+    def add_arguments(self, parser: Any) -> None:
+        """Its own options, on an `argparse.ArgumentParser`."""
+        ...
+
+    def run(self, con: Any, args: Any, out: Any) -> int:
+        """Write the report to ``out``; the command's exit code (0, or 2 for bad usage)."""
         ...
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from sessiond.processors.contract import Merging, Processor, Rows
+from sessiond.processors.contract import Merging, Processor, Rows, item_tables
 from sessiond.state.cursor import EMPTY_HASH, Cursor, StatTuple
 
 STATE_TABLE = "session_processor_state"
@@ -236,6 +237,33 @@ def _as_arrow(rows: Rows, table: str, schema: Callable[[str], pa.Schema]) -> pa.
     return pa.Table.from_pylist(list(rows), schema=schema(table))
 
 
+def _by_file(rows: Any) -> Counter[str]:
+    """How many of these rows (as given to or returned by a merge) each file has."""
+    if isinstance(rows, _Joined):
+        return sum((_by_file(p) for p in rows.pieces), Counter())
+    if isinstance(rows, Prepared):
+        rows = rows.arrow
+    if isinstance(rows, pa.Table):
+        return Counter(rows.column("session_file").to_pylist())
+    return Counter(str(r["session_file"]) for r in rows)
+
+
+def _merged_items(processor: Processor, outcomes: Sequence[Outcome],
+                  given: Mapping[str, Rows], kept: Mapping[str, Rows]) -> dict[str, int]:
+    """Per file, the items a merge added (> 0) or dropped (< 0). A table the merge passed on
+    as it came (the same object) costs nothing to check."""
+    changed: Counter[str] = Counter()
+    for table in item_tables(processor):
+        before, after = given.get(table), kept.get(table)
+        if before is after:
+            continue
+        for o in outcomes:
+            changed[o.cursor.file] -= len(o.rows.get(table, ()))
+        if after is not None:
+            changed.update(_by_file(after))
+    return {f: n for f, n in changed.items() if n}
+
+
 @contextlib.contextmanager
 def _registered(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> Iterator[None]:
     """``table`` readable as ``name`` inside the block. In a transaction that a failure aborted,
@@ -377,15 +405,14 @@ class Store:
                 for key, size, mtime, ino, ctime_ns, mask in zip(*cols, strict=True):
                     yield key, (size, mtime, ino, ctime_ns), mask
 
-    def drop_cached_pages(self) -> None:
+    def drop_cached_pages(self, limit: str) -> None:
         """Let DuckDB drop the table pages it keeps cached (it frees them only under memory
         pressure): start-up reads the whole cursor table once, and the daemon then lives for
-        weeks. Measured: -18 MB resident at 100k files. Lowering the limit evicts; the limit in
-        force is put back at once. Best effort: pinned pages make the lower limit fail,
-        harmlessly. Only while nothing else uses the database (start-up): a query running
-        meanwhile could fail to get memory."""
+        weeks. Measured: -18 MB resident at 100k files. Lowering the limit evicts; ``limit``
+        (the one in force: DuckDB shows it only rounded) is put back at once. Best effort:
+        pinned pages make the lower limit fail, harmlessly. Only while nothing else uses the
+        database (start-up): a query running meanwhile could fail to get memory."""
         con = self._con
-        limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
         try:
             con.execute("SET memory_limit = '1MB'")
         except duckdb.Error:
@@ -440,20 +467,30 @@ class Store:
             "oldest_pending_mtime": None if oldest is None else oldest / 1e9,
         }
 
-    def commit(self, processor: Processor, outcomes: Sequence[Outcome]) -> None:
-        """Commit outputs and cursors of several files; all or nothing (after any resets)."""
-        self.commit_many([(processor, outcomes)])
+    def commit(self, processor: Processor, outcomes: Sequence[Outcome]) -> dict[str, int]:
+        """Commit outputs and cursors of several files; all or nothing (after any resets).
+        Returns what a merge changed in the files' items (see `commit_many`)."""
+        return self.commit_many([(processor, outcomes)]).get(processor.name, {})
 
-    def commit_many(self, batches: Sequence[tuple[Processor, Sequence[Outcome]]]) -> None:
+    def commit_many(
+        self, batches: Sequence[tuple[Processor, Sequence[Outcome]]]
+    ) -> dict[str, dict[str, int]]:
         """`commit` for several processors' batches in one transaction (after one that does
         all their resets): a transaction's fixed cost -- BEGIN/COMMIT, the cursor upsert,
-        registering Arrow tables -- is paid once. All or nothing, like `commit`."""
+        registering Arrow tables -- is paid once. All or nothing, like `commit`.
+
+        Returns, per processor and file, the items (`processors.contract.item_tables` rows) a
+        `Merging` processor's merge added (> 0) or dropped (< 0): the committed cursors'
+        ``items_extracted`` count what was stored, and so must the caller's."""
         resets = [(p, r) for p, os in batches if (r := [o for o in os if o.reset or o.deleted])]
         if resets:
             self._transaction(lambda: self._reset_all(resets))
         kept = [(p, k) for p, os in batches if (k := [o for o in os if not o.deleted])]
-        if kept:
-            self._transaction(lambda: self._write(kept))
+        if not kept:
+            return {}
+        changed: dict[str, dict[str, int]] = {}
+        self._transaction(lambda: changed.update(self._write(kept)))
+        return changed
 
     def reset_files(self, processor: Processor, files: Iterable[str]) -> None:
         """Delete a processor's outputs and cursors for files (reprocess them from scratch)."""
@@ -517,31 +554,48 @@ class Store:
         rows, which carry their Arrow table for the commit to write if the merge keeps them."""
         return prepare_rows(processor, rows, self.schema)
 
-    def _write(self, batches: Sequence[tuple[Processor, Sequence[Outcome]]]) -> None:
+    def _write(
+        self, batches: Sequence[tuple[Processor, Sequence[Outcome]]]
+    ) -> dict[str, dict[str, int]]:
+        changed = {}
         for processor, outcomes in batches:
-            self._write_rows(processor, outcomes)
-        rows = [_cursor_row(o.cursor) for _, outcomes in batches for o in outcomes]
+            if delta := self._write_rows(processor, outcomes):
+                changed[processor.name] = delta
+        rows = []
+        for processor, outcomes in batches:
+            delta = changed.get(processor.name, {})
+            for o in outcomes:
+                row = _cursor_row(o.cursor)
+                row["items_extracted"] = o.cursor.items + delta.get(o.cursor.file, 0)
+                rows.append(row)
         con = self._con
         if len(rows) <= _FEW:
             con.execute(_UPSERT_FEW.format(rows=", ".join([_UPSERT_ROW] * len(rows))),
                         [row[c] for row in rows for c in _CURSOR_COLUMNS])
-            return
+            return changed
         with _registered(con, "_sessiond_cursors", pa.Table.from_pylist(rows, schema=_CURSOR_SCHEMA)):
             con.execute(_UPSERT)
+        return changed
 
-    def _write_rows(self, processor: Processor, outcomes: Sequence[Outcome]) -> None:
+    def _write_rows(self, processor: Processor, outcomes: Sequence[Outcome]) -> dict[str, int]:
+        """Insert the batch's rows (after the processor's merge); returns, per file, the items
+        the merge added or dropped (`commit_many`)."""
         parts: dict[str, list[Any]] = {}
         for o in outcomes:
             for table, value in o.rows.items():
                 parts.setdefault(table, []).append(value)
-        rows: Mapping[str, Rows] = {t: _Joined(ps) for t, ps in parts.items()}
+        given: Mapping[str, Rows] = {t: _Joined(ps) for t, ps in parts.items()}
+        rows = given
+        changed: dict[str, int] = {}
         with _blamed(processor):
             if parts and isinstance(processor, Merging):  # (a failure's cursor has no rows)
                 with _Tx(self._con, self.schema) as tx:
-                    rows = processor.merge(tx, rows)  # what it keeps stays as converted
+                    rows = processor.merge(tx, given)  # what it keeps stays as converted
+                changed = _merged_items(processor, outcomes, given, rows)
             for table, table_rows in rows.items():
                 if len(table_rows):
                     self._insert(table, _as_arrow(table_rows, table, self.schema))
+        return changed
 
     def _insert(self, table: str, batch: pa.Table) -> None:
         con = self._con

@@ -6,13 +6,18 @@ the `Merging` contract, not only for the built-in processors.
 (timestamp, file, line) -- and how many times and by how many users. ``merge`` updates only the
 texts a batch touches, in SQL over the batch's rows; ``after_delete`` recounts the texts whose
 stored count no longer matches. Loaded by name: ``--processors tests.plugin:PromptIndex``.
+
+It ships a report the way a third party would (`PromptIndex.report`): ``sessiond report prompts``.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TextIO
+
+import orjson
 
 from sessiond.processors.contract import Record, Rows, SessionFile, Tx
 
@@ -33,6 +38,7 @@ class PromptIndex:
     version = 1
     interval = 0.0
     tables = (USES,)
+    report = f"{__name__}:REPORT"
     migrations = (
         f"""
         CREATE TABLE {USES} (
@@ -83,3 +89,30 @@ class PromptIndex:
             "ON u.digest = f.digest WHERE coalesce(u.n, 0) <> f.uses")
         tx.execute(f"DELETE FROM {FIRSTS} WHERE digest IN (SELECT digest FROM _prompt_keys)")
         tx.execute(_RECOUNT.format(uses=USES))
+
+
+class PromptReport:
+    """The prompts written most often: uses, users, and where each was first written."""
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--limit", type=int, default=10, help="the N most used (default 10)")
+        parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+    def run(self, con: Any, args: argparse.Namespace, out: TextIO) -> int:
+        if args.limit < 1:
+            out.write("sessiond: --limit must be at least 1\n")
+            return 2
+        rows = con.execute(
+            f"SELECT digest, uses, users, first_file, first_line FROM {FIRSTS} "
+            "ORDER BY uses DESC, digest LIMIT ?", [args.limit]).fetchall()
+        prompts = [dict(zip(("digest", "uses", "users", "first_file", "first_line"), r, strict=True))
+                   for r in rows]
+        if args.json:
+            out.write(orjson.dumps({"prompts": prompts}).decode() + "\n")
+        else:
+            out.writelines(f"{p['digest']}  {p['uses']} uses  {p['users']} users  "
+                           f"{p['first_file']}:{p['first_line']}\n" for p in prompts)
+        return 0
+
+
+REPORT = PromptReport()

@@ -212,9 +212,10 @@ def test_cursor_cache_loads_a_batch_once_and_keeps_the_newest(tmp_path: Path) ->
 
 def test_dropping_cached_pages_keeps_the_memory_limit(tmp_path: Path) -> None:
     con = fresh(tmp_path / "s.duckdb")
+    Store(con).limit_memory("300MB")  # as the daemon does (DuckDB's default depends on free RAM)
     before = con.execute("SELECT current_setting('memory_limit')").fetchall()
     Store(con).commit(LinesProcessor(), [Outcome(cursor("u/a.jsonl", 10), {"lines": [row("u/a.jsonl", 1)]})])
-    Store(con).drop_cached_pages()
+    Store(con).drop_cached_pages("300MB")
     assert con.execute("SELECT current_setting('memory_limit')").fetchall() == before
     assert con.execute("SELECT count(*) FROM lines").fetchall() == [(1,)]
 

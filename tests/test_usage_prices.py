@@ -1,9 +1,18 @@
-"""Prices and plugin attribution: pure lookups, the packaged table, operator files."""
+"""Prices and plugin attribution: pure lookups, the packaged table, operator files.
+
+The packaged table is checked against every ``claude-*`` entry of LiteLLM's price file, as
+recorded in `tests/fixtures/litellm_claude_prices.json` (litellm 1.101.2 -- the snapshot
+ccusage 20.0.24 embeds -- and 1.110.2; re-record with `python tests/fixtures/record.py
+litellm WHEEL...`), and against what ccusage 20.0.24 charges for the older names LiteLLM no
+longer lists.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +22,8 @@ from sessiond.processors.usage.plugins import Catalog, CatalogError, load_catalo
 from sessiond.processors.usage.prices import PriceError, load_prices, normalize, period_rows
 
 DAY = dt.date(2026, 2, 10)
+LITELLM = json.loads(
+    (Path(__file__).resolve().parent / "fixtures" / "litellm_claude_prices.json").read_text())
 
 
 @pytest.mark.parametrize(("model", "name"), [
@@ -42,6 +53,18 @@ def test_normalize_drops_context_and_date_suffixes(model: str, name: str) -> Non
     ("claude-3-5-haiku-20241022", (0.8, 4, 1.0, 1.6, 0.08)),
     ("claude-sonnet-5", (2, 10, 2.5, 4, 0.2)),
     ("claude-opus-5-20260301", (5, 25, 6.25, 10, 0.5)),
+    # the names of #14's transcripts: what ccusage 20.0.24 --offline charges for them (measured
+    # with one 1M-token record per model and token kind)
+    ("claude-3-sonnet-20240229", (3, 15, 3.75, 6, 0.3)),
+    ("claude-3-opus", (15, 75, 18.75, 30, 1.5)),
+    ("claude-3-opus-20240229", (15, 75, 18.75, 30, 1.5)),
+    ("claude-3-haiku", (0.25, 1.25, 0.3, 0.5, 0.03)),
+    ("claude-3-5-sonnet", (3, 15, 3.75, 6, 0.3)),
+    ("claude-3-5-sonnet-20240620", (3, 15, 3.75, 6, 0.3)),
+    ("claude-3-5-sonnet-20241022", (3, 15, 3.75, 6, 0.3)),
+    ("claude-4-opus-20250514", (15, 75, 18.75, 30, 1.5)),
+    ("claude-opus-4-8", (5, 25, 6.25, 10, 0.5)),
+    ("claude-opus-4-0", (15, 75, 18.75, 30, 1.5)),
 ])
 def test_packaged_table_prices_the_reference_models(
     model: str, figures: tuple[float, ...]
@@ -54,11 +77,51 @@ def test_packaged_table_prices_the_reference_models(
 
 @pytest.mark.parametrize("model", [
     "gpt-5", "claude-opus-45", "claude-sonnet", "claude-unknown-9", "<synthetic>", "",
+    # newer minor versions are not their elders (claude-opus-4-5 cost a third of claude-opus-4)
+    "claude-opus-4-9", "claude-sonnet-4-7", "claude-haiku-4-6", "claude-opus-4-10",
+    "claude-opus-latest",
 ])
 def test_unknown_models_are_unpriced(model: str) -> None:
     table = load_prices()
     assert table.lookup(model, DAY) is None
     assert period_rows(table, [model]) == []
+
+
+@pytest.mark.parametrize("model", sorted(LITELLM["models"]))
+def test_every_litellm_claude_model_is_priced_the_same(model: str) -> None:
+    """Input, output, cache write (5m; 1h where LiteLLM lists it, else ccusage's 2 x input)
+    and cache read; LiteLLM's long-context tiers are not modelled (see prices.toml)."""
+    entry: dict[str, Any] = LITELLM["models"][model]
+    price = load_prices().lookup(model, DAY)
+    if "input_cost_per_token" not in entry:  # an alias LiteLLM leaves unpriced: -latest
+        assert price is None
+        return
+    assert price is not None, f"{model} is unpriced"
+    usd = {k: v * 1e6 for k, v in entry.items() if isinstance(v, float | int)}
+    assert (price.input, price.output, price.cache_write_5m, price.cache_write_1h,
+            price.cache_read) == pytest.approx((
+        usd["input_cost_per_token"], usd["output_cost_per_token"],
+        usd["cache_creation_input_token_cost"],
+        usd.get("cache_creation_input_token_cost_above_1hr", 2 * usd["input_cost_per_token"]),
+        usd["cache_read_input_token_cost"]), rel=1e-9)
+
+
+def test_the_litellm_fixture_holds_both_files_claude_models() -> None:
+    assert LITELLM["versions"] == ["1.101.2", "1.110.2"]
+    seen = {v for m in LITELLM["models"].values() for v in m["litellm"]}
+    assert seen == set(LITELLM["versions"])
+    assert {"claude-3-opus-20240229", "claude-3-haiku-20240307", "claude-opus-4-8",
+            "claude-sonnet-5-5"} <= set(LITELLM["models"])
+
+
+def test_a_family_prefix_prices_its_versions_a_versioned_one_only_its_own(tmp_path: Path) -> None:
+    f = tmp_path / "p.toml"
+    f.write_text('[[price]]\nmodels = ["acme"]\ninput = 1\noutput = 1\n'
+                 '[[price]]\nmodels = ["acme-2"]\ninput = 2\noutput = 2\n')
+    table = load_prices(f)
+    assert [table.prefix_for(m) for m in ("acme-1", "acme-2", "acme-2-0", "acme-2-1",
+                                          "acme-2-20260101", "acme-2-v1:0", "acme-2-fast")] == [
+        "acme", "acme-2", "acme-2", "acme", "acme-2", "acme-2", "acme-2"]
 
 
 def test_price_cost_splits_cache_writes_by_ttl() -> None:

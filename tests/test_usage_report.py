@@ -1,7 +1,9 @@
 """`sessiond report usage`: ccusage's JSON shapes, filters, and end-to-end figures.
 
 The end-to-end expectations come from a small reference implementation of the dedup rule and
-the reference price table written here, independent of the processor's code and price file.
+the reference price table written here, independent of the processor's code and price file,
+and from ccusage 20.0.24 itself: its `daily`/`monthly`/`session --json` outputs on the tree in
+`tests/fixtures/ccusage20/` (re-record with `python tests/fixtures/record.py ccusage`).
 """
 
 from __future__ import annotations
@@ -23,8 +25,11 @@ from sessiond.daemon.settings import Settings
 from sessiond.processors.usage import UsageProcessor
 from sessiond.processors.usage import report as usage_report
 from sessiond.state.migrations import ensure_sessiond_database
+from tests.harness import cli as run_cli
+from tests.harness import run_once
 
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "user_sessions"
+CCUSAGE20 = Path(__file__).resolve().parent / "fixtures" / "ccusage20"
 
 # USD per million tokens: input, output, cache write 5m, cache write 1h, cache read
 REFERENCE_PRICES = {
@@ -33,7 +38,8 @@ REFERENCE_PRICES = {
     "claude-haiku-4-5": (1.0, 5.0, 1.25, 2.0, 0.10),
 }
 TOKEN_KEYS = ("inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens")
-CCUSAGE_ROW = {*TOKEN_KEYS, "totalTokens", "totalCost", "modelsUsed", "modelBreakdowns"}
+CCUSAGE_ROW = {*TOKEN_KEYS, "totalTokens", "totalCost", "modelsUsed", "modelBreakdowns",
+               "period", "agent", "metadata"}
 CCUSAGE_BREAKDOWN = {*TOKEN_KEYS, "modelName", "cost"}
 CCUSAGE_TOTALS = {*TOKEN_KEYS, "totalTokens", "totalCost"}
 
@@ -193,6 +199,9 @@ def test_ccusage_daily_shape_keys_exactly(sample_state: Path) -> None:
     assert {"daily", "totals"} <= set(got)
     for entry in got["daily"]:
         assert set(entry) == CCUSAGE_ROW | {"date"}
+        assert entry["period"] == entry["date"] and entry["agent"] == "all"
+        assert entry["metadata"] == {"agents": ["claude"]}
+        assert entry["modelsUsed"] == sorted(entry["modelsUsed"])
         for b in entry["modelBreakdowns"]:
             assert set(b) == CCUSAGE_BREAKDOWN
         costs = [b["cost"] for b in entry["modelBreakdowns"]]
@@ -208,12 +217,15 @@ def test_by_month_session_user_model_shapes(sample_state: Path) -> None:
     assert set(monthly["monthly"][0]) == CCUSAGE_ROW | {"month"}
 
     sessions = report(sample_state, "--by", "session", "--json")
-    assert len(sessions["sessions"]) == 8  # subagent files count for their parent session
-    for s in sessions["sessions"]:
+    assert len(sessions["session"]) == 8  # subagent files count for their parent session
+    assert sessions["sessions"] == sessions["session"]  # the older name, the same entries
+    for s in sessions["session"]:
         assert CCUSAGE_ROW | {"sessionId", "lastActivity", "projectPath"} <= set(s)
+        assert s["period"] == s["sessionId"] and s["agent"] == "claude"
+        assert s["metadata"]["lastActivity"][:10] == s["lastActivity"]
         assert s["summary"]["startedAt"].endswith("Z")
         assert s["projectPath"].startswith("/home/")
-    last = [s["lastActivity"] for s in sessions["sessions"]]
+    last = [s["lastActivity"] for s in sessions["session"]]
     assert last == sorted(last)
     users = report(sample_state, "--by", "user", "--json")
     models = report(sample_state, "--by", "model", "--json")
@@ -226,7 +238,7 @@ def test_by_month_session_user_model_shapes(sample_state: Path) -> None:
 
 
 def test_session_summary_in_the_session_report(sample_state: Path) -> None:
-    sessions = report(sample_state, "--by", "session", "--user", "alice", "--json")["sessions"]
+    sessions = report(sample_state, "--by", "session", "--user", "alice", "--json")["session"]
     mrr = next(s for s in sessions if s["sessionId"].startswith("e64040d1"))["summary"]
     # the MRR session has a 27-minute pause: wall time counts it, active time does not
     assert mrr["wallSeconds"] > 27 * 60 > mrr["activeSeconds"] > 0
@@ -382,3 +394,103 @@ def test_report_on_a_state_file_without_usage_data(tmp_path: Path) -> None:
     with duckdb.connect(str(state)) as con:
         ensure_sessiond_database(con)
     assert "no usage data" in report(state, "--json", expect=2)
+
+
+# -- ccusage 20.0.24, recorded on tests/fixtures/ccusage20/tree ------------------------------------
+
+CCUSAGE20_REPORTS = [("day", "daily"), ("month", "monthly"), ("session", "session")]
+COST_TOLERANCE = 0.005  # relative: ccusage sums doubles, we sum exact decimals
+LEGACY_KEYS = {"day": {"date"}, "month": {"month"},
+               "session": {"sessionId", "lastActivity", "projectPath"}}
+
+
+@pytest.fixture(scope="module")
+def ccusage20_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Our `report usage --by day|month|session --json`, through the CLI, on a state built by
+    `sessiond run --once` over the fixture tree."""
+    tmp = tmp_path_factory.mktemp("ccusage20")
+    root, state, config = tmp / "root", tmp / "state.duckdb", tmp / "empty.toml"
+    shutil.copytree(CCUSAGE20 / "tree", root)
+    config.touch()
+    done = run_once("--root", str(root), "--state", str(state), "--config", str(config),
+                    "--processors", "usage")
+    assert done.returncode == 0, done.stderr.decode()
+    out = {}
+    for by, _ in CCUSAGE20_REPORTS:
+        got = run_cli("report", "usage", "--by", by, "--json", "--root", str(root),
+                      "--state", str(state), "--config", str(config))
+        assert got.returncode == 0, got.stderr.decode()
+        out[by] = orjson.loads(got.stdout)
+    return out
+
+
+def assert_like_ccusage(ours: Any, theirs: Any, where: str) -> None:
+    """Every key of ``theirs`` is in ``ours`` with an equal value: tokens and names exactly,
+    costs within `COST_TOLERANCE`; lists of objects element by element, in order."""
+    if isinstance(theirs, dict):
+        assert isinstance(ours, dict), where
+        for key, value in theirs.items():
+            assert key in ours, f"{where}: no {key!r}"
+            assert_like_ccusage(ours[key], value, f"{where}.{key}")
+    elif isinstance(theirs, list) and theirs and isinstance(theirs[0], dict):
+        assert isinstance(ours, list) and len(ours) == len(theirs), where
+        for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+            assert_like_ccusage(a, b, f"{where}[{i}]")
+    elif where.endswith(("Cost", ".cost")):
+        assert ours == pytest.approx(theirs, rel=COST_TOLERANCE, abs=1e-12), where
+    else:
+        assert ours == theirs, where
+
+
+def test_the_recorded_outputs_are_ccusage_20_0_24s() -> None:
+    assert (CCUSAGE20 / "VERSION").read_text().split() == ["ccusage", "20.0.24"]
+
+
+@pytest.mark.parametrize(("by", "name"), CCUSAGE20_REPORTS)
+def test_reports_carry_ccusage_20s_keys_and_values(
+    ccusage20_reports: dict[str, Any], by: str, name: str
+) -> None:
+    theirs = json.loads((CCUSAGE20 / f"{name}.json").read_text())
+    ours = ccusage20_reports[by]
+    mine = {e["period"]: e for e in ours[name]}
+    assert sorted(mine) == sorted(e["period"] for e in theirs[name])
+    for entry in theirs[name]:
+        assert_like_ccusage(mine[entry["period"]], entry, f"{name}[{entry['period']}]")
+    assert_like_ccusage(ours["totals"], theirs["totals"], "totals")
+    # ... and what older consumers read is still there
+    for entry in ours[name]:
+        assert LEGACY_KEYS[by] <= set(entry)
+        if by != "session":
+            assert entry["date" if by == "day" else "month"] == entry["period"]
+    if by == "session":
+        assert ours["sessions"] == ours["session"]
+
+
+def test_the_ccusage_fixture_exercises_what_it_claims(ccusage20_reports: dict[str, Any]) -> None:
+    """The tree has old claude-3 names priced (not zero), two months, a session spanning UTC
+    midnight, subagent files, split and streamed records, unpriced models, and orders where
+    file order is not time order."""
+    daily = ccusage20_reports["day"]
+    assert [m["period"] for m in ccusage20_reports["month"]["monthly"]] == ["2026-01", "2026-02"]
+    costs = {b["modelName"]: b["cost"] for d in daily["daily"] for b in d["modelBreakdowns"]}
+    for model in ("claude-3-opus-20240229", "claude-3-opus", "claude-3-sonnet-20240229",
+                  "claude-3-haiku", "claude-3-haiku-20240307", "claude-3-5-sonnet",
+                  "claude-3-5-sonnet-20241022", "claude-3-5-haiku-20241022"):
+        assert costs[model] > 0, model
+    assert daily["unpricedModels"] == daily["totals"]["unpricedModels"] == [
+        "claude-mystery-9", "claude-opus-4-9"]
+    # alice's claude-mystery-9 was used after bob's claude-opus-4-9 that day, and is listed first
+    last_day = daily["daily"][-1]["modelBreakdowns"]
+    assert [b["modelName"] for b in last_day[-2:]] == ["claude-mystery-9", "claude-opus-4-9"]
+    # the subagent used sonnet 4.6 before the main thread used opus 4.6: file order wins
+    b2 = next(s for s in ccusage20_reports["session"]["session"] if s["period"].startswith("c4e6"))
+    assert b2["modelsUsed"] == ["claude-haiku-4-5-20251001", "claude-3-5-haiku-20241022",
+                                "claude-opus-4-6", "claude-sonnet-4-6"]
+    spans = [s for s in ccusage20_reports["session"]["session"]
+             if s["summary"]["startedAt"][:10] != s["summary"]["endedAt"][:10]]
+    assert len(spans) == 1 and spans[0]["summary"]["subagents"] == 1
+    every_record = sum(
+        sum(v for k, v in rec["message"]["usage"].items() if k.endswith("_tokens"))
+        for f in (CCUSAGE20 / "tree").rglob("*.jsonl")
+        for rec in map(json.loads, f.read_text().splitlines()) if rec["type"] == "assistant")
+    assert every_record > daily["totals"]["totalTokens"]  # there were copies to remove

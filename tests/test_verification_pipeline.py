@@ -14,13 +14,23 @@ import duckdb
 
 from sessiond.daemon.service import Service
 from sessiond.daemon.settings import Settings
-from sessiond.processors.verification import VerificationProcessor
+from sessiond.processors.verification import VerificationProcessor, review
 from sessiond.processors.verification.detection import item_id
 from tests.harness import REPO
 from tests.test_verification_support import T0, Transcript, evidence, items, q, run_once, write
 
 MRR_FIX = "no, that's wrong — MRR excludes one-time setup fees."
 MRR_CLAIM = "MRR is the sum of all invoice lines in the month."
+
+
+def _approve(state: Path, title_like: str) -> None:
+    """A reviewer approves the item whose title is like this (`review`, on the state file)."""
+    con = duckdb.connect(str(state))
+    try:
+        [(ident,)] = con.execute("SELECT id FROM knowledge_items WHERE title LIKE ?", [title_like]).fetchall()
+        review.decide(con, ident, "approved", review.Reviewer(1000, "ann"))
+    finally:
+        con.close()
 
 
 def _correction_session(session: str, text: str = MRR_FIX) -> Transcript:
@@ -132,9 +142,7 @@ def test_an_approved_id_stays_when_earlier_evidence_arrives(tmp_path: Path) -> N
           .user("FYI MRR excludes all one-time setup fees.").jsonl())
     run_once(root, state)
     [(approved, *_)] = items(state)
-    con = duckdb.connect(str(state))
-    con.execute("UPDATE knowledge_items SET status = 'approved' WHERE id = ?", [approved])
-    con.close()
+    _approve(state, "%")
     write(root, "alice/a.jsonl", _near_session("sa", "FYI MRR excludes the one-time setup fees.").jsonl())
     run_once(root, state)
     # a reviewer's decision anchors the item: the earlier text joins it, not the other way round
@@ -251,9 +259,7 @@ def test_reviewed_items_outlive_their_evidence(tmp_path: Path) -> None:
     write(root, "bob/c.jsonl", Transcript("sc").user("FYI the deploy window closes at 4pm on Fridays.").jsonl())
     write(root, "bob/d.jsonl", Transcript("sd").user("FYI all timestamps are stored in UTC.").jsonl())
     run_once(root, state)
-    con = duckdb.connect(str(state))
-    con.execute("UPDATE knowledge_items SET status = 'approved' WHERE title LIKE 'The deploy%'")
-    con.close()
+    _approve(state, "The deploy%")
     (root / "bob/c.jsonl").unlink()
     (root / "bob/d.jsonl").unlink()
     run_once(root, state)
@@ -338,6 +344,9 @@ def test_a_version_1_state_is_redone_and_its_reviewed_items_kept(tmp_path: Path)
     assert q(state, "SELECT count(*) FROM knowledge_relations") == [(0,)]
     assert q(state, "SELECT line_no, role FROM verification_context") == [(4, "assistant")]
     assert q(state, "SELECT detections FROM knowledge_items") == [(1,)]
+    # the decision is a review now, made before anyone recorded who made it
+    assert q(state, "SELECT item_id, status, reviewer_uid, reviewer, reviewed_at "
+                    "FROM knowledge_reviews") == [(fix, "approved", None, None, None)]
 
 
 def test_reprocessing_leaves_the_knowledge_base_as_it_was(tmp_path: Path) -> None:
@@ -347,9 +356,7 @@ def test_reprocessing_leaves_the_knowledge_base_as_it_was(tmp_path: Path) -> Non
     write(root, "carol/c.jsonl", _near_session("sc", "FYI: MRR excludes all one-time setup fees!").jsonl())
     write(root, "dave/d.jsonl", Transcript("sd").user("FYI all timestamps are stored in UTC.").jsonl())
     run_once(root, state)
-    con = duckdb.connect(str(state))
-    con.execute("UPDATE knowledge_items SET status = 'approved' WHERE title LIKE 'All timestamps%'")
-    con.close()
+    _approve(state, "All timestamps%")
     knowledge = ("SELECT * EXCLUDE (created_at) FROM knowledge_items ORDER BY id",
                  "SELECT * EXCLUDE (created_at) FROM knowledge_relations ORDER BY ALL",
                  "SELECT * EXCLUDE (created_at) FROM verification_detections ORDER BY id")
@@ -360,3 +367,42 @@ def test_reprocessing_leaves_the_knowledge_base_as_it_was(tmp_path: Path) -> Non
     service.ops.reprocess("verification")
     assert service.run_once() == 0
     assert [q(state, sql) for sql in knowledge] == before
+
+
+def test_items_extracted_counts_the_rows_stored(tmp_path: Path) -> None:
+    """Per file (the cursor's ``items_extracted``), per run (the stats `process` and the run
+    summary print) and per commit (``processor.committed``): the items stored -- not the trail's
+    rows, and not a detection the merge dropped (a confirmation whose statement turned out to
+    be the person's own turn). For usage, whose merge keeps every row: its tables' rows."""
+    from structlog.testing import capture_logs
+
+    from sessiond.processors.usage import UsageProcessor
+    from sessiond.processors.usage.schema import TABLES
+
+    root, state = tmp_path / "root", tmp_path / "s.duckdb"
+    t = Transcript("s1").assistant("Churn is counted per logo.").user("hmm, let me think")
+    write(root, "alice/a.jsonl", t.take())
+    write(root, "bob/b.jsonl", _correction_session("sb").jsonl())
+    usage_rows = " + ".join(f"(SELECT count(*) FROM {table})" for table in TABLES)
+    seen = {"verification": 0, "usage": 0}
+    for more in ("", "exactly"):
+        if more:  # a rules lead the merge drops: the person spoke last in the earlier append
+            write(root, "alice/a.jsonl", t.user(more).take(), append=True)
+        service = Service(Settings(root=root, state=state, watch=False),
+                          [VerificationProcessor(), UsageProcessor()])
+        with capture_logs() as logs:
+            assert service.run_once() == 0
+        stored = dict(q(state, "SELECT session_file, count(*) FROM verification_detections GROUP BY 1"))
+        assert stored == {"bob/b.jsonl": 1}
+        cursors = dict(q(state, "SELECT session_file, items_extracted FROM session_processor_state "
+                                "WHERE processor_name = 'verification'"))
+        assert cursors == {"alice/a.jsonl": 0, "bob/b.jsonl": 1}
+        [(usage_stored,)] = q(state, f"SELECT {usage_rows}")
+        assert q(state, "SELECT sum(items_extracted) FROM session_processor_state "
+                        "WHERE processor_name = 'usage'") == [(usage_stored,)]
+        for name, total in (("verification", 1), ("usage", usage_stored)):
+            run = service.workers[name].stats.items_extracted
+            committed = sum(e["items"] for e in logs if e["event"] == "processor.committed"
+                            and e.get("processor") == name)
+            assert run == committed == total - seen[name], name
+            seen[name] = total

@@ -98,3 +98,19 @@ def test_the_cli_runs_it(state: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["report", "verification", "--state", str(state), "--json", "--user", "bob"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["totals"]["evidence_by_user"] == {"bob": 2}
+
+
+def test_a_reviewed_item_says_who_decided(state: Path) -> None:
+    from sessiond.processors.verification import review
+
+    con = duckdb.connect(str(state))
+    try:
+        [(ident,)] = con.execute("SELECT id FROM knowledge_items WHERE title LIKE 'MRR%'").fetchall()
+        decided = review.decide(con, ident, "approved", review.Reviewer(1000, "ann"))
+    finally:
+        con.close()
+    [item] = _json(state, "--status", "approved")["items"]
+    assert item["review"] == {"reviewer": "ann", "reviewer_uid": 1000,
+                              "reviewed_at": decided["reviewed_at"]}
+    assert _json(state, "--status", "pending")["items"][0]["review"] is None
+    assert f"{ident}  " in _run(state)[1] and "approved by ann" in _run(state)[1]

@@ -4,17 +4,24 @@ confidence, similarity)."""
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 
 from sessiond.processors.verification import domain, entities, similarity
 from sessiond.processors.verification.detection import CONFIDENCE, Lead, complete, item_id
 from sessiond.processors.verification.rules import claim_of, detect, finish, is_fact
-from tests.test_verification_support import Transcript, process
+from tests.test_verification_support import Transcript, process, q, run_once, write
+
+WRONG = "I assumed MRR is the sum of all invoice lines."
 
 
-def found(text: str) -> tuple[str, str | None, str | None] | None:
+def found(text: str, statement: str = WRONG) -> tuple[str, str | None, str | None] | None:
+    """What a turn answering ``statement`` gives: a complete detection, a finished lead, or None."""
     c = detect(text, 1)
+    if c is not None and c.lead is not None:
+        done = finish(c.lead, statement)
+        return None if done is None else (c.detection_type, *done)
     return None if c is None else (c.detection_type, c.title, c.content)
 
 
@@ -66,8 +73,14 @@ def test_a_strong_confirmation_confirms_the_statements_claim(text: str) -> None:
 
 
 def test_a_weak_confirmation_needs_a_fact_of_its_own() -> None:
-    assert detect("yes") is None
-    assert detect("yes, go ahead") is None
+    bare = detect("yes")  # confirms only a statement that asked to check a fact
+    assert bare is not None and bare.lead == Lead("weak", None)
+    assert finish(bare.lead, "The amount column is amount_usd.") is None
+    assert finish(bare.lead, "So the amount column is amount_usd, right?") == (
+        "The amount column is amount_usd", "The amount column is amount_usd")
+    go = detect("yes, go ahead")
+    assert go is not None and go.lead is not None
+    assert finish(go.lead, "The amount column is amount_usd.") is None
     c = detect("yes, the amount column is amount_usd")
     assert c is not None and c.lead == Lead("weak", "the amount column is amount_usd")
     assert finish(c.lead, "So the amount column is `amount_usd`, right?") == (
@@ -91,6 +104,57 @@ def test_claim_of_drops_trailing_offers_and_tag_questions() -> None:
     assert claim_of("Run it again.") is None
 
 
+@pytest.mark.parametrize("text, key", [
+    ("careful, customer names aren't unique — join on customer_id", "customer names aren't unique"),
+    ("hmm, I don't think so — churn is calculated monthly, per logo", "churn is calculated monthly"),
+    ("that won't work because BigQuery doesn't support DISTINCT ON", "doesn't support DISTINCT ON"),
+    ("wait, our fiscal Q1 runs February through April", "February through April"),
+    ("close, but NRR includes contraction and churn", "NRR includes contraction"),
+    ("you mixed them up. logo churn counts customers lost", "logo churn counts customers lost"),
+    ("your assumption is wrong there, event timestamps are local", "event timestamps are local"),
+    ("Thanks, looks good. One thing though: setup fees shouldn't be in MRR. Can you redo it?",
+     "setup fees shouldn't be in MRR"),
+    ("I looked at the diff. That's not correct — the fixture creates a member.", "creates a member"),
+])
+def test_correction_lead_families_and_mid_turn(text: str, key: str) -> None:
+    got = found(text)
+    assert got is not None and got[0] == "correction" and key.lower() in str(got[2]).lower()
+
+
+def test_a_no_answering_a_question_is_not_a_correction() -> None:
+    assert found("no, the notebook is fine as it is", "Do you want the chart as a PNG?") is None
+    assert found("no, the notebook is fine as it is", "I exported the chart as a PNG.") is not None
+
+
+@pytest.mark.parametrize("statement, text, content", [
+    ("So the ingestion lag is at most 15 minutes.", "right, so the lag is 15 minutes max",
+     "The lag is 15 minutes max"),
+    ("Is the deploy window still closing at 4pm on Fridays?", "yes it is",
+     "Is the deploy window still closing at 4pm on Fridays"),
+    ("So the warehouse is in us-east-1.", "yes — us-east-1", "So the warehouse is in us-east-1"),
+    ("So customers in Canada are billed in CAD.", "That's correct. We moved them from USD last year.",
+     "So customers in Canada are billed in CAD. We moved them from USD last year."),
+    ("Churn is computed monthly. Let me know if you want a chart.", "thanks! exactly",
+     "Churn is computed monthly"),
+    ("It appears the ingestion drops events older than 7 days.", "that matches what I've seen",
+     "The ingestion drops events older than 7 days"),
+])
+def test_confirmations_finished_with_their_statement(statement: str, text: str, content: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == "confirmation" and got[2] == content
+
+
+@pytest.mark.parametrize("statement, text", [
+    ("The migration is fast.", "exactly, if by fast you mean 3 hours of downtime"),
+    ("The dashboard is accurate now.", "right, sure it is. the totals are off by 2x"),
+    ("Shall I export it as CSV?", "exactly, a CSV would be perfect"),
+    ("The query returns 10 rows.", "yes, thanks"),
+    ("Here's the result.", "exactly, thanks!"),
+])
+def test_no_confirmation_of_sarcasm_offers_or_nothing(statement: str, text: str) -> None:
+    assert found(text, statement) is None
+
+
 # -- definitions ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, title", [
@@ -110,6 +174,20 @@ def test_unprompted_definitions(text: str, title: str) -> None:
     assert got is not None and got[0] == "unprompted_definition" and got[1] == title
 
 
+@pytest.mark.parametrize("text, key", [
+    ("ok let's build the report. note that our weeks start on Monday. then export it.",
+     "weeks start on Monday"),
+    ("SMB means fewer than 50 employees in our segmentation", "fewer than 50 employees"),
+    ("exchange rates always come from the ECB reference rate", "ECB reference rate"),
+    ("the way it works here is that signups create a lead first", "signups create a lead"),
+    ("Our API keys are scoped per project. Can you add a rotation endpoint?", "scoped per project"),
+    ("📌 fyi dashboards refresh every 4 hours", "refresh every 4 hours"),
+])
+def test_definition_frames_and_shapes(text: str, key: str) -> None:
+    got = found(text, "Starting on it.")
+    assert got is not None and got[0] == "unprompted_definition" and key in str(got[2])
+
+
 # -- near misses -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", [
@@ -125,6 +203,15 @@ def test_unprompted_definitions(text: str, title: str) -> None:
     "    # Actually, the correct way is to use the cache\n    cache.get(key)",
     "`no, that's wrong` is what the linter prints",
     "Exactly what I wanted, thanks",
+    "sorry, I meant the orders table, not invoices", "scratch that, I meant Thursday",
+    "wait, I gave you the wrong number, it's PR 421", "typo: 'recieve' should be 'receive'",
+    "the customer wrote: \"FYI your invoices are wrong, the VAT is missing\" — can you reply?",
+    "fyi the build is running now", "heads up, I'll be offline tomorrow",
+    "I think setup fees might be excluded from MRR, but I'm not sure",
+    "what if setup fees were excluded from MRR?", "careful not to run it on prod",
+    "wait, before that, take a backup", "hold on, let me review it first",
+    "nah, just the unit tests", "nope that's all, thanks!", "no worries",
+    "The build failed. Can you check the logs?", "The query is slow. Can you optimize it?",
 ])
 def test_near_misses_do_not_fire(text: str) -> None:
     c = detect(text)
@@ -139,6 +226,27 @@ def test_a_tool_result_carrying_the_phrases_is_not_read() -> None:
          .tool_result("no, that's wrong — MRR excludes one-time setup fees.")
          .user("ok"))
     assert "verification_detections" not in process(t)
+
+
+def test_a_lead_answering_a_statement_split_across_appends_is_decided_on_all_of_it(
+    tmp_path: Path,
+) -> None:
+    """The statement's first part is in an earlier append: the lead waits for `merge`, which
+    joins the stored part, and decides as on the file read whole (issue #12)."""
+    t = (Transcript().assistant("MRR is the sum of all invoice lines in the month.",
+                                "Fiscal quarters start in January.")
+         .user("yes, MRR excludes one-time setup fees."))
+    lines = t.jsonl().splitlines(keepends=True)
+    whole, parts = tmp_path / "whole", tmp_path / "parts"
+    write(whole / "root", "bob/s.jsonl", b"".join(lines))
+    assert run_once(whole / "root", whole / "s.duckdb") == 0
+    write(parts / "root", "bob/s.jsonl", lines[0])
+    assert run_once(parts / "root", parts / "s.duckdb") == 0
+    write(parts / "root", "bob/s.jsonl", b"".join(lines[1:]), append=True)
+    assert run_once(parts / "root", parts / "s.duckdb") == 0
+    sql = "SELECT line_no, detection_type, content FROM verification_detections"
+    assert q(parts / "s.duckdb", sql) == q(whole / "s.duckdb", sql) == [
+        (3, "confirmation", "MRR excludes one-time setup fees.")]
 
 
 def test_is_fact() -> None:

@@ -2,8 +2,12 @@
 
 The table is data, not code: `prices.toml` beside this module documents the format. Matching is
 pure: `normalize` drops a ``[1m]``-style suffix and a date suffix, then the longest listed
-prefix that equals the name or is followed by ``-`` wins. Reports turn the matches for the
-models actually seen into a small SQL table (`periods`) and price every call in DuckDB.
+prefix that equals the name or is followed by ``-`` wins -- unless the prefix ends in a version
+and a minor version number follows: ``claude-opus-4-9`` is a newer model than ``claude-opus-4``
+(and the 4.5 opus cost a third of the 4.1), so it stays unpriced, and is named as such, until
+the table lists it; a bare family prefix (``acme``) still prices ``acme-2``.
+Reports turn the matches for the models actually seen into a small SQL table (`periods`) and
+price every call in DuckDB.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ PACKAGED = "prices.toml"
 
 _SUFFIX = re.compile(r"\[[^\]]*\]$")  # "[1m]": a context-window variant, priced as the base
 _DATE = re.compile(r"[-@]\d{8}$")  # "-20250929" (Anthropic API) or "@20250929" (Vertex)
+_VERSIONED = re.compile(r"-\d{1,2}$")  # "claude-opus-4": a prefix that names one version
+_MINOR = re.compile(r"[1-9]\d?(?:-|$)")  # "9" in "claude-opus-4-9"; not "0", not a date
 
 # Defaults where a price entry gives no cache figure (multiples of the input price).
 CACHE_5M, CACHE_1H, CACHE_READ = 1.25, 2.0, 0.1
@@ -70,9 +76,7 @@ class PriceTable:
         best: str | None = None
         for p in self.prices:
             prefix = p.prefix
-            if (name == prefix or name.startswith(prefix + "-")) and (
-                best is None or len(prefix) > len(best)
-            ):
+            if _matches(name, prefix) and (best is None or len(prefix) > len(best)):
                 best = prefix
         return best
 
@@ -99,6 +103,17 @@ class PriceTable:
             ):
                 return period.price
         return None
+
+
+def _matches(name: str, prefix: str) -> bool:
+    """``prefix`` names the model ``name``: equal, or followed by ``-`` and a variant
+    (``-v1:0``, ``-0``, a date left inside the name) that is not a newer minor version of a
+    versioned prefix."""
+    if name == prefix:
+        return True
+    if not name.startswith(prefix + "-"):
+        return False
+    return not (_VERSIONED.search(prefix) and _MINOR.match(name, len(prefix) + 1))
 
 
 def normalize(model: str) -> str:

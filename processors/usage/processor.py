@@ -38,6 +38,7 @@ class UsageProcessor:
     tables: Sequence[str] = TABLES
     skip_prefixes = NOT_TURNS  # extract reads user and assistant records only
     migrations: Sequence[str] = MIGRATIONS
+    report = "sessiond.processors.usage.report"  # sessiond report usage
 
     def __init__(self, *, prices: str | None = None, plugin_catalog: str | None = None) -> None:
         try:

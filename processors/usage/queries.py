@@ -94,6 +94,9 @@ class ModelUsage:
     priced: bool
     first_at: float | None  # epoch seconds of the first call
     last_day: str | None  # UTC day of the last call, YYYY-MM-DD
+    # (file, line) of the first call in file order: ccusage reads files sorted by path, so its
+    # lists (a session's models, breakdowns of equal cost) follow this order, not the clock
+    first_seen: tuple[str, int] = ("", 0)
 
     @property
     def total_tokens(self) -> int:
@@ -140,7 +143,8 @@ def model_usage(con: duckdb.DuckDBPyConnection, by: str, window: Window) -> list
                    sum(cache_read_tokens)::BIGINT AS cache_read_tokens,
                    sum(cache_creation_5m)::BIGINT AS cache_creation_5m,
                    sum(cache_creation_1h)::BIGINT AS cache_creation_1h,
-                   min(ts) AS first_ts, max(ts) AS last_ts
+                   min(ts) AS first_ts, max(ts) AS last_ts,
+                   min({{'file': session_file, 'line': line_no}}) AS first_seen
             FROM usage_calls
             WHERE true {where}
             GROUP BY {group_keys} model, day
@@ -148,7 +152,7 @@ def model_usage(con: duckdb.DuckDBPyConnection, by: str, window: Window) -> list
         SELECT {group_keys} model,
                sum(input_tokens), sum(output_tokens), sum(cache_creation_tokens),
                sum(cache_read_tokens), sum(cost), bool_and(priced), epoch(min(first_ts)),
-               strftime(timezone('UTC', max(last_ts)), '%Y-%m-%d')
+               strftime(timezone('UTC', max(last_ts)), '%Y-%m-%d'), min(first_seen)
         FROM priced
         GROUP BY {group_keys} model
         ORDER BY {group_keys} min(first_ts) NULLS LAST, model NULLS LAST
@@ -157,9 +161,10 @@ def model_usage(con: duckdb.DuckDBPyConnection, by: str, window: Window) -> list
     n = len(keys)
     for row in con.execute(sql, params).fetchall():
         key = tuple(row[:n])
-        (model, inp, outp, create, read, cost, priced, first, last) = row[n:]
+        (model, inp, outp, create, read, cost, priced, first, last, seen) = row[n:]
         out.append(ModelUsage(key, model, int(inp), int(outp), int(create), int(read),
-                              float(cost), bool(priced), first, last))
+                              float(cost), bool(priced), first, last,
+                              (seen["file"], seen["line"] or 0)))
     return out
 
 
@@ -186,6 +191,22 @@ def session_details(
     cur = con.execute(sql, params)
     names = [d[0] for d in cur.description or ()]
     return {(r[0], r[1]): dict(zip(names, r, strict=True)) for r in cur.fetchall()}
+
+
+def last_activity(con: duckdb.DuckDBPyConnection, window: Window) -> dict[tuple[str, str], str]:
+    """Per (user, session id), when its last usage record was written (ISO-8601 UTC, in ms):
+    ccusage 20's ``metadata.lastActivity``, which counts ``<synthetic>`` records (an interrupt,
+    an API error) too, so this reads the records, not the calls."""
+    where, params = window.where()
+    sql = f"""
+        SELECT username, session_id,
+               strftime(timezone('UTC', max(ts)), '%Y-%m-%dT%H:%M:%S.%gZ')
+        FROM (SELECT username, session_id, ts, CAST(timezone('UTC', ts) AS DATE) AS day
+              FROM usage_records)
+        WHERE ts IS NOT NULL {where}
+        GROUP BY username, session_id
+    """
+    return {(r[0], r[1]): r[2] for r in con.execute(sql, params).fetchall()}
 
 
 def daily_tools(con: duckdb.DuckDBPyConnection, window: Window) -> list[dict[str, Any]]:

@@ -1,4 +1,10 @@
-"""Tokens, estimated cost, tools and plugins from the usage facts (ccusage-compatible --json)."""
+"""Tokens, estimated cost, tools and plugins from the usage facts (ccusage-compatible --json).
+
+`--by day|month|session --json` print ccusage 20's shapes (as 20.0.24 writes them: each entry
+names its group ``period``, its ``agent`` and ``metadata``) plus the keys older ccusage
+versions had (``date``, ``month``, ``sessionId``, ``lastActivity`` as a day, ``projectPath``,
+the ``sessions`` list), so consumers of either find what they read.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +19,16 @@ import orjson
 
 from sessiond.processors.usage import queries
 from sessiond.processors.usage.plugins import Catalog, CatalogError, load_catalog
-from sessiond.processors.usage.prices import PriceError, PriceTable, load_prices
+from sessiond.processors.usage.prices import PriceError, PriceTable, load_prices, normalize
 from sessiond.processors.usage.queries import ModelUsage, Window
 from sessiond.processors.usage.table import render_table
 
 EXIT_OK, EXIT_USAGE = 0, 2
 BY = ("day", "month", "session", "user", "model", "tool", "plugin")
 _TOKEN_KEYS = ("inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens")
+# ccusage 20 reports several agents' logs; ours are Claude Code's only. A date report's entry
+# is for "all" agents (those that had usage: `metadata.agents`), a session is one agent's.
+_AGENTS = ["claude"]
 
 
 def _day(text: str) -> dt.date:
@@ -109,18 +118,34 @@ def _tokens(con: duckdb.DuckDBPyConnection, by: str, window: Window,
         groups: dict[tuple[Any, ...], list[ModelUsage]] = {}
         for r in rows:
             groups.setdefault(r.key, []).append(r)
-        details = queries.session_details(con, window) if by == "session" else {}
-        entries = [_group_entry(by, key, parts, details) for key, parts in groups.items()]
+        session = _Sessions(con, window) if by == "session" else None
+        entries = [_group_entry(by, key, parts, session) for key, parts in groups.items()]
         if by == "session":
             entries.sort(key=lambda e: (e["lastActivity"], e["user"], e["sessionId"] or ""))
-    name = {"day": "daily", "month": "monthly", "session": "sessions", "user": "users",
+    unpriced = sorted({r.model or "unknown" for r in rows if not r.priced})
+    totals = _sums(rows)
+    if unpriced:
+        totals["unpricedModels"] = unpriced  # where ccusage 20 puts them (only when some are)
+    name = {"day": "daily", "month": "monthly", "session": "session", "user": "users",
             "model": "models"}[by]
+    report: dict[str, Any] = {name: entries}
+    if by == "session":
+        report["sessions"] = entries  # the list's name before ccusage 20: the same entries
     return {
-        name: entries,
-        "totals": _sums(rows),
-        "unpricedModels": sorted({r.model or "unknown" for r in rows if not r.priced}),
+        **report,
+        "totals": totals,
+        "unpricedModels": unpriced,
         "prices": {"asOf": prices.as_of, "source": prices.source},
     }
+
+
+class _Sessions:
+    """What a session entry needs beyond its tokens: the summary view's row and the time of
+    its last usage record, fetched once per report."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, window: Window) -> None:
+        self.details = queries.session_details(con, window)
+        self.last_activity = queries.last_activity(con, window)
 
 
 def _sums(parts: Iterable[ModelUsage]) -> dict[str, Any]:
@@ -138,7 +163,9 @@ def _sums(parts: Iterable[ModelUsage]) -> dict[str, Any]:
 
 
 def _breakdowns(parts: Sequence[ModelUsage]) -> list[dict[str, Any]]:
+    """Per model, by cost; models of equal cost (the unpriced ones) in file order, as ccusage."""
     merged: dict[str, dict[str, Any]] = {}
+    first: dict[str, tuple[str, int]] = {}
     for p in parts:
         name = p.model or "unknown"
         m = merged.setdefault(name, {"modelName": name, "inputTokens": 0, "outputTokens": 0,
@@ -148,11 +175,21 @@ def _breakdowns(parts: Sequence[ModelUsage]) -> list[dict[str, Any]]:
         m["cacheCreationTokens"] += p.cache_creation_tokens
         m["cacheReadTokens"] += p.cache_read_tokens
         m["cost"] += p.cost
-    return sorted(merged.values(), key=lambda m: -float(m["cost"]))
+        if not p.priced:
+            m["missingPricing"] = True  # ccusage 20's flag, only on the models it could not price
+        first[name] = min(first.get(name, p.first_seen), p.first_seen)
+    return sorted(merged.values(), key=lambda m: (-float(m["cost"]), first[m["modelName"]]))
 
 
-def _models_used(parts: Sequence[ModelUsage]) -> list[str]:
-    ordered = sorted(parts, key=lambda p: (p.first_at is None, p.first_at or 0.0))
+def _models_used(parts: Sequence[ModelUsage], order: str = "time") -> list[str]:
+    """The models in order of first use (``time``), of first appearance in the files
+    (``files``: ccusage's session order) or by ``name`` (its date reports' order)."""
+    if order == "name":
+        return sorted({p.model for p in parts if p.model is not None})
+    if order == "files":
+        ordered = sorted(parts, key=lambda p: p.first_seen)
+    else:
+        ordered = sorted(parts, key=lambda p: (p.first_at is None, p.first_at or 0.0))
     seen: dict[str, None] = {}
     for p in ordered:
         if p.model is not None:
@@ -161,21 +198,26 @@ def _models_used(parts: Sequence[ModelUsage]) -> list[str]:
 
 
 def _group_entry(by: str, key: tuple[Any, ...], parts: Sequence[ModelUsage],
-                 details: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
+                 sessions: _Sessions | None) -> dict[str, Any]:
     sums = _sums(parts)
     body = {k: sums[k] for k in (*_TOKEN_KEYS, "totalTokens", "totalCost")}
-    common = {"modelsUsed": _models_used(parts), "modelBreakdowns": _breakdowns(parts)}
-    if by == "day":
-        return {"date": key[0], **body, **common}
-    if by == "month":
-        return {"month": key[0], **body, **common}
+    dated = by in ("day", "month")
+    order = "name" if dated else "files" if by == "session" else "time"
+    common = {"modelsUsed": _models_used(parts, order), "modelBreakdowns": _breakdowns(parts)}
+    if dated:
+        old = "date" if by == "day" else "month"
+        return {"period": key[0], old: key[0], "agent": "all",
+                "metadata": {"agents": list(_AGENTS)}, **body, **common}
     if by == "user":
         return {"user": key[0], **body, **common}
+    assert sessions is not None
     user, session = key
     last = max((p.last_day for p in parts if p.last_day is not None), default="")
-    info = details.get((user, session), {})
+    info = sessions.details.get((user, session), {})
     return {
-        "sessionId": session, **body,
+        "period": session, "sessionId": session, "agent": _AGENTS[0],
+        "metadata": {"lastActivity": sessions.last_activity.get((user, session))},
+        **body,
         "lastActivity": last,
         **common,
         "projectPath": info.get("project_path") or "Unknown Project",
@@ -255,7 +297,7 @@ def _text(by: str, report: dict[str, Any], prices: PriceTable) -> str:
                    report["totals"]["error_count"], "", ""),
         )
     name, label = {"day": ("daily", "Date"), "month": ("monthly", "Month"),
-                   "session": ("sessions", "Session"), "user": ("users", "User"),
+                   "session": ("session", "Session"), "user": ("users", "User"),
                    "model": ("models", "Model")}[by]
     head = (label, "Priced" if by == "model" else "Models", "Input", "Output", "Cache Create", "Cache Read", "Total Tokens",
             "Cost (USD)")
@@ -264,7 +306,7 @@ def _text(by: str, report: dict[str, Any], prices: PriceTable) -> str:
         first = {"day": e.get("date"), "month": e.get("month"), "user": e.get("user"),
                  "model": e.get("model"),
                  "session": f"{e.get('user')}/{e.get('sessionId')}"}[by]
-        models = ", ".join(_short(m) for m in e.get("modelsUsed", ())) if by != "model" else (
+        models = ", ".join(dict.fromkeys(_short(m) for m in e.get("modelsUsed", ()))) if by != "model" else (
             "yes" if e.get("priced") else "NO")
         rows.append((first, models, *(e[k] for k in _TOKEN_KEYS), e["totalTokens"],
                      _money(e["totalCost"])))
@@ -280,7 +322,8 @@ def _text(by: str, report: dict[str, Any], prices: PriceTable) -> str:
 
 
 def _short(model: str) -> str:
-    return model.removeprefix("claude-")
+    """``claude-3-opus-20240229`` -> ``3-opus``: a table cell names the model, not its build."""
+    return normalize(model).removeprefix("claude-")
 
 
 def _money(value: float) -> str:

@@ -325,6 +325,148 @@ CREATE TABLE {CALLS} (
 INSERT INTO {CALLS} {calls_sql(USAGE_RECORDS)};
 """
 
+# -- the public views (step 11) ----------------------------------------------------------------
+# What `sessiond sql` users, the Parquet snapshots (`daemon.publish`) and other engines read:
+# documented in the README, with columns that only ever grow. The tables and views above may
+# change shape; a change here is a new step that re-creates a view with the same columns (a
+# new column goes last). Sums are cast to BIGINT: DuckDB's HUGEINT has no Parquet type.
+PUBLIC_CALLS = "public_usage_calls"
+PUBLIC_RECORDS = "public_usage_records"
+PUBLIC_DAILY = "public_usage_daily"
+PUBLIC_SESSIONS = "public_sessions"
+PUBLIC_TOOL_EVENTS = "public_tool_events"
+
+_CALL_COLUMNS = """username, session_id, session_file, line_no, uuid, agent_id, is_sidechain, ts,
+    day, cwd, model, message_id, request_id, input_tokens, output_tokens, cache_creation_tokens,
+    cache_read_tokens, cache_creation_5m, cache_creation_1h, total_tokens, speed, service_tier"""
+
+
+def usage_daily_sql(calls: str) -> str:
+    """Tokens per (UTC day, user, model) over ``calls`` (rows with usage_calls' columns)."""
+    return f"""
+SELECT day, username, model, count(*) AS api_calls,
+       sum(input_tokens)::BIGINT AS input_tokens, sum(output_tokens)::BIGINT AS output_tokens,
+       sum(cache_creation_tokens)::BIGINT AS cache_creation_tokens,
+       sum(cache_read_tokens)::BIGINT AS cache_read_tokens,
+       sum(cache_creation_5m)::BIGINT AS cache_creation_5m,
+       sum(cache_creation_1h)::BIGINT AS cache_creation_1h,
+       sum(total_tokens)::BIGINT AS total_tokens,
+       min(ts) AS first_ts, max(ts) AS last_ts
+FROM {calls}
+GROUP BY day, username, model
+"""
+
+
+_SESSION_COUNTS = """user_messages, assistant_messages, tool_calls, tool_errors, skills,
+    subagents, mcp_calls, slash_commands"""
+_SESSION_TOKENS = """api_calls, input_tokens, output_tokens, cache_creation_tokens,
+    cache_read_tokens, total_tokens"""
+
+
+def _each(columns: str, template: str) -> str:
+    """``template`` (with ``{c}``) for each of the comma-separated ``columns``, joined."""
+    return ", ".join(template.format(c=c.strip()) for c in columns.split(","))
+
+
+_SUMMED_COUNTS = _each(_SESSION_COUNTS, "sum({c})::BIGINT AS {c}")
+_S_COUNTS = _each(_SESSION_COUNTS, "s.{c}")
+_K_TOKENS = _each(_SESSION_TOKENS, "coalesce(k.{c}, 0)::BIGINT AS {c}")
+
+PUBLIC_VIEWS = f"""
+CREATE VIEW {PUBLIC_CALLS} AS
+SELECT {_CALL_COLUMNS}
+FROM usage_calls;
+
+-- every assistant record with usage, copies included (the calls are these, deduplicated)
+CREATE VIEW {PUBLIC_RECORDS} AS
+SELECT username, session_id, session_file, line_no, uuid, agent_id, is_sidechain, ts, cwd,
+       model, message_id, request_id, input_tokens, output_tokens, cache_creation_tokens,
+       cache_read_tokens, cache_creation_5m, cache_creation_1h, speed, service_tier, is_api_error
+FROM usage_records;
+
+CREATE VIEW {PUBLIC_DAILY} AS {usage_daily_sql("usage_calls")};
+
+CREATE VIEW {PUBLIC_SESSIONS} AS
+SELECT username, session_id, started_at, ended_at, wall_seconds, active_seconds,
+       {_SESSION_COUNTS}, distinct_tools, primary_model,
+       api_calls::BIGINT AS api_calls, input_tokens::BIGINT AS input_tokens,
+       output_tokens::BIGINT AS output_tokens,
+       cache_creation_tokens::BIGINT AS cache_creation_tokens,
+       cache_read_tokens::BIGINT AS cache_read_tokens, total_tokens::BIGINT AS total_tokens
+FROM usage_session_summary;
+
+-- dedup_key: what the same event copied into another file (a resumed session) shares
+CREATE VIEW {PUBLIC_TOOL_EVENTS} AS
+SELECT t.username, t.session_id, t.session_file, t.line_no, t.event_id, k.dedup_key, t.uuid,
+       t.agent_id, t.is_sidechain, t.ts, t.day, t.event_type, t.tool_name, t.tool_use_id,
+       t.skill_name, t.subagent_type, t.mcp_server, t.mcp_tool, t.command_name, t.item_name,
+       t.plugin, t.has_result, t.is_error, t.result_ts
+FROM usage_tool_events t
+JOIN (SELECT session_file, event_id, min(dedup_key) AS dedup_key
+      FROM usage_events GROUP BY session_file, event_id) k
+  USING (session_file, event_id);
+"""
+
+# The public views over many hosts' snapshots (`sessiond report usage --from DIR`, `sessiond sql
+# --from DIR`): ``hosts.<view>`` holds every host's rows with a ``host`` column. A call seen on
+# two hosts counts once, by the same rule as `calls.calls_sql` (per user and message id /
+# request id, the largest total, then the main thread's copy, the first written; the host
+# breaks a tie between identical copies) -- so the calls over all hosts equal the calls of one
+# host that had every file. A session's tokens come from those calls; its message and tool
+# counts are summed over the hosts that have it (exact while a session's files are on one host).
+ACROSS_HOSTS: dict[str, str] = {
+    PUBLIC_CALLS: f"""
+SELECT * FROM hosts.{PUBLIC_CALLS}
+QUALIFY message_id IS NULL OR row_number() OVER (
+    PARTITION BY username, message_id, request_id
+    ORDER BY total_tokens DESC NULLS LAST, coalesce(is_sidechain, false), ts NULLS LAST,
+             session_file, line_no, host
+) = 1
+""",
+    PUBLIC_DAILY: usage_daily_sql(PUBLIC_CALLS),
+    PUBLIC_SESSIONS: f"""
+WITH s AS (
+    SELECT username, session_id, min(started_at) AS started_at, max(ended_at) AS ended_at,
+           sum(active_seconds) AS active_seconds,
+           {_SUMMED_COUNTS},
+           max(distinct_tools) AS distinct_tools,
+           arg_max(primary_model, api_calls) AS primary_model, any_value(host) AS host
+    FROM hosts.{PUBLIC_SESSIONS}
+    GROUP BY username, session_id
+), k AS (
+    SELECT username, session_id, count(*) AS api_calls,
+           sum(input_tokens)::BIGINT AS input_tokens, sum(output_tokens)::BIGINT AS output_tokens,
+           sum(cache_creation_tokens)::BIGINT AS cache_creation_tokens,
+           sum(cache_read_tokens)::BIGINT AS cache_read_tokens,
+           sum(total_tokens)::BIGINT AS total_tokens
+    FROM {PUBLIC_CALLS}
+    GROUP BY username, session_id
+)
+SELECT s.username, s.session_id, s.started_at, s.ended_at,
+       epoch(s.ended_at) - epoch(s.started_at) AS wall_seconds, s.active_seconds,
+       {_S_COUNTS}, s.distinct_tools,
+       s.primary_model,
+       {_K_TOKENS},
+       s.host
+FROM s LEFT JOIN k USING (username, session_id)
+""",
+    PUBLIC_TOOL_EVENTS: f"""
+SELECT * FROM hosts.{PUBLIC_TOOL_EVENTS}
+QUALIFY row_number() OVER (
+    PARTITION BY username, dedup_key ORDER BY ts NULLS LAST, session_file, line_no, host
+) = 1
+""",
+}
+
+# What the usage report reads, as views over the public ones: over snapshots, the report runs
+# unchanged. (The records of every host, copies and all, as on one host that had every file.)
+REPORT_VIEWS: dict[str, str] = {
+    CALLS: f"SELECT * FROM {PUBLIC_CALLS}",
+    USAGE_RECORDS: f"SELECT * FROM {PUBLIC_RECORDS}",
+    "usage_session_summary": f"SELECT * FROM {PUBLIC_SESSIONS}",
+    "usage_tool_events": f"SELECT * FROM {PUBLIC_TOOL_EVENTS}",
+}
+
 MIGRATIONS: tuple[str, ...] = (
     _RECORDS,
     _EVENTS,
@@ -336,4 +478,5 @@ MIGRATIONS: tuple[str, ...] = (
     _DAILY_TOOLS,
     _PLUGIN_ITEMS,
     _CALLS_TABLE,
+    PUBLIC_VIEWS,  # 11: the public views (`sessiond sql`, the Parquet snapshots)
 )

@@ -33,10 +33,12 @@ QUOTE_CHARS = 2000
 
 @dataclass(frozen=True, slots=True)
 class Lead:
-    """A rules match that needs the assistant statement to decide (confirmations only)."""
+    """A rules match that needs the assistant statement to decide: a confirmation, or a
+    correction opened by a weak lead ("no, ...": it corrects a statement, or answers a question)."""
 
-    strength: Literal["strong", "weak"]  # "exactly" vs "yes"
-    fact: str | None  # the user's own fact after the confirmation phrase, if any
+    strength: Literal["strong", "weak", "echo", "correction"]  # "exactly" / "yes" /
+    # "us-east-1, yes" / "no, X" (a correction if the statement said something)
+    fact: str | None  # the user's own fact after the phrase, if any
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ from datetime import datetime
 
 from sessiond.processors.verification import clusters, similarity
 from sessiond.processors.verification.clusters import Member, Norms, Pair, Placement, Text
-from sessiond.processors.verification.store import KnowledgeStore
+from sessiond.processors.verification.store import PENDING, KnowledgeStore
 
 
 class Knowledge:
@@ -83,12 +83,21 @@ class Knowledge:
 
     def after_delete(self) -> None:
         """Re-cluster what lost detections (see the module docstring)."""
+        self.store.restore_lost()
         changed = self.store.changed_items()
         if not changed:
             return
         self.store.drop_stale_pairs()
         _, texts, _ = self.store.members_of(changed)
         self._recluster(set(texts), set(changed), [], stored=set(texts))
+
+    def review(self, item_id: str) -> None:
+        """After a decision about ``item_id`` (stored first): the ranks of anchors changed, not
+        any link, so the item and the one whose component says its text are re-clustered
+        whole -- the canonical text may change in them, nothing outside."""
+        items = {item_id} | {item for item, _ in self.store.items_of({item_id}).values()}
+        members, texts, placed = self.store.members_of(items)
+        self._settle(items, members, texts, placed)
 
     def _recluster(
         self, seeds: set[str], items: set[str], new: Sequence[tuple[Member, Text]], *,
@@ -117,13 +126,13 @@ class Knowledge:
         store = self.store
         if pairs is None:
             pairs = store.pairs_touching(texts)
-        statuses = store.statuses(old_items | set(texts))  # the rows among all ids involved
-        anchors = {t: clusters.anchor_rank(s) for t, s in statuses.items()
-                   if t in texts and s != "pending"}
+        held = store.statuses(old_items | set(texts))  # the rows and decisions among all ids
+        anchors = {t: clusters.anchor_rank(h.status) for t, h in held.items()
+                   if t in texts and h.status != PENDING}
         components, placements = clusters.cluster(texts, members, pairs, anchors, self._score)
         store.place({m: p for m, p in placements.items() if m in placed and placed[m] != p})
         affected = old_items | {c.id for c in components}
-        store.replace_items(components, statuses, self.now)
+        store.replace_items(components, held, self.now)
         item_of = {t: c.id for c in components for t in c.texts}
         correcting = {m.text_id for m in members if m.detection_type == "correction"}
         outside = {x for a, b, _ in pairs for x in (a, b) if x not in texts}
@@ -131,6 +140,6 @@ class Knowledge:
             item_of[text] = item
             if corrects:
                 correcting.add(text)
-        store.replace_relations(set(statuses), affected | set(statuses),
+        store.replace_relations({i for i, h in held.items() if h.row}, affected | set(held),
                                 clusters.corrections(pairs, item_of, correcting), self.now)
         return placements

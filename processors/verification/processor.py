@@ -12,22 +12,28 @@ Options (``[processor.verification]`` in the TOML config; all optional):
 * ``api_key_env`` -- environment variable holding the Anthropic key (default
   ``ANTHROPIC_API_KEY``), or ``api_key`` itself; ``"llm"`` without a key is a config error;
 * ``model``, ``base_url``, ``max_tokens``, ``timeout``, ``max_retries``, ``max_chars`` -- LLM
-  request settings (see `processors.verification.llm`).
+  request settings; ``batch_exchanges`` (exchanges per request), ``concurrency`` (requests at
+  once), ``requests_per_minute`` and ``input_tokens_per_minute`` (the budget; 0: no limit) --
+  see `processors.verification.llm`.
+
+With ``"llm"``, ``process`` asks nothing: ``merge`` asks the model, at commit time, about the
+exchanges whose answer is not cached in the state yet (`processors.verification.llm_cache`).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sessiond.processors.contract import Record, Rows, SessionFile, Tx
 from sessiond.processors.reader import NOT_TURNS
-from sessiond.processors.verification import rules, schema
+from sessiond.processors.verification import llm_cache, rules, schema
 from sessiond.processors.verification.detection import Extractor
 from sessiond.processors.verification.exchanges import pair
 from sessiond.processors.verification.knowledge import Knowledge
+from sessiond.processors.verification.llm import LlmExtractor
 from sessiond.processors.verification.merge import Merger
 from sessiond.processors.verification.rows import (
     CONTEXT_FIELDS,
@@ -38,7 +44,8 @@ from sessiond.processors.verification.rows import (
 from sessiond.processors.verification.store import KnowledgeStore
 from sessiond.processors.verification.turns import turns
 
-_LLM_OPTIONS = ("model", "base_url", "max_tokens", "timeout", "max_retries", "max_chars")
+_LLM_OPTIONS = ("model", "base_url", "max_tokens", "timeout", "max_retries", "max_chars",
+                "batch_exchanges", "concurrency", "requests_per_minute", "input_tokens_per_minute")
 
 
 def _is_agent_file(file: SessionFile) -> bool:
@@ -49,12 +56,14 @@ class VerificationProcessor:
     """Finds where a person corrects, confirms or defines domain knowledge (issue #4)."""
 
     name = "verification"
-    version = 2  # 2: items are components of texts, independent of arrival order (issue #12)
+    version = 3  # 2: items are components of texts (issue #12); 3: rules that generalise (#15)
     interval = 0.0
     tables = schema.PER_FILE_TABLES
-    merge_fields: ClassVar[Mapping[str, tuple[str, ...]]] = {schema.DETECTIONS: DETECTION_FIELDS, schema.CONTEXT: CONTEXT_FIELDS}
+    merge_fields: ClassVar[Mapping[str, tuple[str, ...]]] = {schema.DETECTIONS: (*DETECTION_FIELDS, llm_cache.ASK), schema.CONTEXT: CONTEXT_FIELDS}
     skip_prefixes = NOT_TURNS  # it reads user and assistant turns only
     migrations = schema.MIGRATIONS
+    item_tables = (schema.DETECTIONS,)  # the trail (context) is bookkeeping, not an item
+    report = "sessiond.processors.verification.report"  # sessiond report verification
 
     def __init__(
         self,
@@ -64,6 +73,7 @@ class VerificationProcessor:
         api_key_env: str = "ANTHROPIC_API_KEY",
         environ: Mapping[str, str] | None = None,
         clock: Any = None,
+        llm_clock: Callable[[], float] | None = None,
         **llm_options: Any,
     ) -> None:
         unknown = sorted(set(llm_options) - set(_LLM_OPTIONS))
@@ -71,6 +81,7 @@ class VerificationProcessor:
             raise TypeError(f"unknown option(s) {', '.join(unknown)} for the verification processor")
         self._clock = clock  # () -> aware datetime; tests pin it
         self.extractor: Extractor
+        self._llm: LlmExtractor | None = None  # asked at commit time (`llm_cache`)
         if extractor == "rules":
             self.extractor = rules.RulesExtractor()
         elif extractor == "llm":
@@ -81,10 +92,10 @@ class VerificationProcessor:
                     f"extractor 'llm' needs an Anthropic API key: set ${api_key_env} "
                     "(or api_key_env / api_key in [processor.verification])"
                 )
+            if llm_clock is not None:  # the budget's minute (tests pin it)
+                llm_options["clock"] = llm_clock
             try:
-                from sessiond.processors.verification.llm import LlmExtractor
-
-                self.extractor = LlmExtractor(api_key=key, **llm_options)
+                self.extractor = self._llm = LlmExtractor(api_key=key, **llm_options)
             except ImportError:
                 raise TypeError(
                     "extractor 'llm' needs the anthropic package: pip install 'sessiond[llm]'"
@@ -100,7 +111,9 @@ class VerificationProcessor:
         exchanges, trail = pair(turns(records))
         by_line = {ex.user.line: ex for ex in exchanges}
         detections = []
-        if exchanges:
+        if self._llm is not None:  # answered in merge, where the cache can be read
+            detections = llm_cache.pending_rows(file, exchanges)
+        elif exchanges:
             for candidate in self.extractor.extract(exchanges):
                 row = detection_row(file, by_line[candidate.line], candidate, self.extractor.name)
                 if row is not None:
@@ -116,7 +129,10 @@ class VerificationProcessor:
         return self._clock() if self._clock is not None else datetime.now(UTC)
 
     def merge(self, tx: Tx, rows: Mapping[str, Rows]) -> Mapping[str, Rows]:
-        return Merger(tx, rules.finish, self._now()).run(rows)
+        now = self._now()
+        if self._llm is not None:
+            rows = llm_cache.answer_pending(tx, rows, self._llm, now)
+        return Merger(tx, rules.finish, now).run(rows)
 
     def after_delete(self, tx: Tx, files: Sequence[str]) -> None:
         Knowledge(KnowledgeStore(tx), self._now()).after_delete()

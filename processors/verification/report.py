@@ -11,7 +11,7 @@ import duckdb
 import orjson
 
 from sessiond.processors.verification.detection import DETECTION_TYPES
-from sessiond.processors.verification.schema import EVIDENCE, ITEMS
+from sessiond.processors.verification.schema import EVIDENCE, ITEMS, REVIEWS
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -32,11 +32,21 @@ def _refuse(out: TextIO, message: str) -> int:
     return EXIT_USAGE
 
 
-def _has_schema(con: duckdb.DuckDBPyConnection) -> bool:
-    names = {r[0] for r in con.execute(
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
     ).fetchall()}
-    return {ITEMS, EVIDENCE} <= names
+
+
+def _reviews(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Who decided about these items, and when (a state file older than reviews has none)."""
+    if REVIEWS not in _tables(con):
+        return {}
+    rows = con.execute(
+        f"SELECT item_id, reviewer, reviewer_uid, reviewed_at FROM {REVIEWS} "
+        "WHERE item_id IN (SELECT unnest(?::VARCHAR[]))", [ids]).fetchall()
+    return {i: {"reviewer": name, "reviewer_uid": uid, "reviewed_at": _iso(at)}
+            for i, name, uid, at in rows}
 
 
 def _iso(value: object) -> str | None:
@@ -83,6 +93,7 @@ def query(con: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> dict[str,
             "user": ev_user, "detection_type": ev_type, "session_file": file, "line": line,
             "session_id": session, "user_quote": quote, "occurred_at": _iso(at),
         })
+    reviews = _reviews(con, ids)
     out_items = []
     for (ident, title, content, dom, ents, dtype, conf, st, ref, created, count, last) in shown:
         by_user: dict[str, int] = {}
@@ -93,7 +104,8 @@ def query(con: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> dict[str,
         out_items.append({
             "id": ident, "title": title, "content": content, "domain": dom,
             "entities": list(ents or []), "detection_type": dtype, "confidence": conf,
-            "status": st, "source_ref": ref, "created_at": _iso(created),
+            "status": st, "review": reviews.get(ident), "source_ref": ref,
+            "created_at": _iso(created),
             "last_seen": _iso(last),
             "evidence": {"total": count, "by_user": dict(sorted(by_user.items())),
                          "by_type": dict(sorted(by_type.items()))},
@@ -133,6 +145,12 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in counts.items())
 
 
+def _reviewer(review: dict[str, Any] | None) -> str:
+    if review is None or (review["reviewer"] is None and review["reviewer_uid"] is None):
+        return ""
+    return f" by {review['reviewer'] or 'uid ' + str(review['reviewer_uid'])}"
+
+
 def render(report: dict[str, Any]) -> str:
     totals = report["totals"]
     head = (f"knowledge items: {totals['items']}"
@@ -148,7 +166,7 @@ def render(report: dict[str, Any]) -> str:
         lines += [
             "",
             f"{item['id']}  {created}  {item['domain']}  {item['detection_type']}  "
-            f"conf {item['confidence']:.2f}  {item['status']}",
+            f"conf {item['confidence']:.2f}  {item['status']}" + _reviewer(item["review"]),
             f"  {item['title']}",
         ]
         if item["content"] != item["title"]:
@@ -163,7 +181,7 @@ def render(report: dict[str, Any]) -> str:
 
 def run(con: duckdb.DuckDBPyConnection, args: argparse.Namespace, out: TextIO) -> int:
     """Write the report to ``out``; 0 on success, 2 when there is nothing to report from."""
-    if not _has_schema(con):
+    if not {ITEMS, EVIDENCE} <= _tables(con):
         return _refuse(out, "this state file has no verification data yet (run the daemon with "
                             "the verification processor)")
     report = query(con, args)

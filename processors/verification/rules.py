@@ -1,127 +1,60 @@
 """The offline extractor: phrase patterns on the user's words, plus the statement they answer.
 
-Deterministic and conservative. A user turn is read without fenced code, quoted (``>``) lines and
-indented code, so pasted code and logs never match. Then, at the start of the turn:
+Deterministic and conservative. A user turn is read without pasted code, quotes and other
+people's words (`prose.prepare`), sentence by sentence; at a sentence start, once interjections and
+emoji are skipped (`phrases.OPENER`), a *lead* may open:
 
-* correction -- a negation lead ("no, that's wrong —", "not quite:", "actually,", "the correct
-  way is ...") followed by a *fact*; "no, use the other file" (an instruction), "no, that's
-  wrong" alone and typo fixes ("typo, I meant ...") are not corrections;
-* confirmation -- "exactly" / "that's right" / "correct" (strong) or "yes" / "right" (weak).
-  A weak one needs a fact of the user's own ("yes, churn is computed monthly"); a strong one
-  without one confirms the claim in the assistant statement. Neither fires when there is no
-  statement or the statement is an offer or a to-do ("Shall I add it to openapi.yaml?").
-  "ok", "sure", "thanks" are acknowledgements and never confirm;
-* unprompted_definition -- "FYI", "for reference", "our convention is", "we define X as",
-  "by X we mean", "X is defined as" ... at the start of any sentence, followed by a fact.
+* correction -- a lead that says the statement is wrong ("that's not right", "I don't think so",
+  "you've got that backwards", "that won't work because", "the part about X is wrong", "one
+  correction:") anywhere in the turn, or a weaker one ("no", "nope", "wait", "careful",
+  "actually", "close, but") at its start or after pleasantries ("thanks. no, ..."); leads chain
+  ("hmm, no, that's wrong —"). Then a *fact* must follow: "no, use the other file" (an
+  instruction), "no, that's wrong" alone, a hedge and fixes of one's own words ("typo, I
+  meant ...", "scratch that") are not corrections;
+* confirmation -- at the start or after pleasantries: "exactly" / "that's right" / "you're right" /
+  "that matches my understanding" / "I can confirm" (strong) or "yes" / "right" (weak), then
+  perhaps the person's own fact. It is a `Lead`, finished with the statement it answers (`finish`):
+  a strong one without a fact confirms the statement's claim; a weak one needs a fact that
+  restates it, words echoed from it ("us-east-1, yes"), or a statement that asked to check a fact
+  ("..., right?", "Just to confirm: ...?"). Nothing is confirmed when there is no statement or it
+  is an offer or a to-do ("Shall I add it to openapi.yaml?"), nor when the turn is sarcastic or
+  qualified ("exactly, if by fast you mean..."). "ok", "sure", "thanks" never confirm;
+* unprompted_definition -- in any sentence: a frame ("FYI", "for context", "keep in mind that",
+  "worth noting", "per finance,") followed by a fact that is not the person's own moment ("FYI
+  I'm heading out"); or a sentence that defines by its shape ("our convention is", "we always",
+  "X is defined as", "by X we mean", "SMB means ...", "the way it works here is", "every flag must
+  ...").
 
-A *fact* is a declarative sentence: at least three words, not a question, not an imperative,
-with a verb of being/meaning/measuring (`FACT_VERB`).
+What a fact is: `prose`. How a `Lead` is finished with its statement: `claims`.
 """
+
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
+from sessiond.processors.verification import phrases as ph
+from sessiond.processors.verification import prose as pr
+from sessiond.processors.verification.claims import check_of, claim_of, finish
 from sessiond.processors.verification.detection import Candidate, DetectionType, Lead
 from sessiond.processors.verification.exchanges import Exchange
+from sessiond.processors.verification.prose import fact_at, is_fact, prepare, sentences, title_of
 
-SCAN_CHARS = 3000  # long pastes are read only this far: verifications are short and early
+__all__ = ["ACK_ONLY", "RulesExtractor", "check_of", "claim_of", "detect", "finish", "is_fact",
+           "prepare", "sentences", "title_of"]
 
-_FENCE = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
-_QUOTE_OR_CODE_LINE = re.compile(r"^(?:>|    |\t).*$", re.MULTILINE)
-EM, EN = "\u2014", "\u2013"  # dashes people type between a lead and the fact
-_DASH = rf"[,.:;!{EM}{EN}-]"
+MAX_SENTENCES = 12
+FRAGMENT_WORDS = 12  # "right — same image from staging to prod": a verbless echo, not a sentence
 
-_TYPO = re.compile(r"^\W*(?:sorry[,.!\s]+)?(?:typo\b|oops\b|i meant\b|i mean\b|\*\w)", re.I)
-
-_CORRECTION_LEADS = [re.compile(p, re.I) for p in (
-    # "no, that's wrong —", "nope. that is not right:", "that's incorrect,"
-    rf"^(?:(?:no|nope|nah){_DASH}*\s+)?(?:that'?s|that is|this is|it'?s|it is|you'?re|you are)\s+"
-    rf"(?:wrong|incorrect|not (?:quite )?(?:right|correct|true|accurate)|mistaken|backwards)"
-    rf"(?:\s+(?:here|there))?\s*{_DASH}*\s*",
-    rf"^(?:no{_DASH}+\s*)?(?:not quite|not exactly|wrong|incorrect|nope|no)\s*{_DASH}+\s*",
-    rf"^(?:no{_DASH}+\s*)?actually{_DASH}+\s*",
-    rf"^you(?:'ve| have)? (?:got|have) (?:it|that|this) (?:wrong|backwards|the wrong way round)"
-    rf"{_DASH}*\s*",
-)]
 # Leads that keep their words in the fact: "the correct way is to ...", "it should be ...".
 _CORRECTION_KEEP = [re.compile(p, re.I) for p in (
-    rf"^(?:no{_DASH}+\s*)?(?=(?:the )?(?:correct|right|proper) (?:way|answer|value|definition|"
-    r"formula|term|name|number|figure|approach|field|column|table) (?:is|are)\b)",
-    rf"^(?:no{_DASH}+\s*)?(?=it'?s actually\b|it is actually\b|(?:it|that|this) should "
-    r"(?:be|have been)\b)",
+    r"^(?=(?:the )?(?:correct|right|proper) (?:way|answer|value|definition|formula|term|name|"
+    r"number|figure|approach|field|column|table) (?:is|are)\b)",
+    r"^(?=it'?s actually\b|it is actually\b|(?:it|that|this) should (?:be|have been)\b)",
+    r"^(?=(?:[\w'./-]+\s+){1,5}?(?:is|are|was|were|'s|'re)\s+actually\b|"
+    rf"(?:[\w'./-]+\s+){{1,5}}?actually\s*[,;{ph.EM}{ph.EN}-])",
 )]
-
-_STRONG_CONFIRM = re.compile(
-    rf"^(?:(?:yes|yeah|yep|yup)\s*{_DASH}*\s*)?(?:exactly|precisely|correct|spot on|absolutely right|"
-    rf"that'?s (?:exactly )?(?:right|correct|it|true|exactly right)|that is (?:right|correct)|"
-    rf"you'?re right|you are right|right on|confirmed|indeed)(?:\s*{_DASH}+\s*|\s*$)",
-    re.I,
-)
-_WEAK_CONFIRM = re.compile(rf"^(?:yes|yeah|yep|yup|right)\b\s*{_DASH}+\s*", re.I)
-
-_DEFINITION_FRAME = re.compile(
-    rf"^(?:fyi|for reference|for context|for the record|just so you know|heads up|"
-    rf"note that|keep in mind(?: that)?|btw|by the way|for your information)\b\s*{_DASH}*\s*",
-    re.I,
-)
-_DEFINITION_DIRECT = re.compile(
-    r"^(?:(?:our|the)\s+(?:\w+\s+)?(?:convention|rule|policy|standard|definition)\s+"
-    r"(?:here\s+)?(?:is|says)\b"
-    r"|by convention\b|we define\b|we always\b|we never\b|we call\b|by [\w\s'-]{1,40}? we mean\b"
-    r"|when we say\b|[\w\s'`-]{1,60}? is defined as\b|in (?:our|this) (?:team|company|org)\b)",
-    re.I,
-)
-_CONVENTION_PREFIX = re.compile(
-    r"^(?:(?:our|the)\s+(?:\w+\s+)?(?:convention|rule|policy|standard)\s+(?:here\s+)?"
-    r"(?:is|says)(?:\s+that)?\s*[:,]?\s*|by convention,?\s*)",
-    re.I,
-)
-
-_QUESTION_START = re.compile(
-    r"^(?:what|why|how|when|where|which|who|whom|whose|can|could|would|will|does|do|did|is|are|"
-    r"was|were|shall|may|might|have|has|am)\b",
-    re.I,
-)
-_IMPERATIVE_START = re.compile(
-    r"^(?:please\b|let'?s\b|(?:just |also |then |now )?(?:use|add|fix|run|re-?run|try|make|change|"
-    r"remove|delete|put|check|do|go|commit|rename|move|revert|update|write|create|show|print|"
-    r"export|deploy|build|keep|set|call|undo|stop|don'?t|switch|replace|drop|look|open|read|"
-    r"install|push|pull|merge|filter|sort|retry|skip|ignore|revert|restore|send|post|file)\b)",
-    re.I,
-)
-FACT_VERB = re.compile(
-    r"\b(?:is|are|was|were|be|been|isn'?t|aren'?t|wasn'?t|weren'?t|means?|meant|refers? to|"
-    r"stands? for|includes?|excludes?|contains?|counts?|starts?|begins?|ends?|runs?|uses?|"
-    r"requires?|needs?|has|have|equals?|should|must|cannot|can'?t|never|always|returns?|lives?|"
-    r"belongs?|applies|apply|depends?|happens?|comes?|goes|takes?|gets|works|resets?|expires?|"
-    r"measures?|tracks?|covers?|represents?|reflects?|corresponds?|maps?|matches|differs?|"
-    r"points? to|closes?|renews?|bills?|charges?|reports?|caches?|stores?|owns?|lags?|rolls? up|"
-    r"holds?|keeps?|lists?|shows?|sits?|stays?|remains?|exists?|gives?|describes?|tracks?|"
-    r"follows?|precedes?|replaces?|overrides?|triggers?|feeds?|drives?|affects?|"
-    r"do(?:es)?n'?t|won'?t|will)\b|[=≠≥≤]",
-    re.I,
-)
-_OFFER = re.compile(
-    r"^(?:shall|should|may|can|could) (?:i|we)\b|^(?:do|would) you (?:want|like)\b|^want me\b|"
-    r"^(?:let me know|tell me|i can|i could|i'?ll|i will|i'?m going to|next,? i)\b|^(?:ready|done)\b",
-    re.I,
-)
-# "I'll proceed on the basis that X", "my understanding is that X": X is the claim, not an offer.
-_ASSUMPTION = re.compile(
-    r"^(?:(?:so|ok|okay|then)[,]?\s+)?(?:(?:i'?ll|i will|i'?m going to|let me)\s+"
-    r"(?:(?:proceed|go ahead|continue|carry on|work)\s+)?(?:on the (?:basis|assumption|understanding)"
-    r" that|assuming(?: that)?|assume(?: that)?)|my understanding is(?: that)?|i understand(?: that)?|"
-    r"i assume(?: that)?|i'?m assuming(?: that)?|i believe(?: that)?|to confirm|just to confirm|"
-    r"just to check)[,:]?\s+",
-    re.I,
-)
-_CLAIM_LEAD_IN = re.compile(r"^[^:]{1,40}:\s+(?=\S)")
-_TAG_QUESTION = re.compile(rf"[,\s{EM}{EN}-]*(?:right|correct|is that (?:right|correct)|yes|no)?\s*\?+$",
-                           re.I)
-# The cheap lookbehind first: it fails at almost every position (3x faster on long turns).
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)(?<!\bvs\.)\s+(?=\S)")
 ACK_ONLY = re.compile(r"^(?:ok(?:ay)?|k|sure|thanks?|thank you|ty|great|cool|nice|perfect|"
                        r"got it|sounds good|lgtm|yes|yeah|yep|yup|no|nope|right)\W*$", re.I)
 
@@ -137,7 +70,10 @@ class RulesExtractor:
             found = detect(ex.user.text, ex.user.line)
             if found is None:
                 continue
-            if found.lead is not None and ex.known:
+            # A statement that may have begun in an earlier append (`Statement.partial`) is
+            # finished in `merge`, where the stored trail completes it: `finish` reads the whole
+            # statement, so a part of it could decide differently than the file read whole.
+            if found.lead is not None and ex.known and not (ex.statement and ex.statement.partial):
                 statement = ex.statement.text if ex.statement else None
                 done = finish(found.lead, statement)
                 if done is None:
@@ -147,140 +83,139 @@ class RulesExtractor:
         return out
 
 
-def prepare(text: str) -> str:
-    """The user's own prose: no fenced code, quoted lines or indented code; one line."""
-    text = _FENCE.sub(" ", text[:SCAN_CHARS]).replace("\u2019", "'")
-    text = _QUOTE_OR_CODE_LINE.sub(" ", text)
-    return " ".join(text.split())
-
-
-def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
-
-
-def is_fact(text: str) -> bool:
-    """A declarative sentence: >= 3 words, not a question, not an imperative, with a fact verb."""
-    first = sentences(text)[0] if text else ""
-    words = re.findall(r"[\w'-]+", first)
-    if len(words) < 3:
-        return False
-    if first.rstrip().endswith("?") or _QUESTION_START.match(first) or _IMPERATIVE_START.match(first):
-        return False
-    return bool(FACT_VERB.search(first))
-
-
-def _is_statement(text: str) -> bool:
-    """Enough for a sentence whose lead is itself definitional ("we define X as Y")."""
-    first = sentences(text)[0]
-    return len(re.findall(r"[\w'-]+", first)) >= 4 and not first.rstrip().endswith("?")
-
-
-def _upper_first(text: str) -> str:
-    return text[:1].upper() + text[1:] if text and not text[:1].isupper() else text
-
-
-def title_of(content: str) -> str:
-    """The first clause of the content, without convention boilerplate, at most ~80 chars."""
-    first = sentences(content)[0] if content else ""
-    first = _CONVENTION_PREFIX.sub("", first).strip()
-    for sep in (": ", "; ", f" {EM} ", f" {EN} ", " - ", ", i.e. ", ", e.g. ", " ("):
-        head = first.split(sep, 1)[0]
-        if head != first and len(head.split()) >= 3:
-            first = head
-            break
-    if len(first) > 80:
-        cut = first[:80].rsplit(" ", 1)[0]
-        first = cut + "…"
-    return _upper_first(first.rstrip(" .,;:!"))
-
-
-def _fact_after(text: str, lead: re.Match[str]) -> str | None:
-    rest = text[lead.end():].lstrip(f" ,.;:!{EM}{EN}-").rstrip()
-    return rest if rest and is_fact(rest) else None
-
-
 def _candidate(line: int, kind: DetectionType, quote: str, fact: str) -> Candidate:
-    content = _upper_first(fact)
+    content = pr.upper_first(fact)
     return Candidate(line, kind, quote, title_of(content), content)
+
+
+def _lead_end(text: str, pattern: re.Pattern[str]) -> int | None:
+    m = pattern.match(text)
+    return m.end() if m else None
+
+
+def _correction(tail: str, opening: bool) -> tuple[str, bool] | None:
+    """The fact a correction lead at the start of ``tail`` introduces, and whether a strong lead
+    said so. Weak leads ("no", "wait") only in the opening of a turn; leads chain ("hmm, no,
+    that's wrong -- ...")."""
+    rest, matched, strong = tail, False, False
+    if opening and any(p.match(tail) for p in _CORRECTION_KEEP):
+        rest, matched = tail, True  # the lead's words are the fact's
+    for _ in range(0 if matched else 4):
+        end = _lead_end(rest, ph.STRONG_CORRECTION_ANY)
+        strong = strong or end is not None
+        if end is None and (opening or matched):
+            end = _lead_end(rest, ph.WEAK_CORRECTION_ANY)
+        if end is None:
+            break
+        rest, matched = pr.skip(rest[end:]), True
+    fact = fact_at(rest) if matched else None
+    if fact is None or ph.MOMENT.search(pr.CLAUSE.split(fact)[0]) or not _informative(fact):
+        return None
+    return fact, strong
+
+
+def _confirmation(tail: str) -> Lead | None:
+    """A confirmation lead at the start of ``tail``, with what follows it (see `finish`)."""
+    rest, strength = tail, ""
+    for _ in range(4):
+        if m := ph.STRONG_CONFIRMATION.match(rest):
+            strength = "strong"
+        elif m := ph.WEAK_CONFIRMATION.match(rest):
+            strength = strength or "weak"
+        elif strength and (m := ph.ECHO_ANSWER.match(rest)):
+            pass
+        else:
+            break
+        rest = pr.skip(rest[m.end():])
+    if not strength or ph.SARCASM.search(tail) or ph.QUALIFIED.match(rest):
+        return None
+    fact = fact_at(rest)
+    if fact is not None:
+        return Lead("strong" if strength == "strong" else "weak", fact)
+    first = sentences(rest)[0] if rest else ""
+    if strength == "weak" and first and len(pr.words(first)) <= FRAGMENT_WORDS \
+            and not ph.IMPERATIVE_START.match(first) and "?" not in first:
+        return Lead("echo", first.rstrip(" .!,;:"))
+    return Lead("strong" if strength == "strong" else "weak", None)
+
+
+def _lasting(fact: str) -> bool:
+    """Knowledge that lasts: not the person's moment, an event of "it", or nothing at all."""
+    first = sentences(fact)[0]
+    return not (ph.EPHEMERAL.search(first) or ph.EVENT.match(first)
+                or ph.MOMENT.search(pr.CLAUSE.split(first)[0])) and _informative(first)
+
+
+def _informative(fact: str) -> bool:
+    """Says something: "nope, it's somewhere else" does not."""
+    return any(w.lower() not in pr.STOPWORDS and w.lower() not in ph.VAGUE for w in pr.words(fact))
+
+
+def _definition(tail: str) -> str | None:
+    """A frame ("FYI", "keep in mind") and the lasting fact after it, or a sentence whose shape
+    defines ("our convention is", "X means", "every flag must ...")."""
+    m = ph.DEFINITION_FRAME.match(tail)
+    if m:
+        fact = fact_at(pr.skip(tail[m.end():]))
+        return fact if fact and _lasting(fact) else None
+    if (ph.DEFINITION_DIRECT.match(tail) or ph.MEANING.match(tail)
+            or ph.STANDING_RULE.match(tail)) and pr.is_statement(tail) and _lasting(tail) \
+            and not ph.IMPERATIVE_START.match(tail):
+        return pr.span(tail, True)
+    return None
+
+
+def _context(parts: Sequence[str]) -> str | None:
+    """The turn's first sentence when it states how things are as context for a request that
+    follows it ("Our API keys are scoped per project. Can you add a rotation endpoint?")."""
+    if len(parts) < 2:
+        return None
+    first, then = parts[0], pr.skip(parts[1])
+    if not (ph.IMPERATIVE_START.match(then) or ph.REQUEST.match(then)):
+        return None
+    first_clause = pr.CLAUSE.split(first)[0]
+    if (not is_fact(first) or ph.CONTEXT_SUBJECT_NOT.search(first) or ph.EPHEMERAL.search(first)
+            or ph.STATUS.search(first_clause) or ph.PAST.match(first_clause)
+            or ph.IMPERATIVE_START.match(first)):
+        return None
+    return first
+
+
+def _found(tail: str, opening: bool, line: int, quote: str) -> Candidate | None:
+    """What a sentence (with the rest of the turn after it) opens: correction, confirmation or
+    definition, in that order."""
+    if (said := _correction(tail, opening)) is not None:
+        fact, strong = said
+        if strong:
+            return _candidate(line, "correction", quote, fact)
+        # "no, X": a correction of something said, or the answer to a question?
+        return Candidate(line, "correction", quote, lead=Lead("correction", fact))
+    if opening and (lead := _confirmation(tail)) is not None:
+        return Candidate(line, "confirmation", quote, lead=lead)
+    if (defined := _definition(tail)) is not None:
+        return _candidate(line, "unprompted_definition", quote, defined)
+    return None
 
 
 def detect(raw: str, line: int = 0) -> Candidate | None:
     """What one user turn says on its own: a complete candidate, a `Lead`, or nothing."""
     text = prepare(raw)
     quote = raw.strip()
-    if not text or ACK_ONLY.match(text) or _TYPO.match(text):
+    if not text or (ACK_ONLY.match(text) and not ph.WEAK_CONFIRMATION.match(text)) or pr.TYPO.match(text):
         return None
-    for pattern in _CORRECTION_KEEP:
-        m = pattern.match(text)
-        if m and (fact := _fact_after(text, m)):
-            return _candidate(line, "correction", quote, fact)
-    for pattern in _CORRECTION_LEADS:
-        m = pattern.match(text)
-        if m:
-            fact = _fact_after(text, m)
-            if fact is None or _TYPO.match(fact):
-                return None  # a bare "no, that's wrong", or an instruction: not knowledge
-            return _candidate(line, "correction", quote, fact)
-    m = _STRONG_CONFIRM.match(text)
-    if m:
-        return Candidate(line, "confirmation", quote, lead=Lead("strong", _fact_after(text, m)))
-    m = _WEAK_CONFIRM.match(text)
-    if m:
-        fact = _fact_after(text, m)
-        return Candidate(line, "confirmation", quote, lead=Lead("weak", fact)) if fact else None
-    for sentence_start in _sentence_starts(text):
-        rest = text[sentence_start:]
-        frame = _DEFINITION_FRAME.match(rest)
-        if frame:
-            fact = _fact_after(rest, frame)
-            if fact:
-                return _candidate(line, "unprompted_definition", quote, fact)
+    parts = sentences(text)[:MAX_SENTENCES]
+    if ph.SELF_CORRECTION.search(parts[0]):
+        return None  # "sorry, I meant the orders table": the person fixes their own words
+    opening = True  # nothing but pleasantries so far
+    for n, sentence in enumerate(parts):
+        tail = pr.skip(" ".join([sentence, *parts[n + 1:]]))
+        if not tail:
             continue
-        if _DEFINITION_DIRECT.match(rest) and _is_statement(rest):
-            return _candidate(line, "unprompted_definition", quote, rest)
+        found = _found(tail, opening, line, quote)
+        if found is not None and not ph.SELF_CORRECTION.search(sentence):
+            return found
+        opening = opening and found is None and bool(ph.PLEASANTRY.match(tail)) \
+            and len(pr.words(sentence)) <= 8 and "?" not in sentence
+    if (context := _context(parts)) is not None:
+        return _candidate(line, "unprompted_definition", quote, context)
     return None
-
-
-def _sentence_starts(text: str) -> list[int]:
-    return [0] + [m.end() for m in _SENTENCE_END.finditer(text)]
-
-
-def _last_sentence(statement: str) -> str | None:
-    """The statement's last sentence without assumption lead-ins; None for an offer or to-do."""
-    parts = sentences(prepare(statement))
-    if not parts:
-        return None
-    last = _ASSUMPTION.sub("", parts[-1], count=1)
-    return None if _OFFER.match(last) else last
-
-
-def claim_of(statement: str) -> str | None:
-    """The claim a strong confirmation confirms: the statement's last sentence, if it is one."""
-    last = _last_sentence(statement)
-    if last is None:
-        return None
-    last = _CLAIM_LEAD_IN.sub("", last, count=1)
-    last = _TAG_QUESTION.sub("", last).strip(" ,.;:")
-    clauses = [c for c in last.split("; ") if c.strip() and not _OFFER.match(c.strip())]
-    if not clauses:
-        return None
-    last = "; ".join(clauses)
-    words = re.findall(r"[\w'-]+", last)
-    if len(words) < 3 or _QUESTION_START.match(last) or _IMPERATIVE_START.match(last):
-        return None
-    return last if FACT_VERB.search(last) else None
-
-
-def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
-    """Title and content of a confirmation once its statement is known, or None."""
-    if not statement or _last_sentence(statement) is None:
-        return None  # nothing said, or "yes" to "Shall I ...?": agrees to an action, verifies nothing
-    fact = lead.fact
-    if fact is None:
-        if lead.strength != "strong":
-            return None
-        fact = claim_of(statement)
-        if fact is None:
-            return None
-    content = _upper_first(fact)
-    return title_of(content), content

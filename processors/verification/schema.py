@@ -17,6 +17,15 @@ set of detections (`processors.verification.clusters`) and of reviewers' decisio
 * ``knowledge_pairs`` -- the near-duplicate pairs among the texts detections say, so a new
   text is compared once, not on every re-clustering.
 
+``knowledge_reviews`` holds people's decisions (`review`), one row per item id: the status
+(approved or rejected), who (uid and user name) and when, and the item as it was reviewed -- what
+an approved or rejected item shows once no detection says its text any more. Never derived, so
+never deleted: reprocess, rewrites and version bumps keep it, and every re-clustering reads
+statuses from it (an item without a row here is pending).
+
+``verification_llm_answers`` is the LLM extractor's cache (`llm_cache`): written by ``merge``
+with the answers it got, never deleted with a file's outputs.
+
 ``verification_evidence`` is a view with the original pipeline's columns: at most one row per
 (item, user, session) -- the earliest detection -- so a session resumed into a second file (which
 copies its history, sessionId included) does not count twice, and deleting one of the two files
@@ -34,6 +43,10 @@ ITEMS = "knowledge_items"
 RELATIONS = "knowledge_relations"
 PAIRS = "knowledge_pairs"
 EVIDENCE = "verification_evidence"
+REVIEWS = "knowledge_reviews"
+LLM_ANSWERS = "verification_llm_answers"  # the LLM extractor's cache (`llm_cache`)
+PUBLIC_ITEMS = "public_knowledge_items"  # the public views (step 9; `sessiond sql`, snapshots)
+PUBLIC_EVIDENCE = "public_knowledge_evidence"
 
 PER_FILE_TABLES: tuple[str, ...] = (DETECTIONS, CONTEXT)
 
@@ -121,4 +134,82 @@ MIGRATIONS: tuple[str, ...] = (
         score DOUBLE  NOT NULL
     );
     """,
+    # 7: the LLM extractor's answers, one row per exchange asked, by sha256(prompt version,
+    # model, exchange) -- not per file, so reprocess, rewrites and version bumps keep them
+    # (`processors.verification.llm_cache`). Insert-only; no key constraint (an index DuckDB
+    # would hold in memory): a batch's lookup is one semi-join.
+    f"""
+    CREATE TABLE {LLM_ANSWERS} (
+        key            VARCHAR NOT NULL,
+        prompt_version VARCHAR NOT NULL,
+        model          VARCHAR NOT NULL,
+        answer         VARCHAR NOT NULL,
+        created_at     TIMESTAMPTZ NOT NULL
+    )
+    """,
+    # 8: reviewers' decisions, kept by item id apart from everything derived; the statuses
+    # decided before (in knowledge_items, by hand or by the original pipeline) come along,
+    # with no reviewer or time known.
+    f"""
+    CREATE TABLE {REVIEWS} (
+        item_id        VARCHAR NOT NULL,
+        status         VARCHAR NOT NULL,
+        reviewer_uid   BIGINT,
+        reviewer       VARCHAR,
+        reviewed_at    TIMESTAMPTZ,
+        title          VARCHAR NOT NULL,
+        content        VARCHAR NOT NULL,
+        domain         VARCHAR NOT NULL,
+        entities       VARCHAR[] NOT NULL,
+        detection_type VARCHAR NOT NULL,
+        confidence     DOUBLE  NOT NULL,
+        source_ref     VARCHAR NOT NULL,
+        created_at     TIMESTAMPTZ NOT NULL
+    );
+    INSERT INTO {REVIEWS}
+    SELECT id, status, NULL, NULL, NULL, title, content, domain, entities, detection_type,
+           confidence, source_ref, created_at
+    FROM {ITEMS} WHERE status <> 'pending';
+    """,
+    # 9: the public views (`sessiond sql`, the Parquet snapshots): see PUBLIC_VIEWS below.
+    f"""
+    CREATE VIEW {PUBLIC_ITEMS} AS
+    SELECT id, title, content, domain, entities, detection_type, confidence, status,
+           source_ref, created_at, detections
+    FROM {ITEMS};
+    CREATE VIEW {PUBLIC_EVIDENCE} AS
+    SELECT id, item_id, source_user, session_id, session_file, line_no, detection_type,
+           user_quote, assistant_statement, source_ref, occurred_at, created_at
+    FROM {EVIDENCE};
+    """,
 )
+
+# -- the public views and how they read over many hosts ----------------------------------------
+# What `sessiond sql` users, the Parquet snapshots (`daemon.publish`) and other engines read,
+# documented in the README; their columns only ever grow (a change is a new step that
+# re-creates a view, a new column last). Over many hosts' snapshots (`report verification
+# --from DIR`), ``hosts.<view>`` holds every host's rows with a ``host`` column: an item id
+# found on two hosts is one item (ids are the canonical text's hash; a reviewed row first,
+# then the earliest), with its detections summed; evidence keeps at most one row per (item,
+# user, session), the earliest, as on one host. Items are not re-clustered across hosts: two
+# hosts' near-duplicate texts stay two items.
+ACROSS_HOSTS: dict[str, str] = {
+    PUBLIC_ITEMS: f"""
+SELECT * REPLACE (sum(detections) OVER (PARTITION BY id)::BIGINT AS detections)
+FROM hosts.{PUBLIC_ITEMS}
+QUALIFY row_number() OVER (PARTITION BY id ORDER BY status = 'pending', created_at, host) = 1
+""",
+    PUBLIC_EVIDENCE: f"""
+SELECT * FROM hosts.{PUBLIC_EVIDENCE}
+QUALIFY row_number() OVER (
+    PARTITION BY item_id, source_user, session_id
+    ORDER BY occurred_at NULLS LAST, session_file, line_no, host
+) = 1
+""",
+}
+
+# What the verification report reads, as views over the public ones.
+REPORT_VIEWS: dict[str, str] = {
+    ITEMS: f"SELECT * FROM {PUBLIC_ITEMS}",
+    EVIDENCE: f"SELECT * FROM {PUBLIC_EVIDENCE}",
+}

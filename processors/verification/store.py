@@ -16,13 +16,35 @@ from typing import Any
 from sessiond.processors.contract import Tx
 from sessiond.processors.verification.clusters import Component, Member, Pair, Placement, Text
 from sessiond.processors.verification.detection import CONFIDENCE
-from sessiond.processors.verification.schema import CONTEXT, DETECTIONS, ITEMS, PAIRS, RELATIONS
+from sessiond.processors.verification.schema import (
+    CONTEXT,
+    DETECTIONS,
+    ITEMS,
+    PAIRS,
+    RELATIONS,
+    REVIEWS,
+)
 
 LIKELY_DUPLICATE = "likely_duplicate"
 POSSIBLY_CORRECTS = "possibly_corrects"
 MIN_SHARED_ENTITIES = 2
+PENDING = "pending"
 
 _IN = "IN (SELECT unnest(?::VARCHAR[]))"
+_ITEM_COLUMNS = ("id", "title", "content", "domain", "entities", "detection_type", "confidence",
+                 "status", "source_ref", "created_at", "detections")
+# an item as its decision saw it (`knowledge_reviews`), with no detection
+_AS_REVIEWED = ("item_id", "title", "content", "domain", "entities", "detection_type",
+                "confidence", "status", "source_ref", "created_at", "0")
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """What is stored about an item id: its status -- a reviewer's decision (`knowledge_reviews`),
+    else pending -- and whether ``knowledge_items`` has a row for it."""
+
+    status: str
+    row: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,11 +183,17 @@ class KnowledgeStore:
                 "unnest(?::VARCHAR[]) AS id, unnest(?::BIGINT[]) AS n) u WHERE k.id = u.id",
                 [ids, [added[i] for i in ids]])
 
-    def statuses(self, ids: Collection[str]) -> dict[str, str]:
+    def statuses(self, ids: Collection[str]) -> dict[str, Held]:
+        """The ids among these that have an item row or a decision (a decision's item may have
+        lost its row, e.g. to a migration: it is written again from the decision)."""
         if not ids:
             return {}
-        rows = self._tx.query(f"SELECT id, status FROM {ITEMS} WHERE id {_IN}", [sorted(ids)])
-        return {str(i): str(s) for i, s in rows}
+        rows = self._tx.query(
+            f"SELECT i.id, coalesce(r.status, '{PENDING}'), k.id IS NOT NULL "
+            f"FROM (SELECT unnest(?::VARCHAR[]) AS id) i LEFT JOIN {ITEMS} k ON k.id = i.id "
+            f"LEFT JOIN {REVIEWS} r ON r.item_id = i.id "
+            "WHERE k.id IS NOT NULL OR r.item_id IS NOT NULL", [sorted(ids)])
+        return {str(i): Held(str(s), bool(row)) for i, s, row in rows}
 
     def changed_items(self) -> list[str]:
         """Items whose count of detections is not what was stored with them: after a deletion,
@@ -192,29 +220,27 @@ class KnowledgeStore:
              [placements[i].similarity for i in ids]])
 
     def replace_items(
-        self, components: Sequence[Component], statuses: Mapping[str, str], now: datetime,
+        self, components: Sequence[Component], held: Mapping[str, Held], now: datetime,
     ) -> None:
-        """The items of a re-clustered part become ``components``; ``statuses``: the rows that
-        exist among the part's old and new ids (id -> status).
+        """The items of a re-clustered part become ``components``; ``held``: what is stored
+        about the part's old and new ids (`statuses`).
 
         Pending items are derived, so they are deleted and written again; a reviewed one is a
         person's decision: it keeps its row and status, takes its component's values, and
-        without a component stays with 0 detections.
+        without a component is the item as it was reviewed, with 0 detections (`restore`).
         """
-        pending = sorted(i for i, s in statuses.items() if s == "pending")
+        pending = sorted(i for i, h in held.items() if h.row and h.status == PENDING)
         if pending:
             self._tx.execute(f"DELETE FROM {ITEMS} WHERE id {_IN}", [pending])
-        reviewed = {i: s for i, s in statuses.items() if s != "pending"}
-        new = [c for c in components if c.id not in reviewed]
+        reviewed = {i: h for i, h in held.items() if h.status != PENDING}
+        new = [c for c in components if not (c.id in reviewed and reviewed[c.id].row)]
         if new:
-            columns = ("id", "title", "content", "domain", "entities", "detection_type",
-                       "confidence", "status", "source_ref", "created_at", "detections")
             values = [[getattr(c.text, k) for c in new] for k in ("id", "title", "content", "domain")]
             values += [
                 [list(c.text.entities) for c in new],
                 [c.first.detection_type for c in new],
                 [CONFIDENCE[c.first.detection_type] for c in new],
-                ["pending"] * len(new),
+                [reviewed[c.id].status if c.id in reviewed else PENDING for c in new],
                 [c.first.source_ref for c in new],
                 [c.first.occurred_at or now for c in new],
                 [c.detections for c in new],
@@ -222,18 +248,39 @@ class KnowledgeStore:
             types = ("VARCHAR[]", "VARCHAR[]", "VARCHAR[]", "VARCHAR[]", "VARCHAR[][]",
                      "VARCHAR[]", "DOUBLE[]", "VARCHAR[]", "VARCHAR[]", "TIMESTAMPTZ[]", "BIGINT[]")
             self._tx.execute(
-                f"INSERT INTO {ITEMS} ({', '.join(columns)}) SELECT "
+                f"INSERT INTO {ITEMS} ({', '.join(_ITEM_COLUMNS)}) SELECT "
                 + ", ".join(f"unnest(?::{t})" for t in types), values)
         for c in components:
-            if c.id in reviewed:
+            if c.id in reviewed and reviewed[c.id].row:
                 self._tx.execute(
                     f"UPDATE {ITEMS} SET detection_type = ?, confidence = ?, source_ref = ?, "
-                    "created_at = ?, detections = ? WHERE id = ?",
+                    "created_at = ?, detections = ?, status = ? WHERE id = ?",
                     [c.first.detection_type, CONFIDENCE[c.first.detection_type],
-                     c.first.source_ref, c.first.occurred_at or now, c.detections, c.id])
-        orphans = sorted(set(reviewed) - {c.id for c in components})
-        if orphans:
-            self._tx.execute(f"UPDATE {ITEMS} SET detections = 0 WHERE id {_IN}", [orphans])
+                     c.first.source_ref, c.first.occurred_at or now, c.detections,
+                     reviewed[c.id].status, c.id])
+        self.restore(sorted(set(reviewed) - {c.id for c in components}))
+
+    def restore(self, ids: Sequence[str]) -> None:
+        """Reviewed items no component has (no detection says their text, or another reviewed
+        text anchors theirs): the item as it was reviewed, with 0 detections -- whatever order
+        their evidence went in, so still a function of the detections and the decisions."""
+        if not ids:
+            return
+        snapshot = ", ".join(f"{c} = r.{c}" for c in _ITEM_COLUMNS[1:-1])
+        self._tx.execute(
+            f"UPDATE {ITEMS} AS k SET {snapshot}, detections = 0 FROM {REVIEWS} r "
+            f"WHERE r.item_id = k.id AND k.id {_IN}", [list(ids)])
+        self._tx.execute(
+            f"INSERT INTO {ITEMS} ({', '.join(_ITEM_COLUMNS)}) SELECT {', '.join(_AS_REVIEWED)} "
+            f"FROM {REVIEWS} r WHERE r.item_id {_IN} "
+            f"AND r.item_id NOT IN (SELECT id FROM {ITEMS})", [list(ids)])
+
+    def restore_lost(self) -> None:
+        """Decisions whose item has no row (a migration that dropped derived rows): the row
+        again, as reviewed; a re-clustering then finds the detections that say it."""
+        self._tx.execute(
+            f"INSERT INTO {ITEMS} ({', '.join(_ITEM_COLUMNS)}) SELECT {', '.join(_AS_REVIEWED)} "
+            f"FROM {REVIEWS} r WHERE r.item_id NOT IN (SELECT id FROM {ITEMS})")
 
     def replace_relations(
         self, existed: Collection[str], affected: Collection[str],

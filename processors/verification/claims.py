@@ -1,0 +1,170 @@
+"""Claims: what an assistant statement asserts or asks the person to check, and how a rules
+`Lead` is finished with it.
+
+A confirmation confirms the statement's *claim*: its last sentence that says something (closers
+such as "Let me know if that works." are passed over), without lead-ins ("My understanding is
+that", "Just to confirm:") or a tag question ("..., right?"). An offer or a to-do ("Shall I add
+it?", "I'll start with the invoices.") is no claim: a "yes" to it agrees to an action. A bare
+"yes" confirms only a *check*: a statement that asked to check a fact. A "no, ..." corrects only
+a statement that said something: "no" to "Shall I add tests?" answers the question.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sessiond.processors.verification import phrases as ph
+from sessiond.processors.verification import prose as pr
+from sessiond.processors.verification.detection import Lead
+from sessiond.processors.verification.phrases import EM, EN
+from sessiond.processors.verification.prose import prepare, sentences, title_of
+
+_OFFER = re.compile(
+    r"^(?:shall|should|may|can|could) (?:i|we)\b|^(?:do|would) you (?:want|like)\b|^want me\b|"
+    r"^(?:let me know|tell me|i can|i could|i'?ll|i will|i'?m going to|next,? i)\b|^(?:ready|done)\b",
+    re.I,
+)
+_ASK = re.compile(r"^(?:(?:shall|should|may|can|could) (?:i|we)|(?:do|would) you (?:want|like)|"
+                  r"want me|let me know|tell me)\b", re.I)
+
+# The end of a message that asks nothing of its claim, and the end that asks to check it.
+_CLOSER = re.compile(r"^(?:let me know\b.*|tell me if\b.*|(?:i )?hope (?:this|that) helps\b.*|"
+                     r"happy to (?:adjust|change|help|dig)\b.*|feel free\b.*|any (?:other )?"
+                     r"questions\?|thanks!?)$", re.I)
+_CHECK_CLOSER = re.compile(r"^(?:(?:does|do) (?:that|this|it) (?:look|sound|seem) (?:right|correct|ok|"
+                           r"okay|accurate)|(?:is|was) (?:that|this) (?:right|correct|accurate)|"
+                           r"(?:did|have) i (?:get|got) (?:that|this|it) right|am i right|right|correct|"
+                           r"(?:does that|that) (?:make sense|match (?:your|what you)\b.*))\s*\?+$", re.I)
+
+# "Here's the chart.", "Done.": showing work, not claiming anything
+_PRESENTING = re.compile(r"^(?:here'?s|here is|here are|there you go|done|ok|okay|all done|"
+                         r"finished|that'?s it)\b", re.I)
+_SO = re.compile(r"^(?:so|ok|okay|alright|great|sure|then)[,]?\s+", re.I)
+
+# "I'll proceed on the basis that X", "my understanding is that X": X is the claim, not an offer.
+_ASSUMPTION = re.compile(
+    r"^(?:(?:so|ok|okay|then)[,]?\s+)?(?:(?:i'?ll|i will|i'?m going to|let me)\s+"
+    r"(?:(?:proceed|go ahead|continue|carry on|work)\s+)?(?:on the (?:basis|assumption|understanding)"
+    r" that|assuming(?: that)?|assume(?: that)?)|my understanding is(?: that)?|i understand(?: that)?|"
+    r"i assume(?: that)?|i'?m assuming(?: that)?|i believe(?: that)?|to confirm|just to confirm|"
+    r"just to check|as i read it|my reading (?:of [\w\s]{1,30}? )?is(?: that)?|it (?:looks|seems) like|"
+    r"it (?:seems|appears)(?: that)?|from (?:the code|what i see|what i can see)|i think|"
+    r"can i assume(?: that)?|am i right (?:that|in thinking(?: that)?)|"
+    r"do i understand (?:correctly|right)(?: that)?)[,:]?\s+",
+    re.I,
+)
+_CLAIM_LEAD_IN = re.compile(
+    rf"^(?:[^:]{{1,40}}:\s+|(?:before i [\w ]{{1,20}}?|just to (?:confirm|check|be sure)|"
+    rf"to confirm|quick (?:check|question)|sanity check|to be (?:sure|clear))\s*[{EM}{EN}-]+\s*)(?=\S)",
+    re.I,
+)
+_TAG_QUESTION = re.compile(rf"[,\s{EM}{EN}-]*(?:right|correct|is that (?:right|correct)|yes|no)?\s*\?+$",
+                           re.I)
+_CHECK_INTRO = re.compile(
+    r"^(?:can i assume|am i right (?:that|in thinking(?: that)?)|is it (?:true|right|correct) that|"
+    r"do i understand (?:correctly|right)(?: that)?|did i get (?:it|that) right that|"
+    r"(?:is|are) (?:we|you) sure that)[,]?\s+", re.I)
+_NOT_A_CHECK = re.compile(r"^(?:what|why|how|when|where|which|who|whom|whose|shall|should|"
+                          r"(?:can|could|would|will|do|does|did) (?:you|i|we)|(?:is|are) there|"
+                          r"are you|any)\b", re.I)
+_ANAPHOR = re.compile(r"^(?:that|it|this|which|they|those|these)(?:'s|s| is| was| are)?\b", re.I)
+
+
+def _closing(statement: str) -> tuple[str | None, bool]:
+    """The statement's last sentence that says something, without assumption lead-ins (None for
+    an offer or a to-do), and whether a closer after it asks to check it ("Does that look
+    right?"). Closers that ask nothing ("Let me know if that works.") are passed over."""
+    parts = sentences(prepare(statement))
+    asks = False
+    while parts and (_CLOSER.match(parts[-1]) or _CHECK_CLOSER.match(parts[-1])):
+        asks = asks or bool(_CHECK_CLOSER.match(parts[-1]))
+        parts.pop()
+    if not parts:
+        return None, False
+    last = _ASSUMPTION.sub("", parts[-1], count=1)
+    return (None, False) if _OFFER.match(_SO.sub("", last, count=1)) else (last, asks)
+
+
+def _last_sentence(statement: str) -> str | None:
+    return _closing(statement)[0]
+
+
+def claim_of(statement: str) -> str | None:
+    """The claim a strong confirmation confirms: the statement's last sentence, if it is one."""
+    last = _last_sentence(statement)
+    if last is None:
+        return None
+    last = _CLAIM_LEAD_IN.sub("", last, count=1)
+    last = _TAG_QUESTION.sub("", last).strip(" ,.;:")
+    clauses = [c for c in last.split("; ") if c.strip() and not _OFFER.match(c.strip())]
+    if not clauses:
+        return None
+    last = "; ".join(clauses)
+    words = pr.words(last)
+    if (len(words) < 3 or ph.QUESTION_START.match(last) or ph.IMPERATIVE_START.match(last)
+            or _PRESENTING.match(last)):
+        return None
+    return last if pr.has_verb(last) else None
+
+
+def check_of(statement: str) -> str | None:
+    """The fact a statement asks the person to check ("So X, right?", "Just to confirm: X?",
+    "Is X still Y?", "Can I assume X?"), which a bare "yes" confirms; None otherwise."""
+    last, asks = _closing(statement)
+    if last is None or not (asks or last.rstrip().endswith("?")):
+        return None
+    last = _CLAIM_LEAD_IN.sub("", last, count=1)
+    last = _CHECK_INTRO.sub("", _SO.sub("", last, count=1), count=1)
+    if _NOT_A_CHECK.match(last) or _OFFER.match(last):
+        return None
+    last = _TAG_QUESTION.sub("", last).strip(" ,.;:")
+    return last if len(pr.words(last)) >= 3 else None
+
+
+def _keys(text: str) -> set[str]:
+    """Content words, cut to five letters so "retries" meets "retry" and "monthly" "month"."""
+    return {w.lower()[:5] for w in pr.words(text)
+            if w.lower() not in pr.STOPWORDS and (len(w) >= 3 or any(c.isdigit() for c in w))}
+
+
+def _echoes(fragment: str, statement: str) -> bool:
+    """At least half of the fragment's content words are the statement's."""
+    mine, theirs = _keys(fragment), _keys(statement)
+    return bool(mine) and 2 * len(mine & theirs) >= len(mine)
+
+
+def _says_something(statement: str) -> bool:
+    """Whether the assistant stated or planned anything: not only questions and offers."""
+    return any(not s.rstrip().endswith("?") and not _ASK.match(_SO.sub("", s, count=1))
+               for s in sentences(prepare(statement)))
+
+
+def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
+    """Title and content of a `Lead` once its statement is known, or None: a weak correction
+    ("no, X") needs a statement that said something ("no" to "Shall I add tests?" answers it);
+    a confirmation, see the module docstring."""
+    if lead.strength == "correction":
+        if not lead.fact or not statement or not _says_something(statement):
+            return None
+        corrected = pr.upper_first(lead.fact)
+        return title_of(corrected), corrected
+    if not statement or _last_sentence(statement) is None:
+        return None  # nothing said, or "yes" to "Shall I ...?": agrees to an action, verifies nothing
+    check = check_of(statement)
+    target = claim_of(statement) or check
+    fact = lead.fact
+    content: str | None
+    if lead.strength == "echo":
+        content = target if fact and target and _echoes(fact, statement) else check
+    elif fact is not None:
+        shared = bool(_keys(fact) & _keys(statement))
+        if lead.strength == "weak" and not shared and check is None:
+            return None  # "yes, <something else>": not what was said
+        restates = shared and not _ANAPHOR.match(fact)
+        content = fact if target is None or restates else f"{target.rstrip('.')}. {pr.upper_first(fact)}"
+    else:
+        content = target if lead.strength == "strong" else check
+    if not content:
+        return None
+    content = pr.upper_first(content)
+    return title_of(content), content

@@ -1,0 +1,162 @@
+"""Prose: a user turn's own words as sentences and clauses, and whether a sentence states a fact.
+
+`prepare` drops what the person did not write themselves -- fenced code, quoted (``>``) lines,
+indented code, quoted speech of four words or more -- so pasted code, logs and other people's
+words never match. A *fact* (`is_fact`) is a declarative sentence: at least three words, not a
+question, a hypothetical or a hedge, and its first clause with a verb is not an imperative
+("before that, take a backup"). Without a parser, a verb is an auxiliary, a pronoun subject, a
+third-person form after a noun phrase, or a verb of `phrases`' list that is not a noun.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sessiond.processors.verification import phrases as ph
+
+SCAN_CHARS = 3000  # long pastes are read only this far: verifications are short and early
+SPAN_SENTENCES = 3  # a fact is at most this many consecutive declarative sentences
+_FENCE = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
+_QUOTE_OR_CODE_LINE = re.compile(r"^(?:>|    |\t).*$", re.MULTILINE)
+
+# Quoted speech: another person's words ("the customer wrote: \"FYI your invoices are wrong\"").
+# Quoted terms ('tenant', "strategic") are one to three words and stay.
+_QUOTED = re.compile(r"(?<!\w)(?:\"[^\"\n]{1,400}\"|\u201c[^\u201d\n]{1,400}\u201d|"
+                     r"'[^'\n]{1,400}'|\u2018[^\u2019\n]{1,400}\u2019)(?!\w)")
+_SKIP = re.compile(rf"^(?:\s|{ph.SEP}|{ph.EMOJI})+")
+EM, EN = ph.EM, ph.EN
+TYPO = re.compile(r"^\W*(?:sorry[,.!\s]+)?(?:typo\b|oops\b|i meant\b|i mean\b|\*\w)", re.I)
+
+# The cheap lookbehind first: it fails at almost every position (3x faster on long turns).
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)(?<!\bvs\.)\s+(?=\S)")
+CLAUSE = re.compile(rf"\s*(?:[,;:]|\s[{EM}{EN}-]+)\s+|\s+(?:but|and so|so|because|since)\s+")
+_WORD = re.compile(r"[\w'$%-]+")
+STOPWORDS = frozenset([
+    "the", "a", "an", "and", "or", "but", "so", "of", "to", "in", "on", "at", "by", "for",
+    "with", "from", "is", "are", "was", "were", "be", "been", "it", "its", "it's", "that",
+    "this", "these", "those", "there", "they", "them", "we", "our", "you", "your", "i", "my",
+    "me", "he", "she", "his", "her", "not", "no", "yes", "yep", "yeah", "right", "correct",
+    "exactly", "just", "only", "also", "then", "than", "as", "if", "into", "per", "each",
+    "every", "all", "any", "some", "more", "most", "much", "many", "few", "one", "two", "can",
+    "could", "would", "should", "will", "shall", "do", "does", "did", "has", "have", "had",
+    "which", "what", "who", "how", "when", "where", "why", "their", "here", "over", "under",
+    "about", "after", "before",
+])
+_SHIFT = re.compile(r"^(?:anyway|also|then|now|next|btw|ps|p\.s\.|other than that|apart from that|"
+                    r"and then|otherwise|meanwhile)\b", re.I)
+_CONVENTION_PREFIX = re.compile(
+    r"^(?:(?:our|the)\s+(?:\w+\s+)?(?:convention|rule|policy|standard)\s+(?:here\s+)?"
+    r"(?:is|says)(?:\s+that)?\s*[:,]?\s*|by convention,?\s*)",
+    re.I,
+)
+
+
+def _unquote(match: re.Match[str]) -> str:
+    return " " if len(match.group().split()) >= 4 else match.group()
+
+
+def prepare(text: str) -> str:
+    """The user's own prose: no fenced code, quoted lines, indented code or quoted speech;
+    single spaces, one line per line of the turn."""
+    text = _FENCE.sub(" ", text[:SCAN_CHARS])
+    text = _QUOTE_OR_CODE_LINE.sub(" ", text)
+    text = _QUOTED.sub(_unquote, text).replace("\u2019", "'").replace("\u2018", "'")
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences: split after . ! ? and at line breaks."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        out.extend(s.strip() for s in _SENTENCE_END.split(line) if s.strip())
+    return out
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def skip(text: str) -> str:
+    """Text without leading separators, emoji and interjections."""
+    text = _SKIP.sub("", text)
+    m = ph.OPENER.match(text)
+    return text[m.end():] if m else text
+
+
+def has_verb(clause: str) -> bool:
+    """A finite verb: an auxiliary, a pronoun subject, or a verb of the list that is not a noun
+    (after a determiner, or last in the clause: "just the unit tests")."""
+    if ph.AUX_VERB.search(clause) or ph.PRONOUN_SUBJECT.match(clause) or ph.GENERIC_VERB.search(clause):
+        return True
+    for m in ph.LEXICAL_VERB.finditer(clause):
+        before = clause[:m.start()].split()
+        if clause[m.end():].strip(" .,;:!") and not (before and ph.DETERMINER.match(before[-1])):
+            return True
+    return False
+
+
+def is_fact(text: str) -> bool:
+    """A declarative sentence: >= 3 words, not a question, hypothetical or hedge, and its first
+    clause with a verb is not an imperative ("before that, take a backup")."""
+    first = sentences(text)[0] if text.strip() else ""
+    if len(words(first)) < 3 or "?" in first:
+        return False
+    if (ph.QUESTION_START.match(first) or ph.HYPOTHETICAL.match(first) or ph.HEDGE.search(first)
+            or ph.NOT_A_FACT.match(first)):
+        return False
+    for clause in CLAUSE.split(first):
+        clause = skip(clause.strip())
+        if not clause:
+            continue
+        if ph.IMPERATIVE_START.match(clause):
+            return False
+        if has_verb(clause):
+            return True
+    return False
+
+
+def is_statement(text: str) -> bool:
+    """Enough for a sentence whose shape is itself definitional ("we define X as Y")."""
+    first = sentences(text)[0] if text.strip() else ""
+    return (len(words(first)) >= 4 and "?" not in first and not ph.HEDGE.search(first)
+            and not ph.HYPOTHETICAL.match(first))
+
+
+def span(text: str, first_ok: bool) -> str | None:
+    """The fact that opens ``text``: its first sentence (if ``first_ok``) and the declarative
+    sentences right after it, up to a question, a request, a pleasantry or a change of topic."""
+    parts = sentences(text)
+    if not parts or not first_ok:
+        return None
+    keep = [parts[0]]
+    for part in parts[1:SPAN_SENTENCES]:
+        if not is_fact(part) or ph.PLEASANTRY.match(part) or _SHIFT.match(part):
+            break
+        keep.append(part)
+    return " ".join(keep)
+
+
+def fact_at(text: str) -> str | None:
+    """The fact ``text`` opens with, if it opens with one."""
+    text = text.strip()
+    return span(text, bool(text) and is_fact(text) and not TYPO.match(text))
+
+
+def upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:] if text and not text[:1].isupper() else text
+
+
+def title_of(content: str) -> str:
+    """The first clause of the content, without convention boilerplate, at most ~80 chars."""
+    first = sentences(content)[0] if content else ""
+    first = _CONVENTION_PREFIX.sub("", first).strip()
+    for sep in (": ", "; ", f" {EM} ", f" {EN} ", " - ", ", i.e. ", ", e.g. ", " ("):
+        head = first.split(sep, 1)[0]
+        if head != first and len(head.split()) >= 3:
+            first = head
+            break
+    if len(first) > 80:
+        cut = first[:80].rsplit(" ", 1)[0]
+        first = cut + "…"
+    return upper_first(first.rstrip(" .,;:!"))
