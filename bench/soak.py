@@ -201,6 +201,8 @@ def main() -> int:
     ap.add_argument("--kill-every", type=float, default=120.0)
     ap.add_argument("--hup-every", type=float, default=30.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--restart-rss", default=None,
+                    help="the daemon's restart_rss (restart in place above it); default: the daemon's")
     ap.add_argument("--memory-limit", default=None,
                     help="the daemon's memory_limit (DuckDB's page cache); default: the daemon's")
     args = ap.parse_args()
@@ -213,10 +215,12 @@ def main() -> int:
         files.create(key, 3)
     print(f"# soak: {args.files} files, {args.rate:g} appends/s, {args.minutes:g} min, kill -9 "
           f"every {args.kill_every:g} s, SIGHUP every {args.hup_every:g} s, memory_limit "
-          f"{args.memory_limit or 'default'}; in {work}", flush=True)
+          f"{args.memory_limit or 'default'}, restart_rss {args.restart_rss or 'default'}; in {work}", flush=True)
     env = {"SESSIOND_SCAN_INTERVAL": "60"}
     if args.memory_limit:
         env["SESSIOND_MEMORY_LIMIT"] = args.memory_limit
+    if args.restart_rss:
+        env["SESSIOND_RESTART_RSS"] = args.restart_rss
     lifetimes = [Lifetime(Daemon(root, state, work, processors=PROCESSORS, env=env, level="debug"),
                           time.time())]
     lifetimes[-1].daemon.wait_ready()
@@ -306,11 +310,12 @@ def report(args: argparse.Namespace, lifetimes: list[Lifetime], files: Files, op
            polls: dict[str, int], load_seconds: float, rc: int, problems: list[str],
            leftover: list[str]) -> None:
     commits: dict[str, dict[str, list[tuple[int, float, float]]]] = {}
-    errors = 0
+    errors = restarts = 0
     for life in lifetimes:
         life.daemon.tail.poll()
         events = life.daemon.tail.events
         errors += sum(1 for e in events if e.get("level") == "error")
+        restarts += sum(1 for e in events if e.get("event") == "daemon.restarting")
         for proc, by_file in _commits(events).items():
             for key, got in by_file.items():
                 commits.setdefault(proc, {}).setdefault(key, []).extend(got)
@@ -337,8 +342,8 @@ def report(args: argparse.Namespace, lifetimes: list[Lifetime], files: Files, op
         lat = per_minute[minute]
         print(f"{minute:6d}  {len(lat):7d}  {pct(lat, 50) * 1000:6.0f}  {pct(lat, 99) * 1000:6.0f}  "
               f"{max(lat) * 1000:6.0f}")
-    print("\nlifetime  seconds  RSS MB +60s -> end (growth)  fds +60s -> end  threads +60s -> end"
-          "  CPU s/s")
+    print("\nlifetime  seconds  RSS MB +60s -> end (growth), max  fds +60s -> end  threads +60s -> "
+          "end  CPU s/s")
     for n, life in enumerate(lifetimes):
         warm = [s for s in life.samples if s[0] >= 60]
         if len(warm) < 2:
@@ -346,11 +351,13 @@ def report(args: argparse.Namespace, lifetimes: list[Lifetime], files: Files, op
             continue
         first, last = warm[0], warm[-1]
         print(f"{n:8d}  {last[0]:7.0f}  {first[1] / 1e6:6.1f} -> {last[1] / 1e6:6.1f} "
-              f"({(last[1] / first[1] - 1) * 100:+.1f} %)  {first[2]:4d} -> {last[2]:4d}  "
+              f"({(last[1] / first[1] - 1) * 100:+.1f} %), {max(s[1] for s in warm) / 1e6:6.1f}  "
+              f"{first[2]:4d} -> {last[2]:4d}  "
               f"{first[3]:4d} -> {last[3]:4d}  {last[4] / last[0]:.2f}")
     driver = os.times()
     print(f"the soak driver itself used {(driver.user + driver.system) / load_seconds:.2f} CPU s/s")
-    print(f"\nerror-level log events: {errors}; SIGTERM exit {rc}; exactly-once check: "
+    print(f"\nerror-level log events: {errors}; restarts in place (restart_rss): {restarts}; "
+          f"SIGTERM exit {rc}; exactly-once check: "
           f"{'OK' if not problems else f'{len(problems)} problems'}; run --once afterwards: "
           f"{'nothing to do' if not leftover else f'{len(leftover)} files read'}")
     for p in problems[:20]:

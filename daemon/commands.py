@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 import time
 from dataclasses import replace
@@ -86,7 +87,14 @@ def run(args: argparse.Namespace) -> int:
     # gen-1 pass then walks up to a million objects, a pause in the append latency; the append
     # p99 did not improve with it, so the default thresholds stay.)
     gc.freeze()
-    return service.run_once() if args.once else service.run()
+    if args.once:
+        return service.run_once()
+    code = service.run()
+    if service.restart:  # outgrown (`restart_rss`): the same process, a fresh daemon
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "sessiond", *args.argv])
+    return code
 
 
 def status(args: argparse.Namespace) -> int:

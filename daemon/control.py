@@ -119,8 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
             status, body = 500, {"error": repr(exc)}
         if method == "POST":
             self.server.log.info(events.AUDIT, action=url.path.strip("/"), params=params,
-                                 status=status, **peer,
-                                 result=body if isinstance(body, dict) else None)
+                                 status=status, **peer, result=_audited(body))
         if isinstance(body, bytes):
             self._send(status, body, "text/plain; version=0.0.4; charset=utf-8")
         else:
@@ -168,3 +167,10 @@ class ControlServer:
         server = self._server
         with server.idle:
             return server.idle.wait_for(lambda: server.active == 0, timeout=wait)
+
+
+def _audited(body: Any) -> Any:
+    """What the audit keeps of an answer: its small fields, not a report's text or rows."""
+    if not isinstance(body, dict):
+        return None
+    return {k: v for k, v in body.items() if k not in ("output", "rows")}

@@ -4,6 +4,7 @@ DAEMON_STARTING = "daemon.starting"
 DAEMON_READY = "daemon.ready"
 DAEMON_STOPPING = "daemon.stopping"
 DAEMON_STOPPED = "daemon.stopped"
+DAEMON_RESTARTING = "daemon.restarting"  # resident size above restart_rss: a clean stop, then exec
 STATE_LOCKED = "state.locked"  # another process holds the state file; the daemon waits (once)
 CONFIG_RELOADED = "config.reloaded"
 CONFIG_INVALID = "config.invalid"
@@ -29,6 +30,8 @@ PROCESSOR_PARKED = "processor.parked"
 STORE_COMMIT_FAILED = "store.commit_failed"
 # a processor's hook or SQL failed in a batch's commit: the files are committed one by one
 PROCESSOR_COMMIT_FAILED = "processor.commit_failed"
+# a processor's `Enriching` hook cannot finish now (a rate budget): the files wait, no attempt
+PROCESSOR_DEFERRED = "processor.deferred"
 POOL_STARTED = "pool.started"  # parse processes started for a backfill (workers, processors)
 POOL_IN_THREAD = "pool.in_thread"  # a processor that cannot be pickled: examined in its thread
 POOL_BROKEN = "pool.broken"  # a parse process died: the batch is examined in its thread

@@ -34,7 +34,7 @@ from sessiond.daemon.operations import Operations
 from sessiond.daemon.pool import Executors, ParsePool, processes
 from sessiond.daemon.publish import Publisher, SnapshotError
 from sessiond.daemon.scanner import Scanner
-from sessiond.daemon.settings import Settings, SettingsError
+from sessiond.daemon.settings import Settings, SettingsError, size_bytes
 from sessiond.daemon.sql import sandbox
 from sessiond.daemon.starting import StartMarker, serving
 from sessiond.daemon.status import snapshot
@@ -48,6 +48,17 @@ from sessiond.state.cursor import StatTuple
 from sessiond.state.db import StateError, open_state
 from sessiond.state.migrations import prepare
 from sessiond.state.store import Store
+
+RSS_CHECK_SECONDS = 5.0
+
+
+def _rss() -> int:
+    """This process's resident size in bytes (0 where /proc is not there)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def worker_settings(settings: Settings, processor: Processor) -> WorkerSettings:
@@ -102,6 +113,10 @@ class Service:
         self.log = log or get_logger()
         self.started_at = time.time()
         self._flags = _Flags()
+        # Set when the resident size passed `restart_rss`: `run` stops cleanly and the command
+        # line execs the daemon again in the same process (`commands.run`).
+        self.restart = False
+        self._ready_rss = 0
         self._lock = threading.Lock()  # guards debouncer and announced
         self.debouncer = Debouncer(settle=settings.settle, max_delay=settings.max_delay)
         self._announced: set[str] = set()
@@ -356,6 +371,7 @@ class Service:
         self._scan_wanted.set()
         last_scan = time.monotonic()  # when the last periodic or asked-for scan was started
         ready = reloading = False
+        next_rss_check = 0.0
         selector = selectors.DefaultSelector()
         selector.register(self._wake_r, selectors.EVENT_READ)
         try:
@@ -395,7 +411,12 @@ class Service:
                     self.notifier.ready(self.status_line())
                     if not ready:
                         self.log.info(events.DAEMON_READY, seconds=round(time.time() - self.started_at, 3))
+                        self._ready_rss = _rss()
                     ready, reloading = True, False
+                if ready and now >= next_rss_check:
+                    next_rss_check = now + RSS_CHECK_SECONDS
+                    if self._outgrown():
+                        break
                 self._ensure_watcher()
                 if self.pool is not None:
                     self.pool.reap()
@@ -405,6 +426,22 @@ class Service:
             selector.close()
             self._shutdown(scanner)
         return 0
+
+    def _outgrown(self) -> bool:
+        """Whether the resident size passed `restart_rss`, having grown by more than a quarter
+        of it since the daemon was ready (one that starts above it must not loop): then a clean
+        stop, and `commands.run` execs the daemon again -- the state makes that exactly once,
+        as any restart. DuckDB's native heap grows under steady commits (~1-6 KB each, not
+        freed until the database is closed: BENCHMARKS.md)."""
+        limit = size_bytes(self.settings.restart_rss)
+        rss = _rss()
+        if not limit or rss <= limit or rss - self._ready_rss <= limit // 4:
+            return False
+        self.log.warning(events.DAEMON_RESTARTING, rss=rss, restart_rss=self.settings.restart_rss,
+                         rss_when_ready=self._ready_rss,
+                         uptime_seconds=round(time.time() - self.started_at, 3))
+        self.restart = True
+        return True
 
     def _start_control(self) -> None:
         try:
@@ -468,7 +505,10 @@ class Service:
         self.log.info(events.CONFIG_RELOADED, needs_restart=ignored)
 
     def _shutdown(self, scanner: threading.Thread) -> None:
-        self.notifier.stopping()
+        if self.restart:  # the same process comes back (exec): a reload, to systemd
+            self.notifier.reloading()
+        else:
+            self.notifier.stopping()
         self.log.info(events.DAEMON_STOPPING)
         if self.watcher is not None:
             self.watcher.stop()

@@ -71,6 +71,10 @@ class Settings:
     # DuckDB's memory limit: table pages stay cached until it is reached (DuckDB's own default,
     # 80 % of RAM, lets the daemon grow with its state file for weeks)
     memory_limit: str = "512MB"
+    # Resident size at which the daemon restarts itself in place (the same pid; a clean stop,
+    # then exec): DuckDB's native heap grows under steady commits and only closing the
+    # database frees it (BENCHMARKS.md, bench/duckdb_growth.py). "0" = never.
+    restart_rss: str = "1GB"
     # `sessiond sql`: a query is interrupted after sql_timeout seconds (0 = never) and answers
     # at most sql_max_rows rows (the rest is cut, and said so)
     sql_timeout: float = 30.0
@@ -130,6 +134,23 @@ def _size(key: str, value: Any) -> str:
     if not isinstance(value, str) or not _SIZE.match(value):
         raise SettingsError(f"{key}: expected a size such as 512MB or 2GB, got {value!r}")
     return value.strip()
+
+
+def _size_or_zero(key: str, value: Any) -> str:
+    """A size, or 0 (off)."""
+    return "0" if value in (0, "0") else _size(key, value)
+
+
+_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def size_bytes(text: str) -> int:
+    """Bytes of a size the settings accepted ("512MB", "1 GiB", "0")."""
+    match = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$", text)
+    if match is None:
+        raise ValueError(text)
+    return int(float(match.group(1)) * _UNITS.get(match.group(2).lower() or "b", 1))
 
 
 _HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$")
@@ -198,7 +219,7 @@ _CONVERT: dict[str, Callable[[str, Any], Any]] = {
     "parse_workers": _count, "parse_min_bytes": _positive_int,
     "socket": _path, "metrics_port": _port,
     "lag_threshold": _positive_float, "lock_wait": _positive_float,
-    "unwatched_scan_interval": _positive_float, "memory_limit": _size,
+    "unwatched_scan_interval": _positive_float, "memory_limit": _size, "restart_rss": _size_or_zero,
     "sql_timeout": _positive_float, "sql_max_rows": _positive_int,
     "publish_dir": _path, "publish_interval": _positive_float, "publish_host": _host,
     "log_level": _choice("debug", "info", "warning", "error"),

@@ -223,3 +223,11 @@ def test_the_client_tells_no_daemon_from_a_broken_answer(tmp_path: Path) -> None
         with pytest.raises(ConnectionError, match="gave no HTTP answer"):
             client.request(path, "GET", "/status", timeout=10)
         thread.join(timeout=10)
+
+
+def test_the_audit_keeps_an_answers_small_fields_not_a_reports_text_or_rows() -> None:
+    from sessiond.daemon.control import _audited
+
+    assert _audited({"output": "secret report", "exit": 0}) == {"exit": 0}
+    assert _audited({"rows": [[1]], "truncated": False}) == {"truncated": False}
+    assert _audited(b"# metrics") is None

@@ -135,3 +135,33 @@ def test_status_reports_nothing_behind_after_once_on_the_sample(tmp_path: Path) 
         assert p["files_pending"] == 0 and p["files_tracked"] > 0, name
     text = cli("status", "--root", str(SAMPLE), "--state", str(state))
     assert b"not running" in text.stdout and text.returncode == 2
+
+
+def test_a_daemon_past_restart_rss_restarts_in_place_and_loses_nothing(root: Path, state: Path) -> None:
+    """Its resident size above ``restart_rss`` (and grown by a quarter of it since ready): a
+    clean stop, then the same process execs a fresh daemon, which goes on from the cursors."""
+    append(root / "u" / "a.jsonl", lines_of("a", 3))
+    d = Daemon("--root", str(root), "--state", str(state), "--scan-interval", "3600",
+               "--processors", "tests.fakes:RecordingProcessor", env={"SESSIOND_RESTART_RSS": "1MB"})
+    try:
+        d.wait_for("daemon.ready")
+        for i in range(2):  # work grows the process past 1 MB + 256 KB of its size when ready
+            append(root / "u" / f"b{i}.jsonl", lines_of(f"b{i}", 200, pad=2000))
+        restarting = d.wait_for("daemon.restarting", timeout=30)[0]
+        assert restarting["rss"] > restarting["rss_when_ready"] + 250_000
+        d.wait_for("daemon.stopped")
+        d.wait_for("daemon.ready", count=2, timeout=30)  # the same process (its pipes), again
+        assert d.proc.poll() is None
+        append(root / "u" / "a.jsonl", lines_of("c", 2))
+        wait_until(lambda: query_live(state) == 405, timeout=30, what="every line once")
+    finally:
+        rc = d.stop()
+    assert rc == 0
+    assert query(state, "SELECT count(*), count(DISTINCT content) FROM recorded") == [(405, 405)]
+
+
+def query_live(state: Path) -> int:
+    """Rows committed so far, read through the daemon (it holds the file)."""
+    result = cli("sql", "SELECT count(*) AS n FROM recorded", "--format", "json",
+                 "--state", str(state))
+    return int(orjson.loads(result.stdout)["rows"][0]["n"]) if result.returncode == 0 else -1
