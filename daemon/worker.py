@@ -13,7 +13,7 @@ import os
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -24,9 +24,17 @@ from sessiond.daemon.pool import ParsePool, PoolBroken
 from sessiond.daemon.prefixes import Prefix, Prefixes
 from sessiond.daemon.workqueue import WorkQueue
 from sessiond.daemon.writer import Ticket
-from sessiond.processors.contract import Processor, SessionFile, item_tables
+from sessiond.processors.contract import (
+    Enriching,
+    Pending,
+    Processor,
+    RetryLater,
+    Rows,
+    SessionFile,
+    item_tables,
+)
 from sessiond.state.cursor import Cursor, backoff_seconds
-from sessiond.state.store import Outcome, ProcessorError, Store
+from sessiond.state.store import Outcome, Prepared, ProcessorError, Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +101,17 @@ def _stored(notes: list[_Note], changed: dict[str, int]) -> list[_Note]:
     return [(level, event, {**keys, "items": keys["items"] + changed.get(keys["file"], 0)})
             if keys.get("file") in changed and "items" in keys else (level, event, keys)
             for level, event, keys in notes]
+
+
+def _readable(rows: Mapping[str, Any]) -> Mapping[str, Rows]:
+    """A file's rows as `Enriching.enrich` reads them, like a merge: `Prepared` (a processor
+    that does not merge has plain Arrow tables)."""
+    return {t: v if isinstance(v, Prepared) else Prepared(v) for t, v in rows.items()}
+
+
+def _items(processor: Processor, rows: Mapping[str, Any]) -> int:
+    counted = item_tables(processor)
+    return sum(len(v) for t, v in rows.items() if t in counted)
 
 
 @dataclass(slots=True)
@@ -194,6 +213,7 @@ class Worker:
         self.pass_lock = threading.Lock()
         self.on_commit: Callable[[float], None] | None = None  # commit seconds (metrics)
         self._commit_failures = 0  # consecutive: the store's retry backs off exponentially
+        self._deferrals = 0  # consecutive batches with a `RetryLater`: one naming no wait backs off
         self._log = log.bind(processor=processor.name)
         self._mono = mono
         self._wall = wall
@@ -321,6 +341,7 @@ class Worker:
                 else:
                     outcomes.append(outcome)
             deferred += self.settle()  # the previous batch: one in flight at most
+            outcomes = self._enrich(outcomes, requeue)
             if not outcomes:
                 return deferred + self._requeue(requeue, once=once)
             submitted = time.perf_counter()  # before: without a writer thread, submit commits
@@ -535,6 +556,111 @@ class Worker:
         next batch was read while this one committed."""
         for level, event, keys in notes:
             level(event, **keys)
+
+    # -- the Enriching hook ------------------------------------------------------------------
+
+    def _enrich(self, outcomes: list[Outcome],
+                requeue: list[tuple[SessionFile, float | None]]) -> list[Outcome]:
+        """An `Enriching` processor's hook on the batch: here, in the worker's thread, after
+        the previous batch's commit was confirmed and before this one goes to the writer --
+        never inside the commit, so however long it takes, only this processor waits. Each
+        file's rows become the hook's (converted here, as `examine` converts ``process``'s); a
+        file it failed gets a processor failure instead, and one it deferred (`RetryLater`)
+        leaves the batch and waits, no attempt counted."""
+        p = self.processor
+        if not isinstance(p, Enriching):
+            return outcomes
+        todo = [i for i, o in enumerate(outcomes) if o.rows and not o.deleted]
+        if not todo:
+            return outcomes
+        batch = [Pending(SessionFile(outcomes[i].cursor.file, outcomes[i].cursor.user),
+                         _readable(outcomes[i].rows), outcomes[i].reset) for i in todo]
+        results = self._enriched(p, batch)
+        out: list[Outcome | None] = list(outcomes)
+        waiting: list[tuple[SessionFile, RetryLater]] = []
+        for i, pending, result in zip(todo, batch, results, strict=True):
+            if isinstance(result, RetryLater):
+                self._unread(pending.file, requeue)
+                waiting.append((pending.file, result))
+                out[i] = None
+            elif isinstance(result, Exception):
+                out[i] = self._enrich_failed(outcomes[i], result, requeue)
+            else:
+                out[i] = self._enriched_outcome(outcomes[i], pending, result, requeue)
+        if waiting:
+            self._defer(waiting, requeue)
+        else:
+            self._deferrals = 0
+        return [o for o in out if o is not None]
+
+    def _enriched(self, p: Enriching, batch: list[Pending]) -> list[Mapping[str, Rows] | Exception]:
+        """The hook's result per file. When it raises, each file gets that error -- after a
+        try file by file if there are several, so the file at fault is found and the others
+        go on (as `_one_by_one` does for a commit)."""
+        try:
+            results = list(p.enrich(self.store, batch))
+            if len(results) != len(batch):
+                raise ValueError(f"enrich returned {len(results)} results for {len(batch)} files")
+        except RetryLater as exc:
+            return [exc] * len(batch)
+        except Exception as exc:
+            if len(batch) == 1:
+                return [exc]
+            return [self._enriched(p, [one])[0] for one in batch]
+        return results
+
+    def _enriched_outcome(self, o: Outcome, pending: Pending, rows: Mapping[str, Rows],
+                          requeue: list[tuple[SessionFile, float | None]]) -> Outcome:
+        """The outcome with the hook's rows: the tables it returned as they came stay as
+        converted; the others are converted now (rows that do not fit fail the file)."""
+        new = {t: v for t, v in rows.items() if v is not pending.rows.get(t)}
+        if not new and rows.keys() == o.rows.keys():
+            return o  # all as they came (e.g. nothing to ask about)
+        try:
+            converted = dict(self.store.prepare(self.processor, new)) if new else {}
+        except Exception as exc:
+            return self._enrich_failed(o, exc, requeue)
+        converted.update((t, o.rows[t]) for t in rows if t not in new and t in o.rows)
+        delta = _items(self.processor, converted) - _items(self.processor, o.rows)
+        if delta:  # the cursor, the stats and the file's log event count the rows stored
+            self._notes = _stored(self._notes, {o.cursor.file: delta})
+        return replace(o, rows=converted, cursor=replace(o.cursor, items=o.cursor.items + delta))
+
+    def _enrich_failed(self, o: Outcome, error: Exception,
+                       requeue: list[tuple[SessionFile, float | None]]) -> Outcome:
+        """The hook failed this file: a processor failure, as if ``process`` had raised."""
+        file = SessionFile(o.cursor.file, o.cursor.user)
+        self._unread(file, requeue)
+        before = self.cursors.lookup([file.key]).get(file.key)
+        return self._processor_failure(
+            file, before, f"{type(error).__name__}: {error}"[:2000],
+            "".join(traceback.format_exception(error))[-4000:], requeue)
+
+    def _unread(self, file: SessionFile, requeue: list[tuple[SessionFile, float | None]]) -> None:
+        """Take back what reading this file added to the batch -- its log event, its counts,
+        its queue entry, the prefix it would keep -- since none of it is committed now."""
+        for _, _, keys in self._notes:
+            if keys.get("file") == file.key:
+                self.stats.bytes -= keys.get("bytes", 0)
+                self.stats.lines -= keys.get("lines", 0)
+                self.stats.bad_lines -= keys.get("bad_lines", 0)
+        self._notes = [n for n in self._notes if n[2].get("file") != file.key]
+        requeue[:] = [(f, ready) for f, ready in requeue if f.key != file.key]
+        self._pending.pop(file.key, None)
+
+    def _defer(self, waiting: list[tuple[SessionFile, RetryLater]],
+               requeue: list[tuple[SessionFile, float | None]]) -> None:
+        """Files the hook could not do now: back in the queue after the wait it named (else an
+        exponential backoff), no attempt counted, nothing committed."""
+        self._deferrals += 1
+        backoff = backoff_seconds(self._deferrals, base=self.settings.backoff_base,
+                                  cap=self.settings.backoff_cap)
+        delays = [backoff if exc.retry_in is None else max(0.0, exc.retry_in) for _, exc in waiting]
+        self.stats.errors += 1  # the files are not done (`run --once` says so)
+        self._log.warning(events.PROCESSOR_DEFERRED, files=len(waiting),
+                          error=str(waiting[0][1])[:2000], retry_in=min(delays))
+        now = self._mono()
+        requeue.extend((file, now + delay) for (file, _), delay in zip(waiting, delays, strict=True))
 
     # -- one file ----------------------------------------------------------------------------
 

@@ -143,3 +143,59 @@ class Merging(Protocol):
     def merge(self, tx: Tx, rows: Mapping[str, Rows]) -> Mapping[str, Rows]: ...
 
     def after_delete(self, tx: Tx, files: Sequence[str]) -> None: ...
+
+
+class Reader(Protocol):
+    """A read-only view of the committed state, given to `Enriching` processors."""
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a parameterised read and return all rows (each query in a read-only transaction
+        of its own: it sees what was committed when it ran)."""
+        ...
+
+
+class Pending(NamedTuple):
+    """One file's rows of a batch on their way to the commit (`Enriching.enrich`)."""
+
+    file: SessionFile
+    rows: Mapping[str, Rows]  # as `Merging.merge` would receive them: converted, `merge_fields` too
+    reset: bool  # the file is read from its start: its stored outputs are deleted before these
+    # rows are written, so nothing stored for it may be used
+
+
+class RetryLater(Exception):
+    """Raised (or returned for a file) by `Enriching.enrich` when the work cannot be done now
+    for a reason that is no file's fault -- a rate budget spent, say: the files wait
+    ``retry_in`` seconds (None: the framework's backoff) with no attempt counted, nothing
+    committed and nothing parked."""
+
+    def __init__(self, message: str, retry_in: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_in = retry_in
+
+
+@runtime_checkable
+class Enriching(Protocol):
+    """Optional: a processor whose rows need slow work, or the committed state, before they can
+    be committed -- e.g. asking a remote model about what it found, with the answers it already
+    has looked up in its tables.
+
+    ``enrich`` runs in the processor's own worker thread, once per batch, after its files were
+    read (in the thread or the pool) and before the batch is handed to the writer: never inside
+    the commit transaction, so however long it takes, only this processor waits -- the single
+    writer thread goes on committing everyone else's batches. It gets ``state``, a read-only view
+    of what is committed (the worker has confirmed its own earlier batches, so a file's stored
+    rows are the ones this batch continues -- unless ``reset``), and the batch's files that have
+    rows. It returns, for each of them in order, the rows to commit instead (for any table the
+    processor writes, converted like ``process``'s; a table returned as the very object it came
+    as is not converted again) -- or an exception: that file failed like a failing ``process``
+    (attempts, backoff, parking), or, a `RetryLater`, it waits without an attempt. Raising fails
+    every file of the batch the same way (a batch of several is first tried file by file, so the
+    file at fault is found). What it returns commits with the file's cursor, in one transaction
+    -- rows of a table that is not per-file (a cache) too; a `Merging` processor's ``merge``
+    sees them first.
+    """
+
+    def enrich(
+        self, state: Reader, batch: Sequence[Pending]
+    ) -> Sequence[Mapping[str, Rows] | Exception]: ...

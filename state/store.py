@@ -374,6 +374,21 @@ class Store:
         return [r[0] for r in self._con.execute(
             f"SELECT session_file FROM {STATE_TABLE} WHERE processor_name = ?", [processor]).fetchall()]
 
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        """`processors.contract.Reader`: one parameterised read of what is committed, in a
+        read-only transaction (a statement that would write fails: the worker's connection
+        commits nothing but cursors and outputs)."""
+        con = self._con
+        con.execute("BEGIN TRANSACTION READ ONLY")
+        try:
+            rows = con.execute(sql, list(params)).fetchall()
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+        return rows
+
     def clean_stats(self, versions: Mapping[str, int]) -> Iterator[tuple[str, StatTuple, int]]:
         """Per file whose cursors (of the given processors at the given versions) are clean --
         no failure -- and all saw the same stat: (file, that stat, which processors: bit i set

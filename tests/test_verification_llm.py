@@ -8,6 +8,7 @@ import math
 import pickle
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,17 +22,19 @@ anthropic = pytest.importorskip("anthropic")
 from sessiond.daemon import events  # noqa: E402
 from sessiond.daemon.service import Service  # noqa: E402
 from sessiond.processors.contract import Rows, Tx  # noqa: E402
+from sessiond.processors.usage import UsageProcessor  # noqa: E402
 from sessiond.processors.verification import VerificationProcessor  # noqa: E402
 from sessiond.processors.verification.llm import (  # noqa: E402
     OUTPUT_SCHEMA,
     PROMPT_VERSION,
     Ask,
+    LlmBudgetExhausted,
     LlmExtractor,
     LlmResponseError,
     wrap,
 )
 from tests.fakes import FakeClock  # noqa: E402
-from tests.harness import Daemon, cli, fast_settings, wait_until  # noqa: E402
+from tests.harness import Daemon, cli, fast_settings, query, running, wait_until  # noqa: E402
 from tests.harness import run_once as cli_run_once  # noqa: E402
 from tests.test_verification_support import Transcript, items, process, q, write  # noqa: E402
 
@@ -474,6 +477,28 @@ def test_a_failing_server_fails_the_file_and_caches_nothing(
     assert cached(state) == 2
 
 
+def test_a_failed_request_fails_only_the_files_it_carried(api: FakeApi, tmp_path: Path) -> None:
+    """The files of a batch are asked together, but a request that fails fails only the files
+    whose exchanges it carried: the others commit, with their answers cached."""
+    root, state = tmp_path / "root", tmp_path / "s.duckdb"
+    write(root, "alice/a.jsonl", _session().jsonl())
+    write(root, "alice/b.jsonl", Transcript("s2").assistant("Churn is counted per seat.")
+          .user("no, churn is counted per logo, monthly.").jsonl())
+
+    def churn_fails(body: dict[str, Any]) -> Reply:
+        if any("churn" in e["user"] for e in _exchanges(body)):
+            return 500, _error("api_error")
+        return corrections(body)
+
+    api.responder = churn_fails
+    assert _run(root, state, _processor(api, batch_exchanges=1)) == 1
+    assert len(api.requests) == 3  # one batch, three exchanges, one request each
+    assert q(state, "SELECT session_file, attempts, offset_bytes > 0 FROM session_processor_state "
+                    "ORDER BY 1") == [("alice/a.jsonl", 0, True), ("alice/b.jsonl", 1, False)]
+    assert q(state, "SELECT session_file, line_no FROM verification_detections") == [("alice/a.jsonl", 3)]
+    assert cached(state) == 2
+
+
 def test_a_commit_that_fails_after_the_answers_leaves_no_answer(api: FakeApi, tmp_path: Path) -> None:
     """The answers are written in the commit's transaction: when it fails later (here the
     processor's merge raises after the cache was written), no answer is left without its rows."""
@@ -491,6 +516,43 @@ def test_a_commit_that_fails_after_the_answers_leaves_no_answer(api: FakeApi, tm
     assert _run(root, state, failing) == 1
     assert q(state, "SELECT attempts, offset_bytes FROM session_processor_state") == [(1, 0)]
     assert cached(state) == 0 and q(state, "SELECT count(*) FROM verification_detections") == [(0,)]
+
+
+@pytest.mark.timeout(90)
+def test_a_slow_model_does_not_delay_another_processors_commits(api: FakeApi, tmp_path: Path) -> None:
+    """The model is asked in the verification worker's thread, before its batch goes to the
+    single writer thread: while a request hangs, usage's commits of the same file's appends
+    land within a second each, and verification's batch commits once the answer comes."""
+    root, state = tmp_path / "root", tmp_path / "s.duckdb"
+    root.mkdir()
+    api.responder = corrections
+    api.stall.set()  # every request hangs until `release` (or 10 s)
+    t = _session()
+    path = write(root, "alice/a.jsonl", t.take())
+
+    def offset(svc: Service, processor: str) -> int:
+        rows = query(svc, "SELECT offset_bytes FROM session_processor_state WHERE processor_name = ?",
+                     [processor])
+        return int(rows[0][0]) if rows else 0
+
+    try:
+        with running(fast_settings(root, state), [UsageProcessor(), _processor(api, timeout=30)]) as svc:
+            wait_until(lambda: api.in_flight == 1, 10, "verification's request to the model")
+            for n in range(3):
+                t.assistant(f"Step {n} is done.").user(f"no, step {n} also needs a review.")
+                started = time.monotonic()
+                write(root, "alice/a.jsonl", t.take(), append=True)
+                wait_until(lambda: offset(svc, "usage") == path.stat().st_size, 10,
+                           f"usage's commit of append {n}")
+                assert time.monotonic() - started < 1.0
+                assert api.in_flight == 1 and len(api.requests) == 1  # still asking
+                assert offset(svc, "verification") == 0
+            api.release.set()
+            wait_until(lambda: offset(svc, "verification") == path.stat().st_size, 30,
+                       "verification's commits once the model answered")
+            assert query(svc, "SELECT count(*) FROM verification_detections") == [(4,)]
+    finally:
+        api.release.set()
 
 
 # -- batching, concurrency, budget ---------------------------------------------------------
@@ -553,9 +615,10 @@ def test_the_budget_caps_requests_per_minute(api: FakeApi, tmp_path: Path) -> No
     with capture_logs() as logs:
         assert _run(root, state, processor) == 1
     assert len(api.requests) == 2
-    [deferred] = [e for e in logs if e["event"] == events.STORE_COMMIT_FAILED]
-    assert "budget" in deferred["error"]
-    assert not [e for e in logs if e["event"] == events.PROCESSOR_FAILED]
+    [deferred] = [e for e in logs if e["event"] == events.PROCESSOR_DEFERRED]
+    assert "budget" in deferred["error"] and deferred["files"] == 1
+    assert 59 < deferred["retry_in"] <= 60  # when the minute's first request leaves it
+    assert not [e for e in logs if e["event"] in (events.PROCESSOR_FAILED, events.STORE_COMMIT_FAILED)]
     waiting()
     clock.advance(30)
     assert _run(root, state, processor) == 1
@@ -580,7 +643,7 @@ def test_an_input_token_budget_holds_back_requests(api: FakeApi) -> None:
     clock = FakeClock(0.0)
     extractor = _extractor(api, batch_exchanges=1, concurrency=1, input_tokens_per_minute=1000,
                            clock=clock)
-    with pytest.raises(BlockingIOError, match="input token budget"):
+    with pytest.raises(LlmBudgetExhausted, match="input token budget"):
         extractor.answer(ASKS)
     assert len(api.requests) == 1
     clock.advance(61)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import orjson
 import pytest
 from structlog.testing import capture_logs
@@ -13,6 +15,7 @@ from structlog.testing import capture_logs
 from sessiond.daemon import events
 from sessiond.daemon import examine as examine_module
 from sessiond.daemon.service import Service
+from sessiond.processors.contract import RetryLater
 from tests.fakes import RecordingProcessor
 from tests.harness import append, fast_settings, jsonl, query, running, wait_until
 
@@ -264,3 +267,114 @@ def test_duckdbs_memory_limit_is_the_setting_also_after_a_reload(root: Path, sta
         assert limit() == "953.6 MiB"  # 1 GB
     finally:
         svc.close()
+
+
+class Enriched(RecordingProcessor):
+    """An `Enriching` processor. Its hook prefixes each row's content with how many rows of the
+    file are committed (what its read-only view shows), drops the rows of records ``{"drop":
+    true}``, and has faults by file: ``u/bad.jsonl`` gets an exception back, ``u/misfit.jsonl``
+    a row that does not fit its table, ``u/later.jsonl`` a `RetryLater` while ``wait`` is set,
+    and a batch holding ``u/crash.jsonl`` makes it raise."""
+
+    name = "enriched"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wait = True
+        self.calls: list[tuple[str, list[str]]] = []  # (thread, files) of each call
+        self.resets: dict[str, bool] = {}
+
+    def enrich(self, state: Any, batch: Any) -> list[Any]:
+        self.calls.append((threading.current_thread().name, [p.file.key for p in batch]))
+        if any(p.file.key == "u/crash.jsonl" for p in batch):
+            raise RuntimeError("a bug in enrich")
+        out: list[Any] = []
+        for p in batch:
+            key = p.file.key
+            self.resets[key] = p.reset
+            if key == "u/bad.jsonl":
+                out.append(ZeroDivisionError("enrich found this file bad"))
+            elif key == "u/later.jsonl" and self.wait:
+                out.append(RetryLater("not now", retry_in=60.0))
+            elif key == "u/misfit.jsonl":
+                out.append({"recorded": [{**r, "line_no": "not a number"} for r in p.rows["recorded"]]})
+            else:
+                [(stored,)] = state.query("SELECT count(*) FROM recorded WHERE session_file = ?", [key])
+                out.append({"recorded": [{**r, "content": f"{stored}|{r['content']}"}
+                                         for r in p.rows["recorded"] if '"drop":true' not in r["content"]]})
+        return out
+
+
+def test_an_enriching_hook_runs_in_the_workers_thread_on_committed_state(root: Path, state: Path) -> None:
+    """The hook runs in the processor's worker thread -- not the writer's -- once per batch,
+    reading what is committed (the file's earlier append), and what it returns is what commits:
+    rows it rewrote or dropped, items counted as stored; a rewrite is marked ``reset``."""
+    path = root / "u" / "a.jsonl"
+    append(path, good("a", 2))
+    processor = Enriched()
+    settings = fast_settings(root, state)
+    assert Service(settings, [processor]).run_once() == 0
+    append(path, jsonl({"n": 2}, {"n": 3, "drop": True}, {"n": 4}))
+    with capture_logs() as logs:
+        assert Service(settings, [processor]).run_once() == 0
+    assert query(state, "SELECT content FROM recorded ORDER BY line_no") == [
+        ('0|{"n":0,"type":"user","uuid":"a-0"}',), ('0|{"n":1,"type":"user","uuid":"a-1"}',),
+        ('2|{"n":2}',), ('2|{"n":4}',)]
+    assert query(state, "SELECT items_extracted FROM session_processor_state") == [(4,)]
+    [appended] = [e for e in logs if e["event"] == events.FILE_APPENDED]
+    [committed] = [e for e in logs if e["event"] == events.PROCESSOR_COMMITTED]
+    assert appended["items"] == committed["items"] == 2
+    assert processor.calls == [("once-enriched", ["u/a.jsonl"])] * 2 and not processor.resets["u/a.jsonl"]
+    path.write_bytes(good("b", 1))  # a rewrite: what is stored is about to go, as it says
+    assert Service(settings, [processor]).run_once() == 0
+    assert processor.resets["u/a.jsonl"]
+    assert query(state, "SELECT content FROM recorded") == [('4|{"n":0,"type":"user","uuid":"b-0"}',)]
+    svc = Service(settings, [processor])
+    try:  # the view it gets reads, and only reads
+        with pytest.raises(duckdb.Error, match="read-only"):
+            svc.workers["enriched"].store.query("DELETE FROM recorded")
+    finally:
+        svc.close()
+    assert query(state, "SELECT count(*) FROM recorded") == [(1,)]
+
+
+def test_an_enriching_hooks_failures_are_its_files_and_a_deferral_counts_no_attempt(
+        root: Path, state: Path) -> None:
+    """A file the hook fails (an exception returned, rows that do not fit, the hook raising for
+    the batch -- then tried file by file) gets attempts, backoff and parking like a failing
+    ``process``; a file it defers (`RetryLater`) waits without an attempt; the others commit."""
+    for name in ("a", "bad", "crash", "later", "misfit"):
+        append(root / "u" / f"{name}.jsonl", good(name, 2))
+    processor = Enriched()
+    settings = fast_settings(root, state, max_attempts=2)
+    with capture_logs() as logs:
+        assert Service(settings, [processor]).run_once() == 1
+    assert query(state, "SELECT DISTINCT session_file FROM recorded") == [("u/a.jsonl",)]
+    failed = {e["file"]: e for e in logs if e["event"] == events.PROCESSOR_FAILED}
+    assert sorted(failed) == ["u/bad.jsonl", "u/crash.jsonl", "u/misfit.jsonl"]
+    assert "ZeroDivisionError: enrich found this file bad" in failed["u/bad.jsonl"]["error"]
+    assert "a bug in enrich" in failed["u/crash.jsonl"]["error"]
+    assert "in enrich" in failed["u/crash.jsonl"]["traceback"]
+    assert all(e["attempts"] == 1 and e["retry_in"] > 0 for e in failed.values())
+    [deferred] = [e for e in logs if e["event"] == events.PROCESSOR_DEFERRED]
+    assert (deferred["files"], deferred["error"], deferred["retry_in"]) == (1, "not now", 60.0)
+    # one call for the batch, then one per file once it raised
+    batch, *alone = [files for _, files in processor.calls]
+    assert sorted(batch) == ["u/a.jsonl", "u/bad.jsonl", "u/crash.jsonl", "u/later.jsonl",
+                             "u/misfit.jsonl"]
+    assert alone == [[f] for f in batch]
+    assert {thread for thread, _ in processor.calls} == {"once-enriched"}
+    [committed] = [e for e in logs if e["event"] == events.PROCESSOR_COMMITTED]
+    assert (committed["files"], committed["items"], committed["lines"]) == (4, 2, 2)  # a's lines
+    assert query(state, "SELECT session_file, attempts, offset_bytes > 0 FROM session_processor_state "
+                        "ORDER BY 1") == [("u/a.jsonl", 0, True), ("u/bad.jsonl", 1, False),
+                                          ("u/crash.jsonl", 1, False), ("u/misfit.jsonl", 1, False)]
+    processor.wait = False
+    with capture_logs() as logs:
+        assert Service(settings, [processor]).run_once() == 1  # the faulty ones park
+    assert query(state, "SELECT session_file, attempts, parked FROM session_processor_state "
+                        "ORDER BY 1") == [("u/a.jsonl", 0, False), ("u/bad.jsonl", 2, True),
+                                          ("u/crash.jsonl", 2, True), ("u/later.jsonl", 0, False),
+                                          ("u/misfit.jsonl", 2, True)]
+    assert query(state, "SELECT session_file, count(*) FROM recorded GROUP BY 1 ORDER BY 1") == [
+        ("u/a.jsonl", 2), ("u/later.jsonl", 2)]

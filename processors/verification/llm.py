@@ -7,12 +7,15 @@ Transcript text is untrusted: it travels as a JSON array inside an ``<exchanges>
 ``<``, ``>`` and ``&`` written as JSON ``\\u`` escapes, so no turn can close the element or open
 another one; the system prompt says the content is data.
 
-`LlmExtractor.answer` groups the exchanges into requests of at most ``batch_exchanges`` and about
+`LlmExtractor.ask` groups the exchanges into requests of at most ``batch_exchanges`` and about
 ``max_chars``, sends them on at most ``concurrency`` threads, and spends a `Budget` of requests
-and input tokens per sliding minute. A spent budget raises `LlmBudgetExhausted` before sending:
-the batch waits (the framework's backoff) and never counts it as a failure of a file.
+and input tokens per sliding minute; it returns, per exchange, its answer or the failure of the
+request that carried it, so the files whose exchanges were answered go on when another's request
+failed (`LlmExtractor.answer` raises the failure instead). A spent budget is an
+`LlmBudgetExhausted`, known before sending: a `RetryLater`, so the files wait and it never counts
+as a failure of a file.
 
-Every failure raises -- an API error (429, 500, 529 overloaded, connection, timeout), a truncated
+Every failure is one -- an API error (429, 500, 529 overloaded, connection, timeout), a truncated
 or refused answer, JSON that is not the schema -- so the framework backs off and retries the file
 and never marks it done on a guess (the original pipeline treated errors as "nothing found").
 The SDK's own retries are off by default (``max_retries=0``): the framework's backoff is the one
@@ -22,7 +25,6 @@ retry policy, and it is visible in ``sessiond status``. Answers that did arrive 
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import threading
@@ -33,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from sessiond.processors.contract import RetryLater
 from sessiond.processors.verification.detection import DETECTION_TYPES, Candidate, DetectionType
 from sessiond.processors.verification.exchanges import Exchange, clip
 from sessiond.processors.verification.rules import ACK_ONLY
@@ -102,18 +105,15 @@ class LlmCallError(RuntimeError):
     """The request itself failed below the SDK (a socket error it did not wrap)."""
 
 
-class LlmBudgetExhausted(BlockingIOError):
-    """The minute's request or token budget is spent: try again later.
-
-    A `BlockingIOError` (``EAGAIN``, "resource temporarily unavailable") on purpose: the
-    framework treats an ``OSError`` raised inside a commit as transient -- the batch is retried
-    after a backoff, no attempt is counted and nothing is parked (`state.store.ProcessorError`)
-    -- which is what waiting for a rate budget is. A failed request is not one of these."""
+class LlmBudgetExhausted(RetryLater):
+    """The minute's request or token budget is spent: try again in ``retry_in`` seconds, when
+    the oldest request of the minute leaves it. A `RetryLater`: the files wait, no attempt is
+    counted and nothing is parked -- waiting for a rate budget is no file's fault. A failed
+    request is not one of these."""
 
     def __init__(self, what: str, retry_in: float) -> None:
-        super().__init__(errno.EAGAIN, f"LLM {what} budget of this minute spent; "
-                                       f"retry in {retry_in:.1f}s")
-        self.retry_in = retry_in
+        super().__init__(f"LLM {what} budget of this minute spent; retry in {retry_in:.1f}s",
+                         retry_in)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +145,28 @@ class Found:
 
 Answer = tuple[Found, ...]
 """What the model found in one exchange, in its order; empty when nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """What `LlmExtractor.ask` got: each ask's answer, or the failure of its request."""
+
+    answers: dict[Ask, Answer]
+    failed: dict[Ask, Exception]  # a spent budget is an `LlmBudgetExhausted`
+
+    def error(self) -> Exception | None:
+        """The failure to report for all of them, if any (`worst`)."""
+        return worst(self.failed.values())
+
+
+def worst(errors: Iterable[Exception]) -> Exception | None:
+    """The first failed request, else the first spent budget (that one only waits), else None."""
+    waits: list[Exception] = []
+    for error in errors:
+        if not isinstance(error, RetryLater):
+            return error
+        waits.append(error)
+    return waits[0] if waits else None
 
 
 def worth_asking(user: str) -> bool:
@@ -331,32 +353,35 @@ class LlmExtractor:
     def answer(self, asks: Iterable[Ask]) -> dict[Ask, Answer]:
         """The model's answer to each ask (each distinct ask sent once); raises the first
         failure -- a failed request before a spent budget -- after every request has ended."""
+        asked = self.ask(asks)
+        error = asked.error()
+        if error is not None:
+            raise error
+        return asked.answers
+
+    def ask(self, asks: Iterable[Ask]) -> Asked:
+        """Each distinct ask sent once -- in requests of at most ``batch_exchanges``, on at
+        most ``concurrency`` threads, within the budget -- or answered from the memo; returns
+        when every request has ended, with each ask's answer or its request's failure."""
         wanted = list(dict.fromkeys(asks))
         with self._memo_lock:
             out = {a: self._memo[a] for a in wanted if a in self._memo}
+        failed: dict[Ask, Exception] = {}
         groups = requests([a for a in wanted if a not in out], self.batch_exchanges, self.max_chars)
         if not groups:
-            return out
+            return Asked(out, failed)
         messages = self._messages()  # made once, before the threads share it
-        failures: list[BaseException] = []
-        spent: list[LlmBudgetExhausted] = []
         with ThreadPoolExecutor(min(self.concurrency, len(groups)), "llm") as threads:
             futures = [(g, threads.submit(self._ask, messages, g)) for g in groups]
             for group, future in futures:
                 try:
                     answers = future.result()
-                except LlmBudgetExhausted as exc:
-                    spent.append(exc)
                 except Exception as exc:
-                    failures.append(exc)
+                    failed.update(dict.fromkeys(group, exc))
                 else:
                     self._remember(zip(group, answers, strict=True))
                     out.update(zip(group, answers, strict=True))
-        if failures:
-            raise failures[0]
-        if spent:
-            raise spent[0]
-        return out
+        return Asked(out, failed)
 
     def _remember(self, answers: Iterable[tuple[Ask, Answer]]) -> None:
         with self._memo_lock:
@@ -394,7 +419,7 @@ class LlmExtractor:
 
     def extract(self, exchanges: Sequence[Exchange]) -> list[Candidate]:
         """Candidates for these exchanges, asked now, uncached (the `Extractor` protocol; the
-        processor goes through `llm_cache` instead, at commit time)."""
+        processor goes through `llm_cache` instead, before the commit)."""
         asks = [(ex, Ask.of(ex.user.text, ex.statement.text if ex.statement else None))
                 for ex in exchanges if worth_asking(ex.user.text)]
         answers = self.answer(ask for _, ask in asks)

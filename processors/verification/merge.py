@@ -43,6 +43,23 @@ def _continued(trail: list[ContextRow] | None, message_id: object) -> list[Conte
     return []
 
 
+def statement(row: Mapping[str, Any], trail: list[ContextRow] | None) -> str | None:
+    """The whole statement a detection row answers, given its file's stored trail (None when
+    there is none): what the append saw, joined to the start of its message in the trail when
+    it began in an earlier append, or the trail's message when the append began with the
+    person's turn. (The LLM extractor resolves an exchange the same way before asking.)"""
+    local = row.get("assistant_statement")
+    if row.get(r.STATEMENT_KNOWN):
+        if row.get(r.STATEMENT_PARTIAL):  # the message began in an earlier append?
+            earlier = _continued(trail, row.get(r.STATEMENT_MESSAGE))
+            if earlier:
+                return clip("\n".join([*(str(p.text) for p in earlier), str(local or "")]))
+        return None if local is None else str(local)
+    if not trail or trail[-1].role != "assistant":
+        return None  # nothing said yet, or the person spoke last
+    return clip("\n".join(str(p.text) for p in trail)) or None
+
+
 class Merger:
     def __init__(self, tx: Tx, finisher: Finisher, now: datetime | None = None) -> None:
         self.store = KnowledgeStore(tx)
@@ -64,28 +81,16 @@ class Merger:
         trails = self.store.trails(need | {f for f, c in firsts.items() if c.get(r.CONTINUES)})
         found: list[tuple[Mapping[str, Any], Detection, str | None]] = []
         for row in sorted(detections, key=lambda d: (d["session_file"], d["line_no"], d["id"])):
-            statement = self._statement(row, trails.get(str(row["session_file"])))
-            detection = self._detection(row, statement)
+            said = statement(row, trails.get(str(row["session_file"])))
+            detection = self._detection(row, said)
             if detection is not None:
-                found.append((row, detection, statement))
+                found.append((row, detection, said))
         self.store.forget_trails([
             f for f, first in firsts.items()
             if not (first.get(r.CONTINUES) and _continued(trails.get(f), first["message_id"]))])
         return {DETECTIONS: self._place(found), CONTEXT: contexts}
 
-    # -- 1. the statement and the detection ----------------------------------------------------
-
-    def _statement(self, row: Mapping[str, Any], trail: list[ContextRow] | None) -> str | None:
-        local = row.get("assistant_statement")
-        if row.get(r.STATEMENT_KNOWN):
-            if row.get(r.STATEMENT_PARTIAL):  # the message began in an earlier append?
-                earlier = _continued(trail, row.get(r.STATEMENT_MESSAGE))
-                if earlier:
-                    return clip("\n".join([*(str(p.text) for p in earlier), str(local or "")]))
-            return None if local is None else str(local)
-        if not trail or trail[-1].role != "assistant":
-            return None  # nothing said yet, or the person spoke last
-        return clip("\n".join(str(p.text) for p in trail)) or None
+    # -- 1. the detection (its statement: `statement`) -----------------------------------------
 
     def _detection(self, row: Mapping[str, Any], statement: str | None) -> Detection | None:
         if row.get("title") is not None:

@@ -16,8 +16,10 @@ Options (``[processor.verification]`` in the TOML config; all optional):
   once), ``requests_per_minute`` and ``input_tokens_per_minute`` (the budget; 0: no limit) --
   see `processors.verification.llm`.
 
-With ``"llm"``, ``process`` asks nothing: ``merge`` asks the model, at commit time, about the
-exchanges whose answer is not cached in the state yet (`processors.verification.llm_cache`).
+With ``"llm"``, ``process`` asks nothing: ``enrich`` (the `Enriching` hook, in the worker's
+thread, before the commit) asks the model about the exchanges whose answer is not cached in the
+state yet, and ``merge`` stores the new answers with the detections
+(`processors.verification.llm_cache`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sessiond.processors.contract import Record, Rows, SessionFile, Tx
+from sessiond.processors.contract import Pending, Reader, Record, Rows, SessionFile, Tx
 from sessiond.processors.reader import NOT_TURNS
 from sessiond.processors.verification import llm_cache, rules, schema
 from sessiond.processors.verification.detection import Extractor
@@ -81,7 +83,7 @@ class VerificationProcessor:
             raise TypeError(f"unknown option(s) {', '.join(unknown)} for the verification processor")
         self._clock = clock  # () -> aware datetime; tests pin it
         self.extractor: Extractor
-        self._llm: LlmExtractor | None = None  # asked at commit time (`llm_cache`)
+        self._llm: LlmExtractor | None = None  # asked before the commit (`enrich`)
         if extractor == "rules":
             self.extractor = rules.RulesExtractor()
         elif extractor == "llm":
@@ -111,7 +113,7 @@ class VerificationProcessor:
         exchanges, trail = pair(turns(records))
         by_line = {ex.user.line: ex for ex in exchanges}
         detections = []
-        if self._llm is not None:  # answered in merge, where the cache can be read
+        if self._llm is not None:  # answered in `enrich`, where the cache can be read
             detections = llm_cache.pending_rows(file, exchanges)
         elif exchanges:
             for candidate in self.extractor.extract(exchanges):
@@ -128,11 +130,19 @@ class VerificationProcessor:
     def _now(self) -> datetime:
         return self._clock() if self._clock is not None else datetime.now(UTC)
 
+    def enrich(
+        self, state: Reader, batch: Sequence[Pending]
+    ) -> Sequence[Mapping[str, Rows] | Exception]:
+        """With the LLM extractor: the model's answers (cached, or asked now) in place of the
+        pending rows, and the new answers to cache; with the rules, the rows as they came."""
+        if self._llm is None:
+            return [p.rows for p in batch]
+        return llm_cache.enrich(state, batch, self._llm, self._now())
+
     def merge(self, tx: Tx, rows: Mapping[str, Rows]) -> Mapping[str, Rows]:
-        now = self._now()
         if self._llm is not None:
-            rows = llm_cache.answer_pending(tx, rows, self._llm, now)
-        return Merger(tx, rules.finish, now).run(rows)
+            rows = llm_cache.keep_answers(tx, rows)
+        return Merger(tx, rules.finish, self._now()).run(rows)
 
     def after_delete(self, tx: Tx, files: Sequence[str]) -> None:
         Knowledge(KnowledgeStore(tx), self._now()).after_delete()
