@@ -173,6 +173,7 @@ def load(folder: Path = CASES, *, fresh: bool = False) -> list[Family]:
     rule) and, with ``fresh``, the held-out ones of ``folder/fresh/*.toml`` -- none when that
     folder does not exist (yet). Each family's file is checked: known types, >= 6 cases."""
     families = [f for path in sorted(folder.glob("*.toml")) for f in _families(path, None)]
+    _unique(families)
     rule = split(families)
     wrong = [f"{f.name} (recorded {f.half}, the rule says {rule[f.name]})"
              for f in families if f.half != rule[f.name]]
@@ -183,11 +184,15 @@ def load(folder: Path = CASES, *, fresh: bool = False) -> list[Family]:
         wrong = [f"{f.name} (recorded {f.half})" for f in held if f.half != FRESH]
         if wrong:
             raise ValueError(f"families under {FRESH}/ are the {FRESH!r} half: " + ", ".join(wrong))
+        _unique(held)  # a name may recur across the two folders: each half runs in its own tree
         families += held
+    return families
+
+
+def _unique(families: Sequence[Family]) -> None:
     names = [f.name for f in families]
     if len(set(names)) != len(names):
         raise ValueError(f"family names must be unique: {sorted(n for n in names if names.count(n) > 1)}")
-    return families
 
 
 # -- the run -------------------------------------------------------------------------------------
@@ -343,7 +348,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         chosen = [f for f in families if f.half == half]
         if not chosen:
             print(f"\n{half} half: no families (in {args.cases / FRESH if half == FRESH else args.cases})")
-            status = status or (2 if args.half == half else 0)
+            if args.half == half:
+                status = 2  # the one half asked for is not there (yet)
             continue
         outcome = run(chosen)
         report(half, outcome, details=half != FRESH)

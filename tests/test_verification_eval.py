@@ -1,10 +1,11 @@
 """The generalisation evaluation (`bench.verification`): its data, its scoring, and the rules'
-figures on both halves -- the processor run end to end on one session file per phrasing family.
+figures -- the processor run end to end on one session file per phrasing family.
 
-The held-out half is the measure of phrasings the rules were not tuned on. Its targets
-(precision >= 0.95, recall >= 0.90 per type) are asserted; the types that do not meet them yet
-are expected failures (strict: meeting a target turns the test red until the mark goes), and a
-floor at the figures measured when the rules were frozen keeps them from getting worse.
+The top-level families (dev and heldout halves) are development data: the rules were tuned on
+both, and the targets (precision >= 0.95, recall >= 0.90 per type) are asserted on each. The
+held-out measure is `bench/verification_cases/fresh/`, written apart from the rules and never
+read by their author: its targets are asserted when it exists (no expected failure is marked on
+it: whether it meets them is not known when the rules are written).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import pytest
 
 from bench.verification import (
     CASES,
-    HALVES,
+    DEVELOPMENT,
+    FRESH,
     NONE,
     TARGET_PRECISION,
     TARGET_RECALL,
@@ -26,34 +28,36 @@ from bench.verification import (
     Outcome,
     detect,
     load,
+    main,
     score,
 )
 from sessiond.processors.verification.detection import DETECTION_TYPES
-
-# Measured with `python -m bench.verification` when the rules were frozen (README, Verification).
-HELDOUT_FLOOR = {  # type: (precision, recall)
-    "correction": (1.0, 0.74),
-    "confirmation": (1.0, 0.854),
-    "unprompted_definition": (0.98, 0.944),
-}
-UNMET = {"correction": "held-out recall 0.74", "confirmation": "held-out recall 0.854"}
 
 
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
     families = load()
     out = {}
-    for half in HALVES:
+    for half in DEVELOPMENT:
         chosen = [f for f in families if f.half == half]
         out[half] = score(chosen, detect(chosen, tmp_path_factory.mktemp(half)))
     return out
 
 
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory: pytest.TempPathFactory) -> Outcome:
+    chosen = [f for f in load(fresh=True) if f.half == FRESH]
+    if not chosen:
+        pytest.skip(f"no held-out families in {CASES / FRESH} yet")
+    return score(chosen, detect(chosen, tmp_path_factory.mktemp(FRESH)))
+
+
 # -- the data ------------------------------------------------------------------------------------
 
-def test_the_families_cover_every_type_in_both_halves() -> None:
+def test_the_families_cover_every_type_in_both_development_halves() -> None:
     families = load()
-    for half in HALVES:
+    assert {f.half for f in families} == set(DEVELOPMENT)  # fresh/ is read only when asked
+    for half in DEVELOPMENT:
         for kind in DETECTION_TYPES:
             assert sum(f.type == kind and f.half == half for f in families) >= 6, (half, kind)
     assert sum(f.type == NONE for f in families) >= 12
@@ -81,6 +85,50 @@ def test_a_positive_case_without_a_key_is_refused(tmp_path: Path) -> None:
         load(tmp_path)
 
 
+def _family(name: str, kind: str, half: str | None, cases: list[tuple[str, str, str | None]]) -> str:
+    rows = ", ".join(
+        "{" + f"assistant = {a!r}, user = {u!r}" + ("" if k is None else f", key = {k!r}") + "}"
+        for a, u, k in cases)
+    recorded = "" if half is None else f'half = "{half}"\n'
+    return f'[[family]]\nname = "{name}"\ntype = "{kind}"\n{recorded}cases = [{rows}]\n'
+
+
+WRONG = ("The free plan allows 10 seats.", "no, the free plan is capped at 3 seats", "capped at 3 seats")
+MISSED = ("The free plan allows 10 seats.", "ZQX-UNMATCHED", "capped at 3 seats")
+
+
+def test_the_fresh_half_is_its_subfolder_read_only_when_asked(tmp_path: Path) -> None:
+    (tmp_path / "c.toml").write_text(_family("c", "correction", "dev", [WRONG] * 6))
+    assert [f.half for f in load(tmp_path, fresh=True)] == ["dev"]  # no fresh/ yet: none
+    (tmp_path / FRESH).mkdir()
+    (tmp_path / FRESH / "f.toml").write_text(_family("f", "correction", None, [WRONG] * 6))
+    assert [f.name for f in load(tmp_path)] == ["c"]
+    assert [(f.name, f.half) for f in load(tmp_path, fresh=True)] == [("c", "dev"), ("f", FRESH)]
+    (tmp_path / FRESH / "g.toml").write_text(_family("c", "correction", "fresh", [WRONG] * 6))
+    assert [f.name for f in load(tmp_path, fresh=True)] == ["c", "f", "c"]  # each half its own tree
+    (tmp_path / FRESH / "g.toml").write_text(_family("g", "correction", "dev", [WRONG] * 6))
+    with pytest.raises(ValueError, match="are the 'fresh' half"):
+        load(tmp_path, fresh=True)
+    (tmp_path / FRESH / "g.toml").write_text("[[family]\nname = ")  # being written
+    with pytest.raises(ValueError, match="not readable as TOML"):
+        load(tmp_path, fresh=True)
+
+
+def test_the_command_lists_no_fresh_case_and_fails_on_its_targets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "c.toml").write_text(_family("c", "correction", "dev", [MISSED] * 6))
+    assert main(["--cases", str(tmp_path), "--half", FRESH]) == 2  # asked for, and none
+    assert main(["--cases", str(tmp_path)]) == 0  # all halves: a missing fresh half is noted
+    assert "fresh half: no families" in capsys.readouterr().out
+    (tmp_path / FRESH).mkdir()
+    (tmp_path / FRESH / "f.toml").write_text(_family("f", "correction", None, [MISSED] * 6))
+    assert main(["--cases", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert out.count("ZQX-UNMATCHED") == 6  # the dev half's misses are listed, the fresh ones not
+    assert "fresh half, held out" in out
+
+
 # -- the scoring ---------------------------------------------------------------------------------
 
 def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive() -> None:
@@ -103,25 +151,36 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 
 # -- the figures ---------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("half", DEVELOPMENT)
 @pytest.mark.parametrize("kind", DETECTION_TYPES)
-def test_the_dev_half_meets_the_targets(outcomes: dict[str, Outcome], kind: str) -> None:
-    s = outcomes["dev"].scores[kind]
+def test_the_development_halves_meet_the_targets(
+    outcomes: dict[str, Outcome], half: str, kind: str
+) -> None:
+    s = outcomes[half].scores[kind]
     assert s.precision >= TARGET_PRECISION and s.recall >= TARGET_RECALL, (
-        s, [(f.name, c.user) for f, c, _ in outcomes["dev"].misses])
+        s, [(f.name, c.user) for f, c, _ in outcomes[half].misses])
+
+
+# Measured once, after the rules were frozen (2026-12-02): the fresh half was written by another
+# person who never saw the rules, and nobody tuning them has read it. Not met: the rules fit the
+# phrasings they were written against (README, "What the rules do not catch").
+FRESH_MEASURED = {"correction": (0.871, 0.692), "confirmation": (0.683, 0.566),
+                  "unprompted_definition": (0.977, 0.623)}
 
 
 @pytest.mark.parametrize("kind", [
-    pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=UNMET[k])) if k in UNMET else k
-    for k in DETECTION_TYPES
-])
-def test_the_heldout_half_meets_the_targets(outcomes: dict[str, Outcome], kind: str) -> None:
-    s = outcomes["heldout"].scores[kind]
-    assert s.precision >= TARGET_PRECISION, s
-    assert s.recall >= TARGET_RECALL, s
+    pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=f"fresh half P/R {FRESH_MEASURED[k]}"))
+    for k in DETECTION_TYPES])
+def test_the_fresh_half_meets_the_targets(fresh: Outcome, kind: str) -> None:
+    s = fresh.scores[kind]  # figures only: the held-out cases are never printed
+    assert s.precision >= TARGET_PRECISION, (round(s.precision, 3), s.detections)
+    assert s.recall >= TARGET_RECALL, (round(s.recall, 3), s.cases)
 
 
 @pytest.mark.parametrize("kind", DETECTION_TYPES)
-def test_the_heldout_figures_do_not_get_worse(outcomes: dict[str, Outcome], kind: str) -> None:
-    s = outcomes["heldout"].scores[kind]
-    precision, recall = HELDOUT_FLOOR[kind]
-    assert round(s.precision, 3) >= precision and round(s.recall, 3) >= recall, s
+def test_the_fresh_half_does_not_fall_below_what_was_measured(fresh: Outcome, kind: str) -> None:
+    """A floor (the measured figures less 0.02), so a rule change that loses unseen phrasings
+    fails here even while the targets are out of reach."""
+    s = fresh.scores[kind]
+    precision, recall = FRESH_MEASURED[kind]
+    assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)

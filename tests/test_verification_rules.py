@@ -10,19 +10,26 @@ import pytest
 
 from sessiond.processors.verification import domain, entities, similarity
 from sessiond.processors.verification.detection import CONFIDENCE, Lead, complete, item_id
-from sessiond.processors.verification.rules import claim_of, detect, finish, is_fact
+from sessiond.processors.verification.rules import candidates, claim_of, detect, finish, is_fact
 from tests.test_verification_support import Transcript, process, q, run_once, write
 
 WRONG = "I assumed MRR is the sum of all invoice lines."
 
 
 def found(text: str, statement: str = WRONG) -> tuple[str, str | None, str | None] | None:
-    """What a turn answering ``statement`` gives: a complete detection, a finished lead, or None."""
-    c = detect(text, 1)
-    if c is not None and c.lead is not None:
-        done = finish(c.lead, statement)
-        return None if done is None else (c.detection_type, *done)
-    return None if c is None else (c.detection_type, c.title, c.content)
+    """What a turn answering ``statement`` gives: a complete detection, a finished lead, or None
+    (at most one: the candidates of a turn that the statement decides between exclude each
+    other)."""
+    got = []
+    for c in candidates(text, 1):
+        if c.lead is not None:
+            done = finish(c.lead, statement)
+            if done is not None:
+                got.append((c.detection_type, *done))
+        else:
+            got.append((c.detection_type, c.title, c.content))
+    assert len(got) <= 1, got
+    return got[0] if got else None
 
 
 # -- corrections ---------------------------------------------------------------------------------
@@ -188,6 +195,170 @@ def test_definition_frames_and_shapes(text: str, key: str) -> None:
     assert got is not None and got[0] == "unprompted_definition" and key in str(got[2])
 
 
+# -- facts with no lead word, and leads in other places ----------------------------------------------
+
+@pytest.mark.parametrize("statement, text, key", [
+    # a contrast: what is set aside is what the statement said
+    ("The build cache is keyed by branch name.", "it's keyed by the lockfile hash, not the branch name",
+     "keyed by the lockfile hash"),
+    ("The backups are kept for 7 days.", "30 days, not 7", "30 days"),
+    ("We deploy with Jenkins.", "we use GitHub Actions rather than Jenkins", "GitHub Actions"),
+    ("The primary key is email.", "not email — the primary key is account_id", "account_id"),
+    # a negated clause of what the statement affirmed
+    ("Setup fees are part of ARR.", "setup fees aren't part of ARR, they're one-off services revenue",
+     "one-off services revenue"),
+    ("The data team owns the dbt project.", "no analytics eng owns dbt now data team only does ingestion",
+     "analytics eng owns dbt"),
+    # another value in the same place, a change, a restriction
+    ("The nightly job exports to S3.", "It exports to GCS — we left AWS last year.", "exports to GCS"),
+    ("The flag is off in production.", "The flag is on in production since Tuesday's release.",
+     "on in production"),
+    ("Customer IDs are integers.", "they were integers until 2022, new customer ids are UUIDs", "UUIDs"),
+    ("We use yarn.", "we switched to pnpm like a year ago", "pnpm"),
+    ("The feature is enabled for everyone.", "it's only enabled for the beta cohort", "beta cohort"),
+    ("The report uses calendar weeks.", "nope. ISO weeks.", "ISO weeks"),
+    # leads: no separator, an emoji, a question, a hedged verdict
+    ("Session length is measured from login to logout.",
+     "thats not how its measured a session ends after 30 min of inactivity", "30 min of inactivity"),
+    ("Tax is computed by the frontend.", "wrong tax is computed server side by the billing svc",
+     "computed server side"),
+    ("The newsletter goes out on Mondays.", "\U0001f645 it goes out on thursdays", "thursdays"),
+    ("Stripe retries webhooks for 24 hours.", "nope \U0001f643 stripe retries webhooks for up to 3 days",
+     "up to 3 days"),
+    ("Refunds are processed by the API.", "are you sure? refunds are processed by finance by hand",
+     "processed by finance"),
+    ("The mobile team owns the push service.",
+     "I think you're confusing it with the notifications service; push is owned by platform",
+     "push is owned by platform"),
+    ("The default timeout is 30s.", "Default timeout's 60s actually", "60s"),
+    # a word of the statement negated, a quantity for a quantity, a bare value of the same kind
+    ("User emails are case-sensitive.", "they're case-insensitive, we lowercase them on write",
+     "case-insensitive"),
+    ("A user has exactly one workspace.", "a user can belong to several workspaces", "several"),
+    ("Annual plans get one month free.", "Annual plans get two months free.", "two months"),
+    ("Churn is computed weekly.", "Weekly? No — monthly.", "monthly"),
+    ("Churn is computed weekly.", "Pretty sure it's monthly.", "monthly"),
+    ("The import job skips duplicates.", "Hmm, it doesn't — it overwrites them with the latest row.",
+     "overwrites them"),
+    ("The signup form asks for a phone number.", "it doesn't anymore, we removed the phone field",
+     "removed the phone field"),
+    ("The Slack bot posts to #general.", "it posts to #alerts, #general is muted for bots", "#alerts"),
+])
+def test_corrections_without_a_lead_word_or_with_a_new_one(statement: str, text: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == "correction" and key.lower() in str(got[2]).lower(), got
+
+
+@pytest.mark.parametrize("statement, text, key", [
+    ("So the warehouse is in us-east-1.", "us-east-1, yes", "us-east-1"),
+    ("So the report is monthly.", "monthly, correct", "monthly"),
+    ("So the rate limit is 100 requests per second.", "100/s yep", "100 requests"),
+    ("I believe the billing API returns amounts in cents.", "yes the billing API returns cents everywhere",
+     "billing API returns"),
+    ("So support is only on weekdays.", "yes \U0001f4af", "only on weekdays"),
+    ("So every invoice line maps to exactly one product.", "True.", "exactly one product"),
+    ("Is the cache TTL still 5 minutes?", "it is", "5 minutes"),
+    ("So the free plan has no API access.", "right the free plan has no api access", "no api access"),
+    ("So refunds reduce net revenue in the month issued.", "yes, that's how finance books it",
+     "month issued"),
+    ("So the invoice total includes VAT and shipping.", "yes, correct on both counts", "includes VAT"),
+    ("So leads are scored by the marketing team.", "yup, that's correct. Marketing owns lead scoring.",
+     "scored by the marketing team"),  # the claim, and what the person adds
+])
+def test_confirmations_in_other_shapes(statement: str, text: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == "confirmation" and key.lower() in str(got[2]).lower(), got
+
+
+@pytest.mark.parametrize("text, key", [
+    ("Heads-up — customers see the changelog in-app, so no internal ticket numbers.", "in-app"),
+    ("the SaaS quick ratio is (new + expansion MRR) / (churned + contraction MRR)", "(new + expansion MRR)"),
+    ("in the sales org a qualified lead is one with a booked demo", "booked demo"),
+    ("Every customer belongs to exactly one region.", "exactly one region"),
+    ("Cohorts are based on the first paid invoice date.", "first paid invoice date"),
+    ("When we talk about churn, we mean logo churn.", "logo churn"),
+    ("our definition of an active user: someone who made an API call in the past 7 days", "API call"),
+    ("here, ARR means contracted ARR, not run-rate", "contracted ARR"),
+    ("Quick context — we're a B2B SaaS selling to dental clinics.", "dental clinics"),
+    ("'Seat' is just another name for a paid user license.", "paid user license"),
+    ("\U0001f4cc fyi dashboards refresh every 4 hours, not live", "every 4 hours"),  # sets aside nothing said
+    ("psa: release notes must not mention unreleased features", "unreleased features"),  # a noun, no order
+    ("Our uptime SLA excludes scheduled maintenance windows announced 48h ahead.", "48h ahead"),  # not past
+    ("Our CI runs on self-hosted runners, GitHub-hosted ones are blocked by security.",
+     "self-hosted runners"),  # a rule, not a state
+    ("for context, tickets tagged 'vip' bypass the normal queue", "bypass the normal queue"),
+])
+def test_definitions_without_a_frame_or_with_a_new_one(text: str, key: str) -> None:
+    got = found(text, "I'll get started on it.")
+    assert got is not None and got[0] == "unprompted_definition" and key.lower() in str(got[2]).lower(), got
+
+
+@pytest.mark.parametrize("statement, text", [
+    # a plain fact said in answer to a question, or about what was just claimed
+    ("Where are the configs?", "configs live in deploy/configs, one per env"),
+    ("I added logging to the function.", "The function is called twice per request."),
+    # the moment, a bug report, an opinion, a wish, the thing at hand, someone else's words
+    ("Let me check the logs.", "the logs show a timeout at 3am"),
+    ("I updated the dashboard.", "the numbers don't add up"),
+    ("The login is fixed.", "users get a 403 on the settings page"),
+    ("I used pandas.", "polars is nicer for this kind of thing"),
+    ("I made the button.", "the button needs to be blue"),
+    ("I've opened the file.", "the second function is the one that matters"),
+    ("I'll write the docs.", "docs go in the wiki this time, not the repo"),
+    ("What did the PM say?", "PM says the launch is on the 15th, not the 10th. thoughts?"),
+    ("The deploy failed.", "not surprising, it's been flaky all week"),
+    # contrasts that are hedged, hypothetical, questions, apologies or answers to a choice
+    ("The cluster has 3 nodes.", "I think it's 5 nodes, not 3, but check the terraform"),
+    ("The table has 2M rows.", "not sure it's 2M, could be more"),
+    ("The index is on user_id.", "if the index were on created_at instead of user_id it'd be faster"),
+    ("The service runs on port 8080.", "8080? I thought 8000, can you double check"),
+    ("Opening config.yml as you said.", "sorry, the file is config.yaml, not config.yml"),
+    ("Which branch should I base it on?", "main, not develop"),
+    ("Deployed version 2.3 to staging.", "version 2.4 is next on the list"),
+    ("The tests run on Node 16.", "node 20 is faster for this"),
+    ("I'll round to two decimals.", "technically we could keep four, but two is fine"),
+    ("The build should pass now.", "sure, until tomorrow \U0001f644"),
+    ("So the rate is 100/s.", "100/s sounds high, why not 50/s?"),
+    ("I'll use the v2 endpoint.", "no, the v3 one"),  # a value for a plan: an instruction
+    ("We use Postgres 14.", "Postgres 14 or 15, I don't remember which"),
+    ("I kicked off the build.", "the build is green now"),
+    ("It is part of ARR.", "apart from that, looks good"),
+])
+def test_near_misses_of_the_new_shapes_stay_silent(statement: str, text: str) -> None:
+    assert found(text, statement) is None
+
+
+@pytest.mark.parametrize("text", [
+    # most turns are instructions: a fact with no frame must not look like one
+    "Add a GET /v1/users endpoint that returns the active users.",
+    "Write unit tests for the date parser, especially leap years.",
+    "Migrate the config loader from JSON to TOML.",
+    "Port the bash deploy script to Python.",
+    "Cache the exchange rates for an hour.",
+    "now hook the new client into the worker",
+    "stub out the payment provider in tests",
+    "Users report that the export button does nothing on Safari.",
+    "The signup flow needs a captcha.",
+    "Half the team is on vacation, so no rush.",
+    "Tests pass locally but fail in CI.",
+])
+def test_instructions_requests_and_reports_are_no_definitions(text: str) -> None:
+    assert found(text, "What's next?") is None
+    assert found(text, "I've pushed the branch.") is None
+
+
+def test_a_turn_the_statement_decides_has_two_numbered_candidates_and_yields_one() -> None:
+    text = "the build cache is keyed by the lockfile hash, not the branch name"
+    got = candidates(text, 7)
+    assert [(c.detection_type, c.index, c.lead and c.lead.strength) for c in got] == [
+        ("correction", 0, "contrast"), ("unprompted_definition", 1, "plain")]
+    assert found(text, "The build cache is keyed by branch name.") == (
+        "correction", "The build cache is keyed by the lockfile hash, not the branch name",
+        "The build cache is keyed by the lockfile hash, not the branch name")
+    assert found(text, "I'll get started on it.")[0] == "unprompted_definition"  # type: ignore[index]
+    assert found(text, "Which key should I use?") is None  # an answer, neither
+
+
 # -- near misses -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", [
@@ -214,11 +385,10 @@ def test_definition_frames_and_shapes(text: str, key: str) -> None:
     "The build failed. Can you check the logs?", "The query is slow. Can you optimize it?",
 ])
 def test_near_misses_do_not_fire(text: str) -> None:
-    c = detect(text)
-    if c is not None and c.lead is not None:  # a confirmation lead must still fail on an offer
-        assert finish(c.lead, "Shall I add it?") is None
-    else:
-        assert c is None, text
+    for c in candidates(text):
+        # a lead must fail on an offer (a plan or a plain fact may still answer a statement)
+        assert c.lead is not None, text
+        assert finish(c.lead, "Shall I add it?") is None, text
 
 
 def test_a_tool_result_carrying_the_phrases_is_not_read() -> None:
@@ -226,6 +396,23 @@ def test_a_tool_result_carrying_the_phrases_is_not_read() -> None:
          .tool_result("no, that's wrong — MRR excludes one-time setup fees.")
          .user("ok"))
     assert "verification_detections" not in process(t)
+
+
+def _whole_and_in_two_appends(tmp_path: Path, t: Transcript) -> list[tuple[object, ...]]:
+    """The detections of ``t`` read whole and read in two appends (its first line, then the
+    rest), which must be equal; returns them."""
+    lines = t.jsonl().splitlines(keepends=True)
+    whole, parts = tmp_path / "whole", tmp_path / "parts"
+    write(whole / "root", "bob/s.jsonl", b"".join(lines))
+    assert run_once(whole / "root", whole / "s.duckdb") == 0
+    write(parts / "root", "bob/s.jsonl", lines[0])
+    assert run_once(parts / "root", parts / "s.duckdb") == 0
+    write(parts / "root", "bob/s.jsonl", b"".join(lines[1:]), append=True)
+    assert run_once(parts / "root", parts / "s.duckdb") == 0
+    sql = "SELECT line_no, detection_type, content FROM verification_detections"
+    got = q(parts / "s.duckdb", sql)
+    assert got == q(whole / "s.duckdb", sql)
+    return got
 
 
 def test_a_lead_answering_a_statement_split_across_appends_is_decided_on_all_of_it(
@@ -236,17 +423,24 @@ def test_a_lead_answering_a_statement_split_across_appends_is_decided_on_all_of_
     t = (Transcript().assistant("MRR is the sum of all invoice lines in the month.",
                                 "Fiscal quarters start in January.")
          .user("yes, MRR excludes one-time setup fees."))
-    lines = t.jsonl().splitlines(keepends=True)
-    whole, parts = tmp_path / "whole", tmp_path / "parts"
-    write(whole / "root", "bob/s.jsonl", b"".join(lines))
-    assert run_once(whole / "root", whole / "s.duckdb") == 0
-    write(parts / "root", "bob/s.jsonl", lines[0])
-    assert run_once(parts / "root", parts / "s.duckdb") == 0
-    write(parts / "root", "bob/s.jsonl", b"".join(lines[1:]), append=True)
-    assert run_once(parts / "root", parts / "s.duckdb") == 0
-    sql = "SELECT line_no, detection_type, content FROM verification_detections"
-    assert q(parts / "s.duckdb", sql) == q(whole / "s.duckdb", sql) == [
+    assert _whole_and_in_two_appends(tmp_path, t) == [
         (3, "confirmation", "MRR excludes one-time setup fees.")]
+
+
+@pytest.mark.parametrize("statement, turn, expected", [
+    (("The build cache is keyed", "by branch name."),
+     "the build cache is keyed by the lockfile hash, not the branch name", "correction"),
+    (("I'll get started", "on the cache."),
+     "the build cache is keyed by the lockfile hash, not the branch name", "unprompted_definition"),
+])
+def test_two_candidates_decided_by_a_statement_split_across_appends(
+    tmp_path: Path, statement: tuple[str, str], turn: str, expected: str
+) -> None:
+    """Both candidates of the turn (a correction, a definition) wait for `merge` when the
+    statement began in an earlier append; exactly one is stored, as on the file read whole."""
+    t = Transcript().assistant(*statement).user(turn)
+    assert _whole_and_in_two_appends(tmp_path, t) == [
+        (3, expected, "The build cache is keyed by the lockfile hash, not the branch name")]
 
 
 def test_is_fact() -> None:

@@ -7,14 +7,19 @@ that", "Just to confirm:") or a tag question ("..., right?"). An offer or a to-d
 it?", "I'll start with the invoices.") is no claim: a "yes" to it agrees to an action. A bare
 "yes" confirms only a *check*: a statement that asked to check a fact. A "no, ..." corrects only
 a statement that said something: "no" to "Shall I add tests?" answers the question.
+
+A fact with no lead word corrects the statement only if it contradicts it (`contrast`), and is
+otherwise a definition -- unless it answers a question or speaks of what the statement claimed.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from sessiond.processors.verification import phrases as ph
+from sessiond.processors.verification import marks as mk
 from sessiond.processors.verification import prose as pr
+from sessiond.processors.verification.contrast import contradicts, keys
 from sessiond.processors.verification.detection import Lead
 from sessiond.processors.verification.phrases import EM, EN
 from sessiond.processors.verification.prose import prepare, sentences, title_of
@@ -40,6 +45,9 @@ _CHECK_CLOSER = re.compile(r"^(?:(?:does|do) (?:that|this|it) (?:look|sound|seem
 _PRESENTING = re.compile(r"^(?:here'?s|here is|here are|there you go|done|ok|okay|all done|"
                          r"finished|that'?s it)\b", re.I)
 _SO = re.compile(r"^(?:so|ok|okay|alright|great|sure|then)[,]?\s+", re.I)
+_SUMMARY = re.compile(r"^(?:so|in short|in other words|to summari[sz]e|that means|which means)[,:]?\s+"
+                      r"(?!(?:i|we|let|let'?s|shall|should|can|could|would|do|does|did|what|how|why)\b)",
+                      re.I)
 
 # "I'll proceed on the basis that X", "my understanding is that X": X is the claim, not an offer.
 _ASSUMPTION = re.compile(
@@ -70,11 +78,17 @@ _NOT_A_CHECK = re.compile(r"^(?:what|why|how|when|where|which|who|whom|whose|sha
 _ANAPHOR = re.compile(r"^(?:that|it|this|which|they|those|these)(?:'s|s| is| was| are)?\b", re.I)
 
 
+@lru_cache(maxsize=64)
+def _sentences_of(statement: str) -> tuple[str, ...]:
+    """The statement's sentences, read once for the several questions asked of it."""
+    return tuple(sentences(prepare(statement)))
+
+
 def _closing(statement: str) -> tuple[str | None, bool]:
     """The statement's last sentence that says something, without assumption lead-ins (None for
     an offer or a to-do), and whether a closer after it asks to check it ("Does that look
     right?"). Closers that ask nothing ("Let me know if that works.") are passed over."""
-    parts = sentences(prepare(statement))
+    parts = list(_sentences_of(statement))
     asks = False
     while parts and (_CLOSER.match(parts[-1]) or _CHECK_CLOSER.match(parts[-1])):
         asks = asks or bool(_CHECK_CLOSER.match(parts[-1]))
@@ -82,6 +96,8 @@ def _closing(statement: str) -> tuple[str | None, bool]:
     if not parts:
         return None, False
     last = _ASSUMPTION.sub("", parts[-1], count=1)
+    # "So X.", "It looks like X.", "My understanding is that X.": a summary to be checked
+    asks = asks or last != parts[-1] or bool(_SUMMARY.match(parts[-1]))
     return (None, False) if _OFFER.match(_SO.sub("", last, count=1)) else (last, asks)
 
 
@@ -101,7 +117,7 @@ def claim_of(statement: str) -> str | None:
         return None
     last = "; ".join(clauses)
     words = pr.words(last)
-    if (len(words) < 3 or ph.QUESTION_START.match(last) or ph.IMPERATIVE_START.match(last)
+    if (len(words) < 3 or mk.QUESTION_START.match(last) or pr.imperative(last)
             or _PRESENTING.match(last)):
         return None
     return last if pr.has_verb(last) else None
@@ -121,33 +137,72 @@ def check_of(statement: str) -> str | None:
     return last if len(pr.words(last)) >= 3 else None
 
 
-def _keys(text: str) -> set[str]:
-    """Content words, cut to five letters so "retries" meets "retry" and "monthly" "month"."""
-    return {w.lower()[:5] for w in pr.words(text)
-            if w.lower() not in pr.STOPWORDS and (len(w) >= 3 or any(c.isdigit() for c in w))}
-
-
 def _echoes(fragment: str, statement: str) -> bool:
     """At least half of the fragment's content words are the statement's."""
-    mine, theirs = _keys(fragment), _keys(statement)
+    mine, theirs = keys(fragment), keys(statement)
     return bool(mine) and 2 * len(mine & theirs) >= len(mine)
 
 
 def _says_something(statement: str) -> bool:
     """Whether the assistant stated or planned anything: not only questions and offers."""
     return any(not s.rstrip().endswith("?") and not _ASK.match(_SO.sub("", s, count=1))
-               for s in sentences(prepare(statement)))
+               for s in _sentences_of(statement))
+
+
+_ADDS = re.compile(r"^(?:and|also|plus|additionally|and also)\b|\b(?:also|too|as well)\b", re.I)
+
+
+def _restates(fact: str, claim: str) -> bool:
+    """The person's words say again what was claimed (they carry most of the claim's words),
+    rather than add to it ("correct, and paused accounts don't count either")."""
+    first = sentences(fact)[0] if fact.strip() else ""
+    theirs = keys(pr.CLAUSE.split(claim)[0])  # its main clause: "X, i.e. ..." restated as "X"
+    return (bool(theirs) and 3 * len(keys(first) & theirs) >= 2 * len(theirs)
+            and not _ANAPHOR.match(fact) and not _ADDS.search(first))
+
+
+def _responds(fact: str, statement: str | None) -> bool:
+    """A plain fact is said in answer, not unprompted: the statement asked a question, or it
+    claimed something about what the fact is about."""
+    if not statement:
+        return False
+    parts = _sentences_of(statement)
+    if parts and parts[-1].rstrip().endswith("?"):
+        return True
+    claim = claim_of(statement)
+    return claim is not None and bool(keys(claim) & keys(sentences(fact)[0]))
+
+
+def _contradicted(fact: str, statement: str | None) -> bool:
+    """`contradicts` on what the statement said, if it said anything."""
+    if not statement or not _says_something(statement):
+        return False
+    said = [s for s in _sentences_of(statement) if not s.rstrip().endswith("?")]
+    return contradicts(fact, said, claim_of(statement) is not None)
+
+
+def _plain(fact: str) -> tuple[str, str]:
+    content = pr.upper_first(fact)
+    return title_of(content), content
 
 
 def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
     """Title and content of a `Lead` once its statement is known, or None: a weak correction
     ("no, X") needs a statement that said something ("no" to "Shall I add tests?" answers it);
+    a fact with no lead word corrects only what it contradicts (`contradicts`), and is a
+    definition otherwise ("aside"), when the statement asked nothing about it ("plain");
     a confirmation, see the module docstring."""
-    if lead.strength == "correction":
-        if not lead.fact or not statement or not _says_something(statement):
+    if lead.strength in ("correction", "contrast", "aside", "plain"):
+        if not lead.fact:
             return None
-        corrected = pr.upper_first(lead.fact)
-        return title_of(corrected), corrected
+        if lead.strength == "correction":
+            said = statement is not None and _says_something(statement)
+        elif lead.strength == "contrast":
+            said = _contradicted(lead.fact, statement)
+        else:
+            said = not _contradicted(lead.fact, statement) and not (
+                lead.strength == "plain" and _responds(lead.fact, statement))
+        return _plain(lead.fact) if said else None
     if not statement or _last_sentence(statement) is None:
         return None  # nothing said, or "yes" to "Shall I ...?": agrees to an action, verifies nothing
     check = check_of(statement)
@@ -157,11 +212,13 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
     if lead.strength == "echo":
         content = target if fact and target and _echoes(fact, statement) else check
     elif fact is not None:
-        shared = bool(_keys(fact) & _keys(statement))
+        shared = bool(keys(fact) & keys(statement))
         if lead.strength == "weak" and not shared and check is None:
             return None  # "yes, <something else>": not what was said
-        restates = shared and not _ANAPHOR.match(fact)
-        content = fact if target is None or restates else f"{target.rstrip('.')}. {pr.upper_first(fact)}"
+        # the person's words alone when they say the claim again, or speak of another part of
+        # the statement than its claim; the claim and their addition otherwise
+        elsewhere = not (keys(fact) & keys(target or "")) and shared
+        content = fact if target is None or _restates(fact, target) or elsewhere else f"{target.rstrip('.')}. {pr.upper_first(fact)}"
     else:
         content = target if lead.strength == "strong" else check
     if not content:

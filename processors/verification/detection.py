@@ -33,11 +33,14 @@ QUOTE_CHARS = 2000
 
 @dataclass(frozen=True, slots=True)
 class Lead:
-    """A rules match that needs the assistant statement to decide: a confirmation, or a
-    correction opened by a weak lead ("no, ...": it corrects a statement, or answers a question)."""
+    """A rules match that needs the assistant statement to decide: a confirmation, a
+    correction opened by a weak lead ("no, ...": it corrects a statement, or answers a question),
+    or a fact with no lead word (it corrects the statement, or volunteers a definition)."""
 
-    strength: Literal["strong", "weak", "echo", "correction"]  # "exactly" / "yes" /
-    # "us-east-1, yes" / "no, X" (a correction if the statement said something)
+    strength: Literal["strong", "weak", "echo", "correction", "contrast", "aside", "plain"]
+    # "exactly" / "yes" / "us-east-1, yes" / "no, X" (a correction if the statement said
+    # something) / "X, not Y" (a correction if it contradicts the statement) / a definition
+    # unless it does ("aside": framed; "plain": no frame, and not in answer to the statement)
     fact: str | None  # the user's own fact after the phrase, if any
 
 

@@ -5,13 +5,15 @@ indented code, quoted speech of four words or more -- so pasted code, logs and o
 words never match. A *fact* (`is_fact`) is a declarative sentence: at least three words, not a
 question, a hypothetical or a hedge, and its first clause with a verb is not an imperative
 ("before that, take a backup"). Without a parser, a verb is an auxiliary, a pronoun subject, a
-third-person form after a noun phrase, or a verb of `phrases`' list that is not a noun.
+third-person form after a noun phrase, a word before its object ("tickets tagged 'vip' bypass
+the queue"), or a verb of `marks`' list that is not a noun.
 """
 
 from __future__ import annotations
 
 import re
 
+from sessiond.processors.verification import marks as mk
 from sessiond.processors.verification import phrases as ph
 
 SCAN_CHARS = 3000  # long pastes are read only this far: verifications are short and early
@@ -87,13 +89,39 @@ def skip(text: str) -> str:
 def has_verb(clause: str) -> bool:
     """A finite verb: an auxiliary, a pronoun subject, or a verb of the list that is not a noun
     (after a determiner, or last in the clause: "just the unit tests")."""
-    if ph.AUX_VERB.search(clause) or ph.PRONOUN_SUBJECT.match(clause) or ph.GENERIC_VERB.search(clause):
+    if mk.AUX_VERB.search(clause) or mk.PRONOUN_SUBJECT.match(clause) or mk.GENERIC_VERB.search(clause):
         return True
-    for m in ph.LEXICAL_VERB.finditer(clause):
+    m = mk.VERB_BEFORE_OBJECT.match(clause)
+    if m and m["verb"].lower() not in STOPWORDS and not mk.DETERMINER.match(m["verb"]):
+        before = clause[:m.start("verb")].split()
+        if before and not mk.DETERMINER.match(before[-1]) and before[-1].lower() not in STOPWORDS:
+            return True
+    for m in mk.WORD_OF_LETTERS.finditer(clause):
+        if m.group().lower() not in mk.VERB_FORMS:
+            continue
         before = clause[:m.start()].split()
-        if clause[m.end():].strip(" .,;:!") and not (before and ph.DETERMINER.match(before[-1])):
+        if clause[m.end():].strip(" .,;:!") and not (before and mk.DETERMINER.match(before[-1])):
             return True
     return False
+
+
+_AUXILIARY = frozenset(["is", "are", "was", "were", "must", "should", "can", "will", "would", "has",
+                        "have", "had", "do", "does", "don't", "doesn't", "never", "always", "only",
+                        "can't", "won't", "isn't", "aren't", "may", "might"])
+
+
+def imperative(text: str) -> bool:
+    """An instruction: an imperative verb first ("push the branch"), unless the verb is a noun of
+    the subject before its own verb ("release notes list all features", "push notifications go
+    out at 9")."""
+    m = mk.IMPERATIVE_START.match(text)
+    if m is None:
+        return False
+    after = text[m.end():].split()[:2]
+    if len(after) < 2 or mk.DETERMINER.match(after[0]) or not after[0][:1].isalpha():
+        return True
+    verb = after[1].lower().strip(".,;:!")
+    return verb not in mk.VERB_FORMS and verb not in _AUXILIARY
 
 
 def is_fact(text: str) -> bool:
@@ -102,14 +130,14 @@ def is_fact(text: str) -> bool:
     first = sentences(text)[0] if text.strip() else ""
     if len(words(first)) < 3 or "?" in first:
         return False
-    if (ph.QUESTION_START.match(first) or ph.HYPOTHETICAL.match(first) or ph.HEDGE.search(first)
-            or ph.NOT_A_FACT.match(first)):
+    if (mk.QUESTION_START.match(first) or mk.HYPOTHETICAL.match(first) or mk.HEDGE.search(first)
+            or mk.NOT_A_FACT.match(first)):
         return False
     for clause in CLAUSE.split(first):
         clause = skip(clause.strip())
         if not clause:
             continue
-        if ph.IMPERATIVE_START.match(clause):
+        if imperative(clause):
             return False
         if has_verb(clause):
             return True
@@ -119,8 +147,8 @@ def is_fact(text: str) -> bool:
 def is_statement(text: str) -> bool:
     """Enough for a sentence whose shape is itself definitional ("we define X as Y")."""
     first = sentences(text)[0] if text.strip() else ""
-    return (len(words(first)) >= 4 and "?" not in first and not ph.HEDGE.search(first)
-            and not ph.HYPOTHETICAL.match(first))
+    return (len(words(first)) >= 4 and "?" not in first and not mk.HEDGE.search(first)
+            and not mk.HYPOTHETICAL.match(first))
 
 
 def span(text: str, first_ok: bool) -> str | None:

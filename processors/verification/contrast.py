@@ -1,0 +1,256 @@
+"""Contrast: whether a fact said with no lead word corrects the statement it answers.
+
+It does when it sets itself against what was said: "it's keyed by the lockfile hash, not the
+branch name" after "The build cache is keyed by branch name." (what it sets aside was said), "setup
+fees aren't part of ARR" after "Setup fees are part of ARR." (a negated clause of what was
+affirmed), "it exports to GCS" after "The nightly job exports to S3." (another value in the same
+place), "we switched to pnpm" after "We use yarn." (a change), "it's only enabled for the beta
+cohort" (a restriction) -- always with something the statement did not say. "Dashboards refresh
+every 4 hours, not live" after "Starting the dashboard." rejects nothing that was said.
+
+Words are compared as `keys`: content words cut to a stem, so "retries" meets "retry".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from sessiond.processors.verification import marks as mk
+from sessiond.processors.verification import prose as pr
+from sessiond.processors.verification.phrases import EM, EN
+from sessiond.processors.verification.prose import sentences
+
+# Negations and changes carry no content of their own: "aren't" must not make a clause new.
+_NOT_CONTENT = frozenset([
+    "not", "never", "isn't", "aren't", "wasn't", "weren't", "doesn't", "don't", "didn't", "won't",
+    "can't", "cannot", "shouldn't", "hasn't", "haven't", "isnt", "arent", "doesnt", "dont",
+    "didnt", "wont", "cant", "longer", "anymore", "now", "actually", "instead", "rather", "until",
+    "since", "used", "only", "really", "though", "new", *mk.VAGUE,
+])
+_NEGATED = re.compile(
+    r"\b(?:not|never|no longer|(?:is|are|was|were|does|do|did|wo|ca|should|has|have|ai)n'?t|cannot)\b|"
+    r"^no\s+(?!(?:idea|worries|problem|rush|need|thanks|way|doubt|clue|matter|wonder)\b)\w", re.I)
+_STATEMENT_NEGATED = re.compile(rf"{_NEGATED.pattern}|\b(?:nobody|none|nothing|no)\b", re.I)
+# After "not": idioms and hedges, not a rejected value ("not sure", "not yet", "not bad").
+_NOT_IDIOM = (r"(?!(?:quite|really|exactly|sure|yet|now|bad|necessarily|only|just|at all|that|so|"
+              r"too|much|even|entirely|totally|to|a lot|ideal|a problem|an issue|perfect|what|how|"
+              r"why|if|for now|for long|anymore|any more|always|everything|all|everyone|"
+              r"a big deal|great|ideal|important|relevant|needed|necessary|helpful|urgent)\b)")
+_REJECTED = rf"(?P<neg>[^,.;:!?\u2026{EM}{EN}]{{1,40}}?)"
+_CONTRASTS = [re.compile(p, re.I) for p in (
+    # "not Y, X" / "it's not Y -- it's X" / "not Y but X"
+    rf"^(?:(?:it|that|this)'?s\s+|its\s+|(?:it|that|this) is\s+)?not\s+{_NOT_IDIOM}{_REJECTED}"
+    rf"\s*(?:[,;:{EM}{EN}]|\s-+|\s+but\b)\s*(?:(?:it|that|this)'?s\s+|its\s+|rather\s+|instead\s+)?"
+    r"(?P<pos>\S.*)$",
+    # "X, not Y" / "X not Y" (not after an auxiliary: "it is not Y" is a negated clause)
+    rf"^(?P<pos>.*?[\w%$)'\"`])(?:\s*,)?\s+(?:and\s+|but\s+)?not\s+{_NOT_IDIOM}{_REJECTED}"
+    rf"\s*(?:[,.;:!?\u2026{EM}{EN}]|\s-|$)",
+    # "X rather than Y" / "X instead of Y"
+    rf"^(?P<pos>.+?)\s+(?:rather than|instead of|as opposed to)\s+{_REJECTED}\s*(?:[,.;:!?\u2026{EM}{EN}]|\s-|$)",
+)]
+_AUX_END = re.compile(r"(?:\b(?:is|are|was|were|be|been|do|does|did|can|could|will|would|should|must|"
+                      r"may|might|have|has|had|am|i|we|you|they|it|that|this|and|or|if|why|whether|"
+                      r"of|to|'s|'re|'ll|'d|s)|'s|'re)$", re.I)
+# A change of what was true: "until 2022", "used to", "we moved to ...", "... now".
+_CHANGE = re.compile(
+    r"\b(?:used to|until|till|no longer|not any ?more|anymore|any more|these days|nowadays|already|"
+    r"(?:moved|switched|migrated|changed|upgraded|downgraded)\s+(?:to|off|from|over|away)|"
+    r"replaced (?:by|with)|since (?:\d|last|early|late|mid|we|the|q[1-4]|v\d|jan|feb|mar|apr|may|"
+    r"jun|jul|aug|sep|oct|nov|dec|spring|summer|autumn|fall|winter))\b|\bnow\s*[.!]?$", re.I)
+_ONLY = re.compile(r"\b(?:only|solely|exclusively)\b", re.I)
+_ANAPHORIC = re.compile(r"^(?:it|its|it'?s|they|they'?re|theyre|that|thats|that'?s|this|those|these)\b",
+                        re.I)
+
+
+def _stem(word: str) -> str:
+    """Cut to five letters, a plural -s first: "retries" meets "retry", "names" "name"."""
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    return word[:5]
+
+
+def keys(text: str) -> set[str]:
+    """Content words (`_stem`), without stopwords, negations and vague words."""
+    return {_stem(w.lower()) for w in pr.words(text)
+            if w.lower() not in pr.STOPWORDS and w.lower() not in _NOT_CONTENT
+            and (len(w) >= 3 or any(c.isdigit() for c in w) or (len(w) == 2 and w.isupper()))}
+
+
+
+# A value: a number, a code-like token (amount_usd, eu-west-1, v3, S3), an acronym, a name in
+# capitals after the first word, or a number word.
+_VALUE = re.compile(r"^(?:.*\d.*|[A-Z]{2,}\w*|\w+[_./]\S*|[#@]\w.*|(?:one|two|three|four|five|six|seven|eight|"
+                    r"nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|ninety|hundred|"
+                    r"thousand|million|billion|several|many|multiple|single|both|none|"
+                    r"daily|weekly|monthly|quarterly|yearly|annual|annually|"
+                    r"hourly|nightly|on|off|enabled|disabled|true|false|public|private|sync|async|"
+                    r"required|optional|allowed|blocked|included|excluded|gross|net|inner|outer|"
+                    r"asc|desc|ascending|descending|upper|lower|min|max|minimum|maximum|local|"
+                    r"manual|manually|automatic|automatically|monday|tuesday|wednesday|thursday|"
+                    r"friday|saturday|sunday|january|february|march|april|june|july|august|"
+                    r"september|october|november|december)s?)$")
+
+
+_TOKEN = re.compile(r"[#@]?[\w'$%-]+(?:[./:][\w$%-]+)*")  # "2.4", "us-east-1", "#alerts" whole
+
+
+def _values(text: str, every: bool = False) -> list[tuple[str, str | None, str | None]]:
+    """Each value of ``text`` (or, with ``every``, each content word) with the content words
+    around it: (value, before, after)."""
+    tokens = _TOKEN.findall(text)
+    out = []
+    for n, tok in enumerate(tokens):
+        if not (_VALUE.match(tok.lower()) or _VALUE.match(tok) or (n and tok[:1].isupper())
+                or (every and keys(tok))):
+            continue
+        around = []
+        for side in (reversed(tokens[:n]), tokens[n + 1:]):
+            near = None
+            for t in side:
+                if not _VALUE.match(t.lower()) and (key := keys(t)):
+                    near = next(iter(key))
+                    break
+            around.append(near)
+        out.append((tok.lower(), around[0], around[1]))
+    return out
+
+
+_SHORT_ANSWER = re.compile(r"^(?:it'?s|its|it is|they'?re|theyre|they are|that'?s|thats|that is)\s+",
+                           re.I)
+
+
+_KINDS = [(kind, re.compile(p, re.I)) for kind, p in (
+    ("number", r".*\d|(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
+               r"twenty|thirty|forty|fifty|sixty|ninety|hundred|thousand|million|billion|several|"
+               r"many|multiple|single|both|none)s?$"),
+    ("frequency", r"(?:daily|weekly|monthly|quarterly|yearly|annual|annually|hourly|nightly)$"),
+    ("weekday", r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?$"),
+    ("month", r"(?:january|february|march|april|may|june|july|august|september|october|november|"
+              r"december)$"),
+    ("switch", r"(?:on|off|enabled|disabled|true|false)$"),
+    ("code", r".*[_./]|[#@]"),
+)]
+
+
+def _kind(value: str) -> str | None:
+    """What kind of value it is (a number, a frequency, a weekday, ...), for values of the same
+    kind to be compared ("monthly" for "weekly"); None for a value that compares with none."""
+    return next((kind for kind, rx in _KINDS if rx.match(value)), None)
+
+
+def has_value(text: str) -> bool:
+    """Whether the text names a value of a kind that compares ("monthly", "v3", "30 days")."""
+    return any(_kind(v) for v, _, _ in _values(text))
+
+
+def _substitutes(first: str, said: Sequence[str], claimed: bool) -> bool:
+    """The fact says what a statement said with another value in the same place: "it exports
+    to GCS" after "The nightly job exports to S3.", "they run on node 20" after "... Node 16",
+    "churn was 4.5%" after "... churn was 3%". A value of another kind than the one it replaces
+    needs two words shared with the statement ("it" counts for the statement's subject); a
+    bare value ("monthly", "it's 5000") only answers a claim, not a plan ("I'll use v2": "no,
+    the v3 one" is an instruction)."""
+    mine = _values(first)
+    theirs = [v for s in said for v in _values(s, every=True)]
+    seen = {v for v, _, _ in theirs}
+    words = {k for k in keys(" ".join(said)) if not _VALUE.match(k)}  # what the values are of
+    shared = len(words & keys(first)) + bool(_ANAPHORIC.match(first))
+    enough = shared >= min(2, len(words)) or len(pr.words(first)) <= 4
+    if claimed and (len(pr.words(first)) <= 3 or (_SHORT_ANSWER.match(first) and len(pr.words(first)) <= 6)):
+        # "it's 5000 per batch" after "... processes 1000 rows at a time", "monthly" after
+        # "... computed weekly": a value for another of its kind
+        kinds = {_kind(v) for v, _, _ in mine if v not in seen}
+        if kinds & {_kind(v) for s in said for v, _, _ in _values(s)} - {None}:
+            return True
+    for value, before, after in mine:
+        if value in seen:
+            continue
+        for other, b, a in theirs:
+            if other != value and ((before and b == before) or (after and a == after)) \
+                    and (enough or (_kind(value) is not None and _kind(value) == _kind(other))):
+                return True
+    return False
+
+
+_WE = re.compile(r"^(?:we|we'?ve|we'?re|our)\b", re.I)
+_US = re.compile(r"\b(?:we|our|us)\b", re.I)
+
+
+def _same_subject(first: str, said: Sequence[str]) -> bool:
+    """The fact speaks of what the statement spoke of: "it"/"they", or "we" after "We use yarn."."""
+    return bool(_ANAPHORIC.match(first) or (_WE.match(first) and any(_US.search(s) for s in said)))
+
+
+# Prefixes that negate a word ("insensitive", "non-blocking", "unsupported"); "in"- and its
+# variants only before five letters or more ("inside" is no negation of "side").
+_NEGATING_PREFIX = {"non-": 4, "non": 4, "un": 4, "dis": 4, "in": 5, "im": 5, "ir": 5, "il": 5}
+_A_NEGATES = {"sync", "synchronous", "symmetric", "symmetrical", "typical"}
+
+
+def _unnegated(word: str) -> set[str]:
+    """What ``word`` negates, if it is a word with a negating prefix, also inside a compound:
+    "case-insensitive" -> "case-sensitive", "async" -> "sync"."""
+    head, dash, tail = word.rpartition("-")
+    out = {head + dash + tail[len(p):] for p, n in _NEGATING_PREFIX.items()
+           if tail.startswith(p) and len(tail) - len(p) >= n}
+    if tail[1:] in _A_NEGATES and tail.startswith("a"):
+        out.add(head + dash + tail[1:])
+    if head and head in _NEGATING_PREFIX:  # "non-blocking"
+        out.add(tail)
+    return out
+
+
+def _opposite(first: str, said: Sequence[str]) -> bool:
+    """A word of the fact is a word of the statement negated, or the other way round."""
+    mine = {w.lower() for w in pr.words(first)}
+    theirs = {w.lower() for s in said for w in pr.words(s)}
+    return any(_unnegated(a) & (x - y) for x, y in ((theirs, mine), (mine, theirs)) for a in y - x)
+
+
+def contrasted(text: str) -> bool:
+    """Whether a sentence sets something against something else (a negation, "X, not Y",
+    "rather than", a change): the shapes `contradicts` reads."""
+    return bool(_NEGATED.search(text) or _CHANGE.search(text)
+                or any(rx.search(text) for rx in _CONTRASTS))
+
+
+def _affirmed(said: Sequence[str], words: set[str]) -> bool:
+    """The statement's sentence closest to these words says them without a negation."""
+    best = max(said, key=lambda s: len(keys(s) & words))
+    return not _STATEMENT_NEGATED.search(best)
+
+
+def contradicts(fact: str, said: Sequence[str], claimed: bool) -> bool:
+    """Whether a fact with no lead word rejects what a statement said (``said``: its sentences
+    that are not questions; ``claimed``: whether it ends on a claim rather than a plan) -- see
+    the module docstring."""
+    first = sentences(fact)[0] if fact.strip() else ""
+    if not said or not first or mk.HEDGE.search(first):
+        return False
+    theirs, mine = keys(" ".join(said)), keys(first)
+    values = {v for v, _, _ in _values(first)} - {v for s in said for v, _, _ in _values(s)}
+    if not mine - theirs and not values:
+        return False  # nothing new: a restatement, not a correction
+    for n, rx in enumerate(_CONTRASTS):
+        m = rx.search(first)
+        if m is None or (n == 1 and _AUX_END.search(m["pos"])):
+            continue
+        rejected = keys(m["neg"])
+        if rejected and 3 * len(rejected & theirs) >= 2 * len(rejected) and keys(m["pos"]) - theirs \
+                and _affirmed(said, rejected):
+            return True
+    for clause in pr.CLAUSE.split(first):
+        if _NEGATED.search(clause) and pr.has_verb(clause):  # "not by X" is a contrast, above
+            own = keys(clause)
+            shared = own & theirs
+            if shared and (len(shared) >= 3 or 2 * len(shared) >= len(own)) and _affirmed(said, own):
+                return True
+    if _ONLY.search(first) and not any(_ONLY.search(s) for s in said) and claimed \
+            and len(mine & theirs) + bool(_ANAPHORIC.match(first)) >= 2:
+        return True  # "it's only enabled for the beta cohort" after "... enabled for everyone."
+    if _CHANGE.search(first):
+        return bool(mine & theirs) or (_same_subject(first, said) and claimed)
+    if _opposite(first, said) and (mine & theirs or _same_subject(first, said)):
+        return True  # "they're case-insensitive" after "User emails are case-sensitive."
+    return not mk.OPINION.search(first) and _substitutes(first, said, claimed)
