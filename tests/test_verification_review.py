@@ -130,6 +130,8 @@ def test_decisions_on_the_state_file_when_no_daemon_runs(tmp_path: Path) -> None
     assert missing.returncode == 2 and b"no knowledge item 'kv_000000000000'" in missing.stderr
     assert q(state, "SELECT status, reviewer_uid FROM knowledge_reviews ORDER BY item_id") == \
         sorted([("approved", os.getuid()), ("approved", os.getuid())])
+    assert q(state, "SELECT id, status, reviewer FROM public_knowledge_items WHERE id = ?",
+             [MRR_ID]) == [(MRR_ID, "approved", ME)]  # the public view says who decided
 
 
 def test_a_rejected_item_stays_rejected_when_new_evidence_arrives(tmp_path: Path) -> None:

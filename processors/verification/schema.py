@@ -182,6 +182,14 @@ MIGRATIONS: tuple[str, ...] = (
            user_quote, assistant_statement, source_ref, occurred_at, created_at
     FROM {EVIDENCE};
     """,
+    # 10: who decided on an item, and when, in its public view (new columns last)
+    f"""
+    CREATE OR REPLACE VIEW {PUBLIC_ITEMS} AS
+    SELECT i.id, i.title, i.content, i.domain, i.entities, i.detection_type, i.confidence,
+           i.status, i.source_ref, i.created_at, i.detections,
+           r.reviewer_uid, r.reviewer, r.reviewed_at
+    FROM {ITEMS} i LEFT JOIN {REVIEWS} r ON r.item_id = i.id;
+    """,
 )
 
 # -- the public views and how they read over many hosts ----------------------------------------
