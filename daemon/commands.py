@@ -143,11 +143,17 @@ def _answer_or_offline(settings: Settings, method: str, route: str, offline: Any
     answer = _ask(settings, method, route, **params)
     if answer is not None:
         return answer
+    return _offline(settings, lambda service: (200, offline(service)))
+
+
+def _offline(settings: Settings, call: Any) -> tuple[int, Any]:
+    """``call(service)`` on the state file (no daemon runs), its refusals answered as the
+    daemon's routes answer them."""
     from sessiond.daemon.operations import Busy, UnknownProcessor
 
     service = _offline_service(settings)
     try:
-        return 200, offline(service)
+        return call(service)  # type: ignore[no-any-return]
     except UnknownProcessor as exc:
         return 404, {"error": str(exc), "known": exc.known}
     except Busy as exc:
@@ -386,19 +392,11 @@ def _knowledge_offline(settings: Settings, route: str, params: dict[str, str]) -
     import os
 
     from sessiond.daemon.api import knowledge as answer
-    from sessiond.daemon.operations import Busy, UnknownProcessor
 
     # the state file brought up to date (migrations) like any offline command; its own
     # processor.loaded lines are not what the person asked for
-    service = _offline_service(replace(settings, log_level="warning"))
-    try:
-        return answer(service, route, params, os.getuid())
-    except UnknownProcessor as exc:
-        return 404, {"error": str(exc), "known": exc.known}
-    except Busy as exc:
-        return 409, {"error": f"processor {exc} is running a pass", "busy": True}
-    finally:
-        service.close()
+    return _offline(replace(settings, log_level="warning"),
+                    lambda service: answer(service, route, params, os.getuid()))
 
 
 def dispatch(args: argparse.Namespace) -> int:

@@ -21,7 +21,7 @@ from typing import Any
 from sessiond.daemon.discovery import NotRegularFile, open_session_file, stat_of
 from sessiond.daemon.prefixes import Prefix
 from sessiond.daemon.tailer import HEAD, SEAM, hash_prefix, hash_whole, read_lines, windows
-from sessiond.processors.contract import Processor, SessionFile, item_tables
+from sessiond.processors.contract import Processor, SessionFile, count_items
 from sessiond.processors.reader import BadLine, Decoded, decode
 from sessiond.state.cursor import (
     LEGACY_PREFIX,
@@ -127,7 +127,7 @@ def _read(
         hasher = hash_prefix(fd, cursor.offset)  # the lazy check of a quiet file
         if hasher.hexdigest() == cursor.file_hash:
             return Examined(Found.UNCHANGED, stat=stat, prefix=_kept(
-                fd, stat, cursor.offset, cursor.file_hash, hasher) if keep_prefix else None)
+                fd, file, stat, cursor.offset, cursor.file_hash, hasher) if keep_prefix else None)
         plan, decision = Plan.REWRITE, Decision(Plan.REWRITE, "rewritten")
     if plan is Plan.LEGACY and cursor is not None:
         whole = hash_whole(fd)
@@ -158,12 +158,11 @@ def _read(
         Found.READ, stat=stat, reason=decision.reason, rewrite=plan is Plan.REWRITE and cursor is not None,
         start=start, consumed=read.consumed, digest=read.digest, examined=read.examined,
         eof=read.eof, lines=decoded.lines, bad=decoded.bad, skipped=skipped,
-        prefix=_kept(fd, stat, read.consumed, read.digest, read.state) if keep_prefix else None,
+        prefix=_kept(fd, file, stat, read.consumed, read.digest, read.state) if keep_prefix else None,
     )
     try:
         rows = p.process(file, decoded.records) if decoded.records else {}
-        counted = item_tables(p)
-        out.items = sum(len(r) for t, r in rows.items() if t in counted)
+        out.items = count_items(p, rows)
         out.rows = prepare(p, rows)
     except Exception as exc:  # a processor bug (or rows that don't fit): the worker backs off
         out.error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -180,8 +179,9 @@ def _goes_on(prefix: Prefix | None, cursor: Cursor, stat: Stat, fd: int) -> bool
             and stat.size > cursor.offset and windows(fd, cursor.offset) == prefix.windows)
 
 
-def _kept(fd: int, stat: Stat, offset: int, digest: str, state: Any) -> Prefix | None:
-    return Prefix(offset, digest, state, stat.ino, windows(fd, offset)) if offset else None
+def _kept(fd: int, file: SessionFile, stat: Stat, offset: int, digest: str,
+          state: Any) -> Prefix | None:
+    return Prefix(offset, digest, state, stat.ino, windows(fd, offset), file.user) if offset else None
 
 
 def _torn(fd: int, before: Stat, consumed: int, digest: str) -> bool:

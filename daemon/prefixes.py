@@ -36,7 +36,7 @@ class Prefix:
     state: xxhash.xxh3_128  # copy before use: the entry must stay at `offset`
     ino: int
     windows: tuple[str, str]  # `tailer.windows(fd, offset)` when it was read
-    user: str = ""  # the file's user (to queue it for the lazy check)
+    user: str  # the file's user (to queue it for the lazy check)
     # monotonic time of the first append taken on the windows alone since the whole prefix was
     # last hashed; None: it was hashed whole (fresh, a full check, or windows that cover it)
     unverified_since: float | None = None

@@ -31,7 +31,7 @@ from sessiond.processors.contract import (
     RetryLater,
     Rows,
     SessionFile,
-    item_tables,
+    count_items,
 )
 from sessiond.state.cursor import Cursor, backoff_seconds
 from sessiond.state.store import Outcome, Prepared, ProcessorError, Store
@@ -107,11 +107,6 @@ def _readable(rows: Mapping[str, Any]) -> Mapping[str, Rows]:
     """A file's rows as `Enriching.enrich` reads them, like a merge: `Prepared` (a processor
     that does not merge has plain Arrow tables)."""
     return {t: v if isinstance(v, Prepared) else Prepared(v) for t, v in rows.items()}
-
-
-def _items(processor: Processor, rows: Mapping[str, Any]) -> int:
-    counted = item_tables(processor)
-    return sum(len(v) for t, v in rows.items() if t in counted)
 
 
 @dataclass(slots=True)
@@ -492,11 +487,10 @@ class Worker:
         if self.on_commit is not None:
             self.on_commit(commit_seconds)
         total_items = sum(changed.values())
-        counted = item_tables(self.processor)
         for o in outcomes:
             if o.cursor.attempts == 0 and not o.deleted:
                 self.stats.processed += 1
-            total_items += sum(len(rows) for t, rows in o.rows.items() if t in counted)
+            total_items += count_items(self.processor, o.rows)
         self.stats.items_extracted += total_items
         self.stats.last_commit = self._wall()
         self._log.info(events.PROCESSOR_COMMITTED, files=len(outcomes), items=total_items,
@@ -621,7 +615,7 @@ class Worker:
         except Exception as exc:
             return self._enrich_failed(o, exc, requeue)
         converted.update((t, o.rows[t]) for t in rows if t not in new and t in o.rows)
-        delta = _items(self.processor, converted) - _items(self.processor, o.rows)
+        delta = count_items(self.processor, converted) - count_items(self.processor, o.rows)
         if delta:  # the cursor, the stats and the file's log event count the rows stored
             self._notes = _stored(self._notes, {o.cursor.file: delta})
         return replace(o, rows=converted, cursor=replace(o.cursor, items=o.cursor.items + delta))
@@ -692,7 +686,6 @@ class Worker:
                     max_line_bytes=self.settings.max_line_bytes, skip=self.skip,
                     prepare=self.store.prepare, prefix=kept, verify=verify, keep_prefix=True)
         if r.prefix is not None:
-            r.prefix.user = file.user
             if r.skipped and kept is not None:
                 r.prefix.unverified_since = kept.unverified_since or now
             if r.kind is Found.UNCHANGED:

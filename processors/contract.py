@@ -78,6 +78,12 @@ def item_tables(processor: Processor) -> frozenset[str]:
     return frozenset(getattr(processor, "item_tables", None) or processor.tables)
 
 
+def count_items(processor: Processor, rows: Mapping[str, Any]) -> int:
+    """How many items ``rows`` (table -> rows) hold: the rows of `item_tables`."""
+    counted = item_tables(processor)
+    return sum(len(r) for t, r in rows.items() if t in counted)
+
+
 @runtime_checkable
 class Report(Protocol):
     """A processor's report (a module, or any object with these): ``sessiond report <name>``.

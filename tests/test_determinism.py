@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -247,6 +246,20 @@ def _caught_up(logs: dict[str, CursorLog], wanted: dict[str, dict[str, tuple[int
     return True
 
 
+def _committed_so_far(logs: dict[str, CursorLog], key: str, written: bytes) -> None:
+    """Wait until `lines` (it wants every session file) committed the complete lines written to
+    ``key`` so far: the next chunk is then a separate append."""
+    whole = complete_part(written)
+    if classify(key) is None or not whole:
+        return
+    log = logs["lines"]
+
+    def there() -> bool:
+        log.update()
+        return log.known.get(key, (0, ""))[0] >= len(whole)
+    wait_until(there, timeout=60, what=f"lines to commit {key} up to {len(whole)}")
+
+
 def live_example(tree: Tree, chunks: list[tuple[str, int, int]], kills: set[int],
                  pass_bytes: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
@@ -265,8 +278,8 @@ def live_example(tree: Tree, chunks: list[tuple[str, int, int]], kills: set[int]
                     if i in kills:  # now, whatever is in flight
                         daemon.kill9()
                         break
-                    if i % 3 == 0:  # pacing, not waiting: some chunks arrive as separate appends
-                        time.sleep(0.05)
+                    if i % 3 == 0:  # some chunks arrive as separate appends: wait for this one
+                        _committed_so_far(logs, key, tree.files[key][:end])
                 else:
                     def caught_up() -> bool:
                         assert daemon.proc.poll() is None, daemon.stderr.decode(errors="replace")

@@ -18,10 +18,10 @@ from tests.fakes import RecordingProcessor
 from tests.harness import REPO, append, cli, fast_settings, jsonl, running, wait_until
 
 HOLD = """
-import sys, time, duckdb
+import sys, duckdb
 con = duckdb.connect(sys.argv[1], read_only=True)
 print("held", flush=True)
-time.sleep(float(sys.argv[2]))
+sys.stdin.readline()  # holds the file until told (a line, or stdin closed)
 """
 
 
@@ -32,11 +32,22 @@ def _tree(root: Path, state: Path) -> None:
 
 def test_the_daemon_waits_for_a_reader_and_says_who_holds_the_file(root: Path, state: Path) -> None:
     _tree(root, state)
-    with subprocess.Popen([sys.executable, "-c", HOLD, str(state), "1.0"],
-                          stdout=subprocess.PIPE) as reader:
+    with subprocess.Popen([sys.executable, "-c", HOLD, str(state)],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE) as reader:
         assert reader.stdout is not None and reader.stdout.readline() == b"held\n"
-        with capture_logs() as logs, running(fast_settings(root, state), [RecordingProcessor()]):
-            pass  # it came up: the open waited for the reader to let go
+
+        def let_go_once_the_daemon_waits() -> None:
+            wait_until(lambda: any(e["event"] == events.STATE_LOCKED for e in list(logs)),
+                       what="the daemon to say it waits")
+            assert reader.stdin is not None
+            reader.stdin.close()
+
+        with capture_logs() as logs:
+            releaser = threading.Thread(target=let_go_once_the_daemon_waits, daemon=True)
+            releaser.start()
+            with running(fast_settings(root, state), [RecordingProcessor()]):
+                pass  # it came up: the open waited for the reader to let go
+            releaser.join(timeout=20)
     [locked] = [e for e in logs if e["event"] == events.STATE_LOCKED]
     assert locked["pid"] == reader.pid and locked["wait"] == 30.0
 
@@ -45,8 +56,8 @@ def test_a_reader_that_does_not_let_go_in_lock_wait_stops_the_start(root: Path, 
     from sessiond.state.db import StateError
 
     _tree(root, state)
-    with subprocess.Popen([sys.executable, "-c", HOLD, str(state), "5"],
-                          stdout=subprocess.PIPE) as reader:
+    with subprocess.Popen([sys.executable, "-c", HOLD, str(state)],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE) as reader:
         assert reader.stdout is not None and reader.stdout.readline() == b"held\n"
         try:
             Service(fast_settings(root, state, lock_wait=0.3), [RecordingProcessor()], announce=True)
