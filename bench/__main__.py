@@ -88,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reuse", action="store_true",
                     help="reuse the stable tree's ingested state from an earlier run (saves the "
                          "~5 min ingest of 100k files; its timing is then the earlier one)")
+    ap.add_argument("--processors", metavar="LIST",
+                    help="comma-separated installed processors to run (default: all installed)")
     ap.add_argument("--profile", action="store_true",
                     help="afterwards, record py-spy profiles of backfill, scan, start-up, report")
     args = ap.parse_args(argv)
@@ -97,6 +99,12 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"unknown figure(s) {unknown}; choose from {', '.join(FIGURES)}")
     sizes = QUICK if args.quick else FULL
     ctx = Ctx(sizes, reuse=args.reuse)
+    if args.processors:
+        chosen = [p.strip() for p in args.processors.split(",") if p.strip()]
+        missing = [p for p in chosen if p not in ctx.processors]
+        if missing:
+            ap.error(f"not installed: {missing}; installed: {', '.join(ctx.processors)}")
+        ctx.processors = chosen
     info = machine()
     print(f"# sessiond benchmarks ({'quick' if args.quick else 'full'}): {info['nproc']} x "
           f"{info['cpu']}, {info['ram_gb']} GB RAM, Python {info['python']}, "

@@ -13,15 +13,26 @@ from __future__ import annotations
 import enum
 import os
 import traceback
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from sessiond.daemon.discovery import NotRegularFile, open_session_file, stat_of
 from sessiond.daemon.prefixes import Prefix
-from sessiond.daemon.tailer import HEAD, SEAM, hash_prefix, hash_whole, read_lines, windows
-from sessiond.processors.contract import Processor, SessionFile, count_items
+from sessiond.daemon.reads import Key, Reads, block_form
+from sessiond.daemon.tailer import HEAD, SEAM, Read, hash_prefix, hash_whole, read_lines, windows
+from sessiond.processors import sqlform
+from sessiond.processors.contract import (
+    Mapper,
+    Narrowing,
+    Processor,
+    Record,
+    Selecting,
+    SessionFile,
+    count_items,
+)
+from sessiond.processors.framing import Block
 from sessiond.processors.reader import BadLine, Decoded, decode
 from sessiond.state.cursor import (
     LEGACY_PREFIX,
@@ -68,6 +79,9 @@ class Examined:
     # keep once it committed (`daemon.prefixes`)
     prefix: Prefix | None = None
     skipped: bool = False  # the prefix was checked by its windows only, not re-read
+    # READ in the SQL forms: the new lines, and the number of the first, until `finish`
+    block: Block | None = None
+    first_line: int = 1
 
 
 def examine(
@@ -83,11 +97,14 @@ def examine(
     prefix: Prefix | None = None,
     verify: bool = False,
     keep_prefix: bool = False,
+    reads: Reads | None = None,
+    uses: int = 0,
 ) -> Examined:
     """``prefix``: the hash state at the cursor, if the worker still has it (an append is then
     checked by the windows, `daemon.prefixes`); ``verify``: re-read the whole prefix even if the
     file looks unchanged (the lazy check); ``keep_prefix``: return the new state (not in the
-    pool: a hash state does not pickle)."""
+    pool: a hash state does not pickle); ``reads``: where reads of the same bytes are shared
+    with ``uses`` other processors (`daemon.reads`)."""
     try:
         fd = open_session_file(root, file.key)
     except FileNotFoundError:
@@ -99,7 +116,7 @@ def examine(
     try:
         return _read(processor, file, cursor, fd, budget=budget, max_line_bytes=max_line_bytes,
                      skip=skip, prepare=prepare, prefix=prefix, verify=verify,
-                     keep_prefix=keep_prefix)
+                     keep_prefix=keep_prefix, reads=reads, uses=uses)
     except EOFError:  # truncated between fstat and the prefix hash
         return Examined(Found.CHANGED)
     except OSError as exc:
@@ -116,7 +133,7 @@ def _read(
     p: Processor, file: SessionFile, cursor: Cursor | None, fd: int, *, budget: int,
     max_line_bytes: int, skip: tuple[bytes, ...],
     prepare: Callable[[Processor, Mapping[str, Any]], Mapping[str, Any]],
-    prefix: Prefix | None, verify: bool, keep_prefix: bool,
+    prefix: Prefix | None, verify: bool, keep_prefix: bool, reads: Reads | None, uses: int,
 ) -> Examined:
     stat = stat_of(os.fstat(fd))
     decision = decide(cursor, stat, p.version)
@@ -149,6 +166,17 @@ def _read(
     append = plan is Plan.VERIFY and cursor is not None
     start = cursor.offset if append and cursor is not None else 0
     first_line = (cursor.lines if append and cursor is not None else 0) + 1
+    if block_form(p):  # its lines are classified and mapped per batch: `finish`
+        read = _shared_read(fd, file, stat, start, hasher, first_line, budget=budget,
+                            max_line_bytes=max_line_bytes, reads=reads, uses=uses)
+        if read is None:
+            return Examined(Found.CHANGED, stat=stat)
+        return Examined(
+            Found.READ, stat=stat, reason=decision.reason,
+            rewrite=plan is Plan.REWRITE and cursor is not None, start=start,
+            consumed=read.consumed, digest=read.digest, examined=read.examined, eof=read.eof,
+            skipped=skipped, block=read.block, first_line=first_line,
+            prefix=_kept(fd, file, stat, read.consumed, read.digest, read.state) if keep_prefix else None)
     read = read_lines(fd, start, hasher, budget=budget, max_line_bytes=max_line_bytes)
     if _torn(fd, stat, read.consumed, read.digest):
         return Examined(Found.CHANGED, stat=stat)
@@ -161,14 +189,80 @@ def _read(
         prefix=_kept(fd, file, stat, read.consumed, read.digest, read.state) if keep_prefix else None,
     )
     try:
-        rows = p.process(file, decoded.records) if decoded.records else {}
-        out.items = count_items(p, rows)
-        out.rows = prepare(p, rows)
+        rows = p.process(file, decoded.records) if decoded.records and isinstance(p, Mapper) else {}
+        _mapped(p, out, rows, prepare)
     except Exception as exc:  # a processor bug (or rows that don't fit): the worker backs off
-        out.error = f"{type(exc).__name__}: {exc}"[:2000]
-        out.detail = "".join(traceback.format_exception(exc))[-4000:]
-        out.rows, out.items = {}, 0
+        _failed(out, exc)
     return out
+
+
+def _mapped(p: Processor, out: Examined, rows: Mapping[str, Any],
+            prepare: Callable[[Processor, Mapping[str, Any]], Mapping[str, Any]]) -> None:
+    out.items = count_items(p, rows)
+    out.rows = prepare(p, rows)
+
+
+def _failed(out: Examined, exc: Exception) -> None:
+    out.error = f"{type(exc).__name__}: {exc}"[:2000]
+    out.detail = "".join(traceback.format_exception(exc))[-4000:]
+    out.rows, out.items = {}, 0
+
+
+def _shared_read(fd: int, file: SessionFile, stat: Stat, start: int, hasher: Any, first_line: int,
+                 *, budget: int, max_line_bytes: int, reads: Reads | None, uses: int) -> Read | None:
+    """The new complete lines as a block: taken from another processor's read of the same bytes
+    (`daemon.reads`), or read here and left for the others. None: changed under the read."""
+    key = None if reads is None else Key.of(file.key, stat, start, hasher.hexdigest(), first_line,
+                                            budget=budget, max_line_bytes=max_line_bytes)
+    shared = None if reads is None or key is None else reads.get(key)
+    if shared is not None:
+        return replace(shared, state=shared.state.copy())
+    read = read_lines(fd, start, hasher, budget=budget, max_line_bytes=max_line_bytes, block=True)
+    if _torn(fd, stat, read.consumed, read.digest):
+        return None
+    if reads is not None and key is not None:
+        reads.put(key, replace(read, state=read.state.copy()), uses)
+    return read
+
+
+def finish(p: Processor, found: Sequence[tuple[SessionFile, Examined]], *, skip: tuple[bytes, ...],
+           prepare: Callable[[Processor, Mapping[str, Any]], Mapping[str, Any]]) -> None:
+    """Classify and map the lines a batch read for a processor in the SQL forms, all files at
+    once (DuckDB's fixed cost per query is paid per batch): each `Examined` gets its counts,
+    bad lines and rows, or its error. If the batch's queries fail, each file is tried alone,
+    so only the file at fault fails."""
+    todo = [(f, r) for f, r in found if r.kind is Found.READ and r.block is not None]
+    if not todo:
+        return
+    try:
+        _finish(p, todo, skip=skip, prepare=prepare)
+    except Exception as exc:
+        if len(todo) == 1:
+            _failed(todo[0][1], exc)
+            return
+        for one in todo:
+            finish(p, [one], skip=skip, prepare=prepare)
+
+
+def _finish(p: Processor, todo: Sequence[tuple[SessionFile, Examined]], *, skip: tuple[bytes, ...],
+            prepare: Callable[[Processor, Mapping[str, Any]], Mapping[str, Any]]) -> None:
+    framed = sqlform.frame([(f, r.block, r.first_line) for f, r in todo if r.block is not None],
+                           skip=skip)
+    rows: Mapping[str, Mapping[str, Any]]
+    records: Mapping[str, Sequence[Record]] = {}
+    if isinstance(p, Selecting):
+        rows = sqlform.run(p.sql, framed)
+    else:
+        assert isinstance(p, Narrowing)
+        records, rows = sqlform.narrow(p.select, framed), {}
+    for (file, r), decoded in zip(todo, framed.decoded, strict=True):
+        r.lines, r.bad, r.block = decoded.lines, decoded.bad, None
+        try:
+            mine = rows.get(file.key, {}) if isinstance(p, Selecting) else (
+                p.process(file, records[file.key]) if records.get(file.key) else {})
+            _mapped(p, r, mine, prepare)
+        except Exception as exc:
+            _failed(r, exc)
 
 
 def _goes_on(prefix: Prefix | None, cursor: Cursor, stat: Stat, fd: int) -> bool:

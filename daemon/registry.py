@@ -9,7 +9,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from sessiond.daemon.settings import SettingsError
-from sessiond.processors.contract import Processor, Report
+from sessiond.processors.contract import Processor, Report, is_processor
 
 GROUP = "sessiond.processors"
 
@@ -59,7 +59,7 @@ def load(names: Sequence[str], options: Mapping[str, Mapping[str, Any]]) -> list
                 instance = factory(**kwargs)
             except (TypeError, ValueError) as exc:
                 raise SettingsError(f"processor {name!r}: bad options: {exc}") from exc
-        if not isinstance(instance, Processor):
+        if not is_processor(instance):
             raise SettingsError(f"processor {name!r}: {spec} does not implement the contract")
         if any(p.name == instance.name for p in out):
             raise SettingsError(f"processor {instance.name!r} configured twice")

@@ -33,6 +33,7 @@ from sessiond.daemon.notify import Notifier
 from sessiond.daemon.operations import Operations
 from sessiond.daemon.pool import Executors, ParsePool, processes
 from sessiond.daemon.publish import Publisher, SnapshotError
+from sessiond.daemon.reads import Reads, sharers
 from sessiond.daemon.scanner import Scanner
 from sessiond.daemon.settings import Settings, SettingsError, size_bytes
 from sessiond.daemon.sql import sandbox
@@ -161,11 +162,13 @@ class Service:
         self.pool = (ParsePool(self.processors, store.schema, workers=settings.parse_workers,
                                log=self.log, executors=executors)
                      if settings.parse_workers > 0 else None)
+        self.reads = Reads()  # one read of a file's new bytes for every processor (`daemon.reads`)
+        share = sharers(self.processors)
         self.workers = {
             p.name: Worker(
                 p, self.queues[p.name], Store(con.cursor()), root=settings.root,
                 settings=worker_settings(settings, p), log=self.log, submit=self.writer.submit,
-                pool=self.pool,
+                pool=self.pool, reads=self.reads, sharers=share,
             )
             for p in self.processors
         }
@@ -418,6 +421,7 @@ class Service:
                     if self._outgrown():
                         break
                 self._ensure_watcher()
+                self.reads.expire()
                 if self.pool is not None:
                     self.pool.reap()
                 if scanner.is_alive():

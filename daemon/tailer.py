@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 import xxhash
 
-from sessiond.processors.framing import Framer, Line, Oversize
+from sessiond.processors.framing import Block, BlockFramer, Framer, Line, Oversize
 from sessiond.state.cursor import new_hasher
 
 CHUNK = 1 << 20
+BLOCK_READ = 64 << 20  # the largest single read for a block
 HEAD = 4096  # the first block: what a rewrite from the start changes first
 SEAM = 65536  # the bytes before the cursor, which an append joins
 
@@ -61,34 +62,42 @@ class Read:
     digest: str  # xxh3-128 hex of bytes [0, consumed)
     eof: bool  # the read reached the end of the file (else the budget stopped it)
     state: xxhash.xxh3_128  # the hash state after [0, consumed): an append can go on from it
+    block: Block | None = None  # with ``block=True``: the lines as one buffer (``items`` empty)
 
 
 def read_lines(
-    fd: int, start: int, hasher: xxhash.xxh3_128, *, budget: int, max_line_bytes: int
+    fd: int, start: int, hasher: xxhash.xxh3_128, *, budget: int, max_line_bytes: int,
+    block: bool = False,
 ) -> Read:
-    """Read complete lines from ``start`` (where ``hasher`` has hashed ``[0, start)``).
+    """Read complete lines from ``start`` (where ``hasher`` has hashed ``[0, start)``), as a
+    value per line, or with ``block`` as one `Block` (for the SQL form).
 
     Stops at EOF, or once ``budget`` bytes were read and at least one line completed. An
     unterminated last line is left for later; its bytes are not hashed or consumed.
     """
-    framer = Framer(start, max_line_bytes=max_line_bytes)
+    framer: Framer | BlockFramer = (BlockFramer if block else Framer)(
+        start, max_line_bytes=max_line_bytes)
     items: list[Line | Oversize] = []
     at_consumed = hasher.copy()
     position = start
     eof = False
+    # A block is read in one piece up to the budget: its bytes are then kept as read, not copied
+    # again to be joined (memory: the budget, as the lines read are held until the commit anyway)
+    size = min(max(CHUNK, budget), BLOCK_READ) if block else CHUNK
     while True:
         if position - start >= budget and framer.consumed > start:
             break
-        chunk = os.pread(fd, CHUNK, position)
+        chunk = os.pread(fd, size, position)
         if not chunk:
             eof = True
             break
         snapshot = _hash_chunk(hasher, chunk)
         if snapshot is not None:
             at_consumed = snapshot
-        items.extend(framer.feed(chunk))
+        items.extend(framer.feed(chunk) or ())
         position += len(chunk)
-    return Read(items, framer.consumed, position, at_consumed.hexdigest(), eof, at_consumed)
+    return Read(items, framer.consumed, position, at_consumed.hexdigest(), eof, at_consumed,
+                framer.block() if isinstance(framer, BlockFramer) else None)
 
 
 def windows(fd: int, offset: int) -> tuple[str, str]:

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from sessiond.daemon import events
-from sessiond.daemon.examine import Examined, Found, examine
+from sessiond.daemon.examine import Examined, Found, examine, finish
 from sessiond.daemon.pool import ParsePool, PoolBroken
 from sessiond.daemon.prefixes import Prefix, Prefixes
+from sessiond.daemon.reads import Reads, block_form
 from sessiond.daemon.workqueue import WorkQueue
 from sessiond.daemon.writer import Ticket
 from sessiond.processors.contract import (
@@ -177,6 +178,8 @@ class Worker:
         log: Any,
         submit: Callable[[Processor, Sequence[Outcome]], Ticket] | None = None,
         pool: ParsePool | None = None,
+        reads: Reads | None = None,
+        sharers: Callable[[Processor, SessionFile], int] | None = None,
         mono: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
     ) -> None:
@@ -201,7 +204,13 @@ class Worker:
         self._in_flight: _InFlight | None = None
         self._notes: list[_Note] = []  # see `_say`
         self.skip: tuple[bytes, ...] = tuple(getattr(processor, "skip_prefixes", ()))
-        self._pool = pool if pool is not None and pool.serves(processor.name) else None
+        # The SQL forms map a batch at once, with DuckDB's threads: not in the pool
+        self._block = block_form(processor)
+        self._pool = (pool if pool is not None and pool.serves(processor.name) and not self._block
+                      else None)
+        # Reads shared with the other processors that read a file's lines the same way
+        self._reads = reads
+        self._sharers = sharers
         self.stats = Stats()
         self.busy = False
         # Held while a batch runs: `process` (run now) answers "busy" instead of running twice.
@@ -328,6 +337,10 @@ class Worker:
                 found = self._found_in_pool(taken, cursors, requeue, once=once)
             else:
                 found = self._found_here(files, cursors, requeue, bytes0, once=once)
+            if self._block:  # read first, then classified and mapped together (`finish`)
+                found = list(found)
+                finish(self.processor, [(f, r) for f, r in found if r is not None],
+                       skip=self.skip, prepare=self.store.prepare)
             for file, r in found:  # lazily, in this thread: see `_found_here`
                 self.stats.scanned += 1
                 outcome = None if r is None else self._apply(file, cursors.get(file.key), r, requeue)
@@ -403,15 +416,18 @@ class Worker:
     ) -> Iterator[tuple[SessionFile, Examined | None]]:
         """Each file examined in this thread (None: not due), one at a time as the caller
         applies them, so the byte budget sees what the files before it read."""
+        read = 0  # read for a block form: counted in `stats` only once applied, after `finish`
         for i, file in enumerate(files):
-            if self.stats.bytes - bytes0 >= self.settings.pass_bytes:
+            if self.stats.bytes - bytes0 + read >= self.settings.pass_bytes:
                 # Enough read for one transaction (its rows are held until the commit):
                 # the rest go back to the front of the queue for the next batch.
                 self.queue.unget(files[i:])
                 return
             cursor = cursors.get(file.key)
-            yield file, (self._examine(file, cursor) if self._due(file, cursor, requeue, once=once)
-                         else None)
+            r = self._examine(file, cursor) if self._due(file, cursor, requeue, once=once) else None
+            if r is not None and r.block is not None:
+                read += r.consumed - r.start
+            yield file, r
 
     def _found_in_pool(
         self, files: list[SessionFile], cursors: dict[str, Cursor],
@@ -684,7 +700,9 @@ class Worker:
             kept = None  # its time is up: this append reads the whole prefix again
         r = examine(self.processor, self.root, file, cursor, budget=self.settings.pass_bytes,
                     max_line_bytes=self.settings.max_line_bytes, skip=self.skip,
-                    prepare=self.store.prepare, prefix=kept, verify=verify, keep_prefix=True)
+                    prepare=self.store.prepare, prefix=kept, verify=verify, keep_prefix=True,
+                    reads=self._reads,
+                    uses=self._sharers(self.processor, file) if self._sharers is not None else 0)
         if r.prefix is not None:
             if r.skipped and kept is not None:
                 r.prefix.unverified_since = kept.unverified_since or now

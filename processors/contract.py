@@ -36,7 +36,10 @@ Rows = Sequence[Mapping[str, Any]]
 
 @runtime_checkable
 class Processor(Protocol):
-    """A pure mapper from records to rows; the framework owns reading, cursors and commits.
+    """A pure mapper from lines to rows; the framework owns reading, cursors and commits. It
+    maps in one of three forms: `Mapper` (``process``: Python, per record), `Selecting`
+    (``sql``: DuckDB queries over the lines) or `Narrowing` (``select`` in SQL, then
+    ``process`` in Python on what it kept).
 
     * ``name``: stable identifier (cursor key, metric label, CLI argument).
     * ``version``: bump it and every file is redone for this processor, by itself.
@@ -68,9 +71,47 @@ class Processor(Protocol):
         """Whether this processor reads that file at all."""
         ...
 
+
+
+@runtime_checkable
+class Mapper(Protocol):
+    """The Python form: the processor maps records (one Python object per line) to rows."""
+
     def process(self, file: SessionFile, records: Sequence[Record]) -> Mapping[str, Rows]:
         """Map the new complete records of one file to output rows, keyed by table name."""
         ...
+
+
+@runtime_checkable
+class Selecting(Protocol):
+    """The SQL form (`processors.sqlform`): ``sql`` maps each output table to one DuckDB query
+    over the relation ``lines`` -- the file's new good lines, as text, with the file's columns --
+    that returns the table's columns by name. The lines are never made into Python objects, and
+    DuckDB parses each line once per query (``json_transform``), in C++, on its own threads.
+    ``skip_prefixes`` applies as in the Python form. A processor declares one form or the other:
+    with ``sql``, ``process`` is never called."""
+
+    sql: Mapping[str, str]
+
+
+@runtime_checkable
+class Narrowing(Protocol):
+    """The Python form over lines narrowed in SQL first: ``select`` is one DuckDB query over
+    ``lines`` (as for `Selecting`) that keeps the lines the processor reads and the values it
+    reads from them, in C++, with their ``session_file``, ``line_no`` and ``byte_offset``;
+    ``process`` then gets, per file, one `Record` per row it returned, in line order, whose
+    ``data`` is the row (its other columns) -- not the line's whole JSON. For a processor
+    whose rules must be Python but that reads a small part of a transcript (a few fields of
+    some records)."""
+
+    select: str
+
+    def process(self, file: SessionFile, records: Sequence[Record]) -> Mapping[str, Rows]: ...
+
+
+def is_processor(obj: object) -> bool:
+    """A `Processor` in one of its forms."""
+    return isinstance(obj, Processor) and isinstance(obj, Mapper | Selecting | Narrowing)
 
 
 def item_tables(processor: Processor) -> frozenset[str]:

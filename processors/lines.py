@@ -1,4 +1,5 @@
-"""`lines`: one row per complete record, the smallest useful processor (a record index).
+"""`lines`: one row per complete record, the smallest useful processor (a record index), and
+the smallest example of the SQL form of the contract (`processors.sqlform`).
 
 It serves the sample run and the exactly-once tests: every committed line appears once, with
 its byte offset, so duplicates or gaps are a plain SQL query away.
@@ -6,10 +7,9 @@ its byte offset, so duplicates or gaps are a plain SQL query away.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from types import MappingProxyType
 
-from sessiond.processors.contract import Record, Rows, SessionFile
+from sessiond.processors.contract import SessionFile
 
 
 class LinesProcessor:
@@ -30,23 +30,16 @@ class LinesProcessor:
         """,
     )
 
+    # The SQL form (`processors.sqlform`): the type and uuid of each line, when strings.
+    sql = MappingProxyType({
+        "lines": """
+            SELECT session_file, username, line_no, byte_offset,
+                   CASE WHEN json_type(j.type) = 'VARCHAR' THEN j.type ->> '$' END AS record_type,
+                   CASE WHEN json_type(j.uuid) = 'VARCHAR' THEN j.uuid ->> '$' END AS uuid
+            FROM (SELECT *, json_transform(line, '{"type": "JSON", "uuid": "JSON"}') AS j
+                  FROM lines)
+        """,
+    })
+
     def wants(self, file: SessionFile) -> bool:
         return True
-
-    def process(self, file: SessionFile, records: Sequence[Record]) -> Mapping[str, Rows]:
-        rows: list[dict[str, Any]] = [
-            {
-                "session_file": r.file,
-                "username": r.user,
-                "line_no": r.line,
-                "byte_offset": r.offset,
-                "record_type": _str_or_none(r.data.get("type")),
-                "uuid": _str_or_none(r.data.get("uuid")),
-            }
-            for r in records
-        ]
-        return {"lines": rows}
-
-
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) else None

@@ -167,18 +167,34 @@ def prepare_rows(
     """`Store.prepare` with the tables' Arrow schemas given (``schema``): usable where there is
     no database, in a pool process."""
     if not isinstance(processor, Merging):
-        return {t: pa.Table.from_pylist(list(r), schema=schema(t)) for t, r in rows.items() if r}
+        return {t: _conformed(r, schema(t)) if isinstance(r, pa.Table)
+                else pa.Table.from_pylist(list(r), schema=schema(t)) for t, r in rows.items() if r}
     fields: Mapping[str, Sequence[str]] = getattr(processor, "merge_fields", {})
     out: dict[str, Prepared] = {}
     for t, r in rows.items():
-        if not r:
+        if not len(r):
+            continue
+        names = fields.get(t, ())
+        if isinstance(r, pa.Table):  # the SQL form's
+            out[t] = Prepared(_conformed(r, schema(t), names), r.select(list(names)) if names else None)
             continue
         listed = list(r)
-        names = fields.get(t, ())
         extra = (pa.Table.from_pylist([{k: row.get(k) for k in names} for row in listed])
                  if names else None)
         out[t] = Prepared(pa.Table.from_pylist(listed, schema=schema(t)), extra)
     return out
+
+
+def _conformed(table: pa.Table, schema: pa.Schema, fields: Sequence[str] = ()) -> pa.Table:
+    """A query's result as the table's columns: by name, in order, cast to their types; a
+    column the result lacks is NULL. Raises on a column that is neither the table's nor one of
+    the ``fields`` (`Merging.merge_fields`)."""
+    extra = set(table.column_names) - set(schema.names) - set(fields)
+    if extra:
+        raise ValueError(f"columns not in the table: {', '.join(sorted(extra))}")
+    columns = [table.column(f.name).cast(f.type) if f.name in table.column_names
+               else pa.nulls(table.num_rows, f.type) for f in schema]
+    return pa.Table.from_arrays(columns, schema=schema).combine_chunks()
 
 
 @dataclass(frozen=True, slots=True)

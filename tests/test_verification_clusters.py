@@ -119,3 +119,21 @@ def test_a_reviewed_id_anchors_its_component_and_untimed_members_come_last() -> 
     untimed = member(3, TEXTS[4], minutes=None)
     comps, placed = run([untimed, late])
     assert [c.id for c in comps] == [TEXTS[5].id]  # a detection without a time is not "first"
+
+
+_WORDS = st.sampled_from(["mrr", "includes", "setup", "fees", "the", "fiscal", "quarter", "starts",
+                          "in", "february", "q1", "churn", "is", "net", "of", "refunds", "é", "x"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=st.lists(_WORDS, max_size=14).map(" ".join), b=st.lists(_WORDS, max_size=14).map(" ".join))
+def test_the_lcs_bound_never_changes_the_gate(a: str, b: str) -> None:
+    """`similarity.ratio` skips difflib when the LCS bound is below every threshold: what it
+    returns is the exact ratio whenever that is >= the lowest threshold, and never above the
+    bound otherwise."""
+    exact = similarity.exact(a, b)
+    got = similarity.ratio(a, b)
+    if exact >= similarity.NEAR_WITH_ENTITIES:
+        assert got == exact
+    else:
+        assert got < similarity.NEAR_WITH_ENTITIES

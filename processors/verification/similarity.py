@@ -5,7 +5,8 @@ The measure is the one the original pipeline's thresholds were tuned for: diffli
 *normalised* ``title + " " + content`` -- casefolded, NFKC, every run of non-alphanumerics turned
 into one space. ``autojunk`` is off so long texts are not scored differently from short ones.
 It runs in Python (not DuckDB's ``jaro_winkler_similarity``, whose scale differs), on the
-candidates of one domain that survive the cheap length bound below.
+candidates of one domain that survive two exact upper bounds: the lengths, then the longest
+common subsequence (rapidfuzz, in C++).
 
 Gate (same domain): ``ratio >= 0.82``, or ``ratio >= 0.65`` with at least two shared entities.
 
@@ -21,6 +22,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from difflib import SequenceMatcher
+
+from rapidfuzz.distance import Indel
 
 NEAR = 0.82
 NEAR_WITH_ENTITIES = 0.65
@@ -44,6 +47,12 @@ def ratio(a: str, b: str) -> float:
         return 1.0
     if 2 * min(len(a), len(b)) / (len(a) + len(b)) < NEAR_WITH_ENTITIES:
         return 0.0  # upper bound of the ratio is below every threshold: skip the O(n*m) work
+    # The matching blocks form a common subsequence, so 2*LCS/T bounds the ratio from above --
+    # computed bit-parallel in C++ (rapidfuzz's Indel similarity, ~2 us for two short texts,
+    # where difflib took ~4 ms on texts that share a vocabulary): most pairs end here.
+    lcs = Indel.normalized_similarity(a, b)
+    if lcs < NEAR_WITH_ENTITIES:
+        return lcs
     matcher = SequenceMatcher(None, a, b, autojunk=False)
     bound = matcher.quick_ratio()  # an upper bound either way round
     if bound < NEAR_WITH_ENTITIES:
