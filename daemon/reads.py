@@ -48,7 +48,7 @@ class Key:
 
 @dataclass(slots=True)
 class _Entry:
-    shared: Read  # its ``state``: copy it before hashing on
+    read: Read  # its ``state``: copy it before hashing on
     size: int
     uses: int  # other processors still expected to take it
     born: float
@@ -81,17 +81,17 @@ class Reads:
                 self._drop(key)
             else:
                 self._map.move_to_end(key)
-            return entry.shared
+            return entry.read
 
-    def put(self, key: Key, shared: Read, uses: int) -> None:
-        """Keep ``shared`` for ``uses`` other processors (none: nothing is kept)."""
-        size = len(shared.block.data) if shared.block is not None else 0
+    def put(self, key: Key, read: Read, uses: int) -> None:
+        """Keep ``read`` for ``uses`` other processors (none: nothing is kept)."""
+        size = len(read.block.data) if read.block is not None else 0
         if uses <= 0 or size > self.capacity:
             return
         with self._lock:
             if key in self._map:
                 self._drop(key)
-            self._map[key] = _Entry(shared, size, uses, self._clock())
+            self._map[key] = _Entry(read, size, uses, self._clock())
             self._bytes += size
             while self._bytes > self.capacity:
                 self._drop(next(iter(self._map)))

@@ -18,6 +18,22 @@ class SessionFile:
     def is_subagent(self) -> bool:
         return "/subagents/" in self.key
 
+    @property
+    def session_id(self) -> str | None:
+        """The session the path names: the file's stem, or for a subagent's file
+        (``<user>/<session>/subagents/agent-<id>.jsonl``) the folder above ``subagents/``."""
+        parts = self.key.split("/")
+        if self.is_subagent:
+            return parts[-3] if len(parts) >= 3 else None
+        return parts[-1].removesuffix(".jsonl")
+
+    @property
+    def agent_id(self) -> str | None:
+        """A subagent file's ``<id>`` (from ``agent-<id>.jsonl``), else None."""
+        if not self.is_subagent:
+            return None
+        return self.key.rsplit("/", 1)[-1].removesuffix(".jsonl").removeprefix("agent-")
+
 
 class Record(NamedTuple):
     """One complete, parsed JSONL line: the object plus where it came from. (A named tuple:

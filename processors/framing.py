@@ -22,8 +22,11 @@ class Oversize(NamedTuple):
     length: int  # bytes including the newline
 
 
-class Framer:
-    """Splits chunks into complete lines; `consumed` is the offset just after the last newline."""
+class _Splitter:
+    """The rules both framers share: complete lines only; a line that passes ``max_line_bytes``
+    is dropped as it arrives (`_dropped`), so memory stays bounded by the limit plus one chunk.
+    `consumed` is the offset just after the last newline. A subclass takes each run of complete
+    lines (`_frame`: ``data[:last + 1]``, the first line at ``_line_start``)."""
 
     __slots__ = ("_buf", "_discard_pos", "_discarding", "_line_start", "_max", "consumed")
 
@@ -44,32 +47,22 @@ class Framer:
     def _position(self) -> int:
         return self._line_start + len(self._buf) if not self._discarding else self._discard_pos
 
-    def feed(self, chunk: bytes) -> list[Line | Oversize]:
-        out: list[Line | Oversize] = []
+    def _take(self, chunk: bytes) -> None:
         if self._discarding:
             nl = chunk.find(b"\n")
             if nl < 0:
                 self._discard_pos += len(chunk)
-                return out
+                return
             end = self._discard_pos + nl + 1
-            out.append(Oversize(self._line_start, end - self._line_start))
+            self._dropped(Oversize(self._line_start, end - self._line_start))
             self._discarding = False
             self._line_start = self.consumed = end
             chunk = chunk[nl + 1 :]
         data = self._buf + chunk if self._buf else chunk
-        base = self._line_start
         last = data.rfind(b"\n")
         if last >= 0:
-            offset = base
-            limit = self._max
-            for piece in data[:last].split(b"\n"):
-                size = len(piece)
-                if size > limit:
-                    out.append(Oversize(offset, size + 1))
-                else:
-                    out.append(Line(offset, piece))
-                offset += size + 1
-            self._line_start = self.consumed = base + last + 1
+            self._frame(data, last)
+            self._line_start = self.consumed = self._line_start + last + 1
             rest = data[last + 1 :]
         else:
             rest = data
@@ -79,7 +72,38 @@ class Framer:
             self._buf = b""
         else:
             self._buf = bytes(rest)
+
+    def _frame(self, data: bytes, last: int) -> None:
+        raise NotImplementedError
+
+    def _dropped(self, oversize: Oversize) -> None:
+        raise NotImplementedError
+
+
+class Framer(_Splitter):
+    """Splits chunks into complete lines, a value per line."""
+
+    __slots__ = ("_out",)
+
+    def __init__(self, start: int = 0, *, max_line_bytes: int) -> None:
+        super().__init__(start, max_line_bytes=max_line_bytes)
+        self._out: list[Line | Oversize] = []
+
+    def feed(self, chunk: bytes) -> list[Line | Oversize]:
+        out: list[Line | Oversize] = []
+        self._out = out
+        self._take(chunk)
         return out
+
+    def _dropped(self, oversize: Oversize) -> None:
+        self._out.append(oversize)
+
+    def _frame(self, data: bytes, last: int) -> None:
+        out, limit, offset = self._out, self._max, self._line_start
+        for piece in data[:last].split(b"\n"):
+            size = len(piece)
+            out.append(Oversize(offset, size + 1) if size > limit else Line(offset, piece))
+            offset += size + 1
 
 
 class Block:
@@ -105,22 +129,14 @@ class Block:
         return len(self.offsets)
 
 
-class BlockFramer:
-    """`Framer`'s rules (complete lines only, oversize lines dropped as they arrive, memory
-    bounded by the limit plus one chunk), collecting a `Block` instead of a value per line: the
-    newlines are found with ``bytes.find`` (C speed, ~1 GB/s here) and the kept bytes are
-    joined once."""
+class BlockFramer(_Splitter):
+    """`Framer`'s rules, collecting a `Block` instead of a value per line: the newlines are
+    found with ``bytes.find`` (C speed, ~1 GB/s here) and the kept bytes are joined once."""
 
-    __slots__ = ("_buf", "_discard_pos", "_discarding", "_line_start", "_max", "_numbers",
-                 "_offsets", "_oversize", "_pieces", "_size", "_starts", "consumed", "lines")
+    __slots__ = ("_numbers", "_offsets", "_oversize", "_pieces", "_size", "_starts", "lines")
 
     def __init__(self, start: int = 0, *, max_line_bytes: int) -> None:
-        self._max = max_line_bytes
-        self._line_start = start
-        self._buf = b""
-        self._discarding = False
-        self._discard_pos = start
-        self.consumed = start
+        super().__init__(start, max_line_bytes=max_line_bytes)
         self.lines = 0  # complete lines framed, oversize ones included
         self._pieces: list[bytes] = []
         self._size = 0  # bytes in _pieces
@@ -135,30 +151,11 @@ class BlockFramer:
         return Block(b"".join(self._pieces), starts, self._offsets, self._numbers, self._oversize)
 
     def feed(self, chunk: bytes) -> None:
-        if self._discarding:
-            nl = chunk.find(b"\n")
-            if nl < 0:
-                self._discard_pos += len(chunk)
-                return
-            end = self._discard_pos + nl + 1
-            self._oversize.append((self.lines, Oversize(self._line_start, end - self._line_start)))
-            self.lines += 1
-            self._discarding = False
-            self._line_start = self.consumed = end
-            chunk = chunk[nl + 1 :]
-        data = self._buf + chunk if self._buf else chunk
-        last = data.rfind(b"\n")
-        if last >= 0:
-            self._frame(data, last)
-            rest = data[last + 1 :]
-        else:
-            rest = data
-        if len(rest) > self._max:
-            self._discarding = True
-            self._discard_pos = self._line_start + len(rest)
-            self._buf = b""
-        else:
-            self._buf = bytes(rest)
+        self._take(chunk)
+
+    def _dropped(self, oversize: Oversize) -> None:
+        self._oversize.append((self.lines, oversize))
+        self.lines += 1
 
     def _frame(self, data: bytes, last: int) -> None:
         """Frame ``data[:last + 1]``: complete lines, the first at ``_line_start``."""
@@ -185,4 +182,3 @@ class BlockFramer:
             kept += end - piece
         self._size = kept
         self.lines = number
-        self._line_start = self.consumed = base + end

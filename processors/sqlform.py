@@ -69,31 +69,6 @@ def connection() -> duckdb.DuckDBPyConnection:
     return con
 
 
-@dataclass(frozen=True, slots=True)
-class FileColumns:
-    """The ``lines`` columns that are the same for every line of a file."""
-
-    session_file: str
-    username: str
-    session_id: str | None
-    agent_id: str | None
-    is_subagent: bool
-
-    @classmethod
-    def of(cls, file: SessionFile) -> FileColumns:
-        parts = file.key.split("/")
-        name = parts[-1].removesuffix(".jsonl")
-        if file.is_subagent:  # <user>/<session>/subagents/agent-<id>.jsonl
-            return cls(file.key, file.user, parts[-3] if len(parts) >= 3 else None,
-                       name.removeprefix("agent-"), True)
-        return cls(file.key, file.user, name, None, False)
-
-    def params(self) -> dict[str, object]:
-        return {"session_file": self.session_file, "username": self.username,
-                "session_id": self.session_id, "agent_id": self.agent_id,
-                "is_subagent": self.is_subagent}
-
-
 _LINES = """
 WITH lines AS (
     SELECT f.session_file, f.username, f.session_id, f.agent_id, f.is_subagent,
@@ -136,13 +111,13 @@ def frame(parts: Sequence[Part], *, skip: tuple[bytes, ...] = ()) -> Framed:
                                      f"{over.length} bytes"))
         tables.append(_arrays(index, file, block, first_line, found, skip))
         decoded.append(found)
-    table = pa.concat_tables(tables) if tables else _EMPTY
+    # DuckDB scans an Arrow table's chunks in parallel: a few MB each, cut from each file's
+    # columns as they are (slices: no copy of the lines)
+    n = sum(t.num_rows for t in tables)
     total = sum(len(block.data) for _, block, _ in parts)
-    n = table.num_rows
-    if n > 1:  # DuckDB scans an Arrow table's chunks in parallel: a few MB each
-        rows = max(64, min(n, n * _CHUNK_BYTES // max(1, total)))
-        table = pa.Table.from_batches(table.combine_chunks().to_batches(max_chunksize=rows),
-                                      table.schema)
+    rows = max(64, n * _CHUNK_BYTES // max(1, total))
+    batches = [b for t in tables for b in t.to_batches(max_chunksize=rows)]
+    table = pa.Table.from_batches(batches, _EMPTY.schema) if batches else _EMPTY
     files = [file for file, _, _ in parts]
     kinds = classify(table, skip) if n else pa.array([], pa.uint8())
     framed = Framed(table.append_column("kind", kinds), files, decoded)
@@ -192,13 +167,20 @@ def _valid_utf8(line: pa.Array, line_no: pa.Array, offsets: pa.Array, decoded: D
         try:
             out.append(data.decode())
         except UnicodeDecodeError:
-            bad = Decoded()
-            decode([Line(offsets[i].as_py(), data.rstrip(b"\n"))], file=file.key, user=file.user,
-                   first_line=line_no[i].as_py(), into=bad, skip=skip)
+            bad = _judged(file, offsets[i].as_py(), line_no[i].as_py(), data, skip)
             decoded.bad.extend(bad.bad)
             decoded.skipped += bad.skipped
             out.append(None)  # classified as neither good nor counted again (see `classify`)
     return pa.array(out, pa.large_string())
+
+
+def _judged(file: SessionFile, offset: int, number: int, data: bytes,
+            skip: tuple[bytes, ...] = ()) -> Decoded:
+    """One line (its newline may follow) as the Python form judges it: `reader.decode`."""
+    found = Decoded()
+    decode([Line(offset, data.rstrip(b"\n"))], file=file.key, user=file.user, first_line=number,
+           into=found, skip=skip)
+    return found
 
 
 def classify(table: pa.Table, skip: tuple[bytes, ...]) -> pa.Array:
@@ -235,7 +217,7 @@ def _count(framed: Framed, kinds: pa.Array) -> pa.Array:
     ones the same way. Returns the kinds, settled."""
     index = framed.table.column("file_index")
     counts = pa.table({"f": index, "k": kinds}).group_by(["f", "k"]).aggregate([("k", "count")])
-    suspect = False
+    to_judge = False
     for f, k, count in zip(*(counts.column(c).to_pylist() for c in ("f", "k", "k_count")),
                            strict=True):
         if k == BLANK:
@@ -243,18 +225,15 @@ def _count(framed: Framed, kinds: pa.Array) -> pa.Array:
         elif k == SKIPPED:
             framed.decoded[f].skipped += count
         elif k in (MALFORMED, NOT_OBJECT, SUSPECT):
-            suspect = True
-    if not suspect:
+            to_judge = True
+    if not to_judge:
         return kinds
     mask = pc.is_in(kinds, pa.array([MALFORMED, NOT_OBJECT, SUSPECT], pa.uint8()))
     settled = kinds.to_pylist()
     positions = pc.indices_nonzero(mask).to_pylist()
     for position, row in zip(positions, framed.table.filter(mask).to_pylist(), strict=True):
-        file = framed.files[row["file_index"]]
-        found = Decoded()
-        data = row["line"].encode().rstrip(b"\n")
-        decode([Line(row["byte_offset"], data)], file=file.key, user=file.user,
-               first_line=row["line_no"], into=found)
+        found = _judged(framed.files[row["file_index"]], row["byte_offset"], row["line_no"],
+                        row["line"].encode())
         decoded = framed.decoded[row["file_index"]]
         if found.bad:
             decoded.bad.extend(found.bad)
@@ -269,13 +248,14 @@ def _count(framed: Framed, kinds: pa.Array) -> pa.Array:
 
 
 def _files(framed: Framed) -> pa.Table:
-    columns = [FileColumns.of(f) for f in framed.files]
+    """The files' columns of ``lines`` (`contract.SessionFile`'s), one row per file."""
+    files = framed.files
     return pa.table({
-        "file_index": pa.array(range(len(columns)), pa.int32()),
-        "session_file": [c.session_file for c in columns], "username": [c.username for c in columns],
-        "session_id": pa.array([c.session_id for c in columns], pa.string()),
-        "agent_id": pa.array([c.agent_id for c in columns], pa.string()),
-        "is_subagent": pa.array([c.is_subagent for c in columns], pa.bool_()),
+        "file_index": pa.array(range(len(files)), pa.int32()),
+        "session_file": [f.key for f in files], "username": [f.user for f in files],
+        "session_id": pa.array([f.session_id for f in files], pa.string()),
+        "agent_id": pa.array([f.agent_id for f in files], pa.string()),
+        "is_subagent": pa.array([f.is_subagent for f in files], pa.bool_()),
     })
 
 

@@ -7,14 +7,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import pytest
-
 from sessiond.daemon.examine import Found, examine, finish
 from sessiond.daemon.reads import Key, Reads, sharers
 from sessiond.daemon.tailer import Read
 from sessiond.processors.contract import SessionFile
 from sessiond.processors.framing import BlockFramer
 from sessiond.processors.lines import LinesProcessor
+from sessiond.processors.usage import UsageProcessor
 from sessiond.state.cursor import new_hasher
 from tests.harness import lines_of
 
@@ -97,12 +96,14 @@ def test_held_bytes_are_bounded_and_old_entries_expire() -> None:
     assert len(reads) == 0
 
 
-@pytest.mark.parametrize("file, expected", [
-    (SessionFile("u/a.jsonl", "u"), {"lines": 2, "twin": 2, "skipping": 2}),
-])
-def test_sharers_counts_the_others_that_read_the_same_way(
-    file: SessionFile, expected: dict[str, int]
-) -> None:
-    processors = [LinesProcessor(), Twin(), Skipping()]
-    count = sharers(processors)
-    assert {p.name: count(p, file) for p in processors} == expected
+class Elsewhere(LinesProcessor):
+    name = "elsewhere"
+
+    def wants(self, file: SessionFile) -> bool:
+        return False
+
+
+def test_sharers_counts_the_other_processors_that_read_the_file_as_a_block() -> None:
+    lines, twin, skipping = LinesProcessor(), Twin(), Skipping()
+    count = sharers([lines, twin, skipping, Elsewhere(), UsageProcessor()])  # usage: Python form
+    assert [count(p, FILE) for p in (lines, twin, skipping)] == [2, 2, 2]

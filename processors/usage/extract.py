@@ -65,15 +65,8 @@ class _FileContext:
         self.file = file.key
         self.user = file.user
         self.is_subagent = file.is_subagent
-        parts = file.key.split("/")
-        name = parts[-1].removesuffix(".jsonl")
-        if self.is_subagent:
-            # <user>/<session>/subagents/agent-<id>.jsonl
-            self.session_id: str | None = parts[-3] if len(parts) >= 3 else None
-            self.agent_id: str | None = name.removeprefix("agent-")
-        else:
-            self.session_id = name
-            self.agent_id = None
+        self.session_id = file.session_id
+        self.agent_id = file.agent_id
 
 
 def _common(ctx: _FileContext, record: Record, data: Mapping[str, Any]) -> Row:
