@@ -137,3 +137,54 @@ def test_the_lcs_bound_never_changes_the_gate(a: str, b: str) -> None:
         assert got == exact
     else:
         assert got < similarity.NEAR_WITH_ENTITIES
+
+
+def _every_pair(texts: list[Text]) -> list[tuple[str, str, float]]:
+    """The gate applied to every pair of a domain, in Python: what `near_pairs` must find."""
+    norm, out = Norms(), []
+    for i, x in enumerate(texts):
+        for y in texts[i + 1:]:
+            a, b = (x, y) if x.id < y.id else (y, x)
+            if a.domain != b.domain or a.id == b.id:
+                continue
+            s = similarity.ratio(norm(a), norm(b))
+            if similarity.is_near(s, clusters.entities.shared(a.entities, b.entities)):
+                out.append((a.id, b.id, round(s, 4)))
+    return sorted(set(out))
+
+
+_BASES = ("Stripe exports invoices to S3 nightly through Airflow",
+          "MRR excludes one-time setup fees in Looker",
+          "Our fiscal quarters start in February per Finance", "All timestamps are stored in UTC")
+_EDITS = ("the", "our", "weekly", "GCS", "Snowflake", "no longer", "!", "", "--", "BigQuery")
+
+
+@st.composite
+def _saying(draw: st.DrawFn) -> list[str]:
+    """A base saying with a few words dropped, replaced or added: near duplicates, some only
+    with the entities they share, some not near at all."""
+    words = draw(st.sampled_from(_BASES)).split()
+    for _ in range(draw(st.integers(0, 5))):
+        at = draw(st.integers(0, len(words)))
+        op = draw(st.sampled_from(["drop", "put", "add"]))
+        if op == "drop" and at < len(words):
+            del words[at]
+        elif op == "put" and at < len(words):
+            words[at] = draw(st.sampled_from(_EDITS))
+        else:
+            words.insert(at, draw(st.sampled_from(_EDITS)))
+    return words
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_saying(), min_size=1, max_size=14), st.data())
+def test_near_pairs_are_the_gate_on_every_pair(sayings: list[list[str]], data: st.DataObject) -> None:
+    """The rapidfuzz prefilter only leaves out pairs no gate can pass: near, near with shared
+    entities, two empty texts, texts of other domains, any split into known and new."""
+    texts = [Text(f"kv_{i:03d}", " ".join(words[:3]), " ".join(words),
+                  data.draw(st.sampled_from(["metrics", "infra"])),
+                  tuple(w for w in words if w[:1].isupper()))
+             for i, words in enumerate(sayings)]
+    cut = data.draw(st.integers(0, len(texts)))
+    found = near_pairs(texts[cut:], texts[:cut], Norms()) + near_pairs(texts[:cut], [], Norms())
+    assert sorted(set(found)) == _every_pair(texts)

@@ -105,6 +105,7 @@ def _last_sentence(statement: str) -> str | None:
     return _closing(statement)[0]
 
 
+@lru_cache(maxsize=256)
 def claim_of(statement: str) -> str | None:
     """The claim a strong confirmation confirms: the statement's last sentence, if it is one."""
     last = _last_sentence(statement)
@@ -173,6 +174,7 @@ def _responds(fact: str, statement: str | None) -> bool:
     return claim is not None and bool(keys(claim) & keys(sentences(fact)[0]))
 
 
+@lru_cache(maxsize=256)  # a fact with no lead word is asked twice: as a correction, as a definition
 def _contradicted(fact: str, statement: str | None) -> bool:
     """`contradicts` on what the statement said, if it said anything."""
     if not statement or not _says_something(statement):

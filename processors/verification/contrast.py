@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
+from typing import NamedTuple
 
 from sessiond.processors.verification import marks as mk
 from sessiond.processors.verification import prose as pr
@@ -70,12 +72,21 @@ def _stem(word: str) -> str:
     return word[:5]
 
 
+@lru_cache(maxsize=1 << 16)
+def _word_key(word: str) -> str | None:
+    """A word's key (`keys`), None for a stopword, a negation, a vague or a short word. Words
+    repeat (a statement's words are asked about once per fact answering it): cached."""
+    low = word.lower()
+    if low in pr.STOPWORDS or low in _NOT_CONTENT:
+        return None
+    if len(word) >= 3 or any(c.isdigit() for c in word) or (len(word) == 2 and word.isupper()):
+        return _stem(low)
+    return None
+
+
 def keys(text: str) -> set[str]:
     """Content words (`_stem`), without stopwords, negations and vague words."""
-    return {_stem(w.lower()) for w in pr.words(text)
-            if w.lower() not in pr.STOPWORDS and w.lower() not in _NOT_CONTENT
-            and (len(w) >= 3 or any(c.isdigit() for c in w) or (len(w) == 2 and w.isupper()))}
-
+    return {k for w in pr.words(text) if (k := _word_key(w)) is not None}
 
 
 # A value: a number, a code-like token (amount_usd, eu-west-1, v3, S3), an acronym, a name in
@@ -95,25 +106,46 @@ _VALUE = re.compile(r"^(?:.*\d.*|[A-Z]{2,}\w*|\w+[_./]\S*|[#@]\w.*|(?:one|two|th
 _TOKEN = re.compile(r"[#@]?[\w'$%-]+(?:[./:][\w$%-]+)*")  # "2.4", "us-east-1", "#alerts" whole
 
 
-def _values(text: str, every: bool = False) -> list[tuple[str, str | None, str | None]]:
+class _Token(NamedTuple):
+    low: str
+    value: bool  # a value as written or lowercased
+    capital: bool  # begins with a capital
+    key: str | None  # its first content word's key ("config.yaml": "confi")
+    near: bool  # a content word that is no value: what a value is said of
+
+
+@lru_cache(maxsize=1 << 16)
+def _token(tok: str) -> _Token:
+    low = tok.lower()
+    key = next((k for w in pr.words(tok) if (k := _word_key(w)) is not None), None)
+    low_value = _VALUE.match(low) is not None
+    return _Token(low, low_value or _VALUE.match(tok) is not None, tok[:1].isupper(), key,
+                  not low_value and key is not None)
+
+
+Value = tuple[str, str | None, str | None]
+
+
+@lru_cache(maxsize=4096)
+def _values(text: str, every: bool = False) -> tuple[Value, ...]:
     """Each value of ``text`` (or, with ``every``, each content word) with the content words
-    around it: (value, before, after)."""
-    tokens = _TOKEN.findall(text)
-    out = []
-    for n, tok in enumerate(tokens):
-        if not (_VALUE.match(tok.lower()) or _VALUE.match(tok) or (n and tok[:1].isupper())
-                or (every and keys(tok))):
-            continue
-        around = []
-        for side in (reversed(tokens[:n]), tokens[n + 1:]):
-            near = None
-            for t in side:
-                if not _VALUE.match(t.lower()) and (key := keys(t)):
-                    near = next(iter(key))
-                    break
-            around.append(near)
-        out.append((tok.lower(), around[0], around[1]))
-    return out
+    around it: (value, before, after). Cached: a statement's sentences are read once per fact
+    that answers it."""
+    tokens = [_token(t) for t in _TOKEN.findall(text)]
+    before: list[str | None] = []  # the nearest content word before each token
+    near = None
+    for tok in tokens:
+        before.append(near)
+        if tok.near:
+            near = tok.key
+    after: list[str | None] = [None] * len(tokens)
+    near = None
+    for n in range(len(tokens) - 1, -1, -1):
+        after[n] = near
+        if tokens[n].near:
+            near = tokens[n].key
+    return tuple((tok.low, before[n], after[n]) for n, tok in enumerate(tokens)
+                 if tok.value or (n and tok.capital) or (every and tok.key is not None))
 
 
 _SHORT_ANSWER = re.compile(r"^(?:it'?s|its|it is|they'?re|theyre|they are|that'?s|thats|that is)\s+",
@@ -133,6 +165,7 @@ _KINDS = [(kind, re.compile(p, re.I)) for kind, p in (
 )]
 
 
+@lru_cache(maxsize=1 << 14)
 def _kind(value: str) -> str | None:
     """What kind of value it is (a number, a frequency, a weekday, ...), for values of the same
     kind to be compared ("monthly" for "weekly"); None for a value that compares with none."""
@@ -188,7 +221,8 @@ _NEGATING_PREFIX = {"non-": 4, "non": 4, "un": 4, "dis": 4, "in": 5, "im": 5, "i
 _A_NEGATES = {"sync", "synchronous", "symmetric", "symmetrical", "typical"}
 
 
-def _unnegated(word: str) -> set[str]:
+@lru_cache(maxsize=1 << 16)
+def _unnegated(word: str) -> frozenset[str]:
     """What ``word`` negates, if it is a word with a negating prefix, also inside a compound:
     "case-insensitive" -> "case-sensitive", "async" -> "sync"."""
     head, dash, tail = word.rpartition("-")
@@ -198,14 +232,18 @@ def _unnegated(word: str) -> set[str]:
         out.add(head + dash + tail[1:])
     if head and head in _NEGATING_PREFIX:  # "non-blocking"
         out.add(tail)
-    return out
+    return frozenset(out)
 
 
 def _opposite(first: str, said: Sequence[str]) -> bool:
     """A word of the fact is a word of the statement negated, or the other way round."""
     mine = {w.lower() for w in pr.words(first)}
     theirs = {w.lower() for s in said for w in pr.words(s)}
-    return any(_unnegated(a) & (x - y) for x, y in ((theirs, mine), (mine, theirs)) for a in y - x)
+    for x, y in ((theirs, mine), (mine, theirs)):
+        other = x - y
+        if other and any(_unnegated(a) & other for a in y - x):
+            return True
+    return False
 
 
 def contrasted(text: str) -> bool:

@@ -12,6 +12,7 @@ the queue"), or a verb of `marks`' list that is not a noun.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from sessiond.processors.verification import marks as mk
 from sessiond.processors.verification import phrases as ph
@@ -69,10 +70,18 @@ def prepare(text: str) -> str:
 
 def sentences(text: str) -> list[str]:
     """Sentences: split after . ! ? and at line breaks."""
+    return list(_sentences(text))
+
+
+# The rules ask the same questions of the same words several times (a turn's sentences are read
+# by each rule; a fact is checked as a correction and as a definition): the pure functions of
+# one string that cost most are cached, per process.
+@lru_cache(maxsize=4096)
+def _sentences(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for line in text.split("\n"):
         out.extend(s.strip() for s in _SENTENCE_END.split(line) if s.strip())
-    return out
+    return tuple(out)
 
 
 def words(text: str) -> list[str]:
@@ -86,6 +95,7 @@ def skip(text: str) -> str:
     return text[m.end():] if m else text
 
 
+@lru_cache(maxsize=4096)
 def has_verb(clause: str) -> bool:
     """A finite verb: an auxiliary, a pronoun subject, or a verb of the list that is not a noun
     (after a determiner, or last in the clause: "just the unit tests")."""
@@ -110,6 +120,7 @@ _AUXILIARY = frozenset(["is", "are", "was", "were", "must", "should", "can", "wi
                         "can't", "won't", "isn't", "aren't", "may", "might"])
 
 
+@lru_cache(maxsize=4096)
 def imperative(text: str) -> bool:
     """An instruction: an imperative verb first ("push the branch"), unless the verb is a noun of
     the subject before its own verb ("release notes list all features", "push notifications go
@@ -124,6 +135,7 @@ def imperative(text: str) -> bool:
     return verb not in mk.VERB_FORMS and verb not in _AUXILIARY
 
 
+@lru_cache(maxsize=4096)
 def is_fact(text: str) -> bool:
     """A declarative sentence: >= 3 words, not a question, hypothetical or hedge, and its first
     clause with a verb is not an imperative ("before that, take a backup")."""
