@@ -1,6 +1,6 @@
 """How the verification rules generalise: precision and recall per detection type on phrasing
 families written apart from the rules --
-``python -m bench.verification [--half dev|heldout|fresh|both|all]``.
+``python -m bench.verification [--half dev|heldout|fresh-1|fresh|both|all]``.
 
 The cases are data (`bench/verification_cases/`): *families* of one way of phrasing a
 correction, a confirmation or an unprompted definition, and families of near misses (questions,
@@ -12,6 +12,8 @@ cases, are split, so that one half measures phrasings the rules were not tuned o
   by the sha256 of their name alternate dev, heldout, dev, ... Both halves have been read by the
   rules' author (the heldout half after a first round), so both are tuned on now; the split is
   kept so that figures stay comparable with earlier rounds;
+* ``fresh-1/*.toml``: the first held-out round (written by someone else, measured twice without
+  being read, figures in the README), opened for tuning afterwards -- development data now;
 * ``fresh/*.toml`` is the held-out half (``half = "fresh"``), written by someone else and never
   read by the rules' author. Its misses are never listed, only its figures, and it is read only
   when asked for (``--half fresh`` or ``all``, the default).
@@ -60,7 +62,10 @@ from sessiond.processors.verification.detection import DETECTION_TYPES
 CASES = Path(__file__).parent / "verification_cases"
 FRESH = "fresh"  # the held-out half: the subfolder and the name of the half
 DEVELOPMENT = ("dev", "heldout")  # the top-level families, split by the sha256 rule
-HALVES = (*DEVELOPMENT, FRESH)
+# Earlier held-out rounds, opened for tuning once measured: development data since, each in its
+# own subfolder named as its half.
+OPENED = ("fresh-1",)
+HALVES = (*DEVELOPMENT, *OPENED, FRESH)
 NONE = "none"  # the type of a near-miss family
 TARGET_PRECISION, TARGET_RECALL = 0.95, 0.90
 MIN_CASES = 6
@@ -170,8 +175,9 @@ def _families(path: Path, default_half: str | None) -> list[Family]:
 
 def load(folder: Path = CASES, *, fresh: bool = False) -> list[Family]:
     """The development families (``folder/*.toml``, their recorded split checked against the
-    rule) and, with ``fresh``, the held-out ones of ``folder/fresh/*.toml`` -- none when that
-    folder does not exist (yet). Each family's file is checked: known types, >= 6 cases."""
+    rule, and the opened rounds' subfolders) and, with ``fresh``, the held-out ones of
+    ``folder/fresh/*.toml`` -- none when a folder does not exist (yet). Each family's file is
+    checked: known types, >= 6 cases."""
     families = [f for path in sorted(folder.glob("*.toml")) for f in _families(path, None)]
     _unique(families)
     rule = split(families)
@@ -179,14 +185,20 @@ def load(folder: Path = CASES, *, fresh: bool = False) -> list[Family]:
              for f in families if f.half != rule[f.name]]
     if wrong:
         raise ValueError("the recorded split disagrees with the rule: " + ", ".join(wrong))
-    if fresh:
-        held = [f for path in sorted((folder / FRESH).glob("*.toml")) for f in _families(path, FRESH)]
-        wrong = [f"{f.name} (recorded {f.half})" for f in held if f.half != FRESH]
-        if wrong:
-            raise ValueError(f"families under {FRESH}/ are the {FRESH!r} half: " + ", ".join(wrong))
-        _unique(held)  # a name may recur across the two folders: each half runs in its own tree
-        families += held
+    # a name may recur across folders: each half runs in its own tree
+    for half in (*OPENED, FRESH) if fresh else OPENED:
+        families += _subfolder(folder, half)
     return families
+
+
+def _subfolder(folder: Path, half: str) -> list[Family]:
+    """The families of ``folder/<half>/*.toml``, each recorded as that half."""
+    held = [f for path in sorted((folder / half).glob("*.toml")) for f in _families(path, half)]
+    wrong = [f"{f.name} (recorded {f.half})" for f in held if f.half != half]
+    if wrong:
+        raise ValueError(f"families under {half}/ are the {half!r} half: " + ", ".join(wrong))
+    _unique(held)
+    return held
 
 
 def _unique(families: Sequence[Family]) -> None:
@@ -326,14 +338,15 @@ def report(half: str, outcome: Outcome, *, details: bool) -> None:
               f"{_short(d.content, 90)!r}")
 
 
-CHOICES = {"dev": ("dev",), "heldout": ("heldout",), FRESH: (FRESH,), "both": DEVELOPMENT,
-           "all": HALVES}
+CHOICES = {"dev": ("dev",), "heldout": ("heldout",), **{h: (h,) for h in OPENED}, FRESH: (FRESH,),
+           "both": DEVELOPMENT, "all": HALVES}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     ap.add_argument("--half", choices=tuple(CHOICES), default="all",
-                    help="both: the development halves (dev and heldout); all: those and fresh")
+                    help="both: the development halves (dev and heldout); all: those, "
+                    "the opened rounds and fresh")
     ap.add_argument("--cases", type=Path, default=CASES, help="the folder of *.toml families")
     args = ap.parse_args(argv)
     configure("warning", "json")
@@ -347,7 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for half in halves:
         chosen = [f for f in families if f.half == half]
         if not chosen:
-            print(f"\n{half} half: no families (in {args.cases / FRESH if half == FRESH else args.cases})")
+            print(f"\n{half} half: no families (in {args.cases / half if half in (*OPENED, FRESH) else args.cases})")
             if args.half == half:
                 status = 2  # the one half asked for is not there (yet)
             continue
