@@ -426,6 +426,8 @@ def _sizes(spec: Spec) -> list[int]:
         return [spec.total_bytes]
     if spec.kind == "stable":
         return [int(spec.total_bytes / spec.files * rng.uniform(0.5, 1.5)) for _ in range(spec.files)]
+    if spec.kind == "big":  # sizes spread evenly between half and 1.5 times the mean
+        return [int(spec.total_bytes / spec.files * rng.uniform(2 / 3, 4 / 3)) for _ in range(spec.files)]
     weights = [rng.lognormvariate(0, 1.3) for _ in range(spec.files)]
     scale = spec.total_bytes / sum(weights)
     cap = max(spec.total_bytes // 8, 64 * 1024)
@@ -561,6 +563,14 @@ def single(mb: float, seed: int = 13) -> Spec:
     """One snapshot-heavy transcript of ``mb`` MB (the DESIGN's 73 MB case)."""
     return Spec("single", int(mb * 1e6), 1, 1, seed=seed, subagent_share=0.0,
                 snapshot_every=1.0, snapshot_growth=3, tool_size_mu=7.0)
+
+
+def big_files(files: int, mb_low: float = 10.0, mb_high: float = 20.0, seed: int = 29) -> Spec:
+    """``files`` snapshot-heavy transcripts of ``mb_low``..``mb_high`` MB each, 20 to a user (the
+    latency variant of issue #13: appends to files that already hold tens of MB)."""
+    mean = (mb_low + mb_high) / 2
+    return Spec("big", int(files * mean * 1e6), files, max(1, files // 20), seed=seed,
+                subagent_share=0.0, snapshot_every=1.0, snapshot_growth=3, tool_size_mu=7.0)
 
 
 SUBAGENT_FILES = 1.72  # files per session: 1 + 0.35 (subagent_share) x ~2.05 subagents

@@ -170,6 +170,21 @@ class Daemon:
                 raise TimeoutError("daemon never went quiet")
             time.sleep(0.05)
 
+    def wait_caught_up(self, timeout: float = 900, quiet: float = 2.0) -> None:
+        """Until ``status`` says no processor has a file pending or a byte behind, then quiet:
+        a backfill is over (a long merge can leave a gap in the log that `wait_quiet` alone
+        would take for the end)."""
+        deadline = time.time() + timeout
+        while True:
+            self.wait_quiet(quiet, timeout=max(1.0, deadline - time.time()))
+            got = self.cli("status", "--json")
+            if got.returncode == 0:
+                per = orjson.loads(got.stdout)["processors"].values()
+                if all(p["files_pending"] == 0 and p["bytes_behind"] == 0 for p in per):
+                    return
+            if time.time() > deadline:
+                raise TimeoutError(f"daemon never caught up: {got.stdout[-500:]}{got.stderr[-500:]}")
+
     def _check_alive(self) -> None:
         if self.proc.poll() is not None:
             self.tail.poll()

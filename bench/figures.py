@@ -39,6 +39,8 @@ class Sizes:
     appends: int = 5  # fig 2: appends timed on each side
     latency_files: int = 1000
     latency_runs: tuple[tuple[float, float], ...] = ((10.0, 60.0), (200.0, 30.0))  # (per s, s)
+    big_files: int = 1000  # fig 3b: the latency variant whose files hold 10-20 MB each
+    big_runs: tuple[tuple[float, float], ...] = ((200.0, 30.0),)
     backfill_mb: float = 500.0
     backfill_files: int = 1500
     backfill_users: int = 25
@@ -52,7 +54,7 @@ class Sizes:
 
 FULL = Sizes()
 QUICK = Sizes(stable_files=10_000, single_mb=24.0, appends=3, latency_files=300,
-              latency_runs=((10.0, 8.0), (200.0, 8.0)), backfill_mb=50.0, backfill_files=150,
+              latency_runs=((10.0, 8.0), (200.0, 8.0)), big_files=40, big_runs=((200.0, 8.0),), backfill_mb=50.0, backfill_files=150,
               backfill_users=10, dense_mb=55.0, dense_files=150, backfill_timeout=600.0,
               idle_seconds=15.0, repeats=3)
 
@@ -136,6 +138,9 @@ class Ctx:
         # ~40 KB per file on average; ~0.3 subagent files per session come on top
         return self.corpus("latency", corpus.multi_user(n * 0.04, max(1, round(n / 1.35)),
                                                         max(5, n // 20), seed=23))
+
+    def latency_big(self) -> tuple[Path, dict[str, Any]]:
+        return self.corpus("latency-big", corpus.big_files(self.sizes.big_files))
 
     def scratch(self, name: str) -> Path:
         path = self.work / name
@@ -534,23 +539,44 @@ def _drive(root: Path, keys: list[str], rate: float, seconds: float,
     return done, worst_lag
 
 
+SETTLE = 0.25  # the daemon's default debounce
+LATENCY_BUDGET = 0.15  # issue #13: p99 <= settle + 150 ms at 200 appends/s
+
+
 def fig_latency(ctx: Ctx) -> list[Row]:
     src, _manifest = ctx.latency()
-    w = ctx.scratch("latency")
+    return _latency(ctx, "3 latency", src, "latency", ctx.sizes.latency_files, ctx.sizes.latency_runs, "")
+
+
+def fig_latency_big(ctx: Ctx) -> list[Row]:
+    """Figure 3 on files that already hold 10-20 MB: an append must cost what it adds."""
+    src, manifest = ctx.latency_big()
+    mb = manifest["bytes"] / manifest["files"] / 1e6
+    return _latency(ctx, "3b latency big", src, "latency-big", ctx.sizes.big_files,
+                    ctx.sizes.big_runs, f"files of {mb:.1f} MB on average ({manifest['bytes'] / 1e9:.1f} GB); ")
+
+
+def _latency(ctx: Ctx, figure: str, src: Path, scratch: str, files: int,
+             runs: tuple[tuple[float, float], ...], about: str) -> list[Row]:
+    """Backfill the tree, then append ~1 KB records to ``files`` of its files at each (rate,
+    seconds) of ``runs``, and time each append until every processor that wants it committed it."""
+    w = ctx.scratch(scratch)
     root = w / "root"
+    started = time.perf_counter()
     shutil.copytree(src, root, ignore=shutil.ignore_patterns("manifest.json"))
-    keys = sorted(str(p.relative_to(root)) for p in root.rglob("*.jsonl"))[: ctx.sizes.latency_files]
+    keys = sorted(str(p.relative_to(root)) for p in root.rglob("*.jsonl"))[:files]
     rows = []
     with Daemon(root, w / "state.duckdb", w, processors=ctx.processors) as d:
         d.wait_ready()
-        d.wait_quiet(2.0)
+        d.wait_caught_up(timeout=ctx.sizes.backfill_timeout)
+        ready = time.perf_counter() - started
         # which processor wants which file: the ones each read during the initial backfill
         wanted: dict[str, set[str]] = {p: set() for p in ctx.processors}
         for e in d.tail.events:
             if e.get("event") == "file.appended" and e.get("processor") in wanted:
                 wanted[e["processor"]].add(e["file"])
-        settle = 0.25
-        for n, (rate, seconds) in enumerate(ctx.sizes.latency_runs):
+        settle = SETTLE
+        for n, (rate, seconds) in enumerate(runs):
             mark = len(d.tail.events)
             cpu0 = d.cpu_seconds()
             appends, lag = _drive(root, keys, rate, seconds, seed=100 + n)
@@ -576,17 +602,18 @@ def fig_latency(ctx: Ctx) -> list[Row]:
             p50, p99 = pct(lat, 50), pct(lat, 99)
             batches = [e["files"] for e in d.tail.events[mark:]
                        if e.get("event") == "processor.committed"]
+            budget = settle + LATENCY_BUDGET
             rows.append(Row(
-                "3 latency", f"append->commit p99, {len(keys)} files, {rate:g} appends/s "
-                             f"for {seconds:g} s", p99, None, "", target=(
-                                 f"<= settle+0.25 = {settle + 0.25:.2f} s" if rate >= 200 else ""),
-                met=(p99 <= settle + 0.25) if rate >= 200 else None,
-                notes=f"p50 {p50:.3f} s, max {max(lat) if lat else float('nan'):.3f} s; "
+                figure, f"append->commit p99, {len(keys)} files, {rate:g} appends/s "
+                        f"for {seconds:g} s", p99, None, "", target=(
+                            f"<= settle+{LATENCY_BUDGET:g} = {budget:.2f} s" if rate >= 200 else ""),
+                met=(p99 <= budget) if rate >= 200 else None,
+                notes=f"{about}p50 {p50:.3f} s, max {max(lat) if lat else float('nan'):.3f} s; "
                       f"{len(appends)} appends, {missing} not committed in 30 s; per processor "
                       "p99 " + ", ".join(f"{p} {pct(v, 99):.3f}" for p, v in per_proc.items())
                       + f"; daemon CPU {cpu / seconds:.2f} s/s; {len(batches)} commits, "
                         f"mean {statistics.fmean(batches) if batches else 0:.1f} files each; "
-                        f"writer lag max {lag * 1000:.0f} ms",
+                        f"writer lag max {lag * 1000:.0f} ms; copy + backfill {ready:.0f} s",
                 extra={"p50": p50, "p90": pct(lat, 90), "p99": p99, "max": max(lat, default=None),
                        "appends": len(appends), "missing": missing,
                        "per_processor_p99": {p: pct(v, 99) for p, v in per_proc.items()},
@@ -825,6 +852,7 @@ FIGURES: dict[str, Callable[[Ctx], list[Row]]] = {
     "scan": fig_scan,
     "append": fig_append,
     "latency": fig_latency,
+    "latency-big": fig_latency_big,
     "backfill": fig_backfill,
     "report": fig_report,
     "idle": fig_idle,
