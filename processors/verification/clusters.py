@@ -23,6 +23,7 @@ detection says its text.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -105,37 +106,61 @@ class Norms:
         return norm
 
 
+# Two texts whose lengths differ by more than this ratio cannot pass the lowest gate: 2*min/(a+b)
+# bounds the ratio, and 2m/(m+M) >= 0.65 needs m >= 0.4815 M (a little wider here: a prefilter).
+_LENGTHS = 0.48
+
+
+class _Domain:
+    """A domain's texts sorted by the length of their normalised form."""
+
+    def __init__(self) -> None:
+        self.lengths: list[int] = []
+        self.norms: list[str] = []
+        self.texts: list[Text] = []
+
+    def add(self, text: Text, norm: str) -> None:
+        at = bisect.bisect_right(self.lengths, len(norm))
+        self.lengths.insert(at, len(norm))
+        self.norms.insert(at, norm)
+        self.texts.insert(at, text)
+
+    def band(self, length: int) -> tuple[int, int]:
+        """The slice of texts whose length could pass a gate with a text of ``length``."""
+        return (bisect.bisect_left(self.lengths, length * _LENGTHS),
+                bisect.bisect_right(self.lengths, length / _LENGTHS))
+
+
 def near_pairs(new: Sequence[Text], known: Sequence[Text], norm: Norms) -> list[Pair]:
     """The near-duplicate pairs between each new text and every other text of its domain (known
     or new), each pair once, as (lower id, higher id, similarity).
 
-    A new text is held against all of its domain's texts in one call to rapidfuzz (in C++): the
-    longest common subsequence bounds the ratio from above (`similarity.ratio`), so only the
-    texts it leaves at or above the lowest gate are scored exactly -- the same pairs as scoring
-    every one, without a Python loop over the domain for each new text."""
-    by_domain: dict[str, tuple[list[Text], list[str]]] = {}
+    A new text is held against its domain's texts of a length that could pass (`_LENGTHS`) in
+    one call to rapidfuzz (in C++): the longest common subsequence bounds the ratio from above
+    (`similarity.ratio`), so only the texts it leaves at or above the lowest gate are scored
+    exactly -- the same pairs as scoring every one, without a Python loop over the domain for
+    each new text."""
+    domains: dict[str, _Domain] = {}
     for t in known:
-        texts, norms = by_domain.setdefault(t.domain, ([], []))
-        texts.append(t)
-        norms.append(norm(t))
+        domains.setdefault(t.domain, _Domain()).add(t, norm(t))
     out: list[Pair] = []
     seen: set[str] = {t.id for t in known}
     for n in sorted(new, key=lambda t: t.id):
         if n.id in seen:
             continue
         seen.add(n.id)
-        texts, norms = by_domain.setdefault(n.domain, ([], []))
+        domain = domains.setdefault(n.domain, _Domain())
         mine = norm(n)
-        found = process.extract(mine, norms, scorer=Indel.normalized_similarity, processor=None,
-                                score_cutoff=similarity.NEAR_WITH_ENTITIES, limit=None)
-        for index in sorted(i for _, _, i in found):
-            other = texts[index]
+        lo, hi = domain.band(len(mine))
+        found = process.extract(mine, domain.norms[lo:hi], scorer=Indel.normalized_similarity,
+                                processor=None, score_cutoff=similarity.NEAR_WITH_ENTITIES,
+                                limit=None)
+        for other in sorted((domain.texts[lo + i] for _, _, i in found), key=lambda t: t.id):
             a, b = (n, other) if n.id < other.id else (other, n)
             score = similarity.ratio(norm(a), norm(b))
             if similarity.is_near(score, entities.shared(a.entities, b.entities)):
                 out.append((a.id, b.id, round(score, 4)))
-        texts.append(n)
-        norms.append(mine)
+        domain.add(n, mine)
     return out
 
 
