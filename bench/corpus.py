@@ -133,6 +133,7 @@ class Transcript:
         self.tracked: list[str] = []  # files in the file-history snapshot
         self.calls = 0
         self.grow = 4  # up to grow-1 new tracked files per snapshot
+        self.questions = 0.0  # share of prompts asked as a question (a "big" corpus: see big_files)
 
     # -- primitives ---------------------------------------------------------------------------
     def words(self, n: int) -> str:
@@ -185,6 +186,8 @@ class Transcript:
                        f"</command-name>\n<command-args>{self.words(30)}</command-args>")
         else:
             content = self.words(n or int(self.rng.lognormvariate(self.shape.prompt_mu, 0.8)))
+            if self.questions and self.rng.random() < self.questions:
+                content += "?"
         rec = self.base("user")
         rec["message"] = {"role": "user", "content": content}
         self.pending += len(content) // 4
@@ -417,6 +420,7 @@ class Job:
     snapshot_growth: int
     tool_size_mu: float
     shape: Shape = DEFAULT_SHAPE
+    questions: float = 0.0
 
 
 def _sizes(spec: Spec) -> list[int]:
@@ -445,7 +449,8 @@ def jobs(spec: Spec) -> list[Job]:
         if spec.kind != "single" and rng.random() < spec.subagent_share:
             subs = 1 + int(rng.expovariate(1 / 1.5))
         out.append(Job(user, i, size, spec.seed, spec.days, subs, spec.snapshot_every,
-                       spec.snapshot_growth, spec.tool_size_mu, shape))
+                       spec.snapshot_growth, spec.tool_size_mu, shape,
+                       float(spec.extra.get("questions", 0.0))))
     return out
 
 
@@ -462,6 +467,7 @@ def build_file(job: Job) -> list[tuple[str, bytes]]:
     main = Transcript(rng, text, user=job.user, session_id=sid, start=start, model=model, ttl=ttl,
                       shape=job.shape)
     main.grow = job.snapshot_growth
+    main.questions = job.questions
     subs = main.build(int(job.target * main_share), snapshot_every=job.snapshot_every,
                       tool_size_mu=job.tool_size_mu, max_subagents=job.subagents)
     while len(subs) < job.subagents:  # spawned by a call beyond the target size
@@ -567,10 +573,16 @@ def single(mb: float, seed: int = 13) -> Spec:
 
 def big_files(files: int, mb_low: float = 10.0, mb_high: float = 20.0, seed: int = 29) -> Spec:
     """``files`` snapshot-heavy transcripts of ``mb_low``..``mb_high`` MB each, 20 to a user (the
-    latency variant of issue #13: appends to files that already hold tens of MB)."""
+    latency variant of issue #13: appends to files that already hold tens of MB).
+
+    19 prompts in 20 end with "?": the generated prompts are word salad, which the verification
+    rules read as a fact more than half of the time, so the tens of thousands of prompts of 15 GB
+    would have made a knowledge base of ~90k items -- whose merge, not the appends, the backfill
+    before the run would have measured. Real prompts are mostly questions and requests."""
     mean = (mb_low + mb_high) / 2
     return Spec("big", int(files * mean * 1e6), files, max(1, files // 20), seed=seed,
-                subagent_share=0.0, snapshot_every=1.0, snapshot_growth=3, tool_size_mu=7.0)
+                subagent_share=0.0, snapshot_every=1.0, snapshot_growth=3, tool_size_mu=7.0,
+                extra={"questions": 0.95})
 
 
 SUBAGENT_FILES = 1.72  # files per session: 1 + 0.35 (subagent_share) x ~2.05 subagents
