@@ -158,7 +158,7 @@ class Service:
         sandbox(con)  # `sessiond sql` runs here: no SQL of this database may read or write files
         self._settings_store = Store(con.cursor())  # the main loop's own (a reload's settings)
         self.queues = {p.name: WorkQueue(time.monotonic) for p in self.processors}
-        self.writer = Writer(Store(con.cursor()), lambda: sum(w.busy for w in self.workers.values()))
+        self.writer = Writer(Store(con.cursor()), lambda: sum(w.preparing for w in self.workers.values()))
         self.pool = (ParsePool(self.processors, store.schema, workers=settings.parse_workers,
                                log=self.log, executors=executors)
                      if settings.parse_workers > 0 else None)

@@ -213,6 +213,9 @@ class Worker:
         self._sharers = sharers
         self.stats = Stats()
         self.busy = False
+        # Inside a batch that is not handed to the writer yet: what the writer's gather waits
+        # for. A worker waiting for its batch's commit hands in nothing more until it is done.
+        self.preparing = False
         # Held while a batch runs: `process` (run now) answers "busy" instead of running twice.
         self.pass_lock = threading.Lock()
         self.on_commit: Callable[[float], None] | None = None  # commit seconds (metrics)
@@ -317,7 +320,7 @@ class Worker:
         cursors, counts and logs. At most one batch is in flight, and a batch that shares a
         file with it waits for it first, so no file is read from a cursor older than the store's.
         """
-        self.busy = True
+        self.busy = self.preparing = True
         try:
             deferred: list[tuple[SessionFile, float | None]] = []
             flight = self._in_flight
@@ -358,11 +361,12 @@ class Worker:
                 files=[SessionFile(o.cursor.file, o.cursor.user) for o in outcomes], started=started,
                 submitted=submitted, nbytes=self.stats.bytes - bytes0,
                 nlines=self.stats.lines - lines0, once=once, notes=self._notes)
+            self.preparing = False
             if pooled is None:  # a live batch: confirmed now, its latency is what counts
                 deferred += self.settle()
             return deferred
         finally:
-            self.busy = False
+            self.busy = self.preparing = False
 
     def settle(self) -> list[tuple[SessionFile, float | None]]:
         """Confirm the batch in flight, if any (see `run_batch`): wait for its commit, update

@@ -1,14 +1,15 @@
 """The writer: one thread commits for every processor, so batches that arrive together share
 a transaction.
 
-A DuckDB transaction here costs a fixed 5-15 ms -- BEGIN/COMMIT, the cursor upsert, registering
+A DuckDB transaction here costs a fixed 5-15 ms -- BEGIN/COMMIT, the cursor write, registering
 Arrow tables -- whether it carries one processor's batch or three, and a file released by the
 debouncer goes to every processor at once. So workers hand their outcomes to the writer and
 wait (or, for a backfill's batch, go on reading the next one: `submit`); the writer takes
-everything waiting, gives the workers still busy with a batch a few
-milliseconds to join, and commits it all in one `Store.commit_many`. If that shared commit
-fails, each batch is committed alone and gets its own result: one processor's bad batch
-(a `Merging` hook that raises, rows that don't fit) never fails another's.
+everything waiting, gives the workers still reading a batch a few milliseconds to join (not
+those waiting for a commit: they hand in nothing before it ends; counting them held a commit
+5 ms for nothing after each shared one), and commits it all in one `Store.commit_many`. If
+that shared commit fails, each batch is committed alone and gets its own result: one
+processor's bad batch (a `Merging` hook that raises, rows that don't fit) never fails another's.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ class Ticket:
 
 class Writer:
     def __init__(self, store: Store, busy: Callable[[], int], *, gather: float = 0.005) -> None:
-        """``busy``: how many workers are inside a batch now (each hands in at most one);
+        """``busy``: how many workers are inside a batch they have not handed in yet (each
+        hands in at most one);
         ``gather``: how long to wait for them at most."""
         self._store = store
         self._busy = busy
