@@ -1,11 +1,12 @@
 """The generalisation evaluation (`bench.verification`): its data, its scoring, and the rules'
 figures -- the processor run end to end on one session file per phrasing family.
 
-The top-level families (dev and heldout halves) are development data: the rules were tuned on
-both, and the targets (precision >= 0.95, recall >= 0.90 per type) are asserted on each. The
-held-out measure is `bench/verification_cases/fresh/`, written apart from the rules and never
-read by their author: its targets are asserted when it exists (no expected failure is marked on
-it: whether it meets them is not known when the rules are written).
+The top-level families (dev and heldout halves) and the opened earlier held-out round
+(`fresh-1/`) are development data: the rules were tuned on them, and the targets (precision >=
+0.95, recall >= 0.90 per type) are asserted on each. The held-out measure is
+`bench/verification_cases/fresh/`, written apart from the rules and never read by whoever tunes
+them: measured once the rules are frozen, its unmet targets are strict expected failures and its
+figures a floor.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from sessiond.processors.verification.detection import DETECTION_TYPES
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
     families = load()
     out = {}
-    for half in DEVELOPMENT:
+    for half in (*DEVELOPMENT, *OPENED):
         chosen = [f for f in families if f.half == half]
         out[half] = score(chosen, detect(chosen, tmp_path_factory.mktemp(half)))
     return out
@@ -152,7 +153,7 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 
 # -- the figures ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("half", DEVELOPMENT)
+@pytest.mark.parametrize("half", (*DEVELOPMENT, *OPENED))
 @pytest.mark.parametrize("kind", DETECTION_TYPES)
 def test_the_development_halves_meet_the_targets(
     outcomes: dict[str, Outcome], half: str, kind: str
@@ -162,11 +163,14 @@ def test_the_development_halves_meet_the_targets(
         s, [(f.name, c.user) for f, c, _ in outcomes[half].misses])
 
 
-# Measured once, after the rules were frozen (2026-12-02): the fresh half was written by another
-# person who never saw the rules, and nobody tuning them has read it. Not met: the rules fit the
-# phrasings they were written against (README, "What the rules do not catch").
-FRESH_MEASURED = {"correction": (0.871, 0.692), "confirmation": (0.683, 0.566),
-                  "unprompted_definition": (0.977, 0.623)}
+# The held-out round (fresh/, 57 families, 456 cases), written by an engineer who read neither
+# the rules nor any other case file, measured once after the rules were frozen (2026-12-02): the
+# rules of the session before tuning on fresh-1 gave (0.932, 0.607), (0.966, 0.759),
+# (0.886, 0.554). Not met: the rules fit the phrasings they were written against (README, "What
+# the rules do not catch"). (The rules' tuner saw one figure of a run before it finished:
+# definitions 0.895 / 0.607, through this test's floor; no case.)
+FRESH_MEASURED = {"correction": (0.951, 0.696), "confirmation": (0.978, 0.812),
+                  "unprompted_definition": (0.895, 0.607)}
 
 
 @pytest.mark.parametrize("kind", [

@@ -19,14 +19,17 @@ from functools import lru_cache
 
 from sessiond.processors.verification import marks as mk
 from sessiond.processors.verification import prose as pr
-from sessiond.processors.verification.contrast import contradicts, keys
+from sessiond.processors.verification.contrast import contradicts, has_value, keys
 from sessiond.processors.verification.detection import Lead
 from sessiond.processors.verification.phrases import EM, EN
 from sessiond.processors.verification.prose import prepare, sentences, title_of
 
 _OFFER = re.compile(
     r"^(?:shall|should|may|can|could) (?:i|we)\b|^(?:do|would) you (?:want|like)\b|^want me\b|"
-    r"^(?:let me know|tell me|i can|i could|i'?ll|i will|i'?m going to|next,? i)\b|^(?:ready|done)\b",
+    r"^(?:let me know|tell me|i can|i could|i'?ll|i will|i'?m going to|next,? i)\b|^(?:ready|done)\b|"
+    # a proposal is no claim: "I'd suggest splitting the PR", "we could cache it"
+    r"^(?:i'?d|i would|i)\s+(?:suggest|recommend|propose)|^(?:we|you) (?:could|should|might)\b|"
+    r"^(?:how|what) about\b|^maybe we\b",
     re.I,
 )
 _ASK = re.compile(r"^(?:(?:shall|should|may|can|could) (?:i|we)|(?:do|would) you (?:want|like)|"
@@ -55,7 +58,7 @@ _ASSUMPTION = re.compile(
     r"(?:(?:proceed|go ahead|continue|carry on|work)\s+)?(?:on the (?:basis|assumption|understanding)"
     r" that|assuming(?: that)?|assume(?: that)?)|my understanding is(?: that)?|i understand(?: that)?|"
     r"i assume(?: that)?|i'?m assuming(?: that)?|i believe(?: that)?|to confirm|just to confirm|"
-    r"just to check|as i read it|my reading (?:of [\w\s]{1,30}? )?is(?: that)?|it (?:looks|seems) like|"
+    r"just to check|as i read it|my reading (?:of [\w\s]{1,30}? )?is(?: that)?|(?:it )?(?:looks|seems) like|"
     r"it (?:seems|appears)(?: that)?|from (?:the code|what i see|what i can see)|i think|"
     r"can i assume(?: that)?|am i right (?:that|in thinking(?: that)?)|"
     r"do i understand (?:correctly|right)(?: that)?)[,:]?\s+",
@@ -75,6 +78,7 @@ _CHECK_INTRO = re.compile(
 _NOT_A_CHECK = re.compile(r"^(?:what|why|how|when|where|which|who|whom|whose|shall|should|"
                           r"(?:can|could|would|will|do|does|did) (?:you|i|we)|(?:is|are) there|"
                           r"are you|any)\b", re.I)
+_WE_DO = re.compile(r"^(?:we|we'?re|we'?ve|our)\b", re.I)
 _ANAPHOR = re.compile(r"^(?:that|it|this|which|they|those|these)(?:'s|s| is| was| are)?\b", re.I)
 
 
@@ -139,8 +143,10 @@ def check_of(statement: str) -> str | None:
 
 
 def _echoes(fragment: str, statement: str) -> bool:
-    """At least half of the fragment's content words are the statement's."""
-    mine, theirs = keys(fragment), keys(statement)
+    """At least half of the content words of the fragment's first clause are the statement's
+    ("semicolons, because of the german excel users")."""
+    first = sentences(fragment)[0] if fragment.strip() else ""
+    mine, theirs = keys(pr.clauses(first)[0]), keys(statement)
     return bool(mine) and 2 * len(mine & theirs) >= len(mine)
 
 
@@ -150,6 +156,19 @@ def _says_something(statement: str) -> bool:
                for s in _sentences_of(statement))
 
 
+_OFFERING = re.compile(r"^(?:i (?:can|could)|if you (?:want|like|prefer))\b", re.I)
+
+
+def _offers(statement: str) -> bool:
+    """The statement ends by asking or offering ("Should I add a trend line?", "I can also
+    convert the amounts to EUR if that helps.")."""
+    parts = _sentences_of(statement)
+    if not parts:
+        return False
+    last = _SO.sub("", parts[-1], count=1)
+    return last.rstrip().endswith("?") or bool(_ASK.match(last) or _OFFERING.match(last))
+
+
 _ADDS = re.compile(r"^(?:and|also|plus|additionally|and also)\b|\b(?:also|too|as well)\b", re.I)
 
 
@@ -157,7 +176,7 @@ def _restates(fact: str, claim: str) -> bool:
     """The person's words say again what was claimed (they carry most of the claim's words),
     rather than add to it ("correct, and paused accounts don't count either")."""
     first = sentences(fact)[0] if fact.strip() else ""
-    theirs = keys(pr.CLAUSE.split(claim)[0])  # its main clause: "X, i.e. ..." restated as "X"
+    theirs = keys(pr.clauses(claim)[0])  # its main clause: "X, i.e. ..." restated as "X"
     return (bool(theirs) and 3 * len(keys(first) & theirs) >= 2 * len(theirs)
             and not _ANAPHOR.match(fact) and not _ADDS.search(first))
 
@@ -183,6 +202,31 @@ def _contradicted(fact: str, statement: str | None) -> bool:
     return contradicts(fact, said, claim_of(statement) is not None)
 
 
+def _with_words(content: str, said: str) -> str:
+    """The content and the person's own words after it, unless it already says them."""
+    said = said.strip(" .,;:!")
+    if not said or " ".join(said.lower().split()) in " ".join(content.lower().split()):
+        return content
+    return f"{content.rstrip(' .')}. {pr.upper_first(said)}"
+
+
+def _set_against(fact: str, statement: str | None) -> bool:
+    """A fact after "but" or with "though" corrects the claim it speaks of (a word of it, or
+    "it"/"they") when it says something new: not a status, a trouble, an opinion or a plan."""
+    claim = (claim_of(statement) or check_of(statement)) if statement else None
+    if not claim or not statement:
+        return False
+    first = sentences(fact)[0] if fact.strip() else ""
+    head = pr.clauses(first)[0]
+    if (mk.STATUS.search(head) or mk.TROUBLE.search(head) or mk.OPINION.search(head)
+            or mk.HEDGE.search(first) or mk.MOMENT.search(head) or mk.EPHEMERAL.search(head)):
+        return False
+    mine = keys(first)
+    # two words of the claim, or its subject by "it"/"they", or what "we" do instead
+    return (len(mine & keys(claim)) >= 2 or bool(_ANAPHOR.match(first) or _WE_DO.match(first))) \
+        and bool(mine - keys(statement))
+
+
 def _plain(fact: str) -> tuple[str, str]:
     content = pr.upper_first(fact)
     return title_of(content), content
@@ -194,11 +238,16 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
     a fact with no lead word corrects only what it contradicts (`contradicts`), and is a
     definition otherwise ("aside"), when the statement asked nothing about it ("plain");
     a confirmation, see the module docstring."""
-    if lead.strength in ("correction", "contrast", "aside", "plain"):
+    if lead.strength in ("correction", "contrast", "marked", "aside", "plain"):
         if not lead.fact:
             return None
-        if lead.strength == "correction":
-            said = statement is not None and _says_something(statement)
+        if lead.strength == "marked":
+            said = _contradicted(lead.fact, statement) or _set_against(lead.fact, statement)
+        elif lead.strength == "correction":
+            # "no" to "Want me to backfill it too?" answers the offer: it corrects only what it
+            # contradicts of what came before
+            said = statement is not None and _says_something(statement) and (
+                not _offers(statement) or _contradicted(lead.fact, statement))
         elif lead.strength == "contrast":
             said = _contradicted(lead.fact, statement)
         else:
@@ -211,8 +260,20 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
     target = claim_of(statement) or check
     fact = lead.fact
     content: str | None
-    if lead.strength == "echo":
-        content = target if fact and target and _echoes(fact, statement) else check
+    if lead.strength == "mid":
+        # later in a turn, or after one's own check: only what says the statement again
+        if not fact or not _echoes(fact, statement) or _contradicted(fact, statement):
+            return None
+        content = fact if target is None or _restates(fact, target) else \
+            f"{target.rstrip('.')}. {pr.upper_first(fact)}"
+    elif lead.strength in ("echo", "strong_echo"):
+        echoed = bool(fact) and _echoes(fact or "", statement)
+        if lead.strength == "strong_echo":
+            content = target
+        else:
+            content = target if echoed and target else check
+        if content and fact and (echoed or has_value(fact)):
+            content = _with_words(content, fact)  # "ya 2am utc": the person's words are kept
     elif fact is not None:
         shared = bool(keys(fact) & keys(statement))
         if lead.strength == "weak" and not shared and check is None:

@@ -29,6 +29,10 @@ _NOT_CONTENT = frozenset([
     "can't", "cannot", "shouldn't", "hasn't", "haven't", "isnt", "arent", "doesnt", "dont",
     "didnt", "wont", "cant", "longer", "anymore", "now", "actually", "instead", "rather", "until",
     "since", "used", "only", "really", "though", "new", *mk.VAGUE,
+    # pronouns with their verb, and words that join clauses: no content of their own
+    "i'm", "i've", "i'll", "i'd", "you're", "you've", "you'll", "you'd", "we're", "we've", "we'll",
+    "we'd", "they're", "they've", "they'll", "they'd", "it's", "it'll", "that's", "there's",
+    "he's", "she's", "unless", "without", "while", "whereas", "although", "because", "also", "too",
 ])
 _NEGATED = re.compile(
     r"\b(?:not|never|no longer|(?:is|are|was|were|does|do|did|wo|ca|should|has|have|ai)n'?t|cannot)\b|"
@@ -58,9 +62,12 @@ _AUX_END = re.compile(r"(?:\b(?:is|are|was|were|be|been|do|does|did|can|could|wi
 _CHANGE = re.compile(
     r"\b(?:used to|until|till|no longer|not any ?more|anymore|any more|these days|nowadays|already|"
     r"(?:moved|switched|migrated|changed|upgraded|downgraded)\s+(?:to|off|from|over|away)|"
+    r"(?:we|they)\s+(?:moved|switched|migrated|replaced|dropped|removed|retired|ripped out|turned off|"
+    r"deprecated)|"
     r"replaced (?:by|with)|since (?:\d|last|early|late|mid|we|the|q[1-4]|v\d|jan|feb|mar|apr|may|"
     r"jun|jul|aug|sep|oct|nov|dec|spring|summer|autumn|fall|winter))\b|\bnow\s*[.!]?$", re.I)
 _ONLY = re.compile(r"\b(?:only|solely|exclusively)\b", re.I)
+_ALSO = re.compile(r"\b(?:also|too|as well(?: as)?|in addition to|besides|plus)\b", re.I)
 _ANAPHORIC = re.compile(r"^(?:it|its|it'?s|they|they'?re|theyre|that|thats|that'?s|this|those|these)\b",
                         re.I)
 
@@ -76,7 +83,7 @@ def _stem(word: str) -> str:
 def _word_key(word: str) -> str | None:
     """A word's key (`keys`), None for a stopword, a negation, a vague or a short word. Words
     repeat (a statement's words are asked about once per fact answering it): cached."""
-    low = word.lower()
+    low = word.lower().strip("'")  # "'active'" is "active"
     if low in pr.STOPWORDS or low in _NOT_CONTENT:
         return None
     if len(word) >= 3 or any(c.isdigit() for c in word) or (len(word) == 2 and word.isupper()):
@@ -103,6 +110,10 @@ _VALUE = re.compile(r"^(?:.*\d.*|[A-Z]{2,}\w*|\w+[_./]\S*|[#@]\w.*|(?:one|two|th
                     r"september|october|november|december)s?)$")
 
 
+# "on"/"off" before a determiner are prepositions ("enabled on the prod instance"), not a switch
+_PREPOSITIONS = frozenset(["on", "off"])
+_DETERMINERS = frozenset(["the", "a", "an", "our", "their", "its", "my", "your", "this", "that",
+                          "these", "those", "every", "each", "all", "any", "some"])
 _TOKEN = re.compile(r"[#@]?[\w'$%-]+(?:[./:][\w$%-]+)*")  # "2.4", "us-east-1", "#alerts" whole
 
 
@@ -145,7 +156,9 @@ def _values(text: str, every: bool = False) -> tuple[Value, ...]:
         if tokens[n].near:
             near = tokens[n].key
     return tuple((tok.low, before[n], after[n]) for n, tok in enumerate(tokens)
-                 if tok.value or (n and tok.capital) or (every and tok.key is not None))
+                 if (tok.value and not (tok.low in _PREPOSITIONS and n + 1 < len(tokens)
+                                        and tokens[n + 1].low in _DETERMINERS))
+                 or (n and tok.capital) or (every and tok.key is not None))
 
 
 _SHORT_ANSWER = re.compile(r"^(?:it'?s|its|it is|they'?re|theyre|they are|that'?s|thats|that is)\s+",
@@ -190,10 +203,11 @@ def _substitutes(first: str, said: Sequence[str], claimed: bool) -> bool:
     words = {k for k in keys(" ".join(said)) if not _VALUE.match(k)}  # what the values are of
     shared = len(words & keys(first)) + bool(_ANAPHORIC.match(first))
     enough = shared >= min(2, len(words)) or len(pr.words(first)) <= 4
-    if claimed and (len(pr.words(first)) <= 3 or (_SHORT_ANSWER.match(first) and len(pr.words(first)) <= 6)):
+    head = pr.clauses(first)[0]  # "they're 1536 dims, we switched models in june"
+    if claimed and (len(pr.words(first)) <= 3 or (_SHORT_ANSWER.match(head) and len(pr.words(head)) <= 6)):
         # "it's 5000 per batch" after "... processes 1000 rows at a time", "monthly" after
         # "... computed weekly": a value for another of its kind
-        kinds = {_kind(v) for v, _, _ in mine if v not in seen}
+        kinds = {_kind(v) for v, _, _ in _values(head) if v not in seen}
         if kinds & {_kind(v) for s in said for v, _, _ in _values(s)} - {None}:
             return True
     for value, before, after in mine:
@@ -235,15 +249,29 @@ def _unnegated(word: str) -> frozenset[str]:
     return frozenset(out)
 
 
+# Words whose opposite is another word, not a prefix (by `_stem`): "runs serially" against "runs in
+# parallel", "public" against "private".
+_ANTONYMS = dict(pair for a, b in (
+    ("seria", "paral"), ("publi", "priva"), ("manua", "autom"), ("befor", "after"), ("gross", "net"),
+    ("inclu", "exclu"), ("enabl", "disab"), ("inbou", "outbo"), ("upper", "lower"), ("ascen", "desce"),
+    ("minim", "maxim"), ("inter", "exter"), ("optio", "requi"), ("stati", "dynam"), ("hard", "soft"),
+    ("physi", "virtu"), ("perma", "tempo"), ("mutab", "immut"), ("encry", "plain"), ("prepa", "postp"),
+    ("activ", "passi"), ("singl", "multi"), ("local", "remot"), ("leade", "follo"), ("prima", "secon"),
+    ("allow", "block"), ("accep", "rejec"),
+) for pair in ((a, b), (b, a)))
+
+
 def _opposite(first: str, said: Sequence[str]) -> bool:
-    """A word of the fact is a word of the statement negated, or the other way round."""
+    """A word of the fact is a word of the statement negated, or the other way round, or its
+    antonym ("serially" for "in parallel")."""
     mine = {w.lower() for w in pr.words(first)}
     theirs = {w.lower() for s in said for w in pr.words(s)}
     for x, y in ((theirs, mine), (mine, theirs)):
         other = x - y
         if other and any(_unnegated(a) & other for a in y - x):
             return True
-    return False
+    new, gone = {_stem(w) for w in mine - theirs}, {_stem(w) for w in theirs - mine}
+    return any(_ANTONYMS.get(w) in gone for w in new)
 
 
 def contrasted(text: str) -> bool:
@@ -278,7 +306,7 @@ def contradicts(fact: str, said: Sequence[str], claimed: bool) -> bool:
         if rejected and 3 * len(rejected & theirs) >= 2 * len(rejected) and keys(m["pos"]) - theirs \
                 and _affirmed(said, rejected):
             return True
-    for clause in pr.CLAUSE.split(first):
+    for clause in pr.clauses(first):
         if _NEGATED.search(clause) and pr.has_verb(clause):  # "not by X" is a contrast, above
             own = keys(clause)
             shared = own & theirs
@@ -287,6 +315,8 @@ def contradicts(fact: str, said: Sequence[str], claimed: bool) -> bool:
     if _ONLY.search(first) and not any(_ONLY.search(s) for s in said) and claimed \
             and len(mine & theirs) + bool(_ANAPHORIC.match(first)) >= 2:
         return True  # "it's only enabled for the beta cohort" after "... enabled for everyone."
+    if claimed and mine & theirs and _ALSO.search(first) and any(_ONLY.search(s) for s in said):
+        return True  # "MQLs also come from webinar signups" after "... from the website form only."
     if _CHANGE.search(first):
         return bool(mine & theirs) or (_same_subject(first, said) and claimed)
     if _opposite(first, said) and (mine & theirs or _same_subject(first, said)):

@@ -37,9 +37,13 @@ class Lead:
     correction opened by a weak lead ("no, ...": it corrects a statement, or answers a question),
     or a fact with no lead word (it corrects the statement, or volunteers a definition)."""
 
-    strength: Literal["strong", "weak", "echo", "correction", "contrast", "aside", "plain"]
-    # "exactly" / "yes" / "us-east-1, yes" / "no, X" (a correction if the statement said
-    # something) / "X, not Y" (a correction if it contradicts the statement) / a definition
+    strength: Literal["strong", "weak", "echo", "strong_echo", "mid", "correction", "contrast",
+                      "marked", "aside", "plain"]
+    # "exactly" / "yes" / "us-east-1, yes" / "exactly -- monthly logo churn" / a confirmation later
+    # in a turn or after the person's own check ("mid": it must echo the statement and not
+    # contradict it) / "no, X" (a correction if the statement said
+    # something) / "X, not Y" (a correction if it contradicts the statement) / "thanks, but X"
+    # (a correction if it contradicts the statement or speaks of its claim) / a definition
     # unless it does ("aside": framed; "plain": no frame, and not in answer to the statement)
     fact: str | None  # the user's own fact after the phrase, if any
 

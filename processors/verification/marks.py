@@ -40,7 +40,7 @@ STATE = (
 STATUS = _rx(
     STATE + r"|\b(?:fails?|failed|breaks?|broke|crash(?:es|ed)?|errors? out|times? out|timed out|hangs?|"
     r"pass(?:es|ed)?|succeed(?:s|ed)?|compiles?|builds? fine|"
-    r"flakes?|works|worked|stopped|started|changed|looks?|seems?|feels?)\b"
+    r"flakes?|works|worked|stopped|started|changed|looks?|seems?|feels?|sounds?)\b"
 )
 # A problem being reported ("customers can't log in since the deploy"), or someone else's words
 # ("- that's what sales said"): not how things are.
@@ -94,7 +94,7 @@ VAGUE = frozenset([
 # "it took 10 minutes on my laptop", "it still crashes".
 MOMENT = _rx(
     r"\b(?:yet|so far|again|today|tonight|tomorrow|yesterday|right now|at the moment|"
-    r"last (?:week|night|time|run)|the other day|earlier (?:today|this week)|"
+    r"(?<!\bthe )last (?:week|night)|last (?:time|run)|the other day|earlier (?:today|this week)|"
     r"(?:is|are) next|next (?:on|in line|up)|up next|coming up|upcoming|later on|"
     r"this (?:morning|afternoon|week)|last night|just now|earlier today)\b|"
     r"^(?:i|i'?m|im|i'?ve|ive|i'?ll|i'?d|i haven'?t|i didn'?t)\b|\b(?:my|me|mine)\b|"
@@ -124,7 +124,7 @@ _IMPERATIVE_VERBS = (
 IMPERATIVE_START = _rx(
     r"^(?:(?:please|pls|plz|just|also|then|now|so|and|first|instead|kindly|maybe|but|ok(?:ay)?|"
     r"next|rather)[,\s]+)*"
-    rf"(?:(?:{_IMPERATIVE_VERBS})\b(?!'s\b|\s+(?:is|are|was|were|has|had|does|did|will|would|"
+    rf"(?:(?:{_IMPERATIVE_VERBS})\b(?!-\w|'s\b|\s+(?:is|are|was|were|has|had|does|did|will|would|"
     r"can|could|should|must|may|might|isn'?t|aren'?t|wasn'?t|doesn'?t|didn'?t|won'?t|can'?t|"
     r"needs|requires|runs|takes|lives|goes|gets|means|happens|belongs|comes|depends|uses|only|"
     r"always|never)\b)|let'?s\b|lemme\b|don'?t\b|do not\b|never\b|be\b|beware\b|"
@@ -160,7 +160,9 @@ EPHEMERAL = _rx(
 SELF_CORRECTION = _rx(
     r"\b(?:typo|typos|misspel\w*|spelling|mis-?typed|misspoke|mis-?spoke)\b|\bi\s+meant\b|"
     r"^(?:sorry|oops|sry|ah|err?)?\W*i\s+mean\b|\bmy\s+(?:bad|mistake|typo|error)\b|"
-    r"\bscratch that\b|\bcorrection to (?:what i|my)\b|\bi\s+gave\s+you\s+the\s+wrong\b|"
+    r"\b(?:scratch|ignore|disregard)\s+(?:that|what i (?:said|wrote|asked)|my (?:last|previous)\b)|"
+    r"\bforget(?<!don't forget)(?<!do not forget)\s+(?:what i (?:said|wrote|asked)|my (?:last|previous)\b)|"
+    r"\bcorrection to (?:what i|my)\b|\bi\s+gave\s+you\s+the\s+wrong\b|"
     r"^\*\w|^oops\b|\bignore (?:that|my last|what i)\b"
 )
 # A clause has a finite verb: a form of be/have/a modal, a contraction, a pronoun subject, or a
@@ -204,7 +206,7 @@ _VERBS = (
     "ran|begun|began|broke|broken|chose|chosen|drew|drawn|drove|driven|ate|fell|felt|flew|"
     "forgot|froze|grew|hid|led|meant|met|rode|rose|shook|shot|shut|slept|spent|spoke|stood|"
     "stole|stuck|swore|taught|threw|understood|woke|wore|wrote|written|hidden|given|taken|"
-    "shown|known|grown|thrown"
+    "shown|known|grown|thrown|stack|compound|accumulate|nest|wrap|chain"
 )
 # verbs ending in -y: "retries", "applied", "carries", "relies", "queries", "notifies"
 _Y_VERBS = ("retr|appl|repl|cop|var|den|notif|verif|quer|specif|qualif|modif|classif|rel|suppl|"

@@ -37,7 +37,7 @@ def any_of(patterns: list[re.Pattern[str]]) -> re.Pattern[str]:
 # -- openers (skipped at a sentence start) -------------------------------------------------------
 
 OPENER = _rx(
-    rf"^(?:(?:{EMOJI}+|(?:h+m+|m{{2,}}|u+h+|u+m+|e+r+m*|e+h+|a+h+|o+h+|well|lol|lmao|ha(?:ha)+|heh|"
+    rf"^(?:(?:{EMOJI}+|(?:h+m+|m{{2,}}|u+h+|u+m+|e+r+m*|e+h+|a+h+|o+h+|well|lol|lmao|ha(?:ha)*|heh|"
     r"whoa+|woah|wow|ok(?:ay)?|so|and|but|also|honestly|tbh|ugh|sorry|hey|yo|please|pls|plz|"
     r"(?:i'?m|i am) afraid|with (?:all due )?respect|unfortunately|to be (?:fair|honest|clear))\b)"
     rf"[\s,.!\u2026:;{EM}{EN}-]*)+"
@@ -45,7 +45,8 @@ OPENER = _rx(
 PLEASANTRY = _rx(
     r"^(?:ok(?:ay)?|k|thanks?|thank you|thx|ty|great|nice|cool|perfect|awesome|good|sounds good|"
     r"looks good|looks great|got it|alright|all right|sure|hmm+|ah+|oh+|yay|wow|lgtm|excellent|"
-    r"amazing|brilliant|fine|noted|understood|interesting|makes sense|love it|neat|sweet)\b"
+    r"amazing|brilliant|fine|noted|understood|interesting|makes sense|love it|neat|sweet|"
+    r"sounds like a plan|appreciate (?:it|that|the\b)|much appreciated|(?:good )?morning|hi|hello|hey)\b"
 )
 
 # -- corrections ---------------------------------------------------------------------------------
@@ -162,6 +163,16 @@ STRONG_CORRECTION = [_rx(p) for p in (
     + EM + EN + r"-])",
     r"^(?:one|a|quick|small|minor) (?:thing|nit|note|issue|problem) though(?=\s*[,:;" + EM + EN
     + r"-])",
+    # a polite verdict: "I think you'll find ...", "slight misunderstanding there -"
+    r"^(?:i think\s+)?you'?ll find(?:\s+that)?(?=\s)",
+    rf"^(?:(?:a|one)\s+)?(?:slight|small|little|minor|bit of a|common|big)\s+(?:misunderstanding|"
+    rf"misconception|mix-?up|confusion)(?:\s+(?:there|here))?(?=\s*{SEP})",
+    # a change made since: "we changed that in January, ...", "finance changed it last year"
+    rf"^(?:we|they|finance|ops|legal|someone|[\w-]+ team)\s+(?:changed|updated|reversed|dropped|"
+    rf"replaced|retired|killed|deprecated)\s+(?:that|this|it)(?:\s+{_TO_CLAUSE_END}{{1,30}})?(?=\s*{SEP})",
+    # a verdict with its subject left out: "is not like this", "is wrong" (non-native)
+    rf"^(?:it\s+)?is\s+(?:not\s+(?:like\s+(?:this|that)|so|correct|right|true|good)|wrong|incorrect|"
+    rf"false)(?=\s*{SEP})",
 )]
 
 STRONG_CORRECTION_ANY = any_of(STRONG_CORRECTION)
@@ -176,7 +187,9 @@ WEAK_CORRECTION = [_rx(p) for p in (
     r"^(?:nope|nah+|naw|no no|not really|not quite|no way)\s+",
     rf"^no+{_NO_THEN}\s+",
     rf"^(?:wait+|hold on|hang on|hold up|hold it|one sec(?:ond)?|stop)"
-    rf"(?:\s+(?:wait+|a sec(?:ond)?|a minute|a moment|on))*(?=\s*{SEP})",
+    rf"(?:\s+(?:wait+|a sec(?:ond)?|a minute|a moment|on))*(?=\s*{SEP}|\s+(?:no+|nope|nah|actually)\b)",
+    # irony or emphasis for "no": "haha I wish.", "big no 😬"
+    rf"^(?:i wish|if only|(?:big|hard|strong|flat|firm)\s+no)(?:{SEP_RUN}|\s*{EMOJI}+\s*)",
     rf"^(?:(?:be\s+)?careful(?:\s+(?:there|here|now))?|watch out|caution|warning)(?=\s*{SEP})",
     r"^(?:well\s+)?(?:actually|in fact|as a matter of fact|technically(?:\s+speaking)?)\b",
     rf"^(?:close|almost|nearly|(?:partly|partially|half|mostly)\s+(?:right|true|correct))"
@@ -226,27 +239,43 @@ STRONG_CONFIRMATION = _rx(
     r"(?:you(?:'ve)?|u)\s+got\s+it|right on|confirmed|indeed|agreed|absolutely|affirmative|"
     r"that'?s a yes|verified|(?:i\s+)?can confirm(?:\s+(?:that|this))?|"
     r"(?:i(?:'ve| have)?\s+)?(?:just\s+|double[- ]?)?checked(?:\s+(?:it|that|this))?|"
-    rf"(?:that|this|it)?\s*{_MATCHES}\s+(?:my|our|what|the|how)\b[^.!?;]{{0,60}}|"
-    rf"{_MATCHES}\s+what\b[^.!?;]{{0,40}}|"
+    rf"(?:that|this|it)?\s*{_MATCHES}\s+(?:my|our|what|the|how)\b{_TO_CLAUSE_END}{{0,60}}|"
+    rf"{_MATCHES}\s+what\b{_TO_CLAUSE_END}{{0,40}}|"
     r"(?:that'?s|that is)\s+(?:my|our)\s+understanding(?:\s+(?:too|as well|also))?|"
     rf"(?:your|that|the|this)\s+(?:[\w-]+\s+)?{_CLAIM}(?:\s+[\w'-]+){{0,3}}?\s+(?:holds(?:\s+up)?|"
     r"checks out|(?:is|was|are|were|seems|looks|sounds)(?:\s+(?:totally|completely|exactly|absolutely|"
     r"100%|perfectly|all))?\s+(?:right|correct|accurate|spot on|valid|sound|fine))|"
-    rf"(?:good|fair|safe|correct|right|valid|accurate)\s+{_CLAIM}|"
+    # "good point", not "good explanation": praise of the work is no verdict on its facts
+    rf"(?:fair|safe|correct|right|valid|accurate)\s+{_CLAIM}|"
+    r"good\s+(?:point|read|reading|assumption|understanding|take|logic|reasoning|diagnosis)|"
     rf"(?:that'?s|that is)\s+(?:the|a)\s+(?:right|correct|fair|valid|accurate)\s+{_CLAIM}|"
     r"(?:you(?:'ve)?|u)\s+(?:read|understood|understand|got|summari[sz]ed|interpreted|described)\s+"
     r"(?:it|that|this|things|them)?\s*(?:right|correctly|perfectly|exactly|accurately)|"
-    r"(?:verified|confirmed|checked|double[- ]checked)\s+(?:with|against|in|on)\s+[^,.;:!?]{1,40})"
+    r"(?:verified|confirmed|checked|double[- ]checked)\s+(?:with|against|in|on)\s+[^,.;:!?]{1,40}|"
+    # "quite right", "is correct" (a subject left out), "that's it in one", "like you say"
+    r"(?:quite|dead|absolutely|perfectly|completely|totally|entirely)\s+(?:right|correct)|"
+    r"(?:(?:that'?s|thats|you'?ve got|you got)\s+it|got it)\s+in\s+one|"
+    r"(?:it\s+)?is\s+(?:correct|right|true|exactly (?:so|right|correct))|"
+    r"(?:(?:it'?s|it is|is)\s+)?(?:just\s+|exactly\s+)?(?:like|as)\s+you\s+(?:say|said|wrote|described?|thought)|"
+    # agreement: "I agree", "agree with that", "same understanding here", "same here"
+    r"(?:i\s+)?(?:(?:fully|totally|completely|100%|strongly|definitely)\s+)?agree(?:\s+with\s+(?:that|this|you|"
+    r"(?:the|your)\s+[\w-]+)(?:\s+[\w-]+)?)?|"
+    r"(?:same|my)\s+understanding(?:\s+(?:here|too|as well))?|same here|"
+    r"(?:(?:that'?s|that is)\s+)?(?:also\s+)?my understanding(?:\s+too)?|"
+    r"(?:you(?:'ve)?|u)\s+(?:understood|nailed|get)\s+(?:it|that|this)(?:\s+(?:right|correctly|perfectly|exactly))?|"
+    # conceding: "no, you're right"
+    r"no+[,\s]+(?:you'?re|you are|ur|that'?s|thats)\s+(?:(?:totally|absolutely|quite)\s+)?(?:right|correct))"
     + _AFTER_WORD
 )
 # "yes the billing API returns cents": after a yes-word anything may follow ("yes please" is
 # finished as agreement to an offer); "right" and "true" keep the guard ("right now", "true for").
-_YES = (r"(?:(?:yes+|yeah+|yep+|yup+|ya|yea|yah|yass+|aye|mhm+|uh[- ]?huh|yes yes|yep yep)"
+_YES = (r"(?:(?:yes+|yeah+|yep+|yup+|ya|yea|yah|ye|yeh|yeap|yass+|aye|mhm+|uh[- ]?huh|yes yes|yep yep)"
         r"(?:\s+(?:sir|ma'?am|mate|dude|man|boss|chief|indeed))?)")
 WEAK_CONFIRMATION = _rx(rf"^(?:{_YES}(?=\W|$)|(?:right|true)" + _AFTER_WORD + ")")
 # "us-east-1, yes", "monthly -- correct", "30s, yes that's right": the confirming word after
 # what it confirms (a fragment echoing the statement, or the person's own fact).
 _CONFIRM_WORD = (r"(?:yes+|yeah|yep|yup|ya|yea|correct|exactly|precisely|right|indeed|confirmed|"
+                 r"you(?:'ve| have)? got it(?: right)?|you'?re (?:right|correct)|"
                  r"true|spot on|100 ?%|(?:that'?s|thats|that is)\s+(?:right|correct|it|true|accurate|"
                  r"how it works))")
 TRAILING_CONFIRMATION = _rx(
@@ -260,6 +289,17 @@ NOT_CONFIRMED = _rx(r"(?:\b(?:not|no|never|is|are|was|were|be|that|it|this|the|a
 ECHO_ANSWER = _rx(r"^(?:(?:it|that|they|this|you|we|i|he|she)\s+(?:sure\s+)?(?:is|are|does|do|did|can|has|"
                   r"have|was|were|will|am|should|must)|sure (?:is|does|are|do|can))(?:\s+(?:indeed|too|though))?"
                   r"(?=\s*$|\s*" + SEP + ")")
+# The person's own check before what it found: "just checked the console, ...", "I dug up the
+# contract, ...", "ran explain on the export query -- yes, ...". What follows confirms the statement
+# only if it says it again, and corrects it if it contradicts it.
+CHECKED = _rx(
+    r"^(?:i(?:'ve| have)?\s+)?(?:just\s+|also\s+|quickly\s+|went and\s+|double[- ]?)?"
+    r"(?:checked|verified|looked(?:\s+it)?\s+up|looked\s+(?:at|in|into|through)|confirmed|dug\s+(?:up|out|into)|"
+    r"pulled\s+up|ran|re-?ran|grepped|queried|tested|tried(?:\s+it)?|opened|asked|inspected|traced)\b"
+    r"(?!\s+(?:with|against)\b)"  # "confirmed with finance": a strong lead
+    r"(?:(?<!confirmed)(?<!verified)|(?=\s+[^\s,.;:!?]))"  # bare "confirmed, ...": a strong lead too
+    rf"(?:\s+(?:(?!\s+(?:and|but)\s){_TO_CLAUSE_END}){{1,50}}?)?(?:\s*[,:;{EM}{EN}]\s*|\s+-+\s+|\s+and\s+)(?=\S)"
+)
 # "right the free plan has no api access": "right"/"correct" with no separator, before a fact
 # (not "correct the typo", which is an instruction: `rules` takes it only before a fact)
 LOOSE_CONFIRMATION = _rx(r"^(?:right|correct|exactly|true|yes|yep|yeah|yup)\s+(?=(?:the|a|an|our|we|it|its|"
@@ -267,8 +307,11 @@ LOOSE_CONFIRMATION = _rx(r"^(?:right|correct|exactly|true|yes|yep|yeah|yup)\s+(?
 SARCASM = _rx(r"\b(?:lol|lmao|rofl|yeah right|oh sure|sure it is|sure they are|as if|if by|"
               r"not that|like that ever|famous last words|what could (?:possibly )?go wrong|said no one|"
               r"because that (?:always|ever) works|sure you did|oh (?:great|wonderful|perfect|fantastic)|"
-              r"(?:just )?like (?:the )?last (?:time|\w+ times)(?=\W*$))\b|(?<![\w/])/s\b|[\U0001f644\U0001f612\U0001f611\U0001f926]")
-QUALIFIED = _rx(r"^(?:if|unless|except|but|only if|as long as|apart from|other than)\b")
+              r"(?:nothing|what) (?:could|can) (?:possibly )?go wrong|what a time to be alive|"
+              r"(?:just )?like (?:the )?last (?:time|\w+ times)(?=\W*$))\b|(?<![\w/])/s\b|"
+              # rolling eyes, upside-down face, tears of joy, smirk, facepalm: not an endorsement
+              "[\U0001f644\U0001f612\U0001f611\U0001f926\U0001f643\U0001f602\U0001f923\U0001f60f]")
+QUALIFIED = _rx(r"^(?:if|unless|except|but|though|although|however|only if|as long as|apart from|other than)\b")
 
 # -- definitions ---------------------------------------------------------------------------------
 
@@ -303,13 +346,37 @@ DEFINITION_FRAME = _rx(
     r"in case (?:you (?:didn'?t|don'?t) know|it (?:helps|matters))|"
     r"(?:some|a bit of|a little|quick|important|useful|more)\s+(?:background|context)\s+(?:on|for|about)\s+"
     r"[^,.;:!?]{1,30}?(?=\s*" + SEP + r")|(?:just\s+)?to (?:clarify|be precise)|for clarity|"
-    r"(?:also\s+)?good to be aware(?:\s+that)?|something to (?:know|keep in mind|be aware of))\b"
+    r"(?:also\s+)?good to be aware(?:\s+that)?|something to (?:know|keep in mind|be aware of)|"
+    # plainer and non-native frames: "for info", "just to know", "you must know that",
+    # "important to say:", "attention,", "information:", "bit of background"
+    r"for (?:your |ur )?info|for information|(?:just\s+)?(?:to|so (?:you|u)) know|"
+    r"(?:you|u)\s+(?:must|need to|have to|gotta|ought to)\s+know(?:\s+that)?|"
+    r"(?:it'?s\s+)?(?:important|good|useful|worth|helpful)\s+to\s+(?:say|know|note|mention|remember|"
+    r"keep in mind|be aware)(?:\s+that)?|attention(?=\s*" + SEP + r")|info(?:rmation)?(?=\s*:)|"
+    r"(?:a\s+)?bit of (?:background|context)|"
+    # an aside while the listener is at it: "while you're in there --"
+    r"(?:while|since|as|when)\s+(?:you'?re|you are|ur|u r)\s+(?:in there|at it|there|on it|"
+    r"in (?:that|this|the) [\w-]+)(?=\s*" + SEP + r"))\b"
+)
+# A note announced before it is said: "I want to flag something: ...", "small but important
+# thing - ...", "one more thing worth knowing: ...". What follows corrects the statement when it is
+# set against it, and is a definition otherwise.
+NOTE_FRAME = _rx(
+    r"^(?:[^:.!?]{0,60}?\b(?:i|we)\s+(?:just\s+|also\s+)?(?:want(?:ed)?|need|have|'d like|would like)\s+to\s+"
+    r"(?:flag|point out|mention|note|add|raise|call out)\s+(?:something|one thing|a thing|two things|"
+    r"a couple (?:of )?things|this)|"
+    r"(?:(?:one|a|quick|small|minor|tiny|big|important|one more|another|one other|one last|last)\s+)+"
+    r"(?:but\s+(?:important|crucial|significant)\s+)?(?:thing|point|detail|caveat|catch|note)"
+    r"(?:\s+(?:here|to flag|worth (?:knowing|noting|flagging|mentioning)|to (?:know|note|keep in mind)))?)"
+    rf"(?:\s*[:{EM}{EN}]|\s+-+)\s*"
 )
 _TERM = r"[\w\s'\"`./()-]"
 DEFINITION_DIRECT = _rx(
     r"^(?:(?:our|the|company|team|[\w-]+'s)\s+(?:[\w-]+\s+){0,2}(?:convention|rule|policy|standard|"
     r"practice|process|definition|guidance|guideline|approach)(?:\s+(?:here|in this [\w-]+|at [\w-]+|"
     r"from [\w-]+|for [\w-]+|of\s+[^,.;:!?]{1,40}?))?\s*(?:is|says|:)"
+    # bare: "convention is ...", "House style: ...", "naming convention: ..."
+    r"|(?:[\w-]+\s+)?(?:conventions?|style|policy|rule|guideline|standard)\s*(?:is\b|:)"
     r"|standard practice\b|by convention\b|as a convention\b"
     r"|we\s+(?:always|never|usually|typically|generally|don'?t ever|do not ever)\b"
     r"(?!\s+do\s+(?:this|it|that)\b)"
@@ -317,7 +384,7 @@ DEFINITION_DIRECT = _rx(
     r"|what\s+(?:we|people here|everyone here)\s+call\b|in\s+our\s+(?:terminology|jargon|lingo|parlance|"
     r"glossary|vocabulary)\b|internally\b[^,.;:!?]{0,40}\b(?:is|are)\s+(?:called|named|known as)\b"
     r"|at\s+[\w-]+,?\s+we\b|here,?\s+we\b"
-    r"|(?:[\w'-]+\s+){1,4}=\s*(?:[\w'()$%/.-]+\s*){2}"
+    r"|(?:[\w'-]+\s+){1,6}=\s*(?:[\w'()$%/.+-]+\s*){2}"
     rf"|by\s+{_TERM}{{1,40}}?\s+(?:we|i)\s+mean\b"
     r"|when\s+(?:we|i|you|people|folks|everyone|anyone|someone)(?:\s+(?:here|on (?:the|this|our) team|"
     r"in (?:the|this|our) (?:team|company|org)))?\s+(?:say|says|talk about|talks about|refer to|"
@@ -348,8 +415,14 @@ MEANING = _rx(
     r"is (?:just |simply )?(?:another|our|the internal|a fancy|the official) (?:name|word|term) for|"
     r"is (?:our|the) (?:term|word|name) for|is code for|is synonymous with|is equivalent to|"
     r"(?:is|are) (?:also )?(?:known as|referred to as)|"
-    r"(?:is|are) (?:also )?called(?=\s+(?:['\"`]|(?-i:[A-Z])|\w+[_.-]\w)))\s+\S"
+    r"(?:is|are) (?:also )?called(?=\s+(?:['\"`]|(?-i:[A-Z])|\w+[_.-]\w|(?!(?:by|from|when|whenever|on|in|at|"
+    r"with|for|after|before|every|each|once|twice|via|through|the|a|an|if|as|again|only|directly|"
+    r"internally|externally|inside|within|per|\w+ly)\b)\w+(?:\s+(?:not|but|and|or|,|in|for)\b|\s*[,.;:!?]|\s*$))))\s+\S"
 )
+# "ltv we cap at 36 mo, thats the finance rule": a fact the person calls a rule after it
+RULE_AFTER = _rx(rf"(?:,|\s[{EM}{EN}-]+)\s*(?:that'?s|thats|this is|which is|it'?s|its)\s+(?:the|our|a)\s+"
+                 r"(?:[\w-]+\s+){0,2}(?:rule|convention|policy|standard|guideline|definition|practice|norm|"
+                 r"house style)\b[\s.!]*$")
 # "exchange rates always come from ...", "every flag must have an owner": a standing rule -- not
 # about the moment ("the linter always complains about this").
 STANDING_RULE = _rx(

@@ -45,6 +45,7 @@ STOPWORDS = frozenset([
     "which", "what", "who", "how", "when", "where", "why", "their", "here", "over", "under",
     "about", "after", "before",
 ])
+_PLEASE = re.compile(r"\b(?:please|pls|plz)\b", re.I)  # a request, not a fact
 _SHIFT = re.compile(r"^(?:anyway|also|then|now|next|btw|ps|p\.s\.|other than that|apart from that|"
                     r"and then|otherwise|meanwhile)\b", re.I)
 _CONVENTION_PREFIX = re.compile(
@@ -82,6 +83,12 @@ def _sentences(text: str) -> tuple[str, ...]:
     for line in text.split("\n"):
         out.extend(s.strip() for s in _SENTENCE_END.split(line) if s.strip())
     return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def clauses(text: str) -> tuple[str, ...]:
+    """`CLAUSE`'s parts of a sentence (asked of the same sentence by several rules: cached)."""
+    return tuple(CLAUSE.split(text))
 
 
 def words(text: str) -> list[str]:
@@ -142,10 +149,13 @@ def is_fact(text: str) -> bool:
     first = sentences(text)[0] if text.strip() else ""
     if len(words(first)) < 3 or "?" in first:
         return False
+    low = first.lower()
+    if ("please" in low or "pls" in low or "plz" in low) and _PLEASE.search(first):
+        return False
     if (mk.QUESTION_START.match(first) or mk.HYPOTHETICAL.match(first) or mk.HEDGE.search(first)
             or mk.NOT_A_FACT.match(first)):
         return False
-    for clause in CLAUSE.split(first):
+    for clause in clauses(first):
         clause = skip(clause.strip())
         if not clause:
             continue
