@@ -15,6 +15,12 @@ check, which runs lazily: an append more than ``verify_after`` seconds after the
 skipped it re-reads the whole prefix, and a file that went quiet with its prefix unverified is
 queued for the check once it has been quiet that long (`Worker`), at the worker's idle moments.
 
+The state at an offset is the same for every processor (the hash of the same bytes), so a worker
+that has none for a file takes another worker's if it is at its cursor's offset and digest
+(`Worker`: ``borrow``; `examine` checks it like its own): after a backfill read in the parse
+pool, whose processes cannot send a hash state back, the first live append of a file goes on
+from the state the block-form processors (`lines`) kept instead of re-reading the file.
+
 Nothing here is stored: after a restart or an eviction the next append re-reads the prefix once
 (the check that catches everything), and goes on from there.
 """
@@ -57,6 +63,11 @@ class Prefixes:
         if prefix is not None:
             self._map.move_to_end(key)
         return prefix
+
+    def peek(self, key: str) -> Prefix | None:
+        """The entry, without making it the newest: what another worker's thread may ask
+        (one dict lookup, atomic under the GIL; the entry itself is never changed in place)."""
+        return self._map.get(key)
 
     def put(self, key: str, prefix: Prefix) -> None:
         self._map[key] = prefix

@@ -8,6 +8,7 @@ debouncer (under a lock), the work queues, and the wake pipe that interrupts the
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import selectors
 import signal
@@ -32,6 +33,7 @@ from sessiond.daemon.metrics import Metrics
 from sessiond.daemon.notify import Notifier
 from sessiond.daemon.operations import Operations
 from sessiond.daemon.pool import Executors, ParsePool, processes
+from sessiond.daemon.prefixes import Prefix
 from sessiond.daemon.publish import Publisher, SnapshotError
 from sessiond.daemon.reads import Reads, sharers
 from sessiond.daemon.scanner import Scanner
@@ -169,6 +171,7 @@ class Service:
                 p, self.queues[p.name], Store(con.cursor()), root=settings.root,
                 settings=worker_settings(settings, p), log=self.log, submit=self.writer.submit,
                 pool=self.pool, reads=self.reads, sharers=share,
+                borrow=functools.partial(self._borrow_prefix, p.name),
             )
             for p in self.processors
         }
@@ -194,6 +197,15 @@ class Service:
             self.log.info(events.PROCESSOR_LOADED, processor=p.name, version=p.version,
                           interval=self.workers[p.name].settings.interval,
                           files_tracked=tracked.get(p.name, 0))
+
+    def _borrow_prefix(self, me: str, key: str, offset: int, digest: str) -> Prefix | None:
+        """Another worker's hash state of ``key`` at ``offset`` with ``digest``, if one has it
+        (`daemon.prefixes`)."""
+        for name, worker in self.workers.items():
+            prefix = worker.prefixes.peek(key) if name != me else None
+            if prefix is not None and prefix.offset == offset and prefix.digest == digest:
+                return prefix
+        return None
 
     def _on_commit(self, processor: str) -> Callable[[float], None]:
         observe = self.metrics.commit_seconds.labels(processor=processor).observe

@@ -180,6 +180,7 @@ class Worker:
         pool: ParsePool | None = None,
         reads: Reads | None = None,
         sharers: Callable[[Processor, SessionFile], int] | None = None,
+        borrow: Callable[[str, int, str], Prefix | None] | None = None,
         mono: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
     ) -> None:
@@ -193,6 +194,7 @@ class Worker:
         # their commit is confirmed (`_pending` until then); `_verify`: files queued for the
         # lazy check of their whole prefix
         self.prefixes = Prefixes(settings.cursor_cache)
+        self._borrow = borrow  # (file, offset, digest) -> another worker's state there, if any
         self._pending: dict[str, Prefix] = {}
         self._verify: set[str] = set()
         self._verify_checked = 0.0
@@ -695,6 +697,9 @@ class Worker:
 
     def _examine(self, file: SessionFile, cursor: Cursor | None) -> Examined:
         kept = self.prefixes.get(file.key)
+        if (cursor is not None and self._borrow is not None
+                and (kept is None or (kept.offset, kept.digest) != (cursor.offset, cursor.file_hash))):
+            kept = self._borrow(file.key, cursor.offset, cursor.file_hash) or kept
         verify = file.key in self._verify
         self._verify.discard(file.key)
         now = self._mono()

@@ -19,6 +19,7 @@ from sessiond.daemon.examine import Examined, Found, examine
 from sessiond.daemon.service import Service
 from sessiond.daemon.tailer import HEAD, SEAM
 from sessiond.processors.contract import SessionFile
+from sessiond.processors.lines import LinesProcessor
 from sessiond.state.cursor import Cursor
 from tests.fakes import RecordingProcessor
 from tests.harness import append, fast_settings, jsonl, query, running, wait_until
@@ -161,3 +162,31 @@ def test_the_daemon_catches_a_rewrite_in_the_middle_within_verify_after(root: Pa
                    what="the lazy check to redo the edited file")
         got = [c["n"] for c in _contents(svc)]
         assert sorted(got) == [*range(first), 5000, 6000]  # each line once
+
+
+def test_an_append_after_a_backfill_in_the_pool_goes_on_from_another_workers_state(
+        root: Path, state: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parse pool's processes cannot send a hash state back: after a backfill read there,
+    the first append of a file goes on from the state `lines` (read in its worker's thread) kept
+    at the same offset, instead of re-reading the file (a 15 MB file each, figure 3b)."""
+    n = BIG // 1000
+    for name in ("a", "b"):  # two files: a batch the pool takes
+        append(root / "u" / f"{name}.jsonl", lines(0, n))
+    path = root / "u" / "a.jsonl"
+    settings = fast_settings(root, state, parse_workers=1, parse_min_bytes=1)
+    reads = _no_prefix_reads(monkeypatch)  # this process's reads: the thread's, not the pool's
+
+    def done(count: int) -> bool:
+        got = query(svc, "SELECT (SELECT count(*) FROM recorded), (SELECT count(*) FROM lines)")
+        return got == [(count, count)]
+    with running(settings, [LinesProcessor(), RecordingProcessor()]) as svc:
+        wait_until(lambda: done(2 * n), what="the backfill")
+        recording = svc.workers["recording"]
+        assert recording.prefixes.get("u/a.jsonl") is None  # read in the pool: no state here
+        reads.clear()
+        append(path, lines(5000, 1))
+        wait_until(lambda: done(2 * n + 1), what="the append, committed by both")
+        assert reads == []  # neither processor read the prefix again
+        kept = wait_until(lambda: recording.prefixes.get("u/a.jsonl"), what="a kept prefix")
+        assert kept.offset == path.stat().st_size
+        assert kept.digest == xxhash.xxh3_128(path.read_bytes()).hexdigest()
