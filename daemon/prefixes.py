@@ -49,11 +49,13 @@ class Prefix:
 
 
 class Prefixes:
-    """The newest ``capacity`` files' prefix states (~1 KB each), least recently used first."""
+    """The newest ``capacity`` files' prefix states (~1 KB each), least recently used first, and
+    for each the state it had before its newest (`peek`: what another worker may still be at)."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self._map: OrderedDict[str, Prefix] = OrderedDict()
+        self._earlier: dict[str, Prefix] = {}
 
     def __len__(self) -> int:
         return len(self._map)
@@ -64,19 +66,29 @@ class Prefixes:
             self._map.move_to_end(key)
         return prefix
 
-    def peek(self, key: str) -> Prefix | None:
-        """The entry, without making it the newest: what another worker's thread may ask
-        (one dict lookup, atomic under the GIL; the entry itself is never changed in place)."""
-        return self._map.get(key)
+    def peek(self, key: str, offset: int) -> Prefix | None:
+        """The state at ``offset``, the newest or the one before it, without making it the
+        newest: what another worker's thread may ask (dict lookups, atomic under the GIL; an
+        entry is never changed in place). A worker that reads a file faster than another is
+        often an append ahead of it, so the earlier state is the one the slower one needs."""
+        for prefix in (self._map.get(key), self._earlier.get(key)):
+            if prefix is not None and prefix.offset == offset:
+                return prefix
+        return None
 
     def put(self, key: str, prefix: Prefix) -> None:
+        last = self._map.get(key)
+        if last is not None and last.offset != prefix.offset:
+            self._earlier[key] = last
         self._map[key] = prefix
         self._map.move_to_end(key)
         while len(self._map) > self.capacity:
-            self._map.popitem(last=False)
+            old, _ = self._map.popitem(last=False)
+            self._earlier.pop(old, None)
 
     def discard(self, key: str) -> None:
         self._map.pop(key, None)
+        self._earlier.pop(key, None)
 
     def oldest_unverified(self) -> float | None:
         return min((p.unverified_since for p in self._map.values()

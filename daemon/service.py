@@ -202,8 +202,8 @@ class Service:
         """Another worker's hash state of ``key`` at ``offset`` with ``digest``, if one has it
         (`daemon.prefixes`)."""
         for name, worker in self.workers.items():
-            prefix = worker.prefixes.peek(key) if name != me else None
-            if prefix is not None and prefix.offset == offset and prefix.digest == digest:
+            prefix = worker.prefixes.peek(key, offset) if name != me else None
+            if prefix is not None and prefix.digest == digest:
                 return prefix
         return None
 

@@ -16,6 +16,7 @@ import xxhash
 
 from sessiond.daemon import examine as examine_module
 from sessiond.daemon.examine import Examined, Found, examine
+from sessiond.daemon.prefixes import Prefix, Prefixes
 from sessiond.daemon.service import Service
 from sessiond.daemon.tailer import HEAD, SEAM
 from sessiond.processors.contract import SessionFile
@@ -190,3 +191,22 @@ def test_an_append_after_a_backfill_in_the_pool_goes_on_from_another_workers_sta
         kept = wait_until(lambda: recording.prefixes.get("u/a.jsonl"), what="a kept prefix")
         assert kept.offset == path.stat().st_size
         assert kept.digest == xxhash.xxh3_128(path.read_bytes()).hexdigest()
+
+
+def test_another_worker_finds_the_state_at_its_offset_the_newest_or_the_one_before() -> None:
+    """`lines` is often an append ahead of the slower processors: they borrow the state it had
+    before its newest. Both go with the file when it is dropped or evicted."""
+    def state(offset: int) -> Prefix:
+        return Prefix(offset, f"d{offset}", xxhash.xxh3_128(), 1, ("", ""), "u")
+    kept = Prefixes(capacity=2)
+    kept.put("a", state(10))
+    kept.put("a", state(20))
+    assert [p.offset if p else None for p in (kept.peek("a", 10), kept.peek("a", 20), kept.peek("a", 30))] == [10, 20, None]
+    kept.put("a", state(20))  # the same offset again: the earlier one stays
+    assert kept.peek("a", 10) is not None
+    kept.discard("a")
+    assert kept.peek("a", 10) is None and kept.peek("a", 20) is None
+    for key in ("a", "b", "c"):  # "a" is evicted, with its earlier state
+        kept.put(key, state(1))
+        kept.put(key, state(2))
+    assert kept.peek("a", 1) is None and kept.peek("c", 1) is not None and len(kept) == 2
