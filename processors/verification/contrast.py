@@ -79,7 +79,7 @@ def _stem(word: str) -> str:
     return word[:5]
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 14)
 def _word_key(word: str) -> str | None:
     """A word's key (`keys`), None for a stopword, a negation, a vague or a short word. Words
     repeat (a statement's words are asked about once per fact answering it): cached."""
@@ -125,7 +125,7 @@ class _Token(NamedTuple):
     near: bool  # a content word that is no value: what a value is said of
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 14)
 def _token(tok: str) -> _Token:
     low = tok.lower()
     key = next((k for w in pr.words(tok) if (k := _word_key(w)) is not None), None)
@@ -137,7 +137,7 @@ def _token(tok: str) -> _Token:
 Value = tuple[str, str | None, str | None]
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _values(text: str, every: bool = False) -> tuple[Value, ...]:
     """Each value of ``text`` (or, with ``every``, each content word) with the content words
     around it: (value, before, after). Cached: a statement's sentences are read once per fact
@@ -235,7 +235,7 @@ _NEGATING_PREFIX = {"non-": 4, "non": 4, "un": 4, "dis": 4, "in": 5, "im": 5, "i
 _A_NEGATES = {"sync", "synchronous", "symmetric", "symmetrical", "typical"}
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 14)
 def _unnegated(word: str) -> frozenset[str]:
     """What ``word`` negates, if it is a word with a negating prefix, also inside a compound:
     "case-insensitive" -> "case-sensitive", "async" -> "sync"."""

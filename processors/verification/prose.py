@@ -77,7 +77,7 @@ def sentences(text: str) -> list[str]:
 # The rules ask the same questions of the same words several times (a turn's sentences are read
 # by each rule; a fact is checked as a correction and as a definition): the pure functions of
 # one string that cost most are cached, per process.
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _sentences(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for line in text.split("\n"):
@@ -85,7 +85,7 @@ def _sentences(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def clauses(text: str) -> tuple[str, ...]:
     """`CLAUSE`'s parts of a sentence (asked of the same sentence by several rules: cached)."""
     return tuple(CLAUSE.split(text))
@@ -102,7 +102,7 @@ def skip(text: str) -> str:
     return text[m.end():] if m else text
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def has_verb(clause: str) -> bool:
     """A finite verb: an auxiliary, a pronoun subject, or a verb of the list that is not a noun
     (after a determiner, or last in the clause: "just the unit tests")."""
@@ -127,7 +127,7 @@ _AUXILIARY = frozenset(["is", "are", "was", "were", "must", "should", "can", "wi
                         "can't", "won't", "isn't", "aren't", "may", "might"])
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def imperative(text: str) -> bool:
     """An instruction: an imperative verb first ("push the branch"), unless the verb is a noun of
     the subject before its own verb ("release notes list all features", "push notifications go
@@ -142,7 +142,7 @@ def imperative(text: str) -> bool:
     return verb not in mk.VERB_FORMS and verb not in _AUXILIARY
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def is_fact(text: str) -> bool:
     """A declarative sentence: >= 3 words, not a question, hypothetical or hedge, and its first
     clause with a verb is not an imperative ("before that, take a backup")."""

@@ -33,7 +33,7 @@ MIN_SHARED_ENTITIES = 2
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=1 << 12)
 def normalise(title: str, content: str) -> str:
     """Cached: every commit that brings a new text holds it against all of its domain's texts,
     read from the state each time (~25 us each to normalise, a lookup after the first)."""
