@@ -94,16 +94,10 @@ class Component:
 
 
 class Norms:
-    """Normalised texts (`similarity.normalise`), each computed once."""
-
-    def __init__(self) -> None:
-        self._norms: dict[str, str] = {}
+    """A text's normalised form (`similarity.normalise`, cached per process)."""
 
     def __call__(self, text: Text) -> str:
-        norm = self._norms.get(text.id)
-        if norm is None:
-            norm = self._norms[text.id] = similarity.normalise(text.title, text.content)
-        return norm
+        return similarity.normalise(text.title, text.content)
 
 
 # Two texts whose lengths differ by more than this ratio cannot pass the lowest gate: 2*min/(a+b)
@@ -114,10 +108,11 @@ _LENGTHS = 0.48
 class _Domain:
     """A domain's texts sorted by the length of their normalised form."""
 
-    def __init__(self) -> None:
-        self.lengths: list[int] = []
-        self.norms: list[str] = []
-        self.texts: list[Text] = []
+    def __init__(self, texts: Sequence[tuple[Text, str]] = ()) -> None:
+        ordered = sorted(texts, key=lambda t: len(t[1]))  # stable: ties keep their order
+        self.lengths = [len(norm) for _, norm in ordered]
+        self.norms = [norm for _, norm in ordered]
+        self.texts = [text for text, _ in ordered]
 
     def add(self, text: Text, norm: str) -> None:
         at = bisect.bisect_right(self.lengths, len(norm))
@@ -140,9 +135,10 @@ def near_pairs(new: Sequence[Text], known: Sequence[Text], norm: Norms) -> list[
     (`similarity.ratio`), so only the texts it leaves at or above the lowest gate are scored
     exactly -- the same pairs as scoring every one, without a Python loop over the domain for
     each new text."""
-    domains: dict[str, _Domain] = {}
+    by_domain: dict[str, list[tuple[Text, str]]] = {}
     for t in known:
-        domains.setdefault(t.domain, _Domain()).add(t, norm(t))
+        by_domain.setdefault(t.domain, []).append((t, norm(t)))
+    domains = {d: _Domain(texts) for d, texts in by_domain.items()}  # sorted once, not per text
     out: list[Pair] = []
     seen: set[str] = {t.id for t in known}
     for n in sorted(new, key=lambda t: t.id):
