@@ -188,3 +188,24 @@ def test_near_pairs_are_the_gate_on_every_pair(sayings: list[list[str]], data: s
     cut = data.draw(st.integers(0, len(texts)))
     found = near_pairs(texts[cut:], texts[:cut], Norms()) + near_pairs(texts[:cut], [], Norms())
     assert sorted(set(found)) == _every_pair(texts)
+
+
+_CHARS = st.text(st.sampled_from("ab é\u00e9x1 "), max_size=60)  # repeats: where blocks can tie
+
+
+@settings(max_examples=400, deadline=None)
+@given(a=st.one_of(_CHARS, st.lists(_WORDS, max_size=20).map(" ".join)),
+       b=st.one_of(_CHARS, st.lists(_WORDS, max_size=20).map(" ".join)))
+def test_cydifflib_scores_as_difflib_does(a: str, b: str) -> None:
+    """The scores come from cydifflib (difflib's algorithm in C++): on any texts, short or long,
+    with repeated blocks and non-ASCII, its matching blocks and ratios are difflib's, so the
+    stored similarities and the near pairs do not depend on which one ran."""
+    import difflib
+
+    import cydifflib
+
+    for x, y in ((a, b), (b, a)):
+        slow = difflib.SequenceMatcher(None, x, y, autojunk=False)
+        fast = cydifflib.SequenceMatcher(None, x, y, autojunk=False)
+        assert [tuple(m) for m in fast.get_matching_blocks()] == slow.get_matching_blocks()
+        assert (fast.ratio(), fast.quick_ratio()) == (slow.ratio(), slow.quick_ratio())
