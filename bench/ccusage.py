@@ -32,6 +32,8 @@ def binary() -> Path | None:
         return Path(env)
     native = INSTALL / "node_modules" / "@ccusage" / "ccusage-linux-x64" / "bin" / "ccusage"
     if native.exists():
+        if not os.access(native, os.X_OK):  # npm 11 unpacks it without its exec bit
+            native.chmod(native.stat().st_mode | 0o111)
         return native
     wrapper = INSTALL / "node_modules" / ".bin" / "ccusage"
     return wrapper if wrapper.exists() else None
