@@ -38,13 +38,16 @@ class Lead:
     or a fact with no lead word (it corrects the statement, or volunteers a definition)."""
 
     strength: Literal["strong", "weak", "echo", "strong_echo", "mid", "correction", "contrast",
-                      "marked", "aside", "plain"]
+                      "marked", "aside", "plain", "framed", "noted"]
     # "exactly" / "yes" / "us-east-1, yes" / "exactly -- monthly logo churn" / a confirmation later
     # in a turn or after the person's own check ("mid": it must echo the statement and not
     # contradict it) / "no, X" (a correction if the statement said
     # something) / "X, not Y" (a correction if it contradicts the statement) / "thanks, but X"
     # (a correction if it contradicts the statement or speaks of its claim) / a definition
-    # unless it does ("aside": framed; "plain": no frame, and not in answer to the statement)
+    # unless it does ("aside": framed; "plain": no frame, and not in answer to the statement) /
+    # a definition framed as such ("fwiw X", "house rule - X"): a correction if it contradicts a
+    # claim of the statement, not a report of its work ("framed"), and a definition otherwise
+    # ("noted")
     fact: str | None  # the user's own fact after the phrase, if any
 
 

@@ -46,7 +46,10 @@ PLEASANTRY = _rx(
     r"^(?:ok(?:ay)?|k|thanks?|thank you|thx|ty|great|nice|cool|perfect|awesome|good|sounds good|"
     r"looks good|looks great|got it|alright|all right|sure|hmm+|ah+|oh+|yay|wow|lgtm|excellent|"
     r"amazing|brilliant|fine|noted|understood|interesting|makes sense|love it|neat|sweet|"
-    r"sounds like a plan|appreciate (?:it|that|the\b)|much appreciated|(?:good )?morning|hi|hello|hey)\b"
+    r"sounds like a plan|appreciate (?:it|that|the\b)|much appreciated|(?:good )?morning|hi|hello|hey|"
+    # chat thanks and praise: "cheers for the explanation", "kk", "gr8", "legend", "nice find"
+    r"cheers|ta|kk|gr8|legend|lovely|champion|nice (?:one|find|catch|work)|good (?:catch|find|work|job)|"
+    r"great (?:stuff|work|job|catch)|well done)\b"
 )
 
 # -- corrections ---------------------------------------------------------------------------------
@@ -205,6 +208,13 @@ WEAK_CORRECTION = [_rx(p) for p in (
     rf"^(?:it|they|that|this|we|you|he|she)\s+(?:(?:does|do|is|are|was|were|did|will|can|has|have)n'?t|"
     rf"(?:does|do|is|are|was|were|did|will|has|have) not|cannot|can not|wo n'?t|won'?t|never (?:did|does|has))"
     rf"(?:\s+(?:anymore|any more|at all|actually|really|though|either))?(?=\s*{SEP}|\s*$)",
+    # a reminder of what the person said before: "like i said earlier, ...", "as noted above ..."
+    r"^(?:(?:like|as)\s+i\s+(?:said|mentioned|told you|noted|wrote|explained|pointed out)(?:\s+(?:earlier|before|"
+    r"above|already|yesterday|last time|in my last message))?|i\s+(?:told|said to)\s+(?:you|u)\s+(?:before|already|"
+    r"earlier|yesterday)|as\s+(?:noted|mentioned|discussed|stated|said|explained)\s+(?:above|earlier|before)|"
+    r"per\s+my\s+(?:last|previous|earlier)\s+(?:message|msg|comment|note|email)|"
+    r"we\s+(?:went over|discussed|covered|talked about)\s+(?:this|that)(?:\s+(?:already|before|earlier))?|"
+    rf"(?:once\s+)?again(?=\s*,))(?:{SEP_RUN}|\s*{EMOJI}+\s*|\s+)",
     rf"^not\s+(?:for us|here|in our case|in this case|at [\w-]+|in (?:our|this) [\w-]+|"
     rf"(?:for|with|in) (?:the |our )?[\w-]+ (?:plans?|accounts?|customers?|users?|team|region))(?=\s*{SEP})",
 )]
@@ -237,6 +247,13 @@ STRONG_CONFIRMATION = _rx(
     r"(?:that'?s|that is|this is)\s+(?:exactly\s+)?(?:how|what)\s+(?:we|they|finance|sales|legal|ops|"
     r"(?:the\s+)?[\w-]+\s+team)\s+(?:[\w-]+\s+){0,2}?(?:it|them|that|this)\b|"
     r"(?:you(?:'ve)?|u)\s+got\s+it|right on|confirmed|indeed|agreed|absolutely|affirmative|"
+    # idioms: "ding ding ding", "you've put your finger on it", "hit the nail on the head"
+    r"ding(?:[\s,!-]+ding)+|(?:you(?:'ve| have)?\s+)?(?:put|got|have)\s+(?:your|the)\s+finger\s+on\s+it|"
+    r"(?:you(?:'ve| have)?\s+)?hit\s+the\s+nail(?:\s+on\s+the\s+head)?|"
+    # non-native: "exact, ...", "yes is correct like this", "is right what you are saying"
+    r"exact(?=\s*[,.!]|\s*$)|(?:it\s+)?is\s+(?:correct|right|true|so)\s+(?:like\s+(?:this|that|you\s+say)|"
+    r"(?:what|how)\s+(?:you|u)\s+(?:are\s+saying|say|said|wrote|write))|"
+    r"(?:what|how)\s+(?:you|u)\s+(?:are\s+saying|say|said|wrote)\s+is\s+(?:correct|right|true|exact)|"
     r"that'?s a yes|verified|(?:i\s+)?can confirm(?:\s+(?:that|this))?|"
     r"(?:i(?:'ve| have)?\s+)?(?:just\s+|double[- ]?)?checked(?:\s+(?:it|that|this))?|"
     rf"(?:that|this|it)?\s*{_MATCHES}\s+(?:my|our|what|the|how)\b{_TO_CLAUSE_END}{{0,60}}|"
@@ -277,7 +294,10 @@ WEAK_CONFIRMATION = _rx(rf"^(?:{_YES}(?=\W|$)|(?:right|true)" + _AFTER_WORD + ")
 _CONFIRM_WORD = (r"(?:yes+|yeah|yep|yup|ya|yea|correct|exactly|precisely|right|indeed|confirmed|"
                  r"you(?:'ve| have)? got it(?: right)?|you'?re (?:right|correct)|"
                  r"true|spot on|100 ?%|(?:that'?s|thats|that is)\s+(?:right|correct|it|true|accurate|"
-                 r"how it works))")
+                 r"how it works)|(?:just\s+|exactly\s+)?(?:like|as)\s+(?:you|u)\s+(?:said|say|wrote|mentioned|"
+                 r"described|put it)|(?:that\s+|which\s+|it\s+)?(?:matches|lines up with|agrees with|tallies with|"
+                 r"squares with)\s+(?:what\s+(?:i|we)\s+(?:see|saw|have|found|get)|(?:the|our|my)\s+[\w-]+)"
+                 r"(?:\s+(?:in|on|from)(?:\s+[\w./-]+){1,3})?)")
 TRAILING_CONFIRMATION = _rx(
     rf"^(?P<said>[^?]{{1,80}}?)(?:\s*[,;:{EM}{EN}-]+\s*|\s+)"
     rf"(?P<word>{_CONFIRM_WORD}(?:[\s,;.!{EM}{EN}-]+{_CONFIRM_WORD})*)[\s.!]*(?:{EMOJI}\s*)*$"
@@ -308,7 +328,9 @@ SARCASM = _rx(r"\b(?:lol|lmao|rofl|yeah right|oh sure|sure it is|sure they are|a
               r"not that|like that ever|famous last words|what could (?:possibly )?go wrong|said no one|"
               r"because that (?:always|ever) works|sure you did|oh (?:great|wonderful|perfect|fantastic)|"
               r"(?:nothing|what) (?:could|can) (?:possibly )?go wrong|what a time to be alive|"
-              r"(?:just )?like (?:the )?last (?:time|\w+ times)(?=\W*$))\b|(?<![\w/])/s\b|"
+              r"(?:just )?like (?:the )?last (?:time|\w+ times)(?=\W*$)|"
+              r"because (?:every(?:one|body)|no ?one|nobody|we all|that|people)\s+(?:definitely|totally|always|"
+              r"obviously|clearly|surely|of course|really)\b)\b|(?<![\w/])/s\b|"
               # rolling eyes, upside-down face, tears of joy, smirk, facepalm: not an endorsement
               "[\U0001f644\U0001f612\U0001f611\U0001f926\U0001f643\U0001f602\U0001f923\U0001f60f]")
 QUALIFIED = _rx(r"^(?:if|unless|except|but|though|although|however|only if|as long as|apart from|other than)\b")
@@ -316,7 +338,14 @@ QUALIFIED = _rx(r"^(?:if|unless|except|but|though|although|however|only if|as lo
 # -- definitions ---------------------------------------------------------------------------------
 
 DEFINITION_FRAME = _rx(
-    r"^(?:(?:just\s+)?fyi|f\.y\.i\.?|fwiw|for what it'?s worth|for your information|"
+    r"^(?:(?:just\s+)?fyi|f\.y\.i\.?|fwiw|for what it'?s worth|for your information|ps|p\.s\.?|"
+    # what lasts: "for the future,", "for next time", "note for later:", "just for the record"
+    r"(?:(?:a|one|quick|small)\s+)?(?:note\s+)?for (?:the future|next time|later|future reference)|"
+    r"just for the record|(?:it\s+)?is (?:important|good|useful) to know(?:\s+that)?|for (?:you|u) to know|"
+    r"(?:one|an?|some|small|quick)\s+info(?:rmation|rmacion|rmación)?(?=\s*[:" + EM + EN + r"-])|"
+    r"(?:some\s+)?context\s+(?:you\s+(?:might|may|will|'ll)\s+need|for you|that (?:helps|might help))"
+    r"(?=\s*[:" + EM + EN + r"-])|(?:terminology|glossary|definitions?)\s+for\s+(?:you|u)(?=\s*[:" + EM + EN
+    + r"-])|to us(?=\s*,)|"
     r"for (?:future )?reference|"
     r"as a reference point|for the record|for context|(?:some|a bit of|a little|quick|important|"
     r"useful|relevant|extra|additional|more|a little more)\s+(?:more\s+)?(?:background|context)|"
@@ -365,10 +394,12 @@ NOTE_FRAME = _rx(
     r"^(?:[^:.!?]{0,60}?\b(?:i|we)\s+(?:just\s+|also\s+)?(?:want(?:ed)?|need|have|'d like|would like)\s+to\s+"
     r"(?:flag|point out|mention|note|add|raise|call out)\s+(?:something|one thing|a thing|two things|"
     r"a couple (?:of )?things|this)|"
-    r"(?:(?:one|a|quick|small|minor|tiny|big|important|one more|another|one other|one last|last)\s+)+"
+    r"(?:(?:one|a|quick|small|minor|tiny|big|important|one more|another|one other|one last|last|general)\s+)+"
     r"(?:but\s+(?:important|crucial|significant)\s+)?(?:thing|point|detail|caveat|catch|note)"
-    r"(?:\s+(?:here|to flag|worth (?:knowing|noting|flagging|mentioning)|to (?:know|note|keep in mind)))?)"
-    rf"(?:\s*[:{EM}{EN}]|\s+-+)\s*"
+    r"(?:\s+(?:here|to flag|worth (?:knowing|noting|flagging|mentioning|remembering)|to (?:know|note|keep in mind)))?"
+    r"(?:\s+for (?:the future|next time|later|future reference|you))?)"
+    rf"(?:\s*[:{EM}{EN}]|\s+-+|\s*,(?=\s+(?!(?:can|could|would|will|please|pls|do|did|is|are|does|why|what|how|"
+    r"i|i'?m|i'?ll|let'?s)\b)))\s*"
 )
 _TERM = r"[\w\s'\"`./()-]"
 DEFINITION_DIRECT = _rx(
@@ -395,7 +426,7 @@ DEFINITION_DIRECT = _rx(
     r"|(?:in|at|for|within|on|across)\s+(?:our|this|the|my)\s+(?:[\w-]+\s+){0,2}?(?:team|company|org|"
     r"organi[sz]ation|codebase|code base|repo|repository|project|group|department|business|world|"
     r"shop|stack|setup|product|domain|industry|side|house|office|function|division|unit)s?\b"
-    r"|(?:for us|around here|over here|(?:here )?at our (?:place|company|shop)|in our case)\b"
+    r"|(?:for us|to us|around here|over here|(?:here )?at our (?:place|company|shop)|in our case)\b"
     r"|the\s+(?:way|how)\s+(?:[\w-]+\s+){1,2}works?\s+(?:here\s+)?(?:is|:)"
     r"|how\s+(?:[\w-]+\s+){1,3}works?\s*:"
     r"|the\s+(?:thing|key thing|main thing|trick|catch|gotcha)\s+(?:to know\s+|with\s+"

@@ -55,6 +55,26 @@ _CONVENTION_PREFIX = re.compile(
 )
 
 
+# Pasted mail: two header lines or more ("From: legal@", "Subject: RE: DPA") up to an end marker
+# (or the last line, the person's own request); pasted output pointed at ("... <- that's what
+# kubectl describe shows").
+_HEADER = re.compile(r"^(?:from|to|cc|bcc|subject|sent|date|reply-to):\s", re.I | re.MULTILINE)
+_MAIL_END = re.compile(r"^\s*(?:-{2,}.*|_{3,}|end of (?:the )?(?:e-?mail|message|thread)\W*)$", re.I)
+_POINTED = re.compile(r"^.*?\s(?:<-+|\^+)\s*(?=(?:that'?s|thats|that is|this is)\s+(?:what|the (?:output|log|error|"
+                      r"trace|result))\b)", re.I | re.MULTILINE)
+
+
+def _unpasted(text: str) -> str:
+    if "<-" in text or "^" in text:
+        text = _POINTED.sub("", text)
+    if len(_HEADER.findall(text)) < 2:
+        return text
+    lines = text.split("\n")
+    first = next(n for n, line in enumerate(lines) if _HEADER.match(line))
+    end = next((n for n in range(first + 1, len(lines)) if _MAIL_END.match(lines[n])), len(lines) - 2)
+    return "\n".join(lines[:first] + lines[end + 1:])
+
+
 def _unquote(match: re.Match[str]) -> str:
     return " " if len(match.group().split()) >= 4 else match.group()
 
@@ -63,7 +83,7 @@ def prepare(text: str) -> str:
     """The user's own prose: no fenced code, quoted lines, indented code or quoted speech;
     single spaces, one line per line of the turn."""
     text = _FENCE.sub(" ", text[:SCAN_CHARS])
-    text = _QUOTE_OR_CODE_LINE.sub(" ", text)
+    text = _unpasted(_QUOTE_OR_CODE_LINE.sub(" ", text))
     text = _QUOTED.sub(_unquote, text).replace("\u2019", "'").replace("\u2018", "'")
     lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)

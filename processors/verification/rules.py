@@ -100,7 +100,9 @@ _MAYBE = re.compile(r"\b(?:could|might|would|(?-i:may))\b", re.I)  # not "in May
 _CONCEDE = re.compile(
     r"^(?:(?:ok(?:ay)?|k|thanks?|thank you|thx|ty|cool|nice|great|good|sure|got it|fair(?: enough)?|"
     r"true|right|yes|yeah|yep|yup|correct|agreed|understood|makes sense|i see|i get (?:it|that)|"
-    r"i understand|i know|apologies|sorry|my apologies|appreciated?|noted)\b[^.?!]{0,80}?"
+    r"i understand|i know|apologies|sorry|my apologies|appreciated?|noted|"
+    r"(?:(?:sorry|i hate|not|don'?t want)\s+)?to be (?:a pain|that (?:guy|person)|annoying|picky|pedantic|difficult))"
+    r"\b[^.?!]{0,80}?"
     r"|[^.?!,]{1,60}?,?\s+(?:yes|yeah|yep|true|right|sure|correct|agreed))"
     r"\s*[,;]?\s*(?:but|although|though|however|except that)\b[,\s]*", re.I)
 _LATER_MARK = re.compile(r"^(?:\W*(?:h+m+|well|oh+|ah+|ok(?:ay)?|so)\b)*\W*"
@@ -236,6 +238,9 @@ def _confirmation(tail: str) -> Lead | None:
     if first := _fragment(rest):
         # "yes, 3 projects on free", "exactly -- monthly logo churn": a fragment of the fact
         return Lead("echo" if strength == "weak" else "strong_echo", first)
+    if strength == "weak" and rest and ("?" in (then := sentences(rest)[0]) or pr.imperative(then)
+                                        or mk.REQUEST.match(then)):
+        return None  # "right, and where does staging run?", "yes, go ahead": no fact confirmed
     return Lead("strong" if strength == "strong" else "weak", None)
 
 
@@ -288,6 +293,11 @@ def _definition(tail: str) -> str | None:
     if m:
         fact = fact_at(pr.skip(tail[m.end():]))
         return fact if fact and _lasting(fact) else None
+    first = sentences(tail)[0]
+    if (after := _FRAME_AFTER.search(first)) is not None:
+        # the frame after the fact: "revenue in the deck is always net of refunds btw"
+        fact = fact_at(first[:after.start()])
+        return fact if fact and _lasting(fact) and not pr.imperative(fact) else None
     if (ph.DEFINITION_DIRECT.match(tail) or ph.MEANING.match(tail)
             or ph.STANDING_RULE.match(tail) or _called_a_rule(sentences(tail)[0])) \
             and pr.is_statement(tail) and _lasting(tail) and not pr.imperative(tail):
@@ -295,6 +305,8 @@ def _definition(tail: str) -> str | None:
     return None
 
 
+_FRAME_AFTER = re.compile(r"(?:,|\s)\s*(?:fyi|btw|fwiw|by the way|for (?:the record|reference|context|"
+                          r"future reference|your information)|just so (?:you|u) know)[\s.!]*$", re.I)
 _RULE_WORDS = ("rule", "convention", "policy", "standard", "guideline", "definition", "practice",
                "norm", "style")
 
@@ -511,22 +523,58 @@ def _found(tail: str, opening: bool, line: int, quote: str) -> list[Candidate]:
     head = tail[:160]
     noted = (":" in head or ph.EM in head or ph.EN in head or " -" in head) and ph.NOTE_FRAME.match(tail)
     if noted and (note := fact_at(pr.skip(tail[noted.end():]))) and _lasting(note):
-        # "small but important thing - our CAC includes sales salaries": set against, or new
-        out = [_lead(line, "correction", quote, Lead("marked", note))]
+        # "small but important thing - our CAC includes sales salaries": set against, or new;
+        # "quick note for the future - ...": what lasts, set against nothing
+        ahead = " for " in noted.group().lower()
+        out = [] if ahead else [_lead(line, "correction", quote, Lead("marked", note))]
         if not _ABOUT_IT.match(note):  # "it's ...": about the statement's subject, no definition
             out.append(_lead(line, "unprompted_definition", quote, Lead("plain", note)))
         return out
     if (defined := _definition(tail)) is not None:
-        if contrasted(sentences(defined)[0]):  # "heads up, that column is in cents, not dollars"
-            return [_lead(line, "correction", quote, Lead("contrast", defined)),
-                    _lead(line, "unprompted_definition", quote, Lead("aside", defined))]
-        return [_candidate(line, "unprompted_definition", quote, defined)]
+        # "heads up, that column is in cents, not dollars", "fwiw handover is tuesdays at 10"
+        # after "... hands over every Monday at 9am": framed as a definition, it corrects a claim
+        # it contradicts -- not a report of work ("house rule - contractors never get production
+        # access" after "The new contractor's access request is in.")
+        return [_lead(line, "correction", quote, Lead("framed", defined)),
+                _lead(line, "unprompted_definition", quote, Lead("noted", defined))]
     return []
 
 
+def _typos(words: tuple[str, ...], extra: dict[str, str]) -> dict[str, str]:
+    """Chat misspellings of the lead words: a letter dropped (six letters or more), two swapped,
+    one doubled ("corect", "rigth", "exacly") -- none of them an English word -- and ``extra``."""
+    out: dict[str, str] = {}
+    for w in words:
+        variants = {w[:i] + w[i + 1:] for i in range(len(w))} if len(w) >= 6 else set()
+        variants |= {w[:i] + w[i + 1] + w[i] + w[i + 2:] for i in range(len(w) - 1)}
+        variants |= {w[:i] + w[i] + w[i:] for i in range(len(w))}
+        out.update((v, w) for v in sorted(variants - {w, "agree", "greed"}))
+    out.update(extra)
+    return out
+
+
+TYPOS = _typos(("right", "correct", "exactly", "precisely", "absolutely", "definitely", "actually",
+                "incorrect", "agreed", "confirmed", "thats"),
+               {"rite": "right", "rigt": "right", "riht": "right", "ys": "yes", "yse": "yes", "corrrect": "correct"})
+_TYPO_WORD = re.compile(r"[a-z]+", re.I)
+# a wince opening a turn: "😬 our weeks are monday to sunday", "🤦 free shipping kicks in at $75"
+_EMOJI_WINCE = re.compile("^\\s*[\U0001f62c\U0001f926\U0001f643\U0001f605][\U0001f3fb-\U0001f3ff\u200d\u2640\u2642\ufe0f]*\\s*")
+
+
+def _spelled(text: str) -> str:
+    """The lead words spelled right (`TYPOS`): a cheap set test first, most turns have none."""
+    found = {w.lower() for w in _TYPO_WORD.findall(text[:400])} & TYPOS.keys()
+    if not found:
+        return text
+    return re.sub(r"\b(?:" + "|".join(sorted(found)) + r")\b", lambda m: TYPOS[m.group().lower()], text,
+                  flags=re.I)
+
+
 def _spoken(text: str) -> str:
+    text = _spelled(text)
     if not text[:1].isascii():
         text = _EMOJI_YES.sub("yes, ", text)
+        text = _EMOJI_WINCE.sub("hmm, ", text, count=1)
     text = _EMOJI_EXACTLY.sub(" exactly, ", _EMOJI_NO.sub(" no, ", text))
     return "\n".join(" ".join(line.split()) for line in text.split("\n"))
 
