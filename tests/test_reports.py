@@ -119,3 +119,21 @@ def test_the_client_imports_no_report_when_the_daemon_answers(tmp_path: Path) ->
     finally:
         assert d.stop() == 0
 
+
+
+def test_a_report_imports_its_own_processor_only(tmp_path: Path) -> None:
+    """`report usage` finds its report through the entry point of that name: no other processor
+    is imported (verification's rules were a third of the command's time); a report whose
+    processor is installed under another entry point name is still found by the full search."""
+    probe = ("import sys; from sessiond.daemon.registry import load_report; "
+             "load_report(sys.argv[1]); print(sorted(m for m in sys.modules "
+             "if m.startswith('sessiond.processors.') and m.count('.') == 2))")
+    env = {**os.environ, **_installed(tmp_path)}
+    usage = subprocess.run([sys.executable, "-c", probe, "usage"], capture_output=True, text=True,
+                           env=env, cwd=tmp_path, check=True)
+    assert "sessiond.processors.usage" in usage.stdout
+    assert "verification" not in usage.stdout and "lines" not in usage.stdout
+    # PromptIndex is installed as "prompts" and named "prompts": found directly as well
+    prompts = subprocess.run([sys.executable, "-c", probe, "prompts"], capture_output=True,
+                             text=True, env=env, cwd=tmp_path, check=True)
+    assert "verification" not in prompts.stdout
