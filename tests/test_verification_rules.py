@@ -748,3 +748,143 @@ def test_correction_shapes_round_4(statement: str, text: str, key: str) -> None:
 def test_near_misses_of_the_round_4_corrections(statement: str, text: str) -> None:
     got = found(text, statement)
     assert got is None or got[0] != "correction", got
+
+
+# -- round 4, part 2: the same attribute with another value; glossary lines; more frames -----------
+
+
+@pytest.mark.parametrize("statement, text, key", [
+    # the same attribute of the same subject, another value of its kind (no lead word)
+    ("Prod is backed up weekly.", "prod gets a monthly snapshot, first sunday of the month", "monthly snapshot"),
+    ("Payroll runs on the last Friday of the month.", "payroll runs on the 1st", "runs on the 1st"),
+    ("The cache TTL is 5 minutes.", "it's 10 minutes, 5 was too chatty", "10 minutes"),
+    ("Timesheets are submitted monthly.", "they submit them twice a month", "twice a month"),
+    ("Error 403 means the token expired.", "403 is forbidden, an expired token gives 401", "gives 401"),
+    ("The standup is at 9:30 on Mondays.", "standup is on tuesdays at 10 now", "tuesdays at 10"),
+    # another value after the same preposition
+    ("The build cache is stored locally in build.tar.", "the cache is in the s3 bucket with versioning, the tar "
+     "is a leftover", "in the s3 bucket"),
+    ("Uploads are saved in the uploads_tmp table.", "uploads are in the gcs bucket, that table is a leftover",
+     "in the gcs bucket"),
+    # a denial with the claim's verb left out, after the scope it holds in
+    ("We can store the data indefinitely.", "for EU customers we can't, GDPR requires deletion after 2 years",
+     "GDPR requires deletion"),
+    # "only" about the claim's subject
+    ("The archived flag is set when a project has had no commits for a year.",
+     "archived only means the owner hid it from the list", "only means the owner hid it"),
+    # a verdict on a figure, a warning not to repeat it, "here it's different", the wrong one named
+    ("The churn rate is 2.4%.", "outdated number - churn is 3.1% now", "churn is 3.1%"),
+    ("New hires get a laptop on day one.", "uh oh don't tell people that 😅 laptops ship a week before",
+     "laptops ship a week before"),
+    ("Expenses under $500 need one approval.", "here it's different: we need approval from two managers",
+     "approval from two managers"),
+    # the person's own look as a sentence of its own, then what it found
+    ("The lease renews unless cancelled 30 days before the end date.",
+     "i checked the lease. the notice period is 60 days, not 30", "notice period is 60 days"),
+    ("The lease renews unless cancelled 30 days before the end date.",
+     "right so i re-read the lease. the notice period is 60 days, not 30", "notice period is 60 days"),
+    ("Refunds are instant.", "don't say that to customers! refunds take 5 business days",
+     "refunds take 5 business days"),
+    ("Contractors can expense meals.", "it's different for us: contractors invoice their own expenses",
+     "contractors invoice their own expenses"),
+    ("The office closes on the first Monday of May.", "that's the Irish one. ours closes on the last Monday",
+     "ours closes on the last Monday"),
+    # the opposite access
+    ("The service account has read-only access to the queue.", "it has write access too, someone granted it",
+     "write access"),
+    # a concession in chat spelling, after praise
+    ("Here's the deck. Revenue is counted before refunds.", "love the deck! revenue for us is net of refunds tho",
+     "net of refunds"),
+])
+def test_correction_shapes_round_4_part_2(statement: str, text: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == "correction" and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text", [
+    ("The timeout is 30 seconds.", "we should set it to 60 seconds"),
+    ("The timeout is 30 seconds.", "could we make it 60 seconds?"),
+    ("The job times out at 30 seconds.", "the job took 45 seconds today"),
+    ("The staging database is a nightly copy of production.", "staging also gets a weekly snapshot"),
+    ("The report covers 30 days.", "the report is 30 pages long lol"),
+    ("Shipping is free over $50.", "i spent $75 on shipping last month"),
+    ("I've set the retry count to 3 attempts.", "cool, 5 attempts would be safer i think"),
+    ("Customers can cancel anytime without a fee.", "can they cancel by email?"),
+    ("The limit is 100.", "don't tell anyone yet, we're launching next week"),
+    ("I've added it.", "that's the right one. it's in the repo"),
+    ("Sick leave doesn't need a doctor's note.", "here is different? not sure"),
+    ("The primary key is email.", "not email — the primary key is account_id"),  # a correction, not a term
+    ("The invoices are in the billing_v2 table.", "the invoices are in euros though"),
+    ("The lease renews unless cancelled 30 days before the end date.", "i checked the lease. looks fine"),
+    ("The lease renews unless cancelled 30 days before the end date.", "i checked the lease. can you send it to legal?"),
+    ("Your IAM role has read-only access to the bucket.", "read the docs first, then write the policy"),
+])
+def test_near_misses_of_the_round_4_part_2_corrections(statement: str, text: str) -> None:
+    got = found(text, statement)
+    if text.startswith("not email"):
+        assert got is not None and got[0] == "correction", got
+    else:
+        assert got is None or got[0] != "correction", got
+
+
+@pytest.mark.parametrize("statement, text, key", [
+    # a glossary line: a term (an acronym, or a few words), a colon or a dash, what it is
+    ("I've loaded the glossary.", "SLA: service level agreement, for us 99.9% monthly uptime", "99.9% monthly"),
+    ("I've loaded the glossary.", "ARR - annual recurring revenue, excludes one-off fees", "excludes one-off fees"),
+    ("I've added the metrics.", "churn: customers who cancel in the month, downgrades don't count",
+     "customers who cancel in the month"),
+    ("I've read the handbook.", "terms for you - MTTR: mean time to recovery, we target 1 hour", "mean time to recovery"),
+    ("I'm reading the model card.", "just so you have it: gross margin = revenue minus cogs over revenue",
+     "revenue minus cogs"),
+    # frames after pleasantries in the same sentence, with a comma, or as the way things work
+    ("I've opened the PR.", "thanks, note all PRs need two approvals", "two approvals"),
+    ("I've drafted the release notes.", "ok, the way our release works, tags are cut from main every tuesday",
+     "tags are cut from main"),
+    ("I've set up the dashboards.", "thanks!! general thing, our alerts only page for user-facing errors",
+     "only page for user-facing errors"),
+    ("The docs are updated.", "thank you 🙏 fyi we write dates as yyyy-mm-dd everywhere", "yyyy-mm-dd"),
+    # who owns or runs a thing
+    ("I've found the bug in the auth service.", "the auth service is maintained by the platform team, so ping them",
+     "maintained by the platform team"),
+    # a habit said with a progressive; a noun that looks like a verb before "always"
+    ("I have made the summary.", "ok. for information, the fiscal year is starting always in april",
+     "starting always in april"),
+    ("I've listed the refunds.", "refund requests from resellers always go through their account manager",
+     "always go through their account manager"),
+    # the sign of a number is kept
+    ("I've loaded the readings.", "fyi -1 is our missing-value code in these sensors", "-1 is our missing-value code"),
+    # a general fact between the instructions of a request
+    ("I've opened the repo.", "can you add a churn query? cancelled trials never count as churn in our reports. "
+     "then plot it by month", "never count as churn"),
+    # a fact about what a report of work touched, when the report says what it was updated with
+    ("The pricing page has been updated with the new plans.", "fyi plans are repriced every january",
+     "repriced every january"),
+])
+def test_definition_shapes_round_4_part_2(statement: str, text: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == "unprompted_definition" and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text", [
+    ("I've deployed the fix.", "update: the deploy finished at 3pm"),
+    ("I've deployed the fix.", "step 1: run the migration, then restart the workers"),
+    ("Done.", "note - I'll be out tomorrow"),
+    ("Here's the traceback.", "error: file not found when loading config"),
+    ("I'll start.", "plan: first we migrate the db then the api"),
+    ("Okay.", "question: does it handle nulls in the amount column"),
+    ("Okay.", "john: can you check this before friday"),
+    ("Okay.", "TODO: fix the flaky tests in billing"),
+    ("Okay.", "Bob - please review the PR today"),
+    ("Invoices are due in 30 days.", "ETA - two days"),
+    ("Send me the thread.", "copying from slack:\nana: mrr = sum of active plans\nraj: no it's 30d"),
+    ("Run it.", "FAILED tests/test_tax.py::test_vat - AssertionError: expected 20, got 19"),
+    ("The migration is queued.", "the migration is being run by sam right now"),
+    # a fact of the thing at hand, or a question, after a request
+    ("Here's the summary.", "ps - great work on this"),
+    ("I've opened the repo.", "add a test for it. the function is in utils.py"),
+    ("I've opened the repo.", "can you check the logs? the service crashed twice last night"),
+    ("How is churn counted?", "is it monthly for annual customers? or do they only get counted at renewal"),
+])
+def test_near_misses_of_the_round_4_part_2_definitions(statement: str, text: str) -> None:
+    got = found(text, statement)
+    assert got is None or got[0] != "unprompted_definition", got

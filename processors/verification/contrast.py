@@ -257,7 +257,7 @@ _ANTONYMS = dict(pair for a, b in (
     ("minim", "maxim"), ("inter", "exter"), ("optio", "requi"), ("stati", "dynam"), ("hard", "soft"),
     ("physi", "virtu"), ("perma", "tempo"), ("mutab", "immut"), ("encry", "plain"), ("prepa", "postp"),
     ("activ", "passi"), ("singl", "multi"), ("local", "remot"), ("leade", "follo"), ("prima", "secon"),
-    ("allow", "block"), ("accep", "rejec"),
+    ("allow", "block"), ("accep", "rejec"), ("read", "write"), ("read-", "write"),
 ) for pair in ((a, b), (b, a)))
 
 
@@ -272,6 +272,141 @@ def _opposite(first: str, said: Sequence[str]) -> bool:
             return True
     new, gone = {_stem(w) for w in mine - theirs}, {_stem(w) for w in theirs - mine}
     return any(_ANTONYMS.get(w) in gone for w in new)
+
+
+# What kind of attribute a value sets, for "the same attribute, another value": a day of the
+# month and a weekday both say when ("the 25th" for "the last Friday").
+_ORDINAL = re.compile(r"^\d{1,2}(?:st|nd|rd|th)$")
+_WHEN = frozenset(["weekday", "day"])
+_UNIT_AFTER = re.compile(r"^(?:[$\u20ac\u00a3]?\d[\d.,]*)\s*(?:-\s*)?([a-z]{2,})", re.I)
+
+
+def _attribute(value: str) -> str | None:
+    if _EVERY.fullmatch(value):
+        return "frequency"
+    kind = "day" if _ORDINAL.match(value) else _kind(value)
+    return "when" if kind in _WHEN else kind
+
+
+def _units(text: str) -> dict[str, str]:
+    """Each number of the text with the word after it ("5 seconds", "800ms", "20 days")."""
+    out: dict[str, str] = {}
+    for m in re.finditer(r"[$\u20ac\u00a3]?\d[\d.,]*\s*-?\s*[a-z]*", text, re.I):
+        u = _UNIT_AFTER.match(m.group())
+        num = re.match(r"[$\u20ac\u00a3]?\d[\d.,]*", m.group())
+        if num:
+            out[num.group().rstrip(".,").lower()] = _stem(u.group(1).lower()) if u else ""
+    return out
+
+
+def _same_place(head: str, placed: dict[str, str], said: Sequence[str]) -> bool:
+    """"state is in the s3 backend" after "... stored locally in terraform.tfstate": another value
+    after the same preposition, said of the same subject (the fact's first content word)."""
+    subject = next((k for w in pr.words(head) if (k := _word_key(w)) is not None), None)
+    if subject is None or _VALUE.match(subject):
+        return False
+    for s in said:
+        if subject not in keys(s):
+            continue
+        theirs = _placed(s)
+        if any(theirs.get(prep) not in (None, value) and value not in s.lower() for prep, value in placed.items()):
+            return True
+    return False
+
+
+def _near_key(a: str, b: str) -> bool:
+    """Two content keys that name the same thing: equal, or one a prefix of the other of four
+    letters or more ("week" and "weekl", "hando" and "hands" do not; "payro" and "payro" do)."""
+    return a == b or (min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)))
+
+
+# How often, in words: "every two weeks", "twice a month", "biweekly" -- a frequency, as "weekly" is.
+_EVERY = re.compile(r"\b(?:every\s+(?:other|second|third|\d+|two|three|four|six)\s+(?:day|week|month|quarter|year)s?|"
+                    r"(?:once|twice|\d+\s+times)\s+(?:a|per|every)\s+(?:day|week|month|quarter|year)|"
+                    r"bi-?weekly|fortnightly|bi-?monthly|semi-?annually)\b", re.I)
+# An answer that denies with the statement's own verb left out: "they cannot", "it doesn't".
+_ELLIPTIC_NO = re.compile(r"\b(?:it|they|that|this|we|you|he|she)\s+(?:can(?:'?t|not)|won'?t|"
+                          r"(?:do|does|is|are|was|were|should|would|could|has|have)n'?t)\s*$", re.I)
+# the auxiliary a denial leaves, and what the claim said in its place
+_AUX_SAID = {"can": re.compile(r"\bcan\b", re.I), "wo": re.compile(r"\bwill\b", re.I),
+             "should": re.compile(r"\bshould\b", re.I), "would": re.compile(r"\bwould\b", re.I),
+             "could": re.compile(r"\bcould\b", re.I), "is": re.compile(r"\b(?:is|'s)\b", re.I),
+             "are": re.compile(r"\b(?:are|'re)\b", re.I), "was": re.compile(r"\bwas\b", re.I),
+             "were": re.compile(r"\bwere\b", re.I), "has": re.compile(r"\b(?:has|have)\b", re.I),
+             "have": re.compile(r"\b(?:has|have)\b", re.I)}
+
+
+def _denied(first: str, said: Sequence[str]) -> bool:
+    """A clause of the fact says no with the claim's verb left out -- "for annual contracts they
+    cannot" after "Customers can cancel anytime" -- and the claim said it without a negation."""
+    m = _ELLIPTIC_NO.search(pr.clauses(first)[0])
+    if m is None:
+        return False
+    word = m.group().split()[-1].lower()
+    aux = "can" if word.startswith("can") else word.split("n'")[0]
+    rx = _AUX_SAID.get(aux)  # "doesn't", "don't": any verb of the claim
+    return any((rx is None or rx.search(s)) and not _STATEMENT_NEGATED.search(s) for s in said)
+
+
+def _revalued(first: str, said: Sequence[str]) -> bool:
+    """The fact gives the attribute a claim set another value of the same kind, speaking of the
+    same subject: "staging gets a weekly snapshot" after "The staging database is a nightly
+    copy", "uk payroll goes out on the 25th" after "... paid on the last Friday", "it's 5
+    seconds" after "... set at 30 seconds". The subject is a content word both share (or "it",
+    "they"); a number set against a number keeps its unit ("5 seconds" is no "30 requests")."""
+    return any(_revalued_clause(head, said) for head in pr.clauses(first)[:3])
+
+
+# A value after its preposition: "in the s3 backend", "on node 20", "to GCS".
+_PLACED = re.compile(r"\b(in|on|at|to|from|via|into|under|through)\s+((?:the|a|an|our|their|its)\s+)?"
+                     r"([#@]?[\w'$%-]+(?:[./:][\w$%-]+)*)", re.I)
+
+
+def _placed(text: str, loose: bool = False) -> dict[str, str]:
+    """Each value of the text that follows a preposition, by preposition (with ``loose``, any
+    content word after a determiner: "in the gcs bucket" names a place as "in the uploads_tmp
+    table" does; "in euros" names none)."""
+    out: dict[str, str] = {}
+    for prep, det, tok in _PLACED.findall(text):
+        token = _token(tok)
+        if (token.value or (loose and det and token.key is not None)) and tok.lower() not in _PREPOSITIONS:
+            out.setdefault(prep.lower(), tok.lower())
+    return out
+
+
+def _revalued_clause(head: str, said: Sequence[str]) -> bool:
+    if _ALSO.search(head) or mk.OPINION.search(head):
+        return False  # "it also runs on sundays": adds to the claim
+    placed = _placed(head, loose=True)
+    if placed and _same_place(head, placed, said):
+        return True
+    seen = {v for s in said for v, _, _ in _values(s)}
+    mine = [v for v, _, _ in _values(head) if v not in seen and _attribute(v) is not None]
+    if (every := _EVERY.search(head)) is not None and not any(_EVERY.search(s) for s in said):
+        mine.append(every.group().lower())
+    if not mine:
+        return False
+    units = _units(head)
+    subject = {k for k in keys(head) if not _VALUE.match(k)}
+    for s in said:
+        theirs = [v for v, _, _ in _values(s) if _attribute(v) is not None]
+        if not theirs:
+            continue
+        words = {k for k in keys(s) if not _VALUE.match(k)}
+        if not (_ANAPHORIC.match(head) or any(_near_key(a, b) for a in subject for b in words)):
+            continue
+        their_units = _units(s)
+        for value in mine:
+            kind = _attribute(value)
+            for other in theirs:
+                if _attribute(other) != kind:
+                    continue
+                if kind == "number":
+                    u, v = units.get(value.rstrip(".,"), ""), their_units.get(other.rstrip(".,"), "")
+                    if u and v and not _near_key(u, v) and u[:2] != v[:2]:
+                        continue  # "5 seconds" against "30 requests": another attribute
+                return True
+    return False
 
 
 def contrasted(text: str) -> bool:
@@ -312,13 +447,18 @@ def contradicts(fact: str, said: Sequence[str], claimed: bool) -> bool:
             shared = own & theirs
             if shared and (len(shared) >= 3 or 2 * len(shared) >= len(own)) and _affirmed(said, own):
                 return True
+    subject = next((k for w in pr.words(first) if (k := _word_key(w)) is not None), None)
     if _ONLY.search(first) and not any(_ONLY.search(s) for s in said) and claimed \
-            and len(mine & theirs) + bool(_ANAPHORIC.match(first)) >= 2:
-        return True  # "it's only enabled for the beta cohort" after "... enabled for everyone."
+            and len(mine & theirs) + bool(_ANAPHORIC.match(first) or subject in theirs) >= 2:
+        # "it's only enabled for the beta cohort" after "... enabled for everyone.", "is_active only
+        # means the account isn't suspended" after "The is_active flag is set when ..."
+        return True
     if claimed and mine & theirs and _ALSO.search(first) and any(_ONLY.search(s) for s in said):
         return True  # "MQLs also come from webinar signups" after "... from the website form only."
     if _CHANGE.search(first):
         return bool(mine & theirs) or (_same_subject(first, said) and claimed)
     if _opposite(first, said) and (mine & theirs or _same_subject(first, said)):
         return True  # "they're case-insensitive" after "User emails are case-sensitive."
+    if claimed and (_revalued(first, said) or _denied(first, said)):
+        return True
     return not mk.OPINION.search(first) and _substitutes(first, said, claimed)

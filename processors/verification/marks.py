@@ -151,10 +151,13 @@ EPHEMERAL = _rx(
     r"all (?:week|day|morning|night)|lately|recently|these past|the last few|"
     r"in a (?:bit|minute|sec)|currently|again|so far|yet|anymore|any more)\b|"
     r"\b(?:is|are|'s|'re)\s+(?:now\s+|still\s+|all\s+)?(?:broken|failing|fixed|done|finished|stuck|"
-    r"red|green|flaky|merged|pushed|deployed|blocked|ready|busy|late)\b(?!\s+by\b)|"
+    r"red|green|flaky|merged|pushed|deployed|blocked|ready|busy|late)\b(?!-\w)(?!\s+by\b)|"
     r"\b(?:is|are|am)\s+(?:still\s+|now\s+)?"
     r"(?!\w*thing\b|during\b|pricing\b|billing\b|morning\b|evening\b|string\b|setting\b|"
-    r"building\b|meeting\b|staging\b|pending\b|nothing\b)\w+ing\b|"
+    r"building\b|meeting\b|staging\b|pending\b|nothing\b)\w+ing\b"
+    # a habit said with a progressive, as some people write: "the quarter is finishing always on
+    # the last friday", "the IVA is adding in the invoice only"
+    r"(?![^,.;:!?]*\b(?:always|never|usually|normally|only|every|each)\b)|"
     r"^(?:thanks?|thank you)\b|\bto self\b(?!-)"
 )
 SELF_CORRECTION = _rx(

@@ -49,7 +49,9 @@ PLEASANTRY = _rx(
     r"sounds like a plan|appreciate (?:it|that|the\b)|much appreciated|(?:good )?morning|hi|hello|hey|"
     # chat thanks and praise: "cheers for the explanation", "kk", "gr8", "legend", "nice find"
     r"cheers|ta|kk|gr8|legend|lovely|champion|nice (?:one|find|catch|work)|good (?:catch|find|work|job)|"
-    r"great (?:stuff|work|job|catch)|well done)\b"
+    r"great (?:stuff|work|job|catch)|well done|"
+    # praise of what was made: "love the chart!", "loving this"
+    r"(?:i\s+)?lov(?:e|ing)\s+(?:it|this|that|the\s+[\w-]+(?:\s+[\w-]+)?)(?=\s*(?:[!.,]|$)))\b"
 )
 
 # -- corrections ---------------------------------------------------------------------------------
@@ -80,6 +82,12 @@ _SURE = r"(?:(?:i think|i believe|i'?m (?:pretty |fairly |quite )?(?:sure|certai
 STRONG_CORRECTION = [_rx(p) for p in (
     rf"^{_SURE}{_SUBJECT}\s+{_VERDICT}(?={SEP}|\s|$)",
     rf"^{_VERDICT}(?=\s*{SEP}|\s*$)",
+    # "that's the Scottish one.", "that's the old version!": the wrong one, before the right one in
+    # the next sentence
+    r"^(?:that'?s|thats|that is)\s+the\s+(?!(?:right|correct|same|exact|good|best|main|real|one|only|"
+    r"latest|current|new|updated)\b)(?:[\w'-]+\s+){1,2}(?:one|version|value|figure|number|setting)\s*[.!]+(?=\s+\S)",
+    # "outdated info - threshold got lowered to 0.55", "wrong number: it's 12"
+    rf"^(?:{_BAD}|old|stale)\s+{_CLAIM}(?=\s*{SEP})",
     rf"^(?:{_SUBJECT}\s+)?not\s+(?:quite\s+|really\s+|exactly\s+)?how\s+{_TO_CLAUSE_END}{{1,40}}"
     rf"(?=\s*{SEP})",
     r"^(?:that|this|it)\s+(?:isn'?t|is not|wasn'?t|was not|ain'?t)\s+(?:quite\s+|really\s+|"
@@ -194,6 +202,15 @@ WEAK_CORRECTION = [_rx(p) for p in (
     # irony or emphasis for "no": "haha I wish.", "big no 😬"
     rf"^(?:i wish|if only|(?:big|hard|strong|flat|firm)\s+no)(?:{SEP_RUN}|\s*{EMOJI}+\s*)",
     rf"^(?:(?:be\s+)?careful(?:\s+(?:there|here|now))?|watch out|caution|warning)(?=\s*{SEP})",
+    # a warning not to repeat it: "uh oh, don't tell people that 😅 ...", "don't put that in the doc -"
+    rf"^(?:please\s+)?(?:don'?t|do not|dont)\s+(?:tell|say|write|put|promise|publish|send|quote)\s+"
+    rf"(?:(?:people|anyone|them|customers|users|the team|that|this|it)\s*){{1,2}}(?:(?:that|this|it)\s*)?"
+    rf"(?:(?:in|to|on) [\w\s]{{1,20}}?)?(?=\s*{SEP}|\s*{EMOJI})(?:{SEP_RUN}|\s*{EMOJI}+\s*)?",
+    # "here is different, ...", "for us it's different:": the statement does not hold here
+    rf"^(?:here|for us|with us|in our case|at our company|in our company|our case)\s+"
+    rf"(?:it'?s|its|it is|is|are|it works|works)\s+(?:different|not like (?:this|that)|otherwise)(?=\s*{SEP})",
+    rf"^(?:it'?s|its|it is|things are|that'?s|thats)\s+(?:a bit\s+|quite\s+|totally\s+)?different\s+"
+    rf"(?:here|for us|with us|in our case|at our company|in our company)(?=\s*{SEP})",
     r"^(?:well\s+)?(?:actually|in fact|as a matter of fact|technically(?:\s+speaking)?)\b",
     rf"^(?:close|almost|nearly|(?:partly|partially|half|mostly)\s+(?:right|true|correct))"
     rf"(?:{SEP_RUN}|\s+)but(?:\s+not\s+(?:quite|exactly))?\b",
@@ -205,7 +222,9 @@ WEAK_CORRECTION = [_rx(p) for p in (
     rf"^(?:that|this|it)\s+(?:changed|has changed|is different now)(?:{SEP_RUN}|\s+)",
     rf"^(?:please\s+)?(?:don'?t|do not|dont)(?=\s*[{EM}{EN}:;!.,-])",
     # a denial of what was said: "it doesn't -- it overwrites them", "they aren't, ..."
-    rf"^(?:it|they|that|this|we|you|he|she)\s+(?:(?:does|do|is|are|was|were|did|will|can|has|have)n'?t|"
+    # ... also after the scope it holds in: "for annual contracts they cannot, they must pay ..."
+    rf"^(?:(?:for|in|on|with|at|under)\s+[^,.;:!?]{{1,30}}?,?\s+)?"
+    rf"(?:it|they|that|this|we|you|he|she)\s+(?:(?:does|do|is|are|was|were|did|will|can|has|have)n'?t|"
     rf"(?:does|do|is|are|was|were|did|will|has|have) not|cannot|can not|wo n'?t|won'?t|never (?:did|does|has))"
     rf"(?:\s+(?:anymore|any more|at all|actually|really|though|either))?(?=\s*{SEP}|\s*$)",
     # a reminder of what the person said before: "like i said earlier, ...", "as noted above ..."
@@ -345,7 +364,10 @@ DEFINITION_FRAME = _rx(
     r"(?:one|an?|some|small|quick)\s+info(?:rmation|rmacion|rmación)?(?=\s*[:" + EM + EN + r"-])|"
     r"(?:some\s+)?context\s+(?:you\s+(?:might|may|will|'ll)\s+need|for you|that (?:helps|might help))"
     r"(?=\s*[:" + EM + EN + r"-])|(?:terminology|glossary|definitions?)\s+for\s+(?:you|u)(?=\s*[:" + EM + EN
-    + r"-])|to us(?=\s*,)|"
+    + r"-])|to us(?=\s*,|\s+(?:a|an|the)\s)|"
+    # "the way our CI works, main is only ever updated via the merge queue", "just so you have it:"
+    r"the way (?:(?:our|the|this|we|it|things)\s+)(?:[\w-]+\s+){0,3}?(?:works?|is set up|runs?|(?:is|are) done)"
+    r"(?:\s+(?:here|at [\w-]+|in [\w-]+))?(?=\s*" + SEP + r")|just so (?:you|u) (?:have it|have that)|"
     r"for (?:future )?reference|"
     r"as a reference point|for the record|for context|(?:some|a bit of|a little|quick|important|"
     r"useful|relevant|extra|additional|more|a little more)\s+(?:more\s+)?(?:background|context)|"

@@ -26,7 +26,7 @@ _QUOTE_OR_CODE_LINE = re.compile(r"^(?:>|    |\t).*$", re.MULTILINE)
 # Quoted terms ('tenant', "strategic") are one to three words and stay.
 _QUOTED = re.compile(r"(?<!\w)(?:\"[^\"\n]{1,400}\"|\u201c[^\u201d\n]{1,400}\u201d|"
                      r"'[^'\n]{1,400}'|\u2018[^\u2019\n]{1,400}\u2019)(?!\w)")
-_SKIP = re.compile(rf"^(?:\s|{ph.SEP}|{ph.EMOJI})+")
+_SKIP = re.compile(rf"^(?:\s|(?!-\d){ph.SEP}|{ph.EMOJI})+")  # "-999 is our sentinel" keeps its sign
 EM, EN = ph.EM, ph.EN
 TYPO = re.compile(r"^\W*(?:sorry[,.!\s]+)?(?:typo\b|oops\b|i meant\b|i mean\b|\*\w)", re.I)
 
@@ -147,6 +147,9 @@ _AUXILIARY = frozenset(["is", "are", "was", "were", "must", "should", "can", "wi
                         "can't", "won't", "isn't", "aren't", "may", "might"])
 
 
+_HABIT = frozenset(["always", "never", "usually", "normally", "typically", "generally", "only"])
+
+
 @lru_cache(maxsize=1024)
 def imperative(text: str) -> bool:
     """An instruction: an imperative verb first ("push the branch"), unless the verb is a noun of
@@ -155,9 +158,15 @@ def imperative(text: str) -> bool:
     m = mk.IMPERATIVE_START.match(text)
     if m is None:
         return False
-    after = text[m.end():].split()[:2]
+    after = text[m.end():].split()[:8]
     if len(after) < 2 or mk.DETERMINER.match(after[0]) or not after[0][:1].isalpha():
         return True
+    for n, word in enumerate(after[1:-1], 1):
+        if word[-1:] in ",.;:!?":
+            break
+        if word.lower() in _HABIT and after[n + 1][:1].isalpha() and not mk.DETERMINER.match(after[n + 1]):
+            return False  # "export requests from enterprise customers always go through ...": a subject
+    after = after[:2]
     verb = after[1].lower().strip(".,;:!")
     return verb not in mk.VERB_FORMS and verb not in _AUXILIARY
 

@@ -84,7 +84,7 @@ _OBJECT_NEXT = re.compile(r"^(?!(?:all|both|half|most|some|none|each|every|many|
                           r"each|some|any)\b", re.I)
 _ADVERB_FIRST = re.compile(r"^(?:(?:now|then|also|next|just|please|pls|so|and|ok(?:ay)?|first|finally|"
                            r"lastly|maybe|quickly)[,\s]+)+", re.I)
-_PLEASANT = re.compile(rf"{ph.PLEASANTRY.pattern}\s*[,!.{ph.EM}{ph.EN}-]+\s*", re.I)
+_PLEASANT = re.compile(rf"{ph.PLEASANTRY.pattern}\s*(?:[,!.{ph.EM}{ph.EN}-]|{ph.EMOJI})+\s*", re.I)
 # "Weekly? No -- monthly.": a word of the statement asked back, before the answer to it
 _ECHO_QUESTION = re.compile(r"^\W*(?:[\w'$%./-]+\s+){0,2}[\w'$%./-]+\s*\?+$")
 _NO_LONGER = re.compile(r"\b(?:any ?more|no longer)\b", re.I)
@@ -109,8 +109,12 @@ _LATER_MARK = re.compile(r"^(?:\W*(?:h+m+|well|oh+|ah+|ok(?:ay)?|so)\b)*\W*"
                          r"(?:but|however|though|although|that said|still)\b[,\s]*", re.I)
 _CLAUSE_START = re.compile(rf"(?:[,;:]|\s[{ph.EM}{ph.EN}-]+)\s+|\s+(?:but|and)\s+", re.I)
 _ABOUT_IT = re.compile(r"^(?:it|its|it'?s|they|they'?re|theyre|that|thats|that'?s|this|those|these)\b", re.I)
-_CONCEDE_WORDS = ("but", "though", "however", "except")  # what `_CONCEDE` needs, as a cheap test
-_THOUGH = re.compile(r"(?<!\beven )(?<!\bas )\bthough\b", re.I)
+_ALSO_FIRST = re.compile(r"^\W*also\b", re.I)
+_CONCEDE_WORDS = ("but", "though", "however", "except", "tho")  # what `_CONCEDE` needs, as a cheap test
+_THOUGH = re.compile(r"(?<!\beven )(?<!\bas )\b(?:though|tho|tho')\b", re.I)
+# a sentence of fillers only ("so.", "ok so.", "right so", "few things."): nothing said yet
+_FILLER = re.compile(r"^\W*(?:(?:ok(?:ay)?|so|well|hmm+|um+|uh+|anyway|alright|(?:a )?(?:few|couple(?: of)?|"
+                     r"some|two|three) (?:things|points|notes))\W*)+$", re.I)
 # "sorry, the file is config.yaml": an apology before a plain fact fixes one's own words
 _APOLOGY = re.compile(r"^\W*(?:sorry|sry|oops|whoops|my bad|apologies|ugh)\b", re.I)
 # What people type as a word: "🙅 it goes out on thursdays", "yes 💯".
@@ -292,13 +296,14 @@ def _definition(tail: str) -> str | None:
     m = ph.DEFINITION_FRAME.match(tail)
     if m:
         fact = fact_at(pr.skip(tail[m.end():]))
-        return fact if fact and _lasting(fact) else None
+        # "ps - great work on this": praise, not a fact
+        return fact if fact and _lasting(fact) and not ph.PLEASANTRY.match(fact) else None
     first = sentences(tail)[0]
     if (after := _FRAME_AFTER.search(first)) is not None:
         # the frame after the fact: "revenue in the deck is always net of refunds btw"
         fact = fact_at(first[:after.start()])
         return fact if fact and _lasting(fact) and not pr.imperative(fact) else None
-    if (ph.DEFINITION_DIRECT.match(tail) or ph.MEANING.match(tail)
+    if (ph.DEFINITION_DIRECT.match(tail) or ph.MEANING.match(tail) or _OWNED.match(tail)
             or ph.STANDING_RULE.match(tail) or _called_a_rule(sentences(tail)[0])) \
             and pr.is_statement(tail) and _lasting(tail) and not pr.imperative(tail):
         return pr.span(tail, True)
@@ -309,6 +314,14 @@ _FRAME_AFTER = re.compile(r"(?:,|\s)\s*(?:fyi|btw|fwiw|by the way|for (?:the rec
                           r"future reference|your information)|just so (?:you|u) know)[\s.!]*$", re.I)
 _RULE_WORDS = ("rule", "convention", "policy", "standard", "guideline", "definition", "practice",
                "norm", "style")
+
+
+# Who owns or runs a thing: "the billing service is owned by the payments team", "engagement
+# surveys are run by people ops twice a year" -- not "it's run by ..." (about the statement's thing)
+_OWNED = re.compile(r"^(?!(?:it|its|it'?s|this|that|they|he|she|i|we|you|there)\b)(?:[\w'/&-]+\s+){1,6}?"
+                    r"(?:is|are)\s+(?:(?:all|also|only|always|mostly|fully|jointly)\s+)?"
+                    r"(?:owned|run|managed|maintained|operated|administered|handled|looked after|approved|"
+                    r"signed off|supported)\s+by\s+\w", re.I)
 
 
 def _called_a_rule(sentence: str) -> bool:
@@ -348,7 +361,8 @@ def _how_things_are(sentence: str) -> bool:
                 or mk.CONTEXT_SUBJECT_NOT.search(sentence)
                 or mk.EPHEMERAL.search(sentence) or _past(clauses[0])
                 or any(mk.STATUS.search(c) or mk.TROUBLE.search(c) for c in clauses)
-                or mk.OPINION.search(sentence)
+                or mk.OPINION.search(clauses[0])
+                or any(mk.OPINION.search(_OBLIGED.sub("", c)) for c in clauses[1:])
                 or (mk.NEGATIVE.search(clauses[0]) and mk.NEGATIVE.search(_affirmed_part(clauses[0])))
                 or ph.SARCASM.search(sentence) or mk.REPORTED.search(sentence)
                 or (mk.DEICTIC.search(sentence) and (
@@ -357,6 +371,10 @@ def _how_things_are(sentence: str) -> bool:
                 or not _informative(sentence))
 
 
+# After the fact, what a rule requires is no opinion ("..., so any fix needs their review",
+# "..., public needs a security ticket"), nor is the month of May ("twice a year, may and november").
+_OBLIGED = re.compile(r"\b(?:needs?|has to|have to|must|is required to|are required to)\b|"
+                      r"\bmay(?=\s*(?:and|or|,|$|\d|to\s+(?:jun|jul|aug|sep|oct|nov|dec)))", re.I)
 # "those are booked under ...": a later clause that refers back to the sentence's own words
 _BACK_REFERENCE = re.compile(r"^(?:these|those)\b", re.I)
 # "cohorts r by first paid month not signup month": the "not" of a contrast negates nothing
@@ -415,6 +433,10 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
     while (m := _PLEASANT.match(said)) and not (any(w in said.lower() for w in _CONCEDE_WORDS)
                                                 and _CONCEDE.match(said)):
         said = pr.skip(said[m.end():])  # "cool, oh also marketing spend ... excludes agency fees"
+    if len(parts) > 1 and _CHECKED_ONLY.match(said):
+        # "i checked the contract. the notice period is 90 days, not 30": what the check found
+        # is the next sentence
+        return _unframed(parts[1:], line, quote)
     marked = False
     low = said.lower()
     if any(w in low for w in _CONCEDE_WORDS) and (m := _CONCEDE.match(said)):
@@ -422,6 +444,8 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
     elif _APOLOGY.match(parts[0]) or _opens_with_a_lead(said):
         return []  # "nope call it X", "be careful with the flags": a lead with no fact after it
     fact = fact_at(said)
+    if fact is not None and _ALSO_FIRST.match(parts[0]) and not fact.lower().startswith("also"):
+        fact = "also " + fact  # "also for staging the VPN is needed": it adds to what was said
     if fact is None:
         phrase = _phrase(said)
         # "500 per page, not 100", "monthly!": a contrast or a bare value needs no verb
@@ -433,7 +457,7 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
     if moment and (own := _own_moment_dropped(first, moment)) is not first and fact_at(own):
         fact = first = own  # "I was reading the notes and it reminded me, <fact>"
         moment = False
-    marked = marked or ("though" in first.lower() and bool(_THOUGH.search(first)))
+    marked = marked or ("tho" in first.lower() and bool(_THOUGH.search(first)))
     out = []
     if not moment and _informative(first) \
             and not mk.EPHEMERAL.search(_NO_LONGER.sub("", first)):  # "not anymore" is a change
@@ -498,7 +522,7 @@ def _later(sentence: str, rest: str, opening: bool, line: int, quote: str) -> li
         lead = _confirmation(clause + rest) or (_trailing(clause + rest) if at == 0 else None)
         if lead is not None and lead.fact and lead.strength != "echo":
             return [_lead(line, "confirmation", quote, Lead("mid", lead.fact))]
-    if not opening and (marked or ("though" in sentence.lower() and _THOUGH.search(sentence))):
+    if not opening and (marked or ("tho" in sentence.lower() and _THOUGH.search(sentence))):
         fact = fact_at(_own_moment_dropped(sentence))
         if fact and not mk.MOMENT.search(pr.clauses(fact)[0]):
             # apart from the opening, "but" may answer the person's own words: it must contradict
@@ -506,7 +530,7 @@ def _later(sentence: str, rest: str, opening: bool, line: int, quote: str) -> li
     return []
 
 
-def _found(tail: str, opening: bool, line: int, quote: str) -> list[Candidate]:
+def _found(tail: str, opening: bool, line: int, quote: str, line_of: str | None = None) -> list[Candidate]:
     """What a sentence (with the rest of the turn after it) opens: correction, confirmation or
     definition, in that order."""
     if (said := _correction(tail, opening)) is not None:
@@ -520,16 +544,25 @@ def _found(tail: str, opening: bool, line: int, quote: str) -> list[Candidate]:
             return [_lead(line, "correction", quote, Lead("contrast", lead.fact)),
                     _lead(line, "confirmation", quote, lead)]
         return [_lead(line, "confirmation", quote, lead)]
+    while (m := _PLEASANT.match(tail)) and len(tail) > m.end():
+        tail = pr.skip(tail[m.end():])  # "thx, note every role ...", "thank you 🙏 fyi ..."
     head = tail[:160]
-    noted = (":" in head or ph.EM in head or ph.EN in head or " -" in head) and ph.NOTE_FRAME.match(tail)
+    noted = (":" in head or ph.EM in head or ph.EN in head or " -" in head or "," in head) \
+        and ph.NOTE_FRAME.match(tail)
     if noted and (note := fact_at(pr.skip(tail[noted.end():]))) and _lasting(note):
         # "small but important thing - our CAC includes sales salaries": set against, or new;
         # "quick note for the future - ...": what lasts, set against nothing
         ahead = " for " in noted.group().lower()
-        out = [] if ahead else [_lead(line, "correction", quote, Lead("marked", note))]
+        # "general thing, X": announced with a comma only, it corrects only what it contradicts
+        set_against = Lead("framed", note) if noted.group().rstrip().endswith(",") else Lead("marked", note)
+        out = [] if ahead else [_lead(line, "correction", quote, set_against)]
         if not _ABOUT_IT.match(note):  # "it's ...": about the statement's subject, no definition
             out.append(_lead(line, "unprompted_definition", quote, Lead("plain", note)))
         return out
+    if line_of and (gloss := _glossary(_PLEASANT.sub("", pr.skip(line_of), count=1))) is not None:
+        # a glossary line (``line_of``: the sentence as the turn has it, not after a pasted block)
+        return [_lead(line, "unprompted_definition", quote, Lead("noted", pr.span(gloss + " " + " ".join(
+            sentences(tail)[1:]), True) or gloss))]
     if (defined := _definition(tail)) is not None:
         # "heads up, that column is in cents, not dollars", "fwiw handover is tuesdays at 10"
         # after "... hands over every Monday at 9am": framed as a definition, it corrects a claim
@@ -538,6 +571,63 @@ def _found(tail: str, opening: bool, line: int, quote: str) -> list[Candidate]:
         return [_lead(line, "correction", quote, Lead("framed", defined)),
                 _lead(line, "unprompted_definition", quote, Lead("noted", defined))]
     return []
+
+
+# A glossary line: a term, a colon or a dash, what it is ("LOD: limit of detection, ...", "FTE -
+# full time equivalent, 1.0 = 37.5 hours a week here", "bookings - total contract value signed
+# in the period"), perhaps after a frame that is itself such a line ("glossary for you - RTO: ...").
+_GLOSS_SEP = re.compile(rf"\s*:\s+|\s+[{ph.EM}{ph.EN}-]+\s+|\s*[{ph.EM}{ph.EN}]\s*")
+_ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,6}s?$")
+_GLOSS_TERM = re.compile(r"^[a-zA-Z][a-z'/-]*(?:\s+[a-z][\w'/-]*){0,2}$")
+_FORMULA = re.compile(r"^[\w'/-]+(?:\s+[\w'/-]+){1,5}\s+=\s+\S")
+_LOG_LIKE = re.compile(r"::|==|\w(?:Error|Exception):|\d{2}:\d{2}:\d{2}|\.py\b")
+_NOT_A_TERM = re.compile(
+    r"^(?:(?:quick|small|one|a|an|the|my|your|our|last|final|important|big|minor|general|side|"
+    r"outdated|old|stale|wrong|incorrect|bad|right|correct|new|updated|"
+    r"another|one more|two|some)\s+)*(?:note|notes|update|edit|status|question|q|a|answer|todo|to-?do|ps|"
+    r"fyi|error|warning|result|results|output|summary|tl;?dr|step|plan|issue|problem|bug|fix|done|"
+    r"next|reminder|eta|context|background|re|subject|btw|also|ok|okay|yes|no|so|thing|things|point|"
+    r"caveat|catch|detail|heads up|update|info|edit|nb|n\.b|correction|wait|careful|hmm+|well|"
+    r"actually|thanks|thx|ty|cheers|great|nice|cool|perfect|awesome|sure|first|second|then|after|"
+    r"before|now|later|today|tomorrow|yesterday|me|you|it|this|that|these|those|here|there|"
+    r"who|what|why|how|when|where|which|i|we|they|he|she|result|example|e\.g|i\.e|"
+    r"option|options|choice|pros|cons|input|expected|actual|got|log|logs|trace|stack|cause|reason|"
+    r"failed|failure|fail|fatal|pass|passed|info|warn|debug|ok|todo|fixme|hack|"
+    r"why|goal|task|ask|request|priority|owner|deadline|due|blocker|blockers|risk|risks)$|"
+    # a contrast or a hedge, not a term: "not email -- the primary key is account_id"
+    r"^(?:not|no|never|and|but|or|also|so|then|if|when|unless|only|just|even|actually|maybe|probably|"
+    r"please|pls|let'?s|same|ditto)\b", re.I)
+
+
+def _glossary(sentence: str) -> str | None:
+    """The definition a glossary line gives, from its term on, or None."""
+    if "?" in sentence or len(sentence) > 300 or _LOG_LIKE.search(sentence) or "\n" in sentence \
+            or sentence.split("\n", 1)[0].rstrip().endswith(":"):
+        return None  # a question, a log line, a block pasted after "copying from slack:"
+    parts = _GLOSS_SEP.split(sentence, maxsplit=3)
+    at = 0
+    for n, term in enumerate(parts[:-1][:3]):
+        term = pr.skip(term).strip(" '\"`*")
+        defn = pr.skip(" ".join(parts[n + 1:]))
+        at = sentence.find(term, at) if term else at
+        if _FORMULA.match(defn) and not mk.EPHEMERAL.search(defn):
+            return defn  # "just so you have it: days of stock = on-hand units / avg daily sales"
+        acronym = bool(_ACRONYM.match(term))
+        if not term or _NOT_A_TERM.match(term) or not (acronym or (_GLOSS_TERM.match(term)
+                                                                   and not pr.has_verb(term))):
+            continue
+        words = pr.words(defn)
+        head = pr.clauses(defn)[0] if defn else ""
+        if (len(words) < 3 or pr.imperative(defn) or mk.REQUEST.match(defn) or mk.HEDGE.search(head)
+                or mk.MOMENT.search(head) or mk.EPHEMERAL.search(head) or mk.STATUS.search(head)
+                or mk.TROUBLE.search(head) or mk.QUESTION_START.match(defn)
+                or mk.PAST_FORM.match(head) or not _informative(defn)):
+            continue
+        initials = "".join(w[0] for w in pr.words(head)).lower()
+        if acronym and term.rstrip("s").lower() not in initials and len(words) < 4:
+            continue  # "ETA - two days": an answer, not a term spelled out
+        return sentence[at:].strip() if at >= 0 else sentence
+    return None
 
 
 def _typos(words: tuple[str, ...], extra: dict[str, str]) -> dict[str, str]:
@@ -570,8 +660,11 @@ def _spelled(text: str) -> str:
                   flags=re.I)
 
 
+_SO_I = re.compile(r"^(?:right|alright|all right|ok(?:ay)?)\s+so\s+(?=i\b)", re.I)
+
+
 def _spoken(text: str) -> str:
-    text = _spelled(text)
+    text = _SO_I.sub("so ", _spelled(text), count=1)  # "right so i looked again": no "right" agreed
     if not text[:1].isascii():
         text = _EMOJI_YES.sub("yes, ", text)
         text = _EMOJI_WINCE.sub("hmm, ", text, count=1)
@@ -593,16 +686,20 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
     first_said: int | None = None  # the first sentence that is not a pleasantry
     found: list[Candidate] = []
     later: list[Candidate] = []  # a confirmation or contrast later in the turn (`_later`)
+    pasted = False
     for n, sentence in enumerate(parts):
         tail = pr.skip(" ".join([sentence, *parts[n + 1:]]))
         if not tail:
             continue
-        found = _found(tail, opening, line, quote)
+        # lines after "copying from slack:" are someone else's words
+        pasted = pasted or (n > 0 and parts[n - 1].rstrip().endswith(":"))
+        found = _found(tail, opening, line, quote, None if pasted else sentence)
         if found and not mk.SELF_CORRECTION.search(sentence):
             break
         found = []
         if opening and not (ph.PLEASANTRY.match(tail) and len(pr.words(sentence)) <= 8
-                            and "?" not in sentence) and not _ECHO_QUESTION.match(sentence):
+                            and "?" not in sentence) and not _ECHO_QUESTION.match(sentence) \
+                and not _FILLER.match(sentence):
             opening, first_said = False, n
         if not later and pr.skip(sentence) and not mk.SELF_CORRECTION.search(sentence):
             # the first sentence was read from its start already: only its later clauses
@@ -617,7 +714,44 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
         found = later
     if not found:
         found = next((got for sentence in parts if (got := _inside(sentence, line, quote))), [])
+    if not found and first_said is not None and _asks(parts[first_said]):
+        found = _between(parts[first_said + 1:], line, quote)
     return [replace(c, index=i) for i, c in enumerate(found)]
+
+
+# a sentence that only tells of the person's own look: "i checked the contract.", "so i looked at
+# the pdf again."
+_CHECKED_ONLY = re.compile(r"^(?:so\s+)?(?:i(?:'ve| have)?\s+)(?:just\s+|also\s+|quickly\s+|went and\s+|double[- ]?)?"
+                           r"(?:checked|verified|looked(?:\s+it)?\s+up|looked\s+(?:at|in|into|through)|"
+                           r"re-?read|read|dug\s+into|pulled\s+up|opened|asked|went through)\b[^,;:!?]{0,60}?[.!]*$",
+                           re.I)
+_JOINED = re.compile(r"^(?:or|and|but|so)\s+", re.I)
+# what says the fact holds in general, not of the thing at hand ("the function is in utils.py")
+_GENERAL = re.compile(r"\b(?:our|we|us|always|never|every|all|each|any|means|by default|here|"
+                      r"in general|usually|normally)\b", re.I)
+
+
+def _asks(sentence: str) -> bool:
+    """An instruction or a request: "great, now reconcile against the bank feed.", "can you add
+    an eval script?"."""
+    said = pr.skip(sentence)
+    while (m := _PLEASANT.match(said)) and len(said) > m.end():
+        said = pr.skip(said[m.end():])
+    said = _ADVERB_FIRST.sub("", said)
+    return bool(said) and (pr.imperative(said) or bool(mk.REQUEST.match(said)))
+
+
+def _between(rest: Sequence[str], line: int, quote: str) -> list[Candidate]:
+    """A fact said between the instructions of a request, as context for it: "can you add an eval
+    script? the gold labels are in column y_true and 1 always means fraud in our data. output a
+    confusion matrix" -- a definition unless it contradicts the statement (`Lead` "aside")."""
+    for sentence in rest[:4]:
+        said = pr.skip(sentence)
+        if said and _GENERAL.search(said) and not _ABOUT_IT.match(said) \
+                and not mk.QUESTION_START.match(_JOINED.sub("", said)) and not mk.SELF_CORRECTION.search(said) and _how_things_are(said) \
+                and _lasting(said):
+            return [_lead(line, "unprompted_definition", quote, Lead("aside", said))]
+    return []
 
 
 def detect(raw: str, line: int = 0) -> Candidate | None:
