@@ -155,12 +155,13 @@ class Service:
             raise
         if imported:
             self.log.info(events.LEGACY_IMPORTED, rows=imported, state=str(settings.state))
-        store = Store(con)
+        memo: dict[str, Any] = {}  # what processors keep across commits: one per database
+        store = Store(con, memo)
         store.limit_memory(settings.memory_limit)
         sandbox(con)  # `sessiond sql` runs here: no SQL of this database may read or write files
-        self._settings_store = Store(con.cursor())  # the main loop's own (a reload's settings)
+        self._settings_store = Store(con.cursor(), memo)  # the main loop's own (a reload's settings)
         self.queues = {p.name: WorkQueue(time.monotonic) for p in self.processors}
-        self.writer = Writer(Store(con.cursor()), lambda: sum(w.preparing for w in self.workers.values()))
+        self.writer = Writer(Store(con.cursor(), memo), lambda: sum(w.preparing for w in self.workers.values()))
         self.pool = (ParsePool(self.processors, store.schema, workers=settings.parse_workers,
                                log=self.log, executors=executors)
                      if settings.parse_workers > 0 else None)
@@ -168,7 +169,7 @@ class Service:
         share = sharers(self.processors)
         self.workers = {
             p.name: Worker(
-                p, self.queues[p.name], Store(con.cursor()), root=settings.root,
+                p, self.queues[p.name], Store(con.cursor(), memo), root=settings.root,
                 settings=worker_settings(settings, p), log=self.log, submit=self.writer.submit,
                 pool=self.pool, reads=self.reads, sharers=share,
                 borrow=functools.partial(self._borrow_prefix, p.name),

@@ -161,7 +161,12 @@ class Report(Protocol):
 
 
 class Tx(Protocol):
-    """The narrow view of the open commit transaction given to `Merging` processors."""
+    """The narrow view of the open commit transaction given to `Merging` processors.
+
+    The daemon's also has ``memo`` (a dict that lives as long as the database is open in the
+    process) and ``on_commit(fn)`` (``fn`` runs once the transaction has committed, never after
+    a rollback), for what a processor keeps of what it stored (verification's trails); they are
+    not part of the contract, so a processor looks for them and works without them."""
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a parameterised read and return all rows."""

@@ -310,12 +310,25 @@ _RELATIONS = itertools.count()  # names of `_Tx.relation`s: unique per process
 
 class _Tx:
     """`processors.contract.Tx` over the connection that holds the open transaction; a context
-    manager: the relations it registers last until the block (the merge) ends."""
+    manager: the relations it registers last until the block (the merge) ends.
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, schema: Callable[[str], pa.Schema]) -> None:
+    Two more for processors that keep what they read: ``memo``, a dict that lives as long as the
+    database is open in this process (shared by the daemon's stores), and ``on_commit(fn)``,
+    which calls ``fn`` once the transaction has committed (never if it rolls back): what a
+    processor puts in ``memo`` from there is what the database holds."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, schema: Callable[[str], pa.Schema],
+                 memo: dict[str, Any] | None = None,
+                 after: list[Callable[[], None]] | None = None) -> None:
         self._con = con
         self._schema = schema
         self._relations = contextlib.ExitStack()
+        self.memo: dict[str, Any] = {} if memo is None else memo
+        self._after = after
+
+    def on_commit(self, fn: Callable[[], None]) -> None:
+        if self._after is not None:
+            self._after.append(fn)
 
     def __enter__(self) -> _Tx:
         return self
@@ -339,10 +352,15 @@ class _Tx:
 class Store:
     """Cursor reads and transactional commits on one DuckDB connection (one per thread)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, memo: dict[str, Any] | None = None) -> None:
+        """``memo``: what processors keep across transactions (`_Tx.memo`); every store that
+        writes the same database in this process must share it, or one would keep what another
+        changed."""
         self._con = con
         self._schemas: dict[str, pa.Schema] = {}
         self._ctime: bool | None = None
+        self.memo: dict[str, Any] = {} if memo is None else memo
+        self._after: list[Callable[[], None]] = []
 
     def _has_ctime(self) -> bool:
         """False for a state file of an older schema opened read-only (status, parked, ...
@@ -545,16 +563,24 @@ class Store:
 
     def _transaction(self, body: object) -> None:
         con = self._con
+        self._after.clear()
         con.execute("BEGIN TRANSACTION")
         try:
             body()  # type: ignore[operator]
             con.execute("COMMIT")
         except BaseException:
+            self._after.clear()
             # After some failures (disk full) DuckDB has already aborted the transaction and
             # ROLLBACK itself raises: keep the real error, not that one.
             with contextlib.suppress(duckdb.Error):
                 con.execute("ROLLBACK")
             raise
+        after, self._after = list(self._after), []
+        try:
+            for fn in after:
+                fn()
+        except Exception:  # committed all the same: what was kept may be wrong, so keep nothing
+            self.memo.clear()
 
     def _reset_all(self, batches: Sequence[tuple[Processor, Sequence[Outcome]]]) -> None:
         for processor, outcomes in batches:
@@ -577,7 +603,7 @@ class Store:
                     [files],
                 )
             if isinstance(processor, Merging):
-                with _Tx(con, self.schema) as tx:
+                with _Tx(con, self.schema, self.memo, self._after) as tx:
                     processor.after_delete(tx, files)
         where = "processor_name = ? AND session_file IN (SELECT unnest(?::VARCHAR[]))"
         if drop_cursor:
@@ -641,7 +667,7 @@ class Store:
         changed: dict[str, int] = {}
         with _blamed(processor):
             if parts and isinstance(processor, Merging):  # (a failure's cursor has no rows)
-                with _Tx(self._con, self.schema) as tx:
+                with _Tx(self._con, self.schema, self.memo, self._after) as tx:
                     rows = processor.merge(tx, given)  # what it keeps stays as converted
                 changed = _merged_items(processor, outcomes, given, rows)
             for table, table_rows in rows.items():

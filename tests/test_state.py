@@ -299,3 +299,35 @@ def test_a_failed_insert_reports_its_own_error(tmp_path: Path) -> None:
         store.commit(LinesProcessor(), [Outcome(cursor("u/a.jsonl", 10), {"lines": rows})])
     assert "NOT NULL" in str(failed.value) and isinstance(failed.value.__cause__, duckdb.Error)
     assert con.execute("SELECT count(*) FROM lines").fetchone() == (0,)
+
+
+class _Remembering(LinesProcessor):
+    """A `Merging` processor that keeps, in the database's memo, the files it merged -- through
+    `on_commit`, so only what committed."""
+
+    def merge(self, tx: Tx, rows: Mapping[str, Rows]) -> Mapping[str, Rows]:
+        files = sorted({str(r["session_file"]) for r in rows.get("lines", ())})
+        memo: dict[str, Any] = tx.memo  # type: ignore[attr-defined]
+        tx.on_commit(lambda: memo.setdefault("merged", []).extend(files))  # type: ignore[attr-defined]
+        return rows
+
+    def after_delete(self, tx: Tx, files: Sequence[str]) -> None:
+        return None
+
+
+def test_on_commit_runs_only_once_the_transaction_committed(tmp_path: Path) -> None:
+    """What a processor keeps across transactions (`_Tx.memo`, shared by the stores given the
+    same dict) changes through `_Tx.on_commit`: after a commit, never after a rollback."""
+    con = fresh(tmp_path / "s.duckdb")
+    memo: dict[str, Any] = {}
+    store, other = Store(con, memo), Store(con.cursor(), memo)
+    p = _Remembering()
+    store.commit(p, [Outcome(cursor("u/a.jsonl", 10), {"lines": [row("u/a.jsonl", 1)]})])
+    assert memo == {"merged": ["u/a.jsonl"]} and other.memo is memo
+    bad_cursor = Outcome(Cursor(processor="lines", file="u/c.jsonl", user="u", version=1,
+                                offset=-1, file_hash="h", size=2**70), {"lines": [row("u/c.jsonl", 1)]})
+    with pytest.raises(Exception):  # noqa: B017 - any failure inside the transaction
+        store.commit(p, [Outcome(cursor("u/b.jsonl", 10), {"lines": [row("u/b.jsonl", 1)]}), bad_cursor])
+    assert memo == {"merged": ["u/a.jsonl"]}  # rolled back: nothing kept
+    other.commit(p, [Outcome(cursor("u/b.jsonl", 10), {"lines": [row("u/b.jsonl", 1)]})])
+    assert memo == {"merged": ["u/a.jsonl", "u/b.jsonl"]}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -16,7 +17,8 @@ from sessiond.daemon.service import Service
 from sessiond.daemon.settings import Settings
 from sessiond.processors.verification import VerificationProcessor, review
 from sessiond.processors.verification.detection import item_id
-from tests.harness import REPO
+from sessiond.processors.verification.store import Trails
+from tests.harness import REPO, fast_settings, query, running, wait_until
 from tests.test_verification_support import T0, Transcript, evidence, items, q, run_once, write
 
 MRR_FIX = "no, that's wrong — MRR excludes one-time setup fees."
@@ -406,3 +408,68 @@ def test_items_extracted_counts_the_rows_stored(tmp_path: Path) -> None:
                             and e.get("processor") == name)
             assert run == committed == total - seen[name], name
             seen[name] = total
+
+
+def test_a_running_daemon_keeps_trails_as_the_table_holds_them(tmp_path: Path) -> None:
+    """A live append's merge finds its file's trail in memory (`store.Trails`, kept only once a
+    commit is through) instead of reading it: through appends that go on with an open message,
+    replace it, end with the person, and a reprocess while the daemon runs (which deletes the
+    trails with the rows), the detections are what one run over the whole files gives, and what
+    is kept is what the table holds."""
+    root, state = tmp_path / "root", tmp_path / "s.duckdb"
+    a = Transcript("s1").user("and ARR?").assistant("ARR is annualised.", message_id="m1")
+    b = Transcript("s2").assistant("Churn is counted per logo, monthly.", message_id="m9")
+    # read again from its start after the reprocess, it begins with the message its kept trail
+    # ends with: a trail kept from before the reprocess would be joined to itself
+    c = Transcript("s3").assistant("Our fiscal year starts in February.", message_id="m5")
+    write(root, "alice/a.jsonl", a.take())
+    write(root, "bob/b.jsonl", b.take())
+    write(root, "carol/c.jsonl", c.take())
+
+    def caught_up(svc: Service) -> bool:
+        sizes = {k: (root / k).stat().st_size
+                 for k in ("alice/a.jsonl", "bob/b.jsonl", "carol/c.jsonl")}
+        rows = query(svc, "SELECT session_file, offset_bytes FROM session_processor_state "
+                          "WHERE processor_name = 'verification'")
+        return dict(rows) == sizes
+
+    def kept_is_the_table(svc: Service) -> None:
+        kept = svc.writer._store.memo[Trails.KEY]
+        table = q_svc(svc)
+        assert {f: [(p.line, p.role, p.message_id, p.text) for p in t]
+                for f, t in kept.get(table).items()} == table
+
+    def q_svc(svc: Service) -> dict[str, list[tuple[Any, ...]]]:
+        out: dict[str, list[tuple[Any, ...]]] = {}
+        for f, line, role, mid, text in query(svc, "SELECT session_file, line_no, role, message_id, "
+                                                   "text FROM verification_context ORDER BY 1, 2"):
+            out.setdefault(f, []).append((line, role, mid, text))
+        return out
+
+    steps = [
+        lambda: a.assistant("Annualised means", message_id="m1"),  # goes on with m1
+        lambda: b.user("exactly"),  # confirms across appends: its statement is the kept trail
+        lambda: a.assistant("It is MRR times twelve.", message_id="m1").user("that's right"),
+        lambda: b.assistant("Refunds take 5 days.", message_id="m10"),  # replaces the trail
+        lambda: a.user("no, ARR excludes one-time fees."),  # the person again: nothing to answer
+    ]
+    with running(fast_settings(root, state), [VerificationProcessor()]) as svc:
+        wait_until(lambda: caught_up(svc), what="the first commit")
+        for n, step in enumerate(steps):
+            if n == 3:  # a reprocess with the daemon running: trails go with the rows
+                assert svc.ops.reprocess("verification") == 3
+                wait_until(lambda: caught_up(svc), what="the reprocess")
+            step()
+            write(root, "alice/a.jsonl", a.take(), append=True)
+            write(root, "bob/b.jsonl", b.take(), append=True)
+            wait_until(lambda: caught_up(svc), what=f"append {n}")
+            kept_is_the_table(svc)
+        live = query(svc, "SELECT session_file, line_no, detection_type, assistant_statement "
+                          "FROM verification_detections ORDER BY 1, 2")
+    assert ("alice/a.jsonl", 5, "confirmation",
+            "ARR is annualised.\nAnnualised means\nIt is MRR times twelve.") in live
+    assert ("bob/b.jsonl", 2, "confirmation", "Churn is counted per logo, monthly.") in live
+    once = tmp_path / "once.duckdb"
+    run_once(root, once)
+    assert q(once, "SELECT session_file, line_no, detection_type, assistant_statement "
+                   "FROM verification_detections ORDER BY 1, 2") == live

@@ -35,6 +35,10 @@ _DETECTION_COLUMNS = (
 )
 
 
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 def _continued(trail: list[ContextRow] | None, message_id: object) -> list[ContextRow]:
     """The stored parts an assistant message that began with an append continues, if any."""
     if (trail and message_id is not None and trail[-1].role == "assistant"
@@ -85,9 +89,14 @@ class Merger:
             detection = self._detection(row, said)
             if detection is not None:
                 found.append((row, detection, said))
-        self.store.forget_trails([
-            f for f, first in firsts.items()
-            if not (first.get(r.CONTINUES) and _continued(trails.get(f), first["message_id"]))])
+        continued = {f for f, first in firsts.items()
+                     if first.get(r.CONTINUES) and _continued(trails.get(f), first["message_id"])}
+        self.store.forget_trails([f for f in firsts if f not in continued])
+        appended: dict[str, list[ContextRow]] = {}
+        for c in contexts:
+            appended.setdefault(str(c["session_file"]), []).append(ContextRow(
+                int(c["line_no"]), str(c["role"]), _text(c.get("message_id")), _text(c.get("text"))))
+        self.store.keep_trails(appended, continued)
         return {DETECTIONS: self._place(found), CONTEXT: contexts}
 
     # -- 1. the detection (its statement: `statement`) -----------------------------------------

@@ -145,4 +145,6 @@ class VerificationProcessor:
         return Merger(tx, rules.finish, self._now()).run(rows)
 
     def after_delete(self, tx: Tx, files: Sequence[str]) -> None:
-        Knowledge(KnowledgeStore(tx), self._now()).after_delete()
+        store = KnowledgeStore(tx)
+        store.drop_trails(files)  # deleted with the files' rows
+        Knowledge(store, self._now()).after_delete()

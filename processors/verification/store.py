@@ -8,6 +8,8 @@ placements, relations). Every value from a transcript is a bound parameter.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,9 +61,49 @@ def _str(value: object) -> str | None:
     return None if value is None else str(value)
 
 
+class Trails:
+    """The stored trails of the files appended to last (``KEPT`` of them), as committed: a live
+    append's merge finds its file's trail here instead of reading it, and skips the DELETE of a
+    trail that is known to be empty. Kept in the database's `Tx.memo` and changed only by
+    `Tx.on_commit` (a rolled-back merge changes nothing) -- or dropped, which is always safe:
+    a file not here is read from the table."""
+
+    KEY = "verification.trails"
+    KEPT = 4096
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._trails: OrderedDict[str, tuple[ContextRow, ...]] = OrderedDict()
+
+    def get(self, files: Iterable[str]) -> dict[str, tuple[ContextRow, ...]]:
+        with self._lock:
+            out = {f: t for f in files if (t := self._trails.get(f)) is not None}
+            for f in out:
+                self._trails.move_to_end(f)
+            return out
+
+    def put(self, trails: Mapping[str, Sequence[ContextRow]]) -> None:
+        with self._lock:
+            for f, t in trails.items():
+                self._trails[f] = tuple(t)
+                self._trails.move_to_end(f)
+            while len(self._trails) > self.KEPT:
+                self._trails.popitem(last=False)
+
+    def drop(self, files: Iterable[str]) -> None:
+        with self._lock:
+            for f in files:
+                self._trails.pop(f, None)
+
+
 class KnowledgeStore:
     def __init__(self, tx: Tx) -> None:
         self._tx = tx
+        memo, on_commit = getattr(tx, "memo", None), getattr(tx, "on_commit", None)
+        # a `Tx` without them (a third party's, a test's) reads every trail, as before
+        self._kept: Trails | None = memo.setdefault(Trails.KEY, Trails()) \
+            if isinstance(memo, dict) and on_commit is not None else None
+        self._known: dict[str, list[ContextRow]] = {}  # stored trails known in this transaction
 
     # -- trails ----------------------------------------------------------------------------
 
@@ -69,18 +111,50 @@ class KnowledgeStore:
         """Each file's stored trail, in line order (files without one are absent)."""
         if not files:
             return {}
-        rows = self._tx.query(
-            f"SELECT session_file, line_no, role, message_id, text FROM {CONTEXT} "
-            f"WHERE session_file {_IN} ORDER BY session_file, line_no", [sorted(files)])
-        out: dict[str, list[ContextRow]] = {}
-        for file, line, role, mid, text in rows:
-            out.setdefault(str(file), []).append(
-                ContextRow(int(line), str(role), _str(mid), _str(text)))
-        return out
+        kept = self._kept.get(files) if self._kept is not None else {}
+        read = sorted(f for f in files if f not in kept)
+        known: dict[str, list[ContextRow]] = {f: list(t) for f, t in kept.items()}
+        if read:
+            known.update((f, []) for f in read)
+            rows = self._tx.query(
+                f"SELECT session_file, line_no, role, message_id, text FROM {CONTEXT} "
+                f"WHERE session_file {_IN} ORDER BY session_file, line_no", [read])
+            for file, line, role, mid, text in rows:
+                known[str(file)].append(ContextRow(int(line), str(role), _str(mid), _str(text)))
+        self._known.update(known)
+        return {f: t for f, t in known.items() if t}
 
     def forget_trails(self, files: Collection[str]) -> None:
-        if files:
-            self._tx.execute(f"DELETE FROM {CONTEXT} WHERE session_file {_IN}", [sorted(files)])
+        """Delete the files' stored trails (no statement for a trail known to be empty)."""
+        cached = self._kept.get([f for f in files if f not in self._known]) \
+            if self._kept is not None else {}
+        known = {**{f: list(t) for f, t in cached.items()}, **self._known}
+        gone = sorted(f for f in files if known.get(f) != [])  # stored rows, or not known
+        if gone:
+            self._tx.execute(f"DELETE FROM {CONTEXT} WHERE session_file {_IN}", [gone])
+        for f in files:
+            self._known[f] = []
+
+    def keep_trails(self, appended: Mapping[str, Sequence[ContextRow]],
+                    continued: Collection[str]) -> None:
+        """Once this transaction commits, remember the stored trail of every file it read or
+        appended to: an appended file's new rows -- after its stored ones where the append
+        goes on with them (``continued``, whose trails were read)."""
+        if self._kept is None:
+            return
+        after = dict(self._known)  # read, or forgotten, in this transaction
+        for f, rows in appended.items():
+            base = after.get(f, []) if f in continued else []
+            after[f] = sorted([*base, *rows], key=lambda r: r.line)
+        kept = self._kept
+        self._tx.on_commit(lambda: kept.put(after))  # type: ignore[attr-defined]
+
+    def drop_trails(self, files: Collection[str]) -> None:
+        """The files' stored trails changed other than by a merge (deleted with their rows)."""
+        if self._kept is not None:
+            kept = self._kept
+            kept.drop(files)
+            self._tx.on_commit(lambda: kept.drop(files))  # type: ignore[attr-defined]
 
     # -- texts and pairs -------------------------------------------------------------------
 
