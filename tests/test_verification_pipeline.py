@@ -17,7 +17,7 @@ from sessiond.daemon.service import Service
 from sessiond.daemon.settings import Settings
 from sessiond.processors.verification import VerificationProcessor, review
 from sessiond.processors.verification.detection import item_id
-from sessiond.processors.verification.store import Trails
+from sessiond.processors.verification.store import ContextRow, Trails
 from tests.harness import REPO, fast_settings, query, running, wait_until
 from tests.test_verification_support import T0, Transcript, evidence, items, q, run_once, write
 
@@ -473,3 +473,19 @@ def test_a_running_daemon_keeps_trails_as_the_table_holds_them(tmp_path: Path) -
     run_once(root, once)
     assert q(once, "SELECT session_file, line_no, detection_type, assistant_statement "
                    "FROM verification_detections ORDER BY 1, 2") == live
+
+
+def test_the_kept_trails_are_bounded_by_files_and_by_characters() -> None:
+    """`store.Trails` forgets the least recently used trails past its file count or its total of
+    characters (a message may have many parts of up to 4,000 characters each)."""
+    kept = Trails()
+    kept.KEPT, kept.KEPT_CHARS = 3, 10_000
+    part = [ContextRow(1, "assistant", "m1", "x" * 1000)]
+    kept.put({f"f{i}": part for i in range(5)})
+    assert set(kept.get([f"f{i}" for i in range(5)])) == {"f2", "f3", "f4"}
+    kept.get(["f2"])  # used: now the most recent
+    kept.put({"big": [ContextRow(n, "assistant", "m1", "y" * 4000) for n in range(2)]})
+    assert set(kept.get(["f2", "f3", "f4", "big"])) == {"f2", "big"}  # 8.3k + 1.1k characters
+    kept.drop(["big"])
+    kept.put({"f5": part})
+    assert set(kept.get(["f2", "f5"])) == {"f2", "f5"}

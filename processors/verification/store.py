@@ -69,11 +69,18 @@ class Trails:
     a file not here is read from the table."""
 
     KEY = "verification.trails"
-    KEPT = 4096
+    KEPT = 4096  # files
+    KEPT_CHARS = 4 << 20  # of their text (a part is clipped to 4,000 characters, a message may
+    # have many): the memory is bounded by this, not by the number of files
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._trails: OrderedDict[str, tuple[ContextRow, ...]] = OrderedDict()
+        self._chars = 0
+
+    @staticmethod
+    def _size(trail: Sequence[ContextRow]) -> int:
+        return sum(64 + len(p.text or "") + len(p.message_id or "") for p in trail)
 
     def get(self, files: Iterable[str]) -> dict[str, tuple[ContextRow, ...]]:
         with self._lock:
@@ -85,15 +92,21 @@ class Trails:
     def put(self, trails: Mapping[str, Sequence[ContextRow]]) -> None:
         with self._lock:
             for f, t in trails.items():
+                self._pop(f)
                 self._trails[f] = tuple(t)
-                self._trails.move_to_end(f)
-            while len(self._trails) > self.KEPT:
-                self._trails.popitem(last=False)
+                self._chars += self._size(t)
+            while self._trails and (len(self._trails) > self.KEPT or self._chars > self.KEPT_CHARS):
+                self._pop(next(iter(self._trails)))
 
     def drop(self, files: Iterable[str]) -> None:
         with self._lock:
             for f in files:
-                self._trails.pop(f, None)
+                self._pop(f)
+
+    def _pop(self, f: str) -> None:
+        gone = self._trails.pop(f, None)
+        if gone is not None:
+            self._chars -= self._size(gone)
 
 
 class KnowledgeStore:
