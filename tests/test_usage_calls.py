@@ -16,7 +16,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from sessiond.processors.usage import calls
+from sessiond.daemon.service import Service
+from sessiond.processors.usage import UsageProcessor, calls
 from sessiond.processors.usage.calls import COLUMNS, calls_sql
 from sessiond.processors.usage.schema import (
     MIGRATIONS,
@@ -27,6 +28,7 @@ from sessiond.processors.usage.schema import (
     PUBLIC_TOOL_EVENTS,
 )
 from sessiond.state.migrations import migrate
+from tests.harness import fast_settings, query, running, wait_until
 from tests.test_usage_views import Tree as UsageTree
 
 SONNET = "claude-sonnet-4-5-20250929"
@@ -294,3 +296,60 @@ def test_random_histories_keep_the_table_equal_to_the_rule(tree: Tree, seed: int
         tree.ingest()
         assert_follows_the_rule(tree.state)
     assert tree.query("SELECT count(*) FROM usage_records") != [(0,)]
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_random_histories_through_one_running_daemon_keep_the_table_equal_to_the_rule(
+    tree: Tree, seed: int, merge_way: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One daemon through the whole history, as on a server: the copies of a call that arrive
+    in later appends find its stored winner in memory (`calls.Winners`, kept once a commit is
+    through, forgotten when a file's records go or a big batch merges in SQL) -- and the table
+    equals the rule after every step."""
+    rng = random.Random(seed)
+    known: list[bool] = []
+    get = calls.Winners.get
+
+    def counted(self: calls.Winners, keys: Any) -> Any:
+        found = get(self, keys)
+        known.append(found is not None)
+        return found
+
+    monkeypatch.setattr(calls.Winners, "get", counted)
+    serial = 0
+    present: set[str] = set()
+    last: list[tuple[str, str]] = []
+
+    def caught_up(svc: Service) -> bool:
+        rows = dict(query(svc, "SELECT session_file, offset_bytes FROM session_processor_state"))
+        return rows == {k: (tree.root / k).stat().st_size for k in present}
+
+    with running(fast_settings(tree.root, tree.state), [UsageProcessor()]) as svc:
+        for _ in range(14):
+            key = rng.choice(FILES)
+            action = rng.choice(("append", "append", "append", "append", "rewrite", "delete"))
+            serial += 10
+            batch = [random_record(rng, serial + i) for i in range(rng.randint(1, 4))]
+            for r in batch:  # mostly more copies of the calls just seen, as a stream writes them
+                if last and rng.random() < 0.7:
+                    r["message"]["id"], r["requestId"] = rng.choice(last)
+                    r["sessionId"] = "s1"
+            last = [(r["message"]["id"], r["requestId"]) for r in batch
+                    if "id" in r["message"] and "requestId" in r]
+            if action == "delete" and key in present:
+                tree.remove(key)
+                present.discard(key)
+            elif action == "rewrite" and key in present:
+                tree.write(key, batch)
+            else:
+                tree.write(key, batch, append=True)
+                present.add(key)
+            wait_until(lambda: caught_up(svc), what=f"the daemon after a {action} of {key}")
+            con = svc.reader()
+            try:
+                stored = con.execute("SELECT * FROM usage_calls" + ORDER).fetchall()
+                assert stored == con.execute(f"SELECT * FROM ({calls_sql()})" + ORDER).fetchall()
+            finally:
+                con.close()
+    if merge_way == "python":
+        assert any(known), "no append found its keys' winners in memory"

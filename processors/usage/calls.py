@@ -33,6 +33,8 @@ the same whatever order its records arrive in -- so the table always equals `cal
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -177,11 +179,67 @@ def merge(tx: Tx, records: Rows) -> list[dict[str, Any]]:
     the stored calls they beat are deleted now, in the same transaction; returned, the calls
     to insert with the batch's rows (none when a big batch inserted them itself)."""
     if len(records) >= SQL_FROM:
+        _forget_winners(tx)
         batch = tx.relation(USAGE_RECORDS, records)
         tx.execute(_INSERT_NEW.format(rule=calls_sql(batch)))
         tx.execute(_DELETE_RANKED.format(batch=batch))
         return []
     return _merge_rows(tx, records)
+
+
+class Winners:
+    """The stored winner's rank of the keys merged last (``KEPT`` of them), as committed: the
+    copies of one API call arrive in consecutive appends (a record per content block), and a
+    live append whose keys are all here needs no lookup in the table (`_STORED`, a scan of
+    `usage_calls`). Kept in the database's `Tx.memo`, changed by `Tx.on_commit` (never by a
+    rolled-back merge), and forgotten whole when the table changes otherwise (a big batch's SQL
+    merge, a file's records deleted): a key not here is looked up."""
+
+    KEY = "usage.winners"
+    KEPT = 16_384
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._won: OrderedDict[Key, Rank | None] = OrderedDict()
+
+    def get(self, keys: Sequence[Key]) -> dict[Key, Rank | None] | None:
+        """Every key's stored winner (None: no row), or None unless all are known."""
+        with self._lock:
+            if not all(k in self._won for k in keys):
+                return None
+            for k in keys:
+                self._won.move_to_end(k)
+            return {k: self._won[k] for k in keys}
+
+    def put(self, won: Mapping[Key, Rank]) -> None:
+        with self._lock:
+            for k, r in won.items():
+                self._won[k] = r
+                self._won.move_to_end(k)
+            while len(self._won) > self.KEPT:
+                self._won.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._won.clear()
+
+
+def _winners(tx: Tx) -> Winners | None:
+    """The database's `Winners`, if the transaction offers a memo (the daemon's does)."""
+    memo, on_commit = getattr(tx, "memo", None), getattr(tx, "on_commit", None)
+    if not isinstance(memo, dict) or on_commit is None:
+        return None
+    winners: Winners = memo.setdefault(Winners.KEY, Winners())
+    return winners
+
+
+def _forget_winners(tx: Tx) -> None:
+    """``usage_calls`` changes other than by `_merge_rows`: no kept winner is trusted now, nor
+    after the commit."""
+    winners = _winners(tx)
+    if winners is not None:
+        winners.clear()
+        tx.on_commit(winners.clear)  # type: ignore[attr-defined]
 
 
 def rank(total: int | None, sidechain: bool, ts_us: int | None, session_file: str,
@@ -209,22 +267,38 @@ def _merge_rows(tx: Tx, records: Rows) -> list[dict[str, Any]]:
     if not best:
         return out
     keys = list(best)
-    stored = tx.query(_STORED, [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]])
+    kept = _winners(tx)
+    known = kept.get(keys) if kept is not None else None
+    if known is not None:  # every key's stored winner is known: no lookup
+        stored = [(k, r) for k, r in known.items() if r is not None]
+    else:
+        rows = tx.query(_STORED, [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]])
+        stored = [((str(user), str(message), None if request is None else str(request)),
+                   rank(_int(total), bool(sidechain), _int(ts_us), str(file), _int(line)))
+                  for user, message, request, total, sidechain, ts_us, file, line in rows]
     beaten: list[tuple[str, int | None]] = []
-    for user, message, request, total, sidechain, ts_us, file, line in stored:
-        key = (str(user), str(message), None if request is None else str(request))
+    won: dict[Key, Rank] = {}
+    for key, theirs in stored:
         held = best.get(key)
         if held is None:
             continue
-        mine = rank(_int(total), bool(sidechain), _int(ts_us), str(file), _int(line))
-        if mine <= held[0]:  # the stored call stays (equal: that very record, already stored)
+        if theirs <= held[0]:  # the stored call stays (equal: that very record, already stored)
+            won[key] = theirs
             del best[key]
         else:
-            beaten.append((str(file), _int(line)))
+            beaten.append(_where(theirs))
     if beaten:
         tx.execute(_DELETE_BEATEN, [[b[0] for b in beaten], [b[1] for b in beaten]])
+    won.update((key, r) for key, (r, _) in best.items())
+    if kept is not None:
+        tx.on_commit(lambda: kept.put(won))  # type: ignore[attr-defined]
     out.extend(row for _, row in best.values())
     return out
+
+
+def _where(r: Rank) -> tuple[str, int | None]:
+    """The (file, line) of the record a rank is of (see `rank`)."""
+    return str(r[5]), None if r[6] else int(r[7])
 
 
 def call_row(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -258,6 +332,7 @@ def _int(value: object) -> int | None:
 
 def after_delete(tx: Tx, files: Sequence[str]) -> None:
     """Keep ``usage_calls`` equal to the rule once the records of ``files`` are gone."""
+    _forget_winners(tx)
     names = list(files)
     tx.execute(_REPICK, [names])
     tx.execute(_DELETE_FILES, [names])
