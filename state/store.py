@@ -65,6 +65,17 @@ _UPDATE = (
                 for c in _CURSOR_COLUMNS[2:])
     + " WHERE processor_name = ? AND session_file = ?"
 )
+# More cursors than that: one UPDATE joined with them as an Arrow table (4.2-4.5 ms for 16 rows
+# against the upsert's 6-8 ms here; `bench.duckdb_growth`: 10.1 vs 14.1 ms), RETURNING the keys
+# it found -- the rest (new files) are upserted after it.
+_UPDATE_FROM = (
+    f"UPDATE {STATE_TABLE} SET "
+    + ", ".join(f"{c} = to_timestamp(u.{c})" if c in _TIME_COLUMNS else f"{c} = u.{c}"
+                for c in _CURSOR_COLUMNS[2:])
+    + f" FROM _sessiond_cursors u WHERE {STATE_TABLE}.processor_name = u.processor_name"
+    + f" AND {STATE_TABLE}.session_file = u.session_file"
+    + f" RETURNING {STATE_TABLE}.processor_name, {STATE_TABLE}.session_file"
+)
 _SELECT = "SELECT " + ", ".join(
     f"epoch({c})" if c in _TIME_COLUMNS else c for c in _CURSOR_COLUMNS
 ) + f" FROM {STATE_TABLE}"
@@ -640,6 +651,13 @@ class Store:
         con = self._con
         if len(rows) <= _KEYED:  # a row not there yet (a new file's) is upserted below
             rows = [row for row in rows if not self._updated(row)]
+            if not rows:
+                return changed
+        elif len(rows) > _FEW:
+            with _registered(con, "_sessiond_cursors",
+                             pa.Table.from_pylist(rows, schema=_CURSOR_SCHEMA)):
+                there = set(con.execute(_UPDATE_FROM).fetchall())
+            rows = [row for row in rows if (row["processor_name"], row["session_file"]) not in there]
             if not rows:
                 return changed
         if len(rows) <= _FEW:

@@ -331,3 +331,22 @@ def test_on_commit_runs_only_once_the_transaction_committed(tmp_path: Path) -> N
     assert memo == {"merged": ["u/a.jsonl"]}  # rolled back: nothing kept
     other.commit(p, [Outcome(cursor("u/b.jsonl", 10), {"lines": [row("u/b.jsonl", 1)]})])
     assert memo == {"merged": ["u/a.jsonl", "u/b.jsonl"]}
+
+
+def test_many_cursors_updated_by_a_join_store_what_the_upsert_would(tmp_path: Path) -> None:
+    """A commit of more cursors than `_FEW`: the existing ones by one UPDATE joined with them
+    (RETURNING what it found), the new files' by the upsert -- every value read back."""
+    con = fresh(tmp_path / "s.duckdb")
+    store = Store(con)
+    first = [cursor(f"u/{i}.jsonl", 10) for i in range(12)]
+    store.commit(LinesProcessor(), [Outcome(c, {}) for c in first])
+    moved = [replace(c, offset=30 + i, lines=3, size=30 + i, file_hash="h2", items=2, bad_lines=1,
+                     processed_at=1.7e9 + i / 8, attempts=1, next_retry_at=1.8e9 if i % 2 else None,
+                     last_error="x\u00e9" if i % 3 else None, parked=i == 4, ctime_ns=2**62,
+                     mtime_ns=9, ino=8)
+             for i, c in enumerate(first[:10])]
+    new = [replace(cursor(f"u/new{i}.jsonl", 5), processed_at=1.7e9) for i in range(3)]
+    store.commit(LinesProcessor(), [Outcome(c, {}) for c in [*moved, *new]])
+    assert store.cursors("lines") == {("lines", c.file): c for c in [*moved, *first[10:], *new]}
+    store.commit(LinesProcessor(), [Outcome(replace(c, offset=99), {}) for c in moved])  # all there
+    assert {c.offset for k, c in store.cursors("lines").items() if k[1] in {m.file for m in moved}} == {99}
