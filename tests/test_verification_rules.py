@@ -888,3 +888,155 @@ def test_definition_shapes_round_4_part_2(statement: str, text: str, key: str) -
 def test_near_misses_of_the_round_4_part_2_definitions(statement: str, text: str) -> None:
     got = found(text, statement)
     assert got is None or got[0] != "unprompted_definition", got
+
+
+# -- round 5 (tuned on the third held-out round) -------------------------------------------------
+
+@pytest.mark.parametrize("statement, text, kind, key", [
+    # "no" that concedes: "no, you're right", "nope yeah that's right", "no wait, yes"
+    ("The nightly export runs at 2am UTC.", "no no you're right, it runs at 2am utc", "confirmation", "2am utc"),
+    ("The invoice total includes VAT.", "nah, that's correct — the total includes vat", "confirmation",
+     "includes vat"),
+    ("The replica lives in eu-west-2.", "no wait, yes, eu-west-2, I mixed it up with staging", "confirmation",
+     "eu-west-2"),
+    ("Deploys go through ArgoCD for every cluster.", "uh huh that's right argocd for every cluster",
+     "confirmation", "argocd"),
+    # a challenge as a question, then the fact
+    ("The cache is flushed on every deploy.", "wait, really? the cache survives deploys, only a restart clears it",
+     "correction", "survives deploys"),
+    ("Refunds take 10 days.", "where did you get that? refunds take 3 business days for card payments",
+     "correction", "3 business days"),
+    ("Tokens expire after an hour.", "aren't those the old settings? tokens expire after 15 minutes now",
+     "correction", "15 minutes"),
+    ("The cache is flushed on every deploy.", "did you check the docs? the cache survives deploys, only a restart "
+     "clears it", "correction", "survives deploys"),
+    # a verdict with its scope, a verdict after a frame, "the old ..."
+    ("The grace period is 14 days.", "That is incorrect for our org. The grace period is 30 days.", "correction",
+     "30 days"),
+    ("The upload limit is 10 MB.", "please note that this is wrong. The upload limit is 25 MB.", "correction",
+     "25 MB"),
+    ("The timeout is 30 seconds.", "that's the old default. it's 90 seconds since the upgrade", "correction",
+     "90 seconds"),
+    ("The staging and prod tags are STG and PRD.", "you mixed up the tags: STG is prod-like, DEV is staging",
+     "correction", "STG is prod-like"),
+    # later in a turn: "actually", "... was the old ..."
+    ("Backups run weekly on Sundays.", "Thanks for the summary, it helps. We actually run backups every night, "
+     "since the audit. Can you update the doc?", "correction", "every night"),
+    ("Orders after 1pm ship the next day.", "long day here. the cutoff is 3pm for same-day shipping, 1pm was the "
+     "old carrier. can you fix the page", "correction", "3pm"),
+    # the source at hand, then what it says
+    ("The lease ends in June.", "I have the signed lease open: it ends on 31 August", "correction", "31 august"),
+    ("The lab has 4 freezers.", "I'm standing in the lab right now, there are 6 freezers", "correction",
+     "6 freezers"),
+    # a correction and the short sentence after it
+    ("Net margin was 40%.", "40% is the gross margin. Net was 12%.", "correction", "net was 12%"),
+    ("The report goes out monthly.", "Weekly, not monthly. Every Friday at noon.", "correction",
+     "every friday at noon"),
+    # a requirement with another number; the statement's words quoted back before the answer;
+    # "it moved" later in a turn
+    ("The lease can be ended with 30 days' notice.", "I have the lease open: ending it early needs 60 days' notice.",
+     "correction", "60 days"),
+    ("The retry limit is fixed at 3.", "'fixed at 3' - no, the retry limit comes from the config, it varies per queue",
+     "correction", "comes from the config"),
+    ("Standup is on Mondays at 9.", "Writing the team page now. Standup is on Tuesdays at 10, it moved so it "
+     "doesn't clash with planning. Can you update the calendar?", "correction", "tuesdays at 10"),
+    # formal agreement, a check confirmed with someone, the confirming word as a sentence of its own
+    ("The archive is encrypted with a managed key.", "I confirm that the archive is encrypted with a managed key.",
+     "confirmation", "managed key"),
+    ("The board meets six times per year.", "That is correct. The board meets six times per year.", "confirmation",
+     "six times per year"),
+    ("The pump samples at 2 kHz.", "Thanks. So the pump samples at 2 kHz, confirmed with the vendor last week.",
+     "confirmation", "2 khz"),
+    ("The stand is 3 by 6 metres.", "3 by 6 metres. yes.", "confirmation", "3 by 6 metres"),
+])
+def test_round_5_correction_and_confirmation_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == kind and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text, key", [
+    # framed rules of their own are no corrections of a report on one thing
+    ("I've opened a PR that upgrades the linter.", "fyi we never merge tooling upgrades during a release freeze",
+     "never merge tooling upgrades"),
+    ("The invoice PDF is saved as v2.", "heads up - finance requires all invoices to be archived as PDF/A",
+     "archived as pdf/a"),
+    ("The summary is in the shared drive.", "by 'active users' we mean people who logged in this month only",
+     "logged in this month"),
+    ("The job ran on the US cluster.", "remember the US cluster is the only one allowed to process card data",
+     "allowed to process card data"),
+    ("The export is stored in exports/2024.", "for context, anything in exports/ older than 90 days is purged",
+     "older than 90 days"),
+    # pleasantries run into the fact, as spoken
+    ("The slides are ready.", "okay great and just so you know the board always meets on the first tuesday",
+     "first tuesday"),
+    ("The menu is drafted.", "nice and so all our dishes are priced per person not per table", "priced per person"),
+    # frames: "for future ones", "please know that", "under <law>", "note to self and to you", "generally"
+    ("I've drafted the post.", "thanks. for future ones, our style guide never uses title case in headings",
+     "never uses title case"),
+    ("The price list is exported.", "Please know that all our prices include shipping to the mainland",
+     "include shipping"),
+    ("I've scheduled the newsletter.", "Under data protection law here, consent must be renewed every two years.",
+     "renewed every two years"),
+    ("The scan is queued.", "note to self and to you: the scanner needs recalibration after every move",
+     "recalibration after every move"),
+    ("The loan table is generated.", "cool so generally our bank rounds interest down to the cent",
+     "rounds interest down"),
+    ("The readings are entered.", "Thank you. Also, just for your info, glucose in our system is always in mg/dL.",
+     "always in mg/dl"),
+    # a frame after the fact
+    ("The sales dashboard refreshes hourly.", "Perfect. Our fiscal week runs Monday to Sunday, so keep that in mind "
+     "going forward.", "monday to sunday"),
+    ("The tax estimate is done.", "thanks. oh and we're a nonprofit, not a company, in case that matters",
+     "we're a nonprofit"),
+    # after a frame, a trailing request is not part of the fact
+    ("The user table is migrated.", "ok. in our system, the account with id 1 is always the admin, please never "
+     "remove it.", "id 1 is always the admin"),
+    # a guess at the consequence does not hedge the fact
+    ("I'll add retries to the upload.", "sounds good. our vpn drops every night at 1:00 for a minute, that's "
+     "probably what kills the uploads", "drops every night"),
+    # asides inside instructions that open with "please", a quoted term, or a pleasantry and "now"
+    ("I've added the new hire.", "Please also book their desk (managers sit on floor 3, everyone else on floor 2) "
+     "and send the invite.", "managers sit on floor 3"),
+    ("Here's the clause.", "Looks fine. Replace 'Client' with 'Customer' everywhere (in our contracts 'Customer' "
+     "always means the paying entity) and send it back.", "always means the paying entity"),
+    ("I've built the chart.", "Great, now add a line for churned users (churned users are always excluded from "
+     "the active count) broken out by plan.", "always excluded from the active count"),
+    ("I've built the chart.", "Could you add a panel for the pods (our name for the edge servers in each region)?",
+     "our name for the edge servers"),
+    # the person's organisation as "my department"; a name given with "we are calling"
+    ("I've formatted the references.", "Thanks. My faculty requires page numbers on every quotation, even short ones.",
+     "page numbers on every quotation"),
+    ("The run finished.", "ok. in our team we are calling 'a sprint' two weeks of work, not one.",
+     "two weeks of work"),
+])
+def test_round_5_definition_shapes(statement: str, text: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == "unprompted_definition" and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text, allowed", [
+    # "no" that concedes nothing; a question that challenges nothing
+    ("Shall I rerun the job?", "no, you're fine, leave it", None),
+    ("The nightly export runs at 2am UTC.", "really? nice", None),
+    ("I've added the chart.", "did you look at the config? I can't find it", None),
+    ("The export is done.", "isn't it lunch time? let's pause here", None),
+    ("I've added retries to the client.", "did you look at the logs? the error is in the auth module", None),
+    # praise, sarcasm, instructions, the speaker's moment
+    ("The plot now has error bars.", "great job, right on schedule for the review", None),
+    ("The new driver should fix printing.", "correct, because printers are famous for just working", None),
+    ("The survey says users love the redesign.", "sure they do, users always tell surveys the truth", None),
+    ("The deck has 20 slides.", "trim it to 12 slides and put the roadmap last", None),
+    ("The call is at 3pm.", "my manager just pinged, she's running 5 minutes late", None),
+    ("The interview is at 11am.", "the recruiter just called, the candidate is running 20 minutes late", None),
+    ("I'll send the draft.", "confirm that the numbers match before you send it", None),
+    ("Shall I order the larger stand?", "the larger one. yes.", None),
+    # a span is no change; "only" of another thing than what was said: a definition at most
+    ("The shift schedule is generated.", "thanks, our night shift is from 22 until 6", "unprompted_definition"),
+    ("The deployment went through on the EU cluster.", "the EU cluster is the only one with GPUs",
+     "unprompted_definition"),
+    ("I've set up the backup for the file server.", "ok. that server sits on a UPS that only lasts a few minutes",
+     "unprompted_definition"),
+])
+def test_round_5_near_misses_stay_quiet(statement: str, text: str, allowed: str | None) -> None:
+    got = found(text, statement)
+    assert got is None or got[0] == allowed, got

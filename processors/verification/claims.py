@@ -217,12 +217,12 @@ def _responds(fact: str, statement: str | None) -> bool:
 
 
 @lru_cache(maxsize=256)  # a fact with no lead word is asked twice: as a correction, as a definition
-def _contradicted(fact: str, statement: str | None) -> bool:
+def _contradicted(fact: str, statement: str | None, framed: bool = False) -> bool:
     """`contradicts` on what the statement said, if it said anything."""
     if not statement or not _says_something(statement):
         return False
     said = [s for s in _sentences_of(statement) if not s.rstrip().endswith("?")]
-    return contradicts(fact, said, claim_of(statement) is not None)
+    return contradicts(fact, said, claim_of(statement) is not None, framed)
 
 
 def _with_words(content: str, said: str) -> str:
@@ -275,7 +275,7 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
             said = _contradicted(lead.fact, statement)
         elif lead.strength in ("framed", "noted"):
             claim = claim_of(statement) if statement else None
-            said = claim is not None and not _WORK_REPORT.search(claim) and _contradicted(lead.fact, statement)
+            said = claim is not None and not _WORK_REPORT.search(claim) and _contradicted(lead.fact, statement, True)
             said = said if lead.strength == "framed" else not said
         else:
             said = not _contradicted(lead.fact, statement) and not (

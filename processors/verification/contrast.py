@@ -166,9 +166,9 @@ _SHORT_ANSWER = re.compile(r"^(?:it'?s|its|it is|they'?re|theyre|they are|that'?
 
 
 _KINDS = [(kind, re.compile(p, re.I)) for kind, p in (
-    ("number", r".*\d|(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
+    ("number", r"(?![^/_]*[/_])(?:.*\d|(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
                r"twenty|thirty|forty|fifty|sixty|ninety|hundred|thousand|million|billion|several|"
-               r"many|multiple|single|both|none)s?$"),
+               r"many|multiple|single|both|none)s?$)"),  # "runs/0412" is a path, no number
     ("frequency", r"(?:daily|weekly|monthly|quarterly|yearly|annual|annually|hourly|nightly)$"),
     ("weekday", r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?$"),
     ("month", r"(?:january|february|march|april|may|june|july|august|september|october|november|"
@@ -291,11 +291,13 @@ def _attribute(value: str) -> str | None:
 def _units(text: str) -> dict[str, str]:
     """Each number of the text with the word after it ("5 seconds", "800ms", "20 days")."""
     out: dict[str, str] = {}
-    for m in re.finditer(r"[$\u20ac\u00a3]?\d[\d.,]*\s*-?\s*[a-z]*", text, re.I):
+    for m in re.finditer(r"[$\u20ac\u00a3]?\d[\d.,]*\s*-?\s*[a-z]*(?:\s+[a-z]{2,})?", text, re.I):
         u = _UNIT_AFTER.match(m.group())
         num = re.match(r"[$\u20ac\u00a3]?\d[\d.,]*", m.group())
         if num:
-            out[num.group().rstrip(".,").lower()] = _stem(u.group(1).lower()) if u else ""
+            # the word after the number, and the one after it ("3 loading docks": a dock count)
+            words = m.group()[num.end():].split()
+            out[num.group().rstrip(".,").lower()] = " ".join(_stem(w.lower()) for w in words[:2]) if u else ""
     return out
 
 
@@ -374,8 +376,12 @@ def _placed(text: str, loose: bool = False) -> dict[str, str]:
     return out
 
 
+# what a rule requires is no opinion: "termination needs 90 days' notice"
+_REQUIRES = re.compile(r"\b(?:needs|requires|has to|have to|must)\b(?=\s+(?:a\s+|an\s+)?\d)", re.I)
+
+
 def _revalued_clause(head: str, said: Sequence[str]) -> bool:
-    if _ALSO.search(head) or mk.OPINION.search(head):
+    if _ALSO.search(head) or mk.OPINION.search(_REQUIRES.sub(" ", head)):
         return False  # "it also runs on sundays": adds to the claim
     placed = _placed(head, loose=True)
     if placed and _same_place(head, placed, said):
@@ -403,7 +409,8 @@ def _revalued_clause(head: str, said: Sequence[str]) -> bool:
                     continue
                 if kind == "number":
                     u, v = units.get(value.rstrip(".,"), ""), their_units.get(other.rstrip(".,"), "")
-                    if u and v and not _near_key(u, v) and u[:2] != v[:2]:
+                    if u and v and not any(_near_key(x, y) or x[:2] == y[:2]
+                                           for x in u.split() for y in v.split()):
                         continue  # "5 seconds" against "30 requests": another attribute
                 return True
     return False
@@ -422,10 +429,52 @@ def _affirmed(said: Sequence[str], words: set[str]) -> bool:
     return not _STATEMENT_NEGATED.search(best)
 
 
-def contradicts(fact: str, said: Sequence[str], claimed: bool) -> bool:
+# a span of time or numbers: "from 22 until 6", "open from 9 till 5"
+_RANGE = re.compile(r"\bfrom\s+\S+(?:\s+\S+)?\s+(?:until|till|til|to)\b", re.I)
+
+
+def _negates_said(after: str, theirs: set[str]) -> bool:
+    """What a negation denies is a word the statement said: "cancelled orders are never included"
+    after "... are included" -- not "we never merge dependency bumps on fridays" after "I've
+    opened a PR that bumps the dependency versions" (a rule of its own)."""
+    for w in pr.words(after)[:3]:
+        k = _word_key(w)
+        if k is not None:
+            return k in theirs
+    return False
+
+
+# what may stand between a subject and its "only": "it's only", "the export is only"
+_AUX_WORDS = frozenset(["is", "are", "was", "were", "be", "can", "will", "does", "do", "gets", "get",
+                        "has", "have", "should", "must"])
+
+
+def _restricts_subject(first: str, theirs: set[str], said: Sequence[str]) -> bool:
+    """"only" restricts what the statement spoke of: right after "it"/"they" or after a word of
+    the statement ("is_active only means ...", "it's only enabled for ...") -- not "the EU
+    cluster is the only one allowed to ...", "we mean full-time employees only", "our
+    sequencing core only runs on tuesdays" after "The sequencing samples are listed ..."."""
+    for m in _ONLY.finditer(first):
+        if not first[:m.start()].strip() or first[:m.start()].rstrip()[-1] in f",;:{EM}{EN}-":
+            return True  # "only" before the subject: "..., only static assets get 24h"
+        before = pr.words(first[:m.start()])
+        while before and before[-1].lower() in _AUX_WORDS:
+            before.pop()
+        if not before:
+            continue
+        word = before[-1]
+        if (_ANAPHORIC.match(word) and len(before) == 1) or _word_key(word.lower()) in theirs \
+                or (word.isupper() and any(word in pr.words(s) for s in said)):  # "IT only does ..."
+            return True
+    return False
+
+
+def contradicts(fact: str, said: Sequence[str], claimed: bool, framed: bool = False) -> bool:
     """Whether a fact with no lead word rejects what a statement said (``said``: its sentences
     that are not questions; ``claimed``: whether it ends on a claim rather than a plan) -- see
-    the module docstring."""
+    the module docstring. ``framed``: the fact came as a note or a rule ("fyi ...", "by X we
+    mean ..."): another value in a shared place is no contradiction then ("fyi the station API
+    returns kelvin" after "The script now pulls the readings from the station API.")."""
     first = sentences(fact)[0] if fact.strip() else ""
     if not said or not first or mk.HEDGE.search(first):
         return False
@@ -442,23 +491,25 @@ def contradicts(fact: str, said: Sequence[str], claimed: bool) -> bool:
                 and _affirmed(said, rejected):
             return True
     for clause in pr.clauses(first):
-        if _NEGATED.search(clause) and pr.has_verb(clause):  # "not by X" is a contrast, above
+        if (no := _NEGATED.search(clause)) and pr.has_verb(clause):  # "not by X" is a contrast, above
             own = keys(clause)
             shared = own & theirs
-            if shared and (len(shared) >= 3 or 2 * len(shared) >= len(own)) and _affirmed(said, own):
+            if shared and (len(shared) >= 3 or 2 * len(shared) >= len(own)) and _affirmed(said, own) \
+                    and not (framed and not _negates_said(clause[no.end():], theirs)):
                 return True
     subject = next((k for w in pr.words(first) if (k := _word_key(w)) is not None), None)
     if _ONLY.search(first) and not any(_ONLY.search(s) for s in said) and claimed \
-            and len(mine & theirs) + bool(_ANAPHORIC.match(first) or subject in theirs) >= 2:
+            and len(mine & theirs) + bool(_ANAPHORIC.match(first) or subject in theirs) >= 2 \
+            and _restricts_subject(first, theirs, said):
         # "it's only enabled for the beta cohort" after "... enabled for everyone.", "is_active only
         # means the account isn't suspended" after "The is_active flag is set when ..."
         return True
     if claimed and mine & theirs and _ALSO.search(first) and any(_ONLY.search(s) for s in said):
         return True  # "MQLs also come from webinar signups" after "... from the website form only."
-    if _CHANGE.search(first):
+    if _CHANGE.search(_RANGE.sub(" ", first)):  # "from 22 until 6" is a span, no change
         return bool(mine & theirs) or (_same_subject(first, said) and claimed)
     if _opposite(first, said) and (mine & theirs or _same_subject(first, said)):
         return True  # "they're case-insensitive" after "User emails are case-sensitive."
     if claimed and (_revalued(first, said) or _denied(first, said)):
         return True
-    return not mk.OPINION.search(first) and _substitutes(first, said, claimed)
+    return not framed and not mk.OPINION.search(first) and _substitutes(first, said, claimed)

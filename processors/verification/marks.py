@@ -22,10 +22,13 @@ def _rx(pattern: str) -> re.Pattern[str]:
 # tests fail on main"), not an event (past tense), not about the speaker or the thing at hand.
 REQUEST = _rx(r"^(?:(?:can|could|would|will) (?:you|u)|please|pls|plz|kindly|i need you to|"
               r"i'?d like you to)\b")
+# "my department requires ...": the person's organisation, said as "our" is
+_MY_ORG = (r"(?!\s+(?:department|dept|team|company|org|organi[sz]ation|school|lab|office|university|institution|"
+           r"firm|employer|group|unit|division|faculty|hospital|clinic|practice|agency|bank|church|club|union)\b)")
 CONTEXT_SUBJECT_NOT = _rx(r"^(?:i|i'?m|you|u|it|it'?s|its|this|that|these|those|he|she|they|"
                           r"there|here|what|which|everything|nothing|something|the (?:following|"
                           r"attached|above|below|same|error|issue|problem|bug))\b|"
-                          r"\b(?:i|me|my|mine|i'?m|i'?ve|i'?ll|i'?d)\b|\b(?:is|are)\s+[\w'-]+\W*$")
+                          r"\b(?:i|me|mine|i'?m|i'?ve|i'?ll|i'?d)\b|\bmy\b" + _MY_ORG + r"|\b(?:is|are)\s+[\w'-]+\W*$")
 STATE = (
     r"\b(?:is|are|'s|'re|was|were)\s+(?:been\s+|now\s+|still\s+|all\s+|completely\s+|totally\s+|really\s+|"
     r"so\s+|very\s+|pretty\s+|too\s+|a bit\s+|kind of\s+|not\s+)?(?:broken|down|failing|fixed|done|"
@@ -97,7 +100,7 @@ MOMENT = _rx(
     r"(?<!\bthe )last (?:week|night)|last (?:time|run)|the other day|earlier (?:today|this week)|"
     r"(?:is|are) next|next (?:on|in line|up)|up next|coming up|upcoming|later on|"
     r"this (?:morning|afternoon|week)|last night|just now|earlier today)\b|"
-    r"^(?:i|i'?m|im|i'?ve|ive|i'?ll|i'?d|i haven'?t|i didn'?t)\b|\b(?:my|me|mine)\b|"
+    r"^(?:i|i'?m|im|i'?ve|ive|i'?ll|i'?d|i haven'?t|i didn'?t)\b|\b(?:me|mine)\b|\bmy\b" + _MY_ORG + "|"
     r"\bstill\s+(?:\w+\s+)?(?:fails?|failing|crash\w*|breaks?|broken|errors?|hangs?|times? out|"
     r"doesn'?t work|not working)\b"
 )
@@ -105,7 +108,9 @@ MOMENT = _rx(
 EVENT = _rx(r"^(?:it|this|that|they)\s+(?:\w+\s+)?(?:was|were|did|had|got|went|[a-z]+ed)\b")
 
 QUESTION_START = _rx(
-    r"^(?:what|why|how|when|where|which|who|whom|whose|can|could|would|will|does|do|did|is|are|"
+    # "when I say 'ship' I mean ...": a definition, not a question
+    r"^(?!when(?:ever)?\s+(?:i|we)\s+(?:say|write|talk about|mention|use|refer to)\b)"
+    r"(?:what|why|how|when|where|which|who|whom|whose|can|could|would|will|does|do|did|is|are|"
     r"was|were|shall|may|might|have|has|am|isn'?t|aren'?t|doesn'?t|don'?t you|won'?t|any idea|"
     r"any chance|is there|are there)\b"
 )
@@ -141,9 +146,14 @@ HYPOTHETICAL = _rx(r"^(?:if|suppose|supposing|imagine|what if|let'?s say|say|in 
                    r"hypothetically|theoretically|in principle|to|for example|e\.g\.)\b")
 # A person's own moment ("I'm heading out", "the build is running now"), not lasting knowledge.
 EPHEMERAL = _rx(
-    r"^(?:i|i'?m|im|i'?ll|ill|i'?ve|ive|i'?d|me|my|we'll|"
+    r"^(?:i|i'?m|im|i'?ll|ill|i'?ve|ive|i'?d|me|"
+    # "my department requires ...": the person's organisation, as "our"
+    r"my" + _MY_ORG + "|we'll|"
     r"we'?re\s+(?:\w+ing|about to|going to|gonna|out|off|busy|late|done|ready|blocked|stuck|back))\b|"
     r"\b(?:right now|at the moment|"
+    # someone's news of the moment: "the candidate just messaged", "they're running 10 minutes late"
+    r"just (?:messaged|called|pinged|emailed|texted|rang|wrote|told me|said|landed|arrived|left|got in)|"
+    r"running (?:(?:a bit|a little|\d+ \w+|a few \w+|an hour|half an hour)\s+)?(?:late|behind)|"
     r"today|tonight|tomorrow|yesterday|this (?:morning|afternoon|evening|week)|soon|later today|"
     r"on (?:vacation|holiday|leave|pto|parental leave|sick leave)|ooo|out of (?:the )?office|off sick|"
     r"(?:this|next|by|until|before) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?!s)|"
@@ -154,7 +164,7 @@ EPHEMERAL = _rx(
     r"red|green|flaky|merged|pushed|deployed|blocked|ready|busy|late)\b(?!-\w)(?!\s+by\b)|"
     r"\b(?:is|are|am)\s+(?:still\s+|now\s+)?"
     r"(?!\w*thing\b|during\b|pricing\b|billing\b|morning\b|evening\b|string\b|setting\b|"
-    r"building\b|meeting\b|staging\b|pending\b|nothing\b)\w+ing\b"
+    r"building\b|meeting\b|staging\b|pending\b|nothing\b|(?:calling|naming|defining)\s+['\"\u2018\u201c`])\w+ing\b"
     # a habit said with a progressive, as some people write: "the quarter is finishing always on
     # the last friday", "the IVA is adding in the invoice only"
     r"(?![^,.;:!?]*\b(?:always|never|usually|normally|only|every|each)\b)|"
@@ -237,7 +247,10 @@ WORD_OF_LETTERS = _rx(r"[a-z]+")
 GENERIC_VERB = _rx(
     r"\b(?:a|an|the|each|every|any|our|their|this|that|no)\s+(?:[\w-]+\s+){0,2}?[\w-]+\s+"
     r"[a-z]{3,}(?:s|es)\s+(?:at|in|on|by|to|from|for|with|into|after|before|when|if|as|the|a|an|"
-    r"every|each|only|once|per|up|out|over|under|it|them|its|their|our|all|no|and|or)\b"
+    r"every|each|only|once|per|up|out|over|under|it|them|its|their|our|all|no|and|or|"
+    # a count after the verb: "the audit committee meets four times a year"
+    r"\d+|one|two|three|four|five|six|seven|eight|nine|ten|twice|several|about|around|roughly|exactly|within|"
+    r"between|via)\b"
 )
 # "tickets tagged 'vip' bypass the normal queue": a word before a determiner, after a word that
 # is not a determiner or a preposition, is the verb of a clause the lists do not know.

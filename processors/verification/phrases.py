@@ -37,7 +37,7 @@ def any_of(patterns: list[re.Pattern[str]]) -> re.Pattern[str]:
 # -- openers (skipped at a sentence start) -------------------------------------------------------
 
 OPENER = _rx(
-    rf"^(?:(?:{EMOJI}+|(?:h+m+|m{{2,}}|u+h+|u+m+|e+r+m*|e+h+|a+h+|o+h+|well|lol|lmao|ha(?:ha)*|heh|"
+    rf"^(?:(?:{EMOJI}+|(?:h+m+|m{{2,}}|u+h+(?![\s-]*huh)|u+m+|e+r+m*|e+h+|a+h+|o+h+|well|lol|lmao|ha(?:ha)*|heh|"
     r"whoa+|woah|wow|ok(?:ay)?|so|and|but|also|honestly|tbh|ugh|sorry|hey|yo|please|pls|plz|"
     r"(?:i'?m|i am) afraid|with (?:all due )?respect|unfortunately|to be (?:fair|honest|clear))\b)"
     rf"[\s,.!\u2026:;{EM}{EN}-]*)+"
@@ -63,8 +63,15 @@ _VERDICT = (r"(?:(?:just|simply|completely|totally|definitely|absolutely|actuall
             r"(?:right|correct|true|accurate|the case|it|so)|"
             r"no longer (?:true|the case|correct|accurate|right)|(?:the|a) wrong [\w-]+|"
             r"not (?:the case |true )?any ?more|old (?:info\w*|news)|stale|"
+            # "that's the old nginx limit", "that was the old policy": what it said no longer holds
+            r"(?:the|an?)\s+old\s+(?:[\w-]+\s+){0,2}?(?:limit|value|number|setting|one|version|figure|rule|"
+            r"policy|default|price|rate|schedule|address|name|way|process|info|config|plan|setup|time|date|"
+            r"deadline|cutoff|threshold|size|format|location|team|owner|contact|url|link|path)s?|"
             rf"(?:a bit |slightly |way |a little |somewhat )?off(?=\s*{SEP}))"
-            r"(?:\s+(?:here|there|though|at all|anymore|any more|either|i'?m afraid))*")
+            r"(?:\s+(?:here|there|though|at all|anymore|any more|either|i'?m afraid|"
+            # "that is incorrect for our institution", "that's wrong in our case"
+            r"(?:for|in|at|with)\s+(?:us|(?:our|this|the)\s+(?:case|setup|team|company|institution|"
+            r"organi[sz]ation|org|side|office|lab|shop|system|project|region|country|account)|our\s+end)))*")
 _YOU = r"(?:you'?re|you are|youre|ur|u r|u are|you were)"
 _CLAIM = (r"(?:assumption|premise|claim|statement|summary|reading|understanding|description|"
           r"explanation|conclusion|math|maths|calculation|number|figure|definition|formula|"
@@ -163,6 +170,10 @@ STRONG_CORRECTION = [_rx(p) for p in (
     rf"pedantic note)(?:\s*,?\s*but)?(?=\s*{SEP}|\s+(?:but|the|it|that|this|we|our)\b)",
     r"^(?:you(?:'ve| have)?|u)\s+(?:got|have|had|get)\s+(?:the|your|those|these|some)\s+(?:[\w-]+\s+){0,2}?"
     r"(?:wrong|backwards|mixed up|confused|swapped|reversed)",
+    # "mixed up the suffixes:", "you swapped the two columns -", "you've confused them."
+    rf"^(?:(?:i think\s+)?(?:you(?:'ve| have)?|u)\s+)?(?:mixed|mixing|swapped|flipped|reversed|confused|switched)\s+"
+    rf"(?:up\s+)?(?:the|those|these|them|your|both)\b(?:\s+(?!(?:and|but)\b)[\w-]+){{0,3}}?(?:\s+(?:up|around|round))?"
+    rf"(?=\s*[:;.!{EM}{EN}]|\s+-)",
     rf"^(?:incorrect|wrong|bad|false|faulty|invalid|flawed|mistaken)\s+{_CLAIM}",
     r"^there'?s\s+(?:a|an|one)\s+(?:small\s+|big\s+|slight\s+)?(?:mistake|error|inaccuracy|problem|issue)\s+"
     r"(?:in|with)\s+(?:that|this|your|the)\b(?:\s+[\w-]+)?",
@@ -191,7 +202,7 @@ STRONG_CORRECTION_ANY = any_of(STRONG_CORRECTION)
 # Weak leads need the start of the turn (after pleasantries at most): "no", "wait" and
 # "actually" open many turns that correct nothing in the middle of one.
 _NO_THEN = (r"(?=\s+(?:it|its|it'?s|that|thats|that'?s|they|they'?re|theyre|we|we'?re|our|the|"
-            r"this|these|those|there|there'?s|you|u|he|she|everything|nothing|all|only|just)\b)")
+            r"this|these|those|there|there'?s|you|u|he|she|everything|nothing|all|only|just|so\s+actually)\b)")
 WEAK_CORRECTION = [_rx(p) for p in (
     rf"^(?:no+(?:\s+no+)*|nope|nah+|naw|not really|not quite|not exactly|not at all|no way|"
     rf"absolutely not|definitely not|of course not|hell no|uh+ no|not)(?:{SEP_RUN}|\s*{EMOJI}+\s*)",
@@ -234,10 +245,22 @@ WEAK_CORRECTION = [_rx(p) for p in (
     r"per\s+my\s+(?:last|previous|earlier)\s+(?:message|msg|comment|note|email)|"
     r"we\s+(?:went over|discussed|covered|talked about)\s+(?:this|that)(?:\s+(?:already|before|earlier))?|"
     rf"(?:once\s+)?again(?=\s*,))(?:{SEP_RUN}|\s*{EMOJI}+\s*|\s+)",
+    # "Not like this. ...", "not how it works here -"
+    rf"^not\s+(?:like (?:this|that)|how (?:it|this|that) works(?:\s+here)?)(?=\s*{SEP})",
     rf"^not\s+(?:for us|here|in our case|in this case|at [\w-]+|in (?:our|this) [\w-]+|"
     rf"(?:for|with|in) (?:the |our )?[\w-]+ (?:plans?|accounts?|customers?|users?|team|region))(?=\s*{SEP})",
 )]
 WEAK_CORRECTION_ANY = any_of(WEAK_CORRECTION)
+# A challenge as a question, then the fact: "wait, really? ...", "where did you get that? ...",
+# "isn't our fiscal year offset though? ...", "did you look at the config? ...". What follows
+# corrects only a statement it contradicts.
+CHALLENGE = any_of([_rx(p) for p in (
+    r"^(?:really|seriously|huh|what|since when|says who|(?:are\s+)?(?:you|u)\s+sure|is that (?:so|right|true))\s*\?+\s*(?=\S)",
+    r"^(?:where|how)\s+did\s+(?:you|u)\s+(?:get|find|see|read|hear)\s+(?:that|this)(?:\s+from)?\s*\?+\s*(?=\S)",
+    r"^(?:where(?:'s| is| does)\s+(?:that|this)\s+(?:from|come from|coming from))\s*\?+\s*(?=\S)",
+    r"^did\s+(?:you|u)\s+(?:look at|check|read|see|open)\s+(?:the|our|my|that|this|their)\s+[\w\s./-]{1,30}?\?+\s*(?=\S)",
+    r"^(?:is|are|does|do|did|was|were|has|have|wo|ca)n'?t\s+[^?]{3,80}?\?+\s*(?=\S)",
+)])
 # "pretty sure it's monthly": sure of a fact of one's own -- a correction only of a statement it
 # contradicts
 SURE_THAT = _rx(r"^(?:i'?m\s+|i am\s+)?(?:pretty|fairly|quite|100%|completely|very|dead)\s+"
@@ -265,7 +288,7 @@ STRONG_CONFIRMATION = _rx(
     r"spot on|bang on|dead on|on the money)|"
     r"(?:that'?s|that is|this is)\s+(?:exactly\s+)?(?:how|what)\s+(?:we|they|finance|sales|legal|ops|"
     r"(?:the\s+)?[\w-]+\s+team)\s+(?:[\w-]+\s+){0,2}?(?:it|them|that|this)\b|"
-    r"(?:you(?:'ve)?|u)\s+got\s+it|right on|confirmed|indeed|agreed|absolutely|affirmative|"
+    r"(?:you(?:'ve)?|u)\s+got\s+it|right on(?!\s+(?:time|schedule|track|target|top|cue|the))|confirmed|indeed|agreed|absolutely|affirmative|"
     # idioms: "ding ding ding", "you've put your finger on it", "hit the nail on the head"
     r"ding(?:[\s,!-]+ding)+|(?:you(?:'ve| have)?\s+)?(?:put|got|have)\s+(?:your|the)\s+finger\s+on\s+it|"
     r"(?:you(?:'ve| have)?\s+)?hit\s+the\s+nail(?:\s+on\s+the\s+head)?|"
@@ -273,7 +296,7 @@ STRONG_CONFIRMATION = _rx(
     r"exact(?=\s*[,.!]|\s*$)|(?:it\s+)?is\s+(?:correct|right|true|so)\s+(?:like\s+(?:this|that|you\s+say)|"
     r"(?:what|how)\s+(?:you|u)\s+(?:are\s+saying|say|said|wrote|write))|"
     r"(?:what|how)\s+(?:you|u)\s+(?:are\s+saying|say|said|wrote)\s+is\s+(?:correct|right|true|exact)|"
-    r"that'?s a yes|verified|(?:i\s+)?can confirm(?:\s+(?:that|this))?|"
+    r"that'?s a yes|verified|(?:i\s+)?can confirm(?:\s+(?:that|this))?|i\s+(?:hereby\s+)?confirm(?:\s+(?:that|this))?|"
     r"(?:i(?:'ve| have)?\s+)?(?:just\s+|double[- ]?)?checked(?:\s+(?:it|that|this))?|"
     rf"(?:that|this|it)?\s*{_MATCHES}\s+(?:my|our|what|the|how)\b{_TO_CLAUSE_END}{{0,60}}|"
     rf"{_MATCHES}\s+what\b{_TO_CLAUSE_END}{{0,40}}|"
@@ -310,7 +333,9 @@ _YES = (r"(?:(?:yes+|yeah+|yep+|yup+|ya|yea|yah|ye|yeh|yeap|yass+|aye|mhm+|uh[- 
 WEAK_CONFIRMATION = _rx(rf"^(?:{_YES}(?=\W|$)|(?:right|true)" + _AFTER_WORD + ")")
 # "us-east-1, yes", "monthly -- correct", "30s, yes that's right": the confirming word after
 # what it confirms (a fragment echoing the statement, or the person's own fact).
-_CONFIRM_WORD = (r"(?:yes+|yeah|yep|yup|ya|yea|correct|exactly|precisely|right|indeed|confirmed|"
+_CONFIRM_WORD = (r"(?:yes+|yeah|yep|yup|ya|yea|correct|exactly|precisely|right|indeed|"
+                 # "..., confirmed with the maintenance team yesterday"
+                 r"(?:confirmed|verified|double[- ]checked)(?:\s+(?:with|by|against)\s+[^,.;:!?]{1,40})?|"
                  r"you(?:'ve| have)? got it(?: right)?|you'?re (?:right|correct)|"
                  r"true|spot on|100 ?%|(?:that'?s|thats|that is)\s+(?:right|correct|it|true|accurate|"
                  r"how it works)|(?:just\s+|exactly\s+)?(?:like|as)\s+(?:you|u)\s+(?:said|say|wrote|mentioned|"
@@ -334,10 +359,21 @@ ECHO_ANSWER = _rx(r"^(?:(?:it|that|they|this|you|we|i|he|she)\s+(?:sure\s+)?(?:i
 CHECKED = _rx(
     r"^(?:i(?:'ve| have)?\s+)?(?:just\s+|also\s+|quickly\s+|went and\s+|double[- ]?)?"
     r"(?:checked|verified|looked(?:\s+it)?\s+up|looked\s+(?:at|in|into|through)|confirmed|dug\s+(?:up|out|into)|"
-    r"pulled\s+up|ran|re-?ran|grepped|queried|tested|tried(?:\s+it)?|opened|asked|inspected|traced)\b"
+    r"pulled(?:\s+up)?|ran|re-?ran|grepped|queried|tested|tried(?:\s+it)?|opened|asked|inspected|traced)\b"
     r"(?!\s+(?:with|against)\b)"  # "confirmed with finance": a strong lead
     r"(?:(?<!confirmed)(?<!verified)|(?=\s+[^\s,.;:!?]))"  # bare "confirmed, ...": a strong lead too
     rf"(?:\s+(?:(?!\s+(?:and|but)\s){_TO_CLAUSE_END}){{1,50}}?)?(?:\s*[,:;{EM}{EN}]\s*|\s+-+\s+|\s+and\s+)(?=\S)"
+)
+# the source at hand, before what it says: "I have the signed contract open: ...", "I'm literally
+# standing in it, ...", "looking at the dashboard right now -"
+SOURCE_AT_HAND = _rx(
+    r"^(?:i(?:'ve| have)\s+(?:got\s+)?(?:the|our|my|their|that|this)\s+(?:[\w-]+\s+){0,3}?[\w-]+\s+"
+    r"(?:open|up|in front of me|right here|here)|"
+    r"(?:i'?m|i am)\s+(?:literally\s+|actually\s+|currently\s+|right\s+)?(?:looking at|standing in|standing at|"
+    r"sitting in|reading|holding|on)\s+(?:it|them|the|our|that|this|their)\b(?:\s+[\w-]+){0,4}?"
+    r"(?:\s+(?:right now|now|as we speak))?|"
+    r"looking at (?:the|our|it|that|this)\b(?:\s+[\w-]+){0,3}?\s+(?:right now|now|as we speak))"
+    rf"(?:\s*[,:;{EM}{EN}]\s*|\s+-+\s+)(?=\S)"
 )
 # "right the free plan has no api access": "right"/"correct" with no separator, before a fact
 # (not "correct the typo", which is an instruction: `rules` takes it only before a fact)
@@ -345,7 +381,10 @@ LOOSE_CONFIRMATION = _rx(r"^(?:right|correct|exactly|true|yes|yep|yeah|yup)\s+(?
                          r"they|this|that|those|these|all|every|each|only|no)\b)")
 SARCASM = _rx(r"\b(?:lol|lmao|rofl|yeah right|oh sure|sure it is|sure they are|as if|if by|"
               r"not that|like that ever|famous last words|what could (?:possibly )?go wrong|said no one|"
-              r"because that (?:always|ever) works|sure you did|oh (?:great|wonderful|perfect|fantastic)|"
+              r"because that (?:always|ever) works|sure you did|(?:famous|renowned|well[- ]known|known)\s+for\s+"
+              r"(?:just\s+|always\s+|never\s+)?(?:working|being (?:reliable|accurate|honest|on time))|"
+              r"always tell (?:\w+\s+)?the truth|"
+              r"oh (?:great|wonderful|perfect|fantastic)|"
               r"(?:nothing|what) (?:could|can) (?:possibly )?go wrong|what a time to be alive|"
               r"(?:just )?like (?:the )?last (?:time|\w+ times)(?=\W*$)|"
               r"because (?:every(?:one|body)|no ?one|nobody|we all|that|people)\s+(?:definitely|totally|always|"
@@ -359,7 +398,9 @@ QUALIFIED = _rx(r"^(?:if|unless|except|but|though|although|however|only if|as lo
 DEFINITION_FRAME = _rx(
     r"^(?:(?:just\s+)?fyi|f\.y\.i\.?|fwiw|for what it'?s worth|for your information|ps|p\.s\.?|"
     # what lasts: "for the future,", "for next time", "note for later:", "just for the record"
-    r"(?:(?:a|one|quick|small)\s+)?(?:note\s+)?for (?:the future|next time|later|future reference)|"
+    r"(?:(?:a|one|quick|small)\s+)?(?:note\s+)?for (?:the future|next time|later|future reference|"
+    r"(?:all\s+)?(?:the\s+)?(?:future|later|next)(?:\s+(?:ones?|use|work|runs?|reports?|drafts?|posts?|tasks?|"
+    r"changes?|projects?|versions?|reference))?(?=\s*[,:;" + EM + EN + r"-]))|"
     r"just for the record|(?:it\s+)?is (?:important|good|useful) to know(?:\s+that)?|for (?:you|u) to know|"
     r"(?:one|an?|some|small|quick)\s+info(?:rmation|rmacion|rmación)?(?=\s*[:" + EM + EN + r"-])|"
     r"(?:some\s+)?context\s+(?:you\s+(?:might|may|will|'ll)\s+need|for you|that (?:helps|might help))"
@@ -376,7 +417,7 @@ DEFINITION_FRAME = _rx(
     r"context(?=\s*[:\u2014\u2013-])|(?:as|for) (?:background|context)|just so (?:you|u|ya) know|"
     r"here(?=\s*,)|around here|over here|historically|(?:a bit of |some |quick |a little )?history(?=\s*:)|"
     r"(?:in|at|for|on) (?:this|our) (?!(?:last|previous|next|recent|first|second|old|new)\b)[\w-]+"
-    r"(?:\s+[\w-]+)?(?=\s*,)|"
+    r"(?:\s+[\w-]+)?(?=\s*,|\s+['\"`\u2018\u201c])|"
     r"(?:you should|you'?ll want to|you need to|you might want to|good to) know(?:\s+that)?|"
     r"(?:a|one|some)\s+things?\s+(?:you should|to) know|something you should know|"
     r"in case (?:it'?s|this is) (?:useful|helpful|relevant)|"
@@ -400,7 +441,17 @@ DEFINITION_FRAME = _rx(
     r"(?:also\s+)?good to be aware(?:\s+that)?|something to (?:know|keep in mind|be aware of)|"
     # plainer and non-native frames: "for info", "just to know", "you must know that",
     # "important to say:", "attention,", "information:", "bit of background"
-    r"for (?:your |ur )?info|for information|(?:just\s+)?(?:to|so (?:you|u)) know|"
+    r"(?:just\s+)?for (?:your |ur )?info|for information|"
+    # "please know that", "under consumer law here,", "note to self and to you:", "generally, ...",
+    # "background you might find useful:", "so you know our ..."
+    r"please (?:know|be aware|remember|keep in mind|bear in mind)(?:\s+that)?|(?:know|be aware)\s+that|"
+    r"under (?:the\s+|our\s+|local\s+)?(?:[\w-]+\s+){0,2}?(?:law|laws|rules?|regulations?|polic(?:y|ies)|"
+    r"contract|terms|agreement|code)(?:\s+(?:here|there|in [\w-]+))?(?=\s*,)|"
+    r"note to (?:self|you|everyone|all|the team)(?:\s+and\s+(?:to\s+)?(?:you|self|everyone))?(?=\s*[:" + EM + EN + r"-])|"
+    r"(?:generally|in general|usually|normally|typically)(?:\s+speaking)?(?=\s*,|\s+(?:our|we|the|all|every|any)\b)|"
+    r"(?:background|context|some background|some context)\s+(?:you|that)\s+(?:might|may|will|could|'ll)\s+"
+    r"(?:find\s+)?(?:useful|helpful|need|want)(?=\s*[:" + EM + EN + r"-])|"
+    r"(?:so\s+)?(?:you|u)\s+know(?=\s+(?:our|we|all|every|in our|for us)\b)|(?:just\s+)?(?:to|so (?:you|u)) know|"
     r"(?:you|u)\s+(?:must|need to|have to|gotta|ought to)\s+know(?:\s+that)?|"
     r"(?:it'?s\s+)?(?:important|good|useful|worth|helpful)\s+to\s+(?:say|know|note|mention|remember|"
     r"keep in mind|be aware)(?:\s+that)?|attention(?=\s*" + SEP + r")|info(?:rmation)?(?=\s*:)|"
@@ -419,7 +470,9 @@ NOTE_FRAME = _rx(
     r"(?:(?:one|a|quick|small|minor|tiny|big|important|one more|another|one other|one last|last|general)\s+)+"
     r"(?:but\s+(?:important|crucial|significant)\s+)?(?:thing|point|detail|caveat|catch|note)"
     r"(?:\s+(?:here|to flag|worth (?:knowing|noting|flagging|mentioning|remembering)|to (?:know|note|keep in mind)))?"
-    r"(?:\s+for (?:the future|next time|later|future reference|you))?)"
+    r"(?:\s+for (?:the future|next time|later|future reference|you))?"
+    # "small thing before we keep going:", "one thing while I remember:"
+    r"(?:\s+(?:before|while|since|as|so)\s+[^:.!?,]{1,30}?(?=\s*[:" + EM + EN + r"]))?)"
     rf"(?:\s*[:{EM}{EN}]|\s+-+|\s*,(?=\s+(?!(?:can|could|would|will|please|pls|do|did|is|are|does|why|what|how|"
     r"i|i'?m|i'?ll|let'?s)\b)))\s*"
 )

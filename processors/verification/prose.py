@@ -26,7 +26,7 @@ _QUOTE_OR_CODE_LINE = re.compile(r"^(?:>|    |\t).*$", re.MULTILINE)
 # Quoted terms ('tenant', "strategic") are one to three words and stay.
 _QUOTED = re.compile(r"(?<!\w)(?:\"[^\"\n]{1,400}\"|\u201c[^\u201d\n]{1,400}\u201d|"
                      r"'[^'\n]{1,400}'|\u2018[^\u2019\n]{1,400}\u2019)(?!\w)")
-_SKIP = re.compile(rf"^(?:\s|(?!-\d){ph.SEP}|{ph.EMOJI})+")  # "-999 is our sentinel" keeps its sign
+_SKIP = re.compile(rf"^(?:\s|(?!-\d|-[A-Z]{{2}}|\.\w){ph.SEP}|{ph.EMOJI})+")  # "-999 is our sentinel" keeps its sign, ".env" its dot
 EM, EN = ph.EM, ph.EN
 TYPO = re.compile(r"^\W*(?:sorry[,.!\s]+)?(?:typo\b|oops\b|i meant\b|i mean\b|\*\w)", re.I)
 
@@ -171,6 +171,19 @@ def imperative(text: str) -> bool:
     return verb not in mk.VERB_FORMS and verb not in _AUXILIARY
 
 
+# a later clause that guesses at what the fact explains: "..., that's probably what's killing the
+# uploads", "..., which is likely why the totals differ"
+_CONSEQUENCE = re.compile(r"^(?:that'?s|thats|that is|which(?:\s+is)?|this is|so)\s+(?:probably|likely|maybe|"
+                          r"perhaps|possibly|i think|i guess|i suspect)\b", re.I)
+
+
+def _hedged(first: str) -> bool:
+    """The hedge bears on the sentence's fact, not only on a guess at its consequence after it."""
+    parts = clauses(first)
+    return bool(mk.HEDGE.search(parts[0])) or any(
+        mk.HEDGE.search(c) and not _CONSEQUENCE.match(skip(c.strip())) for c in parts[1:])
+
+
 @lru_cache(maxsize=1024)
 def is_fact(text: str) -> bool:
     """A declarative sentence: >= 3 words, not a question, hypothetical or hedge, and its first
@@ -181,8 +194,8 @@ def is_fact(text: str) -> bool:
     low = first.lower()
     if ("please" in low or "pls" in low or "plz" in low) and _PLEASE.search(first):
         return False
-    if (mk.QUESTION_START.match(first) or mk.HYPOTHETICAL.match(first) or mk.HEDGE.search(first)
-            or mk.NOT_A_FACT.match(first)):
+    if (mk.QUESTION_START.match(first) or mk.HYPOTHETICAL.match(first)
+            or (mk.HEDGE.search(first) and _hedged(first)) or mk.NOT_A_FACT.match(first)):
         return False
     for clause in clauses(first):
         clause = skip(clause.strip())

@@ -107,6 +107,13 @@ _CONCEDE = re.compile(
     r"\s*[,;]?\s*(?:but|although|though|however|except that)\b[,\s]*", re.I)
 _LATER_MARK = re.compile(r"^(?:\W*(?:h+m+|well|oh+|ah+|ok(?:ay)?|so)\b)*\W*"
                          r"(?:but|however|though|although|that said|still)\b[,\s]*", re.I)
+# later in a turn, what marks a fact as set against the statement from within: "we actually do
+# them twice a year", "the NDA is actually five years", "..., 2pm was the old cutoff"
+_SET_AGAINST = re.compile(r"^(?:(?!\b(?:i|i'?m|i'?ve|i'?d|me|my)\b)[^,;]){1,60}?\b(?:actually|in fact)\b(?!\s*[,?])|"
+                          # "handover is on wednesdays at 10, it moved so it wouldn't clash"
+                          r"[,;]\s*(?:it|that|this|which)\s+(?:moved|changed|was moved|got moved|was changed|switched)\b|"
+                          rf"(?:,|;|\s[{ph.EM}{ph.EN}-])\s*[^,;]{{1,40}}?\b(?:was|were|is|are)\s+the\s+old\b", re.I)
+_SET_AGAINST_WORDS = re.compile(r"actually|in fact|\bold\b|moved|changed|switched", re.I)
 _CLAUSE_START = re.compile(rf"(?:[,;:]|\s[{ph.EM}{ph.EN}-]+)\s+|\s+(?:but|and)\s+", re.I)
 _ABOUT_IT = re.compile(r"^(?:it|its|it'?s|they|they'?re|theyre|that|thats|that'?s|this|those|these)\b", re.I)
 _ALSO_FIRST = re.compile(r"^\W*also\b", re.I)
@@ -167,19 +174,29 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
     """The fact a correction lead at the start of ``tail`` introduces, and how sure it is:
     "strong" (the lead says the statement is wrong), "weak" ("no", "wait": only in the opening
     of a turn), or "contrast" (a weak lead before a phrase with no verb, "nope. ISO weeks.", or
-    "pretty sure it's monthly": it corrects only a statement it contradicts). Leads chain
-    ("hmm, no, that's wrong -- ...")."""
+    "pretty sure it's monthly": it corrects only a statement it contradicts), or "marked" (a
+    challenge as a question, "where did you get that? ...": it corrects what it contradicts or
+    says anew of the claim). Leads chain ("hmm, no, that's wrong -- ...")."""
     rest, matched, strong = tail, False, False
+    if opening and any(w in tail[:160].lower() for w in _VERDICT_WORDS) \
+            and (noted := ph.DEFINITION_FRAME.match(tail)) is not None \
+            and ph.STRONG_CORRECTION_ANY.match(after := pr.skip(tail[noted.end():])):
+        tail = rest = after  # "please note that this is incorrect. ...": the verdict after a frame
     if opening and any(p.match(tail) for p in _CORRECTION_KEEP):
         rest, matched = tail, True  # the lead's words are the fact's
+    challenged = False
     for _ in range(0 if matched else 4):
         end = _lead_end(rest, ph.STRONG_CORRECTION_ANY)
         strong = strong or end is not None
         if end is None and (opening or matched):
             end = _lead_end(rest, ph.WEAK_CORRECTION_ANY)
+        if end is None and (opening or matched) and (end := _lead_end(rest, ph.CHALLENGE)) is not None:
+            challenged = True  # "did you look at the config? ...": only what contradicts corrects
         if end is None:
             break
         rest, matched = pr.skip(rest[end:]), True
+        if not strong and _CONCEDED.match(rest):
+            return None  # "no no you're right, ...", "nope, yeah that's right": "no" concedes
     if not matched and opening and (m := ph.SURE_THAT.match(tail)):
         said = fact_at(tail[m.end():]) or _phrase(tail[m.end():])
         return (said, "contrast") if said else None
@@ -192,7 +209,19 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
         return None  # "technically we could keep four": a suggestion, not a fact
     if not strong and (_DECLINE.match(fact) or any(_PLAN.match(c) for c in pr.clauses(sentences(fact)[0]))):
         return None  # "no, not now, we'll backfill next week", "NO. plan only, I'll apply myself"
-    return fact, "strong" if strong else "weak"
+    return fact, "strong" if strong else "marked" if challenged else "weak"
+
+
+# what a verdict after a frame needs among its words (a cheap test before the frame's pattern)
+_VERDICT_WORDS = ("wrong", "incorrect", "not ", "inaccurate", "false", "untrue", "mistaken", "outdated", "old ",
+                  "off", "stale", "backwards")
+# What a "no" may concede to: "no, you're right", "no yeah that's right", "no wait, yes, ..."
+_CONCEDED = re.compile(r"^(?:(?:yes+|yeah+|yep+|yup+|ya|yea|yeh|ok(?:ay)?|actually)[\s,.!;:-]+)*"
+                       r"(?:(?:yes+|yeah+|yep+|yup+|ya|yea|yeh)\b|(?:you'?re|you are|youre|ur|u r|that'?s|thats|"
+                       r"that is|it'?s|it is)\s+(?:(?:totally|absolutely|quite|completely|100%)\s+)?"
+                       r"(?:right|correct)\b)", re.I)
+# the "no" itself, before what it concedes to
+_NO_CONCEDING = re.compile(r"^(?:(?:no+|nope|nah+|naw|wait+|hold on|hang on)(?:[\s,.!;:-]+|$))+", re.I)
 
 
 def _phrase(text: str) -> str | None:
@@ -210,8 +239,11 @@ def _confirmation(tail: str) -> Lead | None:
     person's own check before it ("just checked the console, ...") makes what follows a "mid"
     lead: it confirms only what it says again."""
     rest, strength = tail, ""
+    if (m := _NO_CONCEDING.match(tail)) and _CONCEDED.match(tail[m.end():]):
+        rest = tail[m.end():]  # "no you're right, ...": a concession, then the agreement
     for _ in range(4):
-        if not strength and (m := ph.CHECKED.match(rest)):  # before "checked" as a lead word
+        if not strength and ((m := ph.CHECKED.match(rest)) or (m := ph.SOURCE_AT_HAND.match(rest))):
+            # before "checked" as a lead word
             strength = "checked"
         elif m := ph.STRONG_CONFIRMATION.match(rest):
             strength = "strong"
@@ -295,23 +327,29 @@ def _definition(tail: str) -> str | None:
         return None  # "yeah because that always works"
     m = ph.DEFINITION_FRAME.match(tail)
     if m:
-        fact = fact_at(pr.skip(tail[m.end():]))
+        # "in our system, the user with id 0 is always the system user, please never delete him"
+        fact = fact_at(_PLEASE_AFTER.sub("", pr.skip(tail[m.end():]), count=1))
         # "ps - great work on this": praise, not a fact
         return fact if fact and _lasting(fact) and not ph.PLEASANTRY.match(fact) else None
     first = sentences(tail)[0]
-    if (after := _FRAME_AFTER.search(first)) is not None:
+    if (after := _FRAME_AFTER.search(first, max(0, len(first) - 100))) is not None:
         # the frame after the fact: "revenue in the deck is always net of refunds btw"
         fact = fact_at(first[:after.start()])
         return fact if fact and _lasting(fact) and not pr.imperative(fact) else None
-    if (ph.DEFINITION_DIRECT.match(tail) or ph.MEANING.match(tail) or _OWNED.match(tail)
+    if (ph.DEFINITION_DIRECT.match(tail) or ph.MEANING.match(tail) or _OWNED.match(tail) or _WE_CALL.match(tail)
             or ph.STANDING_RULE.match(tail) or _called_a_rule(sentences(tail)[0])) \
             and pr.is_statement(tail) and _lasting(tail) and not pr.imperative(tail):
         return pr.span(tail, True)
     return None
 
 
+_PLEASE_AFTER = re.compile(r",\s*(?:so\s+)?(?:please|pls|plz)\s+[^.!?]*(?=[.!?]|$)", re.I)
 _FRAME_AFTER = re.compile(r"(?:,|\s)\s*(?:fyi|btw|fwiw|by the way|for (?:the record|reference|context|"
-                          r"future reference|your information)|just so (?:you|u) know)[\s.!]*$", re.I)
+                          r"future reference|your information)|just so (?:you|u) know|"
+                          # "..., so keep that in mind going forward", "..., in case that matters for anything later"
+                          r"(?:so\s+)?(?:please\s+)?(?:keep|bear) (?:that|this) in mind(?:\s+(?:going forward|from now on|"
+                          r"for (?:later|next time|the future)))?|in case (?:that|it|this) (?:matters|helps|is useful|"
+                          r"is relevant)(?:\s+for [\w\s]{1,30})?)[\s.!]*$", re.I)
 _RULE_WORDS = ("rule", "convention", "policy", "standard", "guideline", "definition", "practice",
                "norm", "style")
 
@@ -322,6 +360,11 @@ _OWNED = re.compile(r"^(?!(?:it|its|it'?s|this|that|they|he|she|i|we|you|there)\
                     r"(?:is|are)\s+(?:(?:all|also|only|always|mostly|fully|jointly)\s+)?"
                     r"(?:owned|run|managed|maintained|operated|administered|handled|looked after|approved|"
                     r"signed off|supported)\s+by\s+\w", re.I)
+
+
+# a name given: "in our lab we are calling 'epoch' one pass over ...", "we call 'ship' merged and deployed"
+_WE_CALL = re.compile(r"^(?:(?:in|at|for)\s+(?:our|this)\s+[\w-]+,?\s+)?(?:we|i)(?:'re|\s+are|\s+am|'m)?\s+"
+                      r"(?:call|calling|define|defining|refer to|referring to)\s+['\"\u2018\u201c`]\w", re.I)
 
 
 def _called_a_rule(sentence: str) -> bool:
@@ -397,9 +440,25 @@ def _and_after(phrase: str, text: str) -> str:
     """A verbless answer and the facts that explain it: "on-demand, not spot. the payments pods
     have a nodeSelector for the on-demand group"."""
     parts = sentences(text)
-    if len(parts) < 2 or not is_fact(parts[1]):
+    if len(parts) < 2:
         return phrase
+    if not is_fact(parts[1]):
+        return _and_next(phrase, parts)  # "weekly, not monthly. every monday before the first run."
     return f"{phrase}. {pr.span(' '.join(parts[1:]), True)}"
+
+
+def _and_next(fact: str, parts: Sequence[str]) -> str:
+    """A correction and the short sentence after it that goes on with it: "18% is the net margin.
+    Gross margin was 42%.", "weekly, not monthly. Every Monday before the first run." -- not an
+    instruction, a question or the person's moment."""
+    if len(parts) < 2 or pr.skip(parts[1]) in fact:
+        return fact
+    after = pr.skip(parts[1]).strip()
+    if (not after or len(pr.words(after)) > 14 or "?" in after or pr.imperative(after) or _commands(after)
+            or mk.REQUEST.match(after) or mk.MOMENT.search(after) or mk.HEDGE.search(after)
+            or not (is_fact(after) or has_value(after))):
+        return fact
+    return f"{fact.rstrip(' .')}. {after}"
 
 
 def _opens_with_a_lead(text: str) -> bool:
@@ -420,6 +479,11 @@ def _own_moment_dropped(sentence: str, known: bool | None = None) -> str:
         if not mk.MOMENT.search(pr.clauses(rest)[0]):
             return rest
     return sentence
+
+
+# an instruction on what was made: "cut it to 10 slides", "move them into the archive"
+_DO_IT = re.compile(r"^(?!(?:we|i|they|you|he|she|it|that|this|who|which|and|but|so|or)\b)[a-z]+\s+(?:it|them)\s+"
+                    r"(?:to|down|up|into|back|out|off|over|from|by|with|under|below|above)\b", re.I)
 
 
 def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
@@ -460,8 +524,10 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
     marked = marked or ("tho" in first.lower() and bool(_THOUGH.search(first)))
     out = []
     if not moment and _informative(first) \
-            and not mk.EPHEMERAL.search(_NO_LONGER.sub("", first)):  # "not anymore" is a change
-        out.append(_lead(line, "correction", quote, Lead("marked" if marked else "contrast", fact)))
+            and not mk.EPHEMERAL.search(_NO_LONGER.sub("", first)) \
+            and not (not marked and (pr.imperative(first) or _DO_IT.match(first) or _PLEASE_FIRST.match(parts[0]))
+                     and not contrasted(first)):
+        out.append(_lead(line, "correction", quote, Lead("marked" if marked else "contrast", _and_next(fact, parts))))
     if _how_things_are(first):
         then = pr.skip(parts[1]) if len(parts) > 1 else ""
         asks = bool(then) and bool(pr.imperative(then) or mk.REQUEST.match(then))
@@ -480,13 +546,24 @@ _ASIDES = re.compile(
     re.I)
 
 
+_PLEASE_FIRST = re.compile(r"^\W*(?:please|pls|plz)\b", re.I)
+# an instruction on a quoted term: "swap 'Processor' for 'Vendor' throughout (...)"
+_VERB_QUOTED = re.compile(r"^(?!(?:our|the|a|an|my|your|their|this|that|these|those|we|i|it|they|he|she|you)\b)"
+                          r"[a-z]+\s+['\"\u2018\u201c`]", re.I)
+# a name given in an aside: "(our name for devices enrolled in MDM)", "(the team's shorthand for ...)"
+_NAME_FOR = re.compile(r"^(?:our|the|my|an?\s+internal|the team'?s|our team'?s|internal)\s+(?:internal\s+)?"
+                       r"(?:name|term|word|shorthand|nickname|label|code ?name|abbreviation)\s+for\s+\w", re.I)
+
+
 def _inside(sentence: str, line: int, quote: str) -> list[Candidate]:
     """A definition said inside an instruction or a request, in an aside: "pull churn for Q3 --
     churn here is logo churn, not revenue churn -- and split it by plan", "add a filter for paying
     customers (paying means plan_tier is not free)", "look at the dip; note the warehouse doesn't
     ship on Sundays". A definition unless it contradicts the statement (`Lead` "aside")."""
     if not _ASIDE_MARKS.search(sentence) or not (
-            pr.imperative(pr.skip(sentence)) or mk.REQUEST.match(pr.skip(sentence)) or "?" in sentence):
+            pr.imperative(pr.skip(sentence)) or mk.REQUEST.match(pr.skip(sentence)) or "?" in sentence
+            or _asks(sentence) or _commands(said := _unpleasant(sentence)) or _DO_IT.match(said)
+            or _PLEASE_FIRST.match(sentence) or _VERB_QUOTED.match(said)):
         return []
     for m in _ASIDES.finditer(sentence):
         aside = pr.skip(next(g for g in m.groups() if g)).rstrip(" ,.;:!?")
@@ -498,7 +575,7 @@ def _inside(sentence: str, line: int, quote: str) -> list[Candidate]:
             fact = sentences(aside)[0] if aside else None
             ok = fact is not None and "?" not in fact and (
                 ((ph.MEANING.match(fact) or ph.DEFINITION_DIRECT.match(fact)) and pr.is_statement(fact)
-                 and _lasting(fact)) or _how_things_are(fact))
+                 and _lasting(fact)) or _how_things_are(fact) or bool(_NAME_FOR.match(fact)))
         if ok and fact:
             return [_lead(line, "unprompted_definition", quote, Lead("aside", fact))]
     return []
@@ -522,7 +599,8 @@ def _later(sentence: str, rest: str, opening: bool, line: int, quote: str) -> li
         lead = _confirmation(clause + rest) or (_trailing(clause + rest) if at == 0 else None)
         if lead is not None and lead.fact and lead.strength != "echo":
             return [_lead(line, "confirmation", quote, Lead("mid", lead.fact))]
-    if not opening and (marked or ("tho" in sentence.lower() and _THOUGH.search(sentence))):
+    if not opening and (marked or ("tho" in sentence.lower() and _THOUGH.search(sentence))
+                        or (_SET_AGAINST_WORDS.search(sentence) and _SET_AGAINST.search(sentence))):
         fact = fact_at(_own_moment_dropped(sentence))
         if fact and not mk.MOMENT.search(pr.clauses(fact)[0]):
             # apart from the opening, "but" may answer the person's own words: it must contradict
@@ -538,7 +616,8 @@ def _found(tail: str, opening: bool, line: int, quote: str, line_of: str | None 
         if how == "strong":
             return [_candidate(line, "correction", quote, fact)]
         # "no, X": a correction of something said, or the answer to a question?
-        return [_lead(line, "correction", quote, Lead("correction" if how == "weak" else "contrast", fact))]
+        return [_lead(line, "correction", quote, Lead("correction" if how == "weak" else "marked" if how == "marked"
+                                                       else "contrast", fact))]
     if opening and (lead := _confirmation(tail) or _trailing(tail)) is not None:
         if lead.strength == "mid":  # what one's own check found: confirms, or contradicts
             return [_lead(line, "correction", quote, Lead("contrast", lead.fact)),
@@ -660,11 +739,24 @@ def _spelled(text: str) -> str:
                   flags=re.I)
 
 
+# the statement's words quoted back before the answer: "\"fixed at 42\" -- no, ...", "'10 MB' - ..."
+_QUOTE_FIRST = re.compile(rf"^\s*(?:\"[^\"\n]{{1,200}}\"|'[^'\n]{{1,200}}'|\u201c[^\u201d\n]{{1,200}}\u201d)"
+                          rf"\s*(?:[{ph.EM}{ph.EN}:]|\s-+)\s*(?=\S)")
+_YES_ALONE = re.compile(r"^\W*(?:yes+|yep|yup|yeah|correct|exactly|that'?s (?:right|correct)|right)\W*$", re.I)
 _SO_I = re.compile(r"^(?:right|alright|all right|ok(?:ay)?)\s+so\s+(?=i\b)", re.I)
+
+
+# pleasantries run into what follows, as spoken: "okay great and just so you know ...", "cool thanks
+# and by the way ...", "nice and so all our recipes are ...", "awesome so ..."
+_RUN_ON = re.compile(r"^(\W*(?:(?:ok(?:ay)?|great|cool|nice|awesome|perfect|good|alright|sure|thanks|thank you|"
+                     r"thx|ty|cheers|lovely|brilliant|excellent)(?:\s+|\s*,\s*))+)"
+                     r"(?:(?:and|so(?!\s+(?:you|u)\s+know\b|\s+(?:much|very|many)\b))\s+)+(?=\w)", re.I)
 
 
 def _spoken(text: str) -> str:
     text = _SO_I.sub("so ", _spelled(text), count=1)  # "right so i looked again": no "right" agreed
+    if (m := _RUN_ON.match(text)) is not None:
+        text = m.group(1).rstrip(" ,") + ". " + text[m.end():]
     if not text[:1].isascii():
         text = _EMOJI_YES.sub("yes, ", text)
         text = _EMOJI_WINCE.sub("hmm, ", text, count=1)
@@ -675,11 +767,14 @@ def _spoken(text: str) -> str:
 def candidates(raw: str, line: int = 0) -> list[Candidate]:
     """What one user turn says on its own: complete candidates or `Lead`s (two when the
     statement decides between a correction and a definition), numbered (`Candidate.index`)."""
-    text = _spoken(prepare(raw))
+    text = _QUOTE_FIRST.sub("", _spoken(prepare(raw)), count=1)
     quote = raw.strip()
     if not text or (ACK_ONLY.match(text) and not ph.WEAK_CONFIRMATION.match(text)) or pr.TYPO.match(text):
         return []
     parts = sentences(text)[:MAX_SENTENCES]
+    if len(parts) > 1 and _YES_ALONE.match(parts[1]) and len(pr.words(parts[0])) <= FRAGMENT_WORDS:
+        # "10 by 20 feet. yes.": the confirming word after what it confirms, as a sentence of its own
+        parts = [f"{parts[0].rstrip(' .!')}, {parts[1]}", *parts[2:]]
     if mk.SELF_CORRECTION.search(parts[0]):
         return []  # "sorry, I meant the orders table": the person fixes their own words
     opening = True  # nothing but pleasantries so far
@@ -708,6 +803,11 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
         found = _unframed(parts[first_said:], line, quote)
         # what the first sentence with no lead word may say, and what a later one does: the
         # statement keeps what holds (a later correction only when the first is no correction)
+        if any(c.detection_type == "correction" for c in later):
+            # a later fact marked as set against the statement ("... 405 nm though") is the
+            # correction, rather than a first sentence with no mark ("good catch on the blanks")
+            found = [f for f in found if not (f.detection_type == "correction" and f.lead is not None
+                                              and f.lead.strength == "contrast")]
         found += [c for c in later if c.detection_type == "confirmation"
                   or all(f.detection_type != "correction" for f in found)]
     elif not found:
@@ -731,13 +831,18 @@ _GENERAL = re.compile(r"\b(?:our|we|us|always|never|every|all|each|any|means|by 
                       r"in general|usually|normally)\b", re.I)
 
 
-def _asks(sentence: str) -> bool:
-    """An instruction or a request: "great, now reconcile against the bank feed.", "can you add
-    an eval script?"."""
+def _unpleasant(sentence: str) -> str:
+    """The sentence without the pleasantries and adverbs it opens with."""
     said = pr.skip(sentence)
     while (m := _PLEASANT.match(said)) and len(said) > m.end():
         said = pr.skip(said[m.end():])
-    said = _ADVERB_FIRST.sub("", said)
+    return _ADVERB_FIRST.sub("", said)
+
+
+def _asks(sentence: str) -> bool:
+    """An instruction or a request: "great, now reconcile against the bank feed.", "can you add
+    an eval script?"."""
+    said = _unpleasant(sentence)
     return bool(said) and (pr.imperative(said) or bool(mk.REQUEST.match(said)))
 
 
