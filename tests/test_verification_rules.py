@@ -1040,3 +1040,115 @@ def test_round_5_definition_shapes(statement: str, text: str, key: str) -> None:
 def test_round_5_near_misses_stay_quiet(statement: str, text: str, allowed: str | None) -> None:
     got = found(text, statement)
     assert got is None or got[0] == allowed, got
+
+
+# -- round 6 (fresh-4) ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("statement, text, key", [
+    # the two the wrong way round; what held once
+    ("Wells 1-6 got the drug and 7-12 are the controls.", "flipped. 1-6 are the controls and 7-12 got the drug",
+     "1-6 are the controls"),
+    ("The owner is Ana and Marcus is the steward.", "swap those: Marcus owns it, Ana is the steward", "Marcus owns it"),
+    ("The webhook path is /hooks/payments.", "used to be. it's /webhooks/billing since the router refactor",
+     "/webhooks/billing since"),
+    # a bare value with what it is of
+    ("The API rate limit for the partner tier is 600 requests per minute.", "1500/min for the partner tier",
+     "1500/min"),
+    ("The session fee for groups is $28 an hour.", "$35 for groups, $28 is one-on-one", "$35 for groups"),
+    # a challenging question first, then the fact
+    ("The support SLA for Enterprise tickets is a first response within 24 hours.",
+     "who told you 24? Enterprise first response is 4 business hours per the contract.", "4 business hours"),
+    ("The nightly export writes to the `sales-raw` bucket.",
+     "where'd you get sales-raw from? it writes to sales-landing, raw was retired last year", "sales-landing"),
+    # a story of one's own, then the fact it taught
+    ("Actor blueprints have tick disabled by default.",
+     "we shipped a build that ran at 30fps because of this. new actor blueprints have tick enabled by default",
+     "tick enabled by default"),
+    # review notes as a list: the fact among the to-dos
+    ("The Q3 revenue figure in the draft is $4.2M.", "notes:\n- Q3 revenue was $4.9M, the 4.2 was Q2\n- keep the chart",
+     "Q3 revenue was $4.9M"),
+    # "yeah no", "right so no": a filler yes before the no
+    ("Stamina regenerates at 5 points per second.", "yeah no it's 9 per second base and the perk adds 2",
+     "9 per second"),
+    # another value set aside first (non-native)
+    ("The EU servers are in Frankfurt.", "not Frankfurt, EU servers are staying in Dublin, Frankfurt we closed",
+     "staying in Dublin"),
+    # formal; after praise of the work or the person's own moment, the fact in the next sentence
+    ("Staging shares the production database.", "I should point out that this is not the case: staging has its "
+     "own isolated database, refreshed weekly", "its own isolated database"),
+    ("The seeding calculator assumes the cells double every 24 hours.", "Great, the seeding calculator looks good. "
+     "Our cells double closer to every 30 hours, so the math needs adjusting.", "every 30 hours"),
+    # a quoted fragment named with "re"
+    ("Reviews happen on Thursdays.", "re 'reviews happen on Thursdays' - they moved to Mondays after the reorg",
+     "moved to Mondays"),
+])
+def test_round_6_correction_shapes(statement: str, text: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == "correction" and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text", [
+    # agreement said through a negative; a "no" that gives way
+    ("The renewal date is the first of June.", "you're not wrong"),
+    ("H1 and H2 are the negative controls.", "can't argue with that"),
+    ("The duty rate for these bikes is 6%.", "No arguments here, 6% it is."),
+    ("The heartbeat is sent every 10 seconds.", "nothing wrong with that, it's every 10 seconds"),
+    ("The spike was the spring promo.", "no no, that's exactly it"),
+    # the confirming word after a piece of the statement; one part confirmed
+    ("The filter is clothing under $100 per item.", "clothing under $100 per item, mhm"),
+    ("The shop restocks every in-game dawn.", "restocks every in-game dawn 👍"),
+    ("The endpoint returns 25 results per page with a cursor.", "the 25 results per page part is right. not sure about the cursor"),
+    # surprise, a yes with a feeling
+    ("The dashboard is still served from the old Heroku app.", "huh. it really is still on heroku. thought we killed that"),
+    ("The lunch period is only 25 minutes.", "yes sadly, they shortened it when they added the extra block"),
+])
+def test_round_6_confirmation_shapes(statement: str, text: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == "confirmation", got
+
+
+@pytest.mark.parametrize("statement, text, key", [
+    ("I added the CPU alert to the dashboard.",
+     "fun fact, we got paged 30 times one weekend on a spiky metric, so ever since then our alerts only fire "
+     "on sustained 10-minute averages", "only fire on sustained"),
+    ("The export job is scheduled.", "per our data policy, exports containing emails must be encrypted before they "
+     "leave the warehouse", "must be encrypted"),
+    ("The service account was created.", "Security standard SEC-7 says service account keys rotate every 60 days.",
+     "rotate every 60 days"),
+    ("The KPI is in the dashboard.", "OTIF for us is on-time and in-full at line level, not order level",
+     "line level"),
+    # a list of the house's ways under a heading that says so
+    ("I've set up the chart of accounts.", "some conventions here:\n- 4xxx accounts are revenue\n- 6xxx are opex\n"
+     "- anything ending 99 is a suspense account", "ending 99 is a suspense account"),
+    ("I've created the prefab.", "naming rules for prefabs:\n* PF_ prefix for all prefabs\n* enemies go in "
+     "Prefabs/Hostile", "enemies go in Prefabs/Hostile"),
+])
+def test_round_6_definition_shapes(statement: str, text: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == "unprompted_definition" and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text, allowed", [
+    # a plan agreed to, praise of the work with thanks, sarcasm
+    ("My plan is to reconcile March first, then April.", "sounds right, go ahead", None),
+    ("I've drafted the response and kept it apologetic but firm.", "spot on tone, thanks a lot", None),
+    ("This refactor should make the code easier to maintain.",
+     "totally, that's exactly what they said about the last three refactors", None),
+    # an acknowledgement with a thumb; "not" before no value; a question with no fact
+    ("I've deployed the fix.", "done 👍", None),
+    ("The report is ready.", "not sure, I'll check later", None),
+    ("The build uses Node 18.", "why 18?? just curious", None),
+    # a story that is the news itself stays what it was; a story with no lesson says nothing
+    ("The pipeline is green.", "we had a long week. the team is tired", None),
+    # a list of to-dos only, numbered or not
+    ("The slides are ready.", "notes:\n- keep the chart\n- bold the headline", None),
+    ("The slides are ready.", "1. move the chart up\n2. add page numbers", None),
+    ("The slides are ready.", "house rules:\n- move the chart up\n- add page numbers", None),
+    # praise, then a question or an instruction: nothing stated
+    ("I've drafted the FAQ.", "This is a helpful draft. can you add a section on overtime?", None),
+    # "no" to an offer, "yeah no worries"
+    ("Want me to backfill it too?", "yeah no worries, not needed", None),
+])
+def test_round_6_near_misses_stay_quiet(statement: str, text: str, allowed: str | None) -> None:
+    got = found(text, statement)
+    assert got is None or got[0] == allowed, got

@@ -29,7 +29,9 @@ _OFFER = re.compile(
     r"^(?:let me know|tell me|i can|i could|i'?ll|i will|i'?m going to|next,? i)\b|^(?:ready|done)\b|"
     # a proposal is no claim: "I'd suggest splitting the PR", "we could cache it"
     r"^(?:i'?d|i would|i)\s+(?:suggest|recommend|propose)|^(?:we|you) (?:could|should|might)\b|"
-    r"^(?:how|what) about\b|^maybe we\b",
+    r"^(?:how|what) about\b|^maybe we\b|"
+    # a plan is no claim: "My plan is to reconcile March first", "I'm planning to ..."
+    r"^(?:my|the|our)\s+plan\s+(?:is|would be)\b|^(?:i|we)(?:'m|'re| am| are)?\s+plan(?:ning|s)?\s+to\b",
     re.I,
 )
 _ASK = re.compile(r"^(?:(?:shall|should|may|can|could) (?:i|we)|(?:do|would) you (?:want|like)|"
@@ -250,6 +252,14 @@ def _set_against(fact: str, statement: str | None) -> bool:
         and bool(mine - keys(statement))
 
 
+# how things are done where the person is, said of what was asked or claimed: "OTIF for us is
+# on-time and in-full at line level", "we keep phone numbers in E.164 everywhere" -- a definition
+_HOUSE_WAY = re.compile(r"\b(?:for us|with us|in our|at our|on our|around here|over here|everywhere|"
+                        r"by convention|as a rule)\b", re.I)
+_SET_WORDS = re.compile(r"\b(?:tho|though|but|actually|in fact|anymore|any more|no longer)\b", re.I)
+_THANKS = re.compile(r"\b(?:thanks|thank you|thx|ty|cheers|much appreciated)\b", re.I)
+
+
 def _plain(fact: str) -> tuple[str, str]:
     content = pr.upper_first(fact)
     return title_of(content), content
@@ -279,7 +289,8 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
             said = said if lead.strength == "framed" else not said
         else:
             said = not _contradicted(lead.fact, statement) and not (
-                lead.strength == "plain" and _responds(lead.fact, statement))
+                lead.strength == "plain" and _responds(lead.fact, statement)
+                and not (_HOUSE_WAY.search(first := sentences(lead.fact)[0]) and not _SET_WORDS.search(first)))
         return _plain(lead.fact) if said else None
     if not statement or _last_sentence(statement) is None:
         return None  # nothing said, or "yes" to "Shall I ...?": agrees to an action, verifies nothing
@@ -293,6 +304,9 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
             return None
         content = fact if target is None or _restates(fact, target) else \
             f"{target.rstrip('.')}. {pr.upper_first(fact)}"
+    elif lead.strength in ("strong", "strong_echo") and fact and _THANKS.search(fact) and target \
+            and check is None and _WORK_REPORT.search(target):
+        return None  # "spot on tone, thanks a lot" after "I've drafted the reply": praise of the work
     elif lead.strength in ("echo", "strong_echo"):
         echoed = bool(fact) and _echoes(fact or "", statement)
         if lead.strength == "strong_echo":

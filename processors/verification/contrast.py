@@ -210,6 +210,12 @@ def _substitutes(first: str, said: Sequence[str], claimed: bool) -> bool:
         kinds = {_kind(v) for v, _, _ in _values(head) if v not in seen}
         if kinds & {_kind(v) for s in said for v, _, _ in _values(s)} - {None}:
             return True
+    if claimed and _VALUE_FIRST.match(head) and len(pr.words(head)) <= 6 and not pr.has_verb(head):
+        # a bare value for the statement's ("6% since jan" after "The match is 4% of salary.")
+        lead = _values(head)[:1]
+        if lead and lead[0][0] not in seen and _kind(lead[0][0]) == "number" \
+                and any(_kind(v) == "number" for s in said for v, _, _ in _values(s)):
+            return True
     for value, before, after in mine:
         if value in seen:
             continue
@@ -220,6 +226,7 @@ def _substitutes(first: str, said: Sequence[str], claimed: bool) -> bool:
     return False
 
 
+_VALUE_FIRST = re.compile(r"^[~≈<>]?[$£€¥]?\d")
 _WE = re.compile(r"^(?:we|we'?ve|we'?re|our)\b", re.I)
 _US = re.compile(r"\b(?:we|our|us)\b", re.I)
 

@@ -97,6 +97,10 @@ STRONG_CORRECTION = [_rx(p) for p in (
     rf"^(?:{_BAD}|old|stale)\s+{_CLAIM}(?=\s*{SEP})",
     rf"^(?:{_SUBJECT}\s+)?not\s+(?:quite\s+|really\s+|exactly\s+)?how\s+{_TO_CLAUSE_END}{{1,40}}"
     rf"(?=\s*{SEP})",
+    # formal: "I should point out that this is not the case: ...", "may I note that this isn't accurate"
+    r"^(?:i\s+(?:should|must|have to|need to|would like to|'d like to|want to|feel i should)\s+(?:point out|note|"
+    r"mention|flag|say|add)|(?:may|might|can|could)\s+i\s+(?:point out|note|mention))\s+that\s+(?:this|that|it)\s+"
+    r"(?:isn'?t|is not|wasn'?t|was not)\s+(?:quite\s+|entirely\s+)?(?:right|correct|true|accurate|the case)",
     r"^(?:that|this|it)\s+(?:isn'?t|is not|wasn'?t|was not|ain'?t)\s+(?:quite\s+|really\s+|"
     r"entirely\s+)?(?:right|correct|true|accurate|the case)(?=\s*" + SEP + r"|\s|$)",
     rf"^(?:that|this|it)\s+(?:isn'?t|is not|wasn'?t|was not)\s+(?:quite\s+|really\s+)?how\s+"
@@ -116,6 +120,15 @@ STRONG_CORRECTION = [_rx(p) for p in (
     rf"^(?:(?:it'?s|its|it is|that'?s|thats)\s+)?(?:actually\s+|exactly\s+|quite\s+)?the\s+"
     rf"(?:opposite|reverse)(?=\s*{SEP})",
     r"^(?:that'?s|thats|that is)\s+(?:a\s+)?(?:common\s+)?(?:misconception|misunderstanding|myth)",
+    # the two the wrong way round: "flipped.", "swap those: ...", "mixed up. ...", "reverse that."
+    rf"^(?:(?:it'?s|its|it is|that'?s|thats|they'?re|theyre|you(?:'ve| have)? got (?:it|them|those|these))\s+)?"
+    rf"(?:(?:the\s+)?(?:wrong way round|wrong way around)|flipped|swapped|reversed|backwards|mixed up|"
+    rf"switched(?:\s+(?:a?round))?)(?:\s+(?:a?round|here|there))?(?=\s*[.:;!{EM}{EN}-])",
+    rf"^(?:swap|flip|reverse|switch)\s+(?:those|them|these|that|it|the two|those two|them around)"
+    rf"(?:\s+(?:a?round))?(?=\s*[.:;!,{EM}{EN}-])",
+    # what held once and holds no longer: "used to be. it's ... since ...", "was. it went to ..."
+    rf"^(?:(?:that|it|this)(?:'s| is|s)?\s+)?(?:used to be|was|were|not any ?more|no longer)(?:\s+(?:true|the case|right|correct))?"
+    rf"(?=\s*[.;!{EM}{EN}]\s+\S)",
     r"^(?:that'?s|thats|that is)\s+(?:the\s+)?old\s+(?:info\w*|behaviou?r|way|setup|version|"
     r"number|price|name|value|rule|process|policy)",
     r"^(?:that|this)\s+(?:was|is)\s+the old\s+[\w-]+(?:\s+[\w-]+)?",
@@ -246,7 +259,11 @@ WEAK_CORRECTION = [_rx(p) for p in (
     r"we\s+(?:went over|discussed|covered|talked about)\s+(?:this|that)(?:\s+(?:already|before|earlier))?|"
     rf"(?:once\s+)?again(?=\s*,))(?:{SEP_RUN}|\s*{EMOJI}+\s*|\s+)",
     # "Not like this. ...", "not how it works here -"
-    rf"^not\s+(?:like (?:this|that)|how (?:it|this|that) works(?:\s+here)?)(?=\s*{SEP})",
+    rf"^(?:no+\s+)?(?:(?:it\s+)?is\s+)?not\s+(?:like (?:this|that)|how (?:it|this|that) works(?:\s+here)?)(?=\s*{SEP})",
+    # another value named and set aside first: "not Frankfurt, EU servers are in Amsterdam", "is not
+    # one month, for cadres it is three months"
+    r"^(?:(?:it\s+)?is\s+)?not\s+(?:(?-i:[A-Z])[\w.-]*|[\w$.%/-]*\d[\w$.%/-]*|one|two|three|four|five|six|seven|"
+    r"eight|nine|ten|twelve)(?:\s+[\w$%./-]+)?\s*,\s+(?=[^\s.!?,;]+\s+[^\s.!?,;]+\s+[^\s.!?,;])",
     rf"^not\s+(?:for us|here|in our case|in this case|at [\w-]+|in (?:our|this) [\w-]+|"
     rf"(?:for|with|in) (?:the |our )?[\w-]+ (?:plans?|accounts?|customers?|users?|team|region))(?=\s*{SEP})",
 )]
@@ -256,7 +273,12 @@ WEAK_CORRECTION_ANY = any_of(WEAK_CORRECTION)
 # corrects only a statement it contradicts.
 CHALLENGE = any_of([_rx(p) for p in (
     r"^(?:really|seriously|huh|what|since when|says who|(?:are\s+)?(?:you|u)\s+sure|is that (?:so|right|true))\s*\?+\s*(?=\S)",
-    r"^(?:where|how)\s+did\s+(?:you|u)\s+(?:get|find|see|read|hear)\s+(?:that|this)(?:\s+from)?\s*\?+\s*(?=\S)",
+    r"^(?:where|how)(?:\s+did|'d|\s+do|\s+would)\s+(?:you|u)\s+(?:get|find|see|read|hear|pull)\s+"
+    r"[^?]{1,40}?(?:\s+from)?\s*\?+\s*(?=\S)",
+    # "who told you 24?", "says who?", "why 4.x??", "dock 3?? ..."
+    r"^(?:wait+[,!.]?\s+)?(?:who\s+(?:told|said|says)|why\s+(?:would\s+it\s+be\s+)?(?=[^?\s]*\d))[^?]{0,40}\?+\s*(?=\S)",
+    r"^[^?\s]*\d[^?\s]*(?:\s+[^?\s]+)?\s*\?\?+\s*(?=\S)",
+    r"^(?:[^?\s]+\s+)?[^?\s]*\d[^?\s]*\s*\?\?+\s*(?=\S)",
     r"^(?:where(?:'s| is| does)\s+(?:that|this)\s+(?:from|come from|coming from))\s*\?+\s*(?=\S)",
     r"^did\s+(?:you|u)\s+(?:look at|check|read|see|open)\s+(?:the|our|my|that|this|their)\s+[\w\s./-]{1,30}?\?+\s*(?=\S)",
     r"^(?:is|are|does|do|did|was|were|has|have|wo|ca)n'?t\s+[^?]{3,80}?\?+\s*(?=\S)",
@@ -322,8 +344,18 @@ STRONG_CONFIRMATION = _rx(
     r"(?:same|my)\s+understanding(?:\s+(?:here|too|as well))?|same here|"
     r"(?:(?:that'?s|that is)\s+)?(?:also\s+)?my understanding(?:\s+too)?|"
     r"(?:you(?:'ve)?|u)\s+(?:understood|nailed|get)\s+(?:it|that|this)(?:\s+(?:right|correctly|perfectly|exactly))?|"
-    # conceding: "no, you're right"
-    r"no+[,\s]+(?:you'?re|you are|ur|that'?s|thats)\s+(?:(?:totally|absolutely|quite)\s+)?(?:right|correct))"
+    # conceding: "no, you're right", "no no, that's exactly it"
+    r"no+(?:[,\s]+no+)*[,\s]+(?:you'?re|you are|ur|that'?s|thats)\s+(?:(?:totally|absolutely|quite|exactly)\s+)?"
+    r"(?:right|correct|it(?:\s+exactly)?|spot on)|"
+    # a yes with how the person feels about it: "yes sadly", "yep, intentional", "yeah, by design"
+    r"(?:yes+|yeah+|yep+|yup+|ya|yea)[,\s]+(?:sadly|unfortunately|regrettably|alas|intentional(?:ly)?|on purpose|"
+    r"by design|deliberately|afraid so)|"
+    # agreement said through a negative: "you're not wrong", "can't argue with that", "no arguments
+    # here", "nothing wrong with that", "not gonna disagree", "I won't disagree"
+    rf"{_YOU}\s+not\s+(?:wrong|mistaken|off)|(?:i\s+)?(?:can'?t|cannot|can not|won'?t|wouldn'?t|couldn'?t)\s+"
+    r"(?:argue|disagree)(?:\s+with\s+(?:that|this|you|it))?|no\s+(?:arguments?|argument|disagreement|objections?)"
+    r"(?:\s+(?:here|from me|there))|(?:there'?s\s+)?nothing\s+wrong\s+with\s+(?:that|this|it)|"
+    r"(?:i'?m\s+)?not\s+(?:gonna|going to|about to)\s+(?:argue|disagree)(?:\s+with\s+(?:that|this|you))?)"
     + _AFTER_WORD
 )
 # "yes the billing API returns cents": after a yes-word anything may follow ("yes please" is
@@ -333,7 +365,10 @@ _YES = (r"(?:(?:yes+|yeah+|yep+|yup+|ya|yea|yah|ye|yeh|yeap|yass+|aye|mhm+|uh[- 
 WEAK_CONFIRMATION = _rx(rf"^(?:{_YES}(?=\W|$)|(?:right|true)" + _AFTER_WORD + ")")
 # "us-east-1, yes", "monthly -- correct", "30s, yes that's right": the confirming word after
 # what it confirms (a fragment echoing the statement, or the person's own fact).
-_CONFIRM_WORD = (r"(?:yes+|yeah|yep|yup|ya|yea|correct|exactly|precisely|right|indeed|"
+_CONFIRM_WORD = (r"(?:yes+|yeah|yep|yup|ya|yea|mhm+|uh[- ]?huh|correct|exactly|precisely|right|indeed|"
+                 # "the 25 per page part is right": one part of what was said; "X 👍"
+                 r"(?:part|bit|piece|half|number|figure)\s+(?:is|was|'s)\s+(?:right|correct|accurate|true|spot on)|"
+                 "[\U0001f44d\u2705\u2714\u2611\U0001f44c][\U0001f3fb-\U0001f3ff\ufe0f]*|"
                  # "..., confirmed with the maintenance team yesterday"
                  r"(?:confirmed|verified|double[- ]checked)(?:\s+(?:with|by|against)\s+[^,.;:!?]{1,40})?|"
                  r"you(?:'ve| have)? got it(?: right)?|you'?re (?:right|correct)|"
@@ -344,7 +379,9 @@ _CONFIRM_WORD = (r"(?:yes+|yeah|yep|yup|ya|yea|correct|exactly|precisely|right|i
                  r"(?:\s+(?:in|on|from)(?:\s+[\w./-]+){1,3})?)")
 TRAILING_CONFIRMATION = _rx(
     rf"^(?P<said>[^?]{{1,80}}?)(?:\s*[,;:{EM}{EN}-]+\s*|\s+)"
-    rf"(?P<word>{_CONFIRM_WORD}(?:[\s,;.!{EM}{EN}-]+{_CONFIRM_WORD})*)[\s.!]*(?:{EMOJI}\s*)*$"
+    rf"(?P<word>{_CONFIRM_WORD}(?:[\s,;.!{EM}{EN}-]+{_CONFIRM_WORD})*)[\s.!]*(?:{EMOJI}\s*)*"
+    # "..., that's right; someone else set up the R8 stuff": what follows the semicolon is apart
+    r"(?:;\s+[^?]*)?$"
 )
 # What cannot come right before a trailing "right"/"correct": "that's not right", "is it right".
 NOT_CONFIRMED = _rx(r"(?:\b(?:not|no|never|is|are|was|were|be|that|it|this|the|a|an|of|on|to|"
@@ -384,6 +421,9 @@ SARCASM = _rx(r"\b(?:lol|lmao|rofl|yeah right|oh sure|sure it is|sure they are|a
               r"because that (?:always|ever) works|sure you did|(?:famous|renowned|well[- ]known|known)\s+for\s+"
               r"(?:just\s+|always\s+|never\s+)?(?:working|being (?:reliable|accurate|honest|on time))|"
               r"always tell (?:\w+\s+)?the truth|"
+              # "totally, that's exactly what they said about the last three refactors"
+              r"(?:that'?s|thats|that is)\s+(?:exactly\s+|just\s+)?what\s+(?:they|you|he|she|every(?:one|body)|people|"
+              r"we)\s+(?:all\s+)?said\s+(?:about|last|the last|before)|"
               r"oh (?:great|wonderful|perfect|fantastic)|"
               r"(?:nothing|what) (?:could|can) (?:possibly )?go wrong|what a time to be alive|"
               r"(?:just )?like (?:the )?last (?:time|\w+ times)(?=\W*$)|"
@@ -401,7 +441,12 @@ DEFINITION_FRAME = _rx(
     r"(?:(?:a|one|quick|small)\s+)?(?:note\s+)?for (?:the future|next time|later|future reference|"
     r"(?:all\s+)?(?:the\s+)?(?:future|later|next)(?:\s+(?:ones?|use|work|runs?|reports?|drafts?|posts?|tasks?|"
     r"changes?|projects?|versions?|reference))?(?=\s*[,:;" + EM + EN + r"-]))|"
-    r"just for the record|(?:it\s+)?is (?:important|good|useful) to know(?:\s+that)?|for (?:you|u) to know|"
+    r"just for the record|(?:so\s+)?(?:you|u)\s+know\s+for\s+(?:later|the future|next time)|fun fact|"
+    # the rule book cited: "per our data policy,", "Security standard SEC-12 says"
+    r"(?:per|according to|under)\s+(?:our|the)\s+(?:[\w-]+\s+){0,3}?(?:policy|standard|handbook|guidelines?|sop|"
+    r"procedures?|playbook|rulebook|charter)(?=\s*,)|"
+    r"(?:(?:our|the)\s+)?(?:[\w-]+\s+){0,2}?(?:policy|standard|handbook|guidelines?|sop|rulebook|charter)"
+    r"(?:\s+[\w.-]*\d[\w.-]*)?\s+says(?:\s+that)?|(?:it\s+)?is (?:important|good|useful) to know(?:\s+that)?|for (?:you|u) to know|"
     r"(?:one|an?|some|small|quick)\s+info(?:rmation|rmacion|rmación)?(?=\s*[:" + EM + EN + r"-])|"
     r"(?:some\s+)?context\s+(?:you\s+(?:might|may|will|'ll)\s+need|for you|that (?:helps|might help))"
     r"(?=\s*[:" + EM + EN + r"-])|(?:terminology|glossary|definitions?)\s+for\s+(?:you|u)(?=\s*[:" + EM + EN

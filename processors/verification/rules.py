@@ -178,6 +178,8 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
     challenge as a question, "where did you get that? ...": it corrects what it contradicts or
     says anew of the claim). Leads chain ("hmm, no, that's wrong -- ...")."""
     rest, matched, strong = tail, False, False
+    if opening and (yeah := _YEAH_NO.match(tail)) is not None:
+        tail = rest = tail[yeah.end():]  # "yeah no it's 8 per second", "right so no that's not right"
     if opening and any(w in tail[:160].lower() for w in _VERDICT_WORDS) \
             and (noted := ph.DEFINITION_FRAME.match(tail)) is not None \
             and ph.STRONG_CORRECTION_ANY.match(after := pr.skip(tail[noted.end():])):
@@ -212,14 +214,19 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
     return fact, "strong" if strong else "marked" if challenged else "weak"
 
 
+# a yes-word that only fills before a "no": "yeah no, ...", "right so no actually ..."
+_YEAH_NO = re.compile(r"^(?:(?:yeah|yea|yes|yep|right|ok(?:ay)?|so|well|uh+|um+|like)[\s,.!]+){1,4}"
+                      r"(?=(?:no+|nope|nah)\b(?!\s+(?:problem|worries|rush|need|way)\b)|(?:that'?s|thats|that is)\s+not\b)",
+                      re.I)
 # what a verdict after a frame needs among its words (a cheap test before the frame's pattern)
 _VERDICT_WORDS = ("wrong", "incorrect", "not ", "inaccurate", "false", "untrue", "mistaken", "outdated", "old ",
                   "off", "stale", "backwards")
 # What a "no" may concede to: "no, you're right", "no yeah that's right", "no wait, yes, ..."
 _CONCEDED = re.compile(r"^(?:(?:yes+|yeah+|yep+|yup+|ya|yea|yeh|ok(?:ay)?|actually)[\s,.!;:-]+)*"
                        r"(?:(?:yes+|yeah+|yep+|yup+|ya|yea|yeh)\b|(?:you'?re|you are|youre|ur|u r|that'?s|thats|"
-                       r"that is|it'?s|it is)\s+(?:(?:totally|absolutely|quite|completely|100%)\s+)?"
-                       r"(?:right|correct)\b)", re.I)
+                       r"that is|it'?s|it is)\s+(?:(?:totally|absolutely|quite|completely|100%|exactly)\s+)?"
+                       r"(?:right|correct|it\s*(?:exactly\s*)?[.!]*$)|(?:you'?re|you are|youre|ur|u r)\s+not\s+wrong\b)",
+                       re.I)
 # the "no" itself, before what it concedes to
 _NO_CONCEDING = re.compile(r"^(?:(?:no+|nope|nah+|naw|wait+|hold on|hang on)(?:[\s,.!;:-]+|$))+", re.I)
 
@@ -232,6 +239,13 @@ def _phrase(text: str) -> str | None:
             or mk.MOMENT.search(first)):
         return None
     return first.rstrip(" .!")
+
+
+# surprise before agreeing: "huh, you're right", "oh wow. yes", "whoa, ..." (not "huh?")
+_SURPRISE = re.compile(r"^(?:huh+|oh+ wow|wow+|whoa+|woah+|interesting|oh+)\s*[,.!]+\s*(?=\S)", re.I)
+# "it really is still on heroku", "they really are from 2016": what was said, found to hold
+_REALLY = re.compile(r"^(?:it|they|that|this|those|these|he|she|you)\s+(?:really|actually|indeed|sure)\s+"
+                     r"(?:is|are|was|were|does|do|did|has|have|runs?|uses?)\b(?!\s*(?:n'?t|not)\b)", re.I)
 
 
 def _confirmation(tail: str) -> Lead | None:
@@ -250,7 +264,7 @@ def _confirmation(tail: str) -> Lead | None:
         elif (m := ph.WEAK_CONFIRMATION.match(rest)) or (m := ph.ECHO_ANSWER.match(rest)):
             # "yes", or an answer: "it is", "yes they are"
             strength = "weak" if strength in ("", "checked") else strength
-        elif m := _PLEASANT.match(rest):  # "cool, yep, sunday night retrain"
+        elif (m := _PLEASANT.match(rest)) or (m := _SURPRISE.match(rest)):  # "cool, yep, sunday night retrain"
             pass
         elif strength in ("", "checked") and (m := ph.LOOSE_CONFIRMATION.match(rest)) \
                 and fact_at(pr.skip(rest[m.end():])) is not None:
@@ -260,6 +274,10 @@ def _confirmation(tail: str) -> Lead | None:
         if ph.QUALIFIED.match(rest[m.end():].lstrip(f" ,;:.!{ph.EM}{ph.EN}-")):
             return None  # "yes but not revenue": a partial agreement
         rest = pr.skip(rest[m.end():])
+    if not strength and (m := _REALLY.match(rest)) and not ph.SARCASM.search(tail) \
+            and (found := fact_at(rest)) is not None:
+        # "huh. it really is still on heroku": surprise that it holds -- it must say the statement again
+        return Lead("echo", found)
     if not strength or ph.SARCASM.search(tail) or ph.QUALIFIED.match(rest):
         return None
     fact = fact_at(rest)
@@ -289,6 +307,9 @@ def _fragment(rest: str) -> str | None:
     return None
 
 
+_THUMBS = "\U0001f44d\u2705\u2714\u2611\U0001f44c"
+
+
 def _trailing(tail: str) -> Lead | None:
     """The confirming word after what it confirms: "us-east-1, yes" (a fragment, which must
     echo the statement), "the billing API returns cents, yes" (the person's own fact)."""
@@ -297,6 +318,8 @@ def _trailing(tail: str) -> Lead | None:
     if m is None or ph.SARCASM.search(tail):
         return None
     said = m["said"].strip(f" ,;:-{ph.EM}{ph.EN}")
+    if m["word"][0] in _THUMBS and len(pr.words(said)) < 3:
+        return None  # "done 👍", "ok 👍": an acknowledgement, not what it confirms
     if (not said or ph.NOT_CONFIRMED.search(said) or mk.QUESTION_START.match(said)
             or pr.imperative(said) or mk.HEDGE.search(said)
             or ph.STRONG_CORRECTION_ANY.match(said) or ph.WEAK_CORRECTION_ANY.match(said)):
@@ -486,6 +509,27 @@ _DO_IT = re.compile(r"^(?!(?:we|i|they|you|he|she|it|that|this|who|which|and|but
                     r"(?:to|down|up|into|back|out|off|over|from|by|with|under|below|above)\b", re.I)
 
 
+_HOW_WE = re.compile(r"\bhow (?:we|things are)\b|\bour ways?\b", re.I)
+# praise of the work, alone in its sentence: "the calculator looks good.", "this is a helpful draft."
+_PRAISE = re.compile(r"^(?:(?:this|that|it|the\s+[\w\s-]{1,30}?)\s+)?(?:looks|is|seems|reads|works)\s+(?:like\s+)?(?:a\s+)?"
+                     r"(?:really\s+|very\s+|mostly\s+|pretty\s+|much\s+|a lot\s+|way\s+)?(?:good|great|helpful|fine|nice|solid|"
+                     r"useful|better|clear|clean|neat)\b[^,;:]{0,40}[.!]*$", re.I)
+# the opening of a story of one's own: "we had ...", "last time I ...", "that one bit us once"
+_STORY = re.compile(r"^(?:(?:last time|one time|once|years ago|back in \w+|that one|this one|that|this)\b[^,.;]{0,40}?"
+                    r"(?=\b(?:we|i|it|that|this)\b)|(?=(?:we|i)\s+\w+ed\b|(?:we|i)\s+(?:had|got|lost|spent|"
+                    r"shipped|learned|learnt|made|took|ran|broke|burned|burnt|found|saw|did|went)\b)|"
+                    r"(?=(?:that|this) one\s+\w+))", re.I)
+# what a story led to: ", so now ...", ", so ever since then ...", "... we made it a rule: ..."
+_LESSON = re.compile(r"(?:,\s+so|\s+so)\s+(?:(?:now|ever since(?:\s+then)?|since then|these days|nowadays|from then on)"
+                     r"\s+)?(?:the rule is(?:\s+that)?\s+)?(?=\S)|\s+(?:we|they)\s+made\s+(?:it\s+)?a\s+rule\s*:\s*",
+                     re.I)
+# a change the person made is the news itself ("we dropped forced rotation last year")
+_CHANGED = re.compile(r"\b(?:dropped|moved|switched|changed|stopped|started|retired|replaced|migrated|renamed|"
+                      r"removed|deprecated|bumped|raised|lowered|cut|added|turned|disabled|enabled)\b", re.I)
+# a reply that opens on a value: "$32 for groups", "5 per phase on hard mode", "£90,000 since april"
+_VALUE_FIRST = re.compile(r"^[~≈<>]?[$£€¥]?\d[\d,.:/%]*(?:\s*(?:k|m|bn|%|pm|am))?(?=[\s/,]|$)", re.I)
+
+
 def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
     """A fact with no lead word at the start of a turn: a correction if it sets itself against
     the statement ("it's keyed by the lockfile hash, not the branch name"), a definition if it
@@ -501,6 +545,24 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
         # "i checked the contract. the notice period is 90 days, not 30": what the check found
         # is the next sentence
         return _unframed(parts[1:], line, quote)
+    if len(parts) > 1 and (_PRAISE.match(said) or (mk.MOMENT.search(said) and len(pr.words(said)) <= 10
+                                                   and fact_at(_own_moment_dropped(said)) is None)):
+        # "Great, the calculator looks good. Our cells double every 36 hours, ...", "Okay, I'm
+        # looking at the runbook now. DNS for that domain is in Cloudflare, ...": the fact is next
+        return _unframed(parts[1:], line, quote)
+    if len(parts) > 1 and _STORY.match(said) and not _CHANGED.search(said) and _event(pr.clauses(_STORY.sub("", said, count=1))[0]):
+        # "we shipped a demo at 40fps because of this. new blueprints have tick on by default":
+        # what once happened to the person, then the fact it taught
+        return _unframed(parts[1:], line, quote)
+    if (lesson := _LESSON.search(said)) is not None and _event(pr.clauses(_STORY.sub("", said[:lesson.start()],
+                                                                                   count=1))[0]):
+        # "a postdoc once lost a year of samples, so every tube here gets a barcode": the rule
+        # a story of one's own led to
+        return _unframed([said[lesson.end():], *parts[1:]], line, quote)
+    if _REALLY.match(said):
+        # "huh. it really is still on heroku": it confirms what it says again, and corrects nothing
+        found = fact_at(said)
+        return [_lead(line, "confirmation", quote, Lead("echo", found))] if found else []
     marked = False
     low = said.lower()
     if any(w in low for w in _CONCEDE_WORDS) and (m := _CONCEDE.match(said)):
@@ -513,7 +575,9 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
     if fact is None:
         phrase = _phrase(said)
         # "500 per page, not 100", "monthly!": a contrast or a bare value needs no verb
-        valued = phrase is not None and len(pr.words(phrase)) <= 3 and has_value(phrase)
+        # ... or a value first and what it is of ("1200/min for partner tier", "6% since jan")
+        valued = phrase is not None and has_value(phrase) and (
+            len(pr.words(phrase)) <= 3 or (len(pr.words(phrase)) <= 8 and bool(_VALUE_FIRST.match(phrase))))
         return [_lead(line, "correction", quote, Lead("contrast", _and_after(phrase, " ".join(parts))))] \
             if phrase and (contrasted(phrase) or valued) else []
     first = sentences(fact)[0]
@@ -740,8 +804,10 @@ def _spelled(text: str) -> str:
 
 
 # the statement's words quoted back before the answer: "\"fixed at 42\" -- no, ...", "'10 MB' - ..."
-_QUOTE_FIRST = re.compile(rf"^\s*(?:\"[^\"\n]{{1,200}}\"|'[^'\n]{{1,200}}'|\u201c[^\u201d\n]{{1,200}}\u201d)"
-                          rf"\s*(?:[{ph.EM}{ph.EN}:]|\s-+)\s*(?=\S)")
+_QUOTE_FIRST = re.compile(rf"^\s*(?:(?:re|regarding|about|as for)\s*:?\s+)?(?:\"[^\"\n]{{1,200}}\"|'[^'\n]{{1,200}}'|\u201c[^\u201d\n]{{1,200}}\u201d)"
+                          rf"\s*(?:[{ph.EM}{ph.EN}:]|\s-+)\s*(?=\S)"
+                          # what is left of "re 'reviews happen on Thursdays' - ..." once the quote is read out
+                          rf"|^\s*(?:re|regarding|as for)\s*:?\s*[{ph.EM}{ph.EN}:-]+\s*(?=\S)", re.I)
 _YES_ALONE = re.compile(r"^\W*(?:yes+|yep|yup|yeah|correct|exactly|that'?s (?:right|correct)|right)\W*$", re.I)
 _SO_I = re.compile(r"^(?:right|alright|all right|ok(?:ay)?)\s+so\s+(?=i\b)", re.I)
 
@@ -777,6 +843,18 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
         parts = [f"{parts[0].rstrip(' .!')}, {parts[1]}", *parts[2:]]
     if mk.SELF_CORRECTION.search(parts[0]):
         return []  # "sorry, I meant the orders table": the person fixes their own words
+    if len(parts) > 2 and (items := _listed(parts)):
+        # a list is read as one: its facts ("quick fixes:\n- X\n- add Y\n- Z" -> "X; Z"), after its
+        # heading when that is a frame ("fyi for support:")
+        first = parts[0].strip()
+        if _LIST_HEAD.match(first) and (any(w in first.lower() for w in _RULE_WORDS) or _HOW_WE.search(first)):
+            # "naming rules for prefabs:", "how we label things:": a list of the house's ways, a
+            # correction only of a claim it contradicts
+            fact = "; ".join(items)
+            return [_lead(line, "correction", quote, Lead("framed", fact)),
+                    replace(_lead(line, "unprompted_definition", quote, Lead("noted", fact)), index=1)]
+        head = first if _LIST_HEAD.match(first) and ph.DEFINITION_FRAME.match(first) else ""
+        parts = [p for p in (head, "; ".join(items)) if p]
     opening = True  # nothing but pleasantries so far
     first_said: int | None = None  # the first sentence that is not a pleasantry
     found: list[Candidate] = []
@@ -829,6 +907,27 @@ _JOINED = re.compile(r"^(?:or|and|but|so)\s+", re.I)
 # what says the fact holds in general, not of the thing at hand ("the function is in utils.py")
 _GENERAL = re.compile(r"\b(?:our|we|us|always|never|every|all|each|any|means|by default|here|"
                       r"in general|usually|normally)\b", re.I)
+
+
+# A list's heading ("quick fixes:", "some conventions here:", "two things:"), not what introduces
+# someone else's words ("copying from slack:", "the log says:"), and its items' markers.
+_LIST_HEAD = re.compile(r"^(?!.*\b(?:paste|pasted|copy|copied|copying|from|output|log|logs|error|says|said|"
+                        r"wrote|reads|here'?s|here is|below|quote|quoting|forwarded)\b)[^:?!]{0,60}:$", re.I)
+_ITEM = re.compile(r"^\s*(?:[-*\u2022\u25aa\u2023\u25e6]|\(?\d{1,2}[.)]|\(?[a-e]\))\s+")
+_ITEM_NUMBER = re.compile(r"^\s*\(?\d{1,2}[.)]?\s*$")
+
+
+def _listed(parts: Sequence[str]) -> list[str]:
+    """The items of a list that state something, when the turn is a list (after a heading or
+    not): each item is a line with a marker ("- ", "* ", "1. ", "2) "); empty otherwise."""
+    head = 1 if parts and _LIST_HEAD.match(parts[0].strip()) else 0
+    rest = [p for p in parts[head:] if not _ITEM_NUMBER.match(p)]
+    numbered = len(rest) < len(parts) - head
+    if len(rest) < 2 or not (numbered or all(_ITEM.match(p) for p in rest[:2])) or not (head or numbered
+                                                                                      or _ITEM.match(parts[0])):
+        return []
+    items = [_ITEM.sub("", p).strip().rstrip(".;") for p in rest]
+    return [i for i in items if i and not _asks(i) and not _commands(i) and "?" not in i]
 
 
 def _unpleasant(sentence: str) -> str:
