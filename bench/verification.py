@@ -65,7 +65,7 @@ FRESH = "fresh"  # the held-out half: the subfolder and the name of the half
 DEVELOPMENT = ("dev", "heldout")  # the top-level families, split by the sha256 rule
 # Earlier held-out rounds, opened for tuning once measured: development data since, each in its
 # own subfolder named as its half.
-OPENED = ("fresh-1", "fresh-2", "fresh-3", "fresh-4")
+OPENED = ("fresh-1", "fresh-2", "fresh-3", "fresh-4", "fresh-5")
 HALVES = (*DEVELOPMENT, *OPENED, FRESH)
 NONE = "none"  # the type of a near-miss family
 TARGET_PRECISION, TARGET_RECALL = 0.95, 0.90
