@@ -1152,3 +1152,122 @@ def test_round_6_definition_shapes(statement: str, text: str, key: str) -> None:
 def test_round_6_near_misses_stay_quiet(statement: str, text: str, allowed: str | None) -> None:
     got = found(text, statement)
     assert got is None or got[0] == allowed, got
+
+
+# -- round 7 (tuned on fresh-5) ------------------------------------------------------------------
+
+@pytest.mark.parametrize("statement, text, kind, key", [
+    # an instruction, then what one of its words means here
+    ("I've listed the variances.", "flag the material ones too. material for us is anything above 2% or $5k.",
+     "unprompted_definition", "anything above 2%"),
+    ("Here are the accounts.", "mark the dormant accounts. dormant here means no login in 90 days",
+     "unprompted_definition", "no login in 90 days"),
+    # what a mark means where it is met
+    ("I've loaded the sensor data.", "whenever you spot -1 in there, that's the code for a missing value",
+     "unprompted_definition", "code for a missing value"),
+    ("The export is done.", "when a row says 'V' it's a voided order", "unprompted_definition", "voided order"),
+    ("The log is parsed.", "if you see a code of 'X' that's an expired card, not a decline", "unprompted_definition",
+     "expired card"),
+    # the short answer asked for, then what is added unasked
+    ("Which format should the export be?", "csv. also all our exports use semicolons as separators",
+     "unprompted_definition", "semicolons as separators"),
+    # the source in hand agrees
+    ("The pool size is 20.", "the config agrees, pool size is 20", "confirmation", "pool size is 20"),
+    # formal verdicts, a correction announced, the house's way denied
+    ("Invoices are due in 30 days.", "I must point out that this is inaccurate: invoices are due in 45 days.",
+     "correction", "due in 45 days"),
+    ("Interns get paid leave.", "Please note a correction: interns are not eligible for paid leave.",
+     "correction", "not eligible"),
+    ("We refund within 60 days.", "With respect, that isn't our policy. Refunds are accepted within 14 days.",
+     "correction", "within 14 days"),
+    # challenges as questions
+    ("The limit is 10 requests per second.", "where are you getting 10 from? the limit is 25 per second",
+     "correction", "25 per second"),
+    ("The retention is 7 days.", "who told you that lol. retention is 30 days", "correction", "30 days"),
+    ("The owner is Sam.", "hm, didn't Ana take that over? the owner is Ana since May", "correction", "owner is Ana"),
+    # an emoji between two sentences of chat; a change typed with a letter dropped
+    ("The backup runs at 2am.", "lol it runs at 4am 😅 2am clashes with the batch", "correction", "runs at 4am"),
+    ("Support uses Zendesk.", "we movd to Freshdesk last year, Zendesk is gone", "correction", "Freshdesk"),
+    # a hedge settled
+    ("My guess is the lease renews in March.", "good guess, it renews in March", "confirmation", "renews in march"),
+    ("If I'm reading the chart right, churn is 4%.", "you're reading it right, churn is 4%", "confirmation",
+     "churn is 4%"),
+    # spoken frames after fillers
+    ("I've added the rota.", "okay cool and oh another thing so you know for later the early shift starts at six",
+     "unprompted_definition", "early shift starts at six"),
+    ("The model is updated.", "alright and so you know in general we book travel through the portal only",
+     "unprompted_definition", "book travel through the portal"),
+    ("I've labeled the samples.", "okay perfect and uh just for the future the blue tubes are always plasma",
+     "unprompted_definition", "blue tubes are always plasma"),
+    # a line of the statement quoted, then the answer to it; pasted evidence, then the value read from it
+    ("The logs are kept for 14 days and compressed.", "> kept for 14 days\nthey're kept for 90 days",
+     "correction", "90 days"),
+    ("The timeout is 30 seconds.", "```\nTIMEOUT_S=120\n```\nthat's from the prod config. the timeout is 120 seconds",
+     "correction", "120 seconds"),
+    # what held once, the story of the change after a comma, then the fact
+    ("Reports are emailed every Monday.", "they were, until the mail server died. since then reports sit on the wiki",
+     "correction", "reports sit on the wiki"),
+    ("Deploys go through Jenkins.", "we used to do it that way. after the migration deploys run on GitHub Actions",
+     "correction", "github actions"),
+    ("Store 9 is in the north region.", "long story short, it used to be, then they split the regions. "
+     "store 9 is in the east region now", "correction", "east region now"),
+    # an aside in parentheses after a plan of one's own; the object put first, then "we"
+    ("The draft is in the folder.", "great, I'll read it tonight (our lessons are 50 minutes, by the way)",
+     "unprompted_definition", "lessons are 50 minutes"),
+    ("The results are uploaded.", "fyi, scores under 10 we count as a fail", "unprompted_definition",
+     "scores under 10 we count as a fail"),
+    # the rule named after the fact: in a clause, or in a fragment of its own
+    ("The expense form is ready.", "Expenses over $200 always need a receipt, that's a finance requirement.",
+     "unprompted_definition", "need a receipt"),
+    ("The export is done.", "Patient names may only be shared with the care team. Hospital policy.",
+     "unprompted_definition", "only be shared with the care team"),
+    # more frames: history the listener should have, the house's slang
+    ("I've imported the accounts.", "some history you should have: accounts with an 'L' prefix came from the "
+     "legacy CRM", "unprompted_definition", "came from the legacy crm"),
+    ("I've sorted the tickets.", "team jargon: a 'bounce' is a ticket reopened within a day",
+     "unprompted_definition", "ticket reopened within a day"),
+    # a habit of the house in a progressive, as some people write
+    ("I've set up the calendar.", "For your information, in our company the month is closing on the 25th.",
+     "unprompted_definition", "month is closing on the 25th"),
+])
+def test_round_7_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == kind and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text, allowed", [
+    # an instruction and a word of it in a status, a question or an opinion
+    ("I've listed the tests.", "fix the failing tests. the tests are broken again.", None),
+    ("I've listed the variances.", "flag the material ones. material is that a question?", None),
+    # seeing something, then a judgment of the moment
+    ("The run finished.", "if you see errors that's fine, just rerun", None),
+    ("The run finished.", "when you see the PR, is it merged?", None),
+    ("The run finished.", "if you see a warning it's probably the cache", None),
+    # a short answer, then a request
+    ("Which branch?", "main. also can you rebase it?", None),
+    # the house's way as a preference; nobody agreeing
+    ("I've drafted the memo.", "that's not the process I'd pick, but ok", None),
+    ("The pool size is 20.", "nobody agrees, it's a mess", None),
+    # an emoji inside a statement that agrees; a guess praised, then a question
+    ("The backup runs at 2am.", "yes it runs at 2am 👍 thanks", "confirmation"),
+    ("My guess is the lease renews in March.", "good guess, but can you check the lease?", None),
+    # spoken frames before a plan or a request
+    ("I've added the rota.", "okay and so you know in general I'll be out friday", None),
+    ("I've labeled the samples.", "okay and just for the future can you label them by date?", None),
+    # a line quoted and agreed with; pasted output and what the person says of it
+    ("The logs are kept for 14 days and compressed.", "> kept for 14 days\nperfect, thanks", None),
+    ("The build passes.", "```\nerror: exit code 2\n```\nthat's what I get on my machine", None),
+    # agreeing that it was, with nothing set against it
+    ("The meeting was on Tuesday.", "it was, yes", "confirmation"),
+    ("We used to ship on Fridays.", "we used to do it that way? news to me", None),
+    # a plan with an aside of the moment
+    ("The draft is in the folder.", "great, I'll read it tonight (I'm on the train right now)", None),
+    # a question, then a rule's name
+    ("The export is done.", "can you share it with the care team? hospital policy.", None),
+    ("I've sorted the tickets.", "team jargon: can you avoid it in the docs?", None),
+    # the house's build failing is news of the moment
+    ("I've set up the calendar.", "fyi in our repo the build is failing on main", None),
+])
+def test_round_7_near_misses_stay_quiet(statement: str, text: str, allowed: str | None) -> None:
+    got = found(text, statement)
+    assert got is None or got[0] == allowed, got

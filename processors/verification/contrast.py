@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from sessiond.processors.verification import marks as mk
 from sessiond.processors.verification import prose as pr
-from sessiond.processors.verification.phrases import EM, EN
+from sessiond.processors.verification.phrases import EM, EMOJI, EN
 from sessiond.processors.verification.prose import sentences
 
 # Negations and changes carry no content of their own: "aren't" must not make a clause new.
@@ -61,9 +61,9 @@ _AUX_END = re.compile(r"(?:\b(?:is|are|was|were|be|been|do|does|did|can|could|wi
 # A change of what was true: "until 2022", "used to", "we moved to ...", "... now".
 _CHANGE = re.compile(
     r"\b(?:used to|until|till|no longer|not any ?more|anymore|any more|these days|nowadays|already|"
-    r"(?:moved|switched|migrated|changed|upgraded|downgraded)\s+(?:to|off|from|over|away)|"
-    r"(?:we|they)\s+(?:moved|switched|migrated|replaced|dropped|removed|retired|ripped out|turned off|"
-    r"deprecated)|"
+    # chat drops a letter: "we switchd to ...", "movd off ..."
+    r"(?:mov|switch|migrat|chang|upgrad|downgrad)e?d\s+(?:to|off|from|over|away)|"
+    r"(?:we|they)\s+(?:(?:mov|switch|migrat|replac|remov|retir|deprecat)e?d|dropp?e?d|ripped out|turned off)|"
     r"replaced (?:by|with)|since (?:\d|last|early|late|mid|we|the|q[1-4]|v\d|jan|feb|mar|apr|may|"
     r"jun|jul|aug|sep|oct|nov|dec|spring|summer|autumn|fall|winter))\b|\bnow\s*[.!]?$", re.I)
 _ONLY = re.compile(r"\b(?:only|solely|exclusively)\b", re.I)
@@ -476,6 +476,9 @@ def _restricts_subject(first: str, theirs: set[str], said: Sequence[str]) -> boo
     return False
 
 
+_EMOJI_BETWEEN = re.compile(rf"(?<=\w)\s+{EMOJI}+\s+(?=\w)")
+
+
 def contradicts(fact: str, said: Sequence[str], claimed: bool, framed: bool = False) -> bool:
     """Whether a fact with no lead word rejects what a statement said (``said``: its sentences
     that are not questions; ``claimed``: whether it ends on a claim rather than a plan) -- see
@@ -483,6 +486,8 @@ def contradicts(fact: str, said: Sequence[str], claimed: bool, framed: bool = Fa
     mean ..."): another value in a shared place is no contradiction then ("fyi the station API
     returns kelvin" after "The script now pulls the readings from the station API.")."""
     first = sentences(fact)[0] if fact.strip() else ""
+    if (cut := _EMOJI_BETWEEN.search(first)) is not None and contradicts(first[:cut.start()], said, claimed, framed):
+        return True  # "standup is at 10 🙃 nobody would ...": chat ends a sentence with an emoji
     if not said or not first or mk.HEDGE.search(first):
         return False
     theirs, mine = keys(" ".join(said)), keys(first)

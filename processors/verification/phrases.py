@@ -39,12 +39,13 @@ def any_of(patterns: list[re.Pattern[str]]) -> re.Pattern[str]:
 OPENER = _rx(
     rf"^(?:(?:{EMOJI}+|(?:h+m+|m{{2,}}|u+h+(?![\s-]*huh)|u+m+|e+r+m*|e+h+|a+h+|o+h+|well|lol|lmao|ha(?:ha)*|heh|"
     r"whoa+|woah|wow|ok(?:ay)?|so|and|but|also|honestly|tbh|ugh|sorry|hey|yo|please|pls|plz|"
-    r"(?:i'?m|i am) afraid|with (?:all due )?respect|unfortunately|to be (?:fair|honest|clear))\b)"
+    r"(?:i'?m|i am) afraid|with (?:all due )?respect|unfortunately|to be (?:fair|honest|clear)|"
+    r"funny story|true story|long story short)\b)"
     rf"[\s,.!\u2026:;{EM}{EN}-]*)+"
 )
 PLEASANTRY = _rx(
     r"^(?:ok(?:ay)?|k|thanks?|thank you|thx|ty|great|nice|cool|perfect|awesome|good|sounds good|"
-    r"looks good|looks great|got it|alright|all right|sure|hmm+|ah+|oh+|yay|wow|lgtm|excellent|"
+    r"looks good|looks great|looks fine|looks ok(?:ay)?|got it|alright|all right|sure|hmm+|ah+|oh+|yay|wow|lgtm|excellent|"
     r"amazing|brilliant|fine|noted|understood|interesting|makes sense|love it|neat|sweet|"
     r"sounds like a plan|appreciate (?:it|that|the\b)|much appreciated|(?:good )?morning|hi|hello|hey|"
     # chat thanks and praise: "cheers for the explanation", "kk", "gr8", "legend", "nice find"
@@ -100,7 +101,12 @@ STRONG_CORRECTION = [_rx(p) for p in (
     # formal: "I should point out that this is not the case: ...", "may I note that this isn't accurate"
     r"^(?:i\s+(?:should|must|have to|need to|would like to|'d like to|want to|feel i should)\s+(?:point out|note|"
     r"mention|flag|say|add)|(?:may|might|can|could)\s+i\s+(?:point out|note|mention))\s+that\s+(?:this|that|it)\s+"
-    r"(?:isn'?t|is not|wasn'?t|was not)\s+(?:quite\s+|entirely\s+)?(?:right|correct|true|accurate|the case)",
+    r"(?:(?:isn'?t|is not|wasn'?t|was not)\s+(?:quite\s+|entirely\s+)?(?:right|correct|true|accurate|the case)|"
+    r"(?:is|was)\s+(?:incorrect|wrong|inaccurate|mistaken|outdated|out of date))",
+    # "with respect, that is not our policy.": the house's way denied
+    r"^(?:that|this|it)(?:'s|s| is| was)?\s+(?:not|isn'?t|wasn'?t)\s+(?:(?:our|the)\s+)?(?:current\s+)?"
+    r"(?:policy|rule|practice|process|procedure|convention|standard|setup|guideline)(?:\s+(?:here|any ?more))?"
+    r"(?=\s*[.:;!" + EM + EN + r"-])",
     r"^(?:that|this|it)\s+(?:isn'?t|is not|wasn'?t|was not|ain'?t)\s+(?:quite\s+|really\s+|"
     r"entirely\s+)?(?:right|correct|true|accurate|the case)(?=\s*" + SEP + r"|\s|$)",
     rf"^(?:that|this|it)\s+(?:isn'?t|is not|wasn'?t|was not)\s+(?:quite\s+|really\s+)?how\s+"
@@ -129,6 +135,11 @@ STRONG_CORRECTION = [_rx(p) for p in (
     # what held once and holds no longer: "used to be. it's ... since ...", "was. it went to ..."
     rf"^(?:(?:that|it|this)(?:'s| is|s)?\s+)?(?:used to be|was|were|not any ?more|no longer)(?:\s+(?:true|the case|right|correct))?"
     rf"(?=\s*[.;!{EM}{EN}]\s+\S)",
+    # ... or with the story of the change after a comma: "it was, back when we had ...", "they were,
+    # until ...", "we used to do it that way. after ..."
+    rf"^(?:(?:that|it|this|they)(?:'s| is|s)?\s+(?:used to be|was|were)(?=\s*,\s*(?:back when|until|till|before|"
+    rf"then|but)\b)|(?:we|they)\s+used to\s+(?:do|run|handle|have|set up)\s+(?:it|that|this|them)\s+"
+    rf"(?:that way|like that|this way|like this)(?=\s*[.;!,{EM}{EN}]\s+\S))",
     r"^(?:that'?s|thats|that is)\s+(?:the\s+)?old\s+(?:info\w*|behaviou?r|way|setup|version|"
     r"number|price|name|value|rule|process|policy)",
     r"^(?:that|this)\s+(?:was|is)\s+the old\s+[\w-]+(?:\s+[\w-]+)?",
@@ -193,7 +204,8 @@ STRONG_CORRECTION = [_rx(p) for p in (
     rf"^(?:the|that|this|your|those|these)\s+[\w-]+(?:\s+[\w-]+)?\s+(?:is|are|was|were)\s+"
     rf"(?:(?:a bit|slightly|completely|just|totally|all)\s+)?(?:wrong|incorrect|off|backwards)(?=\s*{SEP})",
     rf"^{_SURE}there'?s\s+(?:a|some|an?\s+\w+)\s+(?:misunderstanding|confusion|mix-?up|misconception)",
-    r"^(?:(?:one|a|quick|small|minor|tiny|just one|one small|one more)\s+)?correction"
+    r"^(?:(?:(?:please\s+|kindly\s+)?(?:note|noting)|(?:i\s+)?(?:need|have|must|should|would like|'d like|want) to "
+    r"(?:make|add|note|flag))\s+)?(?:(?:one|a|quick|small|minor|tiny|just one|one small|one more)\s+)?correction"
     r"(?:\s+(?:though|here|there|to that|on that))?(?=\s*[,:;"
     + EM + EN + r"-])",
     r"^(?:one|a|quick|small|minor) (?:thing|nit|note|issue|problem) though(?=\s*[,:;" + EM + EN
@@ -281,7 +293,14 @@ CHALLENGE = any_of([_rx(p) for p in (
     r"^(?:[^?\s]+\s+)?[^?\s]*\d[^?\s]*\s*\?\?+\s*(?=\S)",
     r"^(?:where(?:'s| is| does)\s+(?:that|this)\s+(?:from|come from|coming from))\s*\?+\s*(?=\S)",
     r"^did\s+(?:you|u)\s+(?:look at|check|read|see|open)\s+(?:the|our|my|that|this|their)\s+[\w\s./-]{1,30}?\?+\s*(?=\S)",
-    r"^(?:is|are|does|do|did|was|were|has|have|wo|ca)n'?t\s+[^?]{3,80}?\?+\s*(?=\S)",
+    r"^(?:(?:huh+|hm+|wait+|hang on|hold on)[,!.]*\s+)?(?:is|are|does|do|did|was|were|has|have|wo|ca)n'?t\s+"
+    r"[^?]{3,80}?\?+\s*(?=\S)",
+    # "where are you seeing 30?", "where're you getting that from?"
+    r"^(?:where|how)(?:\s+are|'re|re)\s+(?:you|u)\s+(?:getting|seeing|finding|reading|pulling)\s+"
+    r"[^?]{1,40}?(?:\s+from)?\s*\?+\s*(?=\S)",
+    # "who told you that lol.", "says who lol": the challenge without its question mark
+    r"^(?:wait+[,!.]?\s+)?(?:who\s+(?:told|said)\s+(?:you|u)\s+(?:that|this)|says who)"
+    r"(?:\s+(?:lol|lmao|haha))?\s*[?!.]+\s*(?=\S)",
 )])
 # "pretty sure it's monthly": sure of a fact of one's own -- a correction only of a statement it
 # contradicts
@@ -318,6 +337,14 @@ STRONG_CONFIRMATION = _rx(
     r"exact(?=\s*[,.!]|\s*$)|(?:it\s+)?is\s+(?:correct|right|true|so)\s+(?:like\s+(?:this|that|you\s+say)|"
     r"(?:what|how)\s+(?:you|u)\s+(?:are\s+saying|say|said|wrote|write))|"
     r"(?:what|how)\s+(?:you|u)\s+(?:are\s+saying|say|said|wrote)\s+is\s+(?:correct|right|true|exact)|"
+    # the source in hand agrees: "kubectl describe agrees, ...", "the broker confirmed it, ..."
+    r"(?!(?:no|nobody|no one|none|never|not|it|this|that|which|who|i|we|you|he|she|they)\b)(?:[\w'.-]+\s+){1,3}?"
+    r"(?:agrees|agreed|confirms(?:\s+(?:it|that|this))?|confirmed\s+(?:it|that|this)|backs\s+(?:it|that|this)\s+up|"
+    r"says so)(?=\s*[,:;" + EM + EN + r"-])|"
+    # a hedge settled: "good guess, ...", "you're reading it right, ...", "your hunch was right"
+    r"(?:good|correct|right)\s+guess|(?:you\s+)?guessed\s+(?:it|right|correctly)|"
+    r"(?:your|the|that)\s+(?:guess|hunch|suspicion|instinct|gut)\s+(?:is|was|'s)\s+(?:right|correct|spot on)|"
+    rf"{_YOU}\s+(?:reading|seeing|interpreting|understanding)\s+(?:it|that|this|them|those)\s+(?:right|correctly)|"
     r"that'?s a yes|verified|(?:i\s+)?can confirm(?:\s+(?:that|this))?|i\s+(?:hereby\s+)?confirm(?:\s+(?:that|this))?|"
     r"(?:i(?:'ve| have)?\s+)?(?:just\s+|double[- ]?)?checked(?:\s+(?:it|that|this))?|"
     rf"(?:that|this|it)?\s*{_MATCHES}\s+(?:my|our|what|the|how)\b{_TO_CLAUSE_END}{{0,60}}|"
@@ -460,7 +487,10 @@ DEFINITION_FRAME = _rx(
     r"(?:(?:a|one)\s+)?(?:quick\s+|small\s+)?note (?:on|about|re|regarding) [^,.;:!?]{1,30}?(?=\s*:)|"
     r"(?:terminology|glossary|definitions?)(?=\s*:)|background(?:\s+info(?:rmation)?)?(?=\s*" + SEP + r")|"
     r"context(?=\s*[:\u2014\u2013-])|(?:as|for) (?:background|context)|just so (?:you|u|ya) know|"
-    r"here(?=\s*,)|around here|over here|historically|(?:a bit of |some |quick |a little )?history(?=\s*:)|"
+    r"here(?=\s*,)|around here|over here|historically|(?:a bit of |some |quick |a little )?history"
+    r"(?:\s+(?:you should (?:have|know)|you(?:'ll| will| might) need|for you|worth knowing))?(?=\s*:)|"
+    # "studio slang: a 'greybox' is ...", "team jargon -"
+    r"(?:(?:our|the|some|a bit of|[\w-]+)\s+)?(?:slang|jargon|lingo|shorthand|parlance)(?=\s*[:" + EM + EN + r"-])|"
     r"(?:in|at|for|on) (?:this|our) (?!(?:last|previous|next|recent|first|second|old|new)\b)[\w-]+"
     r"(?:\s+[\w-]+)?(?=\s*,|\s+['\"`\u2018\u201c])|"
     r"(?:you should|you'?ll want to|you need to|you might want to|good to) know(?:\s+that)?|"
@@ -493,7 +523,11 @@ DEFINITION_FRAME = _rx(
     r"under (?:the\s+|our\s+|local\s+)?(?:[\w-]+\s+){0,2}?(?:law|laws|rules?|regulations?|polic(?:y|ies)|"
     r"contract|terms|agreement|code)(?:\s+(?:here|there|in [\w-]+))?(?=\s*,)|"
     r"note to (?:self|you|everyone|all|the team)(?:\s+and\s+(?:to\s+)?(?:you|self|everyone))?(?=\s*[:" + EM + EN + r"-])|"
-    r"(?:generally|in general|usually|normally|typically)(?:\s+speaking)?(?=\s*,|\s+(?:our|we|the|all|every|any)\b)|"
+    r"(?:just\s+)?(?:generally|in general|usually|normally|typically)(?:\s+speaking)?(?=\s*,|\s+(?:our|we|the|all|every|"
+    r"any|anything|everything|anyone|everyone|each|no)\b)|"
+    # spoken: "another thing so you know for later", "so you know in general", "just for the future"
+    r"(?:(?:another|one more|one other|other) thing\s+)?(?:so\s+)?(?:you|u)\s+know\s+(?:for\s+(?:later|the future|next time)|"
+    r"in general|generally)|just\s+for\s+(?:the future|later|next time)|"
     r"(?:background|context|some background|some context)\s+(?:you|that)\s+(?:might|may|will|could|'ll)\s+"
     r"(?:find\s+)?(?:useful|helpful|need|want)(?=\s*[:" + EM + EN + r"-])|"
     r"(?:so\s+)?(?:you|u)\s+know(?=\s+(?:our|we|all|every|in our|for us)\b)|(?:just\s+)?(?:to|so (?:you|u)) know|"
@@ -571,9 +605,12 @@ MEANING = _rx(
     r"internally|externally|inside|within|per|\w+ly)\b)\w+(?:\s+(?:not|but|and|or|,|in|for)\b|\s*[,.;:!?]|\s*$))))\s+\S"
 )
 # "ltv we cap at 36 mo, thats the finance rule": a fact the person calls a rule after it
-RULE_AFTER = _rx(rf"(?:,|\s[{EM}{EN}-]+)\s*(?:that'?s|thats|this is|which is|it'?s|its)\s+(?:the|our|a)\s+"
+RULE_AFTER = _rx(rf"(?:,|\s[{EM}{EN}-]+)\s*(?:that'?s|thats|this is|which is|it'?s|its)\s+(?:the|our|a|an)\s+"
                  r"(?:[\w-]+\s+){0,2}(?:rule|convention|policy|standard|guideline|definition|practice|norm|"
-                 r"house style)\b[\s.!]*$")
+                 r"house style|control|requirement|regulation)\b[\s.!]*$")
+# "... never personal ones. District policy.": the rule named in a fragment after the fact
+RULE_NAMED = _rx(r"^(?:(?:it'?s|that'?s|thats)\s+)?(?:(?:the|our|an?)\s+)?(?:[\w-]+\s+){0,2}(?:rule|policy|standard|"
+                 r"requirement|regulation|control|convention|guideline)s?\s*[.!]*$")
 # "exchange rates always come from ...", "every flag must have an owner": a standing rule -- not
 # about the moment ("the linter always complains about this").
 STANDING_RULE = _rx(

@@ -122,11 +122,17 @@ def skip(text: str) -> str:
     return text[m.end():] if m else text
 
 
+# "values above 35 we treat as negative": the subject after the object put first
+_WE_INSIDE = re.compile(r"(?<=\w)\s+(?:we|they)\s+(?!(?:to|and|or|all|both|too|also|here|there|who|which|that)\b)"
+                        r"(?:always\s+|usually\s+|never\s+|just\s+)?[a-z]{3,}\b", re.I)
+
+
 @lru_cache(maxsize=1024)
 def has_verb(clause: str) -> bool:
     """A finite verb: an auxiliary, a pronoun subject, or a verb of the list that is not a noun
     (after a determiner, or last in the clause: "just the unit tests")."""
-    if mk.AUX_VERB.search(clause) or mk.PRONOUN_SUBJECT.match(clause) or mk.GENERIC_VERB.search(clause):
+    if mk.AUX_VERB.search(clause) or mk.PRONOUN_SUBJECT.match(clause) or mk.GENERIC_VERB.search(clause) \
+            or _WE_INSIDE.search(clause):
         return True
     m = mk.VERB_BEFORE_OBJECT.match(clause)
     if m and m["verb"].lower() not in STOPWORDS and not mk.DETERMINER.match(m["verb"]):

@@ -203,6 +203,11 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
         said = fact_at(tail[m.end():]) or _phrase(tail[m.end():])
         return (said, "contrast") if said else None
     fact = fact_at(rest) if matched else None
+    if fact is None and strong and len(next_ones := sentences(rest)[1:]) > 0 \
+            and len(pr.words(sentences(rest)[0])) >= 3:
+        # "it used to be, then they redrew the map. 114 is in the Mountain region now": the story of
+        # the change, then the fact
+        fact = fact_at(" ".join(next_ones))
     if fact is None and matched and not strong and (phrase := _phrase(rest)):
         return phrase, "contrast"
     if fact is None or mk.MOMENT.search(pr.clauses(fact)[0]) or not _informative(fact):
@@ -274,6 +279,8 @@ def _confirmation(tail: str) -> Lead | None:
         if ph.QUALIFIED.match(rest[m.end():].lstrip(f" ,;:.!{ph.EM}{ph.EN}-")):
             return None  # "yes but not revenue": a partial agreement
         rest = pr.skip(rest[m.end():])
+    if strength == "weak" and ph.DEFINITION_FRAME.match(rest):
+        return None  # "okay so yeah and just generally speaking ...": a spoken "yeah" before a note
     if not strength and (m := _REALLY.match(rest)) and not ph.SARCASM.search(tail) \
             and (found := fact_at(rest)) is not None:
         # "huh. it really is still on heroku": surprise that it holds -- it must say the statement again
@@ -331,10 +338,25 @@ def _trailing(tail: str) -> Lead | None:
     return None
 
 
+# "in our company the week is starting on Sunday", "here the night shift is counting from 22h": a
+# habit of the house said with a progressive, as some people write
+_HOUSE_HABIT = re.compile(r"\b(?:in|at) our [\w-]+|\bfor us\b|^here\b", re.I)
+_PROGRESSIVE = re.compile(r"(?:is|are)\s+\w+ing", re.I)
+
+
+def _ephemeral(first: str) -> bool:
+    m = mk.EPHEMERAL.search(first)
+    if m is None:
+        return False
+    return not (_PROGRESSIVE.fullmatch(m.group()) and _HOUSE_HABIT.search(first)
+                and not mk.EPHEMERAL.search(first, m.end()) and not mk.STATUS.search(first)
+                and not mk.TROUBLE.search(first))
+
+
 def _lasting(fact: str) -> bool:
     """Knowledge that lasts: not the person's moment, an event of "it", or nothing at all."""
     first = sentences(fact)[0]
-    return not (mk.EPHEMERAL.search(first) or mk.EVENT.match(first)
+    return not (_ephemeral(first) or mk.EVENT.match(first)
                 or mk.MOMENT.search(pr.clauses(first)[0])) and _informative(first)
 
 
@@ -360,12 +382,24 @@ def _definition(tail: str) -> str | None:
         fact = fact_at(first[:after.start()])
         return fact if fact and _lasting(fact) and not pr.imperative(fact) else None
     if (ph.DEFINITION_DIRECT.match(tail) or ph.MEANING.match(tail) or _OWNED.match(tail) or _WE_CALL.match(tail)
-            or ph.STANDING_RULE.match(tail) or _called_a_rule(sentences(tail)[0])) \
+            or ph.STANDING_RULE.match(tail) or _called_a_rule(sentences(tail)[0])
+            or (len(said := sentences(tail)) > 1 and ph.RULE_NAMED.match(said[1]) is not None)) \
             and pr.is_statement(tail) and _lasting(tail) and not pr.imperative(tail):
+        return pr.span(tail, True)
+    if _WHEN_SEEN.match(tail) and "?" not in sentences(tail)[0] and _lasting(tail) and not pr.imperative(tail):
+        # (a condition, "if you see ...", is no statement by itself: the shape says it defines)
         return pr.span(tail, True)
     return None
 
 
+# what a mark means where it is met: "when you see LOS in these tables it's length of stay",
+# "if a filename ends in _X it's been executed", "wherever you spot -999, that means no reading"
+_WHEN_SEEN = re.compile(r"^(?:when(?:ever)?|if|where(?:ver)?|any ?time)\s+(?:(?:you|u)\s+(?:see|spot|find|notice|"
+                        r"come across|run into|encounter|get)|(?:an?|the|any)\s+[\w-]+\s+(?:says|shows|reads|has|"
+                        r"ends (?:in|with)|starts with|begins with|is marked|is flagged))\s+[^?]{1,80}?(?:,\s*|\s+)"
+                        r"(?:that'?s|thats|it'?s|its|that means|it means|this means|those|these|they'?re|theyre|"
+                        r"that is|it is|means)\s+(?!(?:probably|maybe|likely|possibly|usually a bug|a bug|broken|"
+                        r"fine|ok(?:ay)?|normal|expected|because)\b)\S", re.I)
 _PLEASE_AFTER = re.compile(r",\s*(?:so\s+)?(?:please|pls|plz)\s+[^.!?]*(?=[.!?]|$)", re.I)
 _FRAME_AFTER = re.compile(r"(?:,|\s)\s*(?:fyi|btw|fwiw|by the way|for (?:the record|reference|context|"
                           r"future reference|your information)|just so (?:you|u) know|"
@@ -374,7 +408,7 @@ _FRAME_AFTER = re.compile(r"(?:,|\s)\s*(?:fyi|btw|fwiw|by the way|for (?:the rec
                           r"for (?:later|next time|the future)))?|in case (?:that|it|this) (?:matters|helps|is useful|"
                           r"is relevant)(?:\s+for [\w\s]{1,30})?)[\s.!]*$", re.I)
 _RULE_WORDS = ("rule", "convention", "policy", "standard", "guideline", "definition", "practice",
-               "norm", "style")
+               "norm", "style", "control", "requirement", "regulation")
 
 
 # Who owns or runs a thing: "the billing service is owned by the payments team", "engagement
@@ -530,6 +564,31 @@ _CHANGED = re.compile(r"\b(?:dropped|moved|switched|changed|stopped|started|reti
 _VALUE_FIRST = re.compile(r"^[~≈<>]?[$£€¥]?\d[\d,.:/%]*(?:\s*(?:k|m|bn|%|pm|am))?(?=[\s/,]|$)", re.I)
 
 
+# a word of the instruction before, then what it means: "high-risk is an A1c over 9", "material
+# for us is anything above 2%", "non-standard here means ..."
+_TERM_DEFINED = re.compile(r"^(?!(?:it|its|it'?s|this|that|these|those|they|there|he|she|i|we|you|which|what|"
+                           r"who|the|a|an)\b)([\w'-]+(?:\s+[\w'-]+){0,2}?)\s+(?:(?:for us|to us|here|for this|"
+                           r"in our [\w-]+|in this [\w-]+)\s+)?(?:is|are|means)\s+(?!(?:not|done|ready|fine|"
+                           r"broken|wrong|missing|here|there)\b)\S", re.I)
+
+
+_ADDED = re.compile(r"^\W*(?:(?:oh|and|also|plus|btw|by the way)[\s,]+)*(?:also|and|plus|btw|by the way)\b", re.I)
+
+
+def _term_defined(instruction: str, then: str) -> str | None:
+    """What a word of the instruction just given means ("buff the legendaries a bit. legendary is
+    rarity tier 5 and up."), as the sentence after it says."""
+    m = _TERM_DEFINED.match(then)
+    if m is None or "?" in then:
+        return None
+    words = m.group(1).split()
+    if any(w.lower() in pr.STOPWORDS for w in words) or not all(
+            re.search(r"\b" + re.escape(w[:max(4, len(w) - 2)]), instruction, re.I) for w in words):
+        return None
+    fact = fact_at(then)
+    return fact if fact and _lasting(fact) else None
+
+
 def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
     """A fact with no lead word at the start of a turn: a correction if it sets itself against
     the statement ("it's keyed by the lockfile hash, not the branch name"), a definition if it
@@ -541,7 +600,18 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
     while (m := _PLEASANT.match(said)) and not (any(w in said.lower() for w in _CONCEDE_WORDS)
                                                 and _CONCEDE.match(said)):
         said = pr.skip(said[m.end():])  # "cool, oh also marketing spend ... excludes agency fees"
-    if len(parts) > 1 and _CHECKED_ONLY.match(said):
+    if len(parts) > 1 and (pr.imperative(said) or _commands(said)) \
+            and (defined := _term_defined(said, pr.skip(parts[1]))) is not None:
+        # "flag the material variances too. material for us is anything above 2%": an instruction,
+        # then what one of its words means here
+        return [_lead(line, "unprompted_definition", quote, Lead("plain", defined))]
+    if len(parts) > 1 and len(pr.words(said)) <= 3 and not pr.has_verb(said) and _ADDED.match(parts[1]):
+        # "512x512. also all our icons are drawn on a 16px grid": the short answer asked for, then
+        # what the person adds unasked: the answer was the first sentence
+        return [replace(c, lead=Lead("aside", c.lead.fact))
+                if c.detection_type == "unprompted_definition" and c.lead is not None and c.lead.strength == "plain"
+                else c for c in _unframed(parts[1:], line, quote)]
+    if len(parts) > 1 and (_CHECKED_ONLY.match(said) or _SOURCE_ONLY.match(said)):
         # "i checked the contract. the notice period is 90 days, not 30": what the check found
         # is the next sentence
         return _unframed(parts[1:], line, quote)
@@ -627,7 +697,10 @@ def _inside(sentence: str, line: int, quote: str) -> list[Candidate]:
     if not _ASIDE_MARKS.search(sentence) or not (
             pr.imperative(pr.skip(sentence)) or mk.REQUEST.match(pr.skip(sentence)) or "?" in sentence
             or _asks(sentence) or _commands(said := _unpleasant(sentence)) or _DO_IT.match(said)
-            or _PLEASE_FIRST.match(sentence) or _VERB_QUOTED.match(said)):
+            or _PLEASE_FIRST.match(sentence) or _VERB_QUOTED.match(said)
+            # "great, I'll review it tonight (our class periods are 47 minutes, by the way)": an
+            # aside in parentheses at the end of a plan of the person's own
+            or ("(" in sentence and sentence.rstrip(" .!").endswith(")") and _PLAN.match(said) is not None)):
         return []
     for m in _ASIDES.finditer(sentence):
         aside = pr.skip(next(g for g in m.groups() if g)).rstrip(" ,.;:!?")
@@ -894,7 +967,26 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
         found = next((got for sentence in parts if (got := _inside(sentence, line, quote))), [])
     if not found and first_said is not None and _asks(parts[first_said]):
         found = _between(parts[first_said + 1:], line, quote)
+    if (quoted := bool(_REPLY_TO_QUOTE.match(raw))) or _EVIDENCE_FIRST.match(raw):
+        # "> partitioned by day\nit's partitioned by month": the line quoted is what the fact after
+        # it answers -- set against it, it corrects what it says anew of the claim (and it was
+        # asked of: no definition unasked); after pasted evidence, a value read from it ("the pool
+        # max is 200"), not what the person says of the paste ("that's what I get")
+        found = [replace(c, lead=Lead("marked", c.lead.fact)) if c.detection_type == "correction"
+                 and c.lead is not None and c.lead.strength == "contrast" and c.lead.fact
+                 and (quoted or (has_value(c.lead.fact) and not _ABOUT_IT.match(c.lead.fact))) else c
+                 for c in found if not quoted or c.detection_type != "unprompted_definition"
+                 or c.lead is None or c.lead.strength != "plain"]
     return [replace(c, index=i) for i, c in enumerate(found)]
+
+
+_REPLY_TO_QUOTE = re.compile(r"^\s*>[^\n]{1,200}\n\s*(?!>)\S")
+# pasted evidence first ("```\nDB_POOL_MAX=200\n```\nthe pool max is 200"): what follows is read from it
+_EVIDENCE_FIRST = re.compile(r"^\s*```[^`]{1,2000}```\s*\S")
+# where the pasted evidence comes from, and nothing else: "that's straight from prod's env.", "from
+# the close workbook."
+_SOURCE_ONLY = re.compile(r"^(?:(?:that'?s|thats|this is|these are|it'?s|its)\s+)?(?:straight|right|directly|"
+                          r"copied|pulled|taken|exported)?\s*from\s+[^,;:!?]{1,60}?[.!]*$", re.I)
 
 
 # a sentence that only tells of the person's own look: "i checked the contract.", "so i looked at
