@@ -2,7 +2,7 @@
 figures -- the processor run end to end on one session file per phrasing family.
 
 The top-level families (dev and heldout halves) and the opened earlier held-out rounds
-(`fresh-1/` to `fresh-4/`) are development data: the rules were tuned on them, and the targets (precision >=
+(`fresh-1/` to `fresh-5/`) are development data: the rules were tuned on them, and the targets (precision >=
 0.95, recall >= 0.90 per type) are asserted on each. The held-out measure is
 `bench/verification_cases/fresh/`, written apart from the rules and never read by whoever tunes
 them: measured once the rules are frozen, its unmet targets are strict expected failures and its
@@ -182,13 +182,14 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/, the fifth: 57 families, 456 cases), written by an engineer who read
-# neither the rules nor any other case file, measured once after round 6 of the rules was frozen
+# The held-out round (fresh/, the sixth: 57 families, 456 cases), written by an engineer who read
+# neither the rules nor any other case file, measured once after round 7 of the rules was frozen
 # (2026-12-02; the tuners never saw it). The rules at the session's start (round 3) gave
-# (0.950, 0.509), (0.968, 0.812), (0.931, 0.482). Not met: the rules fit the phrasings they were
-# written against (README, "What the rules do not catch").
-FRESH_MEASURED = {"correction": (0.974, 0.661), "confirmation": (0.970, 0.875),
-                  "unprompted_definition": (0.974, 0.670)}
+# (0.949, 0.500), (0.933, 0.750), (0.973, 0.652); round 6: (1.000, 0.589), (0.930, 0.830),
+# (0.967, 0.795). Not met: the rules fit the phrasings they were written against (README, "What
+# the rules do not catch").
+FRESH_MEASURED = {"correction": (1.000, 0.607), "confirmation": (0.939, 0.830),
+                  "unprompted_definition": (0.968, 0.812)}
 
 
 @pytest.mark.parametrize("kind", [
