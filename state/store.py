@@ -574,21 +574,19 @@ class Store:
 
     def _transaction(self, body: object) -> None:
         con = self._con
-        self._after.clear()
+        self._after = []  # what this transaction's `_Tx.on_commit` collects
         con.execute("BEGIN TRANSACTION")
         try:
             body()  # type: ignore[operator]
             con.execute("COMMIT")
         except BaseException:
-            self._after.clear()
             # After some failures (disk full) DuckDB has already aborted the transaction and
             # ROLLBACK itself raises: keep the real error, not that one.
             with contextlib.suppress(duckdb.Error):
                 con.execute("ROLLBACK")
             raise
-        after, self._after = list(self._after), []
         try:
-            for fn in after:
+            for fn in self._after:
                 fn()
         except Exception:  # committed all the same: what was kept may be wrong, so keep nothing
             self.memo.clear()

@@ -17,6 +17,7 @@ import duckdb
 import pytest
 
 from sessiond.daemon.service import Service
+from sessiond.processors.kept import Kept
 from sessiond.processors.usage import UsageProcessor, calls
 from sessiond.processors.usage.calls import COLUMNS, calls_sql
 from sessiond.processors.usage.schema import (
@@ -303,19 +304,20 @@ def test_random_histories_through_one_running_daemon_keep_the_table_equal_to_the
     tree: Tree, seed: int, merge_way: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One daemon through the whole history, as on a server: the copies of a call that arrive
-    in later appends find its stored winner in memory (`calls.Winners`, kept once a commit is
+    in later appends find its stored winner in memory (`calls.WINNERS`, kept once a commit is
     through, forgotten when a file's records go or a big batch merges in SQL) -- and the table
     equals the rule after every step."""
     rng = random.Random(seed)
     known: list[bool] = []
-    get = calls.Winners.get
+    get = Kept.get
 
-    def counted(self: calls.Winners, keys: Any) -> Any:
+    def counted(self: Kept[Any, Any], keys: Any) -> Any:
+        keys = list(keys)
         found = get(self, keys)
-        known.append(found is not None)
+        known.append(len(found) == len(keys))
         return found
 
-    monkeypatch.setattr(calls.Winners, "get", counted)
+    monkeypatch.setattr(Kept, "get", counted)
     serial = 0
     present: set[str] = set()
     last: list[tuple[str, str]] = []

@@ -15,9 +15,10 @@ import duckdb
 
 from sessiond.daemon.service import Service
 from sessiond.daemon.settings import Settings
+from sessiond.processors.kept import Kept
 from sessiond.processors.verification import VerificationProcessor, review
 from sessiond.processors.verification.detection import item_id
-from sessiond.processors.verification.store import ContextRow, Trails
+from sessiond.processors.verification.store import TRAILS, ContextRow, trail_size
 from tests.harness import REPO, fast_settings, query, running, wait_until
 from tests.test_verification_support import T0, Transcript, evidence, items, q, run_once, write
 
@@ -411,7 +412,7 @@ def test_items_extracted_counts_the_rows_stored(tmp_path: Path) -> None:
 
 
 def test_a_running_daemon_keeps_trails_as_the_table_holds_them(tmp_path: Path) -> None:
-    """A live append's merge finds its file's trail in memory (`store.Trails`, kept only once a
+    """A live append's merge finds its file's trail in memory (`store.kept_trails`, kept only once a
     commit is through) instead of reading it: through appends that go on with an open message,
     replace it, end with the person, and a reprocess while the daemon runs (which deletes the
     trails with the rows), the detections are what one run over the whole files gives, and what
@@ -434,7 +435,7 @@ def test_a_running_daemon_keeps_trails_as_the_table_holds_them(tmp_path: Path) -
         return dict(rows) == sizes
 
     def kept_is_the_table(svc: Service) -> None:
-        kept = svc.writer._store.memo[Trails.KEY]
+        kept = svc.writer._store.memo[TRAILS]
         table = q_svc(svc)
         assert {f: [(p.line, p.role, p.message_id, p.text) for p in t]
                 for f, t in kept.get(table).items()} == table
@@ -476,15 +477,14 @@ def test_a_running_daemon_keeps_trails_as_the_table_holds_them(tmp_path: Path) -
 
 
 def test_the_kept_trails_are_bounded_by_files_and_by_characters() -> None:
-    """`store.Trails` forgets the least recently used trails past its file count or its total of
-    characters (a message may have many parts of up to 4,000 characters each)."""
-    kept = Trails()
-    kept.KEPT, kept.KEPT_CHARS = 3, 10_000
-    part = [ContextRow(1, "assistant", "m1", "x" * 1000)]
+    """The kept trails (`processors.kept.Kept`) forget the least recently used past their file
+    count or their total of characters (a message may have many parts of up to 4,000 each)."""
+    kept: Kept[str, tuple[ContextRow, ...]] = Kept(3, chars=10_000, size=trail_size)
+    part = (ContextRow(1, "assistant", "m1", "x" * 1000),)
     kept.put({f"f{i}": part for i in range(5)})
     assert set(kept.get([f"f{i}" for i in range(5)])) == {"f2", "f3", "f4"}
     kept.get(["f2"])  # used: now the most recent
-    kept.put({"big": [ContextRow(n, "assistant", "m1", "y" * 4000) for n in range(2)]})
+    kept.put({"big": tuple(ContextRow(n, "assistant", "m1", "y" * 4000) for n in range(2))})
     assert set(kept.get(["f2", "f3", "f4", "big"])) == {"f2", "big"}  # 8.3k + 1.1k characters
     kept.drop(["big"])
     kept.put({"f5": part})

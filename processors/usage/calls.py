@@ -33,12 +33,11 @@ the same whatever order its records arrive in -- so the table always equals `cal
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sessiond.processors.contract import Rows, Tx
+from sessiond.processors.kept import Kept, kept, on_commit
 from sessiond.processors.usage.extract import SYNTHETIC, USAGE_RECORDS
 
 CALLS = "usage_calls"
@@ -187,59 +186,25 @@ def merge(tx: Tx, records: Rows) -> list[dict[str, Any]]:
     return _merge_rows(tx, records)
 
 
-class Winners:
-    """The stored winner's rank of the keys merged last (``KEPT`` of them), as committed: the
-    copies of one API call arrive in consecutive appends (a record per content block), and a
-    live append whose keys are all here needs no lookup in the table (`_STORED`, a scan of
-    `usage_calls`). Kept in the database's `Tx.memo`, changed by `Tx.on_commit` (never by a
-    rolled-back merge), and forgotten whole when the table changes otherwise (a big batch's SQL
-    merge, a file's records deleted): a key not here is looked up."""
-
-    KEY = "usage.winners"
-    KEPT = 16_384
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._won: OrderedDict[Key, Rank | None] = OrderedDict()
-
-    def get(self, keys: Sequence[Key]) -> dict[Key, Rank | None] | None:
-        """Every key's stored winner (None: no row), or None unless all are known."""
-        with self._lock:
-            if not all(k in self._won for k in keys):
-                return None
-            for k in keys:
-                self._won.move_to_end(k)
-            return {k: self._won[k] for k in keys}
-
-    def put(self, won: Mapping[Key, Rank]) -> None:
-        with self._lock:
-            for k, r in won.items():
-                self._won[k] = r
-                self._won.move_to_end(k)
-            while len(self._won) > self.KEPT:
-                self._won.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._won.clear()
+WINNERS = "usage.winners"
+"""The stored winner's rank of the keys merged last (16k), in the database's memo
+(`processors.kept`): the copies of one API call arrive in consecutive appends (a record per
+content block), and a live append whose keys are all kept needs no lookup in the table
+(`_STORED`, a scan of ``usage_calls``). Forgotten whole when the table changes otherwise (a big
+batch's SQL merge, a file's records deleted): a key not kept is looked up."""
 
 
-def _winners(tx: Tx) -> Winners | None:
-    """The database's `Winners`, if the transaction offers a memo (the daemon's does)."""
-    memo, on_commit = getattr(tx, "memo", None), getattr(tx, "on_commit", None)
-    if not isinstance(memo, dict) or on_commit is None:
-        return None
-    winners: Winners = memo.setdefault(Winners.KEY, Winners())
-    return winners
+def _winners() -> Kept[Key, Rank]:
+    return Kept(16_384)
 
 
 def _forget_winners(tx: Tx) -> None:
     """``usage_calls`` changes other than by `_merge_rows`: no kept winner is trusted now, nor
     after the commit."""
-    winners = _winners(tx)
+    winners = kept(tx, WINNERS, _winners)
     if winners is not None:
         winners.clear()
-        tx.on_commit(winners.clear)  # type: ignore[attr-defined]
+        on_commit(tx, winners.clear)
 
 
 def rank(total: int | None, sidechain: bool, ts_us: int | None, session_file: str,
@@ -267,10 +232,10 @@ def _merge_rows(tx: Tx, records: Rows) -> list[dict[str, Any]]:
     if not best:
         return out
     keys = list(best)
-    kept = _winners(tx)
-    known = kept.get(keys) if kept is not None else None
-    if known is not None:  # every key's stored winner is known: no lookup
-        stored = [(k, r) for k, r in known.items() if r is not None]
+    winners = kept(tx, WINNERS, _winners)
+    known = winners.get(keys) if winners is not None else {}
+    if len(known) == len(keys):  # every key's stored winner is known: no lookup
+        stored = list(known.items())
     else:
         rows = tx.query(_STORED, [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]])
         stored = [((str(user), str(message), None if request is None else str(request)),
@@ -290,8 +255,8 @@ def _merge_rows(tx: Tx, records: Rows) -> list[dict[str, Any]]:
     if beaten:
         tx.execute(_DELETE_BEATEN, [[b[0] for b in beaten], [b[1] for b in beaten]])
     won.update((key, r) for key, (r, _) in best.items())
-    if kept is not None:
-        tx.on_commit(lambda: kept.put(won))  # type: ignore[attr-defined]
+    if winners is not None:
+        on_commit(tx, lambda: winners.put(won))
     out.extend(row for _, row in best.values())
     return out
 

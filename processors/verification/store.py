@@ -8,14 +8,13 @@ placements, relations). Every value from a transcript is a bound parameter.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sessiond.processors.contract import Tx
+from sessiond.processors.kept import Kept, kept, on_commit
 from sessiond.processors.verification.clusters import Component, Member, Pair, Placement, Text
 from sessiond.processors.verification.detection import CONFIDENCE
 from sessiond.processors.verification.schema import (
@@ -61,61 +60,26 @@ def _str(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-class Trails:
-    """The stored trails of the files appended to last (``KEPT`` of them), as committed: a live
-    append's merge finds its file's trail here instead of reading it, and skips the DELETE of a
-    trail that is known to be empty. Kept in the database's `Tx.memo` and changed only by
-    `Tx.on_commit` (a rolled-back merge changes nothing) -- or dropped, which is always safe:
-    a file not here is read from the table."""
+TRAILS = "verification.trails"  # the trails kept in the database's memo (`processors.kept`)
 
-    KEY = "verification.trails"
-    KEPT = 4096  # files
-    KEPT_CHARS = 4 << 20  # of their text (a part is clipped to 4,000 characters, a message may
-    # have many): the memory is bounded by this, not by the number of files
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._trails: OrderedDict[str, tuple[ContextRow, ...]] = OrderedDict()
-        self._chars = 0
+def trail_size(trail: Sequence[ContextRow]) -> int:
+    return sum(64 + len(p.text or "") + len(p.message_id or "") for p in trail)
 
-    @staticmethod
-    def _size(trail: Sequence[ContextRow]) -> int:
-        return sum(64 + len(p.text or "") + len(p.message_id or "") for p in trail)
 
-    def get(self, files: Iterable[str]) -> dict[str, tuple[ContextRow, ...]]:
-        with self._lock:
-            out = {f: t for f in files if (t := self._trails.get(f)) is not None}
-            for f in out:
-                self._trails.move_to_end(f)
-            return out
-
-    def put(self, trails: Mapping[str, Sequence[ContextRow]]) -> None:
-        with self._lock:
-            for f, t in trails.items():
-                self._pop(f)
-                self._trails[f] = tuple(t)
-                self._chars += self._size(t)
-            while self._trails and (len(self._trails) > self.KEPT or self._chars > self.KEPT_CHARS):
-                self._pop(next(iter(self._trails)))
-
-    def drop(self, files: Iterable[str]) -> None:
-        with self._lock:
-            for f in files:
-                self._pop(f)
-
-    def _pop(self, f: str) -> None:
-        gone = self._trails.pop(f, None)
-        if gone is not None:
-            self._chars -= self._size(gone)
+def kept_trails() -> Kept[str, tuple[ContextRow, ...]]:
+    """The stored trails of the files appended to last, as committed: a live append's merge
+    finds its file's trail here instead of reading it, and skips the DELETE of a trail known to
+    be empty. 4,096 files, and 4 M characters (a part is clipped to 4,000, a message may have
+    many): the memory is bounded by the text, not by the number of files."""
+    return Kept(4096, chars=4 << 20, size=trail_size)
 
 
 class KnowledgeStore:
     def __init__(self, tx: Tx) -> None:
         self._tx = tx
-        memo, on_commit = getattr(tx, "memo", None), getattr(tx, "on_commit", None)
-        # a `Tx` without them (a third party's, a test's) reads every trail, as before
-        self._kept: Trails | None = memo.setdefault(Trails.KEY, Trails()) \
-            if isinstance(memo, dict) and on_commit is not None else None
+        # None for a `Tx` without a memo (a third party's, a test's): every trail is read
+        self._kept = kept(tx, TRAILS, kept_trails)
         self._known: dict[str, list[ContextRow]] = {}  # stored trails known in this transaction
 
     # -- trails ----------------------------------------------------------------------------
@@ -159,15 +123,15 @@ class KnowledgeStore:
         for f, rows in appended.items():
             base = after.get(f, []) if f in continued else []
             after[f] = sorted([*base, *rows], key=lambda r: r.line)
-        kept = self._kept
-        self._tx.on_commit(lambda: kept.put(after))  # type: ignore[attr-defined]
+        trails = self._kept
+        on_commit(self._tx, lambda: trails.put({f: tuple(t) for f, t in after.items()}))
 
     def drop_trails(self, files: Collection[str]) -> None:
         """The files' stored trails changed other than by a merge (deleted with their rows)."""
         if self._kept is not None:
-            kept = self._kept
-            kept.drop(files)
-            self._tx.on_commit(lambda: kept.drop(files))  # type: ignore[attr-defined]
+            trails = self._kept
+            trails.drop(files)
+            on_commit(self._tx, lambda: trails.drop(files))
 
     # -- texts and pairs -------------------------------------------------------------------
 
