@@ -2,7 +2,7 @@
 figures -- the processor run end to end on one session file per phrasing family.
 
 The top-level families (dev and heldout halves) and the opened earlier held-out rounds
-(`fresh-1/` to `fresh-5/`) are development data: the rules were tuned on them, and the targets (precision >=
+(`fresh-1/` to `fresh-6/`) are development data: the rules were tuned on them, and the targets (precision >=
 0.95, recall >= 0.90 per type) are asserted on each. The held-out measure is
 `bench/verification_cases/fresh/`, written apart from the rules and never read by whoever tunes
 them: measured once the rules are frozen, its unmet targets are strict expected failures and its
@@ -158,7 +158,10 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 OPENED_UNMET = {("fresh-4", "correction"): (0.956, 0.768),
                 ("fresh-4", "unprompted_definition"): (0.963, 0.705),
                 ("fresh-5", "correction"): (0.979, 0.821),
-                ("fresh-5", "unprompted_definition"): (0.990, 0.875)}
+                ("fresh-5", "unprompted_definition"): (0.990, 0.875),
+                ("fresh-6", "correction"): (1.000, 0.607),
+                ("fresh-6", "confirmation"): (0.939, 0.830),
+                ("fresh-6", "unprompted_definition"): (0.968, 0.812)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [
