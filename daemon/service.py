@@ -161,7 +161,7 @@ class Service:
         sandbox(con)  # `sessiond sql` runs here: no SQL of this database may read or write files
         self._settings_store = Store(con.cursor(), memo)  # the main loop's own (a reload's settings)
         self.queues = {p.name: WorkQueue(time.monotonic) for p in self.processors}
-        self.writer = Writer(Store(con.cursor(), memo), lambda: sum(w.preparing for w in self.workers.values()))
+        self.writer = Writer(Store(con.cursor(), memo))
         self.pool = (ParsePool(self.processors, store.schema, workers=settings.parse_workers,
                                log=self.log, executors=executors)
                      if settings.parse_workers > 0 else None)
@@ -170,7 +170,7 @@ class Service:
         self.workers = {
             p.name: Worker(
                 p, self.queues[p.name], Store(con.cursor(), memo), root=settings.root,
-                settings=worker_settings(settings, p), log=self.log, submit=self.writer.submit,
+                settings=worker_settings(settings, p), log=self.log, writer=self.writer,
                 pool=self.pool, reads=self.reads, sharers=share,
                 borrow=functools.partial(self._borrow_prefix, p.name),
             )

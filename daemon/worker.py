@@ -24,7 +24,7 @@ from sessiond.daemon.pool import ParsePool, PoolBroken
 from sessiond.daemon.prefixes import Prefix, Prefixes
 from sessiond.daemon.reads import Reads, block_form
 from sessiond.daemon.workqueue import WorkQueue
-from sessiond.daemon.writer import Ticket
+from sessiond.daemon.writer import Ticket, Writer
 from sessiond.processors.contract import (
     Enriching,
     Pending,
@@ -176,7 +176,7 @@ class Worker:
         root: Path,
         settings: WorkerSettings,
         log: Any,
-        submit: Callable[[Processor, Sequence[Outcome]], Ticket] | None = None,
+        writer: Writer | None = None,
         pool: ParsePool | None = None,
         reads: Reads | None = None,
         sharers: Callable[[Processor, SessionFile], int] | None = None,
@@ -198,9 +198,9 @@ class Worker:
         self._pending: dict[str, Prefix] = {}
         self._verify: set[str] = set()
         self._verify_checked = 0.0
-        # How a batch commits: handed to the service's shared `Writer`, or committed on this
-        # worker's own store.
-        self._submit = submit or (lambda p, outcomes: Ticket.committed_by(store.commit, p, outcomes))
+        # How a batch commits: handed to the service's shared `Writer`, or (a writer not
+        # started) committed on this worker's own store.
+        self._writer = writer or Writer(store)
         # A pool batch's commit overlaps the reading of the next batch (see `run_batch`); only
         # the worker's thread, or an operation holding the pass lock, touches it.
         self._in_flight: _InFlight | None = None
@@ -215,9 +215,6 @@ class Worker:
         self._sharers = sharers
         self.stats = Stats()
         self.busy = False
-        # Inside a batch that is not handed to the writer yet: what the writer's gather waits
-        # for. A worker waiting for its batch's commit hands in nothing more until it is done.
-        self.preparing = False
         # Held while a batch runs: `process` (run now) answers "busy" instead of running twice.
         self.pass_lock = threading.Lock()
         self.on_commit: Callable[[float], None] | None = None  # commit seconds (metrics)
@@ -322,7 +319,8 @@ class Worker:
         cursors, counts and logs. At most one batch is in flight, and a batch that shares a
         file with it waits for it first, so no file is read from a cursor older than the store's.
         """
-        self.busy = self.preparing = True
+        self.busy = True
+        self._writer.begin()  # a commit starting while this batch is read waits for it
         try:
             deferred: list[tuple[SessionFile, float | None]] = []
             flight = self._in_flight
@@ -359,16 +357,16 @@ class Worker:
                 return deferred + self._requeue(requeue, once=once)
             submitted = time.perf_counter()  # before: without a writer thread, submit commits
             self._in_flight = _InFlight(
-                ticket=self._submit(self.processor, outcomes), requeue=requeue,
+                ticket=self._writer.submit(self.processor, outcomes), requeue=requeue,
                 files=[SessionFile(o.cursor.file, o.cursor.user) for o in outcomes], started=started,
                 submitted=submitted, nbytes=self.stats.bytes - bytes0,
                 nlines=self.stats.lines - lines0, once=once, notes=self._notes)
-            self.preparing = False
             if pooled is None:  # a live batch: confirmed now, its latency is what counts
                 deferred += self.settle()
             return deferred
         finally:
-            self.busy = self.preparing = False
+            self.busy = False
+            self._writer.end()
 
     def settle(self) -> list[tuple[SessionFile, float | None]]:
         """Confirm the batch in flight, if any (see `run_batch`): wait for its commit, update
@@ -533,7 +531,7 @@ class Worker:
             error: BaseException = exc
             if len(outcomes) > 1:
                 started = time.perf_counter()
-                ticket = self._submit(self.processor, [o])
+                ticket = self._writer.submit(self.processor, [o])
                 try:
                     ticket.wait()
                 except ProcessorError as own:
@@ -557,7 +555,7 @@ class Worker:
         failure = self._processor_failure(
             file, before, f"{type(cause).__name__}: {cause}"[:2000],
             "".join(traceback.format_exception(cause))[-4000:], requeue)
-        ticket = self._submit(self.processor, [failure])
+        ticket = self._writer.submit(self.processor, [failure])
         try:
             ticket.wait()
         except Exception as own:  # even the failure cannot be recorded: the store's problem

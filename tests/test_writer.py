@@ -4,6 +4,7 @@ fails the shared commit fails alone."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -57,10 +58,17 @@ def batch(processor: Any, file: str, lines: int) -> list[Outcome]:
 
 
 def hand_in_together(writer: Writer, batches: list[tuple[Any, list[Outcome]]]) -> list[BaseException | None]:
-    """Each batch from its own thread, as workers do; the writer waits for all (busy = all)."""
+    """Each batch from its own thread, as workers do: each begins, the first hands in at once,
+    the others after a while -- the writer waits for those that had begun."""
     results: list[BaseException | None] = [None] * len(batches)
 
+    begun = threading.Barrier(len(batches))
+
     def hand_in(i: int) -> None:
+        writer.begin()
+        begun.wait(timeout=30)
+        if i:
+            time.sleep(0.05)  # still preparing while the first is taken: it is waited for
         try:
             writer.commit(*batches[i])
         except BaseException as exc:
@@ -78,7 +86,7 @@ def hand_in_together(writer: Writer, batches: list[tuple[Any, list[Outcome]]]) -
 def test_batches_handed_in_together_share_one_transaction(tmp_path: Path) -> None:
     lines, other = LinesProcessor(), OtherLines()
     con = state(tmp_path / "s.duckdb", lines, other)
-    writer = Writer(Store(con.cursor()), busy=lambda: 2, gather=10.0)  # waits for both
+    writer = Writer(Store(con.cursor()), gather=10.0)
     writer.start()
     try:
         results = hand_in_together(writer, [(lines, batch(lines, "u/a.jsonl", 2)),
@@ -95,7 +103,7 @@ def test_batches_handed_in_together_share_one_transaction(tmp_path: Path) -> Non
 def test_a_failing_batch_does_not_fail_the_others(tmp_path: Path) -> None:
     lines, broken = LinesProcessor(), BrokenMerge()
     con = state(tmp_path / "s.duckdb", lines, broken)
-    writer = Writer(Store(con.cursor()), busy=lambda: 2, gather=10.0)
+    writer = Writer(Store(con.cursor()), gather=10.0)
     writer.start()
     try:
         results = hand_in_together(writer, [(lines, batch(lines, "u/a.jsonl", 2)),
@@ -113,5 +121,35 @@ def test_a_failing_batch_does_not_fail_the_others(tmp_path: Path) -> None:
 def test_not_started_it_commits_directly(tmp_path: Path) -> None:
     lines = LinesProcessor()
     con = state(tmp_path / "s.duckdb", lines)
-    Writer(Store(con.cursor()), busy=lambda: 0).commit(lines, batch(lines, "u/a.jsonl", 1))
+    Writer(Store(con.cursor())).commit(lines, batch(lines, "u/a.jsonl", 1))
     assert con.execute("SELECT count(*) FROM lines").fetchall() == [(1,)]
+
+
+def test_a_batch_with_nothing_to_hand_in_stops_the_wait_at_once(tmp_path: Path) -> None:
+    """A worker that began a batch and ends it empty-handed (`end`) is waited for no longer:
+    the commit does not sit out the gather (10 s here)."""
+    lines = LinesProcessor()
+    con = state(tmp_path / "s.duckdb", lines)
+    writer = Writer(Store(con.cursor()), gather=10.0)
+    writer.start()
+    began, handed_in = threading.Event(), threading.Event()
+
+    def empty_handed() -> None:
+        writer.begin()
+        began.set()
+        handed_in.wait(timeout=30)
+        writer.end()
+
+    other = threading.Thread(target=empty_handed)
+    other.start()
+    try:
+        assert began.wait(timeout=30)
+        ticket = writer.submit(lines, batch(lines, "u/a.jsonl", 1))
+        assert not ticket.done.wait(0.2)  # waiting for the other batch
+        handed_in.set()
+        assert ticket.done.wait(5.0)  # ended: committed without sitting out the 10 s
+        ticket.wait()
+    finally:
+        other.join(timeout=30)
+        writer.stop()
+    assert writer.transactions == 1
