@@ -155,13 +155,8 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 
 # An opened round a tuning round did not bring to the targets (measured when it ended): its
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
-OPENED_UNMET = {("fresh-4", "correction"): (0.956, 0.768),
-                ("fresh-4", "unprompted_definition"): (0.963, 0.705),
-                ("fresh-5", "correction"): (0.979, 0.821),
-                ("fresh-5", "unprompted_definition"): (0.990, 0.875),
-                ("fresh-6", "correction"): (1.000, 0.607),
-                ("fresh-6", "confirmation"): (0.939, 0.830),
-                ("fresh-6", "unprompted_definition"): (0.968, 0.812)}
+OPENED_UNMET = {("fresh-4", "correction"): (0.980, 0.857),
+                ("fresh-4", "unprompted_definition"): (0.969, 0.848)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [

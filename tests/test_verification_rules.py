@@ -116,7 +116,6 @@ def test_claim_of_drops_trailing_offers_and_tag_questions() -> None:
 
 
 @pytest.mark.parametrize("text, key", [
-    ("careful, customer names aren't unique — join on customer_id", "customer names aren't unique"),
     ("hmm, I don't think so — churn is calculated monthly, per logo", "churn is calculated monthly"),
     ("that won't work because BigQuery doesn't support DISTINCT ON", "doesn't support DISTINCT ON"),
     ("wait, our fiscal Q1 runs February through April", "February through April"),
@@ -130,6 +129,16 @@ def test_claim_of_drops_trailing_offers_and_tag_questions() -> None:
 def test_correction_lead_families_and_mid_turn(text: str, key: str) -> None:
     got = found(text)
     assert got is not None and got[0] == "correction" and key.lower() in str(got[2]).lower()
+
+
+def test_a_warning_corrects_what_it_is_set_against_and_defines_otherwise() -> None:
+    # "careful, X": a correction of a claim X contradicts, a definition of how things are after
+    # a report of work (round 8)
+    got = found("careful, customer names aren't unique — join on customer_id",
+                "Customer names are unique, so I joined the tables on name.")
+    assert got is not None and got[0] == "correction" and "customer names aren't unique" in str(got[2]).lower()
+    got = found("careful, customer names aren't unique — join on customer_id", "I've joined the two tables.")
+    assert got is not None and got[0] == "unprompted_definition", got
 
 
 def test_a_no_answering_a_question_is_not_a_correction() -> None:
@@ -1271,3 +1280,236 @@ def test_round_7_shapes(statement: str, text: str, kind: str, key: str) -> None:
 def test_round_7_near_misses_stay_quiet(statement: str, text: str, allowed: str | None) -> None:
     got = found(text, statement)
     assert got is None or got[0] == allowed, got
+
+
+@pytest.mark.parametrize("statement, text, kind, key", [
+    # a number for what a number of the statement measured (value, unit or dimension, "more like")
+    ("The nightly import loads about 5k records per run.", "more like 40 thousand records per run",
+     "correction", "40 thousand records"),
+    ("The sensor samples every 5 seconds.", "nope every 200 ms, that's why the logs are big",
+     "correction", "every 200 ms"),
+    ("Our suite has about 200 tests.", "3100 tests as of yesterday lol", "correction", "3100 tests"),
+    ("The payment terms are net 30.", "it's net 60 for this distributor, they negotiated it",
+     "correction", "net 60"),
+    ("The freezer is set to -20°C.", "it's at -80°C, it's the ultra-low one", "correction", "-80°C"),
+    # the value in a later sentence, after a story or one's own look
+    ("The press runs 3 shifts.", "We fought about this all spring. In the end ops agreed: 2 shifts, weekends off.",
+     "correction", "2 shifts"),
+    ("The class has 24 pupils.", "so I'm looking at the register and there's 27 pupils now",
+     "correction", "27 pupils"),
+    # one part agreed to, the rest set against the claim (a sentence, a clause, a list)
+    ("The app is written in Kotlin and hosted on Heroku.", "kotlin yes. but it's hosted on Render now",
+     "correction", "hosted on Render"),
+    ("The fleet has 12 vans, all petrol.", "12 is right. 5 of them are hybrids now", "correction", "5 of them"),
+    ("The lease covers the ground floor and parking.",
+     "- ground floor yes\n- parking is billed separately, clause 9", "correction", "parking is billed separately"),
+    # a verdict after a formal softener; the right one named; the two the other way round
+    ("The committee meets weekly.", "I'm afraid that isn't accurate. The committee meets fortnightly now.",
+     "correction", "meets fortnightly"),
+    ("The ticket is in Jira.", "you mean Linear, the team moved off Jira last year", "correction", "Linear"),
+    ("Staging gets the release first, then canary.", "other way round here: canary first, then staging",
+     "correction", "canary first"),
+    ("The route handler lives in app.py.", "huh, does it? the handler lives in routes/api.py now",
+     "correction", "routes/api.py"),
+    # a yes, then what the person adds or knows of it; a yes of its own before a request
+    ("The cache is keyed by tenant.", "yep, and the TTL is an hour", "confirmation", "keyed by tenant"),
+    ("The office closes at noon on Fridays.", "it does, I used to lock up there", "confirmation",
+     "closes at noon"),
+    ("The backlog is sorted by priority.", "yep. can you add the owner column too?", "confirmation",
+     "sorted by priority"),
+    ("The spike came from the Leeds depot.", "that fits, the scanner there was down all week",
+     "confirmation", "Leeds depot"),
+    ("The grant is capped at 50k.", "That is indeed the case.", "confirmation", "capped at 50k"),
+])
+def test_round_8_correction_and_confirmation_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == kind and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text, key", [
+    # a formal note, a spoken one, a warning sign
+    ("I've drafted the travel policy summary.", "Kindly note that hotel stays are capped at £150 a night under our policy.",
+     "capped at £150"),
+    ("I've drafted the summary.", "It may be useful to note that a near miss is any event with no injury but a hazard.",
+     "a near miss is any event"),
+    ("The rota is set up.", "right so one thing about our ward is night shift starts at 8pm", "night shift starts at 8pm"),
+    ("The import finished.", "yeah so something to know is that the import always skips archived rows",
+     "always skips archived rows"),
+    ("I've connected the dashboard.", "⚠️ the reporting db lags prod by an hour, it's a replica",
+     "lags prod by an hour"),
+    ("The labels are printed.", "careful: in this warehouse, anything over 20 kg needs a red sticker",
+     "needs a red sticker"),
+    # what a word means here; a code and what it is; what things marked so are
+    ("I've tagged the incidents.", "btw when people here say a 'blip' they mean under five minutes of errors",
+     "under five minutes of errors"),
+    ("The report is loaded.", "note 'ghost stock' is what we call units on the books but not on the shelf",
+     "units on the books but not on the shelf"),
+    ("The lookup works.", "invoice numbers starting with C are credit notes", "starting with C are credit notes"),
+    ("I've grouped the tickets.", "just so you know, WISMO = where is my order, it's most of our volume",
+     "WISMO = where is my order"),
+    # an aside of an instruction; a fact between requests; what a story led to
+    ("I've put together the attendance list.", "thanks, flag the late arrivals too (late means after 9:10 in our school)",
+     "late means after 9:10"),
+    ("The matcher works.", "Cool. Now handle the refunds. A refund under 5 euros counts as noise in our books. Log the rest.",
+     "counts as noise"),
+    ("The alerts are set up.", "Good. Next I want a weekly summary. Our support week runs Monday to Sunday. Send it Monday.",
+     "support week runs Monday to Sunday"),
+    ("The seating plan is done.", "After an incident a few years ago, the rule is that Year 8s never sit by the doors.",
+     "Year 8s never sit by the doors"),
+    ("The sheet is formatted.", "A postdoc once lost a month of work to a bad merge, so every script here gets a review.",
+     "every script here gets a review"),
+    # a requirement of all of a kind; a rule after a short answer
+    ("Which branch?", "main. also commit messages here need the ticket number first", "commit messages here need"),
+])
+def test_round_8_definition_shapes(statement: str, text: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == "unprompted_definition" and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text, allowed", [
+    # a number of the moment, a proposal, an opinion, what happened to the person
+    ("The export takes 10 minutes.", "I ran it again and it took 14 minutes", None),
+    ("The timeout is 30 seconds.", "we should set it to 90 seconds", None),
+    ("The tests run on Node 18.", "node 22 is faster for this", None),
+    ("Use 5 mL of media.", "for this run bump it to 8 mL, we have extra cells", None),
+    # an instruction for the case at hand, a question about the value
+    ("The batch size is 32.", "try 64 and see if it fits", None),
+    ("The retention is 7 days.", "is it? can we make it 30 days?", None),
+    # one part agreed to, then a plan, a doubt or a question
+    ("The invoice was paid by wire on March 3.", "paid on March 3, yes. the wire part I'd have to check", "confirmation"),
+    ("The app is written in Kotlin and hosted on Heroku.", "kotlin yes, and can you check the hosting?", None),
+    ("The van is bound for Lyon.", "bound for Lyon, yes. haven't seen the weight slip yet", "confirmation"),
+    # a yes with a remark of trouble, a prediction, a request to an offer
+    ("Finance will sign off this week.", "yes, and pigs will fly", None),
+    ("The deploy script is ready.", "yes, that's a problem though", None),
+    ("Shall I add a chart?", "yes. can you make it a bar chart?", None),
+    # sarcasm, pasted messages, a subjectless moment
+    ("The meeting moved to 4pm.", "of course it did. love that for us", None),
+    ("The email went out.", "their reply says: 'Your invoice is wrong; we paid on 1 May.' draft an answer", None),
+    ("The parcel was delivered.", "Just spoke to the courier. They'll call back.", None),
+    # a warning of the moment, a warning with an instruction
+    ("I've started the backfill.", "careful, the db is slow right now", None),
+    ("I've started the backfill.", "watch out: don't run it twice", None),
+])
+def test_round_8_near_misses_stay_quiet(statement: str, text: str, allowed: str | None) -> None:
+    got = found(text, statement)
+    assert got is None or got[0] == allowed, got
+
+
+@pytest.mark.parametrize("statement, text, kind, key", [
+    # a number set aside with no comma; a frequency in words; a value after "since"
+    ("Orders over $40 ship free.", "threshold is 60 now not 40 they raised it in june", "correction", "threshold is 60"),
+    ("The cache is rebuilt hourly.", "so it's not hourly it's every ten minutes since the redesign", "correction",
+     "every ten minutes"),
+    ("The employer pension match is 3% of salary.", "5% since april", "correction", "5% since april"),
+    # after a challenge, the fact a sentence later; what the person was told
+    ("Freight for Leeds loads at bay 2.", "bay 2?? that's returns. leeds loads out of bay 9", "correction", "bay 9"),
+    ("The AP cutoff is the 28th.", "Ha, I thought so too. Dana in finance told me the cutoff moved to the 22nd.",
+     "correction", "moved to the 22nd"),
+    # another one named: who it was, what it is
+    ("Anna approved the refund yesterday.", "that was Tomasz, Anna was off sick", "correction", "that was Tomasz"),
+    ("The logo in the footer is a heron.", "it's a crane, marketing would be horrified", "correction", "it's a crane"),
+])
+def test_round_8_value_and_name_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == kind and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text, key", [
+    # a unit or a format of the thing worked on; what the house never does; a mentioned term
+    ("The shipping weights are imported.", "weights in the courier API are in lbs even for EU parcels",
+     "weights in the courier API are in lbs"),
+    ("I've parsed the dates from the export.", "the payroll export uses DD/MM/YYYY, it's a UK system",
+     "uses DD/MM/YYYY"),
+    ("I've set up the booking template.", "we don't ship anything on bank holidays, the depot is shut",
+     "don't ship anything on bank holidays"),
+    ("Done, the chart shows last month.", "For future reference, 'last month' in our reports always means the fiscal month.",
+     "always means the fiscal month"),
+    # a quirk announced; a spoken run of fillers before a frame; a definition holding "yet"
+    ("The stock sheet is imported.", "funny thing about that sheet, 'sold' in column C really means 'reserved'",
+     "really means 'reserved'"),
+    ("I've set up the queues.", "okay so yeah and just generally speaking anything from a .edu address is an education lead",
+     "education lead"),
+    ("I've sorted the levels.", "studio slang: a 'whitebox' is a level with no lighting yet", "a level with no lighting yet"),
+    # chat's "r"; an aside's later clause; a frame run into the fact
+    ("The carrier rates are loaded.", "ty. rates r always per pallet unless it says flat", "rates r always per pallet"),
+    ("The invoice is ready.", "looks fine, send it to Omar (he's our controller, all refunds over $5k go through him)",
+     "all refunds over $5k go through him"),
+    ("The pay file is ready.", "Great. In this company the pay period closes on the 20th. I'll upload it later.",
+     "pay period closes on the 20th"),
+])
+def test_round_8_convention_shapes(statement: str, text: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == "unprompted_definition" and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text, allowed", [
+    # a name of the moment; a short answer that names the same; a predicate of the moment
+    ("Anna approved the refund yesterday.", "that was Anna, yes", "confirmation"),
+    ("The logo in the footer is a heron.", "it's a heron, looks great", "confirmation"),
+    ("The build server is a Mac mini.", "it's a problem, the build is red again", None),
+    # someone telling the person of their moment; a number of the moment after a challenge
+    ("The job runs at 2am.", "really? Sam told me he's out today", None),
+    ("The queue has 40 items.", "40?? wow. it had 12 this morning", None),
+    # a unit asked about; a house habit stated as a plan
+    ("The weights are imported.", "are the weights in lbs?", None),
+    ("I've set up the booking template.", "we won't book anything until Monday", None),
+])
+def test_round_8_near_misses_of_values_and_names(statement: str, text: str, allowed: str | None) -> None:
+    got = found(text, statement)
+    assert got is None or got[0] == allowed, got
+
+
+@pytest.mark.parametrize("statement, text, kind, key", [
+    # one part taken up by name; the value one would put instead
+    ("The build runs on Ubuntu and targets Python 3.9.", "re python — it targets 3.12, we need the new typing",
+     "correction", "it targets 3.12"),
+    ("Average call length is 3 minutes.", "try 9 minutes 20 seconds average, 3 is the callback queue only",
+     "correction", "9 minutes 20 seconds"),
+    # what the statement said there was none of, or denied
+    ("The table has 8 columns and no duplicates.", "- 8 columns yes\n- there are duplicates, ~2% of rows",
+     "correction", "there are duplicates"),
+    ("Parcels to Jersey don't incur import VAT because it's in the customs union.",
+     "Jersey charges import VAT on parcels, customs union or not", "correction", "Jersey charges import VAT"),
+    # a typo of the statement's word in the echo; an agreement after a verbless story
+    ("The antibody is raised in sheep.", "yes sheeep, polyclonal", "confirmation", "raised in sheep"),
+    ("The client's year-end is 30 June.", "We went over this on the call. You're right, their year-end is 30 June.",
+     "confirmation", "year-end is 30 June"),
+])
+def test_round_8_topic_denial_and_typo_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == kind and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text, allowed", [
+    # a topic taken up with a question or a plan; a try that is an instruction
+    ("The build runs on Ubuntu and targets Python 3.9.", "re python — can we move to 3.12?", None),
+    ("The build runs on Ubuntu and targets Python 3.9.", "re python, I'll check later", None),
+    ("The batch size is 32.", "try a smaller one", None),
+    # the denied thing asked about, or denied again
+    ("The table has no duplicates.", "are there duplicates in the staging copy?", None),
+    ("Parcels to Jersey don't incur import VAT.", "right, Jersey doesn't charge import VAT", "confirmation"),
+    # a word one letter off that is another word
+    ("The antibody is raised in sheep.", "yes, a sheet of paper would help", None),
+])
+def test_round_8_near_misses_of_topics_and_denials(statement: str, text: str, allowed: str | None) -> None:
+    got = found(text, statement)
+    assert got is None or got[0] == allowed, got
+
+
+def test_claim_of_reads_a_plain_verb_the_word_lists_miss() -> None:
+    # an assistant's whole sentence with a bare noun subject (round 8)
+    assert claim_of("Overtime kicks in after 40 hours a week.") == "Overtime kicks in after 40 hours a week"
+    assert claim_of("HEK293 cells double roughly every 24 hours.") == "HEK293 cells double roughly every 24 hours"
+    assert claim_of("Most of the refund requests mention the broken zip.") is not None
+    assert claim_of("Sales figures and margins.") is None
+    got = found("❌ after 8 hrs/day here", "Overtime kicks in after 40 hours a week.")
+    assert got is not None and got[0] == "correction" and "8 hrs/day" in (got[2] or ""), got
+
+
+def test_round_8_a_participle_after_an_article_reports_nothing() -> None:
+    # "a printed barcode" is no report of someone's words ("the label printed ..." would be)
+    got = found("A while back we lost a box to a bad label, so now every vial gets a printed barcode.",
+                "The sample sheet is formatted.")
+    assert got is not None and got[0] == "unprompted_definition" and "every vial gets a printed barcode" in (got[2] or "").lower(), got
+    assert found("the log printed: timeout after 30s", "The job runs for 10 seconds.") is None

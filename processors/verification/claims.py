@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from sessiond.processors.verification import marks as mk
 from sessiond.processors.verification import prose as pr
-from sessiond.processors.verification.contrast import contradicts, has_value, keys
+from sessiond.processors.verification.contrast import contradicts, has_value, keys, measured
 from sessiond.processors.verification.detection import Lead
 from sessiond.processors.verification.phrases import EM, EN
 from sessiond.processors.verification.prose import prepare, sentences, title_of
@@ -129,6 +129,15 @@ def _last_sentence(statement: str) -> str | None:
     return _closing(statement)[0]
 
 
+# A statement's verb the word lists miss, in its plain shape: "Overtime kicks in after 40 hours",
+# "HEK293 cells double roughly every 24 hours", "Most of the refund requests mention the broken zip"
+# (an assistant's sentence is a whole one: a looser reading than a person's fragments get)
+_STATED = re.compile(r"^(?:[\w'()-]+\s+){0,5}?(?:[a-z]{3,}(?<!ss)(?<!ous)(?<!is)(?<!us)s\s+(?:in|on|up|out|off|at|to|into|"
+                     r"from|by|the|a|an|every|each|all|about|around|roughly|over|under|only|\d)|"
+                     r"[a-z]+s\s+(?!(?:is|are|was|were|has|have|and|or|of|for|with)\b)[a-z]{3,}(?<!ly)\s+(?:roughly|about|"
+                     r"every|each|the|a|an|in|on|at|to|from|only|\d))\b", re.I)
+
+
 @lru_cache(maxsize=256)
 def claim_of(statement: str) -> str | None:
     """The claim a strong confirmation confirms: the statement's last sentence, if it is one."""
@@ -145,7 +154,7 @@ def claim_of(statement: str) -> str | None:
     if (len(words) < 3 or mk.QUESTION_START.match(last) or pr.imperative(last)
             or _PRESENTING.match(last)):
         return None
-    return last if pr.has_verb(last) else None
+    return last if pr.has_verb(last) or _STATED.match(last) else None
 
 
 def check_of(statement: str) -> str | None:
@@ -164,10 +173,28 @@ def check_of(statement: str) -> str | None:
 
 def _echoes(fragment: str, statement: str) -> bool:
     """At least half of the content words of the fragment's first clause are the statement's
-    ("semicolons, because of the german excel users")."""
+    ("semicolons, because of the german excel users"), a chat typo of one of its words counting as
+    the word ("yes rabit" for "rabbit")."""
     first = sentences(fragment)[0] if fragment.strip() else ""
     mine, theirs = keys(pr.clauses(first)[0]), keys(statement)
-    return bool(mine) and 2 * len(mine & theirs) >= len(mine)
+    shared = len(mine & theirs)
+    if mine and 2 * shared < len(mine):
+        said = {w.lower() for w in pr.words(statement) if len(w) >= 5}
+        shared += sum(1 for w in pr.words(pr.clauses(first)[0])
+                      if len(w) >= 4 and keys(w) - theirs and any(_one_typo(w.lower(), t) for t in said))
+    return bool(mine) and 2 * shared >= len(mine)
+
+
+def _one_typo(a: str, b: str) -> bool:
+    """``a`` is ``b`` with one letter dropped, doubled, swapped or mistyped ("rabit", "rabbit")."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
 
 
 def _says_something(statement: str) -> bool:
@@ -189,6 +216,14 @@ def _offers(statement: str) -> bool:
     return last.rstrip().endswith("?") or bool(_ASK.match(last) or _OFFERING.match(last))
 
 
+# what a person adds beside a "yes" without saying the claim again: an addition, a remark on it, their
+# own experience of it
+_BESIDE = re.compile(r"^(?:(?:and|also|plus)\b(?!\s+(?:can|could|would|will|please|pls|what|why|how|where|when|is|are|do|does)\b)|"
+                     r"(?:that|it|this|which|they|those|these)(?:'s|s| is| was| are| were)\s+(?!(?:not|no|a problem|an issue|"
+                     r"a bug|broken|wrong|weird|odd|annoying|bad|fine|ok|okay|good|great|done|it)\b)|"
+                     r"(?:i|we)\s+(?:(?:\w+ed|wrote|built|saw|ran|made|set|did|had|went|knew|used to|helped|was|were)\b)"
+                     r"(?!\s+(?:not|never|to)\b))", re.I)
+_FUTURE = re.compile(r"\b(?:will|would|might|'ll|gonna|going to)\b", re.I)
 _ADDS = re.compile(r"^(?:and|also|plus|additionally|and also)\b|\b(?:also|too|as well)\b", re.I)
 
 
@@ -256,6 +291,11 @@ def _set_against(fact: str, statement: str | None) -> bool:
 # on-time and in-full at line level", "we keep phone numbers in E.164 everywhere" -- a definition
 _HOUSE_WAY = re.compile(r"\b(?:for us|with us|in our|at our|on our|around here|over here|everywhere|"
                         r"by convention|as a rule)\b", re.I)
+# a unit or a format, the house's convention: "the HR export uses DD/MM/YYYY", "weights in the carrier
+# API are in lbs", "pressure is in kPa absolute"
+_CONVENTION = re.compile(r"\b(?:is|are|'re|r)\s+(?:always\s+|all\s+)?(?:in|stored in|recorded in|given in|measured in|"
+                         r"expressed in|formatted as)\s+(?!(?:the|a|an|our|their|this|that|my|your)\b)"
+                         r"(?:[A-Za-z]{1,4}\b|[\w]*[A-Z][\w]*|[\w]+[./+][\w./+]*)|\buses?\s+(?:[A-Z]{2,}[\w/.+-]*|[\w]+[/.][\w/.+-]+)")
 _SET_WORDS = re.compile(r"\b(?:tho|though|but|actually|in fact|anymore|any more|no longer)\b", re.I)
 _THANKS = re.compile(r"\b(?:thanks|thank you|thx|ty|cheers|much appreciated)\b", re.I)
 
@@ -271,18 +311,37 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
     a fact with no lead word corrects only what it contradicts (`contradicts`), and is a
     definition otherwise ("aside"), when the statement asked nothing about it ("plain");
     a confirmation, see the module docstring."""
-    if lead.strength in ("correction", "contrast", "marked", "aside", "plain", "framed", "noted"):
+    if lead.strength in ("correction", "contrast", "marked", "aside", "plain", "framed", "noted", "told", "partial", "warned"):
         if not lead.fact:
             return None
         if lead.strength == "marked":
-            said = _contradicted(lead.fact, statement) or _set_against(lead.fact, statement)
+            said = _contradicted(lead.fact, statement) or _set_against(lead.fact, statement) or any(
+                _contradicted(later, statement) for later in sentences(lead.fact)[1:3] if measured(later))
         elif lead.strength == "correction":
             # "no" to "Want me to backfill it too?" answers the offer: it corrects only what it
             # contradicts of what came before
             said = statement is not None and _says_something(statement) and (
                 not _offers(statement) or _contradicted(lead.fact, statement))
         elif lead.strength == "contrast":
-            said = _contradicted(lead.fact, statement)
+            said = _contradicted(lead.fact, statement) or any(
+                _contradicted(later, statement) for later in sentences(lead.fact)[1:4] if pr.is_fact(later))
+        elif lead.strength == "partial":
+            # one part agreed to, what is said next is set against the rest of the claim: anything
+            # new of lasting knowledge corrects it (not a report of work, a status or a plan)
+            claim = claim_of(statement) if statement else None
+            first = sentences(lead.fact)[0] if lead.fact.strip() else ""
+            head = pr.clauses(first)[0] if first else ""
+            said = claim is not None and statement is not None and (
+                _contradicted(lead.fact, statement) or _set_against(lead.fact, statement) or (
+                    bool(keys(first) - keys(statement)) and not (
+                        mk.STATUS.search(head) or mk.TROUBLE.search(head) or mk.OPINION.search(head)
+                        or mk.HEDGE.search(first) or mk.MOMENT.search(head) or mk.EVENT.match(head))))
+        elif lead.strength == "warned":
+            said = not (_contradicted(lead.fact, statement) or _set_against(lead.fact, statement))
+        elif lead.strength == "told":
+            said = statement is not None and claim_of(statement) is not None and any(
+                _contradicted(told, statement) for told in sentences(lead.fact)[:4]
+                if pr.is_fact(told) or has_value(told) or measured(told))
         elif lead.strength in ("framed", "noted"):
             claim = claim_of(statement) if statement else None
             said = claim is not None and not _WORK_REPORT.search(claim) and _contradicted(lead.fact, statement, True)
@@ -290,7 +349,8 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
         else:
             said = not _contradicted(lead.fact, statement) and not (
                 lead.strength == "plain" and _responds(lead.fact, statement)
-                and not (_HOUSE_WAY.search(first := sentences(lead.fact)[0]) and not _SET_WORDS.search(first)))
+                and not ((_HOUSE_WAY.search(first := sentences(lead.fact)[0]) or _CONVENTION.search(first))
+                         and not _SET_WORDS.search(first)))
         return _plain(lead.fact) if said else None
     if not statement or _last_sentence(statement) is None:
         return None  # nothing said, or "yes" to "Shall I ...?": agrees to an action, verifies nothing
@@ -318,10 +378,14 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
     elif fact is not None:
         shared = bool(keys(fact) & keys(statement))
         if lead.strength == "weak" and not shared and check is None:
-            return None  # "yes, <something else>": not what was said
+            if target is None or _WORK_REPORT.search(target) or not _BESIDE.match(fact) or _FUTURE.search(fact):
+                return None  # "yes, <something else>": not what was said
+            # "yup, and interpolation is on", "yep, that's precisely the cohort ...", "it does, I
+            # wrote that section": the claim agreed to, and what the person adds of it
+            return _plain(f"{target.rstrip('.')}. {pr.upper_first(fact)}")
         # the person's words alone when they say the claim again, or speak of another part of
         # the statement than its claim; the claim and their addition otherwise
-        elsewhere = not (keys(fact) & keys(target or "")) and shared
+        elsewhere = not (keys(fact) & keys(target or "")) and shared and not _ADDS.match(fact)
         content = fact if target is None or _restates(fact, target) or elsewhere else f"{target.rstrip('.')}. {pr.upper_first(fact)}"
     else:
         # a bare "yes" confirms a check, or a claim of how things are ("yep" to "Reading the

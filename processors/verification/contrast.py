@@ -330,7 +330,8 @@ def _near_key(a: str, b: str) -> bool:
 
 
 # How often, in words: "every two weeks", "twice a month", "biweekly" -- a frequency, as "weekly" is.
-_EVERY = re.compile(r"\b(?:every\s+(?:other|second|third|\d+|two|three|four|six)\s+(?:day|week|month|quarter|year)s?|"
+_EVERY = re.compile(r"\b(?:every\s+(?:other|second|third|\d+|two|three|four|five|six|ten|fifteen|twenty|thirty)\s+"
+                    r"(?:second|minute|hour|day|week|month|quarter|year)s?|"
                     r"(?:once|twice|\d+\s+times)\s+(?:a|per|every)\s+(?:day|week|month|quarter|year)|"
                     r"bi-?weekly|fortnightly|bi-?monthly|semi-?annually)\b", re.I)
 # An answer that denies with the statement's own verb left out: "they cannot", "it doesn't".
@@ -423,6 +424,130 @@ def _revalued_clause(head: str, said: Sequence[str]) -> bool:
     return False
 
 
+# A number and what it counts or measures: "2.3 million rows", "250 ms", "16 bit", "384-well", "3pm",
+# "1.5x", "25%", "six months", "net 45" (the word before when none follows).
+_NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+                 "forty|fifty|sixty|ninety|hundred")
+_MEASURE = re.compile(rf"(?<![\w.,/])(?:[$\u20ac\u00a3]\s?)?(?P<num>-?\d[\d,]*(?:\.\d+)?|(?:{_NUMBER_WORDS})\b)"
+                      r"(?P<times>\s*(?:k|m|bn|million|thousand|billion)\b)?"
+                      r"(?P<sym>\s*(?:%|x\b|°\s?[cf]\b|[ap]\.?m\b\.?))?"
+                      r"(?:-|\s+)?(?P<unit>(?:per\s+)?[a-z]{1,12})?", re.I)
+# units of one dimension compare with each other: "250 ms" against "10 seconds"
+_DIMENSION = {u: "time" for u in ("ms", "millisecond", "milliseconds", "s", "sec", "secs", "second", "seconds",
+                                  "min", "mins", "minute", "minutes", "h", "hr", "hrs", "hour", "hours", "day",
+                                  "days", "week", "weeks", "month", "months", "year", "years", "yr", "yrs")}
+_DIMENSION.update({u: "size" for u in ("b", "kb", "mb", "gb", "tb", "byte", "bytes", "kib", "mib", "gib")})
+_DIMENSION.update({u: "percent" for u in ("%", "percent", "pct")})
+_DIMENSION.update({u: "clock" for u in ("am", "pm", "a.m", "p.m", "a.m.", "p.m.")})
+_DIMENSION.update({u: "degree" for u in ("degrees", "degree", "°c", "°f", "° c", "° f", "c", "f")})
+_DIMENSION.update({"x": "times"})
+_NOT_A_UNIT = frozenset(["to", "and", "or", "of", "at", "in", "on", "for", "a", "an", "the", "is", "are", "was", "they",
+                         "he", "she", "you", "this", "that", "there", "which", "who", "when", "after", "before", "until",
+                         "were", "as", "by", "from", "with", "not", "but", "so", "it", "its", "we", "i", "then",
+                         "than", "more", "less", "now", "only", "each", "if", "per"])
+
+
+_RANGE_TO = re.compile(r"\d\s*(?:to|-|\u2013|and)\s*$", re.I)
+
+
+@lru_cache(maxsize=1024)
+def _measures(text: str) -> tuple[tuple[str, str], ...]:
+    """Each number of the text with what it measures (a dimension or a word's key), the number
+    normalised ("1,850" -> "1850", "six" -> "six")."""
+    out: list[tuple[str, str]] = []
+    for m in _MEASURE.finditer(text):
+        num = m["num"].replace(",", "").lower() + (m["times"] or "").strip().lower()
+        sym = (m["sym"] or "").strip().lower().replace(" ", "")
+        unit = (m["unit"] or "").lower()
+        if sym:
+            what = _DIMENSION.get(sym.rstrip(".").replace(".", "") if sym not in _DIMENSION else sym, sym)
+            what = "clock" if sym[:1] in "ap" else what
+        elif unit.startswith("per "):
+            what = "per " + _stem(unit[4:])
+        elif unit and unit not in _NOT_A_UNIT:
+            what = _DIMENSION.get(unit, _stem(unit))
+        elif out and _RANGE_TO.search(text[:m.start()]):
+            what = out[-1][1]  # "18 to 75": the range's end measures what its start does
+        else:
+            before = pr.words(text[:m.start()])[-1:]  # "net 45"
+            low = before[0].lower() if before else ""
+            if len(low) < 2 or low in pr.STOPWORDS or low in _NOT_A_UNIT or any(c.isdigit() for c in low):
+                continue
+            what = "after " + _stem(low)
+        out.append((num, what))
+    return tuple(out)
+
+
+_ANSWERED = re.compile(r"^(?:it|that|this|they|he|she)(?:'s|s| is| was|'re| are| were)\s+(?:actually\s+|really\s+)?"
+                       r"(?:(?:a|an|the)\s+)?([\w-]+)\b", re.I)
+_PREDICATE = re.compile(r"\b(?:is|was|are|were)\s+(?:a|an|the)\s+([\w-]+)\b", re.I)
+
+
+def _renamed(first: str, said: Sequence[str]) -> bool:
+    """A short answer that names another one than the statement did: "it's a raccoon" after "The
+    mascot is a fox.", "that was Priya, Marco was on leave" after "Marco made the change."."""
+    head = pr.clauses(first)[0]
+    m = _ANSWERED.match(head)
+    if m is None or len(pr.words(head)) > 6:
+        return False
+    word = m.group(1)
+    key = _word_key(word)
+    theirs = keys(" ".join(said))
+    if key is None or key in theirs or _VALUE.match(word.lower()):
+        return False
+    if word[:1].isupper():  # a name for a name the fact speaks of as well
+        names = {w for s in said for w in pr.words(s) if w[:1].isupper() and _word_key(w) is not None}
+        return any(w in names for w in pr.words(first[m.end():]))
+    return any(_word_key(p) not in (None, key) for s in said for p in _PREDICATE.findall(s))
+
+
+_DENIAL_WORDS = ("no ", "n't", "not", "never", "zero", "without", "cannot", "nt ")  # a cheap test first
+_NONE_OF = re.compile(r"\b(?:no|zero|without)\s+((?:[\w-]+\s+)?[\w-]+)", re.I)
+
+
+def _affirms_denied(first: str, said: Sequence[str]) -> bool:
+    """The fact affirms what the statement said there was none of, or denied: "there are missing
+    values, ~3%" after "... and no missing values", "Norway charges import VAT, EEA or not" after
+    "Parcels to Norway don't incur import VAT"."""
+    head = pr.clauses(first)[0]
+    if _NEGATED.search(head):
+        return False
+    mine = keys(head)
+    for s in said:
+        low = s.lower()
+        if not any(w in low for w in _DENIAL_WORDS):
+            continue
+        for m in _NONE_OF.finditer(s):
+            denied = keys(m.group(1))
+            if denied and denied <= mine and keys(first) - keys(s):
+                return True
+        for clause in pr.clauses(s):
+            # "Norway charges import VAT" after "Parcels to Norway don't incur import VAT ..."
+            if (no := _NEGATED.search(clause)) is not None and not no.group().lower().startswith("no"):
+                after = [k for w in pr.words(clause[no.end():]) if (k := _word_key(w)) is not None][:3]
+                if len(after) >= 2 and len(set(after) & mine) >= 2 and len(mine & keys(s)) >= 3 \
+                        and keys(first) - keys(s):
+                    return True
+    return False
+
+
+def measured(text: str) -> bool:
+    """Whether the text gives a number with what it measures ("2 shifts", "250 ms", "net 45")."""
+    return bool(_measures(text))
+
+
+def _renumbered(first: str, said: Sequence[str]) -> bool:
+    """The fact gives a number for what a number of the statement measured, another one: "4127
+    tests" after "... around 300 tests", "every 250 ms" after "... every 10 seconds", "overheads
+    are 25%" after "... overheads at 10%", "net 45" after "... net 30"."""
+    mine = _measures(first)
+    if not mine:
+        return False
+    theirs = [m for s in said for m in _measures(s)]
+    seen = {n for n, _ in theirs}
+    return any(num not in seen and any(what == w and num != n for n, w in theirs) for num, what in mine)
+
+
 def contrasted(text: str) -> bool:
     """Whether a sentence sets something against something else (a negation, "X, not Y",
     "rather than", a change): the shapes `contradicts` reads."""
@@ -502,6 +627,12 @@ def contradicts(fact: str, said: Sequence[str], claimed: bool, framed: bool = Fa
         if rejected and 3 * len(rejected & theirs) >= 2 * len(rejected) and keys(m["pos"]) - theirs \
                 and _affirmed(said, rejected):
             return True
+        # chat with no comma: "threshold is 75 now not 50 they raised it in january" -- the value set
+        # aside is the statement's
+        head = pr.words(m["neg"])[:1]
+        aside = _word_key(head[0].lstrip("$\u20ac\u00a3")) if head and _VALUE.match(head[0]) else None
+        if aside is not None and aside in {k.lstrip("$\u20ac\u00a3") for k in theirs} and keys(m["pos"]) - theirs:
+            return True
     for clause in pr.clauses(first):
         if (no := _NEGATED.search(clause)) and pr.has_verb(clause):  # "not by X" is a contrast, above
             own = keys(clause)
@@ -518,10 +649,13 @@ def contradicts(fact: str, said: Sequence[str], claimed: bool, framed: bool = Fa
         return True
     if claimed and mine & theirs and _ALSO.search(first) and any(_ONLY.search(s) for s in said):
         return True  # "MQLs also come from webinar signups" after "... from the website form only."
+    if claimed and not mk.OPINION.search(pr.clauses(first)[0]) and _renumbered(first, said):
+        return True  # "6% since jan" after "The match is 4% of salary."
     if _CHANGE.search(_RANGE.sub(" ", first)):  # "from 22 until 6" is a span, no change
         return bool(mine & theirs) or (_same_subject(first, said) and claimed)
     if _opposite(first, said) and (mine & theirs or _same_subject(first, said)):
         return True  # "they're case-insensitive" after "User emails are case-sensitive."
-    if claimed and (_revalued(first, said) or _denied(first, said)):
+    if claimed and (_revalued(first, said) or _denied(first, said) or (not framed and _renamed(first, said))
+                    or _affirms_denied(first, said)):
         return True
     return not framed and not mk.OPINION.search(first) and _substitutes(first, said, claimed)

@@ -38,7 +38,7 @@ class Lead:
     or a fact with no lead word (it corrects the statement, or volunteers a definition)."""
 
     strength: Literal["strong", "weak", "echo", "strong_echo", "mid", "correction", "contrast",
-                      "marked", "aside", "plain", "framed", "noted"]
+                      "marked", "aside", "plain", "framed", "noted", "told", "partial", "warned"]
     # "exactly" / "yes" / "us-east-1, yes" / "exactly -- monthly logo churn" / a confirmation later
     # in a turn or after the person's own check ("mid": it must echo the statement and not
     # contradict it) / "no, X" (a correction if the statement said
@@ -47,7 +47,11 @@ class Lead:
     # unless it does ("aside": framed; "plain": no frame, and not in answer to the statement) /
     # a definition framed as such ("fwiw X", "house rule - X"): a correction if it contradicts a
     # claim of the statement, not a report of its work ("framed"), and a definition otherwise
-    # ("noted")
+    # ("noted"); a value said later in a turn that opened with something else ("told"): a
+    # correction if one of its sentences contradicts a claim of the statement; what follows an
+    # agreement with one part of the statement ("weekly yes. but it uses net revenue", "- 12 cols
+    # correct\n- there are missing values"): a correction of the rest of its claim ("partial"); a
+    # fact after a warning ("careful, X"): a correction as "marked", a definition otherwise ("warned")
     fact: str | None  # the user's own fact after the phrase, if any
 
 

@@ -34,7 +34,7 @@ STATE = (
     r"so\s+|very\s+|pretty\s+|too\s+|a bit\s+|kind of\s+|not\s+)?(?:broken|down|failing|fixed|done|"
     r"finished|gone|stuck|missing|empty|ready|red|green|flaky|merged|pushed|deployed|blocked|live|"
     r"up|off|busy|late|wrong|slow|weird|odd|strange|confusing|ok|okay|fine|good|bad|better|worse|"
-    r"correct|incorrect|right|attached|above|below|here|there|back|out|open|closed|huge|big|"
+    r"correct|incorrect|right|attached|(?:above|below)(?!\s+[$\u00a3\u20ac]?\d)|here|there|back|out|open|closed|huge|big|"
     r"small|great|nice|ugly|messy|unclear|outdated|stale|new|different|same|off)\b"
     # "blocked by security", "attached directly", "fixed monthly": a rule, not a state
     r"(?!\s+(?:by|directly|automatically|when|whenever|if|unless|once|only|as|via|through|every|each|"
@@ -78,11 +78,15 @@ DEICTIC = _rx(r"\b(?:these|those|this one|that one|this time|for now|this once|o
 NEGATIVE = _rx(r"\b(?:(?:is|are|was|were|does|do|did|ca)(?:n'?t| not)|cannot|not|no longer)\b")
 REPORTED = _rx(r"\b(?:said|says|wrote|writes|told|asked|mentioned|claims?|claimed|reports?|reported|"
                r"complained|tweeted|posted|shows?|showed|showing|printed|prints|displays?)\b")
-PAST = _rx(r"^(?:[\w'/-]+\s+){0,6}?(?:was|were|did|didn'?t|had|hadn'?t|got|went|came|took|made|"
-           r"(?<!\bis\s)(?<!\bare\s)(?<!\bbe\s)(?<!\bbeen\s)[a-z]+ed)\b")
+PAST = _rx(r"^(?:[\w'/-]+\s+){0,6}?(?:was|were|did|didn'?t|had|hadn'?t|got|went|came|took|made|lost|spent|"
+           r"broke|ran|found|saw|learnt|forgot|left|sent|paid|told|gave|fell|wrote|sold|bought|hit|fought|thought|"
+           r"caught|brought|won|chose|drove|flew|knew|threw|began|kept|felt|dealt|"
+           r"(?<!\bis\s)(?<!\bare\s)(?<!\bbe\s)(?<!\bbeen\s)[a-z]+(?<!e)ed)\b")
 # The past forms PAST sees; a clause still has a verb without them when it is in the present
 # ("our SLA excludes scheduled maintenance": "scheduled" is no verb of it).
-PAST_FORM = _rx(r"\b(?:was|were|did|didn'?t|had|hadn'?t|got|went|came|took|made|[a-z]+ed)\b")
+PAST_FORM = _rx(r"\b(?:was|were|did|didn'?t|had|hadn'?t|got|went|came|took|made|lost|spent|broke|ran|found|saw|"
+                r"learnt|forgot|left|sent|paid|told|gave|fell|wrote|sold|bought|fought|thought|caught|brought|won|"
+                r"chose|drove|flew|knew|threw|began|kept|felt|dealt|[a-z]+ed)\b")
 
 # -- what a fact is not --------------------------------------------------------------------------
 
@@ -101,6 +105,9 @@ MOMENT = _rx(
     r"(?:is|are) next|next (?:on|in line|up)|up next|coming up|upcoming|later on|"
     r"this (?:morning|afternoon|week)|last night|just now|earlier today)\b|"
     r"^(?:i|i'?m|im|i'?ve|ive|i'?ll|i'?d|i haven'?t|i didn'?t)\b|\b(?:me|mine)\b|\bmy\b" + _MY_ORG + "|"
+    # the subject left out of one's own news: "just spoke to the customer", "got off the phone with them"
+    r"^(?:just\s+)?(?:spoke|talked|got off|came back|heard back|met|called|rang|emailed|messaged|chatted)\s+"
+    r"(?:to|with|from|back|the|a|an|them|him|her|us)\b|"
     r"\bstill\s+(?:\w+\s+)?(?:fails?|failing|crash\w*|breaks?|broken|errors?|hangs?|times? out|"
     r"doesn'?t work|not working)\b"
 )
@@ -161,7 +168,7 @@ EPHEMERAL = _rx(
     r"all (?:week|day|morning|night)|lately|recently|these past|the last few|"
     r"in a (?:bit|minute|sec)|currently|again|so far|yet|anymore|any more)\b|"
     r"\b(?:is|are|'s|'re)\s+(?:now\s+|still\s+|all\s+)?(?:broken|failing|fixed|done|finished|stuck|"
-    r"red|green|flaky|merged|pushed|deployed|blocked|ready|busy|late)\b(?!-\w)(?!\s+by\b)|"
+    r"red|green|flaky|merged|pushed|deployed|blocked|ready|busy|late)\b(?!-\w)(?!\s+by\b)(?<!deployed(?=\s+(?:on|in|as|via)\s))|"
     r"\b(?:is|are|am)\s+(?:still\s+|now\s+)?"
     r"(?!\w*thing\b|during\b|pricing\b|billing\b|morning\b|evening\b|string\b|setting\b|"
     r"building\b|meeting\b|staging\b|pending\b|nothing\b|(?:calling|naming|defining)\s+['\"\u2018\u201c`])\w+ing\b"

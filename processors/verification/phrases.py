@@ -46,7 +46,7 @@ OPENER = _rx(
 PLEASANTRY = _rx(
     r"^(?:ok(?:ay)?|k|thanks?|thank you|thx|ty|great|nice|cool|perfect|awesome|good|sounds good|"
     r"looks good|looks great|looks fine|looks ok(?:ay)?|got it|alright|all right|sure|hmm+|ah+|oh+|yay|wow|lgtm|excellent|"
-    r"amazing|brilliant|fine|noted|understood|interesting|makes sense|love it|neat|sweet|"
+    r"amazing|brilliant|fine|noted|understood|interesting|makes sense|love it|neat|sweet|is (?:good|fine|ok(?:ay)?)|"
     r"sounds like a plan|appreciate (?:it|that|the\b)|much appreciated|(?:good )?morning|hi|hello|hey|"
     # chat thanks and praise: "cheers for the explanation", "kk", "gr8", "legend", "nice find"
     r"cheers|ta|kk|gr8|legend|lovely|champion|nice (?:one|find|catch|work)|good (?:catch|find|work|job)|"
@@ -217,6 +217,10 @@ STRONG_CORRECTION = [_rx(p) for p in (
     # a change made since: "we changed that in January, ...", "finance changed it last year"
     rf"^(?:we|they|finance|ops|legal|someone|[\w-]+ team)\s+(?:changed|updated|reversed|dropped|"
     rf"replaced|retired|killed|deprecated)\s+(?:that|this|it)(?:\s+{_TO_CLAUSE_END}{{1,30}})?(?=\s*{SEP})",
+    # the two the other way round: "other way round here:", "that's inverted lol,", "opposite, ..."
+    rf"^(?:(?:it'?s|its|it is|that'?s|thats|that is|they'?re|theyre)\s+)?(?:actually\s+|exactly\s+|all\s+)?"
+    rf"(?:the\s+)?(?:other way (?:a)?round|opposite|reverse|inverted|flipped|swapped|reversed|backwards|upside down)"
+    rf"(?:\s+(?:here|there|lol|lmao|haha|actually|in (?:this|our|the) [\w-]+))*(?=\s*[.:;!,{EM}{EN}-])",
     # a verdict with its subject left out: "is not like this", "is wrong" (non-native)
     rf"^(?:it\s+)?is\s+(?:not\s+(?:like\s+(?:this|that)|so|correct|right|true|good)|wrong|incorrect|"
     rf"false)(?=\s*{SEP})",
@@ -285,6 +289,9 @@ WEAK_CORRECTION_ANY = any_of(WEAK_CORRECTION)
 # corrects only a statement it contradicts.
 CHALLENGE = any_of([_rx(p) for p in (
     r"^(?:really|seriously|huh|what|since when|says who|(?:are\s+)?(?:you|u)\s+sure|is that (?:so|right|true))\s*\?+\s*(?=\S)",
+    # the statement asked back: "huh, is it? ...", "does it though? ...", "oh do they? ..."
+    r"^(?:(?:huh+|hm+|wait+|oh+|um+|er+)[,!.]*\s+)?(?:is|are|does|do|did|was|were|has|have|can|will)\s+"
+    r"(?:it|they|that|this|he|she|we|you)(?:\s+(?:though|tho|really|now|actually))?\s*\?+\s*(?=\S)",
     r"^(?:where|how)(?:\s+did|'d|\s+do|\s+would)\s+(?:you|u)\s+(?:get|find|see|read|hear|pull)\s+"
     r"[^?]{1,40}?(?:\s+from)?\s*\?+\s*(?=\S)",
     # "who told you 24?", "says who?", "why 4.x??", "dock 3?? ..."
@@ -320,7 +327,7 @@ STRONG_CONFIRMATION = _rx(
     r"(?:(?:that|this|it)\s+)?(?:sounds|looks|seems)\s+(?:about\s+|exactly\s+)?(?:right|correct|accurate)"
     r"(?:\s+to me)?|(?:right|correct|true) on (?:both|all|every) (?:counts?|points?|fronts?)|confirming|"
     r"correct(?:o|amundo)?(?!\s+(?:it|this|that|them|those|these|me)\b)|"
-    r"(?:that'?s|thats|that is|this is|it'?s|it is)\s+(?:exactly\s+|totally\s+|"
+    r"(?:that'?s|thats|that is|this is|it'?s|it is)\s+(?:exactly\s+|totally\s+|indeed\s+|"
     r"absolutely\s+|100%\s+|also\s+|all\s+|both\s+|entirely\s+)?(?:right|correct|it|true|exactly right|"
     r"spot on|how it works|"
     r"the one|accurate|the case|how (?:it is|we do it|we count it|it'?s done)|"
@@ -347,7 +354,13 @@ STRONG_CONFIRMATION = _rx(
     rf"{_YOU}\s+(?:reading|seeing|interpreting|understanding)\s+(?:it|that|this|them|those)\s+(?:right|correctly)|"
     r"that'?s a yes|verified|(?:i\s+)?can confirm(?:\s+(?:that|this))?|i\s+(?:hereby\s+)?confirm(?:\s+(?:that|this))?|"
     r"(?:i(?:'ve| have)?\s+)?(?:just\s+|double[- ]?)?checked(?:\s+(?:it|that|this))?|"
-    rf"(?:that|this|it)?\s*{_MATCHES}\s+(?:my|our|what|the|how)\b{_TO_CLAUSE_END}{{0,60}}|"
+    rf"(?:that|this|it)?\s*{_MATCHES}\s+(?:my|our|what|the|how|their|his|her|your)\b{_TO_CLAUSE_END}{{0,60}}|"
+    # the evidence agrees: "that fits, ...", "that lines up.", "same as what the agents told me",
+    # "exactly what I suspected"
+    rf"(?:that|this|it)\s+(?:fits|lines up|adds up|tallies|squares|tracks)(?=\s*[,.;:!{EM}{EN}-]|\s*$)|"
+    rf"(?:(?:that'?s|thats|that is|it'?s|its)\s+)?(?:the\s+)?same\s+as\s+what\b{_TO_CLAUSE_END}{{0,50}}|"
+    r"(?:that'?s\s+|thats\s+)?(?:exactly|precisely|just)\s+what\s+(?:i|we)\s+(?:suspected|thought|expected|figured|"
+    r"assumed|guessed|feared|found|saw|see|remember(?:ed)?)|"
     rf"{_MATCHES}\s+what\b{_TO_CLAUSE_END}{{0,40}}|"
     r"(?:that'?s|that is)\s+(?:my|our)\s+understanding(?:\s+(?:too|as well|also))?|"
     rf"(?:your|that|the|this)\s+(?:[\w-]+\s+)?{_CLAIM}(?:\s+[\w'-]+){{0,3}}?\s+(?:holds(?:\s+up)?|"
@@ -443,7 +456,7 @@ SOURCE_AT_HAND = _rx(
 # (not "correct the typo", which is an instruction: `rules` takes it only before a fact)
 LOOSE_CONFIRMATION = _rx(r"^(?:right|correct|exactly|true|yes|yep|yeah|yup)\s+(?=(?:the|a|an|our|we|it|its|"
                          r"they|this|that|those|these|all|every|each|only|no)\b)")
-SARCASM = _rx(r"\b(?:lol|lmao|rofl|yeah right|oh sure|sure it is|sure they are|as if|if by|"
+SARCASM = _rx(r"\b(?:lol|lmao|rofl|yeah right|oh sure|sure it is|sure they are|as if|if by|love (?:that|this) for (?:us|me|you|them)|pigs (?:will|might|can|could) fly|when pigs fly|"
               r"not that|like that ever|famous last words|what could (?:possibly )?go wrong|said no one|"
               r"because that (?:always|ever) works|sure you did|(?:famous|renowned|well[- ]known|known)\s+for\s+"
               r"(?:just\s+|always\s+|never\s+)?(?:working|being (?:reliable|accurate|honest|on time))|"
@@ -493,13 +506,25 @@ DEFINITION_FRAME = _rx(
     r"(?:(?:our|the|some|a bit of|[\w-]+)\s+)?(?:slang|jargon|lingo|shorthand|parlance)(?=\s*[:" + EM + EN + r"-])|"
     r"(?:in|at|for|on) (?:this|our) (?!(?:last|previous|next|recent|first|second|old|new)\b)[\w-]+"
     r"(?:\s+[\w-]+)?(?=\s*,|\s+['\"`\u2018\u201c])|"
+    # "in this company the pay period closes on the 20th": the frame run into the fact
+    r"(?:in|at|for) (?:this|our) (?:company|team|school|lab|org|organi[sz]ation|department|dept|office|shop|store|"
+    r"warehouse|clinic|hospital|studio|firm|practice|group|country)(?=\s+(?:the|all|every|each|any|anything|everything|no)\b)|"
     r"(?:you should|you'?ll want to|you need to|you might want to|good to) know(?:\s+that)?|"
-    r"(?:a|one|some)\s+things?\s+(?:you should|to) know|something you should know|"
+    r"(?:a|one|some)\s+things?\s+(?:you should|to) know(?:\s+is(?:\s+that)?)?|something you should know(?:\s+is(?:\s+that)?)?|"
+    # "funny thing about that sheet,", "one quirk of our export:"
+    r"(?:a\s+|one\s+)?(?:funny|weird|odd|fun|interesting|quirky|strange|important|annoying)\s+(?:thing|quirk)\s+(?:about|with|of)\s+"
+    r"(?:that|this|the|our)\s+[\w\s-]{1,25}?(?=\s*[,:" + EM + EN + r"-])|"
+    # spoken: "one thing about our warehouse is ...", "something to know is that ..."
+    r"(?:one|a|another|the)\s+(?:thing|fact)\s+(?:about|with|on)\s+(?:our|the|this|how we)\s+[\w\s-]{1,30}?\s+is(?:\s+that)?(?=\s+\w)|"
+    r"something to (?:know|keep in mind|be aware of|remember)\s+is(?:\s+that)?|"
+    # formal: "kindly note that", "it may be useful to note that"
+    r"kindly note(?:\s+that)?|it (?:may|might|would|could) be (?:useful|helpful|worth|good|important)\s+(?:to\s+)?"
+    r"(?:note|noting|know|knowing|mention|mentioning|remember)(?:\s+that)?|"
     r"in case (?:it'?s|this is) (?:useful|helpful|relevant)|"
     r"(?:just\s+)?(?:a\s+)?heads[- ]?up|psa|note(?:\s+that|(?=\s*" + SEP + r")|"
     r"(?=\s+(?!(?:to|it|down|this down|that down|them|me|how|what|which|where|when|why|if|whether)\b)\w))|"
     r"nb|n\.b\.|"
-    r"please note(?:\s+that)?|important(?=\s*" + SEP + r")|one thing to (?:note|know|keep in mind)|"
+    r"please note(?:\s+that)?|note(?=\s+['\"`\u2018\u201c])|important(?=\s*" + SEP + r")|one thing to (?:note|know|keep in mind)|"
     r"worth (?:noting|knowing|remembering|mentioning)(?:\s+that)?|"
     r"(?:always\s+)?(?:keep|bear) in mind(?:\s+that)?|remember(?:\s+that)?|"
     r"don'?t forget(?:\s+that)?|btw|by the way|going forward(?:,?\s+remember(?:\s+that)?)?|"
@@ -604,8 +629,13 @@ MEANING = _rx(
     r"with|for|after|before|every|each|once|twice|via|through|the|a|an|if|as|again|only|directly|"
     r"internally|externally|inside|within|per|\w+ly)\b)\w+(?:\s+(?:not|but|and|or|,|in|for)\b|\s*[,.;:!?]|\s*$))))\s+\S"
 )
+# what people here mean by a word: "when people here say a 'brownout' they mean ...", "if we say
+# 'done' we mean deployed"
+SAY_MEAN = _rx(r"^(?:when(?:ever)?|if)\s+(?:people|we|they|folks|someone|anyone|(?:the\s+)?[\w-]+\s+team)\s+(?:here\s+|around here\s+)?"
+               r"(?:say|says|talk about|mention|refer to|write)\s+[^,.;:!?]{1,40}?,?\s+(?:they|we|it|that|he|she)\s+"
+               r"(?:mean|means|are talking about|refer to|'re talking about)\s+\S")
 # "ltv we cap at 36 mo, thats the finance rule": a fact the person calls a rule after it
-RULE_AFTER = _rx(rf"(?:,|\s[{EM}{EN}-]+)\s*(?:that'?s|thats|this is|which is|it'?s|its)\s+(?:the|our|a|an)\s+"
+RULE_AFTER = _rx(rf"(?:,|\s[{EM}{EN}-]+|\s)\s*(?:that'?s|thats|this is|which is|it'?s|its)\s+(?:the|our|a|an)\s+"
                  r"(?:[\w-]+\s+){0,2}(?:rule|convention|policy|standard|guideline|definition|practice|norm|"
                  r"house style|control|requirement|regulation)\b[\s.!]*$")
 # "... never personal ones. District policy.": the rule named in a fragment after the fact

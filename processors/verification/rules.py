@@ -55,7 +55,7 @@ from sessiond.processors.verification import marks as mk
 from sessiond.processors.verification import phrases as ph
 from sessiond.processors.verification import prose as pr
 from sessiond.processors.verification.claims import check_of, claim_of, finish
-from sessiond.processors.verification.contrast import contrasted, has_value
+from sessiond.processors.verification.contrast import contrasted, has_value, measured
 from sessiond.processors.verification.detection import Candidate, DetectionType, Lead
 from sessiond.processors.verification.exchanges import Exchange
 from sessiond.processors.verification.prose import fact_at, is_fact, prepare, sentences, title_of
@@ -71,6 +71,8 @@ _CORRECTION_KEEP = [re.compile(p, re.I) for p in (
     r"^(?=(?:the )?(?:correct|right|proper) (?:way|answer|value|definition|formula|term|name|"
     r"number|figure|approach|field|column|table) (?:is|are)\b)",
     r"^(?=it'?s actually\b|it is actually\b|(?:it|that|this) should (?:be|have been)\b)",
+    # "you mean Freshdesk -- ...", "you mean the 18-tonne, ...": the right one named (not asked)
+    r"^(?=(?:i think\s+)?(?:you|u) mean(?:t)?\s+(?:the\s+|a\s+|an\s+|our\s+)?(?:(?-i:[A-Z])|\d)[^?]*$)",
     r"^(?=(?:[\w'./-]+\s+){1,5}?(?:is|are|was|were|'s|'re)\s+actually\b|"
     rf"(?:[\w'./-]+\s+){{1,5}}?actually\s*[,;{ph.EM}{ph.EN}-]|[^?]{{6,80}}?\s+actually\s*[.!]*$)",
 )]
@@ -117,7 +119,9 @@ _SET_AGAINST_WORDS = re.compile(r"actually|in fact|\bold\b|moved|changed|switche
 _CLAUSE_START = re.compile(rf"(?:[,;:]|\s[{ph.EM}{ph.EN}-]+)\s+|\s+(?:but|and)\s+", re.I)
 _ABOUT_IT = re.compile(r"^(?:it|its|it'?s|they|they'?re|theyre|that|thats|that'?s|this|those|these)\b", re.I)
 _ALSO_FIRST = re.compile(r"^\W*also\b", re.I)
-_CONCEDE_WORDS = ("but", "though", "however", "except", "tho")  # what `_CONCEDE` needs, as a cheap test
+_CONCEDE_WORDS = ("but", "though", "however", "except", "tho")
+_PARENS = re.compile(r"\([^()]*\)")
+_CONCEDE_WORDS_RX = re.compile(r"\b(?:but|though|however|except|tho)\b", re.I)  # what `_CONCEDE` needs, as a cheap test
 _THOUGH = re.compile(r"(?<!\beven )(?<!\bas )\b(?:though|tho|tho')\b", re.I)
 # a sentence of fillers only ("so.", "ok so.", "right so", "few things."): nothing said yet
 _FILLER = re.compile(r"^\W*(?:(?:ok(?:ay)?|so|well|hmm+|um+|uh+|anyway|alright|(?:a )?(?:few|couple(?: of)?|"
@@ -180,10 +184,14 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
     rest, matched, strong = tail, False, False
     if opening and (yeah := _YEAH_NO.match(tail)) is not None:
         tail = rest = tail[yeah.end():]  # "yeah no it's 8 per second", "right so no that's not right"
+        if (no := _BARE_NO.match(tail)) is not None and not ph.WEAK_CORRECTION_ANY.match(tail):
+            tail = rest = "no, " + tail[no.end():]  # "yeah no so on fridays we ...": the "no" needs no comma
     if opening and any(w in tail[:160].lower() for w in _VERDICT_WORDS) \
             and (noted := ph.DEFINITION_FRAME.match(tail)) is not None \
             and ph.STRONG_CORRECTION_ANY.match(after := pr.skip(tail[noted.end():])):
         tail = rest = after  # "please note that this is incorrect. ...": the verdict after a frame
+    if opening and (soft := _SOFTENED.match(tail)) is not None and ph.STRONG_CORRECTION_ANY.match(tail[soft.end():]):
+        tail = rest = tail[soft.end():]  # "I'm afraid that isn't accurate.", "with respect, that is not the case"
     if opening and any(p.match(tail) for p in _CORRECTION_KEEP):
         rest, matched = tail, True  # the lead's words are the fact's
     challenged = False
@@ -202,23 +210,35 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
     if not matched and opening and (m := ph.SURE_THAT.match(tail)):
         said = fact_at(tail[m.end():]) or _phrase(tail[m.end():])
         return (said, "contrast") if said else None
-    fact = fact_at(rest) if matched else None
+    fact = fact_at(_PLEASE_AFTER.sub("", rest, count=1)) if matched else None
     if fact is None and strong and len(next_ones := sentences(rest)[1:]) > 0 \
             and len(pr.words(sentences(rest)[0])) >= 3:
         # "it used to be, then they redrew the map. 114 is in the Mountain region now": the story of
         # the change, then the fact
         fact = fact_at(" ".join(next_ones))
     if fact is None and matched and not strong and (phrase := _phrase(rest)):
-        return phrase, "contrast"
+        # after a challenge, the sentences after the phrase may hold the fact: "dock 3?? that's
+        # returns. memphis loads out of dock 7"
+        return (" ".join([phrase + ".", *sentences(rest)[1:3]]) if challenged else phrase), "contrast"
+    if fact is None and strong and (phrase := _phrase(rest)) and len(pr.words(phrase)) <= 8 \
+            and not re.match(r"(?:by|for|in|at|on|with|from|to|of)\b", phrase, re.I):
+        return phrase, "strong"  # "other way round here: canary first, then staging"
     if fact is None or mk.MOMENT.search(pr.clauses(fact)[0]) or not _informative(fact):
         return None
     if not strong and _MAYBE.search(pr.clauses(fact)[0]):
         return None  # "technically we could keep four": a suggestion, not a fact
     if not strong and (_DECLINE.match(fact) or any(_PLAN.match(c) for c in pr.clauses(sentences(fact)[0]))):
         return None  # "no, not now, we'll backfill next week", "NO. plan only, I'll apply myself"
+    if challenged and len(more := sentences(rest)[len(sentences(fact)):3]) > 0:
+        fact = " ".join([fact, *more])  # "dock 3?? that's returns. memphis loads out of dock 7"
     return fact, "strong" if strong else "marked" if challenged else "weak"
 
 
+# a formal softener before a verdict: "I'm afraid", "with respect,", "please note", "sadly"
+_SOFTENED = re.compile(r"^(?:i'?m afraid|i fear|with (?:all )?(?:due )?respect|respectfully|unfortunately|sadly|"
+                       r"(?:please |kindly |just )?note|(?:i'?m )?sorry(?:,?\s+but)?|to be honest|honestly|"
+                       r"i have to say|i must say)\s*[,:]?\s*(?:that\s+(?=(?:that|this|it)\b))?", re.I)
+_BARE_NO = re.compile(r"^(?:no+|nope|nah)\s+(?:so|actually|like|well)\s+(?=\w)", re.I)
 # a yes-word that only fills before a "no": "yeah no, ...", "right so no actually ..."
 _YEAH_NO = re.compile(r"^(?:(?:yeah|yea|yes|yep|right|ok(?:ay)?|so|well|uh+|um+|like)[\s,.!]+){1,4}"
                       r"(?=(?:no+|nope|nah)\b(?!\s+(?:problem|worries|rush|need|way)\b)|(?:that'?s|thats|that is)\s+not\b)",
@@ -240,12 +260,14 @@ def _phrase(text: str) -> str | None:
     """A short phrase with no verb that can stand for a fact ("ISO weeks", "UTC, not local")."""
     first = sentences(text)[0] if text else ""
     if (not first or len(pr.words(first)) > FRAGMENT_WORDS or "?" in first
-            or pr.imperative(first) or mk.HEDGE.search(first) or not _informative(first)
+            or (pr.imperative(first) and not _TRY_VALUE.match(first)) or mk.HEDGE.search(first) or not _informative(first)
             or mk.MOMENT.search(first)):
         return None
     return first.rstrip(" .!")
 
 
+# "try 11 minutes 40 seconds average": the value the person would put instead
+_TRY_VALUE = re.compile(r"^try\s+[~≈]?[$£€]?\d", re.I)
 # surprise before agreeing: "huh, you're right", "oh wow. yes", "whoa, ..." (not "huh?")
 _SURPRISE = re.compile(r"^(?:huh+|oh+ wow|wow+|whoa+|woah+|interesting|oh+)\s*[,.!]+\s*(?=\S)", re.I)
 # "it really is still on heroku", "they really are from 2016": what was said, found to hold
@@ -257,11 +279,14 @@ def _confirmation(tail: str) -> Lead | None:
     """A confirmation lead at the start of ``tail``, with what follows it (see `finish`). The
     person's own check before it ("just checked the console, ...") makes what follows a "mid"
     lead: it confirms only what it says again."""
-    rest, strength = tail, ""
+    rest, strength, added, word = tail, "", False, ""
+    if (yeah := _YEAH_NO.match(tail)) and (_BARE_NO.match(tail[yeah.end():]) or ph.WEAK_CORRECTION_ANY.match(tail[yeah.end():])):
+        return None  # "yeah no so on fridays we close at 3pm": the "yeah" only fills before a "no"
     if (m := _NO_CONCEDING.match(tail)) and _CONCEDED.match(tail[m.end():]):
         rest = tail[m.end():]  # "no you're right, ...": a concession, then the agreement
     for _ in range(4):
-        if not strength and ((m := ph.CHECKED.match(rest)) or (m := ph.SOURCE_AT_HAND.match(rest))):
+        if not strength and ((m := ph.CHECKED.match(rest)) or (m := ph.SOURCE_AT_HAND.match(rest))
+                             or (m := _RIGHT_SO.match(rest))):
             # before "checked" as a lead word
             strength = "checked"
         elif m := ph.STRONG_CONFIRMATION.match(rest):
@@ -278,8 +303,10 @@ def _confirmation(tail: str) -> Lead | None:
             break
         if ph.QUALIFIED.match(rest[m.end():].lstrip(f" ,;:.!{ph.EM}{ph.EN}-")):
             return None  # "yes but not revenue": a partial agreement
+        added = (add := _ADDITION.match(rest[m.end():])) is not None
+        word = add.group(1).lower() if add else ""
         rest = pr.skip(rest[m.end():])
-    if strength == "weak" and ph.DEFINITION_FRAME.match(rest):
+    if strength in ("weak", "checked") and (ph.DEFINITION_FRAME.match(rest) or ph.NOTE_FRAME.match(rest)):
         return None  # "okay so yeah and just generally speaking ...": a spoken "yeah" before a note
     if not strength and (m := _REALLY.match(rest)) and not ph.SARCASM.search(tail) \
             and (found := fact_at(rest)) is not None:
@@ -295,21 +322,31 @@ def _confirmation(tail: str) -> Lead | None:
         found = fact or _fragment(rest)
         return Lead("mid", found) if found and not _event(pr.clauses(found)[0]) else None
     if fact is not None:
-        return Lead("strong" if strength == "strong" else "weak", fact)
+        # "yup, and interpolation is on": an addition to what is agreed to
+        return Lead("strong" if strength == "strong" else "weak", f"{word} {fact}" if added and not fact.lower().startswith(word) else fact)
     if first := _fragment(rest):
         # "yes, 3 projects on free", "exactly -- monthly logo churn": a fragment of the fact
         return Lead("echo" if strength == "weak" else "strong_echo", first)
     if strength == "weak" and rest and ("?" in (then := sentences(rest)[0]) or pr.imperative(then)
-                                        or mk.REQUEST.match(then)):
+                                        or mk.REQUEST.match(then) or _asks(then)):
+        if _SAID_APART.search(tail[:len(tail) - len(rest)]):
+            # "yep. can you add a debug draw for them?": the yes a sentence of its own, then the
+            # next request -- it agrees with a claim (`finish`: not with an offer)
+            return Lead("weak", None)
         return None  # "right, and where does staging run?", "yes, go ahead": no fact confirmed
     return Lead("strong" if strength == "strong" else "weak", None)
+
+
+_ADDITION = re.compile(r"^[\s,.;:!-]*(and|also|plus)\b(?!\s+(?:can|could|would|will|please|pls|what|why|how|where|when)\b)", re.I)
+# a yes said as a sentence of its own: "yep. ...", "it is. ...", "right!\n..."
+_SAID_APART = re.compile(r"[.!\n]")
 
 
 def _fragment(rest: str) -> str | None:
     """A short piece of a fact with no verb, first in ``rest`` ("3 projects on free")."""
     first = sentences(rest)[0] if rest else ""
     if first and len(pr.words(first)) <= FRAGMENT_WORDS and not pr.imperative(first) \
-            and "?" not in first:
+            and "?" not in first and not _asks(first):
         return first.rstrip(" .!,;:") or None
     return None
 
@@ -348,14 +385,23 @@ def _ephemeral(first: str) -> bool:
     m = mk.EPHEMERAL.search(first)
     if m is None:
         return False
+    if _PROGRESSIVE.fullmatch(m.group()) and re.search(r"\d\s*$", first[:m.start()]) \
+            and not mk.EPHEMERAL.search(first, m.end()):
+        return False  # "visit 0 is screening": a code's meaning, not a moment
     return not (_PROGRESSIVE.fullmatch(m.group()) and _HOUSE_HABIT.search(first)
                 and not mk.EPHEMERAL.search(first, m.end()) and not mk.STATUS.search(first)
                 and not mk.TROUBLE.search(first))
 
 
+# a quoted term is mentioned, not used: "'last week' in our reporting always means Monday to Sunday"
+_MENTIONED = re.compile(r"(?<!\w)(?:'[^'\n]{1,30}'|\"[^\"\n]{1,30}\"|`[^`\n]{1,30}`)(?!\w)")
+
+
 def _lasting(fact: str) -> bool:
     """Knowledge that lasts: not the person's moment, an event of "it", or nothing at all."""
     first = sentences(fact)[0]
+    if "'" in first or '"' in first or "`" in first:
+        first = _MENTIONED.sub("'X'", first)
     return not (_ephemeral(first) or mk.EVENT.match(first)
                 or mk.MOMENT.search(pr.clauses(first)[0])) and _informative(first)
 
@@ -373,15 +419,22 @@ def _definition(tail: str) -> str | None:
     m = ph.DEFINITION_FRAME.match(tail)
     if m:
         # "in our system, the user with id 0 is always the system user, please never delete him"
-        fact = fact_at(_PLEASE_AFTER.sub("", pr.skip(tail[m.end():]), count=1))
-        # "ps - great work on this": praise, not a fact
-        return fact if fact and _lasting(fact) and not ph.PLEASANTRY.match(fact) else None
+        noted = pr.skip(tail[m.end():])
+        if noted and _ACRONYM.match(noted.split(" ", 1)[0]) and (gloss := _glossary(sentences(noted)[0])) is not None:
+            return gloss  # "just so you know, WISMO = where is my order"
+        fact = fact_at(_order_dropped(_PLEASE_AFTER.sub("", noted, count=1)))
+        if fact is None and noted and (ph.SAY_MEAN.match(noted) or _MARKED_BY.match(noted)) and _lasting(noted):
+            return pr.span(noted, True)  # "btw when people here say a 'brownout' they mean ..."
+        # "ps - great work on this": praise, not a fact; "studio slang: a 'greybox' is a level with
+        # no final art yet": a term defined, whatever its words
+        return fact if fact and (_lasting(fact) or _A_IS_A.match(fact)) and not ph.PLEASANTRY.match(fact) else None
     first = sentences(tail)[0]
     if (after := _FRAME_AFTER.search(first, max(0, len(first) - 100))) is not None:
         # the frame after the fact: "revenue in the deck is always net of refunds btw"
         fact = fact_at(first[:after.start()])
         return fact if fact and _lasting(fact) and not pr.imperative(fact) else None
     if (ph.DEFINITION_DIRECT.match(tail) or ph.MEANING.match(tail) or _OWNED.match(tail) or _WE_CALL.match(tail)
+            or ph.SAY_MEAN.match(tail) or _MARKED_BY.match(tail)
             or ph.STANDING_RULE.match(tail) or _called_a_rule(sentences(tail)[0])
             or (len(said := sentences(tail)) > 1 and ph.RULE_NAMED.match(said[1]) is not None)) \
             and pr.is_statement(tail) and _lasting(tail) and not pr.imperative(tail):
@@ -392,6 +445,9 @@ def _definition(tail: str) -> str | None:
     return None
 
 
+# what things marked so are: "order ids starting with R are returns", "files ending in _X are executed"
+_MARKED_BY = re.compile(r"^(?:[\w'-]+\s+){1,4}?(?:starting|beginning|ending|prefixed|suffixed|marked|tagged|flagged|"
+                        r"labell?ed)\s+(?:with|in|by|as)\s+\S+\s+(?:is|are|means|mean|=)\s+\w", re.I)
 # what a mark means where it is met: "when you see LOS in these tables it's length of stay",
 # "if a filename ends in _X it's been executed", "wherever you spot -999, that means no reading"
 _WHEN_SEEN = re.compile(r"^(?:when(?:ever)?|if|where(?:ver)?|any ?time)\s+(?:(?:you|u)\s+(?:see|spot|find|notice|"
@@ -400,6 +456,20 @@ _WHEN_SEEN = re.compile(r"^(?:when(?:ever)?|if|where(?:ver)?|any ?time)\s+(?:(?:
                         r"(?:that'?s|thats|it'?s|its|that means|it means|this means|those|these|they'?re|theyre|"
                         r"that is|it is|means)\s+(?!(?:probably|maybe|likely|possibly|usually a bug|a bug|broken|"
                         r"fine|ok(?:ay)?|normal|expected|because)\b)\S", re.I)
+_A_IS_A = re.compile(r"^(?:an?|the)\s+['\"`]?\w[\w\s'-]{0,30}?['\"`]?\s+(?:is|means)\s+(?:an?|the|any|when)\s+\w", re.I)
+
+
+def _order_dropped(text: str) -> str:
+    """The first sentence without an instruction in its last clause: "test orders all have emails
+    ending @example.shop, exclude those" -> "test orders all have emails ending @example.shop"."""
+    first = sentences(text)[0] if text.strip() else ""
+    cut = first.rfind(", ")
+    last = pr.skip(first[cut + 2:]) if cut > 0 else ""
+    if last and pr.imperative(last) and _commands(last) and len(pr.words(first[:cut])) >= 3:
+        return first[:cut] + "." + text[len(first):]
+    return text
+
+
 _PLEASE_AFTER = re.compile(r",\s*(?:so\s+)?(?:please|pls|plz)\s+[^.!?]*(?=[.!?]|$)", re.I)
 _FRAME_AFTER = re.compile(r"(?:,|\s)\s*(?:fyi|btw|fwiw|by the way|for (?:the record|reference|context|"
                           r"future reference|your information)|just so (?:you|u) know|"
@@ -449,7 +519,25 @@ def _commands(sentence: str) -> bool:
     first word with its object right after it ("Port the script", "stub out the client"). Most
     turns are instructions, so a fact with no frame must not look like one."""
     sentence = _ADVERB_FIRST.sub("", sentence)
-    return bool(mk.IMPERATIVE_START.match(sentence) or _OBJECT_NEXT.match(sentence))
+    # (not a noun before its own verb: "release branches are named rel/YYYY.MM")
+    if _NOUN_PP.match(sentence):
+        return False
+    return bool((mk.IMPERATIVE_START.match(sentence) and not _NOUN_FIRST.match(sentence)) or _OBJECT_NEXT.match(sentence))
+
+
+# "weights in the carrier API are in lbs": a noun and what it is of, before its verb
+_NOUN_PP = re.compile(r"^[\w-]+\s+(?:in|of|for|on|at|from|with)\s+(?:[\w./-]+\s+){0,4}?(?:is|are|was|were|has|have)\b", re.I)
+_NOUN_FIRST = re.compile(r"^[\w-]+\s+[\w-]+\s+(?:(?:here|always|never|usually|all|only|also)\s+)?"
+                         r"(?:is|are|was|were|has|have|get|gets|go|goes|must|can|should|need|needs)\b", re.I)
+
+
+def _ordered(sentence: str) -> bool:
+    """An instruction by its first word, a verb in its base form before its object: "flag the
+    persistent absentees too", "now handle the partial matches" (not "got it, ...")."""
+    said = _ADVERB_FIRST.sub("", sentence)
+    first = said.split(" ", 1)[0].lower()
+    return bool(_OBJECT_NEXT.match(said)) and first in mk.VERB_FORMS and not first.endswith(("ed", "s")) \
+        and first not in ("got", "made", "took", "set", "put", "let", "read", "run", "cut")
 
 
 def _how_things_are(sentence: str) -> bool:
@@ -458,25 +546,52 @@ def _how_things_are(sentence: str) -> bool:
     clauses = pr.clauses(sentence)
     return not (not is_fact(sentence) or not pr.has_verb(clauses[0]) or len(pr.words(sentence)) < 4
                 or _commands(sentence)
-                or mk.CONTEXT_SUBJECT_NOT.search(sentence)
+                or _about_the_moment(sentence, clauses)
                 or mk.EPHEMERAL.search(sentence) or _past(clauses[0])
                 or any(mk.STATUS.search(c) or mk.TROUBLE.search(c) for c in clauses)
-                or mk.OPINION.search(clauses[0])
+                or mk.OPINION.search(_OBLIGED.sub("", clauses[0]) if _RULE_OF_ALL.search(clauses[0]) else clauses[0])
                 or any(mk.OPINION.search(_OBLIGED.sub("", c)) for c in clauses[1:])
-                or (mk.NEGATIVE.search(clauses[0]) and mk.NEGATIVE.search(_affirmed_part(clauses[0])))
-                or ph.SARCASM.search(sentence) or mk.REPORTED.search(sentence)
+                or (mk.NEGATIVE.search(clauses[0]) and mk.NEGATIVE.search(_affirmed_part(clauses[0]))
+                    and not _WE_NEVER.match(clauses[0]))
+                or ph.SARCASM.search(sentence) or _reported(_SAYS_IF.sub(" ", sentence))
                 or (mk.DEICTIC.search(sentence) and (
                     mk.DEICTIC.search(clauses[0])
                     or any(mk.DEICTIC.search(_BACK_REFERENCE.sub("", c)) for c in clauses[1:])))
                 or not _informative(sentence))
 
 
+# what the house never does: "we don't book anything on the last business day", "we never deploy on fridays"
+_WE_NEVER = re.compile(r"^(?:we|our team|here we)\s+(?:don'?t|do not|never|won'?t|dont)\s+[a-z]+\s+(?:anything|any|anyone|on|before|"
+                       r"after|during|without|more than|less than|over|under)\b", re.I)
+# a condition on what a label says is no report of words: "unless it says flat"
+_SAYS_IF = re.compile(r"\b(?:unless|if|when|where|whenever)\s+(?:it|the\s+[\w-]+|they)\s+says?\b", re.I)
+_STATE_AT_END = re.compile(r"^(?:is|are)\s", re.I)
+
+
+def _reported(sentence: str) -> bool:
+    """`marks.REPORTED`, not as an adjective after an article ("every tube gets a printed barcode")."""
+    return any(not re.search(r"\b(?:a|an|the)\s+$", sentence[:m.start()], re.I) for m in mk.REPORTED.finditer(sentence))
+
+
+def _about_the_moment(sentence: str, clauses: Sequence[str]) -> bool:
+    """`marks.CONTEXT_SUBJECT_NOT`, except a state in a last clause that gives the reason ("we don't
+    ship anything on bank holidays, the depot is shut")."""
+    m = mk.CONTEXT_SUBJECT_NOT.search(sentence)
+    if m is None:
+        return False
+    return not (len(clauses) > 1 and _STATE_AT_END.match(m.group()) and m.start() >= len(sentence) - len(clauses[-1]) - 1)
+
+
 # After the fact, what a rule requires is no opinion ("..., so any fix needs their review",
 # "..., public needs a security ticket"), nor is the month of May ("twice a year, may and november").
 _OBLIGED = re.compile(r"\b(?:needs?|has to|have to|must|is required to|are required to)\b|"
                       r"\bmay(?=\s*(?:and|or|,|$|\d|to\s+(?:jun|jul|aug|sep|oct|nov|dec)))", re.I)
+# what a rule requires of all of a kind is no opinion: "PR titles here need the ticket number in
+# front", "figures have to be in Arial 8pt", "every migration must be reversible"
+_RULE_OF_ALL = re.compile(r"^(?:also\s+|and\s+)?(?:(?:all|every|each|any)\s+(?:[\w'-]+\s+){0,3}?|(?:[\w'-]+\s+){0,3}?[\w'-]*[^s\W']s\s+"
+                          r"(?:(?:here|for us|in our [\w-]+)\s+)?)(?:always\s+)?(?:needs?|has to|have to|must)\b", re.I)
 # "those are booked under ...": a later clause that refers back to the sentence's own words
-_BACK_REFERENCE = re.compile(r"^(?:these|those)\b", re.I)
+_BACK_REFERENCE = re.compile(r"^(?:these|those)\b|\b(?:these|those)\s*[.!]*$", re.I)
 # "cohorts r by first paid month not signup month": the "not" of a contrast negates nothing
 _NOT_AFTER = re.compile(r"(?<=[\w%$)'\"`])\s+not\s+(?!(?:a|an|the)\s)[\w$%-]+(?:\s+[\w$%-]+){0,3}\s*$", re.I)
 
@@ -531,11 +646,15 @@ def _own_moment_dropped(sentence: str, known: bool | None = None) -> str:
     first clause is such a moment, when already asked)."""
     if not (known if known is not None else mk.MOMENT.search(pr.clauses(sentence)[0])):
         return sentence
-    for m in pr.CLAUSE.finditer(sentence):
+    for m in sorted([*pr.CLAUSE.finditer(sentence), *_AND_THEN.finditer(sentence)], key=lambda m: m.start()):
         rest = sentence[m.end():]
         if not mk.MOMENT.search(pr.clauses(rest)[0]):
             return rest
     return sentence
+
+
+# spoken, one clause runs into the next: "so I'm looking at the register and there's 31 students now"
+_AND_THEN = re.compile(r"\s+and\s+(?=(?:there'?s|there|it|it'?s|its|they|they'?re|the|we|our|this|that|he|she)\b)", re.I)
 
 
 # an instruction on what was made: "cut it to 10 slides", "move them into the archive"
@@ -549,19 +668,31 @@ _PRAISE = re.compile(r"^(?:(?:this|that|it|the\s+[\w\s-]{1,30}?)\s+)?(?:looks|is
                      r"(?:really\s+|very\s+|mostly\s+|pretty\s+|much\s+|a lot\s+|way\s+)?(?:good|great|helpful|fine|nice|solid|"
                      r"useful|better|clear|clean|neat)\b[^,;:]{0,40}[.!]*$", re.I)
 # the opening of a story of one's own: "we had ...", "last time I ...", "that one bit us once"
-_STORY = re.compile(r"^(?:(?:last time|one time|once|years ago|back in \w+|that one|this one|that|this)\b[^,.;]{0,40}?"
+_STORY = re.compile(r"^(?:(?:last time|one time|once|years ago|back in \w+|a while (?:back|ago)|some time ago|"
+                    r"(?:a few|two|three|several|many) (?:years|months|weeks) (?:ago|back)|that one|this one|that|this)\b[^,.;]{0,40}?"
                     r"(?=\b(?:we|i|it|that|this)\b)|(?=(?:we|i)\s+\w+ed\b|(?:we|i)\s+(?:had|got|lost|spent|"
-                    r"shipped|learned|learnt|made|took|ran|broke|burned|burnt|found|saw|did|went)\b)|"
+                    r"shipped|learned|learnt|made|took|ran|broke|burned|burnt|found|saw|did|went|fought|thought|"
+                    r"spent|lost|knew|kept|tried|argued)\b)|"
                     r"(?=(?:that|this) one\s+\w+))", re.I)
 # what a story led to: ", so now ...", ", so ever since then ...", "... we made it a rule: ..."
 _LESSON = re.compile(r"(?:,\s+so|\s+so)\s+(?:(?:now|ever since(?:\s+then)?|since then|these days|nowadays|from then on)"
                      r"\s+)?(?:the rule is(?:\s+that)?\s+)?(?=\S)|\s+(?:we|they)\s+made\s+(?:it\s+)?a\s+rule\s*:\s*",
                      re.I)
+# a story in a clause before the fact: "after an incident a few years ago,", "since the 2019 audit,"
+_AFTER_EVENT = re.compile(r"^(?:ever\s+)?(?:after|since|following)\s+(?:an?|the|that|one|our|some)\s+[^,.;:!?]{1,50}?"
+                          r"(?:\b(?:ago|back|incident|audit|outage|mistake|accident|breach|mix-?up|issue|complaint|"
+                          r"fine|review|inspection))\s*,\s*", re.I)
 # a change the person made is the news itself ("we dropped forced rotation last year")
 _CHANGED = re.compile(r"\b(?:dropped|moved|switched|changed|stopped|started|retired|replaced|migrated|renamed|"
                       r"removed|deprecated|bumped|raised|lowered|cut|added|turned|disabled|enabled)\b", re.I)
 # a reply that opens on a value: "$32 for groups", "5 per phase on hard mode", "£90,000 since april"
-_VALUE_FIRST = re.compile(r"^[~≈<>]?[$£€¥]?\d[\d,.:/%]*(?:\s*(?:k|m|bn|%|pm|am))?(?=[\s/,]|$)", re.I)
+# ... after a word of approximation: "more like 2.3 million rows per run", "try 11 minutes 40 seconds"
+_VALUE_FIRST = re.compile(r"^(?:(?:more like|closer to|nearer|try|about|around|roughly|approx(?:imately|\.)?|"
+                          r"(?:it'?s|its)\s+more like)\s+)?[~≈<>]?[$£€¥]?\d[\d,.:/%]*(?:\s*(?:k|m|bn|%|pm|am))?(?=[\s/,]|$)",
+                          re.I)
+# "as of this morning": when a figure was read, not the person's moment
+_AS_OF = re.compile(r"\bas of\s+(?:this|today|yesterday|last|now|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b(?:\s+[a-z]+)?",
+                    re.I)
 
 
 # a word of the instruction before, then what it means: "high-risk is an A1c over 9", "material
@@ -605,6 +736,11 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
         # "flag the material variances too. material for us is anything above 2%": an instruction,
         # then what one of its words means here
         return [_lead(line, "unprompted_definition", quote, Lead("plain", defined))]
+    if (_asks(said) or _ordered(said)) and not contrasted(_PARENS.sub(" ", said)) and not _CONCEDE_WORDS_RX.search(said) \
+            and not _TRY_VALUE.match(said):
+        # "flag the persistent absentees too (...)", "Now handle the partial matches. ...": an
+        # instruction states nothing; what it says in an aside or between requests is read apart
+        return []
     if len(parts) > 1 and len(pr.words(said)) <= 3 and not pr.has_verb(said) and _ADDED.match(parts[1]):
         # "512x512. also all our icons are drawn on a 16px grid": the short answer asked for, then
         # what the person adds unasked: the answer was the first sentence
@@ -629,6 +765,9 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
         # "a postdoc once lost a year of samples, so every tube here gets a barcode": the rule
         # a story of one's own led to
         return _unframed([said[lesson.end():], *parts[1:]], line, quote)
+    if (story := _AFTER_EVENT.match(said)) is not None and len(said) > story.end() + 10:
+        # "After an incident a few years ago, the school rule is that ...": what came of the story
+        return _unframed([said[story.end():], *parts[1:]], line, quote)
     if _REALLY.match(said):
         # "huh. it really is still on heroku": it confirms what it says again, and corrects nothing
         found = fact_at(said)
@@ -647,22 +786,28 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
         # "500 per page, not 100", "monthly!": a contrast or a bare value needs no verb
         # ... or a value first and what it is of ("1200/min for partner tier", "6% since jan")
         valued = phrase is not None and has_value(phrase) and (
-            len(pr.words(phrase)) <= 3 or (len(pr.words(phrase)) <= 8 and bool(_VALUE_FIRST.match(phrase))))
+            len(pr.words(phrase)) <= 3 or (len(pr.words(phrase)) <= 10 and bool(_VALUE_FIRST.match(phrase)))
+            or bool(_TRY_VALUE.match(phrase)))
         return [_lead(line, "correction", quote, Lead("contrast", _and_after(phrase, " ".join(parts))))] \
             if phrase and (contrasted(phrase) or valued) else []
     first = sentences(fact)[0]
-    moment = bool(mk.MOMENT.search(pr.clauses(first)[0]))
-    if moment and (own := _own_moment_dropped(first, moment)) is not first and fact_at(own):
-        fact = first = own  # "I was reading the notes and it reminded me, <fact>"
+    moment = bool(mk.MOMENT.search(_AS_OF.sub("", pr.clauses(first)[0])))
+    if moment and (own := _own_moment_dropped(first, moment)) is not first and fact_at(own) \
+            and not _event(pr.clauses(own)[0]):
+        # "I was reading the notes and it reminded me, <fact>" (not "I ran it again and it took 12
+        # minutes": what happened to the person)
+        fact = first = own
         moment = False
     marked = marked or ("tho" in first.lower() and bool(_THOUGH.search(first)))
     out = []
     if not moment and _informative(first) \
-            and not mk.EPHEMERAL.search(_NO_LONGER.sub("", first)) \
-            and not (not marked and (pr.imperative(first) or _DO_IT.match(first) or _PLEASE_FIRST.match(parts[0]))
+            and not mk.EPHEMERAL.search(_AS_OF.sub("", _NO_LONGER.sub("", first if not _renamed_head(first) else pr.clauses(first)[0]))) \
+            and not (not marked and (pr.imperative(first) or _DO_IT.match(first) or _PLEASE_FIRST.match(parts[0])
+                                     or ((now := _FOR_NOW.match(first)) is not None
+                                         and (_commands(first[now.end():]) or _DO_IT.match(first[now.end():]) is not None)))
                      and not contrasted(first)):
         out.append(_lead(line, "correction", quote, Lead("marked" if marked else "contrast", _and_next(fact, parts))))
-    if _how_things_are(first):
+    if not moment and _how_things_are(first):
         then = pr.skip(parts[1]) if len(parts) > 1 else ""
         asks = bool(then) and bool(pr.imperative(then) or mk.REQUEST.match(then))
         # context for the request after it ("Our keys are scoped per project. Can you add ...?")
@@ -680,6 +825,8 @@ _ASIDES = re.compile(
     re.I)
 
 
+# "for this run bump it to 10 mL": an instruction for the case at hand
+_FOR_NOW = re.compile(r"^(?:for|in|on)\s+(?:this|that|the next|next|these|those)\s+[\w-]+,?\s+(?=[a-z])", re.I)
 _PLEASE_FIRST = re.compile(r"^\W*(?:please|pls|plz)\b", re.I)
 # an instruction on a quoted term: "swap 'Processor' for 'Vendor' throughout (...)"
 _VERB_QUOTED = re.compile(r"^(?!(?:our|the|a|an|my|your|their|this|that|these|those|we|i|it|they|he|she|you)\b)"
@@ -713,6 +860,10 @@ def _inside(sentence: str, line: int, quote: str) -> list[Candidate]:
             ok = fact is not None and "?" not in fact and (
                 ((ph.MEANING.match(fact) or ph.DEFINITION_DIRECT.match(fact)) and pr.is_statement(fact)
                  and _lasting(fact)) or _how_things_are(fact) or bool(_NAME_FOR.match(fact)))
+            if not ok and fact and "?" not in fact:
+                # "(she's our controller, all invoices over $10k go through her)": a later clause
+                later = next((c for c in pr.clauses(fact)[1:] if _GENERAL.search(c) and _how_things_are(c)), None)
+                ok, fact = later is not None, later or fact
         if ok and fact:
             return [_lead(line, "unprompted_definition", quote, Lead("aside", fact))]
     return []
@@ -745,9 +896,22 @@ def _later(sentence: str, rest: str, opening: bool, line: int, quote: str) -> li
     return []
 
 
+# a warning before what it warns of: "careful,", "watch out:", "caution -"
+_WARNING = re.compile(rf"^(?:(?:be\s+)?careful(?:\s+(?:there|here|now))?|watch out|caution|warning)\s*[,:;!{ph.EM}{ph.EN}-]+\s*(?=\S)",
+                      re.I)
+
+
 def _found(tail: str, opening: bool, line: int, quote: str, line_of: str | None = None) -> list[Candidate]:
     """What a sentence (with the rest of the turn after it) opens: correction, confirmation or
     definition, in that order."""
+    if opening and (warned := _WARNING.match(tail)) is not None \
+            and (fact := fact_at(pr.skip(tail[warned.end():]))) is not None and _lasting(fact) \
+            and not _ABOUT_IT.match(fact) and not pr.imperative(fact) and not mk.STATUS.search(pr.clauses(fact)[0]) \
+            and not mk.TROUBLE.search(fact) and not mk.HEDGE.search(fact):
+        # "careful: in this court, filing deadlines fall at 5pm Pacific": a warning of how things
+        # are -- a correction of a claim it is set against, a definition otherwise
+        return [_lead(line, "correction", quote, Lead("marked", fact)),
+                _lead(line, "unprompted_definition", quote, Lead("warned", fact))]
     if (said := _correction(tail, opening)) is not None:
         fact, how = said
         if how == "strong":
@@ -792,11 +956,11 @@ def _found(tail: str, opening: bool, line: int, quote: str, line_of: str | None 
 # A glossary line: a term, a colon or a dash, what it is ("LOD: limit of detection, ...", "FTE -
 # full time equivalent, 1.0 = 37.5 hours a week here", "bookings - total contract value signed
 # in the period"), perhaps after a frame that is itself such a line ("glossary for you - RTO: ...").
-_GLOSS_SEP = re.compile(rf"\s*:\s+|\s+[{ph.EM}{ph.EN}-]+\s+|\s*[{ph.EM}{ph.EN}]\s*")
+_GLOSS_SEP = re.compile(rf"\s*:\s+|\s+[{ph.EM}{ph.EN}-]+\s+|\s*[{ph.EM}{ph.EN}]\s*|\s+=\s+")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,6}s?$")
 _GLOSS_TERM = re.compile(r"^[a-zA-Z][a-z'/-]*(?:\s+[a-z][\w'/-]*){0,2}$")
 _FORMULA = re.compile(r"^[\w'/-]+(?:\s+[\w'/-]+){1,5}\s+=\s+\S")
-_LOG_LIKE = re.compile(r"::|==|\w(?:Error|Exception):|\d{2}:\d{2}:\d{2}|\.py\b")
+_LOG_LIKE = re.compile(r"::|==|\s\|\s.*\s\|\s|\w(?:Error|Exception):|\d{2}:\d{2}:\d{2}|\.py\b")
 _NOT_A_TERM = re.compile(
     r"^(?:(?:quick|small|one|a|an|the|my|your|our|last|final|important|big|minor|general|side|"
     r"outdated|old|stale|wrong|incorrect|bad|right|correct|new|updated|"
@@ -815,6 +979,23 @@ _NOT_A_TERM = re.compile(
     r"please|pls|let'?s|same|ditto)\b", re.I)
 
 
+def _spelled_out(acronym: str, words: Sequence[str]) -> bool:
+    """The words spell the acronym out: their initials, in order, are its letters ("WISMO": "where
+    is my order")."""
+    for n in (len(acronym), len(acronym) - 1):
+        initials = "".join(w[0] for w in words[:n]).lower()
+        if len(initials) < n or initials[:1] != acronym[:1]:
+            continue
+        at = 0
+        for c in initials:
+            at = acronym.find(c, at) + 1
+            if at == 0:
+                break
+        else:
+            return True
+    return False
+
+
 def _glossary(sentence: str) -> str | None:
     """The definition a glossary line gives, from its term on, or None."""
     if "?" in sentence or len(sentence) > 300 or _LOG_LIKE.search(sentence) or "\n" in sentence \
@@ -826,9 +1007,13 @@ def _glossary(sentence: str) -> str | None:
         term = pr.skip(term).strip(" '\"`*")
         defn = pr.skip(" ".join(parts[n + 1:]))
         at = sentence.find(term, at) if term else at
+        if mk.REPORTED.search(term) or defn[:1] in "'\"\u2018\u201c":
+            return None  # "their letter says: ...", "ticket: 'your site says ...'": someone else's words
         if _FORMULA.match(defn) and not mk.EPHEMERAL.search(defn):
             return defn  # "just so you have it: days of stock = on-hand units / avg daily sales"
         acronym = bool(_ACRONYM.match(term))
+        if acronym and len(term) >= 3 and _spelled_out(term.rstrip("s").lower(), pr.words(defn)):
+            return sentence[at:].strip() if at >= 0 else sentence  # "WISMO = where is my order": spelled out
         if not term or _NOT_A_TERM.match(term) or not (acronym or (_GLOSS_TERM.match(term)
                                                                    and not pr.has_verb(term))):
             continue
@@ -867,6 +1052,11 @@ _TYPO_WORD = re.compile(r"[a-z]+", re.I)
 _EMOJI_WINCE = re.compile("^\\s*[\U0001f62c\U0001f926\U0001f643\U0001f605][\U0001f3fb-\U0001f3ff\u200d\u2640\u2642\ufe0f]*\\s*")
 
 
+# a warning sign opening a turn: "⚠️ that db is a read replica", "🚨 anything for the Galway store ..."
+_EMOJI_WARNING = re.compile("^\\s*[\u26a0\U0001f6a8\u2757\u203c][\ufe0f]?\\s*(?=\\w)(?!(?:note|nb|fyi|btw|heads|tip|pro tip|psa|"
+                            "reminder|careful|warning|watch out|caution|fun fact)\\b)", re.I)
+
+
 def _spelled(text: str) -> str:
     """The lead words spelled right (`TYPOS`): a cheap set test first, most turns have none."""
     found = {w.lower() for w in _TYPO_WORD.findall(text[:400])} & TYPOS.keys()
@@ -883,8 +1073,17 @@ _QUOTE_FIRST = re.compile(rf"^\s*(?:(?:re|regarding|about|as for)\s*:?\s+)?(?:\"
                           rf"|^\s*(?:re|regarding|as for)\s*:?\s*[{ph.EM}{ph.EN}:-]+\s*(?=\S)", re.I)
 _YES_ALONE = re.compile(r"^\W*(?:yes+|yep|yup|yeah|correct|exactly|that'?s (?:right|correct)|right)\W*$", re.I)
 _SO_I = re.compile(r"^(?:right|alright|all right|ok(?:ay)?)\s+so\s+(?=i\b)", re.I)
+# "right so the minimum spec is a GTX 1060": spoken, "right so" leads into what the person says --
+# it confirms what says the statement again and corrects what contradicts it (as after a check)
+_RIGHT_SO = re.compile(r"^(?:right|alright|all right|ok(?:ay)?)\s+so\s+(?!(?:yes|yeah|yep|no|nope|nah|that'?s|thats|"
+                       r"you'?re|exactly|correct|right)\b)(?=\w)", re.I)
 
 
+# a spoken yes-word before a note: "yeah so something to know is that ...", "right so one thing about our
+# warehouse is ...", "so basically in our department ..."
+_YES_SO_FRAME = re.compile(r"^(?:(?:yeah|yes|yep|right|ok(?:ay)?|alright)\s+)?so\s+(?:basically\s+)?(?=(?:something|one thing|another thing|"
+                           r"the thing|in our|at our|for context|fyi|btw|just so|for (?:the )?future|basically)\b)", re.I)
+_FILLER_RUN = re.compile(r"^(?:(?:ok(?:ay)?|yeah|yes|yep|right|so|and|um+|uh+|well|oh)[\s,]+){2,}", re.I)
 # pleasantries run into what follows, as spoken: "okay great and just so you know ...", "cool thanks
 # and by the way ...", "nice and so all our recipes are ...", "awesome so ..."
 _RUN_ON = re.compile(r"^(\W*(?:(?:ok(?:ay)?|great|cool|nice|awesome|perfect|good|alright|sure|thanks|thank you|"
@@ -894,11 +1093,15 @@ _RUN_ON = re.compile(r"^(\W*(?:(?:ok(?:ay)?|great|cool|nice|awesome|perfect|good
 
 def _spoken(text: str) -> str:
     text = _SO_I.sub("so ", _spelled(text), count=1)  # "right so i looked again": no "right" agreed
+    text = _YES_SO_FRAME.sub("", text, count=1)
+    if (filler := _FILLER_RUN.match(text)) is not None and ph.DEFINITION_FRAME.match(text[filler.end():]):
+        text = text[filler.end():]  # "okay so yeah and just generally speaking anything from ..."
     if (m := _RUN_ON.match(text)) is not None:
         text = m.group(1).rstrip(" ,") + ". " + text[m.end():]
     if not text[:1].isascii():
         text = _EMOJI_YES.sub("yes, ", text)
         text = _EMOJI_WINCE.sub("hmm, ", text, count=1)
+        text = _EMOJI_WARNING.sub("heads up, ", text, count=1)
     text = _EMOJI_EXACTLY.sub(" exactly, ", _EMOJI_NO.sub(" no, ", text))
     return "\n".join(" ".join(line.split()) for line in text.split("\n"))
 
@@ -928,6 +1131,15 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
                     replace(_lead(line, "unprompted_definition", quote, Lead("noted", fact)), index=1)]
         head = first if _LIST_HEAD.match(first) and ph.DEFINITION_FRAME.match(first) else ""
         parts = [p for p in (head, "; ".join(items)) if p]
+    if (topic := _TOPIC_FIRST.match(text)) is not None \
+            and (topical := fact_at(pr.skip(text[topic.end():]))) is not None and _lasting(topical):
+        # "re shader model -- it targets SM 6.6, we need wave intrinsics": one part of the statement
+        # taken up, what is said of it set against it
+        return [_lead(line, "correction", quote, Lead("marked", topical))]
+    if (partial := _partial(text, parts)) is not None:
+        # "weekly yes. but it uses net revenue after returns", "- NY law yes\n- disputes go to
+        # arbitration": one part agreed to, the rest set against the statement
+        return [_lead(line, "correction", quote, Lead("partial", partial))]
     opening = True  # nothing but pleasantries so far
     first_said: int | None = None  # the first sentence that is not a pleasantry
     found: list[Candidate] = []
@@ -941,6 +1153,12 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
         pasted = pasted or (n > 0 and parts[n - 1].rstrip().endswith(":"))
         found = _found(tail, opening, line, quote, None if pasted else sentence)
         if found and not mk.SELF_CORRECTION.search(sentence):
+            if all(c.lead is not None and c.lead.strength == "contrast" for c in found):
+                # a verbless phrase after a weak lead ("we talked about this on the call earlier.")
+                # may yet be followed by what agrees: "You're right, their year-end is 31 March."
+                found += next((agreed for m in range(n + 1, len(parts)) if (agreed := [
+                    c for c in _later(parts[m], " ".join(parts[m + 1:]), False, line, quote)
+                    if c.detection_type == "confirmation"])), [])
             break
         found = []
         if opening and not (ph.PLEASANTRY.match(tail) and len(pr.words(sentence)) <= 8
@@ -967,6 +1185,8 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
         found = next((got for sentence in parts if (got := _inside(sentence, line, quote))), [])
     if not found and first_said is not None and _asks(parts[first_said]):
         found = _between(parts[first_said + 1:], line, quote)
+    if not found and first_said is not None and len(parts) > first_said + 1:
+        found = _told(parts[first_said:], line, quote)
     if (quoted := bool(_REPLY_TO_QUOTE.match(raw))) or _EVIDENCE_FIRST.match(raw):
         # "> partitioned by day\nit's partitioned by month": the line quoted is what the fact after
         # it answers -- set against it, it corrects what it says anew of the claim (and it was
@@ -996,6 +1216,8 @@ _CHECKED_ONLY = re.compile(r"^(?:so\s+)?(?:i(?:'ve| have)?\s+)(?:just\s+|also\s+
                            r"re-?read|read|dug\s+into|pulled\s+up|opened|asked|went through)\b[^,;:!?]{0,60}?[.!]*$",
                            re.I)
 _JOINED = re.compile(r"^(?:or|and|but|so)\s+", re.I)
+# a code or a number named, then what it is: "Store 001 is the online shop", "R- orders are returns"
+_CODE_IS = re.compile(r"^(?:[\w'-]+\s+){0,3}?(?:[\w-]*\d[\w-]*|[A-Z]{1,4}\d*-?)\s+(?:is|are|means|counts as|stands for|=)\s+\S")
 # what says the fact holds in general, not of the thing at hand ("the function is in utils.py")
 _GENERAL = re.compile(r"\b(?:our|we|us|always|never|every|all|each|any|means|by default|here|"
                       r"in general|usually|normally)\b", re.I)
@@ -1022,6 +1244,104 @@ def _listed(parts: Sequence[str]) -> list[str]:
     return [i for i in items if i and not _asks(i) and not _commands(i) and "?" not in i]
 
 
+# one part of the statement taken up by name: "re shader model --", "regarding the fees:", "as for staging,"
+_TOPIC_FIRST = re.compile(rf"^(?:re|regarding|as for|as regards|about)\s+(?!(?:that|this|it|yesterday|today|earlier)\b)"
+                          rf"[^,.;:!?{ph.EM}{ph.EN}-]{{1,30}}?\s*(?:[{ph.EM}{ph.EN}:]|\s-+|,)\s*(?=\S)", re.I)
+# one part of the statement agreed to: "weekly yes", "40 is right", "the Go part is right", "thawed
+# once ok", "mutual, sure", "march is fine", "three checkpoints ✓", "language yeah, priority no"
+_AGREED = (r"(?:yes|yeah|yep|yup|ya|right|correct|ok|okay|fine|sure|true|accurate|confirmed|"
+           r"(?:is|are|'s|'re)\s+(?:fine|right|correct|ok|okay|true|accurate|good)|\u2713|\u2714\ufe0f?|\u2705|\U0001f44d)")
+_AGREED_WORDS = ("ye", "yu", "ya", "right", "correct", "ok", "fine", "sure", "true", "accurate", "confirmed", "good",
+                 "\u2713", "\u2714", "\u2705", "\U0001f44d")  # a cheap test before `_PART_AGREED`
+_PART_AGREED = re.compile(rf"^(?P<part>(?:re\s+)?(?!(?:no|nope|nah|wait|hmm+|ok|okay|sure|yes|yeah|yep|thanks|thx|that|this|it|its|it'?s|"
+                          rf"thats|that'?s|all|everything|looks|sounds|seems|i|we|you|so|well|cool|great|good|nice|"
+                          rf"perfect|alright|and|but)\b)[\w$%./\u00b0-]+(?:\s+[\w$%./\u00b0-]+){{0,4}}?)"
+                          rf"\s*,?\s+{_AGREED}(?:\s+(?:yes|yeah|right|correct|true))?"
+                          rf"(?P<then>\s*(?:[,;:.!{ph.EM}{ph.EN}]|\s-+)+\s*(?:(?:but|though|however)\b[,\s]*)?|"
+                          rf"\s*,?\s+(?:but|though|however)\b[,\s]*|\s*$)", re.I)
+# the other part denied before the fact: "priority no --", "the rest no,"
+_PART_DENIED = re.compile(rf"^(?:[\w$%./-]+\s+){{0,3}}?(?:no|nope|not|wrong|incorrect)\s*(?:[,;:{ph.EM}{ph.EN}]|\s-+)\s*", re.I)
+
+
+def _partial(text: str, parts: Sequence[str]) -> str | None:
+    """What follows an agreement with one part of the statement, in a sentence, a clause or a
+    list item: "weekly yes. but it uses net revenue after returns", "thawed once ok, but storage
+    was -80°C", "- 12 cols correct\n- there are missing values, ~3% in income" (the facts of the
+    items not agreed to)."""
+    if len(parts) > 1 and all(_ITEM.match(p) for p in parts[-2:]):
+        items = [_ITEM.sub("", p).strip() for p in parts if _ITEM.match(p)]
+        agreed = [i for i in items if (m := _PART_AGREED.match(i)) is not None
+                  and (m.end() == len(i.rstrip(" .!")) or not m["then"].strip())]
+        facts = [fact for i in items if i not in agreed and (fact := fact_at(i.rstrip(" ;")))]
+        return "; ".join(facts) if agreed and facts and len(agreed) + len(facts) >= len(items) - 1 else None
+    first = parts[0].strip() if parts else ""
+    low = first.lower()
+    if not any(w in low for w in _AGREED_WORDS):
+        return None
+    m = _PART_AGREED.match(first)
+    if m is None or pr.skip(first) != first or _opens_with_a_lead(first) or _led(first) \
+            or _AUX_FIRST.match(first) or ph.SARCASM.search(text):
+        return None  # "exactly right.", "no yeah, ...", "checked IAM and yes, ...", "is correct, ..."
+    rest = first[m.end():].strip()
+    if not rest:
+        rest = " ".join(parts[1:3]).strip()
+    rest = pr.skip(_PART_DENIED.sub("", pr.skip(rest), count=1))
+    rest = _LATER_MARK.sub("", rest, count=1)
+    if not rest or _ADDED.match(rest) or "?" in sentences(rest)[0] or _asks(rest) or _opens_with_a_lead(rest) \
+            or _led(rest) or _TO_CHECK.search(sentences(rest)[0]):
+        # "us-east-1 yes, and can you ...", "300 seconds, yes, matches what I see", "paid on March 3,
+        # yes. whether it was wire or ACH I'd have to check": no correction
+        return None
+    fact = fact_at(rest)
+    return fact if fact and _lasting(fact) else None
+
+
+_AUX_FIRST = re.compile(r"^(?:is|are|was|were|it|its|it'?s|half|quite|partly|partially|mostly|not|just|so)\b", re.I)
+# what the person has yet to find out: "I'd have to check", "I need to ask the night shift"
+_TO_CHECK = re.compile(r"\b(?:i|we)(?:'d|'ll| would| will| need to| have to| must)\b[^.;]{0,40}?\b(?:check|ask|confirm|"
+                       r"verify|find out|look)\b|\bnot sure\b|\bno idea\b", re.I)
+
+
+def _led(text: str) -> bool:
+    """A confirmation or a check opens the text ("matches what I see", "checked the console")."""
+    return bool(ph.CHECKED.match(text) or ph.SOURCE_AT_HAND.match(text) or ph.ECHO_ANSWER.match(text)
+                or ph.LOOSE_CONFIRMATION.match(text))
+
+
+_TOLD_WORDS = re.compile(r"\b(?:told|tells|reminded|showed|assured)\b", re.I)
+# who told the person, before what they were told: "Lena in AP told me the cutoff moved to the 25th"
+_TOLD_ME = re.compile(r"^[^,.;:!?]{1,40}?\b(?:told|tells|reminded|showed|assured)\s+(?:me|us)\s+(?:that\s+)?(?=\w)", re.I)
+
+
+def _renamed_head(first: str) -> bool:
+    """A short answer naming who or what it was, before why: "that was Priya, Marco was on leave"
+    (the moment after it explains, the answer lasts)."""
+    head = pr.clauses(first)[0]
+    return len(pr.clauses(first)) > 1 and len(pr.words(head)) <= 4 and bool(_NAMED.match(head))
+
+
+_NAMED = re.compile(r"^(?:it|that|this)(?:'s|s| is| was)\s+(?:actually\s+)?(?-i:[A-Z])[\w-]+$", re.I)
+
+
+def _told(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
+    """A value said in a later sentence of a turn that opened with something else -- a story, a
+    reaction, the person's own look ("We argued about this for weeks lol. In the end the publisher
+    insisted: 60 fps on console."): a correction if a sentence of it contradicts a claim of the
+    statement (`Lead` "told"). Not after a line that introduces pasted words ("syslog says:")."""
+    for n, sentence in enumerate(parts[:4]):
+        if sentence.rstrip().endswith(":"):
+            return []
+        said = pr.skip(sentence)
+        said = _own_moment_dropped(_TOLD_ME.sub("", said, count=1) if _TOLD_WORDS.search(said) else said)
+        if (len(pr.words(said)) >= 3 and "?" not in said and not mk.HEDGE.search(said)
+                and not mk.MOMENT.search(pr.clauses(said)[0]) and not _asks(said)
+                and not mk.SELF_CORRECTION.search(said) and not ph.SARCASM.search(said)
+                and (has_value(said) or measured(said) or pr.is_fact(said))):
+            told = " ".join([said, *parts[n + 1:4]])
+            return [_lead(line, "correction", quote, Lead("told", told))]
+    return []
+
+
 def _unpleasant(sentence: str) -> str:
     """The sentence without the pleasantries and adverbs it opens with."""
     said = pr.skip(sentence)
@@ -1034,7 +1354,12 @@ def _asks(sentence: str) -> bool:
     """An instruction or a request: "great, now reconcile against the bank feed.", "can you add
     an eval script?"."""
     said = _unpleasant(sentence)
-    return bool(said) and (pr.imperative(said) or bool(mk.REQUEST.match(said)))
+    return bool(said) and (pr.imperative(said) or bool(mk.REQUEST.match(said)) or bool(_WANT.match(said))
+                           or _ordered(said))
+
+
+# "next I want a weekly digest", "I'd like a chart of it": a request
+_WANT = re.compile(r"^(?:i|we)\s+(?:want|need|would like|'d like|d like)\s+(?:a|an|the|some|you to|to see)\b", re.I)
 
 
 def _between(rest: Sequence[str], line: int, quote: str) -> list[Candidate]:
@@ -1043,7 +1368,7 @@ def _between(rest: Sequence[str], line: int, quote: str) -> list[Candidate]:
     confusion matrix" -- a definition unless it contradicts the statement (`Lead` "aside")."""
     for sentence in rest[:4]:
         said = pr.skip(sentence)
-        if said and _GENERAL.search(said) and not _ABOUT_IT.match(said) \
+        if said and (_GENERAL.search(said) or _CODE_IS.match(said)) and not _ABOUT_IT.match(said) \
                 and not mk.QUESTION_START.match(_JOINED.sub("", said)) and not mk.SELF_CORRECTION.search(said) and _how_things_are(said) \
                 and _lasting(said):
             return [_lead(line, "unprompted_definition", quote, Lead("aside", said))]
