@@ -2,7 +2,7 @@
 figures -- the processor run end to end on one session file per phrasing family.
 
 The top-level families (dev and heldout halves) and the opened earlier held-out rounds
-(`fresh-1/` to `fresh-6/`) are development data: the rules were tuned on them, and the targets (precision >=
+(`fresh-1/` to `fresh-7/`) are development data: the rules were tuned on them, and the targets (precision >=
 0.95, recall >= 0.90 per type) are asserted on each. The held-out measure is
 `bench/verification_cases/fresh/`, written apart from the rules and never read by whoever tunes
 them: measured once the rules are frozen, its unmet targets are strict expected failures and its
@@ -156,7 +156,10 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 # An opened round a tuning round did not bring to the targets (measured when it ended): its
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
 OPENED_UNMET = {("fresh-4", "correction"): (0.980, 0.857),
-                ("fresh-4", "unprompted_definition"): (0.969, 0.848)}
+                ("fresh-4", "unprompted_definition"): (0.969, 0.848),
+                ("fresh-7", "correction"): (0.925, 0.768),
+                ("fresh-7", "confirmation"): (0.979, 0.821),
+                ("fresh-7", "unprompted_definition"): (0.926, 0.777)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [
@@ -180,11 +183,12 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/, the seventh: 57 families, 456 cases), written by an engineer who
-# read neither the rules nor any other case file, measured once after round 8 of the rules was
-# frozen (2026-12-03; the tuners never saw it). The rules of round 3 gave (0.815, 0.473),
-# (0.952, 0.705), (0.903, 0.580); round 7: (0.928, 0.688), (0.968, 0.804), (0.913, 0.750). Not met:
-# the rules fit the phrasings they were written against (README, "What the rules do not catch").
+# The held-out round (fresh/), written by an engineer who read neither the rules nor any other
+# case file, measured once after the rules are frozen (the tuners never see it). Empty while the
+# seventh round (fresh-7/, measured with round 8: (0.925, 0.768), (0.979, 0.821), (0.926, 0.777))
+# is tuned on and the eighth is being written; these figures are the seventh round's until then.
+# Not met: the rules fit the phrasings they were written against (README, "What the rules do not
+# catch").
 FRESH_MEASURED = {"correction": (0.925, 0.768), "confirmation": (0.979, 0.821),
                   "unprompted_definition": (0.926, 0.777)}
 
