@@ -40,6 +40,7 @@ class Ticket:
     outcomes: Sequence[Outcome]
     done: threading.Event = field(default_factory=threading.Event)
     leave: Callable[[], None] | None = None  # the writer's `end`: a waiting worker hands in nothing
+    owner: int = 0  # the handing-in thread's ident
     error: BaseException | None = None
     finished: float = 0.0  # time.perf_counter() when the commit ended
     changed: dict[str, int] = field(default_factory=dict)  # items a merge added/dropped, per file
@@ -117,10 +118,10 @@ class Writer:
         """Hand a batch in and return at once; its `Ticket` tells when it committed."""
         if self._thread is None:  # not started (tests, offline operations): commit directly
             return Ticket.committed_by(self._store.commit, processor, outcomes)
-        ticket = Ticket(processor, outcomes, leave=self.end)
+        ticket = Ticket(processor, outcomes, leave=self.end, owner=threading.get_ident())
         with self._changed:
             self._tickets.append(ticket)
-            self._open.discard(threading.get_ident())
+            self._open.discard(ticket.owner)
             self._changed.notify_all()
         return ticket
 
@@ -132,7 +133,10 @@ class Writer:
                     changed.wait()
                 if not self._tickets:
                     return  # stopping, and everything handed in is committed
-                awaited = set(self._open)  # being prepared now: worth a few ms to share
+                # Being prepared now: worth a few ms to share. Not a thread whose last batch is
+                # among these (a backfill's worker reading its next batch meanwhile, which takes
+                # longer than the gather: its batches are committed one by one anyway).
+                awaited = self._open - {t.owner for t in self._tickets}
                 deadline = time.monotonic() + self._gather
                 while awaited & self._open and not self._stopping:
                     left = deadline - time.monotonic()

@@ -153,3 +153,23 @@ def test_a_batch_with_nothing_to_hand_in_stops_the_wait_at_once(tmp_path: Path) 
         other.join(timeout=30)
         writer.stop()
     assert writer.transactions == 1
+
+
+def test_a_worker_reading_its_next_batch_is_not_waited_for(tmp_path: Path) -> None:
+    """A backfill's worker hands a batch in and goes on reading the next one (`begin` again):
+    that takes longer than any gather, so its batch commits at once, not after 10 s."""
+    lines = LinesProcessor()
+    con = state(tmp_path / "s.duckdb", lines)
+    writer = Writer(Store(con.cursor()), gather=10.0)
+    writer.start()
+    try:
+        writer.begin()
+        with writer._changed:  # the writer sees both at once: handed in, and reading again
+            ticket = writer.submit(lines, batch(lines, "u/a.jsonl", 1))
+            writer.begin()
+        assert ticket.done.wait(5.0)
+        ticket.wait()
+        writer.end()
+    finally:
+        writer.stop()
+    assert writer.transactions == 1
