@@ -320,7 +320,6 @@ class Worker:
         file with it waits for it first, so no file is read from a cursor older than the store's.
         """
         self.busy = True
-        self._writer.begin()  # a commit starting while this batch is read waits for it
         try:
             deferred: list[tuple[SessionFile, float | None]] = []
             flight = self._in_flight
@@ -333,6 +332,8 @@ class Worker:
             bytes0, lines0 = self.stats.bytes, self.stats.lines
             cursors = self.cursors.lookup([f.key for f in files])
             pooled = self._pooled(files, cursors)
+            if pooled is None:  # a live batch: a commit starting while it is read waits for it
+                self._writer.begin()  # (a backfill's takes longer than any gather)
             found: Iterable[tuple[SessionFile, Examined | None]]
             if pooled is not None:
                 taken, rest = pooled
