@@ -155,11 +155,8 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 
 # An opened round a tuning round did not bring to the targets (measured when it ended): its
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
-OPENED_UNMET = {("fresh-4", "correction"): (0.980, 0.857),
-                ("fresh-4", "unprompted_definition"): (0.969, 0.848),
-                ("fresh-7", "correction"): (0.925, 0.768),
-                ("fresh-7", "confirmation"): (0.979, 0.821),
-                ("fresh-7", "unprompted_definition"): (0.926, 0.777)}
+OPENED_UNMET = {("fresh-4", "correction"): (0.980, 0.884),
+                ("fresh-4", "unprompted_definition"): (0.970, 0.857)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [

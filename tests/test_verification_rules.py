@@ -1513,3 +1513,112 @@ def test_round_8_a_participle_after_an_article_reports_nothing() -> None:
                 "The sample sheet is formatted.")
     assert got is not None and got[0] == "unprompted_definition" and "every vial gets a printed barcode" in (got[2] or "").lower(), got
     assert found("the log printed: timeout after 30s", "The job runs for 10 seconds.") is None
+
+
+@pytest.mark.parametrize("statement, text, kind, key", [
+    # a "no" that agrees with a negative claim said again; "not wrong" alone
+    ("The importer doesn't handle gzip files.", "nope, it doesn't handle gzip files", "confirmation",
+     "doesn't handle gzip files"),
+    ("There isn't a staging database.", "no there isn't, we test against prod snapshots", "confirmation",
+     "There isn't a staging database"),
+    ("The office does not open on Saturdays.", "not wrong. the office does not open on saturdays", "confirmation",
+     "does not open on saturdays"),
+    # the statement's value said back in another notation
+    ("The travel budget is $8,000.", "8k, yes", "confirmation", "travel budget is $8,000"),
+    ("There are 12 open tickets in the queue.", "twelve, yep", "confirmation", "12 open tickets"),
+    ("The cache TTL is 300 seconds.", "300s \u2713", "confirmation", "300 seconds"),
+    # a rule given with its reason or its source; the rule a story led to
+    ("The invoice template is updated.", "invoices can only go out on Fridays, because finance batches them",
+     "unprompted_definition", "invoices can only go out on Fridays"),
+    ("The onboarding doc is done.", "new starters get a buddy for 6 weeks, that's the HR policy",
+     "unprompted_definition", "buddy for 6 weeks"),
+    ("The vendor list is imported.", "a courier lost a pallet once, which is why every pallet gets a GPS tag",
+     "unprompted_definition", "every pallet gets a GPS tag"),
+    # a formal verdict after thanks, or naming what it corrects, then the fact
+    ("Fees are charged per term.", "Thank you, however this is incorrect. Fees are charged per academic year.",
+     "correction", "per academic year"),
+    ("The survey had 300 respondents.", "I must correct that number. The survey had 280 respondents after cleaning.",
+     "correction", "280 respondents"),
+    # one part agreed to line by line, another given anew
+    ("Terms: 2-year term, net 30 payment, annual renewal.", "term: fine\npayment: net 45 per the side letter\nrenewal: fine",
+     "correction", "net 45"),
+    ("The stages are lint, test, build, then deploy to prod.", "lint -> test -> build right\nbut deploy goes to qa first",
+     "correction", "deploy goes to qa first"),
+    # the person's own words after a pasted record or a line of code
+    ("The contract starts on 1 May.", "Contract record:\nParty: Acme\nStart: 2024-06-01\n\nthe start date is 1 June",
+     "correction", "1 June"),
+    ("The join there is an inner join.", "pd.merge(a, b, how='outer')\nit's an outer join, unmatched rows stay",
+     "correction", "outer join"),
+    # a definition in an aside of an instruction, with a word that is no trouble here
+    ("The report lists 30 exceptions.", "send me those (an exception for us is any delay over 2 days) and I'll look",
+     "unprompted_definition", "any delay over 2 days"),
+    # the other direction; a formal yes; another source that agrees
+    ("The ERP pushes orders to the WMS.", "it's the other direction, the WMS pulls orders from the ERP",
+     "correction", "WMS pulls orders"),
+    ("The registered address is in Leeds.", "Quite so. The registered address is in Leeds.", "confirmation",
+     "registered address is in Leeds"),
+    ("The parcel is held at the depot in Leeds.", "tracking page says the same, held at the depot in Leeds",
+     "confirmation", "held at the depot"),
+    ("The governing law is Delaware and the NDA is mutual.", "mutual, fine. governing law is New York",
+     "correction", "New York"),
+    # a part named as wrong, then the fact; a numbered part as the subject after a formal verdict
+    ("The report has 3 tabs: sales, costs and margin.", "a) sales b) costs c) margin is wrong, the third tab is forecast",
+     "correction", "the third tab is forecast"),
+    ("The lease lists one parking space.", "I would respectfully disagree. Clause 7 grants two parking spaces.",
+     "correction", "two parking spaces"),
+    # a change that is the fact: the thing taken out, a move before "so"
+    ("The site search uses Algolia.", "we trialled algolia for a month and ripped it out, search runs on postgres",
+     "correction", "search runs on postgres"),
+    ("The app is built with React 17.", "Nice. We upgraded to React 18 in March so hooks like useId work. Carry on.",
+     "correction", "React 18"),
+    # the statement's passive said again after "yes"; a part of it, then the verdict on it
+    ("The backups are stored in Glacier for 7 years.", "yep, stored in glacier for 7 years", "confirmation",
+     "stored in Glacier for 7 years"),
+    ("The shipment leaves Rotterdam on the 3rd.", "Great. Rotterdam on the 3rd is correct. Please book the truck.",
+     "confirmation", "Rotterdam on the 3rd"),
+    # a term defined by what counts as it
+    ("The bookings export is done.", "a no-show is anyone who doesn't cancel 24 hours ahead",
+     "unprompted_definition", "anyone who doesn't cancel 24 hours ahead"),
+])
+def test_round_9_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == kind and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text, allowed", [
+    # sarcasm: mock praise, a surprise that is none, "of course" said twice
+    ("The upload limit is 2 MB.", "ah yes, the famous 2 MB limit", None),
+    ("The client sent another draft.", "version 9, what a surprise", None),
+    ("Your laptop needs a reboot.", "of course it does. of course.", None),
+    # code pasted without a fence: a query, a diff, a logger's line
+    ("Show me the query.", "SELECT id FROM users WHERE role = 'admin';", None),
+    ("Paste the diff.", "- RETRIES = 3  # wrong\n+ RETRIES = 5", None),
+    ("What did it log?", "Debug.Log: ready = true, lives = 3", None),
+    # a label before a request, not a glossary line
+    ("Share the email and I'll draft a reply.", "their lawyer: draft a short reply please", None),
+    # an instruction for the case at hand, and its reason of the moment
+    ("I'll use the default printer.", "just this week, send everything to the Leeds printer", None),
+    ("I'll ship the parcels with UPS.", "for tonight's orders use FedEx, UPS is down", None),
+    # a "no" with a negative that denies a positive claim stays a correction
+    ("The importer handles gzip files.", "no, it doesn't handle gzip files", "correction"),
+    # another value than the statement's
+    ("The travel budget is $8,000.", "9k, yes", "correction"),
+    # a reason that is the person's moment, an opinion, a proposal
+    ("I'll deploy tonight.", "I can't deploy tonight because I'm travelling", None),
+    ("The build is ready.", "it must be broken because the tests fail", None),
+    ("The draft is ready.", "we should only send it on Monday because people are off", None),
+    # a paste spoken of, not read from
+    ("Run the linter.", "```\nE501 line too long\n```\nthis fails on every file, how do I silence it?", None),
+    # one's own words called wrong; a number that is no part's name
+    ("The report has 3 tabs.", "my last message is wrong, sorry, ignore it", None),
+    ("I'll add the tests.", "Add 3 tests for the parser please", None),
+    # "yes" before an instruction with a preposition; another part called right
+    ("The metrics are on the dashboard.", "yes, go to the dashboard and export them", None),
+    ("The shipment leaves Rotterdam on the 3rd.", "Antwerp on the 5th is right", None),
+    # a trouble or a value said with "is when", "anything but"
+    ("The cache is configured.", "the problem is when the cache expires", "correction"),
+    ("The migration is simple.", "it is anything but simple", "correction"),
+])
+def test_round_9_near_misses(statement: str, text: str, allowed: str | None) -> None:
+    got = found(text, statement)
+    assert got is None or got[0] == allowed, got

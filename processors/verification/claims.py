@@ -185,6 +185,31 @@ def _echoes(fragment: str, statement: str) -> bool:
     return bool(mine) and 2 * shared >= len(mine)
 
 
+# a value as people write it: "$12,500", "12.5k", "26t", "8s", "73%", "120k"
+_VALUE = re.compile(r"(?<![\w.])[$\u00a3\u20ac]?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k|m|bn|thousand|million|billion)?(?![\d,])",
+                    re.I)
+_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9}
+_NUMBER_WORDS = {w: n for n, w in enumerate((
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"))} | {
+    "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100}
+
+
+def _values(text: str) -> set[float]:
+    out = {float(m.group(1).replace(",", "")) * _SCALE.get((m.group(2) or "").lower(), 1.0)
+           for m in _VALUE.finditer(text)}
+    return out | {float(_NUMBER_WORDS[w]) for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS}
+
+
+def _same_value(fragment: str, statement: str) -> bool:
+    """A short answer that is a value of the statement, however written: "12.5k" for "$12,500",
+    "seventeen" for "17", "26t" for "26 tonnes"."""
+    if len(pr.words(fragment)) > 3 or not any(c.isdigit() for c in fragment + statement):
+        return False
+    mine = _values(fragment)
+    return bool(mine) and bool(mine & _values(statement))
+
+
 def _one_typo(a: str, b: str) -> bool:
     """``a`` is ``b`` with one letter dropped, doubled, swapped or mistyped ("rabit", "rabbit")."""
     if a == b or abs(len(a) - len(b)) > 1:
@@ -300,6 +325,44 @@ _SET_WORDS = re.compile(r"\b(?:tho|though|but|actually|in fact|anymore|any more|
 _THANKS = re.compile(r"\b(?:thanks|thank you|thx|ty|cheers|much appreciated)\b", re.I)
 
 
+# a negative: "doesn't", "is not", "never", "no rate limiting"
+NEGATIVE = re.compile(r"\b(?:not|no|never|none|nothing|nobody|cannot|isnt|arent|doesnt|dont|didnt|wasnt|werent|"
+                       r"cant|wont|hasnt|havent|shouldnt|couldnt)\b|\w+n't\b", re.I)
+# the bare answer that says a negative again: "there isn't", "it doesn't", "they're not"
+_NEGATIVE_ANSWER = re.compile(r"^(?:(?:it|there|they|that|this|he|she|we|you)(?:'s|'re)?\s+)?(?:\w+n'?t|not|never)"
+                              r"(?:\s+(?:at all|really|either|ever))?\W*$", re.I)
+
+
+def _said_again_negative(fact: str, statement: str | None) -> tuple[str, str] | None:
+    """A negative fact after "no" that says again a negative claim of the statement ("nope, it
+    doesn't detect the B variant" after "The assay doesn't detect the B variant."): the claim and
+    the person's words, or None."""
+    claim = (claim_of(statement) or check_of(statement)) if statement else None
+    if not claim or not statement or not NEGATIVE.search(claim):
+        return None
+    first = sentences(fact)[0] if fact.strip() else ""
+    head = pr.clauses(first)[0] if first else ""
+    if not NEGATIVE.search(head):
+        return None
+    if _NEGATIVE_ANSWER.match(head):
+        rest = fact[len(head):].strip(" ,;:.!")
+        return _plain(f"{claim.rstrip('.')}. {pr.upper_first(rest)}" if rest else claim)
+    if not _echoes(fact, statement) or _contradicted(fact, statement):
+        return None
+    return _plain(fact if _restates(fact, claim) else f"{claim.rstrip('.')}. {pr.upper_first(fact)}")
+
+
+# a statement that lists: "Key terms: 3-year term, net 30 payment, auto-renewal.", "The stages are lint,
+# test, build, then deploy."
+_LISTING = re.compile(r"^[^:?]{2,80}(?::|\b(?:is|are)\b:?)\s+[^,?]+(?:,\s*[^,?]+){1,}$")
+
+
+def _listing(statement: str) -> str | None:
+    """The statement's last sentence when it lists things (a claim with no verb of its own)."""
+    last = _last_sentence(statement)
+    return last.rstrip(" .") if last is not None and _LISTING.match(last.rstrip(" .")) else None
+
+
 def _plain(fact: str) -> tuple[str, str]:
     content = pr.upper_first(fact)
     return title_of(content), content
@@ -311,6 +374,8 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
     a fact with no lead word corrects only what it contradicts (`contradicts`), and is a
     definition otherwise ("aside"), when the statement asked nothing about it ("plain");
     a confirmation, see the module docstring."""
+    if lead.strength == "negated":
+        return _said_again_negative(lead.fact, statement) if lead.fact else None
     if lead.strength in ("correction", "contrast", "marked", "aside", "plain", "framed", "noted", "told", "partial", "warned"):
         if not lead.fact:
             return None
@@ -321,14 +386,15 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
             # "no" to "Want me to backfill it too?" answers the offer: it corrects only what it
             # contradicts of what came before
             said = statement is not None and _says_something(statement) and (
-                not _offers(statement) or _contradicted(lead.fact, statement))
+                not _offers(statement) or _contradicted(lead.fact, statement)) \
+                and _said_again_negative(lead.fact, statement) is None
         elif lead.strength == "contrast":
             said = _contradicted(lead.fact, statement) or any(
                 _contradicted(later, statement) for later in sentences(lead.fact)[1:4] if pr.is_fact(later))
         elif lead.strength == "partial":
             # one part agreed to, what is said next is set against the rest of the claim: anything
             # new of lasting knowledge corrects it (not a report of work, a status or a plan)
-            claim = claim_of(statement) if statement else None
+            claim = (claim_of(statement) or _listing(statement)) if statement else None
             first = sentences(lead.fact)[0] if lead.fact.strip() else ""
             head = pr.clauses(first)[0] if first else ""
             said = claim is not None and statement is not None and (
@@ -347,7 +413,8 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
             said = claim is not None and not _WORK_REPORT.search(claim) and _contradicted(lead.fact, statement, True)
             said = said if lead.strength == "framed" else not said
         else:
-            said = not _contradicted(lead.fact, statement) and not (
+            said = not (_contradicted(lead.fact, statement) and not (
+                lead.strength == "aside" and _WORK_REPORT.search(claim_of(statement) or "") is not None)) and not (
                 lead.strength == "plain" and _responds(lead.fact, statement)
                 and not ((_HOUSE_WAY.search(first := sentences(lead.fact)[0]) or _CONVENTION.search(first))
                          and not _SET_WORDS.search(first)))
@@ -368,7 +435,7 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
             and check is None and _WORK_REPORT.search(target):
         return None  # "spot on tone, thanks a lot" after "I've drafted the reply": praise of the work
     elif lead.strength in ("echo", "strong_echo"):
-        echoed = bool(fact) and _echoes(fact or "", statement)
+        echoed = bool(fact) and (_echoes(fact or "", statement) or _same_value(fact or "", statement))
         if lead.strength == "strong_echo":
             content = target
         else:

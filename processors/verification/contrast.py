@@ -62,8 +62,9 @@ _AUX_END = re.compile(r"(?:\b(?:is|are|was|were|be|been|do|does|did|can|could|wi
 _CHANGE = re.compile(
     r"\b(?:used to|until|till|no longer|not any ?more|anymore|any more|these days|nowadays|already|"
     # chat drops a letter: "we switchd to ...", "movd off ..."
-    r"(?:mov|switch|migrat|chang|upgrad|downgrad)e?d\s+(?:to|off|from|over|away)|"
-    r"(?:we|they)\s+(?:(?:mov|switch|migrat|replac|remov|retir|deprecat)e?d|dropp?e?d|ripped out|turned off)|"
+    r"(?:mov|switch|migrat|chang|upgrad|downgrad|bump|renam)e?d\s+(?:(?:it|them|that|this)\s+)?(?:to|off|from|over|away)\b|"
+    r"(?:we|they)\s+(?:(?:mov|switch|migrat|replac|remov|retir|deprecat|renam)e?d|dropp?e?d|ripped out|turned off)|"
+    r"(?:ripped|tore|took|pulled)\s+(?:it|them)\s+out|got rid of (?:it|them)|"
     r"replaced (?:by|with)|since (?:\d|last|early|late|mid|we|the|q[1-4]|v\d|jan|feb|mar|apr|may|"
     r"jun|jul|aug|sep|oct|nov|dec|spring|summer|autumn|fall|winter))\b|\bnow\s*[.!]?$", re.I)
 _ONLY = re.compile(r"\b(?:only|solely|exclusively)\b", re.I)

@@ -38,7 +38,8 @@ class Lead:
     or a fact with no lead word (it corrects the statement, or volunteers a definition)."""
 
     strength: Literal["strong", "weak", "echo", "strong_echo", "mid", "correction", "contrast",
-                      "marked", "aside", "plain", "framed", "noted", "told", "partial", "warned"]
+                      "marked", "aside", "plain", "framed", "noted", "told", "partial", "warned",
+                      "negated"]
     # "exactly" / "yes" / "us-east-1, yes" / "exactly -- monthly logo churn" / a confirmation later
     # in a turn or after the person's own check ("mid": it must echo the statement and not
     # contradict it) / "no, X" (a correction if the statement said
@@ -51,7 +52,9 @@ class Lead:
     # correction if one of its sentences contradicts a claim of the statement; what follows an
     # agreement with one part of the statement ("weekly yes. but it uses net revenue", "- 12 cols
     # correct\n- there are missing values"): a correction of the rest of its claim ("partial"); a
-    # fact after a warning ("careful, X"): a correction as "marked", a definition otherwise ("warned")
+    # fact after a warning ("careful, X"): a correction as "marked", a definition otherwise ("warned");
+    # a negative fact after "no" ("nope, it doesn't detect the B variant"): a confirmation when it
+    # says again a negative claim of the statement ("negated")
     fact: str | None  # the user's own fact after the phrase, if any
 
 

@@ -35,7 +35,7 @@ STATE = (
     r"finished|gone|stuck|missing|empty|ready|red|green|flaky|merged|pushed|deployed|blocked|live|"
     r"up|off|busy|late|wrong|slow|weird|odd|strange|confusing|ok|okay|fine|good|bad|better|worse|"
     r"correct|incorrect|right|attached|(?:above|below)(?!\s+[$\u00a3\u20ac]?\d)|here|there|back|out|open|closed|huge|big|"
-    r"small|great|nice|ugly|messy|unclear|outdated|stale|new|different|same|off)\b"
+    r"small|great|nice|ugly|messy|unclear|outdated|stale|new(?!\s+(?-i:[A-Z]))|different|same|off)\b"
     # "blocked by security", "attached directly", "fixed monthly": a rule, not a state
     r"(?!\s+(?:by|directly|automatically|when|whenever|if|unless|once|only|as|via|through|every|each|"
     r"daily|weekly|monthly|nightly|hourly|on (?:every|each|merge|push|release))\b)"
@@ -190,7 +190,7 @@ SELF_CORRECTION = _rx(
 AUX_VERB = _rx(
     r"\b(?:is|are|was|were|be|been|being|am|isn'?t|aren'?t|wasn'?t|weren'?t|isnt|arent|"
     r"has|have|had|hasn'?t|haven'?t|hasnt|havent|should|must|shall|would|could|can|can'?t|cannot|"
-    r"cant|won'?t|wont|will|do(?:es)?n'?t|dont|doesnt|didn'?t|didnt|never|always|"
+    r"cant|won'?t|wont|will|do(?:es)?n'?t|dont|doesnt|didn'?t|didnt|(?:does|did)\s+not|never|always|"
     r"(?:it|that|this|there|here|what|who|he|she|everything|nothing|which)'?s|"
     r"(?:they|we|you)'?re|(?:they|we|you)'?ve|r)\b|[=\u2260\u2265\u2264]"
 )

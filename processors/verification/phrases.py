@@ -171,7 +171,7 @@ STRONG_CORRECTION = [_rx(p) for p in (
     r"^(?:i\s+)?(?:really\s+)?doubt\s+(?:it|that|this)",
     r"^(?:i'?m\s+|i am\s+)?not\s+(?:so\s+|too\s+|that\s+)?sure\s+(?:about\s+(?:that|this)|"
     r"(?:that'?s|that is|this is|it'?s|it is)\s+(?:right|true|correct|accurate|the case))",
-    r"^i\s+(?:(?:strongly|respectfully|have to|must)\s+)?disagree(?:\s+with\s+(?:that|this|you|"
+    r"^i(?:'d|\s+(?:would|must|have to|need to|'d))?\s+(?:(?:strongly|respectfully|politely|have to|must)\s+)?disagree(?:\s+with\s+(?:that|this|you|"
     r"(?:the|your)\s+[\w-]+)(?:\s+[\w-]+)?)?",
     r"^i(?:'d|\s+(?:have to|must|need to|would|'d|gotta|want to|(?:would|'d)\s+have to))\s+push\s+back"
     r"(?:\s+on\s+(?:that|this))?",
@@ -189,7 +189,7 @@ STRONG_CORRECTION = [_rx(p) for p in (
     r"(?: [\w-]+)?)(?:(?:\s+[\w'-]+){0,3}?\s+(?:because|since|as|cause|coz|bc)\b|"
     r"\s+(?:because|since|as|here|there))?",
     r"^(?:let me|i need to|i have to|i must|just to|allow me to|i'?ll|i should)\s+correct\s+"
-    r"(?:you|that|this|one thing|something)",
+    rf"(?:you|one thing|something|(?:that|this|your|the)(?:\s+[a-z-]+(?=\s*[.,:;!{EM}{EN}]|\s+-|\s*$))?)",
     rf"^(?:not to (?:nitpick|be pedantic)|(?:tiny |small |one |quick )?nit(?:pick)?|to be pedantic|"
     rf"pedantic note)(?:\s*,?\s*but)?(?=\s*{SEP}|\s+(?:but|the|it|that|this|we|our)\b)",
     r"^(?:you(?:'ve| have)?|u)\s+(?:got|have|had|get)\s+(?:the|your|those|these|some)\s+(?:[\w-]+\s+){0,2}?"
@@ -201,6 +201,8 @@ STRONG_CORRECTION = [_rx(p) for p in (
     rf"^(?:incorrect|wrong|bad|false|faulty|invalid|flawed|mistaken)\s+{_CLAIM}",
     r"^there'?s\s+(?:a|an|one)\s+(?:small\s+|big\s+|slight\s+)?(?:mistake|error|inaccuracy|problem|issue)\s+"
     r"(?:in|with)\s+(?:that|this|your|the)\b(?:\s+[\w-]+)?",
+    # one part of the claim named as wrong before the fact: "a) cat b) dog c) bird is wrong, third class is 'other'"
+    rf"^(?!(?:i|my|our|me|we|it|this|that)\b)[^,.;:!?]{{1,40}}?\s+(?:is|are)\s+(?:wrong|incorrect)(?=\s*[,;{EM}{EN}]\s*\S)",
     rf"^(?:the|that|this|your|those|these)\s+[\w-]+(?:\s+[\w-]+)?\s+(?:is|are|was|were)\s+"
     rf"(?:(?:a bit|slightly|completely|just|totally|all)\s+)?(?:wrong|incorrect|off|backwards)(?=\s*{SEP})",
     rf"^{_SURE}there'?s\s+(?:a|some|an?\s+\w+)\s+(?:misunderstanding|confusion|mix-?up|misconception)",
@@ -219,7 +221,7 @@ STRONG_CORRECTION = [_rx(p) for p in (
     rf"replaced|retired|killed|deprecated)\s+(?:that|this|it)(?:\s+{_TO_CLAUSE_END}{{1,30}})?(?=\s*{SEP})",
     # the two the other way round: "other way round here:", "that's inverted lol,", "opposite, ..."
     rf"^(?:(?:it'?s|its|it is|that'?s|thats|that is|they'?re|theyre)\s+)?(?:actually\s+|exactly\s+|all\s+)?"
-    rf"(?:the\s+)?(?:other way (?:a)?round|opposite|reverse|inverted|flipped|swapped|reversed|backwards|upside down)"
+    rf"(?:the\s+)?(?:other way (?:a)?round|(?:other|opposite|wrong|reverse) direction|opposite|reverse|inverted|flipped|swapped|reversed|backwards|upside down)"
     rf"(?:\s+(?:here|there|lol|lmao|haha|actually|in (?:this|our|the) [\w-]+))*(?=\s*[.:;!,{EM}{EN}-])",
     # a verdict with its subject left out: "is not like this", "is wrong" (non-native)
     rf"^(?:it\s+)?is\s+(?:not\s+(?:like\s+(?:this|that)|so|correct|right|true|good)|wrong|incorrect|"
@@ -319,7 +321,7 @@ SURE_THAT = _rx(r"^(?:i'?m\s+|i am\s+)?(?:pretty|fairly|quite|100%|completely|ve
 _MATCHES = (r"(?:matches|lines up with|agrees with|(?:is |'s |s )?(?:consistent|in line) with|"
             r"tallies with|squares with|aligns with|fits(?: with)?|checks out with)")
 STRONG_CONFIRMATION = _rx(
-    r"^(?:exactly(?: right| that| so)?|precisely|spot on|bang on|dead on|bingo|100 ?%|\U0001f4af|"
+    r"^(?:exactly(?: right| that| so)?|precisely(?: so)?|quite so(?![\w-])|(?:that|this) is (?:indeed )?so(?=[\s.!,;]*$|[.!])|spot on|bang on|dead on|bingo|100 ?%|\U0001f4af|"
     r"(?:you\s+)?nailed it|(?:right\s+)?on the (?:money|nose)|(?:that'?s|thats)\s+it\s+exactly|"
     r"totally|definitely|certainly|for sure|of course|yes indeed|without a doubt|"
     r"true(?=[\s.!]*$)|(?:very|so|quite|all|absolutely|totally|completely)\s+true|accurate(?=[\s.!]*$)|"
@@ -392,7 +394,7 @@ STRONG_CONFIRMATION = _rx(
     r"by design|deliberately|afraid so)|"
     # agreement said through a negative: "you're not wrong", "can't argue with that", "no arguments
     # here", "nothing wrong with that", "not gonna disagree", "I won't disagree"
-    rf"{_YOU}\s+not\s+(?:wrong|mistaken|off)|(?:i\s+)?(?:can'?t|cannot|can not|won'?t|wouldn'?t|couldn'?t)\s+"
+    rf"(?:{_YOU}\s+)?not\s+(?:wrong|mistaken|incorrect)|{_YOU}\s+not\s+off|(?:i\s+)?(?:can'?t|cannot|can not|won'?t|wouldn'?t|couldn'?t)\s+"
     r"(?:argue|disagree)(?:\s+with\s+(?:that|this|you|it))?|no\s+(?:arguments?|argument|disagreement|objections?)"
     r"(?:\s+(?:here|from me|there))|(?:there'?s\s+)?nothing\s+wrong\s+with\s+(?:that|this|it)|"
     r"(?:i'?m\s+)?not\s+(?:gonna|going to|about to)\s+(?:argue|disagree)(?:\s+with\s+(?:that|this|you))?)"
@@ -408,10 +410,12 @@ WEAK_CONFIRMATION = _rx(rf"^(?:{_YES}(?=\W|$)|(?:right|true)" + _AFTER_WORD + ")
 _CONFIRM_WORD = (r"(?:yes+|yeah|yep|yup|ya|yea|mhm+|uh[- ]?huh|correct|exactly|precisely|right|indeed|"
                  # "the 25 per page part is right": one part of what was said; "X 👍"
                  r"(?:part|bit|piece|half|number|figure)\s+(?:is|was|'s)\s+(?:right|correct|accurate|true|spot on)|"
-                 "[\U0001f44d\u2705\u2714\u2611\U0001f44c][\U0001f3fb-\U0001f3ff\ufe0f]*|"
+                 # "Ningbo on the 12th is right": what was said, then the verdict on it
+                 r"(?:is|are)\s+(?:(?:exactly|absolutely|quite)\s+)?(?:right|correct|accurate|spot on)|"
+                 "[\U0001f44d\u2705\u2713\u2714\u2611\U0001f44c][\U0001f3fb-\U0001f3ff\ufe0f]*|"
                  # "..., confirmed with the maintenance team yesterday"
                  r"(?:confirmed|verified|double[- ]checked)(?:\s+(?:with|by|against)\s+[^,.;:!?]{1,40})?|"
-                 r"you(?:'ve| have)? got it(?: right)?|you'?re (?:right|correct)|"
+                 r"you(?:'ve| have)? got it(?: right)?|you'?re (?:right|correct)|(?:that'?s|thats) it|"
                  r"true|spot on|100 ?%|(?:that'?s|thats|that is)\s+(?:right|correct|it|true|accurate|"
                  r"how it works)|(?:just\s+|exactly\s+)?(?:like|as)\s+(?:you|u)\s+(?:said|say|wrote|mentioned|"
                  r"described|put it)|(?:that\s+|which\s+|it\s+)?(?:matches|lines up with|agrees with|tallies with|"
@@ -436,7 +440,8 @@ ECHO_ANSWER = _rx(r"^(?:(?:it|that|they|this|you|we|i|he|she)\s+(?:sure\s+)?(?:i
 CHECKED = _rx(
     r"^(?:i(?:'ve| have)?\s+)?(?:just\s+|also\s+|quickly\s+|went and\s+|double[- ]?)?"
     r"(?:checked|verified|looked(?:\s+it)?\s+up|looked\s+(?:at|in|into|through)|confirmed|dug\s+(?:up|out|into)|"
-    r"pulled(?:\s+up)?|ran|re-?ran|grepped|queried|tested|tried(?:\s+it)?|opened|asked|inspected|traced)\b"
+    r"pulled(?:\s+up)?|ran|re-?ran|grepped|queried|tested|tried(?:\s+it)?|opened|asked|inspected|traced|"
+    r"went\s+(?:through|over)|(?:read|combed|scanned)\s+through)\b"
     r"(?!\s+(?:with|against)\b)"  # "confirmed with finance": a strong lead
     r"(?:(?<!confirmed)(?<!verified)|(?=\s+[^\s,.;:!?]))"  # bare "confirmed, ...": a strong lead too
     rf"(?:\s+(?:(?!\s+(?:and|but)\s){_TO_CLAUSE_END}){{1,50}}?)?(?:\s*[,:;{EM}{EN}]\s*|\s+-+\s+|\s+and\s+)(?=\S)"
@@ -449,14 +454,17 @@ SOURCE_AT_HAND = _rx(
     r"(?:i'?m|i am)\s+(?:literally\s+|actually\s+|currently\s+|right\s+)?(?:looking at|standing in|standing at|"
     r"sitting in|reading|holding|on)\s+(?:it|them|the|our|that|this|their)\b(?:\s+[\w-]+){0,4}?"
     r"(?:\s+(?:right now|now|as we speak))?|"
-    r"looking at (?:the|our|it|that|this)\b(?:\s+[\w-]+){0,3}?\s+(?:right now|now|as we speak))"
+    r"looking at (?:the|our|it|that|this)\b(?:\s+[\w-]+){0,3}?\s+(?:right now|now|as we speak)|"
+    # another source that agrees: "carrier portal says the same,", "the log shows the same thing -"
+    r"(?=[^,.;:!?]{1,60}?\bthe\s+same\b)(?:(?:the|our|their|my)\s+)?(?:[\w-]+\s+){0,3}?(?:says|shows|reads|has|gives)"
+    r"\s+the\s+same(?:\s+thing)?(?:\s+too)?)"
     rf"(?:\s*[,:;{EM}{EN}]\s*|\s+-+\s+)(?=\S)"
 )
 # "right the free plan has no api access": "right"/"correct" with no separator, before a fact
 # (not "correct the typo", which is an instruction: `rules` takes it only before a fact)
 LOOSE_CONFIRMATION = _rx(r"^(?:right|correct|exactly|true|yes|yep|yeah|yup)\s+(?=(?:the|a|an|our|we|it|its|"
                          r"they|this|that|those|these|all|every|each|only|no)\b)")
-SARCASM = _rx(r"\b(?:lol|lmao|rofl|yeah right|oh sure|sure it is|sure they are|as if|if by|love (?:that|this) for (?:us|me|you|them)|pigs (?:will|might|can|could) fly|when pigs fly|"
+_SARCASM = _rx(r"\b(?:lol|lmao|rofl|yeah right|oh sure|sure it is|sure they are|as if|if by|love (?:that|this) for (?:us|me|you|them)|pigs (?:will|might|can|could) fly|when pigs fly|"
               r"not that|like that ever|famous last words|what could (?:possibly )?go wrong|said no one|"
               r"because that (?:always|ever) works|sure you did|(?:famous|renowned|well[- ]known|known)\s+for\s+"
               r"(?:just\s+|always\s+|never\s+)?(?:working|being (?:reliable|accurate|honest|on time))|"
@@ -471,6 +479,27 @@ SARCASM = _rx(r"\b(?:lol|lmao|rofl|yeah right|oh sure|sure it is|sure they are|a
               r"obviously|clearly|surely|of course|really)\b)\b|(?<![\w/])/s\b|"
               # rolling eyes, upside-down face, tears of joy, smirk, facepalm: not an endorsement
               "[\U0001f644\U0001f612\U0001f611\U0001f926\U0001f643\U0001f602\U0001f923\U0001f60f]")
+# mock praise: "ah yes, the famous weather", "what a surprise", "my favourite hobby", "exactly how I
+# wanted to spend my friday", an "of course" said twice -- after a cheap test of its words
+_MOCK_PRAISE = _rx(r"\b(?:(?:yes|yeah|right),?\s+(?:the|our|my)\s+(?:famous|legendary|infamous|good old|trusty|"
+                   r"ever[- ]reliable)|what a (?:surprise|shock|shocker)|my (?:favou?rite|fave) (?:hobby|pastime|"
+                   r"thing to do|way to spend)|(?:exactly|just) (?:how|what) i (?:wanted|needed|hoped)|"
+                   r"of course\b[^.!?\n]{0,30}[.!]+\s*of course(?=\W*$))")
+_MOCK_WORDS = ("famous", "legendary", "infamous", "good old", "trusty", "reliable", "what a", "fav", "i wanted",
+               "i needed", "i hoped", "of course")
+
+
+class _Sarcasm:
+    """`_SARCASM`, or mock praise (`_MOCK_PRAISE`, tried only when one of its words is there)."""
+
+    def search(self, text: str) -> re.Match[str] | None:
+        if (m := _SARCASM.search(text)) is not None:
+            return m
+        low = text.lower()
+        return _MOCK_PRAISE.search(text) if any(w in low for w in _MOCK_WORDS) else None
+
+
+SARCASM = _Sarcasm()
 QUALIFIED = _rx(r"^(?:if|unless|except|but|though|although|however|only if|as long as|apart from|other than)\b")
 
 # -- definitions ---------------------------------------------------------------------------------
@@ -524,7 +553,8 @@ DEFINITION_FRAME = _rx(
     r"(?:just\s+)?(?:a\s+)?heads[- ]?up|psa|note(?:\s+that|(?=\s*" + SEP + r")|"
     r"(?=\s+(?!(?:to|it|down|this down|that down|them|me|how|what|which|where|when|why|if|whether)\b)\w))|"
     r"nb|n\.b\.|"
-    r"please note(?:\s+that)?|note(?=\s+['\"`\u2018\u201c])|important(?=\s*" + SEP + r")|one thing to (?:note|know|keep in mind)|"
+    r"please note(?:\s+that)?|for the avoidance of doubt|it (?:should|must|is to|shall) be (?:noted|understood|borne in mind)"
+    r"(?:\s+that)?|(?:please\s+)?be advised(?:\s+that)?|it (?:is|'s) worth (?:noting|knowing|remembering)(?:\s+that)?|note(?=\s+['\"`\u2018\u201c])|important(?=\s*" + SEP + r")|one thing to (?:note|know|keep in mind)|"
     r"worth (?:noting|knowing|remembering|mentioning)(?:\s+that)?|"
     r"(?:always\s+)?(?:keep|bear) in mind(?:\s+that)?|remember(?:\s+that)?|"
     r"don'?t forget(?:\s+that)?|btw|by the way|going forward(?:,?\s+remember(?:\s+that)?)?|"

@@ -21,6 +21,14 @@ SCAN_CHARS = 3000  # long pastes are read only this far: verifications are short
 SPAN_SENTENCES = 3  # a fact is at most this many consecutive declarative sentences
 _FENCE = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
 _QUOTE_OR_CODE_LINE = re.compile(r"^(?:>|    |\t).*$", re.MULTILINE)
+# Code pasted without a fence: a query ("SELECT * FROM orders WHERE ..."), a logger's line
+# ("Debug.Log: hp = 0", "console.log: ..."); and a diff's lines, when a line is added ("+ TIMEOUT = 60")
+_CODE_LINE = re.compile(r"^\s*(?:(?-i:SELECT|INSERT INTO|UPDATE|DELETE FROM|WITH|CREATE|ALTER|DROP)\s[^\n]*?"
+                        r"\b(?-i:FROM|WHERE|SET|TABLE|VALUES|AS|INDEX)\b|[A-Za-z_]\w*\.(?:log|info|debug|warn|warning|"
+                        r"error|trace|print|println|write|writeline)\w*\s*:|(?-i:WHERE|AND|JOIN|GROUP BY|ORDER BY)\s[^\n]*?"
+                        r"(?:<>|!=|[=<>]|\b(?-i:IN|LIKE|ON)\b)|[\w.]+\([^\n]*\)\s*;?\s*$).*$", re.MULTILINE | re.I)
+_DIFF_ADDED = re.compile(r"^\s*\+\s*\S", re.MULTILINE)
+_DIFF_LINE = re.compile(r"^\s*[+-]\s*[\w.\[\]\"']+\s*[:=]\s*\S.*$", re.MULTILINE)
 
 # Quoted speech: another person's words ("the customer wrote: \"FYI your invoices are wrong\"").
 # Quoted terms ('tenant', "strategic") are one to three words and stay.
@@ -85,6 +93,12 @@ def prepare(text: str) -> str:
     single spaces, one line per line of the turn."""
     text = _FENCE.sub(" ", text[:SCAN_CHARS])
     text = _unpasted(_QUOTE_OR_CODE_LINE.sub(" ", text))
+    if "(" in text or ":" in text or "WHERE" in text or "AND " in text or "JOIN" in text or " BY " in text \
+            or "SELECT" in text or "INSERT" in text or "UPDATE" in text or "DELETE" in text or "WITH " in text \
+            or "CREATE" in text or "ALTER" in text or "DROP" in text:
+        text = _CODE_LINE.sub(" ", text)  # (the cheap test first: most turns hold no code)
+    if "+" in text and _DIFF_ADDED.search(text):
+        text = _DIFF_LINE.sub(" ", text)
     text = _QUOTED.sub(_unquote, text).replace("\u2019", "'").replace("\u2018", "'")
     lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)

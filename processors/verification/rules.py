@@ -54,6 +54,7 @@ from dataclasses import replace
 from sessiond.processors.verification import marks as mk
 from sessiond.processors.verification import phrases as ph
 from sessiond.processors.verification import prose as pr
+from sessiond.processors.verification.claims import NEGATIVE as _NEGATIVE
 from sessiond.processors.verification.claims import check_of, claim_of, finish
 from sessiond.processors.verification.contrast import contrasted, has_value, measured
 from sessiond.processors.verification.detection import Candidate, DetectionType, Lead
@@ -70,7 +71,8 @@ FRAGMENT_WORDS = 12  # "right — same image from staging to prod": a verbless e
 _CORRECTION_KEEP = [re.compile(p, re.I) for p in (
     r"^(?=(?:the )?(?:correct|right|proper) (?:way|answer|value|definition|formula|term|name|"
     r"number|figure|approach|field|column|table) (?:is|are)\b)",
-    r"^(?=it'?s actually\b|it is actually\b|(?:it|that|this) should (?:be|have been)\b)",
+    r"^(?=it'?s actually\b|it is actually\b|(?:it|that|this) should (?:be|have been)\b"
+    r"(?!\s+(?:noted|understood|mentioned|said|borne|added|clear|aware)\b))",
     # "you mean Freshdesk -- ...", "you mean the 18-tonne, ...": the right one named (not asked)
     r"^(?=(?:i think\s+)?(?:you|u) mean(?:t)?\s+(?:the\s+|a\s+|an\s+|our\s+)?(?:(?-i:[A-Z])|\d)[^?]*$)",
     r"^(?=(?:[\w'./-]+\s+){1,5}?(?:is|are|was|were|'s|'re)\s+actually\b|"
@@ -190,14 +192,21 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
             and (noted := ph.DEFINITION_FRAME.match(tail)) is not None \
             and ph.STRONG_CORRECTION_ANY.match(after := pr.skip(tail[noted.end():])):
         tail = rest = after  # "please note that this is incorrect. ...": the verdict after a frame
+    if opening and (thanked := _PLEASANT.match(tail)) is not None:
+        after = pr.skip(tail[thanked.end():])
+        soft = _SOFTENED.match(after)
+        if ph.STRONG_CORRECTION_ANY.match(after[soft.end():] if soft else after):
+            tail = rest = after  # "Thank you, however this is inaccurate.": the verdict after thanks
     if opening and (soft := _SOFTENED.match(tail)) is not None and ph.STRONG_CORRECTION_ANY.match(tail[soft.end():]):
         tail = rest = tail[soft.end():]  # "I'm afraid that isn't accurate.", "with respect, that is not the case"
     if opening and any(p.match(tail) for p in _CORRECTION_KEEP):
         rest, matched = tail, True  # the lead's words are the fact's
-    challenged = False
+    challenged = apart = False
     for _ in range(0 if matched else 4):
         end = _lead_end(rest, ph.STRONG_CORRECTION_ANY)
         strong = strong or end is not None
+        if end is not None:
+            apart = rest[end:end + 2].lstrip()[:1] in (".", "!")  # the lead a sentence of its own
         if end is None and (opening or matched):
             end = _lead_end(rest, ph.WEAK_CORRECTION_ANY)
         if end is None and (opening or matched) and (end := _lead_end(rest, ph.CHALLENGE)) is not None:
@@ -220,7 +229,7 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
         # after a challenge, the sentences after the phrase may hold the fact: "dock 3?? that's
         # returns. memphis loads out of dock 7"
         return (" ".join([phrase + ".", *sentences(rest)[1:3]]) if challenged else phrase), "contrast"
-    if fact is None and strong and (phrase := _phrase(rest)) and len(pr.words(phrase)) <= 8 \
+    if fact is None and strong and (phrase := _phrase(rest)) and len(pr.words(phrase)) <= (FRAGMENT_WORDS if apart else 8) \
             and not re.match(r"(?:by|for|in|at|on|with|from|to|of)\b", phrase, re.I):
         return phrase, "strong"  # "other way round here: canary first, then staging"
     if fact is None or mk.MOMENT.search(pr.clauses(fact)[0]) or not _informative(fact):
@@ -237,7 +246,7 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
 # a formal softener before a verdict: "I'm afraid", "with respect,", "please note", "sadly"
 _SOFTENED = re.compile(r"^(?:i'?m afraid|i fear|with (?:all )?(?:due )?respect|respectfully|unfortunately|sadly|"
                        r"(?:please |kindly |just )?note|(?:i'?m )?sorry(?:,?\s+but)?|to be honest|honestly|"
-                       r"i have to say|i must say)\s*[,:]?\s*(?:that\s+(?=(?:that|this|it)\b))?", re.I)
+                       r"i have to say|i must say|however|but)\s*[,:]?\s*(?:that\s+(?=(?:that|this|it)\b))?", re.I)
 _BARE_NO = re.compile(r"^(?:no+|nope|nah)\s+(?:so|actually|like|well)\s+(?=\w)", re.I)
 # a yes-word that only fills before a "no": "yeah no, ...", "right so no actually ..."
 _YEAH_NO = re.compile(r"^(?:(?:yeah|yea|yes|yep|right|ok(?:ay)?|so|well|uh+|um+|like)[\s,.!]+){1,4}"
@@ -260,12 +269,15 @@ def _phrase(text: str) -> str | None:
     """A short phrase with no verb that can stand for a fact ("ISO weeks", "UTC, not local")."""
     first = sentences(text)[0] if text else ""
     if (not first or len(pr.words(first)) > FRAGMENT_WORDS or "?" in first
-            or (pr.imperative(first) and not _TRY_VALUE.match(first)) or mk.HEDGE.search(first) or not _informative(first)
+            or (pr.imperative(first) and not _TRY_VALUE.match(first) and not _NAMED_NUMBER.match(first))
+            or mk.HEDGE.search(first) or not _informative(first)
             or mk.MOMENT.search(first)):
         return None
     return first.rstrip(" .!")
 
 
+# a part numbered as the subject, not a verb: "Schedule 3 lists both AWS and Twilio", "Clause 12 says ..."
+_NAMED_NUMBER = re.compile(r"^(?-i:[A-Z])[a-z]+\s+\d+[a-z]?\s+(?!(?:times|more|less|of|x|and|or)\b)[a-z]+s\b")
 # "try 11 minutes 40 seconds average": the value the person would put instead
 _TRY_VALUE = re.compile(r"^try\s+[~≈]?[$£€]?\d", re.I)
 # surprise before agreeing: "huh, you're right", "oh wow. yes", "whoa, ..." (not "huh?")
@@ -345,13 +357,21 @@ _SAID_APART = re.compile(r"[.!\n]")
 def _fragment(rest: str) -> str | None:
     """A short piece of a fact with no verb, first in ``rest`` ("3 projects on free")."""
     first = sentences(rest)[0] if rest else ""
-    if first and len(pr.words(first)) <= FRAGMENT_WORDS and not pr.imperative(first) \
-            and "?" not in first and not _asks(first):
+    if first and len(pr.words(first)) <= FRAGMENT_WORDS and "?" not in first \
+            and (_PARTICIPLE_FIRST.match(first) or not (pr.imperative(first) or _asks(first))):
         return first.rstrip(" .!,;:") or None
     return None
 
 
-_THUMBS = "\U0001f44d\u2705\u2714\u2611\U0001f44c"
+# a participle before a preposition, the statement's passive said again: "run in triplicate for each
+# sample", "set to 4,000 rpm", "stored in S3" (not "go to the dashboard": an instruction)
+_PARTICIPLE_FIRST = re.compile(r"^(?:[a-z]+ed|run|set|put|cut|held|kept|built|sent|made|done|given|taken|shown|written|"
+                               r"paid|sold|found|split|shut|bound|frozen|chosen|drawn|grown|known|seen|spent|stuck|"
+                               r"hung|laid|led|won|worn)\s+(?:in|to|at|on|for|by|from|with|into|under|over|via|"
+                               r"through|per|as)\b", re.I)
+
+
+_THUMBS = "\U0001f44d\u2705\u2713\u2714\u2611\U0001f44c"
 
 
 def _trailing(tail: str) -> Lead | None:
@@ -362,8 +382,8 @@ def _trailing(tail: str) -> Lead | None:
     if m is None or ph.SARCASM.search(tail):
         return None
     said = m["said"].strip(f" ,;:-{ph.EM}{ph.EN}")
-    if m["word"][0] in _THUMBS and len(pr.words(said)) < 3:
-        return None  # "done 👍", "ok 👍": an acknowledgement, not what it confirms
+    if m["word"][0] in _THUMBS and len(pr.words(said)) < 3 and not has_value(said):
+        return None  # "done 👍", "ok 👍": an acknowledgement, not what it confirms ("120k ✓" is a value)
     if (not said or ph.NOT_CONFIRMED.search(said) or mk.QUESTION_START.match(said)
             or pr.imperative(said) or mk.HEDGE.search(said)
             or ph.STRONG_CORRECTION_ANY.match(said) or ph.WEAK_CORRECTION_ANY.match(said)):
@@ -420,7 +440,7 @@ def _definition(tail: str) -> str | None:
     if m:
         # "in our system, the user with id 0 is always the system user, please never delete him"
         noted = pr.skip(tail[m.end():])
-        if noted and _ACRONYM.match(noted.split(" ", 1)[0]) and (gloss := _glossary(sentences(noted)[0])) is not None:
+        if noted and _ACRONYM.match(noted.split(" ", 1)[0].rstrip(":=-")) and (gloss := _glossary(sentences(noted)[0])) is not None:
             return gloss  # "just so you know, WISMO = where is my order"
         fact = fact_at(_order_dropped(_PLEASE_AFTER.sub("", noted, count=1)))
         if fact is None and noted and (ph.SAY_MEAN.match(noted) or _MARKED_BY.match(noted)) and _lasting(noted):
@@ -429,11 +449,15 @@ def _definition(tail: str) -> str | None:
         # no final art yet": a term defined, whatever its words
         return fact if fact and (_lasting(fact) or _A_IS_A.match(fact)) and not ph.PLEASANTRY.match(fact) else None
     first = sentences(tail)[0]
+    if ("because" in first or "require" in first or "rule" in first or "polic" in first or "law" in first
+            or "regulation" in first or "standard" in first) and (ruled := _standing_rule(first)) is not None:
+        return ruled
     if (after := _FRAME_AFTER.search(first, max(0, len(first) - 100))) is not None:
         # the frame after the fact: "revenue in the deck is always net of refunds btw"
         fact = fact_at(first[:after.start()])
         return fact if fact and _lasting(fact) and not pr.imperative(fact) else None
     if (ph.DEFINITION_DIRECT.match(tail) or ph.MEANING.match(tail) or _OWNED.match(tail) or _WE_CALL.match(tail)
+            or _ANY_THAT.match(tail)
             or ph.SAY_MEAN.match(tail) or _MARKED_BY.match(tail)
             or ph.STANDING_RULE.match(tail) or _called_a_rule(sentences(tail)[0])
             or (len(said := sentences(tail)) > 1 and ph.RULE_NAMED.match(said[1]) is not None)) \
@@ -445,6 +469,14 @@ def _definition(tail: str) -> str | None:
     return None
 
 
+# a term defined by what counts as it: "in the warehouse 'dead stock' is anything that hasn't moved in
+# 180 days", "a no-show is anyone who doesn't cancel 24h ahead", "churned is when ..." (not "the
+# problem is when ...", "it is anything but simple")
+_ANY_THAT = re.compile(r"^(?:(?:in|at|on|for)\s+(?:the|our|this)\s+[\w-]+(?:\s+[\w-]+)?,?\s+)?"
+                       r"(?!(?:it|this|that|there|the\s+(?:problem|issue|trouble|thing|question|point|idea|plan|goal|"
+                       r"catch|risk|fix|answer))\b)['\"`]?[^\W\d_][\w\s'-]{0,30}?['\"`]?\s+(?:is|are|means)\s+"
+                       r"(?:anything|any\s+(?!(?:more|longer|of)\b)\w+|everything|everyone|anyone|anybody|whatever|whoever|"
+                       r"someone|somebody|when|whenever)\b(?!\s+but\b)", re.I)
 # what things marked so are: "order ids starting with R are returns", "files ending in _X are executed"
 _MARKED_BY = re.compile(r"^(?:[\w'-]+\s+){1,4}?(?:starting|beginning|ending|prefixed|suffixed|marked|tagged|flagged|"
                         r"labell?ed)\s+(?:with|in|by|as)\s+\S+\s+(?:is|are|means|mean|=)\s+\w", re.I)
@@ -492,6 +524,49 @@ _OWNED = re.compile(r"^(?!(?:it|its|it'?s|this|that|they|he|she|i|we|you|there)\
 # a name given: "in our lab we are calling 'epoch' one pass over ...", "we call 'ship' merged and deployed"
 _WE_CALL = re.compile(r"^(?:(?:in|at|for)\s+(?:our|this)\s+[\w-]+,?\s+)?(?:we|i)(?:'re|\s+are|\s+am|'m)?\s+"
                       r"(?:call|calling|define|defining|refer to|referring to)\s+['\"\u2018\u201c`]\w", re.I)
+
+
+# A rule and its reason: what must, can only or can't be, with why ("prices can only change on
+# Mondays, because the shelf labels get printed Sunday night", "agents can't write health details
+# in notes, because of HIPAA"), or anything the house does with the rule or law named after it
+# ("drivers get a 45-minute break after 4.5 hours, that's the EU driving rules", "we don't email
+# clients from personal accounts, firm policy after an incident", "... because certification
+# requires it") -- a definition of how things are done, not an opinion or a one-off.
+_NORMATIVE = re.compile(r"\b(?:must(?!\s+(?:be|have)\b)|mustn'?t|can only|may only|can'?t|cannot|can not|never|"
+                        r"always|only ever|mandatory|compulsory|required|not allowed|forbidden|prohibited|not permitted)\b",
+                        re.I)
+_BECAUSE = re.compile(r"(?:,\s*|\s+)(?:because|cause|coz|bc|due to)\b", re.I)
+_RULE_GIVEN = re.compile(r"(?:,\s*|\s+)(?:(?:that'?s|thats|that is|it'?s|its|this is)\s+(?:the\s+|our\s+|an?\s+)?"
+                         r"(?:[\w-]+\s+){0,3}?(?:rules?|laws?|regulations?|policy|requirements?|standards?)\b|"
+                         r"(?:firm|company|house|team|school|office|store|site|lab|group|our|legal|hr)\s+(?:policy|rule)\b|"
+                         r"(?:because\s+)?(?:the\s+)?(?:[\w-]+\s+){1,3}(?:requires?|mandates?|demands?) it\b|"
+                         r"(?:by|under|per) (?:the\s+)?(?:law|regulations?|policy)\b)", re.I)
+# one occasion, not a habit: "on Friday" (not "on Fridays"), "tomorrow", "that index", "it"
+_ONE_OCCASION = re.compile(r"\b(?:(?:on|this|next|by|until|from)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day\b(?!s)|"
+                           r"(?:today|tonight|tomorrow|yesterday|this week|next week|this month|right now)\b|"
+                           r"(?:this|that|these|those|it)\b)", re.I)
+_RULE_SUBJECT_NOT = re.compile(r"^(?:i|i'?m|i'?ve|i'?d|i'?ll|you|u|it|its|it'?s|this|that|thats|that'?s|these|those|"
+                               r"he|she|there)\b", re.I)
+
+
+def _standing_rule(sentence: str) -> str | None:
+    """The rule of a sentence that gives it with its reason or its source (`_RULE_GIVEN`), or None."""
+    if "?" in sentence:
+        return None
+    m = _RULE_GIVEN.search(sentence)
+    if m is None and (m := _BECAUSE.search(sentence)) is not None and not _NORMATIVE.search(sentence[:m.start()]):
+        return None
+    if m is None:
+        return None
+    rule, why = sentence[:m.start()].strip(" ,;"), sentence[m.end():]
+    head = pr.clauses(rule)[0] if rule else ""
+    if (len(pr.words(rule)) < 4 or not pr.has_verb(head) or _RULE_SUBJECT_NOT.match(rule) or _commands(rule)
+            or _ONE_OCCASION.search(rule) or _ONE_OCCASION.search(why) or _ephemeral(why) or mk.MOMENT.search(why)
+            or pr.imperative(rule) or _past(head) or mk.MOMENT.search(head) or mk.EPHEMERAL.search(rule)
+            or mk.HEDGE.search(rule) or _PROPOSING.search(head) or _MAYBE.search(head) or ph.SARCASM.search(sentence)
+            or mk.TROUBLE.search(head)):
+        return None
+    return sentence
 
 
 def _called_a_rule(sentence: str) -> bool:
@@ -548,7 +623,7 @@ def _how_things_are(sentence: str) -> bool:
                 or _commands(sentence)
                 or _about_the_moment(sentence, clauses)
                 or mk.EPHEMERAL.search(sentence) or _past(clauses[0])
-                or any(mk.STATUS.search(c) or mk.TROUBLE.search(c) for c in clauses)
+                or any(mk.STATUS.search(c) or (mk.TROUBLE.search(c) and not _HOUSE_HABIT.search(sentence)) for c in clauses)
                 or mk.OPINION.search(_OBLIGED.sub("", clauses[0]) if _RULE_OF_ALL.search(clauses[0]) else clauses[0])
                 or any(mk.OPINION.search(_OBLIGED.sub("", c)) for c in clauses[1:])
                 or (mk.NEGATIVE.search(clauses[0]) and mk.NEGATIVE.search(_affirmed_part(clauses[0]))
@@ -676,14 +751,17 @@ _STORY = re.compile(r"^(?:(?:last time|one time|once|years ago|back in \w+|a whi
                     r"(?=(?:that|this) one\s+\w+))", re.I)
 # what a story led to: ", so now ...", ", so ever since then ...", "... we made it a rule: ..."
 _LESSON = re.compile(r"(?:,\s+so|\s+so)\s+(?:(?:now|ever since(?:\s+then)?|since then|these days|nowadays|from then on)"
-                     r"\s+)?(?:the rule is(?:\s+that)?\s+)?(?=\S)|\s+(?:we|they)\s+made\s+(?:it\s+)?a\s+rule\s*:\s*",
+                     r"\s+)?(?:the rule is(?:\s+that)?\s+)?(?=\S)|"
+                     # "..., since then we never prepay", "..., which is why accounts are disabled ..."
+                     r",\s*(?:and\s+)?(?:ever since(?:\s+then)?|since then|from then on|which is why|that'?s why|"
+                     r"and now)\s+(?=\S)|\s+(?:we|they)\s+made\s+(?:it\s+)?a\s+rule\s*:\s*",
                      re.I)
 # a story in a clause before the fact: "after an incident a few years ago,", "since the 2019 audit,"
 _AFTER_EVENT = re.compile(r"^(?:ever\s+)?(?:after|since|following)\s+(?:an?|the|that|one|our|some)\s+[^,.;:!?]{1,50}?"
                           r"(?:\b(?:ago|back|incident|audit|outage|mistake|accident|breach|mix-?up|issue|complaint|"
                           r"fine|review|inspection))\s*,\s*", re.I)
 # a change the person made is the news itself ("we dropped forced rotation last year")
-_CHANGED = re.compile(r"\b(?:dropped|moved|switched|changed|stopped|started|retired|replaced|migrated|renamed|"
+_CHANGED = re.compile(r"\b(?:dropped|moved|switched|changed|upgraded|downgraded|stopped|started|retired|replaced|migrated|renamed|"
                       r"removed|deprecated|bumped|raised|lowered|cut|added|turned|disabled|enabled)\b", re.I)
 # a reply that opens on a value: "$32 for groups", "5 per phase on hard mode", "£90,000 since april"
 # ... after a word of approximation: "more like 2.3 million rows per run", "try 11 minutes 40 seconds"
@@ -736,7 +814,12 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
         # "flag the material variances too. material for us is anything above 2%": an instruction,
         # then what one of its words means here
         return [_lead(line, "unprompted_definition", quote, Lead("plain", defined))]
-    if (_asks(said) or _ordered(said)) and not contrasted(_PARENS.sub(" ", said)) and not _CONCEDE_WORDS_RX.search(said) \
+    if (now := _FOR_NOW.match(said)) is not None and (_commands(rest := said[now.end():]) or pr.imperative(rest)
+                                                      or (_ONE_OFF.search(now.group()) and not contrasted(rest))):
+        # "just this week, hold anything to Acme", "for today's orders use DHL, UPS is backed up":
+        # an instruction for the case at hand, and its reason of the moment
+        return []
+    if (_asks(said) or _ordered(said) or ("(" in said and _commands(said))) and not contrasted(_PARENS.sub(" ", said)) and not _CONCEDE_WORDS_RX.search(_PARENS.sub(" ", said)) \
             and not _TRY_VALUE.match(said):
         # "flag the persistent absentees too (...)", "Now handle the partial matches. ...": an
         # instruction states nothing; what it says in an aside or between requests is read apart
@@ -760,10 +843,16 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
         # "we shipped a demo at 40fps because of this. new blueprints have tick on by default":
         # what once happened to the person, then the fact it taught
         return _unframed(parts[1:], line, quote)
-    if (lesson := _LESSON.search(said)) is not None and _event(pr.clauses(_STORY.sub("", said[:lesson.start()],
+    if (lesson := _LESSON.search(said)) is not None and not (
+            # "we migrated to Vue 3 last quarter so ...": the change is the fact, not a story
+            lesson.group().strip(" ,").lower() == "so" and _CHANGED.search(said[:lesson.start()])) and _event(pr.clauses(_STORY.sub("", said[:lesson.start()],
                                                                                    count=1))[0]):
         # "a postdoc once lost a year of samples, so every tube here gets a barcode": the rule
         # a story of one's own led to
+        if (defined := _definition(said[lesson.end():])) is not None:
+            # "..., which is why in our codebase +X is left": a rule framed as one
+            return [_lead(line, "correction", quote, Lead("framed", defined)),
+                    _lead(line, "unprompted_definition", quote, Lead("noted", defined))]
         return _unframed([said[lesson.end():], *parts[1:]], line, quote)
     if (story := _AFTER_EVENT.match(said)) is not None and len(said) > story.end() + 10:
         # "After an incident a few years ago, the school rule is that ...": what came of the story
@@ -826,7 +915,10 @@ _ASIDES = re.compile(
 
 
 # "for this run bump it to 10 mL": an instruction for the case at hand
-_FOR_NOW = re.compile(r"^(?:for|in|on)\s+(?:this|that|the next|next|these|those)\s+[\w-]+,?\s+(?=[a-z])", re.I)
+_FOR_NOW = re.compile(r"^(?:(?:just|only)\s+(?:for\s+|in\s+|on\s+)?|(?:for|in|on)\s+)(?:this|that|the next|next|these|those|"
+                      r"today'?s|tonight'?s|tomorrow'?s)\s+(?:one\s+)?[\w-]+(?:\s+only)?,?\s+(?=[a-z])", re.I)
+# what makes such a scope a one-off: "just this week", "only for this run", "for today's orders", "this time only"
+_ONE_OFF = re.compile(r"^(?:just|only)\b|\b(?:today|tonight|tomorrow)|\bonly\b", re.I)
 _PLEASE_FIRST = re.compile(r"^\W*(?:please|pls|plz)\b", re.I)
 # an instruction on a quoted term: "swap 'Processor' for 'Vendor' throughout (...)"
 _VERB_QUOTED = re.compile(r"^(?!(?:our|the|a|an|my|your|their|this|that|these|those|we|i|it|they|he|she|you)\b)"
@@ -917,8 +1009,12 @@ def _found(tail: str, opening: bool, line: int, quote: str, line_of: str | None 
         if how == "strong":
             return [_candidate(line, "correction", quote, fact)]
         # "no, X": a correction of something said, or the answer to a question?
-        return [_lead(line, "correction", quote, Lead("correction" if how == "weak" else "marked" if how == "marked"
-                                                       else "contrast", fact))]
+        out = [_lead(line, "correction", quote, Lead("correction" if how == "weak" else "marked" if how == "marked"
+                                                      else "contrast", fact))]
+        if how in ("weak", "contrast") and _NEGATIVE.search(pr.clauses(fact)[0]):
+            # "nope, it doesn't detect the B variant": the "no" agrees with a negative claim said again
+            out.append(_lead(line, "confirmation", quote, Lead("negated", fact)))
+        return out
     if opening and (lead := _confirmation(tail) or _trailing(tail)) is not None:
         if lead.strength == "mid":  # what one's own check found: confirms, or contradicts
             return [_lead(line, "correction", quote, Lead("contrast", lead.fact)),
@@ -996,6 +1092,9 @@ def _spelled_out(acronym: str, words: Sequence[str]) -> bool:
     return False
 
 
+_PLEASE_ANY = re.compile(r"\b(?:please|pls|plz)\b", re.I)  # "opposing counsel: draft an acknowledgment please"
+
+
 def _glossary(sentence: str) -> str | None:
     """The definition a glossary line gives, from its term on, or None."""
     if "?" in sentence or len(sentence) > 300 or _LOG_LIKE.search(sentence) or "\n" in sentence \
@@ -1019,7 +1118,7 @@ def _glossary(sentence: str) -> str | None:
             continue
         words = pr.words(defn)
         head = pr.clauses(defn)[0] if defn else ""
-        if (len(words) < 3 or pr.imperative(defn) or mk.REQUEST.match(defn) or mk.HEDGE.search(head)
+        if (len(words) < 3 or pr.imperative(defn) or mk.REQUEST.match(defn) or _PLEASE_ANY.search(defn) or mk.HEDGE.search(head)
                 or mk.MOMENT.search(head) or mk.EPHEMERAL.search(head) or mk.STATUS.search(head)
                 or mk.TROUBLE.search(head) or mk.QUESTION_START.match(defn)
                 or mk.PAST_FORM.match(head) or not _informative(defn)):
@@ -1109,6 +1208,10 @@ def _spoken(text: str) -> str:
 def candidates(raw: str, line: int = 0) -> list[Candidate]:
     """What one user turn says on its own: complete candidates or `Lead`s (two when the
     statement decides between a correction and a definition), numbered (`Candidate.index`)."""
+    if "\n\n" in raw and (own := _after_pasted(raw)) is not None:
+        # "Primer-BLAST:\n  Product length 287\n\nthe amplicon is 287 bp": a pasted record, then the
+        # person's own words -- read as after pasted evidence
+        return [_evidenced(c, False) for c in candidates(own, line)]
     text = _QUOTE_FIRST.sub("", _spoken(prepare(raw)), count=1)
     quote = raw.strip()
     if not text or (ACK_ONLY.match(text) and not ph.WEAK_CONFIRMATION.match(text)) or pr.TYPO.match(text):
@@ -1187,17 +1290,49 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
         found = _between(parts[first_said + 1:], line, quote)
     if not found and first_said is not None and len(parts) > first_said + 1:
         found = _told(parts[first_said:], line, quote)
-    if (quoted := bool(_REPLY_TO_QUOTE.match(raw))) or _EVIDENCE_FIRST.match(raw):
+    if (quoted := bool(_REPLY_TO_QUOTE.match(raw))) or _EVIDENCE_FIRST.match(raw) or _CODE_FIRST.match(raw):
         # "> partitioned by day\nit's partitioned by month": the line quoted is what the fact after
         # it answers -- set against it, it corrects what it says anew of the claim (and it was
-        # asked of: no definition unasked); after pasted evidence, a value read from it ("the pool
-        # max is 200"), not what the person says of the paste ("that's what I get")
-        found = [replace(c, lead=Lead("marked", c.lead.fact)) if c.detection_type == "correction"
-                 and c.lead is not None and c.lead.strength == "contrast" and c.lead.fact
-                 and (quoted or (has_value(c.lead.fact) and not _ABOUT_IT.match(c.lead.fact))) else c
-                 for c in found if not quoted or c.detection_type != "unprompted_definition"
+        # asked of: no definition unasked); after pasted evidence, what the person reads from it
+        # ("the pool max is 200", "it returns None on a miss"), not what they say of the paste
+        # ("that's what I get")
+        found = [_evidenced(c, quoted) for c in found if not quoted or c.detection_type != "unprompted_definition"
                  or c.lead is None or c.lead.strength != "plain"]
     return [replace(c, index=i) for i, c in enumerate(found)]
+
+
+def _after_pasted(raw: str) -> str | None:
+    """The person's own words after a record pasted first -- a heading with a colon ("Employee
+    record:", "From the AP aging report:"), its lines, a blank line, then one paragraph -- or None."""
+    text = raw.strip()
+    at = text.rfind("\n\n")
+    head = text[:text.find("\n")].rstrip()
+    if at < 0 or not head.endswith(":") or len(head) > 61 or not text[len(head):at].strip():
+        return None
+    return text[at:].strip()
+
+# a line of code first, unfenced: "df.merge(rates, on='ccy', how='left')\n...", "WHERE status <> 'x'\n..."
+_CODE_FIRST = re.compile(r"^\s*(?:[\w.]+\([^\n]*\)|(?-i:SELECT|WHERE|FROM|UPDATE|INSERT|JOIN)\s[^\n]*)\s*\n\s*\S")
+# what the person says of the paste itself: "that's what I get", "this is the output"
+_OF_THE_PASTE = re.compile(r"^(?:that'?s|thats|this is|here'?s|it'?s|its)\s+(?:what|all|how|where|the\s+(?:output|error|"
+                           r"log|result|trace|whole|full))\b", re.I)
+
+
+def _evidenced(c: Candidate, quoted: bool) -> Candidate:
+    """A candidate of the words after a quote or pasted evidence: a fact of the person's own with no
+    lead word is set against the statement ("marked")."""
+    if c.detection_type != "correction" or c.lead is None or c.lead.strength != "contrast" or not c.lead.fact:
+        return c
+    fact = c.lead.fact
+    if not quoted and (_OF_THE_PASTE.match(fact) or "?" in fact or not (
+            (has_value(fact) and not _ABOUT_IT.match(fact)) or _IT_THEY.match(fact))):
+        # (what it or they do, read from the paste: "it returns None on a miss"; not "this builds
+        # but ...", which speaks of the paste)
+        return c
+    return replace(c, lead=Lead("marked", fact))
+
+
+_IT_THEY = re.compile(r"^(?:it|its|it'?s|they|they'?re|theyre)\b", re.I)
 
 
 _REPLY_TO_QUOTE = re.compile(r"^\s*>[^\n]{1,200}\n\s*(?!>)\S")
@@ -1255,10 +1390,12 @@ _AGREED_WORDS = ("ye", "yu", "ya", "right", "correct", "ok", "fine", "sure", "tr
                  "\u2713", "\u2714", "\u2705", "\U0001f44d")  # a cheap test before `_PART_AGREED`
 _PART_AGREED = re.compile(rf"^(?P<part>(?:re\s+)?(?!(?:no|nope|nah|wait|hmm+|ok|okay|sure|yes|yeah|yep|thanks|thx|that|this|it|its|it'?s|"
                           rf"thats|that'?s|all|everything|looks|sounds|seems|i|we|you|so|well|cool|great|good|nice|"
-                          rf"perfect|alright|and|but)\b)[\w$%./\u00b0-]+(?:\s+[\w$%./\u00b0-]+){{0,4}}?)"
-                          rf"\s*,?\s+{_AGREED}(?:\s+(?:yes|yeah|right|correct|true))?"
+                          rf"perfect|alright|and|but)\b)[\w$%./\u00b0>-]+(?:\s+[\w$%./\u00b0>-]+){{0,4}}?)"
+                          rf"\s*[,:]?\s+{_AGREED}(?:\s+(?:yes|yeah|right|correct|true))?"
                           rf"(?P<then>\s*(?:[,;:.!{ph.EM}{ph.EN}]|\s-+)+\s*(?:(?:but|though|however)\b[,\s]*)?|"
                           rf"\s*,?\s+(?:but|though|however)\b[,\s]*|\s*$)", re.I)
+# a line that names a part, then what of it: "payment: net 60 per the amendment"
+_LABELLED = re.compile(r"^\s*[\w'-]+(?:\s+[\w'-]+){0,2}:\s+\S")
 # the other part denied before the fact: "priority no --", "the rest no,"
 _PART_DENIED = re.compile(rf"^(?:[\w$%./-]+\s+){{0,3}}?(?:no|nope|not|wrong|incorrect)\s*(?:[,;:{ph.EM}{ph.EN}]|\s-+)\s*", re.I)
 
@@ -1268,11 +1405,13 @@ def _partial(text: str, parts: Sequence[str]) -> str | None:
     list item: "weekly yes. but it uses net revenue after returns", "thawed once ok, but storage
     was -80°C", "- 12 cols correct\n- there are missing values, ~3% in income" (the facts of the
     items not agreed to)."""
-    if len(parts) > 1 and all(_ITEM.match(p) for p in parts[-2:]):
-        items = [_ITEM.sub("", p).strip() for p in parts if _ITEM.match(p)]
+    labelled = len(parts) > 1 and all(_LABELLED.match(p) for p in parts)  # "term: fine\npayment: net 60"
+    if len(parts) > 1 and (labelled or all(_ITEM.match(p) for p in parts[-2:])):
+        items = [_ITEM.sub("", p).strip() for p in parts if labelled or _ITEM.match(p)]
         agreed = [i for i in items if (m := _PART_AGREED.match(i)) is not None
                   and (m.end() == len(i.rstrip(" .!")) or not m["then"].strip())]
-        facts = [fact for i in items if i not in agreed and (fact := fact_at(i.rstrip(" ;")))]
+        facts = [fact for i in items if i not in agreed and (fact := fact_at(i.rstrip(" ;")) or (
+            i.rstrip(" ;.") if labelled and (has_value(i) or contrasted(i)) else None))]
         return "; ".join(facts) if agreed and facts and len(agreed) + len(facts) >= len(items) - 1 else None
     first = parts[0].strip() if parts else ""
     low = first.lower()
