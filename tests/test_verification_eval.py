@@ -2,7 +2,7 @@
 figures -- the processor run end to end on one session file per phrasing family.
 
 The top-level families (dev and heldout halves) and the opened earlier held-out rounds
-(`fresh-1/` to `fresh-7/`) are development data: the rules were tuned on them, and the targets (precision >=
+(`fresh-1/` to `fresh-8/`) are development data: the rules were tuned on them, and the targets (precision >=
 0.95, recall >= 0.90 per type) are asserted on each. The held-out measure is
 `bench/verification_cases/fresh/`, written apart from the rules and never read by whoever tunes
 them: measured once the rules are frozen, its unmet targets are strict expected failures and its
@@ -156,7 +156,10 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 # An opened round a tuning round did not bring to the targets (measured when it ended): its
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
 OPENED_UNMET = {("fresh-4", "correction"): (0.980, 0.884),
-                ("fresh-4", "unprompted_definition"): (0.970, 0.857)}
+                ("fresh-4", "unprompted_definition"): (0.970, 0.857),
+                ("fresh-8", "correction"): (0.883, 0.741),
+                ("fresh-8", "confirmation"): (0.935, 0.777),
+                ("fresh-8", "unprompted_definition"): (0.988, 0.705)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [
@@ -180,13 +183,12 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/, the eighth: 57 families, 456 cases), written by an engineer who
-# read neither the rules nor any other case file, asked for the shapes earlier rounds found hard
-# (facts inside stories and pastes, swaps in passing, confirmations that move on), measured once
-# after round 9 of the rules was frozen (2026-12-03; the tuners never saw it). The rules of
-# round 3 gave (0.853, 0.518), (0.929, 0.696), (0.950, 0.509); round 8: (0.874, 0.741),
-# (0.945, 0.768), (0.987, 0.688). Not met: the rules fit the phrasings they were written against
-# (README, "What the rules do not catch").
+# The held-out round (fresh/), written by an engineer who read neither the rules nor any other
+# case file, measured once after the rules are frozen (the tuners never see it). Empty while the
+# eighth round (fresh-8/, measured with round 9: (0.883, 0.741), (0.935, 0.777), (0.988, 0.705))
+# is tuned on and the ninth is being written; these figures are the eighth round's until then.
+# Not met: the rules fit the phrasings they were written against (README, "What the rules do not
+# catch").
 FRESH_MEASURED = {"correction": (0.883, 0.741), "confirmation": (0.935, 0.777),
                   "unprompted_definition": (0.988, 0.705)}
 
