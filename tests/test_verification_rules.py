@@ -1622,3 +1622,122 @@ def test_round_9_shapes(statement: str, text: str, kind: str, key: str) -> None:
 def test_round_9_near_misses(statement: str, text: str, allowed: str | None) -> None:
     got = found(text, statement)
     assert got is None or got[0] == allowed, got
+
+
+@pytest.mark.parametrize("statement, text, kind, key", [
+    # the part agreed to, then what the person adds, the reason, or their own check
+    ("The cluster runs four replicas of the worker.", "four replicas of the worker, yep, and each has 4 GB",
+     "confirmation", "four replicas of the worker"),
+    ("The invoices are stored in S3.", "stored in S3 yes -- plus a copy in the archive bucket",
+     "confirmation", "stored in S3"),
+    ("The night bus runs hourly after midnight.", "hourly after midnight, right, because the drivers rotate",
+     "confirmation", "hourly after midnight"),
+    ("The crash happens on Android 14.", "happens on Android 14, yes, I reproduced it on a Pixel",
+     "confirmation", "Android 14"),
+    # the value found on one's own, the same
+    ("The export has 9,310 rows.", "my query got 9,310 too",
+     "confirmation", "9,310 rows"),
+    ("The refund total is $1.4M.", "finance sheet says 1.4 as well", "confirmation", "$1.4M"),
+    ("The mean latency was 212 ms.", "same as I measured, 212", "confirmation", "212 ms"),
+    # a word of the claim asked back in doubt, then the fact
+    ("The standard rate is 25%.", "25? who told you that, the standard rate is 21%", "correction",
+     "the standard rate is 21%"),
+    ("The replica is writable.", "writable? how would that even work -- the replica is read-only", "correction",
+     "the replica is read-only"),
+    # a value swapped in passing, before the question it leads to
+    ("I've pointed the job at the staging bucket in us-west-2.",
+     "ok though the bucket is in eu-central-1 not us-west-2 -- can you rerun it?", "correction",
+     "the bucket is in eu-central-1"),
+    # "you're thinking of X -- <fact>"
+    ("The prod cluster has 6 nodes.", "you're thinking of dev -- prod has 12 nodes", "correction", "prod has 12 nodes"),
+    # a list: its pleasantries dropped, a definition in one item
+    ("I've drafted the outline.", "- looks good\n- RMA means return merchandise authorisation\n- add a chart please",
+     "unprompted_definition", "RMA means return merchandise authorisation"),
+    # a pleasantry, then the fact in parentheses
+    ("I'll pull the samples from the log.", "thanks (samples starting with Q are QC blanks)",
+     "unprompted_definition", "samples starting with Q are QC blanks"),
+    # formal and spoken frames
+    ("The summary is ready.", "Please be aware that all patient data is subject to protocol 17.",
+     "unprompted_definition", "subject to protocol 17"),
+    ("I've prepared the report.", "I should mention that, per policy, taxis are never reimbursed.",
+     "unprompted_definition", "taxis are never reimbursed"),
+    ("The spreadsheet is formatted.", "so the way our office does it a late form is an L and it becomes an F after a week",
+     "unprompted_definition", "a late form is an L"),
+    # a rule a story taught, when it shares a word with the statement
+    ("The delivery route for Monday is planned.",
+     "a van got stuck under the rail bridge in 2020, so vans over 3 m are banned from that route for good",
+     "unprompted_definition", "vans over 3 m are banned"),
+    # one part confirmed as such, the rest left open; a claim whose verb is before an acronym
+    ("The parcel left on the 4th and went via the Leeds hub.", "left on the 4th, that I can confirm. no idea on the hub",
+     "confirmation", "left on the 4th"),
+    ("The service targets TLS 1.3 and uses HSTS.", "targets TLS 1.3, yes", "confirmation", "targets TLS 1.3"),
+    # agreement through a story of one's own, then what it taught
+    ("The bulk API allows 50 calls per minute.", "ha, learned that the hard way last spring. 50 calls per minute, strictly",
+     "confirmation", "50 calls per minute"),
+    ("The kiln tops out at 1,300 degrees.", "oh I know, a student of mine tried to push it once. tops out at 1,300",
+     "confirmation", "tops out at 1,300"),
+    # a code's meaning as some people write it
+    ("The readings are resampled hourly.", "for your info the value -1 mean the probe is unplugged",
+     "unprompted_definition", "-1 mean the probe is unplugged"),
+    ("The staff list is exported.", "in this list, grade C is meaning contractor, not permanent",
+     "unprompted_definition", "grade C is meaning contractor"),
+    # the statement speaks of another thing than the one at hand
+    ("Your release builds are signed with the debug key.",
+     "that's only the dev setup; CI signs release builds with the release key", "correction",
+     "CI signs release builds with the release key"),
+    # a name's "'s" for "is" before where it is, in a swap before a question
+    ("The suite runs on Python 3.9 in CI.", "sure, CI's on Python 3.12 now, not 3.9 -- can you drop the shim?",
+     "correction", "Python 3.12"),
+])
+def test_round_10_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == kind and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text, allowed", [
+    # an agreement with an addition is no correction; nor a part left to check
+    ("The API runs three replicas.", "three replicas, yes, and each one gets 2 vCPUs", "confirmation"),
+    ("The clause was added in 2021 and covers all subcontractors.",
+     "added in 2021, correct. whether it covers all subs is what I'm asking legal", "confirmation"),
+    # a value said with "too" that is another figure; a question
+    ("The export has 9,310 rows.", "my query got 9,402 too", None),
+    ("The export has 9,310 rows.", "did your query get 9,310 too?", None),
+    # a word asked back with no doubt after it
+    ("The rate is 25%.", "25? ok, and what about the reduced rate?", None),
+    # a swap inside a question of one's own
+    ("I'll use the default region.", "should I use eu-west-1, not us-east-1?", None),
+    # dismay at one's own slip; sarcasm with piled certainty or shouted praise
+    ("I'll use the rubric you pasted.", "oh no I pasted the wrong rubric, one sec", None),
+    ("The customer will be happy with a coupon.", "yeah, I'm sure a coupon will totally make up for it", None),
+    ("Counsel will agree to the extension.", "oh absolutely, they've been SO reasonable so far", None),
+    # a spoken "yeah so" before a fact set against the statement: no agreement
+    ("The customer is on the Pro tier.", "yeah so they are on the basic tier not pro so no phone support", "correction"),
+    # the house's rule said against a report of work, a rule a story taught after a report
+    ("I've written the migration for the orders index.", "careful -- we never run migrations on Fridays",
+     "unprompted_definition"),
+    ("Here's the draft message to the tenant.",
+     "a few years ago a tenant sued us over a text, so all tenant notices go out by certified mail now",
+     "unprompted_definition"),
+    # what a change of now leads to is no rule
+    ("The 28 students split into 4 even groups.",
+     "we got 3 more transfers, it's 31 kids now so the groups won't divide evenly", "correction"),
+    # what one's check found, then the agreement it leads to
+    ("The repo's default branch is trunk, not main.",
+     "ran git remote show origin, HEAD branch: trunk. so yes, the default branch is trunk", "confirmation"),
+    # a list's agreed item, then a fact set against the claim
+    ("The build uses Java 11 and Gradle 7.", "- it's java 17 since the spring upgrade\n- gradle 7 is right\n- why no daemon?",
+     "correction"),
+    # a story of one's own after "yes", then a request: nothing confirmed of a claim
+    ("The bulk API allows 50 calls per minute.", "yep, we hit it during the import. can you add a backoff?", None),
+    ("The bulk API allows 50 calls per minute.", "I know, but we were promised 200 a minute", "correction"),
+    # praise of the work in a list is no agreement with a part of it
+    ("I've added the new level to the build.", "1) runs fine\n2) levels named DEV_ never ship\n3) fix the seam",
+     "unprompted_definition"),
+    # another thing named, then nothing set against the statement
+    ("The timeout is 30 seconds.", "that's just the default; thanks for checking", None),
+    # a possessive before a noun is no verb
+    ("The suite runs on Python 3.9 in CI.", "CI's config file, not the tox one -- can you open it?", None),
+])
+def test_round_10_near_misses(statement: str, text: str, allowed: str | None) -> None:
+    got = found(text, statement)
+    assert got is None or got[0] == allowed, got

@@ -133,7 +133,7 @@ def _last_sentence(statement: str) -> str | None:
 # "HEK293 cells double roughly every 24 hours", "Most of the refund requests mention the broken zip"
 # (an assistant's sentence is a whole one: a looser reading than a person's fragments get)
 _STATED = re.compile(r"^(?:[\w'()-]+\s+){0,5}?(?:[a-z]{3,}(?<!ss)(?<!ous)(?<!is)(?<!us)s\s+(?:in|on|up|out|off|at|to|into|"
-                     r"from|by|the|a|an|every|each|all|about|around|roughly|over|under|only|\d)|"
+                     r"from|by|the|a|an|every|each|all|about|around|roughly|over|under|only|\d|(?-i:[A-Z]{2,}\b))|"
                      r"[a-z]+s\s+(?!(?:is|are|was|were|has|have|and|or|of|for|with)\b)[a-z]{3,}(?<!ly)\s+(?:roughly|about|"
                      r"every|each|the|a|an|in|on|at|to|from|only|\d))\b", re.I)
 
@@ -207,7 +207,10 @@ def _same_value(fragment: str, statement: str) -> bool:
     if len(pr.words(fragment)) > 3 or not any(c.isdigit() for c in fragment + statement):
         return False
     mine = _values(fragment)
-    return bool(mine) and bool(mine & _values(statement))
+    # "2.3" for "$2.3M": the figure written without its scale
+    return bool(mine) and (bool(mine & _values(statement)) or (
+        not any(m.group(2) for m in _VALUE.finditer(fragment))
+        and bool(mine & {float(m.group(1).replace(",", "")) for m in _VALUE.finditer(statement)})))
 
 
 def _one_typo(a: str, b: str) -> bool:
@@ -308,7 +311,10 @@ def _set_against(fact: str, statement: str | None) -> bool:
         return False
     mine = keys(first)
     # two words of the claim, or its subject by "it"/"they", or what "we" do instead
-    return (len(mine & keys(claim)) >= 2 or bool(_ANAPHOR.match(first) or _WE_DO.match(first))) \
+    # (what "we" do is no answer to a report of work: "I've written the migration" -- "we never
+    # run migrations on Fridays" is the house's rule)
+    return (len(mine & keys(claim)) >= 2 or bool(_ANAPHOR.match(first))
+            or bool(_WE_DO.match(first) and not _WORK_REPORT.search(claim))) \
         and bool(mine - keys(statement))
 
 
@@ -399,7 +405,8 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
             head = pr.clauses(first)[0] if first else ""
             said = claim is not None and statement is not None and (
                 _contradicted(lead.fact, statement) or _set_against(lead.fact, statement) or (
-                    bool(keys(first) - keys(statement)) and not (
+                    # after a report of work ("I've added the level"), only what contradicts it
+                    bool(keys(first) - keys(statement)) and not _WORK_REPORT.search(claim) and not (
                         mk.STATUS.search(head) or mk.TROUBLE.search(head) or mk.OPINION.search(head)
                         or mk.HEDGE.search(first) or mk.MOMENT.search(head) or mk.EVENT.match(head))))
         elif lead.strength == "warned":
@@ -434,6 +441,11 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
     elif lead.strength in ("strong", "strong_echo") and fact and _THANKS.search(fact) and target \
             and check is None and _WORK_REPORT.search(target):
         return None  # "spot on tone, thanks a lot" after "I've drafted the reply": praise of the work
+    elif lead.strength == "valued":
+        # a value the person found on their own, "too": it confirms a statement with that value only
+        if not fact or not _same_value(fact, statement):
+            return None
+        content = target or check
     elif lead.strength in ("echo", "strong_echo"):
         echoed = bool(fact) and (_echoes(fact or "", statement) or _same_value(fact or "", statement))
         if lead.strength == "strong_echo":

@@ -37,7 +37,7 @@ class Lead:
     correction opened by a weak lead ("no, ...": it corrects a statement, or answers a question),
     or a fact with no lead word (it corrects the statement, or volunteers a definition)."""
 
-    strength: Literal["strong", "weak", "echo", "strong_echo", "mid", "correction", "contrast",
+    strength: Literal["strong", "weak", "echo", "strong_echo", "mid", "valued", "correction", "contrast",
                       "marked", "aside", "plain", "framed", "noted", "told", "partial", "warned",
                       "negated"]
     # "exactly" / "yes" / "us-east-1, yes" / "exactly -- monthly logo churn" / a confirmation later
@@ -54,7 +54,8 @@ class Lead:
     # correct\n- there are missing values"): a correction of the rest of its claim ("partial"); a
     # fact after a warning ("careful, X"): a correction as "marked", a definition otherwise ("warned");
     # a negative fact after "no" ("nope, it doesn't detect the B variant"): a confirmation when it
-    # says again a negative claim of the statement ("negated")
+    # says again a negative claim of the statement ("negated"); a value the person found on their
+    # own, "too" ("du says 312M here too"): a confirmation of a statement with that value ("valued")
     fact: str | None  # the user's own fact after the phrase, if any
 
 

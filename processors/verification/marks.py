@@ -80,7 +80,7 @@ REPORTED = _rx(r"\b(?:said|says|wrote|writes|told|asked|mentioned|claims?|claime
                r"complained|tweeted|posted|shows?|showed|showing|printed|prints|displays?)\b")
 PAST = _rx(r"^(?:[\w'/-]+\s+){0,6}?(?:was|were|did|didn'?t|had|hadn'?t|got|went|came|took|made|lost|spent|"
            r"broke|ran|found|saw|learnt|forgot|left|sent|paid|told|gave|fell|wrote|sold|bought|hit|fought|thought|"
-           r"caught|brought|won|chose|drove|flew|knew|threw|began|kept|felt|dealt|"
+           r"caught|brought|won|chose|drove|flew|knew|threw|began|kept|felt|dealt|sat|stood|"
            r"(?<!\bis\s)(?<!\bare\s)(?<!\bbe\s)(?<!\bbeen\s)[a-z]+(?<!e)ed)\b")
 # The past forms PAST sees; a clause still has a verb without them when it is in the present
 # ("our SLA excludes scheduled maintenance": "scheduled" is no verb of it).
@@ -183,7 +183,10 @@ SELF_CORRECTION = _rx(
     r"\b(?:scratch|ignore|disregard)\s+(?:that|what i (?:said|wrote|asked)|my (?:last|previous)\b)|"
     r"\bforget(?<!don't forget)(?<!do not forget)\s+(?:what i (?:said|wrote|asked)|my (?:last|previous)\b)|"
     r"\bcorrection to (?:what i|my)\b|\bi\s+gave\s+you\s+the\s+wrong\b|"
-    r"^\*\w|^oops\b|\bignore (?:that|my last|what i)\b"
+    r"^\*\w|^oops\b|\bignore (?:that|my last|what i)\b|"
+    # "oh no I pasted last year's rubric": dismay at one's own slip
+    r"^\W*(?:oh|ah|uh|aw)\W*no+\b,?\s+(?:i|we)\s+(?:just\s+)?(?:\w+ed|sent|gave|put|left|forgot|wrote|took|got|made|"
+    r"ran|read|did|brought|grabbed|shared)\b"
 )
 # A clause has a finite verb: a form of be/have/a modal, a contraction, a pronoun subject, or a
 # verb of the list below (base, -s, -ed forms) that is not a noun ("just the unit tests").

@@ -40,7 +40,9 @@ OPENER = _rx(
     rf"^(?:(?:{EMOJI}+|(?:h+m+|m{{2,}}|u+h+(?![\s-]*huh)|u+m+|e+r+m*|e+h+|a+h+|o+h+|well|lol|lmao|ha(?:ha)*|heh|"
     r"whoa+|woah|wow|ok(?:ay)?|so|and|but|also|honestly|tbh|ugh|sorry|hey|yo|please|pls|plz|"
     r"(?:i'?m|i am) afraid|with (?:all due )?respect|unfortunately|to be (?:fair|honest|clear)|"
-    r"funny story|true story|long story short)\b)"
+    r"funny story|true story|long story short|basically|essentially|generally(?=[\s,]+(?:in|at|for|on|speaking)\b)|"
+    # spoken: "right so the thing is that lane actually goes into Oakland"
+    r"the (?:thing|deal|point) is(?:\s+that)?(?=\s+\w))\b)"
     rf"[\s,.!\u2026:;{EM}{EN}-]*)+"
 )
 PLEASANTRY = _rx(
@@ -80,7 +82,7 @@ _CLAIM = (r"(?:assumption|premise|claim|statement|summary|reading|understanding|
           r"totals|units|names|details|facts|data|info|information)")
 _BAD = (r"(?:wrong|incorrect|off|false|mistaken|inaccurate|outdated|backwards|"
         r"not\s+(?:quite\s+)?(?:right|correct|true|accurate))")
-_TO_CLAUSE_END = rf"[^,.;:!?\u2026{EM}{EN}]"
+_TO_CLAUSE_END = rf"(?:[^,.;:!?\u2026{EM}{EN}\s]|\s(?!-{{1,2}}\s))"  # " -- " ends a clause too
 
 # "I think you're confusing ...", "pretty sure that's wrong": the hedge is on the verdict, and
 # the fact after it is read (and must not be hedged) as usual.
@@ -290,6 +292,9 @@ WEAK_CORRECTION_ANY = any_of(WEAK_CORRECTION)
 # "isn't our fiscal year offset though? ...", "did you look at the config? ...". What follows
 # corrects only a statement it contradicts.
 CHALLENGE = any_of([_rx(p) for p in (
+    # the statement speaks of another thing than the one at hand: "that's just the local config;
+    # CI signs release builds with ...", "that's only for staging -- prod ..."
+    rf"^(?:that'?s|thats|that is)\s+(?:just|only)\s+(?:the|for|in|on|our|your)\s+[\w-]+(?:\s+[\w-]+)?\s*(?:[;:{EM}{EN}]|\s-+)\s*(?=\S)",
     r"^(?:really|seriously|huh|what|since when|says who|(?:are\s+)?(?:you|u)\s+sure|is that (?:so|right|true))\s*\?+\s*(?=\S)",
     # the statement asked back: "huh, is it? ...", "does it though? ...", "oh do they? ..."
     r"^(?:(?:huh+|hm+|wait+|oh+|um+|er+)[,!.]*\s+)?(?:is|are|does|do|did|was|were|has|have|can|will)\s+"
@@ -416,6 +421,8 @@ _CONFIRM_WORD = (r"(?:yes+|yeah|yep|yup|ya|yea|mhm+|uh[- ]?huh|correct|exactly|p
                  # "..., confirmed with the maintenance team yesterday"
                  r"(?:confirmed|verified|double[- ]checked)(?:\s+(?:with|by|against)\s+[^,.;:!?]{1,40})?|"
                  r"you(?:'ve| have)? got it(?: right)?|you'?re (?:right|correct)|(?:that'?s|thats) it|"
+                 # "placed on the 2nd, that I can confirm"
+                 r"(?:that|this)\s+(?:i|we)\s+can\s+(?:confirm|vouch for)|(?:i|we)\s+can\s+confirm(?:\s+(?:that|this))?|"
                  r"true|spot on|100 ?%|(?:that'?s|thats|that is)\s+(?:right|correct|it|true|accurate|"
                  r"how it works)|(?:just\s+|exactly\s+)?(?:like|as)\s+(?:you|u)\s+(?:said|say|wrote|mentioned|"
                  r"described|put it)|(?:that\s+|which\s+|it\s+)?(?:matches|lines up with|agrees with|tallies with|"
@@ -424,8 +431,12 @@ _CONFIRM_WORD = (r"(?:yes+|yeah|yep|yup|ya|yea|mhm+|uh[- ]?huh|correct|exactly|p
 TRAILING_CONFIRMATION = _rx(
     rf"^(?P<said>[^?]{{1,80}}?)(?:\s*[,;:{EM}{EN}-]+\s*|\s+)"
     rf"(?P<word>{_CONFIRM_WORD}(?:[\s,;.!{EM}{EN}-]+{_CONFIRM_WORD})*)[\s.!]*(?:{EMOJI}\s*)*"
-    # "..., that's right; someone else set up the R8 stuff": what follows the semicolon is apart
-    r"(?:;\s+[^?]*)?$"
+    # "..., that's right; someone else set up the R8 stuff": what follows the semicolon is apart;
+    # so is what the person adds, the reason, or their own check: "three replicas, yes, and each
+    # gets 2 vCPUs", "two sailings, yes, because ...", "Safari 17, yes, I reproduced it there"
+    rf"(?:;\s+[^?]*|\s*[,;:{EM}{EN}-]+\s*(?:(?:and|plus|also)\b(?!\s+(?:can|could|would|will|please|pls|what|why|how|"
+    r"where|when|is|are|do|does|did)\b)|(?:because|since|cause|coz|bc)\b|i\s+(?:just\s+)?(?:reproduced|checked|confirmed|"
+    r"verified|tested|saw|see|ran|looked|counted|measured)\b)[^?]*)?$"
 )
 # What cannot come right before a trailing "right"/"correct": "that's not right", "is it right".
 NOT_CONFIRMED = _rx(r"(?:\b(?:not|no|never|is|are|was|were|be|that|it|this|the|a|an|of|on|to|"
@@ -484,9 +495,16 @@ _SARCASM = _rx(r"\b(?:lol|lmao|rofl|yeah right|oh sure|sure it is|sure they are|
 _MOCK_PRAISE = _rx(r"\b(?:(?:yes|yeah|right),?\s+(?:the|our|my)\s+(?:famous|legendary|infamous|good old|trusty|"
                    r"ever[- ]reliable)|what a (?:surprise|shock|shocker)|my (?:favou?rite|fave) (?:hobby|pastime|"
                    r"thing to do|way to spend)|(?:exactly|just) (?:how|what) i (?:wanted|needed|hoped)|"
-                   r"of course\b[^.!?\n]{0,30}[.!]+\s*of course(?=\W*$))")
+                   r"of course\b[^.!?\n]{0,30}[.!]+\s*of course(?=\W*$)|"
+                   # "I'm sure a coupon will totally make up for it": certainty piled on certainty
+                   r"\bi'?m\s+sure\b[^.!?\n]{0,50}\b(?:totally|definitely|absolutely|completely)\b|"
+                   # "they've been SO reasonable": praise shouted
+                   r"(?-i:\b(?:SO+|SUPER|VERY|REALLY|TOTALLY)\s+(?:reasonable|helpful|reliable|responsive|"
+                   r"cooperative|quick|fast|easy|smooth|stable|accurate|consistent|punctual|organi[sz]ed|"
+                   r"prompt|clear|nice|fun|great)\b))")
 _MOCK_WORDS = ("famous", "legendary", "infamous", "good old", "trusty", "reliable", "what a", "fav", "i wanted",
-               "i needed", "i hoped", "of course")
+               "i needed", "i hoped", "of course", "i'm sure", "im sure")
+_MOCK_CAPS = ("SO", "SUPER", "VERY", "REALLY", "TOTALLY")  # as written: a shouted word
 
 
 class _Sarcasm:
@@ -496,7 +514,8 @@ class _Sarcasm:
         if (m := _SARCASM.search(text)) is not None:
             return m
         low = text.lower()
-        return _MOCK_PRAISE.search(text) if any(w in low for w in _MOCK_WORDS) else None
+        return _MOCK_PRAISE.search(text) if any(w in low for w in _MOCK_WORDS) \
+            or any(w in text for w in _MOCK_CAPS) else None
 
 
 SARCASM = _Sarcasm()
@@ -521,8 +540,9 @@ DEFINITION_FRAME = _rx(
     r"(?=\s*[:" + EM + EN + r"-])|(?:terminology|glossary|definitions?)\s+for\s+(?:you|u)(?=\s*[:" + EM + EN
     + r"-])|to us(?=\s*,|\s+(?:a|an|the)\s)|"
     # "the way our CI works, main is only ever updated via the merge queue", "just so you have it:"
-    r"the way (?:(?:our|the|this|we|it|things)\s+)(?:[\w-]+\s+){0,3}?(?:works?|is set up|runs?|(?:is|are) done)"
-    r"(?:\s+(?:here|at [\w-]+|in [\w-]+))?(?=\s*" + SEP + r")|just so (?:you|u) (?:have it|have that)|"
+    r"the way (?:(?:our|the|this|we|it|things)\s+)(?:[\w-]+\s+){0,3}?(?:works?|is set up|runs?|(?:is|are) done|"
+    r"does (?:it|things|this)|do (?:it|things|this)|handles? (?:it|this|that))"
+    r"(?:\s+(?:here|at [\w-]+|in [\w-]+))?(?=\s*" + SEP + r"|\s+(?:an?|the|all|every|each|any|no)\s)|just so (?:you|u) (?:have it|have that)|"
     r"for (?:future )?reference|"
     r"as a reference point|for the record|for context|(?:some|a bit of|a little|quick|important|"
     r"useful|relevant|extra|additional|more|a little more)\s+(?:more\s+)?(?:background|context)|"
@@ -547,7 +567,10 @@ DEFINITION_FRAME = _rx(
     r"(?:one|a|another|the)\s+(?:thing|fact)\s+(?:about|with|on)\s+(?:our|the|this|how we)\s+[\w\s-]{1,30}?\s+is(?:\s+that)?(?=\s+\w)|"
     r"something to (?:know|keep in mind|be aware of|remember)\s+is(?:\s+that)?|"
     # formal: "kindly note that", "it may be useful to note that"
-    r"kindly note(?:\s+that)?|it (?:may|might|would|could) be (?:useful|helpful|worth|good|important)\s+(?:to\s+)?"
+    r"kindly note(?:\s+that)?|(?:(?:kindly|please|just)\s+)?be aware(?:\s+that)?|"
+    # "I should mention that", "I'd add that" (not "I should point out that": a correction's frame)
+    r"i(?:'d| would| should| must| have to| need to)\s+(?:also\s+)?(?:mention|note|add)(?:\s+that)?(?=\s*,|\s+\w)|"
+    r"it (?:may|might|would|could) be (?:useful|helpful|worth|good|important)\s+(?:to\s+)?"
     r"(?:note|noting|know|knowing|mention|mentioning|remember)(?:\s+that)?|"
     r"in case (?:it'?s|this is) (?:useful|helpful|relevant)|"
     r"(?:just\s+)?(?:a\s+)?heads[- ]?up|psa|note(?:\s+that|(?=\s*" + SEP + r")|"
@@ -651,7 +674,9 @@ DEFINITION_DIRECT = _rx(
 # "SMB means ...", "'tenant' refers to ...": a short term, then a verb of meaning.
 MEANING = _rx(
     rf"^(?!(?:that|this|it|which|what|there|so|all of which|that all)\b){_TERM}{{1,40}}?\s+"
+    # as some people write: "-999 mean the sensor is broken", "status E is meaning expatriate"
     r"(?:means|stands for|refers to|is short for|is shorthand for|denotes|is what we call|"
+    r"(?:is|are) meaning|(?-i:mean)(?=\s+(?:the|a|an|that|it|this|no|not)\b)|"
     r"is (?:just |simply )?(?:another|our|the internal|a fancy|the official) (?:name|word|term) for|"
     r"is (?:our|the) (?:term|word|name) for|is code for|is synonymous with|is equivalent to|"
     r"(?:is|are) (?:also )?(?:known as|referred to as)|"

@@ -155,13 +155,20 @@ _R_ARE = re.compile(r"(?:(?<=[a-z]s )|(?<=\d\+ ))r(?= (?:the|a|an|always|never|a
                     r"usually|anything|[a-z]+ed|[a-z]+ing)\b)", re.I)
 
 
+# a name's "'s" for "is" before where it is: "CI's on Node 20", "the API's behind the gateway"
+# (not "CI's config": a possessive before a noun)
+_S_IS = re.compile(r"\b\w+'s (?=(?:on|in|at|behind|under|over|down|up|off|still|now|already|always|never|not|"
+                   r"only|just|set to|back)\b)", re.I)
+
+
 @lru_cache(maxsize=1024)
 def has_verb(clause: str) -> bool:
     """A finite verb: an auxiliary, a pronoun subject, or a verb of the list that is not a noun
     (after a determiner, or last in the clause: "just the unit tests")."""
     if mk.AUX_VERB.search(clause) or mk.PRONOUN_SUBJECT.match(clause) or mk.GENERIC_VERB.search(clause) \
             or _WE_INSIDE.search(clause) or _SUBJECT_VERB.match(clause) \
-            or ((" r " in clause or " R " in clause) and _R_ARE.search(clause)):
+            or ((" r " in clause or " R " in clause) and _R_ARE.search(clause)) \
+            or ("'s " in clause and _S_IS.search(clause)):
         return True
     m = mk.VERB_BEFORE_OBJECT.match(clause)
     if m and m["verb"].lower() not in STOPWORDS and not mk.DETERMINER.match(m["verb"]):

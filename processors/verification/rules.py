@@ -329,6 +329,11 @@ def _confirmation(tail: str) -> Lead | None:
     fact = fact_at(rest)
     if fact is not None and _PROPOSING.search(pr.clauses(fact)[0]):
         return None  # "I agree we should raise it": agrees to a proposal, confirms no fact
+    if strength == "weak" and fact is not None and _YEAH_SO.match(tail) and any(rx.search(fact) for rx in _SET_ASIDE):
+        # "yeah so I'm looking at the account and they are on the basic tier not pro": a spoken
+        # "yeah so" only starts the sentence (not "right so yeah, ..."); what it says is set
+        # against something: no agreement
+        return None
     if strength == "checked":
         # what the check found that lasts: "I ran it again and it took 12 minutes" is an event
         found = fact or _fragment(rest)
@@ -349,6 +354,8 @@ def _confirmation(tail: str) -> Lead | None:
     return Lead("strong" if strength == "strong" else "weak", None)
 
 
+_YEAH_SO = re.compile(r"^\W*(?:yeah|yea|yep|yes|right|ok(?:ay)?)[\s,.]+(?:(?:ok(?:ay)?|well|um+|uh+|like)[\s,.]+)*so\b"
+                      r"(?![\s,.]+(?:yeah|yea|yes|yep|right|exactly|correct|true)\b)", re.I)
 _ADDITION = re.compile(r"^[\s,.;:!-]*(and|also|plus)\b(?!\s+(?:can|could|would|will|please|pls|what|why|how|where|when)\b)", re.I)
 # a yes said as a sentence of its own: "yep. ...", "it is. ...", "right!\n..."
 _SAID_APART = re.compile(r"[.!\n]")
@@ -401,13 +408,18 @@ _HOUSE_HABIT = re.compile(r"\b(?:in|at) our [\w-]+|\bfor us\b|^here\b", re.I)
 _PROGRESSIVE = re.compile(r"(?:is|are)\s+\w+ing", re.I)
 
 
+_MEANING_ING = re.compile(r"(?:is|are)\s+(?:meaning|standing)\b", re.I)
+
+
 def _ephemeral(first: str) -> bool:
     m = mk.EPHEMERAL.search(first)
     if m is None:
         return False
-    if _PROGRESSIVE.fullmatch(m.group()) and re.search(r"\d\s*$", first[:m.start()]) \
+    if _PROGRESSIVE.fullmatch(m.group()) and (re.search(r"\d\s*$", first[:m.start()]) or _MEANING_ING.match(m.group())) \
             and not mk.EPHEMERAL.search(first, m.end()):
-        return False  # "visit 0 is screening": a code's meaning, not a moment
+        return False  # "visit 0 is screening", "status E is meaning expatriate": a code's meaning, not a moment
+    if (means := ph.MEANING.match(first)) is not None and m.start() >= means.end() - 1:
+        return False  # "-999 means the sensor is broken": the state is what the code means
     return not (_PROGRESSIVE.fullmatch(m.group()) and _HOUSE_HABIT.search(first)
                 and not mk.EPHEMERAL.search(first, m.end()) and not mk.STATUS.search(first)
                 and not mk.TROUBLE.search(first))
@@ -744,7 +756,8 @@ _PRAISE = re.compile(r"^(?:(?:this|that|it|the\s+[\w\s-]{1,30}?)\s+)?(?:looks|is
                      r"useful|better|clear|clean|neat)\b[^,;:]{0,40}[.!]*$", re.I)
 # the opening of a story of one's own: "we had ...", "last time I ...", "that one bit us once"
 _STORY = re.compile(r"^(?:(?:last time|one time|once|years ago|back in \w+|a while (?:back|ago)|some time ago|"
-                    r"(?:a few|two|three|several|many) (?:years|months|weeks) (?:ago|back)|that one|this one|that|this)\b[^,.;]{0,40}?"
+                    r"(?:a few|a couple(?: of)?|two|three|several|many) (?:years|months|weeks) (?:ago|back)|back when|"
+                    r"that one|this one|that|this)\b[^,.;]{0,40}?"
                     r"(?=\b(?:we|i|it|that|this)\b)|(?=(?:we|i)\s+\w+ed\b|(?:we|i)\s+(?:had|got|lost|spent|"
                     r"shipped|learned|learnt|made|took|ran|broke|burned|burnt|found|saw|did|went|fought|thought|"
                     r"spent|lost|knew|kept|tried|argued)\b)|"
@@ -757,6 +770,12 @@ _LESSON = re.compile(r"(?:,\s+so|\s+so)\s+(?:(?:now|ever since(?:\s+then)?|since
                      r"and now)\s+(?=\S)|\s+(?:we|they)\s+made\s+(?:it\s+)?a\s+rule\s*:\s*",
                      re.I)
 # a story in a clause before the fact: "after an incident a few years ago,", "since the 2019 audit,"
+_NOW_WORD = re.compile(r"\bnow\b", re.I)
+_WILL = re.compile(r"\b(?:will|won'?t|would|wouldn'?t|'ll)\b", re.I)
+_NOW_END = re.compile(r"\s+(?:now|these days|nowadays|ever since|since then)\s*[.!]*$", re.I)
+# "X, not Y", "X rather than Y", "X instead of Y", "no longer", "actually": a fact set against another
+_SET_ASIDE = (re.compile(r"(?:,|\s)\s*(?:not|rather than|instead of)\s+\S", re.I), _NO_LONGER,
+              re.compile(r"\b(?:actually|in fact)\b", re.I))
 _AFTER_EVENT = re.compile(r"^(?:ever\s+)?(?:after|since|following)\s+(?:an?|the|that|one|our|some)\s+[^,.;:!?]{1,50}?"
                           r"(?:\b(?:ago|back|incident|audit|outage|mistake|accident|breach|mix-?up|issue|complaint|"
                           r"fine|review|inspection))\s*,\s*", re.I)
@@ -853,7 +872,17 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
             # "..., which is why in our codebase +X is left": a rule framed as one
             return [_lead(line, "correction", quote, Lead("framed", defined)),
                     _lead(line, "unprompted_definition", quote, Lead("noted", defined))]
-        return _unframed([said[lesson.end():], *parts[1:]], line, quote)
+        # the rule the story taught is new since the story ("..., so notices go out by mail now"):
+        # it corrects only what it sets aside in so many words ("so we use X, not Y")
+        # -- and, a rule of the house, it is one unless it contradicts the statement ("noted": not
+        # an answer to it, for sharing a word with it)
+        taught = _unframed([_NOW_END.sub("", said[lesson.end():]), *parts[1:]], line, quote)
+        # (not what follows from a change of now: "it's 31 kids now so the groups won't divide")
+        ruled = not _NOW_WORD.search(said[:lesson.start()]) and not _WILL.search(said[lesson.end():])
+        return [replace(c, lead=Lead("noted", c.lead.fact)) if ruled and c.detection_type == "unprompted_definition"
+                and c.lead is not None and c.lead.strength == "plain" else c
+                for c in taught if c.detection_type != "correction" or c.lead is None
+                or c.lead.strength != "contrast" or any(rx.search(c.lead.fact or "") for rx in _SET_ASIDE)]
     if (story := _AFTER_EVENT.match(said)) is not None and len(said) > story.end() + 10:
         # "After an incident a few years ago, the school rule is that ...": what came of the story
         return _unframed([said[story.end():], *parts[1:]], line, quote)
@@ -1214,6 +1243,9 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
         return [_evidenced(c, False) for c in candidates(own, line)]
     text = _QUOTE_FIRST.sub("", _spoken(prepare(raw)), count=1)
     quote = raw.strip()
+    if "(" in text and (aside := _THANKS_ASIDE.match(text)) is not None and (
+            ACK_ONLY.match(aside["ack"]) or (ph.PLEASANTRY.match(aside["ack"]) and len(pr.words(aside["ack"])) <= 3)):
+        text = aside["aside"]  # "thanks (IDs starting with X are external samples)": the aside is what is said
     if not text or (ACK_ONLY.match(text) and not ph.WEAK_CONFIRMATION.match(text)) or pr.TYPO.match(text):
         return []
     parts = sentences(text)[:MAX_SENTENCES]
@@ -1222,6 +1254,26 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
         parts = [f"{parts[0].rstrip(' .!')}, {parts[1]}", *parts[2:]]
     if mk.SELF_CORRECTION.search(parts[0]):
         return []  # "sorry, I meant the orders table": the person fixes their own words
+    if (" too" in text or " as well" in text or text[:4].lower() == "same") and "?" not in parts[0] \
+            and len(pr.words(parts[0])) <= 14 and (mine := _GOT_TOO.search(parts[0]) or _SAME_AS.match(parts[0])):
+        # "ran it myself and got 4,212 too", "du says 312M here too", "same as I calculated by hand,
+        # 184.50": the value found on one's own -- it confirms the statement that has it (`finish`)
+        return [_lead(line, "confirmation", quote, Lead("valued", mine["v"].strip()))]
+    listed = parts
+    if len(parts) > 1 and _ECHO_QUESTION.match(parts[0]) and (doubt := _DOUBT.match(parts[1])) is not None \
+            and (doubted := fact_at(pr.skip(" ".join([parts[1][doubt.end():], *parts[2:]])))) is not None:
+        # "20? where did that come from, Germany's standard VAT is 19%", "read-write? how would that
+        # even work, it's a hot standby": the claim's word asked back in doubt, then the fact
+        return [_lead(line, "correction", quote, Lead("marked", doubted))]
+    if len(parts) > 1 and (known := _KNOWN_FIRST.match(parts[0])) is not None and (
+            known["hard"] or _event(pr.clauses(pr.skip(parts[0][known.end():]) or "-")[0])):
+        # "oh I know, a paralegal of mine missed it by four minutes once. by 5pm, no exceptions",
+        # "ha, learned that the hard way. 100 requests per minute": agreement through a story of
+        # one's own, then what it taught -- it confirms what it says again (as after one's own
+        # check), or corrects what it contradicts
+        taught = " ".join(parts[1:])
+        return [_lead(line, "correction", quote, Lead("contrast", taught)),
+                _lead(line, "confirmation", quote, Lead("mid", taught))]
     if len(parts) > 2 and (items := _listed(parts)):
         # a list is read as one: its facts ("quick fixes:\n- X\n- add Y\n- Z" -> "X; Z"), after its
         # heading when that is a frame ("fyi for support:")
@@ -1239,7 +1291,7 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
         # "re shader model -- it targets SM 6.6, we need wave intrinsics": one part of the statement
         # taken up, what is said of it set against it
         return [_lead(line, "correction", quote, Lead("marked", topical))]
-    if (partial := _partial(text, parts)) is not None:
+    if (partial := _partial(text, parts) or (_partial(text, listed) if listed is not parts else None)) is not None:
         # "weekly yes. but it uses net revenue after returns", "- NY law yes\n- disputes go to
         # arbitration": one part agreed to, the rest set against the statement
         return [_lead(line, "correction", quote, Lead("partial", partial))]
@@ -1262,6 +1314,12 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
                 found += next((agreed for m in range(n + 1, len(parts)) if (agreed := [
                     c for c in _later(parts[m], " ".join(parts[m + 1:]), False, line, quote)
                     if c.detection_type == "confirmation"])), [])
+            elif any(c.lead is not None and c.lead.strength == "mid" for c in found):
+                # "ran git remote show origin, HEAD branch: trunk. so yes, the default branch is
+                # trunk": what the check found, then the agreement it leads to -- that is the verdict
+                found = next((agreed for m in range(n + 1, len(parts)) if (agreed := [
+                    c for c in _later(parts[m], " ".join(parts[m + 1:]), False, line, quote)
+                    if c.detection_type == "confirmation"])), found)
             break
         found = []
         if opening and not (ph.PLEASANTRY.match(tail) and len(pr.words(sentence)) <= 8
@@ -1290,6 +1348,8 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
         found = _between(parts[first_said + 1:], line, quote)
     if not found and first_said is not None and len(parts) > first_said + 1:
         found = _told(parts[first_said:], line, quote)
+    if not found and "?" in text and "not " in text:
+        found = _swapped(parts, line, quote)
     if (quoted := bool(_REPLY_TO_QUOTE.match(raw))) or _EVIDENCE_FIRST.match(raw) or _CODE_FIRST.match(raw):
         # "> partitioned by day\nit's partitioned by month": the line quoted is what the fact after
         # it answers -- set against it, it corrects what it says anew of the claim (and it was
@@ -1299,6 +1359,32 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
         found = [_evidenced(c, quoted) for c in found if not quoted or c.detection_type != "unprompted_definition"
                  or c.lead is None or c.lead.strength != "plain"]
     return [replace(c, index=i) for i, c in enumerate(found)]
+
+
+# a value swapped in passing: "... eu-west-1 not us-east-1", "... April for us btw, not January",
+# "a C18 (not C8)" -- up to the end of what is set aside
+_SWAP = re.compile(r"(?:,\s*|\s+|\(\s*)not\s+(?!(?:sure|yet|now|really|just|only|that|this|it|to|a|an|the|so|too|quite)\b)"
+                   r"[\w$%./@][\w$%./@-]*(?:\s+[\w$%@][\w$%./@-]*)?\)?")
+_THOUGH_FIRST = re.compile(r"^(?:though|tho|but|however|although)\b[,\s]*", re.I)
+
+
+def _swapped(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
+    """A fact that swaps a value in passing, before the question it leads to: "cool, though the
+    logs live in eu-west-1 not us-east-1 -- anyway can you also gzip them first?", "fine, CI's
+    on Node 20 actually, not 16 -- can you drop the polyfill then?". It corrects only what it
+    contradicts (`Lead` "contrast")."""
+    for sentence in parts[:2]:
+        if (m := _SWAP.search(sentence)) is None:
+            continue
+        said = pr.skip(sentence[:m.end()])
+        while (p := _PLEASANT.match(said)) is not None and len(said) > p.end():
+            said = pr.skip(said[p.end():])
+        said = _THOUGH_FIRST.sub("", said, count=1)
+        fact = fact_at(said)
+        if fact is not None and "?" not in said and not _asks(said) and not pr.imperative(said) \
+                and not mk.HEDGE.search(said) and _lasting(fact):
+            return [_lead(line, "correction", quote, Lead("contrast", fact))]
+    return []
 
 
 def _after_pasted(raw: str) -> str | None:
@@ -1360,6 +1446,31 @@ _GENERAL = re.compile(r"\b(?:our|we|us|always|never|every|all|each|any|means|by 
 
 # A list's heading ("quick fixes:", "some conventions here:", "two things:"), not what introduces
 # someone else's words ("copying from slack:", "the log says:"), and its items' markers.
+# a value one found oneself, the same: "my fit gave 6.2 as well", "ops dashboard says 118 too"
+_FOUND_VALUE = r"(?P<v>[~\u2248$\u00a3\u20ac]?\d[\d,.]*(?:\s?(?:%|[kKmM]|ms|s|h|mb|MB|gb|GB)\b)?)"
+_GOT_TOO = re.compile(r"\b(?:says?|shows?|showed|shown|gave|gives|got|get|gets|getting|has|have|had|reads?|reports?|lists?|"
+                      r"calculated|computed|counted|measured|make it|made it|found|came out (?:at|to|as)|comes out (?:at|to|as)|"
+                      r"landed on|ended up with|ended up at)\s+(?:(?:about|around|exactly|roughly|like)\s+)?"
+                      + _FOUND_VALUE + r"(?![\w,.]*\d)[^.?!;]{0,30}?\b(?:too|as well)\b", re.I)
+_SAME_AS = re.compile(r"^\W*same(?:\s+(?:as|here|for me|number|figure|result))\b[^,:;.?!]{0,40}[,:;\s]+(?:-+\s*)?"
+                      + _FOUND_VALUE + r"\W*$", re.I)
+# agreement known from a story of one's own: "oh I know, ...", "yep, ...", "learned that the hard way"
+_KNOWN_FIRST = re.compile(r"^\W*(?:(?:ha(?:ha)?|oh|ah|ugh|yep|yeah|yes|yup)[\s,.!]+)*(?:(?P<hard>(?:(?:i|we)\s+)?"
+                          r"(?:learned|learnt|found out|discovered)\s+(?:that|this|it)\s+the\s+hard\s+way|ask me how i know|"
+                          r"don'?t i know it|tell me about it)|(?:oh\s+)?i\s+know(?=\s*[,.!])|yep|yeah|yes|yup)\b[\s,.!]*", re.I)
+# doubt of where a word asked back came from: "where did that come from,", "who told you that lol,"
+_DOUBT = re.compile(r"^\W*(?:where(?:'d|\s+did|\s+does|'s|\s+is)\s+(?:that|this|you get that|it)(?:\s+(?:come|coming)\s+from)?|"
+                    r"(?:who|what)\s+told\s+you(?:\s+that)?|says\s+who|since\s+when|how\s+(?:would|could|does|did|can)\s+"
+                    r"(?:that|this|it)\s+(?:even\s+)?(?:work|be)|what\s+makes\s+you\s+(?:think|say)\s+(?:that|so)|"
+                    r"why\s+would\s+(?:you\s+think\s+)?(?:that|it)(?:\s+be)?(?:\s+so)?)"
+                    r"(?:\s+(?:lol|lmao|haha|exactly|even|though))*\s*[,?!.;:\u2014\u2013-]+\s*(?=\S)", re.I)
+# a pleasantry, then all the rest in parentheses
+_THANKS_ASIDE = re.compile(r"^\W*(?P<ack>[^()]{1,30}?)[\s,.!]*\((?P<aside>[^()]{8,300})\)[\s.!]*$")
+# a list item that only thanks or praises: "nice", "looks good overall", "good start", "thx"
+_PLEASANT_ITEM = re.compile(r"^(?:(?:looks|sounds|reads|runs|works|all)\s+)?(?:really\s+|very\s+|pretty\s+)?(?:good|great|nice|fine|solid|"
+                            r"ok(?:ay)?|perfect|lgtm|thanks|thank you|thx|ty|cheers|awesome|lovely|neat|clean|"
+                            r"(?:good|great|nice|solid)\s+(?:start|work|job|draft|stuff|first pass))"
+                            r"(?:\s+(?:overall|so far|thanks|thx|now|mostly))?\W*$", re.I)
 _LIST_HEAD = re.compile(r"^(?!.*\b(?:paste|pasted|copy|copied|copying|from|output|log|logs|error|says|said|"
                         r"wrote|reads|here'?s|here is|below|quote|quoting|forwarded)\b)[^:?!]{0,60}:$", re.I)
 _ITEM = re.compile(r"^\s*(?:[-*\u2022\u25aa\u2023\u25e6]|\(?\d{1,2}[.)]|\(?[a-e]\))\s+")
@@ -1376,7 +1487,8 @@ def _listed(parts: Sequence[str]) -> list[str]:
                                                                                       or _ITEM.match(parts[0])):
         return []
     items = [_ITEM.sub("", p).strip().rstrip(".;") for p in rest]
-    return [i for i in items if i and not _asks(i) and not _commands(i) and "?" not in i]
+    return [i for i in items if i and not _asks(i) and not _commands(i) and "?" not in i
+            and not _PLEASANT_ITEM.match(i) and not ACK_ONLY.match(i)]
 
 
 # one part of the statement taken up by name: "re shader model --", "regarding the fees:", "as for staging,"
@@ -1408,8 +1520,9 @@ def _partial(text: str, parts: Sequence[str]) -> str | None:
     labelled = len(parts) > 1 and all(_LABELLED.match(p) for p in parts)  # "term: fine\npayment: net 60"
     if len(parts) > 1 and (labelled or all(_ITEM.match(p) for p in parts[-2:])):
         items = [_ITEM.sub("", p).strip() for p in parts if labelled or _ITEM.match(p)]
+        # (not praise of the work: "1) runs fine 2) ...")
         agreed = [i for i in items if (m := _PART_AGREED.match(i)) is not None
-                  and (m.end() == len(i.rstrip(" .!")) or not m["then"].strip())]
+                  and (m.end() == len(i.rstrip(" .!")) or not m["then"].strip()) and not _PLEASANT_ITEM.match(i)]
         facts = [fact for i in items if i not in agreed and (fact := fact_at(i.rstrip(" ;")) or (
             i.rstrip(" ;.") if labelled and (has_value(i) or contrasted(i)) else None))]
         return "; ".join(facts) if agreed and facts and len(agreed) + len(facts) >= len(items) - 1 else None
@@ -1422,6 +1535,8 @@ def _partial(text: str, parts: Sequence[str]) -> str | None:
             or _AUX_FIRST.match(first) or ph.SARCASM.search(text):
         return None  # "exactly right.", "no yeah, ...", "checked IAM and yes, ...", "is correct, ..."
     rest = first[m.end():].strip()
+    if _ADDED.match(rest) or _BECAUSE_FIRST.match(rest):
+        return None  # "three replicas, yes, and each gets 2 vCPUs", "..., yes, because ...": agreed, and added to
     if not rest:
         rest = " ".join(parts[1:3]).strip()
     rest = pr.skip(_PART_DENIED.sub("", pr.skip(rest), count=1))
@@ -1438,7 +1553,12 @@ def _partial(text: str, parts: Sequence[str]) -> str | None:
 _AUX_FIRST = re.compile(r"^(?:is|are|was|were|it|its|it'?s|half|quite|partly|partially|mostly|not|just|so)\b", re.I)
 # what the person has yet to find out: "I'd have to check", "I need to ask the night shift"
 _TO_CHECK = re.compile(r"\b(?:i|we)(?:'d|'ll| would| will| need to| have to| must)\b[^.;]{0,40}?\b(?:check|ask|confirm|"
-                       r"verify|find out|look)\b|\bnot sure\b|\bno idea\b", re.I)
+                       r"verify|find out|look)\b|\bnot sure\b|\bno idea\b|"
+                       # "whether it covers all subs is what I'm asking legal", "didn't test the 10 items thing"
+                       r"^whether\b|\b(?:i'?m|we'?re|i am|we are)\s+(?:still\s+)?(?:asking|checking|confirming|verifying)\b|"
+                       r"\b(?:didn'?t|did not|haven'?t|have not|hasn'?t|not yet)\s+(?:\w+\s+)?(?:test|check|tri|look|verif|confirm)\w*",
+                       re.I)
+_BECAUSE_FIRST = re.compile(r"^[\s,;:-]*(?:because|since|cause|coz|bc)\b", re.I)
 
 
 def _led(text: str) -> bool:
