@@ -4,14 +4,13 @@ fails the shared commit fails alone."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from sessiond.daemon.writer import Writer
+from sessiond.daemon.writer import Ticket, Writer
 from sessiond.processors.contract import Rows, Tx
 from sessiond.processors.lines import LinesProcessor
 from sessiond.state.cursor import Cursor
@@ -58,18 +57,25 @@ def batch(processor: Any, file: str, lines: int) -> list[Outcome]:
 
 
 def hand_in_together(writer: Writer, batches: list[tuple[Any, list[Outcome]]]) -> list[BaseException | None]:
-    """Each batch from its own thread, as workers do: each begins, the first hands in at once,
-    the others after a while -- the writer waits for those that had begun."""
+    """Each batch from its own thread, as workers do: all begin, the first hands in, and the
+    others hand in only once the first is seen held for them (not committed within 0.1 s)."""
     results: list[BaseException | None] = [None] * len(batches)
-
     begun = threading.Barrier(len(batches))
+    first: list[Ticket] = []
+    first_in = threading.Event()
 
     def hand_in(i: int) -> None:
         writer.begin()
         begun.wait(timeout=30)
-        if i:
-            time.sleep(0.05)  # still preparing while the first is taken: it is waited for
         try:
+            if i == 0:
+                first.append(writer.submit(*batches[0]))
+                first_in.set()
+                first[0].wait()
+                return
+            assert first_in.wait(timeout=30)
+            if first[0].done.wait(0.1):  # the writer must hold it for this batch, still begun
+                raise AssertionError("the first batch committed without waiting for the others")
             writer.commit(*batches[i])
         except BaseException as exc:
             results[i] = exc
