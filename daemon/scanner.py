@@ -17,6 +17,11 @@ from sessiond.daemon.discovery import classify, stat_tree
 from sessiond.processors.contract import SessionFile
 from sessiond.state.cursor import StatTuple
 
+# The index entry of a file known from the state but not as read cleanly (a failed or older
+# cursor, processors that saw different stats): no file has inode -1, so the next scan reports
+# it as changed if it is there and as removed if it is not.
+UNSEEN: StatTuple = (0, 0, -1, 0)
+
 
 @dataclass(frozen=True, slots=True)
 class ScanResult:

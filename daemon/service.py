@@ -36,7 +36,7 @@ from sessiond.daemon.pool import Executors, ParsePool, processes
 from sessiond.daemon.prefixes import Prefix
 from sessiond.daemon.publish import Publisher, SnapshotError
 from sessiond.daemon.reads import Reads, sharers
-from sessiond.daemon.scanner import Scanner
+from sessiond.daemon.scanner import UNSEEN, Scanner
 from sessiond.daemon.settings import Settings, SettingsError, size_bytes
 from sessiond.daemon.sql import sandbox
 from sessiond.daemon.starting import StartMarker, serving
@@ -77,13 +77,16 @@ def worker_settings(settings: Settings, processor: Processor) -> WorkerSettings:
 
 def initial_index(processors: Sequence[Processor], store: Store) -> dict[str, StatTuple]:
     """The scan index at start: a file counts as seen only if every processor that wants it
-    has a clean, current cursor for exactly that stat; anything else is dispatched again."""
+    has a clean, current cursor for exactly that stat; any other file with a cursor is in it
+    as `UNSEEN`, so the first scan dispatches it again -- or, gone, as removed."""
     index: dict[str, StatTuple] = {}
     bits = [(1 << i, p) for i, p in enumerate(processors)]
-    for key, stat, clean in store.clean_stats({p.name: p.version for p in processors}):
+    for key, stat, clean in store.known_stats({p.name: p.version for p in processors}):
         file = classify(key)
-        if file is not None and all(clean & bit for bit, p in bits if p.wants(file)):
-            index[key] = stat
+        if file is None:
+            continue
+        seen = stat is not None and all(clean & bit for bit, p in bits if p.wants(file))
+        index[key] = stat if seen and stat is not None else UNSEEN
     return index
 
 

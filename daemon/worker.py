@@ -683,13 +683,14 @@ class Worker:
         self, file: SessionFile, cursor: Cursor | None,
         requeue: list[tuple[SessionFile, float | None]], *, once: bool,
     ) -> bool:
-        """Whether to look at the file now: not if parked, nor (unless ``once``) backing off."""
+        """Whether to look at the file now: not if parked, nor (unless ``once``) backing off
+        -- unless it is gone: its cursor and outputs go now."""
         if cursor is not None and cursor.version == self.processor.version:
             if cursor.parked:
-                return False
+                return not os.path.lexists(self.root / file.key)
             if not once and cursor.next_retry_at is not None:
                 wait = cursor.next_retry_at - self._wall()
-                if wait > 0:
+                if wait > 0 and os.path.lexists(self.root / file.key):
                     requeue.append((file, self._mono() + wait))
                     return False
         return True

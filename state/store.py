@@ -446,10 +446,14 @@ class Store:
         con.execute("COMMIT")
         return rows
 
-    def clean_stats(self, versions: Mapping[str, int]) -> Iterator[tuple[str, StatTuple, int]]:
-        """Per file whose cursors (of the given processors at the given versions) are clean --
-        no failure -- and all saw the same stat: (file, that stat, which processors: bit i set
-        for the i-th of ``versions``).
+    def known_stats(
+        self, versions: Mapping[str, int]
+    ) -> Iterator[tuple[str, StatTuple | None, int]]:
+        """Per file with a cursor of any of the given processors (at any version): (file, the
+        stat its clean cursors saw -- None if they disagree or there are none --, which
+        processors' cursors are clean: current version, no failure; bit i for the i-th of
+        ``versions``). A file without a clean cursor is listed too: it may have been deleted
+        while no daemon ran, and the start scan must find it gone.
 
         The start index of 100k files comes from here, so it is built for memory: plain
         aggregates (a `list()` or `count(DISTINCT ...)` here cost 45 MB more resident memory
@@ -457,25 +461,26 @@ class Store:
         """
         if not versions:
             return
-        ctime = "ctime_ns" if self._has_ctime() else "0"
+        ctime = "s.ctime_ns" if self._has_ctime() else "0"
         wanted = pa.table({"name": list(versions), "version": list(versions.values()),
                            "bit": [1 << i for i in range(len(versions))]})
+        clean = "s.processor_version = v.version AND s.attempts = 0 AND NOT s.parked"
+        columns = ("s.size", "s.mtime_ns", "s.ino", ctime)
         sql = f"""
-            SELECT s.session_file, min(s.size), min(s.mtime_ns), min(s.ino), min({ctime}),
-                   bit_or(v.bit)
-            FROM {STATE_TABLE} s JOIN _sessiond_versions v
-              ON s.processor_name = v.name AND s.processor_version = v.version
-            WHERE s.attempts = 0 AND NOT s.parked
+            SELECT s.session_file,
+                   {", ".join(f"min({c}) FILTER (WHERE {clean})" for c in columns)},
+                   coalesce(bit_or(v.bit) FILTER (WHERE {clean}), 0),
+                   {" AND ".join(f"min({c}) FILTER (WHERE {clean}) = max({c}) FILTER (WHERE {clean})"
+                                 for c in columns)}
+            FROM {STATE_TABLE} s JOIN _sessiond_versions v ON s.processor_name = v.name
             GROUP BY s.session_file
-            HAVING min(s.size) = max(s.size) AND min(s.mtime_ns) = max(s.mtime_ns)
-               AND min(s.ino) = max(s.ino) AND min({ctime}) = max({ctime})
         """
         con = self._con
         with _registered(con, "_sessiond_versions", wanted), self._one_thread():
             for batch in con.sql(sql).to_arrow_reader(20_000):
-                cols = [batch.column(i).to_pylist() for i in range(6)]
-                for key, size, mtime, ino, ctime_ns, mask in zip(*cols, strict=True):
-                    yield key, (size, mtime, ino, ctime_ns), mask
+                cols = [batch.column(i).to_pylist() for i in range(7)]
+                for key, size, mtime, ino, ctime_ns, mask, same in zip(*cols, strict=True):
+                    yield key, (size, mtime, ino, ctime_ns) if same else None, mask
 
     def drop_cached_pages(self, limit: str) -> None:
         """Let DuckDB drop the table pages it keeps cached (it frees them only under memory

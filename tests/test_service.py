@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from structlog.testing import capture_logs
 
 from sessiond.daemon import events
@@ -98,6 +99,42 @@ def test_delete_removes_outputs_and_new_user_folder_is_found(root: Path, state: 
         staged.rename(root / "erin")  # a user folder appears with files already inside
         expect(svc, "erin/x.jsonl", [0, 1])
         expect(svc, "erin/x/subagents/agent-1.jsonl", [0, 1, 2])
+
+
+@pytest.mark.parametrize("unclean", ["failed", "version"])
+def test_a_file_deleted_while_stopped_goes_even_if_its_cursors_were_not_clean(
+        root: Path, state: Path, unclean: str) -> None:
+    """The start index holds only files every processor has read cleanly up to one stat; a
+    file deleted while the daemon was stopped must go from the state all the same -- with a
+    failed cursor of another processor beside it, or a cursor of an older version."""
+    f = root / "gina" / "a.jsonl"
+    append(f, recs("a", 0, 2))
+    settings = fast_settings(root, state, max_attempts=1)
+    first = [RecordingProcessor(), FailingProcessor()] if unclean == "failed" else [RecordingProcessor()]
+    with running(settings, first) as svc:
+        expect(svc, "gina/a.jsonl", [0, 1])
+        if unclean == "failed":
+            wait_until(lambda: query(svc, "SELECT 1 FROM session_processor_state "
+                                          "WHERE processor_name = 'failing' AND parked"),
+                       what="the failing processor's cursor parked")
+    f.unlink()
+    second = first if unclean == "failed" else [RecordingProcessor(version=2)]
+    with running(settings, second) as svc:
+        wait_until(lambda: not query(svc, "SELECT 1 FROM recorded")
+                   and not query(svc, "SELECT 1 FROM session_processor_state"),
+                   what="the deleted file's rows and cursors to go")
+
+
+def test_a_parked_file_deleted_while_running_goes(root: Path, state: Path) -> None:
+    """Parked is "do not read it again until asked", not "keep it after it is gone"."""
+    f = root / "hank" / "a.jsonl"
+    append(f, recs("a", 0, 2))
+    with running(fast_settings(root, state, max_attempts=1), [FailingProcessor()]) as svc:
+        wait_until(lambda: query(svc, "SELECT parked FROM session_processor_state") == [(True,)],
+                   what="the file parked")
+        f.unlink()
+        wait_until(lambda: not query(svc, "SELECT 1 FROM session_processor_state"),
+                   what="the parked file's cursor to go")
 
 
 def test_without_events_the_scan_finds_changes(root: Path, state: Path) -> None:

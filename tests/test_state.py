@@ -132,7 +132,7 @@ def test_cursors_read_from_an_older_schema_read_only(tmp_path: Path) -> None:
     assert cursors[("lines", "u/a.jsonl")].ctime_ns == 0
     progress = Store(con).progress("lines", 1, files_table({"u/a.jsonl": (9, 1, 1, 1)}, ["u/a.jsonl"]))
     assert progress["bytes_behind"] == 4 and progress["files_tracked"] == 1
-    assert list(Store(con).clean_stats({"lines": 1})) == [("u/a.jsonl", (0, 0, 0, 0), 1)]
+    assert list(Store(con).known_stats({"lines": 1})) == [("u/a.jsonl", (0, 0, 0, 0), 1)]
 
 
 def at(c: Cursor, size: int, mtime: int = 5, ino: int = 7, **kw: object) -> Cursor:
@@ -167,9 +167,9 @@ def test_progress_counts_only_unread_changes(tmp_path: Path) -> None:
     assert p["oldest_pending_mtime"] == 1 / 1e9
 
 
-def test_clean_stats_lists_files_every_processor_saw_the_same(tmp_path: Path) -> None:
-    """The start index: a file is clean for a processor with a current cursor, no failure,
-    and the same stat as the other processors' clean cursors."""
+def test_known_stats_lists_every_file_and_the_stat_its_clean_cursors_saw(tmp_path: Path) -> None:
+    """The start index: a file is clean for a processor with a current cursor and no failure;
+    its stat is the one all clean cursors saw. Files without one are listed too (no stat)."""
     con = fresh(tmp_path / "s.duckdb")
     store = Store(con)
     a = at(cursor("u/a.jsonl", 10), 10)
@@ -179,12 +179,15 @@ def test_clean_stats_lists_files_every_processor_saw_the_same(tmp_path: Path) ->
         Outcome(at(replace(a, file="u/c.jsonl", version=0), 10), {}),  # old version
         Outcome(at(replace(a, processor="other"), 10), {}),  # same stat: clean for both
         Outcome(at(replace(a, processor="other", file="u/d.jsonl"), 10), {}),
-        Outcome(at(replace(a, file="u/d.jsonl"), 11), {}),  # stats differ: not listed
+        Outcome(at(replace(a, file="u/d.jsonl"), 11), {}),  # stats differ: no stat
+        Outcome(at(replace(a, processor="gone", file="u/e.jsonl"), 10), {}),  # not asked for
     ])
-    clean = {k: (st, mask) for k, st, mask in store.clean_stats({"lines": 1, "other": 1})}
-    assert clean == {"u/a.jsonl": ((10, 5, 7, 5), 0b11)}
-    assert {k: m for k, _, m in store.clean_stats({"other": 1, "lines": 1})} == {"u/a.jsonl": 0b11}
-    assert {k: m for k, _, m in store.clean_stats({"other": 1})} == {"u/a.jsonl": 0b1, "u/d.jsonl": 0b1}
+    known = {k: (st, mask) for k, st, mask in store.known_stats({"lines": 1, "other": 1})}
+    assert known == {"u/a.jsonl": ((10, 5, 7, 5), 0b11), "u/b.jsonl": (None, 0),
+                     "u/c.jsonl": (None, 0), "u/d.jsonl": (None, 0b11)}
+    assert {k: m for k, _, m in store.known_stats({"other": 1, "lines": 1})}["u/a.jsonl"] == 0b11
+    assert {k: (st, m) for k, st, m in store.known_stats({"other": 1})} == {
+        "u/a.jsonl": ((10, 5, 7, 5), 0b1), "u/d.jsonl": ((10, 5, 7, 5), 0b1)}
 
 
 def test_cursor_cache_loads_a_batch_once_and_keeps_the_newest(tmp_path: Path) -> None:
