@@ -189,6 +189,7 @@ class Service:
         self._threads: list[threading.Thread] = []
         self._scan_lock = threading.Lock()
         self.scans_total = self.missed_total = self.reloads = self.overflows = 0
+        self._skipped: set[str] = set()  # what the last scan skipped (see `_scan`)
         self.ops = Operations(self.workers, self.scanner, self.scan_now,
                               reader=lambda: Store(self.reader()))
         self.metrics = Metrics(self)
@@ -307,6 +308,12 @@ class Service:
         self.log.info(events.SCAN_DONE, ms=round(result.seconds * 1000, 1), files=result.files,
                       changed=len(result.changed), removed=len(result.removed),
                       missed_by_events=result.missed_by_events, errors=result.errors[:10])
+        # Each scan names what it skipped; a warning says what is new since the last one, so a
+        # name that is not UTF-8 is told once (and again after it was gone), not every scan
+        skipped = [e for e in result.errors if e not in self._skipped]
+        self._skipped = set(result.errors)
+        if skipped:
+            self.log.warning(events.SCAN_SKIPPED, count=len(skipped), errors=skipped[:10])
         if result.missed_by_events:
             self.log.warning(events.SCAN_MISSED_EVENTS, count=result.missed_by_events,
                              files=result.missed[:10])

@@ -472,9 +472,31 @@ def test_names_that_are_not_utf8_are_skipped_and_reported(root: Path, state: Pat
     [scan] = named(found, events.SCAN_DONE)
     assert scan["files"] == 1 and len(scan["errors"]) == 2
     assert all("not valid UTF-8" in e for e in scan["errors"])
+    [skipped] = named(found, events.SCAN_SKIPPED)  # a warning an operator sees
+    assert skipped["level"] == "warning" and sorted(skipped["errors"]) == sorted(scan["errors"])
     assert summary["errors"] == 0
     neighbour_ok(state)
     assert query(state, "SELECT session_file FROM session_processor_state") == [("zoe/fine.jsonl",)]
+
+
+def test_a_skipped_name_is_warned_about_once_not_every_scan(root: Path, state: Path) -> None:
+    (root / "u").mkdir()
+    with open(os.path.join(os.fsencode(root / "u"), b"caf\xe9.jsonl"), "wb") as fh:
+        fh.write(good("latin1", 2))
+    with capture_logs() as logs, running(fast_settings(root, state), [RecordingProcessor()]) as svc:
+        for scans in (2, 3):
+            svc.request_scan()
+            wait_until(lambda n=scans: svc.scans_total >= n, what=f"scan {scans}")
+        warned = [e for e in logs if e["event"] == events.SCAN_SKIPPED]
+        assert len(warned) == 1 and "not valid UTF-8" in warned[0]["errors"][0]
+        os.remove(os.path.join(os.fsencode(root / "u"), b"caf\xe9.jsonl"))
+        svc.request_scan()
+        wait_until(lambda: svc.scans_total >= 4, what="scan 4")
+        with open(os.path.join(os.fsencode(root / "u"), b"caf\xe9.jsonl"), "wb") as fh:
+            fh.write(good("latin1", 2))
+        svc.request_scan()
+        wait_until(lambda: len([e for e in logs if e["event"] == events.SCAN_SKIPPED]) == 2,
+                   what="the name back: told again")
 
 
 # -- volume and the watcher -----------------------------------------------------------------------
