@@ -158,6 +158,9 @@ def stat_tree(
     return out
 
 
+VANISHED = "vanished during the scan"  # a race with a deletion, not something skipped
+
+
 def _dirs(path: str, errors: list[str]) -> Iterator[os.DirEntry[str]]:
     for entry in _entries(path, errors) or ():
         if _visible(entry.name) and entry.is_dir(follow_symlinks=False):
@@ -173,7 +176,7 @@ def _entries(
             return list(it)
     except FileNotFoundError:
         if not missing_ok:
-            errors.append(f"{path}: vanished during the scan")
+            errors.append(f"{path}: {VANISHED}")
         return []
     except NotADirectoryError:
         return []

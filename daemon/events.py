@@ -12,7 +12,7 @@ PROCESSOR_LOADED = "processor.loaded"
 SCAN_DONE = "scan.done"
 SCAN_MISSED_EVENTS = "scan.missed_events"
 SCAN_ROOT_MISSING = "scan.root_missing"
-# names that are not UTF-8, folders that cannot be listed, files that vanish: new since the last scan
+# names that are not UTF-8, folders or files it may not read: new since the last scan
 SCAN_SKIPPED = "scan.skipped"
 WATCHER_STARTED = "watcher.started"
 WATCHER_UNAVAILABLE = "watcher.unavailable"

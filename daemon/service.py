@@ -26,7 +26,7 @@ from sessiond.daemon import events
 from sessiond.daemon.api import routes
 from sessiond.daemon.control import ControlError, ControlServer
 from sessiond.daemon.debouncer import Debouncer
-from sessiond.daemon.discovery import classify
+from sessiond.daemon.discovery import VANISHED, classify
 from sessiond.daemon.dispatcher import Dispatcher
 from sessiond.daemon.log import get_logger
 from sessiond.daemon.metrics import Metrics
@@ -309,9 +309,11 @@ class Service:
                       changed=len(result.changed), removed=len(result.removed),
                       missed_by_events=result.missed_by_events, errors=result.errors[:10])
         # Each scan names what it skipped; a warning says what is new since the last one, so a
-        # name that is not UTF-8 is told once (and again after it was gone), not every scan
-        skipped = [e for e in result.errors if e not in self._skipped]
-        self._skipped = set(result.errors)
+        # name that is not UTF-8 is told once (and again after it was gone), not every scan. A
+        # folder deleted while the scan listed its parent was not skipped: no warning.
+        lasting = {e for e in result.errors if not e.endswith(VANISHED)}
+        skipped = sorted(lasting - self._skipped)
+        self._skipped = lasting
         if skipped:
             self.log.warning(events.SCAN_SKIPPED, count=len(skipped), errors=skipped[:10])
         if result.missed_by_events:

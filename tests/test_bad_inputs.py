@@ -31,6 +31,8 @@ import pytest
 from structlog.testing import capture_logs
 
 from sessiond.daemon import events, watcher
+from sessiond.daemon.discovery import VANISHED
+from sessiond.daemon.scanner import ScanResult
 from sessiond.daemon.service import Service
 from sessiond.processors.contract import Record, Rows, SessionFile
 from tests.fakes import RecordingProcessor
@@ -489,6 +491,16 @@ def test_a_skipped_name_is_warned_about_once_not_every_scan(root: Path, state: P
             wait_until(lambda n=scans: svc.scans_total >= n, what=f"scan {scans}")
         warned = [e for e in logs if e["event"] == events.SCAN_SKIPPED]
         assert len(warned) == 1 and "not valid UTF-8" in warned[0]["errors"][0]
+        # a folder deleted while the scan listed its parent (the race, made certain): not skipped
+        real = svc.scanner.scan
+
+        def racing(announced: set[str] | None = None) -> ScanResult:
+            found = real(announced)
+            return replace(found, errors=[*found.errors, f"{root}/gone: {VANISHED}"])
+        svc.scanner.scan = racing  # type: ignore[method-assign]
+        svc.scan_now()
+        svc.scanner.scan = real  # type: ignore[method-assign]
+        assert len([e for e in logs if e["event"] == events.SCAN_SKIPPED]) == 1
         os.remove(os.path.join(os.fsencode(root / "u"), b"caf\xe9.jsonl"))
         svc.request_scan()
         wait_until(lambda: svc.scans_total >= 4, what="scan 4")
