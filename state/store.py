@@ -53,29 +53,33 @@ _UPSERT_FEW = (
     f"INSERT INTO {STATE_TABLE} ({', '.join(_CURSOR_COLUMNS)}) VALUES {{rows}} "
     + _UPSERT[_UPSERT.index("ON CONFLICT"):]
 )
-# A live commit's cursors -- one file's, a row per processor -- that exist already: one keyed
-# UPDATE each, whose count says whether the row was there. DuckDB plans the upsert as a MERGE
-# over a scan of the whole table: 4-6 ms for one row (6-9 ms at 300k cursors), where this
-# costs 1.2-1.6 ms a row (2.4-3 ms at 300k: a scan too, so above 3 rows the upsert wins again),
-# and DuckDB's native heap grows less per transaction than with the upsert (`bench.duckdb_growth`).
-_KEYED = 3
+# Cursors that exist already are written by an UPDATE, whose RETURNING says which were there;
+# the rest (new files) are upserted after it. DuckDB plans the upsert as a MERGE over a scan of
+# the whole table (4-6 ms for one row, 6-9 ms at 300k cursors) and its native heap grows more
+# per transaction than with the UPDATE (`bench.duckdb_growth`). One cursor: an UPDATE by its key
+# (1.2-1.6 ms; 2.4-3 ms at 300k: a scan too). A few -- a live commit's, one file's row per
+# processor -- one UPDATE joined with them as bound VALUES: one scan and one statement instead of
+# one each (3 rows at 3k cursors: p50 8-11 vs 12-19 ms for 3 keyed, under load; the VALUES form
+# grows badly with rows: 25 ms for 39). More: joined with them as an Arrow table (4.2-4.5 ms for
+# 16 rows against the upsert's 6-8 ms here; `bench.duckdb_growth`: 10.1 vs 14.1 ms).
 _UPDATE = (
     f"UPDATE {STATE_TABLE} SET "
     + ", ".join(f"{c} = to_timestamp(?)" if c in _TIME_COLUMNS else f"{c} = ?"
                 for c in _CURSOR_COLUMNS[2:])
     + " WHERE processor_name = ? AND session_file = ?"
 )
-# More cursors than that: one UPDATE joined with them as an Arrow table (4.2-4.5 ms for 16 rows
-# against the upsert's 6-8 ms here; `bench.duckdb_growth`: 10.1 vs 14.1 ms), RETURNING the keys
-# it found -- the rest (new files) are upserted after it.
-_UPDATE_FROM = (
+_JOINED = (
     f"UPDATE {STATE_TABLE} SET "
     + ", ".join(f"{c} = to_timestamp(u.{c})" if c in _TIME_COLUMNS else f"{c} = u.{c}"
                 for c in _CURSOR_COLUMNS[2:])
-    + f" FROM _sessiond_cursors u WHERE {STATE_TABLE}.processor_name = u.processor_name"
-    + f" AND {STATE_TABLE}.session_file = u.session_file"
+    + " FROM {source} WHERE "
+    + f"{STATE_TABLE}.processor_name = u.processor_name AND {STATE_TABLE}.session_file = u.session_file"
     + f" RETURNING {STATE_TABLE}.processor_name, {STATE_TABLE}.session_file"
 )
+_UPDATE_FROM = _JOINED.format(source="_sessiond_cursors u")
+_UPDATE_VALUES = _JOINED.format(
+    source="(VALUES {rows}) u(" + ", ".join(_CURSOR_COLUMNS) + ")")
+_VALUES_ROW = "(" + ", ".join(["?"] * len(_CURSOR_COLUMNS)) + ")"
 _SELECT = "SELECT " + ", ".join(
     f"epoch({c})" if c in _TIME_COLUMNS else c for c in _CURSOR_COLUMNS
 ) + f" FROM {STATE_TABLE}"
@@ -652,17 +656,20 @@ class Store:
                 row["items_extracted"] = o.cursor.items + delta.get(o.cursor.file, 0)
                 rows.append(row)
         con = self._con
-        if len(rows) <= _KEYED:  # a row not there yet (a new file's) is upserted below
+        if len(rows) == 1:  # a row not there yet (a new file's) is upserted below
             rows = [row for row in rows if not self._updated(row)]
-            if not rows:
-                return changed
-        elif len(rows) > _FEW:
-            with _registered(con, "_sessiond_cursors",
-                             pa.Table.from_pylist(rows, schema=_CURSOR_SCHEMA)):
-                there = set(con.execute(_UPDATE_FROM).fetchall())
+        else:
+            if len(rows) <= _FEW:
+                there = set(con.execute(
+                    _UPDATE_VALUES.format(rows=", ".join([_VALUES_ROW] * len(rows))),
+                    [row[c] for row in rows for c in _CURSOR_COLUMNS]).fetchall())
+            else:
+                with _registered(con, "_sessiond_cursors",
+                                 pa.Table.from_pylist(rows, schema=_CURSOR_SCHEMA)):
+                    there = set(con.execute(_UPDATE_FROM).fetchall())
             rows = [row for row in rows if (row["processor_name"], row["session_file"]) not in there]
-            if not rows:
-                return changed
+        if not rows:
+            return changed
         if len(rows) <= _FEW:
             con.execute(_UPSERT_FEW.format(rows=", ".join([_UPSERT_ROW] * len(rows))),
                         [row[c] for row in rows for c in _CURSOR_COLUMNS])

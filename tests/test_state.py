@@ -236,20 +236,24 @@ def test_few_and_many_rows_store_the_same_values(tmp_path: Path, files: int) -> 
     assert con.execute("SELECT count(*), sum(line_no) FROM lines").fetchall() == [(2 * files, 3 * files)]
 
 
-def test_an_existing_cursor_updated_by_key_stores_what_the_upsert_would(tmp_path: Path) -> None:
-    """A live commit's few cursors are written by a keyed UPDATE each, and a new file's (no row
-    to update) by the upsert: both paths in one commit, then every value read back."""
+@pytest.mark.parametrize("moving", [1, 2, 6], ids=["keyed", "values-2", "values-6+new"])
+def test_a_few_existing_cursors_updated_store_what_the_upsert_would(
+        tmp_path: Path, moving: int) -> None:
+    """A live commit's few cursors: one by an UPDATE by its key, up to `_FEW` by one UPDATE
+    joined with them as VALUES (RETURNING what it found); a new file's (no row to update) by
+    the upsert -- both in one commit, then every value read back."""
     con = fresh(tmp_path / "s.duckdb")
     store = Store(con)
-    first = [cursor(f"u/{i}.jsonl", 10) for i in range(2)]
+    first = [cursor(f"u/{i}.jsonl", 10) for i in range(moving + 1)]
     store.commit(LinesProcessor(), [Outcome(c, {}) for c in first])
-    moved = [replace(c, offset=30, lines=3, size=30, file_hash="h2", items=2, bad_lines=1,
-                     processed_at=1.7e9 + 1 / 8, attempts=1, next_retry_at=1.8e9,
-                     last_error="x\u00e9", parked=True, ctime_ns=2**62, mtime_ns=9, ino=8)
-             for c in first[:1]]
-    new = replace(cursor("u/new.jsonl", 5), processed_at=1.7e9)
-    store.commit(LinesProcessor(), [Outcome(c, {}) for c in [*moved, new]])
-    assert store.cursors("lines") == {("lines", c.file): c for c in [*moved, first[1], new]}
+    moved = [replace(c, offset=30 + i, lines=3, size=30, file_hash="h2", items=2, bad_lines=1,
+                     processed_at=1.7e9 + 1 / 8, attempts=1, next_retry_at=1.8e9 if i % 2 == 0 else None,
+                     last_error="x\u00e9" if i % 3 == 0 else None, parked=i == 0, ctime_ns=2**62,
+                     mtime_ns=9, ino=8)
+             for i, c in enumerate(first[:moving])]
+    new = [replace(cursor("u/new.jsonl", 5), processed_at=1.7e9)] if moving != 1 else []
+    store.commit(LinesProcessor(), [Outcome(c, {}) for c in [*moved, *new]])
+    assert store.cursors("lines") == {("lines", c.file): c for c in [*moved, first[-1], *new]}
 
 
 class SqlMerge(LinesProcessor):
