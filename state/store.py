@@ -659,14 +659,7 @@ class Store:
         if len(rows) == 1:  # a row not there yet (a new file's) is upserted below
             rows = [row for row in rows if not self._updated(row)]
         else:
-            if len(rows) <= _FEW:
-                there = set(con.execute(
-                    _UPDATE_VALUES.format(rows=", ".join([_VALUES_ROW] * len(rows))),
-                    [row[c] for row in rows for c in _CURSOR_COLUMNS]).fetchall())
-            else:
-                with _registered(con, "_sessiond_cursors",
-                                 pa.Table.from_pylist(rows, schema=_CURSOR_SCHEMA)):
-                    there = set(con.execute(_UPDATE_FROM).fetchall())
+            there = self._updated_joined(rows)
             rows = [row for row in rows if (row["processor_name"], row["session_file"]) not in there]
         if not rows:
             return changed
@@ -677,6 +670,16 @@ class Store:
         with _registered(con, "_sessiond_cursors", pa.Table.from_pylist(rows, schema=_CURSOR_SCHEMA)):
             con.execute(_UPSERT)
         return changed
+
+    def _updated_joined(self, rows: Sequence[Mapping[str, object]]) -> set[tuple[Any, ...]]:
+        """Write the existing ones of several cursor rows by one UPDATE joined with them; the
+        keys it found."""
+        con = self._con
+        if len(rows) <= _FEW:
+            return set(con.execute(_UPDATE_VALUES.format(rows=", ".join([_VALUES_ROW] * len(rows))),
+                                   [row[c] for row in rows for c in _CURSOR_COLUMNS]).fetchall())
+        with _registered(con, "_sessiond_cursors", pa.Table.from_pylist(list(rows), schema=_CURSOR_SCHEMA)):
+            return set(con.execute(_UPDATE_FROM).fetchall())
 
     def _updated(self, row: Mapping[str, object]) -> bool:
         """Write an existing cursor row by its key; False if there was none."""
