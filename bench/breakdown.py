@@ -132,8 +132,7 @@ class Recorder:
         self._patch(store._Tx, "query", timed("query", sql))
         self._patch(store.Store, "_insert", timed("insert into", lambda a: str(a[1])))
         self._patch(store.Store, "_updated", timed("cursor: keyed UPDATE", lambda a: ""))
-        self._patch(store.Store, "_updated_joined",
-                    timed("cursor: joined UPDATE", lambda a: f"({'VALUES' if len(a[1]) <= store._FEW else 'Arrow'})"))
+        self._patch(store.Store, "_updated_joined", timed("cursor: UPDATE joined (Arrow)", lambda a: ""))
         self._patch(store.Store, "_write", timed("(all writes, merges and cursors)", lambda a: ""))
         self._patch(store.Store, "_transaction", timed("(whole transaction)", lambda a: ""))
 

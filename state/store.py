@@ -53,33 +53,31 @@ _UPSERT_FEW = (
     f"INSERT INTO {STATE_TABLE} ({', '.join(_CURSOR_COLUMNS)}) VALUES {{rows}} "
     + _UPSERT[_UPSERT.index("ON CONFLICT"):]
 )
-# Cursors that exist already are written by an UPDATE, whose RETURNING says which were there;
-# the rest (new files) are upserted after it. DuckDB plans the upsert as a MERGE over a scan of
-# the whole table (4-6 ms for one row, 6-9 ms at 300k cursors) and its native heap grows more
-# per transaction than with the UPDATE (`bench.duckdb_growth`). One cursor: an UPDATE by its key
-# (1.2-1.6 ms; 2.4-3 ms at 300k: a scan too). A few -- a live commit's, one file's row per
-# processor -- one UPDATE joined with them as bound VALUES: one scan and one statement instead of
-# one each (3 rows at 3k cursors: p50 8-11 vs 12-19 ms for 3 keyed, under load; the VALUES form
-# grows badly with rows: 25 ms for 39). More: joined with them as an Arrow table (4.2-4.5 ms for
-# 16 rows against the upsert's 6-8 ms here; `bench.duckdb_growth`: 10.1 vs 14.1 ms).
+# A live commit's cursors -- one file's, a row per processor -- that exist already: one keyed
+# UPDATE each, whose count says whether the row was there. DuckDB plans the upsert as a MERGE
+# over a scan of the whole table: 4-6 ms for one row (6-9 ms at 300k cursors), where this
+# costs 1.2-1.6 ms a row (2.4-3 ms at 300k: a scan too, so above 3 rows the upsert wins again),
+# and DuckDB's native heap grows less per transaction than with any joined form: 3 rows,
+# `python -m bench.duckdb_growth 2000 keyed,values 3`: 8.3 ms and +0.9 KB a transaction, against
+# 8.2 ms and +2.4 KB for one UPDATE joined with bound VALUES (tried: no faster, under load).
+_KEYED = 3
 _UPDATE = (
     f"UPDATE {STATE_TABLE} SET "
     + ", ".join(f"{c} = to_timestamp(?)" if c in _TIME_COLUMNS else f"{c} = ?"
                 for c in _CURSOR_COLUMNS[2:])
     + " WHERE processor_name = ? AND session_file = ?"
 )
-_JOINED = (
+# More cursors than that: one UPDATE joined with them as an Arrow table (4.2-4.5 ms for 16 rows
+# against the upsert's 6-8 ms here; `bench.duckdb_growth`: 10.1 vs 14.1 ms), RETURNING the keys
+# it found -- the rest (new files) are upserted after it.
+_UPDATE_FROM = (
     f"UPDATE {STATE_TABLE} SET "
     + ", ".join(f"{c} = to_timestamp(u.{c})" if c in _TIME_COLUMNS else f"{c} = u.{c}"
                 for c in _CURSOR_COLUMNS[2:])
-    + " FROM {source} WHERE "
-    + f"{STATE_TABLE}.processor_name = u.processor_name AND {STATE_TABLE}.session_file = u.session_file"
+    + f" FROM _sessiond_cursors u WHERE {STATE_TABLE}.processor_name = u.processor_name"
+    + f" AND {STATE_TABLE}.session_file = u.session_file"
     + f" RETURNING {STATE_TABLE}.processor_name, {STATE_TABLE}.session_file"
 )
-_UPDATE_FROM = _JOINED.format(source="_sessiond_cursors u")
-_UPDATE_VALUES = _JOINED.format(
-    source="(VALUES {rows}) u(" + ", ".join(_CURSOR_COLUMNS) + ")")
-_VALUES_ROW = "(" + ", ".join(["?"] * len(_CURSOR_COLUMNS)) + ")"
 _SELECT = "SELECT " + ", ".join(
     f"epoch({c})" if c in _TIME_COLUMNS else c for c in _CURSOR_COLUMNS
 ) + f" FROM {STATE_TABLE}"
@@ -656,9 +654,9 @@ class Store:
                 row["items_extracted"] = o.cursor.items + delta.get(o.cursor.file, 0)
                 rows.append(row)
         con = self._con
-        if len(rows) == 1:  # a row not there yet (a new file's) is upserted below
+        if len(rows) <= _KEYED:  # a row not there yet (a new file's) is upserted below
             rows = [row for row in rows if not self._updated(row)]
-        else:
+        elif len(rows) > _FEW:
             there = self._updated_joined(rows)
             rows = [row for row in rows if (row["processor_name"], row["session_file"]) not in there]
         if not rows:
@@ -672,14 +670,11 @@ class Store:
         return changed
 
     def _updated_joined(self, rows: Sequence[Mapping[str, object]]) -> set[tuple[Any, ...]]:
-        """Write the existing ones of several cursor rows by one UPDATE joined with them; the
-        keys it found."""
-        con = self._con
-        if len(rows) <= _FEW:
-            return set(con.execute(_UPDATE_VALUES.format(rows=", ".join([_VALUES_ROW] * len(rows))),
-                                   [row[c] for row in rows for c in _CURSOR_COLUMNS]).fetchall())
-        with _registered(con, "_sessiond_cursors", pa.Table.from_pylist(list(rows), schema=_CURSOR_SCHEMA)):
-            return set(con.execute(_UPDATE_FROM).fetchall())
+        """Write the existing ones of many cursor rows by one UPDATE joined with them as an
+        Arrow table; the keys it found."""
+        with _registered(self._con, "_sessiond_cursors",
+                         pa.Table.from_pylist(list(rows), schema=_CURSOR_SCHEMA)):
+            return set(self._con.execute(_UPDATE_FROM).fetchall())
 
     def _updated(self, row: Mapping[str, object]) -> bool:
         """Write an existing cursor row by its key; False if there was none."""
