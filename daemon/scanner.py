@@ -8,6 +8,7 @@ no watcher event had announced since the previous scan (``missed_by_events``).
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -43,15 +44,30 @@ class Scanner:
     def __init__(self, root: Path, index: Mapping[str, StatTuple] | None = None) -> None:
         self.root = root
         self._index: dict[str, StatTuple] = dict(index or {})
+        # What commits saw of files since the last scan (`learn`): merged into the index when
+        # the next scan starts, under the lock (the scan iterates the index in its own thread)
+        self._learned: dict[str, StatTuple | None] = {}
+        self._lock = threading.Lock()
 
     @property
     def index(self) -> Mapping[str, StatTuple]:
         return self._index
 
+    def learn(self, key: str, stat: StatTuple | None) -> None:
+        """A worker committed what it read of ``key`` at ``stat`` (None: it found the file gone).
+        A file the events told of between two scans is then known to the next one: if its
+        deletion's event is lost (the kernel's queue overflowed), that scan finds it removed --
+        without this, only files some scan had seen could be found gone. And a change the
+        events brought is not dispatched again by the scan."""
+        with self._lock:
+            self._learned[key] = stat
+
     def forget(self, keys: Iterable[str]) -> None:
-        """Drop entries so the next scan reports those files again (e.g. after reprocess)."""
-        for key in keys:
-            self._index.pop(key, None)
+        """Drop entries so the next scan reports those files again (e.g. after reprocess): when
+        it starts, like what `learn` was told of (not now, while a scan may be iterating)."""
+        with self._lock:
+            for key in keys:
+                self._learned[key] = None
 
     def scan(self, announced: set[str] | None = None) -> ScanResult:
         """Walk the tree; ``announced`` holds the keys events reported since the last scan,
@@ -62,7 +78,14 @@ class Scanner:
             # An unmounted volume is not a mass deletion: keep the index, report nothing gone.
             return ScanResult(0, [], [], [], errors, root_exists=False,
                               seconds=time.perf_counter() - started)
+        with self._lock:
+            learned, self._learned = self._learned, {}
         old = self._index
+        for key, stat in learned.items():
+            if stat is None:
+                old.pop(key, None)
+            else:
+                old[key] = stat
         unreadable: list[str] = []
         changed_keys: list[str] = []
         folders: list[tuple[str, int]] = []

@@ -196,6 +196,7 @@ class Service:
         self.publisher = Publisher(self.reader, lambda: self.settings, self.log)
         for name, worker in self.workers.items():
             worker.on_commit = self._on_commit(name)
+            worker.on_seen = self.scanner.learn
         self.control: ControlServer | None = None
         self._metrics_http: Any = None
         for p in self.processors:

@@ -34,7 +34,7 @@ from sessiond.processors.contract import (
     SessionFile,
     count_items,
 )
-from sessiond.state.cursor import Cursor, backoff_seconds
+from sessiond.state.cursor import Cursor, StatTuple, backoff_seconds
 from sessiond.state.store import Outcome, Prepared, ProcessorError, Store
 
 
@@ -218,6 +218,8 @@ class Worker:
         # Held while a batch runs: `process` (run now) answers "busy" instead of running twice.
         self.pass_lock = threading.Lock()
         self.on_commit: Callable[[float], None] | None = None  # commit seconds (metrics)
+        # (file, the stat it was read at; None: found gone) for each file a commit read (scanner)
+        self.on_seen: Callable[[str, StatTuple | None], None] | None = None
         self._commit_failures = 0  # consecutive: the store's retry backs off exponentially
         self._deferrals = 0  # consecutive batches with a `RetryLater`: one naming no wait backs off
         self._log = log.bind(processor=processor.name)
@@ -507,6 +509,13 @@ class Worker:
                 self.cursors.put(o.cursor)
         if self.on_commit is not None:
             self.on_commit(commit_seconds)
+        if self.on_seen is not None:
+            for o in outcomes:
+                c = o.cursor
+                if o.deleted:
+                    self.on_seen(c.file, None)
+                elif c.attempts == 0:  # read, not failed
+                    self.on_seen(c.file, (c.size, c.mtime_ns, c.ino, c.ctime_ns))
         total_items = sum(changed.values())
         for o in outcomes:
             if o.cursor.attempts == 0 and not o.deleted:

@@ -40,6 +40,28 @@ def test_counts_changes_no_event_announced(tmp_path: Path) -> None:
     assert result.missed == ["a/missed.jsonl"]
 
 
+def test_what_commits_saw_is_known_to_the_next_scan(tmp_path: Path) -> None:
+    """`learn`: a file read between scans is not dispatched again unchanged, and found removed
+    when it goes; one found gone is forgotten; `forget` makes the next scan report a file."""
+    scanner = Scanner(tmp_path)
+    scanner.scan()
+    write(tmp_path / "a" / "events.jsonl", "{}\n")  # told of by events, read, committed
+    write(tmp_path / "a" / "gone.jsonl", "{}\n")
+    for key in ("a/events.jsonl", "a/gone.jsonl"):
+        st = os.lstat(tmp_path / key)
+        scanner.learn(key, (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
+    os.unlink(tmp_path / "a" / "events.jsonl")  # and its deletion's event is lost
+    os.unlink(tmp_path / "a" / "gone.jsonl")
+    scanner.learn("a/gone.jsonl", None)  # this one's deletion was read
+    result = scanner.scan()
+    assert result.changed == [] and [f.key for f in result.removed] == ["a/events.jsonl"]
+    write(tmp_path / "a" / "kept.jsonl", "{}\n")
+    assert [f.key for f in scanner.scan().changed] == ["a/kept.jsonl"]
+    assert scanner.scan().changed == []
+    scanner.forget(["a/kept.jsonl"])
+    assert [f.key for f in scanner.scan().changed] == ["a/kept.jsonl"]
+
+
 def test_index_loaded_at_start_suppresses_unchanged_files(tmp_path: Path) -> None:
     write(tmp_path / "a" / "1.jsonl", "{}\n")
     write(tmp_path / "a" / "2.jsonl", "{}\n")
