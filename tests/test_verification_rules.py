@@ -1741,3 +1741,164 @@ def test_round_10_shapes(statement: str, text: str, kind: str, key: str) -> None
 def test_round_10_near_misses(statement: str, text: str, allowed: str | None) -> None:
     got = found(text, statement)
     assert got is None or got[0] == allowed, got
+
+
+@pytest.mark.parametrize("statement, text, kind, key", [
+    # an independent check of one's own, said as such: "too", "as well", "here too", "matches", "also says"
+    ("The export contains 48,312 rows.", "I counted too, the export contains 48,312 rows", "confirmation",
+     "48,312 rows"),
+    ("The invoice total comes to $9,840.", "did the math myself, comes to $9,840 as well", "confirmation", "$9,840"),
+    ("The container exits with code 137.", "just reproduced it locally, exits with code 137 here too", "confirmation",
+     "exits with code 137"),
+    ("There are 17 open tickets tagged billing.", "checked the queue, 17 open tickets tagged billing matches",
+     "confirmation", "17 open tickets"),
+    ("The protein concentration is 2.1 mg/mL.", "the plate reader also says the concentration is 2.1 mg/mL",
+     "confirmation", "2.1 mg/mL"),
+    ("The median response time is 340 ms.", "same on my end, median response time is 340 ms", "confirmation",
+     "340 ms"),
+    # another source says the same, after a yes or alone
+    ("The reagent lot number is 4471B.", "right, the label on the bottle says the same", "confirmation", "4471B"),
+    ("The p99 latency is 1.2 seconds.", "yep, same on the grafana board", "confirmation", "1.2 seconds"),
+    ("The age rating is PEGI 12.", "the publisher's site shows the same", "confirmation", "PEGI 12"),
+    ("The batch has 212 samples.", "got the same number", "confirmation", "212 samples"),
+    # a formal "I can confirm" before the fact, an event too
+    ("The merger closed on 1 October.", "I can confirm the merger closed on 1 October.", "confirmation",
+     "closed on 1 October"),
+    ("The parcel was insured for its declared value.", "We can confirm it was insured for its declared value.",
+     "confirmation", "insured"),
+    # "no" conceding to an agreement other than "you're right"
+    ("The certificate expires on the 30th.", "no, correct, expires on the 30th", "confirmation", "the 30th"),
+    ("The culture doubled every 20 minutes.", "nope, you got it, every 20 minutes", "confirmation", "20 minutes"),
+    ("The catalog has 3,400 active SKUs.", "no that's it, 3,400 active SKUs", "confirmation", "3,400"),
+    # a bare yes to a claim whose verb the lists miss; "yep" and the claim's words, then a request
+    ("From the roster, Ms. Patel teaches both sections of chemistry.", "yep", "confirmation", "both sections"),
+    ("The nginx config proxies /api to port 8080.", "yea thats rigth", "confirmation", "port 8080"),
+    ("The validation accuracy plateaued at 91%.", "yep plateaued at 91%. let's try adding dropout", "confirmation",
+     "91%"),
+    # definitions: a pleasantry run into the fact, a habit said with a progressive, a rule said through a
+    # negative or with what breaks without it, a unit reported in, a list of what to know, a warning
+    ("I'll draft the vacation workflow.", "sounds good managers approve anything under 5 days",
+     "unprompted_definition", "managers approve anything under 5 days"),
+    ("I'll write the query.", "ok. in our company the week is starting on sunday, please remember",
+     "unprompted_definition", "week is starting on sunday"),
+    ("I'll prepare the payroll summary.", "ok, here the thirteenth salary is paying in december always",
+     "unprompted_definition", "thirteenth salary"),
+    ("I'll set up the delivery routes.", "ok, our vans is not allowed in the old town before 10",
+     "unprompted_definition", "not allowed in the old town"),
+    ("I'll add the new enemy type.", "cool all enemies need a death sound or the build check fails",
+     "unprompted_definition", "all enemies need a death sound"),
+    ("I processed the sensor readings.", "Nice. The buoy at Pier 2 reports in Fahrenheit, every other buoy uses Celsius.",
+     "unprompted_definition", "reports in Fahrenheit"),
+    ("I'm modelling the slotting.", "things to know:\n* aisle A is cold storage\n* hazmat only in aisle H",
+     "unprompted_definition", "aisle A is cold storage"),
+    ("I've added the spawn points.", "one gotcha: spawn points closer than 3 units to a wall make the bake fail",
+     "unprompted_definition", "closer than 3 units"),
+    ("I'll write the review cells.", "when I say 'passage' in my notes I mean a 1:4 split",
+     "unprompted_definition", "I mean a 1:4 split"),
+    # corrections: leave asked to correct, a formal pointing out, an opposite verb, a value with no verb,
+    # a change one was told of, a "no" before a chat typo
+    ("The data warehouse is Redshift.", "If I may correct that: the warehouse moved to Snowflake in Q2.",
+     "correction", "Snowflake"),
+    ("The trial is a single-blind design.", "I should point out that it is a double-blind design, per the protocol.",
+     "correction", "double-blind"),
+    ("The lease permits subletting with notice.", "Clause 11 of the lease prohibits subletting without consent.",
+     "correction", "prohibits subletting"),
+    ("The texture atlas is 2048x2048.", "4096x4096 on pc builds", "correction", "4096x4096"),
+    ("The supplier's lead time is two weeks.", "my buyer just told me their lead time went to six weeks",
+     "correction", "six weeks"),
+    ("The cron job uses local time, which is PST.", "no teh server is on UTC", "correction", "UTC"),
+    # found on one's own side, said at the end; the same seen; an agreement word mistyped; "X is correct"
+    ("The p99 latency is 1.2 seconds.", "p99 is 1.2 seconds on my end as well", "confirmation", "1.2 seconds"),
+    ("The build fails with a linker error.", "I'm seeing the same", "confirmation", "linker error"),
+    ("The nginx config proxies /api to port 8080.", "yeha ture", "confirmation", "port 8080"),
+    ("The experiment used 24 mice, split into four groups.", "split into four groups is correct", "confirmation",
+     "four groups"),
+    # a non-native frame, a subject left out after "no", all agreed to but one part
+    ("The salary table is updated.", "for you to know, thirteenth salary here is paying in December and June",
+     "unprompted_definition", "thirteenth salary"),
+    ("The suite runs on Python 3.8.", "no no, is running on python 3.11 since last year", "correction",
+     "python 3.11"),
+    ("The job reads from S3 and writes to Redshift every hour.",
+     "all right except the last bit -- it writes to Snowflake, we left Redshift in March", "correction",
+     "Snowflake"),
+    # a plural verb the lists miss before "for"; a source read again that says so, or someone asked
+    ("The confidentiality obligations survive for five years after termination.", "Yes. Five years after termination.",
+     "confirmation", "five years"),
+    ("The invoice includes a fuel surcharge of 12%.", "went back to the PDF, yep that's what it says",
+     "confirmation", "fuel surcharge"),
+    ("The store page lists the minimum RAM as 8 GB.", "asked Sam who maintains it, he says that's correct",
+     "confirmation", "8 GB"),
+    ("Reception classes are capped at 30 by law.", "That is indeed the statutory limit.", "confirmation",
+     "capped at 30"),
+    # an event found on one's own check, "too" or with an emphatic "did"; a value agreed to later in a turn
+    ("The freezer hit -60°C during the power outage.", "I pulled the logs myself, it did hit -60°C during the outage",
+     "confirmation", "-60°C"),
+    ("The freezer stayed below -75C all weekend.", "I pulled the log too, stayed below -75C all weekend",
+     "confirmation", "-75C"),
+    ("The exam has 40 multiple-choice questions.", "I was thinking of last year's version. yes, 40 multiple-choice questions",
+     "confirmation", "40 multiple-choice"),
+    # the fact, then "that's what we saw too" / "that part I know"
+    ("The enzyme's optimal temperature is 37 °C.", "Nice. Optimal temperature is 37 °C, that's what we saw too.",
+     "confirmation", "37 °C"),
+    ("The NDA is mutual and governed by New York law.", "the NDA is mutual, that part I know. governing law I'd need to look up",
+     "confirmation", "NDA is mutual"),
+    # a term of the house and what it is not: "not just those ...", a report named, not made
+    ("I've counted the SEN students per class.", "SEN at our school includes pupils on the watch list, not just those with a plan",
+     "unprompted_definition", "includes pupils on the watch list"),
+    ("I've listed the open DSR items.", "DSR in our team is 'data subject request', not daily status report",
+     "unprompted_definition", "data subject request"),
+])
+def test_round_11_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == kind and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text, allowed", [
+    # a check of one's own that found something else, or nothing yet; a source that adds a proposal
+    ("The export contains 48,312 rows.", "I counted too, but got 48,100", None),
+    ("The build fails on CI with a linker error.", "same on my side, can you check the logs?", None),
+    ("The library supports version 2.", "the docs also say we should pin the version", None),
+    ("You can test it on the dev server.", "I'm on the train right now, will test later", None),
+    ("The median response time is 340 ms.", "I got the same number yesterday but today it's 400", None),
+    # a promise to confirm, an action confirmed
+    ("The merger closed on 1 October.", "I can confirm the date tomorrow once legal replies", None),
+    ("Shall I place the order?", "we can confirm the order, go ahead", None),
+    # "no" before an instruction, a verdict, nothing more wanted
+    ("The certificate expires on the 30th.", "no, correct the date in the doc first", None),
+    ("Anything else you want in the report?", "no that's it, thanks", None),
+    ("Anything else for the report?", "nope, that's it, nothing else", None),
+    # sarcasm: a treat no one wants
+    ("The customer will definitely love this update.", "oh absolutely, they always love being surprised", None),
+    ("The on-call rotation pages the primary first.", "oh sure, they just love getting paged at 3am", None),
+    # a hedge with a figure, one's own words set right, a paste named
+    ("The hearing is on Tuesday.", "Tuesday or Wednesday, I'm not 100% sure tbh", None),
+    ("I pulled the data for the Boston store.", "argh, I said Boston but I was thinking of Austin, can you pull Austin",
+     None),
+    ("Send me the formula you're using.", "`=IF(B2>1000, B2*0.05, 0)` -- this is it", None),
+    # a pleasantry before an instruction or a plan; a status said through "nobody"; a one-off scope
+    ("I've drafted the email.", "ok go ahead and send it", None),
+    ("I've drafted the schedule.", "ok I will check it later", None),
+    ("I'll draft the shifts.", "nobody knows why the job failed", None),
+    ("I'll grade the mocks.", "for this mock exam just give an overall grade", None),
+    # a subject left out in a question or a verdict; a part left to check
+    ("The rate is 4%.", "no, is it 5%?", None),
+    ("The rate is 4%.", "no, is fine", None),
+    ("The job reads from S3 and writes to Redshift.", "all correct except the last part, can you double check it?", None),
+    ("The export has 9,310 rows.", "can you check it here too", None),
+    ("I've added the retry logic.", "the tests pass here too", None),
+    # one's own run that is an event of its own; "indeed" of a question; a verdict reported with a doubt
+    ("The job took 12 minutes.", "I ran it myself and it took 20 minutes", None),
+    ("Should we migrate the database now?", "That is indeed the question.", None),
+    ("The minimum RAM is 8 GB.", "he says that's correct but I'm not sure I believe him", None),
+    ("The export has 9,310 rows.", "Thanks. I'll look tomorrow. yes, 9,400 rows", None),
+    # what someone reported is no rule of the house
+    ("I've drafted the summary.", "the auditor reported that the numbers are off", None),
+    # "ineed" is "i need", not a mistyped "indeed"
+    ("The export has 9,310 rows.", "ineed the other export too", None),
+    # a list of fixes with one item agreed: a correction, not a confirmation
+    ("The service uses Redis for sessions, runs 4 replicas, and is deployed to GKE.",
+     "couple fixes:\n1. sessions are in Memcached, not Redis\n2. replicas is right\n3. it's on EKS not GKE", "correction"),
+])
+def test_round_11_near_misses(statement: str, text: str, allowed: str | None) -> None:
+    got = found(text, statement)
+    assert got is None or got[0] == allowed, got

@@ -267,6 +267,11 @@ _ANTONYMS = dict(pair for a, b in (
     ("activ", "passi"), ("singl", "multi"), ("local", "remot"), ("leade", "follo"), ("prima", "secon"),
     ("allow", "block"), ("accep", "rejec"), ("read", "write"), ("read-", "write"),
 ) for pair in ((a, b), (b, a)))
+# more than one opposite: "permits" against "prohibits" and "forbids", "allows" against "prohibits"
+_MORE_ANTONYMS = {w: frozenset(o) for w, o in (
+    ("permi", ("prohi", "forbi")), ("prohi", ("permi", "allow")), ("forbi", ("permi", "allow")),
+    ("allow", ("prohi", "forbi")), ("singl", ("doubl", "tripl")), ("doubl", ("singl",)),
+)}
 
 
 def _opposite(first: str, said: Sequence[str]) -> bool:
@@ -279,7 +284,7 @@ def _opposite(first: str, said: Sequence[str]) -> bool:
         if other and any(_unnegated(a) & other for a in y - x):
             return True
     new, gone = {_stem(w) for w in mine - theirs}, {_stem(w) for w in theirs - mine}
-    return any(_ANTONYMS.get(w) in gone for w in new)
+    return any(_ANTONYMS.get(w) in gone or bool(_MORE_ANTONYMS.get(w, frozenset()) & gone) for w in new)
 
 
 # What kind of attribute a value sets, for "the same attribute, another value": a day of the

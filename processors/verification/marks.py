@@ -38,12 +38,15 @@ STATE = (
     r"small|great|nice|ugly|messy|unclear|outdated|stale|new(?!\s+(?-i:[A-Z]))|different|same|off)\b"
     # "blocked by security", "attached directly", "fixed monthly": a rule, not a state
     r"(?!\s+(?:by|directly|automatically|when|whenever|if|unless|once|only|as|via|through|every|each|"
-    r"daily|weekly|monthly|nightly|hourly|on (?:every|each|merge|push|release))\b)"
+    r"daily|weekly|monthly|nightly|hourly|on (?:every|each|merge|push|release))\b)(?![- ]limits\b)"
 )
 STATUS = _rx(
     STATE + r"|\b(?:fails?|failed|breaks?|broke|crash(?:es|ed)?|errors? out|times? out|timed out|hangs?|"
     r"pass(?:es|ed)?|succeed(?:s|ed)?|compiles?|builds? fine|"
-    r"flakes?|works|worked|stopped|started|changed|looks?|seems?|feels?|sounds?)\b"
+    # (not the work of people, "nobody works more than 5 nights", nor a sound a thing has, "a death sound or ...")
+    r"flakes?|works(?!\s+(?:more|less|fewer|over|past|nights|weekends|shifts|overtime|on\s+(?:weekends|sundays|"
+    r"saturdays|holidays|nights)))|worked|stopped|started|changed|looks?|seems?|feels?|"
+    r"sounds?(?=\s+(?!(?:or|and|effects?|files?|clips?|cues?|assets?)\b)\w))\b"
 )
 # A problem being reported ("customers can't log in since the deploy"), or someone else's words
 # ("- that's what sales said"): not how things are.
@@ -147,7 +150,8 @@ HEDGE = _rx(
     r"wondering|curious (?:if|whether|about|why|how)|do you know|any idea|no idea|unclear whether|"
     r"(?:don'?t|do not|can'?t|cannot) (?:remember|recall)|i forget|i forgot|not certain|don'?t quote me|"
     r"might|may be|not sure|unsure|iirc|afaik|if i (?:remember|recall)|i'?m not (?:certain|sure)|"
-    r"could be|seems? to|not 100%|presumably|i'?d guess|i wonder)\b"
+    r"could be|seems? to|presumably|i'?d guess|i wonder)\b|"
+    r"\bnot (?:100 ?%|a hundred percent)(?!\w)"
 )
 HYPOTHETICAL = _rx(r"^(?:if|suppose|supposing|imagine|what if|let'?s say|say|in theory|"
                    r"hypothetically|theoretically|in principle|to|for example|e\.g\.)\b")
@@ -229,7 +233,7 @@ _VERBS = (
     "ran|begun|began|broke|broken|chose|chosen|drew|drawn|drove|driven|ate|fell|felt|flew|"
     "forgot|froze|grew|hid|led|meant|met|rode|rose|shook|shot|shut|slept|spent|spoke|stood|"
     "stole|stuck|swore|taught|threw|understood|woke|wore|wrote|written|hidden|given|taken|"
-    "shown|known|grown|thrown|stack|compound|accumulate|nest|wrap|chain"
+    "shown|known|grown|thrown|stack|compound|accumulate|nest|wrap|chain|print"
 )
 # verbs ending in -y: "retries", "applied", "carries", "relies", "queries", "notifies"
 _Y_VERBS = ("retr|appl|repl|cop|var|den|notif|verif|quer|specif|qualif|modif|classif|rel|suppl|"

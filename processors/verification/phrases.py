@@ -214,6 +214,10 @@ STRONG_CORRECTION = [_rx(p) for p in (
     + EM + EN + r"-])",
     r"^(?:one|a|quick|small|minor) (?:thing|nit|note|issue|problem) though(?=\s*[,:;" + EM + EN
     + r"-])",
+    # asking leave to correct: "if I may correct that:", "allow me to correct you -", "let me correct that,"
+    r"^(?:if i (?:may|might|could)|allow me to|let me|i (?:must|have to|need to|should|would like to|'d like to))\s+"
+    r"correct\s+(?:that|this|you|the record|something)(?:\s+(?:slightly|a little|a bit|there|here))?(?=\s*[,:;"
+    + EM + EN + r"-])",
     # a polite verdict: "I think you'll find ...", "slight misunderstanding there -"
     r"^(?:i think\s+)?you'?ll find(?:\s+that)?(?=\s)",
     rf"^(?:(?:a|one)\s+)?(?:slight|small|little|minor|bit of a|common|big)\s+(?:misunderstanding|"
@@ -235,7 +239,9 @@ STRONG_CORRECTION_ANY = any_of(STRONG_CORRECTION)
 # Weak leads need the start of the turn (after pleasantries at most): "no", "wait" and
 # "actually" open many turns that correct nothing in the middle of one.
 _NO_THEN = (r"(?=\s+(?:it|its|it'?s|that|thats|that'?s|they|they'?re|theyre|we|we'?re|our|the|"
-            r"this|these|those|there|there'?s|you|u|he|she|everything|nothing|all|only|just|so\s+actually)\b)")
+            r"this|these|those|there|there'?s|you|u|he|she|everything|nothing|all|only|just|so\s+actually|"
+            # chat typos of the same words: "no teh server is on UTC", "no tehy go in appdata"
+            r"teh|hte|tehy|thye|thier|taht|tht|thta|ther|dat|dey)\b)")
 WEAK_CORRECTION = [_rx(p) for p in (
     rf"^(?:no+(?:\s+no+)*|nope|nah+|naw|not really|not quite|not exactly|not at all|no way|"
     rf"absolutely not|definitely not|of course not|hell no|uh+ no|not)(?:{SEP_RUN}|\s*{EMOJI}+\s*)",
@@ -338,7 +344,12 @@ STRONG_CONFIRMATION = _rx(
     r"absolutely\s+|100%\s+|also\s+|all\s+|both\s+|entirely\s+)?(?:right|correct|it|true|exactly right|"
     r"spot on|how it works|"
     r"the one|accurate|the case|how (?:it is|we do it|we count it|it'?s done)|"
-    r"what (?:i see|we see|we do|happens|i have|i'?ve seen|i remember))|"
+    r"what (?:i see|we see|we do|happens|i have|i'?ve seen|i remember|(?:it|they)\s+(?:says?|shows?|reads?|lists?)))|"
+    # "That is indeed the statutory limit.": the statement's thing named again, "indeed"
+    r"(?:that|this|it)\s+(?:is|'s|was)\s+indeed\s+(?:the|a|an|our|their|my)\s+[\w\s'-]{1,40}?(?=[.!]*$)|"
+    # someone asked says so: "he says that's correct", "Priya confirmed it's right"
+    r"(?:he|she|they|[\w-]+)\s+(?:says|said|confirms|confirmed|agrees|agreed)\s+(?:that'?s|thats|it'?s|its|that is|it is)\s+"
+    r"(?:correct|right|true|accurate)|"
     rf"{_YOU}\s+(?:(?:absolutely|totally|quite|completely|exactly|100%|so|dead)\s+)?(?:right|correct|"
     r"spot on|bang on|dead on|on the money)|"
     r"(?:that'?s|that is|this is)\s+(?:exactly\s+)?(?:how|what)\s+(?:we|they|finance|sales|legal|ops|"
@@ -421,6 +432,9 @@ _CONFIRM_WORD = (r"(?:yes+|yeah|yep|yup|ya|yea|mhm+|uh[- ]?huh|correct|exactly|p
                  # "..., confirmed with the maintenance team yesterday"
                  r"(?:confirmed|verified|double[- ]checked)(?:\s+(?:with|by|against)\s+[^,.;:!?]{1,40})?|"
                  r"you(?:'ve| have)? got it(?: right)?|you'?re (?:right|correct)|(?:that'?s|thats) it|"
+                 # "optimal temperature is 37 °C, that's what we saw too", "the NDA is mutual, that part I know"
+                 r"(?:that'?s|thats|that is)\s+what\s+(?:i|we)\s+(?:saw|see|found|get|got|have|had|measured|expected)"
+                 r"(?:\s+(?:too|as well|here))?|that\s+(?:part\s+|much\s+|bit\s+)?(?:i|we)\s+know|"
                  # "placed on the 2nd, that I can confirm"
                  r"(?:that|this)\s+(?:i|we)\s+can\s+(?:confirm|vouch for)|(?:i|we)\s+can\s+confirm(?:\s+(?:that|this))?|"
                  r"true|spot on|100 ?%|(?:that'?s|thats|that is)\s+(?:right|correct|it|true|accurate|"
@@ -452,11 +466,23 @@ CHECKED = _rx(
     r"^(?:i(?:'ve| have)?\s+)?(?:just\s+|also\s+|quickly\s+|went and\s+|double[- ]?)?"
     r"(?:checked|verified|looked(?:\s+it)?\s+up|looked\s+(?:at|in|into|through)|confirmed|dug\s+(?:up|out|into)|"
     r"pulled(?:\s+up)?|ran|re-?ran|grepped|queried|tested|tried(?:\s+it)?|opened|asked|inspected|traced|"
-    r"went\s+(?:through|over)|(?:read|combed|scanned)\s+through)\b"
+    r"went\s+(?:through|over|back\s+(?:to|over|through))|(?:read|combed|scanned)\s+through|re-?checked|double[- ]?checked|"
+    # a count or a figure worked out again: "I counted too, ...", "just reproduced it locally, ..."
+    r"(?:re-?)?counted|reproduced|re-?measured|measured|(?:re-?)?calculated|(?:re-?)?computed|tallied|"
+    r"did\s+the\s+(?:math|maths|sums?)|worked\s+it\s+out|summed\s+(?:it|them)\s+up)\b"
     r"(?!\s+(?:with|against)\b)"  # "confirmed with finance": a strong lead
     r"(?:(?<!confirmed)(?<!verified)|(?=\s+[^\s,.;:!?]))"  # bare "confirmed, ...": a strong lead too
     rf"(?:\s+(?:(?!\s+(?:and|but)\s){_TO_CLAUSE_END}){{1,50}}?)?(?:\s*[,:;{EM}{EN}]\s*|\s+-+\s+|\s+and\s+)(?=\S)"
 )
+# the same found on one's own side or elsewhere: "same on my side", "same here", "same for me", "I get the
+# same number", "got the same result on my end" (not "same problem", "same as before")
+SAME_FOUND = (r"(?:(?:the\s+)?same\s+(?:(?:on|at|from|for)\s+(?:my|our)\s+(?:side|end|machine|laptop|box|copy)|"
+              r"for\s+(?:me|us)|(?:number|figure|result|count|total|value|reading)s?\s+(?:here|for\s+me|on\s+my\s+(?:side|end)))|"
+              r"(?:(?:i|we)\s+(?:(?:just|also)\s+)?(?:get|see|have)\s+|(?:(?:i'?m|we'?re)\s+)?(?:also\s+)?seeing\s+|"
+              r"(?:(?:i|we)\s+)?(?:(?:just|also)\s+)?"
+              r"(?:got|saw|found|had|came\s+up\s+with|ended\s+up\s+with)\s+)"
+              r"the\s+same(?:\s+(?:number|figure|result|count|total|value|reading|thing))?"
+              r"(?:\s+(?:here|too|as\s+well|on\s+my\s+(?:side|end)|locally))*)")
 # the source at hand, before what it says: "I have the signed contract open: ...", "I'm literally
 # standing in it, ...", "looking at the dashboard right now -"
 SOURCE_AT_HAND = _rx(
@@ -468,9 +494,33 @@ SOURCE_AT_HAND = _rx(
     r"looking at (?:the|our|it|that|this)\b(?:\s+[\w-]+){0,3}?\s+(?:right now|now|as we speak)|"
     # another source that agrees: "carrier portal says the same,", "the log shows the same thing -"
     r"(?=[^,.;:!?]{1,60}?\bthe\s+same\b)(?:(?:the|our|their|my)\s+)?(?:[\w-]+\s+){0,3}?(?:says|shows|reads|has|gives)"
-    r"\s+the\s+same(?:\s+thing)?(?:\s+too)?)"
+    r"\s+the\s+same(?:\s+thing)?(?:\s+too)?|"
+    # the same found on one's own side: "same on my side, ...", "same here:", "I got the same number -"
+    rf"{SAME_FOUND})"
     rf"(?:\s*[,:;{EM}{EN}]\s*|\s+-+\s+)(?=\S)"
 )
+# a formal confirmation before the fact confirmed: "I can confirm the merger closed on 1 October", "We can
+# confirm it was insured" (not "I can confirm that." alone: a strong lead; not "I can confirm once ...":
+# a promise)
+CONFIRM_THAT = _rx(r"^(?:i|we)\s+(?:can\s+(?:also\s+)?|do\s+|hereby\s+)?confirm\s+"
+                   r"(?!(?:that|this|it|them)\b\s*(?:[,.!;:]|$)|(?:that|this|it)\s+(?:is|was|'s)\s+(?:(?:indeed|definitely)\s+)?"
+                   r"(?:the case|right|correct|true|so|accurate|it)\b)(?:that\s+)?(?!(?:is|was|are|were)\b)(?![^.!?]*\b(?:once|as soon as|tomorrow|later|if|when|after|by)\b)"
+                   r"(?=[\w$])")
+# one part named as right, before what it says: "the first part is right, it runs at 2am and loads into raw"
+PART_RIGHT = _rx(rf"^(?:the\s+)?(?:first|second|third|last|other|main|former|latter)\s+(?:part|bit|half|point|one)\s+"
+                 rf"(?:is|was|'s)\s+(?:(?:definitely|totally|absolutely)\s+)?(?:right|correct|accurate|true)\s*(?:[,:;{EM}{EN}]|\s-+)+\s*(?=\w)")
+# another source that agrees, as all there is after the yes: "yep, same on the dashboard", "the label on
+# the bottle says the same", "I got the same number"
+SAME_ELSEWHERE = _rx(
+    r"^(?:(?:(?:it'?s|its|that'?s|thats|it\s+is|that\s+is)\s+)?(?:the\s+)?same\s+(?:on|in|at|from)\s+(?:the|my|our|their)\s+"
+    rf"{_TO_CLAUSE_END}{{1,40}}|(?:(?:the|our|their|my)\s+)?(?!(?:i|we|you|it|he|she|they|that|this)\b)(?:[\w./'-]+\s+){{1,5}}?"
+    r"(?:says|shows|showed|reads|has|had|gives|gave|reports|reported|lists|displays|agrees)\s+the\s+same"
+    r"(?:\s+(?:thing|number|value|figure|result|count|total))?(?:\s+(?:too|here|as\s+well))?|"
+    rf"{SAME_FOUND}|the\s+same\s+(?:here|for\s+me|on\s+my\s+(?:side|end)))[\s.!]*$")
+# a source of its own that also says it: "the nanodrop also says ...", "google maps also has it at ..."
+SOURCE_ALSO = _rx(r"^(?:(?:the|our|their|my)\s+)?(?!(?:i|we|you|it|he|she|they|that|this|there|which|who|and|but|so)\b)"
+                  r"(?:[\w./'-]+\s+){1,4}?(?:also|too)\s+(?:says|shows|reads|reports|gives|lists|displays|confirms|"
+                  r"has\s+it\s+(?:at|as)|puts\s+it\s+at)\s+(?:that\s+)?(?=\w)")
 # "right the free plan has no api access": "right"/"correct" with no separator, before a fact
 # (not "correct the typo", which is an instruction: `rules` takes it only before a fact)
 LOOSE_CONFIRMATION = _rx(r"^(?:right|correct|exactly|true|yes|yep|yeah|yup)\s+(?=(?:the|a|an|our|we|it|its|"
@@ -498,11 +548,15 @@ _MOCK_PRAISE = _rx(r"\b(?:(?:yes|yeah|right),?\s+(?:the|our|my)\s+(?:famous|lege
                    r"of course\b[^.!?\n]{0,30}[.!]+\s*of course(?=\W*$)|"
                    # "I'm sure a coupon will totally make up for it": certainty piled on certainty
                    r"\bi'?m\s+sure\b[^.!?\n]{0,50}\b(?:totally|definitely|absolutely|completely)\b|"
+                   # "they always love being surprised", "nothing they enjoy more than getting paged": a
+                   # treat no one wants
+                   r"\b(?:always|just|really|sure|so)\s+(?:love|loves|adore|adores|enjoy|enjoys)\s+(?!being able\b)"
+                   r"(?:being|getting|having to|it when|when)\b|"
                    # "they've been SO reasonable": praise shouted
                    r"(?-i:\b(?:SO+|SUPER|VERY|REALLY|TOTALLY)\s+(?:reasonable|helpful|reliable|responsive|"
                    r"cooperative|quick|fast|easy|smooth|stable|accurate|consistent|punctual|organi[sz]ed|"
                    r"prompt|clear|nice|fun|great)\b))")
-_MOCK_WORDS = ("famous", "legendary", "infamous", "good old", "trusty", "reliable", "what a", "fav", "i wanted",
+_MOCK_WORDS = ("love", "adore", "enjoy", "famous", "legendary", "infamous", "good old", "trusty", "reliable", "what a", "fav", "i wanted",
                "i needed", "i hoped", "of course", "i'm sure", "im sure")
 _MOCK_CAPS = ("SO", "SUPER", "VERY", "REALLY", "TOTALLY")  # as written: a shouted word
 
@@ -524,7 +578,7 @@ QUALIFIED = _rx(r"^(?:if|unless|except|but|though|although|however|only if|as lo
 # -- definitions ---------------------------------------------------------------------------------
 
 DEFINITION_FRAME = _rx(
-    r"^(?:(?:just\s+)?fyi|f\.y\.i\.?|fwiw|for what it'?s worth|for your information|ps|p\.s\.?|"
+    r"^(?:(?:just\s+)?fyi|f\.y\.i\.?|fwiw|for what it'?s worth|for your information|for (?:you|your) to know|ps|p\.s\.?|"
     # what lasts: "for the future,", "for next time", "note for later:", "just for the record"
     r"(?:(?:a|one|quick|small)\s+)?(?:note\s+)?for (?:the future|next time|later|future reference|"
     r"(?:all\s+)?(?:the\s+)?(?:future|later|next)(?:\s+(?:ones?|use|work|runs?|reports?|drafts?|posts?|tasks?|"
@@ -686,8 +740,8 @@ MEANING = _rx(
 )
 # what people here mean by a word: "when people here say a 'brownout' they mean ...", "if we say
 # 'done' we mean deployed"
-SAY_MEAN = _rx(r"^(?:when(?:ever)?|if)\s+(?:people|we|they|folks|someone|anyone|(?:the\s+)?[\w-]+\s+team)\s+(?:here\s+|around here\s+)?"
-               r"(?:say|says|talk about|mention|refer to|write)\s+[^,.;:!?]{1,40}?,?\s+(?:they|we|it|that|he|she)\s+"
+SAY_MEAN = _rx(r"^(?:when(?:ever)?|if)\s+(?:people|we|they|folks|someone|anyone|i|(?:the\s+)?[\w-]+\s+team)\s+(?:here\s+|around here\s+)?"
+               r"(?:say|says|talk about|mention|refer to|write)\s+[^,.;:!?]{1,40}?,?\s+(?:they|we|it|that|he|she|i)\s+"
                r"(?:mean|means|are talking about|refer to|'re talking about)\s+\S")
 # "ltv we cap at 36 mo, thats the finance rule": a fact the person calls a rule after it
 RULE_AFTER = _rx(rf"(?:,|\s[{EM}{EN}-]+|\s)\s*(?:that'?s|thats|this is|which is|it'?s|its)\s+(?:the|our|a|an)\s+"

@@ -82,9 +82,12 @@ ACK_ONLY = re.compile(r"^(?:ok(?:ay)?|k|sure|thanks?|thank you|ty|great|cool|nic
                        r"got it|sounds good|lgtm|yes|yeah|yep|yup|no|nope|right)\W*$", re.I)
 # "Port the script", "stub out the client": a first word with its object right after it
 _OBJECT_NEXT = re.compile(r"^(?!(?:all|both|half|most|some|none|each|every|many|few|several|only|just|"
-                          r"even|also|here|there|now|then|today|not|never|always)\b)[\w'-]+\s+"
+                          r"even|also|here|there|now|then|today|not|never|always|"
+                          # (a place or a time first: "in our company the week starts on sunday")
+                          r"in|at|of|during|within|across|per)\b)[\w'-]+\s+"
                           r"(?:(?:out|up|down|in|off|over|away|back|through)\s+)?"
-                          r"(?:the|a|an|this|that|these|those|our|my|your|its|their|it|them|all|every|"
+                          # (a capital "A" is a name, not an article: "aisle A is cold storage", "plan A")
+                          r"(?:the|(?-i:a)|an|this|that|these|those|our|my|your|its|their|it|them|all|every|"
                           r"each|some|any)\b", re.I)
 _ADVERB_FIRST = re.compile(r"^(?:(?:now|then|also|next|just|please|pls|so|and|ok(?:ay)?|first|finally|"
                            r"lastly|maybe|quickly)[,\s]+)+", re.I)
@@ -96,7 +99,7 @@ _NO_LONGER = re.compile(r"\b(?:any ?more|no longer)\b", re.I)
 _DECLINE = re.compile(r"^(?:not (?:now|yet|today|this time|for now|right now)|later|maybe later)\b", re.I)
 _PLAN = re.compile(r"^(?:i|we)(?:'ll|ll| will| shall|'m going to| am going to|'re going to| are going to|"
                    r"'m gonna|'re gonna)\b", re.I)
-_PROPOSING = re.compile(r"\b(?:should|shouldn'?t|let'?s|ought to|need to|we'?ll|i'?ll|gonna)\b", re.I)
+_PROPOSING = re.compile(r"\b(?:should|shouldn'?t|let'?s|ought to|need to|(?<!as )we'?ll|i'?ll|gonna)\b", re.I)
 _MAYBE = re.compile(r"\b(?:could|might|would|(?-i:may))\b", re.I)  # not "in May"
 # A concession before "but": "thanks, but ...", "ok, I see why you think so, but ...", "generated
 # by stripe yes, but ...", "apologies if I wasn't clear, but ...": what follows is set against
@@ -201,6 +204,12 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
         tail = rest = tail[soft.end():]  # "I'm afraid that isn't accurate.", "with respect, that is not the case"
     if opening and any(p.match(tail) for p in _CORRECTION_KEEP):
         rest, matched = tail, True  # the lead's words are the fact's
+    if opening and not matched and ("point out" in (head := tail[:60].lower()) or "flag that" in head) \
+            and (out := _POINT_OUT.match(tail)) is not None and not ph.STRONG_CORRECTION_ANY.match(tail) \
+            and (pointed := fact_at(tail[out.end():])) is not None and _lasting(pointed):
+        # "I should point out that it is a double-blind design": set against the statement, it
+        # corrects what it contradicts or says anew of its claim
+        return pointed, "marked"
     challenged = apart = False
     for _ in range(0 if matched else 4):
         end = _lead_end(rest, ph.STRONG_CORRECTION_ANY)
@@ -220,6 +229,9 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
         said = fact_at(tail[m.end():]) or _phrase(tail[m.end():])
         return (said, "contrast") if said else None
     fact = fact_at(_PLEASE_AFTER.sub("", rest, count=1)) if matched else None
+    if fact is None and matched and (dropped := _SUBJECT_DROPPED.match(rest)) is not None and "?" not in sentences(rest)[0]:
+        # "no no, is running on python 3.11": the subject left out, as some people write
+        fact = pr.span(rest, True) if fact_at(f"it {rest[dropped.start():]}") else None
     if fact is None and strong and len(next_ones := sentences(rest)[1:]) > 0 \
             and len(pr.words(sentences(rest)[0])) >= 3:
         # "it used to be, then they redrew the map. 114 is in the Mountain region now": the story of
@@ -243,6 +255,12 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
     return fact, "strong" if strong else "marked" if challenged else "weak"
 
 
+# a verb first, its subject left out: "is running on python 3.11", "is 28 hours per week in Japan"
+_SUBJECT_DROPPED = re.compile(r"^(?:is|are)\s+(?!(?:it|that|this|there|he|she|they|we|you|i|not|fine|ok|okay|good|"
+                              r"great|done|right|correct|wrong|true|false)\b)(?=[\w$])", re.I)
+# a formal pointing out, before the fact (not "I should mention that": a note's frame)
+_POINT_OUT = re.compile(r"^(?:i\s+(?:should|must|have to|need to|would like to|'d like to|want to|feel i should)|"
+                        r"(?:may|might|can|could)\s+i|let me|allow me to)\s+(?:just\s+)?(?:point out|flag)\s+that\s+(?=\w)", re.I)
 # a formal softener before a verdict: "I'm afraid", "with respect,", "please note", "sadly"
 _SOFTENED = re.compile(r"^(?:i'?m afraid|i fear|with (?:all )?(?:due )?respect|respectfully|unfortunately|sadly|"
                        r"(?:please |kindly |just )?note|(?:i'?m )?sorry(?:,?\s+but)?|to be honest|honestly|"
@@ -259,7 +277,12 @@ _VERDICT_WORDS = ("wrong", "incorrect", "not ", "inaccurate", "false", "untrue",
 _CONCEDED = re.compile(r"^(?:(?:yes+|yeah+|yep+|yup+|ya|yea|yeh|ok(?:ay)?|actually)[\s,.!;:-]+)*"
                        r"(?:(?:yes+|yeah+|yep+|yup+|ya|yea|yeh)\b|(?:you'?re|you are|youre|ur|u r|that'?s|thats|"
                        r"that is|it'?s|it is)\s+(?:(?:totally|absolutely|quite|completely|100%|exactly)\s+)?"
-                       r"(?:right|correct|it\s*(?:exactly\s*)?[.!]*$)|(?:you'?re|you are|youre|ur|u r)\s+not\s+wrong\b)",
+                       r"(?:right|correct|it\s*(?:exactly\s*)?[.!]*$)|(?:you'?re|you are|youre|ur|u r)\s+not\s+wrong\b|"
+                       # "no, correct, ...", "nope, you got it, ...", "no that's it, 3,400 active SKUs"
+                       r"(?:(?:correct|exactly|spot on|(?:you(?:'ve)?|u)\s+got\s+it)(?=\s*[,.!;:\u2014\u2013-]|\s*$)|"
+                       # (not "no that's it, thanks": nothing more wanted)
+                       r"(?:that'?s|thats|that is)\s+it\s*[,:;\u2014\u2013-]\s*(?!(?:thanks|thank|thx|ty|cheers|for now|"
+                       r"nothing|all|that'?s all)\b)(?=\w)))",
                        re.I)
 # the "no" itself, before what it concedes to
 _NO_CONCEDING = re.compile(r"^(?:(?:no+|nope|nah+|naw|wait+|hold on|hang on)(?:[\s,.!;:-]+|$))+", re.I)
@@ -291,16 +314,20 @@ def _confirmation(tail: str) -> Lead | None:
     """A confirmation lead at the start of ``tail``, with what follows it (see `finish`). The
     person's own check before it ("just checked the console, ...") makes what follows a "mid"
     lead: it confirms only what it says again."""
-    rest, strength, added, word = tail, "", False, ""
+    rest, strength, added, word, vouched = tail, "", False, "", False
     if (yeah := _YEAH_NO.match(tail)) and (_BARE_NO.match(tail[yeah.end():]) or ph.WEAK_CORRECTION_ANY.match(tail[yeah.end():])):
         return None  # "yeah no so on fridays we close at 3pm": the "yeah" only fills before a "no"
     if (m := _NO_CONCEDING.match(tail)) and _CONCEDED.match(tail[m.end():]):
         rest = tail[m.end():]  # "no you're right, ...": a concession, then the agreement
     for _ in range(4):
         if not strength and ((m := ph.CHECKED.match(rest)) or (m := ph.SOURCE_AT_HAND.match(rest))
-                             or (m := _RIGHT_SO.match(rest))):
+                             or (m := _RIGHT_SO.match(rest))
+                             or (("also " in (head := rest[:80].lower()) or "too " in head) and (m := ph.SOURCE_ALSO.match(rest)))
+                             or ("confirm" in rest[:30].lower() and (m := ph.CONFIRM_THAT.match(rest)))
+                             or (" is " in rest[:30] and (m := ph.PART_RIGHT.match(rest)))):
             # before "checked" as a lead word
-            strength = "checked"
+            # ("I pulled the logs myself, it did hit -60°C": a check of one's own vouches for what it found)
+            strength, vouched = "checked", m.re is ph.CONFIRM_THAT or _ON_ONES_OWN.search(m.group()) is not None
         elif m := ph.STRONG_CONFIRMATION.match(rest):
             strength = "strong"
         elif (m := ph.WEAK_CONFIRMATION.match(rest)) or (m := ph.ECHO_ANSWER.match(rest)):
@@ -324,6 +351,10 @@ def _confirmation(tail: str) -> Lead | None:
             and (found := fact_at(rest)) is not None:
         # "huh. it really is still on heroku": surprise that it holds -- it must say the statement again
         return Lead("echo", found)
+    if "same" in rest[:120].lower() and ph.SAME_ELSEWHERE.match(sentences(rest)[0]) and not ph.SARCASM.search(tail):
+        # "yep, same on the dashboard", "the label on the bottle says the same": another source
+        # says what the statement claims -- the claim is what is confirmed
+        return Lead("strong" if strength == "strong" else "weak", None)
     if not strength or ph.SARCASM.search(tail) or ph.QUALIFIED.match(rest):
         return None
     fact = fact_at(rest)
@@ -337,7 +368,15 @@ def _confirmation(tail: str) -> Lead | None:
     if strength == "checked":
         # what the check found that lasts: "I ran it again and it took 12 minutes" is an event
         found = fact or _fragment(rest)
-        return Lead("mid", found) if found and not _event(pr.clauses(found)[0]) else None
+        if found and _OWN_PLAN.match(found):
+            return None  # "I'm on the train right now, will test later": a plan of one's own, no finding
+        if found and (agreed := _AGREE_TAIL.search(found)) is not None and agreed.start() > 0:
+            # "..., exits with code 137 here too", "..., 17 open tickets tagged billing matches":
+            # found to be the same -- no event of the moment
+            return Lead("mid", found[:agreed.start()])
+        # (what the person vouches for may be an event: "I can confirm the merger closed on 1 October")
+        return Lead("mid", found) if found and (vouched or _EMPHATIC_DO.match(found) or not _event(pr.clauses(found)[0])) \
+            else None
     if fact is not None:
         # "yup, and interpolation is on": an addition to what is agreed to
         return Lead("strong" if strength == "strong" else "weak", f"{word} {fact}" if added and not fact.lower().startswith(word) else fact)
@@ -354,6 +393,13 @@ def _confirmation(tail: str) -> Lead | None:
     return Lead("strong" if strength == "strong" else "weak", None)
 
 
+_ON_ONES_OWN = re.compile(r"\b(?:too|as well|also|independently)\b", re.I)
+# an emphatic "do", which only affirms what was said: "it did hit -60°C", "they do expire"
+_EMPHATIC_DO = re.compile(r"^(?:it|they|he|she|that|this|we|the\s+[\w-]+(?:\s+[\w-]+)?)\s+(?:did|does|do)\s+(?!not\b|n'?t\b)[a-z]+", re.I)
+_OWN_PLAN = re.compile(r"^(?:(?:i|we)\s+)?(?:will|'ll|ll|shall|gonna|going to|plan to|can|could|might|may)\b", re.I)
+# what says a value found is the statement's, at the end: "... here too", "... as well", "... matches"
+_AGREE_TAIL = re.compile(r"(?:[\s,;:-]+(?:(?:here|there|again|locally)\s+)?(?:too|as well|also)|[\s,;:-]+(?:that\s+)?(?:matches|checks out|"
+                         r"lines up|agrees))(?:\s+(?:here|too|for me|on my (?:end|side)))?[\s.!]*$", re.I)
 _YEAH_SO = re.compile(r"^\W*(?:yeah|yea|yep|yes|right|ok(?:ay)?)[\s,.]+(?:(?:ok(?:ay)?|well|um+|uh+|like)[\s,.]+)*so\b"
                       r"(?![\s,.]+(?:yeah|yea|yes|yep|right|exactly|correct|true)\b)", re.I)
 _ADDITION = re.compile(r"^[\s,.;:!-]*(and|also|plus)\b(?!\s+(?:can|could|would|will|please|pls|what|why|how|where|when)\b)", re.I)
@@ -378,6 +424,7 @@ _PARTICIPLE_FIRST = re.compile(r"^(?:[a-z]+ed|run|set|put|cut|held|kept|built|se
                                r"through|per|as)\b", re.I)
 
 
+_IS_VERDICT = re.compile(r"(?:is|are)\s", re.I)
 _THUMBS = "\U0001f44d\u2705\u2713\u2714\u2611\U0001f44c"
 
 
@@ -392,7 +439,8 @@ def _trailing(tail: str) -> Lead | None:
     if m["word"][0] in _THUMBS and len(pr.words(said)) < 3 and not has_value(said):
         return None  # "done 👍", "ok 👍": an acknowledgement, not what it confirms ("120k ✓" is a value)
     if (not said or ph.NOT_CONFIRMED.search(said) or mk.QUESTION_START.match(said)
-            or pr.imperative(said) or mk.HEDGE.search(said)
+            # ("split into four groups is correct": what "is correct" is said of is no instruction)
+            or (pr.imperative(said) and not _IS_VERDICT.match(m["word"])) or mk.HEDGE.search(said)
             or ph.STRONG_CORRECTION_ANY.match(said) or ph.WEAK_CORRECTION_ANY.match(said)):
         return None
     if is_fact(said):
@@ -404,7 +452,7 @@ def _trailing(tail: str) -> Lead | None:
 
 # "in our company the week is starting on Sunday", "here the night shift is counting from 22h": a
 # habit of the house said with a progressive, as some people write
-_HOUSE_HABIT = re.compile(r"\b(?:in|at) our [\w-]+|\bfor us\b|^here\b", re.I)
+_HOUSE_HABIT = re.compile(r"\b(?:in|at) our [\w-]+|\bfor us\b|^here\b|\b[a-z]+\s+here\s+(?=(?:is|are)\s+\w+ing\b)", re.I)
 _PROGRESSIVE = re.compile(r"(?:is|are)\s+\w+ing", re.I)
 
 
@@ -459,7 +507,10 @@ def _definition(tail: str) -> str | None:
             return pr.span(noted, True)  # "btw when people here say a 'brownout' they mean ..."
         # "ps - great work on this": praise, not a fact; "studio slang: a 'greybox' is a level with
         # no final art yet": a term defined, whatever its words
-        return fact if fact and (_lasting(fact) or _A_IS_A.match(fact)) and not ph.PLEASANTRY.match(fact) else None
+        # ("in our company the week is starting on sunday": the house's habit, as some people write it)
+        return fact if fact and (_lasting(fact) or _A_IS_A.match(fact) or (
+            _HOUSE_HABIT.search(m.group()) is not None and _lasting(f"{m.group()} {fact}"))) \
+            and not ph.PLEASANTRY.match(fact) else None
     first = sentences(tail)[0]
     if ("because" in first or "require" in first or "rule" in first or "polic" in first or "law" in first
             or "regulation" in first or "standard" in first) and (ruled := _standing_rule(first)) is not None:
@@ -468,6 +519,9 @@ def _definition(tail: str) -> str | None:
         # the frame after the fact: "revenue in the deck is always net of refunds btw"
         fact = fact_at(first[:after.start()])
         return fact if fact and _lasting(fact) and not pr.imperative(fact) else None
+    if tail[:2].lower() in ("wh", "if") and (said_meant := ph.SAY_MEAN.match(tail)) is not None and pr.is_statement(tail) and not pr.imperative(tail) \
+            and _lasting(tail[said_meant.end() - 1:]):
+        return pr.span(tail, True)  # "when I say 'passage' in my notes I mean a 1:4 split": what is meant lasts
     if (ph.DEFINITION_DIRECT.match(tail) or ph.MEANING.match(tail) or _OWNED.match(tail) or _WE_CALL.match(tail)
             or _ANY_THAT.match(tail)
             or ph.SAY_MEAN.match(tail) or _MARKED_BY.match(tail)
@@ -514,6 +568,8 @@ def _order_dropped(text: str) -> str:
     return text
 
 
+_REMIND_AFTER = re.compile(r",?\s*(?:so\s+)?(?:please|pls|plz)\s+(?:remember|note|keep (?:that |this |it )?in mind|bear (?:that |this |it )?"
+                           r"in mind|don'?t forget|be aware|take note)(?:\s+(?:that|this|it))?\s*(?=[.!]|$)", re.I)
 _PLEASE_AFTER = re.compile(r",\s*(?:so\s+)?(?:please|pls|plz)\s+[^.!?]*(?=[.!?]|$)", re.I)
 _FRAME_AFTER = re.compile(r"(?:,|\s)\s*(?:fyi|btw|fwiw|by the way|for (?:the record|reference|context|"
                           r"future reference|your information)|just so (?:you|u) know|"
@@ -631,15 +687,22 @@ def _how_things_are(sentence: str) -> bool:
     """A sentence that states how things are -- not a status ("the build is broken"), an event,
     the speaker's or the listener's moment, a bug report, an instruction, or about "it"/"this"."""
     clauses = pr.clauses(sentence)
+    if ("or " in sentence or "otherwise" in sentence) and (then := _OR_ELSE.search(sentence)) is not None \
+            and _RULE_OF_ALL.search(clauses[0]):
+        # "all enemies need a death sound or the build check fails": a rule and what breaks without it
+        sentence = sentence[:then.start()]
+        clauses = pr.clauses(sentence)
     return not (not is_fact(sentence) or not pr.has_verb(clauses[0]) or len(pr.words(sentence)) < 4
+                or _THIS_IS_IT.search(clauses[-1]) is not None
                 or _commands(sentence)
-                or _about_the_moment(sentence, clauses)
-                or mk.EPHEMERAL.search(sentence) or _past(clauses[0])
+                or _about_the_moment(_HERE_FIRST.sub("", sentence, count=1) if "here" in sentence[:12].lower() else sentence,
+                                     clauses)
+                or _ephemeral(sentence) or _past(clauses[0])
                 or any(mk.STATUS.search(c) or (mk.TROUBLE.search(c) and not _HOUSE_HABIT.search(sentence)) for c in clauses)
                 or mk.OPINION.search(_OBLIGED.sub("", clauses[0]) if _RULE_OF_ALL.search(clauses[0]) else clauses[0])
                 or any(mk.OPINION.search(_OBLIGED.sub("", c)) for c in clauses[1:])
                 or (mk.NEGATIVE.search(clauses[0]) and mk.NEGATIVE.search(_affirmed_part(clauses[0]))
-                    and not _WE_NEVER.match(clauses[0]))
+                    and not _WE_NEVER.match(clauses[0]) and not _NOT_ALLOWED.search(clauses[0]))
                 or ph.SARCASM.search(sentence) or _reported(_SAYS_IF.sub(" ", sentence))
                 or (mk.DEICTIC.search(sentence) and (
                     mk.DEICTIC.search(clauses[0])
@@ -647,6 +710,16 @@ def _how_things_are(sentence: str) -> bool:
                 or not _informative(sentence))
 
 
+# what a paste is, said of it: "`=IF(B2>1000, ...)` -- this is it", "... that's the one I use"
+_THIS_IS_IT = re.compile(r"^(?:this|that|it|here)(?:'s|s| is)\s+(?:it|the one|what i (?:use|have|mean|ran|get))\b[^,;]{0,20}$", re.I)
+# what breaks when a rule is not kept, after it: "... or the build check fails", "..., otherwise QA rejects it"
+_OR_ELSE = re.compile(r"(?:,\s*|\s+)(?:or|or else|otherwise)\s+(?=(?:the|it|they|we|you|our|your)\b)", re.I)
+# "here the thirteenth salary is paid in december": "here" is the house, not the moment
+_HERE_FIRST = re.compile(r"^(?:here|around here|over here)\s*,?\s+(?=(?:the|our|we|all|every|each|any|no|everyone|everybody|"
+                         r"nobody|people)\b)", re.I)
+# a rule said through a negative: "our trucks is not allowed in the city center", "no one may ...", "nobody works"
+_NOT_ALLOWED = re.compile(r"\b(?:not|never)\s+(?:allowed|permitted|supposed)\b|^(?:also,?\s+)?(?:nobody|no one|no-one)\s+"
+                          r"(?!(?:is|are|was|were|does|did|has|had)\b)", re.I)
 # what the house never does: "we don't book anything on the last business day", "we never deploy on fridays"
 _WE_NEVER = re.compile(r"^(?:we|our team|here we)\s+(?:don'?t|do not|never|won'?t|dont)\s+[a-z]+\s+(?:anything|any|anyone|on|before|"
                        r"after|during|without|more than|less than|over|under)\b", re.I)
@@ -656,8 +729,14 @@ _STATE_AT_END = re.compile(r"^(?:is|are)\s", re.I)
 
 
 def _reported(sentence: str) -> bool:
-    """`marks.REPORTED`, not as an adjective after an article ("every tube gets a printed barcode")."""
-    return any(not re.search(r"\b(?:a|an|the)\s+$", sentence[:m.start()], re.I) for m in mk.REPORTED.finditer(sentence))
+    """`marks.REPORTED`, not as an adjective after an article ("every tube gets a printed barcode"),
+    nor a unit or a format reported in ("the station at Pier 4 reports in Fahrenheit")."""
+    return any(not re.search(r"\b(?:a|an|the)\s+$", sentence[:m.start()], re.I)
+               and not _REPORTS_IN.match(sentence, m.end()) for m in mk.REPORTED.finditer(sentence))
+
+
+# (or a report named, not made: "not daily status report, people mix it up")
+_REPORTS_IN = re.compile(r"\s+(?:in|as|to|every|each|hourly|daily|weekly|monthly)\b|\s*(?:[,;:)]|$)", re.I)
 
 
 def _about_the_moment(sentence: str, clauses: Sequence[str]) -> bool:
@@ -678,7 +757,7 @@ _OBLIGED = re.compile(r"\b(?:needs?|has to|have to|must|is required to|are requi
 _RULE_OF_ALL = re.compile(r"^(?:also\s+|and\s+)?(?:(?:all|every|each|any)\s+(?:[\w'-]+\s+){0,3}?|(?:[\w'-]+\s+){0,3}?[\w'-]*[^s\W']s\s+"
                           r"(?:(?:here|for us|in our [\w-]+)\s+)?)(?:always\s+)?(?:needs?|has to|have to|must)\b", re.I)
 # "those are booked under ...": a later clause that refers back to the sentence's own words
-_BACK_REFERENCE = re.compile(r"^(?:these|those)\b|\b(?:these|those)\s*[.!]*$", re.I)
+_BACK_REFERENCE = re.compile(r"^(?:(?:not\s+)?(?:just|only)\s+)?(?:these|those)\b|\b(?:these|those)\s*[.!]*$", re.I)
 # "cohorts r by first paid month not signup month": the "not" of a contrast negates nothing
 _NOT_AFTER = re.compile(r"(?<=[\w%$)'\"`])\s+not\s+(?!(?:a|an|the)\s)[\w$%-]+(?:\s+[\w$%-]+){0,3}\s*$", re.I)
 
@@ -749,11 +828,14 @@ _DO_IT = re.compile(r"^(?!(?:we|i|they|you|he|she|it|that|this|who|which|and|but
                     r"(?:to|down|up|into|back|out|off|over|from|by|with|under|below|above)\b", re.I)
 
 
+# a list of what to know: "things to know:", "good to know:", "for context:", "background:"
+_TO_KNOW = re.compile(r"\b(?:to (?:know|remember|keep in mind|bear in mind|note|be aware of)|for context|background|"
+                      r"context|heads[- ]up|fyi)\b", re.I)
 _HOW_WE = re.compile(r"\bhow (?:we|things are)\b|\bour ways?\b", re.I)
 # praise of the work, alone in its sentence: "the calculator looks good.", "this is a helpful draft."
 _PRAISE = re.compile(r"^(?:(?:this|that|it|the\s+[\w\s-]{1,30}?)\s+)?(?:looks|is|seems|reads|works)\s+(?:like\s+)?(?:a\s+)?"
                      r"(?:really\s+|very\s+|mostly\s+|pretty\s+|much\s+|a lot\s+|way\s+)?(?:good|great|helpful|fine|nice|solid|"
-                     r"useful|better|clear|clean|neat)\b[^,;:]{0,40}[.!]*$", re.I)
+                     r"useful|better|clear|clean|neat)\b[^,;:]{0,40}(?:,\s*(?:thanks|thank you|thx|ty|cheers))?[.!]*$", re.I)
 # the opening of a story of one's own: "we had ...", "last time I ...", "that one bit us once"
 _STORY = re.compile(r"^(?:(?:last time|one time|once|years ago|back in \w+|a while (?:back|ago)|some time ago|"
                     r"(?:a few|a couple(?: of)?|two|three|several|many) (?:years|months|weeks) (?:ago|back)|back when|"
@@ -780,12 +862,14 @@ _AFTER_EVENT = re.compile(r"^(?:ever\s+)?(?:after|since|following)\s+(?:an?|the|
                           r"(?:\b(?:ago|back|incident|audit|outage|mistake|accident|breach|mix-?up|issue|complaint|"
                           r"fine|review|inspection))\s*,\s*", re.I)
 # a change the person made is the news itself ("we dropped forced rotation last year")
+_WENT_TO = re.compile(r"\b(?:went|gone|jumped|rose|fell|grew|shrank|climbed|slipped|doubled|halved|increased|decreased|"
+                      r"dropped|moved|changed|shifted|bumped|cut)\s+(?:up\s+|down\s+|back\s+)?(?:to|from)\b", re.I)
 _CHANGED = re.compile(r"\b(?:dropped|moved|switched|changed|upgraded|downgraded|stopped|started|retired|replaced|migrated|renamed|"
                       r"removed|deprecated|bumped|raised|lowered|cut|added|turned|disabled|enabled)\b", re.I)
 # a reply that opens on a value: "$32 for groups", "5 per phase on hard mode", "£90,000 since april"
 # ... after a word of approximation: "more like 2.3 million rows per run", "try 11 minutes 40 seconds"
 _VALUE_FIRST = re.compile(r"^(?:(?:more like|closer to|nearer|try|about|around|roughly|approx(?:imately|\.)?|"
-                          r"(?:it'?s|its)\s+more like)\s+)?[~≈<>]?[$£€¥]?\d[\d,.:/%]*(?:\s*(?:k|m|bn|%|pm|am))?(?=[\s/,]|$)",
+                          r"(?:it'?s|its)\s+more like)\s+)?[~≈<>]?[$£€¥]?\d[\d,.:/%]*(?:[x\u00d7]\d[\d,.]*)?(?:\s*(?:k|m|bn|%|pm|am))?(?=[\s/,]|$)",
                           re.I)
 # "as of this morning": when a figure was read, not the person's moment
 _AS_OF = re.compile(r"\bas of\s+(?:this|today|yesterday|last|now|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b(?:\s+[a-z]+)?",
@@ -825,6 +909,8 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
     yes, but ...") or with "though" ("NRR does subtract downgrades though"), the fact is set
     against the statement: it corrects what it speaks of (`Lead` "marked")."""
     said = pr.skip(parts[0])
+    if "pl" in said.lower():
+        said = _REMIND_AFTER.sub("", said, count=1)  # "..., please remember": a reminder of a fact
     while (m := _PLEASANT.match(said)) and not (any(w in said.lower() for w in _CONCEDE_WORDS)
                                                 and _CONCEDE.match(said)):
         said = pr.skip(said[m.end():])  # "cool, oh also marketing spend ... excludes agency fees"
@@ -909,6 +995,12 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
         return [_lead(line, "correction", quote, Lead("contrast", _and_after(phrase, " ".join(parts))))] \
             if phrase and (contrasted(phrase) or valued) else []
     first = sentences(fact)[0]
+    if _TOLD_WORDS.search(first) and (told := _TOLD_ME.match(first)) is not None \
+            and (news := fact_at(first[told.end():])) is not None \
+            and (_WENT_TO.search(news) or _CHANGED.search(news) or not _event(pr.clauses(news)[0])):
+        # "my buyer just told me their lead time went to six weeks": what the person was told, a
+        # change of what the statement says
+        fact = first = news
     moment = bool(mk.MOMENT.search(_AS_OF.sub("", pr.clauses(first)[0])))
     if moment and (own := _own_moment_dropped(first, moment)) is not first and fact_at(own) \
             and not _event(pr.clauses(own)[0]):
@@ -1006,7 +1098,8 @@ def _later(sentence: str, rest: str, opening: bool, line: int, quote: str) -> li
                 or (at == 0 and ph.TRAILING_CONFIRMATION.match(sentences(clause)[0]))):
             continue
         lead = _confirmation(clause + rest) or (_trailing(clause + rest) if at == 0 else None)
-        if lead is not None and lead.fact and lead.strength != "echo":
+        if lead is not None and lead.fact and (lead.strength != "echo" or has_value(lead.fact)):
+            # ("I was thinking of last year's version. yes, 40 multiple-choice questions": a value echoed)
             return [_lead(line, "confirmation", quote, Lead("mid", lead.fact))]
     if not opening and (marked or ("tho" in sentence.lower() and _THOUGH.search(sentence))
                         or (_SET_AGAINST_WORDS.search(sentence) and _SET_AGAINST.search(sentence))):
@@ -1017,8 +1110,14 @@ def _later(sentence: str, rest: str, opening: bool, line: int, quote: str) -> li
     return []
 
 
+# what a kind of thing always makes fail, warned of: "spawn points closer than 3 units to a wall make the navmesh bake fail"
+_CAUSES_FAILURE = re.compile(r"^(?!(?:it|this|that|i|we)\b)[^,;]{3,80}?\b(?:makes?|causes?|will make|would make|can make)\s+"
+                             r"(?:[\w-]+\s+){0,4}?(?:fail|break|crash|error out|time out|hang)\b", re.I)
 # a warning before what it warns of: "careful,", "watch out:", "caution -"
-_WARNING = re.compile(rf"^(?:(?:be\s+)?careful(?:\s+(?:there|here|now))?|watch out|caution|warning)\s*[,:;!{ph.EM}{ph.EN}-]+\s*(?=\S)",
+_WARNING = re.compile(rf"^(?:(?:be\s+)?careful(?:\s+(?:there|here|now))?|watch out|caution|warning|"
+                      # "one gotcha:", "just a warning --", "word of caution:", "fair warning,"
+                      rf"(?:just\s+)?(?:(?:a|one|fair|small|quick|big|another)\s+)?(?:warning|gotcha|caveat|pitfall)|"
+                      rf"(?:a\s+)?word of (?:warning|caution))\s*[,:;!{ph.EM}{ph.EN}-]+\s*(?=\S)",
                       re.I)
 
 
@@ -1027,8 +1126,8 @@ def _found(tail: str, opening: bool, line: int, quote: str, line_of: str | None 
     definition, in that order."""
     if opening and (warned := _WARNING.match(tail)) is not None \
             and (fact := fact_at(pr.skip(tail[warned.end():]))) is not None and _lasting(fact) \
-            and not _ABOUT_IT.match(fact) and not pr.imperative(fact) and not mk.STATUS.search(pr.clauses(fact)[0]) \
-            and not mk.TROUBLE.search(fact) and not mk.HEDGE.search(fact):
+            and not _ABOUT_IT.match(fact) and not pr.imperative(fact) and not mk.HEDGE.search(fact) \
+            and (not (mk.STATUS.search(pr.clauses(fact)[0]) or mk.TROUBLE.search(fact)) or _CAUSES_FAILURE.search(fact)):
         # "careful: in this court, filing deadlines fall at 5pm Pacific": a warning of how things
         # are -- a correction of a claim it is set against, a definition otherwise
         return [_lead(line, "correction", quote, Lead("marked", fact)),
@@ -1167,13 +1266,13 @@ def _typos(words: tuple[str, ...], extra: dict[str, str]) -> dict[str, str]:
         variants = {w[:i] + w[i + 1:] for i in range(len(w))} if len(w) >= 6 else set()
         variants |= {w[:i] + w[i + 1] + w[i] + w[i + 2:] for i in range(len(w) - 1)}
         variants |= {w[:i] + w[i] + w[i:] for i in range(len(w))}
-        out.update((v, w) for v in sorted(variants - {w, "agree", "greed"}))
+        out.update((v, w) for v in sorted(variants - {w, "agree", "greed", "ineed"}))  # ("ineed": "i need")
     out.update(extra)
     return out
 
 
 TYPOS = _typos(("right", "correct", "exactly", "precisely", "absolutely", "definitely", "actually",
-                "incorrect", "agreed", "confirmed", "thats"),
+                "incorrect", "agreed", "confirmed", "thats", "yeah", "true", "indeed", "totally", "accurate"),
                {"rite": "right", "rigt": "right", "riht": "right", "ys": "yes", "yse": "yes", "corrrect": "correct"})
 _TYPO_WORD = re.compile(r"[a-z]+", re.I)
 # a wince opening a turn: "😬 our weeks are monday to sunday", "🤦 free shipping kicks in at $75"
@@ -1219,6 +1318,16 @@ _RUN_ON = re.compile(r"^(\W*(?:(?:ok(?:ay)?|great|cool|nice|awesome|perfect|good
                      r"(?:(?:and|so(?!\s+(?:you|u)\s+know\b|\s+(?:much|very|many)\b))\s+)+(?=\w)", re.I)
 
 
+# a pleasantry run into a fact with no stop: "sounds good managers approve anything under 5 days", "ok
+# incomplete grades are entered as I" (not "great job", "ok so", "nice to know", "cool with that")
+_BARE_PLEASANT = re.compile(r"^(\W*(?:ok(?:ay)?|cool|sounds good|great|nice|perfect|got it|alright|noted|understood|sweet|"
+                            r"awesome|kk|lgtm|looks good))\s+(?!(?:so|and|but|then|thanks?|thank|thx|ty|cheers|job|work|stuff|idea|"
+                            r"th[a-z]{0,3}n[a-z]?(?:ks|x|s)|tnx|tks|tx|"
+                            r"ones?|point|catch|find|call|question|thing|news|start|choice|timing|to|for|with|by|from|about|on|"
+                            r"enough|lol|haha|cool|great|good|nice|perfect|ok|okay|k|sure|man|mate|dude|then|tho|though|"
+                            r"overall|indeed|anyway)\b)(?=[a-z0-9])", re.I)
+
+
 def _spoken(text: str) -> str:
     text = _SO_I.sub("so ", _spelled(text), count=1)  # "right so i looked again": no "right" agreed
     text = _YES_SO_FRAME.sub("", text, count=1)
@@ -1226,6 +1335,8 @@ def _spoken(text: str) -> str:
         text = text[filler.end():]  # "okay so yeah and just generally speaking anything from ..."
     if (m := _RUN_ON.match(text)) is not None:
         text = m.group(1).rstrip(" ,") + ". " + text[m.end():]
+    elif (m := _BARE_PLEASANT.match(text)) is not None:
+        text = m.group(1) + ". " + text[m.end():]  # "cool all enemies need a death sound ...": chat, unpunctuated
     if not text[:1].isascii():
         text = _EMOJI_YES.sub("yes, ", text)
         text = _EMOJI_WINCE.sub("hmm, ", text, count=1)
@@ -1252,13 +1363,20 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
     if len(parts) > 1 and _YES_ALONE.match(parts[1]) and len(pr.words(parts[0])) <= FRAGMENT_WORDS:
         # "10 by 20 feet. yes.": the confirming word after what it confirms, as a sentence of its own
         parts = [f"{parts[0].rstrip(' .!')}, {parts[1]}", *parts[2:]]
-    if mk.SELF_CORRECTION.search(parts[0]):
+    if mk.SELF_CORRECTION.search(parts[0]) or (" but i " in parts[0].lower() and _SAID_BUT_MEANT.search(parts[0])):
         return []  # "sorry, I meant the orders table": the person fixes their own words
     if (" too" in text or " as well" in text or text[:4].lower() == "same") and "?" not in parts[0] \
             and len(pr.words(parts[0])) <= 14 and (mine := _GOT_TOO.search(parts[0]) or _SAME_AS.match(parts[0])):
         # "ran it myself and got 4,212 too", "du says 312M here too", "same as I calculated by hand,
         # 184.50": the value found on one's own -- it confirms the statement that has it (`finish`)
         return [_lead(line, "confirmation", quote, Lead("valued", mine["v"].strip()))]
+    if (" too" in parts[0] or " as well" in parts[0]) and "?" not in parts[0] \
+            and (mine_too := _MINE_TOO.search(parts[0])) is not None \
+            and not (ph.CHECKED.match(pr.skip(parts[0])) or ph.SOURCE_AT_HAND.match(pr.skip(parts[0]))) \
+            and (seen := _fragment(pr.skip(parts[0][:mine_too.start()])) or fact_at(pr.skip(parts[0][:mine_too.start()]))):
+        # "exits with code 137 here too", "the p99 is 1.2s on my end as well": what the person found on
+        # their own side -- it confirms what says the statement again
+        return [_lead(line, "confirmation", quote, Lead("mid", seen))]
     listed = parts
     if len(parts) > 1 and _ECHO_QUESTION.match(parts[0]) and (doubt := _DOUBT.match(parts[1])) is not None \
             and (doubted := fact_at(pr.skip(" ".join([parts[1][doubt.end():], *parts[2:]])))) is not None:
@@ -1266,7 +1384,9 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
         # even work, it's a hot standby": the claim's word asked back in doubt, then the fact
         return [_lead(line, "correction", quote, Lead("marked", doubted))]
     if len(parts) > 1 and (known := _KNOWN_FIRST.match(parts[0])) is not None and (
-            known["hard"] or _event(pr.clauses(pr.skip(parts[0][known.end():]) or "-")[0])):
+            known["hard"] or ((story := pr.skip(parts[0][known.end():])) and _event(pr.clauses(story)[0])
+                              # (after a bare yes, the story is the person's own: not "yep plateaued at 91%")
+                              and (known["know"] or _OWN_STORY.search(story) is not None))):
         # "oh I know, a paralegal of mine missed it by four minutes once. by 5pm, no exceptions",
         # "ha, learned that the hard way. 100 requests per minute": agreement through a story of
         # one's own, then what it taught -- it confirms what it says again (as after one's own
@@ -1278,7 +1398,8 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
         # a list is read as one: its facts ("quick fixes:\n- X\n- add Y\n- Z" -> "X; Z"), after its
         # heading when that is a frame ("fyi for support:")
         first = parts[0].strip()
-        if _LIST_HEAD.match(first) and (any(w in first.lower() for w in _RULE_WORDS) or _HOW_WE.search(first)):
+        if _LIST_HEAD.match(first) and (any(w in first.lower() for w in _RULE_WORDS) or _HOW_WE.search(first)
+                                        or _TO_KNOW.search(first)):
             # "naming rules for prefabs:", "how we label things:": a list of the house's ways, a
             # correction only of a claim it contradicts
             fact = "; ".join(items)
@@ -1291,6 +1412,9 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
         # "re shader model -- it targets SM 6.6, we need wave intrinsics": one part of the statement
         # taken up, what is said of it set against it
         return [_lead(line, "correction", quote, Lead("marked", topical))]
+    if any(w in text[:60].lower() for w in _BUT_ONE_WORDS) and (but_one := _ALL_BUT_ONE.match(text)) is not None and (other := fact_at(pr.skip(text[but_one.end():]))) is not None:
+        # "all right except the last bit -- it writes to Snowflake": the rest agreed to, one part set right
+        return [_lead(line, "correction", quote, Lead("partial", other))]
     if (partial := _partial(text, parts) or (_partial(text, listed) if listed is not parts else None)) is not None:
         # "weekly yes. but it uses net revenue after returns", "- NY law yes\n- disputes go to
         # arbitration": one part agreed to, the rest set against the statement
@@ -1361,6 +1485,9 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
     return [replace(c, index=i) for i, c in enumerate(found)]
 
 
+# "I said Boston but I was thinking of Austin": what the person said, and what they had in mind
+_SAID_BUT_MEANT = re.compile(r"\bi\s+(?:said|wrote|typed|put)\b[^.?!]{1,40}?\bbut\s+i\s+(?:meant|was thinking|had in mind|"
+                             r"wanted|was referring)\b", re.I)
 # a value swapped in passing: "... eu-west-1 not us-east-1", "... April for us btw, not January",
 # "a C18 (not C8)" -- up to the end of what is set aside
 _SWAP = re.compile(r"(?:,\s*|\s+|\(\s*)not\s+(?!(?:sure|yet|now|really|just|only|that|this|it|to|a|an|the|so|too|quite)\b)"
@@ -1454,10 +1581,14 @@ _GOT_TOO = re.compile(r"\b(?:says?|shows?|showed|shown|gave|gives|got|get|gets|g
                       + _FOUND_VALUE + r"(?![\w,.]*\d)[^.?!;]{0,30}?\b(?:too|as well)\b", re.I)
 _SAME_AS = re.compile(r"^\W*same(?:\s+(?:as|here|for me|number|figure|result))\b[^,:;.?!]{0,40}[,:;\s]+(?:-+\s*)?"
                       + _FOUND_VALUE + r"\W*$", re.I)
+# found on one's own side, at the end: "... here too", "... on my end as well", "... for me too"
+_MINE_TOO = re.compile(r"[\s,]+(?:(?:here|on my (?:end|side|machine|box)|for me|locally|on mine|in mine|in my (?:copy|run|data))\s+"
+                       r"(?:too|as well)|(?:too|as well)\s+(?:here|on my (?:end|side)|for me|locally))[\s.!]*$", re.I)
 # agreement known from a story of one's own: "oh I know, ...", "yep, ...", "learned that the hard way"
 _KNOWN_FIRST = re.compile(r"^\W*(?:(?:ha(?:ha)?|oh|ah|ugh|yep|yeah|yes|yup)[\s,.!]+)*(?:(?P<hard>(?:(?:i|we)\s+)?"
                           r"(?:learned|learnt|found out|discovered)\s+(?:that|this|it)\s+the\s+hard\s+way|ask me how i know|"
-                          r"don'?t i know it|tell me about it)|(?:oh\s+)?i\s+know(?=\s*[,.!])|yep|yeah|yes|yup)\b[\s,.!]*", re.I)
+                          r"don'?t i know it|tell me about it)|(?P<know>(?:oh\s+)?i\s+know(?=\s*[,.!]))|yep|yeah|yes|yup)\b[\s,.!]*", re.I)
+_OWN_STORY = re.compile(r"\b(?:i|we|my|our|me|us|mine|ours|i'?ve|i'?d|we'?ve|we'?d)\b", re.I)
 # doubt of where a word asked back came from: "where did that come from,", "who told you that lol,"
 _DOUBT = re.compile(r"^\W*(?:where(?:'d|\s+did|\s+does|'s|\s+is)\s+(?:that|this|you get that|it)(?:\s+(?:come|coming)\s+from)?|"
                     r"(?:who|what)\s+told\s+you(?:\s+that)?|says\s+who|since\s+when|how\s+(?:would|could|does|did|can)\s+"
@@ -1517,6 +1648,8 @@ def _partial(text: str, parts: Sequence[str]) -> str | None:
     list item: "weekly yes. but it uses net revenue after returns", "thawed once ok, but storage
     was -80°C", "- 12 cols correct\n- there are missing values, ~3% in income" (the facts of the
     items not agreed to)."""
+    if any(len(p) < 8 and _ITEM_NUMBER.match(p) for p in parts):
+        parts = _numbers_joined(parts)  # "1." read apart from its item
     labelled = len(parts) > 1 and all(_LABELLED.match(p) for p in parts)  # "term: fine\npayment: net 60"
     if len(parts) > 1 and (labelled or all(_ITEM.match(p) for p in parts[-2:])):
         items = [_ITEM.sub("", p).strip() for p in parts if labelled or _ITEM.match(p)]
@@ -1550,6 +1683,24 @@ def _partial(text: str, parts: Sequence[str]) -> str | None:
     return fact if fact and _lasting(fact) else None
 
 
+def _numbers_joined(parts: Sequence[str]) -> list[str]:
+    """The list's numbers put back before their items ("1.", "sessions are in Memcached")."""
+    out: list[str] = []
+    for p in parts:
+        if out and _ITEM_NUMBER.match(out[-1]):
+            out[-1] = f"{out[-1].strip()} {p.strip()}"
+        else:
+            out.append(p)
+    return out
+
+
+# all agreed to but one part, named by where it is: "all right except the last bit --", "correct apart from the
+# second point:", "mostly right but the first part:"
+_ALL_BUT_ONE = re.compile(rf"^(?:(?:all|mostly|almost all|everything(?:'s| is)?|that'?s|thats|that is|it'?s)\s+)?(?:all\s+)?"
+                          rf"(?:right|correct|good|fine|true|accurate)\s+(?:except|but|apart from|save|other than)\s+(?:for\s+)?"
+                          rf"(?:the\s+)?(?:last|first|second|third|middle|final|other|latter|former)\s+(?:bit|part|one|item|point|step|"
+                          rf"thing|half|sentence|line)\s*(?:[,:;{ph.EM}{ph.EN}]|\s-+)+\s*(?=\S)", re.I)
+_BUT_ONE_WORDS = (" except ", " but ", " apart ", " save ", " other than ")  # a cheap test before `_ALL_BUT_ONE`
 _AUX_FIRST = re.compile(r"^(?:is|are|was|were|it|its|it'?s|half|quite|partly|partially|mostly|not|just|so)\b", re.I)
 # what the person has yet to find out: "I'd have to check", "I need to ask the night shift"
 _TO_CHECK = re.compile(r"\b(?:i|we)(?:'d|'ll| would| will| need to| have to| must)\b[^.;]{0,40}?\b(?:check|ask|confirm|"
