@@ -181,14 +181,14 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/), written by an engineer who read neither the rules nor any other
-# case file, measured once after the rules are frozen (the tuners never see it). Empty while the
-# ninth round (fresh-9/, measured with round 10: (0.961, 0.884), (0.968, 0.804), (0.990, 0.884))
-# is tuned on and the tenth is being written; these figures are the ninth round's until then.
-# Not met: the rules fit the phrasings they were written against (README, "What the rules do not
+# The held-out round (fresh/, the tenth: 57 families, 456 cases), written by an engineer who
+# read neither the rules nor any other case file, measured once after round 11 of the rules was
+# frozen (2026-12-03; the tuners never saw it). The rules of round 3 gave (0.908, 0.616),
+# (0.938, 0.679), (0.939, 0.554); round 10: (0.957, 0.804), (0.960, 0.848), (0.959, 0.830). Not
+# met: the rules fit the phrasings they were written against (README, "What the rules do not
 # catch").
-FRESH_MEASURED = {"correction": (0.961, 0.884), "confirmation": (0.968, 0.804),
-                  "unprompted_definition": (0.990, 0.884)}
+FRESH_MEASURED = {"correction": (0.968, 0.812), "confirmation": (0.961, 0.884),
+                  "unprompted_definition": (0.959, 0.839)}
 
 
 @pytest.mark.parametrize("kind", [
