@@ -2,7 +2,7 @@
 figures -- the processor run end to end on one session file per phrasing family.
 
 The top-level families (dev and heldout halves) and the opened earlier held-out rounds
-(`fresh-1/` to `fresh-9/`) are development data: the rules were tuned on them, and the targets (precision >=
+(`fresh-1/` to `fresh-10/`) are development data: the rules were tuned on them, and the targets (precision >=
 0.95, recall >= 0.90 per type) are asserted on each. The held-out measure is
 `bench/verification_cases/fresh/`, written apart from the rules and never read by whoever tunes
 them: measured once the rules are frozen, its unmet targets are strict expected failures and its
@@ -157,7 +157,10 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
 OPENED_UNMET = {("fresh-4", "correction"): (0.980, 0.893),
                 ("fresh-4", "unprompted_definition"): (0.990, 0.893),
-                ("fresh-8", "correction"): (0.990, 0.866)}
+                ("fresh-8", "correction"): (0.990, 0.866),
+                ("fresh-10", "correction"): (0.968, 0.812),
+                ("fresh-10", "confirmation"): (0.961, 0.884),
+                ("fresh-10", "unprompted_definition"): (0.959, 0.839)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [
@@ -181,12 +184,11 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/, the tenth: 57 families, 456 cases), written by an engineer who
-# read neither the rules nor any other case file, measured once after round 11 of the rules was
-# frozen (2026-12-03; the tuners never saw it). The rules of round 3 gave (0.908, 0.616),
-# (0.938, 0.679), (0.939, 0.554); round 10: (0.957, 0.804), (0.960, 0.848), (0.959, 0.830). Not
-# met: the rules fit the phrasings they were written against (README, "What the rules do not
-# catch").
+# The held-out round (fresh/), written by an engineer who read neither the rules nor any other
+# case file, measured once after the rules are frozen (the tuners never see it). Empty while the
+# tenth round (fresh-10/, measured with round 11: (0.968, 0.812), (0.961, 0.884), (0.959, 0.839))
+# is tuned on and the eleventh waits; these figures are the tenth round's until then. Not met:
+# the rules fit the phrasings they were written against (README, "What the rules do not catch").
 FRESH_MEASURED = {"correction": (0.968, 0.812), "confirmation": (0.961, 0.884),
                   "unprompted_definition": (0.959, 0.839)}
 
