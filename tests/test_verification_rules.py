@@ -1902,3 +1902,94 @@ def test_round_11_shapes(statement: str, text: str, kind: str, key: str) -> None
 def test_round_11_near_misses(statement: str, text: str, allowed: str | None) -> None:
     got = found(text, statement)
     assert got is None or got[0] == allowed, got
+
+
+@pytest.mark.parametrize("statement, text, kind, key", [
+    # a story of one's own, then the rule it led to: "so now", "ever since,", "which is why", "we made it a rule that"
+    ("The release checklist is ready.", "we lost a weekend to a bad migration last year, so now there are no schema changes on fridays",
+     "unprompted_definition", "no schema changes on fridays"),
+    ("The vendor form is done.", "a vendor once billed us in the wrong currency and we paid it, so ever since, every invoice lists the currency code",
+     "unprompted_definition", "every invoice lists the currency code"),
+    ("I've set up the replica.", "the last time someone skipped the restore test we lost a day of data, which is why our backups get restored monthly",
+     "unprompted_definition", "our backups get restored monthly"),
+    ("I've drafted the access policy.", "after the breach two years ago we made it a rule that shared accounts get rotated every quarter",
+     "unprompted_definition", "shared accounts get rotated every quarter"),
+    # someone of the house confirmed, a source that read it and agrees, a yes passed on
+    ("The staging database is refreshed every Sunday.", "the dba team confirmed: refreshed every sunday",
+     "confirmation", "refreshed every Sunday"),
+    ("The warranty covers parts for two years.", "our accountant looked at it and agrees, two years on parts",
+     "confirmation", "covers parts for two years"),
+    ("The old API version is retired in June.", "the vendor says yes, retired in june", "confirmation", "retired in June"),
+    # an old value named before the right one
+    ("The on-call number is 555-0100.", "that's last year's number, it's 555-0199 since the switch", "correction", "555-0199"),
+    ("The build server is ci-old.example.com.", "old host: everything builds on ci2.example.com now", "correction", "ci2.example.com"),
+    ("The staging port is 8080.", "used to be, it's 9090 since the proxy went in", "correction", "9090"),
+    # a value set right in an aside or a clause of an instruction
+    ("The cache TTL is 10 minutes, so I'll wait for it to expire.", "rebuild the index (the TTL is actually 6 hours) and then purge it",
+     "correction", "TTL is actually 6 hours"),
+    ("The export is in UTC, so I'll keep the timestamps as they are.",
+     "convert them to local time, and the export is in CET, not UTC, so shift by one hour", "correction", "the export is in CET"),
+    # a side set aside for its other
+    ("The webhook fires before the payment settles.", "it fires after settlement, not before", "correction", "fires after settlement"),
+    # a word of the statement asked back, then the fact
+    ("The subscription renews yearly.", "yearly? they renew monthly after the trial", "correction", "renew monthly"),
+    # another person gave the same value
+    ("The invoice total comes to $4,310.", "Thanks. Yes, $4,310 is what the supplier quoted me as well.", "confirmation", "$4,310"),
+    ("Your run produced 1,204 rows.", "same output from my own cron job, 1,204 rows", "confirmation", "1,204"),
+    # frames: "for information", "one thing is that"
+    ("I've drafted the onboarding doc.", "Just for information, the badges are printed at reception, not by IT.",
+     "unprompted_definition", "badges are printed at reception"),
+    ("I've filed the expense report.", "ok so one thing is that mileage is reimbursed at a flat rate here",
+     "unprompted_definition", "mileage is reimbursed at a flat rate"),
+    # a value swapped in a spoken run-on, read up to what it sets aside
+    ("The invoices go out on the 1st of the month.",
+     "okay so I was looking at the billing settings and the invoices go out on the 15th not the 1st which is why customers got confused",
+     "correction", "go out on the 15th"),
+    # "not just" against an "only"; a swap scoped to where it holds, after a remark
+    ("Overtime is paid on base hours only.", "Nice summary. Overtime is paid on base hours and on-call time, not just base hours.",
+     "correction", "base hours and on-call time"),
+    ("In the ledger, `debit` is the source account.", "annoyingly it's flipped in this ledger: `debit` is the destination account",
+     "correction", "`debit` is the destination account"),
+    # a rule by its protocol
+    ("I've shared the dataset.", "any sample leaving the lab has to be barcoded under our biobank protocol",
+     "unprompted_definition", "has to be barcoded"),
+])
+def test_round_12_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == kind and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text, allowed", [
+    # a rule with a past participle is no story; a story with nothing lasting after it
+    ("The uptime report is ready.", "an outage only counts after 3 failed probes, so a single timeout isn't one for us", None),
+    ("The release notes are drafted.", "we shipped late last year, so now we're going to add a buffer week", None),
+    # "confirmed" of an order, not of a fact; a yes to an offer passed on
+    ("I've placed the order.", "payment confirmed, thanks", None),
+    ("Shall I book the room?", "my manager says yes, go ahead", None),
+    # an impression after a doubt, a guess asked back
+    ("The cache hit rate is 99.8%.", "are you sure? that sounds way too high", None),
+    ("What was the churn last quarter?", "maybe 6%? that's what I remember from the board deck", None),
+    # a question about the person's own doing, answered
+    ("Have you restarted the service since the change?", "yes, this morning", None),
+    ("Did you rotate the keys?", "yep, yesterday", None),
+    # sarcasm by repetition
+    ("The migration finished without errors.", "great great great. totally fine. everything's fine", None),
+    # what a word means in an aside, not a value set right
+    ("I've pulled the overdue accounts.", "email the owners of the red accounts (red = more than 90 days overdue)",
+     "unprompted_definition"),
+    # an aside that reports the person's moment, an instruction with a value of its own
+    ("The report runs at 9am.", "move it to 10am, and the report is for the board so keep it short", None),
+    ("The server has 16 GB of RAM.", "restart it -- it's been up for 90 days -- and check the logs", None),
+    # a run-on that says the statement again, setting aside what was never said; a plan in a run-on
+    ("The job writes to S3.", "so the thing is the job writes to S3 not GCS and that's what we want so keep it like that please", None),
+    ("The customer is on the Pro tier.",
+     "so I'm going to call them tomorrow and check if they want the basic tier not pro because it's cheaper", None),
+    # "not just" with no "only" said; a remark before a plan
+    ("Overtime is paid on base hours.", "thanks, and not just for the summary, for the tables too", None),
+    ("The export runs nightly.", "weirdly I'll be off tomorrow so run it manually", None),
+    # a value someone gave too, with a reservation
+    ("The invoice is $500.", "500 is what the vendor told me too, but I want it in writing", None),
+])
+def test_round_12_near_misses(statement: str, text: str, allowed: str | None) -> None:
+    got = found(text, statement)
+    assert got is None or got[0] == allowed, got

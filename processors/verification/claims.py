@@ -97,7 +97,7 @@ _WORK_REPORT = re.compile(
 _THE_THING = re.compile(r"^(?:the|this|that|these|those)\s+([\w/-]+)", re.I)
 _NOT_A_CHECK = re.compile(r"^(?:what|why|how|when|where|which|who|whom|whose|shall|should|"
                           r"(?:can|could|would|will|do|does|did) (?:you|i|we)|(?:is|are) there|"
-                          r"are you|any(?:thing|one|body|where)?|something|nothing)\b", re.I)
+                          r"are you|were you|(?:have|had) (?:you|we)(?!\s+(?:got|been)\s+(?:it|that|this)\s+(?:right|wrong)\b)|any(?:thing|one|body|where)?|something|nothing)\b", re.I)
 _WE_DO = re.compile(r"^(?:we|we'?re|we'?ve|our)\b", re.I)
 _ANAPHOR = re.compile(r"^(?:that|it|this|which|they|those|these)(?:'s|s| is| was| are)?\b", re.I)
 

@@ -55,6 +55,13 @@ _CONTRASTS = [re.compile(p, re.I) for p in (
     # "X rather than Y" / "X instead of Y"
     rf"^(?P<pos>.+?)\s+(?:rather than|instead of|as opposed to)\s+{_REJECTED}\s*(?:[,.;:!?\u2026{EM}{EN}]|\s-|$)",
 )]
+# words of a side, each with its other side: what "X, not Y" may swap when they are all it says
+_SIDES = {a: b for x, y in (("before", "after"), ("above", "below"), ("inside", "outside"), ("over", "under"),
+                            ("including", "excluding"), ("with", "without"), ("early", "late"), ("earlier", "later"),
+                            ("first", "last"), ("in", "out"), ("on", "off"), ("up", "down"), ("pre", "post"),
+                            ("inbound", "outbound"), ("upstream", "downstream"), ("ascending", "descending"),
+                            ("asc", "desc"), ("min", "max"), ("minimum", "maximum"), ("gross", "net"))
+          for a, b in ((x, y), (y, x))}
 _AUX_END = re.compile(r"(?:\b(?:is|are|was|were|be|been|do|does|did|can|could|will|would|should|must|"
                       r"may|might|have|has|had|am|i|we|you|they|it|that|this|and|or|if|why|whether|"
                       r"of|to|'s|'re|'ll|'d|s)|'s|'re)$", re.I)
@@ -68,7 +75,7 @@ _CHANGE = re.compile(
     r"replaced (?:by|with)|since (?:\d|last|early|late|mid|we|the|q[1-4]|v\d|jan|feb|mar|apr|may|"
     r"jun|jul|aug|sep|oct|nov|dec|spring|summer|autumn|fall|winter))\b|\bnow\s*[.!]?$", re.I)
 _ONLY = re.compile(r"\b(?:only|solely|exclusively)\b", re.I)
-_ALSO = re.compile(r"\b(?:also|too|as well(?: as)?|in addition to|besides|plus)\b", re.I)
+_ALSO = re.compile(r"\b(?:also|too|as well(?: as)?|in addition to|besides|plus|not (?:just|only|merely|solely))\b", re.I)
 _ANAPHORIC = re.compile(r"^(?:it|its|it'?s|they|they'?re|theyre|that|thats|that'?s|this|those|these)\b",
                         re.I)
 
@@ -610,6 +617,16 @@ def _restricts_subject(first: str, theirs: set[str], said: Sequence[str]) -> boo
 _EMOJI_BETWEEN = re.compile(rf"(?<=\w)\s+{EMOJI}+\s+(?=\w)")
 
 
+def _side_swapped(first: str, said: Sequence[str]) -> bool:
+    """"it applies before tax, not after", "after, not before -- ...": the side the statement said
+    (a word `keys` leaves out) set aside for the other."""
+    m = _CONTRASTS[1].search(first)
+    if m is None or _AUX_END.search(m["pos"]) or (side := m["neg"].strip().lower()) not in _SIDES:
+        return False
+    own = {w.lower() for s in said for w in pr.words(s)}
+    return side in own and _SIDES[side] not in own and _SIDES[side] in {w.lower() for w in pr.words(m["pos"])}
+
+
 def contradicts(fact: str, said: Sequence[str], claimed: bool, framed: bool = False) -> bool:
     """Whether a fact with no lead word rejects what a statement said (``said``: its sentences
     that are not questions; ``claimed``: whether it ends on a claim rather than a plan) -- see
@@ -623,8 +640,14 @@ def contradicts(fact: str, said: Sequence[str], claimed: bool, framed: bool = Fa
         return False
     theirs, mine = keys(" ".join(said)), keys(first)
     values = {v for v, _, _ in _values(first)} - {v for s in said for v, _, _ in _values(s)}
+    if " not " in first and _side_swapped(first, said):
+        return True
     if not mine - theirs and not values:
         return False  # nothing new: a restatement, not a correction
+    if " not " in first and (said_again := _CONTRASTS[1].search(first)) is not None \
+            and (pos := keys(said_again["pos"])) and not pos - theirs and (neg := keys(said_again["neg"])) \
+            and not neg & theirs:
+        return False  # "the job writes to S3 not GCS" after "The job writes to S3.": said again, aside what was not said
     for n, rx in enumerate(_CONTRASTS):
         m = rx.search(first)
         if m is None or (n == 1 and _AUX_END.search(m["pos"])):

@@ -39,10 +39,13 @@ def any_of(patterns: list[re.Pattern[str]]) -> re.Pattern[str]:
 OPENER = _rx(
     rf"^(?:(?:{EMOJI}+|(?:h+m+|m{{2,}}|u+h+(?![\s-]*huh)|u+m+|e+r+m*|e+h+|a+h+|o+h+|well|lol|lmao|ha(?:ha)*|heh|"
     r"whoa+|woah|wow|ok(?:ay)?|so|and|but|also|honestly|tbh|ugh|sorry|hey|yo|please|pls|plz|"
+    # a remark on what follows: "confusingly it's reversed in this schema", "annoyingly, ..."
+    r"confusingly|annoyingly|weirdly|oddly|funnily enough|ironically|"
     r"(?:i'?m|i am) afraid|with (?:all due )?respect|unfortunately|to be (?:fair|honest|clear)|"
     r"funny story|true story|long story short|basically|essentially|generally(?=[\s,]+(?:in|at|for|on|speaking)\b)|"
     # spoken: "right so the thing is that lane actually goes into Oakland"
-    r"the (?:thing|deal|point) is(?:\s+that)?(?=\s+\w))\b)"
+    r"the (?:thing|deal|point) is(?:\s+that(?=\s+(?:the|a|an|we|it|its|it'?s|they|i|you|our|their|this|there|these|those|"
+    r"all|every|each|no|nobody|everything|nothing)\b))?(?=\s+\w))\b)"
     rf"[\s,.!\u2026:;{EM}{EN}-]*)+"
 )
 PLEASANTRY = _rx(
@@ -59,6 +62,11 @@ PLEASANTRY = _rx(
 
 # -- corrections ---------------------------------------------------------------------------------
 
+# what an old value is of: "the old address", "last year's number"
+_OLD_THING = (r"(?:limit|value|number|setting|one|version|figure|rule|policy|default|price|rate|schedule|address|name|"
+              r"way|process|info|config|plan|setup|time|date|deadline|cutoff|threshold|size|format|location|team|owner|"
+              r"contact|url|link|path|email|phone|port|branch|host|server|endpoint|domain|account|amount|total|fee|salary|"
+              r"budget|quote|estimate|spec|template|form|list|office|room|vendor|model)")
 _SUBJECT = r"(?:(?:that|this|it|which)(?:'s|s| is| was| would be)?|thats|its|this one|that one)"
 _VERDICT = (r"(?:(?:just|simply|completely|totally|definitely|absolutely|actually|also)\s+)?"
             r"(?:wrong|incorrect|inaccurate|false|untrue|mistaken|backwards|outdated|out of date|"
@@ -67,9 +75,9 @@ _VERDICT = (r"(?:(?:just|simply|completely|totally|definitely|absolutely|actuall
             r"no longer (?:true|the case|correct|accurate|right)|(?:the|a) wrong [\w-]+|"
             r"not (?:the case |true )?any ?more|old (?:info\w*|news)|stale|"
             # "that's the old nginx limit", "that was the old policy": what it said no longer holds
-            r"(?:the|an?)\s+old\s+(?:[\w-]+\s+){0,2}?(?:limit|value|number|setting|one|version|figure|rule|"
-            r"policy|default|price|rate|schedule|address|name|way|process|info|config|plan|setup|time|date|"
-            r"deadline|cutoff|threshold|size|format|location|team|owner|contact|url|link|path)s?|"
+            # ... or another year's: "that's last year's number", "that's the 2023 rate", "those are the previous figures"
+            r"(?:(?:the|an?)\s+(?:old|older|previous|former)|last\s+(?:year|month|quarter|week|season|release|version|sprint|"
+            r"term|semester)'?s|the\s+(?:19|20)\d\d)\s+(?:[\w-]+\s+){0,2}?" + _OLD_THING + r"s?|"
             rf"(?:a bit |slightly |way |a little |somewhat )?off(?=\s*{SEP}))"
             r"(?:\s+(?:here|there|though|at all|anymore|any more|either|i'?m afraid|"
             # "that is incorrect for our institution", "that's wrong in our case"
@@ -98,6 +106,9 @@ STRONG_CORRECTION = [_rx(p) for p in (
     r"latest|current|new|updated)\b)(?:[\w'-]+\s+){1,2}(?:one|version|value|figure|number|setting)\s*[.!]+(?=\s+\S)",
     # "outdated info - threshold got lowered to 0.55", "wrong number: it's 12"
     rf"^(?:{_BAD}|old|stale)\s+{_CLAIM}(?=\s*{SEP})",
+    # "old address -- everything goes to help@ since the rebrand", "outdated price: it's $12 now"
+    rf"^(?:old|outdated|stale|previous|former)\s+(?:[\w-]+\s+)?{_OLD_THING}s?(?=\s*[:;{EM}{EN}]|\s+-+\s|\s*,\s*(?:it'?s|its|it is|"
+    r"they'?re|theyre|we|everything|all|now|the new)\b)",
     rf"^(?:{_SUBJECT}\s+)?not\s+(?:quite\s+|really\s+|exactly\s+)?how\s+{_TO_CLAUSE_END}{{1,40}}"
     rf"(?=\s*{SEP})",
     # formal: "I should point out that this is not the case: ...", "may I note that this isn't accurate"
@@ -131,12 +142,15 @@ STRONG_CORRECTION = [_rx(p) for p in (
     # the two the wrong way round: "flipped.", "swap those: ...", "mixed up. ...", "reverse that."
     rf"^(?:(?:it'?s|its|it is|that'?s|thats|they'?re|theyre|you(?:'ve| have)? got (?:it|them|those|these))\s+)?"
     rf"(?:(?:the\s+)?(?:wrong way round|wrong way around)|flipped|swapped|reversed|backwards|mixed up|"
-    rf"switched(?:\s+(?:a?round))?)(?:\s+(?:a?round|here|there))?(?=\s*[.:;!{EM}{EN}-])",
+    rf"switched(?:\s+(?:a?round))?)(?:\s+(?:a?round|here|there|in\s+(?:this|that|our|the)\s+[\w-]+))?(?=\s*[.:;!{EM}{EN}-])",
     rf"^(?:swap|flip|reverse|switch)\s+(?:those|them|these|that|it|the two|those two|them around)"
     rf"(?:\s+(?:a?round))?(?=\s*[.:;!,{EM}{EN}-])",
     # what held once and holds no longer: "used to be. it's ... since ...", "was. it went to ..."
     rf"^(?:(?:that|it|this)(?:'s| is|s)?\s+)?(?:used to be|was|were|not any ?more|no longer)(?:\s+(?:true|the case|right|correct))?"
     rf"(?=\s*[.;!{EM}{EN}]\s+\S)",
+    # ... or the value of now after a comma: "used to be, it's been `main` for two years"
+    r"^(?:(?:that|it|this|they)(?:'s| is|s)?\s+)?(?:used to be|not any ?more|no longer)(?:\s+(?:true|the case|right|correct))?"
+    r"(?=\s*,\s*(?:it'?s|its|it is|it has|they'?re|theyre|they are|now|these days|we|since)\b)",
     # ... or with the story of the change after a comma: "it was, back when we had ...", "they were,
     # until ...", "we used to do it that way. after ..."
     rf"^(?:(?:that|it|this|they)(?:'s| is|s)?\s+(?:used to be|was|were)(?=\s*,\s*(?:back when|until|till|before|"
@@ -364,8 +378,16 @@ STRONG_CONFIRMATION = _rx(
     r"(?:what|how)\s+(?:you|u)\s+(?:are\s+saying|say|said|wrote)\s+is\s+(?:correct|right|true|exact)|"
     # the source in hand agrees: "kubectl describe agrees, ...", "the broker confirmed it, ..."
     r"(?!(?:no|nobody|no one|none|never|not|it|this|that|which|who|i|we|you|he|she|they)\b)(?:[\w'.-]+\s+){1,3}?"
+    # ... after looking: "our lawyer read it and agrees, ..."
+    r"(?:(?:read|checked|reviewed|looked\s+(?:at|into)|went\s+(?:through|over)|pulled|tested|ran|saw)\s+(?:it|that|this|them|"
+    r"the\s+[\w-]+)\s+and\s+)?"
     r"(?:agrees|agreed|confirms(?:\s+(?:it|that|this))?|confirmed\s+(?:it|that|this)|backs\s+(?:it|that|this)\s+up|"
-    r"says so)(?=\s*[,:;" + EM + EN + r"-])|"
+    r"says so|said so|says yes|said yes)(?=\s*[,:;" + EM + EN + r"-])|"
+    # someone of the house confirmed, as all there is before the fact: "data eng confirmed: ...", "front desk confirmed, ..."
+    r"(?!(?:no|nobody|no one|none|never|not|it|this|that|which|who|i|we|you|he|she|they)\b)(?:[\w'.-]+\s+){0,2}?"
+    r"(?:team|eng|engineering|desk|lawyers?|counsel|legal|finance|accounting|payroll|hr|ops|support|security|manager|boss|"
+    r"lead|vendor|supplier|landlord|admin|dba|devs|owner|office|accountant|auditors?|bank|folks|department|dept)\s+"
+    r"(?:confirmed|confirms|verified)(?=\s*[,:;" + EM + EN + r"-])|"
     # a hedge settled: "good guess, ...", "you're reading it right, ...", "your hunch was right"
     r"(?:good|correct|right)\s+guess|(?:you\s+)?guessed\s+(?:it|right|correctly)|"
     r"(?:your|the|that)\s+(?:guess|hunch|suspicion|instinct|gut)\s+(?:is|was|'s)\s+(?:right|correct|spot on)|"
@@ -477,6 +499,9 @@ CHECKED = _rx(
 # the same found on one's own side or elsewhere: "same on my side", "same here", "same for me", "I get the
 # same number", "got the same result on my end" (not "same problem", "same as before")
 SAME_FOUND = (r"(?:(?:the\s+)?same\s+(?:(?:on|at|from|for)\s+(?:my|our)\s+(?:side|end|machine|laptop|box|copy)|"
+              # "same result from my curl loop", "same numbers in our own export"
+              r"(?:number|figure|result|count|total|value|reading|output|answer)s?\s+(?:on|at|from|in|with)\s+(?:my|our)\s+(?:own\s+)?"
+              r"(?:[\w.-]+\s+){0,2}?[\w.-]+(?=\s*[,:;\u2014\u2013]|\s+-+\s)|"
               r"for\s+(?:me|us)|(?:number|figure|result|count|total|value|reading)s?\s+(?:here|for\s+me|on\s+my\s+(?:side|end)))|"
               r"(?:(?:i|we)\s+(?:(?:just|also)\s+)?(?:get|see|have)\s+|(?:(?:i'?m|we'?re)\s+)?(?:also\s+)?seeing\s+|"
               r"(?:(?:i|we)\s+)?(?:(?:just|also)\s+)?"
@@ -534,6 +559,9 @@ _SARCASM = _rx(r"\b(?:lol|lmao|rofl|yeah right|oh sure|sure it is|sure they are|
               r"(?:that'?s|thats|that is)\s+(?:exactly\s+|just\s+)?what\s+(?:they|you|he|she|every(?:one|body)|people|"
               r"we)\s+(?:all\s+)?said\s+(?:about|last|the last|before)|"
               r"oh (?:great|wonderful|perfect|fantastic)|"
+              # a pleasantry said thrice, or all being fine said twice: "cool cool cool. totally fine."
+              r"(?P<thrice>cool|great|fine|perfect|awesome|wonderful|fantastic|lovely|nice|love it)(?:[\s,.!]+(?P=thrice)\b){2,}|"
+              r"(?:totally|completely|absolutely|perfectly)\s+fine\W+(?:everything'?s|everything is|it'?s all|all)\s+(?:totally\s+)?fine|"
               r"(?:nothing|what) (?:could|can) (?:possibly )?go wrong|what a time to be alive|"
               r"(?:just )?like (?:the )?last (?:time|\w+ times)(?=\W*$)|"
               r"because (?:every(?:one|body)|no ?one|nobody|we all|that|people)\s+(?:definitely|totally|always|"
@@ -620,6 +648,8 @@ DEFINITION_FRAME = _rx(
     # spoken: "one thing about our warehouse is ...", "something to know is that ..."
     r"(?:one|a|another|the)\s+(?:thing|fact)\s+(?:about|with|on)\s+(?:our|the|this|how we)\s+[\w\s-]{1,30}?\s+is(?:\s+that)?(?=\s+\w)|"
     r"something to (?:know|keep in mind|be aware of|remember)\s+is(?:\s+that)?|"
+    # "so one thing is that travel meals are their own category", "one more thing:", "one thing in this lab ..."
+    r"(?:one|another)\s+(?:more\s+)?thing\s+(?:is(?:\s+that)?(?=\s+\w)|(?=\s*[:" + EM + EN + r"]|\s+-+\s|\s+(?:in|at|for)\s+(?:this|our)\s))|"
     # formal: "kindly note that", "it may be useful to note that"
     r"kindly note(?:\s+that)?|(?:(?:kindly|please|just)\s+)?be aware(?:\s+that)?|"
     # "I should mention that", "I'd add that" (not "I should point out that": a correction's frame)
@@ -648,7 +678,7 @@ DEFINITION_FRAME = _rx(
     r"(?:also\s+)?good to be aware(?:\s+that)?|something to (?:know|keep in mind|be aware of)|"
     # plainer and non-native frames: "for info", "just to know", "you must know that",
     # "important to say:", "attention,", "information:", "bit of background"
-    r"(?:just\s+)?for (?:your |ur )?info|for information|"
+    r"(?:just\s+)?for (?:your |ur )?info(?:rmation)?|"
     # "please know that", "under consumer law here,", "note to self and to you:", "generally, ...",
     # "background you might find useful:", "so you know our ..."
     r"please (?:know|be aware|remember|keep in mind|bear in mind)(?:\s+that)?|(?:know|be aware)\s+that|"

@@ -248,6 +248,8 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
         return None
     if not strong and _MAYBE.search(pr.clauses(fact)[0]):
         return None  # "technically we could keep four": a suggestion, not a fact
+    if not strong and _IMPRESSION.match(fact) and not has_value(fact):
+        return None  # "are you sure? that seems really high": an impression, no fact of its own
     if not strong and (_DECLINE.match(fact) or any(_PLAN.match(c) for c in pr.clauses(sentences(fact)[0]))):
         return None  # "no, not now, we'll backfill next week", "NO. plan only, I'll apply myself"
     if challenged and len(more := sentences(rest)[len(sentences(fact)):3]) > 0:
@@ -255,6 +257,10 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
     return fact, "strong" if strong else "marked" if challenged else "weak"
 
 
+# how it strikes one, all of the fact: "that seems really high", "sounds a bit off to me"
+_IMPRESSION = re.compile(r"^(?:(?:that|it|this|which|those|these|they)(?:'s|s| is| are)?\s+)?(?:seems?|sounds?|looks?|feels?)\s+"
+                         r"(?:like\s+)?(?:(?:really|very|way|too|a bit|a little|kinda|kind of|pretty|quite|so|super|awfully|"
+                         r"suspiciously|rather)\s+)*[\w-]+(?:\s+(?:to me|here|for (?:this|that|us)))?\s*[.!]*$", re.I)
 # a verb first, its subject left out: "is running on python 3.11", "is 28 hours per week in Japan"
 _SUBJECT_DROPPED = re.compile(r"^(?:is|are)\s+(?!(?:it|that|this|there|he|she|they|we|you|i|not|fine|ok|okay|good|"
                               r"great|done|right|correct|wrong|true|false)\b)(?=[\w$])", re.I)
@@ -513,7 +519,8 @@ def _definition(tail: str) -> str | None:
             and not ph.PLEASANTRY.match(fact) else None
     first = sentences(tail)[0]
     if ("because" in first or "require" in first or "rule" in first or "polic" in first or "law" in first
-            or "regulation" in first or "standard" in first) and (ruled := _standing_rule(first)) is not None:
+            or "regulation" in first or "standard" in first or "protocol" in first or "guideline" in first
+            or "agreement" in first or "contract" in first) and (ruled := _standing_rule(first)) is not None:
         return ruled
     if (after := _FRAME_AFTER.search(first, max(0, len(first) - 100))) is not None:
         # the frame after the fact: "revenue in the deck is always net of refunds btw"
@@ -608,7 +615,10 @@ _RULE_GIVEN = re.compile(r"(?:,\s*|\s+)(?:(?:that'?s|thats|that is|it'?s|its|thi
                          r"(?:[\w-]+\s+){0,3}?(?:rules?|laws?|regulations?|policy|requirements?|standards?)\b|"
                          r"(?:firm|company|house|team|school|office|store|site|lab|group|our|legal|hr)\s+(?:policy|rule)\b|"
                          r"(?:because\s+)?(?:the\s+)?(?:[\w-]+\s+){1,3}(?:requires?|mandates?|demands?) it\b|"
-                         r"(?:by|under|per) (?:the\s+)?(?:law|regulations?|policy)\b)", re.I)
+                         r"(?:by|under|per) (?:the\s+)?(?:law|regulations?|policy)\b|"
+                         # "... under our IRB protocol", "... per the lease agreement"
+                         r"(?:under|per|by)\s+(?:our|the|company|state|federal|local)\s+(?:[\w-]+\s+){0,2}?(?:protocol|policy|"
+                         r"rules?|regulations?|guidelines?|sop|contract|agreement|law|code|charter|handbook)\b)", re.I)
 # one occasion, not a habit: "on Friday" (not "on Fridays"), "tomorrow", "that index", "it"
 _ONE_OCCASION = re.compile(r"\b(?:(?:on|this|next|by|until|from)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day\b(?!s)|"
                            r"(?:today|tonight|tomorrow|yesterday|this week|next week|this month|right now)\b|"
@@ -635,6 +645,30 @@ def _standing_rule(sentence: str) -> str | None:
             or mk.TROUBLE.search(head)):
         return None
     return sentence
+
+
+_LESSON_NOT = re.compile(r"^(?:i|i'?m|i'?ve|i'?d|i'?ll|you|u|it|its|it'?s|this|that|thats|that'?s|these|those|he|she|"
+                         r"we'?ll|we'?re going|there(?:'s| is| was| were)\s+(?:a|an|the|some)\s+(?:bug|problem|issue|error))\b", re.I)
+
+
+# what marks a past clause as a story of one's own, not a rule with a past participle ("downtime only
+# counts after 5 consecutive failed checks, so ..."): who it happened to, or when
+_TOLD_AS_STORY = re.compile(r"\b(?:we|i|us|me|our|my|once|ago|back then|last (?:year|spring|summer|fall|autumn|winter|"
+                            r"month|week|quarter|time)|in (?:19|20)\d\d)\b|^(?:after|when)\b", re.I)
+
+
+def _lesson_rule(tail: str) -> str | None:
+    """The rule a story of one's own led to ("..., so now there are no deploys after 2pm on fridays"),
+    when it reads as lasting: present, not hedged, proposed or ordered; or None."""
+    tail = _NOW_END.sub("", tail).strip(" ,")
+    rule = sentences(tail)[0].strip() if tail else ""
+    head = pr.clauses(rule)[0] if rule else ""
+    if (not rule or "?" in rule or len(pr.words(rule)) < 4 or not pr.has_verb(head) or _LESSON_NOT.match(rule)
+            or _past(head) or _PROPOSING.search(head) or _MAYBE.search(head) or _WILL.search(head) or mk.HEDGE.search(rule)
+            or _commands(rule) or pr.imperative(rule) or mk.MOMENT.search(head) or mk.TROUBLE.search(head)
+            or ph.SARCASM.search(rule)):
+        return None
+    return rule
 
 
 def _called_a_rule(sentence: str) -> bool:
@@ -837,7 +871,7 @@ _PRAISE = re.compile(r"^(?:(?:this|that|it|the\s+[\w\s-]{1,30}?)\s+)?(?:looks|is
                      r"(?:really\s+|very\s+|mostly\s+|pretty\s+|much\s+|a lot\s+|way\s+)?(?:good|great|helpful|fine|nice|solid|"
                      r"useful|better|clear|clean|neat)\b[^,;:]{0,40}(?:,\s*(?:thanks|thank you|thx|ty|cheers))?[.!]*$", re.I)
 # the opening of a story of one's own: "we had ...", "last time I ...", "that one bit us once"
-_STORY = re.compile(r"^(?:(?:last time|one time|once|years ago|back in \w+|a while (?:back|ago)|some time ago|"
+_STORY = re.compile(r"^(?:(?:(?:the\s+)?(?:last|first) time|one time|once|years ago|back in \w+|a while (?:back|ago)|some time ago|"
                     r"(?:a few|a couple(?: of)?|two|three|several|many) (?:years|months|weeks) (?:ago|back)|back when|"
                     r"that one|this one|that|this)\b[^,.;]{0,40}?"
                     r"(?=\b(?:we|i|it|that|this)\b)|(?=(?:we|i)\s+\w+ed\b|(?:we|i)\s+(?:had|got|lost|spent|"
@@ -846,11 +880,20 @@ _STORY = re.compile(r"^(?:(?:last time|one time|once|years ago|back in \w+|a whi
                     r"(?=(?:that|this) one\s+\w+))", re.I)
 # what a story led to: ", so now ...", ", so ever since then ...", "... we made it a rule: ..."
 _LESSON = re.compile(r"(?:,\s+so|\s+so)\s+(?:(?:now|ever since(?:\s+then)?|since then|these days|nowadays|from then on)"
-                     r"\s+)?(?:the rule is(?:\s+that)?\s+)?(?=\S)|"
+                     r"[,\s]+)?(?:the rule is(?:\s+that)?\s+)?(?=\S)|"
                      # "..., since then we never prepay", "..., which is why accounts are disabled ..."
                      r",\s*(?:and\s+)?(?:ever since(?:\s+then)?|since then|from then on|which is why|that'?s why|"
-                     r"and now)\s+(?=\S)|\s+(?:we|they)\s+made\s+(?:it\s+)?a\s+rule\s*:\s*",
+                     r"and now)[,\s]+(?=\S)|"
+                     # "... we made it a rule: ...", "... so we made it a rule that ...", "we've had a rule since that ..."
+                     r"\s+(?:so\s+)?(?:we|they)(?:'ve|\s+have)?\s+(?:made|set|adopted)\s+(?:it\s+)?(?:a|the|our)\s+"
+                     r"(?:[\w-]+\s+)?(?:rule|policy)(?:\s+(?:since|ever since|after)(?:\s+then)?)?\s*(?::|that\b)\s*",
                      re.I)
+# a story told by when it happened: "the last time someone set the alert at 95% ...", "after the incident ..."
+_STORY_TIME = re.compile(r"^(?:(?:the\s+)?(?:last|first|one) time|once|back when|back in\s+\w+|"
+                         r"(?:a few|a couple(?: of)?|two|three|several|many|some) (?:years|months|weeks) (?:ago|back)|"
+                         r"(?:ever\s+)?(?:after|since|following)\s+(?:an?|the|that|one|our|some)\s+(?:[\w-]+\s+){0,3}?"
+                         r"(?:incident|audit|outage|mistake|accident|breach|mix-?up|fine|inspection|leak|complaint|recall|"
+                         r"lawsuit|fire|flood|crash))\b", re.I)
 # a story in a clause before the fact: "after an incident a few years ago,", "since the 2019 audit,"
 _NOW_WORD = re.compile(r"\bnow\b", re.I)
 _WILL = re.compile(r"\b(?:will|won'?t|would|wouldn'?t|'ll)\b", re.I)
@@ -950,8 +993,9 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
         return _unframed(parts[1:], line, quote)
     if (lesson := _LESSON.search(said)) is not None and not (
             # "we migrated to Vue 3 last quarter so ...": the change is the fact, not a story
-            lesson.group().strip(" ,").lower() == "so" and _CHANGED.search(said[:lesson.start()])) and _event(pr.clauses(_STORY.sub("", said[:lesson.start()],
-                                                                                   count=1))[0]):
+            lesson.group().strip(" ,").lower() == "so" and _CHANGED.search(said[:lesson.start()])) and (
+            _event(pr.clauses(_STORY.sub("", pr.skip(said[:lesson.start()]), count=1))[0])
+            or _STORY_TIME.match(pr.skip(said)) is not None):
         # "a postdoc once lost a year of samples, so every tube here gets a barcode": the rule
         # a story of one's own led to
         if (defined := _definition(said[lesson.end():])) is not None:
@@ -965,10 +1009,18 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
         taught = _unframed([_NOW_END.sub("", said[lesson.end():]), *parts[1:]], line, quote)
         # (not what follows from a change of now: "it's 31 kids now so the groups won't divide")
         ruled = not _NOW_WORD.search(said[:lesson.start()]) and not _WILL.search(said[lesson.end():])
-        return [replace(c, lead=Lead("noted", c.lead.fact)) if ruled and c.detection_type == "unprompted_definition"
+        kept = [replace(c, lead=Lead("noted", c.lead.fact)) if ruled and c.detection_type == "unprompted_definition"
                 and c.lead is not None and c.lead.strength == "plain" else c
                 for c in taught if c.detection_type != "correction" or c.lead is None
                 or c.lead.strength != "contrast" or any(rx.search(c.lead.fact or "") for rx in _SET_ASIDE)]
+        before = pr.skip(said[:lesson.start()])
+        if ruled and not kept and (_STORY_TIME.match(before) is not None or (
+                _event(pr.clauses(_STORY.sub("", before, count=1))[0]) and _TOLD_AS_STORY.search(before) is not None)) \
+                and (rule := _lesson_rule(said[lesson.end():])) is not None:
+            # "..., so now there are no deploys after 2pm", "we made it a rule: nothing over 12'6\" goes
+            # down Baxter": what the story taught holds for good, in the negative or with "there is" too
+            return [_lead(line, "unprompted_definition", quote, Lead("noted", rule))]
+        return kept
     if (story := _AFTER_EVENT.match(said)) is not None and len(said) > story.end() + 10:
         # "After an incident a few years ago, the school rule is that ...": what came of the story
         return _unframed([said[story.end():], *parts[1:]], line, quote)
@@ -1054,16 +1106,21 @@ def _inside(sentence: str, line: int, quote: str) -> list[Candidate]:
     churn here is logo churn, not revenue churn -- and split it by plan", "add a filter for paying
     customers (paying means plan_tier is not free)", "look at the dip; note the warehouse doesn't
     ship on Sundays". A definition unless it contradicts the statement (`Lead` "aside")."""
-    if not _ASIDE_MARKS.search(sentence) or not (
+    if not (_ASIDE_MARKS.search(sentence) or "," in sentence or " but " in sentence) or not (
             pr.imperative(pr.skip(sentence)) or mk.REQUEST.match(pr.skip(sentence)) or "?" in sentence
             or _asks(sentence) or _commands(said := _unpleasant(sentence)) or _DO_IT.match(said)
-            or _PLEASE_FIRST.match(sentence) or _VERB_QUOTED.match(said)
+            or _PLEASE_FIRST.match(sentence) or _VERB_QUOTED.match(said) or _LETS.match(said)
             # "great, I'll review it tonight (our class periods are 47 minutes, by the way)": an
             # aside in parentheses at the end of a plan of the person's own
             or ("(" in sentence and sentence.rstrip(" .!").endswith(")") and _PLAN.match(said) is not None)):
         return []
-    for m in _ASIDES.finditer(sentence):
+    swapped: list[Candidate] = []
+    swapped_at: re.Match[str] | None = None
+    for m in (_ASIDES.finditer(sentence) if _ASIDE_MARKS.search(sentence) else ()):
         aside = pr.skip(next(g for g in m.groups() if g)).rstrip(" ,.;:!?")
+        if not swapped and not m.group("why") and (value := _value_aside(aside)) is not None:
+            swapped = [_lead(line, "correction", quote, Lead("marked" if _ACTUALLY.search(value) else "contrast", value))]
+            swapped_at = m
         if (frame := ph.DEFINITION_FRAME.match(aside)) is not None:
             aside = pr.skip(aside[frame.end():])
             fact = fact_at(aside)
@@ -1078,8 +1135,45 @@ def _inside(sentence: str, line: int, quote: str) -> list[Candidate]:
                 later = next((c for c in pr.clauses(fact)[1:] if _GENERAL.search(c) and _how_things_are(c)), None)
                 ok, fact = later is not None, later or fact
         if ok and fact:
-            return [_lead(line, "unprompted_definition", quote, Lead("aside", fact))]
-    return []
+            if swapped and swapped_at is m and not ((swapped[0].lead.fact or "") if swapped[0].lead else "").startswith(fact):
+                return swapped  # "-- it's on port 6432 though, we go through pgbouncer --": the value's reason
+            return [*swapped, _lead(line, "unprompted_definition", quote, Lead("aside", fact))]
+    if not swapped and ("," in sentence or " but " in sentence):
+        # "do the conversion in a separate migration, and the rates table is in grams, not kilograms,
+        # so ...", "keep the chart style but the baseline is $3.9M, ...": a value set right in a clause
+        # of the instruction
+        swapped = [_lead(line, "correction", quote, Lead("marked" if _ACTUALLY.search(value) else "contrast", value))
+                   for m in _AND_CLAUSE.finditer(sentence)
+                   if (value := _value_aside(m.group("clause"))) is not None][:1]
+    return swapped
+
+
+# "let's fix those first (auth is the only module we can't hotfix) then push": a proposal is an instruction
+_LETS = re.compile(r"^(?:let'?s|lets)\s+(?!not\b|see\b|say\b|hope\b|just say\b)\w", re.I)
+# a clause of an instruction after "and" or "but", that may set a value right
+_AND_CLAUSE = re.compile(r"(?:,\s*|\s)(?:and|but)\s+(?P<clause>(?:the|our|its|it'?s|it\s+is|they'?re|[\w-]+\s+(?:is|are))\b[^;]{4,160})",
+                         re.I)
+# an aside that gives a value or sets one against another: "it's on port 6432 though", "the deadline is
+# one month, not 60 days", "support is actually Mon-Sat"
+_ACTUALLY = re.compile(r"\b(?:actually|in fact)\b", re.I)
+_ASIDE_SET = re.compile(r"\b(?:actually|in fact|though|tho)\b|,\s*not\s+\S", re.I)
+
+
+def _value_aside(aside: str) -> str | None:
+    """The fact of an aside of an instruction when it may set a value right -- a value, or one set
+    against another ("the rates table is in grams, not kilograms") -- or None. It corrects only what
+    it contradicts (`Lead` "contrast")."""
+    fact = fact_at(pr.skip(aside))
+    if fact is None or "?" in aside or mk.HEDGE.search(fact) or pr.imperative(fact) or _commands(fact) \
+            or "=" in fact or ph.MEANING.match(fact) or ph.DEFINITION_DIRECT.match(fact):
+        return None  # ("red list = three or more missing": what a word means, not a value set right)
+    head = pr.clauses(fact)[0]
+    if _ABOUT_IT.match(fact) and not _ASIDE_SET.search(fact):
+        return None  # "-- it's been up for 90 days --": a status of the thing at hand, not a value set right
+    if (mk.MOMENT.search(head) or _PLAN.match(head) or _PROPOSING.search(head) or _MAYBE.search(head)
+            or _past(head) or not (has_value(head) or _ASIDE_SET.search(fact))):
+        return None
+    return fact
 
 
 def _later(sentence: str, rest: str, opening: bool, line: int, quote: str) -> list[Candidate]:
@@ -1370,6 +1464,12 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
         # "ran it myself and got 4,212 too", "du says 312M here too", "same as I calculated by hand,
         # 184.50": the value found on one's own -- it confirms the statement that has it (`finish`)
         return [_lead(line, "confirmation", quote, Lead("valued", mine["v"].strip()))]
+    if (" too" in text or " as well" in text) and (told_too := next((m for p in parts[:4] if "?" not in p
+                                                                   and (m := _TOLD_TOO.search(p))
+                                                                   and not _CONCEDE_WORDS_RX.search(p[m.end():])), None)) is not None:
+        # "Yes, 52 hours is what his manager told me as well": the value someone else gave the person
+        # too -- it confirms the statement that has it
+        return [_lead(line, "confirmation", quote, Lead("valued", told_too["v"].strip()))]
     if (" too" in parts[0] or " as well" in parts[0]) and "?" not in parts[0] \
             and (mine_too := _MINE_TOO.search(parts[0])) is not None \
             and not (ph.CHECKED.match(pr.skip(parts[0])) or ph.SOURCE_AT_HAND.match(pr.skip(parts[0]))) \
@@ -1455,6 +1555,13 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
             later = _later(sentence, " ".join(parts[n + 1:]), opening or not n, line, quote)
     if not found and first_said is not None:
         found = _unframed(parts[first_said:], line, quote)
+        if first_said == 1 and _ECHO_QUESTION.match(parts[0]) and not ACK_ONLY.match(parts[0].rstrip(" ?!")) \
+                and not ph.PLEASANTRY.match(pr.skip(parts[0])) and not mk.HEDGE.search(" ".join(parts[:2])) \
+                and not _UNSURE.search(" ".join(parts[:2])):
+            # "12 months? they auto-renew month to month after the initial term": a word of the
+            # statement asked back in doubt, then the fact -- set against the claim it speaks of
+            found = [replace(c, lead=Lead("marked", c.lead.fact)) if c.detection_type == "correction"
+                     and c.lead is not None and c.lead.strength == "contrast" else c for c in found]
         # what the first sentence with no lead word may say, and what a later one does: the
         # statement keeps what holds (a later correction only when the first is no correction)
         if any(c.detection_type == "correction" for c in later):
@@ -1474,6 +1581,8 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
         found = _told(parts[first_said:], line, quote)
     if not found and "?" in text and "not " in text:
         found = _swapped(parts, line, quote)
+    if not found and " not " in parts[0] and len(pr.words(parts[0])) >= RUN_ON_WORDS:
+        found = _run_on(parts[0], line, quote)
     if (quoted := bool(_REPLY_TO_QUOTE.match(raw))) or _EVIDENCE_FIRST.match(raw) or _CODE_FIRST.match(raw):
         # "> partitioned by day\nit's partitioned by month": the line quoted is what the fact after
         # it answers -- set against it, it corrects what it says anew of the claim (and it was
@@ -1485,6 +1594,8 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
     return [replace(c, index=i) for i, c in enumerate(found)]
 
 
+# a guess asked back, not a doubt: "maybe 8%? that's what I vaguely remember"
+_UNSURE = re.compile(r"\b(?:maybe|perhaps|probably|guess|remember|recall|think)\b", re.I)
 # "I said Boston but I was thinking of Austin": what the person said, and what they had in mind
 _SAID_BUT_MEANT = re.compile(r"\bi\s+(?:said|wrote|typed|put)\b[^.?!]{1,40}?\bbut\s+i\s+(?:meant|was thinking|had in mind|"
                              r"wanted|was referring)\b", re.I)
@@ -1493,6 +1604,29 @@ _SAID_BUT_MEANT = re.compile(r"\bi\s+(?:said|wrote|typed|put)\b[^.?!]{1,40}?\bbu
 _SWAP = re.compile(r"(?:,\s*|\s+|\(\s*)not\s+(?!(?:sure|yet|now|really|just|only|that|this|it|to|a|an|the|so|too|quite)\b)"
                    r"[\w$%./@][\w$%./@-]*(?:\s+[\w$%@][\w$%./@-]*)?\)?")
 _THOUGH_FIRST = re.compile(r"^(?:though|tho|but|however|although)\b[,\s]*", re.I)
+
+
+_SPOKEN_FILLER = re.compile(r"^(?:(?:yeah|yea|yes|yep|ok(?:ay)?|right|so|well|um+|uh+|like|and)[\s,]+)+", re.I)
+_JOIN_END = re.compile(r"\s+(?:so|and|but|which|that|because|then|since|or)\s*$", re.I)
+RUN_ON_WORDS = 16  # a sentence this long with no stop is spoken, or typed as one breath
+
+
+def _run_on(sentence: str, line: int, quote: str) -> list[Candidate]:
+    """A value swapped in a long run-on, read up to what it sets aside: "yeah so I'm looking at the
+    account right now and they are on the basic tier not pro so they do not get ..." -> "they are
+    on the basic tier not pro" (what comes after may hedge or explain: it is left out). It
+    corrects only what it contradicts (`Lead` "contrast")."""
+    if (m := _SWAP.search(sentence)) is None:
+        return []
+    said = _own_moment_dropped(pr.skip(_SPOKEN_FILLER.sub("", pr.skip(sentence[:m.end()]), count=1)))
+    said = _JOIN_END.sub("", said)  # "... not pro so": the next clause's first word
+    while (p := _PLEASANT.match(said)) is not None and len(said) > p.end():
+        said = pr.skip(said[p.end():])
+    fact = fact_at(said)
+    if fact is None or mk.HEDGE.search(said) or _asks(said) or pr.imperative(said) or _commands(said) \
+            or mk.MOMENT.search(pr.clauses(fact)[0]) or _PLAN.match(fact) or _MAYBE.search(fact):
+        return []
+    return [_lead(line, "correction", quote, Lead("contrast", fact))]
 
 
 def _swapped(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
@@ -1581,6 +1715,10 @@ _GOT_TOO = re.compile(r"\b(?:says?|shows?|showed|shown|gave|gives|got|get|gets|g
                       + _FOUND_VALUE + r"(?![\w,.]*\d)[^.?!;]{0,30}?\b(?:too|as well)\b", re.I)
 _SAME_AS = re.compile(r"^\W*same(?:\s+(?:as|here|for me|number|figure|result))\b[^,:;.?!]{0,40}[,:;\s]+(?:-+\s*)?"
                       + _FOUND_VALUE + r"\W*$", re.I)
+# a value someone else gave too: "52 hours is what his manager told me as well", "38%, that's what qualtrics showed me too"
+_TOLD_TOO = re.compile(r"(?:^|[\s,])" + _FOUND_VALUE + r"(?:\s+[\w-]+){0,2}?\s*,?\s*(?:is|was|'s|that'?s|thats|that\s+is|which\s+is)\s+"
+                       r"(?:exactly\s+|also\s+)?what\s+(?:[\w'.-]+\s+){1,3}?(?:told|showed|gave|quoted|sent|said\s+to)\s+(?:me|us)\s+"
+                       r"(?:too|as\s+well|also)\b", re.I)
 # found on one's own side, at the end: "... here too", "... on my end as well", "... for me too"
 _MINE_TOO = re.compile(r"[\s,]+(?:(?:here|on my (?:end|side|machine|box)|for me|locally|on mine|in mine|in my (?:copy|run|data))\s+"
                        r"(?:too|as well)|(?:too|as well)\s+(?:here|on my (?:end|side)|for me|locally))[\s.!]*$", re.I)
