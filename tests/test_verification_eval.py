@@ -179,17 +179,19 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/), written by an engineer who read neither the rules nor any other
-# case file, measured once after the rules are frozen (the tuners never see it). Empty while the
-# tenth round (fresh-10/, measured with round 11: (0.968, 0.812), (0.961, 0.884), (0.959, 0.839))
-# is tuned on and the eleventh waits; these figures are the tenth round's until then. Not met:
-# the rules fit the phrasings they were written against (README, "What the rules do not catch").
-FRESH_MEASURED = {"correction": (0.968, 0.812), "confirmation": (0.961, 0.884),
-                  "unprompted_definition": (0.959, 0.839)}
+# The held-out round (fresh/, the eleventh: 57 families, 456 cases, asked for what people type
+# while working on a software project), written by an engineer who read neither the rules nor
+# any other case file, measured once after round 12 of the rules was frozen (2026-12-03; the
+# tuners never saw it). The rules of round 3 gave (0.938, 0.679), (0.962, 0.679), (0.970,
+# 0.571); round 11: (0.932, 0.857), (0.990, 0.902), (0.977, 0.759). Not met: the rules fit the
+# phrasings they were written against (README, "What the rules do not catch").
+FRESH_MEASURED = {"correction": (0.923, 0.857), "confirmation": (0.990, 0.902),
+                  "unprompted_definition": (0.977, 0.759)}
 
 
 @pytest.mark.parametrize("kind", [
     pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=f"fresh half P/R {FRESH_MEASURED[k]}"))
+    if FRESH_MEASURED[k][0] < TARGET_PRECISION or FRESH_MEASURED[k][1] < TARGET_RECALL else k
     for k in DETECTION_TYPES])
 def test_the_fresh_half_meets_the_targets(fresh: Outcome, kind: str) -> None:
     s = fresh.scores[kind]  # figures only: the held-out cases are never printed
