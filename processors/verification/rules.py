@@ -888,22 +888,23 @@ _LESSON = re.compile(r"(?:,\s+so|\s+so)\s+(?:(?:now|ever since(?:\s+then)?|since
                      r"\s+(?:so\s+)?(?:we|they)(?:'ve|\s+have)?\s+(?:made|set|adopted)\s+(?:it\s+)?(?:a|the|our)\s+"
                      r"(?:[\w-]+\s+)?(?:rule|policy)(?:\s+(?:since|ever since|after)(?:\s+then)?)?\s*(?::|that\b)\s*",
                      re.I)
+# after something that went wrong: "after an incident", "since the 2019 audit"
+_AFTER_A = r"(?:ever\s+)?(?:after|since|following)\s+(?:an?|the|that|one|our|some)\s+"
+_MISHAPS = r"incident|audit|outage|mistake|accident|breach|mix-?up|fine|inspection|complaint"
 # a story told by when it happened: "the last time someone set the alert at 95% ...", "after the incident ..."
 _STORY_TIME = re.compile(r"^(?:(?:the\s+)?(?:last|first|one) time|once|back when|back in\s+\w+|"
                          r"(?:a few|a couple(?: of)?|two|three|several|many|some) (?:years|months|weeks) (?:ago|back)|"
-                         r"(?:ever\s+)?(?:after|since|following)\s+(?:an?|the|that|one|our|some)\s+(?:[\w-]+\s+){0,3}?"
-                         r"(?:incident|audit|outage|mistake|accident|breach|mix-?up|fine|inspection|leak|complaint|recall|"
-                         r"lawsuit|fire|flood|crash))\b", re.I)
-# a story in a clause before the fact: "after an incident a few years ago,", "since the 2019 audit,"
+                         + _AFTER_A + r"(?:[\w-]+\s+){0,3}?(?:" + _MISHAPS + r"|leak|recall|lawsuit|fire|flood|crash))\b",
+                         re.I)
 _NOW_WORD = re.compile(r"\bnow\b", re.I)
 _WILL = re.compile(r"\b(?:will|won'?t|would|wouldn'?t|'ll)\b", re.I)
 _NOW_END = re.compile(r"\s+(?:now|these days|nowadays|ever since|since then)\s*[.!]*$", re.I)
 # "X, not Y", "X rather than Y", "X instead of Y", "no longer", "actually": a fact set against another
-_SET_ASIDE = (re.compile(r"(?:,|\s)\s*(?:not|rather than|instead of)\s+\S", re.I), _NO_LONGER,
-              re.compile(r"\b(?:actually|in fact)\b", re.I))
-_AFTER_EVENT = re.compile(r"^(?:ever\s+)?(?:after|since|following)\s+(?:an?|the|that|one|our|some)\s+[^,.;:!?]{1,50}?"
-                          r"(?:\b(?:ago|back|incident|audit|outage|mistake|accident|breach|mix-?up|issue|complaint|"
-                          r"fine|review|inspection))\s*,\s*", re.I)
+_ACTUALLY = re.compile(r"\b(?:actually|in fact)\b", re.I)
+_SET_ASIDE = (re.compile(r"(?:,|\s)\s*(?:not|rather than|instead of)\s+\S", re.I), _NO_LONGER, _ACTUALLY)
+# a story in a clause before the fact: "after an incident a few years ago,", "since the 2019 audit,"
+_AFTER_EVENT = re.compile(r"^" + _AFTER_A + r"[^,.;:!?]{1,50}?(?:\b(?:ago|back|issue|review|" + _MISHAPS + r"))\s*,\s*",
+                          re.I)
 # a change the person made is the news itself ("we dropped forced rotation last year")
 _WENT_TO = re.compile(r"\b(?:went|gone|jumped|rose|fell|grew|shrank|climbed|slipped|doubled|halved|increased|decreased|"
                       r"dropped|moved|changed|shifted|bumped|cut)\s+(?:up\s+|down\s+|back\s+)?(?:to|from)\b", re.I)
@@ -1114,13 +1115,12 @@ def _inside(sentence: str, line: int, quote: str) -> list[Candidate]:
             # aside in parentheses at the end of a plan of the person's own
             or ("(" in sentence and sentence.rstrip(" .!").endswith(")") and _PLAN.match(said) is not None)):
         return []
-    swapped: list[Candidate] = []
-    swapped_at: re.Match[str] | None = None
+    set_right: str | None = None  # the first aside's value set right (`_value_aside`), and its aside
+    set_at: re.Match[str] | None = None
     for m in (_ASIDES.finditer(sentence) if _ASIDE_MARKS.search(sentence) else ()):
         aside = pr.skip(next(g for g in m.groups() if g)).rstrip(" ,.;:!?")
-        if not swapped and not m.group("why") and (value := _value_aside(aside)) is not None:
-            swapped = [_lead(line, "correction", quote, Lead("marked" if _ACTUALLY.search(value) else "contrast", value))]
-            swapped_at = m
+        if set_right is None and not m.group("why") and (value := _value_aside(aside)) is not None:
+            set_right, set_at = value, m
         if (frame := ph.DEFINITION_FRAME.match(aside)) is not None:
             aside = pr.skip(aside[frame.end():])
             fact = fact_at(aside)
@@ -1135,17 +1135,23 @@ def _inside(sentence: str, line: int, quote: str) -> list[Candidate]:
                 later = next((c for c in pr.clauses(fact)[1:] if _GENERAL.search(c) and _how_things_are(c)), None)
                 ok, fact = later is not None, later or fact
         if ok and fact:
-            if swapped and swapped_at is m and not ((swapped[0].lead.fact or "") if swapped[0].lead else "").startswith(fact):
-                return swapped  # "-- it's on port 6432 though, we go through pgbouncer --": the value's reason
-            return [*swapped, _lead(line, "unprompted_definition", quote, Lead("aside", fact))]
-    if not swapped and ("," in sentence or " but " in sentence):
+            if set_right is not None and set_at is m and not set_right.startswith(fact):
+                return [_set_right(set_right, line, quote)]  # "-- it's on port 6432 though, we go through pgbouncer --": the value's reason
+            return [*([_set_right(set_right, line, quote)] if set_right is not None else []),
+                    _lead(line, "unprompted_definition", quote, Lead("aside", fact))]
+    if set_right is None and ("," in sentence or " but " in sentence):
         # "do the conversion in a separate migration, and the rates table is in grams, not kilograms,
         # so ...", "keep the chart style but the baseline is $3.9M, ...": a value set right in a clause
         # of the instruction
-        swapped = [_lead(line, "correction", quote, Lead("marked" if _ACTUALLY.search(value) else "contrast", value))
-                   for m in _AND_CLAUSE.finditer(sentence)
-                   if (value := _value_aside(m.group("clause"))) is not None][:1]
-    return swapped
+        set_right = next((value for m in _AND_CLAUSE.finditer(sentence)
+                          if (value := _value_aside(m.group("clause"))) is not None), None)
+    return [_set_right(set_right, line, quote)] if set_right is not None else []
+
+
+def _set_right(value: str, line: int, quote: str) -> Candidate:
+    """A value an aside or a clause of an instruction sets right: it corrects what it contradicts
+    (`Lead` "contrast"), or, said with "actually", what it says anew of the claim too ("marked")."""
+    return _lead(line, "correction", quote, Lead("marked" if _ACTUALLY.search(value) else "contrast", value))
 
 
 # "let's fix those first (auth is the only module we can't hotfix) then push": a proposal is an instruction
@@ -1155,7 +1161,6 @@ _AND_CLAUSE = re.compile(r"(?:,\s*|\s)(?:and|but)\s+(?P<clause>(?:the|our|its|it
                          re.I)
 # an aside that gives a value or sets one against another: "it's on port 6432 though", "the deadline is
 # one month, not 60 days", "support is actually Mon-Sat"
-_ACTUALLY = re.compile(r"\b(?:actually|in fact)\b", re.I)
 _ASIDE_SET = re.compile(r"\b(?:actually|in fact|though|tho)\b|,\s*not\s+\S", re.I)
 
 
