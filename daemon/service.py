@@ -85,8 +85,7 @@ def initial_index(processors: Sequence[Processor], store: Store) -> dict[str, St
         file = classify(key)
         if file is None:
             continue
-        seen = stat is not None and all(clean & bit for bit, p in bits if p.wants(file))
-        index[key] = stat if seen and stat is not None else UNSEEN
+        index[key] = stat if stat is not None and all(clean & bit for bit, p in bits if p.wants(file)) else UNSEEN
     return index
 
 

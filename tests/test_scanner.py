@@ -58,6 +58,11 @@ def test_what_commits_saw_is_known_to_the_next_scan(tmp_path: Path) -> None:
     write(tmp_path / "a" / "kept.jsonl", "{}\n")
     assert [f.key for f in scanner.scan().changed] == ["a/kept.jsonl"]
     assert scanner.scan().changed == []
+    with (tmp_path / "a" / "kept.jsonl").open("a") as fh:  # an append the events brought, read
+        fh.write("{}\n")
+    st = os.lstat(tmp_path / "a" / "kept.jsonl")
+    scanner.learn("a/kept.jsonl", (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
+    assert scanner.scan().changed == []  # not dispatched again by the scan
     scanner.forget(["a/kept.jsonl"])
     assert [f.key for f in scanner.scan().changed] == ["a/kept.jsonl"]
 
