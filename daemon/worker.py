@@ -507,15 +507,15 @@ class Worker:
                 self.cursors.put(replace(o.cursor, items=o.cursor.items + changed[o.cursor.file]))
             else:
                 self.cursors.put(o.cursor)
-        if self.on_commit is not None:
-            self.on_commit(commit_seconds)
-        if self.on_seen is not None:
+        if self.on_seen is not None:  # what the scanner knows, before a hook that may fail
             for o in outcomes:
                 c = o.cursor
                 if o.deleted:
                     self.on_seen(c.file, None)
                 elif c.attempts == 0:  # read, not failed
                     self.on_seen(c.file, (c.size, c.mtime_ns, c.ino, c.ctime_ns))
+        if self.on_commit is not None:
+            self.on_commit(commit_seconds)
         total_items = sum(changed.values())
         for o in outcomes:
             if o.cursor.attempts == 0 and not o.deleted:

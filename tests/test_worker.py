@@ -76,7 +76,8 @@ def test_a_bug_in_a_pass_neither_ends_the_worker_nor_reads_lines_twice(root: Pat
         wait_until(lambda: any(e["event"] == events.PROCESSOR_FAILED for e in logs), what="the bug")
         append(root / "u" / "a.jsonl", good("a", 2, 2))
         wait_until(lambda: numbers(svc, "u/a.jsonl") == [0, 1, 2, 3], what="the next lines")
-        assert len(calls) >= 2  # the worker thread is alive and committing
+        # the worker thread is alive and committing (its hook runs just after the rows are seen)
+        wait_until(lambda: len(calls) >= 2, what="the hook called again")
     [failed] = [e for e in logs if e["event"] == events.PROCESSOR_FAILED]
     assert failed["files"] == ["u/a.jsonl"] and "bug in a metrics hook" in failed["error"]
     assert "Traceback" in failed["traceback"] and failed["retry_in"] > 0
