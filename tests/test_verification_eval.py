@@ -2,7 +2,7 @@
 figures -- the processor run end to end on one session file per phrasing family.
 
 The top-level families (dev and heldout halves) and the opened earlier held-out rounds
-(`fresh-1/` to `fresh-10/`) are development data: the rules were tuned on them, and the targets (precision >=
+(`fresh-1/` to `fresh-11/`) are development data: the rules were tuned on them, and the targets (precision >=
 0.95, recall >= 0.90 per type) are asserted on each. The held-out measure is
 `bench/verification_cases/fresh/`, written apart from the rules and never read by whoever tunes
 them: measured once the rules are frozen, its unmet targets are strict expected failures and its
@@ -155,7 +155,9 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 
 # An opened round a tuning round did not bring to the targets (measured when it ended): its
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
-OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {}
+OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
+    ("fresh-11", "correction"): (0.923, 0.857),
+    ("fresh-11", "unprompted_definition"): (0.977, 0.759)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [
@@ -179,12 +181,12 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/, the eleventh: 57 families, 456 cases, asked for what people type
-# while working on a software project), written by an engineer who read neither the rules nor
-# any other case file, measured once after round 12 of the rules was frozen (2026-12-03; the
-# tuners never saw it). The rules of round 3 gave (0.938, 0.679), (0.962, 0.679), (0.970,
-# 0.571); round 11: (0.932, 0.857), (0.990, 0.902), (0.977, 0.759). Not met: the rules fit the
-# phrasings they were written against (README, "What the rules do not catch").
+# The held-out round (fresh/), written by an engineer who read neither the rules nor any other
+# case file, measured once after the rules are frozen (the tuners never see it). Empty while the
+# eleventh round (fresh-11/, measured with round 12: (0.923, 0.857), (0.990, 0.902), (0.977,
+# 0.759)) is tuned on and the twelfth waits; these figures are the eleventh round's until then.
+# Not met: the rules fit the phrasings they were written against (README, "What the rules do
+# not catch").
 FRESH_MEASURED = {"correction": (0.923, 0.857), "confirmation": (0.990, 0.902),
                   "unprompted_definition": (0.977, 0.759)}
 
