@@ -24,9 +24,11 @@ detection says its text.
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import ClassVar
 
 from rapidfuzz import process
 from rapidfuzz.distance import Indel
@@ -94,47 +96,96 @@ class Component:
 
 
 class Norms:
-    """A text's normalised form (`similarity.normalise`, cached per process)."""
+    """A text's normalised form (`similarity.normalise`), kept per process.
+
+    Every commit that brings a new text holds it against all of its domain's texts, read from
+    the state each time: normalising them again (~15-40 us each) cost a live commit ~0.3 s at
+    10k texts once they outgrew a cache of 4,096 (title, content) keys. Kept here by text id
+    with a hash of the text, so only the normalised strings stay (~250 bytes a text), at most
+    `_KEPT` of them (the oldest half goes when full)."""
+
+    _KEPT = 1 << 16
+    _kept: ClassVar[dict[str, tuple[int, str]]] = {}
 
     def __call__(self, text: Text) -> str:
-        return similarity.normalise(text.title, text.content)
+        kept = self._kept
+        mark = hash((text.title, text.content))
+        found = kept.get(text.id)
+        if found is not None and found[0] == mark:
+            return found[1]
+        if len(kept) >= self._KEPT:
+            for old in list(itertools.islice(kept, self._KEPT // 2)):
+                del kept[old]
+        norm = similarity.normalise(text.title, text.content)
+        kept[text.id] = (mark, norm)
+        return norm
 
 
-# Two texts whose lengths differ by more than this ratio cannot pass the lowest gate: 2*min/(a+b)
-# bounds the ratio, and 2m/(m+M) >= 0.65 needs m >= 0.4815 M (a little wider here: a prefilter).
-_LENGTHS = 0.48
+# Two texts whose lengths differ by more than this ratio cannot pass `similarity.NEAR`: 2*min/(a+b)
+# bounds the ratio, and 2m/(m+M) >= 0.82 needs m >= 0.6949 M (a little wider here: a prefilter).
+_LENGTHS_NEAR = 0.69
 
 
 class _Domain:
-    """A domain's texts sorted by the length of their normalised form."""
+    """A domain's texts sorted by the length of their normalised form, and (built when first
+    asked) which texts name each entity."""
 
     def __init__(self, texts: Sequence[tuple[Text, str]] = ()) -> None:
         ordered = sorted(texts, key=lambda t: len(t[1]))  # stable: ties keep their order
         self.lengths = [len(norm) for _, norm in ordered]
         self.norms = [norm for _, norm in ordered]
         self.texts = [text for text, _ in ordered]
+        self._naming: dict[str, list[int]] | None = None  # entity key -> indexes in `_all`
+        self._all: list[tuple[Text, str]] = list(texts)
 
     def add(self, text: Text, norm: str) -> None:
         at = bisect.bisect_right(self.lengths, len(norm))
         self.lengths.insert(at, len(norm))
         self.norms.insert(at, norm)
         self.texts.insert(at, text)
+        self._all.append((text, norm))
+        if self._naming is not None:
+            self._name(len(self._all) - 1)
+
+    def _name(self, i: int) -> None:
+        assert self._naming is not None
+        for k in {entities.key(e) for e in self._all[i][0].entities}:
+            self._naming.setdefault(k, []).append(i)
 
     def band(self, length: int) -> tuple[int, int]:
-        """The slice of texts whose length could pass a gate with a text of ``length``."""
-        return (bisect.bisect_left(self.lengths, length * _LENGTHS),
-                bisect.bisect_right(self.lengths, length / _LENGTHS))
+        """The slice of texts whose length could pass `similarity.NEAR` with a text of
+        ``length``."""
+        return (bisect.bisect_left(self.lengths, length * _LENGTHS_NEAR),
+                bisect.bisect_right(self.lengths, length / _LENGTHS_NEAR))
+
+    def sharing(self, text: Text) -> list[tuple[Text, str]]:
+        """The texts naming at least `similarity.MIN_SHARED_ENTITIES` of this text's entities."""
+        keys = {entities.key(e) for e in text.entities}
+        if len(keys) < similarity.MIN_SHARED_ENTITIES:
+            return []
+        if self._naming is None:
+            self._naming = {}
+            for i in range(len(self._all)):
+                self._name(i)
+        counts: dict[int, int] = {}
+        for k in keys:
+            for i in self._naming.get(k, ()):
+                counts[i] = counts.get(i, 0) + 1
+        return [self._all[i] for i, c in counts.items() if c >= similarity.MIN_SHARED_ENTITIES]
 
 
 def near_pairs(new: Sequence[Text], known: Sequence[Text], norm: Norms) -> list[Pair]:
     """The near-duplicate pairs between each new text and every other text of its domain (known
     or new), each pair once, as (lower id, higher id, similarity).
 
-    A new text is held against its domain's texts of a length that could pass (`_LENGTHS`) in
-    one call to rapidfuzz (in C++): the longest common subsequence bounds the ratio from above
-    (`similarity.ratio`), so only the texts it leaves at or above the lowest gate are scored
-    exactly -- the same pairs as scoring every one, without a Python loop over the domain for
-    each new text."""
+    The gate (`similarity.is_near`) passes a pair at `similarity.NEAR`, or at the lower
+    `similarity.NEAR_WITH_ENTITIES` when the texts share enough entities; the longest common
+    subsequence bounds the ratio from above (`similarity.ratio`). So a new text is held, in one
+    call to rapidfuzz (in C++), against its domain's texts of a length that could pass `NEAR`
+    (`_LENGTHS_NEAR`) at that cutoff, and against the texts sharing its entities (an index) at
+    the lower one; only those are scored exactly -- the same pairs as scoring every one, without
+    holding each new text against the whole domain at the lower cutoff (most texts share no
+    entities, and the higher cutoff prunes far more)."""
     by_domain: dict[str, list[tuple[Text, str]]] = {}
     for t in known:
         by_domain.setdefault(t.domain, []).append((t, norm(t)))
@@ -149,9 +200,13 @@ def near_pairs(new: Sequence[Text], known: Sequence[Text], norm: Norms) -> list[
         mine = norm(n)
         lo, hi = domain.band(len(mine))
         found = process.extract(mine, domain.norms[lo:hi], scorer=Indel.normalized_similarity,
-                                processor=None, score_cutoff=similarity.NEAR_WITH_ENTITIES,
-                                limit=None)
-        for other in sorted((domain.texts[lo + i] for _, _, i in found), key=lambda t: t.id):
+                                processor=None, score_cutoff=similarity.NEAR, limit=None)
+        candidates = {domain.texts[lo + i].id: domain.texts[lo + i] for _, _, i in found}
+        for other, theirs in domain.sharing(n):
+            if other.id not in candidates and Indel.normalized_similarity(
+                    mine, theirs, score_cutoff=similarity.NEAR_WITH_ENTITIES):
+                candidates[other.id] = other
+        for other in sorted(candidates.values(), key=lambda t: t.id):
             a, b = (n, other) if n.id < other.id else (other, n)
             score = similarity.ratio(norm(a), norm(b))
             if similarity.is_near(score, entities.shared(a.entities, b.entities)):

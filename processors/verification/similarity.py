@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 from cydifflib import SequenceMatcher
 from rapidfuzz.distance import Indel
@@ -35,10 +34,8 @@ MIN_SHARED_ENTITIES = 2
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 
 
-@lru_cache(maxsize=1 << 12)
 def normalise(title: str, content: str) -> str:
-    """Cached: every commit that brings a new text holds it against all of its domain's texts,
-    read from the state each time (~25 us each to normalise, a lookup after the first)."""
+    """The form texts are compared in (kept per text id by `clusters.Norms`)."""
     text = unicodedata.normalize("NFKC", f"{title} {content}").casefold()
     return _NON_ALNUM.sub(" ", text).strip()
 
