@@ -10,7 +10,8 @@ splits each append's latency in three:
 * **queue**: release until the batch that reads it starts, for the processor that committed it
   last (`Worker.run_batch`);
 * **batch**: that batch's start until its commit is confirmed (`Worker._committed`): reading,
-  processing, waiting for the writer, the commit.
+  processing, waiting for the writer, the commit; and per processor its **prepare** part, the
+  batch's start until it is handed to the writer (`Writer.submit`).
 
 Then the writer thread's time by statement (`_Tx.execute/query`, `Store._insert`, ...), totals
 and per call, and the commits' sizes: what a commit costs, and what it is made of. The wrappers
@@ -52,11 +53,15 @@ class Recorder:
         self.started: dict[tuple[str, str], list[float]] = {}
         self.confirmed: dict[tuple[str, str], list[tuple[float, int]]] = {}
         self.commits: list[tuple[float, int, int]] = []  # seconds, processors, files
+        # per processor: a live batch's start until it is handed to the writer (reading,
+        # framing, processing, converting), and the batch's start in this thread
+        self.prepare: dict[str, list[float]] = collections.defaultdict(list)
+        self._batch = threading.local()
         self.writer: dict[str, list[float]] = collections.defaultdict(lambda: [0, 0.0])
         self._undo: list[tuple[Any, str, Any]] = []
 
     def clear(self) -> None:
-        for d in (self.released, self.started, self.confirmed, self.writer):
+        for d in (self.released, self.started, self.confirmed, self.writer, self.prepare):
             d.clear()
         self.commits.clear()
 
@@ -80,7 +85,7 @@ class Recorder:
 
         def run_batch(f: Any) -> Any:
             def g(self: Any, files: Any, **kw: Any) -> Any:
-                t = time.perf_counter()
+                t = rec._batch.started = time.perf_counter()
                 with _lock:
                     for file in files:
                         rec.started.setdefault((self.processor.name, file.key), []).append(t)
@@ -95,6 +100,16 @@ class Recorder:
                         rec.confirmed.setdefault((self.processor.name, o.cursor.file), []).append(
                             (t, o.cursor.offset))
                 return f(self, outcomes, *a, **kw)
+            return g
+
+        def submit(f: Any) -> Any:
+            def g(self: Any, processor: Any, outcomes: Any) -> Any:
+                started = getattr(rec._batch, "started", None)
+                if started is not None:
+                    with _lock:
+                        rec.prepare[processor.name].append(time.perf_counter() - started)
+                    rec._batch.started = None  # a retry file by file is not a batch
+                return f(self, processor, outcomes)
             return g
 
         def commit(f: Any) -> Any:
@@ -127,6 +142,7 @@ class Recorder:
         self._patch(dispatcher.Dispatcher, "dispatch", dispatch)
         self._patch(worker.Worker, "run_batch", run_batch)
         self._patch(worker.Worker, "_committed", committed)
+        self._patch(writer.Writer, "submit", submit)
         self._patch(writer.Writer, "_commit", commit)
         self._patch(store._Tx, "execute", timed("execute", sql))
         self._patch(store._Tx, "query", timed("query", sql))
@@ -210,6 +226,9 @@ def run(files: int, rate: float, seconds: float, processors: list[str], workdir:
            f"p99 {_pct(total, .99):.0f}, max {_pct(total, 1):.0f}"]
     out += [f"  {name:9} p50 {_pct(v, .5):6.1f} ms  p90 {_pct(v, .9):6.1f}  p99 {_pct(v, .99):6.1f}"
             for name, v in segments.items()]
+    for name, v in sorted(rec.prepare.items()):
+        out.append(f"  prepare {name:13} p50 {_pct(v, .5):6.1f} ms  p90 {_pct(v, .9):6.1f}  "
+                   f"p99 {_pct(v, .99):6.1f}  (batch start -> handed to the writer, {len(v)} batches)")
     secs = [c[0] for c in rec.commits]
     shared = sum(c[1] > 1 for c in rec.commits)
     out.append(f"  writer: {len(secs)} commits ({shared} shared by processors), median "
