@@ -155,9 +155,7 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 
 # An opened round a tuning round did not bring to the targets (measured when it ended): its
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
-OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
-    ("fresh-11", "correction"): (0.923, 0.857),
-    ("fresh-11", "unprompted_definition"): (0.977, 0.759)}
+OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {}
 
 
 @pytest.mark.parametrize(("half", "kind"), [

@@ -1993,3 +1993,119 @@ def test_round_12_shapes(statement: str, text: str, kind: str, key: str) -> None
 def test_round_12_near_misses(statement: str, text: str, allowed: str | None) -> None:
     got = found(text, statement)
     assert got is None or got[0] == allowed, got
+
+
+@pytest.mark.parametrize("statement, text, kind, key", [
+    # a rule, then what it means for the case at hand ("..., so it waits", "... so don't ...")
+    ("The hotfix is merged.", "ok. we never release on fridays, so it waits till monday", "unprompted_definition",
+     "we never release on fridays"),
+    ("The endpoint is live on staging.", "cool so the sandbox db gets reset every night so don't store anything important there",
+     "unprompted_definition", "gets reset every night"),
+    ("I've fixed the login bug.", "btw the billing page only loads on the vpn so when you check it connect first",
+     "unprompted_definition", "only loads on the vpn"),
+    # a fact between two requests of a series: how things are, or a value set right
+    ("I've created the service.", "nice. add a readiness probe, every service exposes metrics on port 9100, and tag the image",
+     "unprompted_definition", "every service exposes metrics on port 9100"),
+    ("The cron job runs in Pacific time.", "thanks. rename it, the job runs in UTC not pacific, and add a test",
+     "correction", "runs in UTC"),
+    # a paste under a heading; what a thing named is, read from a paste; the opposite of a claim
+    ("The worker count in production is 4.", "from the helm values:\n```\nreplicas: 6\n```\nso prod runs 6 workers",
+     "correction", "6 workers"),
+    ("The frontend uses yarn.", "```\n$ ls\npnpm-lock.yaml package.json\n```\nthe frontend uses pnpm",
+     "correction", "frontend uses pnpm"),
+    ("The orders table has no index on customer_id.",
+     "```\n\"orders_customer_id_idx\" btree (customer_id)\n```\nthere is an index on customer_id", "correction",
+     "index on customer_id"),
+    # frames: "for your knowledge", "just so u kno", "as a standing rule", "the other thing is"
+    ("The image is pushed.", "ok. for your knowledge, our registry purges untagged images after 14 days",
+     "unprompted_definition", "purges untagged images"),
+    ("I've renamed the file.", "ty. also just so u kno the build agents have no outbound network",
+     "unprompted_definition", "no outbound network"),
+    ("The postmortem is drafted.", "Good. As a standing rule, postmortems are reviewed by the on-call lead before they go out.",
+     "unprompted_definition", "reviewed by the on-call lead"),
+    ("The bug is fixed.", "okay great so the other thing is the admin api only accepts requests from the office ip",
+     "unprompted_definition", "only accepts requests from the office ip"),
+    # an apology for the correction, a wrong thing named, what held until a time, a verdict run on
+    ("Timestamps are stored in local time.", "Sorry to correct you, but all timestamps are stored in UTC.",
+     "correction", "stored in UTC"),
+    ("The config lives in settings.py.", "wrong file, the config lives in config/base.toml", "correction",
+     "config/base.toml"),
+    ("We deploy with Jenkins.", "we did until march, now everything goes through argo", "correction", "argo"),
+    ("The import expects ISO dates.", "hold on that's wrong the importer wants day first dates", "correction",
+     "day first dates"),
+    # a negative said again after "no", and after "yes"
+    ("We don't back up the cache volume.", "no we don't, it gets rebuilt on boot", "confirmation",
+     "back up the cache volume"),
+    ("The v1 endpoint doesn't support filtering.", "yep, it doesn't", "confirmation", "support filtering"),
+    # a term defined, the house said in between or after it
+    ("I've added the churn metric.", "ok. a churned customer, for us, is anyone who cancelled in the last 60 days",
+     "unprompted_definition", "cancelled in the last 60 days"),
+    ("I wrote the ticket classifier.", "thanks. a 'stale' ticket is one with no update for 14 days",
+     "unprompted_definition", "no update for 14 days"),
+    ("The revenue report is attached.", "'ARR' in our dashboards excludes trial accounts", "unprompted_definition",
+     "excludes trial accounts"),
+    # another value of the claim's kind after a challenge; another name for what a thing is
+    ("The API listens on port 3000 in production.", "where did you get 3000 from? the prod api is on 8443",
+     "correction", "8443"),
+    ("The main branch of the repository is master.", "main branch is trunk.", "correction", "trunk"),
+    # how things are, in the sentence after a request
+    ("The migration is written.", "run it on staging first. our migrations always go through the dba review",
+     "unprompted_definition", "always go through the dba review"),
+    ("I've added the late flag.", "ok, show it on the roster. a 'late' mark is after 8:50, so 8:51 counts",
+     "unprompted_definition", "a 'late' mark is after 8:50"),
+    ("I've set up the export.", "ok go ahead. the warehouse only syncs stock at midnight, so the counts lag a day",
+     "unprompted_definition", "only syncs stock at midnight"),
+    # what is named in the instruction, taken up in a parenthesis ("that channel is ...")
+    ("Here's the draft of the changelog.", "fine, post it in #deploys (that channel is where ops approves every deploy) after lunch",
+     "unprompted_definition", "where ops approves every deploy"),
+    # a count of lines is no HTTP status, "changed lines" no change of state
+    ("The PR touches 30 files.", "ok. we cap PRs at 500 changed lines, larger ones get split", "unprompted_definition",
+     "500 changed lines"),
+])
+def test_round_13_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == kind and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text, allowed", [
+    # what follows for the case at hand alone, a one-off scope with its reason
+    ("The hotfix is ready.", "ok, so it goes out tomorrow morning then", None),
+    ("The job uses 4 workers.", "for this run set it to 8, we have spare capacity today", None),
+    # a series with an event or a reason between the requests, not a fact that lasts
+    ("I've set up the worker.", "add a healthcheck, it crashed twice yesterday, and bump the memory", None),
+    ("I've set up the worker.", "just for this test, skip the cache, and run only the unit tests", None),
+    # after a request, a question going on, an event, a status
+    ("Annual customers are billed monthly.", "is it monthly for annual plans too? or do they only renew yearly", None),
+    ("I've fixed the bug.", "deploy it. it failed twice yesterday on staging", None),
+    ("I've fixed the bug.", "ship it. the build is green now", None),
+    # a parenthesis on the thing named that gives its state of the moment
+    ("I've pulled the data.", "load it into the staging table (that table is broken right now) and rerun", None),
+    # a series whose middle gives the request's reason or a plan
+    ("I've set up the worker.", "add a healthcheck, we can do the rest later, and bump the memory", None),
+    ("I've set up the worker.", "add a healthcheck, all the others have one, and bump the memory", None),
+    # "wrong" owned up to; a property, not another name; a state of a term, no meaning
+    ("The deploy is done.", "wrong env, but no harm done", None),
+    ("The default branch of the repo is master.", "the default branch is protected.", "unprompted_definition"),
+    ("The dashboard shows revenue.", "'revenue' in our deck is fine as is", None),
+    # a paste and a question or a trouble about it
+    ("The build uses webpack.", "```\nERROR in ./src/index.ts\n```\nthe build is failing again, any idea?", None),
+    ("The build uses webpack.", "logs:\n```\nERROR in ./src/index.ts\n```\ncan you look at this?", None),
+    # "wrong" of the conversation, "sorry" for a bother, "no way" of surprise
+    ("Which branch should I use?", "wrong thread, ignore me", None),
+    ("The export is done.", "sorry to bother you, but can you rerun it with headers?", None),
+    ("The script is finished.", "no way, that was fast. does it handle empty files?", None),
+    # an opinion that settles "for now", a wait "until then"
+    ("The dashboard uses a pie chart for the split.", "pie charts are the worst imo, but it's fine for now", None),
+    ("The dependency PR is open.", "cool, it can sit until then", None),
+    # a bare negative after "yes" of a claim that said no negative; praise of the summary
+    ("The endpoint supports pagination.", "right, it doesn't", "correction"),
+    ("Sick leave needs a doctor's note after three days.", "That's a useful summary. Could you turn it into an FAQ?", None),
+    # a version is no count; the house frame of a term is no place
+    ("I found three call sites for the deprecated client.",
+     "replace them all (the old client gets removed in v5) and update the changelog", "unprompted_definition"),
+    ("The `gmv` column is now in the weekly summary.", "GMV in our books is gross order value before refunds",
+     "unprompted_definition"),
+])
+def test_round_13_near_misses(statement: str, text: str, allowed: str | None) -> None:
+    got = found(text, statement)
+    assert got is None or got[0] == allowed, got

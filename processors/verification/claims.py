@@ -19,6 +19,8 @@ from functools import lru_cache
 
 from sessiond.processors.verification import marks as mk
 from sessiond.processors.verification import prose as pr
+from sessiond.processors.verification.contrast import _attribute as attribute
+from sessiond.processors.verification.contrast import _values as values_of
 from sessiond.processors.verification.contrast import contradicts, has_value, keys, measured
 from sessiond.processors.verification.detection import Lead
 from sessiond.processors.verification.phrases import EM, EN
@@ -324,6 +326,38 @@ def _set_against(fact: str, statement: str | None) -> bool:
         and bool(mine - keys(statement))
 
 
+def _flipped(fact: str, statement: str | None) -> bool:
+    """A fact set against the claim that says the opposite of it of the same things: "there is an
+    index on user_id" after "The table has no index on user_id" (and the other way round)."""
+    claim = claim_of(statement) if statement else None
+    if not claim:
+        return False
+    first = sentences(fact)[0] if fact.strip() else ""
+    head = pr.clauses(first)[0] if first else ""
+    if not head or bool(NEGATIVE.search(claim)) == bool(NEGATIVE.search(head)) or mk.HEDGE.search(first) \
+            or mk.MOMENT.search(head) or mk.STATUS.search(head) or mk.TROUBLE.search(head):
+        return False
+    return len(keys(head) & keys(claim)) >= 2
+
+
+def _other_value(fact: str, statement: str | None) -> bool:
+    """A fact set against the claim that gives another value of a kind the claim gives, of a thing
+    it names: "prod auth is on 9443 behind the LB" after "The auth service listens on port 8080 in
+    production" (asked back first: "where did you get 8080 from?") -- not after a report of work."""
+    claim = claim_of(statement) if statement else None
+    if not claim or _WORK_REPORT.search(claim):
+        return False
+    first = sentences(fact)[0] if fact.strip() else ""
+    head = pr.clauses(first)[0] if first else ""
+    if not head or mk.HEDGE.search(first) or mk.MOMENT.search(head) or mk.STATUS.search(head) or mk.TROUBLE.search(head) \
+            or mk.OPINION.search(head) or not keys(head) & keys(claim):
+        return False
+    seen = {v for v, _, _ in values_of(claim)}
+    # (a count against a count, a code against a code: "3 minutes" is no other "S3")
+    shapes = {(attribute(v), v[:1].isdigit()) for v in seen}
+    return any(v not in seen and (attribute(v), v[:1].isdigit()) in shapes for v, _, _ in values_of(head))
+
+
 # how things are done where the person is, said of what was asked or claimed: "OTIF for us is
 # on-time and in-full at line level", "we keep phone numbers in E.164 everywhere" -- a definition
 _HOUSE_WAY = re.compile(r"\b(?:for us|with us|in our|at our|on our|around here|over here|everywhere|"
@@ -392,7 +426,8 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
         if not lead.fact:
             return None
         if lead.strength == "marked":
-            said = _contradicted(lead.fact, statement) or _set_against(lead.fact, statement) or any(
+            said = _contradicted(lead.fact, statement) or _set_against(lead.fact, statement) or _flipped(lead.fact, statement) \
+                or _other_value(lead.fact, statement) or any(
                 _contradicted(later, statement) for later in sentences(lead.fact)[1:3] if measured(later))
         elif lead.strength == "correction":
             # "no" to "Want me to backfill it too?" answers the offer: it corrects only what it
@@ -427,7 +462,7 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
             said = said if lead.strength == "framed" else not said
         else:
             said = not (_contradicted(lead.fact, statement) and not (
-                lead.strength == "aside" and _WORK_REPORT.search(claim_of(statement) or "") is not None)) and not (
+                lead.strength == "aside" and _WORK_REPORT.search(claim_of(statement) or statement or "") is not None)) and not (
                 lead.strength == "plain" and _responds(lead.fact, statement)
                 and not ((_HOUSE_WAY.search(first := sentences(lead.fact)[0]) or _CONVENTION.search(first))
                          and not _SET_WORDS.search(first)))
@@ -453,7 +488,9 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
             return None
         content = target or check
     elif lead.strength in ("echo", "strong_echo"):
-        echoed = bool(fact) and (_echoes(fact or "", statement) or _same_value(fact or "", statement))
+        echoed = bool(fact) and (_echoes(fact or "", statement) or _same_value(fact or "", statement) or (
+            # "right, it doesn't", "yep, they can't": a bare negative said again of a negative claim
+            bool(_NEGATIVE_ANSWER.match(fact or "")) and target is not None and bool(NEGATIVE.search(target))))
         if lead.strength == "strong_echo":
             content = target
         else:

@@ -67,13 +67,13 @@ _AUX_END = re.compile(r"(?:\b(?:is|are|was|were|be|been|do|does|did|can|could|wi
                       r"of|to|'s|'re|'ll|'d|s)|'s|'re)$", re.I)
 # A change of what was true: "until 2022", "used to", "we moved to ...", "... now".
 _CHANGE = re.compile(
-    r"\b(?:used to|until|till|no longer|not any ?more|anymore|any more|these days|nowadays|already|"
+    r"\b(?:used to|(?:until|till)(?!\s+then\b)|no longer|not any ?more|anymore|any more|these days|nowadays|already|"
     # chat drops a letter: "we switchd to ...", "movd off ..."
     r"(?:mov|switch|migrat|chang|upgrad|downgrad|bump|renam)e?d\s+(?:(?:it|them|that|this)\s+)?(?:to|off|from|over|away)\b|"
     r"(?:we|they)\s+(?:(?:mov|switch|migrat|replac|remov|retir|deprecat|renam)e?d|dropp?e?d|ripped out|turned off)|"
     r"(?:ripped|tore|took|pulled)\s+(?:it|them)\s+out|got rid of (?:it|them)|"
     r"replaced (?:by|with)|since (?:\d|last|early|late|mid|we|the|q[1-4]|v\d|jan|feb|mar|apr|may|"
-    r"jun|jul|aug|sep|oct|nov|dec|spring|summer|autumn|fall|winter))\b|\bnow\s*[.!]?$", re.I)
+    r"jun|jul|aug|sep|oct|nov|dec|spring|summer|autumn|fall|winter))\b|(?<!\bfor )\bnow\s*[.!]?$", re.I)
 _ONLY = re.compile(r"\b(?:only|solely|exclusively)\b", re.I)
 _ALSO = re.compile(r"\b(?:also|too|as well(?: as)?|in addition to|besides|plus|not (?:just|only|merely|solely))\b", re.I)
 _ANAPHORIC = re.compile(r"^(?:it|its|it'?s|they|they'?re|theyre|that|thats|that'?s|this|those|these)\b",
@@ -380,6 +380,10 @@ def _revalued(first: str, said: Sequence[str]) -> bool:
     return any(_revalued_clause(head, said) for head in pr.clauses(first)[:3])
 
 
+_VERSION_LIKE = re.compile(r"^v\d", re.I)
+# a term's house frame before its verb, no place of it: "GMV in our books is ...", "'MRR' in our reports excludes ..."
+_HOUSE_FRAMED = re.compile(r"^((?:[\w'`\"-]+\s+){0,2}?[\w'`\"-]+)\s+(?:in|for|at)\s+our\s+[\w-]+(?:\s+[\w-]+)?,?"
+                           r"(?=\s+(?:is|are|means|excludes|includes|counts|covers)\b)", re.I)
 # A value after its preposition: "in the s3 backend", "on node 20", "to GCS".
 _PLACED = re.compile(r"\b(in|on|at|to|from|via|into|under|through)\s+((?:the|a|an|our|their|its)\s+)?"
                      r"([#@]?[\w'$%-]+(?:[./:][\w$%-]+)*)", re.I)
@@ -404,7 +408,7 @@ _REQUIRES = re.compile(r"\b(?:needs|requires|has to|have to|must)\b(?=\s+(?:a\s+
 def _revalued_clause(head: str, said: Sequence[str]) -> bool:
     if _ALSO.search(head) or mk.OPINION.search(_REQUIRES.sub(" ", head)):
         return False  # "it also runs on sundays": adds to the claim
-    placed = _placed(head, loose=True)
+    placed = _placed(_HOUSE_FRAMED.sub(r"\1", head, count=1) if " our " in head else head, loose=True)
     if placed and _same_place(head, placed, said):
         return True
     seen = {v for s in said for v, _, _ in _values(s)}
@@ -433,6 +437,8 @@ def _revalued_clause(head: str, said: Sequence[str]) -> bool:
                     if u and v and not any(_near_key(x, y) or x[:2] == y[:2]
                                            for x in u.split() for y in v.split()):
                         continue  # "5 seconds" against "30 requests": another attribute
+                    if bool(_VERSION_LIKE.match(value)) != bool(_VERSION_LIKE.match(other)):
+                        continue  # "removed in v5" against "three call sites": a version is no count
                 return True
     return False
 
@@ -687,4 +693,45 @@ def contradicts(fact: str, said: Sequence[str], claimed: bool, framed: bool = Fa
     if claimed and (_revalued(first, said) or _denied(first, said) or (not framed and _renamed(first, said))
                     or _affirms_denied(first, said)):
         return True
-    return not framed and not mk.OPINION.search(first) and _substitutes(first, said, claimed)
+    return not framed and not mk.OPINION.search(first) and (_substitutes(first, said, claimed)
+                                                          or (claimed and _recalled(first, said)))
+
+
+# "<thing> is <one or two words>": "default branch is main", "it's semicolon-delimited"
+_COPULA = re.compile(r"^(?P<subj>[^,;:]{1,60}?)\s*(?:\s(?:is|are)|'s|'re)\s+(?:(?:set to|at|on)\s+)?(?:(?:an?|the)\s+)?"
+                     r"(?P<pred>[\w./+-]+(?:\s+[\w./+-]+)?)\s*[.!]*$", re.I)
+
+
+# a word that describes rather than names (unless joined, as "semicolon-delimited" is)
+_DESCRIBED = re.compile(r"^(?:[\w]+\s+)?[a-z]+(?:ed|ing|able|ible|ive|ful|ous|al|ic|ly|less)\s*$")
+
+
+def _recalled(first: str, said: Sequence[str]) -> bool:
+    """The fact names the thing a claim named ("default branch", or "it") with another word for
+    what it is: "default branch is main" after "The default branch of the repo is master", "it's
+    semicolon-delimited" after "The CSV export is comma-delimited." -- one or two words each,
+    none of them said on the other side."""
+    clause = pr.clauses(first)[0]
+    if " not " in f" {first.lower()} " or _NEGATED.search(first) or mk.STATUS.search(clause) or mk.TROUBLE.search(clause) \
+            or (m := _COPULA.match(clause)) is None:
+        return False
+    if _DESCRIBED.search(m["pred"].rstrip(".")):
+        return False  # "the default branch is protected": what it is like, not another name for it
+    subj, pred = keys(m["subj"]), keys(m["pred"])
+    # ("it's semicolon-delimited", not "that's a useful summary": with "it", a word like a value)
+    anaphor = bool(_ANAPHORIC.match(m["subj"])) and " " not in m["pred"] and (
+        "-" in m["pred"] or has_value(m["pred"])) and not re.search(r"\b(?:an?|the)\s+\S+\s*[.!]*$", clause, re.I)
+    if not pred or (not subj and not anaphor):
+        return False
+    mine = keys(first)
+    for s in said:
+        for theirs_clause in pr.clauses(s.rstrip(" .!")):
+            t = _COPULA.match(theirs_clause)
+            if t is None or _NEGATED.search(theirs_clause):
+                continue
+            their_subj, their_pred = keys(t["subj"]), keys(t["pred"])
+            if not their_pred or their_pred & mine or pred & keys(s):
+                continue
+            if (subj and subj <= their_subj) or (anaphor and not subj and len(said) == 1):
+                return True
+    return False

@@ -45,7 +45,8 @@ STATUS = _rx(
     r"pass(?:es|ed)?|succeed(?:s|ed)?|compiles?|builds? fine|"
     # (not the work of people, "nobody works more than 5 nights", nor a sound a thing has, "a death sound or ...")
     r"flakes?|works(?!\s+(?:more|less|fewer|over|past|nights|weekends|shifts|overtime|on\s+(?:weekends|sundays|"
-    r"saturdays|holidays|nights)))|worked|stopped|started|changed|looks?|seems?|feels?|"
+    r"saturdays|holidays|nights)))|worked|stopped|started|changed(?!\s+(?:lines|files|rows|fields|records|items|values|"
+    r"paths|code|parts|sections|settings)\b)|looks?|seems?|feels?|"
     r"sounds?(?=\s+(?!(?:or|and|effects?|files?|clips?|cues?|assets?)\b)\w))\b"
 )
 # A problem being reported ("customers can't log in since the deploy"), or someone else's words
@@ -55,7 +56,9 @@ TROUBLE = _rx(
     r"(?:doesn'?t|don'?t|won'?t) (?:work|load|start|open|build|run|connect|show|compile|render)|"
     r"keeps? \w+ing|for some reason|somehow|randomly|intermittently|sometimes|(?:don'?t|doesn'?t) add up|"
     r"(?:does|do|did) nothing|nothing happens|"
-    r"[45]\d\d|errors?|exceptions?|traceback|bug|bugs|crash\w*|missing|duplicat\w*|blank|undefined|"
+    # (not a count of things: "we keep PRs under 400 changed lines", "up to 500 rows")
+    r"[45]\d\d(?!\s+(?:[a-z]+\s+)?(?!(?:is|was|has|does|goes|means|happens|errors|sometimes|always|status)\b)[a-z]{2,}s\b)|"
+    r"errors?|exceptions?|traceback|bug|bugs|crash\w*|missing|duplicat\w*|blank|undefined|"
     r"flaky|regress\w*|still|"
     r"(?:does|did|do)(?:n'?t| not) (?:match|line up|look right)|"
     r"(?:since|after) (?:the|your|my|this|that|yesterday'?s?|last night'?s?) (?:deploy\w*|release|"
@@ -84,7 +87,7 @@ REPORTED = _rx(r"\b(?:said|says|wrote|writes|told|asked|mentioned|claims?|claime
 PAST = _rx(r"^(?:[\w'/-]+\s+){0,6}?(?:was|were|did|didn'?t|had|hadn'?t|got|went|came|took|made|lost|spent|"
            r"broke|ran|found|saw|learnt|forgot|left|sent|paid|told|gave|fell|wrote|sold|bought|hit|fought|thought|"
            r"caught|brought|won|chose|drove|flew|knew|threw|began|kept|felt|dealt|sat|stood|"
-           r"(?<!\bis\s)(?<!\bare\s)(?<!\bbe\s)(?<!\bbeen\s)[a-z]+(?<!e)ed)\b")
+           r"(?<!\bis\s)(?<!\bare\s)(?<!\bbe\s)(?<!\bbeen\s)(?<!\bgets\s)(?<!\bget\s)[a-z]+(?<!e)ed)\b")
 # The past forms PAST sees; a clause still has a verb without them when it is in the present
 # ("our SLA excludes scheduled maintenance": "scheduled" is no verb of it).
 PAST_FORM = _rx(r"\b(?:was|were|did|didn'?t|had|hadn'?t|got|went|came|took|made|lost|spent|broke|ran|found|saw|"

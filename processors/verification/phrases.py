@@ -98,7 +98,7 @@ _SURE = r"(?:(?:i think|i believe|i'?m (?:pretty |fairly |quite )?(?:sure|certai
 
 # Strong leads say the statement is wrong by themselves; they count anywhere in a turn.
 STRONG_CORRECTION = [_rx(p) for p in (
-    rf"^{_SURE}{_SUBJECT}\s+{_VERDICT}(?={SEP}|\s|$)",
+    rf"^(?:(?:wait|hold on|hang on)[\s,.!]+)?{_SURE}{_SUBJECT}\s+{_VERDICT}(?={SEP}|\s|$)",
     rf"^{_VERDICT}(?=\s*{SEP}|\s*$)",
     # "that's the Scottish one.", "that's the old version!": the wrong one, before the right one in
     # the next sentence
@@ -113,9 +113,19 @@ STRONG_CORRECTION = [_rx(p) for p in (
     rf"(?=\s*{SEP})",
     # formal: "I should point out that this is not the case: ...", "may I note that this isn't accurate"
     r"^(?:i\s+(?:should|must|have to|need to|would like to|'d like to|want to|feel i should)\s+(?:point out|note|"
-    r"mention|flag|say|add)|(?:may|might|can|could)\s+i\s+(?:point out|note|mention))\s+that\s+(?:this|that|it)\s+"
-    r"(?:(?:isn'?t|is not|wasn'?t|was not)\s+(?:quite\s+|entirely\s+)?(?:right|correct|true|accurate|the case)|"
-    r"(?:is|was)\s+(?:incorrect|wrong|inaccurate|mistaken|outdated|out of date))",
+    r"mention|flag|say|add)|(?:may|might|can|could)\s+i\s+(?:point out|note|mention))\s+(?:that\s+)?(?:this|that|it)"
+    r"(?:(?:\s+|'?s\s+not\s+|\s+(?:isn'?t|is not|wasn'?t|was not)\s+)(?:quite\s+|entirely\s+)?(?:right|correct|true|accurate|the case)|"
+    r"(?:\s+is|\s+was|'s|s)\s+(?:incorrect|wrong|inaccurate|mistaken|outdated|out of date))",
+    # an apology for the correction itself: "sorry to contradict you, but ...", "sorry to be that person:"
+    r"^(?:(?:i'?m\s+)?sorry\s+|apologies\s+)?(?:to|for|but i (?:have|need|must) to)\s+(?:contradict|correct|disagree|"
+    r"push back|nitpick|be pedantic|be (?:that|the) (?:guy|person|one))(?:ing)?(?:\s+(?:you|with you|on (?:that|this)))?"
+    r"(?=\s*[,:;.!" + EM + EN + r"-]|\s+but\b)",
+    # "wrong file, the real pipeline is ...", "wrong port: prod is on 9443"
+    r"^wrong\s+(?!(?:way|again|thread|chat|window|tab|person|one here)\b)[\w.-]+(?=\s*[,:;" + EM + EN + r"]\s*"
+    r"(?!(?:but|and|no|so|i|my|sorry|oops|lol|haha|ignore|never ?mind)\b)\S|\s+-+\s)",
+    # what held until a time, and what holds now: "we did until january, now everything's in linear"
+    r"^(?:we|they|it|that|this|he|she)\s+(?:did|was|were|used to|had)\s+(?:until|till|til|up to|up until)\s+"
+    r"[^,.;:!?]{1,30}(?=\s*[,;" + EM + EN + r"]\s*(?:but\s+)?(?:now|since then|these days|nowadays)\b)",
     # "with respect, that is not our policy.": the house's way denied
     r"^(?:that|this|it)(?:'s|s| is| was)?\s+(?:not|isn'?t|wasn'?t)\s+(?:(?:our|the)\s+)?(?:current\s+)?"
     r"(?:policy|rule|practice|process|procedure|convention|standard|setup|guideline)(?:\s+(?:here|any ?more))?"
@@ -630,7 +640,7 @@ DEFINITION_FRAME = _rx(
     r"useful|relevant|extra|additional|more|a little more)\s+(?:more\s+)?(?:background|context)|"
     r"(?:(?:a|one)\s+)?(?:quick\s+|small\s+)?note (?:on|about|re|regarding) [^,.;:!?]{1,30}?(?=\s*:)|"
     r"(?:terminology|glossary|definitions?)(?=\s*:)|background(?:\s+info(?:rmation)?)?(?=\s*" + SEP + r")|"
-    r"context(?=\s*[:\u2014\u2013-])|(?:as|for) (?:background|context)|just so (?:you|u|ya) know|"
+    r"context(?=\s*[:\u2014\u2013-])|(?:as|for) (?:background|context)|just so (?:you|u|ya) (?:know|kno|knw)|"
     r"here(?=\s*,)|around here|over here|historically|(?:a bit of |some |quick |a little )?history"
     r"(?:\s+(?:you should (?:have|know)|you(?:'ll| will| might) need|for you|worth knowing))?(?=\s*:)|"
     # "studio slang: a 'greybox' is ...", "team jargon -"
@@ -649,7 +659,7 @@ DEFINITION_FRAME = _rx(
     r"(?:one|a|another|the)\s+(?:thing|fact)\s+(?:about|with|on)\s+(?:our|the|this|how we)\s+[\w\s-]{1,30}?\s+is(?:\s+that)?(?=\s+\w)|"
     r"something to (?:know|keep in mind|be aware of|remember)\s+is(?:\s+that)?|"
     # "so one thing is that travel meals are their own category", "one more thing:", "one thing in this lab ..."
-    r"(?:one|another)\s+(?:more\s+)?thing\s+(?:is(?:\s+that)?(?=\s+\w)|(?=\s*[:" + EM + EN + r"]|\s+-+\s|\s+(?:in|at|for)\s+(?:this|our)\s))|"
+    r"(?:one|another|the other)\s+(?:more\s+)?thing\s+(?:is(?:\s+that)?(?=\s+\w)|(?=\s*[:" + EM + EN + r"]|\s+-+\s|\s+(?:in|at|for)\s+(?:this|our)\s))|"
     # formal: "kindly note that", "it may be useful to note that"
     r"kindly note(?:\s+that)?|(?:(?:kindly|please|just)\s+)?be aware(?:\s+that)?|"
     # "I should mention that", "I'd add that" (not "I should point out that": a correction's frame)
@@ -665,7 +675,7 @@ DEFINITION_FRAME = _rx(
     r"worth (?:noting|knowing|remembering|mentioning)(?:\s+that)?|"
     r"(?:always\s+)?(?:keep|bear) in mind(?:\s+that)?|remember(?:\s+that)?|"
     r"don'?t forget(?:\s+that)?|btw|by the way|going forward(?:,?\s+remember(?:\s+that)?)?|"
-    r"from now on|as a (?:general )?rule|(?:general\s+)?rule of thumb|per (?:finance|legal|security|"
+    r"from now on|as a (?:general |standing |house |team |hard |firm |strict )?rule|(?:general\s+)?rule of thumb|per (?:finance|legal|security|"
     r"compliance|accounting|the contract|the docs|our docs|the spec|the runbook|policy)|"
     r"according to (?:the|our|a) [\w\s'-]{1,30}?(?=\s*,)|"
     r"(?:(?:a|one|quick|small)\s+)?side\s*note|(?:a\s+)?(?:quick\s+|friendly\s+|gentle\s+)?reminder|"
@@ -678,7 +688,7 @@ DEFINITION_FRAME = _rx(
     r"(?:also\s+)?good to be aware(?:\s+that)?|something to (?:know|keep in mind|be aware of)|"
     # plainer and non-native frames: "for info", "just to know", "you must know that",
     # "important to say:", "attention,", "information:", "bit of background"
-    r"(?:just\s+)?for (?:your |ur )?info(?:rmation)?|"
+    r"(?:just\s+)?for (?:your |ur )?(?:info(?:rmation)?|knowledge)|"
     # "please know that", "under consumer law here,", "note to self and to you:", "generally, ...",
     # "background you might find useful:", "so you know our ..."
     r"please (?:know|be aware|remember|keep in mind|bear in mind)(?:\s+that)?|(?:know|be aware)\s+that|"

@@ -248,7 +248,7 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
         return None
     if not strong and _MAYBE.search(pr.clauses(fact)[0]):
         return None  # "technically we could keep four": a suggestion, not a fact
-    if not strong and _IMPRESSION.match(fact) and not has_value(fact):
+    if not strong and (_IMPRESSION.match(fact) or _EXCLAIMED.match(fact)) and not has_value(fact):
         return None  # "are you sure? that seems really high": an impression, no fact of its own
     if not strong and (_DECLINE.match(fact) or any(_PLAN.match(c) for c in pr.clauses(sentences(fact)[0]))):
         return None  # "no, not now, we'll backfill next week", "NO. plan only, I'll apply myself"
@@ -257,6 +257,10 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
     return fact, "strong" if strong else "marked" if challenged else "weak"
 
 
+# wonder at what was done, all of the sentence: "no way, that was fast", "nah it's so quick now!"
+_EXCLAIMED = re.compile(r"^(?:that|this|it)(?:'s|s| is| was)\s+(?:so\s+|really\s+|super\s+|pretty\s+|way\s+|insanely\s+)?"
+                        r"(?:fast|quick|quicker|faster|easy|great|awesome|amazing|impressive|cool|nice|fun|good|neat|wild|"
+                        r"crazy|insane|perfect|beautiful|brilliant)(?:\s+(?:now|already|lol|haha))?\s*[.!]*$", re.I)
 # how it strikes one, all of the fact: "that seems really high", "sounds a bit off to me"
 _IMPRESSION = re.compile(r"^(?:(?:that|it|this|which|those|these|they)(?:'s|s| is| are)?\s+)?(?:seems?|sounds?|looks?|feels?)\s+"
                          r"(?:like\s+)?(?:(?:really|very|way|too|a bit|a little|kinda|kind of|pretty|quite|so|super|awfully|"
@@ -509,6 +513,11 @@ def _definition(tail: str) -> str | None:
         if noted and _ACRONYM.match(noted.split(" ", 1)[0].rstrip(":=-")) and (gloss := _glossary(sentences(noted)[0])) is not None:
             return gloss  # "just so you know, WISMO = where is my order"
         fact = fact_at(_order_dropped(_PLEASE_AFTER.sub("", noted, count=1)))
+        if fact and " so " in fact.lower() and not _lasting(fact) and (then := _SO_THEN.search(fact)) is not None \
+                and len(pr.words(fact[:then.start()])) >= 4 and not _past(pr.clauses(fact)[0]):
+            # "btw the admin panel only works on the vpn so when you test it make sure ...": the note,
+            # without what it means for the moment
+            fact = fact[:then.start()].strip(" ,;")
         if fact is None and noted and (ph.SAY_MEAN.match(noted) or _MARKED_BY.match(noted)) and _lasting(noted):
             return pr.span(noted, True)  # "btw when people here say a 'brownout' they mean ..."
         # "ps - great work on this": praise, not a fact; "studio slang: a 'greybox' is a level with
@@ -530,7 +539,7 @@ def _definition(tail: str) -> str | None:
             and _lasting(tail[said_meant.end() - 1:]):
         return pr.span(tail, True)  # "when I say 'passage' in my notes I mean a 1:4 split": what is meant lasts
     if (ph.DEFINITION_DIRECT.match(tail) or ph.MEANING.match(tail) or _OWNED.match(tail) or _WE_CALL.match(tail)
-            or _ANY_THAT.match(tail)
+            or _ANY_THAT.match(tail) or (_TERM_OURS.match(tail) and not _STATE_SAID.search(sentences(tail)[0]))
             or ph.SAY_MEAN.match(tail) or _MARKED_BY.match(tail)
             or ph.STANDING_RULE.match(tail) or _called_a_rule(sentences(tail)[0])
             or (len(said := sentences(tail)) > 1 and ph.RULE_NAMED.match(said[1]) is not None)) \
@@ -547,9 +556,18 @@ def _definition(tail: str) -> str | None:
 # problem is when ...", "it is anything but simple")
 _ANY_THAT = re.compile(r"^(?:(?:in|at|on|for)\s+(?:the|our|this)\s+[\w-]+(?:\s+[\w-]+)?,?\s+)?"
                        r"(?!(?:it|this|that|there|the\s+(?:problem|issue|trouble|thing|question|point|idea|plan|goal|"
-                       r"catch|risk|fix|answer))\b)['\"`]?[^\W\d_][\w\s'-]{0,30}?['\"`]?\s+(?:is|are|means)\s+"
+                       r"catch|risk|fix|answer))\b)['\"`]?[^\W\d_][\w\s'-]{0,30}?['\"`]?"
+                       # (the house said between: "an active user, for us, is someone who ...")
+                       r"(?:,?\s+(?:for us|to us|here|with us|in our [\w-]+)\s*,)?\s+(?:is|are|means)\s+"
                        r"(?:anything|any\s+(?!(?:more|longer|of)\b)\w+|everything|everyone|anyone|anybody|whatever|whoever|"
-                       r"someone|somebody|when|whenever)\b(?!\s+but\b)", re.I)
+                       r"someone|somebody|when|whenever|ones?\s+(?:with|that|who|where|which|whose|without))\b(?!\s+but\b)", re.I)
+# a state said of it, no meaning given: "'revenue' in our deck is fine as is"
+_STATE_SAID = re.compile(r"\s(?:is|are)\s+(?:really\s+|pretty\s+|just\s+|all\s+)?(?:fine|ok|okay|good|great|bad|wrong|broken|"
+                         r"correct|right|off|outdated|stale|missing|done|ready|weird|odd|confusing|messy|nice)\b", re.I)
+# a term and what it takes in, in the house's books: "'MRR' in our reports excludes one-off setup fees"
+_TERM_OURS = re.compile(r"^['\"`]?[\w-]+(?:\s+[\w-]+)?['\"`]?\s+(?:in|for|at)\s+our\s+[\w-]+(?:\s+[\w-]+)?,?\s+"
+                        r"(?:is|are|means|excludes|includes|counts|covers|only (?:counts|includes|covers)|"
+                        r"(?:doesn'?t|does not|never) (?:include|count|cover))\s+\S", re.I)
 # what things marked so are: "order ids starting with R are returns", "files ending in _X are executed"
 _MARKED_BY = re.compile(r"^(?:[\w'-]+\s+){1,4}?(?:starting|beginning|ending|prefixed|suffixed|marked|tagged|flagged|"
                         r"labell?ed)\s+(?:with|in|by|as)\s+\S+\s+(?:is|are|means|mean|=)\s+\w", re.I)
@@ -1070,13 +1088,54 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
                                          and (_commands(first[now.end():]) or _DO_IT.match(first[now.end():]) is not None)))
                      and not contrasted(first)):
         out.append(_lead(line, "correction", quote, Lead("marked" if marked else "contrast", _and_next(fact, parts))))
-    if not moment and _how_things_are(first):
+    how = not moment and _how_things_are(first)
+    if not moment and not how and (rule_of := _rule_before_so(first)) is not None:
+        fact, first, how = rule_of, rule_of, True  # the rule, without what it means for the case at hand
+    if how:
         then = pr.skip(parts[1]) if len(parts) > 1 else ""
         asks = bool(then) and bool(pr.imperative(then) or mk.REQUEST.match(then))
         # context for the request after it ("Our keys are scoped per project. Can you add ...?")
         out.append(_lead(line, "unprompted_definition", quote,
                          Lead("aside" if asks and not marked else "plain", first if asks else fact)))
     return out
+
+
+# what a rule means for the case at hand, after it: "..., so it goes out tomorrow morning", "... so
+# don't rely on any data you create there", "... so when you test it make sure you're connected"
+_SO_THEN = re.compile(r"(?:,\s*|\s+)(?:and\s+)?so\s+(?=\S)", re.I)
+
+
+def _rule_before_so(sentence: str) -> str | None:
+    """The rule of a sentence that goes on with what it means for the moment ("we never deploy to
+    prod after 4pm, so it goes out tomorrow morning" -> "we never deploy to prod after 4pm"), when
+    the rule states how things are on its own; or None."""
+    if " so " not in sentence.lower() or (then := _SO_THEN.search(sentence)) is None:
+        return None
+    rule = sentence[:then.start()].strip(" ,;")
+    if len(pr.words(rule)) < 4 or not _how_things_are(rule) or _past(pr.clauses(rule)[0]) or not (_GENERAL.search(rule) or _HABIT.search(rule)):
+        return None
+    return rule
+
+
+def _after_request(sentence: str) -> str | None:
+    """How things are, in the sentence after a request, when it says so of a kind of thing
+    (`_GENERAL`, `_HABIT`); the rule alone when it goes on with what it means for the moment."""
+    said = pr.skip(sentence)
+    if not said or "?" in said or pr.imperative(said) or _commands(said) or _asks(said) or fact_at(said) is None \
+            or _JOINED.match(said) or mk.QUESTION_START.match(said):
+        return None  # ("is it monthly? or do they only get counted at renewal": the question goes on)
+    first = sentences(said)[0]
+    ruled = _rule_before_so(first) or (first if _how_things_are(first) else None)
+    if ruled is None or not (_GENERAL.search(ruled) or _HABIT.search(ruled)) or not _lasting(ruled) \
+            or _PLAN.match(ruled) or _PROPOSING.search(pr.clauses(ruled)[0]):
+        return None
+    return ruled
+
+
+# what holds for good, said without "we" or "always": "only works on the vpn", "on mondays", "nightly"
+# ... or of any one of a kind: "a 'late' mark is after 8:50", "an invoice is immutable once issued"
+_HABIT = re.compile(r"\b(?:only|nightly|daily|weekly|monthly|hourly|(?:mon|tues|wednes|thurs|fri|satur|sun)days|"
+                    r"once\s+\w+ed)\b|^(?:an?|any)\s+['\"`]?\w", re.I)
 
 
 # Where a fact sits inside an instruction: in parentheses, between dashes, after a semicolon, or
@@ -1114,7 +1173,8 @@ def _inside(sentence: str, line: int, quote: str) -> list[Candidate]:
             # "great, I'll review it tonight (our class periods are 47 minutes, by the way)": an
             # aside in parentheses at the end of a plan of the person's own
             or ("(" in sentence and sentence.rstrip(" .!").endswith(")") and _PLAN.match(said) is not None)):
-        return []
+        # (a series whose first item is no request: "a few things: give it a healthcheck, ...")
+        return _in_series(sentence, line, quote) if sentence.count(",") >= 2 else []
     set_right: str | None = None  # the first aside's value set right (`_value_aside`), and its aside
     set_at: re.Match[str] | None = None
     for m in (_ASIDES.finditer(sentence) if _ASIDE_MARKS.search(sentence) else ()):
@@ -1130,6 +1190,10 @@ def _inside(sentence: str, line: int, quote: str) -> list[Candidate]:
             ok = fact is not None and "?" not in fact and (
                 ((ph.MEANING.match(fact) or ph.DEFINITION_DIRECT.match(fact)) and pr.is_statement(fact)
                  and _lasting(fact)) or _how_things_are(fact) or bool(_NAME_FOR.match(fact)))
+            if not ok and fact and "?" not in fact and m.group("paren") and (named := _THAT_ONE.match(fact)) is not None:
+                # "post it in #releases (that channel is where QA signs off on every release)": what is
+                # named in the instruction, said of for good
+                ok = _how_things_are("the " + fact[named.end():]) and bool(_GENERAL.search(fact) or _HABIT.search(fact))
             if not ok and fact and "?" not in fact:
                 # "(she's our controller, all invoices over $10k go through her)": a later clause
                 later = next((c for c in pr.clauses(fact)[1:] if _GENERAL.search(c) and _how_things_are(c)), None)
@@ -1139,6 +1203,8 @@ def _inside(sentence: str, line: int, quote: str) -> list[Candidate]:
                 return [_set_right(set_right, line, quote)]  # "-- it's on port 6432 though, we go through pgbouncer --": the value's reason
             return [*([_set_right(set_right, line, quote)] if set_right is not None else []),
                     _lead(line, "unprompted_definition", quote, Lead("aside", fact))]
+    if set_right is None and sentence.count(",") >= 1 and (listed := _in_series(sentence, line, quote)):
+        return listed
     if set_right is None and ("," in sentence or " but " in sentence):
         # "do the conversion in a separate migration, and the rates table is in grams, not kilograms,
         # so ...", "keep the chart style but the baseline is $3.9M, ...": a value set right in a clause
@@ -1146,6 +1212,41 @@ def _inside(sentence: str, line: int, quote: str) -> list[Candidate]:
         set_right = next((value for m in _AND_CLAUSE.finditer(sentence)
                           if (value := _value_aside(m.group("clause"))) is not None), None)
     return [_set_right(set_right, line, quote)] if set_right is not None else []
+
+
+# a thing named in the instruction, taken up in its aside: "(that channel is ...)", "(this table has ...)"
+_THAT_ONE = re.compile(r"^(?:that|this)\s+(?=[\w-]+\s+(?:is|are|has|have|gets|runs|needs|holds|goes)\b)", re.I)
+# the items of a series of requests: "give it a healthcheck, all workers log in JSON, and set ..."
+_SERIES = re.compile(r",\s*(?:and\s+|also\s+|plus\s+)*|\s+(?:[1-9][.)]|\([1-9a-e]\))\s+")
+
+
+# an item that speaks of the moment or back of the request: "... later", "... have one", "... need it"
+_SERIES_REASON = re.compile(r"\b(?:later|soon|first|then|anyway)\s*$|\b(?:one|ones|it|them|that|this|those|these)\s*$|"
+                            r"^(?:we|i)\s+(?:can|could|want|need|would)\b", re.I)
+
+
+def _in_series(sentence: str, line: int, quote: str) -> list[Candidate]:
+    """A fact said between the requests of a series ("pin the base image digest, we build everything
+    for both arm64 and amd64, and push it to the internal registry", "rename the job, the cron runs
+    in UTC not new york, and drop the debug logging"): how things are is a definition unless it
+    contradicts the statement (`Lead` "aside"); one set against another corrects what it contradicts.
+    Only between two requests: "for this run bump it to 10 mL, we have extra cells" gives a reason."""
+    items = [pr.skip(item) for item in _SERIES.split(sentence)]
+    if len(items) < 3:
+        return []
+    asked = [bool(_commands(i) or pr.imperative(i) or _commands(i[i.find(":") + 1:].strip())) for i in items]
+    for n, item in enumerate(items[1:-1], 1):
+        if not (any(asked[:n]) and any(asked[n + 1:])):
+            continue  # (between two requests)
+        if len(pr.words(item)) < 4 or "?" in item or _commands(item) or pr.imperative(item) or _asks(item) \
+                or _PLAN.match(item) or _OWN_PLAN.match(item) or _PROPOSING.search(item) or _MAYBE.search(item) \
+                or _SERIES_REASON.search(item) or fact_at(item) is None:
+            continue  # ("we can do the rest later", "all the others have one": the request's reason)
+        if contrasted(item) and _lasting(item) and not mk.NEGATIVE.search(pr.clauses(_affirmed_part(item))[0]):
+            return [_set_right(item, line, quote)]  # "the cron runs in UTC not new york"
+        if _how_things_are(item) and (_GENERAL.search(item) or _HABIT.search(item)) and _lasting(item):
+            return [_lead(line, "unprompted_definition", quote, Lead("aside", item))]
+    return []
 
 
 def _set_right(value: str, line: int, quote: str) -> Candidate:
@@ -1220,6 +1321,11 @@ _WARNING = re.compile(rf"^(?:(?:be\s+)?careful(?:\s+(?:there|here|now))?|watch o
                       re.I)
 
 
+# "no" and a bare negative of its own: "no we don't, ...", "nope it isn't -- ..."
+_NO_NEGATIVE = re.compile(r"^(?:no+|nope|nah)[\s,]+(?P<neg>(?:it|we|they|there|that|he|she)\s+(?:[a-z]+n'?t|do not|does not|"
+                          r"are not|is not|cannot|not))\s*[,;:.!\u2014\u2013-]\s*\S", re.I)
+
+
 def _found(tail: str, opening: bool, line: int, quote: str, line_of: str | None = None) -> list[Candidate]:
     """What a sentence (with the rest of the turn after it) opens: correction, confirmation or
     definition, in that order."""
@@ -1233,6 +1339,9 @@ def _found(tail: str, opening: bool, line: int, quote: str, line_of: str | None 
                 _lead(line, "unprompted_definition", quote, Lead("warned", fact))]
     if (said := _correction(tail, opening)) is not None:
         fact, how = said
+        if how == "weak" and (neg := _NO_NEGATIVE.match(tail)) is not None and not fact.lower().startswith(neg["neg"].lower()):
+            # "no we don't, someone runs them by hand": the "no" says a negative again, before the rest
+            fact = f"{neg['neg']}, {fact}"
         if how == "strong":
             return [_candidate(line, "correction", quote, fact)]
         # "no, X": a correction of something said, or the answer to a question?
@@ -1388,8 +1497,14 @@ def _spelled(text: str) -> str:
     found = {w.lower() for w in _TYPO_WORD.findall(text[:400])} & TYPOS.keys()
     if not found:
         return text
-    return re.sub(r"\b(?:" + "|".join(sorted(found)) + r")\b", lambda m: TYPOS[m.group().lower()], text,
-                  flags=re.I)
+    # (a lead word leads: after the first words of a sentence, the person's words are kept as typed --
+    # "no its 29 secs acutally" is what was said)
+    return _LEAD_PART.sub(lambda lead: re.sub(r"\b(?:" + "|".join(sorted(found)) + r")\b",
+                                              lambda m: TYPOS[m.group().lower()], lead.group(), flags=re.I), text)
+
+
+# the first words of each sentence, where a lead word stands
+_LEAD_PART = re.compile(r"(?:^|(?<=[.!?\n]))\W*(?:[\w']+\W+){0,2}[\w']+")
 
 
 # the statement's words quoted back before the answer: "\"fixed at 42\" -- no, ...", "'10 MB' - ..."
@@ -1413,8 +1528,8 @@ _FILLER_RUN = re.compile(r"^(?:(?:ok(?:ay)?|yeah|yes|yep|right|so|and|um+|uh+|we
 # pleasantries run into what follows, as spoken: "okay great and just so you know ...", "cool thanks
 # and by the way ...", "nice and so all our recipes are ...", "awesome so ..."
 _RUN_ON = re.compile(r"^(\W*(?:(?:ok(?:ay)?|great|cool|nice|awesome|perfect|good|alright|sure|thanks|thank you|"
-                     r"thx|ty|cheers|lovely|brilliant|excellent)(?:\s+|\s*,\s*))+)"
-                     r"(?:(?:and|so(?!\s+(?:you|u)\s+know\b|\s+(?:much|very|many)\b))\s+)+(?=\w)", re.I)
+                     r"thx|ty|cheers|lovely|brilliant|excellent|sweet)(?:\s+|\s*,\s*))+)"
+                     r"(?:(?:and|so(?!\s+(?:you|u)\s+know\b|\s+(?:much|very|many)\b))\s+(?:(?:uh+|um+|like)[\s,]+)?)+(?=\w)", re.I)
 
 
 # a pleasantry run into a fact with no stop: "sounds good managers approve anything under 5 days", "ok
@@ -1437,7 +1552,9 @@ def _spoken(text: str) -> str:
     elif (m := _BARE_PLEASANT.match(text)) is not None:
         text = m.group(1) + ". " + text[m.end():]  # "cool all enemies need a death sound ...": chat, unpunctuated
     if not text[:1].isascii():
-        text = _EMOJI_YES.sub("yes, ", text)
+        # (an approval, then a frame: "👍 note that staging uses the sandbox gateway" -- no "yes")
+        text = _EMOJI_YES.sub("ok, " if (after := _EMOJI_YES.match(text)) is not None
+                              and ph.DEFINITION_FRAME.match(pr.skip(text[after.end():]).lstrip(" ,")) else "yes, ", text)
         text = _EMOJI_WINCE.sub("hmm, ", text, count=1)
         text = _EMOJI_WARNING.sub("heads up, ", text, count=1)
     text = _EMOJI_EXACTLY.sub(" exactly, ", _EMOJI_NO.sub(" no, ", text))
@@ -1447,6 +1564,10 @@ def _spoken(text: str) -> str:
 def candidates(raw: str, line: int = 0) -> list[Candidate]:
     """What one user turn says on its own: complete candidates or `Lead`s (two when the
     statement decides between a correction and a definition), numbered (`Candidate.index`)."""
+    if "```" in raw and (headed := _HEADED_PASTE.match(raw)) is not None:
+        # "from the prod config:\n```\nWORKERS=12\n```\nso it's 12 workers in prod", "logs:\n```...```\n
+        # 10.0.3.x is the old subnet, ...": the heading names the paste -- what follows is read from it
+        return candidates(raw[headed.end():], line)
     if "\n\n" in raw and (own := _after_pasted(raw)) is not None:
         # "Primer-BLAST:\n  Product length 287\n\nthe amplicon is 287 bp": a pasted record, then the
         # person's own words -- read as after pasted evidence
@@ -1584,6 +1705,11 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
         found = _between(parts[first_said + 1:], line, quote)
     if not found and first_said is not None and len(parts) > first_said + 1:
         found = _told(parts[first_said:], line, quote)
+        if (said := pr.skip(parts[first_said])) and (_ordered(said) or _commands(said) or pr.imperative(said)
+                                                     or _asks(said)) and (after := _after_request(parts[first_said + 1])) is not None:
+            # "ok, add it to the serializer too. invoices are immutable once issued, ...": how things
+            # are, said after the request -- a definition unless it contradicts the statement
+            found = [*found, _lead(line, "unprompted_definition", quote, Lead("aside", after))]
     if not found and "?" in text and "not " in text:
         found = _swapped(parts, line, quote)
     if not found and " not " in parts[0] and len(pr.words(parts[0])) >= RUN_ON_WORDS:
@@ -1663,6 +1789,8 @@ def _after_pasted(raw: str) -> str | None:
         return None
     return text[at:].strip()
 
+# a short heading of a fenced paste: "from the prod config:", "got this in CI though:", "logs:"
+_HEADED_PASTE = re.compile(r"^\s*[^\n`]{1,60}:[ \t]*\n(?=\s*```[^`]{1,2000}```\s*\S)")
 # a line of code first, unfenced: "df.merge(rates, on='ccy', how='left')\n...", "WHERE status <> 'x'\n..."
 _CODE_FIRST = re.compile(r"^\s*(?:[\w.]+\([^\n]*\)|(?-i:SELECT|WHERE|FROM|UPDATE|INSERT|JOIN)\s[^\n]*)\s*\n\s*\S")
 # what the person says of the paste itself: "that's what I get", "this is the output"
@@ -1677,14 +1805,18 @@ def _evidenced(c: Candidate, quoted: bool) -> Candidate:
         return c
     fact = c.lead.fact
     if not quoted and (_OF_THE_PASTE.match(fact) or "?" in fact or not (
-            (has_value(fact) and not _ABOUT_IT.match(fact)) or _IT_THEY.match(fact))):
-        # (what it or they do, read from the paste: "it returns None on a miss"; not "this builds
-        # but ...", which speaks of the paste)
+            (has_value(fact) and not _ABOUT_IT.match(fact)) or _IT_THEY.match(fact)
+            or (_THE_NAMED.match(fact) and not mk.MOMENT.search(pr.clauses(fact)[0])))):
+        # (what it or they do, read from the paste: "it returns None on a miss", what a thing named
+        # is: "the build is vite"; not "this builds but ...", which speaks of the paste)
         return c
     return replace(c, lead=Lead("marked", fact))
 
 
 _IT_THEY = re.compile(r"^(?:it|its|it'?s|they|they'?re|theyre)\b", re.I)
+# a thing named, then what it is or does: "the staging namespace is app-stg", "the build is vite"
+_THE_NAMED = re.compile(r"^(?:the|our)\s+(?:[\w./-]+\s+){0,3}?(?:is|are|uses?|runs?|lives?|has|have)\s+(?!(?:not|no|a|an|the)\b)\S",
+                        re.I)
 
 
 _REPLY_TO_QUOTE = re.compile(r"^\s*>[^\n]{1,200}\n\s*(?!>)\S")
