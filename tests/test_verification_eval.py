@@ -179,14 +179,15 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/), written by an engineer who read neither the rules nor any other
-# case file, measured once after the rules are frozen (the tuners never see it). Empty while the
-# eleventh round (fresh-11/, measured with round 12: (0.923, 0.857), (0.990, 0.902), (0.977,
-# 0.759)) is tuned on and the twelfth waits; these figures are the eleventh round's until then.
-# Not met: the rules fit the phrasings they were written against (README, "What the rules do
-# not catch").
-FRESH_MEASURED = {"correction": (0.923, 0.857), "confirmation": (0.990, 0.902),
-                  "unprompted_definition": (0.977, 0.759)}
+# The held-out round (fresh/, the twelfth: 57 families, 456 cases, asked for what people type
+# while working on a software project, by someone used to real teams), written by an engineer
+# who read neither the rules nor any other case file, measured once after round 13 of the rules
+# was frozen (2026-12-03; the tuners never saw it). The rules of round 3 gave (0.905, 0.598),
+# (0.932, 0.732), (0.907, 0.438); round 12: (0.933, 0.741), (0.962, 0.893), (0.922, 0.741). Not
+# met: the rules fit the phrasings they were written against (README, "What the rules do not
+# catch").
+FRESH_MEASURED = {"correction": (0.934, 0.759), "confirmation": (0.962, 0.893),
+                  "unprompted_definition": (0.923, 0.750)}
 
 
 @pytest.mark.parametrize("kind", [
