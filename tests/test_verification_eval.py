@@ -2,7 +2,7 @@
 figures -- the processor run end to end on one session file per phrasing family.
 
 The top-level families (dev and heldout halves) and the opened earlier held-out rounds
-(`fresh-1/` to `fresh-11/`) are development data: the rules were tuned on them, and the targets (precision >=
+(`fresh-1/` to `fresh-12/`) are development data: the rules were tuned on them, and the targets (precision >=
 0.95, recall >= 0.90 per type) are asserted on each. The held-out measure is
 `bench/verification_cases/fresh/`, written apart from the rules and never read by whoever tunes
 them: measured once the rules are frozen, its unmet targets are strict expected failures and its
@@ -155,7 +155,10 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 
 # An opened round a tuning round did not bring to the targets (measured when it ended): its
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
-OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {}
+OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
+    ("fresh-12", "correction"): (0.934, 0.759),
+    ("fresh-12", "confirmation"): (0.962, 0.893),
+    ("fresh-12", "unprompted_definition"): (0.923, 0.750)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [
@@ -179,13 +182,12 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/, the twelfth: 57 families, 456 cases, asked for what people type
-# while working on a software project, by someone used to real teams), written by an engineer
-# who read neither the rules nor any other case file, measured once after round 13 of the rules
-# was frozen (2026-12-03; the tuners never saw it). The rules of round 3 gave (0.905, 0.598),
-# (0.932, 0.732), (0.907, 0.438); round 12: (0.933, 0.741), (0.962, 0.893), (0.922, 0.741). Not
-# met: the rules fit the phrasings they were written against (README, "What the rules do not
-# catch").
+# The held-out round (fresh/), written by an engineer who read neither the rules nor any other
+# case file, measured once after the rules are frozen (the tuners never see it). Empty while the
+# twelfth round (fresh-12/, measured with round 13: (0.934, 0.759), (0.962, 0.893), (0.923,
+# 0.750)) is tuned on and the thirteenth waits; these figures are the twelfth round's until then.
+# Not met: the rules fit the phrasings they were written against (README, "What the rules do
+# not catch").
 FRESH_MEASURED = {"correction": (0.934, 0.759), "confirmation": (0.962, 0.893),
                   "unprompted_definition": (0.923, 0.750)}
 
