@@ -190,6 +190,16 @@ def test_near_pairs_are_the_gate_on_every_pair(sayings: list[list[str]], data: s
     assert sorted(set(found)) == _every_pair(texts)
 
 
+def test_the_normalised_form_kept_is_the_texts_own() -> None:
+    """`Norms` keeps normalised texts by id, checked against a hash of the text: an id said of
+    another text (made up, as in the tests above) gets that text's form, not the one kept."""
+    norm = Norms()
+    first = norm(Text("kv_kept000001", "MRR", "MRR excludes setup fees", "metrics", ()))
+    again = norm(Text("kv_kept000001", "ARR", "ARR includes trials", "metrics", ()))
+    assert (first, again) == ("mrr mrr excludes setup fees", "arr arr includes trials")
+    assert norm(Text("kv_kept000001", "ARR", "ARR includes trials", "metrics", ())) == again
+
+
 _CHARS = st.text(st.sampled_from("ab é\u00e9x1 "), max_size=60)  # repeats: where blocks can tie
 
 

@@ -115,7 +115,7 @@ class Norms:
             return found[1]
         if len(kept) >= self._KEPT:
             for old in list(itertools.islice(kept, self._KEPT // 2)):
-                del kept[old]
+                kept.pop(old, None)  # (another thread's merge may have dropped it)
         norm = similarity.normalise(text.title, text.content)
         kept[text.id] = (mark, norm)
         return norm
