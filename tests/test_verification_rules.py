@@ -2109,3 +2109,117 @@ def test_round_13_shapes(statement: str, text: str, kind: str, key: str) -> None
 def test_round_13_near_misses(statement: str, text: str, allowed: str | None) -> None:
     got = found(text, statement)
     assert got is None or got[0] == allowed, got
+
+
+@pytest.mark.parametrize("statement, text, kind, key", [
+    # a bare negative, with or without "no", of a negative claim
+    ("The HTTP client doesn't retry on 4xx responses.", "nope, it doesn't", "confirmation", "retry on 4xx"),
+    ("The free plan never gets the export feature.", "never, right", "confirmation", "export feature"),
+    ("None of the services write to the audit schema.", "none of them do", "confirmation", "audit schema"),
+    ("Contractors aren't in the on-call rota.", "they aren't, no", "confirmation", "on-call rota"),
+    # the statement's own hedge settled
+    ("I believe iOS builds go out through TestFlight.", "you remember correctly", "confirmation", "TestFlight"),
+    ("Unless I'm missing something, the cache is per region.", "you're not missing anything", "confirmation",
+     "per region"),
+    # a claim whose subject has a backticked name; a state "configured with"
+    ("The HPA for `search-api` targets 70% CPU.", "yup", "confirmation", "70% CPU"),
+    ("The Redis instance is configured with `maxmemory-policy allkeys-lru`.", "👍", "confirmation", "allkeys-lru"),
+    # a markdown quote of the statement, marked correct
+    ("The pool size defaults to the CPU count. You can override it with `WORKERS`.",
+     "> The pool size defaults to the CPU count\n\ncorrect", "confirmation", "defaults to the CPU count"),
+    # the source pointed to, then what it says
+    ("To run the unit tests, use `npm test`.", "see the Makefile, it's `make unit`", "correction", "make unit"),
+    ("Code owners for `packages/api` are the web team.", "check CODEOWNERS, packages/api belongs to platform-core",
+     "correction", "belongs to platform-core"),
+    # one part right, the other wrong; a yes, the part agreed to, "but"
+    ("Contractors are paid through payroll on the 25th.", "right payroll, wrong date: they get paid on the 10th",
+     "correction", "paid on the 10th"),
+    ("The cluster has three masters and runs version 7.", "yeah three masters but it's version 8 since the upgrade",
+     "correction", "version 8"),
+    # a name in code set right by another that shares a part of it
+    ("The service reads the token from `process.env.TOKEN`.", "the var is `GH_TOKEN`", "correction", "GH_TOKEN"),
+    # an aside inside a request that sets the statement right; what it relies on is gone
+    ("I'll add the panel to the dashboard, which reads from Graphite.",
+     "add it to the top row (the dashboards read from prometheus, graphite was retired) and ping me",
+     "correction", "read from prometheus"),
+    # a request, then the house's way in a clause of its own
+    ("I've written the loader.", "please add docstrings, we run pydocstyle on everything under `src/`",
+     "unprompted_definition", "we run pydocstyle"),
+    # an agreement, an aside, then the request
+    ("I'll add the customer id column.", "sounds good (customer ids are ULIDs, not ints) and backfill it",
+     "unprompted_definition", "customer ids are ULIDs"),
+    # a standing rule given as an order, how it is done instead
+    ("The migration is generated.", "thanks. never apply migrations by hand, they only go through the pipeline",
+     "unprompted_definition", "never apply migrations by hand"),
+    # the value asked back in doubt, then the fact
+    ("The events table has about 3 million rows.", "where'd you get 3 million? it's around 90M rows",
+     "correction", "90M rows"),
+    # a topic turned to after "right", then the fact set against the statement
+    ("Month-end close happens on the last business day.",
+     "Right, about the close. It actually happens on the 3rd business day, not on the last day.",
+     "correction", "3rd business day"),
+    # a negation of a compound ("auto-merged") against the statement's words
+    ("Renovate PRs are merged automatically once CI passes.",
+     "hm ok. renovate PRs are never auto-merged, someone from platform approves them.", "correction",
+     "never auto-merged"),
+    # a paste, then what the pasted thing is for good ("that line means ...")
+    ("Let me look at the CI setup.", "```yaml\nconcurrency: deploy-${{ github.ref }}\n```\nthat line means only one "
+     "deploy per branch at a time, we rely on it", "unprompted_definition", "only one deploy per branch"),
+    # a fact between requests against a claim said after a plan, in a clause of its own
+    ("I'll update the script; new hires get created in the `Staff` OU.",
+     "yes, also add the badge step. new hires go in the `Onboarding` OU first, not Staff. then send me the diff",
+     "correction", "`Onboarding` OU"),
+    # spoken: a filler after the "no"
+    ("Weekly active users counts anyone who logged in.", "hmm no so wau is only people who ran at least one query",
+     "correction", "at least one query"),
+    ("New hires receive their badges on day one.", "not exactly so badges get printed the week before the start date",
+     "correction", "the week before the start date"),
+    # a guess is no rule ("must be coming from")
+    ("The load balancer idle timeout is 60 seconds.",
+     "that explains it. the ALB idle timeout is 350s here. so the errors must be coming from elsewhere.",
+     "correction", "350s"),
+])
+def test_round_14_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == kind and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text, allowed", [
+    # a bare negative to a positive claim, to an offer; "never mind"
+    ("The client retries on 4xx responses.", "nope, it doesn't", None),
+    ("Want me to add retries?", "no it doesn't need them", None),
+    ("The export is done.", "never mind", None),
+    # the same switch said again; a year is no rate; a name's number is no size
+    ("The bucket has versioning enabled and a 30-day lifecycle rule.",
+     "checked the console, versioning is on and the 30-day lifecycle rule is there", "confirmation"),
+    ("The VAT rate for Germany is 16%.", "This was temporary in 2020.", None),
+    ("The Dockerfile builds, but the final image is 1.4GB.",
+     "we pin node 20 because the sharp build breaks on 22.", "unprompted_definition"),
+    # a question after "anyway"; a pointer to read something of one's own; a past event after a request
+    ("I've exported the survey responses.", "ha. anyway can you cluster the comments by theme", None),
+    ("I've summarised the notes.", "Read your notes from yesterday. Yes, the IdP is Okta.", "confirmation"),
+    ("I've set up the worker.", "rerun it, we lost the logs", None),
+    ("I've set up the worker.", "fix the test, we need it for the release", None),
+    # "check the logs" and a trouble of the moment
+    ("The nightly job is scheduled.", "check the logs, the job failed at 3am", None),
+    # an order with an event after it; an aside that is an apology
+    ("I've drafted the reply.", "never do that again, it broke prod", None),
+    ("I'll add the column.", "ok (sorry, was at lunch) and send it", None),
+    # a fact between requests that contradicts nothing of the plan's claim
+    ("I'll update the script; new hires get created in the `Staff` OU.",
+     "yes, also add the badge step. the badge printer is on floor 2. then send me the diff", "unprompted_definition"),
+    # "no so" before a question, or to an offer
+    ("The report covers all regions.", "no so what do we do about apac?", None),
+    ("Want me to add the EU region too?", "no so leave it as it is", None),
+    # a paste, then its state of the moment or a question about it
+    ("The build uses webpack.", "```\nERROR in ./src/index.ts\n```\nthat error is new, can you look?", None),
+    ("The build uses webpack.", "```\nERROR in ./src/index.ts\n```\nthis line is failing again", None),
+    # a topic named after "right": no agreement by itself
+    ("The report runs on Mondays.", "right, about the report. can you add a chart?", None),
+    # the aside after a report of work stays a definition
+    ("I've compiled the list of students.", "please email the parents (red list = three or more absences in a term)",
+     "unprompted_definition"),
+])
+def test_round_14_near_misses(statement: str, text: str, allowed: str | None) -> None:
+    got = found(text, statement)
+    assert got is None or got[0] == allowed, got

@@ -88,7 +88,8 @@ _WORK_REPORT = re.compile(
     r"(?:^(?:(?:so|ok|okay|done|great|sure)[,!.]?\s+)?(?:i|i'?ve|i'?m|i'?ll|i'?d|i have|i am|i will|let me|"
     r"let'?s|here'?s|here is|here are|done|working on|starting|pulling|drafting|loading)\b|"
     r".*?\b(?:is|are|has been|have been|was|were)\s+(?:now\s+|all\s+)?(?:ready|done|live|updated|created|"
-    r"generated|saved|uploaded|loaded|imported|assigned|completed|finished|set up|configured|scheduled|"
+    r"generated|saved|uploaded|loaded|imported|assigned|completed|finished|set up(?!\s+(?:with|as|to use)\b)|"
+    r"configured(?!\s+(?:with|as|to use)\b)|scheduled|"
     r"parsed|open|opened|documented|merged|deployed|written|sent|processed|fixed|added|drafted|"
     r"installed|in place|in the [\w-]+|up|in)(?:\s+(?:now|already|for you))?(?:\s+and\s+[\w-]+ed)?"
     # "... is generated and saved to reports/q2.pdf", "... has been updated with the new band",
@@ -375,8 +376,9 @@ _THANKS = re.compile(r"\b(?:thanks|thank you|thx|ty|cheers|much appreciated)\b",
 NEGATIVE = re.compile(r"\b(?:not|no|never|none|nothing|nobody|cannot|isnt|arent|doesnt|dont|didnt|wasnt|werent|"
                        r"cant|wont|hasnt|havent|shouldnt|couldnt)\b|\w+n't\b", re.I)
 # the bare answer that says a negative again: "there isn't", "it doesn't", "they're not"
-_NEGATIVE_ANSWER = re.compile(r"^(?:(?:it|there|they|that|this|he|she|we|you)(?:'s|'re)?\s+)?(?:\w+n'?t|not|never)"
-                              r"(?:\s+(?:at all|really|either|ever))?\W*$", re.I)
+_NEGATIVE_ANSWER = re.compile(r"^(?:(?:(?:it|there|they|that|this|he|she|we|you)(?:'s|'re)?\s+)?(?:\w+n'?t|not|never)"
+                              r"(?:\s+(?:at all|really|either|ever))?|(?:none|neither|nobody|no one|nothing)"
+                              r"(?:\s+of\s+(?:them|those|these|it|us))?(?:\s+(?:do|does|did|is|are|can|will|has|have))?)\W*$", re.I)
 
 
 def _said_again_negative(fact: str, statement: str | None) -> tuple[str, str] | None:
@@ -422,7 +424,8 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
     a confirmation, see the module docstring."""
     if lead.strength == "negated":
         return _said_again_negative(lead.fact, statement) if lead.fact else None
-    if lead.strength in ("correction", "contrast", "marked", "aside", "plain", "framed", "noted", "told", "partial", "warned"):
+    if lead.strength in ("correction", "contrast", "marked", "aside", "plain", "framed", "noted", "told", "partial", "warned",
+                         "inside"):
         if not lead.fact:
             return None
         if lead.strength == "marked":
@@ -438,6 +441,10 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
         elif lead.strength == "contrast":
             said = _contradicted(lead.fact, statement) or any(
                 _contradicted(later, statement) for later in sentences(lead.fact)[1:4] if pr.is_fact(later))
+        elif lead.strength == "inside":
+            # an aside of an instruction that sets the statement right -- what the "aside" definition
+            # is not; after a report of work the aside stays a definition
+            said = _contradicted(lead.fact, statement) and _WORK_REPORT.search(claim_of(statement) or statement or "") is None
         elif lead.strength == "partial":
             # one part agreed to, what is said next is set against the rest of the claim: anything
             # new of lasting knowledge corrects it (not a report of work, a status or a plan)
@@ -453,7 +460,10 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
         elif lead.strength == "warned":
             said = not (_contradicted(lead.fact, statement) or _set_against(lead.fact, statement))
         elif lead.strength == "told":
-            said = statement is not None and claim_of(statement) is not None and any(
+            # (a claim after a plan, in a clause of its own: "I'll update the script; new hires get created in X")
+            said = statement is not None and (claim_of(statement) is not None or any(
+                claim_of(part) is not None and not _WORK_REPORT.search(part)
+                for part in (sentences(statement)[-1] if statement.strip() else "").rstrip(" .").split("; ")[1:])) and any(
                 _contradicted(told, statement) for told in sentences(lead.fact)[:4]
                 if pr.is_fact(told) or has_value(told) or measured(told))
         elif lead.strength in ("framed", "noted"):

@@ -72,6 +72,9 @@ _CHANGE = re.compile(
     r"(?:mov|switch|migrat|chang|upgrad|downgrad|bump|renam)e?d\s+(?:(?:it|them|that|this)\s+)?(?:to|off|from|over|away)\b|"
     r"(?:we|they)\s+(?:(?:mov|switch|migrat|replac|remov|retir|deprecat|renam)e?d|dropp?e?d|ripped out|turned off)|"
     r"(?:ripped|tore|took|pulled)\s+(?:it|them)\s+out|got rid of (?:it|them)|"
+    # what the statement relies on is gone: "influx was decommissioned", "the v1 API got retired"
+    r"(?:was|were|got|has been|have been)\s+(?:decommissioned|retired|deprecated|sunset(?:ted)?|shut down|turned off|"
+    r"ripped out|removed|dropped|killed)|"
     r"replaced (?:by|with)|since (?:\d|last|early|late|mid|we|the|q[1-4]|v\d|jan|feb|mar|apr|may|"
     r"jun|jul|aug|sep|oct|nov|dec|spring|summer|autumn|fall|winter))\b|(?<!\bfor )\bnow\s*[.!]?$", re.I)
 _ONLY = re.compile(r"\b(?:only|solely|exclusively)\b", re.I)
@@ -229,7 +232,8 @@ def _substitutes(first: str, said: Sequence[str], claimed: bool) -> bool:
             continue
         for other, b, a in theirs:
             if other != value and ((before and b == before) or (after and a == after)) \
-                    and (enough or (_kind(value) is not None and _kind(value) == _kind(other))):
+                    and (enough or (_kind(value) is not None and _kind(value) == _kind(other))) \
+                    and not _same_switch(value, theirs):
                 return True
     return False
 
@@ -405,6 +409,54 @@ def _placed(text: str, loose: bool = False) -> dict[str, str]:
 _REQUIRES = re.compile(r"\b(?:needs|requires|has to|have to|must)\b(?=\s+(?:a\s+|an\s+)?\d)", re.I)
 
 
+_SWITCHED_ON = frozenset(["on", "enabled", "true"])
+# a number of a name or after a place word, with no unit of its own: "node 20", "breaks on 22", "pump 3"
+_LABELLED = re.compile(r"(?:\b(?:on|in|for|with|from|node|version|v|python|java|ios|android|postgres|room|"
+                       r"pump|line|step|phase|level|tier|team|build|release|sprint|pr|issue|ticket)|[a-z]\w*[a-z]\s*#?)\s*$",
+                       re.I)
+_NOT_LABELS = frozenset(["is", "are", "was", "were", "be", "been", "to", "at", "about", "around", "under", "over",
+                         "than", "only", "just", "of", "by", "now", "its", "it's", "set", "up", "down",
+                         "within", "after", "before", "every", "each", "and", "or", "roughly", "approx",
+                         "approximately", "nearly", "almost", "max", "min", "maximum", "minimum", "limit", "like",
+                         "least", "most", "the", "a", "an", "per", "takes", "take", "lasts", "needs", "uses", "has",
+                         "have", "gets", "get", "keeps", "keep", "holds", "hold", "stores", "store", "runs", "run"])
+
+
+def _labelled(value: str, text: str) -> bool:
+    """Whether a bare number of the text is a name's number ("node 20", "on 22"), not a measure
+    left without its unit ("it's 5", "timeout is 45", "set to 45")."""
+    at = text.lower().find(value.lower())
+    if at <= 0:
+        return False
+    before = text[:at].split()
+    return bool(before) and before[-1].lower() not in _NOT_LABELS and _LABELLED.search(text[:at]) is not None
+
+
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_YEAR_BEFORE = re.compile(r"\b(?:in|since|from|until|till|by|before|after|of|early|late|mid|spring|summer|fall|autumn|"
+                          r"winter|jan\w*|feb\w*|mar\w*|apr\w*|may|jun\w*|jul\w*|aug\w*|sep\w*|oct\w*|nov\w*|dec\w*)\s*$", re.I)
+
+
+def _same_switch(value: str, theirs: Sequence[Value]) -> bool:
+    """A switch the statement also set, the same way ("on" after "enabled"): no other value."""
+    return _kind(value) == "switch" and any(
+        _kind(o) == "switch" and (o in _SWITCHED_ON) == (value in _SWITCHED_ON) for o, _, _ in theirs)
+
+
+def _attached(value: str) -> str:
+    """The unit written onto a number ("1.4gb": "gb"), or ""."""
+    m = _UNIT_AFTER.match(value)
+    return m.group(1).lower() if m else ""
+
+
+def _year_of(value: str, text: str) -> bool:
+    """Whether a number of the text is a year ("in 2020", "since 2019")."""
+    if not _YEAR.fullmatch(value.rstrip(".,")):
+        return False
+    at = text.lower().find(value.lower())
+    return at > 0 and _YEAR_BEFORE.search(text[:at]) is not None
+
+
 def _revalued_clause(head: str, said: Sequence[str]) -> bool:
     if _ALSO.search(head) or mk.OPINION.search(_REQUIRES.sub(" ", head)):
         return False  # "it also runs on sundays": adds to the claim
@@ -432,8 +484,16 @@ def _revalued_clause(head: str, said: Sequence[str]) -> bool:
             for other in theirs:
                 if _attribute(other) != kind:
                     continue
+                if kind == "switch" and (value in _SWITCHED_ON) == (other in _SWITCHED_ON):
+                    continue  # "versioning is on" after "... has versioning enabled": the same state
                 if kind == "number":
+                    if _year_of(value, head) != _year_of(other, s):
+                        continue  # "temporary in 2020" against "16%": a year is no rate
                     u, v = units.get(value.rstrip(".,"), ""), their_units.get(other.rstrip(".,"), "")
+                    mu, tu = u or _attached(value), v or _attached(other)
+                    if (not mu and tu and _DIMENSION.get(tu.split()[0]) and _labelled(value, head)) \
+                            or (not tu and mu and _DIMENSION.get(mu.split()[0]) and _labelled(other, s)):
+                        continue  # "node 20", "breaks on 22" against "1.4GB": a name's number is no size
                     if u and v and not any(_near_key(x, y) or x[:2] == y[:2]
                                            for x in u.split() for y in v.split()):
                         continue  # "5 seconds" against "30 requests": another attribute
@@ -591,7 +651,8 @@ def _negates_said(after: str, theirs: set[str]) -> bool:
     for w in pr.words(after)[:3]:
         k = _word_key(w)
         if k is not None:
-            return k in theirs
+            # (a compound by any of its words: "never auto-merged" after "merged automatically")
+            return k in theirs or ("-" in w and any(_word_key(part) in theirs for part in w.split("-") if part))
     return False
 
 
@@ -691,10 +752,43 @@ def contradicts(fact: str, said: Sequence[str], claimed: bool, framed: bool = Fa
     if _opposite(first, said) and (mine & theirs or _same_subject(first, said)):
         return True  # "they're case-insensitive" after "User emails are case-sensitive."
     if claimed and (_revalued(first, said) or _denied(first, said) or (not framed and _renamed(first, said))
-                    or _affirms_denied(first, said)):
+                    or _affirms_denied(first, said) or (not framed and _recoded(first, said))):
         return True
     return not framed and not mk.OPINION.search(first) and (_substitutes(first, said, claimed)
                                                           or (claimed and _recalled(first, said)))
+
+
+# a name in code: in backticks, or with "_", ".", "/" inside ("ACME_API_KEY", "process.env.API_KEY")
+_CODE_NAME = re.compile(r"`([^`\n]{2,60})`|(?<![\w`])([A-Za-z][\w-]*(?:[_./][\w-]+)+)(?![\w`])")
+_CODE_PART = re.compile(r"[_./:-]+|(?<=[a-z])(?=[A-Z])")
+# "the var is `X`", "in our module it's `X`", "flag key is `X`": a name given for a thing
+_NAMED_AS = re.compile(r"^(?:(?:in|for|on)\s+(?:our|the|this)\s+[\w-]+,?\s+)?(?:[\w-]+\s+){0,3}?[\w-]+(?:\s+is|'s|\s+are|'re)\s+(?:called\s+|named\s+)?`", re.I)
+
+
+def _code_names(text: str) -> list[str]:
+    return [a or b for a, b in _CODE_NAME.findall(text)]
+
+
+def _code_parts(name: str) -> set[str]:
+    return {p.lower() for p in _CODE_PART.split(name) if len(p) >= 3}
+
+
+def _recoded(first: str, said: Sequence[str]) -> bool:
+    """The fact names in code what a statement named in code, by another name that shares a part
+    of it: "the var is `ACME_API_KEY`" after "... from `process.env.API_KEY`", "in our module it's
+    `node_instance_size`" after "... is `instance_type`" -- a name set right."""
+    head = pr.clauses(first)[0]
+    if "`" not in head or not _NAMED_AS.match(head) or len(pr.words(head)) > 10:
+        return False
+    theirs = [n for s in said for n in _code_names(s)]
+    seen = {n.lower() for n in theirs}
+    for mine in _code_names(head):
+        if mine.lower() in seen:
+            continue
+        parts = _code_parts(mine)
+        if any(parts & _code_parts(other) and mine.lower() not in other.lower() for other in theirs):
+            return True
+    return False
 
 
 # "<thing> is <one or two words>": "default branch is main", "it's semicolon-delimited"

@@ -39,7 +39,7 @@ class Lead:
 
     strength: Literal["strong", "weak", "echo", "strong_echo", "mid", "valued", "correction", "contrast",
                       "marked", "aside", "plain", "framed", "noted", "told", "partial", "warned",
-                      "negated"]
+                      "negated", "inside"]
     # "exactly" / "yes" / "us-east-1, yes" / "exactly -- monthly logo churn" / a confirmation later
     # in a turn or after the person's own check ("mid": it must echo the statement and not
     # contradict it) / "no, X" (a correction if the statement said
@@ -55,7 +55,9 @@ class Lead:
     # fact after a warning ("careful, X"): a correction as "marked", a definition otherwise ("warned");
     # a negative fact after "no" ("nope, it doesn't detect the B variant"): a confirmation when it
     # says again a negative claim of the statement ("negated"); a value the person found on their
-    # own, "too" ("du says 312M here too"): a confirmation of a statement with that value ("valued")
+    # own, "too" ("du says 312M here too"): a confirmation of a statement with that value ("valued");
+    # an aside of an instruction ("(the dashboards pull from prometheus)"): a correction when it
+    # contradicts the statement, not a report of its work ("inside") -- the "aside" otherwise
     fact: str | None  # the user's own fact after the phrase, if any
 
 

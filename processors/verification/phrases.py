@@ -38,7 +38,7 @@ def any_of(patterns: list[re.Pattern[str]]) -> re.Pattern[str]:
 
 OPENER = _rx(
     rf"^(?:(?:{EMOJI}+|(?:h+m+|m{{2,}}|u+h+(?![\s-]*huh)|u+m+|e+r+m*|e+h+|a+h+|o+h+|well|lol|lmao|ha(?:ha)*|heh|"
-    r"whoa+|woah|wow|ok(?:ay)?|so|and|but|also|honestly|tbh|ugh|sorry|hey|yo|please|pls|plz|"
+    r"whoa+|woah|wow|ok(?:ay)?|so|and|but|also|honestly|tbh|ugh|sorry|hey|yo|please|pls|plz|anyways?|anyhow|"
     # a remark on what follows: "confusingly it's reversed in this schema", "annoyingly, ..."
     r"confusingly|annoyingly|weirdly|oddly|funnily enough|ironically|"
     r"(?:i'?m|i am) afraid|with (?:all due )?respect|unfortunately|to be (?:fair|honest|clear)|"
@@ -270,6 +270,8 @@ WEAK_CORRECTION = [_rx(p) for p in (
     rf"^(?:no+(?:\s+no+)*|nope|nah+|naw|not really|not quite|not exactly|not at all|no way|"
     rf"absolutely not|definitely not|of course not|hell no|uh+ no|not)(?:{SEP_RUN}|\s*{EMOJI}+\s*)",
     r"^(?:nope|nah+|naw|no no|not really|not quite|no way)\s+",
+    # spoken, a filler after the "no": "hmm no so dau is only ...", "not exactly so laptops get ..."
+    r"^(?:no+|nope|nah+|not really|not quite|not exactly)\s+(?:so|well|like|um+|uh+)\s+(?!(?:what|why|how|much|many|far|long|i)\b)(?=\w)",
     rf"^no+{_NO_THEN}\s+",
     rf"^(?:wait+|hold on|hang on|hold up|hold it|one sec(?:ond)?|stop)"
     rf"(?:\s+(?:wait+|a sec(?:ond)?|a minute|a moment|on))*(?=\s*{SEP}|\s+(?:no+|nope|nah|actually)\b)",
@@ -290,6 +292,10 @@ WEAK_CORRECTION = [_rx(p) for p in (
     rf"(?:{SEP_RUN}|\s+)but(?:\s+not\s+(?:quite|exactly))?\b",
     rf"^(?:close|almost|nearly|(?:partly|partially|half|mostly)\s+(?:right|true|correct))"
     rf"(?=\s*{SEP})",
+    # one part right, another wrong: "right payroll, wrong date -", "the date's right but the amount is off:"
+    rf"^(?:right|correct)\s+[\w'-]+(?:\s+[\w'-]+)?\s*,?\s+(?:but\s+)?wrong\s+[\w'-]+(?:\s+[\w'-]+)?(?=\s*{SEP})",
+    rf"^(?:the\s+)?[\w'-]+(?:\s+[\w'-]+)?(?:'s|\s+is|\s+are|'re)\s+(?:right|correct|fine)\s*,?\s+(?:but\s+)?(?:the\s+)?"
+    rf"[\w'-]+(?:\s+[\w'-]+)?(?:'s|\s+is|\s+are|'re)\s+(?:wrong|off|outdated|not right)(?=\s*{SEP})",
     r"^(?:incorrect|not true|untrue|wrong)\s+(?=[\w$])",
     r"^(?:are|r)\s+(?:you|u)\s+sure(?:\s+about\s+(?:that|this))?\s*\?+\s*",
     rf"^(?:(?:i'?m\s+)?afraid not|sadly not|sadly no|negative|nuh[- ]uh|no siree?)(?:{SEP_RUN}|\s+)",
@@ -420,6 +426,12 @@ STRONG_CONFIRMATION = _rx(
     rf"(?:fair|safe|correct|right|valid|accurate)\s+{_CLAIM}|"
     r"good\s+(?:point|read|reading|assumption|understanding|take|logic|reasoning|diagnosis)|"
     rf"(?:that'?s|that is)\s+(?:the|a)\s+(?:right|correct|fair|valid|accurate)\s+{_CLAIM}|"
+    # a hedge of the statement's own settled: "you believe correctly", "you remember right", "you're
+    # not missing anything"
+    r"(?:you|u)\s+(?:believe|remember(?:ed)?|recall(?:ed)?|think|thought|assumed?|suspect(?:ed)?|figured|guess(?:ed)?)\s+"
+    r"(?:correctly|right|rightly)|"
+    rf"{_YOU}\s+not\s+missing\s+(?:anything|a thing)|(?:you|u)\s+(?:didn'?t|did not|haven'?t|have not)\s+miss(?:ed)?\s+"
+    r"(?:anything|a thing)|"
     r"(?:you(?:'ve)?|u)\s+(?:read|understood|understand|got|summari[sz]ed|interpreted|described)\s+"
     r"(?:it|that|this|things|them)?\s*(?:right|correctly|perfectly|exactly|accurately)|"
     r"(?:verified|confirmed|checked|double[- ]checked)\s+(?:with|against|in|on)\s+[^,.;:!?]{1,40}|"
@@ -646,7 +658,7 @@ DEFINITION_FRAME = _rx(
     # "studio slang: a 'greybox' is ...", "team jargon -"
     r"(?:(?:our|the|some|a bit of|[\w-]+)\s+)?(?:slang|jargon|lingo|shorthand|parlance)(?=\s*[:" + EM + EN + r"-])|"
     r"(?:in|at|for|on) (?:this|our) (?!(?:last|previous|next|recent|first|second|old|new)\b)[\w-]+"
-    r"(?:\s+[\w-]+)?(?=\s*,|\s+['\"`\u2018\u201c])|"
+    r"(?:\s+(?!(?:a|an|the)\b)[\w-]+)?(?=\s*,|\s+['\"`\u2018\u201c])|"
     # "in this company the pay period closes on the 20th": the frame run into the fact
     r"(?:in|at|for) (?:this|our) (?:company|team|school|lab|org|organi[sz]ation|department|dept|office|shop|store|"
     r"warehouse|clinic|hospital|studio|firm|practice|group|country)(?=\s+(?:the|all|every|each|any|anything|everything|no)\b)|"
@@ -794,7 +806,8 @@ RULE_NAMED = _rx(r"^(?:(?:it'?s|that'?s|thats)\s+)?(?:(?:the|our|an?)\s+)?(?:[\w
 # about the moment ("the linter always complains about this").
 STANDING_RULE = _rx(
     r"^(?:(?!(?:it|this|that|you|u|i|he|she|they|there|which|what)\b)(?:[\w'/-]+\s+){1,6}?"
-    r"(?:always|never|must(?:\s+(?:always|never))?|should\s+(?:always|never))"
+    # (not a guess: "the 504s must be coming from somewhere else", "it must have timed out")
+    r"(?:always|never|must(?!\s+(?:be\s+[a-z]+ing|have\s+(?:been|[a-z]+ed|[a-z]+en))\b)(?:\s+(?:always|never))?|should\s+(?:always|never))"
     r"|(?:every|each|all|any|no)\s+(?:[\w'/-]+\s+){1,5}?(?:has to|have to|needs? to|is required to|"
     r"are required to|is expected to|are expected to|requires?|needs?))"
     r"\s+[\w-]+(?![^,.;:!?]*\b(?:this|that|it|these|those|here)\b)"

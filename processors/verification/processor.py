@@ -58,7 +58,7 @@ class VerificationProcessor:
     """Finds where a person corrects, confirms or defines domain knowledge (issue #4)."""
 
     name = "verification"
-    version = 14  # 2: items are components of texts (#12); 3: rules that generalise (#15); 4: tuned on the first held-out round (#15); 5: round 4, tuned on the second held-out round (#15); 6: round 5, tuned on the third held-out round (#15); 7: round 6, tuned on the fourth held-out round (#15); 8: round 7, tuned on the fifth held-out round (#15); 9: round 8, tuned on the sixth held-out round (#15); 10: round 9, tuned on the seventh held-out round (#15); 11: round 10, tuned on the eighth held-out round (#15); 12: round 11, tuned on the ninth held-out round (#15); 13: round 12, tuned on the tenth held-out round (#15); 14: round 13, tuned on the eleventh held-out round (#15)
+    version = 15  # 2: items are components of texts (#12); 3: rules that generalise (#15); 4: tuned on the first held-out round (#15); 5: round 4, tuned on the second held-out round (#15); 6: round 5, tuned on the third held-out round (#15); 7: round 6, tuned on the fourth held-out round (#15); 8: round 7, tuned on the fifth held-out round (#15); 9: round 8, tuned on the sixth held-out round (#15); 10: round 9, tuned on the seventh held-out round (#15); 11: round 10, tuned on the eighth held-out round (#15); 12: round 11, tuned on the ninth held-out round (#15); 13: round 12, tuned on the tenth held-out round (#15); 14: round 13, tuned on the eleventh held-out round (#15); 15: round 14, tuned on the twelfth held-out round (#15)
     interval = 0.0
     tables = schema.PER_FILE_TABLES
     merge_fields: ClassVar[Mapping[str, tuple[str, ...]]] = {schema.DETECTIONS: (*DETECTION_FIELDS, llm_cache.ASK), schema.CONTEXT: CONTEXT_FIELDS}

@@ -144,7 +144,7 @@ _WE_INSIDE = re.compile(r"(?<=\w)\s+(?:we|they)\s+(?!(?:to|and|or|all|both|too|a
 
 # a noun phrase, then a verb in -s before its object or adverb: "the board meets monthly", "the DPA
 # restricts processing to the EEA", "each tube gets a barcode"
-_SUBJECT_VERB = re.compile(r"^(?:the|our|their|a|an|this|that|each|every|all|any|no)\s+(?:[\w'-]+\s+){0,3}?"
+_SUBJECT_VERB = re.compile(r"^(?:the|our|their|a|an|this|that|each|every|all|any|no)\s+(?:[\w'`-]+\s+){0,3}?"
                            r"(?!(?:is|was|has|does|its|this|thus|plus|bonus|status|gas|bus|series|analysis|basis|"
                            r"news|means)\b)[a-z]{2,}[^s\W']s\s+(?:the|a|an|our|their|every|each|all|only|no|both|up|out|us|them|it|you|on|at|by|before|after|until|into|"
                            r"down|off|back|\d[\w.,%]*|[a-z]{3,}ly|[a-z]{3,}ing)\b", re.I)

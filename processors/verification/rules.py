@@ -367,6 +367,8 @@ def _confirmation(tail: str) -> Lead | None:
         return Lead("strong" if strength == "strong" else "weak", None)
     if not strength or ph.SARCASM.search(tail) or ph.QUALIFIED.match(rest):
         return None
+    if strength == "weak" and rest and _TOPIC_ONLY.match(sentences(rest)[0]):
+        return None  # "Right, about the report. ...": the "right" turns to a topic, agrees with nothing
     fact = fact_at(rest)
     if fact is not None and _PROPOSING.search(pr.clauses(fact)[0]):
         return None  # "I agree we should raise it": agrees to a proposal, confirms no fact
@@ -417,10 +419,15 @@ _ADDITION = re.compile(r"^[\s,.;:!-]*(and|also|plus)\b(?!\s+(?:can|could|would|w
 _SAID_APART = re.compile(r"[.!\n]")
 
 
+# a topic named, all the sentence says: "about the report.", "re the migration:", "as for the budget"
+_TOPIC_ONLY = re.compile(r"^(?:about|re|regarding|as for|as to|on)\s+(?:the|that|this|your|our|my)\s+[\w\s'-]{1,30}?[\s.:!{EM}{EN}-]*$"
+                         .replace("{EM}", ph.EM).replace("{EN}", ph.EN), re.I)
+
+
 def _fragment(rest: str) -> str | None:
     """A short piece of a fact with no verb, first in ``rest`` ("3 projects on free")."""
     first = sentences(rest)[0] if rest else ""
-    if first and len(pr.words(first)) <= FRAGMENT_WORDS and "?" not in first \
+    if first and len(pr.words(first)) <= FRAGMENT_WORDS and "?" not in first and not _TOPIC_ONLY.match(first) \
             and (_PARTICIPLE_FIRST.match(first) or not (pr.imperative(first) or _asks(first))):
         return first.rstrip(" .!,;:") or None
     return None
@@ -721,7 +728,7 @@ def _commands(sentence: str) -> bool:
 
 
 # "weights in the carrier API are in lbs": a noun and what it is of, before its verb
-_NOUN_PP = re.compile(r"^[\w-]+\s+(?:in|of|for|on|at|from|with)\s+(?:[\w./-]+\s+){0,4}?(?:is|are|was|were|has|have)\b", re.I)
+_NOUN_PP = re.compile(r"^[\w-]+\s+(?:in|of|for|on|at|from|with)\s+(?:[\w./`-]+\s+){0,4}?(?:is|are|was|were|has|have)\b", re.I)
 _NOUN_FIRST = re.compile(r"^[\w-]+\s+[\w-]+\s+(?:(?:here|always|never|usually|all|only|also)\s+)?"
                          r"(?:is|are|was|were|has|have|get|gets|go|goes|must|can|should|need|needs)\b", re.I)
 
@@ -963,6 +970,10 @@ def _term_defined(instruction: str, then: str) -> str | None:
     return fact if fact and _lasting(fact) else None
 
 
+# a standing rule given as an order: "never run migrations from a laptop, ..." (not "never mind")
+_NEVER_DO = re.compile(r"^(?:never|don'?t ever|do not ever|dont ever)\s+(?!mind\b|again\b)[a-z]{2,}\s+\S", re.I)
+
+
 def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
     """A fact with no lead word at the start of a turn: a correction if it sets itself against
     the statement ("it's keyed by the lockfile hash, not the branch name"), a definition if it
@@ -986,6 +997,12 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
         # "just this week, hold anything to Acme", "for today's orders use DHL, UPS is backed up":
         # an instruction for the case at hand, and its reason of the moment
         return []
+    if _NEVER_DO.match(said) is not None and "?" not in said and len(clauses := pr.clauses(said)) > 1 \
+            and not _past(clauses[1]) and not _event(clauses[1]) and not _asks(clauses[1]) and _lasting(said) \
+            and not _MAYBE.search(said) and not _ONE_OCCASION.search(said):
+        # "never run migrations from a laptop, they only go through the deploy pipeline": a standing
+        # rule given as an order, and how things are done instead
+        return [_lead(line, "unprompted_definition", quote, Lead("noted", said.rstrip(" .!")))]
     if (_asks(said) or _ordered(said) or ("(" in said and _commands(said))) and not contrasted(_PARENS.sub(" ", said)) and not _CONCEDE_WORDS_RX.search(_PARENS.sub(" ", said)) \
             and not _TRY_VALUE.match(said):
         # "flag the persistent absentees too (...)", "Now handle the partial matches. ...": an
@@ -1201,10 +1218,21 @@ def _inside(sentence: str, line: int, quote: str) -> list[Candidate]:
         if ok and fact:
             if set_right is not None and set_at is m and not set_right.startswith(fact):
                 return [_set_right(set_right, line, quote)]  # "-- it's on port 6432 though, we go through pgbouncer --": the value's reason
-            return [*([_set_right(set_right, line, quote)] if set_right is not None else []),
+            # (what the aside says of the statement's things may set it right: "(the dashboards pull
+            # from prometheus, influx was decommissioned)" after "... which pulls from InfluxDB")
+            return [*([_set_right(set_right, line, quote)] if set_right is not None else
+                      [_lead(line, "correction", quote, Lead("inside", fact))]),
                     _lead(line, "unprompted_definition", quote, Lead("aside", fact))]
     if set_right is None and sentence.count(",") >= 1 and (listed := _in_series(sentence, line, quote)):
         return listed
+    if set_right is None and ", " in sentence and (ours := _WE_CLAUSE.search(sentence)) is not None \
+            and not _asks(sentence[ours.start("c"):]) and _how_things_are(habit := ours["c"].strip(" .!")) \
+            and _lasting(habit) and not _PROPOSING.search(habit) and not _MAYBE.search(habit) \
+            and not _past(habit) and not _event(habit):
+        # "please add type hints, we run mypy in strict mode on everything under `pipelines/`": the
+        # house's way, said after the request -- a definition unless it sets the statement right
+        return [_lead(line, "correction", quote, Lead("inside", habit)),
+                _lead(line, "unprompted_definition", quote, Lead("aside", habit))]
     if set_right is None and ("," in sentence or " but " in sentence):
         # "do the conversion in a separate migration, and the rates table is in grams, not kilograms,
         # so ...", "keep the chart style but the baseline is $3.9M, ...": a value set right in a clause
@@ -1214,6 +1242,12 @@ def _inside(sentence: str, line: int, quote: str) -> list[Candidate]:
     return [_set_right(set_right, line, quote)] if set_right is not None else []
 
 
+# the house's way after a request, in a clause of its own: ", we run mypy in strict mode on ...", ", we use
+# conventional commits ..." (not a need, a wish or what was done: ", we need it", ", we tested it")
+_WE_CLAUSE = re.compile(r",\s+(?P<c>(?:we|our team|here we)\s+(?:always\s+|usually\s+|only\s+|all\s+|normally\s+)?"
+                        r"(?!(?:need|want|wanna|should|could|would|can|will|might|must|may|have|had|did|were|are|got|"
+                        r"just|also|still|already|gotta|think|thought|hope|guess|know|see|saw|like|love|"
+                        r"don'?t|do|dont|never)\b)[a-z]{2,}(?<!ed)\s+[^,;.!?]*(?:,\s+[^,;.!?]*)?)", re.I)
 # a thing named in the instruction, taken up in its aside: "(that channel is ...)", "(this table has ...)"
 _THAT_ONE = re.compile(r"^(?:that|this)\s+(?=[\w-]+\s+(?:is|are|has|have|gets|runs|needs|holds|goes)\b)", re.I)
 # the items of a series of requests: "give it a healthcheck, all workers log in JSON, and set ..."
@@ -1326,6 +1360,23 @@ _NO_NEGATIVE = re.compile(r"^(?:no+|nope|nah)[\s,]+(?P<neg>(?:it|we|they|there|t
                           r"are not|is not|cannot|not))\s*[,;:.!\u2014\u2013-]\s*\S", re.I)
 
 
+# a bare negative, perhaps after "no" or before "no"/"right": "nope, it doesn't", "no they aren't",
+# "never, right", "none of them do", "it doesn't, no"
+_BARE_NEGATIVE = re.compile(r"^(?:(?:no+|nope|nah|naw)[\s,.!]+)?(?P<neg>(?:(?:it|there|they|that|this|he|she|we|you)"
+                            r"(?:'s|'re)?\s+)?(?:[a-z]+n'?t|not|never)(?:\s+(?:at all|really|either|ever))?|"
+                            r"(?:none|neither|nobody|no one|nothing)(?:\s+of\s+(?:them|those|these|it|us))?"
+                            r"(?:\s+(?:do|does|did|is|are|can|will|has|have))?)"
+                            r"(?:[\s,.!]+(?:no+|nope|right|correct|indeed|true))?[\s.!]*$", re.I)
+
+
+# a source pointed to, before what it says: "check the Makefile,", "see CODEOWNERS line 14,", "look at
+# `api/openapi.yaml` --", "read the rds module in infra/,"
+_POINTER = re.compile(rf"^(?:(?:just|go|pls|please)\s+)?(?:check|see|look\s+(?:at|in)|read|open|have\s+a\s+look\s+at|"
+                      rf"take\s+a\s+look\s+at|cf\.?)\s+(?P<source>(?:the\s+|our\s+|this\s+|that\s+)?(?!(?:if|whether|what|how|why|"
+                      rf"when|where|who|it|this|that|them|me|you|your|my|here)\b)[^,;:?!.{ph.EM}{ph.EN}]{{2,50}}?)"
+                      rf"(?:\s*[,;:{ph.EM}{ph.EN}]\s*|\s+-+\s+)(?=\S)", re.I)
+
+
 def _found(tail: str, opening: bool, line: int, quote: str, line_of: str | None = None) -> list[Candidate]:
     """What a sentence (with the rest of the turn after it) opens: correction, confirmation or
     definition, in that order."""
@@ -1337,6 +1388,13 @@ def _found(tail: str, opening: bool, line: int, quote: str, line_of: str | None 
         # are -- a correction of a claim it is set against, a definition otherwise
         return [_lead(line, "correction", quote, Lead("marked", fact)),
                 _lead(line, "unprompted_definition", quote, Lead("warned", fact))]
+    if opening and (pointed := _POINTER.match(tail)) is not None and (fact := fact_at(pr.skip(tail[pointed.end():]))) is not None \
+            and "?" not in sentences(tail)[0] and not pr.imperative(fact) and not mk.HEDGE.search(fact):
+        # "check the Makefile, it's `make test-unit`", "see CODEOWNERS line 14, packages/ui belongs to
+        # design-systems": the source pointed to, then what it says -- set against the statement
+        if _ABOUT_IT.match(fact) and (source := pointed["source"].strip()):
+            fact = f"{source}, {fact}"  # "the Makefile, it's `make test-unit`": what "it" is
+        return [_lead(line, "correction", quote, Lead("partial", fact))]
     if (said := _correction(tail, opening)) is not None:
         fact, how = said
         if how == "weak" and (neg := _NO_NEGATIVE.match(tail)) is not None and not fact.lower().startswith(neg["neg"].lower()):
@@ -1512,6 +1570,12 @@ _QUOTE_FIRST = re.compile(rf"^\s*(?:(?:re|regarding|about|as for)\s*:?\s+)?(?:\"
                           rf"\s*(?:[{ph.EM}{ph.EN}:]|\s-+)\s*(?=\S)"
                           # what is left of "re 'reviews happen on Thursdays' - ..." once the quote is read out
                           rf"|^\s*(?:re|regarding|as for)\s*:?\s*[{ph.EM}{ph.EN}:-]+\s*(?=\S)", re.I)
+# a fenced paste first, then the person's words
+_FENCED_FIRST = re.compile(r"^\s*```[^\n]*\n.*?\n[ \t]*```[ \t]*\n", re.S)
+# the pasted thing taken up: "that block is ...", "this `http` instance is ...", "that line means ..."
+_THAT_PASTED = re.compile(r"^(?:that|this)\s+(?=(?:`[^`\n]+`\s+)?[\w-]+\s+(?:is|are|means|follows|comes|lives|runs|"
+                          r"applies|holds|has|keeps|sets|controls)\b)", re.I)
+_QUOTED_LINES = re.compile(r"^(?:[ \t]*>[^\n]*(?:\n|$))+")  # a markdown quote: "> ..." lines
 _YES_ALONE = re.compile(r"^\W*(?:yes+|yep|yup|yeah|correct|exactly|that'?s (?:right|correct)|right)\W*$", re.I)
 _SO_I = re.compile(r"^(?:right|alright|all right|ok(?:ay)?)\s+so\s+(?=i\b)", re.I)
 # "right so the minimum spec is a GTX 1060": spoken, "right so" leads into what the person says --
@@ -1568,6 +1632,17 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
         # "from the prod config:\n```\nWORKERS=12\n```\nso it's 12 workers in prod", "logs:\n```...```\n
         # 10.0.3.x is the old subnet, ...": the heading names the paste -- what follows is read from it
         return candidates(raw[headed.end():], line)
+    if raw.lstrip().startswith("```") and (fenced := _FENCED_FIRST.match(raw)) is not None \
+            and (said_of := _THAT_PASTED.match(after_paste := raw[fenced.end():].lstrip())) is not None:
+        # "```yaml\nconcurrency: ...\n```\nthat line means only one deploy per branch at a time": the
+        # paste explained -- what is said of the pasted thing is said of it for good
+        return [replace(c, user_quote=raw.strip()) for c in candidates("the " + after_paste[said_of.end():], line)]
+    if raw.lstrip().startswith(">") and (quote_lines := _QUOTED_LINES.match(raw)) is not None \
+            and _YES_ALONE.match(raw[quote_lines.end():].strip()) is not None:
+        # "> The pool size defaults to the CPU count\n\ncorrect": the line quoted is what is confirmed
+        # (`finish`: it must say the statement again)
+        said = " ".join(ln.lstrip("> ").strip() for ln in quote_lines.group().splitlines() if ln.strip())
+        return [_lead(line, "confirmation", raw.strip(), Lead("mid", said))] if said else []
     if "\n\n" in raw and (own := _after_pasted(raw)) is not None:
         # "Primer-BLAST:\n  Product length 287\n\nthe amplicon is 287 bp": a pasted record, then the
         # person's own words -- read as after pasted evidence
@@ -1577,8 +1652,17 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
     if "(" in text and (aside := _THANKS_ASIDE.match(text)) is not None and (
             ACK_ONLY.match(aside["ack"]) or (ph.PLEASANTRY.match(aside["ack"]) and len(pr.words(aside["ack"])) <= 3)):
         text = aside["aside"]  # "thanks (IDs starting with X are external samples)": the aside is what is said
+    if "(" in text and (asked := _ACK_ASIDE_ASK.match(text)) is not None and _acked(asked["ack"]) \
+            and (then := pr.skip(asked["then"])) and _asks(then):
+        # "sounds good (user ids are ULIDs, not UUIDs) and backfill it", "yes please (department here
+        # means cost center) and split it by country": agreement to do it, then the request and its aside
+        return [replace(c, user_quote=quote) for c in candidates(f"{then} ({asked['aside']})", line)]
     if not text or (ACK_ONLY.match(text) and not ph.WEAK_CONFIRMATION.match(text)) or pr.TYPO.match(text):
         return []
+    if len(text) <= 40 and (bare := _BARE_NEGATIVE.match(text)) is not None:
+        # "nope, it doesn't", "never, right", "none of them do": a negative said again, all there
+        # is -- it confirms a negative claim (`finish`), nothing else
+        return [_lead(line, "confirmation", quote, Lead("negated", bare["neg"]))]
     parts = sentences(text)[:MAX_SENTENCES]
     if len(parts) > 1 and _YES_ALONE.match(parts[1]) and len(pr.words(parts[0])) <= FRAGMENT_WORDS:
         # "10 by 20 feet. yes.": the confirming word after what it confirms, as a sentence of its own
@@ -1609,6 +1693,13 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
         # "20? where did that come from, Germany's standard VAT is 19%", "read-write? how would that
         # even work, it's a hot standby": the claim's word asked back in doubt, then the fact
         return [_lead(line, "correction", quote, Lead("marked", doubted))]
+    if len(parts) > 1 and "?" in parts[0] and _CHALLENGE.match(parts[0]) is not None \
+            and (challenged := fact_at(doubted_rest := pr.skip(" ".join(parts[1:])))
+                 or fact_at(pr.clauses(doubted_rest)[0] if doubted_rest else "")) is not None \
+            and not mk.HEDGE.search(pr.clauses(challenged)[0]):
+        # "where'd you get 2 million? it's around 40M rows": the statement's value asked back in
+        # doubt, then the fact -- set against the claim
+        return [_lead(line, "correction", quote, Lead("marked", challenged))]
     if len(parts) > 1 and (known := _KNOWN_FIRST.match(parts[0])) is not None and (
             known["hard"] or ((story := pr.skip(parts[0][known.end():])) and _event(pr.clauses(story)[0])
                               # (after a bare yes, the story is the person's own: not "yep plateaued at 91%")
@@ -1865,12 +1956,28 @@ _KNOWN_FIRST = re.compile(r"^\W*(?:(?:ha(?:ha)?|oh|ah|ugh|yep|yeah|yes|yup)[\s,.
                           r"don'?t i know it|tell me about it)|(?P<know>(?:oh\s+)?i\s+know(?=\s*[,.!]))|yep|yeah|yes|yup)\b[\s,.!]*", re.I)
 _OWN_STORY = re.compile(r"\b(?:i|we|my|our|me|us|mine|ours|i'?ve|i'?d|we'?ve|we'?d)\b", re.I)
 # doubt of where a word asked back came from: "where did that come from,", "who told you that lol,"
+# where the statement's value came from, asked in doubt: "where'd you get 2 million?", "how did you get 8080?"
+_CHALLENGE = re.compile(r"^\W*(?:where(?:'d|\s+did|\s+do|\s+does)\s+(?:you|u)\s+(?:get|find|see|read|pull|take)|"
+                        r"how\s+did\s+(?:you|u)\s+(?:get|come up with|arrive at)|why\s+(?:do|did|would)\s+(?:you|u)\s+"
+                        r"(?:think|say|assume))\b[^?]{0,60}\?+\s*$", re.I)
 _DOUBT = re.compile(r"^\W*(?:where(?:'d|\s+did|\s+does|'s|\s+is)\s+(?:that|this|you get that|it)(?:\s+(?:come|coming)\s+from)?|"
                     r"(?:who|what)\s+told\s+you(?:\s+that)?|says\s+who|since\s+when|how\s+(?:would|could|does|did|can)\s+"
                     r"(?:that|this|it)\s+(?:even\s+)?(?:work|be)|what\s+makes\s+you\s+(?:think|say)\s+(?:that|so)|"
                     r"why\s+would\s+(?:you\s+think\s+)?(?:that|it)(?:\s+be)?(?:\s+so)?)"
                     r"(?:\s+(?:lol|lmao|haha|exactly|even|though))*\s*[,?!.;:\u2014\u2013-]+\s*(?=\S)", re.I)
 # a pleasantry, then all the rest in parentheses
+# an agreement, an aside, then the request: "sounds good (...) and backfill it from the raw table"
+_ACK_ASIDE_ASK = re.compile(r"^\W*(?P<ack>[^()]{1,30}?)[\s,.!]*\((?P<aside>[^()]{8,300})\)[\s,]*(?:and|then|and then|so|,)\s+"
+                            r"(?P<then>[^()]{4,})$", re.I | re.S)
+
+
+def _acked(ack: str) -> bool:
+    """Whether the words are only an agreement or a pleasantry ("sounds good", "yes please", "sure")."""
+    ack = ack.strip(" ,.!")
+    return bool(ACK_ONLY.match(ack) or (ph.WEAK_CONFIRMATION.match(ack) and len(pr.words(ack)) <= 3)
+                or (ph.PLEASANTRY.match(ack) and len(pr.words(ack)) <= 3))
+
+
 _THANKS_ASIDE = re.compile(r"^\W*(?P<ack>[^()]{1,30}?)[\s,.!]*\((?P<aside>[^()]{8,300})\)[\s.!]*$")
 # a list item that only thanks or praises: "nice", "looks good overall", "good start", "thx"
 _PLEASANT_ITEM = re.compile(r"^(?:(?:looks|sounds|reads|runs|works|all)\s+)?(?:really\s+|very\s+|pretty\s+)?(?:good|great|nice|fine|solid|"
@@ -1918,6 +2025,11 @@ _LABELLED = re.compile(r"^\s*[\w'-]+(?:\s+[\w'-]+){0,2}:\s+\S")
 _PART_DENIED = re.compile(rf"^(?:[\w$%./-]+\s+){{0,3}}?(?:no|nope|not|wrong|incorrect)\s*(?:[,;:{ph.EM}{ph.EN}]|\s-+)\s*", re.I)
 
 
+# a yes, the part agreed to, then "but": "yeah three masters but it's version eight ..."
+_YES_PART_BUT = re.compile(r"^(?:yes+|yeah+|yep+|yup+|ya|yea|yeh)[\s,]+(?P<part>(?!(?:but|and|so|it|that|this|i|we|you|please|pls)\b)"
+                           r"[^,;.!?]{1,40}?)\s*,?\s+but\s+(?P<rest>\S.*)$", re.I | re.S)
+
+
 def _partial(text: str, parts: Sequence[str]) -> str | None:
     """What follows an agreement with one part of the statement, in a sentence, a clause or a
     list item: "weekly yes. but it uses net revenue after returns", "thawed once ok, but storage
@@ -1938,6 +2050,13 @@ def _partial(text: str, parts: Sequence[str]) -> str | None:
     low = first.lower()
     if not any(w in low for w in _AGREED_WORDS):
         return None
+    if " but " in low and (yes_part := _YES_PART_BUT.match(first)) is not None and len(pr.words(yes_part["part"])) <= 5 \
+            and not pr.has_verb(yes_part["part"]) and not ph.SARCASM.search(text):
+        # "yeah three masters but it's version eight": one part agreed to after the yes, the rest set against
+        rest = pr.skip(yes_part["rest"])
+        fact = None if not rest or "?" in sentences(rest)[0] or _asks(rest) or _TO_CHECK.search(sentences(rest)[0]) \
+            else fact_at(rest)
+        return fact if fact and _lasting(fact) else None
     m = _PART_AGREED.match(first)
     if m is None or pr.skip(first) != first or _opens_with_a_lead(first) or _led(first) \
             or _AUX_FIRST.match(first) or ph.SARCASM.search(text):
