@@ -19,9 +19,14 @@ from functools import lru_cache
 
 from sessiond.processors.verification import marks as mk
 from sessiond.processors.verification import prose as pr
-from sessiond.processors.verification.contrast import _attribute as attribute
-from sessiond.processors.verification.contrast import _values as values_of
-from sessiond.processors.verification.contrast import contradicts, has_value, keys, measured
+from sessiond.processors.verification.contrast import (
+    contradicts,
+    has_value,
+    keys,
+    measured,
+    value_attribute,
+    values_in,
+)
 from sessiond.processors.verification.detection import Lead
 from sessiond.processors.verification.phrases import EM, EN
 from sessiond.processors.verification.prose import prepare, sentences, title_of
@@ -327,36 +332,42 @@ def _set_against(fact: str, statement: str | None) -> bool:
         and bool(mine - keys(statement))
 
 
+def _head_against(fact: str, statement: str | None) -> tuple[str, str] | None:
+    """The claim and the first clause of a fact set against it, when that clause could say
+    something of it: not hedged, not about the moment, a status or a trouble."""
+    claim = claim_of(statement) if statement else None
+    if not claim:
+        return None
+    first = sentences(fact)[0] if fact.strip() else ""
+    head = pr.clauses(first)[0] if first else ""
+    if not head or mk.HEDGE.search(first) or mk.MOMENT.search(head) or mk.STATUS.search(head) \
+            or mk.TROUBLE.search(head):
+        return None
+    return claim, head
+
+
 def _flipped(fact: str, statement: str | None) -> bool:
     """A fact set against the claim that says the opposite of it of the same things: "there is an
     index on user_id" after "The table has no index on user_id" (and the other way round)."""
-    claim = claim_of(statement) if statement else None
-    if not claim:
+    if (against := _head_against(fact, statement)) is None:
         return False
-    first = sentences(fact)[0] if fact.strip() else ""
-    head = pr.clauses(first)[0] if first else ""
-    if not head or bool(NEGATIVE.search(claim)) == bool(NEGATIVE.search(head)) or mk.HEDGE.search(first) \
-            or mk.MOMENT.search(head) or mk.STATUS.search(head) or mk.TROUBLE.search(head):
-        return False
-    return len(keys(head) & keys(claim)) >= 2
+    claim, head = against
+    return bool(NEGATIVE.search(claim)) != bool(NEGATIVE.search(head)) and len(keys(head) & keys(claim)) >= 2
 
 
 def _other_value(fact: str, statement: str | None) -> bool:
     """A fact set against the claim that gives another value of a kind the claim gives, of a thing
     it names: "prod auth is on 9443 behind the LB" after "The auth service listens on port 8080 in
     production" (asked back first: "where did you get 8080 from?") -- not after a report of work."""
-    claim = claim_of(statement) if statement else None
-    if not claim or _WORK_REPORT.search(claim):
+    if (against := _head_against(fact, statement)) is None:
         return False
-    first = sentences(fact)[0] if fact.strip() else ""
-    head = pr.clauses(first)[0] if first else ""
-    if not head or mk.HEDGE.search(first) or mk.MOMENT.search(head) or mk.STATUS.search(head) or mk.TROUBLE.search(head) \
-            or mk.OPINION.search(head) or not keys(head) & keys(claim):
+    claim, head = against
+    if _WORK_REPORT.search(claim) or mk.OPINION.search(head) or not keys(head) & keys(claim):
         return False
-    seen = {v for v, _, _ in values_of(claim)}
+    seen = {v for v, _, _ in values_in(claim)}
     # (a count against a count, a code against a code: "3 minutes" is no other "S3")
-    shapes = {(attribute(v), v[:1].isdigit()) for v in seen}
-    return any(v not in seen and (attribute(v), v[:1].isdigit()) in shapes for v, _, _ in values_of(head))
+    shapes = {(value_attribute(v), v[:1].isdigit()) for v in seen}
+    return any(v not in seen and (value_attribute(v), v[:1].isdigit()) in shapes for v, _, _ in values_in(head))
 
 
 # how things are done where the person is, said of what was asked or claimed: "OTIF for us is
@@ -375,10 +386,11 @@ _THANKS = re.compile(r"\b(?:thanks|thank you|thx|ty|cheers|much appreciated)\b",
 # a negative: "doesn't", "is not", "never", "no rate limiting"
 NEGATIVE = re.compile(r"\b(?:not|no|never|none|nothing|nobody|cannot|isnt|arent|doesnt|dont|didnt|wasnt|werent|"
                        r"cant|wont|hasnt|havent|shouldnt|couldnt)\b|\w+n't\b", re.I)
-# the bare answer that says a negative again: "there isn't", "it doesn't", "they're not"
-_NEGATIVE_ANSWER = re.compile(r"^(?:(?:(?:it|there|they|that|this|he|she|we|you)(?:'s|'re)?\s+)?(?:\w+n'?t|not|never)"
-                              r"(?:\s+(?:at all|really|either|ever))?|(?:none|neither|nobody|no one|nothing)"
-                              r"(?:\s+of\s+(?:them|those|these|it|us))?(?:\s+(?:do|does|did|is|are|can|will|has|have))?)\W*$", re.I)
+# a negative said bare, all there is: "there isn't", "it doesn't", "they're not", "none of them do"
+NEGATIVE_SAID = (r"(?:(?:(?:it|there|they|that|this|he|she|we|you)(?:'s|'re)?\s+)?(?:[a-z]+n'?t|not|never)"
+                 r"(?:\s+(?:at all|really|either|ever))?|(?:none|neither|nobody|no one|nothing)"
+                 r"(?:\s+of\s+(?:them|those|these|it|us))?(?:\s+(?:do|does|did|is|are|can|will|has|have))?)")
+_NEGATIVE_ANSWER = re.compile(rf"^{NEGATIVE_SAID}\W*$", re.I)
 
 
 def _said_again_negative(fact: str, statement: str | None) -> tuple[str, str] | None:
@@ -416,6 +428,20 @@ def _plain(fact: str) -> tuple[str, str]:
     return title_of(content), content
 
 
+def _reports_work(statement: str | None) -> bool:
+    """Whether the statement (its claim, if it has one) reports work done: an aside the person
+    adds to it is a definition, not a correction."""
+    return _WORK_REPORT.search(claim_of(statement) or statement or "") is not None
+
+
+def _claim_after_plan(statement: str) -> bool:
+    """A claim in a clause of its own after the last sentence's plan: "I'll update the script;
+    new hires get created in X"."""
+    last = sentences(statement)[-1] if statement.strip() else ""
+    return any(claim_of(part) is not None and not _WORK_REPORT.search(part)
+               for part in last.rstrip(" .").split("; ")[1:])
+
+
 def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
     """Title and content of a `Lead` once its statement is known, or None: a weak correction
     ("no, X") needs a statement that said something ("no" to "Shall I add tests?" answers it);
@@ -444,7 +470,7 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
         elif lead.strength == "inside":
             # an aside of an instruction that sets the statement right -- what the "aside" definition
             # is not; after a report of work the aside stays a definition
-            said = _contradicted(lead.fact, statement) and _WORK_REPORT.search(claim_of(statement) or statement or "") is None
+            said = _contradicted(lead.fact, statement) and not _reports_work(statement)
         elif lead.strength == "partial":
             # one part agreed to, what is said next is set against the rest of the claim: anything
             # new of lasting knowledge corrects it (not a report of work, a status or a plan)
@@ -460,10 +486,7 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
         elif lead.strength == "warned":
             said = not (_contradicted(lead.fact, statement) or _set_against(lead.fact, statement))
         elif lead.strength == "told":
-            # (a claim after a plan, in a clause of its own: "I'll update the script; new hires get created in X")
-            said = statement is not None and (claim_of(statement) is not None or any(
-                claim_of(part) is not None and not _WORK_REPORT.search(part)
-                for part in (sentences(statement)[-1] if statement.strip() else "").rstrip(" .").split("; ")[1:])) and any(
+            said = statement is not None and (claim_of(statement) is not None or _claim_after_plan(statement)) and any(
                 _contradicted(told, statement) for told in sentences(lead.fact)[:4]
                 if pr.is_fact(told) or has_value(told) or measured(told))
         elif lead.strength in ("framed", "noted"):
@@ -472,7 +495,7 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
             said = said if lead.strength == "framed" else not said
         else:
             said = not (_contradicted(lead.fact, statement) and not (
-                lead.strength == "aside" and _WORK_REPORT.search(claim_of(statement) or statement or "") is not None)) and not (
+                lead.strength == "aside" and _reports_work(statement))) and not (
                 lead.strength == "plain" and _responds(lead.fact, statement)
                 and not ((_HOUSE_WAY.search(first := sentences(lead.fact)[0]) or _CONVENTION.search(first))
                          and not _SET_WORDS.search(first)))

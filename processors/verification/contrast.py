@@ -149,7 +149,7 @@ Value = tuple[str, str | None, str | None]
 
 
 @lru_cache(maxsize=1024)
-def _values(text: str, every: bool = False) -> tuple[Value, ...]:
+def values_in(text: str, every: bool = False) -> tuple[Value, ...]:
     """Each value of ``text`` (or, with ``every``, each content word) with the content words
     around it: (value, before, after). Cached: a statement's sentences are read once per fact
     that answers it."""
@@ -198,7 +198,7 @@ def _kind(value: str) -> str | None:
 
 def has_value(text: str) -> bool:
     """Whether the text names a value of a kind that compares ("monthly", "v3", "30 days")."""
-    return any(_kind(v) for v, _, _ in _values(text))
+    return any(_kind(v) for v, _, _ in values_in(text))
 
 
 def _substitutes(first: str, said: Sequence[str], claimed: bool) -> bool:
@@ -208,8 +208,8 @@ def _substitutes(first: str, said: Sequence[str], claimed: bool) -> bool:
     needs two words shared with the statement ("it" counts for the statement's subject); a
     bare value ("monthly", "it's 5000") only answers a claim, not a plan ("I'll use v2": "no,
     the v3 one" is an instruction)."""
-    mine = _values(first)
-    theirs = [v for s in said for v in _values(s, every=True)]
+    mine = values_in(first)
+    theirs = [v for s in said for v in values_in(s, every=True)]
     seen = {v for v, _, _ in theirs}
     words = {k for k in keys(" ".join(said)) if not _VALUE.match(k)}  # what the values are of
     shared = len(words & keys(first)) + bool(_ANAPHORIC.match(first))
@@ -218,14 +218,14 @@ def _substitutes(first: str, said: Sequence[str], claimed: bool) -> bool:
     if claimed and (len(pr.words(first)) <= 3 or (_SHORT_ANSWER.match(head) and len(pr.words(head)) <= 6)):
         # "it's 5000 per batch" after "... processes 1000 rows at a time", "monthly" after
         # "... computed weekly": a value for another of its kind
-        kinds = {_kind(v) for v, _, _ in _values(head) if v not in seen}
-        if kinds & {_kind(v) for s in said for v, _, _ in _values(s)} - {None}:
+        kinds = {_kind(v) for v, _, _ in values_in(head) if v not in seen}
+        if kinds & {_kind(v) for s in said for v, _, _ in values_in(s)} - {None}:
             return True
     if claimed and _VALUE_FIRST.match(head) and len(pr.words(head)) <= 6 and not pr.has_verb(head):
         # a bare value for the statement's ("6% since jan" after "The match is 4% of salary.")
-        lead = _values(head)[:1]
+        lead = values_in(head)[:1]
         if lead and lead[0][0] not in seen and _kind(lead[0][0]) == "number" \
-                and any(_kind(v) == "number" for s in said for v, _, _ in _values(s)):
+                and any(_kind(v) == "number" for s in said for v, _, _ in values_in(s)):
             return True
     for value, before, after in mine:
         if value in seen:
@@ -305,7 +305,7 @@ _WHEN = frozenset(["weekday", "day"])
 _UNIT_AFTER = re.compile(r"^(?:[$\u20ac\u00a3]?\d[\d.,]*)\s*(?:-\s*)?([a-z]{2,})", re.I)
 
 
-def _attribute(value: str) -> str | None:
+def value_attribute(value: str) -> str | None:
     if _EVERY.fullmatch(value):
         return "frequency"
     kind = "day" if _ORDINAL.match(value) else _kind(value)
@@ -463,8 +463,8 @@ def _revalued_clause(head: str, said: Sequence[str]) -> bool:
     placed = _placed(_HOUSE_FRAMED.sub(r"\1", head, count=1) if " our " in head else head, loose=True)
     if placed and _same_place(head, placed, said):
         return True
-    seen = {v for s in said for v, _, _ in _values(s)}
-    mine = [v for v, _, _ in _values(head) if v not in seen and _attribute(v) is not None]
+    seen = {v for s in said for v, _, _ in values_in(s)}
+    mine = [v for v, _, _ in values_in(head) if v not in seen and value_attribute(v) is not None]
     if (every := _EVERY.search(head)) is not None and not any(_EVERY.search(s) for s in said):
         mine.append(every.group().lower())
     if not mine:
@@ -472,7 +472,7 @@ def _revalued_clause(head: str, said: Sequence[str]) -> bool:
     units = _units(head)
     subject = {k for k in keys(head) if not _VALUE.match(k)}
     for s in said:
-        theirs = [v for v, _, _ in _values(s) if _attribute(v) is not None]
+        theirs = [v for v, _, _ in values_in(s) if value_attribute(v) is not None]
         if not theirs:
             continue
         words = {k for k in keys(s) if not _VALUE.match(k)}
@@ -480,9 +480,9 @@ def _revalued_clause(head: str, said: Sequence[str]) -> bool:
             continue
         their_units = _units(s)
         for value in mine:
-            kind = _attribute(value)
+            kind = value_attribute(value)
             for other in theirs:
-                if _attribute(other) != kind:
+                if value_attribute(other) != kind:
                     continue
                 if kind == "switch" and (value in _SWITCHED_ON) == (other in _SWITCHED_ON):
                     continue  # "versioning is on" after "... has versioning enabled": the same state
@@ -706,7 +706,7 @@ def contradicts(fact: str, said: Sequence[str], claimed: bool, framed: bool = Fa
     if not said or not first or mk.HEDGE.search(first):
         return False
     theirs, mine = keys(" ".join(said)), keys(first)
-    values = {v for v, _, _ in _values(first)} - {v for s in said for v, _, _ in _values(s)}
+    values = {v for v, _, _ in values_in(first)} - {v for s in said for v, _, _ in values_in(s)}
     if " not " in first and _side_swapped(first, said):
         return True
     if not mine - theirs and not values:

@@ -55,7 +55,7 @@ from sessiond.processors.verification import marks as mk
 from sessiond.processors.verification import phrases as ph
 from sessiond.processors.verification import prose as pr
 from sessiond.processors.verification.claims import NEGATIVE as _NEGATIVE
-from sessiond.processors.verification.claims import check_of, claim_of, finish
+from sessiond.processors.verification.claims import NEGATIVE_SAID, check_of, claim_of, finish
 from sessiond.processors.verification.contrast import contrasted, has_value, measured
 from sessiond.processors.verification.detection import Candidate, DetectionType, Lead
 from sessiond.processors.verification.exchanges import Exchange
@@ -520,11 +520,10 @@ def _definition(tail: str) -> str | None:
         if noted and _ACRONYM.match(noted.split(" ", 1)[0].rstrip(":=-")) and (gloss := _glossary(sentences(noted)[0])) is not None:
             return gloss  # "just so you know, WISMO = where is my order"
         fact = fact_at(_order_dropped(_PLEASE_AFTER.sub("", noted, count=1)))
-        if fact and " so " in fact.lower() and not _lasting(fact) and (then := _SO_THEN.search(fact)) is not None \
-                and len(pr.words(fact[:then.start()])) >= 4 and not _past(pr.clauses(fact)[0]):
+        if fact and not _lasting(fact) and (note := _before_so(fact)) is not None and not _past(pr.clauses(fact)[0]):
             # "btw the admin panel only works on the vpn so when you test it make sure ...": the note,
             # without what it means for the moment
-            fact = fact[:then.start()].strip(" ,;")
+            fact = note
         if fact is None and noted and (ph.SAY_MEAN.match(noted) or _MARKED_BY.match(noted)) and _lasting(noted):
             return pr.span(noted, True)  # "btw when people here say a 'brownout' they mean ..."
         # "ps - great work on this": praise, not a fact; "studio slang: a 'greybox' is a level with
@@ -1122,14 +1121,20 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
 _SO_THEN = re.compile(r"(?:,\s*|\s+)(?:and\s+)?so\s+(?=\S)", re.I)
 
 
+def _before_so(sentence: str) -> str | None:
+    """What a sentence says before it goes on with ", so ..." (at least four words), or None."""
+    if " so " not in sentence.lower() or (then := _SO_THEN.search(sentence)) is None:
+        return None
+    before = sentence[:then.start()].strip(" ,;")
+    return before if len(pr.words(before)) >= 4 else None
+
+
 def _rule_before_so(sentence: str) -> str | None:
     """The rule of a sentence that goes on with what it means for the moment ("we never deploy to
     prod after 4pm, so it goes out tomorrow morning" -> "we never deploy to prod after 4pm"), when
     the rule states how things are on its own; or None."""
-    if " so " not in sentence.lower() or (then := _SO_THEN.search(sentence)) is None:
-        return None
-    rule = sentence[:then.start()].strip(" ,;")
-    if len(pr.words(rule)) < 4 or not _how_things_are(rule) or _past(pr.clauses(rule)[0]) or not (_GENERAL.search(rule) or _HABIT.search(rule)):
+    rule = _before_so(sentence)
+    if rule is None or not _how_things_are(rule) or _past(pr.clauses(rule)[0]) or not (_GENERAL.search(rule) or _HABIT.search(rule)):
         return None
     return rule
 
@@ -1362,10 +1367,7 @@ _NO_NEGATIVE = re.compile(r"^(?:no+|nope|nah)[\s,]+(?P<neg>(?:it|we|they|there|t
 
 # a bare negative, perhaps after "no" or before "no"/"right": "nope, it doesn't", "no they aren't",
 # "never, right", "none of them do", "it doesn't, no"
-_BARE_NEGATIVE = re.compile(r"^(?:(?:no+|nope|nah|naw)[\s,.!]+)?(?P<neg>(?:(?:it|there|they|that|this|he|she|we|you)"
-                            r"(?:'s|'re)?\s+)?(?:[a-z]+n'?t|not|never)(?:\s+(?:at all|really|either|ever))?|"
-                            r"(?:none|neither|nobody|no one|nothing)(?:\s+of\s+(?:them|those|these|it|us))?"
-                            r"(?:\s+(?:do|does|did|is|are|can|will|has|have))?)"
+_BARE_NEGATIVE = re.compile(rf"^(?:(?:no+|nope|nah|naw)[\s,.!]+)?(?P<neg>{NEGATIVE_SAID})"
                             r"(?:[\s,.!]+(?:no+|nope|right|correct|indeed|true))?[\s.!]*$", re.I)
 
 
@@ -1557,8 +1559,8 @@ def _spelled(text: str) -> str:
         return text
     # (a lead word leads: after the first words of a sentence, the person's words are kept as typed --
     # "no its 29 secs acutally" is what was said)
-    return _LEAD_PART.sub(lambda lead: re.sub(r"\b(?:" + "|".join(sorted(found)) + r")\b",
-                                              lambda m: TYPOS[m.group().lower()], lead.group(), flags=re.I), text)
+    typo = re.compile(r"\b(?:" + "|".join(sorted(found)) + r")\b", re.I)
+    return _LEAD_PART.sub(lambda lead: typo.sub(lambda m: TYPOS[m.group().lower()], lead.group()), text)
 
 
 # the first words of each sentence, where a lead word stands
@@ -1955,19 +1957,20 @@ _KNOWN_FIRST = re.compile(r"^\W*(?:(?:ha(?:ha)?|oh|ah|ugh|yep|yeah|yes|yup)[\s,.
                           r"(?:learned|learnt|found out|discovered)\s+(?:that|this|it)\s+the\s+hard\s+way|ask me how i know|"
                           r"don'?t i know it|tell me about it)|(?P<know>(?:oh\s+)?i\s+know(?=\s*[,.!]))|yep|yeah|yes|yup)\b[\s,.!]*", re.I)
 _OWN_STORY = re.compile(r"\b(?:i|we|my|our|me|us|mine|ours|i'?ve|i'?d|we'?ve|we'?d)\b", re.I)
-# doubt of where a word asked back came from: "where did that come from,", "who told you that lol,"
 # where the statement's value came from, asked in doubt: "where'd you get 2 million?", "how did you get 8080?"
 _CHALLENGE = re.compile(r"^\W*(?:where(?:'d|\s+did|\s+do|\s+does)\s+(?:you|u)\s+(?:get|find|see|read|pull|take)|"
                         r"how\s+did\s+(?:you|u)\s+(?:get|come up with|arrive at)|why\s+(?:do|did|would)\s+(?:you|u)\s+"
                         r"(?:think|say|assume))\b[^?]{0,60}\?+\s*$", re.I)
+# doubt of where a word asked back came from: "where did that come from,", "who told you that lol,"
 _DOUBT = re.compile(r"^\W*(?:where(?:'d|\s+did|\s+does|'s|\s+is)\s+(?:that|this|you get that|it)(?:\s+(?:come|coming)\s+from)?|"
                     r"(?:who|what)\s+told\s+you(?:\s+that)?|says\s+who|since\s+when|how\s+(?:would|could|does|did|can)\s+"
                     r"(?:that|this|it)\s+(?:even\s+)?(?:work|be)|what\s+makes\s+you\s+(?:think|say)\s+(?:that|so)|"
                     r"why\s+would\s+(?:you\s+think\s+)?(?:that|it)(?:\s+be)?(?:\s+so)?)"
                     r"(?:\s+(?:lol|lmao|haha|exactly|even|though))*\s*[,?!.;:\u2014\u2013-]+\s*(?=\S)", re.I)
-# a pleasantry, then all the rest in parentheses
+# a few words, then an aside in parentheses: "thanks (...)", "sounds good (...)"
+_ACK_PAREN = r"^\W*(?P<ack>[^()]{1,30}?)[\s,.!]*\((?P<aside>[^()]{8,300})\)"
 # an agreement, an aside, then the request: "sounds good (...) and backfill it from the raw table"
-_ACK_ASIDE_ASK = re.compile(r"^\W*(?P<ack>[^()]{1,30}?)[\s,.!]*\((?P<aside>[^()]{8,300})\)[\s,]*(?:and|then|and then|so|,)\s+"
+_ACK_ASIDE_ASK = re.compile(_ACK_PAREN + r"[\s,]*(?:and|then|and then|so|,)\s+"
                             r"(?P<then>[^()]{4,})$", re.I | re.S)
 
 
@@ -1978,7 +1981,8 @@ def _acked(ack: str) -> bool:
                 or (ph.PLEASANTRY.match(ack) and len(pr.words(ack)) <= 3))
 
 
-_THANKS_ASIDE = re.compile(r"^\W*(?P<ack>[^()]{1,30}?)[\s,.!]*\((?P<aside>[^()]{8,300})\)[\s.!]*$")
+# a pleasantry, then all the rest in parentheses
+_THANKS_ASIDE = re.compile(_ACK_PAREN + r"[\s.!]*$")
 # a list item that only thanks or praises: "nice", "looks good overall", "good start", "thx"
 _PLEASANT_ITEM = re.compile(r"^(?:(?:looks|sounds|reads|runs|works|all)\s+)?(?:really\s+|very\s+|pretty\s+)?(?:good|great|nice|fine|solid|"
                             r"ok(?:ay)?|perfect|lgtm|thanks|thank you|thx|ty|cheers|awesome|lovely|neat|clean|"
