@@ -2,7 +2,7 @@
 figures -- the processor run end to end on one session file per phrasing family.
 
 The top-level families (dev and heldout halves) and the opened earlier held-out rounds
-(`fresh-1/` to `fresh-12/`) are development data: the rules were tuned on them, and the targets (precision >=
+(`fresh-1/` to `fresh-13/`) are development data: the rules were tuned on them, and the targets (precision >=
 0.95, recall >= 0.90 per type) are asserted on each. The held-out measure is
 `bench/verification_cases/fresh/`, written apart from the rules and never read by whoever tunes
 them: measured once the rules are frozen, its unmet targets are strict expected failures and its
@@ -156,7 +156,10 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 # An opened round a tuning round did not bring to the targets (measured when it ended): its
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
 OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
-    ("fresh-12", "unprompted_definition"): (0.990, 0.848)}
+    ("fresh-12", "unprompted_definition"): (0.990, 0.848),
+    ("fresh-13", "correction"): (0.916, 0.679),
+    ("fresh-13", "confirmation"): (0.980, 0.884),
+    ("fresh-13", "unprompted_definition"): (0.935, 0.768)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [
@@ -180,12 +183,12 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/, the thirteenth: 57 families, 456 cases, asked for what people of
-# many kinds of teams type in a working day), written by an engineer who read neither the rules
-# nor any other case file, measured once after round 14 of the rules was frozen (2026-12-03; the
-# tuners never saw it). The rules of round 3 gave (0.870, 0.536), (0.961, 0.652), (0.929,
-# 0.580); round 13: (0.915, 0.670), (0.980, 0.875), (0.935, 0.768). Not met: the rules fit the
-# phrasings they were written against (README, "What the rules do not catch").
+# The held-out round (fresh/), written by an engineer who read neither the rules nor any other
+# case file, measured once after the rules are frozen (the tuners never see it). Empty while the
+# thirteenth round (fresh-13/, 57 families, 456 cases, what people of many kinds of teams type in
+# a working day; measured with round 14: (0.916, 0.679), (0.980, 0.884), (0.935, 0.768)) is tuned
+# on and the fourteenth waits; these figures are the thirteenth round's until then. Not met: the
+# rules fit the phrasings they were written against (README, "What the rules do not catch").
 FRESH_MEASURED = {"correction": (0.916, 0.679), "confirmation": (0.980, 0.884),
                   "unprompted_definition": (0.935, 0.768)}
 
