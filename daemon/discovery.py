@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from sessiond.processors.contract import SessionFile
-from sessiond.state.cursor import Stat, StatTuple
+from sessiond.state.cursor import M64, Seen, Stat, seen_stat
 
 SUFFIX = ".jsonl"
 
@@ -79,30 +79,30 @@ def walk(
     ``unreadable``: what was under them is unknown, not gone.
     """
     for key, st in stat_tree(root, errors, unreadable).items():
-        yield SessionFile(key, key[: key.index("/")]), Stat(*st)
+        yield SessionFile(key, key[: key.index("/")]), Stat(*seen_stat(st))
 
 
 def stat_tree(
     root: Path,
     errors: list[str],
     unreadable: list[str] | None = None,
-    known: Mapping[str, StatTuple] | None = None,
+    known: Mapping[str, Seen] | None = None,
     changed: list[str] | None = None,
     folders: list[tuple[str, int]] | None = None,
-) -> dict[str, StatTuple]:
-    """Key -> stat tuple of every session file under the root (what `walk` yields, as a dict);
+) -> dict[str, Seen]:
+    """Key -> stat (packed: `cursor.seen`) of every session file under the root (what `walk` yields, as a dict);
     the keys whose stat differs from ``known`` (the previous scan's result) go to ``changed``;
     the folders that hold session files or may come to (``""`` for the root, ``user/``,
     ``user/session/``, ``user/session/subagents/``) go to ``folders`` with their inode, as the
     listing gives it (-1 where it does not: the root, ``subagents`` folders).
 
     This is the scan's loop, run over 100k files per scan, so it is written for speed: plain
-    tuples, one pass, no function call per file beyond the ``lstat``, and the UTF-8 check of
+    ints, one pass, no function call per file beyond the ``lstat``, and the UTF-8 check of
     a name only for keys not in ``known``.
     """
     known = known or {}
     changed = [] if changed is None else changed
-    out: dict[str, StatTuple] = {}
+    out: dict[str, Seen] = {}
     min_len = len(SUFFIX) + 1
     if folders is not None:
         folders.append(("", -1))
@@ -149,9 +149,10 @@ def stat_tree(
                 if before is None and not _utf8(key):
                     errors.append(f"{key!a}: name is not valid UTF-8, skipped")
                     continue
-                now = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+                now = (st.st_size | (st.st_mtime_ns & M64) << 64 | st.st_ino << 128  # `cursor.seen`
+                       | (st.st_ctime_ns & M64) << 192)
                 if now == before:
-                    out[key] = before  # keep the old tuple: the new one is freed at once
+                    out[key] = before  # keep the old int: the new one is freed at once
                 else:
                     out[key] = now
                     changed.append(key)

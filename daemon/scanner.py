@@ -1,6 +1,7 @@
 """The scanner: the periodic full walk that is the truth behind the events.
 
-It keeps an in-memory index of the last seen ``(size, mtime_ns, ino)`` per file and reports only
+It keeps an in-memory index of the last seen ``(size, mtime_ns, ino, ctime_ns)`` per file
+(packed: `cursor.Seen`) and reports only
 what differs: new or changed files, and files that disappeared. It also counts the changes that
 no watcher event had announced since the previous scan (``missed_by_events``).
 """
@@ -16,12 +17,12 @@ from pathlib import Path
 
 from sessiond.daemon.discovery import classify, stat_tree
 from sessiond.processors.contract import SessionFile
-from sessiond.state.cursor import StatTuple
+from sessiond.state.cursor import Seen, StatTuple, seen
 
 # The index entry of a file known from the state but not as read cleanly (a failed or older
-# cursor, processors that saw different stats): no file has inode -1, so the next scan reports
-# it as changed if it is there and as removed if it is not.
-UNSEEN: StatTuple = (0, 0, -1, 0)
+# cursor, processors that saw different stats): no stat packs to a negative int, so the next
+# scan reports it as changed if it is there and as removed if it is not.
+UNSEEN: Seen = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,16 +42,16 @@ class ScanResult:
 
 
 class Scanner:
-    def __init__(self, root: Path, index: Mapping[str, StatTuple] | None = None) -> None:
+    def __init__(self, root: Path, index: Mapping[str, Seen] | None = None) -> None:
         self.root = root
-        self._index: dict[str, StatTuple] = dict(index or {})
+        self._index: dict[str, Seen] = dict(index or {})
         # What commits saw of files since the last scan (`learn`): merged into the index when
         # the next scan starts, under the lock (the scan iterates the index in its own thread)
-        self._learned: dict[str, StatTuple | None] = {}
+        self._learned: dict[str, Seen | None] = {}
         self._lock = threading.Lock()
 
     @property
-    def index(self) -> Mapping[str, StatTuple]:
+    def index(self) -> Mapping[str, Seen]:
         return self._index
 
     def learn(self, key: str, stat: StatTuple | None) -> None:
@@ -59,8 +60,9 @@ class Scanner:
         deletion's event is lost (the kernel's queue overflowed), that scan finds it removed --
         without this, only files some scan had seen could be found gone. And a change the
         events brought is not dispatched again by the scan."""
+        packed = None if stat is None else seen(stat)
         with self._lock:
-            self._learned[key] = stat
+            self._learned[key] = packed
 
     def forget(self, keys: Iterable[str]) -> None:
         """Drop entries so the next scan reports those files again (e.g. after reprocess): when

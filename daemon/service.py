@@ -47,7 +47,7 @@ from sessiond.daemon.worker import Worker, WorkerSettings
 from sessiond.daemon.workqueue import WorkQueue
 from sessiond.daemon.writer import Writer
 from sessiond.processors.contract import Processor
-from sessiond.state.cursor import StatTuple
+from sessiond.state.cursor import Seen, seen
 from sessiond.state.db import StateError, open_state
 from sessiond.state.migrations import prepare
 from sessiond.state.store import Store
@@ -75,17 +75,17 @@ def worker_settings(settings: Settings, processor: Processor) -> WorkerSettings:
     )
 
 
-def initial_index(processors: Sequence[Processor], store: Store) -> dict[str, StatTuple]:
+def initial_index(processors: Sequence[Processor], store: Store) -> dict[str, Seen]:
     """The scan index at start: a file counts as seen only if every processor that wants it
     has a clean, current cursor for exactly that stat; any other file with a cursor is in it
     as `UNSEEN`, so the first scan dispatches it again -- or, gone, as removed."""
-    index: dict[str, StatTuple] = {}
+    index: dict[str, Seen] = {}
     bits = [(1 << i, p) for i, p in enumerate(processors)]
     for key, stat, clean in store.known_stats({p.name: p.version for p in processors}):
         file = classify(key)
         if file is None:
             continue
-        index[key] = stat if stat is not None and all(clean & bit for bit, p in bits if p.wants(file)) else UNSEEN
+        index[key] = seen(stat) if stat is not None and all(clean & bit for bit, p in bits if p.wants(file)) else UNSEEN
     return index
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sessiond.daemon.discovery import classify, stat_tree
 from sessiond.processors.contract import Processor
-from sessiond.state.cursor import StatTuple
+from sessiond.state.cursor import Seen, seen_stat
 
 if TYPE_CHECKING:  # the CLI renders a daemon's status without importing pyarrow or duckdb
     import pyarrow as pa
@@ -17,12 +17,12 @@ if TYPE_CHECKING:  # the CLI renders a daemon's status without importing pyarrow
     from sessiond.state.store import Store
 
 
-def files_table(files: Mapping[str, StatTuple], keys: Iterable[str]) -> pa.Table:
-    """Some of ``files`` as the Arrow table `Store.progress` joins with."""
+def files_table(files: Mapping[str, Seen], keys: Iterable[str]) -> pa.Table:
+    """Some of ``files`` (as the scan keeps them) as the Arrow table `Store.progress` joins with."""
     import pyarrow as pa
 
     keys = list(keys)
-    stats = [files[k] for k in keys]
+    stats = [seen_stat(files[k]) for k in keys]
     columns = list(zip(*stats, strict=True)) if stats else [(), (), (), ()]
     return pa.table({
         "key": pa.array(keys, pa.string()),
@@ -57,21 +57,21 @@ def processor_status(
 
 
 def overall(
-    processors: Sequence[Processor], store: Store, files: Mapping[str, StatTuple]
+    processors: Sequence[Processor], store: Store, files: Mapping[str, Seen]
 ) -> dict[str, Any]:
     keys = wanted(processors, files)
     per = {p.name: processor_status(p, store, files_table(files, keys[p.name])) for p in processors}
     return {"files": len(files), "processors": per}
 
 
-def walk(root: Path) -> tuple[dict[str, StatTuple], list[str]]:
+def walk(root: Path) -> tuple[dict[str, Seen], list[str]]:
     """The files under ``root`` as they are now, and the folders that could not be read."""
     errors: list[str] = []
     return (stat_tree(root, errors) if root.is_dir() else {}), errors
 
 
 def snapshot(processors: Sequence[Processor], store: Store, root: Path,
-             walked: tuple[dict[str, StatTuple], list[str]] | None = None) -> dict[str, Any]:
+             walked: tuple[dict[str, Seen], list[str]] | None = None) -> dict[str, Any]:
     """`overall` over the files as they are now under ``root`` (one walk, or ``walked``
     beforehand -- the CLI walks before it opens the state file, to hold it less): what both
     the live daemon and the CLI without a daemon report."""

@@ -34,9 +34,33 @@ class Stat(NamedTuple):
     ctime_ns: int = 0
 
 
-# What the scan keeps per file: (size, mtime_ns, ino, ctime_ns), a plain tuple (cheaper to build
-# 100k times than a `Stat`, and equal to the `Stat` of the same values).
+# A file's stat as plain values: (size, mtime_ns, ino, ctime_ns) -- equal to the `Stat` of the
+# same values.
 StatTuple = tuple[int, int, int, int]
+
+# What the scan keeps per file: its stat packed into one int, equal exactly when the four values
+# are (`seen`; the scan's loop packs inline). An int of four 64-bit fields takes 60 bytes where a
+# tuple of four such ints takes 200: at 100k files the index holds 7 MB instead of 24 (measured),
+# in a daemon whose resident target is 200 MB. Never negative (see `scanner.UNSEEN`).
+Seen = int
+M64 = (1 << 64) - 1  # a field; the times may be negative (before 1970): masked, signed again
+
+
+def seen(stat: StatTuple) -> Seen:
+    size, mtime_ns, ino, ctime_ns = stat
+    return size | (mtime_ns & M64) << 64 | ino << 128 | (ctime_ns & M64) << 192
+
+
+def seen_stat(packed: Seen) -> StatTuple:
+    """The stat `seen` packed; for a negative value (no stat: `scanner.UNSEEN`), one no file
+    has (inode -1)."""
+    def signed(v: int) -> int:
+        return v - (1 << 64) if v >> 63 else v
+
+    if packed < 0:
+        return (0, 0, -1, 0)
+    return (packed & M64, signed(packed >> 64 & M64), packed >> 128 & M64,
+            signed(packed >> 192 & M64))
 
 
 @dataclass(frozen=True, slots=True)

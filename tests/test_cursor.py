@@ -1,6 +1,23 @@
 from __future__ import annotations
 
-from sessiond.state.cursor import EMPTY_HASH, Cursor, Plan, Stat, backoff_seconds, decide
+import os
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sessiond.daemon.discovery import stat_tree
+from sessiond.daemon.scanner import UNSEEN
+from sessiond.state.cursor import (
+    EMPTY_HASH,
+    Cursor,
+    Plan,
+    Stat,
+    backoff_seconds,
+    decide,
+    seen,
+    seen_stat,
+)
 
 
 def cursor(**kw: object) -> Cursor:
@@ -43,3 +60,27 @@ def test_cursor_at_zero_reads_fresh_unless_unchanged() -> None:
 def test_backoff_doubles_and_caps() -> None:
     assert [backoff_seconds(n, base=2, cap=30) for n in range(6)] == [0, 2, 4, 8, 16, 30]
     assert backoff_seconds(10_000, base=2, cap=3600) == 3600
+
+
+U64, I64 = st.integers(0, 2**64 - 1), st.integers(-(2**63), 2**63 - 1)
+STATS = st.tuples(st.integers(0, 2**63 - 1), I64, U64, I64)
+
+
+@given(STATS, STATS)
+def test_a_packed_stat_is_equal_exactly_when_the_stat_is(a: tuple[int, int, int, int],
+                                                          b: tuple[int, int, int, int]) -> None:
+    assert seen_stat(seen(a)) == a and seen(a) >= 0
+    assert (seen(a) == seen(b)) == (a == b)
+    assert seen(a) != UNSEEN
+
+
+def test_the_scan_packs_what_lstat_says_even_before_1970(tmp_path: Path) -> None:
+    f = tmp_path / "u" / "s.jsonl"
+    f.parent.mkdir()
+    f.write_text("{}\n")
+    os.utime(f, ns=(-5_000_000_123, -86_400_000_000_000))  # 1969-12-31
+    s = f.stat()
+    found = stat_tree(tmp_path, [])
+    assert seen_stat(found["u/s.jsonl"]) == (s.st_size, s.st_mtime_ns, s.st_ino, s.st_ctime_ns)
+    assert s.st_mtime_ns < 0
+    assert seen_stat(UNSEEN) == (0, 0, -1, 0)  # no file's: what status shows for it

@@ -13,7 +13,7 @@ from sessiond.daemon.status import files_table
 from sessiond.daemon.worker import CursorCache
 from sessiond.processors.contract import Rows, Tx
 from sessiond.processors.lines import LinesProcessor
-from sessiond.state.cursor import Cursor
+from sessiond.state.cursor import Cursor, seen
 from sessiond.state.db import StateError, open_state
 from sessiond.state.migrations import (
     CORE,
@@ -130,7 +130,7 @@ def test_cursors_read_from_an_older_schema_read_only(tmp_path: Path) -> None:
     cursors = Store(con).cursors()
     assert cursors[("lines", "u/a.jsonl")].offset == 5
     assert cursors[("lines", "u/a.jsonl")].ctime_ns == 0
-    progress = Store(con).progress("lines", 1, files_table({"u/a.jsonl": (9, 1, 1, 1)}, ["u/a.jsonl"]))
+    progress = Store(con).progress("lines", 1, files_table({"u/a.jsonl": seen((9, 1, 1, 1))}, ["u/a.jsonl"]))
     assert progress["bytes_behind"] == 4 and progress["files_tracked"] == 1
     assert list(Store(con).known_stats({"lines": 1})) == [("u/a.jsonl", (0, 0, 0, 0), 1)]
 
@@ -161,7 +161,7 @@ def test_progress_counts_only_unread_changes(tmp_path: Path) -> None:
         "u/parked.jsonl": (500, 9, 7, 9), "u/failing.jsonl": (120, 5, 7, 5),
         "u/new.jsonl": (42, 1, 1, 1),
     }
-    p = store.progress("lines", 1, files_table(now, now))
+    p = store.progress("lines", 1, files_table({k: seen(st) for k, st in now.items()}, now))
     assert p["bytes_behind"] == 200 + 60 + 120 + 42
     assert (p["files_pending"], p["files_tracked"], p["files_parked"], p["files_failed"]) == (4, 6, 1, 1)
     assert p["oldest_pending_mtime"] == 1 / 1e9
