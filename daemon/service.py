@@ -8,6 +8,7 @@ debouncer (under a lock), the work queues, and the wake pipe that interrupts the
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import os
 import selectors
@@ -62,6 +63,19 @@ def _rss() -> int:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return 0
+
+
+def _trim_heap() -> None:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``): each scan
+    builds the index anew and frees the previous one, start-up frees what it read from the
+    state, and without this those pages stay resident. Measured at 100k files (`bench --only
+    idle`): 200-202 MB after start-up without it, 193-194 MB with it; ~8 ms a call. Nothing
+    where the C library has no ``malloc_trim``."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 def worker_settings(settings: Settings, processor: Processor) -> WorkerSettings:
@@ -327,6 +341,7 @@ class Service:
                     sample=unwatched[:10],
                     reason="inotify could not watch them (fs.inotify.max_user_watches reached?)",
                     fallback=f"scan every {self._scan_every()}s; raise the limit, then reload")
+        _trim_heap()
         self.first_scan_done.set()
 
     def _scan_every(self) -> float:
