@@ -156,10 +156,7 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 # An opened round a tuning round did not bring to the targets (measured when it ended): its
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
 OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
-    ("fresh-12", "unprompted_definition"): (0.990, 0.848),
-    ("fresh-13", "correction"): (0.916, 0.679),
-    ("fresh-13", "confirmation"): (0.980, 0.884),
-    ("fresh-13", "unprompted_definition"): (0.935, 0.768)}
+    ("fresh-12", "unprompted_definition"): (0.990, 0.857)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [

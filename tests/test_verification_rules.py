@@ -2223,3 +2223,143 @@ def test_round_14_shapes(statement: str, text: str, kind: str, key: str) -> None
 def test_round_14_near_misses(statement: str, text: str, allowed: str | None) -> None:
     got = found(text, statement)
     assert got is None or got[0] == allowed, got
+
+
+# Round 15 (the thirteenth held-out round, what many kinds of teams type in a working day): each
+# shape in other words and other teams' facts than the cases it was written for.
+@pytest.mark.parametrize("statement, text, kind, key", [
+    # a bare number before a function word ("is 30 on that probe") against a number with its unit
+    ("The liveness probe waits 10 seconds before the first check.", "periodSeconds is 45 on that probe",
+     "correction", "45"),
+    # a source pointed to by a file name with dots, then what it says
+    ("The worker pool has 4 threads.", "look at conf/worker.toml, the pool has 16 threads", "correction", "16 threads"),
+    # a fact in a clause after the instruction, set against the statement (also after a report of work)
+    ("I've set the backup retention to 14 days, matching our policy.",
+     "make it 7 days, backup retention is 7 days not 14", "correction", "7 days"),
+    ("The release job requires one reviewer.", "update the docs: releases need three reviewers, two from platform",
+     "correction", "three reviewers"),
+    # ... and the house's way there, a definition
+    ("The pipeline config is ready.", "add the cache step, every job we run gets a 30 minute timeout",
+     "unprompted_definition", "30 minute timeout"),
+    ("The report draft is ready.", "please split it by region, and remember we always show amounts in EUR",
+     "unprompted_definition", "always show amounts in EUR"),
+    # a claim with a number and a unit run together, a hyphenated verb, a name then a number
+    ("Looking at the chart values, the gateway requests 250m CPU per pod.", "correct", "confirmation", "250m CPU"),
+    ("The staging warehouse auto-suspends after 5 minutes idle.", "auto_suspend is 300 seconds on that warehouse",
+     "correction", "300 seconds"),
+    # one's own check, then what it found and "matches"
+    ("Invoice 1182 was paid on March 3.", "Checked in Xero — paid on March 3. Matches.", "confirmation", "March 3"),
+    # another source agrees, ties out, has the same figure
+    ("The p95 latency was 340 ms yesterday.", "the APM dashboard agrees", "confirmation", "340 ms"),
+    ("The outstanding balance with Contoso is $12,900.", "reconciles to the ledger 👍", "confirmation", "$12,900"),
+    ("There are 58 open tickets in the billing queue.", "same count we pulled from Zendesk", "confirmation", "58"),
+    ("The NPS for Q3 was 41.", "the board pack has the same number, so that checks out", "confirmation", "41"),
+    # meant that way
+    ("The export skips archived projects.", "yeah that's deliberate", "confirmation", "skips archived projects"),
+    ("The banner is hidden on mobile.", "correct, working as intended", "confirmation", "hidden on mobile"),
+    # a value, then how the person knows it
+    ("The training set has about 40,000 rows.", "it's 52,310 rows, I ran a count on it this morning",
+     "correction", "52,310 rows"),
+    # a doubt of the source asked, then the fact
+    ("The vendor files are UTF-8 encoded.", "did you even open one? they're Latin-1 encoded", "correction", "Latin-1"),
+    # a fact between requests that sets the statement right
+    ("The charting library is pinned to v3.", "can you also fix the legend? also we pin the charting library to v4 now. "
+     "and rerun the build", "correction", "v4"),
+    # a frame inside a spoken run-on
+    ("The summary table is ready.", "ok and just so everyone's on the same page our north star metric is weekly active "
+     "teams so sort by that", "unprompted_definition", "weekly active teams"),
+    # the house's way of what was worked on, always
+    ("I've opened the deploy script.", "ok so the deploy script always needs the VPN to be up before it runs",
+     "unprompted_definition", "always needs the VPN"),
+    # the rule's scope as a frame; an order after "from now on"
+    ("The release is tagged.", "from now on never tag releases from a laptop, tags come from CI",
+     "unprompted_definition", "never tag releases from a laptop"),
+    ("I've written the reply.", "rule for this team: we never share internal ticket links with customers",
+     "unprompted_definition", "never share internal ticket links"),
+    ("The post is drafted.", "for all future posts: we never name a customer without written consent",
+     "unprompted_definition", "never name a customer"),
+    # who or what the thing named in the instruction is, in a parenthesis
+    ("I'll send the report.", "send it to Tom (he's our finance controller and signs off on budgets) and cc me",
+     "unprompted_definition", "our finance controller"),
+    ("I'll compute the totals.", "exclude the sandbox accounts (internal accounts don't count as customers) and rerun",
+     "unprompted_definition", "don't count as customers"),
+    # "right <part>, but": one part agreed to, the rest set against
+    ("The job runs nightly and writes to S3.", "right schedule, but it writes to GCS", "correction", "GCS"),
+    # a name in code for the one the statement named in code
+    ("The production cluster is named `prod-eks-1`.", "the cluster name in EKS is platform-eks-main", "correction",
+     "platform-eks-main"),
+    ("The embedding model is `text-embed-3`.", "we use our own embedding model, acme-embed-v2", "correction",
+     "acme-embed-v2"),
+    # an acronym for the statement's words
+    ("The release manager for 4.2 was Dana.", "RM was Luis, Dana did the notes", "correction", "Luis"),
+    ("The finance review board sits on Tuesdays.", "FRB is on Thursdays now", "correction", "Thursdays"),
+    # "no more X, ..." and what instead; a non-native progressive with how long it holds
+    ("The mobile app uses MobX for state.", "No more MobX, we are using Redux Toolkit since last spring.",
+     "correction", "Redux Toolkit"),
+    ("Vouchers expire after 6 months.", "Vouchers is expiring after 12 months, it was changed in march.",
+     "correction", "12 months"),
+    # a numbered list of requests after "few things:", one item a fact
+    ("The nightly export goes to #data-alerts.", "ok few things: 1) rename the task 2) the export actually goes "
+     "to #exports-nightly now 3) add a retry", "correction", "#exports-nightly"),
+    # what a tool told the person, a measure
+    ("The landing page bundle is around 150 KB.", "webpack-bundle-analyzer just told me 410 KB for the landing "
+     "bundle, so no", "correction", "410 KB"),
+    # what they own, in a parenthesis
+    ("I'll page the on-call.", "page the data platform rotation (they own everything under `pipelines/`) if it fails",
+     "unprompted_definition", "they own everything under"),
+    # frames: a glossary note, a gotcha; a definition's ", never ..." place tail kept
+    ("The pipeline report is ready.", "quick glossary note: 'SQL' in sales-speak here = a sales qualified lead",
+     "unprompted_definition", "sales qualified lead"),
+    ("The site builds fine now.", "one gotcha: 5% of our visitors are still on iOS 14, which lacks that API",
+     "unprompted_definition", "still on iOS 14"),
+    ("The settings module is refactored.", "note that CACHE_URL always points at the proxy, never directly at redis",
+     "unprompted_definition", "never directly at redis"),
+])
+def test_round_15_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == kind and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text, allowed", [
+    # an amount is no count
+    ("The script flagged 42 exceptions.", "send me the exceptions (an exception for us is any mismatch over $5) "
+     "and I'll review", "unprompted_definition"),
+    # a number of a status of now; a number for a word of a status
+    ("The training job is queued.", "the cluster is busy atm, queue says 14 jobs ahead of us", None),
+    ("The load test script is ready.", "max error rate in load tests is 0.1%, above that it fails", "unprompted_definition"),
+    # "read-only" restricts nothing; "only" of something the statement did not speak of
+    ("The plan shows no changes.", "thanks. fyi plans run with a read-only role, only the apply job can write",
+     "unprompted_definition"),
+    # a one-off scope before an instruction and its reason; an instruction and a moment
+    ("I'll seed 5 mL.", "for this run bump it to 10 mL, we have extra cells", None),
+    ("I've set up the dashboard.", "move the chart up, it looks odd right now", None),
+    ("I've set up the dashboard.", "move the chart up, we discussed it yesterday", None),
+    # a doubt with no fact after it; "right now, but" is no partial agreement
+    ("The vendor files are UTF-8 encoded.", "since when?", None),
+    ("The job runs nightly.", "right now, but can you make it hourly?", None),
+    # a frame at the very end is no sentence of its own
+    ("The invoice template is updated.", "great thanks so the legal entity on invoices is acme bv for eu customers "
+     "just so you know", "unprompted_definition"),
+    # a parenthesis that judges, or is of the moment
+    ("I'll clean up the repo.", "start with the scripts folder (it's a mess) and then the docs", None),
+    ("I'll ask Priya.", "ping Priya instead (she's a bit busy today) and cc me", None),
+    # a share is no rule
+    ("I'll report the sales by country.", "split it by month, our sales are mostly Germany at the moment", None),
+    # another thing of the kind, with its own name; a name added with "also"
+    ("The prod bucket is `logs-prod`.", "the staging bucket is logs-staging-eu", "unprompted_definition"),
+    ("The prod bucket is `logs-prod`.", "also the archive goes to logs-archive-eu", "unprompted_definition"),
+    # an acronym of no words of the statement; the statement's own acronym
+    ("The release manager for 4.2 was Dana.", "QA was Luis", None),
+    ("The SLA for P1 tickets is 4 hours.", "the SLA is 4 hours for P1, yes", "confirmation"),
+    # a progressive of the moment stays one
+    ("The export runs nightly.", "it is running for 20 minutes already, is that normal?", None),
+    # a story before ", so" is still a story
+    ("The dashboard refreshes hourly.", "my manager told me about it last week, so now I check it every morning",
+     None),
+    # "yeah so um" and a rule: no agreement, the statement's words said again are
+    ("The feature branch is up to date with main.", "yeah so um all feature flags get removed two sprints after "
+     "rollout that's a team agreement", "unprompted_definition"),
+])
+def test_round_15_near_misses(statement: str, text: str, allowed: str | None) -> None:
+    got = found(text, statement)
+    assert got is None or got[0] == allowed, got

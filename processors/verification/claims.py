@@ -15,6 +15,7 @@ otherwise a definition -- unless it answers a question or speaks of what the sta
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 from sessiond.processors.verification import marks as mk
@@ -140,12 +141,13 @@ def _last_sentence(statement: str) -> str | None:
 # A statement's verb the word lists miss, in its plain shape: "Overtime kicks in after 40 hours",
 # "HEK293 cells double roughly every 24 hours", "Most of the refund requests mention the broken zip"
 # (an assistant's sentence is a whole one: a looser reading than a person's fragments get)
-_STATED = re.compile(r"^(?:[\w'().-]+\s+){0,5}?(?:[a-z]{3,}(?<!ss)(?<!ous)(?<!is)(?<!us)s\s+(?:in|on|up|out|off|at|to|into|"
-                     r"from|by|the|a|an|every|each|all|about|around|roughly|over|under|only|both|either|\d|/|(?-i:[A-Z]{2,}\b))|"
+_STATED = re.compile(r"^(?:[\w'().`/-]+\s+){0,5}?(?:(?:[a-z]+-)?[a-z]{3,}(?<!ss)(?<!ous)(?<!is)(?<!us)s\s+(?:in|on|up|out|off|at|to|into|"
+                     r"from|by|the|a|an|every|each|all|about|around|roughly|over|under|only|both|either|after|before|until|"
+                     r"within|via|through|\d[\w.,%]*(?!\w)|/\w+|`\w+|(?-i:[A-Z]{2,}\b|[A-Z][a-z]+\s+\d+))|"
                      # a past verb the lists miss, before where or when: "accuracy plateaued at 91%"
-                     r"[a-z]{4,}ed\s+(?:at|in|on|to|from|into|around|after|before|by\s+\d|\d)|"
+                     r"[a-z]{4,}ed\s+(?:at|in|on|to|from|into|around|after|before|by\s+\d|\d[\w.,%]*(?!\w))|"
                      r"[a-z]+s\s+(?!(?:is|are|was|were|has|have|and|or|of|for|with)\b)[a-z]{3,}(?<!ly)\s+(?:roughly|about|"
-                     r"every|each|the|a|an|in|on|at|to|from|only|for|until|within|after|before|\d))\b", re.I)
+                     r"every|each|the|a|an|in|on|at|to|from|only|for|until|within|after|before|\d[\w.,%]*(?!\w)))(?!\w)", re.I)
 
 
 @lru_cache(maxsize=256)
@@ -301,7 +303,35 @@ def _contradicted(fact: str, statement: str | None, framed: bool = False) -> boo
     if not statement or not _says_something(statement):
         return False
     said = [s for s in _sentences_of(statement) if not s.rstrip().endswith("?")]
-    return contradicts(fact, said, claim_of(statement) is not None, framed)
+    claimed = claim_of(statement) is not None
+    if contradicts(fact, said, claimed, framed):
+        return True
+    spelled = _spelled_out(fact, said) if _ACRONYM_IN.search(fact) else fact
+    return spelled is not fact and contradicts(spelled, said, claimed, framed)
+
+
+# an acronym, perhaps plural: "IC", "CAB", "AEs"
+_ACRONYM_IN = re.compile(r"(?<![\w`/.-])[A-Z]{2,5}s?(?![\w`/.-])")
+
+
+def _spelled_out(fact: str, said: Sequence[str]) -> str:
+    """The fact with an acronym the statement does not use spelled out as the statement's words
+    whose initials it is ("IC was Tomasz" after "The incident commander ... was Raj"): the same
+    thing, named shortly; the fact itself when there is none."""
+    words = [w for s in said for w in pr.words(s)]
+    text = " ".join(said)
+    out = fact
+    for m in _ACRONYM_IN.finditer(fact):
+        acronym = m.group().rstrip("s") if m.group().endswith("s") and m.group()[:-1].isupper() else m.group()
+        if acronym in text:
+            continue
+        n = len(acronym)
+        for i in range(len(words) - n + 1):
+            run = words[i:i + n]
+            if all(w[:1].lower() == c.lower() for w, c in zip(run, acronym, strict=True)) and all(w.isalpha() for w in run):
+                out = out.replace(m.group(), " ".join(run).lower(), 1)
+                break
+    return out
 
 
 def _with_words(content: str, said: str) -> str:
@@ -379,6 +409,8 @@ _HOUSE_WAY = re.compile(r"\b(?:for us|with us|in our|at our|on our|around here|o
 _CONVENTION = re.compile(r"\b(?:is|are|'re|r)\s+(?:always\s+|all\s+)?(?:in|stored in|recorded in|given in|measured in|"
                          r"expressed in|formatted as)\s+(?!(?:the|a|an|our|their|this|that|my|your)\b)"
                          r"(?:[A-Za-z]{1,4}\b|[\w]*[A-Z][\w]*|[\w]+[./+][\w./+]*)|\buses?\s+(?:[A-Z]{2,}[\w/.+-]*|[\w]+[/.][\w/.+-]+)")
+# how it always goes, said of what was worked on: "the ingest service always needs a restart after ..."
+_ALWAYS = re.compile(r"\b(?:always|never)\b", re.I)
 _SET_WORDS = re.compile(r"\b(?:tho|though|but|actually|in fact|anymore|any more|no longer)\b", re.I)
 _THANKS = re.compile(r"\b(?:thanks|thank you|thx|ty|cheers|much appreciated)\b", re.I)
 
@@ -451,7 +483,7 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
     if lead.strength == "negated":
         return _said_again_negative(lead.fact, statement) if lead.fact else None
     if lead.strength in ("correction", "contrast", "marked", "aside", "plain", "framed", "noted", "told", "partial", "warned",
-                         "inside"):
+                         "inside", "ordered"):
         if not lead.fact:
             return None
         if lead.strength == "marked":
@@ -471,6 +503,10 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
             # an aside of an instruction that sets the statement right -- what the "aside" definition
             # is not; after a report of work the aside stays a definition
             said = _contradicted(lead.fact, statement) and not _reports_work(statement)
+        elif lead.strength == "ordered":
+            # a fact the instruction rests on: it corrects what it contradicts, even a report of work
+            # built on the other value ("change that to 30 days, log retention is 30 days not 90")
+            said = _contradicted(lead.fact, statement)
         elif lead.strength == "partial":
             # one part agreed to, what is said next is set against the rest of the claim: anything
             # new of lasting knowledge corrects it (not a report of work, a status or a plan)
@@ -497,7 +533,8 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
             said = not (_contradicted(lead.fact, statement) and not (
                 lead.strength == "aside" and _reports_work(statement))) and not (
                 lead.strength == "plain" and _responds(lead.fact, statement)
-                and not ((_HOUSE_WAY.search(first := sentences(lead.fact)[0]) or _CONVENTION.search(first))
+                and not ((_HOUSE_WAY.search(first := sentences(lead.fact)[0]) or _CONVENTION.search(first)
+                          or (_ALWAYS.search(first) and _reports_work(statement)))
                          and not _SET_WORDS.search(first)))
         return _plain(lead.fact) if said else None
     if not statement or _last_sentence(statement) is None:

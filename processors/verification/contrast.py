@@ -77,7 +77,7 @@ _CHANGE = re.compile(
     r"ripped out|removed|dropped|killed)|"
     r"replaced (?:by|with)|since (?:\d|last|early|late|mid|we|the|q[1-4]|v\d|jan|feb|mar|apr|may|"
     r"jun|jul|aug|sep|oct|nov|dec|spring|summer|autumn|fall|winter))\b|(?<!\bfor )\bnow\s*[.!]?$", re.I)
-_ONLY = re.compile(r"\b(?:only|solely|exclusively)\b", re.I)
+_ONLY = re.compile(r"(?<!-)\b(?:only|solely|exclusively)\b(?!-)", re.I)  # not "append-only", "read-only"
 _ALSO = re.compile(r"\b(?:also|too|as well(?: as)?|in addition to|besides|plus|not (?:just|only|merely|solely))\b", re.I)
 _ANAPHORIC = re.compile(r"^(?:it|its|it'?s|they|they'?re|theyre|that|thats|that'?s|this|those|these)\b",
                         re.I)
@@ -227,6 +227,7 @@ def _substitutes(first: str, said: Sequence[str], claimed: bool) -> bool:
         if lead and lead[0][0] not in seen and _kind(lead[0][0]) == "number" \
                 and any(_kind(v) == "number" for s in said for v, _, _ in values_in(s)):
             return True
+    status: bool | None = None  # whether the statement is a status (asked once, when it matters)
     for value, before, after in mine:
         if value in seen:
             continue
@@ -234,6 +235,13 @@ def _substitutes(first: str, said: Sequence[str], claimed: bool) -> bool:
             if other != value and ((before and b == before) or (after and a == after)) \
                     and (enough or (_kind(value) is not None and _kind(value) == _kind(other))) \
                     and not _same_switch(value, theirs):
+                if _kind(value) == "number" and _kind(other) is None and other.islower():
+                    # a number for a word of a status is no value set right: "queue says 14 jobs ahead"
+                    # after "The training job is queued.", "... is 0.1%" after "The load test script is ready."
+                    if status is None:
+                        status = any(mk.STATUS.search(s) for s in said)
+                    if status:
+                        continue
                 return True
     return False
 
@@ -321,7 +329,9 @@ def _units(text: str) -> dict[str, str]:
         if num:
             # the word after the number, and the one after it ("3 loading docks": a dock count)
             words = m.group()[num.end():].split()
-            out[num.group().rstrip(".,").lower()] = " ".join(_stem(w.lower()) for w in words[:2]) if u else ""
+            # (no unit where a function word follows: "is 30 on that probe")
+            out[num.group().rstrip(".,").lower()] = " ".join(_stem(w.lower()) for w in words[:2]) \
+                if u and words[0].lower() not in _NOT_A_UNIT else ""
     return out
 
 
@@ -385,6 +395,7 @@ def _revalued(first: str, said: Sequence[str]) -> bool:
 
 
 _VERSION_LIKE = re.compile(r"^v\d", re.I)
+_CURRENCY = frozenset("$\u20ac\u00a3\u00a5")
 # a term's house frame before its verb, no place of it: "GMV in our books is ...", "'MRR' in our reports excludes ..."
 _HOUSE_FRAMED = re.compile(r"^((?:[\w'`\"-]+\s+){0,2}?[\w'`\"-]+)\s+(?:in|for|at)\s+our\s+[\w-]+(?:\s+[\w-]+)?,?"
                            r"(?=\s+(?:is|are|means|excludes|includes|counts|covers)\b)", re.I)
@@ -406,7 +417,8 @@ def _placed(text: str, loose: bool = False) -> dict[str, str]:
 
 
 # what a rule requires is no opinion: "termination needs 90 days' notice"
-_REQUIRES = re.compile(r"\b(?:needs|requires|has to|have to|must)\b(?=\s+(?:a\s+|an\s+)?\d)", re.I)
+_REQUIRES = re.compile(r"\b(?:needs?|requires?|has to|have to|must)\b(?=\s+(?:a\s+|an\s+)?(?:\d|(?:one|two|three|four|"
+                       r"five|six|seven|eight|nine|ten)\b))", re.I)
 
 
 _SWITCHED_ON = frozenset(["on", "enabled", "true"])
@@ -491,14 +503,19 @@ def _revalued_clause(head: str, said: Sequence[str]) -> bool:
                         continue  # "temporary in 2020" against "16%": a year is no rate
                     u, v = units.get(value.rstrip(".,"), ""), their_units.get(other.rstrip(".,"), "")
                     mu, tu = u or _attached(value), v or _attached(other)
-                    if (not mu and tu and _DIMENSION.get(tu.split()[0]) and _labelled(value, head)) \
-                            or (not tu and mu and _DIMENSION.get(mu.split()[0]) and _labelled(other, s)):
+                    if (not mu and tu and (_DIMENSION.get(tu.split()[0]) or not _labelled(other, s))
+                        and _labelled(value, head)) \
+                            or (not tu and mu and (_DIMENSION.get(mu.split()[0]) or not _labelled(value, head))
+                                and _labelled(other, s)):
                         continue  # "node 20", "breaks on 22" against "1.4GB": a name's number is no size
                     if u and v and not any(_near_key(x, y) or x[:2] == y[:2]
                                            for x in u.split() for y in v.split()):
                         continue  # "5 seconds" against "30 requests": another attribute
                     if bool(_VERSION_LIKE.match(value)) != bool(_VERSION_LIKE.match(other)):
                         continue  # "removed in v5" against "three call sites": a version is no count
+                    if (value[:1] in _CURRENCY) != (other[:1] in _CURRENCY) \
+                            or (value.endswith("%") != other.endswith("%") and (u + v).find("percent") < 0):
+                        continue  # "a mismatch over $5" against "42 exceptions": an amount is no count
                 return True
     return False
 
@@ -668,7 +685,11 @@ def _restricts_subject(first: str, theirs: set[str], said: Sequence[str]) -> boo
     sequencing core only runs on tuesdays" after "The sequencing samples are listed ..."."""
     for m in _ONLY.finditer(first):
         if not first[:m.start()].strip() or first[:m.start()].rstrip()[-1] in f",;:{EM}{EN}-":
-            return True  # "only" before the subject: "..., only static assets get 24h"
+            # "only" before the subject: "..., only static assets get 24h" -- of what the statement
+            # spoke of (not "..., only the apply job can write" after "The Terraform plan shows no changes.")
+            if not first[:m.start()].strip() or keys(pr.clauses(first[m.end():])[0]) & theirs:
+                return True
+            continue
         before = pr.words(first[:m.start()])
         while before and before[-1].lower() in _AUX_WORDS:
             before.pop()
@@ -694,6 +715,10 @@ def _side_swapped(first: str, said: Sequence[str]) -> bool:
     return side in own and _SIDES[side] not in own and _SIDES[side] in {w.lower() for w in pr.words(m["pos"])}
 
 
+# what is gone, first: "no more Redux, ..."
+_NO_MORE = re.compile(r"^\W*no\s+(?:more|longer)\s+([\w.-]+)\s*[,;:\u2014\u2013-]", re.I)
+
+
 def contradicts(fact: str, said: Sequence[str], claimed: bool, framed: bool = False) -> bool:
     """Whether a fact with no lead word rejects what a statement said (``said``: its sentences
     that are not questions; ``claimed``: whether it ends on a claim rather than a plan) -- see
@@ -709,6 +734,9 @@ def contradicts(fact: str, said: Sequence[str], claimed: bool, framed: bool = Fa
     values = {v for v, _, _ in values_in(first)} - {v for s in said for v, _, _ in values_in(s)}
     if " not " in first and _side_swapped(first, said):
         return True
+    if (gone := _NO_MORE.match(first)) is not None and _word_key(gone.group(1)) in theirs and len(pr.clauses(first)) > 1 \
+            and keys(" ".join(pr.clauses(first)[1:])) - theirs:
+        return True  # "No more Redux, we are using Zustand since ..." after "The frontend uses Redux ...": set aside, and what instead
     if not mine - theirs and not values:
         return False  # nothing new: a restatement, not a correction
     if " not " in first and (said_again := _CONTRASTS[1].search(first)) is not None \
@@ -745,7 +773,7 @@ def contradicts(fact: str, said: Sequence[str], claimed: bool, framed: bool = Fa
         return True
     if claimed and mine & theirs and _ALSO.search(first) and any(_ONLY.search(s) for s in said):
         return True  # "MQLs also come from webinar signups" after "... from the website form only."
-    if claimed and not mk.OPINION.search(pr.clauses(first)[0]) and _renumbered(first, said):
+    if claimed and not mk.OPINION.search(_REQUIRES.sub(" ", pr.clauses(first)[0])) and _renumbered(first, said):
         return True  # "6% since jan" after "The match is 4% of salary."
     if _CHANGE.search(_RANGE.sub(" ", first)):  # "from 22 until 6" is a span, no change
         return bool(mine & theirs) or (_same_subject(first, said) and claimed)
@@ -755,7 +783,7 @@ def contradicts(fact: str, said: Sequence[str], claimed: bool, framed: bool = Fa
                     or _affirms_denied(first, said) or (not framed and _recoded(first, said))):
         return True
     return not framed and not mk.OPINION.search(first) and (_substitutes(first, said, claimed)
-                                                          or (claimed and _recalled(first, said)))
+                                                          or (claimed and (_recalled(first, said) or _renamed_code(first, said))))
 
 
 # a name in code: in backticks, or with "_", ".", "/" inside ("ACME_API_KEY", "process.env.API_KEY")
@@ -789,6 +817,53 @@ def _recoded(first: str, said: Sequence[str]) -> bool:
         if any(parts & _code_parts(other) and mine.lower() not in other.lower() for other in theirs):
             return True
     return False
+
+
+# a name as code has it: in backticks, with "_", ".", "/", or hyphens and a digit or two hyphens
+# ("platform-pg-main", "acme-sp-64k", "packages/ui")
+_CODE_LIKE = re.compile(r"`([^`\n]{2,60})`|(?<![\w`-])((?:[A-Za-z][\w-]*(?:[_./][\w-]+)+)|"
+                        r"(?=[\w-]*\d)[A-Za-z][\w]*(?:-[\w]+)+|[a-z][a-z\d]*(?:-[a-z\d]+){2,})(?![\w`-])")
+
+
+def _renamed_code(first: str, said: Sequence[str]) -> bool:
+    """A short fact names by another code name what a claim named by one, of the same thing (a word
+    of it shared, or "it"): "the rds identifier is platform-pg-main" after "The primary database
+    instance is named `core-db-prod` in RDS.", "we use our own sentencepiece tokenizer, acme-sp-64k"
+    after "The tokenizer for the base model is `cl100k_base`."."""
+    if "`" not in first and "-" not in first and "_" not in first and "/" not in first and "." not in first:
+        return False
+    head = pr.clauses(first)[0]
+    if len(pr.words(first)) > 12 or _NEGATED.search(first) or _ALSO.search(first) or mk.HEDGE.search(first):
+        return False
+    mine = [a or b for a, b in _CODE_LIKE.findall(first)]
+    if not mine:
+        return False
+    for s in said:
+        theirs = [a or b for a, b in _CODE_LIKE.findall(s)]
+        if not theirs or any(m.lower() in s.lower() for m in mine):
+            continue
+        names = {k for n in theirs + mine for k in keys(n)}
+        shared = (keys(first) - names) & (keys(s) - names)
+        if shared and all(_sibling(first, s, k) for k in shared):
+            continue  # "the staging bucket is logs-staging-eu" after "The prod bucket is `logs-prod`": another one
+        if shared or _ANAPHORIC.match(head):
+            return True
+    return False
+
+
+def _modifier(text: str, key: str) -> str | None:
+    """The content word right before the first word of ``text`` with this key, if any."""
+    words = pr.words(text)
+    for n, w in enumerate(words):
+        if _word_key(w) == key:
+            return None if n == 0 else _word_key(words[n - 1])
+    return None
+
+
+def _sibling(first: str, said: str, key: str) -> bool:
+    """The word both say is modified differently on each side: another thing of the kind."""
+    mine, theirs = _modifier(first, key), _modifier(said, key)
+    return mine is not None and theirs is not None and mine != theirs
 
 
 # "<thing> is <one or two words>": "default branch is main", "it's semicolon-delimited"

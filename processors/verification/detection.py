@@ -37,7 +37,7 @@ class Lead:
     correction opened by a weak lead ("no, ...": it corrects a statement, or answers a question),
     or a fact with no lead word (it corrects the statement, or volunteers a definition)."""
 
-    strength: Literal["strong", "weak", "echo", "strong_echo", "mid", "valued", "correction", "contrast",
+    strength: Literal["strong", "weak", "echo", "strong_echo", "mid", "valued", "correction", "contrast", "ordered",
                       "marked", "aside", "plain", "framed", "noted", "told", "partial", "warned",
                       "negated", "inside"]
     # "exactly" / "yes" / "us-east-1, yes" / "exactly -- monthly logo churn" / a confirmation later
@@ -57,7 +57,10 @@ class Lead:
     # says again a negative claim of the statement ("negated"); a value the person found on their
     # own, "too" ("du says 312M here too"): a confirmation of a statement with that value ("valued");
     # an aside of an instruction ("(the dashboards pull from prometheus)"): a correction when it
-    # contradicts the statement, not a report of its work ("inside") -- the "aside" otherwise
+    # contradicts the statement, not a report of its work ("inside") -- the "aside" otherwise; a fact
+    # the instruction rests on, in a clause or a sentence of its own ("move the reminder up, the report
+    # is due 3 days after quarter end"): a correction when it contradicts the statement, even its
+    # report of work ("ordered")
     fact: str | None  # the user's own fact after the phrase, if any
 
 

@@ -372,6 +372,10 @@ def _confirmation(tail: str) -> Lead | None:
     fact = fact_at(rest)
     if fact is not None and _PROPOSING.search(pr.clauses(fact)[0]):
         return None  # "I agree we should raise it": agrees to a proposal, confirms no fact
+    if strength == "weak" and fact is not None and _YEAH_SO_UM.match(tail) is not None:
+        # "yeah so um all the feature flags get cleaned up ...": a spoken start -- it confirms only
+        # what says the statement again
+        return Lead("mid", fact)
     if strength == "weak" and fact is not None and _YEAH_SO.match(tail) and any(rx.search(fact) for rx in _SET_ASIDE):
         # "yeah so I'm looking at the account and they are on the basic tier not pro": a spoken
         # "yeah so" only starts the sentence (not "right so yeah, ..."); what it says is set
@@ -386,7 +390,10 @@ def _confirmation(tail: str) -> Lead | None:
             # "..., exits with code 137 here too", "..., 17 open tickets tagged billing matches":
             # found to be the same -- no event of the moment
             return Lead("mid", found[:agreed.start()])
-        # (what the person vouches for may be an event: "I can confirm the merger closed on 1 October")
+        # (what the person vouches for may be an event: "I can confirm the merger closed on 1 October";
+        # so is what they say matches: "Looked it up in Stripe -- cancelled on October 2. Matches.")
+        vouched = vouched or (found is not None and len(told := sentences(rest)) > 1
+                              and (agreed := _AGREE_TAIL.match(" " + told[1])) is not None)
         return Lead("mid", found) if found and (vouched or _EMPHATIC_DO.match(found) or not _event(pr.clauses(found)[0])) \
             else None
     if fact is not None:
@@ -414,6 +421,9 @@ _AGREE_TAIL = re.compile(r"(?:[\s,;:-]+(?:(?:here|there|again|locally)\s+)?(?:to
                          r"lines up|agrees))(?:\s+(?:here|too|for me|on my (?:end|side)))?[\s.!]*$", re.I)
 _YEAH_SO = re.compile(r"^\W*(?:yeah|yea|yep|yes|right|ok(?:ay)?)[\s,.]+(?:(?:ok(?:ay)?|well|um+|uh+|like)[\s,.]+)*so\b"
                       r"(?![\s,.]+(?:yeah|yea|yes|yep|right|exactly|correct|true)\b)", re.I)
+# a yes-word, "so" and a filler: spoken, no agreement by itself
+_YEAH_SO_UM = re.compile(r"^\W*(?:yeah|yea|yep|yes|right|ok(?:ay)?)[\s,.]+so[\s,.]+(?:um+|uh+|like|er+m*)\b"
+                         r"(?![\s,.]+(?:yes|yeah|yep|yup|exactly|correct|right|true|that'?s (?:right|correct))\b)", re.I)
 _ADDITION = re.compile(r"^[\s,.;:!-]*(and|also|plus)\b(?!\s+(?:can|could|would|will|please|pls|what|why|how|where|when)\b)", re.I)
 # a yes said as a sentence of its own: "yep. ...", "it is. ...", "right!\n..."
 _SAID_APART = re.compile(r"[.!\n]")
@@ -476,6 +486,13 @@ _PROGRESSIVE = re.compile(r"(?:is|are)\s+\w+ing", re.I)
 _MEANING_ING = re.compile(r"(?:is|are)\s+(?:meaning|standing)\b", re.I)
 
 
+def _of_the_moment(text: str) -> bool:
+    """`marks.EPHEMERAL`, but for a progressive with how long it holds ("is expiring after 24 months")."""
+    m = mk.EPHEMERAL.search(text)
+    return m is not None and not (m.group().lower().endswith("ing") and _LASTING_SPAN.match(text, m.end()) is not None
+                                  and not mk.EPHEMERAL.search(text, m.end()))
+
+
 def _ephemeral(first: str) -> bool:
     m = mk.EPHEMERAL.search(first)
     if m is None:
@@ -485,11 +502,19 @@ def _ephemeral(first: str) -> bool:
         return False  # "visit 0 is screening", "status E is meaning expatriate": a code's meaning, not a moment
     if (means := ph.MEANING.match(first)) is not None and m.start() >= means.end() - 1:
         return False  # "-999 means the sensor is broken": the state is what the code means
+    if m.group().lower().endswith("ing") and _LASTING_SPAN.match(first, m.end()) is not None \
+            and not mk.EPHEMERAL.search(first, m.end()):
+        return False  # "points is expiring after 24 months", "we are using Zustand since ...": non-native, a state that lasts
     return not (_PROGRESSIVE.fullmatch(m.group()) and _HOUSE_HABIT.search(first)
                 and not mk.EPHEMERAL.search(first, m.end()) and not mk.STATUS.search(first)
                 and not mk.TROUBLE.search(first))
 
 
+# how long a state holds, after its progressive: "... after 24 months", "... Zustand since beginning of the year"
+_LASTING_SPAN = re.compile(r"\s+(?:[\w-]+\s+){0,2}?(?:since|after|for|every|each)\s+(?:the\s+)?(?:\d|beginning|start|"
+                           r"years?\b|months?\b|a\s+year|ages|long\b|(?:last|this|early|late)\s+(?:year|quarter|month|spring|"
+                           r"summer|fall|autumn|winter|release|version|sprint|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))",
+                           re.I)
 # a quoted term is mentioned, not used: "'last week' in our reporting always means Monday to Sunday"
 _MENTIONED = re.compile(r"(?<!\w)(?:'[^'\n]{1,30}'|\"[^\"\n]{1,30}\"|`[^`\n]{1,30}`)(?!\w)")
 
@@ -520,6 +545,9 @@ def _definition(tail: str) -> str | None:
         if noted and _ACRONYM.match(noted.split(" ", 1)[0].rstrip(":=-")) and (gloss := _glossary(sentences(noted)[0])) is not None:
             return gloss  # "just so you know, WISMO = where is my order"
         fact = fact_at(_order_dropped(_PLEASE_AFTER.sub("", noted, count=1)))
+        if fact is None and _NEVER_DO.match(noted) is not None and "?" not in noted and not _MAYBE.search(noted) \
+                and not _ONE_OCCASION.search(noted):
+            return pr.span(noted, True)  # "from now on never push directly to `main`, ...": a rule given as an order
         if fact and not _lasting(fact) and (note := _before_so(fact)) is not None and not _past(pr.clauses(fact)[0]):
             # "btw the admin panel only works on the vpn so when you test it make sure ...": the note,
             # without what it means for the moment
@@ -594,9 +622,15 @@ def _order_dropped(text: str) -> str:
     first = sentences(text)[0] if text.strip() else ""
     cut = first.rfind(", ")
     last = pr.skip(first[cut + 2:]) if cut > 0 else ""
-    if last and pr.imperative(last) and _commands(last) and len(pr.words(first[:cut])) >= 3:
+    if last and pr.imperative(last) and _commands(last) and len(pr.words(first[:cut])) >= 3 \
+            and not _NEVER_THERE.match(last):
         return first[:cut] + "." + text[len(first):]
     return text
+
+
+# a place set aside, no order: "..., never directly at postgres", "..., not through the VPN"
+_NEVER_THERE = re.compile(r"^(?:never|not)\s+(?:ever\s+|directly\s+|just\s+)?(?:at|in|on|to|from|through|via|by|with|into|"
+                          r"before|after|under|over)\b", re.I)
 
 
 _REMIND_AFTER = re.compile(r",?\s*(?:so\s+)?(?:please|pls|plz)\s+(?:remember|note|keep (?:that |this |it )?in mind|bear (?:that |this |it )?"
@@ -790,7 +824,12 @@ def _reported(sentence: str) -> bool:
     """`marks.REPORTED`, not as an adjective after an article ("every tube gets a printed barcode"),
     nor a unit or a format reported in ("the station at Pier 4 reports in Fahrenheit")."""
     return any(not re.search(r"\b(?:a|an|the)\s+$", sentence[:m.start()], re.I)
+               and not _HABIT_BEFORE.search(sentence[:m.start()])
                and not _REPORTS_IN.match(sentence, m.end()) for m in mk.REPORTED.finditer(sentence))
+
+
+# the house's habit, no report: "we always show amounts in EUR", "we never print the full card number"
+_HABIT_BEFORE = re.compile(r"\b(?:we|our team)\s+(?:always|never|usually|normally|only)\s+$", re.I)
 
 
 # (or a report named, not made: "not daily status report, people mix it up")
@@ -850,6 +889,8 @@ def _and_next(fact: str, parts: Sequence[str]) -> str:
     if len(parts) < 2 or pr.skip(parts[1]) in fact:
         return fact
     after = pr.skip(parts[1]).strip()
+    if len(pr.words(after)) > 14 and "?" not in after:
+        after = pr.clauses(after)[0].strip()  # "new hires accrue 1.25 days per month -- it's in the handbook"
     if (not after or len(pr.words(after)) > 14 or "?" in after or pr.imperative(after) or _commands(after)
             or mk.REQUEST.match(after) or mk.MOMENT.search(after) or mk.HEDGE.search(after)
             or not (is_fact(after) or has_value(after))):
@@ -1026,7 +1067,7 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
         # "we shipped a demo at 40fps because of this. new blueprints have tick on by default":
         # what once happened to the person, then the fact it taught
         return _unframed(parts[1:], line, quote)
-    if (lesson := _LESSON.search(said)) is not None and not (
+    if (lesson := _LESSON.search(said)) is not None and not (_TOLD_WORDS.search(said) and _TOLD_ME.match(said)) and not (
             # "we migrated to Vue 3 last quarter so ...": the change is the fact, not a story
             lesson.group().strip(" ,").lower() == "so" and _CHANGED.search(said[:lesson.start()])) and (
             _event(pr.clauses(_STORY.sub("", pr.skip(said[:lesson.start()]), count=1))[0])
@@ -1082,9 +1123,7 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
         return [_lead(line, "correction", quote, Lead("contrast", _and_after(phrase, " ".join(parts))))] \
             if phrase and (contrasted(phrase) or valued) else []
     first = sentences(fact)[0]
-    if _TOLD_WORDS.search(first) and (told := _TOLD_ME.match(first)) is not None \
-            and (news := fact_at(first[told.end():])) is not None \
-            and (_WENT_TO.search(news) or _CHANGED.search(news) or not _event(pr.clauses(news)[0])):
+    if _TOLD_WORDS.search(first) and (news := _told_news(first)) is not None:
         # "my buyer just told me their lead time went to six weeks": what the person was told, a
         # change of what the statement says
         fact = first = news
@@ -1097,8 +1136,13 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
         moment = False
     marked = marked or ("tho" in first.lower() and bool(_THOUGH.search(first)))
     out = []
+    heads = pr.clauses(first)
+    # "it's 12,400 examples, I counted the jsonl lines this morning", "it expires May 14, we got the
+    # warning email yesterday": a value, then how the person knows it -- the moment is the evidence's
+    evidenced = len(heads) > 1 and has_value(heads[0]) and _OWN_EVIDENCE.match(pr.skip(heads[1])) is not None
     if not moment and _informative(first) \
-            and not mk.EPHEMERAL.search(_AS_OF.sub("", _NO_LONGER.sub("", first if not _renamed_head(first) else pr.clauses(first)[0]))) \
+            and not _of_the_moment(_AS_OF.sub("", _NO_LONGER.sub("", first if not (_renamed_head(first) or evidenced)
+                                                                    else heads[0]))) \
             and not (not marked and (pr.imperative(first) or _DO_IT.match(first) or _PLEASE_FIRST.match(parts[0])
                                      or ((now := _FOR_NOW.match(first)) is not None
                                          and (_commands(first[now.end():]) or _DO_IT.match(first[now.end():]) is not None)))
@@ -1114,6 +1158,24 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
         out.append(_lead(line, "unprompted_definition", quote,
                          Lead("aside" if asks and not marked else "plain", first if asks else fact)))
     return out
+
+
+# how the person knows, after a value: "I counted the lines this morning", "we got the warning yesterday"
+_OWN_EVIDENCE = re.compile(r"^(?:i|we)\s+(?:just\s+|already\s+|also\s+)?(?:[a-z]{3,}ed|got|saw|ran|did|had|found|made|"
+                           r"heard|read|took|pulled)\b(?!\s+(?:to|not|that|it|this)\b)", re.I)
+
+
+def _told_news(first: str) -> str | None:
+    """What the person was told, after who told them: a fact that is no event of its own, or a
+    measure as a tool gives it ("Lighthouse just told me 640 KB gzipped for the login bundle")."""
+    if (told := _TOLD_ME.match(first)) is None:
+        return None
+    news = first[told.end():]
+    if (said := fact_at(news)) is not None and (_WENT_TO.search(said) or _CHANGED.search(said)
+                                               or not _event(pr.clauses(said)[0])):
+        return said
+    head = pr.clauses(news)[0] if news.strip() else ""
+    return news if head and measured(head) and len(pr.words(head)) <= 10 and not pr.has_verb(head) else None
 
 
 # what a rule means for the case at hand, after it: "..., so it goes out tomorrow morning", "... so
@@ -1212,6 +1274,13 @@ def _inside(sentence: str, line: int, quote: str) -> list[Candidate]:
             ok = fact is not None and "?" not in fact and (
                 ((ph.MEANING.match(fact) or ph.DEFINITION_DIRECT.match(fact)) and pr.is_statement(fact)
                  and _lasting(fact)) or _how_things_are(fact) or bool(_NAME_FOR.match(fact)))
+            if not ok and fact and "?" not in fact and m.group("paren") and (
+                    (_WHO_IT_IS.match(fact) is not None or _COUNTS_AS.match(fact) is not None)
+                    and _lasting(fact) and not mk.HEDGE.search(fact) and not _past(fact)):
+                # "send it to Maria (she's our account manager at Globex)", "drop `feat_17` (it's a leaky
+                # feature derived from the label timestamp)", "(trials don't count as customers until ...)":
+                # what the thing named in the instruction is, for good
+                ok = True
             if not ok and fact and "?" not in fact and m.group("paren") and (named := _THAT_ONE.match(fact)) is not None:
                 # "post it in #releases (that channel is where QA signs off on every release)": what is
                 # named in the instruction, said of for good
@@ -1244,7 +1313,48 @@ def _inside(sentence: str, line: int, quote: str) -> list[Candidate]:
         # of the instruction
         set_right = next((value for m in _AND_CLAUSE.finditer(sentence)
                           if (value := _value_aside(m.group("clause"))) is not None), None)
+    if set_right is None and (ordered := _fact_after_order(sentence)) is not None:
+        # "move the reminder up, the board report is due 3 business days after quarter end", "retarget
+        # the script -- the events table lives in `warehouse_core`": the fact the instruction rests
+        # on, in a clause of its own -- a correction of a statement it contradicts; the house's way
+        # ("..., our reporting weeks always run monday to sunday") a definition otherwise
+        house = (_HOUSE_MARK.search(ordered) is not None or _HABIT.search(ordered) is not None) and _how_things_are(ordered) \
+            and _lasting(ordered) and not _past(ordered) and not _event(ordered) and not _SHARE.search(ordered) \
+            and not _FOR_NOW.match(pr.skip(sentence)) and not pr.imperative(ordered) and not _commands(ordered) \
+            and not _PRO_FORM_END.search(ordered)
+        return [_lead(line, "correction", quote, Lead("ordered", ordered)),
+                *([_lead(line, "unprompted_definition", quote, Lead("aside", ordered))] if house else [])]
     return [_set_right(set_right, line, quote)] if set_right is not None else []
+
+
+# what marks the house's way in a clause after a request (not "we have extra cells": the moment's)
+_HOUSE_MARK = re.compile(r"\b(?:always|never|every|each|all|any|only|by default|means|our\s+[\w-]+)\b", re.I)
+# what ends on a pro-form speaks of the request, not of how things are: "all the others have one"
+_PRO_FORM_END = re.compile(r"\b(?:one|ones|it|them|that|this|those|these|too|so)\s*$", re.I)
+# a share, no rule: "our EU sales are mostly Germany at 19%"
+_SHARE = re.compile(r"\b(?:mostly|mainly|largely|partly)\b", re.I)
+# a reminder before the fact: "..., and remember we always write ...", "..., note that ..."
+_REMEMBER = re.compile(r"^(?:remember|note|keep in mind|bear in mind|fyi|btw)(?:\s+that)?[\s,:]+", re.I)
+# the clauses of an instruction: "change that to 30 days, log retention is 30 days", "fix the wording: ..."
+_ORDER_CLAUSE = re.compile(rf"(?:,|:|;|\s[{ph.EM}{ph.EN}-]+)\s+(?:(?:because|since|as|cause|bc|but|and)\s+)?", re.I)
+
+
+def _fact_after_order(sentence: str) -> str | None:
+    """A fact in a clause after the instruction that opens the sentence (among its next two), up
+    to the next instruction."""
+    cuts = list(_ORDER_CLAUSE.finditer(sentence))
+    for n, cut in enumerate(cuts[:2]):
+        said = _REMEMBER.sub("", sentence[cut.end():], count=1)
+        for later in cuts[n + 1:]:
+            if _asks(sentence[later.end():]):
+                said = said[:max(0, later.start() - (len(sentence) - len(said)))]
+                break
+        said = said.strip(" .!,;")
+        if len(pr.words(said)) >= 3 and "?" not in said and pr.is_fact(said) and not _asks(said) \
+                and not mk.HEDGE.search(said) and not _PROPOSING.search(said) and not _MAYBE.search(said) \
+                and not mk.SELF_CORRECTION.search(said) and not mk.MOMENT.search(said) and not _ABOUT_IT.match(said):
+            return said
+    return None
 
 
 # the house's way after a request, in a clause of its own: ", we run mypy in strict mode on ...", ", we use
@@ -1253,6 +1363,17 @@ _WE_CLAUSE = re.compile(r",\s+(?P<c>(?:we|our team|here we)\s+(?:always\s+|usual
                         r"(?!(?:need|want|wanna|should|could|would|can|will|might|must|may|have|had|did|were|are|got|"
                         r"just|also|still|already|gotta|think|thought|hope|guess|know|see|saw|like|love|"
                         r"don'?t|do|dont|never)\b)[a-z]{2,}(?<!ed)\s+[^,;.!?]*(?:,\s+[^,;.!?]*)?)", re.I)
+# who or what the thing named is, in its parenthesis: "(she's our account manager at Globex ...)", "(it's
+# a leaky feature derived from the label timestamp)" (not "(it's a mess)", "(she's a bit busy)")
+_WHO_IT_IS = re.compile(r"^(?:(?:he|she|they|it)(?:'s|s|'re|\s+is|\s+are)\s+(?:(?:our|their|the\s+only|the\s+main|"
+                        r"the\s+primary|the\s+default|the\s+one)\s+\w|(?:an?|the)\s+(?!(?:bit|little|lot|mess|pain)\b)"
+                        r"(?:[\w'-]+\s+){3,}[\w'-]+)|"
+                        # what they own: "(they own anything under `services/billing/`)"
+                        r"(?:he|she|they)\s+(?:own|owns|handle|handles|manage|manages|cover|covers|approve|approves|"
+                        r"maintain|maintains)\s+(?:anything|everything|all|every|each)\b)", re.I)
+# what counts as what: "(trials don't count as customers until first payment)"
+_COUNTS_AS = re.compile(r"^(?:[\w'-]+\s+){1,4}?(?:(?:do(?:es)?n'?t|do(?:es)?\s+not|never|only|always)\s+)?"
+                        r"counts?\s+(?:as|towards?)\s+\w", re.I)
 # a thing named in the instruction, taken up in its aside: "(that channel is ...)", "(this table has ...)"
 _THAT_ONE = re.compile(r"^(?:that|this)\s+(?=[\w-]+\s+(?:is|are|has|have|gets|runs|needs|holds|goes)\b)", re.I)
 # the items of a series of requests: "give it a healthcheck, all workers log in JSON, and set ..."
@@ -1375,7 +1496,8 @@ _BARE_NEGATIVE = re.compile(rf"^(?:(?:no+|nope|nah|naw)[\s,.!]+)?(?P<neg>{NEGATI
 # `api/openapi.yaml` --", "read the rds module in infra/,"
 _POINTER = re.compile(rf"^(?:(?:just|go|pls|please)\s+)?(?:check|see|look\s+(?:at|in)|read|open|have\s+a\s+look\s+at|"
                       rf"take\s+a\s+look\s+at|cf\.?)\s+(?P<source>(?:the\s+|our\s+|this\s+|that\s+)?(?!(?:if|whether|what|how|why|"
-                      rf"when|where|who|it|this|that|them|me|you|your|my|here)\b)[^,;:?!.{ph.EM}{ph.EN}]{{2,50}}?)"
+                      rf"when|where|who|it|this|that|them|me|you|your|my|here)\b)(?:[^,;:?!.{ph.EM}{ph.EN}]|\.(?=[\w/]))"
+                      rf"{{2,50}}?)"
                       rf"(?:\s*[,;:{ph.EM}{ph.EN}]\s*|\s+-+\s+)(?=\S)", re.I)
 
 
@@ -1608,7 +1730,14 @@ _BARE_PLEASANT = re.compile(r"^(\W*(?:ok(?:ay)?|cool|sounds good|great|nice|perf
                             r"overall|indeed|anyway)\b)(?=[a-z0-9])", re.I)
 
 
+# a frame inside a spoken run-on: "great so now let's look at retention and just so you know a user is ..."
+_INNER_FRAME = re.compile(r"(?<=\w)\s+(?:and\s+)?(?:(?:uh+|um+)\s+)?(?=just so (?:you|u|ya|everyone|every1|everybody|we|all of us)"
+                          r"(?:'re|'s|s|\s+(?:are|is))?\s+(?:know|kno|knw|on the same page|aware|clear)\b[\s,:]*(?:[\w'-]+\s+){3})", re.I)
+
+
 def _spoken(text: str) -> str:
+    if "just so" in text.lower() and (inner := _INNER_FRAME.search(text)) is not None:
+        text = text[:inner.start()] + ". " + text[inner.end():]  # the frame starts a sentence of its own
     text = _SO_I.sub("so ", _spelled(text), count=1)  # "right so i looked again": no "right" agreed
     text = _YES_SO_FRAME.sub("", text, count=1)
     if (filler := _FILLER_RUN.match(text)) is not None and ph.DEFINITION_FRAME.match(text[filler.end():]):
@@ -1960,7 +2089,12 @@ _OWN_STORY = re.compile(r"\b(?:i|we|my|our|me|us|mine|ours|i'?ve|i'?d|we'?ve|we'
 # where the statement's value came from, asked in doubt: "where'd you get 2 million?", "how did you get 8080?"
 _CHALLENGE = re.compile(r"^\W*(?:where(?:'d|\s+did|\s+do|\s+does)\s+(?:you|u)\s+(?:get|find|see|read|pull|take)|"
                         r"how\s+did\s+(?:you|u)\s+(?:get|come up with|arrive at)|why\s+(?:do|did|would)\s+(?:you|u)\s+"
-                        r"(?:think|say|assume))\b[^?]{0,60}\?+\s*$", re.I)
+                        r"(?:think|say|assume)|"
+                        # doubt of the source: "since when?", "says who?", "have you actually opened one?"
+                        r"since\s+when|says\s+who|(?:who|what)\s+told\s+(?:you|u)|where(?:'d|\s+did|\s+does|'s|\s+is)\s+"
+                        r"(?:that|this)\s+(?:come|coming)\s+from|what\s+makes\s+(?:you|u)\s+(?:think|say)|"
+                        r"(?:have|did|had)\s+(?:you|u)\s+(?:actually\s+|even\s+|ever\s+|really\s+)+(?:open(?:ed)?|check(?:ed)?|"
+                        r"look(?:ed)?\s+(?:at|in)|read|tr(?:y|ied)|r[ua]n|test(?:ed)?|seen?))\b[^?]{0,60}\?+\s*$", re.I)
 # doubt of where a word asked back came from: "where did that come from,", "who told you that lol,"
 _DOUBT = re.compile(r"^\W*(?:where(?:'d|\s+did|\s+does|'s|\s+is)\s+(?:that|this|you get that|it)(?:\s+(?:come|coming)\s+from)?|"
                     r"(?:who|what)\s+told\s+you(?:\s+that)?|says\s+who|since\s+when|how\s+(?:would|could|does|did|can)\s+"
@@ -2030,7 +2164,8 @@ _PART_DENIED = re.compile(rf"^(?:[\w$%./-]+\s+){{0,3}}?(?:no|nope|not|wrong|inco
 
 
 # a yes, the part agreed to, then "but": "yeah three masters but it's version eight ..."
-_YES_PART_BUT = re.compile(r"^(?:yes+|yeah+|yep+|yup+|ya|yea|yeh)[\s,]+(?P<part>(?!(?:but|and|so|it|that|this|i|we|you|please|pls)\b)"
+_YES_PART_BUT = re.compile(r"^(?:yes+|yeah+|yep+|yup+|ya|yea|yeh|(?:right|correct)(?=\s+[\w-]+(?:\s+[\w-]+)?\s*,?\s+but\s)"
+                           r"(?!\s+(?:now|away|there|here|on|after|before|off|back|so|and)\b))[\s,]+(?P<part>(?!(?:but|and|so|it|that|this|i|we|you|please|pls)\b)"
                            r"[^,;.!?]{1,40}?)\s*,?\s+but\s+(?P<rest>\S.*)$", re.I | re.S)
 
 
@@ -2179,7 +2314,10 @@ def _between(rest: Sequence[str], line: int, quote: str) -> list[Candidate]:
         if said and (_GENERAL.search(said) or _CODE_IS.match(said)) and not _ABOUT_IT.match(said) \
                 and not mk.QUESTION_START.match(_JOINED.sub("", said)) and not mk.SELF_CORRECTION.search(said) and _how_things_are(said) \
                 and _lasting(said):
-            return [_lead(line, "unprompted_definition", quote, Lead("aside", said))]
+            # (set against the statement, it corrects it: "can you also add the tags block? also we pin
+            # the aws provider to 5.x now, check versions.tf." after "... pin the AWS provider to 4.x")
+            return [_lead(line, "correction", quote, Lead("ordered", said)),
+                    _lead(line, "unprompted_definition", quote, Lead("aside", said))]
     return []
 
 
