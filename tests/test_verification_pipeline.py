@@ -434,10 +434,10 @@ def test_a_running_daemon_keeps_trails_as_the_table_holds_them(tmp_path: Path) -
                           "WHERE processor_name = 'verification'")
         return dict(rows) == sizes
 
-    def kept_is_the_table(svc: Service) -> None:
+    def kept_is_the_table(svc: Service) -> bool:
         kept = svc.writer._store.memo[TRAILS]
         table = q_svc(svc)
-        assert {f: [(p.line, p.role, p.message_id, p.text) for p in t]
+        return {f: [(p.line, p.role, p.message_id, p.text) for p in t]
                 for f, t in kept.get(table).items()} == table
 
     def q_svc(svc: Service) -> dict[str, list[tuple[Any, ...]]]:
@@ -464,7 +464,9 @@ def test_a_running_daemon_keeps_trails_as_the_table_holds_them(tmp_path: Path) -
             write(root, "alice/a.jsonl", a.take(), append=True)
             write(root, "bob/b.jsonl", b.take(), append=True)
             wait_until(lambda: caught_up(svc), what=f"append {n}")
-            kept_is_the_table(svc)
+            # A commit is visible to a reader a moment before the writer thread runs its
+            # `on_commit` hooks, which update what is kept: wait for them, not longer.
+            wait_until(lambda: kept_is_the_table(svc), what=f"the kept trails after append {n}")
         live = query(svc, "SELECT session_file, line_no, detection_type, assistant_statement "
                           "FROM verification_detections ORDER BY 1, 2")
     assert ("alice/a.jsonl", 5, "confirmation",
