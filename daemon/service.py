@@ -95,7 +95,11 @@ def initial_index(processors: Sequence[Processor], store: Store) -> dict[str, Se
     as `UNSEEN`, so the first scan dispatches it again -- or, gone, as removed."""
     index: dict[str, Seen] = {}
     bits = [(1 << i, p) for i, p in enumerate(processors)]
+    every = (1 << len(processors)) - 1
     for key, stat, clean in store.known_stats({p.name: p.version for p in processors}):
+        if clean == every and stat is not None:  # clean for all, so for whichever want it
+            index[key] = seen(stat)  # (a key that is no session file goes at the first scan)
+            continue
         file = classify(key)
         if file is None:
             continue
