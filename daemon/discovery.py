@@ -90,11 +90,11 @@ def stat_tree(
     changed: list[str] | None = None,
     folders: list[tuple[str, int]] | None = None,
 ) -> dict[str, Seen]:
-    """Key -> stat (packed: `cursor.seen`) of every session file under the root (what `walk` yields, as a dict);
-    the keys whose stat differs from ``known`` (the previous scan's result) go to ``changed``;
-    the folders that hold session files or may come to (``""`` for the root, ``user/``,
-    ``user/session/``, ``user/session/subagents/``) go to ``folders`` with their inode, as the
-    listing gives it (-1 where it does not: the root, ``subagents`` folders).
+    """Key -> stat (packed: `cursor.seen`) of every session file under the root (what `walk`
+    yields, as a dict); the keys whose stat differs from ``known`` (the previous scan's result)
+    go to ``changed``; the folders that hold session files or may come to (``""`` for the root,
+    ``user/``, ``user/session/``, ``user/session/subagents/``) go to ``folders`` with their
+    inode, as the listing gives it (-1 where it does not: the root, ``subagents`` folders).
 
     This is the scan's loop, run over 100k files per scan, so it is written for speed: plain
     ints, one pass, no function call per file beyond the ``lstat``, and the UTF-8 check of

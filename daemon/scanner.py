@@ -1,9 +1,9 @@
 """The scanner: the periodic full walk that is the truth behind the events.
 
 It keeps an in-memory index of the last seen ``(size, mtime_ns, ino, ctime_ns)`` per file
-(packed: `cursor.Seen`) and reports only
-what differs: new or changed files, and files that disappeared. It also counts the changes that
-no watcher event had announced since the previous scan (``missed_by_events``).
+(packed: `cursor.Seen`) and reports only what differs: new or changed files, and files that
+disappeared. It also counts the changes that no watcher event had announced since the previous
+scan (``missed_by_events``).
 """
 
 from __future__ import annotations
