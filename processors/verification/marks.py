@@ -203,11 +203,14 @@ _DISMAY_FIRST = re.compile(r"^\W*(?:oh|ah|uh|aw)\W*no", re.I)
 
 class _SelfCorrection:
     """`_SELF_CORRECTION`, searched only in text that has a word one of its branches needs (or
-    opens with "oh no"): the same matches, for a fraction of the cost."""
+    opens with "oh no"): the same matches, for a fraction of the cost. Text that is not ASCII is
+    always searched: there case-folding and the pattern's case-insensitive matching may differ
+    (a dotted capital I folds to two characters)."""
 
     def search(self, text: str) -> re.Match[str] | None:
-        low = text.casefold()
-        if any(w in low for w in _SELF_CORRECTION_WORDS) or _DISMAY_FIRST.match(text) is not None:
+        low = text.lower()
+        if not text.isascii() or any(w in low for w in _SELF_CORRECTION_WORDS) \
+                or _DISMAY_FIRST.match(text) is not None:
             return _SELF_CORRECTION.search(text)
         return None
 
