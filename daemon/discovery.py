@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from sessiond.processors.contract import SessionFile
-from sessiond.state.cursor import M64, Seen, Stat, seen_stat
+from sessiond.state.cursor import M64, Seen, Stat, seen_stats
 
 SUFFIX = ".jsonl"
 
@@ -78,8 +78,9 @@ def walk(
     Folders that exist but cannot be listed are named (root-relative, with a trailing ``/``) in
     ``unreadable``: what was under them is unknown, not gone.
     """
-    for key, st in stat_tree(root, errors, unreadable).items():
-        yield SessionFile(key, key[: key.index("/")]), Stat(*seen_stat(st))
+    found = stat_tree(root, errors, unreadable)
+    for key, st in zip(found, seen_stats(found.values()), strict=True):
+        yield SessionFile(key, key[: key.index("/")]), Stat(*st)
 
 
 def stat_tree(

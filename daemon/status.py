@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 import time
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sessiond.daemon.discovery import classify, stat_tree
 from sessiond.processors.contract import Processor
-from sessiond.state.cursor import Seen, seen_stat
+from sessiond.state.cursor import Seen, seen_words
 
 if TYPE_CHECKING:  # the CLI renders a daemon's status without importing pyarrow or duckdb
     import pyarrow as pa
@@ -18,16 +20,21 @@ if TYPE_CHECKING:  # the CLI renders a daemon's status without importing pyarrow
 
 
 def files_table(files: Mapping[str, Seen], keys: Iterable[str]) -> pa.Table:
-    """Some of ``files`` (as the scan keeps them) as the Arrow table `Store.progress` joins with."""
+    """Some of ``files`` (as the scan keeps them) as the Arrow table `Store.progress` joins with:
+    their stats' fields laid side by side (`cursor.seen_words`), read as four columns."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     keys = list(keys)
-    stats = [seen_stat(files[k]) for k in keys]
-    columns = list(zip(*stats, strict=True)) if stats else [(), (), (), ()]
+    words = array("q", seen_words(files[k] for k in keys))
+    if sys.byteorder == "big":  # Arrow reads the machine's byte order
+        words.byteswap()
+    fields = pa.FixedSizeListArray.from_arrays(
+        pa.Array.from_buffers(pa.int64(), len(words), [None, pa.py_buffer(words)]), 4)
     return pa.table({
         "key": pa.array(keys, pa.string()),
-        **{name: pa.array(col, pa.int64())
-           for name, col in zip(("size", "mtime_ns", "ino", "ctime_ns"), columns, strict=True)},
+        **{name: pc.list_element(fields, i)
+           for i, name in enumerate(("size", "mtime_ns", "ino", "ctime_ns"))},
     })
 
 
