@@ -306,7 +306,7 @@ def _contradicted(fact: str, statement: str | None, framed: bool = False) -> boo
     claimed = claim_of(statement) is not None
     if contradicts(fact, said, claimed, framed):
         return True
-    spelled = _spelled_out(fact, said) if _ACRONYM_IN.search(fact) else fact
+    spelled = _acronyms_spelled_out(fact, said) if _ACRONYM_IN.search(fact) else fact
     return spelled is not fact and contradicts(spelled, said, claimed, framed)
 
 
@@ -314,7 +314,7 @@ def _contradicted(fact: str, statement: str | None, framed: bool = False) -> boo
 _ACRONYM_IN = re.compile(r"(?<![\w`/.-])[A-Z]{2,5}s?(?![\w`/.-])")
 
 
-def _spelled_out(fact: str, said: Sequence[str]) -> str:
+def _acronyms_spelled_out(fact: str, said: Sequence[str]) -> str:
     """The fact with an acronym the statement does not use spelled out as the statement's words
     whose initials it is ("IC was Tomasz" after "The incident commander ... was Raj"): the same
     thing, named shortly; the fact itself when there is none."""
@@ -322,7 +322,7 @@ def _spelled_out(fact: str, said: Sequence[str]) -> str:
     text = " ".join(said)
     out = fact
     for m in _ACRONYM_IN.finditer(fact):
-        acronym = m.group().rstrip("s") if m.group().endswith("s") and m.group()[:-1].isupper() else m.group()
+        acronym = m.group().rstrip("s")  # "AEs": the letters before a plural's s
         if acronym in text:
             continue
         n = len(acronym)

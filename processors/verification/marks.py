@@ -208,11 +208,11 @@ class _SelfCorrection:
     (a dotted capital I folds to two characters)."""
 
     def search(self, text: str) -> re.Match[str] | None:
-        low = text.lower()
-        if not text.isascii() or any(w in low for w in _SELF_CORRECTION_WORDS) \
-                or _DISMAY_FIRST.match(text) is not None:
-            return _SELF_CORRECTION.search(text)
-        return None
+        if text.isascii():
+            low = text.lower()
+            if not any(w in low for w in _SELF_CORRECTION_WORDS) and _DISMAY_FIRST.match(text) is None:
+                return None
+        return _SELF_CORRECTION.search(text)
 
 
 SELF_CORRECTION = _SelfCorrection()

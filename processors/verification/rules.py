@@ -489,8 +489,15 @@ _MEANING_ING = re.compile(r"(?:is|are)\s+(?:meaning|standing)\b", re.I)
 def _of_the_moment(text: str) -> bool:
     """`marks.EPHEMERAL`, but for a progressive with how long it holds ("is expiring after 24 months")."""
     m = mk.EPHEMERAL.search(text)
-    return m is not None and not (m.group().lower().endswith("ing") and _LASTING_SPAN.match(text, m.end()) is not None
-                                  and not mk.EPHEMERAL.search(text, m.end()))
+    return m is not None and not _lasts(text, m)
+
+
+def _lasts(text: str, m: re.Match[str]) -> bool:
+    """The `marks.EPHEMERAL` match ``m`` is a progressive followed by how long it holds, and
+    nothing else of the moment follows: "points is expiring after 24 months", "we are using
+    Zustand since ...", a state that lasts, said non-natively."""
+    return m.group().lower().endswith("ing") and _LASTING_SPAN.match(text, m.end()) is not None \
+        and not mk.EPHEMERAL.search(text, m.end())
 
 
 def _ephemeral(first: str) -> bool:
@@ -502,9 +509,8 @@ def _ephemeral(first: str) -> bool:
         return False  # "visit 0 is screening", "status E is meaning expatriate": a code's meaning, not a moment
     if (means := ph.MEANING.match(first)) is not None and m.start() >= means.end() - 1:
         return False  # "-999 means the sensor is broken": the state is what the code means
-    if m.group().lower().endswith("ing") and _LASTING_SPAN.match(first, m.end()) is not None \
-            and not mk.EPHEMERAL.search(first, m.end()):
-        return False  # "points is expiring after 24 months", "we are using Zustand since ...": non-native, a state that lasts
+    if _lasts(first, m):
+        return False
     return not (_PROGRESSIVE.fullmatch(m.group()) and _HOUSE_HABIT.search(first)
                 and not mk.EPHEMERAL.search(first, m.end()) and not mk.STATUS.search(first)
                 and not mk.TROUBLE.search(first))
