@@ -2,7 +2,7 @@
 figures -- the processor run end to end on one session file per phrasing family.
 
 The top-level families (dev and heldout halves) and the opened earlier held-out rounds
-(`fresh-1/` to `fresh-13/`) are development data: the rules were tuned on them, and the targets (precision >=
+(`fresh-1/` to `fresh-14/`) are development data: the rules were tuned on them, and the targets (precision >=
 0.95, recall >= 0.90 per type) are asserted on each. The held-out measure is
 `bench/verification_cases/fresh/`, written apart from the rules and never read by whoever tunes
 them: measured once the rules are frozen, its unmet targets are strict expected failures and its
@@ -156,7 +156,10 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 # An opened round a tuning round did not bring to the targets (measured when it ended): its
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
 OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
-    ("fresh-12", "unprompted_definition"): (0.990, 0.857)}
+    # the fourteenth round, opened untuned: the rules have not been tuned on it (the learned
+    # judgement's training has read it)
+    ("fresh-14", "correction"): (0.833, 0.938),
+    ("fresh-14", "unprompted_definition"): (0.907, 0.866)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [
@@ -180,15 +183,17 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/, the fourteenth: 57 families, 456 cases, the middle of long
-# working sessions -- the assistant states what it found, the person replies as people do hours
-# into a task), written by an engineer who read neither the rules nor any other case file,
-# measured once after round 15 of the rules was frozen (2026-12-03; the tuners never saw it). The
-# rules of round 3 gave (0.814, 0.509), (0.957, 0.804), (0.906, 0.518); round 14: (0.815, 0.786),
-# (0.981, 0.938), (0.880, 0.652). Corrections and definitions not met: the rules fit the
-# phrasings they were written against (README, "What the rules do not catch").
-FRESH_MEASURED = {"correction": (0.822, 0.786), "confirmation": (0.991, 0.938),
-                  "unprompted_definition": (0.880, 0.652)}
+# The held-out round (fresh/, the fifteenth: 57 families, 456 cases, people new to something --
+# new hires, people covering or handing over, non-engineers -- passing on or learning how the
+# team works), written by an engineer who read neither the rules nor any other case file,
+# measured once after round 15 of the rules and the learned judgement (trained on the
+# development cases and fresh-1 to fresh-14) were frozen (2026-12-03). The rules alone gave
+# (0.935, 0.777), (0.969, 0.839), (0.943, 0.741): the judgement found what they missed (recall
+# +0.08, +0.10, +0.21) and brought false positives with it (precision -0.04, -0.01, -0.05).
+# Confirmations meet the targets; corrections and definitions do not (README, "What the rules
+# do not catch").
+FRESH_MEASURED = {"correction": (0.897, 0.857), "confirmation": (0.963, 0.938),
+                  "unprompted_definition": (0.892, 0.955)}
 
 
 @pytest.mark.parametrize("kind", [

@@ -59,6 +59,10 @@ _CONFIRMATIONS = ("yes, {}", "correct — {}", "exactly, {}")
 _BARE_CONFIRMATIONS = ("exactly", "yes, exactly", "that's right", "correct")
 _DEFINITIONS = ("FYI {}", "For reference, {}", "btw {}", "Heads up: {}")
 _NEUTRAL = ("ok", "go on", "what about ARR?", "please add a test for it", "thanks", "hmm")
+# facts with no lead word, which the rules miss and the learned judgement takes for corrections of
+# some claims and not of others (`processors/verification/learned.py`)
+_BARE_FACTS = ("its the sum of subscription lines only since march", "counted per account since the 2024 change",
+               "per account, since march", "we count it per account since 2024")
 
 USER_TEXT = st.one_of(
     st.tuples(st.sampled_from(_CORRECTIONS), _FACTS).map(lambda t: t[0].format(t[1])),
@@ -66,6 +70,7 @@ USER_TEXT = st.one_of(
     st.sampled_from(_BARE_CONFIRMATIONS),
     st.tuples(st.sampled_from(_DEFINITIONS), _FACTS).map(lambda t: t[0].format(t[1])),
     st.sampled_from(_NEUTRAL),
+    st.sampled_from(_BARE_FACTS),
 )
 
 BAD_LINES = (b'{"type":"user","message":\n', b"[1, 2, 3]\n", b'{"a": "\xff\xfe"}\n', b"\n",

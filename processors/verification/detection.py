@@ -39,7 +39,7 @@ class Lead:
 
     strength: Literal["strong", "weak", "echo", "strong_echo", "mid", "valued", "correction", "contrast", "ordered",
                       "marked", "aside", "plain", "framed", "noted", "told", "partial", "warned",
-                      "negated", "inside"]
+                      "negated", "inside", "learned"]
     # "exactly" / "yes" / "us-east-1, yes" / "exactly -- monthly logo churn" / a confirmation later
     # in a turn or after the person's own check ("mid": it must echo the statement and not
     # contradict it) / "no, X" (a correction if the statement said
@@ -117,12 +117,17 @@ def detection_id(session_file: str, line: int, index: int) -> str:
     return "ev_" + hashlib.sha256(f"{session_file}:{line}:{index}".encode()).hexdigest()[:12]
 
 
+def usable(title: str, content: str) -> bool:
+    """Whether `complete` makes a detection of these (neither is blank)."""
+    return bool(title.split()) and bool(content.split())
+
+
 def complete(detection_type: DetectionType, title: str, content: str) -> Detection | None:
     """Title and content, trimmed, with the domain and entities found in them."""
+    if not usable(title, content):
+        return None
     title = " ".join(title.split())[:TITLE_CHARS].strip()
     content = " ".join(content.split())[:CONTENT_CHARS].strip()
-    if not title or not content:
-        return None
     text = f"{title}. {content}"
     return Detection(detection_type, title, content, domain.classify(text),
                      tuple(entities.extract(text)))

@@ -18,14 +18,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from itertools import groupby
 from typing import Any
 
 from sessiond.processors.contract import Rows, Tx
+from sessiond.processors.verification import learned
 from sessiond.processors.verification import rows as r
 from sessiond.processors.verification.clusters import Member, Text
 from sessiond.processors.verification.detection import Detection, Finisher, Lead, complete
 from sessiond.processors.verification.exchanges import clip
 from sessiond.processors.verification.knowledge import Knowledge
+from sessiond.processors.verification.rules import RulesExtractor
 from sessiond.processors.verification.schema import CONTEXT, DETECTIONS
 from sessiond.processors.verification.store import ContextRow, KnowledgeStore
 
@@ -84,11 +87,11 @@ class Merger:
         # an append whose trail may continue the stored one; any other trail is replaced
         trails = self.store.trails(need | {f for f, c in firsts.items() if c.get(r.CONTINUES)})
         found: list[tuple[Mapping[str, Any], Detection, str | None]] = []
-        for row in sorted(detections, key=lambda d: (d["session_file"], d["line_no"], d["id"])):
-            said = statement(row, trails.get(str(row["session_file"])))
-            detection = self._detection(row, said)
-            if detection is not None:
-                found.append((row, detection, said))
+        ordered = sorted(detections, key=lambda d: (d["session_file"], d["line_no"], d["id"]))
+        for (file, _), turn in groupby(ordered, key=lambda d: (d["session_file"], d["line_no"])):
+            rows = list(turn)
+            said = statement(rows[0], trails.get(str(file)))  # the same for a turn's rows
+            found += [(row, d, said) for row, d in self._detections(rows, said)]
         continued = {f for f, first in firsts.items()
                      if first.get(r.CONTINUES) and _continued(trails.get(f), first["message_id"])}
         self.store.forget_trails([f for f in firsts if f not in continued])
@@ -100,6 +103,25 @@ class Merger:
         return {DETECTIONS: self._place(found), CONTEXT: contexts}
 
     # -- 1. the detection (its statement: `statement`) -----------------------------------------
+
+    def _detections(
+        self, rows: list[Mapping[str, Any]], said: str | None
+    ) -> list[tuple[Mapping[str, Any], Detection]]:
+        """One turn's detections. Where its statement was not known when its append was read,
+        the learned judgement is made here as `RulesExtractor.extract` makes it otherwise:
+        when none of the rules' finished, what it adds."""
+        first = rows[0]
+        pending = [row for row in rows if row.get(r.LEAD_STRENGTH) == "learned"]
+        done = [(row, d) for row in rows if row.get(r.LEAD_STRENGTH) != "learned"
+                and (d := self._detection(row, said)) is not None]
+        if first.get("extractor") != RulesExtractor.name or (
+                first.get(r.STATEMENT_KNOWN) and not first.get(r.STATEMENT_PARTIAL)):
+            return done  # judged when the append was read (or the LLM's)
+        if done:
+            return done
+        added = learned.decide(said, str(pending[0]["user_quote"])) if pending else None
+        detection = None if added is None else complete(*added)
+        return [] if detection is None else [(pending[0], detection)]
 
     def _detection(self, row: Mapping[str, Any], statement: str | None) -> Detection | None:
         if row.get("title") is not None:
@@ -126,6 +148,7 @@ class Merger:
             placed = {k: row.get(k) for k in _DETECTION_COLUMNS}
             placed.update(
                 item_id=where.item_id, text_id=d.item_id, title=d.title, content=d.content,
+                detection_type=d.detection_type,  # a learned row's is decided here
                 domain=d.domain, entities=list(d.entities), assistant_statement=statement,
                 match_kind=where.match_kind, similarity=where.similarity, created_at=self.now,
             )

@@ -51,13 +51,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from sessiond.processors.verification import learned
 from sessiond.processors.verification import marks as mk
 from sessiond.processors.verification import phrases as ph
 from sessiond.processors.verification import prose as pr
 from sessiond.processors.verification.claims import NEGATIVE as _NEGATIVE
 from sessiond.processors.verification.claims import NEGATIVE_SAID, check_of, claim_of, finish
 from sessiond.processors.verification.contrast import contrasted, has_value, measured
-from sessiond.processors.verification.detection import Candidate, DetectionType, Lead
+from sessiond.processors.verification.detection import Candidate, DetectionType, Lead, usable
 from sessiond.processors.verification.exchanges import Exchange
 from sessiond.processors.verification.prose import fact_at, is_fact, prepare, sentences, title_of
 
@@ -142,26 +143,39 @@ _EMOJI_YES = re.compile("^(?:\\s*[\U0001f44d\u2705\u2714\u2611\U0001f44c][\U0001
 
 
 class RulesExtractor:
-    """Phrase patterns + the preceding assistant statement; offline and deterministic."""
+    """Phrase patterns + the preceding assistant statement, and where they find nothing in a
+    turn, `learned`'s judgement; offline and deterministic."""
 
     name = "rules"
 
     def extract(self, exchanges: Sequence[Exchange]) -> list[Candidate]:
         out: list[Candidate] = []
         for ex in exchanges:
-            for found in candidates(ex.user.text, ex.user.line):
-                # A statement that may have begun in an earlier append (`Statement.partial`) is
-                # finished in `merge`, where the stored trail completes it: `finish` reads the
-                # whole statement, so a part of it could decide differently than the file read
-                # whole.
-                if found.lead is not None and ex.known and not (ex.statement and ex.statement.partial):
-                    statement = ex.statement.text if ex.statement else None
-                    done = finish(found.lead, statement)
-                    if done is None:
+            found = candidates(ex.user.text, ex.user.line)
+            # A statement that may have begun in an earlier append (`Statement.partial`) is
+            # finished in `merge`, where the stored trail completes it: `finish` reads the
+            # whole statement, so a part of it could decide differently than the file read
+            # whole. So is the learned judgement, which reads it too (`Merger._detections`).
+            if not ex.known or (ex.statement and ex.statement.partial):
+                out += found
+                if learned.may_add(quote := ex.user.text.strip()):  # a pending learned judgement
+                    out.append(_lead(ex.user.line, "correction", quote, Lead("learned", None), index=len(found)))
+                continue
+            statement = ex.statement.text if ex.statement else None
+            done = []
+            for c in found:
+                if c.lead is not None:
+                    finished = finish(c.lead, statement)
+                    if finished is None:
                         continue
-                    found = Candidate(found.line, found.detection_type, found.user_quote, *done,
-                                      index=found.index)
-                out.append(found)
+                    c = Candidate(c.line, c.detection_type, c.user_quote, *finished, index=c.index)
+                if usable(c.title or "", c.content or ""):
+                    done.append(c)
+            if done:
+                out += done
+            elif (added := learned.decide(statement, ex.user.text.strip())) is not None:
+                out.append(Candidate(ex.user.line, added[0], ex.user.text.strip(), added[1], added[2],
+                                     index=len(found)))
         return out
 
 
@@ -170,8 +184,8 @@ def _candidate(line: int, kind: DetectionType, quote: str, fact: str) -> Candida
     return Candidate(line, kind, quote, title_of(content), content)
 
 
-def _lead(line: int, kind: DetectionType, quote: str, lead: Lead) -> Candidate:
-    return Candidate(line, kind, quote, lead=lead)
+def _lead(line: int, kind: DetectionType, quote: str, lead: Lead, index: int = 0) -> Candidate:
+    return Candidate(line, kind, quote, lead=lead, index=index)
 
 
 def _lead_end(text: str, pattern: re.Pattern[str]) -> int | None:

@@ -1,0 +1,139 @@
+"""Train the verification processor's learned judge (`processors/verification/learned.py`) --
+``python -m bench.learned [--check] [--leave-out HALF ...]``.
+
+Trains on the development cases only (`bench.verification.load()` without the held-out half:
+the top-level families and the opened rounds `fresh-1/`...), each case one example (the
+assistant statement and the user turn; its family's type, "none" for a near miss), and writes
+``learned.json`` beside the module. Multinomial logistic regression by AdaGrad, a fixed number
+of passes over the examples in an order shuffled by a seeded generator: the same cases give the
+same weights. Weights are rounded and near-zero ones dropped, to keep the file small.
+
+``--check`` trains and compares with the file instead (exit 1 when they differ by more than
+rounding): the cases changed and nobody trained again. ``--leave-out`` trains without the
+halves named and prints the rules-and-model figures on them (`bench.verification`): the
+leave-one-round-out measure of how the judge generalises.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import sys
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import orjson
+
+from bench.verification import Family, load
+from sessiond.processors.verification import learned
+from sessiond.processors.verification.learned import CLASSES, FORMAT, features
+
+OUT = Path(learned.__file__).with_name(learned.WEIGHTS)
+PASSES, RATE, L2, SEED = 15, 0.2, 1e-5, 0
+MIN_COUNT = 3  # a feature in fewer training examples is left out (a seventh of the file, same figures)
+DIGITS, SMALLEST = 3, 5e-4  # rounding, and the largest |weight| a dropped feature may have
+TOLERANCE = 2e-3  # --check: retrained weights may differ by float noise across machines
+
+
+def examples(families: Iterable[Family]) -> list[tuple[list[str], int]]:
+    """Each case's features (those in at least `MIN_COUNT` cases) and its class."""
+    data = [(features(case.assistant, case.user), CLASSES.index(f.type))
+            for f in families for case in f.cases]
+    seen = Counter(x for feats, _ in data for x in feats)
+    return [([x for x in feats if seen[x] >= MIN_COUNT], label) for feats, label in data]
+
+
+def train(data: Sequence[tuple[list[str], int]]) -> dict[str, list[float]]:
+    """Weights per feature, one per class."""
+    k = len(CLASSES)
+    w: dict[str, list[float]] = {}
+    g: dict[str, list[float]] = {}
+    order = list(range(len(data)))
+    rng = random.Random(SEED)
+    for _ in range(PASSES):
+        rng.shuffle(order)
+        for n in order:
+            feats, label = data[n]
+            rows = [w.setdefault(f, [0.0] * k) for f in feats]
+            scores = [sum(row[c] for row in rows) for c in range(k)]
+            top = max(scores)
+            exps = [math.exp(s - top) for s in scores]
+            total = sum(exps)
+            for c in range(k):
+                grad = exps[c] / total - (c == label)
+                for f, row in zip(feats, rows, strict=True):
+                    acc = g.setdefault(f, [0.0] * k)
+                    step = grad + L2 * row[c]
+                    acc[c] += step * step
+                    if acc[c]:
+                        row[c] -= RATE * step / math.sqrt(acc[c])
+    return w
+
+
+def compact(w: dict[str, list[float]]) -> dict[str, list[float]]:
+    return {f: [round(x, DIGITS) for x in row] for f, row in sorted(w.items())
+            if max(abs(x) for x in row) >= SMALLEST}
+
+
+def document(w: dict[str, list[float]], cases: int) -> bytes:
+    return orjson.dumps({"format": FORMAT, "classes": CLASSES, "cases": cases,
+                         "trainer": "python -m bench.learned", "weights": w}) + b"\n"
+
+
+def differs(a: dict[str, list[float]], b: dict[str, list[float]]) -> list[str]:
+    """Features whose weights differ by more than `TOLERANCE`, or that only one side has
+    (beyond what rounding near `SMALLEST` explains)."""
+    out = []
+    for f in a.keys() | b.keys():
+        x, y = a.get(f, [0.0] * len(CLASSES)), b.get(f, [0.0] * len(CLASSES))
+        if any(abs(p - q) > TOLERANCE for p, q in zip(x, y, strict=True)):
+            out.append(f)
+    return sorted(out)
+
+
+def trained(leave_out: Sequence[str] = ()) -> tuple[dict[str, list[float]], int]:
+    families = [f for f in load() if f.half not in leave_out]
+    data = examples(families)
+    return compact(train(data)), len(data)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    ap.add_argument("--check", action="store_true", help="compare with the file, do not write")
+    ap.add_argument("--leave-out", nargs="+", default=(), metavar="HALF",
+                    help="train without these halves and measure the judge on them")
+    args = ap.parse_args(argv)
+    if args.leave_out:
+        return _leave_out(args.leave_out)
+    w, cases = trained()
+    if args.check:
+        kept = orjson.loads(OUT.read_bytes())["weights"]
+        wrong = differs(w, kept)
+        print(f"{len(w)} features from {cases} cases; {len(wrong)} differ from {OUT.name}"
+              + (f": {wrong[:10]}" if wrong else ""))
+        return 1 if wrong else 0
+    OUT.write_bytes(document(w, cases))
+    print(f"wrote {OUT} ({OUT.stat().st_size:,} bytes): {len(w)} features from {cases} cases")
+    return 0
+
+
+def _leave_out(halves: Sequence[str]) -> int:
+    """Train without `halves`, then run `bench.verification` on each with those weights."""
+    from bench import verification
+
+    w, cases = trained(halves)
+    learned.weights.cache_clear()
+    table = {f: tuple(row) for f, row in w.items()}
+    learned.weights = lambda: table  # type: ignore[assignment]
+    print(f"trained on {cases} cases without {', '.join(halves)}")
+    families = load(fresh=True)
+    for half in halves:
+        chosen = [f for f in families if f.half == half]
+        verification.report(half, verification.run(chosen), details=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

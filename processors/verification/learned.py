@@ -1,0 +1,201 @@
+"""A learned second opinion on the rules: a turn they found nothing in may still be a verification.
+
+The phrase rules generalise poorly to phrasings they were not written against (README,
+"Verification"): each held-out round lifted by a tuning round moved the *next* writer's figures
+by 0.00-0.01. A classifier over the same evaluation data generalises further: trained on all
+rounds but one and measured on that one (leave one round out), it finds much of what the rules
+miss on the round left out. So the rules decide first, and where no candidate of theirs finished
+for a turn that answers a statement, the turn is a detection of the model's most probable type
+when the model is at least `ADD` sure -- its content the sentence of the turn the model rates
+highest for that type (for a confirmation, the statement's claim, as a bare "exactly" gets from
+the rules). With no statement (a session's first turn, an instruction most of the time) the
+model does not judge: it was trained on answers to statements only.
+
+It does not overrule the rules: a veto of rules detections it rated unlikely cost more hits than
+false positives across the rounds, and dropped textbook ones ("no, that's wrong -- MRR excludes
+one-time setup fees" after "Fixed.").
+
+The model is a multinomial logistic regression over sparse binary features of the user turn
+(words, word pairs, the first and last words, its length) and of how it meets the statement
+(shared words, a number the statement did not have, the statement asking). It is trained by
+``python -m bench.learned`` on the development cases (`bench/verification_cases`, never the
+held-out half), deterministically, and kept as data in ``learned.json`` beside this module;
+``tests/test_verification_learned.py`` checks that the file is what training gives today.
+
+Deterministic: features in the order they are made (no set iteration), weights read from a
+file, the same arithmetic in the same order -- a function of the two texts only, whatever the
+hash seed. The statement and the turn a judgement reads are the ones a detection row carries,
+so a turn judged when its append is read and one judged at merge time (its statement began in an
+earlier append) come out the same.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib import resources
+from itertools import pairwise
+from typing import Final
+
+import orjson
+
+from sessiond.processors.verification.claims import finish
+from sessiond.processors.verification.detection import (
+    DETECTION_TYPES,
+    QUOTE_CHARS,
+    DetectionType,
+    Lead,
+)
+from sessiond.processors.verification.prose import prepare, sentences, title_of, upper_first
+
+CLASSES: Final = ("none", "correction", "confirmation", "unprompted_definition")
+ADD: Final = 0.8  # an added detection: the model's most probable type at least this sure
+MAX_TOKENS: Final = 200
+WEIGHTS: Final = "learned.json"
+FORMAT: Final = 1
+
+_TOKEN = re.compile(r"[a-z0-9_']+|[?!:]|\u2014|--|->")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_STOP = frozenset(["the", "a", "an", "is", "are", "was", "were", "of", "to", "in", "on", "for", "and", "or", "it", "that", "this", "be", "with", "as", "at", "by", "from", "we", "i", "you", "our"])
+
+
+def _lower(text: str) -> str:
+    return text.replace("\u2019", "'").lower()
+
+
+def features(statement: str | None, text: str) -> list[str]:
+    """The turn's features, in a fixed order, each once: its own, then how it meets the
+    statement."""
+    said = _lower(text[:QUOTE_CHARS])
+    tokens = _TOKEN.findall(said)[:MAX_TOKENS]
+    return list(dict.fromkeys(_own(text, tokens) + _between(_lower(statement or ""), said, tokens)))
+
+
+def _own(text: str, tokens: list[str]) -> list[str]:
+    out = [f"u:{t}" for t in tokens]
+    out += [f"b:{a}_{b}" for a, b in pairwise(tokens)]
+    out += [f"first:{t}" for t in tokens[:3]]
+    if tokens:
+        out += [f"f1:{tokens[0]}", f"last:{tokens[-1]}"]
+    if len(tokens) > 1:
+        out.append(f"f2:{tokens[0]}_{tokens[1]}")
+    out.append(f"len:{min(6, int(math.log2(1 + len(tokens))))}")
+    if "```" in text[:QUOTE_CHARS]:
+        out.append("code")
+    if text.lstrip().startswith(">"):
+        out.append("quote")
+    return out
+
+
+def _between(asked: str, said: str, tokens: list[str]) -> list[str]:
+    """What the statement and the turn share (every feature here is in one of `_BETWEEN`'s groups)."""
+    theirs = {w for w in _TOKEN.findall(asked) if len(w) > 2 and w not in _STOP}
+    mine = {w for w in tokens if len(w) > 2 and w not in _STOP}
+    shared = len(theirs & mine)
+    out = [f"ov:{min(shared, 5)}"]
+    if theirs:
+        out.append(f"ovr:{min(4, 4 * shared // len(theirs))}")
+    their_numbers, my_numbers = set(_NUMBER.findall(asked)), set(_NUMBER.findall(said))
+    if my_numbers - their_numbers:
+        out.append("newnum")
+    if my_numbers & their_numbers:
+        out.append("samenum")
+    elif my_numbers and their_numbers:
+        out.append("othernum")
+    if asked.rstrip().endswith("?"):
+        out.append("a?")
+    return out
+
+
+def _meetings(numbers: bool) -> list[tuple[str, ...]]:
+    """Every set of `_between` features a statement could give a turn (and a few it could not):
+    the shared words' count and share, the numbers' (when the turn has one), the question."""
+    shares = [("ov:0",)] + [(f"ov:{k}", f"ovr:{j}") for k in range(6) for j in range(5) if j == 0 or k > 0]
+    kinds = [(new, same) for new in ((), ("newnum",)) for same in ((), ("samenum",), ("othernum",))] \
+        if numbers else [((), ())]
+    return [(*share, *new, *same, *asked) for share in shares for new, same in kinds for asked in ((), ("a?",))]
+
+
+_MEETINGS = {numbers: _meetings(numbers) for numbers in (False, True)}
+
+
+Weights = Mapping[str, Sequence[float]]
+
+
+@cache
+def weights() -> Weights:
+    """The trained weights (``learned.json``): one row of `CLASSES` weights per feature."""
+    data = orjson.loads(resources.files(__package__).joinpath(WEIGHTS).read_bytes())
+    if data.get("format") != FORMAT or tuple(data.get("classes", ())) != CLASSES:
+        raise ValueError(f"{WEIGHTS}: format {data.get('format')!r}, classes {data.get('classes')!r}: "
+                         f"expected format {FORMAT} and {CLASSES} (python -m bench.learned)")
+    return {k: tuple(v) for k, v in data["weights"].items()}
+
+
+def probabilities(feats: Sequence[str], table: Weights | None = None) -> tuple[float, ...]:
+    """P(class) for `CLASSES`, from a turn's features."""
+    table = weights() if table is None else table
+    scores = [0.0] * len(CLASSES)
+    for f in feats:
+        row = table.get(f)
+        if row is not None:
+            for i, w in enumerate(row):
+                scores[i] += w
+    top = max(scores)
+    exps = [math.exp(s - top) for s in scores]
+    total = sum(exps)
+    return tuple(e / total for e in exps)
+
+
+def judged(statement: str | None, text: str) -> dict[str, float]:
+    return dict(zip(CLASSES, probabilities(features(statement, text)), strict=True))
+
+
+def may_add(quote: str) -> bool:
+    """Whether some statement could make `decide` add a detection to this turn: the model's
+    sureness at its most over every way a statement can meet the turn (`_meetings`). False is
+    exact: a turn no statement could make a detection of is not kept waiting for its statement."""
+    quote = quote[:QUOTE_CHARS]
+    said = _lower(quote)
+    table = weights()
+    base = [0.0] * len(CLASSES)
+    for f in _own(quote, _TOKEN.findall(said)[:MAX_TOKENS]):
+        for c, w in enumerate(table.get(f, ())):
+            base[c] += w
+    for meeting in _MEETINGS[_NUMBER.search(said) is not None]:
+        scores = list(base)
+        for f in meeting:
+            for c, w in enumerate(table.get(f, ())):
+                scores[c] += w
+        top = max(scores)
+        exps = [math.exp(x - top) for x in scores]
+        if max(exps[1:]) / sum(exps) >= ADD:
+            return True
+    return False
+
+
+def decide(statement: str | None, quote: str) -> tuple[DetectionType, str, str] | None:
+    """Type, title and content of a turn the rules found nothing in, when the model is at least
+    `ADD` sure it is a verification: the sentence it rates highest for that type, or for a
+    confirmation the statement's claim (what the rules make of a bare "exactly")."""
+    if statement is None or not statement.strip():
+        return None
+    quote = quote[:QUOTE_CHARS]
+    p = judged(statement, quote)
+    kind: DetectionType = max(DETECTION_TYPES, key=p.__getitem__)
+    if p[kind] < ADD:
+        return None
+    if kind == "confirmation":
+        done = finish(Lead("strong", None), statement)
+        return None if done is None else (kind, *done)
+    best, top = None, -1.0
+    for part in sentences(prepare(quote)):
+        rated = judged(statement, part)[kind]
+        if rated > top:
+            best, top = part, rated
+    if best is None:
+        return None  # nothing of the person's own words (a paste, code)
+    content = upper_first(best)
+    return kind, title_of(content), content

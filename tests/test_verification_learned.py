@@ -1,0 +1,126 @@
+"""The learned judgement (`processors/verification/learned.py`): where the rules find nothing in
+a turn that answers a statement, the model may; its weights are what training gives; it judges
+the same whether the statement was read with the turn or in an earlier append, under any hash
+seed, and never without a statement."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import orjson
+
+from bench import learned as trainer
+from bench.verification import load
+from sessiond.processors.verification import learned
+from sessiond.processors.verification.rules import candidates, finish
+from tests.test_verification_support import Transcript, run_once, write
+
+REPO = Path(__file__).resolve().parent.parent
+
+# (statement, turn): facts with no lead word that no rule finishes, and the model does
+MISSED = [
+    ("The invoices table is partitioned by month.", "its partitioned by day since march"),
+    ("The job reads from the replica.", "it reads from primary, replica lag broke it last year"),
+]
+
+
+def _rules_find(statement: str, turn: str) -> bool:
+    return any(c.lead is None or finish(c.lead, statement) is not None for c in candidates(turn, 1))
+
+
+def test_the_weights_are_what_training_on_the_development_cases_gives() -> None:
+    """The cases changed and nobody trained again (``python -m bench.learned``), or training
+    is no longer deterministic."""
+    weights, cases = trainer.trained()
+    kept = orjson.loads(trainer.OUT.read_bytes())
+    assert kept["cases"] == cases == sum(len(f.cases) for f in load())
+    assert trainer.differs(weights, kept["weights"]) == []
+
+
+def test_a_fact_the_rules_miss_is_a_correction_by_the_model() -> None:
+    for statement, turn in MISSED:
+        assert not _rules_find(statement, turn)
+        kind, title, content = learned.decide(statement, turn) or ("", "", "")
+        assert kind == "correction" and content.lower() == turn.lower(), (statement, turn)
+        assert title
+
+
+def test_the_model_judges_only_an_answer_to_a_statement() -> None:
+    statement, turn = MISSED[0]
+    assert learned.decide(None, turn) is None
+    assert learned.decide("  \n", turn) is None
+    assert learned.decide(statement, "```\nits partitioned by day since march\n```") is None  # a paste only
+    for neutral in ("ok", "thanks!", "what is the port?", "please add a test for it"):
+        assert learned.decide(statement, neutral) is None
+
+
+def test_may_add_is_true_wherever_some_statement_makes_an_addition() -> None:
+    """`may_add` decides, without the statement, whether a turn waits for the learned judgement
+    at merge time: it must never say no where `decide` says yes."""
+    families = load()
+    statements = [c.assistant for f in families[::7] for c in f.cases[:2]] + ["Shall I?", "Done."]
+    turns = [c.user for f in families[::3] for c in f.cases]
+    added = 0
+    for turn in turns:
+        if not learned.may_add(turn):
+            assert all(learned.decide(s, turn) is None for s in statements), turn
+        else:
+            added += any(learned.decide(s, turn) is not None for s in statements[:5])
+    assert added > 100, added  # the check above ran over turns the model does add
+    assert not learned.may_add("ok") and not learned.may_add("thanks!")
+
+
+_SEEDED = """
+import json, sys
+from sessiond.processors.verification import learned
+pairs = json.load(sys.stdin)
+print(json.dumps([[learned.decide(s, t), learned.may_add(t), learned.judged(s, t)] for s, t in pairs]))
+"""
+
+
+def test_the_judgement_is_the_same_under_every_hash_seed() -> None:
+    pairs = [(s, t) for s, _ in MISSED for _, t in MISSED] + [(MISSED[0][0], "ok"), ("Done.", "yes, exactly")]
+    seen = set()
+    for seed in ("1", "2", "3"):
+        done = subprocess.run([sys.executable, "-c", _SEEDED], input=json.dumps(pairs), cwd=REPO,
+                              env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True,
+                              text=True, timeout=120, check=True)
+        seen.add(done.stdout)
+    assert len(seen) == 1
+    assert json.loads(seen.pop())[0][0][0] == "correction"
+
+
+def _detections(state: Path) -> list[tuple[object, ...]]:
+    con = duckdb.connect(str(state), read_only=True)
+    try:
+        return con.execute("SELECT id, line_no, detection_type, title, content, item_id, assistant_statement "
+                           "FROM verification_detections ORDER BY id").fetchall()
+    finally:
+        con.close()
+
+
+def test_a_statement_in_an_earlier_append_gives_the_same_detection(tmp_path: Path) -> None:
+    """Read whole, the turn is judged with the append; cut before the turn, or inside the
+    statement's message (its first part in the earlier append), at merge time: the same rows."""
+    statement, turn = MISSED[0]
+    t = (Transcript().user("check the invoices table").assistant("Looking at it.", statement)
+         .user(turn).assistant("Right, fixing.").user("ok"))
+    data = t.jsonl()
+    lines = data.splitlines(keepends=True)
+    whole = tmp_path / "whole"
+    write(whole / "root", "alice/s.jsonl", data)
+    assert run_once(whole / "root", whole / "s.duckdb") == 0
+    want = _detections(whole / "s.duckdb")
+    assert [(r[1], r[2]) for r in want] == [(4, "correction")]
+    for cut in (2, 3, 4, 5):  # before the statement's second part, the turn, the next message
+        where = tmp_path / f"cut{cut}"
+        write(where / "root", "alice/s.jsonl", b"".join(lines[:cut]))
+        assert run_once(where / "root", where / "s.duckdb") == 0
+        write(where / "root", "alice/s.jsonl", b"".join(lines[cut:]), append=True)
+        assert run_once(where / "root", where / "s.duckdb") == 0
+        assert _detections(where / "s.duckdb") == want, cut
