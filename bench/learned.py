@@ -122,7 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _leave_out(halves: Sequence[str]) -> int:
     """Train without `halves`, then run `bench.verification` on each with those weights."""
     from bench import verification
+    from sessiond.daemon.log import configure
 
+    configure("warning", "json")
     w, cases = trained(halves)
     learned.weights.cache_clear()
     table = {f: tuple(row) for f, row in w.items()}
