@@ -13,12 +13,13 @@ from pathlib import Path
 
 import duckdb
 import orjson
+import pytest
 
 from bench import learned as trainer
 from bench.verification import load
-from sessiond.processors.verification import learned
+from sessiond.processors.verification import VerificationProcessor, learned
 from sessiond.processors.verification.rules import candidates, finish
-from tests.test_verification_support import Transcript, run_once, write
+from tests.test_verification_support import Transcript, process, run_once, write
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -77,7 +78,9 @@ def test_may_add_is_true_wherever_some_statement_makes_an_addition() -> None:
 
 _SEEDED = """
 import json, sys
-from sessiond.processors.verification import learned
+import pytest
+
+from sessiond.processors.verification import VerificationProcessor, learned
 pairs = json.load(sys.stdin)
 print(json.dumps([[learned.decide(s, t), learned.may_add(t), learned.judged(s, t)] for s, t in pairs]))
 """
@@ -124,3 +127,18 @@ def test_a_statement_in_an_earlier_append_gives_the_same_detection(tmp_path: Pat
         write(where / "root", "alice/s.jsonl", b"".join(lines[cut:]), append=True)
         assert run_once(where / "root", where / "s.duckdb") == 0
         assert _detections(where / "s.duckdb") == want, cut
+
+
+def test_judgement_false_is_the_rules_alone() -> None:
+    statement, turn = MISSED[0]
+    t = Transcript().user("check the invoices table").assistant(statement).user(turn)
+    # (the first turn's statement may be in an earlier append: a pending judgement, for `merge`)
+    [row] = [r for r in process(t)["verification_detections"] if r["line_no"] == 3]
+    assert row["detection_type"] == "correction" and row["title"]
+    assert "verification_detections" not in process(t, processor=VerificationProcessor(judgement=False))
+    # what the rules find stays
+    t = Transcript().user("check MRR").assistant("MRR includes setup fees.").user(
+        "no, that's wrong — MRR excludes one-time setup fees.")
+    assert len(process(t, processor=VerificationProcessor(judgement=False))["verification_detections"]) == 1
+    with pytest.raises(TypeError, match="judgement"):
+        VerificationProcessor(judgement="no")  # type: ignore[arg-type]

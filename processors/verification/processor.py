@@ -71,6 +71,7 @@ class VerificationProcessor:
         self,
         *,
         extractor: str = "rules",
+        judgement: bool = True,
         api_key: str | None = None,
         api_key_env: str = "ANTHROPIC_API_KEY",
         environ: Mapping[str, str] | None = None,
@@ -84,8 +85,10 @@ class VerificationProcessor:
         self._clock = clock  # () -> aware datetime; tests pin it
         self.extractor: Extractor
         self._llm: LlmExtractor | None = None  # asked before the commit (`enrich`)
+        if not isinstance(judgement, bool):
+            raise TypeError(f"judgement must be true or false, got {judgement!r}")
         if extractor == "rules":
-            self.extractor = rules.RulesExtractor()
+            self.extractor = rules.RulesExtractor(judgement=judgement)
         elif extractor == "llm":
             env = os.environ if environ is None else environ
             key = api_key or env.get(api_key_env, "")

@@ -148,10 +148,16 @@ class RulesExtractor:
 
     name = "rules"
 
+    def __init__(self, *, judgement: bool = True) -> None:
+        self.judgement = judgement  # False: the rules alone (``judgement = false``)
+
     def extract(self, exchanges: Sequence[Exchange]) -> list[Candidate]:
         out: list[Candidate] = []
         for ex in exchanges:
             found = candidates(ex.user.text, ex.user.line)
+            if not self.judgement:
+                out += _finished(found, ex)
+                continue
             # A statement that may have begun in an earlier append (`Statement.partial`) is
             # finished in `merge`, where the stored trail completes it: `finish` reads the
             # whole statement, so a part of it could decide differently than the file read
@@ -161,22 +167,30 @@ class RulesExtractor:
                 if learned.may_add(quote := ex.user.text.strip()):  # a pending learned judgement
                     out.append(_lead(ex.user.line, "correction", quote, Lead("learned", None), index=len(found)))
                 continue
-            statement = ex.statement.text if ex.statement else None
-            done = []
-            for c in found:
-                if c.lead is not None:
-                    finished = finish(c.lead, statement)
-                    if finished is None:
-                        continue
-                    c = Candidate(c.line, c.detection_type, c.user_quote, *finished, index=c.index)
-                if usable(c.title or "", c.content or ""):
-                    done.append(c)
-            if done:
+            if done := [c for c in _finished(found, ex) if usable(c.title or "", c.content or "")]:
                 out += done
-            elif (added := learned.decide(statement, ex.user.text.strip())) is not None:
+            elif (added := learned.decide(ex.statement.text if ex.statement else None,
+                                          ex.user.text.strip())) is not None:
                 out.append(Candidate(ex.user.line, added[0], ex.user.text.strip(), added[1], added[2],
                                      index=len(found)))
         return out
+
+
+def _finished(found: Sequence[Candidate], ex: Exchange) -> list[Candidate]:
+    """The candidates of a turn, each `Lead` finished with its statement when that is known
+    (dropped when it is no verification), left for `merge` otherwise."""
+    if not ex.known or (ex.statement and ex.statement.partial):
+        return list(found)
+    statement = ex.statement.text if ex.statement else None
+    out = []
+    for c in found:
+        if c.lead is not None:
+            finished = finish(c.lead, statement)
+            if finished is None:
+                continue
+            c = Candidate(c.line, c.detection_type, c.user_quote, *finished, index=c.index)
+        out.append(c)
+    return out
 
 
 def _candidate(line: int, kind: DetectionType, quote: str, fact: str) -> Candidate:
