@@ -18,6 +18,7 @@ import pytest
 from bench import learned as trainer
 from bench.verification import load
 from sessiond.processors.verification import VerificationProcessor, learned
+from sessiond.processors.verification.detection import QUOTE_CHARS
 from sessiond.processors.verification.rules import candidates, finish
 from tests.test_verification_support import Transcript, process, run_once, write
 
@@ -62,17 +63,25 @@ def test_the_model_judges_only_an_answer_to_a_statement() -> None:
 
 def test_may_add_is_true_wherever_some_statement_makes_an_addition() -> None:
     """`may_add` decides, without the statement, whether a turn waits for the learned judgement
-    at merge time: it must never say no where `decide` says yes."""
+    at merge time: it must never say no where `decide` says yes. It holds the turn's own
+    features with every way a statement can meet it (`_meetings`): each statement's way is one
+    of them, and the bound is at least what the statement gives."""
     families = load()
-    statements = [c.assistant for f in families[::7] for c in f.cases[:2]] + ["Shall I?", "Done."]
-    turns = [c.user for f in families[::3] for c in f.cases]
-    added = 0
+    statements = [c.assistant for f in families[::7] for c in f.cases[:2]] + ["Shall I?", "Done.", ""]
+    turns = [c.user for f in families[::3] for c in f.cases] + ["no no no, it's 5 5 5", "the the the"]
     for turn in turns:
-        if not learned.may_add(turn):
-            assert all(learned.decide(s, turn) is None for s in statements), turn
-        else:
-            added += any(learned.decide(s, turn) is not None for s in statements[:5])
-    assert added > 100, added  # the check above ran over turns the model does add
+        bound = learned.sureness_at_most(turn)
+        said = learned._lower(turn[:QUOTE_CHARS])
+        tokens = learned._TOKEN.findall(said)[:learned.MAX_TOKENS]
+        ways = learned._MEETINGS[learned._NUMBER.search(said) is not None]
+        for statement in statements[::5]:
+            meeting = tuple(learned._between(learned._lower(statement), said, tokens))
+            assert meeting in ways, (statement, turn, meeting)
+            p = learned.judged(statement, turn)
+            assert max(p[k] for k in learned.CLASSES[1:]) <= bound + 1e-9, (statement, turn)
+    added = [t for t in turns if learned.may_add(t)]
+    assert 100 < len(added) < len(turns)  # both answers occur
+    assert any(learned.decide(s, t) is not None for t in added[:20] for s in statements[:5])
     assert not learned.may_add("ok") and not learned.may_add("thanks!")
 
 
@@ -81,6 +90,7 @@ import json, sys
 import pytest
 
 from sessiond.processors.verification import VerificationProcessor, learned
+from sessiond.processors.verification.detection import QUOTE_CHARS
 pairs = json.load(sys.stdin)
 print(json.dumps([[learned.decide(s, t), learned.may_add(t), learned.judged(s, t)] for s, t in pairs]))
 """

@@ -58,7 +58,9 @@ FORMAT: Final = 1
 
 _TOKEN = re.compile(r"[a-z0-9_']+|[?!:]|\u2014|--|->")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
-_STOP = frozenset(["the", "a", "an", "is", "are", "was", "were", "of", "to", "in", "on", "for", "and", "or", "it", "that", "this", "be", "with", "as", "at", "by", "from", "we", "i", "you", "our"])
+_STOP = frozenset(("the", "a", "an", "is", "are", "was", "were", "of", "to", "in", "on", "for", "and",
+                   "or", "it", "that", "this", "be", "with", "as", "at", "by", "from", "we", "i", "you",
+                   "our"))
 
 
 def _lower(text: str) -> str:
@@ -154,16 +156,24 @@ def judged(statement: str | None, text: str) -> dict[str, float]:
 
 
 def may_add(quote: str) -> bool:
-    """Whether some statement could make `decide` add a detection to this turn: the model's
-    sureness at its most over every way a statement can meet the turn (`_meetings`). False is
-    exact: a turn no statement could make a detection of is not kept waiting for its statement."""
+    """Whether some statement could make `decide` add a detection to this turn. False is exact
+    (`sureness_at_most`): a turn no statement could make a detection of is not kept waiting for
+    its statement."""
+    return sureness_at_most(quote) >= ADD
+
+
+def sureness_at_most(quote: str) -> float:
+    """The most probable verification type's probability at its highest over every way a
+    statement can meet the turn (`_meetings`): an upper bound of what `judged` gives the turn
+    after any statement."""
     quote = quote[:QUOTE_CHARS]
     said = _lower(quote)
     table = weights()
     base = [0.0] * len(CLASSES)
-    for f in _own(quote, _TOKEN.findall(said)[:MAX_TOKENS]):
+    for f in dict.fromkeys(_own(quote, _TOKEN.findall(said)[:MAX_TOKENS])):  # each once, as `features`
         for c, w in enumerate(table.get(f, ())):
             base[c] += w
+    most = 0.0
     for meeting in _MEETINGS[_NUMBER.search(said) is not None]:
         scores = list(base)
         for f in meeting:
@@ -171,9 +181,8 @@ def may_add(quote: str) -> bool:
                 scores[c] += w
         top = max(scores)
         exps = [math.exp(x - top) for x in scores]
-        if max(exps[1:]) / sum(exps) >= ADD:
-            return True
-    return False
+        most = max(most, max(exps[1:]) / sum(exps))
+    return most
 
 
 def decide(statement: str | None, quote: str) -> tuple[DetectionType, str, str] | None:
