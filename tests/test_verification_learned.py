@@ -111,7 +111,8 @@ def test_the_judgement_is_the_same_under_every_hash_seed() -> None:
 def _detections(state: Path) -> list[tuple[object, ...]]:
     con = duckdb.connect(str(state), read_only=True)
     try:
-        return con.execute("SELECT id, line_no, detection_type, title, content, item_id, assistant_statement "
+        return con.execute("SELECT id, line_no, detection_type, title, content, item_id, assistant_statement, "
+                           "extractor "
                            "FROM verification_detections ORDER BY id").fetchall()
     finally:
         con.close()
@@ -129,7 +130,7 @@ def test_a_statement_in_an_earlier_append_gives_the_same_detection(tmp_path: Pat
     write(whole / "root", "alice/s.jsonl", data)
     assert run_once(whole / "root", whole / "s.duckdb") == 0
     want = _detections(whole / "s.duckdb")
-    assert [(r[1], r[2]) for r in want] == [(4, "correction")]
+    assert [(r[1], r[2], r[7]) for r in want] == [(4, "correction", "learned")]
     for cut in (2, 3, 4, 5):  # before the statement's second part, the turn, the next message
         where = tmp_path / f"cut{cut}"
         write(where / "root", "alice/s.jsonl", b"".join(lines[:cut]))

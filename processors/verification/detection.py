@@ -73,6 +73,7 @@ class Candidate:
     content: str | None = None
     lead: Lead | None = None
     index: int = 0  # the n-th detection of this turn
+    extractor: str | None = None  # what found it, when not the extractor asked ("learned")
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,7 @@ from sessiond.processors.verification.detection import (
 )
 from sessiond.processors.verification.prose import prepare, sentences, title_of, upper_first
 
+NAME: Final = "learned"  # the `extractor` of the detections it adds
 CLASSES: Final = ("none", "correction", "confirmation", "unprompted_definition")
 ADD: Final = 0.8  # an added detection: the model's most probable type at least this sure
 MAX_TOKENS: Final = 200

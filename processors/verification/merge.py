@@ -149,6 +149,7 @@ class Merger:
             placed.update(
                 item_id=where.item_id, text_id=d.item_id, title=d.title, content=d.content,
                 detection_type=d.detection_type,  # a learned row's is decided here
+                extractor=learned.NAME if row.get(r.LEAD_STRENGTH) == "learned" else row.get("extractor"),
                 domain=d.domain, entities=list(d.entities), assistant_statement=statement,
                 match_kind=where.match_kind, similarity=where.similarity, created_at=self.now,
             )

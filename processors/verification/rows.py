@@ -57,7 +57,7 @@ def detection_row(
         "content": detection.content if detection else None,
         "domain": detection.domain if detection else None,
         "entities": list(detection.entities) if detection else None,
-        "extractor": extractor,
+        "extractor": candidate.extractor or extractor,
         "occurred_at": ex.user.timestamp,
         STATEMENT_KNOWN: ex.known,
         STATEMENT_PARTIAL: statement is not None and statement.partial,

@@ -172,7 +172,7 @@ class RulesExtractor:
             elif (added := learned.decide(ex.statement.text if ex.statement else None,
                                           ex.user.text.strip())) is not None:
                 out.append(Candidate(ex.user.line, added[0], ex.user.text.strip(), added[1], added[2],
-                                     index=len(found)))
+                                     index=len(found), extractor=learned.NAME))
         return out
 
 
