@@ -2,7 +2,7 @@
 figures -- the processor run end to end on one session file per phrasing family.
 
 The top-level families (dev and heldout halves) and the opened earlier held-out rounds
-(`fresh-1/` to `fresh-14/`) are development data: the rules were tuned on them, and the targets (precision >=
+(`fresh-1/` to `fresh-15/`) are development data: the rules were tuned on them, and the targets (precision >=
 0.95, recall >= 0.90 per type) are asserted on each. The held-out measure is
 `bench/verification_cases/fresh/`, written apart from the rules and never read by whoever tunes
 them: measured once the rules are frozen, its unmet targets are strict expected failures and its
@@ -158,8 +158,11 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
     # the fourteenth round, opened untuned: the rules have not been tuned on it (the learned
     # judgement's training has read it)
-    ("fresh-14", "correction"): (0.833, 0.938),
-    ("fresh-14", "unprompted_definition"): (0.907, 0.866)}
+    ("fresh-14", "correction"): (0.839, 0.929),
+    ("fresh-14", "unprompted_definition"): (0.902, 0.821),
+    # the fifteenth: measured once with the judgement trained without it, then trained on too
+    ("fresh-15", "correction"): (0.926, 0.893),
+    ("fresh-15", "unprompted_definition"): (0.927, 0.911)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [
@@ -183,17 +186,18 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/, the fifteenth: 57 families, 456 cases, people new to something --
-# new hires, people covering or handing over, non-engineers -- passing on or learning how the
-# team works), written by an engineer who read neither the rules nor any other case file,
-# measured once after round 15 of the rules and the learned judgement (trained on the
-# development cases and fresh-1 to fresh-14) were frozen (2026-12-03). The rules alone gave
-# (0.935, 0.777), (0.969, 0.839), (0.943, 0.741): the judgement found what they missed (recall
-# +0.08, +0.10, +0.21) and brought false positives with it (precision -0.04, -0.01, -0.05).
-# Confirmations meet the targets; corrections and definitions do not (README, "What the rules
-# do not catch").
-FRESH_MEASURED = {"correction": (0.897, 0.857), "confirmation": (0.963, 0.938),
-                  "unprompted_definition": (0.892, 0.955)}
+# The held-out round (fresh/, the sixteenth: 57 families, 456 cases, operational and regulated
+# work -- units, codes, identifiers, thresholds, jurisdictions, numbered multi-part turns),
+# written by an engineer who read neither the rules nor any other case file, measured once
+# after round 15 of the rules and the learned judgement (retrained with fresh-15) were frozen
+# (2026-12-03): (0.942, 0.875), (0.982, 0.964), (0.873, 0.920). The rules alone gave (0.949,
+# 0.839), (1.000, 0.875), (0.895, 0.759); the judgement trained before fresh-15 was opened
+# (0.952, 0.893), (0.982, 0.973), (0.864, 0.911). Then the judgement's content was held to the
+# rules' test of a fact (chosen on the opened rounds left out of training, and on a request it
+# took for a definition in the sample tree; README): the figures below, re-measured -- no longer
+# a first reading. Confirmations meet the targets; corrections and definitions do not.
+FRESH_MEASURED = {"correction": (0.951, 0.866), "confirmation": (0.982, 0.964),
+                  "unprompted_definition": (0.871, 0.902)}
 
 
 @pytest.mark.parametrize("kind", [

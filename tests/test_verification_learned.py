@@ -80,9 +80,8 @@ def test_may_add_is_true_wherever_some_statement_makes_an_addition() -> None:
             p = learned.judged(statement, turn)
             assert max(p[k] for k in learned.CLASSES[1:]) <= bound + 1e-9, (statement, turn)
     added = [t for t in turns if learned.may_add(t)]
-    assert 100 < len(added) < len(turns)  # both answers occur
+    assert 100 < len(added) < len(turns)  # both answers occur: the bound lets turns go
     assert any(learned.decide(s, t) is not None for t in added[:20] for s in statements[:5])
-    assert not learned.may_add("ok") and not learned.may_add("thanks!")
 
 
 _SEEDED = """

@@ -408,7 +408,9 @@ def test_a_tool_result_carrying_the_phrases_is_not_read() -> None:
     t = (Transcript().assistant("MRR includes setup fees.")
          .tool_result("no, that's wrong — MRR excludes one-time setup fees.")
          .user("ok"))
-    assert "verification_detections" not in process(t)
+    # nothing of the tool result's; at most the learned judgement of "ok", pending its statement
+    rows = process(t).get("verification_detections", [])
+    assert all(r["_lead_strength"] == "learned" and r["user_quote"] == "ok" for r in rows), rows
 
 
 def _whole_and_in_two_appends(tmp_path: Path, t: Transcript) -> list[tuple[object, ...]]:

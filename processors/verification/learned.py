@@ -7,8 +7,10 @@ rounds but one and measured on that one (leave one round out), it finds much of 
 miss on the round left out. So the rules decide first, and where no candidate of theirs finished
 for a turn that answers a statement, the turn is a detection of the model's most probable type
 when the model is at least `ADD` sure -- its content the sentence of the turn the model rates
-highest for that type (for a confirmation, the statement's claim, as a bare "exactly" gets from
-the rules). With no statement (a session's first turn, an instruction most of the time) the
+highest for that type among those that state a fact by the rules' own test (`prose.is_fact`: no
+question, hedge or instruction; "also post in #data-eng when done" is none), and none when no
+sentence does; for a confirmation, the statement's claim, as a bare "exactly" gets from the
+rules. With no statement (a session's first turn, an instruction most of the time) the
 model does not judge: it was trained on answers to statements only.
 
 It does not overrule the rules: a veto of rules detections it rated unlikely cost more hits than
@@ -48,7 +50,13 @@ from sessiond.processors.verification.detection import (
     DetectionType,
     Lead,
 )
-from sessiond.processors.verification.prose import prepare, sentences, title_of, upper_first
+from sessiond.processors.verification.prose import (
+    is_fact,
+    prepare,
+    sentences,
+    title_of,
+    upper_first,
+)
 
 NAME: Final = "learned"  # the `extractor` of the detections it adds
 CLASSES: Final = ("none", "correction", "confirmation", "unprompted_definition")
@@ -202,10 +210,12 @@ def decide(statement: str | None, quote: str) -> tuple[DetectionType, str, str] 
         return None if done is None else (kind, *done)
     best, top = None, -1.0
     for part in sentences(prepare(quote)):
+        if not is_fact(part):  # the rules' own test: no question, hedge, instruction, status
+            continue
         rated = judged(statement, part)[kind]
         if rated > top:
             best, top = part, rated
     if best is None:
-        return None  # nothing of the person's own words (a paste, code)
+        return None  # no fact in the person's own words (a request, a question, a paste)
     content = upper_first(best)
     return kind, title_of(content), content
