@@ -17,7 +17,7 @@ import pytest
 
 from bench import learned as trainer
 from bench.verification import load
-from sessiond.processors.verification import VerificationProcessor, learned
+from sessiond.processors.verification import VerificationProcessor, learned, review
 from sessiond.processors.verification.detection import QUOTE_CHARS
 from sessiond.processors.verification.rules import candidates, finish
 from tests.test_verification_support import Transcript, process, run_once, write
@@ -88,7 +88,7 @@ _SEEDED = """
 import json, sys
 import pytest
 
-from sessiond.processors.verification import VerificationProcessor, learned
+from sessiond.processors.verification import VerificationProcessor, learned, review
 from sessiond.processors.verification.detection import QUOTE_CHARS
 pairs = json.load(sys.stdin)
 print(json.dumps([[learned.decide(s, t), learned.may_add(t), learned.judged(s, t)] for s, t in pairs]))
@@ -130,6 +130,13 @@ def test_a_statement_in_an_earlier_append_gives_the_same_detection(tmp_path: Pat
     assert run_once(whole / "root", whole / "s.duckdb") == 0
     want = _detections(whole / "s.duckdb")
     assert [(r[1], r[2], r[7]) for r in want] == [(4, "correction", "learned")]
+    con = duckdb.connect(str(whole / "s.duckdb"), read_only=True)
+    try:  # a reviewer sees what found it
+        shown = review.show(con, str(want[0][5]))
+    finally:
+        con.close()
+    assert [e["extractor"] for e in shown["evidence"]] == ["learned"]
+    assert "  by learned" in review.render_item(shown)
     for cut in (2, 3, 4, 5):  # before the statement's second part, the turn, the next message
         where = tmp_path / f"cut{cut}"
         write(where / "root", "alice/s.jsonl", b"".join(lines[:cut]))

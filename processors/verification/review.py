@@ -187,7 +187,7 @@ def show(con: Any, item_id: str) -> dict[str, Any]:
         f"""
         SELECT d.id, d.source_user, d.session_id, d.session_file, d.line_no, d.detection_type,
                d.user_quote, d.assistant_statement, d.title, d.match_kind, d.similarity,
-               d.occurred_at, d.id IN (SELECT id FROM {EVIDENCE} WHERE item_id = ?)
+               d.occurred_at, d.id IN (SELECT id FROM {EVIDENCE} WHERE item_id = ?), d.extractor
         FROM {DETECTIONS} d WHERE d.item_id = ?
         ORDER BY d.occurred_at NULLS LAST, d.session_file, d.line_no, d.id
         """, [item_id, item_id]).fetchall()
@@ -197,11 +197,12 @@ def show(con: Any, item_id: str) -> dict[str, Any]:
         [item_id, item_id, item_id, item_id]).fetchall()
     evidence, exchanges = [], []
     for (det, user, session, file, line, dtype, quote, statement, text, match, sim, at,
-         counted) in detections:
+         counted, found_by) in detections:
         evidence.append({
             "id": det, "user": user, "session_id": session, "session_file": file, "line": line,
             "detection_type": dtype, "quote": quote, "text": text, "match": match,
             "similarity": sim, "occurred_at": _iso(at), "counted": bool(counted),
+            "extractor": found_by,  # rules, learned (the model, where no rule found it) or llm
         })
         exchanges.append({"session_file": file, "line": line, "assistant": statement,
                           "user": quote, "occurred_at": _iso(at)})
@@ -259,7 +260,7 @@ def render_item(body: dict[str, Any]) -> str:
     for ev, ex in zip(body["evidence"], body["exchanges"], strict=True):
         match = ev["match"] + (f" {ev['similarity']:.2f}" if ev["match"] == "near" else "")
         lines += ["", f"  {ev['session_file']}:{ev['line']}  {ev['user']}  {ev['detection_type']}  "
-                      f"{match}" + ("" if ev["counted"] else "  (same session as above)")]
+                      f"{match}  by {ev['extractor']}" + ("" if ev["counted"] else "  (same session as above)")]
         if ex["assistant"]:
             lines.append(f"    assistant: {_line(ex['assistant'])}")
         lines.append(f"    {ev['user']}: {_line(ex['user'])}")
