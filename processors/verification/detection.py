@@ -60,7 +60,8 @@ class Lead:
     # contradicts the statement, not a report of its work ("inside") -- the "aside" otherwise; a fact
     # the instruction rests on, in a clause or a sentence of its own ("move the reminder up, the report
     # is due 3 days after quarter end"): a correction when it contradicts the statement, even its
-    # report of work ("ordered")
+    # report of work ("ordered"); a turn the rules found nothing in, left for the learned judgement
+    # once its statement is known ("learned", `merge`: the candidate's type is a placeholder)
     fact: str | None  # the user's own fact after the phrase, if any
 
 
