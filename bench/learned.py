@@ -126,7 +126,6 @@ def _leave_out(halves: Sequence[str]) -> int:
 
     configure("warning", "json")
     w, cases = trained(halves)
-    learned.weights.cache_clear()
     table = {f: tuple(row) for f, row in w.items()}
     learned.weights = lambda: table  # type: ignore[assignment]
     print(f"trained on {cases} cases without {', '.join(halves)}")

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from importlib import resources
 from itertools import pairwise
@@ -145,15 +145,22 @@ def weights() -> Weights:
     return {k: tuple(v) for k, v in data["weights"].items()}
 
 
-def probabilities(feats: Sequence[str], table: Weights | None = None) -> tuple[float, ...]:
+def probabilities(feats: Iterable[str], table: Weights | None = None) -> tuple[float, ...]:
     """P(class) for `CLASSES`, from a turn's features."""
-    table = weights() if table is None else table
-    scores = [0.0] * len(CLASSES)
+    return _softmax(_scored([0.0] * len(CLASSES), feats, weights() if table is None else table))
+
+
+def _scored(scores: list[float], feats: Iterable[str], table: Weights) -> list[float]:
+    """``scores`` plus the features' weights, added in the features' order."""
     for f in feats:
         row = table.get(f)
         if row is not None:
             for i, w in enumerate(row):
                 scores[i] += w
+    return scores
+
+
+def _softmax(scores: list[float]) -> tuple[float, ...]:
     top = max(scores)
     exps = [math.exp(s - top) for s in scores]
     total = sum(exps)
@@ -178,20 +185,10 @@ def sureness_at_most(quote: str) -> float:
     quote = quote[:QUOTE_CHARS]
     said = _lower(quote)
     table = weights()
-    base = [0.0] * len(CLASSES)
-    for f in dict.fromkeys(_own(quote, _TOKEN.findall(said)[:MAX_TOKENS])):  # each once, as `features`
-        for c, w in enumerate(table.get(f, ())):
-            base[c] += w
-    most = 0.0
-    for meeting in _MEETINGS[_NUMBER.search(said) is not None]:
-        scores = list(base)
-        for f in meeting:
-            for c, w in enumerate(table.get(f, ())):
-                scores[c] += w
-        top = max(scores)
-        exps = [math.exp(x - top) for x in scores]
-        most = max(most, max(exps[1:]) / sum(exps))
-    return most
+    # the turn's own features each once, then the statement's, in `features`' order: the same sums
+    base = _scored([0.0] * len(CLASSES), dict.fromkeys(_own(quote, _TOKEN.findall(said)[:MAX_TOKENS])), table)
+    return max(max(_softmax(_scored(list(base), meeting, table))[1:])
+               for meeting in _MEETINGS[_NUMBER.search(said) is not None])
 
 
 def decide(statement: str | None, quote: str) -> tuple[DetectionType, str, str] | None:

@@ -158,28 +158,32 @@ class RulesExtractor:
             if not self.judgement:
                 out += _finished(found, ex)
                 continue
-            # A statement that may have begun in an earlier append (`Statement.partial`) is
-            # finished in `merge`, where the stored trail completes it: `finish` reads the
-            # whole statement, so a part of it could decide differently than the file read
-            # whole. So is the learned judgement, which reads it too (`Merger._detections`).
-            if not ex.known or (ex.statement and ex.statement.partial):
+            quote = ex.user.text.strip()
+            if not _decided(ex):  # the learned judgement reads the statement too: in `merge`
                 out += found
-                if learned.may_add(quote := ex.user.text.strip()):  # a pending learned judgement
+                if learned.may_add(quote):  # a pending learned judgement (`Merger._detections`)
                     out.append(_lead(ex.user.line, "correction", quote, Lead("learned", None), index=len(found)))
                 continue
             if done := [c for c in _finished(found, ex) if usable(c.title or "", c.content or "")]:
                 out += done
-            elif (added := learned.decide(ex.statement.text if ex.statement else None,
-                                          ex.user.text.strip())) is not None:
-                out.append(Candidate(ex.user.line, added[0], ex.user.text.strip(), added[1], added[2],
+            elif (added := learned.decide(ex.statement.text if ex.statement else None, quote)) is not None:
+                out.append(Candidate(ex.user.line, added[0], quote, added[1], added[2],
                                      index=len(found), extractor=learned.NAME))
         return out
+
+
+def _decided(ex: Exchange) -> bool:
+    """Whether the turn's statement is known whole in this append. One that may have begun in an
+    earlier append (`Statement.partial`) is finished in `merge`, where the stored trail completes
+    it: `finish` reads the whole statement, so a part of it could decide differently than the
+    file read whole."""
+    return ex.known and not (ex.statement and ex.statement.partial)
 
 
 def _finished(found: Sequence[Candidate], ex: Exchange) -> list[Candidate]:
     """The candidates of a turn, each `Lead` finished with its statement when that is known
     (dropped when it is no verification), left for `merge` otherwise."""
-    if not ex.known or (ex.statement and ex.statement.partial):
+    if not _decided(ex):
         return list(found)
     statement = ex.statement.text if ex.statement else None
     out = []
