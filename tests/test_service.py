@@ -58,19 +58,21 @@ def test_new_file_append_and_partial_line(root: Path, state: Path) -> None:
 def test_replace_by_longer_copy_is_an_append(root: Path, state: Path) -> None:
     f = root / "bob" / "s.jsonl"
     append(f, recs("s", 0, 3))
-    with running(fast_settings(root, state), [RecordingProcessor()]) as svc:
+    # the logs captured until the daemon stopped: a batch's file events are said after its
+    # commit, so after the rows are seen; the stop confirms every batch
+    with capture_logs() as logs, running(fast_settings(root, state), [RecordingProcessor()]) as svc:
         expect(svc, "bob/s.jsonl", [0, 1, 2])
-        with capture_logs() as logs:
-            tmp = root / "bob" / ".s.jsonl.upload"
-            tmp.write_bytes(f.read_bytes() + recs("s", 3, 2))
-            os.replace(tmp, f)  # temp file + rename, the upload tools' way
-            expect(svc, "bob/s.jsonl", [0, 1, 2, 3, 4])
-            # and an in-place copy of a longer version over it
-            longer = root.parent / "longer.jsonl"
-            longer.write_bytes(f.read_bytes() + recs("s", 5, 1))
-            shutil.copyfile(longer, f)
-            expect(svc, "bob/s.jsonl", [0, 1, 2, 3, 4, 5])
-        assert not [e for e in logs if e["event"] == events.FILE_REWRITTEN]
+        tmp = root / "bob" / ".s.jsonl.upload"
+        tmp.write_bytes(f.read_bytes() + recs("s", 3, 2))
+        os.replace(tmp, f)  # temp file + rename, the upload tools' way
+        expect(svc, "bob/s.jsonl", [0, 1, 2, 3, 4])
+        # and an in-place copy of a longer version over it
+        longer = root.parent / "longer.jsonl"
+        longer.write_bytes(f.read_bytes() + recs("s", 5, 1))
+        shutil.copyfile(longer, f)
+        expect(svc, "bob/s.jsonl", [0, 1, 2, 3, 4, 5])
+    assert [e["event"] for e in logs if e["event"] == events.PROCESSOR_COMMITTED]  # it did log
+    assert not [e for e in logs if e["event"] == events.FILE_REWRITTEN]
 
 
 def test_truncate_and_rewrite_replaces_outputs(root: Path, state: Path) -> None:
@@ -84,6 +86,9 @@ def test_truncate_and_rewrite_replaces_outputs(root: Path, state: Path) -> None:
             # truncate and regrow past the old offset with different bytes
             f.write_bytes(recs("newer", 200, 9))
             expect(svc, "carol/s.jsonl", list(range(200, 209)))
+            # a batch's file events are said after its commit: after its rows can be seen
+            wait_until(lambda: len([e for e in logs if e["event"] == events.FILE_REWRITTEN]) >= 2,
+                       what="both rewrites logged")
         # as read when the writes were done: truncated, then changed; a read between a write's
         # truncation and its bytes (a loaded machine) sees it truncated to 0 and the rest appended
         reasons = [e["reason"] for e in logs if e["event"] == events.FILE_REWRITTEN]
