@@ -2,7 +2,7 @@
 figures -- the processor run end to end on one session file per phrasing family.
 
 The top-level families (dev and heldout halves) and the opened earlier held-out rounds
-(`fresh-1/` to `fresh-15/`) are development data: the rules were tuned on them, and the targets (precision >=
+(`fresh-1/` to `fresh-16/`) are development data: the rules were tuned on them, and the targets (precision >=
 0.95, recall >= 0.90 per type) are asserted on each. The held-out measure is
 `bench/verification_cases/fresh/`, written apart from the rules and never read by whoever tunes
 them: measured once the rules are frozen, its unmet targets are strict expected failures and its
@@ -157,12 +157,15 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
 OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
     # the fourteenth round, opened untuned: the rules have not been tuned on it (the learned
-    # judgement's training has read it)
-    ("fresh-14", "correction"): (0.839, 0.929),
+    # judgement's training has read it); re-measured after training on fresh-16
+    ("fresh-14", "correction"): (0.831, 0.920),
     ("fresh-14", "unprompted_definition"): (0.902, 0.821),
-    # the fifteenth: measured once with the judgement trained without it, then trained on too
-    ("fresh-15", "correction"): (0.926, 0.893),
-    ("fresh-15", "unprompted_definition"): (0.927, 0.911)}
+    # the fifteenth and sixteenth: measured once with the judgement trained without them, then
+    # trained on too
+    ("fresh-15", "correction"): (0.935, 0.902),
+    ("fresh-15", "unprompted_definition"): (0.927, 0.911),
+    ("fresh-16", "correction"): (0.938, 0.946),
+    ("fresh-16", "unprompted_definition"): (0.888, 0.920)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [
