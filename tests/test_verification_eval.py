@@ -189,18 +189,17 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/, the sixteenth: 57 families, 456 cases, operational and regulated
-# work -- units, codes, identifiers, thresholds, jurisdictions, numbered multi-part turns),
-# written by an engineer who read neither the rules nor any other case file, measured once
-# after round 15 of the rules and the learned judgement (retrained with fresh-15) were frozen
-# (2026-12-03): (0.942, 0.875), (0.982, 0.964), (0.873, 0.920). The rules alone gave (0.949,
-# 0.839), (1.000, 0.875), (0.895, 0.759); the judgement trained before fresh-15 was opened
-# (0.952, 0.893), (0.982, 0.973), (0.864, 0.911). Then the judgement's content was held to the
-# rules' test of a fact (chosen on the opened rounds left out of training, and on a request it
-# took for a definition in the sample tree; README): the figures below, re-measured -- no longer
-# a first reading. Confirmations meet the targets; corrections and definitions do not.
-FRESH_MEASURED = {"correction": (0.951, 0.866), "confirmation": (0.982, 0.964),
-                  "unprompted_definition": (0.871, 0.902)}
+# The held-out round (fresh/, the seventeenth: 57 families, 456 cases, research and data work --
+# ML training and evaluation, analysts, lab scientists, survey research, grants and journals,
+# fact-checking, archives; voice dictation, quoted lines, markdown checklists), written by an
+# engineer who read neither the rules nor any other case file, measured once after round 15 of the
+# rules and the learned judgement (retrained with fresh-16) were frozen (2026-12-03) -- its first
+# run found a turn the rules could not read ("great, thanks!! 👍", `test_verification_fuzz`),
+# mended before the figures below were taken. The rules alone gave (0.863, 0.732), (0.979,
+# 0.848), (0.879, 0.714); round 3 of the rules (0.875, 0.500), (0.963, 0.688), (0.882, 0.598).
+# Confirmations meet the targets; corrections and definitions do not.
+FRESH_MEASURED = {"correction": (0.853, 0.830), "confirmation": (0.973, 0.955),
+                  "unprompted_definition": (0.874, 0.804)}
 
 
 @pytest.mark.parametrize("kind", [

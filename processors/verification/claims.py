@@ -30,7 +30,13 @@ from sessiond.processors.verification.contrast import (
 )
 from sessiond.processors.verification.detection import Lead
 from sessiond.processors.verification.phrases import EM, EN
-from sessiond.processors.verification.prose import prepare, sentences, title_of
+from sessiond.processors.verification.prose import (
+    first_sentence,
+    last_sentence,
+    prepare,
+    sentences,
+    title_of,
+)
 
 _OFFER = re.compile(
     r"^(?:shall|should|may|can|could) (?:i|we)\b|^(?:do|would) you (?:want|like)\b|^want me\b|"
@@ -191,7 +197,7 @@ def _echoes(fragment: str, statement: str) -> bool:
     """At least half of the content words of the fragment's first clause are the statement's
     ("semicolons, because of the german excel users"), a chat typo of one of its words counting as
     the word ("yes rabit" for "rabbit")."""
-    first = sentences(fragment)[0] if fragment.strip() else ""
+    first = first_sentence(fragment)
     mine, theirs = keys(pr.clauses(first)[0]), keys(statement)
     shared = len(mine & theirs)
     if mine and 2 * shared < len(mine):
@@ -274,7 +280,7 @@ _ADDS = re.compile(r"^(?:and|also|plus|additionally|and also)\b|\b(?:also|too|as
 def _restates(fact: str, claim: str) -> bool:
     """The person's words say again what was claimed (they carry most of the claim's words),
     rather than add to it ("correct, and paused accounts don't count either")."""
-    first = sentences(fact)[0] if fact.strip() else ""
+    first = first_sentence(fact)
     theirs = keys(pr.clauses(claim)[0])  # its main clause: "X, i.e. ..." restated as "X"
     return (bool(theirs) and 3 * len(keys(first) & theirs) >= 2 * len(theirs)
             and not _ANAPHOR.match(fact) and not _ADDS.search(first))
@@ -292,9 +298,9 @@ def _responds(fact: str, statement: str | None) -> bool:
     if claim is not None and _WORK_REPORT.search(claim):
         # unless the fact speaks of the very thing worked on ("The function is called twice per
         # request." after "I added logging to the function.")
-        m = _THE_THING.match(sentences(fact)[0])
+        m = _THE_THING.match(first_sentence(fact))
         return bool(m and keys(m.group(1)) & keys(claim))
-    return claim is not None and bool(keys(claim) & keys(sentences(fact)[0]))
+    return claim is not None and bool(keys(claim) & keys(first_sentence(fact)))
 
 
 @lru_cache(maxsize=256)  # a fact with no lead word is asked twice: as a correction, as a definition
@@ -348,7 +354,7 @@ def _set_against(fact: str, statement: str | None) -> bool:
     claim = (claim_of(statement) or check_of(statement)) if statement else None
     if not claim or not statement:
         return False
-    first = sentences(fact)[0] if fact.strip() else ""
+    first = first_sentence(fact)
     head = pr.clauses(first)[0]
     if (mk.STATUS.search(head) or mk.TROUBLE.search(head) or mk.OPINION.search(head)
             or mk.HEDGE.search(first) or mk.MOMENT.search(head) or mk.EPHEMERAL.search(head)):
@@ -368,7 +374,7 @@ def _head_against(fact: str, statement: str | None) -> tuple[str, str] | None:
     claim = claim_of(statement) if statement else None
     if not claim:
         return None
-    first = sentences(fact)[0] if fact.strip() else ""
+    first = first_sentence(fact)
     head = pr.clauses(first)[0] if first else ""
     if not head or mk.HEDGE.search(first) or mk.MOMENT.search(head) or mk.STATUS.search(head) \
             or mk.TROUBLE.search(head):
@@ -432,7 +438,7 @@ def _said_again_negative(fact: str, statement: str | None) -> tuple[str, str] | 
     claim = (claim_of(statement) or check_of(statement)) if statement else None
     if not claim or not statement or not NEGATIVE.search(claim):
         return None
-    first = sentences(fact)[0] if fact.strip() else ""
+    first = first_sentence(fact)
     head = pr.clauses(first)[0] if first else ""
     if not NEGATIVE.search(head):
         return None
@@ -469,7 +475,7 @@ def _reports_work(statement: str | None) -> bool:
 def _claim_after_plan(statement: str) -> bool:
     """A claim in a clause of its own after the last sentence's plan: "I'll update the script;
     new hires get created in X"."""
-    last = sentences(statement)[-1] if statement.strip() else ""
+    last = last_sentence(statement)
     return any(claim_of(part) is not None and not _WORK_REPORT.search(part)
                for part in last.rstrip(" .").split("; ")[1:])
 
@@ -511,7 +517,7 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
             # one part agreed to, what is said next is set against the rest of the claim: anything
             # new of lasting knowledge corrects it (not a report of work, a status or a plan)
             claim = (claim_of(statement) or _listing(statement)) if statement else None
-            first = sentences(lead.fact)[0] if lead.fact.strip() else ""
+            first = first_sentence(lead.fact)
             head = pr.clauses(first)[0] if first else ""
             said = claim is not None and statement is not None and (
                 _contradicted(lead.fact, statement) or _set_against(lead.fact, statement) or (
@@ -533,7 +539,7 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
             said = not (_contradicted(lead.fact, statement) and not (
                 lead.strength == "aside" and _reports_work(statement))) and not (
                 lead.strength == "plain" and _responds(lead.fact, statement)
-                and not ((_HOUSE_WAY.search(first := sentences(lead.fact)[0]) or _CONVENTION.search(first)
+                and not ((_HOUSE_WAY.search(first := first_sentence(lead.fact)) or _CONVENTION.search(first)
                           or (_ALWAYS.search(first) and _reports_work(statement)))
                          and not _SET_WORDS.search(first)))
         return _plain(lead.fact) if said else None

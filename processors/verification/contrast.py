@@ -21,7 +21,7 @@ from typing import NamedTuple
 from sessiond.processors.verification import marks as mk
 from sessiond.processors.verification import prose as pr
 from sessiond.processors.verification.phrases import EM, EMOJI, EN
-from sessiond.processors.verification.prose import sentences
+from sessiond.processors.verification.prose import first_sentence
 
 # Negations and changes carry no content of their own: "aren't" must not make a clause new.
 _NOT_CONTENT = frozenset([
@@ -725,7 +725,7 @@ def contradicts(fact: str, said: Sequence[str], claimed: bool, framed: bool = Fa
     the module docstring. ``framed``: the fact came as a note or a rule ("fyi ...", "by X we
     mean ..."): another value in a shared place is no contradiction then ("fyi the station API
     returns kelvin" after "The script now pulls the readings from the station API.")."""
-    first = sentences(fact)[0] if fact.strip() else ""
+    first = first_sentence(fact)
     if (cut := _EMOJI_BETWEEN.search(first)) is not None and contradicts(first[:cut.start()], said, claimed, framed):
         return True  # "standup is at 10 🙃 nobody would ...": chat ends a sentence with an emoji
     if not said or not first or mk.HEDGE.search(first):

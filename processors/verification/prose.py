@@ -109,6 +109,19 @@ def sentences(text: str) -> list[str]:
     return list(_sentences(text))
 
 
+def first_sentence(text: str) -> str:
+    """The first of `sentences`; "" when there is none -- an empty text, or one of punctuation
+    and spaces only, which a turn's tail can be ("great, thanks!! 👍")."""
+    found = _sentences(text)
+    return found[0] if found else ""
+
+
+def last_sentence(text: str) -> str:
+    """The last of `sentences`; "" when there is none."""
+    found = _sentences(text)
+    return found[-1] if found else ""
+
+
 # The rules ask the same questions of the same words several times (a turn's sentences are read
 # by each rule; a fact is checked as a correction and as a definition): the pure functions of
 # one string that cost most are cached, per process.
@@ -233,7 +246,7 @@ def _hedged(first: str) -> bool:
 def is_fact(text: str) -> bool:
     """A declarative sentence: >= 3 words, not a question, hypothetical or hedge, and its first
     clause with a verb is not an imperative ("before that, take a backup")."""
-    first = sentences(text)[0] if text.strip() else ""
+    first = first_sentence(text)
     if len(words(first)) < 3 or "?" in first:
         return False
     low = first.lower()
@@ -255,7 +268,7 @@ def is_fact(text: str) -> bool:
 
 def is_statement(text: str) -> bool:
     """Enough for a sentence whose shape is itself definitional ("we define X as Y")."""
-    first = sentences(text)[0] if text.strip() else ""
+    first = first_sentence(text)
     return (len(words(first)) >= 4 and "?" not in first and not mk.HEDGE.search(first)
             and not mk.HYPOTHETICAL.match(first))
 
@@ -286,7 +299,7 @@ def upper_first(text: str) -> str:
 
 def title_of(content: str) -> str:
     """The first clause of the content, without convention boilerplate, at most ~80 chars."""
-    first = sentences(content)[0] if content else ""
+    first = first_sentence(content)
     first = _CONVENTION_PREFIX.sub("", first).strip()
     for sep in (": ", "; ", f" {EM} ", f" {EN} ", " - ", ", i.e. ", ", e.g. ", " ("):
         head = first.split(sep, 1)[0]

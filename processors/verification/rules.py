@@ -60,7 +60,14 @@ from sessiond.processors.verification.claims import NEGATIVE_SAID, check_of, cla
 from sessiond.processors.verification.contrast import contrasted, has_value, measured
 from sessiond.processors.verification.detection import Candidate, DetectionType, Lead, usable
 from sessiond.processors.verification.exchanges import Exchange
-from sessiond.processors.verification.prose import fact_at, is_fact, prepare, sentences, title_of
+from sessiond.processors.verification.prose import (
+    fact_at,
+    first_sentence,
+    is_fact,
+    prepare,
+    sentences,
+    title_of,
+)
 
 __all__ = ["ACK_ONLY", "RulesExtractor", "candidates", "check_of", "claim_of", "detect", "finish",
            "is_fact", "prepare", "sentences", "title_of"]
@@ -261,11 +268,11 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
         said = fact_at(tail[m.end():]) or _phrase(tail[m.end():])
         return (said, "contrast") if said else None
     fact = fact_at(_PLEASE_AFTER.sub("", rest, count=1)) if matched else None
-    if fact is None and matched and (dropped := _SUBJECT_DROPPED.match(rest)) is not None and "?" not in sentences(rest)[0]:
+    if fact is None and matched and (dropped := _SUBJECT_DROPPED.match(rest)) is not None and "?" not in first_sentence(rest):
         # "no no, is running on python 3.11": the subject left out, as some people write
         fact = pr.span(rest, True) if fact_at(f"it {rest[dropped.start():]}") else None
     if fact is None and strong and len(next_ones := sentences(rest)[1:]) > 0 \
-            and len(pr.words(sentences(rest)[0])) >= 3:
+            and len(pr.words(first_sentence(rest))) >= 3:
         # "it used to be, then they redrew the map. 114 is in the Mountain region now": the story of
         # the change, then the fact
         fact = fact_at(" ".join(next_ones))
@@ -282,7 +289,7 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
         return None  # "technically we could keep four": a suggestion, not a fact
     if not strong and (_IMPRESSION.match(fact) or _EXCLAIMED.match(fact)) and not has_value(fact):
         return None  # "are you sure? that seems really high": an impression, no fact of its own
-    if not strong and (_DECLINE.match(fact) or any(_PLAN.match(c) for c in pr.clauses(sentences(fact)[0]))):
+    if not strong and (_DECLINE.match(fact) or any(_PLAN.match(c) for c in pr.clauses(first_sentence(fact)))):
         return None  # "no, not now, we'll backfill next week", "NO. plan only, I'll apply myself"
     if challenged and len(more := sentences(rest)[len(sentences(fact)):3]) > 0:
         fact = " ".join([fact, *more])  # "dock 3?? that's returns. memphis loads out of dock 7"
@@ -332,7 +339,7 @@ _NO_CONCEDING = re.compile(r"^(?:(?:no+|nope|nah+|naw|wait+|hold on|hang on)(?:[
 
 def _phrase(text: str) -> str | None:
     """A short phrase with no verb that can stand for a fact ("ISO weeks", "UTC, not local")."""
-    first = sentences(text)[0] if text else ""
+    first = first_sentence(text)
     if (not first or len(pr.words(first)) > FRAGMENT_WORDS or "?" in first
             or (pr.imperative(first) and not _TRY_VALUE.match(first) and not _NAMED_NUMBER.match(first))
             or mk.HEDGE.search(first) or not _informative(first)
@@ -393,13 +400,13 @@ def _confirmation(tail: str) -> Lead | None:
             and (found := fact_at(rest)) is not None:
         # "huh. it really is still on heroku": surprise that it holds -- it must say the statement again
         return Lead("echo", found)
-    if "same" in rest[:120].lower() and ph.SAME_ELSEWHERE.match(sentences(rest)[0]) and not ph.SARCASM.search(tail):
+    if "same" in rest[:120].lower() and ph.SAME_ELSEWHERE.match(first_sentence(rest)) and not ph.SARCASM.search(tail):
         # "yep, same on the dashboard", "the label on the bottle says the same": another source
         # says what the statement claims -- the claim is what is confirmed
         return Lead("strong" if strength == "strong" else "weak", None)
     if not strength or ph.SARCASM.search(tail) or ph.QUALIFIED.match(rest):
         return None
-    if strength == "weak" and rest and _TOPIC_ONLY.match(sentences(rest)[0]):
+    if strength == "weak" and rest and _TOPIC_ONLY.match(first_sentence(rest)):
         return None  # "Right, about the report. ...": the "right" turns to a topic, agrees with nothing
     fact = fact_at(rest)
     if fact is not None and _PROPOSING.search(pr.clauses(fact)[0]):
@@ -434,7 +441,7 @@ def _confirmation(tail: str) -> Lead | None:
     if first := _fragment(rest):
         # "yes, 3 projects on free", "exactly -- monthly logo churn": a fragment of the fact
         return Lead("echo" if strength == "weak" else "strong_echo", first)
-    if strength == "weak" and rest and ("?" in (then := sentences(rest)[0]) or pr.imperative(then)
+    if strength == "weak" and rest and ("?" in (then := first_sentence(rest)) or pr.imperative(then)
                                         or mk.REQUEST.match(then) or _asks(then)):
         if _SAID_APART.search(tail[:len(tail) - len(rest)]):
             # "yep. can you add a debug draw for them?": the yes a sentence of its own, then the
@@ -468,7 +475,7 @@ _TOPIC_ONLY = re.compile(r"^(?:about|re|regarding|as for|as to|on)\s+(?:the|that
 
 def _fragment(rest: str) -> str | None:
     """A short piece of a fact with no verb, first in ``rest`` ("3 projects on free")."""
-    first = sentences(rest)[0] if rest else ""
+    first = first_sentence(rest)
     if first and len(pr.words(first)) <= FRAGMENT_WORDS and "?" not in first and not _TOPIC_ONLY.match(first) \
             and (_PARTICIPLE_FIRST.match(first) or not (pr.imperative(first) or _asks(first))):
         return first.rstrip(" .!,;:") or None
@@ -490,7 +497,7 @@ _THUMBS = "\U0001f44d\u2705\u2713\u2714\u2611\U0001f44c"
 def _trailing(tail: str) -> Lead | None:
     """The confirming word after what it confirms: "us-east-1, yes" (a fragment, which must
     echo the statement), "the billing API returns cents, yes" (the person's own fact)."""
-    first = sentences(tail)[0]
+    first = first_sentence(tail)
     m = ph.TRAILING_CONFIRMATION.match(first)
     if m is None or ph.SARCASM.search(tail):
         return None
@@ -559,7 +566,7 @@ _MENTIONED = re.compile(r"(?<!\w)(?:'[^'\n]{1,30}'|\"[^\"\n]{1,30}\"|`[^`\n]{1,3
 
 def _lasting(fact: str) -> bool:
     """Knowledge that lasts: not the person's moment, an event of "it", or nothing at all."""
-    first = sentences(fact)[0]
+    first = first_sentence(fact)
     if "'" in first or '"' in first or "`" in first:
         first = _MENTIONED.sub("'X'", first)
     return not (_ephemeral(first) or mk.EVENT.match(first)
@@ -574,13 +581,13 @@ def _informative(fact: str) -> bool:
 def _definition(tail: str) -> str | None:
     """A frame ("FYI", "keep in mind") and the lasting fact after it, or a sentence whose shape
     defines ("our convention is", "X means", "every flag must ...")."""
-    if ph.SARCASM.search(sentences(tail)[0]):
+    if ph.SARCASM.search(first_sentence(tail)):
         return None  # "yeah because that always works"
     m = ph.DEFINITION_FRAME.match(tail)
     if m:
         # "in our system, the user with id 0 is always the system user, please never delete him"
         noted = pr.skip(tail[m.end():])
-        if noted and _ACRONYM.match(noted.split(" ", 1)[0].rstrip(":=-")) and (gloss := _glossary(sentences(noted)[0])) is not None:
+        if noted and _ACRONYM.match(noted.split(" ", 1)[0].rstrip(":=-")) and (gloss := _glossary(first_sentence(noted))) is not None:
             return gloss  # "just so you know, WISMO = where is my order"
         fact = fact_at(_order_dropped(_PLEASE_AFTER.sub("", noted, count=1)))
         if fact is None and _NEVER_DO.match(noted) is not None and "?" not in noted and not _MAYBE.search(noted) \
@@ -598,7 +605,7 @@ def _definition(tail: str) -> str | None:
         return fact if fact and (_lasting(fact) or _A_IS_A.match(fact) or (
             _HOUSE_HABIT.search(m.group()) is not None and _lasting(f"{m.group()} {fact}"))) \
             and not ph.PLEASANTRY.match(fact) else None
-    first = sentences(tail)[0]
+    first = first_sentence(tail)
     if ("because" in first or "require" in first or "rule" in first or "polic" in first or "law" in first
             or "regulation" in first or "standard" in first or "protocol" in first or "guideline" in first
             or "agreement" in first or "contract" in first) and (ruled := _standing_rule(first)) is not None:
@@ -611,13 +618,13 @@ def _definition(tail: str) -> str | None:
             and _lasting(tail[said_meant.end() - 1:]):
         return pr.span(tail, True)  # "when I say 'passage' in my notes I mean a 1:4 split": what is meant lasts
     if (ph.DEFINITION_DIRECT.match(tail) or ph.MEANING.match(tail) or _OWNED.match(tail) or _WE_CALL.match(tail)
-            or _ANY_THAT.match(tail) or (_TERM_OURS.match(tail) and not _STATE_SAID.search(sentences(tail)[0]))
+            or _ANY_THAT.match(tail) or (_TERM_OURS.match(tail) and not _STATE_SAID.search(first_sentence(tail)))
             or ph.SAY_MEAN.match(tail) or _MARKED_BY.match(tail)
-            or ph.STANDING_RULE.match(tail) or _called_a_rule(sentences(tail)[0])
+            or ph.STANDING_RULE.match(tail) or _called_a_rule(first_sentence(tail))
             or (len(said := sentences(tail)) > 1 and ph.RULE_NAMED.match(said[1]) is not None)) \
             and pr.is_statement(tail) and _lasting(tail) and not pr.imperative(tail):
         return pr.span(tail, True)
-    if _WHEN_SEEN.match(tail) and "?" not in sentences(tail)[0] and _lasting(tail) and not pr.imperative(tail):
+    if _WHEN_SEEN.match(tail) and "?" not in first_sentence(tail) and _lasting(tail) and not pr.imperative(tail):
         # (a condition, "if you see ...", is no statement by itself: the shape says it defines)
         return pr.span(tail, True)
     return None
@@ -657,7 +664,7 @@ _A_IS_A = re.compile(r"^(?:an?|the)\s+['\"`]?\w[\w\s'-]{0,30}?['\"`]?\s+(?:is|me
 def _order_dropped(text: str) -> str:
     """The first sentence without an instruction in its last clause: "test orders all have emails
     ending @example.shop, exclude those" -> "test orders all have emails ending @example.shop"."""
-    first = sentences(text)[0] if text.strip() else ""
+    first = first_sentence(text)
     cut = first.rfind(", ")
     last = pr.skip(first[cut + 2:]) if cut > 0 else ""
     if last and pr.imperative(last) and _commands(last) and len(pr.words(first[:cut])) >= 3 \
@@ -757,7 +764,7 @@ def _lesson_rule(tail: str) -> str | None:
     """The rule a story of one's own led to ("..., so now there are no deploys after 2pm on fridays"),
     when it reads as lasting: present, not hedged, proposed or ordered; or None."""
     tail = _NOW_END.sub("", tail).strip(" ,")
-    rule = sentences(tail)[0].strip() if tail else ""
+    rule = first_sentence(tail).strip() if tail else ""
     head = pr.clauses(rule)[0] if rule else ""
     if (not rule or "?" in rule or len(pr.words(rule)) < 4 or not pr.has_verb(head) or _LESSON_NOT.match(rule)
             or _past(head) or _PROPOSING.search(head) or _MAYBE.search(head) or _WILL.search(head) or mk.HEDGE.search(rule)
@@ -1160,7 +1167,7 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
             or bool(_TRY_VALUE.match(phrase)))
         return [_lead(line, "correction", quote, Lead("contrast", _and_after(phrase, " ".join(parts))))] \
             if phrase and (contrasted(phrase) or valued) else []
-    first = sentences(fact)[0]
+    first = first_sentence(fact)
     if _TOLD_WORDS.search(first) and (news := _told_news(first)) is not None:
         # "my buyer just told me their lead time went to six weeks": what the person was told, a
         # change of what the statement says
@@ -1246,7 +1253,7 @@ def _after_request(sentence: str) -> str | None:
     if not said or "?" in said or pr.imperative(said) or _commands(said) or _asks(said) or fact_at(said) is None \
             or _JOINED.match(said) or mk.QUESTION_START.match(said):
         return None  # ("is it monthly? or do they only get counted at renewal": the question goes on)
-    first = sentences(said)[0]
+    first = first_sentence(said)
     ruled = _rule_before_so(first) or (first if _how_things_are(first) else None)
     if ruled is None or not (_GENERAL.search(ruled) or _HABIT.search(ruled)) or not _lasting(ruled) \
             or _PLAN.match(ruled) or _PROPOSING.search(pr.clauses(ruled)[0]):
@@ -1308,7 +1315,7 @@ def _inside(sentence: str, line: int, quote: str) -> list[Candidate]:
             fact = fact_at(aside)
             ok = fact is not None and _lasting(fact)
         else:
-            fact = sentences(aside)[0] if aside else None
+            fact = first_sentence(aside) if aside else None
             ok = fact is not None and "?" not in fact and (
                 ((ph.MEANING.match(fact) or ph.DEFINITION_DIRECT.match(fact)) and pr.is_statement(fact)
                  and _lasting(fact)) or _how_things_are(fact) or bool(_NAME_FOR.match(fact)))
@@ -1493,7 +1500,7 @@ def _later(sentence: str, rest: str, opening: bool, line: int, quote: str) -> li
     for at in starts:
         clause = pr.skip(sentence[at:])
         if not clause or not (ph.STRONG_CONFIRMATION.match(clause) or ph.WEAK_CONFIRMATION.match(clause)
-                or (at == 0 and ph.TRAILING_CONFIRMATION.match(sentences(clause)[0]))):
+                or (at == 0 and ph.TRAILING_CONFIRMATION.match(first_sentence(clause)))):
             continue
         lead = _confirmation(clause + rest) or (_trailing(clause + rest) if at == 0 else None)
         if lead is not None and lead.fact and (lead.strength != "echo" or has_value(lead.fact)):
@@ -1551,7 +1558,7 @@ def _found(tail: str, opening: bool, line: int, quote: str, line_of: str | None 
         return [_lead(line, "correction", quote, Lead("marked", fact)),
                 _lead(line, "unprompted_definition", quote, Lead("warned", fact))]
     if opening and (pointed := _POINTER.match(tail)) is not None and (fact := fact_at(pr.skip(tail[pointed.end():]))) is not None \
-            and "?" not in sentences(tail)[0] and not pr.imperative(fact) and not mk.HEDGE.search(fact):
+            and "?" not in first_sentence(tail) and not pr.imperative(fact) and not mk.HEDGE.search(fact):
         # "check the Makefile, it's `make test-unit`", "see CODEOWNERS line 14, packages/ui belongs to
         # design-systems": the source pointed to, then what it says -- set against the statement
         if _ABOUT_IT.match(fact) and (source := pointed["source"].strip()):
@@ -2231,7 +2238,7 @@ def _partial(text: str, parts: Sequence[str]) -> str | None:
             and not pr.has_verb(yes_part["part"]) and not ph.SARCASM.search(text):
         # "yeah three masters but it's version eight": one part agreed to after the yes, the rest set against
         rest = pr.skip(yes_part["rest"])
-        fact = None if not rest or "?" in sentences(rest)[0] or _asks(rest) or _TO_CHECK.search(sentences(rest)[0]) \
+        fact = None if not rest or "?" in first_sentence(rest) or _asks(rest) or _TO_CHECK.search(first_sentence(rest)) \
             else fact_at(rest)
         return fact if fact and _lasting(fact) else None
     m = _PART_AGREED.match(first)
@@ -2245,8 +2252,8 @@ def _partial(text: str, parts: Sequence[str]) -> str | None:
         rest = " ".join(parts[1:3]).strip()
     rest = pr.skip(_PART_DENIED.sub("", pr.skip(rest), count=1))
     rest = _LATER_MARK.sub("", rest, count=1)
-    if not rest or _ADDED.match(rest) or "?" in sentences(rest)[0] or _asks(rest) or _opens_with_a_lead(rest) \
-            or _led(rest) or _TO_CHECK.search(sentences(rest)[0]):
+    if not rest or _ADDED.match(rest) or "?" in first_sentence(rest) or _asks(rest) or _opens_with_a_lead(rest) \
+            or _led(rest) or _TO_CHECK.search(first_sentence(rest)):
         # "us-east-1 yes, and can you ...", "300 seconds, yes, matches what I see", "paid on March 3,
         # yes. whether it was wire or ACH I'd have to check": no correction
         return None
