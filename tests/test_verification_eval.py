@@ -2,7 +2,7 @@
 figures -- the processor run end to end on one session file per phrasing family.
 
 The top-level families (dev and heldout halves) and the opened earlier held-out rounds
-(`fresh-1/` to `fresh-16/`) are development data: the rules were tuned on them, and the targets (precision >=
+(`fresh-1/` to `fresh-17/`) are development data: the rules were tuned on them, and the targets (precision >=
 0.95, recall >= 0.90 per type) are asserted on each. The held-out measure is
 `bench/verification_cases/fresh/`, written apart from the rules and never read by whoever tunes
 them: measured once the rules are frozen, its unmet targets are strict expected failures and its
@@ -157,15 +157,17 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
 OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
     # the fourteenth round, opened untuned: the rules have not been tuned on it (the learned
-    # judgement's training has read it); re-measured after training on fresh-16
-    ("fresh-14", "correction"): (0.831, 0.920),
+    # judgement's training has read it); re-measured after training on fresh-17
+    ("fresh-14", "correction"): (0.839, 0.929),
     ("fresh-14", "unprompted_definition"): (0.902, 0.821),
-    # the fifteenth and sixteenth: measured once with the judgement trained without them, then
+    # the fifteenth to seventeenth: measured once with the judgement trained without them, then
     # trained on too
     ("fresh-15", "correction"): (0.935, 0.902),
     ("fresh-15", "unprompted_definition"): (0.927, 0.911),
-    ("fresh-16", "correction"): (0.938, 0.946),
-    ("fresh-16", "unprompted_definition"): (0.888, 0.920)}
+    ("fresh-16", "correction"): (0.947, 0.955),
+    ("fresh-16", "unprompted_definition"): (0.888, 0.920),
+    ("fresh-17", "correction"): (0.855, 0.893),
+    ("fresh-17", "unprompted_definition"): (0.894, 0.902)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [
@@ -189,17 +191,17 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/, the seventeenth: 57 families, 456 cases, research and data work --
-# ML training and evaluation, analysts, lab scientists, survey research, grants and journals,
-# fact-checking, archives; voice dictation, quoted lines, markdown checklists), written by an
-# engineer who read neither the rules nor any other case file, measured once after round 15 of the
-# rules and the learned judgement (retrained with fresh-16) were frozen (2026-12-03) -- its first
-# run found a turn the rules could not read ("great, thanks!! 👍", `test_verification_fuzz`),
-# mended before the figures below were taken. The rules alone gave (0.863, 0.732), (0.979,
-# 0.848), (0.879, 0.714); round 3 of the rules (0.875, 0.500), (0.963, 0.688), (0.882, 0.598).
-# Confirmations meet the targets; corrections and definitions do not.
-FRESH_MEASURED = {"correction": (0.853, 0.830), "confirmation": (0.973, 0.955),
-                  "unprompted_definition": (0.874, 0.804)}
+# The held-out round (fresh/, the eighteenth: 57 families, 456 cases, people outside software and
+# science at work -- sales, marketing, HR, support, property, hospitality, schools, nonprofits,
+# retail, construction; phone typing, mixed languages, British and Indian English, two-part
+# replies), written by an engineer who read neither the rules nor any other case file, measured
+# once after round 15 of the rules and the learned judgement (retrained with fresh-17) were frozen
+# (2026-12-03). The rules alone gave (0.873, 0.795), (0.925, 0.768), (0.963, 0.688); round 3 of
+# the rules (0.765, 0.464), (0.892, 0.518), (0.919, 0.509); the judgement trained without fresh-17
+# (0.850, 0.857), (0.932, 0.857), (0.941, 0.857). No type meets the targets; definitions'
+# precision does.
+FRESH_MEASURED = {"correction": (0.843, 0.866), "confirmation": (0.932, 0.857),
+                  "unprompted_definition": (0.950, 0.848)}
 
 
 @pytest.mark.parametrize("kind", [
