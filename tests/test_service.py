@@ -71,7 +71,7 @@ def test_replace_by_longer_copy_is_an_append(root: Path, state: Path) -> None:
         longer.write_bytes(f.read_bytes() + recs("s", 5, 1))
         shutil.copyfile(longer, f)
         expect(svc, "bob/s.jsonl", [0, 1, 2, 3, 4, 5])
-    assert [e["event"] for e in logs if e["event"] == events.PROCESSOR_COMMITTED]  # it did log
+    assert any(e["event"] == events.PROCESSOR_COMMITTED for e in logs)  # the capture saw the daemon
     assert not [e for e in logs if e["event"] == events.FILE_REWRITTEN]
 
 

@@ -85,7 +85,7 @@ def test_the_processor_reads_any_session(exchanges: list[tuple[str, str]]) -> No
 
 def test_a_tail_of_punctuation_and_emoji_has_no_sentence_and_is_read() -> None:
     # the held-out round's crash: the rules took the first sentence of "👍" after "thanks!!"
-    for tail in ("!!", "?", "...", " ", "", "!! 👍"[:3]):
+    for tail in ("!!", "?", "...", " ", "", "!! "):
         assert first_sentence(tail) == last_sentence(tail) == (sentences(tail) or [""])[0]
     for turn in ("great, thanks!! 👍", "amazing, thank you!! 🎉", "cool, thx!! ✅"):
         assert candidates(turn, 1) == []
