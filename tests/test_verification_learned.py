@@ -86,10 +86,7 @@ def test_may_add_is_true_wherever_some_statement_makes_an_addition() -> None:
 
 _SEEDED = """
 import json, sys
-import pytest
-
-from sessiond.processors.verification import VerificationProcessor, learned, review
-from sessiond.processors.verification.detection import QUOTE_CHARS
+from sessiond.processors.verification import learned
 pairs = json.load(sys.stdin)
 print(json.dumps([[learned.decide(s, t), learned.may_add(t), learned.judged(s, t)] for s, t in pairs]))
 """

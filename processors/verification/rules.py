@@ -764,7 +764,7 @@ def _lesson_rule(tail: str) -> str | None:
     """The rule a story of one's own led to ("..., so now there are no deploys after 2pm on fridays"),
     when it reads as lasting: present, not hedged, proposed or ordered; or None."""
     tail = _NOW_END.sub("", tail).strip(" ,")
-    rule = first_sentence(tail).strip() if tail else ""
+    rule = first_sentence(tail).strip()
     head = pr.clauses(rule)[0] if rule else ""
     if (not rule or "?" in rule or len(pr.words(rule)) < 4 or not pr.has_verb(head) or _LESSON_NOT.match(rule)
             or _past(head) or _PROPOSING.search(head) or _MAYBE.search(head) or _WILL.search(head) or mk.HEDGE.search(rule)
