@@ -26,6 +26,8 @@ FILE_NOT_REGULAR = "file.not_regular"
 FILE_CHANGED_DURING_READ = "file.changed_during_read"
 LINE_MALFORMED = "line.malformed"  # kind: malformed_json | not_object
 LINE_TOO_LONG = "line.too_long"
+# a line a processor could not map (its code met input it cannot handle): skipped, the rest kept
+LINE_UNREADABLE = "line.unreadable"
 PROCESSOR_COMMITTED = "processor.committed"
 PROCESSOR_FAILED = "processor.failed"
 PROCESSOR_PARKED = "processor.parked"

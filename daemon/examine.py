@@ -26,6 +26,7 @@ from sessiond.processors import sqlform
 from sessiond.processors.contract import (
     Mapper,
     Narrowing,
+    PartlyMapped,
     Processor,
     Record,
     Selecting,
@@ -189,11 +190,23 @@ def _read(
         prefix=_kept(fd, file, stat, read.consumed, read.digest, read.state) if keep_prefix else None,
     )
     try:
-        rows = p.process(file, decoded.records) if decoded.records and isinstance(p, Mapper) else {}
+        rows = _process(p, file, decoded.records, out) if isinstance(p, Mapper) else {}
         _mapped(p, out, rows, prepare)
     except Exception as exc:  # a processor bug (or rows that don't fit): the worker backs off
         _failed(out, exc)
     return out
+
+
+def _process(p: Mapper | Narrowing, file: SessionFile, records: Sequence[Record], out: Examined) -> Mapping[str, Any]:
+    """``process``'s rows; the records it skipped (`PartlyMapped`) join the bad lines."""
+    if not records:
+        return {}
+    try:
+        return p.process(file, records)
+    except PartlyMapped as part:
+        out.bad += [BadLine(u.line, u.offset, "unreadable", u.error) for u in part.unreadable]
+        out.bad.sort(key=lambda b: b.line)
+        return part.rows
 
 
 def _mapped(p: Processor, out: Examined, rows: Mapping[str, Any],
@@ -259,7 +272,7 @@ def _finish(p: Processor, todo: Sequence[tuple[SessionFile, Examined]], *, skip:
         r.lines, r.bad, r.block = decoded.lines, decoded.bad, None
         try:
             mine = rows.get(file.key, {}) if isinstance(p, Selecting) else (
-                p.process(file, records[file.key]) if records.get(file.key) else {})
+                _process(p, file, records.get(file.key, ()), r))
             _mapped(p, r, mine, prepare)
         except Exception as exc:
             _failed(r, exc)

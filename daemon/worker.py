@@ -91,6 +91,9 @@ class Stats:
         }
 
 
+# the event of a bad line, by its kind (`processors.reader.BadLine`); malformed JSON otherwise
+_BAD_EVENTS = {"line_too_long": events.LINE_TOO_LONG, "unreadable": events.LINE_UNREADABLE}
+
 _Note = tuple[Callable[..., Any], str, dict[str, Any]]  # a file event to log: level, name, keys
 
 
@@ -777,9 +780,9 @@ class Worker:
                 lines=r.whole_lines, size=stat.size, mtime_ns=stat.mtime_ns, ino=stat.ino,
                 ctime_ns=stat.ctime_ns, processed_at=self._wall()), rows={})
         for bad in r.bad:
-            event = events.LINE_TOO_LONG if bad.kind == "line_too_long" else events.LINE_MALFORMED
-            self._log.warning(event, user=file.user, file=file.key, line=bad.line,
-                              offset=bad.offset, kind=bad.kind, detail=bad.detail)
+            self._log.warning(_BAD_EVENTS.get(bad.kind, events.LINE_MALFORMED), user=file.user,
+                              file=file.key, line=bad.line, offset=bad.offset, kind=bad.kind,
+                              detail=bad.detail)
         if not r.eof:
             requeue.append((file, None))  # more to read: back of the queue, others go first
         if r.error is not None:

@@ -94,7 +94,8 @@ class Mapper(Protocol):
     """The Python form: the processor maps records (one Python object per line) to rows."""
 
     def process(self, file: SessionFile, records: Sequence[Record]) -> Mapping[str, Rows]:
-        """Map the new complete records of one file to output rows, keyed by table name."""
+        """Map the new complete records of one file to output rows, keyed by table name.
+        It may raise `PartlyMapped` to skip the records it could not map and keep the rest."""
         ...
 
 
@@ -123,6 +124,43 @@ class Narrowing(Protocol):
     select: str
 
     def process(self, file: SessionFile, records: Sequence[Record]) -> Mapping[str, Rows]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A record a processor could not map: its code met input it cannot handle (an exception
+    on that record alone)."""
+
+    line: int
+    offset: int
+    error: str  # "ExcType: message", and where it was raised
+
+
+class PartlyMapped(Exception):
+    """Raised by ``process`` when some records could not be mapped: the rows of the others,
+    and the records skipped. The framework keeps those rows, and reports each skipped record
+    as a bad line of this processor (``line.unreadable``, counted in ``bad_lines``): one turn
+    its rules cannot read costs that turn, not the file (any other exception fails the file's
+    append, for a retry with backoff)."""
+
+    def __init__(self, rows: Mapping[str, Rows], unreadable: Sequence[Unreadable]) -> None:
+        super().__init__(rows, unreadable)
+        self.rows, self.unreadable = rows, tuple(unreadable)
+
+    def __str__(self) -> str:
+        return f"{len(self.unreadable)} record(s) could not be mapped"
+
+
+def describe(exc: BaseException) -> str:
+    """``"ExcType: message (at file.py:123 in function)"``: an error as `Unreadable` reports it,
+    with the innermost frame it was raised in."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = "" if tb is None else (
+        f" (at {tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}"
+        f" in {tb.tb_frame.f_code.co_name})")
+    return f"{type(exc).__name__}: {exc}"[:500] + where
 
 
 def is_processor(obj: object) -> bool:

@@ -24,7 +24,8 @@ NOT_TURNS = (
     b'{"type":"file-history-snapshot"', b'{"type":"summary"', b'{"type":"queue-operation"',
 )
 
-BadKind = Literal["malformed_json", "not_object", "line_too_long"]
+BadKind = Literal["malformed_json", "not_object", "line_too_long", "unreadable"]
+# "unreadable": a line the processor could not map (`contract.PartlyMapped`), after decoding
 
 
 @dataclass(frozen=True, slots=True)

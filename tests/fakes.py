@@ -9,7 +9,14 @@ from typing import Any
 
 import orjson
 
-from sessiond.processors.contract import Record, Rows, SessionFile
+from sessiond.processors.contract import (
+    PartlyMapped,
+    Record,
+    Rows,
+    SessionFile,
+    Unreadable,
+    describe,
+)
 
 
 class FakeClock:
@@ -59,6 +66,27 @@ class RecordingProcessor:
                 for r in records
             ]
         }
+
+
+class PickyProcessor(RecordingProcessor):
+    """Records like `RecordingProcessor`, except a record holding ``"unmappable"``: mapping it
+    raises, and ``process`` skips it (`PartlyMapped`) -- a processor's rules meeting input they
+    cannot handle. Its name and table are the recording processor's, so the same checks apply."""
+
+    def process(self, file: SessionFile, records: Sequence[Record]) -> Mapping[str, Rows]:
+        kept, unread = [], []
+        for r in records:
+            try:
+                if "unmappable" in r.data:
+                    raise ValueError(f"cannot map {r.data['unmappable']!r}")
+            except ValueError as exc:
+                unread.append(Unreadable(r.line, r.offset, describe(exc)))
+                continue
+            kept.append(r)
+        rows = super().process(file, kept)
+        if unread:
+            raise PartlyMapped(rows, unread)
+        return rows
 
 
 class FailingProcessor:

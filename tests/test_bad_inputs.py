@@ -85,9 +85,10 @@ def cursor(state: Path, key: str) -> dict[str, Any]:
                     strict=True))
 
 
-def once(root: Path, state: Path, *extra: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def once(root: Path, state: Path, *extra: str, processor: str = PROC
+         ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """``run --once`` (exit 0 expected): its events and the recording processor's summary."""
-    result = run_once("--root", str(root), "--state", str(state), "--processors", PROC,
+    result = run_once("--root", str(root), "--state", str(state), "--processors", processor,
                       "--log-level", "debug", *extra)
     assert result.returncode == 0, result.stderr.decode(errors="replace")
     found = events_of(result.stdout)
@@ -135,6 +136,25 @@ def test_json_that_is_not_an_object_is_counted_and_skipped(root: Path, state: Pa
     assert summary["bad_lines"] == 4
     assert cursor(state, "u/a.jsonl")["bad_lines"] == 4
     assert contents(state, "u/a.jsonl") == [0, 1]
+    neighbour_ok(state)
+
+
+def test_a_line_the_processor_cannot_map_is_counted_and_skipped(root: Path, state: Path) -> None:
+    """A processor whose code meets a record it cannot handle skips that record alone
+    (`PartlyMapped`): the rest of the append commits, with no failure and no retry."""
+    unmappable = jsonl({"type": "user", "n": 99, "unmappable": "🎉!!"})
+    append(root / "u" / "a.jsonl", good("a", 2) + unmappable + good("a", 2, 2))
+    with_neighbour(root)
+    found, summary = once(root, state, processor="tests.fakes:PickyProcessor")
+    [bad] = named(found, events.LINE_UNREADABLE)
+    assert (bad["file"], bad["line"], bad["kind"], bad["offset"]) == (
+        "u/a.jsonl", 3, "unreadable", len(good("a", 2)))
+    assert bad["detail"].startswith("ValueError: cannot map '🎉!!' (at fakes.py:"), bad["detail"]
+    assert not named(found, events.PROCESSOR_FAILED)
+    assert summary["bad_lines"] == 1 and summary["errors"] == 0
+    got = cursor(state, "u/a.jsonl")
+    assert (got["bad_lines"], got["attempts"], got["last_error"]) == (1, 0, None)
+    assert contents(state, "u/a.jsonl") == [0, 1, 2, 3]
     neighbour_ok(state)
 
 

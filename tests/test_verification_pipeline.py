@@ -12,11 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
+from structlog.testing import capture_logs
 
+from sessiond.daemon import events
 from sessiond.daemon.service import Service
 from sessiond.daemon.settings import Settings
 from sessiond.processors.kept import Kept
-from sessiond.processors.verification import VerificationProcessor, review
+from sessiond.processors.verification import VerificationProcessor, review, rules
 from sessiond.processors.verification.detection import item_id
 from sessiond.processors.verification.store import TRAILS, ContextRow, trail_size
 from tests.harness import REPO, fast_settings, query, running, wait_until
@@ -230,6 +233,69 @@ def test_no_confirmation_when_the_person_spoke_last_in_the_earlier_append(tmp_pa
     write(root, "alice/a.jsonl", t.take(), append=True)
     run_once(root, state)
     assert items(state) == []
+
+
+BOOM = "💥"  # what the patched rules below cannot read
+
+
+def _unreadable(found: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [(e["file"], e["line"], e.get("stage"), e["detail"].split(" (at ")[0])
+            for e in found if e["event"] == events.LINE_UNREADABLE]
+
+
+def test_a_turn_the_rules_cannot_read_costs_that_turn_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A turn that makes the rules raise (as "great, thanks!! 👍" once did) is skipped, logged and
+    counted as a bad line: the other turns of the file keep their detections, nothing fails."""
+    real = rules.candidates
+
+    def candidates(raw: str, line: int = 0) -> list[Any]:
+        if BOOM in raw:
+            raise IndexError("list index out of range")
+        return real(raw, line)
+
+    monkeypatch.setattr(rules, "candidates", candidates)
+    root, state = tmp_path / "root", tmp_path / "s.duckdb"
+    t = _correction_session("s1").assistant("Churn is counted per logo, monthly.").user(f"great!! {BOOM}")
+    t.assistant("Q3 closes on the 30th.").user("fyi fiscal quarters start in February.")
+    write(root, "alice/a.jsonl", t.jsonl())
+    with capture_logs() as found:
+        assert run_once(root, state) == 0
+    assert _unreadable(found) == [("alice/a.jsonl", 6, None, "IndexError: list index out of range")]
+    assert not [e for e in found if e["event"] == events.PROCESSOR_FAILED]
+    assert sorted(title for _, title, _, _ in items(state)) == [
+        "Fiscal quarters start in February", "MRR excludes one-time setup fees"]
+    assert q(state, "SELECT bad_lines, attempts FROM session_processor_state") == [(1, 0)]
+
+
+def test_a_turn_the_rules_cannot_finish_in_the_merge_costs_that_turn_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same when the turn's statement came in an earlier append (a live session's usual
+    case): the rules finish the turn in the commit's merge; the batch, another file's turn in
+    it included, commits."""
+    real = rules.finish
+
+    def finish(lead: Any, statement: str | None) -> Any:
+        if statement and BOOM in statement:
+            raise IndexError("list index out of range")
+        return real(lead, statement)
+
+    monkeypatch.setattr(rules, "finish", finish)
+    root, state = tmp_path / "root", tmp_path / "s.duckdb"
+    bad = Transcript("s1").user("how do we count churn?").assistant(f"Churn is counted per logo {BOOM}.")
+    fine = Transcript("s2").user("and ARR?").assistant("ARR is MRR times twelve.")
+    write(root, "alice/a.jsonl", bad.take())
+    write(root, "bob/b.jsonl", fine.take())
+    assert run_once(root, state) == 0
+    write(root, "alice/a.jsonl", bad.user("exactly").take(), append=True)
+    write(root, "bob/b.jsonl", fine.user("exactly").take(), append=True)
+    with capture_logs() as found:
+        assert run_once(root, state) == 0
+    assert _unreadable(found) == [("alice/a.jsonl", 3, "merge", "IndexError: list index out of range")]
+    assert not [e for e in found if e["event"] in (events.PROCESSOR_FAILED, events.PROCESSOR_COMMIT_FAILED)]
+    assert [(title, kind) for _, title, kind, _ in items(state)] == [("ARR is MRR times twelve", "confirmation")]
 
 
 def test_rewriting_a_file_deletes_its_evidence_and_orphaned_items(tmp_path: Path) -> None:

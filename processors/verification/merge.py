@@ -21,7 +21,9 @@ from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any
 
-from sessiond.processors.contract import Rows, Tx
+import structlog
+
+from sessiond.processors.contract import Rows, Tx, describe
 from sessiond.processors.verification import learned
 from sessiond.processors.verification import rows as r
 from sessiond.processors.verification.clusters import Member, Text
@@ -31,6 +33,11 @@ from sessiond.processors.verification.knowledge import Knowledge
 from sessiond.processors.verification.rules import RulesExtractor
 from sessiond.processors.verification.schema import CONTEXT, DETECTIONS
 from sessiond.processors.verification.store import ContextRow, KnowledgeStore
+
+# A turn the rules cannot finish here is logged as the framework logs one ``process`` skipped
+# (`contract.PartlyMapped`); the framework's ``bad_lines`` counter is not the merge's to move.
+LINE_UNREADABLE = "line.unreadable"
+_log = structlog.get_logger("sessiond")
 
 _DETECTION_COLUMNS = (
     "id", "session_file", "source_user", "session_id", "source_ref", "line_no",
@@ -88,10 +95,15 @@ class Merger:
         trails = self.store.trails(need | {f for f, c in firsts.items() if c.get(r.CONTINUES)})
         found: list[tuple[Mapping[str, Any], Detection, str | None]] = []
         ordered = sorted(detections, key=lambda d: (d["session_file"], d["line_no"], d["id"]))
-        for (file, _), turn in groupby(ordered, key=lambda d: (d["session_file"], d["line_no"])):
+        for (file, line), turn in groupby(ordered, key=lambda d: (d["session_file"], d["line_no"])):
             rows = list(turn)
             said = statement(rows[0], trails.get(str(file)))  # the same for a turn's rows
-            found += [(row, d, said) for row, d in self._detections(rows, said)]
+            try:
+                found += [(row, d, said) for row, d in self._detections(rows, said)]
+            except Exception as exc:  # as in `process`: the turn is skipped, the batch goes on
+                _log.warning(LINE_UNREADABLE, processor="verification", user=rows[0]["source_user"],
+                             file=file, line=line, kind="unreadable", stage="merge",
+                             detail=describe(exc))
         continued = {f for f, first in firsts.items()
                      if first.get(r.CONTINUES) and _continued(trails.get(f), first["message_id"])}
         self.store.forget_trails([f for f in firsts if f not in continued])

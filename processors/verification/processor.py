@@ -29,7 +29,17 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sessiond.processors.contract import Pending, Reader, Record, Rows, SessionFile, Tx
+from sessiond.processors.contract import (
+    PartlyMapped,
+    Pending,
+    Reader,
+    Record,
+    Rows,
+    SessionFile,
+    Tx,
+    Unreadable,
+    describe,
+)
 from sessiond.processors.reader import NOT_TURNS
 from sessiond.processors.verification import llm_cache, rules, schema
 from sessiond.processors.verification.detection import Extractor
@@ -114,20 +124,27 @@ class VerificationProcessor:
 
     def process(self, file: SessionFile, records: Sequence[Record]) -> Mapping[str, Rows]:
         exchanges, trail = pair(turns(records))
-        by_line = {ex.user.line: ex for ex in exchanges}
-        detections = []
+        detections: list[dict[str, Any]] = []
+        unread: list[Unreadable] = []
         if self._llm is not None:  # answered in `enrich`, where the cache can be read
             detections = llm_cache.pending_rows(file, exchanges)
-        elif exchanges:
-            for candidate in self.extractor.extract(exchanges):
-                row = detection_row(file, by_line[candidate.line], candidate, self.extractor.name)
-                if row is not None:
-                    detections.append(row)
+        else:
+            for ex in exchanges:  # one turn at a time: a turn the rules cannot read costs itself
+                try:
+                    rows = [row for c in self.extractor.extract((ex,))
+                            if (row := detection_row(file, ex, c, self.extractor.name)) is not None]
+                except Exception as exc:
+                    record = next(r for r in records if r.line == ex.user.line)
+                    unread.append(Unreadable(record.line, record.offset, describe(exc)))
+                    continue
+                detections += rows
         out: dict[str, Rows] = {}
         if detections:
             out[schema.DETECTIONS] = detections
         if trail is not None:
             out[schema.CONTEXT] = context_rows(file, trail)
+        if unread:
+            raise PartlyMapped(out, unread)
         return out
 
     def _now(self) -> datetime:
