@@ -2,7 +2,7 @@
 figures -- the processor run end to end on one session file per phrasing family.
 
 The top-level families (dev and heldout halves) and the opened earlier held-out rounds
-(`fresh-1/` to `fresh-17/`) are development data: the rules were tuned on them, and the targets (precision >=
+(`fresh-1/` to `fresh-18/`) are development data: the rules were tuned on them, and the targets (precision >=
 0.95, recall >= 0.90 per type) are asserted on each. The held-out measure is
 `bench/verification_cases/fresh/`, written apart from the rules and never read by whoever tunes
 them: measured once the rules are frozen, its unmet targets are strict expected failures and its
@@ -156,18 +156,16 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 # An opened round a tuning round did not bring to the targets (measured when it ended): its
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
 OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
-    # the fourteenth round, opened untuned: the rules have not been tuned on it (the learned
-    # judgement's training has read it); re-measured after training on fresh-17
-    ("fresh-14", "correction"): (0.839, 0.929),
-    ("fresh-14", "unprompted_definition"): (0.902, 0.821),
-    # the fifteenth to seventeenth: measured once with the judgement trained without them, then
-    # trained on too
-    ("fresh-15", "correction"): (0.935, 0.902),
-    ("fresh-15", "unprompted_definition"): (0.927, 0.911),
-    ("fresh-16", "correction"): (0.947, 0.955),
-    ("fresh-16", "unprompted_definition"): (0.888, 0.920),
-    ("fresh-17", "correction"): (0.855, 0.893),
-    ("fresh-17", "unprompted_definition"): (0.894, 0.902)}
+    # the fourteenth to eighteenth rounds: the judgement was trained on them after each was
+    # measured; the rules were tuned on the eighteenth only (round 16: its near misses and shapes,
+    # which also took fifteen's and sixteen's corrections to the targets). Measured after round 16
+    ("fresh-14", "correction"): (0.889, 0.929),
+    ("fresh-14", "unprompted_definition"): (0.907, 0.875),
+    ("fresh-15", "unprompted_definition"): (0.918, 0.902),
+    ("fresh-16", "unprompted_definition"): (0.896, 0.920),
+    ("fresh-17", "correction"): (0.853, 0.884),
+    ("fresh-17", "unprompted_definition"): (0.886, 0.902),
+    ("fresh-18", "correction"): (0.945, 0.929)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [
@@ -191,17 +189,18 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/, the eighteenth: 57 families, 456 cases, people outside software and
-# science at work -- sales, marketing, HR, support, property, hospitality, schools, nonprofits,
-# retail, construction; phone typing, mixed languages, British and Indian English, two-part
-# replies), written by an engineer who read neither the rules nor any other case file, measured
-# once after round 15 of the rules and the learned judgement (retrained with fresh-17) were frozen
-# (2026-12-03). The rules alone gave (0.873, 0.795), (0.925, 0.768), (0.963, 0.688); round 3 of
-# the rules (0.765, 0.464), (0.892, 0.518), (0.919, 0.509); the judgement trained without fresh-17
-# (0.850, 0.857), (0.932, 0.857), (0.941, 0.857). No type meets the targets; definitions'
-# precision does.
-FRESH_MEASURED = {"correction": (0.843, 0.866), "confirmation": (0.932, 0.857),
-                  "unprompted_definition": (0.950, 0.848)}
+# The held-out round (fresh/, the nineteenth: 57 families, 456 cases, regulated and high-stakes
+# work -- finance and audit, law and compliance, healthcare billing and clinical data, insurance,
+# public sector, aviation, logistics, energy; dense with codes and identifiers, one of several
+# facts set right or confirmed, managers relaying rules, curt and overly polite turns), written by
+# an engineer who read neither the rules nor any other case file, measured once after round 16 of
+# the rules and the learned judgement (trained with fresh-18) were frozen (2026-12-03). The rules
+# alone gave (0.897, 0.777), (0.940, 0.696), (0.887, 0.768); round 15 of the rules with the same
+# judgement (0.852, 0.875), (0.949, 0.839), (0.875, 0.875), alone (0.870, 0.777), (0.940, 0.696),
+# (0.887, 0.768); round 3 of the rules (0.828, 0.429), (0.933, 0.625), (0.872, 0.670). No type
+# meets the targets.
+FRESH_MEASURED = {"correction": (0.875, 0.875), "confirmation": (0.949, 0.839),
+                  "unprompted_definition": (0.876, 0.884)}
 
 
 @pytest.mark.parametrize("kind", [

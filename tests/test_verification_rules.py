@@ -2365,3 +2365,61 @@ def test_round_15_shapes(statement: str, text: str, kind: str, key: str) -> None
 def test_round_15_near_misses(statement: str, text: str, allowed: str | None) -> None:
     got = found(text, statement)
     assert got is None or got[0] == allowed, got
+
+
+# Round 16 (the eighteenth held-out round, people outside software at work): each shape in other
+# words and other trades' facts than the cases it was written for.
+@pytest.mark.parametrize("statement, text, kind, key", [
+    # "no, right": the no agrees with a negative claim
+    ("The starter plan doesn't include SSO.", "no, right, SSO is enterprise only", "confirmation", "enterprise only"),
+    # a past tense before a value is a claim a bare "spot on" confirms
+    ("Your team closed 14 deals in March.", "spot on", "confirmation", "closed 14 deals"),
+    # the yes of another language
+    ("The raffle raised 1,800 euros.", "genau", "confirmation", "1,800 euros"),
+    ("The venue holds 120 guests.", "oui, c'est ça", "confirmation", "120 guests"),
+    # a fact and a request joined by "and can you" / "and please"
+    ("The booth is 10 by 10 feet.", "it's 10 by 20 since we upgraded, and can you update the floor plan?",
+     "correction", "10 by 20"),
+    ("The dinner starts at 7 pm in the ballroom.", "two things: it's at 7:30 on the terrace, and please send the "
+     "menu to the caterer", "correction", "7:30 on the terrace"),
+    # after a report of work with no value, a fact on the same thing is no correction of it
+    ("The dinner menu has been sent to the venue.", "the kids menu is for under-12s only, 13 and up pay the "
+     "adult price", "unprompted_definition", "under-12s only"),
+    ("I've updated the booking calendar.", "a room counts as free on our calendar only once housekeeping has "
+     "signed it off, not when the guest checks out", "unprompted_definition", "housekeeping has signed it off"),
+    # a two-letter acronym spelled out; a code read in a column
+    ("The roster is uploaded.", "PM = project manager.", "unprompted_definition", "project manager"),
+    ("Here's the inventory export.", "when you see 'BO' in the status column, that's backordered, not boxed",
+     "unprompted_definition", "backordered"),
+])
+def test_round_16_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == kind and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text, allowed", [
+    # mockery of the whole turn -- but a laugh is no mockery
+    ("The release is scheduled for Friday at 6 pm.", "brilliant, because everyone loves a friday evening deploy", None),
+    ("The vendor says the fix ships tomorrow.", "sure. like they definitely shipped it the last four times", None),
+    ("The audit takes one day.", "one day, right. and i'm the pope", None),
+    ("The offsite is on a Sunday.", "oh great, nothing says work-life balance like a sunday offsite", None),
+    ("The dropout is 0.5.", "lol no, it's 0.3", "correction"),
+    # a doubt with nothing in it; an opinion said as one
+    ("The overhead ratio is 14%.", "that can't be right. something seems off with the totals", None),
+    ("Q3 starts in July.", "are you sure? that doesn't add up with what we said", None),
+    ("Standups are 15 minutes.", "15 minutes is too short for the whole team, imo", None),
+    # a verdict asked, not said; "exactly" of a value
+    ("The margin is 42%.", "that looks right? not sure about the freight costs though", None),
+    ("Refunds are allowed within 30 days.", "exactly 30 days counts too, the window is inclusive", "correction"),
+])
+def test_round_16_near_misses(statement: str, text: str, allowed: str | None) -> None:
+    got = found(text, statement)
+    assert got is None or got[0] == allowed, got
+
+
+def test_mockery_vetoes_a_turn_only_when_no_fact_follows_it() -> None:
+    """Sarcasm that prefaces the real fact does not hide it; mockery with nothing after it does
+    (for the rules here, and for the learned judgement: `learned.decide`)."""
+    assert candidates("like they ever ship fixes on time. the vendor takes 3 weeks minimum", 1)
+    assert not candidates("one day, right. and i'm the pope", 1)
+    assert not candidates("brilliant, because everyone loves a friday evening deploy", 1)

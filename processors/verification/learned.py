@@ -52,6 +52,7 @@ from sessiond.processors.verification.detection import (
 )
 from sessiond.processors.verification.prose import (
     is_fact,
+    mocked,
     prepare,
     sentences,
     title_of,
@@ -175,7 +176,7 @@ def may_add(quote: str) -> bool:
     """Whether some statement could make `decide` add a detection to this turn. False is exact
     (`sureness_at_most`): a turn no statement could make a detection of is not kept waiting for
     its statement."""
-    return sureness_at_most(quote) >= ADD
+    return sureness_at_most(quote) >= ADD and not mocked(prepare(quote[:QUOTE_CHARS]))
 
 
 def sureness_at_most(quote: str) -> float:
@@ -200,8 +201,8 @@ def decide(statement: str | None, quote: str) -> tuple[DetectionType, str, str] 
     quote = quote[:QUOTE_CHARS]
     p = judged(statement, quote)
     kind: DetectionType = max(DETECTION_TYPES, key=p.__getitem__)
-    if p[kind] < ADD:
-        return None
+    if p[kind] < ADD or mocked(prepare(quote)):
+        return None  # not sure enough, or said in mockery (as for the rules: `candidates`)
     if kind == "confirmation":
         done = finish(Lead("strong", None), statement)
         return None if done is None else (kind, *done)

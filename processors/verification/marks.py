@@ -153,7 +153,9 @@ HEDGE = _rx(
     r"wondering|curious (?:if|whether|about|why|how)|do you know|any idea|no idea|unclear whether|"
     r"(?:don'?t|do not|can'?t|cannot) (?:remember|recall)|i forget|i forgot|not certain|don'?t quote me|"
     r"might|may be|not sure|unsure|iirc|afaik|if i (?:remember|recall)|i'?m not (?:certain|sure)|"
-    r"could be|seems? to|presumably|i'?d guess|i wonder)\b|"
+    r"could be|seems? to|presumably|i'?d guess|i wonder|"
+    # an opinion said as one: "half an hour seems a lot, in my opinion"
+    r"in my (?:humble |honest |personal )?(?:opinion|view)|imo|imho|if you ask me|to my mind|my two cents)\b|"
     r"\bnot (?:100 ?%|a hundred percent)(?!\w)"
 )
 HYPOTHETICAL = _rx(r"^(?:if|suppose|supposing|imagine|what if|let'?s say|say|in theory|"
@@ -301,6 +303,15 @@ NOT_A_FACT = _rx(r"^(?:that'?s|that is|thats|it'?s|its|this is)\s+(?:all|it|ever
                  r"not what (?:i|we)\b)|"
                  r"^(?:[\w'-]+\s+){0,4}?(?:is|are|was|'s)\s+(?:actually\s+)?(?:really\s+|very\s+|so\s+|"
                  r"super\s+|pretty\s+|quite\s+)?(?:helpful|great|nice|cool|awesome|perfect|useful|"
-                 r"amazing|impressive|lovely|brilliant)\b")
+                 r"amazing|impressive|lovely|brilliant)\b|"
+                 # a doubt with nothing in it: "that doesn't match what I remember", "something's off in
+                 # the calculation", "this can't be right"
+                 r"^(?:that|this|it|which)\s+(?:does(?:n'?t| not)|do(?:n'?t| not)|did(?:n'?t| not))\s+(?:match|add up|"
+                 r"make sense|look right|sound right|seem right|ring a bell|line up|check out)\b(?:\s+(?:with\s+)?"
+                 r"(?:what|how)\s+(?:i|we)\s+\w+(?:\s+\w+)?)?\W*$|"
+                 r"^something(?:'?s| is| seems| looks)\s+(?:(?:definitely|really|a bit|slightly|very|clearly)\s+)?"
+                 r"(?:off|wrong|weird|fishy|not right)\b[^.!?\d]{0,40}[.!]*$|"
+                 r"^(?:that|this|it|the (?:math|maths|numbers?|figures?|totals?|calculation|sum))\s+(?:can'?t|cannot|"
+                 r"couldn'?t)\s+be\s+(?:right|correct|true)\W*$")
 PRONOUN_SUBJECT = _rx(r"^(?:we|they|it|its|he|she|you|u|everything|nothing|everyone|nobody|"
                       r"someone|each|both)\s+(?!to\b)[\w'-]+")

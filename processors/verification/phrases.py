@@ -363,7 +363,12 @@ _MATCHES = (r"(?:matches|lines up with|agrees with|(?:is |'s |s )?(?:consistent|
             r"tallies with|squares with|aligns with|fits(?: with)?|checks out with|ties out (?:to|with)|"
             r"reconciles (?:to|with))")
 STRONG_CONFIRMATION = _rx(
-    r"^(?:exactly(?: right| that| so)?|precisely(?: so)?|quite so(?![\w-])|(?:that|this) is (?:indeed )?so(?=[\s.!,;]*$|[.!])|spot on|bang on|dead on|bingo|100 ?%|\U0001f4af|"
+    # (not "exactly $250 counts too": a value said exactly)
+    r"^(?:exactly(?!\s+[$£€~]?\d)(?: right| that| so)?|precisely(?!\s+[$£€~]?\d)(?: so)?|"
+    # said in another language: "genau", "stimmt", "exacto", "c'est ça", "esatto"
+    r"genau|stimmt(?: genau| so)?|richtig|exakt|exacto|exactamente|correcto|precisamente|claro|"
+    r"c'?est (?:ça|ca|exact|correct|juste)|exactement|tout à fait|esatto|giusto|"
+    r"quite so(?![\w-])|(?:that|this) is (?:indeed )?so(?=[\s.!,;]*$|[.!])|spot on|bang on|dead on|bingo|100 ?%|\U0001f4af|"
     r"(?:you\s+)?nailed it|(?:right\s+)?on the (?:money|nose)|(?:that'?s|thats)\s+it\s+exactly|"
     r"totally|definitely|certainly|for sure|of course|yes indeed|without a doubt|"
     r"true(?=[\s.!]*$)|(?:very|so|quite|all|absolutely|totally|completely)\s+true|accurate(?=[\s.!]*$)|"
@@ -470,7 +475,9 @@ STRONG_CONFIRMATION = _rx(
 )
 # "yes the billing API returns cents": after a yes-word anything may follow ("yes please" is
 # finished as agreement to an offer); "right" and "true" keep the guard ("right now", "true for").
-_YES = (r"(?:(?:yes+|yeah+|yep+|yup+|ya|yea|yah|ye|yeh|yeap|yass+|aye|mhm+|uh[- ]?huh|yes yes|yep yep)"
+_YES = (r"(?:(?:yes+|yeah+|yep+|yup+|ya|yea|yah|ye|yeh|yeap|yass+|aye|mhm+|uh[- ]?huh|yes yes|yep yep|"
+        # the yes of a colleague's other language: "ja", "oui", "sí"
+        r"ja|jawohl|oui|sí)"
         r"(?:\s+(?:sir|ma'?am|mate|dude|man|boss|chief|indeed))?)")
 WEAK_CONFIRMATION = _rx(rf"^(?:{_YES}(?=\W|$)|(?:right|true)" + _AFTER_WORD + ")")
 # "us-east-1, yes", "monthly -- correct", "30s, yes that's right": the confirming word after
@@ -637,6 +644,29 @@ class _Sarcasm:
 
 
 SARCASM = _Sarcasm()
+
+# What people also laugh or sigh with when they mean what they say ("lol no, it's 0.3", "🙃 batch
+# size is 128"): sarcasm only where a rule reads it so, never a veto on a whole turn.
+_LAUGHS = re.compile("(?:lol|lmao|rofl|not that|[\U0001f602\U0001f923\U0001f643\U0001f926])", re.I)
+# Mockery no one corrects or confirms with: praise answered with "because ...", "nothing says X
+# like Y", "and I'm the Queen of Sheba", "like it definitely arrived the last three times".
+_MOCKERY = _rx(r"^\W*(?:great|brilliant|wonderful|fantastic|perfect|lovely|awesome|amazing|super|terrific|"
+               r"excellent|marvell?ous|splendid|genius)\W+because\b|\bnothing says\s[^.!?\n]{1,60}?\blike\b|"
+               r"\band i'?m (?:the )?(?:queen|king|pope|emperor|tooth fairy|easter bunny)\b|"
+               r"(?:^|[.!?]\s+)like (?:it|they|he|she|that|you|we) (?:definitely|totally|really|always|ever|"
+               r"actually)\s+\w+")
+
+
+def mocking(text: str) -> bool:
+    """Whether a turn is said in mockery as a whole: `SARCASM` but for a laugh or a sigh
+    (`_LAUGHS`), or `_MOCKERY`."""
+    if _MOCKERY.search(text) is not None:
+        return True
+    if any(_LAUGHS.fullmatch(m.group(0)) is None for m in _SARCASM.finditer(text)):
+        return True
+    low = text.lower()
+    return (any(w in low for w in _MOCK_WORDS) or any(w in text for w in _MOCK_CAPS)) \
+        and _MOCK_PRAISE.search(text) is not None
 QUALIFIED = _rx(r"^(?:if|unless|except|but|though|although|however|only if|as long as|apart from|other than)\b")
 
 # -- definitions ---------------------------------------------------------------------------------

@@ -328,7 +328,7 @@ _CONCEDED = re.compile(r"^(?:(?:yes+|yeah+|yep+|yup+|ya|yea|yeh|ok(?:ay)?|actual
                        r"that is|it'?s|it is)\s+(?:(?:totally|absolutely|quite|completely|100%|exactly)\s+)?"
                        r"(?:right|correct|it\s*(?:exactly\s*)?[.!]*$)|(?:you'?re|you are|youre|ur|u r)\s+not\s+wrong\b|"
                        # "no, correct, ...", "nope, you got it, ...", "no that's it, 3,400 active SKUs"
-                       r"(?:(?:correct|exactly|spot on|(?:you(?:'ve)?|u)\s+got\s+it)(?=\s*[,.!;:\u2014\u2013-]|\s*$)|"
+                       r"(?:(?:correct|exactly|spot on|right|(?:you(?:'ve)?|u)\s+got\s+it)(?=\s*[,.!;:\u2014\u2013-]|\s*$)|"
                        # (not "no that's it, thanks": nothing more wanted)
                        r"(?:that'?s|thats|that is)\s+it\s*[,:;\u2014\u2013-]\s*(?!(?:thanks|thank|thx|ty|cheers|for now|"
                        r"nothing|all|that'?s all)\b)(?=\w)))",
@@ -343,7 +343,7 @@ def _phrase(text: str) -> str | None:
     if (not first or len(pr.words(first)) > FRAGMENT_WORDS or "?" in first
             or (pr.imperative(first) and not _TRY_VALUE.match(first) and not _NAMED_NUMBER.match(first))
             or mk.HEDGE.search(first) or not _informative(first)
-            or mk.MOMENT.search(first)):
+            or mk.MOMENT.search(first) or mk.NOT_A_FACT.match(first)):
         return None
     return first.rstrip(" .!")
 
@@ -391,6 +391,8 @@ def _confirmation(tail: str) -> Lead | None:
             break
         if ph.QUALIFIED.match(rest[m.end():].lstrip(f" ,;:.!{ph.EM}{ph.EN}-")):
             return None  # "yes but not revenue": a partial agreement
+        if strength and rest[m.end():].lstrip(" .!").startswith("?"):
+            return None  # "that sounds about right?": asked, not said
         added = (add := _ADDITION.match(rest[m.end():])) is not None
         word = add.group(1).lower() if add else ""
         rest = pr.skip(rest[m.end():])
@@ -546,8 +548,11 @@ def _ephemeral(first: str) -> bool:
     if _PROGRESSIVE.fullmatch(m.group()) and (re.search(r"\d\s*$", first[:m.start()]) or _MEANING_ING.match(m.group())) \
             and not mk.EPHEMERAL.search(first, m.end()):
         return False  # "visit 0 is screening", "status E is meaning expatriate": a code's meaning, not a moment
-    if (means := ph.MEANING.match(first)) is not None and m.start() >= means.end() - 1:
-        return False  # "-999 means the sensor is broken": the state is what the code means
+    if ((means := ph.MEANING.match(first) or _WHEN_SEEN.match(first)) is not None
+            and m.start() >= means.end() - 1):
+        # "-999 means the sensor is broken", "when you see 'CS' there, that's coming soon": the
+        # state is what the code means
+        return False
     if _lasts(first, m):
         return False
     return not (_PROGRESSIVE.fullmatch(m.group()) and _HOUSE_HABIT.search(first)
@@ -1674,7 +1679,7 @@ def _glossary(sentence: str) -> str | None:
         if _FORMULA.match(defn) and not mk.EPHEMERAL.search(defn):
             return defn  # "just so you have it: days of stock = on-hand units / avg daily sales"
         acronym = bool(_ACRONYM.match(term))
-        if acronym and len(term) >= 3 and _spelled_out(term.rstrip("s").lower(), pr.words(defn)):
+        if acronym and len(term) >= 2 and _spelled_out(term.rstrip("s").lower(), pr.words(defn)):
             return sentence[at:].strip() if at >= 0 else sentence  # "WISMO = where is my order": spelled out
         if not term or _NOT_A_TERM.match(term) or not (acronym or (_GLOSS_TERM.match(term)
                                                                    and not pr.has_verb(term))):
@@ -1804,6 +1809,11 @@ def _spoken(text: str) -> str:
 def candidates(raw: str, line: int = 0) -> list[Candidate]:
     """What one user turn says on its own: complete candidates or `Lead`s (two when the
     statement decides between a correction and a definition), numbered (`Candidate.index`)."""
+    found = _read(raw, line)
+    return [] if found and pr.mocked(prepare(raw)) else found
+
+
+def _read(raw: str, line: int) -> list[Candidate]:
     if "```" in raw and (headed := _HEADED_PASTE.match(raw)) is not None:
         # "from the prod config:\n```\nWORKERS=12\n```\nso it's 12 workers in prod", "logs:\n```...```\n
         # 10.0.3.x is the old subnet, ...": the heading names the paste -- what follows is read from it
