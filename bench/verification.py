@@ -53,7 +53,9 @@ from typing import Any
 
 import duckdb
 import orjson
+from structlog.testing import capture_logs
 
+from sessiond.daemon.events import LINE_UNREADABLE
 from sessiond.daemon.log import configure
 from sessiond.daemon.service import Service
 from sessiond.daemon.settings import Settings
@@ -253,13 +255,17 @@ def detect(families: Sequence[Family], workdir: Path) -> dict[str, dict[int, lis
         else:
             path.write_bytes(b"".join(lines))
     settings = Settings(root=root, state=state, watch=False, parse_workers=0)
-    if Service(settings, [VerificationProcessor()]).run_once() != 0:
-        raise RuntimeError("the verification processor failed on the evaluation tree")
-    for path, rest in second:
-        with path.open("ab") as fh:
-            fh.write(rest)
-    if Service(settings, [VerificationProcessor()]).run_once() != 0:
-        raise RuntimeError("the verification processor failed on the second appends")
+    with capture_logs() as logged:  # a turn the rules raise on is skipped alone: say so here
+        if Service(settings, [VerificationProcessor()]).run_once() != 0:
+            raise RuntimeError("the verification processor failed on the evaluation tree")
+        for path, rest in second:
+            with path.open("ab") as fh:
+                fh.write(rest)
+        if Service(settings, [VerificationProcessor()]).run_once() != 0:
+            raise RuntimeError("the verification processor failed on the second appends")
+    if unread := [e for e in logged if e.get("event") == LINE_UNREADABLE]:
+        raise RuntimeError(f"the rules could not read {len(unread)} turn(s), e.g. "
+                           f"{unread[0]['file']}:{unread[0]['line']}: {unread[0]['detail']}")
     con = duckdb.connect(str(state), read_only=True)
     try:
         rows = con.execute("SELECT session_file, line_no, detection_type, content "
