@@ -157,14 +157,15 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
 OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
     # the fourteenth to eighteenth rounds: the judgement was trained on them after each was
-    # measured; the rules were tuned on the eighteenth only (round 16: its near misses and shapes,
-    # which also took fifteen's and sixteen's corrections to the targets). Measured after round 16
+    # measured; the rules were tuned on the eighteenth (round 16: its near misses and shapes, which
+    # also took fifteen's and sixteen's corrections to the targets), then on three shapes of the
+    # seventeenth's false positives. Measured after that
     ("fresh-14", "correction"): (0.889, 0.929),
     ("fresh-14", "unprompted_definition"): (0.907, 0.875),
     ("fresh-15", "unprompted_definition"): (0.918, 0.902),
     ("fresh-16", "unprompted_definition"): (0.896, 0.920),
-    ("fresh-17", "correction"): (0.853, 0.884),
-    ("fresh-17", "unprompted_definition"): (0.886, 0.902),
+    ("fresh-17", "correction"): (0.892, 0.884),
+    ("fresh-17", "unprompted_definition"): (0.889, 0.929),
     ("fresh-18", "correction"): (0.945, 0.929)}
 
 

@@ -2411,6 +2411,15 @@ def test_round_16_shapes(statement: str, text: str, kind: str, key: str) -> None
     # a verdict asked, not said; "exactly" of a value
     ("The margin is 42%.", "that looks right? not sure about the freight costs though", None),
     ("Refunds are allowed within 30 days.", "exactly 30 days counts too, the window is inclusive", "correction"),
+    # the day's work asked for, a value to try next: no facts
+    ("Seeds 0-4 have finished.", "launch seeds 5-9 with the same settings on the spare node", None),
+    ("The batch for Monday is done.", "kick off the Tuesday batch with the same filters, 200 rows max", None),
+    ("The learning rate is 3e-4.", "try 1e-4 next, I want to see if the loss settles", None),
+    # after a report of work with its subject left out, a note is a definition, not a correction
+    ("Merged the two vendor files.", "fun fact, vendor code ZX was retired in 2023, it got split into ZA and ZB",
+     "unprompted_definition"),
+    ("Loaded the participant list.", "heads up, only the coordinator may contact participants directly, it's "
+     "in the protocol", "unprompted_definition"),
 ])
 def test_round_16_near_misses(statement: str, text: str, allowed: str | None) -> None:
     got = found(text, statement)

@@ -99,6 +99,9 @@ _WORK_REPORT = re.compile(
     r"^(?![^.;:]*\b(?:that|which|because|since|so that)\b)"  # "I noted that X": a claim in the report
     r"(?:^(?:(?:so|ok|okay|done|great|sure)[,!.]?\s+)?(?:i|i'?ve|i'?m|i'?ll|i'?d|i have|i am|i will|let me|"
     r"let'?s|here'?s|here is|here are|done|working on|starting|pulling|drafting|loading)\b|"
+    # the subject left out: "Merged the two survey files", "Loaded the contact list", "Ran all three"
+    r"^(?:just\s+)?(?:[a-z]{3,}ed|ran|re-?ran|wrote|built|made|sent|put|set up|found|took|drew|"
+    r"split|cut|kept)\s+(?:the|a|an|your|all|both|two|three|four|five|each|every|\d)\b|"
     r".*?\b(?:is|are|has been|have been|was|were)\s+(?:now\s+|all\s+)?(?:ready|done|live|updated|created|"
     r"generated|saved|uploaded|loaded|imported|assigned|completed|finished|set up(?!\s+(?:with|as|to use)\b)|"
     r"configured(?!\s+(?:with|as|to use)\b)|scheduled|"

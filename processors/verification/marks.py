@@ -137,7 +137,11 @@ _IMPERATIVE_VERBS = (
     "append|insert|apply|align|wait|let|follow|treat|count|assume|think|consider|imagine|suppose|"
     "continue|proceed|finish|document|rerun|regenerate|generate|investigate|debug|double|"
     "recompute|recalculate|ship|release|publish|schedule|cancel|delay|help|explain|describe|"
-    "summari[sz]e|list|point|group|change|go ahead|make sure|note|mention|avoid|prefer|feel free"
+    "summari[sz]e|list|point|group|change|go ahead|make sure|note|mention|avoid|prefer|feel free|"
+    # the day's work in other trades too: "launch seeds 5-9", "book the room", "cc legal"
+    "launch|kick off|queue|submit|upload|download|attach|archive|resend|forward|reply|draft|book|"
+    "notify|invite|assign|approve|reject|backfill|roll ?back|restart|reboot|spin up|provision|migrate|"
+    "retrain|plot|highlight|resize|translate|proofread|cc|remind"
 )
 IMPERATIVE_START = _rx(
     r"^(?:(?:please|pls|plz|just|also|then|now|so|and|first|instead|kindly|maybe|but|ok(?:ay)?|"

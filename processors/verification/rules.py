@@ -351,7 +351,7 @@ def _phrase(text: str) -> str | None:
 # a part numbered as the subject, not a verb: "Schedule 3 lists both AWS and Twilio", "Clause 12 says ..."
 _NAMED_NUMBER = re.compile(r"^(?-i:[A-Z])[a-z]+\s+\d+[a-z]?\s+(?!(?:times|more|less|of|x|and|or)\b)[a-z]+s\b")
 # "try 11 minutes 40 seconds average": the value the person would put instead
-_TRY_VALUE = re.compile(r"^try\s+[~≈]?[$£€]?\d", re.I)
+_TRY_VALUE = re.compile(r"^try\s+[~≈]?[$£€]?\d(?![^,.;]*\b(?:next|first|again|later|tomorrow|and see|to see)\b)", re.I)
 # surprise before agreeing: "huh, you're right", "oh wow. yes", "whoa, ..." (not "huh?")
 _SURPRISE = re.compile(r"^(?:huh+|oh+ wow|wow+|whoa+|woah+|interesting|oh+)\s*[,.!]+\s*(?=\S)", re.I)
 # "it really is still on heroku", "they really are from 2016": what was said, found to hold
