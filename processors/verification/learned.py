@@ -176,7 +176,7 @@ def may_add(quote: str) -> bool:
     """Whether some statement could make `decide` add a detection to this turn. False is exact
     (`sureness_at_most`): a turn no statement could make a detection of is not kept waiting for
     its statement."""
-    return sureness_at_most(quote) >= ADD and not mocked(prepare(quote[:QUOTE_CHARS]))
+    return sureness_at_most(quote) >= ADD  # (a turn in mockery, `decide` refuses: it may wait)
 
 
 def sureness_at_most(quote: str) -> float:

@@ -632,15 +632,19 @@ _MOCK_WORDS = ("love", "adore", "enjoy", "famous", "legendary", "infamous", "goo
 _MOCK_CAPS = ("SO", "SUPER", "VERY", "REALLY", "TOTALLY")  # as written: a shouted word
 
 
+def _mock_hint(text: str) -> bool:
+    """The cheap test before `_MOCK_PRAISE` (substring tests: 7x quicker than one regex of them)."""
+    low = text.lower()
+    return any(w in low for w in _MOCK_WORDS) or any(w in text for w in _MOCK_CAPS)
+
+
 class _Sarcasm:
     """`_SARCASM`, or mock praise (`_MOCK_PRAISE`, tried only when one of its words is there)."""
 
     def search(self, text: str) -> re.Match[str] | None:
         if (m := _SARCASM.search(text)) is not None:
             return m
-        low = text.lower()
-        return _MOCK_PRAISE.search(text) if any(w in low for w in _MOCK_WORDS) \
-            or any(w in text for w in _MOCK_CAPS) else None
+        return _MOCK_PRAISE.search(text) if _mock_hint(text) else None
 
 
 SARCASM = _Sarcasm()
@@ -664,9 +668,7 @@ def mocking(text: str) -> bool:
         return True
     if any(_LAUGHS.fullmatch(m.group(0)) is None for m in _SARCASM.finditer(text)):
         return True
-    low = text.lower()
-    return (any(w in low for w in _MOCK_WORDS) or any(w in text for w in _MOCK_CAPS)) \
-        and _MOCK_PRAISE.search(text) is not None
+    return _mock_hint(text) and _MOCK_PRAISE.search(text) is not None
 QUALIFIED = _rx(r"^(?:if|unless|except|but|though|although|however|only if|as long as|apart from|other than)\b")
 
 # -- definitions ---------------------------------------------------------------------------------

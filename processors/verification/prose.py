@@ -91,6 +91,7 @@ def _unquote(match: re.Match[str]) -> str:
     return " " if len(match.group().split()) >= 4 else match.group()
 
 
+@lru_cache(maxsize=1024)
 def prepare(text: str) -> str:
     """The user's own prose: no fenced code, quoted lines, indented code or quoted speech;
     single spaces, one line per line of the turn."""
@@ -167,7 +168,7 @@ _SUBJECT_VERB = re.compile(r"^(?:the|our|their|a|an|this|that|each|every|all|any
 
 
 # a past tense before a value: "raised $64,500", "shipped 40 units" (not "the estimated 300")
-_PAST_BEFORE_VALUE = re.compile(r"(?P<before>[\w'-]+)\s+[a-z]{2,}ed\s+[$£€~≈]?\d", re.I)
+_PAST_BEFORE_VALUE = re.compile(r"(?<![\w'-])[a-z]{2,}ed\s+[$£€~≈]?\d", re.I)
 
 
 # chat's "r" for "are", after a plural or a figure: "rates r always per hundredweight", "aisles 40+ r the mezzanine"
@@ -190,7 +191,8 @@ def has_verb(clause: str) -> bool:
             or ((" r " in clause or " R " in clause) and _R_ARE.search(clause)) \
             or ("'s " in clause and _S_IS.search(clause)):
         return True
-    if (m := _PAST_BEFORE_VALUE.search(clause)) is not None and not mk.DETERMINER.match(m["before"]):
+    if "ed " in clause and (m := _PAST_BEFORE_VALUE.search(clause)) is not None \
+            and (before := clause[:m.start()].split()) and not mk.DETERMINER.match(before[-1]):
         return True  # "the nonprofit raised $64,500 at the gala", "we closed 12 deals"
     m = mk.VERB_BEFORE_OBJECT.match(clause)
     if m and m["verb"].lower() not in STOPWORDS and not mk.DETERMINER.match(m["verb"]):
