@@ -91,11 +91,15 @@ def _unquote(match: re.Match[str]) -> str:
     return " " if len(match.group().split()) >= 4 else match.group()
 
 
-@lru_cache(maxsize=1024)
 def prepare(text: str) -> str:
     """The user's own prose: no fenced code, quoted lines, indented code or quoted speech;
     single spaces, one line per line of the turn."""
-    text = _FENCE.sub(" ", text[:SCAN_CHARS])
+    return _prepared(text[:SCAN_CHARS])  # (the cache keeps what is read, not a long paste)
+
+
+@lru_cache(maxsize=1024)
+def _prepared(text: str) -> str:
+    text = _FENCE.sub(" ", text)
     text = _unpasted(_QUOTE_OR_CODE_LINE.sub(" ", text))
     if "(" in text or ":" in text or "WHERE" in text or "AND " in text or "JOIN" in text or " BY " in text \
             or "SELECT" in text or "INSERT" in text or "UPDATE" in text or "DELETE" in text or "WITH " in text \
