@@ -2432,3 +2432,39 @@ def test_mockery_vetoes_a_turn_only_when_no_fact_follows_it() -> None:
     assert candidates("like they ever ship fixes on time. the vendor takes 3 weeks minimum", 1)
     assert not candidates("one day, right. and i'm the pope", 1)
     assert not candidates("brilliant, because everyone loves a friday evening deploy", 1)
+
+
+# Round 17 (the nineteenth held-out round, regulated and high-stakes work): each shape in other
+# words and other fields' facts than the cases it was written for.
+@pytest.mark.parametrize("statement, text, kind, key", [
+    # a word with "off-" is no "off" (that's wrong)
+    ("The tariff has peak at $0.42/kWh and off-peak at $0.18/kWh.", "off-peak is $0.21/kWh since the rate case",
+     "correction", "off-peak is $0.21"),
+    # a correction said politely: the belief with "actually" is the fact
+    ("Invoices are due within 30 days.", "If I may, I believe it's actually 90 days for enterprise invoices -- "
+     "30 days is for self-serve.", "correction", "90 days for enterprise"),
+    ("The wire cutoff is 3 pm.", "Forgive me if I'm overstepping, but I believe the cutoff is actually 5 pm for "
+     "wires, not 3 pm.", "correction", "actually 5 pm"),
+    ("The notice period is 30 days.", "I may be mistaken, but I believe it is actually 60 days for senior staff",
+     "correction", "60 days for senior staff"),
+    # an agreement after an unrelated opener
+    ("The warranty ends March 31, 2026.", "did you see the lunch order? anyway, correct, it ends March 31, 2026",
+     "confirmation", "March 31, 2026"),
+])
+def test_round_17_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == kind and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text, allowed", [
+    # a note that opens by agreeing is no note
+    ("The filing deadline is April 15.", "fwiw, that's exactly right, our accountant said the same", "confirmation"),
+    # how far the work has got; the day's work asked for; an apology; a word said back with what it leaves out
+    ("The review queue is set up.", "we're at 12,000 documents reviewed so far", None),
+    ("The raw data is cleaned.", "compute the monthly averages per site and plot them", None),
+    ("The limit is 5 GB.", "sorry to be a pain about this", None),
+    ("The contract is fairly standard.", 'yeah, "standard", if you ignore the 40-page rider', None),
+])
+def test_round_17_near_misses(statement: str, text: str, allowed: str | None) -> None:
+    got = found(text, statement)
+    assert got is None or got[0] == allowed, got

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from sessiond.processors.verification import marks as mk
+from sessiond.processors.verification import phrases as ph
 from sessiond.processors.verification import prose as pr
 from sessiond.processors.verification.contrast import (
     contradicts,
@@ -494,6 +495,20 @@ def _claim_after_plan(statement: str) -> bool:
                for part in last.rstrip(" .").split("; ")[1:])
 
 
+_NOTES = frozenset(["framed", "noted", "plain", "aside", "told"])
+# what an agreement may be addressed to first: "on your point -- yes, ...", "re the dates: correct"
+_ADDRESSED = re.compile(rf"^(?:(?:on|to|re|about|regarding|as for)\s+(?:your|that|the|this)\s+(?:[\w-]+\s+)?"
+                        rf"(?:point|question|note|dates?|numbers?|figures?)\s*(?:[,:;{EM}{EN}]|\s-+)+\s*)?", re.I)
+
+
+def _agrees_first(fact: str) -> bool:
+    """Whether a fact opens with an agreement ("correct -- it ends September 30", "that's
+    entirely correct -- our attorney said the same", "on your point -- yes, ...")."""
+    rest = fact[_ADDRESSED.match(fact).end():]  # type: ignore[union-attr]  # (it matches "" at least)
+    m = ph.STRONG_CONFIRMATION.match(rest) or ph.WEAK_CONFIRMATION.match(rest)
+    return m is not None and (m.end() == len(rest) or not rest[m.end()].isalnum())
+
+
 def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
     """Title and content of a `Lead` once its statement is known, or None: a weak correction
     ("no, X") needs a statement that said something ("no" to "Shall I add tests?" answers it);
@@ -504,8 +519,9 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
         return _said_again_negative(lead.fact, statement) if lead.fact else None
     if lead.strength in ("correction", "contrast", "marked", "aside", "plain", "framed", "noted", "told", "partial", "warned",
                          "inside", "ordered"):
-        if not lead.fact:
-            return None
+        if not lead.fact or (lead.strength in _NOTES and _agrees_first(lead.fact)):
+            return None  # (a note that opens by agreeing -- "fwiw, that's entirely correct -- ..."
+            # -- is no note: the turn confirms, which the rules or the judgement read elsewhere)
         if lead.strength == "marked":
             said = _contradicted(lead.fact, statement) or _set_against(lead.fact, statement) or _flipped(lead.fact, statement) \
                 or _other_value(lead.fact, statement) or any(

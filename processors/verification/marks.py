@@ -106,6 +106,8 @@ VAGUE = frozenset([
 # A moment or the person's own experience, not how things are: "I haven't reviewed it yet",
 # "it took 10 minutes on my laptop", "it still crashes".
 MOMENT = _rx(
+    # how far the work has got: "we're at 38,000 documents reviewed"
+    r"^(?:we'?re|we are|i'?m|i am|they'?re|they are)\s+(?:now\s+)?(?:at|up to|down to|past|over)\s+[~≈]?\d|"
     r"\b(?:yet|so far|again|today|tonight|tomorrow|yesterday|right now|at the moment|"
     r"(?<!\bthe )last (?:week|night)|last (?:time|run)|the other day|earlier (?:today|this week)|"
     r"(?:is|are) next|next (?:on|in line|up)|up next|coming up|upcoming|later on|"
@@ -141,7 +143,8 @@ _IMPERATIVE_VERBS = (
     # the day's work in other trades too: "launch seeds 5-9", "book the room", "cc legal"
     "launch|kick off|queue|submit|upload|download|attach|archive|resend|forward|reply|draft|book|"
     "notify|invite|assign|approve|reject|backfill|roll ?back|restart|reboot|spin up|provision|migrate|"
-    "retrain|plot|highlight|resize|translate|proofread|cc|remind"
+    "retrain|plot|highlight|resize|translate|proofread|cc|remind|compute|calculate|reconcile|tabulate|"
+    "tally|forecast|extract|rank"
 )
 IMPERATIVE_START = _rx(
     r"^(?:(?:please|pls|plz|just|also|then|now|so|and|first|instead|kindly|maybe|but|ok(?:ay)?|"
@@ -316,6 +319,8 @@ NOT_A_FACT = _rx(r"^(?:that'?s|that is|thats|it'?s|its|this is)\s+(?:all|it|ever
                  r"^something(?:'?s| is| seems| looks)\s+(?:(?:definitely|really|a bit|slightly|very|clearly)\s+)?"
                  r"(?:off|wrong|weird|fishy|not right)\b[^.!?\d]{0,40}[.!]*$|"
                  r"^(?:that|this|it|the (?:math|maths|numbers?|figures?|totals?|calculation|sum))\s+(?:can'?t|cannot|"
-                 r"couldn'?t)\s+be\s+(?:right|correct|true)\W*$")
+                 r"couldn'?t)\s+be\s+(?:right|correct|true)\W*$|"
+                 # an apology: "sorry to be a pain!", "apologies for the noise"
+                 r"^(?:(?:so|really|very)\s+)?(?:sorry|apologies)\s+(?:to|for|if|about)\b")
 PRONOUN_SUBJECT = _rx(r"^(?:we|they|it|its|he|she|you|u|everything|nothing|everyone|nobody|"
                       r"someone|each|both)\s+(?!to\b)[\w'-]+")

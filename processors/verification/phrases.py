@@ -99,7 +99,7 @@ _SURE = r"(?:(?:i think|i believe|i'?m (?:pretty |fairly |quite )?(?:sure|certai
 # Strong leads say the statement is wrong by themselves; they count anywhere in a turn.
 STRONG_CORRECTION = [_rx(p) for p in (
     rf"^(?:(?:wait|hold on|hang on)[\s,.!]+)?{_SURE}{_SUBJECT}\s+{_VERDICT}(?={SEP}|\s|$)",
-    rf"^{_VERDICT}(?=\s*{SEP}|\s*$)",
+    rf"^{_VERDICT}(?!-\w)(?=\s*{SEP}|\s*$)",  # (not "off-peak is $0.21")
     # "that's the Scottish one.", "that's the old version!": the wrong one, before the right one in
     # the next sentence
     r"^(?:that'?s|thats|that is)\s+the\s+(?!(?:right|correct|same|exact|good|best|main|real|one|only|"
@@ -658,7 +658,9 @@ _MOCKERY = _rx(r"^\W*(?:great|brilliant|wonderful|fantastic|perfect|lovely|aweso
                r"excellent|marvell?ous|splendid|genius)\W+because\b|\bnothing says\s[^.!?\n]{1,60}?\blike\b|"
                r"\band i'?m (?:the )?(?:queen|king|pope|emperor|tooth fairy|easter bunny)\b|"
                r"(?:^|[.!?]\s+)like (?:it|they|he|she|that|you|we) (?:definitely|totally|really|always|ever|"
-               r"actually)\s+\w+")
+               r"actually)\s+\w+|"
+               # a word said back with what it leaves out: '"standard", if you ignore the 40-page rider'
+               r"['\"\u2018\u201c]\w+['\"\u2019\u201d],?\s+if you (?:ignore|overlook|don'?t count)\b")
 
 
 def mocking(text: str) -> bool:

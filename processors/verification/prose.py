@@ -251,10 +251,27 @@ _CONSEQUENCE = re.compile(r"^(?:that'?s|thats|that is|which(?:\s+is)?|this is|so
 
 
 def _hedged(first: str) -> bool:
-    """The hedge bears on the sentence's fact, not only on a guess at its consequence after it."""
-    parts = clauses(first)
-    return bool(mk.HEDGE.search(parts[0])) or any(
-        mk.HEDGE.search(c) and not _CONSEQUENCE.match(skip(c.strip())) for c in parts[1:])
+    """The hedge bears on the sentence's fact, not only on a guess at its consequence after it,
+    nor on the politeness around a correction ("I may be mistaken, but I believe the rate is
+    actually 67 cents": an "actually" says the person knows)."""
+    parts = [c for c in clauses(first) if not _POLITE.match(skip(c.strip()))]
+    if not parts:
+        return True
+    return bool(mk.HEDGE.search(parts[0]) and not _POLITE_BELIEF.match(parts[0])) or any(
+        mk.HEDGE.search(c) and not _CONSEQUENCE.match(skip(c.strip())) and not _POLITE_BELIEF.match(c)
+        for c in parts[1:])
+
+
+# politeness around what is said: "I may well be mistaken", "forgive me if I'm overstepping here",
+# "correct me if I'm wrong", "if I may"
+_POLITE = re.compile(r"^(?:and\s+|but\s+)?(?:i\s+(?:may|might|could)\s+(?:well\s+)?be\s+(?:mistaken|wrong)|"
+                     r"forgive me if\b.*|correct me if i'?m wrong|if i may|with (?:the greatest |all due )?respect|"
+                     r"i don'?t want to be (?:pedantic|picky|that person))\W*$", re.I)
+# the same before the fact, in a clause of its own
+_POLITE_LEAD = re.compile(r"^(?:if i may|with (?:the greatest |all due )?respect|correct me if i'?m wrong|"
+                          r"forgive me if [^,]{1,60})\s*,\s*(?=\S)", re.I)
+# a belief said with "actually": "I believe it's actually four years", "I think they actually need ..."
+_POLITE_BELIEF = re.compile(r"^(?:but\s+)?i\s+(?:believe|think)\b(?=.*\bactually\b)", re.I)
 
 
 @lru_cache(maxsize=1024)
@@ -264,6 +281,8 @@ def is_fact(text: str) -> bool:
     first = first_sentence(text)
     if len(words(first)) < 3 or "?" in first:
         return False
+    if (polite := _POLITE_LEAD.match(first)) is not None:
+        first = first[polite.end():]  # "if I may, I believe it's actually four years": no "if"
     low = first.lower()
     if ("please" in low or "pls" in low or "plz" in low) and _PLEASE.search(first):
         return False
