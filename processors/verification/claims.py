@@ -504,7 +504,8 @@ _ADDRESSED = re.compile(rf"^(?:(?:on|to|re|about|regarding|as for)\s+(?:your|tha
 def _agrees_first(fact: str) -> bool:
     """Whether a fact opens with an agreement ("correct -- it ends September 30", "that's
     entirely correct -- our attorney said the same", "on your point -- yes, ...")."""
-    rest = fact[_ADDRESSED.match(fact).end():]  # type: ignore[union-attr]  # (it matches "" at least)
+    addressed = _ADDRESSED.match(fact)
+    rest = fact[addressed.end():] if addressed else fact
     m = ph.STRONG_CONFIRMATION.match(rest) or ph.WEAK_CONFIRMATION.match(rest)
     return m is not None and (m.end() == len(rest) or not rest[m.end()].isalnum())
 

@@ -1786,15 +1786,16 @@ _INNER_FRAME = re.compile(r"(?<=\w)\s+(?:and\s+)?(?:(?:uh+|um+)\s+)?(?=just so (
 
 
 # a correction said politely: "I may be mistaken, but I believe the rate is actually 67 cents",
-# "Forgive me if I'm overstepping, but I think they actually need ..." -- the belief is the fact
-_POLITE_BELIEF = re.compile(r"(^|[.!?]\s+)(?:(?:i\s+may\s+(?:well\s+)?be\s+(?:mistaken|wrong)|forgive me if [^,.!?]{1,60}|"
+# "Forgive me if I'm overstepping, but I think they actually need ..." -- the belief is the fact,
+# read without its wrapping (`prose.is_fact` does not count such a belief as a hedge either)
+_SAID_POLITELY = re.compile(r"(^|[.!?]\s+)(?:(?:i\s+may\s+(?:well\s+)?be\s+(?:mistaken|wrong)|forgive me if [^,.!?]{1,60}|"
                             r"if i may|with (?:the greatest |all due )?respect|correct me if i'?m wrong)\s*,\s*"
                             r"(?:but\s+)?)?i\s+(?:believe|think)\s+(?:that\s+)?(?=[^.!?\n]*\bactually\b)", re.I)
 
 
 def _spoken(text: str) -> str:
     if " actually" in text and (" believe " in text or " think " in text):
-        text = _POLITE_BELIEF.sub(r"\1", text)
+        text = _SAID_POLITELY.sub(r"\1", text)
     if "just so" in text.lower() and (inner := _INNER_FRAME.search(text)) is not None:
         text = text[:inner.start()] + ". " + text[inner.end():]  # the frame starts a sentence of its own
     text = _SO_I.sub("so ", _spelled(text), count=1)  # "right so i looked again": no "right" agreed
