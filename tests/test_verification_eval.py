@@ -2,7 +2,7 @@
 figures -- the processor run end to end on one session file per phrasing family.
 
 The top-level families (dev and heldout halves) and the opened earlier held-out rounds
-(`fresh-1/` to `fresh-19/`) are development data: the rules were tuned on them, and the targets (precision >=
+(`fresh-1/` to `fresh-20/`) are development data: the rules were tuned on them, and the targets (precision >=
 0.95, recall >= 0.90 per type) are asserted on each. The held-out measure is
 `bench/verification_cases/fresh/`, written apart from the rules and never read by whoever tunes
 them: measured once the rules are frozen, its unmet targets are strict expected failures and its
@@ -156,18 +156,21 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 # An opened round a tuning round did not bring to the targets (measured when it ended): its
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
 OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
-    # the fourteenth to nineteenth rounds: the judgement was trained on each after it was
+    # the fourteenth to twentieth rounds: the judgement was trained on each after it was
     # measured; the rules were tuned on the eighteenth (round 16), on three shapes of the
-    # seventeenth's false positives, and on the nineteenth (round 17). Measured after round 17
-    ("fresh-14", "correction"): (0.880, 0.920),
+    # seventeenth's false positives, on the nineteenth (round 17) and on the twentieth (round 18).
+    # Measured after round 18
+    ("fresh-14", "correction"): (0.889, 0.929),
     ("fresh-14", "unprompted_definition"): (0.907, 0.875),
-    ("fresh-15", "unprompted_definition"): (0.936, 0.920),
+    ("fresh-15", "unprompted_definition"): (0.927, 0.911),
     ("fresh-16", "unprompted_definition"): (0.897, 0.929),
-    ("fresh-17", "correction"): (0.892, 0.884),
-    ("fresh-17", "unprompted_definition"): (0.889, 0.929),
+    ("fresh-17", "correction"): (0.901, 0.893),
+    ("fresh-17", "unprompted_definition"): (0.897, 0.929),
     ("fresh-18", "correction"): (0.945, 0.929),
     ("fresh-19", "correction"): (0.912, 0.929),
-    ("fresh-19", "unprompted_definition"): (0.920, 0.929)}
+    ("fresh-19", "unprompted_definition"): (0.920, 0.929),
+    ("fresh-20", "correction"): (0.882, 0.866),
+    ("fresh-20", "unprompted_definition"): (0.920, 0.929)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [
@@ -191,16 +194,16 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/, the twentieth: 57 families, 456 cases, real Claude Code sessions of
-# software engineers -- an agent mid-task, interruptions, pasted command output and diffs, files,
-# flags and versions, PR-review terseness, corrections mixed with the next instruction), written
-# by an engineer who read neither the rules nor any other case file, measured after round 17 of
-# the rules and the learned judgement (trained with fresh-19) were frozen (2026-12-03). The rules
-# alone gave (0.832, 0.705), (0.949, 0.830), (0.878, 0.705); round 16 with the same judgement
-# (0.829, 0.821), (0.953, 0.911), (0.876, 0.884), and with the judgement trained without fresh-19
-# (0.830, 0.830), (0.954, 0.929), (0.876, 0.884). Confirmations meet the targets.
-FRESH_MEASURED = {"correction": (0.829, 0.821), "confirmation": (0.953, 0.911),
-                  "unprompted_definition": (0.884, 0.884)}
+# The held-out round (fresh/, the twenty-first: 57 families, 456 cases, Claude Code sessions in
+# many stacks and team sizes -- Rust, Go, Java, PHP, .NET, mobile, Terraform and Kubernetes, dbt,
+# Airflow and Spark; a fifth to a third of the users writing English as a second language, one-
+# and two-word replies, a snippet and a sentence, the team's own conventions), written by an
+# engineer who read neither the rules nor any other case file, measured once after round 18 of
+# the rules and the learned judgement (trained with fresh-20) were frozen (2026-12-03). The rules
+# alone gave (0.869, 0.652), (0.930, 0.830), (0.918, 0.804); round 17 with the same judgement
+# (0.838, 0.786), (0.938, 0.946), (0.920, 0.920). No type meets the targets.
+FRESH_MEASURED = {"correction": (0.846, 0.786), "confirmation": (0.938, 0.946),
+                  "unprompted_definition": (0.920, 0.920)}
 
 
 @pytest.mark.parametrize("kind", [

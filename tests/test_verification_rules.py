@@ -2468,3 +2468,26 @@ def test_round_17_shapes(statement: str, text: str, kind: str, key: str) -> None
 def test_round_17_near_misses(statement: str, text: str, allowed: str | None) -> None:
     got = found(text, statement)
     assert got is None or got[0] == allowed, got
+
+
+# Round 18 (the twentieth held-out round, Claude Code sessions of software engineers).
+@pytest.mark.parametrize("statement, text, kind, key", [
+    # a colleague's answer passed on is the person's own
+    ("The worker nodes are all c6i.large.", "infra says yep, all c6i.large in that group", "confirmation",
+     "all c6i.large"),
+    ("The staging DB is shared with QA.", "platform team says no, staging has its own RDS instance since the split",
+     "correction", "its own RDS instance"),
+    # where the person has just been is no fact; the fact after it is read
+    ("Deploys to prod are automatic.", "just got back from lunch. prod needs the manual approval in the deploy "
+     "workflow", "correction", "manual approval"),
+    # a meaning in quotes is kept
+    ("Looking at the order states now.", "fyi, state 9 on orders means 'waiting for the carrier', it's not in "
+     "the docs", "unprompted_definition", "'waiting for the carrier'"),
+])
+def test_round_18_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == kind and key.lower() in (got[2] or "").lower(), got
+
+
+def test_round_18_a_proposal_is_no_fact() -> None:
+    assert found("propose we start at 1% since it touches payments", "The canary gets 5% of traffic.") is None

@@ -106,6 +106,8 @@ VAGUE = frozenset([
 # A moment or the person's own experience, not how things are: "I haven't reviewed it yet",
 # "it took 10 minutes on my laptop", "it still crashes".
 MOMENT = _rx(
+    # where the person has just been: "just back from the lab", "got back from lunch"
+    r"^(?:(?:i'?m|i am|i was)\s+)?(?:just\s+)?(?:got\s+|getting\s+)?back (?:from|at)\b|"
     # how far the work has got: "we're at 38,000 documents reviewed"
     r"^(?:we'?re|we are|i'?m|i am|they'?re|they are)\s+(?:now\s+)?(?:at|up to|down to|past|over)\s+[~≈]?\d|"
     r"\b(?:yet|so far|again|today|tonight|tomorrow|yesterday|right now|at the moment|"
@@ -148,7 +150,7 @@ _IMPERATIVE_VERBS = (
 )
 IMPERATIVE_START = _rx(
     r"^(?:(?:please|pls|plz|just|also|then|now|so|and|first|instead|kindly|maybe|but|ok(?:ay)?|"
-    r"next|rather)[,\s]+)*"
+    r"next|rather|nit:?)[,\s]+)*"
     rf"(?:(?:{_IMPERATIVE_VERBS})\b(?!-\w|'s\b|\s+(?:is|are|was|were|has|had|does|did|will|would|"
     r"can|could|should|must|may|might|isn'?t|aren'?t|wasn'?t|doesn'?t|didn'?t|won'?t|can'?t|"
     r"needs|requires|runs|takes|lives|goes|gets|means|happens|belongs|comes|depends|uses|only|"
@@ -320,6 +322,8 @@ NOT_A_FACT = _rx(r"^(?:that'?s|that is|thats|it'?s|its|this is)\s+(?:all|it|ever
                  r"(?:off|wrong|weird|fishy|not right)\b[^.!?\d]{0,40}[.!]*$|"
                  r"^(?:that|this|it|the (?:math|maths|numbers?|figures?|totals?|calculation|sum))\s+(?:can'?t|cannot|"
                  r"couldn'?t)\s+be\s+(?:right|correct|true)\W*$|"
+                 # a proposal: "propose we start at 1%", "I'd suggest 30 days"
+                 r"^(?:i\s+|i'?d\s+|we\s+)?(?:propose|suggest)\b|"
                  # an apology: "sorry to be a pain!", "apologies for the noise"
                  r"^(?:(?:so|really|very)\s+)?(?:sorry|apologies)\s+(?:to|for|if|about)\b")
 PRONOUN_SUBJECT = _rx(r"^(?:we|they|it|its|he|she|you|u|everything|nothing|everyone|nobody|"

@@ -88,7 +88,13 @@ def _unpasted(text: str) -> str:
 
 
 def _unquote(match: re.Match[str]) -> str:
-    return " " if len(match.group().split()) >= 4 else match.group()
+    if len(match.group().split()) < 4 or _MEANS_BEFORE.search(match.string, 0, match.start()):
+        return match.group()  # (a meaning given in quotes is the person's own: "7 means 'held for review'")
+    return " "
+
+
+# a quote that is what a term means, not someone's words: "code 7 means 'held for fraud review'"
+_MEANS_BEFORE = re.compile(r"\b(?:means|meaning|stands for|is short for|refers to|is called|=)\s*$", re.I)
 
 
 def prepare(text: str) -> str:

@@ -1793,7 +1793,15 @@ _SAID_POLITELY = re.compile(r"(^|[.!?]\s+)(?:(?:i\s+may\s+(?:well\s+)?be\s+(?:mi
                             r"(?:but\s+)?)?i\s+(?:believe|think)\s+(?:that\s+)?(?=[^.!?\n]*\bactually\b)", re.I)
 
 
+# a colleague's answer passed on: "ops says yep, all A10G in that pool", "tech art lead says that's
+# correct, 3 GB", "infra says no, staging has its own RDS" -- read as the person's own answer
+_RELAYED = re.compile(r"^(?:[\w'&/.-]+\s+){1,3}(?:says|said|confirms|confirmed)\s*,?\s+(?=(?:yep|yes|yeah|yup|correct|"
+                      r"right|exactly|no|nope|that'?s (?:correct|right|wrong|not right))\b)", re.I)
+
+
 def _spoken(text: str) -> str:
+    if (relayed := _RELAYED.match(text)) is not None:
+        text = text[relayed.end():]
     if " actually" in text and (" believe " in text or " think " in text):
         text = _SAID_POLITELY.sub(r"\1", text)
     if "just so" in text.lower() and (inner := _INNER_FRAME.search(text)) is not None:
