@@ -2374,6 +2374,8 @@ def test_round_15_near_misses(statement: str, text: str, allowed: str | None) ->
     ("The starter plan doesn't include SSO.", "no, right, SSO is enterprise only", "confirmation", "enterprise only"),
     # a past tense before a value is a claim a bare "spot on" confirms
     ("Your team closed 14 deals in March.", "spot on", "confirmation", "closed 14 deals"),
+    # a laugh is no mockery: the correction after it is read
+    ("The dropout is 0.5.", "lol no, it's 0.3", "correction", "0.3"),
     # the yes of another language
     ("The raffle raised 1,800 euros.", "genau", "confirmation", "1,800 euros"),
     ("The venue holds 120 guests.", "oui, c'est ça", "confirmation", "120 guests"),
@@ -2398,12 +2400,11 @@ def test_round_16_shapes(statement: str, text: str, kind: str, key: str) -> None
 
 
 @pytest.mark.parametrize("statement, text, allowed", [
-    # mockery of the whole turn -- but a laugh is no mockery
+    # mockery of the whole turn
     ("The release is scheduled for Friday at 6 pm.", "brilliant, because everyone loves a friday evening deploy", None),
     ("The vendor says the fix ships tomorrow.", "sure. like they definitely shipped it the last four times", None),
     ("The audit takes one day.", "one day, right. and i'm the pope", None),
     ("The offsite is on a Sunday.", "oh great, nothing says work-life balance like a sunday offsite", None),
-    ("The dropout is 0.5.", "lol no, it's 0.3", "correction"),
     # a doubt with nothing in it; an opinion said as one
     ("The overhead ratio is 14%.", "that can't be right. something seems off with the totals", None),
     ("Q3 starts in July.", "are you sure? that doesn't add up with what we said", None),

@@ -23,6 +23,7 @@ from typing import Any
 
 import structlog
 
+from sessiond.daemon.events import LINE_UNREADABLE
 from sessiond.processors.contract import Rows, Tx, describe
 from sessiond.processors.verification import learned
 from sessiond.processors.verification import rows as r
@@ -36,7 +37,6 @@ from sessiond.processors.verification.store import ContextRow, KnowledgeStore
 
 # A turn the rules cannot finish here is logged as the framework logs one ``process`` skipped
 # (`contract.PartlyMapped`); the framework's ``bad_lines`` counter is not the merge's to move.
-LINE_UNREADABLE = "line.unreadable"
 _log = structlog.get_logger("sessiond")
 
 _DETECTION_COLUMNS = (

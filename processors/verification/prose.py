@@ -269,13 +269,13 @@ def _hedged(first: str) -> bool:
 
 
 # politeness around what is said: "I may well be mistaken", "forgive me if I'm overstepping here",
-# "correct me if I'm wrong", "if I may"
-_POLITE = re.compile(r"^(?:and\s+|but\s+)?(?:i\s+(?:may|might|could)\s+(?:well\s+)?be\s+(?:mistaken|wrong)|"
-                     r"forgive me if\b.*|correct me if i'?m wrong|if i may|with (?:the greatest |all due )?respect|"
-                     r"i don'?t want to be (?:pedantic|picky|that person))\W*$", re.I)
+# "correct me if I'm wrong", "if I may" (also `rules`, which reads the belief after it as the fact)
+POLITENESS = (r"(?:i\s+(?:may|might|could)\s+(?:well\s+)?be\s+(?:mistaken|wrong)|forgive me if [^,.!?]{1,60}|"
+              r"correct me if i'?m wrong|if i may|with (?:the greatest |all due )?respect)")
+# a clause of nothing else
+_POLITE = re.compile(rf"^(?:and\s+|but\s+)?(?:{POLITENESS}|i don'?t want to be (?:pedantic|picky|that person))\W*$", re.I)
 # the same before the fact, in a clause of its own
-_POLITE_LEAD = re.compile(r"^(?:if i may|with (?:the greatest |all due )?respect|correct me if i'?m wrong|"
-                          r"forgive me if [^,]{1,60})\s*,\s*(?=\S)", re.I)
+_POLITE_LEAD = re.compile(rf"^{POLITENESS}\s*,\s*(?=\S)", re.I)
 # a belief said with "actually": "I believe it's actually four years", "I think they actually need ..."
 _POLITE_BELIEF = re.compile(r"^(?:but\s+)?i\s+(?:believe|think)\b(?=.*\bactually\b)", re.I)
 

@@ -1788,9 +1788,8 @@ _INNER_FRAME = re.compile(r"(?<=\w)\s+(?:and\s+)?(?:(?:uh+|um+)\s+)?(?=just so (
 # a correction said politely: "I may be mistaken, but I believe the rate is actually 67 cents",
 # "Forgive me if I'm overstepping, but I think they actually need ..." -- the belief is the fact,
 # read without its wrapping (`prose.is_fact` does not count such a belief as a hedge either)
-_SAID_POLITELY = re.compile(r"(^|[.!?]\s+)(?:(?:i\s+may\s+(?:well\s+)?be\s+(?:mistaken|wrong)|forgive me if [^,.!?]{1,60}|"
-                            r"if i may|with (?:the greatest |all due )?respect|correct me if i'?m wrong)\s*,\s*"
-                            r"(?:but\s+)?)?i\s+(?:believe|think)\s+(?:that\s+)?(?=[^.!?\n]*\bactually\b)", re.I)
+_SAID_POLITELY = re.compile(rf"(^|[.!?]\s+)(?:{pr.POLITENESS}\s*,\s*(?:but\s+)?)?i\s+(?:believe|think)\s+(?:that\s+)?"
+                            r"(?=[^.!?\n]*\bactually\b)", re.I)
 
 
 # a colleague's answer passed on: "ops says yep, all A10G in that pool", "tech art lead says that's
