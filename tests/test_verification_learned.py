@@ -114,10 +114,25 @@ def _detections(state: Path) -> list[tuple[object, ...]]:
         con.close()
 
 
-def test_a_statement_in_an_earlier_append_gives_the_same_detection(tmp_path: Path) -> None:
+# (statement, turn, what the turn gives): the judgement's own detection; a correction the rules
+# found only by comparing, which the model takes for a definition (`learned.second_look`); a
+# fact the rules read as both a correction and a definition, kept as the correction
+# (`claims.one_reading`)
+JUDGED = [
+    (*MISSED[0], ("correction", "learned")),
+    ("The `price` column is read in two reports.",
+     "every price in the warehouse is stored in cents as an integer, never a decimal", ("unprompted_definition", "rules")),
+    ("The `2G` memory limit is 2 GiB.", "G is gigabytes, Gi is gibibytes. 2G is 2 billion bytes, a bit less than 2Gi",
+     ("correction", "rules")),
+]
+
+
+@pytest.mark.parametrize(("statement", "turn", "gives"), JUDGED)
+def test_a_statement_in_an_earlier_append_gives_the_same_detection(
+    tmp_path: Path, statement: str, turn: str, gives: tuple[str, str]
+) -> None:
     """Read whole, the turn is judged with the append; cut before the turn, or inside the
     statement's message (its first part in the earlier append), at merge time: the same rows."""
-    statement, turn = MISSED[0]
     t = (Transcript().user("check the invoices table").assistant("Looking at it.", statement)
          .user(turn).assistant("Right, fixing.").user("ok"))
     data = t.jsonl()
@@ -126,14 +141,14 @@ def test_a_statement_in_an_earlier_append_gives_the_same_detection(tmp_path: Pat
     write(whole / "root", "alice/s.jsonl", data)
     assert run_once(whole / "root", whole / "s.duckdb") == 0
     want = _detections(whole / "s.duckdb")
-    assert [(r[1], r[2], r[7]) for r in want] == [(4, "correction", "learned")]
+    assert [(r[1], r[2], r[7]) for r in want] == [(4, *gives)]
     con = duckdb.connect(str(whole / "s.duckdb"), read_only=True)
     try:  # a reviewer sees what found it
         shown = review.show(con, str(want[0][5]))
     finally:
         con.close()
-    assert [e["extractor"] for e in shown["evidence"]] == ["learned"]
-    assert "  by learned" in review.render_item(shown)
+    assert [e["extractor"] for e in shown["evidence"]] == [gives[1]]
+    assert f"  by {gives[1]}" in review.render_item(shown)
     for cut in (2, 3, 4, 5):  # before the statement's second part, the turn, the next message
         where = tmp_path / f"cut{cut}"
         write(where / "root", "alice/s.jsonl", b"".join(lines[:cut]))
@@ -150,6 +165,11 @@ def test_judgement_false_is_the_rules_alone() -> None:
     [row] = [r for r in process(t)["verification_detections"] if r["line_no"] == 3]
     assert row["detection_type"] == "correction" and row["title"]
     assert "verification_detections" not in process(t, processor=VerificationProcessor(judgement=False))
+    # the rules alone keep the type they found (no second look)
+    statement, turn, _ = JUDGED[1]
+    t = Transcript().user("check the prices").assistant(statement).user(turn)
+    alone = process(t, processor=VerificationProcessor(judgement=False))["verification_detections"]
+    assert [(r["detection_type"], r["extractor"]) for r in alone if r["line_no"] == 3] == [("correction", "rules")]
     # what the rules find stays
     t = Transcript().user("check MRR").assistant("MRR includes setup fees.").user(
         "no, that's wrong — MRR excludes one-time setup fees.")

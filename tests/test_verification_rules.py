@@ -41,7 +41,7 @@ def found(text: str, statement: str = WRONG) -> tuple[str, str | None, str | Non
      "Churn is computed on a trailing 90-day basis"),
     ("That's incorrect, the fiscal year starts in February.", "The fiscal year starts in February"),
     ("Actually, dim_customers has one row per customer version.",
-     "Dim_customers has one row per customer version"),
+     "dim_customers has one row per customer version"),
     ("no, it's actually the net amount that counts", "It's actually the net amount that counts"),
     ("The correct formula is revenue minus COGS divided by revenue.",
      "The correct formula is revenue minus COGS divided by revenue"),
@@ -2492,3 +2492,61 @@ def test_round_18_shapes(statement: str, text: str, kind: str, key: str) -> None
 
 def test_round_18_a_proposal_is_no_fact() -> None:
     assert found("propose we start at 1% since it touches payments", "The canary gets 5% of traffic.") is None
+
+
+# Round 19 (the twenty-first held-out round, Claude Code sessions in many stacks, second-language
+# English).
+@pytest.mark.parametrize("statement, text, kind, key", [
+    # the topic named first, then the answer
+    ("The worker count is 4.", "re workers: correct, 4 in prod, 2 in staging", "confirmation", "4 in prod"),
+    ("The index is rebuilt weekly.", "regarding the index: yes, weekly, every sunday at 2am",
+     "confirmation", "every sunday at 2am"),
+    # a check with someone: what it found decides (not a confirmation for the words "checked with")
+    ("The retry budget is 5 attempts.", "checked with the SRE team, the retry budget is 3 attempts, they "
+     "lowered it in May", "correction", "3 attempts"),
+    # a name written so keeps its letters
+    ("The app supports iOS 15 and up.", "nope, iOS 16 minimum since the spring release", "correction",
+     "iOS 16 minimum"),
+    # the statement's number with another unit
+    ("The session timeout is 30 seconds.", "30 minutes, the login flow is slow for some clients", "correction",
+     "30 minutes"),
+    ("The API allows 200 requests per second.", "200 per minute per key, the gateway enforces it", "correction",
+     "200 per minute"),
+    # a file name first is no instruction ("go.mod", "make.conf"); nor is "merge to main <verb>s ..."
+    ("The module requires Go 1.22.", "no. go.mod says go 1.21, the toolchain line is separate", "correction",
+     "go.mod says go 1.21"),
+    ("Every merge to main deploys to production.", "not like that. merge to main deploys to staging only",
+     "correction", "staging only"),
+    # what a mark means where it is met, with "this is"; context given first
+    ("Checking the worker logs.", "when you see E_LOCK_TIMEOUT this is the nightly vacuum, not a bug",
+     "unprompted_definition", "the nightly vacuum"),
+    ("Opening the billing module.", "to put you in context: a 'nota de credito' is a credit note, always "
+     "negative", "unprompted_definition", "is a credit note"),
+])
+def test_round_19_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == kind and key in (got[2] or ""), got
+
+
+@pytest.mark.parametrize("statement, text", [
+    # agreement to a plan or a proposal the statement made is no confirmation
+    ("I'd migrate the users table first.", "correct, go ahead"),
+    ("Suggested approach: Redis stays for sessions and only the queue moves to SQS.", "agreed 100%"),
+    # the value of one's own proposal, said again, is no fact after the instruction
+    ("The cache holds 200 MB.", "let's make it 100, 50 MB each, the small pods are struggling"),
+    # a reading of the moment is no definition
+    ("I pushed the fix.", "I deployed it on staging. Memory is stable at 1.2 GB."),
+    # asked of it, not said; mockery
+    ("Reading the ticket now.", 'here\'s the customer note: "your total is incorrect" -- figure out if that\'s true'),
+    ("The new build cache makes CI fast.", "can't wait to see CI be fast, any decade now"),
+    ("The retry flag handles flaky tests.", "ah yes, the magic flag that fixes everything"),
+])
+def test_round_19_near_misses(statement: str, text: str) -> None:
+    assert found(text, statement) is None
+
+
+def test_round_19_a_hedged_plan_before_the_claim_leaves_the_claim() -> None:
+    """"I'd double-check this, but I believe X": the claim after the hedge is confirmed."""
+    got = found("checked the agreement, Tier B gets a 20% margin. correct.",
+                "I'd double-check this, but I believe Tier B gets a 20% margin.")
+    assert got is not None and got[0] == "confirmation" and "20% margin" in (got[2] or ""), got

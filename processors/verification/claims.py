@@ -44,6 +44,12 @@ _OFFER = re.compile(
     r"^(?:let me know|tell me|i can|i could|i'?ll|i will|i'?m going to|next,? i)\b|^(?:ready|done)\b|"
     # a proposal is no claim: "I'd suggest splitting the PR", "we could cache it"
     r"^(?:i'?d|i would|i)\s+(?:suggest|recommend|propose)|^(?:we|you) (?:could|should|might)\b|"
+    # "I'd roll this out behind the flag first", "Suggested approach: keep MySQL for now" (not "I'd
+    # say it's 5": a claim, hedged)
+    r"^(?:i'?d|i would)\s+(?!(?:say|guess|think|expect|imagine|note|bet|assume|estimate|add|argue)\b)"
+    r"(?![^,;]*[,;]\s*but\b)[a-z]|"  # ("I'd double-check this, but I believe ...": the claim after it)
+    r"^(?:suggested|proposed|recommended)\s+(?:approach|plan|fix|next\s+steps?|change|option|order)\b|"
+    r"^(?:my\s+)?(?:suggestion|recommendation|proposal)\s*(?:is\b|:)|"
     r"^(?:how|what) about\b|^maybe we\b|"
     # a plan is no claim: "My plan is to reconcile March first", "I'm planning to ..."
     r"^(?:my|the|our)\s+plan\s+(?:is|would be)\b|^(?:i|we)(?:'m|'re| am| are)?\s+plan(?:ning|s)?\s+to\b",
@@ -508,6 +514,21 @@ def _agrees_first(fact: str) -> bool:
     rest = fact[addressed.end():] if addressed else fact
     m = ph.STRONG_CONFIRMATION.match(rest) or ph.WEAK_CONFIRMATION.match(rest)
     return m is not None and (m.end() == len(rest) or not rest[m.end()].isalnum())
+
+
+def _same_fact(a: str, b: str) -> bool:
+    a, b = (" ".join(t.lower().rstrip(" .!;:").split()) for t in (a, b))
+    return bool(a) and bool(b) and (a in b or b in a)
+
+
+def one_reading(found: Sequence[tuple[str, str]]) -> list[bool]:
+    """Which of a turn's finished detections, (type, content) in order, to keep: a fact the turn
+    sets against the statement is its correction and not also a definition ("we use calver,
+    YYYY.MM.patch" after "Version numbers follow semver": the house's way, said as the right
+    value). A definition of another fact in the same turn stays."""
+    corrected = [content for kind, content in found if kind == "correction"]
+    return [kind != "unprompted_definition" or not any(_same_fact(content, c) for c in corrected)
+            for kind, content in found]
 
 
 def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:

@@ -644,6 +644,46 @@ def _renumbered(first: str, said: Sequence[str]) -> bool:
     return any(num not in seen and any(what == w and num != n for n, w in theirs) for num, what in mine)
 
 
+_UNIT_NAMES = {
+    **dict.fromkeys(("ms", "msec", "millisecond", "milliseconds"), "millisecond"),
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), "second"),
+    **dict.fromkeys(("min", "mins", "minute", "minutes"), "minute"),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), "hour"),
+    **dict.fromkeys(("day", "days"), "day"), **dict.fromkeys(("week", "weeks"), "week"),
+    **dict.fromkeys(("month", "months"), "month"), **dict.fromkeys(("year", "years", "yr", "yrs"), "year"),
+    **{u: u for u in ("kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib")},
+    **dict.fromkeys(("byte", "bytes"), "byte"),
+}
+_UNIT_DIMENSION = {u: ("size" if u.endswith("b") or u == "byte" else "time") for u in _UNIT_NAMES.values()}
+# a number with its unit, or as a rate of a unit of time: "30 seconds", "512mb", "100 requests per
+# minute", "5/min", "twice a day" (not "5 s3 buckets")
+_UNITED = re.compile(r"(?<![\w.,])(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?:(?:[a-z]+\s+){0,2}?(?:per|/|an?|every)\s*"
+                     r"(?P<rate>[a-z]{1,7})\b|(?P<unit>[a-z]{1,12})\b(?!\.\w))", re.I)
+
+
+def _united(text: str) -> set[tuple[str, str, str]]:
+    """The numbers of a text written with a unit: (number, unit, "" or "per")."""
+    out = set()
+    for m in _UNITED.finditer(text):
+        word = (m["unit"] or m["rate"] or "").lower()
+        if (unit := _UNIT_NAMES.get(word)) is not None:
+            out.add((m["num"].replace(",", ""), unit, "per" if m["rate"] else ""))
+    return out
+
+
+def _reunited(first: str, said: Sequence[str]) -> bool:
+    """The statement's number, said with another unit of the same kind: "30 minutes" after "The
+    timeout is 30 seconds.", "100 per minute per client" after "... 100 requests per second ...",
+    "it's 512 MiB" after "... 512 MB ..." (not when the fact says the statement's unit too)."""
+    mine = _united(first)
+    if not mine:
+        return False
+    theirs = {u for s in said for u in _united(s)}
+    return any(num == n and per == p and unit != u and _UNIT_DIMENSION[unit] == _UNIT_DIMENSION[u]
+               and (num, u, per) not in mine
+               for num, unit, per in mine for n, u, p in theirs)
+
+
 def contrasted(text: str) -> bool:
     """Whether a sentence sets something against something else (a negation, "X, not Y",
     "rather than", a change): the shapes `contradicts` reads."""
@@ -737,6 +777,8 @@ def contradicts(fact: str, said: Sequence[str], claimed: bool, framed: bool = Fa
     if (gone := _NO_MORE.match(first)) is not None and _word_key(gone.group(1)) in theirs and len(pr.clauses(first)) > 1 \
             and keys(" ".join(pr.clauses(first)[1:])) - theirs:
         return True  # "No more Redux, we are using Zustand since ..." after "The frontend uses Redux ...": set aside, and what instead
+    if claimed and _reunited(first, said) and not mk.OPINION.search(first):
+        return True  # "30 minutes" after "The timeout is 30 seconds.": the number kept, its unit set right
     if not mine - theirs and not values:
         return False  # nothing new: a restatement, not a correction
     if " not " in first and (said_again := _CONTRASTS[1].search(first)) is not None \

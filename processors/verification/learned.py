@@ -192,6 +192,24 @@ def sureness_at_most(quote: str) -> float:
                for meeting in _MEETINGS[_NUMBER.search(said) is not None])
 
 
+# the rules' corrections that rest on the fact alone, with no word of the person's saying the
+# statement is wrong: a contradiction found by comparing ("contrast": "all money in the API is a
+# string with two decimals" after "The `money` helper is imported in three places") or a rule a
+# story led to ("framed")
+_COMPARED: Final = frozenset(("contrast", "framed"))
+
+
+def second_look(kind: DetectionType, strength: str | None, statement: str | None, quote: str) -> DetectionType:
+    """The type of a rules detection, looked at again: a correction that rests on the fact alone
+    (`_COMPARED`) is a definition when the model is at least `ADD` sure the turn is one -- a fact
+    the person volunteers can share words and numbers with the statement without setting it
+    right. Never the other way, and never a correction the person marked as one ("no, ...").
+    Leave one round out (rounds 17 to 21): +3 hits, -3 false positives."""
+    if kind != "correction" or strength not in _COMPARED or statement is None or not statement.strip():
+        return kind
+    return "unprompted_definition" if judged(statement, quote[:QUOTE_CHARS])["unprompted_definition"] >= ADD else kind
+
+
 def decide(statement: str | None, quote: str) -> tuple[DetectionType, str, str] | None:
     """Type, title and content of a turn the rules found nothing in, when the model is at least
     `ADD` sure it is a verification: the sentence it rates highest for that type, or for a

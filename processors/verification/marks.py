@@ -35,7 +35,9 @@ STATE = (
     r"finished|gone|stuck|missing|empty|ready|red|green|flaky|merged|pushed|deployed|blocked|live|queued|pending|"
     r"up|off|busy|late|wrong|slow|weird|odd|strange|confusing|ok|okay|fine|good|bad|better|worse|"
     r"correct|incorrect|right|attached|(?:above|below)(?!\s+[$\u00a3\u20ac]?\d)|here|there|back|out|open|closed|huge|big|"
-    r"small|great|nice|ugly|messy|unclear|outdated|stale|new(?!\s+(?-i:[A-Z]))|different|same|off)\b"
+    r"small|great|nice|ugly|messy|unclear|outdated|stale|new(?!\s+(?-i:[A-Z]))|different|same|off|"
+    # a reading of the moment: "memory is stable at 1.2 GB", "the queue is spiking again"
+    r"stable|steady|healthy|degraded|spiking|climbing|recovering|idle|flat)\b"
     # "blocked by security", "attached directly", "fixed monthly": a rule, not a state
     r"(?!\s+(?:by|directly|automatically|when|whenever|if|unless|once|only|as|via|through|every|each|"
     r"daily|weekly|monthly|nightly|hourly|on (?:every|each|merge|push|release))\b)(?![- ]limits\b)"
@@ -151,7 +153,7 @@ _IMPERATIVE_VERBS = (
 IMPERATIVE_START = _rx(
     r"^(?:(?:please|pls|plz|just|also|then|now|so|and|first|instead|kindly|maybe|but|ok(?:ay)?|"
     r"next|rather|nit:?)[,\s]+)*"
-    rf"(?:(?:{_IMPERATIVE_VERBS})\b(?!-\w|'s\b|\s+(?:is|are|was|were|has|had|does|did|will|would|"
+    rf"(?:(?:{_IMPERATIVE_VERBS})\b(?!-\w|'s\b|\.\w|\s+(?:is|are|was|were|has|had|does|did|will|would|"
     r"can|could|should|must|may|might|isn'?t|aren'?t|wasn'?t|doesn'?t|didn'?t|won'?t|can'?t|"
     r"needs|requires|runs|takes|lives|goes|gets|means|happens|belongs|comes|depends|uses|only|"
     r"always|never)\b)|let'?s\b|lemme\b|don'?t\b|do not\b|never\b|be\b|beware\b|"

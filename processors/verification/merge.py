@@ -27,6 +27,7 @@ from sessiond.daemon.events import LINE_UNREADABLE
 from sessiond.processors.contract import Rows, Tx, describe
 from sessiond.processors.verification import learned
 from sessiond.processors.verification import rows as r
+from sessiond.processors.verification.claims import one_reading
 from sessiond.processors.verification.clusters import Member, Text
 from sessiond.processors.verification.detection import Detection, Finisher, Lead, complete
 from sessiond.processors.verification.exchanges import clip
@@ -75,9 +76,10 @@ def statement(row: Mapping[str, Any], trail: list[ContextRow] | None) -> str | N
 
 
 class Merger:
-    def __init__(self, tx: Tx, finisher: Finisher, now: datetime | None = None) -> None:
+    def __init__(self, tx: Tx, finisher: Finisher, now: datetime | None = None, *, second_look: bool = False) -> None:
         self.store = KnowledgeStore(tx)
         self.finish = finisher
+        self.second_look = second_look  # `learned.second_look` on what `finisher` finishes
         self.now = now or datetime.now(UTC)
 
     def run(self, batch: Mapping[str, Rows]) -> dict[str, Any]:
@@ -130,7 +132,8 @@ class Merger:
                 first.get(r.STATEMENT_KNOWN) and not first.get(r.STATEMENT_PARTIAL)):
             return done  # judged when the append was read (or the LLM's)
         if done:
-            return done
+            keep = one_reading([(d.detection_type, d.content) for _, d in done])
+            return [pair for pair, kept in zip(done, keep, strict=True) if kept]
         added = learned.decide(said, str(pending[0]["user_quote"])) if pending else None
         detection = None if added is None else complete(*added)
         return [] if detection is None else [(pending[0], detection)]
@@ -141,7 +144,12 @@ class Merger:
                              tuple(row["entities"] or ()))
         lead = Lead(row[r.LEAD_STRENGTH], row.get(r.LEAD_FACT))
         done = self.finish(lead, statement)
-        return None if done is None else complete(row["detection_type"], *done)
+        if done is None:
+            return None
+        kind = row["detection_type"]
+        if self.second_look:  # as `rules._finished` looks when the statement is known at once
+            kind = learned.second_look(kind, lead.strength, statement, str(row["user_quote"]))
+        return complete(kind, *done)
 
     # -- 3. into the knowledge base ------------------------------------------------------------
 

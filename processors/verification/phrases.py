@@ -37,7 +37,8 @@ def any_of(patterns: list[re.Pattern[str]]) -> re.Pattern[str]:
 # -- openers (skipped at a sentence start) -------------------------------------------------------
 
 OPENER = _rx(
-    rf"^(?:(?:{EMOJI}+|(?:h+m+|m{{2,}}|u+h+(?![\s-]*huh)|u+m+|e+r+m*|e+h+|a+h+|o+h+|well|lol|lmao|ha(?:ha)*|heh|"
+    # the topic named first: "re your finding: correct, ...", "regarding the indexer: it consumes ..."
+    rf"^(?:(?:{EMOJI}+|(?:re|regarding|as for)\b\s*:?\s*[^:.!?,\n]{{1,40}}?:(?=\s)|(?:h+m+|m{{2,}}|u+h+(?![\s-]*huh)|u+m+|e+r+m*|e+h+|a+h+|o+h+|well|lol|lmao|ha(?:ha)*|heh|"
     r"whoa+|woah|wow|ok(?:ay)?|so|and|but|also|honestly|tbh|ugh|sorry|hey|yo|please|pls|plz|anyways?|anyhow|"
     # a remark on what follows: "confusingly it's reversed in this schema", "annoyingly, ..."
     r"confusingly|annoyingly|weirdly|oddly|funnily enough|ironically|"
@@ -511,9 +512,10 @@ TRAILING_CONFIRMATION = _rx(
     r"where|when|is|are|do|does|did)\b)|(?:because|since|cause|coz|bc)\b|i\s+(?:just\s+)?(?:reproduced|checked|confirmed|"
     r"verified|tested|saw|see|ran|looked|counted|measured)\b)[^?]*)?$"
 )
-# What cannot come right before a trailing "right"/"correct": "that's not right", "is it right".
+# What cannot come right before a trailing "right"/"correct": "that's not right", "is it right",
+# "figure out if that's true".
 NOT_CONFIRMED = _rx(r"(?:\b(?:not|no|never|is|are|was|were|be|that|it|this|the|a|an|of|on|to|"
-                    r"in|at|turn|go|all|feel|feels|seems?|looks?|sounds?|do|does|get|got)|n't|'s)$")
+                    r"in|at|turn|go|all|feel|feels|seems?|looks?|sounds?|do|does|get|got|if|whether)|n't|'s)$")
 # "yes it is", "yes you can": an answer to a question, not a fact of the person's own
 ECHO_ANSWER = _rx(r"^(?:(?:it|that|they|this|you|we|i|he|she)\s+(?:sure\s+)?(?:is|are|does|do|did|can|has|"
                   r"have|was|were|will|am|should|must)|sure (?:is|does|are|do|can))(?:\s+(?:indeed|too|though))?"
@@ -529,7 +531,8 @@ CHECKED = _rx(
     # a count or a figure worked out again: "I counted too, ...", "just reproduced it locally, ..."
     r"(?:re-?)?counted|reproduced|re-?measured|measured|(?:re-?)?calculated|(?:re-?)?computed|tallied|"
     r"did\s+the\s+(?:math|maths|sums?)|worked\s+it\s+out|summed\s+(?:it|them)\s+up)\b"
-    r"(?!\s+(?:with|against)\b)"  # "confirmed with finance": a strong lead
+    r"(?!(?:(?<=confirmed)|(?<=verified))\s+(?:with|against)\b)"  # "confirmed with finance": a strong lead
+    # ("checked with ops, it runs on 4 pods": what the check found says whether it confirms)
     r"(?:(?<!confirmed)(?<!verified)|(?=\s+[^\s,.;:!?]))"  # bare "confirmed, ...": a strong lead too
     rf"(?:\s+(?:(?!\s+(?:and|but)\s){_TO_CLAUSE_END}){{1,50}}?)?(?:\s*[,:;{EM}{EN}]\s*|\s+-+\s+|\s+and\s+)(?=\S)"
 )
@@ -606,15 +609,15 @@ _SARCASM = _rx(r"\b(?:lol|lmao|rofl|yeah right|oh sure|sure it is|sure they are|
               r"(?P<thrice>cool|great|fine|perfect|awesome|wonderful|fantastic|lovely|nice|love it)(?:[\s,.!]+(?P=thrice)\b){2,}|"
               r"(?:totally|completely|absolutely|perfectly)\s+fine\W+(?:everything'?s|everything is|it'?s all|all)\s+(?:totally\s+)?fine|"
               r"(?:nothing|what) (?:could|can) (?:possibly )?go wrong|what a time to be alive|"
-              r"(?:just )?like (?:the )?last (?:time|\w+ times)(?=\W*$)|"
+              r"(?:just )?like (?:the )?last (?:time|\w+ times)(?=\W*$)|any (?:decade|century|millennium|year) now|"
               r"because (?:every(?:one|body)|no ?one|nobody|we all|that|people)\s+(?:definitely|totally|always|"
               r"obviously|clearly|surely|of course|really)\b)\b|(?<![\w/])/s\b|"
               # rolling eyes, upside-down face, tears of joy, smirk, facepalm: not an endorsement
               "[\U0001f644\U0001f612\U0001f611\U0001f926\U0001f643\U0001f602\U0001f923\U0001f60f]")
-# mock praise: "ah yes, the famous weather", "what a surprise", "my favourite hobby", "exactly how I
+# mock praise: "ah yes, the famous weather", "ah yes, the magic flag", "what a surprise", "my favourite hobby", "exactly how I
 # wanted to spend my friday", an "of course" said twice -- after a cheap test of its words
 _MOCK_PRAISE = _rx(r"\b(?:(?:yes|yeah|right),?\s+(?:the|our|my)\s+(?:famous|legendary|infamous|good old|trusty|"
-                   r"ever[- ]reliable)|what a (?:surprise|shock|shocker)|my (?:favou?rite|fave) (?:hobby|pastime|"
+                   r"ever[- ]reliable|magic(?:al)?|miracle|mighty|almighty)|what a (?:surprise|shock|shocker)|my (?:favou?rite|fave) (?:hobby|pastime|"
                    r"thing to do|way to spend)|(?:exactly|just) (?:how|what) i (?:wanted|needed|hoped)|"
                    r"of course\b[^.!?\n]{0,30}[.!]+\s*of course(?=\W*$)|"
                    # "I'm sure a coupon will totally make up for it": certainty piled on certainty
@@ -627,7 +630,8 @@ _MOCK_PRAISE = _rx(r"\b(?:(?:yes|yeah|right),?\s+(?:the|our|my)\s+(?:famous|lege
                    r"(?-i:\b(?:SO+|SUPER|VERY|REALLY|TOTALLY)\s+(?:reasonable|helpful|reliable|responsive|"
                    r"cooperative|quick|fast|easy|smooth|stable|accurate|consistent|punctual|organi[sz]ed|"
                    r"prompt|clear|nice|fun|great)\b))")
-_MOCK_WORDS = ("love", "adore", "enjoy", "famous", "legendary", "infamous", "good old", "trusty", "reliable", "what a", "fav", "i wanted",
+_MOCK_WORDS = ("love", "adore", "enjoy", "famous", "legendary", "infamous", "good old", "trusty", "reliable", "magic", "miracle",
+               "mighty", "what a", "fav", "i wanted",
                "i needed", "i hoped", "of course", "i'm sure", "im sure")
 _MOCK_CAPS = ("SO", "SUPER", "VERY", "REALLY", "TOTALLY")  # as written: a shouted word
 
@@ -699,7 +703,8 @@ DEFINITION_FRAME = _rx(
     r"does (?:it|things|this)|do (?:it|things|this)|handles? (?:it|this|that))"
     r"(?:\s+(?:here|at [\w-]+|in [\w-]+))?(?=\s*" + SEP + r"|\s+(?:an?|the|all|every|each|any|no)\s)|just so (?:you|u) (?:have it|have that)|"
     r"for (?:future )?reference|"
-    r"as a reference point|for the record|for context|(?:some|a bit of|a little|quick|important|"
+    r"as a reference point|for the record|for context|(?:to\s+)?(?:put|give|bring)\s+(?:you|u)\s+(?:in(?:to)?|some)\s+"
+    r"context|(?:some|a bit of|a little|quick|important|"
     r"useful|relevant|extra|additional|more|a little more)\s+(?:more\s+)?(?:background|context)|"
     r"(?:(?:a|one)\s+)?(?:quick\s+|small\s+)?note (?:on|about|re|regarding) [^,.;:!?]{1,30}?(?=\s*:)|"
     r"(?:terminology|glossary|definitions?)(?=\s*:)|background(?:\s+info(?:rmation)?)?(?=\s*" + SEP + r")|"

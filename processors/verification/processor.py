@@ -68,7 +68,7 @@ class VerificationProcessor:
     """Finds where a person corrects, confirms or defines domain knowledge (issue #4)."""
 
     name = "verification"
-    version = 20  # 2: items are components of texts (#12); 3: rules that generalise (#15); 4: tuned on the first held-out round (#15); 5: round 4, tuned on the second held-out round (#15); 6: round 5, tuned on the third held-out round (#15); 7: round 6, tuned on the fourth held-out round (#15); 8: round 7, tuned on the fifth held-out round (#15); 9: round 8, tuned on the sixth held-out round (#15); 10: round 9, tuned on the seventh held-out round (#15); 11: round 10, tuned on the eighth held-out round (#15); 12: round 11, tuned on the ninth held-out round (#15); 13: round 12, tuned on the tenth held-out round (#15); 14: round 13, tuned on the eleventh held-out round (#15); 15: round 14, tuned on the twelfth held-out round (#15); 16: round 15, tuned on the thirteenth held-out round (#15); 17: the learned judgement where the rules find nothing (#15); 18: round 16, tuned on the eighteenth held-out round (#15); 19: round 17, tuned on the nineteenth held-out round (#15); 20: round 18, tuned on the twentieth held-out round (#15)
+    version = 21  # 2: items are components of texts (#12); 3: rules that generalise (#15); 4: tuned on the first held-out round (#15); 5: round 4, tuned on the second held-out round (#15); 6: round 5, tuned on the third held-out round (#15); 7: round 6, tuned on the fourth held-out round (#15); 8: round 7, tuned on the fifth held-out round (#15); 9: round 8, tuned on the sixth held-out round (#15); 10: round 9, tuned on the seventh held-out round (#15); 11: round 10, tuned on the eighth held-out round (#15); 12: round 11, tuned on the ninth held-out round (#15); 13: round 12, tuned on the tenth held-out round (#15); 14: round 13, tuned on the eleventh held-out round (#15); 15: round 14, tuned on the twelfth held-out round (#15); 16: round 15, tuned on the thirteenth held-out round (#15); 17: the learned judgement where the rules find nothing (#15); 18: round 16, tuned on the eighteenth held-out round (#15); 19: round 17, tuned on the nineteenth held-out round (#15); 20: round 18, tuned on the twentieth held-out round (#15); 21: round 19, tuned on the twenty-first held-out round, and the judgement's second look at a correction the rules compared (#15)
     interval = 0.0
     tables = schema.PER_FILE_TABLES
     merge_fields: ClassVar[Mapping[str, tuple[str, ...]]] = {schema.DETECTIONS: (*DETECTION_FIELDS, llm_cache.ASK), schema.CONTEXT: CONTEXT_FIELDS}
@@ -97,6 +97,7 @@ class VerificationProcessor:
         self._llm: LlmExtractor | None = None  # asked before the commit (`enrich`)
         if not isinstance(judgement, bool):
             raise TypeError(f"judgement must be true or false, got {judgement!r}")
+        self._judgement = judgement and extractor == "rules"  # `learned.second_look` in the merge too
         if extractor == "rules":
             self.extractor = rules.RulesExtractor(judgement=judgement)
         elif extractor == "llm":
@@ -162,7 +163,7 @@ class VerificationProcessor:
     def merge(self, tx: Tx, rows: Mapping[str, Rows]) -> Mapping[str, Rows]:
         if self._llm is not None:
             rows = llm_cache.keep_answers(tx, rows)
-        return Merger(tx, rules.finish, self._now()).run(rows)
+        return Merger(tx, rules.finish, self._now(), second_look=self._judgement).run(rows)
 
     def after_delete(self, tx: Tx, files: Sequence[str]) -> None:
         store = KnowledgeStore(tx)

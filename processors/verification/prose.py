@@ -235,6 +235,9 @@ def imperative(text: str) -> bool:
     if m is None:
         return False
     after = text[m.end():].split()[:8]
+    if len(after) >= 3 and after[0].lower() in ("to", "into", "onto") and \
+            (verb := after[2].lower().strip(".,;:!")).endswith("s") and verb in mk.VERB_FORMS:
+        return False  # "merge to main deploys to staging only", "push to prod needs a ticket": a subject
     if len(after) < 2 or mk.DETERMINER.match(after[0]) or not after[0][:1].isalpha():
         return True
     for n, word in enumerate(after[1:-1], 1):
@@ -343,8 +346,19 @@ def fact_at(text: str) -> str | None:
     return span(text, bool(text) and is_fact(text) and not TYPO.match(text))
 
 
+_FILE_NAME = re.compile(r"\w\.[a-z]")  # "go.mod", "config.yaml" (not "e.g.": a letter after the dot)
+
+
 def upper_first(text: str) -> str:
-    return text[:1].upper() + text[1:] if text and not text[:1].isupper() else text
+    """The text as a sentence starts: its first letter a capital, unless its first word is a name
+    written so ("iOS 16 minimum", "rate_limit_window is 60", "go.mod says 1.21", "eBay"), which
+    stays as written."""
+    if not text or text[:1].isupper():
+        return text
+    word = text.split(None, 1)[0]
+    if "_" in word or any(ch.isupper() for ch in word[1:]) or _FILE_NAME.search(word):
+        return text
+    return text[:1].upper() + text[1:]
 
 
 def title_of(content: str) -> str:

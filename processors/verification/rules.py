@@ -56,7 +56,7 @@ from sessiond.processors.verification import marks as mk
 from sessiond.processors.verification import phrases as ph
 from sessiond.processors.verification import prose as pr
 from sessiond.processors.verification.claims import NEGATIVE as _NEGATIVE
-from sessiond.processors.verification.claims import NEGATIVE_SAID, check_of, claim_of, finish
+from sessiond.processors.verification.claims import NEGATIVE_SAID, check_of, claim_of, finish, one_reading
 from sessiond.processors.verification.contrast import contrasted, has_value, measured
 from sessiond.processors.verification.detection import Candidate, DetectionType, Lead, usable
 from sessiond.processors.verification.exchanges import Exchange
@@ -163,7 +163,7 @@ class RulesExtractor:
         for ex in exchanges:
             found = candidates(ex.user.text, ex.user.line)
             if not self.judgement:
-                out += _finished(found, ex)
+                out += _finished(found, ex, judged=False)
                 continue
             quote = ex.user.text.strip()
             if not _decided(ex):  # the learned judgement reads the statement too: in `merge`
@@ -171,7 +171,7 @@ class RulesExtractor:
                 if learned.may_add(quote):  # a pending learned judgement (`Merger._detections`)
                     out.append(_lead(ex.user.line, "correction", quote, Lead("learned", None), index=len(found)))
                 continue
-            if done := [c for c in _finished(found, ex) if usable(c.title or "", c.content or "")]:
+            if done := _finished(found, ex, judged=True):
                 out += done
             elif (added := learned.decide(ex.statement.text if ex.statement else None, quote)) is not None:
                 out.append(Candidate(ex.user.line, added[0], quote, added[1], added[2],
@@ -187,9 +187,10 @@ def _decided(ex: Exchange) -> bool:
     return ex.known and not (ex.statement and ex.statement.partial)
 
 
-def _finished(found: Sequence[Candidate], ex: Exchange) -> list[Candidate]:
+def _finished(found: Sequence[Candidate], ex: Exchange, *, judged: bool) -> list[Candidate]:
     """The candidates of a turn, each `Lead` finished with its statement when that is known
-    (dropped when it is no verification), left for `merge` otherwise."""
+    (dropped when it is no verification; with the judgement, its type looked at again:
+    `learned.second_look`), left for `merge` otherwise. One fact, one type (`one_reading`)."""
     if not _decided(ex):
         return list(found)
     statement = ex.statement.text if ex.statement else None
@@ -199,9 +200,13 @@ def _finished(found: Sequence[Candidate], ex: Exchange) -> list[Candidate]:
             finished = finish(c.lead, statement)
             if finished is None:
                 continue
-            c = Candidate(c.line, c.detection_type, c.user_quote, *finished, index=c.index)
+            kind = learned.second_look(c.detection_type, c.lead.strength, statement, c.user_quote) \
+                if judged else c.detection_type
+            c = Candidate(c.line, kind, c.user_quote, *finished, index=c.index)
         out.append(c)
-    return out
+    out = [c for c in out if usable(c.title or "", c.content or "")]  # what `merge` would complete
+    keep = one_reading([(c.detection_type, c.content or "") for c in out])
+    return [c for c, kept in zip(out, keep, strict=True) if kept]
 
 
 def _candidate(line: int, kind: DetectionType, quote: str, fact: str) -> Candidate:
@@ -661,7 +666,7 @@ _WHEN_SEEN = re.compile(r"^(?:when(?:ever)?|if|where(?:ver)?|any ?time)\s+(?:(?:
                         r"come across|run into|encounter|get)|(?:an?|the|any)\s+[\w-]+\s+(?:says|shows|reads|has|"
                         r"ends (?:in|with)|starts with|begins with|is marked|is flagged))\s+[^?]{1,80}?(?:,\s*|\s+)"
                         r"(?:that'?s|thats|it'?s|its|that means|it means|this means|those|these|they'?re|theyre|"
-                        r"that is|it is|means)\s+(?!(?:probably|maybe|likely|possibly|usually a bug|a bug|broken|"
+                        r"that is|it is|this is|means)\s+(?!(?:probably|maybe|likely|possibly|usually a bug|a bug|broken|"
                         r"fine|ok(?:ay)?|normal|expected|because)\b)\S", re.I)
 _A_IS_A = re.compile(r"^(?:an?|the)\s+['\"`]?\w[\w\s'-]{0,30}?['\"`]?\s+(?:is|means)\s+(?:an?|the|any|when)\s+\w", re.I)
 
@@ -1402,7 +1407,8 @@ def _fact_after_order(sentence: str) -> str | None:
         said = said.strip(" .!,;")
         if len(pr.words(said)) >= 3 and "?" not in said and pr.is_fact(said) and not _asks(said) \
                 and not mk.HEDGE.search(said) and not _PROPOSING.search(said) and not _MAYBE.search(said) \
-                and not mk.SELF_CORRECTION.search(said) and not mk.MOMENT.search(said) and not _ABOUT_IT.match(said):
+                and not mk.SELF_CORRECTION.search(said) and not mk.MOMENT.search(said) and not _ABOUT_IT.match(said) \
+                and pr.has_verb(pr.clauses(said)[0]):  # ("let's make it half, 50 MB, ...": the order's value)
             return said
     return None
 
