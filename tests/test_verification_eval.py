@@ -2,7 +2,7 @@
 figures -- the processor run end to end on one session file per phrasing family.
 
 The top-level families (dev and heldout halves) and the opened earlier held-out rounds
-(`fresh-1/` to `fresh-21/`) are development data: the rules were tuned on them, and the targets (precision >=
+(`fresh-1/` to `fresh-22/`) are development data: the rules were tuned on them, and the targets (precision >=
 0.95, recall >= 0.90 per type) are asserted on each. The held-out measure is
 `bench/verification_cases/fresh/`, written apart from the rules and never read by whoever tunes
 them: measured once the rules are frozen, its unmet targets are strict expected failures and its
@@ -156,22 +156,25 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 # An opened round a tuning round did not bring to the targets (measured when it ended): its
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
 OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
-    # the fourteenth to twenty-first rounds: the judgement was trained on each after it was
+    # the fourteenth to twenty-second rounds: the judgement was trained on each after it was
     # measured; the rules were tuned on the eighteenth (round 16), on three shapes of the
-    # seventeenth's false positives, on the nineteenth (round 17), the twentieth (round 18) and
-    # the twenty-first (round 19). Measured after round 19
-    ("fresh-14", "correction"): (0.920, 0.929),
+    # seventeenth's false positives, on the nineteenth (round 17), the twentieth (round 18), the
+    # twenty-first (round 19) and the twenty-second (round 20). Measured after round 20
+    ("fresh-14", "correction"): (0.929, 0.938),
     ("fresh-14", "unprompted_definition"): (0.919, 0.911),
     ("fresh-15", "unprompted_definition"): (0.936, 0.920),
-    ("fresh-16", "unprompted_definition"): (0.905, 0.938),
+    ("fresh-16", "unprompted_definition"): (0.889, 0.929),
     ("fresh-17", "correction"): (0.927, 0.902),
     ("fresh-17", "unprompted_definition"): (0.898, 0.946),
     ("fresh-18", "correction"): (0.945, 0.929),
-    ("fresh-19", "correction"): (0.937, 0.929),
+    ("fresh-19", "correction"): (0.928, 0.920),
     ("fresh-19", "unprompted_definition"): (0.922, 0.955),
     ("fresh-20", "correction"): (0.933, 0.875),
     ("fresh-20", "unprompted_definition"): (0.916, 0.973),
-    ("fresh-21", "correction"): (0.944, 0.911)}
+    ("fresh-21", "correction"): (0.935, 0.902),
+    ("fresh-22", "correction"): (0.856, 0.902),
+    ("fresh-22", "confirmation"): (0.945, 0.920),
+    ("fresh-22", "unprompted_definition"): (0.918, 0.902)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [
@@ -195,16 +198,17 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/, the twenty-second: 57 families, 456 cases, people using Claude Code
-# for operations and the work around software -- on-call and incidents, releases, QA, product
-# specs, docs, support, security and compliance, backfills, IT admin, finance scripts; incident
-# shorthand, a story before the fact, several points answered at once, part of a statement set
-# right), written by an engineer who read neither the rules nor any other case file, measured
-# once after round 19 of the rules and the learned judgement (trained with fresh-21) were frozen
-# (2026-12-04). The rules alone gave (0.827, 0.768), (0.942, 0.723), (0.900, 0.643); round 18 with
-# the same judgement (0.805, 0.848), (0.939, 0.821), (0.891, 0.804). No type meets the targets.
-FRESH_MEASURED = {"correction": (0.812, 0.848), "confirmation": (0.939, 0.821),
-                  "unprompted_definition": (0.892, 0.812)}
+# The held-out round (fresh/, the twenty-third: 57 families, 456 cases, people using Claude Code
+# outside a company job -- open-source maintainers, homelab and self-hosting, game modders,
+# students, indie SaaS, hobby electronics and 3D printing, data journalists, volunteers; emoji
+# and shouted words, a link and a sentence, numbered answers to several points, a fact and a joke
+# about it, long polite corrections, very short replies), written by an engineer who read neither
+# the rules nor any other case file, measured once after round 20 of the rules and the learned
+# judgement (trained with fresh-22) were frozen (2026-12-04). The rules alone gave (0.867, 0.759),
+# (0.990, 0.893), (0.947, 0.634); round 19 with the same judgement (0.865, 0.857), (0.990, 0.857),
+# (0.929, 0.812). Confirmations meet the targets; corrections and definitions do not.
+FRESH_MEASURED = {"correction": (0.865, 0.857), "confirmation": (0.990, 0.929),
+                  "unprompted_definition": (0.929, 0.812)}
 
 
 @pytest.mark.parametrize("kind", [

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from sessiond.processors.verification import domain, entities, similarity
+from sessiond.processors.verification.claims import one_reading
 from sessiond.processors.verification.detection import CONFIDENCE, Lead, complete, item_id
 from sessiond.processors.verification.rules import candidates, claim_of, detect, finish, is_fact
 from tests.test_verification_support import Transcript, process, q, run_once, write
@@ -19,7 +20,7 @@ WRONG = "I assumed MRR is the sum of all invoice lines."
 def found(text: str, statement: str = WRONG) -> tuple[str, str | None, str | None] | None:
     """What a turn answering ``statement`` gives: a complete detection, a finished lead, or None
     (at most one: the candidates of a turn that the statement decides between exclude each
-    other)."""
+    other; one fact one type, one confirmation a turn: `one_reading`, as in the processor)."""
     got = []
     for c in candidates(text, 1):
         if c.lead is not None:
@@ -28,6 +29,7 @@ def found(text: str, statement: str = WRONG) -> tuple[str, str | None, str | Non
                 got.append((c.detection_type, *done))
         else:
             got.append((c.detection_type, c.title, c.content))
+    got = [g for g, kept in zip(got, one_reading([(g[0], g[2] or "") for g in got]), strict=True) if kept]
     assert len(got) <= 1, got
     return got[0] if got else None
 
@@ -2550,3 +2552,40 @@ def test_round_19_a_hedged_plan_before_the_claim_leaves_the_claim() -> None:
     got = found("checked the agreement, Tier B gets a 20% margin. correct.",
                 "I'd double-check this, but I believe Tier B gets a 20% margin.")
     assert got is not None and got[0] == "confirmation" and "20% margin" in (got[2] or ""), got
+
+
+# Round 20 (the twenty-second held-out round, operations and the work around software), read
+# through the processor: a turn of several points may confirm in a later one, and confirms once.
+def _answered(statement: str, text: str) -> list[tuple[str, str]]:
+    t = Transcript().user("have a look").assistant(statement).user(text)
+    return [(r["detection_type"], r["content"]) for r in process(t).get("verification_detections", [])
+            if r["line_no"] == 3]
+
+
+@pytest.mark.parametrize("statement, text, kind, key", [
+    # a rule cited from where it is written is the person's (a quote of it is kept)
+    ("The refund window is 14 days.", 'no, from the billing handbook: "Refunds are available within 30 days '
+     'of purchase, after that only credit."', "correction", "within 30 days"),
+    ("Looking at the access logs now.", 'fyi, the security policy, verbatim: "Access logs are kept for 400 days '
+     'and then deleted."', "unprompted_definition", "kept for 400 days"),
+    # the claim said again before the answer to the offer that ends the statement
+    ("The backup job runs at 01:00 UTC. Want me to add an alert for it?",
+     "yep, the backup job runs at 01:00 UTC, I checked the cron. alert yes please", "confirmation", "01:00 UTC"),
+    # agreement in a later point or list item
+    ("The export uses the `Sales-All` group. Should I add the interns, and open a ticket?",
+     "1) yes, the export uses the `Sales-All` group 2) no interns yet 3) ticket yes", "confirmation", "Sales-All"),
+    ("The laptop refresh cycle is every 3 years per the IT policy. Should I pull the list and put it in a sheet?",
+     "pull the list, sheet is fine. and yeah every 3 years is the policy, for contractors too", "confirmation",
+     "every 3 years"),
+    # one number written two ways
+    ("The lag alert fires at 10,000 messages behind.", "threshold's 50k not 10k, raised in q2. we're at 80k so "
+     "it fired", "correction", "50k not 10k"),
+])
+def test_round_20_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = _answered(statement, text)
+    assert [k for k, _ in got] == [kind] and key in got[0][1], got
+
+
+def test_round_20_someones_words_to_look_into_stay_out() -> None:
+    assert _answered("The customer email says the invoice is wrong.",
+                     'here\'s what the customer wrote: "the total is wrong, you charged VAT twice". can you check?') == []

@@ -525,10 +525,27 @@ def one_reading(found: Sequence[tuple[str, str]]) -> list[bool]:
     """Which of a turn's finished detections, (type, content) in order, to keep: a fact the turn
     sets against the statement is its correction and not also a definition ("we use calver,
     YYYY.MM.patch" after "Version numbers follow semver": the house's way, said as the right
-    value). A definition of another fact in the same turn stays."""
+    value); a definition of another fact in the same turn stays. A turn confirms once: its first
+    confirmation (an agreement in the opening, before one in a later point)."""
     corrected = [content for kind, content in found if kind == "correction"]
-    return [kind != "unprompted_definition" or not any(_same_fact(content, c) for c in corrected)
-            for kind, content in found]
+    first = next((n for n, (kind, _) in enumerate(found) if kind == "confirmation"), None)
+    return [(kind != "unprompted_definition" or not any(_same_fact(content, c) for c in corrected))
+            and (kind != "confirmation" or n == first)
+            for n, (kind, content) in enumerate(found)]
+
+
+def _claim_before_offer(fact: str, statement: str) -> str | None:
+    """The claim of a statement that ends on an offer or a question, which the fact says again
+    (its first clause echoes it, and nothing in it contradicts it); None otherwise."""
+    parts = list(_sentences_of(statement))
+    for said in reversed(parts[:-1]):
+        said = _CLAIM_LEAD_IN.sub("", said, count=1).strip(" ,.;:")
+        if said.endswith("?") or _OFFER.match(said) or len(pr.words(said)) < 3 or not (
+                pr.has_verb(said) or _STATED.match(said)):
+            continue
+        if _echoes(fact, said) and not _contradicted(fact, said):
+            return said
+    return None
 
 
 def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
@@ -596,6 +613,12 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
                           or (_ALWAYS.search(first) and _reports_work(statement)))
                          and not _SET_WORDS.search(first)))
         return _plain(lead.fact) if said else None
+    if statement and lead.fact and lead.strength in ("weak", "mid", "echo", "strong", "strong_echo") \
+            and _last_sentence(statement) is None and (claim := _claim_before_offer(lead.fact, statement)) is not None:
+        # "yep, 2.14 is set for the 9th, I checked" after "The release date for 2.14 is set for the
+        # 9th. Want me to draft the announcement?": the claim said again, before the offer's answer
+        said_again = pr.upper_first(claim)
+        return title_of(said_again), said_again
     if not statement or _last_sentence(statement) is None:
         return None  # nothing said, or "yes" to "Shall I ...?": agrees to an action, verifies nothing
     check = check_of(statement)

@@ -759,6 +759,23 @@ def _side_swapped(first: str, said: Sequence[str]) -> bool:
 _NO_MORE = re.compile(r"^\W*no\s+(?:more|longer)\s+([\w.-]+)\s*[,;:\u2014\u2013-]", re.I)
 
 
+# a number as people write it: "10,000", "10k", "$1.5m", "2.5 million"
+_AMOUNT = re.compile(r"(?<![\w.,])[$\u20ac\u00a3]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])|(?<![\w.,])[$\u20ac\u00a3]?\d+(?:\.\d+)?"
+                     r"(?:\s*(?:k|m|bn|thousand|million|billion)\b)?", re.I)
+_TIMES = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9}
+
+
+def _amount(text: str) -> float | None:
+    """The first number of a text as a quantity ("10k" and "10,000" are one), or None."""
+    m = _AMOUNT.search(text)
+    if m is None:
+        return None
+    word = m.group().lstrip("$\u20ac\u00a3").replace(",", "")
+    digits = re.match(r"\d+(?:\.\d+)?", word)
+    scale = word[digits.end():].strip().lower() if digits else ""
+    return float(digits.group()) * _TIMES.get(scale, 1.0) if digits else None
+
+
 def contradicts(fact: str, said: Sequence[str], claimed: bool, framed: bool = False) -> bool:
     """Whether a fact with no lead word rejects what a statement said (``said``: its sentences
     that are not questions; ``claimed``: whether it ends on a claim rather than a plan) -- see
@@ -797,7 +814,11 @@ def contradicts(fact: str, said: Sequence[str], claimed: bool, framed: bool = Fa
         # aside is the statement's
         head = pr.words(m["neg"])[:1]
         aside = _word_key(head[0].lstrip("$\u20ac\u00a3")) if head and _VALUE.match(head[0]) else None
-        if aside is not None and aside in {k.lstrip("$\u20ac\u00a3") for k in theirs} and keys(m["pos"]) - theirs:
+        if aside is not None and keys(m["pos"]) - theirs and (
+                aside in {k.lstrip("$\u20ac\u00a3") for k in theirs}
+                # "50k not 10k" after "... at 10,000 messages": the same number written otherwise
+                or ((amount := _amount(m["neg"])) is not None
+                    and amount in {_amount(v) for v in _AMOUNT.findall(" ".join(said))})):
             return True
     for clause in pr.clauses(first):
         if (no := _NEGATED.search(clause)) and pr.has_verb(clause):  # "not by X" is a contrast, above

@@ -88,9 +88,21 @@ def _unpasted(text: str) -> str:
 
 
 def _unquote(match: re.Match[str]) -> str:
-    if len(match.group().split()) < 4 or _MEANS_BEFORE.search(match.string, 0, match.start()):
-        return match.group()  # (a meaning given in quotes is the person's own: "7 means 'held for review'")
+    if len(match.group().split()) < 4 or _MEANS_BEFORE.search(match.string, 0, match.start()) \
+            or _RULE_BEFORE.search(match.string, max(0, match.start() - 80), match.start()):
+        # (a meaning given in quotes is the person's own: "7 means 'held for review'"; so is a rule
+        # cited from where it is written: 'the handbook: "Refunds are available within 30 days"')
+        return match.group()
     return " "
+
+
+# where a rule is written or who set it, before the quote of it: 'the policy says "...", 'section
+# 4.2: "...", 'from the support handbook: "...", 'her words: "...", 'IT policy, quoting: "...' (not
+# 'the customer email: "...", 'the error says "...": someone's words to look into)
+_RULE_BEFORE = re.compile(r"\b(?:polic(?:y|ies)|handbook|runbook|playbook|wiki|guidelines?|standard|charter|"
+                          r"contract|agreement|sla|section\s+[\d.]+|clause\s+[\d.]+|article\s+[\d.]+|"
+                          r"(?:standing\s+)?rule|guidance|(?:his|her|their)\s+words|verbatim|quoting)\b"
+                          r"[^\"\u201c'\n.!?]{0,30}$", re.I)
 
 
 # a quote that is what a term means, not someone's words: "code 7 means 'held for fraud review'"

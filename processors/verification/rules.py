@@ -56,7 +56,13 @@ from sessiond.processors.verification import marks as mk
 from sessiond.processors.verification import phrases as ph
 from sessiond.processors.verification import prose as pr
 from sessiond.processors.verification.claims import NEGATIVE as _NEGATIVE
-from sessiond.processors.verification.claims import NEGATIVE_SAID, check_of, claim_of, finish, one_reading
+from sessiond.processors.verification.claims import (
+    NEGATIVE_SAID,
+    check_of,
+    claim_of,
+    finish,
+    one_reading,
+)
 from sessiond.processors.verification.contrast import contrasted, has_value, measured
 from sessiond.processors.verification.detection import Candidate, DetectionType, Lead, usable
 from sessiond.processors.verification.exchanges import Exchange
@@ -1833,7 +1839,37 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
     """What one user turn says on its own: complete candidates or `Lead`s (two when the
     statement decides between a correction and a definition), numbered (`Candidate.index`)."""
     found = _read(raw, line)
+    if agreed := _points_agreed(raw):  # (a turn confirms once: the first that finishes, `one_reading`)
+        found += [_lead(line, "confirmation", raw.strip(), Lead("mid", fact), index=len(found) + n)
+                  for n, fact in enumerate(agreed)]
     return [] if found and pr.mocked(prepare(raw)) else found
+
+
+# a turn that answers several points: a list ("1) yep, ... 2) don't add ... 3) ticket yes", "- window
+# Jan 1 to Mar 31 is right - overnight yes"), or sentences after the first ("escalate, yes. not
+# urgent. and right, 24/7 phone support is in their plan")
+_LIST_MARK = re.compile(r"(?:^|\s)(?:\(?[1-9][).]|[-*\u2022])\s+(?=\S)")
+_POINT_YES = re.compile(r"^\W*(?:and\s+|also\s+|plus\s+)?(?:yes+|yep|yup|yeah|ya|right|correct|true|confirmed|"
+                        r"that'?s (?:right|correct))\b[\s,;:.!\u2014\u2013-]*(?=\w|`)", re.I)
+
+
+def _points_agreed(raw: str) -> list[str]:
+    """What a turn of several points agrees to in a point of its own: the point's words after the
+    "yes" -- a "mid" lead each (`finish`: it confirms only what says the statement again, as
+    agreement later in a turn does). The first sentence is the turn's opening, read as one."""
+    text = prepare(raw)
+    marks = list(_LIST_MARK.finditer(text))
+    if len(marks) >= 2:
+        points = [text[m.end():n.start() if n is not None else len(text)].strip()
+                  for m, n in zip(marks, [*marks[1:], None], strict=True)]
+    else:
+        points = sentences(text)[1:MAX_SENTENCES]
+    out = []
+    for point in points[:6]:
+        if "?" not in point and (m := _POINT_YES.match(point)) is not None \
+                and len(pr.words(fact := point[m.end():].strip(" .!"))) >= 3:
+            out.append(fact)  # "and yes column F is net amount excluding tax"
+    return out
 
 
 def _read(raw: str, line: int) -> list[Candidate]:
