@@ -17,6 +17,12 @@ from tests.test_verification_support import Transcript, process, q, run_once, wr
 WRONG = "I assumed MRR is the sum of all invoice lines."
 
 
+def assert_gives(statement: str, text: str, kind: str, key: str) -> None:
+    """The turn, after the statement, gives one detection of this type whose content has the key."""
+    got = found(text, statement)
+    assert got is not None and got[0] == kind and key in (got[2] or ""), got
+
+
 def found(text: str, statement: str = WRONG) -> tuple[str, str | None, str | None] | None:
     """What a turn answering ``statement`` gives: a complete detection, a finished lead, or None
     (at most one: the candidates of a turn that the statement decides between exclude each
@@ -2526,8 +2532,7 @@ def test_round_18_a_proposal_is_no_fact() -> None:
      "negative", "unprompted_definition", "is a credit note"),
 ])
 def test_round_19_shapes(statement: str, text: str, kind: str, key: str) -> None:
-    got = found(text, statement)
-    assert got is not None and got[0] == kind and key in (got[2] or ""), got
+    assert_gives(statement, text, kind, key)
 
 
 @pytest.mark.parametrize("statement, text", [
@@ -2589,3 +2594,35 @@ def test_round_20_shapes(statement: str, text: str, kind: str, key: str) -> None
 def test_round_20_someones_words_to_look_into_stay_out() -> None:
     assert _answered("The customer email says the invoice is wrong.",
                      'here\'s what the customer wrote: "the total is wrong, you charged VAT twice". can you check?') == []
+
+
+# Round 21 (the twenty-third held-out round, people using Claude Code outside a company job).
+@pytest.mark.parametrize("statement, text, kind, key", [
+    # after "no", the right one named alone
+    ("The project is licensed Apache-2.0.", "nope, BSD since v3", "correction", "BSD since v3"),
+    ("The mod loader for this pack is Forge.", "nah, fabric for this one", "correction", "abric for this one"),
+    # a claim with "<verb>s with"
+    ("Firmware 2.1 pairs with bootloader 1.4.", "correct, 2.1 pairs with bootloader 1.4. their versioning is chaos",
+     "confirmation", "pairs with bootloader 1.4"),
+    # "excl." ends no sentence
+    ("Prices on the page include VAT.", "ALL PRICES ON THE PAGE ARE EXCL. VAT, the cart adds it", "correction",
+     "EXCL. VAT"),
+    # a belief held politely is asserted
+    ("The sensor address is 0x40.", "I might be wrong here, and sorry to nitpick, but I'm fairly sure the "
+     "datasheet says 0x44 for this sensor", "correction", "datasheet says 0x44"),
+])
+def test_round_21_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    assert_gives(statement, text, kind, key)
+
+
+@pytest.mark.parametrize("statement, text", [
+    # agreement inside a fact with no lead word: found to be so, whatever new number it brings
+    ("The config file is /etc/app/config.yaml.", "docs/setup.md line 40 — yes, the config file is "
+     "/etc/app/config.yaml there."),
+    ("The regulator is set to output 3.3V.", "measured it, 3.29V at the pin, so yes it is set to 3.3V"),
+    # "no" and a phrase answer a question
+    ("Should the export include archived rows?", "no, active only"),
+])
+def test_round_21_no_correction(statement: str, text: str) -> None:
+    got = found(text, statement)
+    assert got is None or got[0] == "confirmation", got

@@ -158,7 +158,7 @@ def _last_sentence(statement: str) -> str | None:
 # "HEK293 cells double roughly every 24 hours", "Most of the refund requests mention the broken zip"
 # (an assistant's sentence is a whole one: a looser reading than a person's fragments get)
 _STATED = re.compile(r"^(?:[\w'().`/-]+\s+){0,5}?(?:(?:[a-z]+-)?[a-z]{3,}(?<!ss)(?<!ous)(?<!is)(?<!us)s\s+(?:in|on|up|out|off|at|to|into|"
-                     r"from|by|the|a|an|every|each|all|about|around|roughly|over|under|only|both|either|after|before|until|"
+                     r"from|by|with|the|a|an|every|each|all|about|around|roughly|over|under|only|both|either|after|before|until|"
                      r"within|via|through|\d[\w.,%]*(?!\w)|/\w+|`\w+|(?-i:[A-Z]{2,}\b|[A-Z][a-z]+\s+\d+))|"
                      # a past verb the lists miss, before where or when: "accuracy plateaued at 91%"
                      r"[a-z]{4,}ed\s+(?:at|in|on|to|from|into|around|after|before|by\s+\d|\d[\w.,%]*(?!\w))|"
@@ -534,6 +534,34 @@ def one_reading(found: Sequence[tuple[str, str]]) -> list[bool]:
             for n, (kind, content) in enumerate(found)]
 
 
+# agreement said inside a fact with no lead word ("pyproject.toml line 12 -- yes, python_requires is
+# >=3.9 there", "5.02V at the output, so yes it's set to 5V", "$0, so free indeed"): what it says
+# is found to be so, whatever new number it brings -- no correction by comparison
+_AGREEING = re.compile(r"(?<!\bnot )(?<!n't )\b(?:yes|yep|yup|yeah|confirmed|indeed|exactly|matches)\b(?!\s*\?)", re.I)
+
+
+def _named_instead(fact: str, statement: str | None) -> bool:
+    """A short phrase with no verb that names what the statement's claim did not ("MIT since v2"
+    after "The repo is licensed GPL-3.0.", "quilt for this pack" after "... is Fabric."): after a
+    "no", the right one, said alone."""
+    first = first_sentence(fact)
+    if statement is None or len(pr.words(first)) > 5 or pr.has_verb(first) or len(sentences(fact)) > 1 \
+            or _NOT_NAMED.match(first):
+        return False
+    claim, last = claim_of(statement), _last_sentence(statement)
+    return claim is not None and last is not None and not last.rstrip().endswith("?") \
+        and not _WORK_REPORT.search(claim) and bool(keys(first) - keys(statement)) \
+        and not (mk.STATUS.search(first) or mk.TROUBLE.search(first) or mk.MOMENT.search(first)
+                 or mk.HEDGE.search(first) or mk.OPINION.search(first))
+
+
+# what names no other thing: a place or a time ("on the call earlier"), agreement ("same -- zero
+# everywhere"), praise ("three weeks, brilliant"), why one asked ("why 18?? just curious")
+_NOT_NAMED = re.compile(r"^(?:by|for|in|at|on|with|from|to|of|same|also|too|just)\b|.*\b(?:brilliant|great|perfect|"
+                        r"awesome|amazing|nice|lovely|wonderful|fantastic|thanks|thank you|cool|curious|wondering|"
+                        r"kidding|joking|asking)\b", re.I)
+
+
 def _claim_before_offer(fact: str, statement: str) -> str | None:
     """The claim of a statement that ends on an offer or a question, which the fact says again
     (its first clause echoes it, and nothing in it contradicts it); None otherwise."""
@@ -574,7 +602,8 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
         elif lead.strength == "contrast":
             said = (_contradicted(lead.fact, statement) or any(
                 _contradicted(later, statement) for later in sentences(lead.fact)[1:4] if pr.is_fact(later))
-            ) and not _work_without_value(statement)
+                or _named_instead(lead.fact, statement)
+            ) and not _work_without_value(statement) and not _AGREEING.search(first_sentence(lead.fact))
         elif lead.strength == "inside":
             # an aside of an instruction that sets the statement right -- what the "aside" definition
             # is not; after a report of work the aside stays a definition

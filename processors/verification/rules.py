@@ -1810,9 +1810,21 @@ _RELAYED = re.compile(r"^(?:[\w'&/.-]+\s+){1,3}(?:says|said|confirms|confirmed)\
                       r"right|exactly|no|nope|that'?s (?:correct|right|wrong|not right))\b)", re.I)
 
 
+# a belief held against the statement, said politely: "I might be wrong here, and sorry to nitpick,
+# but I'm fairly sure the datasheet lists 0x76", "Apologies if I'm out of date, but I'm fairly sure
+# ..." -- the belief is asserted: what follows is read as said
+_SURE_POLITELY = re.compile(rf"^(?:\W*(?:hmm+|sorry|so|ok(?:ay)?)\W+)?(?:(?:{pr.POLITENESS}|i\s+(?:may|might|could)\s+be\s+"
+                            r"(?:misremembering(?:\s+something)?|out of date)|i don'?t want to be (?:pedantic|picky|that person)|"
+                            r"apologies if [^,.!?]{1,40}|sorry to (?:nitpick|be (?:a pain|picky|pedantic)))(?:\s+here)?"
+                            r"(?:\s*,\s*(?:and\s+)?|\s+and\s+))+(?:but\s+)?i'?m\s+(?:fairly|pretty|quite|reasonably|almost)\s+"
+                            r"(?:sure|certain|confident)\s+(?:that\s+)?(?=\w)", re.I)
+
+
 def _spoken(text: str) -> str:
     if (relayed := _RELAYED.match(text)) is not None:
         text = text[relayed.end():]
+    if (politely := _SURE_POLITELY.match(text)) is not None:
+        text = text[politely.end():]
     if " actually" in text and (" believe " in text or " think " in text):
         text = _SAID_POLITELY.sub(r"\1", text)
     if "just so" in text.lower() and (inner := _INNER_FRAME.search(text)) is not None:
