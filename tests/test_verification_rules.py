@@ -2626,3 +2626,28 @@ def test_round_21_shapes(statement: str, text: str, kind: str, key: str) -> None
 def test_round_21_no_correction(statement: str, text: str) -> None:
     got = found(text, statement)
     assert got is None or got[0] == "confirmation", got
+
+
+# Round 22 (the twenty-fourth held-out round, client work and small businesses).
+@pytest.mark.parametrize("statement, text, key", [
+    # a warning of how things are, what a code means with "not yet" in it, a warning about a part
+    ("Pulling the orders from the shop API now.", "careful: status on-hold in this shop means payment not yet "
+     "received, not a problem order.", "means payment not yet received"),
+    ("I have loaded the ledger into the notebook.", "Careful: account 9999 is the holding account, anything in "
+     "there has not been coded yet.", "9999 is the holding account"),
+    ("I drafted the quote in the doc.", "careful with the rates in there: the client pays 80 an hour for design, "
+     "95 for development.", "80 an hour for design"),
+])
+def test_round_22_warnings_define(statement: str, text: str, key: str) -> None:
+    assert_gives(statement, text, "unprompted_definition", key)
+
+
+@pytest.mark.parametrize("statement, text", [
+    ("Okay, I will hold the release until you confirm.", "I messed up my earlier note -- I typed Monday but meant "
+     "Tuesday for the freeze. so we have one extra day"),
+    ("The ledger has 40 cost codes.", "map everything in 7000-7999 to Travel for the summary"),
+    ("For the launch, I will start with the email and end with the webinar.", "correct order, yes"),
+    ("The rehearsal is booked.", "dry run done, 38 minutes, we need to cut about 8"),
+])
+def test_round_22_near_misses(statement: str, text: str) -> None:
+    assert found(text, statement) is None

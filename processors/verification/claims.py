@@ -147,7 +147,13 @@ def _closing(statement: str) -> tuple[str | None, bool]:
     last = _ASSUMPTION.sub("", parts[-1], count=1)
     # "So X.", "It looks like X.", "My understanding is that X.": a summary to be checked
     asks = asks or last != parts[-1] or bool(_SUMMARY.match(parts[-1]))
-    return (None, False) if _OFFER.match(_SO.sub("", last, count=1)) else (last, asks)
+    plain = _SO.sub("", last, count=1)
+    offered = _OFFER.match(plain) or _OFFER.match(_SETTING.sub("", plain, count=1))  # "For the demo, I'll start with ..."
+    return (None, False) if offered else (last, asks)
+
+
+# where or when a plan is set, before it: "For the demo, ", "On Monday, ", "After the migration, "
+_SETTING = re.compile(r"^(?:for|in|on|at|during|after|before|once|when)\s+[^,]{1,40},\s*", re.I)
 
 
 def _last_sentence(statement: str) -> str | None:

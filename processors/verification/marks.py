@@ -43,7 +43,8 @@ STATE = (
     r"daily|weekly|monthly|nightly|hourly|on (?:every|each|merge|push|release))\b)(?![- ]limits\b)"
 )
 STATUS = _rx(
-    STATE + r"|\b(?:fails?|failed|breaks?|broke|crash(?:es|ed)?|errors? out|times? out|timed out|hangs?|"
+    # "dry run done, 42 minutes": a step finished, said in a word
+    STATE + r"|\b(?:done|finished|completed?)(?=\s*(?:[,;.!]|$))|\b(?:fails?|failed|breaks?|broke|crash(?:es|ed)?|errors? out|times? out|timed out|hangs?|"
     r"pass(?:es|ed)?|succeed(?:s|ed)?|compiles?|builds? fine|"
     # (not the work of people, "nobody works more than 5 nights", nor a sound a thing has, "a death sound or ...")
     r"flakes?|works(?!\s+(?:more|less|fewer|over|past|nights|weekends|shifts|overtime|on\s+(?:weekends|sundays|"
@@ -148,7 +149,7 @@ _IMPERATIVE_VERBS = (
     "launch|kick off|queue|submit|upload|download|attach|archive|resend|forward|reply|draft|book|"
     "notify|invite|assign|approve|reject|backfill|roll ?back|restart|reboot|spin up|provision|migrate|"
     "retrain|plot|highlight|resize|translate|proofread|cc|remind|compute|calculate|reconcile|tabulate|"
-    "tally|forecast|extract|rank"
+    "tally|forecast|extract|rank|map"
 )
 IMPERATIVE_START = _rx(
     r"^(?:(?:please|pls|plz|just|also|then|now|so|and|first|instead|kindly|maybe|but|ok(?:ay)?|"
@@ -203,6 +204,8 @@ _SELF_CORRECTION = _rx(
     r"\b(?:scratch|ignore|disregard)\s+(?:that|what i (?:said|wrote|asked)|my (?:last|previous)\b)|"
     r"\bforget(?<!don't forget)(?<!do not forget)\s+(?:what i (?:said|wrote|asked)|my (?:last|previous)\b)|"
     r"\bcorrection to (?:what i|my)\b|\bi\s+gave\s+you\s+the\s+wrong\b|"
+    # "I typed Thursday but meant Friday", "I messed up my earlier note"
+    r"\b(?:typed|wrote|said|put)\b[^.!?]{1,40}?\bbut\s+(?:i\s+)?meant\b|\bi\s+messed\s+up\s+my\b|"
     r"^\*\w|^oops\b|\bignore (?:that|my last|what i)\b|"
     # "oh no I pasted last year's rubric": dismay at one's own slip
     r"^\W*(?:oh|ah|uh|aw)\W*no+\b,?\s+(?:i|we)\s+(?:just\s+)?(?:\w+ed|sent|gave|put|left|forgot|wrote|took|got|made|"
@@ -210,7 +213,7 @@ _SELF_CORRECTION = _rx(
 )
 # a word one of `_SELF_CORRECTION`'s branches needs (a cheap test first: it is asked of every sentence)
 _SELF_CORRECTION_WORDS = ("typo", "misspel", "spelling", "typed", "spoke", "mean", "bad", "mistake", "error", "scratch",
-                          "ignore", "disregard", "forget", "correction", "wrong", "oops", "*")
+                          "ignore", "disregard", "forget", "correction", "wrong", "oops", "messed", "*")
 _DISMAY_FIRST = re.compile(r"^\W*(?:oh|ah|uh|aw)\W*no", re.I)
 
 

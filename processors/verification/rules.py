@@ -585,8 +585,14 @@ def _lasting(fact: str) -> bool:
     first = first_sentence(fact)
     if "'" in first or '"' in first or "`" in first:
         first = _MENTIONED.sub("'X'", first)
-    return not (_ephemeral(first) or mk.EVENT.match(first)
-                or mk.MOMENT.search(pr.clauses(first)[0])) and _informative(first)
+    return not (_ephemeral(first) or mk.EVENT.match(first) or _momentary(first)) and _informative(first)
+
+
+def _momentary(first: str) -> bool:
+    """Said of the moment in its first clause ("we're at 80k now"), unless that is what a code
+    means ("wc-on-hold means bank transfer not yet received")."""
+    m = mk.MOMENT.search(pr.clauses(first)[0])
+    return m is not None and not ((means := ph.MEANING.match(first)) is not None and m.start() >= means.end() - 1)
 
 
 def _informative(fact: str) -> bool:
@@ -1536,7 +1542,7 @@ def _later(sentence: str, rest: str, opening: bool, line: int, quote: str) -> li
 _CAUSES_FAILURE = re.compile(r"^(?!(?:it|this|that|i|we)\b)[^,;]{3,80}?\b(?:makes?|causes?|will make|would make|can make)\s+"
                              r"(?:[\w-]+\s+){0,4}?(?:fail|break|crash|error out|time out|hang)\b", re.I)
 # a warning before what it warns of: "careful,", "watch out:", "caution -"
-_WARNING = re.compile(rf"^(?:(?:be\s+)?careful(?:\s+(?:there|here|now))?|watch out|caution|warning|"
+_WARNING = re.compile(rf"^(?:(?:be\s+)?careful(?:\s+(?:there|here|now)|\s+(?:with|about)\s+[^,:;.!?]{{1,40}}?)?|watch out|caution|warning|"
                       # "one gotcha:", "just a warning --", "word of caution:", "fair warning,"
                       rf"(?:just\s+)?(?:(?:a|one|fair|small|quick|big|another)\s+)?(?:warning|gotcha|caveat|pitfall)|"
                       rf"(?:a\s+)?word of (?:warning|caution))\s*[,:;!{ph.EM}{ph.EN}-]+\s*(?=\S)",
@@ -1567,7 +1573,7 @@ def _found(tail: str, opening: bool, line: int, quote: str, line_of: str | None 
     """What a sentence (with the rest of the turn after it) opens: correction, confirmation or
     definition, in that order."""
     if opening and (warned := _WARNING.match(tail)) is not None \
-            and (fact := fact_at(pr.skip(tail[warned.end():]))) is not None and _lasting(fact) \
+            and (fact := fact_at(pr.skip(tail[warned.end():]))) is not None and _lasting(pr.clauses(fact)[0]) \
             and not _ABOUT_IT.match(fact) and not pr.imperative(fact) and not mk.HEDGE.search(fact) \
             and (not (mk.STATUS.search(pr.clauses(fact)[0]) or mk.TROUBLE.search(fact)) or _CAUSES_FAILURE.search(fact)):
         # "careful: in this court, filing deadlines fall at 5pm Pacific": a warning of how things
