@@ -656,7 +656,7 @@ _UNIT_NAMES = {
 }
 _UNIT_DIMENSION = {u: ("size" if u.endswith("b") or u == "byte" else "time") for u in _UNIT_NAMES.values()}
 # a number with its unit, or as a rate of a unit of time: "30 seconds", "512mb", "100 requests per
-# minute", "5/min", "twice a day" (not "5 s3 buckets")
+# minute", "5/min" (not "5 s3 buckets")
 _UNITED = re.compile(r"(?<![\w.,])(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?:(?:[a-z]+\s+){0,2}?(?:per|/|an?|every)\s*"
                      r"(?P<rate>[a-z]{1,7})\b|(?P<unit>[a-z]{1,12})\b(?!\.\w))", re.I)
 

@@ -1863,9 +1863,10 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
     return [] if found and pr.mocked(prepare(raw)) else found
 
 
-# a turn that answers several points: a list ("1) yep, ... 2) don't add ... 3) ticket yes", "- window
-# Jan 1 to Mar 31 is right - overnight yes"), or sentences after the first ("escalate, yes. not
-# urgent. and right, 24/7 phone support is in their plan")
+# a turn that answers several points: a list ("1) yep, ... 2) don't add ... 3) ticket yes", "- no
+# interns yet - yes, the export uses the Sales-All group"), or sentences after the first ("escalate,
+# yes. not urgent. and right, 24/7 phone support is in their plan"); a point agrees when it opens
+# with "yes" (not "X is right" at its end: inside a correction that is the part conceded)
 _LIST_MARK = re.compile(r"(?:^|\s)(?:\(?[1-9][).]|[-*\u2022])\s+(?=\S)")
 _POINT_YES = re.compile(r"^\W*(?:and\s+|also\s+|plus\s+)?(?:yes+|yep|yup|yeah|ya|right|correct|true|confirmed|"
                         r"that'?s (?:right|correct))\b[\s,;:.!\u2014\u2013-]*(?=\w|`)", re.I)
