@@ -2651,3 +2651,24 @@ def test_round_22_warnings_define(statement: str, text: str, key: str) -> None:
 ])
 def test_round_22_near_misses(statement: str, text: str) -> None:
     assert found(text, statement) is None
+
+
+# Round 23 (the twenty-fifth held-out round, public sector, health and education administration,
+# science infrastructure).
+def test_round_23_another_unit_of_length_corrects() -> None:
+    assert_gives("The route is 18 miles long.", "18 km, not miles. The planning docs are all metric.",
+                 "correction", "18 km")
+
+
+@pytest.mark.parametrize("statement, text", [
+    # agreement that ends the turn, or a source that agrees with the statement: no correction (the
+    # processor's way: the rules, then the judgement)
+    ("The city's 2026 budget allocates $3.4 million to park maintenance.", "Checked the adopted budget, page 88: "
+     "$3.4 million to park maintenance. Correct."),
+    ("The cluster config sets MaxArraySize to 20,000.", "scontrol show config agrees with you on that one."),
+    # a rule quoted, then a question about it
+    ("The leave policy limits how unused days roll over.", 'Policy text: "Unused leave days do not carry over to '
+     'the next calendar year." So what happens to days booked over New Year?'),
+])
+def test_round_23_no_correction(statement: str, text: str) -> None:
+    assert "correction" not in [kind for kind, _ in _answered(statement, text)]

@@ -543,7 +543,16 @@ def one_reading(found: Sequence[tuple[str, str]]) -> list[bool]:
 # agreement said inside a fact with no lead word ("pyproject.toml line 12 -- yes, python_requires is
 # >=3.9 there", "5.02V at the output, so yes it's set to 5V", "$0, so free indeed"): what it says
 # is found to be so, whatever new number it brings -- no correction by comparison
-_AGREEING = re.compile(r"(?<!\bnot )(?<!n't )\b(?:yes|yep|yup|yeah|confirmed|indeed|exactly|matches)\b(?!\s*\?)", re.I)
+_AGREEING = re.compile(r"(?<!\bnot )(?<!n't )(?<!\bis it )\b(?:yes|yep|yup|yeah|confirmed|indeed|exactly|matches|"
+                       r"agrees? with (?:you|that|this|what you)|correct)\b(?!\s*\?)", re.I)
+
+
+def _agreeing(fact: str) -> bool:
+    """Agreement in the fact's first sentence, or as a word or two that end it ("page 214: $2.1
+    million to library materials. Correct.")."""
+    said = sentences(fact)
+    return bool(said) and (_AGREEING.search(said[0]) is not None
+                           or (len(pr.words(said[-1])) <= 3 and _AGREEING.search(said[-1]) is not None))
 
 
 def _named_instead(fact: str, statement: str | None) -> bool:
@@ -609,7 +618,7 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
             said = (_contradicted(lead.fact, statement) or any(
                 _contradicted(later, statement) for later in sentences(lead.fact)[1:4] if pr.is_fact(later))
                 or _named_instead(lead.fact, statement)
-            ) and not _work_without_value(statement) and not _AGREEING.search(first_sentence(lead.fact))
+            ) and not _work_without_value(statement) and not _agreeing(lead.fact)
         elif lead.strength == "inside":
             # an aside of an instruction that sets the statement right -- what the "aside" definition
             # is not; after a report of work the aside stays a definition

@@ -653,8 +653,13 @@ _UNIT_NAMES = {
     **dict.fromkeys(("month", "months"), "month"), **dict.fromkeys(("year", "years", "yr", "yrs"), "year"),
     **{u: u for u in ("kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib")},
     **dict.fromkeys(("byte", "bytes"), "byte"),
+    **dict.fromkeys(("km", "kilometer", "kilometers", "kilometre", "kilometres"), "km"),
+    **dict.fromkeys(("mi", "mile", "miles"), "mile"), **dict.fromkeys(("ft", "foot", "feet"), "foot"),
+    **dict.fromkeys(("meter", "meters", "metre", "metres"), "meter"),
 }
-_UNIT_DIMENSION = {u: ("size" if u.endswith("b") or u == "byte" else "time") for u in _UNIT_NAMES.values()}
+_LENGTHS = frozenset(("km", "mile", "foot", "meter"))
+_UNIT_DIMENSION = {u: ("length" if u in _LENGTHS else "size" if u.endswith("b") or u == "byte" else "time")
+                   for u in _UNIT_NAMES.values()}
 # a number with its unit, or as a rate of a unit of time: "30 seconds", "512mb", "100 requests per
 # minute", "5/min" (not "5 s3 buckets")
 _UNITED = re.compile(r"(?<![\w.,])(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?:(?:[a-z]+\s+){0,2}?(?:per|/|an?|every)\s*"

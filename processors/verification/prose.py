@@ -90,9 +90,11 @@ def _unpasted(text: str) -> str:
 
 def _unquote(match: re.Match[str]) -> str:
     if len(match.group().split()) < 4 or _MEANS_BEFORE.search(match.string, 0, match.start()) \
-            or _RULE_BEFORE.search(match.string, max(0, match.start() - 80), match.start()):
+            or (_RULE_BEFORE.search(match.string, max(0, match.start() - 80), match.start())
+                and "?" not in match.string[match.end():]):
         # (a meaning given in quotes is the person's own: "7 means 'held for review'"; so is a rule
-        # cited from where it is written: 'the handbook: "Refunds are available within 30 days"')
+        # cited from where it is written: 'the handbook: "Refunds are available within 30 days"' --
+        # unless a question about it follows: 'Policy text: "...". So what happens to ...?')
         return match.group()
     return " "
 
