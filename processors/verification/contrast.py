@@ -658,8 +658,8 @@ _UNIT_NAMES = {
     **dict.fromkeys(("meter", "meters", "metre", "metres"), "meter"),
 }
 _LENGTHS = frozenset(("km", "mile", "foot", "meter"))
-_UNIT_DIMENSION = {u: ("length" if u in _LENGTHS else "size" if u.endswith("b") or u == "byte" else "time")
-                   for u in _UNIT_NAMES.values()}
+# the kind of each: `_DIMENSION`'s, and length (which `_renumbered` does not compare)
+_UNIT_DIMENSION = {u: "length" if u in _LENGTHS else _DIMENSION.get(u, "size") for u in _UNIT_NAMES.values()}
 # a number with its unit, or as a rate of a unit of time: "30 seconds", "512mb", "100 requests per
 # minute", "5/min" (not "5 s3 buckets")
 _UNITED = re.compile(r"(?<![\w.,])(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?:(?:[a-z]+\s+){0,2}?(?:per|/|an?|every)\s*"
@@ -776,9 +776,12 @@ def _amount(text: str) -> float | None:
     if m is None:
         return None
     word = m.group().lstrip("$\u20ac\u00a3").replace(",", "")
-    digits = re.match(r"\d+(?:\.\d+)?", word)
-    scale = word[digits.end():].strip().lower() if digits else ""
-    return float(digits.group()) * _TIMES.get(scale, 1.0) if digits else None
+    number = _LEADING_NUMBER.match(word)
+    assert number is not None  # (`_AMOUNT` begins with digits after the currency)
+    return float(number.group()) * _TIMES.get(word[number.end():].strip().lower(), 1.0)
+
+
+_LEADING_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
 def contradicts(fact: str, said: Sequence[str], claimed: bool, framed: bool = False) -> bool:

@@ -291,7 +291,9 @@ def _hedged(first: str) -> bool:
 POLITENESS = (r"(?:i\s+(?:may|might|could)\s+(?:well\s+)?be\s+(?:mistaken|wrong)|forgive me if [^,.!?]{1,60}|"
               r"correct me if i'?m wrong|if i may|with (?:the greatest |all due )?respect)")
 # a clause of nothing else
-_POLITE = re.compile(rf"^(?:and\s+|but\s+)?(?:{POLITENESS}|i don'?t want to be (?:pedantic|picky|that person))\W*$", re.I)
+# not wanting to seem a pedant: "I don't want to be that person, but ..."
+NOT_A_PEDANT = r"i don'?t want to be (?:pedantic|picky|that person)"
+_POLITE = re.compile(rf"^(?:and\s+|but\s+)?(?:{POLITENESS}|{NOT_A_PEDANT})\W*$", re.I)
 # the same before the fact, in a clause of its own
 _POLITE_LEAD = re.compile(rf"^{POLITENESS}\s*,\s*(?=\S)", re.I)
 # a belief said with "actually": "I believe it's actually four years", "I think they actually need ..."
@@ -361,7 +363,7 @@ def fact_at(text: str) -> str | None:
     return span(text, bool(text) and is_fact(text) and not TYPO.match(text))
 
 
-_FILE_NAME = re.compile(r"\w\.[a-z]")  # "go.mod", "config.yaml" (not "e.g.": a letter after the dot)
+_FILE_NAME = re.compile(r"\w\.[a-z]")  # "go.mod", "config.yaml" (and "e.g.", which stays lower case too)
 
 
 def upper_first(text: str) -> str:

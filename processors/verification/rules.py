@@ -1820,7 +1820,7 @@ _RELAYED = re.compile(r"^(?:[\w'&/.-]+\s+){1,3}(?:says|said|confirms|confirmed)\
 # but I'm fairly sure the datasheet lists 0x76", "Apologies if I'm out of date, but I'm fairly sure
 # ..." -- the belief is asserted: what follows is read as said
 _SURE_POLITELY = re.compile(rf"^(?:\W*(?:hmm+|sorry|so|ok(?:ay)?)\W+)?(?:(?:{pr.POLITENESS}|i\s+(?:may|might|could)\s+be\s+"
-                            r"(?:misremembering(?:\s+something)?|out of date)|i don'?t want to be (?:pedantic|picky|that person)|"
+                            rf"(?:misremembering(?:\s+something)?|out of date)|{pr.NOT_A_PEDANT}|"
                             r"apologies if [^,.!?]{1,40}|sorry to (?:nitpick|be (?:a pain|picky|pedantic)))(?:\s+here)?"
                             r"(?:\s*,\s*(?:and\s+)?|\s+and\s+))+(?:but\s+)?i'?m\s+(?:fairly|pretty|quite|reasonably|almost)\s+"
                             r"(?:sure|certain|confident)\s+(?:that\s+)?(?=\w)", re.I)
