@@ -2672,3 +2672,49 @@ def test_round_23_another_unit_of_length_corrects() -> None:
 ])
 def test_round_23_no_correction(statement: str, text: str) -> None:
     assert "correction" not in [kind for kind, _ in _answered(statement, text)]
+
+
+# Round 24 (the twenty-sixth held-out round, the mixed teams of a mid-sized company).
+@pytest.mark.parametrize("statement, text, kind, key", [
+    # a term given another meaning than the statement gave it corrects it, framed as a note or not
+    ("Status 423 from the inventory API means the item is out of stock.", "423 means the SKU is locked by another "
+     "import. Out of stock comes back as 409.", "correction", "locked by another import"),
+    ("The 'dormant' label in the CRM means the account cancelled.", "dormant = no login for 60 days. they still "
+     "pay", "correction", "no login for 60 days"),
+    # a heading first, the fact after it
+    ("The salt-spray chamber runs at 35°C.", "Quick update from the test lab. The parts got delayed, now arriving "
+     "Monday. And yes, the chamber runs at 35°C, we logged it all week.", "confirmation", "35°C"),
+    # "not that" sets a meaning apart, no sarcasm
+    ("Setting up the quarter-end tasks now.", "fyi 'signed off' in finance means the controller approved it, not "
+     "that the auditors saw it.", "unprompted_definition", "the controller approved it"),
+    # a code's meaning given in quotes is the person's own
+    ("I will group the tickets by tag.", "ok. one thing: tag T-7 is 'refund requested twice', the short label "
+     "hides that.", "unprompted_definition", "refund requested twice"),
+    # what counts as what by the house's measure
+    ("Loading the nightly row counts.", "If the nightly load is more than 2 hours late, that's a sev-2 for us.",
+     "unprompted_definition", "more than 2 hours late"),
+    # a list of the house's tags
+    ("The label taxonomy is open.", "Labels we use:\n- P0 customer-facing outage\n- P1 broken for some users\n- "
+     "P2 cosmetic only", "unprompted_definition", "P1 broken for some users"),
+])
+def test_round_24_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = _answered(statement, text)
+    assert [k for k, _ in got] == [kind] and key in got[0][1], got
+
+
+@pytest.mark.parametrize("statement, text", [
+    # a reading of the moment, a consequence supposed, a restated claim, an event said as "never"
+    ("The burn-in has started.", "Board 3 is at 61°C now, board 4 at 64°C."),
+    ("The indemnity cap is 12 months of fees.", "Suppose it were 6 months, we'd be short on the Initech deal. "
+     "Only thinking aloud."),
+    ("The export naming convention is team_date_region.", "Checked the folder. Naming convention is "
+     "team_date_region, yes, team first so it groups. Looks fine."),
+])
+def test_round_24_no_definition(statement: str, text: str) -> None:
+    assert "unprompted_definition" not in [kind for kind, _ in _answered(statement, text)]
+
+
+def test_round_24_an_event_after_a_source_is_no_rule() -> None:
+    # "the runbook never got updated" happened: the other system's value is the correction
+    assert_gives("The API key is rotated every 90 days per the runbook.", "Vault shows the rotation at 30 days. "
+                 "the runbook never got updated", "correction", "rotation at 30 days")

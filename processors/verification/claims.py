@@ -648,7 +648,10 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
         elif lead.strength in ("framed", "noted"):
             claim = claim_of(statement) if statement else None
             said = claim is not None and not _WORK_REPORT.search(claim) and _contradicted(lead.fact, statement, True)
-            said = said if lead.strength == "framed" else not said
+            # (a note that says the claim again -- "Naming convention is date_region_product, yes,
+            # ..." after "The campaign naming convention is date_region_product." -- defines nothing)
+            said = said if lead.strength == "framed" else not said and not (
+                claim is not None and not _WORK_REPORT.search(claim) and _restates(lead.fact, claim))
         else:
             said = not (_contradicted(lead.fact, statement) and not (
                 lead.strength == "aside" and _reports_work(statement))) and not (

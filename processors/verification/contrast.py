@@ -851,7 +851,8 @@ def contradicts(fact: str, said: Sequence[str], claimed: bool, framed: bool = Fa
     if _opposite(first, said) and (mine & theirs or _same_subject(first, said)):
         return True  # "they're case-insensitive" after "User emails are case-sensitive."
     if claimed and (_revalued(first, said) or _denied(first, said) or (not framed and _renamed(first, said))
-                    or _affirms_denied(first, said) or (not framed and _recoded(first, said))):
+                    or _affirms_denied(first, said) or (not framed and _recoded(first, said))
+                    or _redefined(first, said)):
         return True
     return not framed and not mk.OPINION.search(first) and (_substitutes(first, said, claimed)
                                                           or (claimed and (_recalled(first, said) or _renamed_code(first, said))))
@@ -887,6 +888,34 @@ def _recoded(first: str, said: Sequence[str]) -> bool:
         parts = _code_parts(mine)
         if any(parts & _code_parts(other) and mine.lower() not in other.lower() for other in theirs):
             return True
+    return False
+
+
+# "X means Y", "X = Y", "X stands for Y": a meaning given (what comes before the verb is the
+# term, what comes after its meaning)
+_MEANS = re.compile(r"^(?P<term>.{1,60}?)\s*(?:\b(?:means|meant|stands for|is short for|refers to|"
+                    r"is defined as)\b|(?<![=<>!])=(?![=>]))\s*(?P<meaning>\S.*)$", re.I)
+
+
+def _redefined(first: str, said: Sequence[str]) -> bool:
+    """The fact gives a meaning for a term the statement gave another one of: "409 means the
+    idempotency key was reused" after "HTTP 409 from the billing API means the card was declined.",
+    "ghosted = no response to the last 3 CSM emails" after "The 'ghosted' tag in Gainsight means the
+    customer churned." -- the same term, a meaning of other words."""
+    head = pr.clauses(first)[0]
+    mine = _MEANS.match(head)
+    if mine is None or _NEGATED.search(head) or _ALSO.search(head) or mk.HEDGE.search(head):
+        return False
+    term, meaning = keys(mine["term"]), keys(mine["meaning"])
+    if not term or len(term) > 3 or not meaning:
+        return False
+    for s in said:
+        theirs = _MEANS.match(s.strip())
+        if theirs is None or not term <= keys(theirs["term"]):
+            continue
+        other = keys(theirs["meaning"])
+        if other and 3 * len(meaning & other) <= min(len(meaning), len(other)):
+            return True  # (a meaning said again in part is no other meaning)
     return False
 
 

@@ -113,6 +113,8 @@ MOMENT = _rx(
     r"^(?:(?:i'?m|i am|i was)\s+)?(?:just\s+)?(?:got\s+|getting\s+)?back (?:from|at)\b|"
     # how far the work has got: "we're at 38,000 documents reviewed"
     r"^(?:we'?re|we are|i'?m|i am|they'?re|they are)\s+(?:now\s+)?(?:at|up to|down to|past|over)\s+[~≈]?\d|"
+    # a reading of the moment: "unit 4 is at 68°C now"
+    r"\b(?:is|are|'s)\s+at\s+[~≈]?\d(?![\d.]*\s*(?::|am\b|pm\b|h\b|o'?clock))\S*(?:\s+\S+)?\s+now\b|"
     r"\b(?:yet|so far|again|today|tonight|tomorrow|yesterday|right now|at the moment|"
     r"(?<!\bthe )last (?:week|night)|last (?:time|run)|the other day|earlier (?:today|this week)|"
     r"(?:is|are) next|next (?:on|in line|up)|up next|coming up|upcoming|later on|"
@@ -171,7 +173,9 @@ HEDGE = _rx(
     r"\bnot (?:100 ?%|a hundred percent)(?!\w)"
 )
 HYPOTHETICAL = _rx(r"^(?:if|suppose|supposing|imagine|what if|let'?s say|say|in theory|"
-                   r"hypothetically|theoretically|in principle|to|for example|e\.g\.)\b")
+                   r"hypothetically|theoretically|in principle|to|for example|e\.g\.|"
+                   # what would follow: "we'd be exposed on the migration"
+                   r"(?:we|i|they|you|he|she)(?:'?d| would)\s+(?:be|have been))\b")
 # A person's own moment ("I'm heading out", "the build is running now"), not lasting knowledge.
 EPHEMERAL = _rx(
     r"^(?:i|i'?m|im|i'?ll|ill|i'?ve|ive|i'?d|me|"

@@ -597,7 +597,9 @@ SOURCE_ALSO = _rx(r"^(?:(?:the|our|their|my)\s+)?(?!(?:i|we|you|it|he|she|they|t
 LOOSE_CONFIRMATION = _rx(r"^(?:right|correct|exactly|true|yes|yep|yeah|yup)\s+(?=(?:the|a|an|our|we|it|its|"
                          r"they|this|that|those|these|all|every|each|only|no)\b)")
 _SARCASM = _rx(r"\b(?:lol|lmao|rofl|yeah right|oh sure|sure it is|sure they are|as if|if by|love (?:that|this) for (?:us|me|you|them)|pigs (?:will|might|can|could) fly|when pigs fly|"
-              r"not that|like that ever|famous last words|what could (?:possibly )?go wrong|said no one|"
+              # ("not that anyone reads it", not "means the GL is locked, not that the reports are done")
+              r"not that (?:it|anyone|anybody|anything|any|i|we|you|they|he|she|there|that|this|people|"
+              r"every(?:one|body)|some(?:one|body)|many|much|most)\b|like that ever|famous last words|what could (?:possibly )?go wrong|said no one|"
               r"because that (?:always|ever) works|sure you did|(?:famous|renowned|well[- ]known|known)\s+for\s+"
               r"(?:just\s+|always\s+|never\s+)?(?:working|being (?:reliable|accurate|honest|on time))|"
               r"always tell (?:\w+\s+)?the truth|"
@@ -655,7 +657,7 @@ SARCASM = _Sarcasm()
 
 # What people also laugh or sigh with when they mean what they say ("lol no, it's 0.3", "🙃 batch
 # size is 128"): sarcasm only where a rule reads it so, never a veto on a whole turn.
-_LAUGHS = re.compile("(?:lol|lmao|rofl|not that|[\U0001f602\U0001f923\U0001f643\U0001f926])", re.I)
+_LAUGHS = re.compile("(?:lol|lmao|rofl|not that \\w+|[\U0001f602\U0001f923\U0001f643\U0001f926])", re.I)
 # Mockery no one corrects or confirms with: praise answered with "because ...", "nothing says X
 # like Y", "and I'm the Queen of Sheba", "like it definitely arrived the last three times".
 _MOCKERY = _rx(r"^\W*(?:great|brilliant|wonderful|fantastic|perfect|lovely|awesome|amazing|super|terrific|"

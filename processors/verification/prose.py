@@ -108,8 +108,9 @@ _RULE_BEFORE = re.compile(r"\b(?:polic(?:y|ies)|handbook|runbook|playbook|wiki|g
                           r"[^\"\u201c'\n.!?]{0,30}$", re.I)
 
 
-# a quote that is what a term means, not someone's words: "code 7 means 'held for fraud review'"
-_MEANS_BEFORE = re.compile(r"\b(?:means|meaning|stands for|is short for|refers to|is called|=)\s*$", re.I)
+# a quote that is what a term means or is, not someone's words: "code 7 means 'held for fraud
+# review'", "reason code RC-14 is 'billing dispute escalated to finance'"
+_MEANS_BEFORE = re.compile(r"\b(?:means|meaning|stands for|is short for|refers to|is called|is|are|=)\s*$", re.I)
 
 
 def prepare(text: str) -> str:

@@ -642,10 +642,16 @@ def _definition(tail: str) -> str | None:
     if (ph.DEFINITION_DIRECT.match(tail) or ph.MEANING.match(tail) or _OWNED.match(tail) or _WE_CALL.match(tail)
             or _ANY_THAT.match(tail) or (_TERM_OURS.match(tail) and not _STATE_SAID.search(first_sentence(tail)))
             or ph.SAY_MEAN.match(tail) or _MARKED_BY.match(tail)
-            or ph.STANDING_RULE.match(tail) or _called_a_rule(first_sentence(tail))
+            # (a rule holds, "the runbook never got updated" happened)
+            or (ph.STANDING_RULE.match(tail) and not _NEVER_HAPPENED.search(pr.clauses(first_sentence(tail))[0]))
+            or _called_a_rule(first_sentence(tail))
             or (len(said := sentences(tail)) > 1 and ph.RULE_NAMED.match(said[1]) is not None)) \
             and pr.is_statement(tail) and _lasting(tail) and not pr.imperative(tail):
         return pr.span(tail, True)
+    if tail[:1] in "IiWwOo" and _IF_COUNTS.match(tail) and "?" not in first_sentence(tail):
+        # "if a daily load drops below 80% of the 7-day average, that's an incident for us": what
+        # counts as what, by the house's measure
+        return _order_dropped(first_sentence(tail)).rstrip(" ,")
     if _WHEN_SEEN.match(tail) and "?" not in first_sentence(tail) and _lasting(tail) and not pr.imperative(tail):
         # (a condition, "if you see ...", is no statement by itself: the shape says it defines)
         return pr.span(tail, True)
@@ -680,6 +686,10 @@ _WHEN_SEEN = re.compile(r"^(?:when(?:ever)?|if|where(?:ver)?|any ?time)\s+(?:(?:
                         r"(?:that'?s|thats|it'?s|its|that means|it means|this means|those|these|they'?re|theyre|"
                         r"that is|it is|this is|means)\s+(?!(?:probably|maybe|likely|possibly|usually a bug|a bug|broken|"
                         r"fine|ok(?:ay)?|normal|expected|because)\b)\S", re.I)
+_NEVER_HAPPENED = re.compile(r"\bnever\s+(?:got|was|were|did|had|came|went|made|been|[a-z]+ed)\b", re.I)
+_IF_COUNTS = re.compile(r"^(?:if|when(?:ever)?|once)\s+[^?,]{5,120},\s*(?:that'?s|thats|that is|it'?s|its|it is|this is|"
+                        r"that counts as|it counts as)\s+(?:an?\s+)?[\w -]{2,40}?\s+(?:for us|here|in our [\w-]+|by our [\w-]+)\b",
+                        re.I)
 _A_IS_A = re.compile(r"^(?:an?|the)\s+['\"`]?\w[\w\s'-]{0,30}?['\"`]?\s+(?:is|means)\s+(?:an?|the|any|when)\s+\w", re.I)
 
 
@@ -997,11 +1007,17 @@ _DO_IT = re.compile(r"^(?!(?:we|i|they|you|he|she|it|that|this|who|which|and|but
 # a list of what to know: "things to know:", "good to know:", "for context:", "background:"
 _TO_KNOW = re.compile(r"\b(?:to (?:know|remember|keep in mind|bear in mind|note|be aware of)|for context|background|"
                       r"context|heads[- ]up|fyi)\b", re.I)
-_HOW_WE = re.compile(r"\bhow (?:we|things are)\b|\bour ways?\b", re.I)
+# ("clause tags we use:", "status codes we go by:": what a list heading names as the house's)
+_HOW_WE = re.compile(r"\bhow (?:we|things are)\b|\bour ways?\b|\b(?:we|our team|the team)\s+(?:use|follow|go by|apply)\s*:?$", re.I)
 # praise of the work, alone in its sentence: "the calculator looks good.", "this is a helpful draft."
 _PRAISE = re.compile(r"^(?:(?:this|that|it|the\s+[\w\s-]{1,30}?)\s+)?(?:looks|is|seems|reads|works)\s+(?:like\s+)?(?:a\s+)?"
                      r"(?:really\s+|very\s+|mostly\s+|pretty\s+|much\s+|a lot\s+|way\s+)?(?:good|great|helpful|fine|nice|solid|"
                      r"useful|better|clear|clean|neat)\b[^,;:]{0,40}(?:,\s*(?:thanks|thank you|thx|ty|cheers))?[.!]*$", re.I)
+# a sentence that only announces what follows: "Quick update from the lab.", "status update on
+# the cert renewal:", "news from the vendor."
+_ANNOUNCED = re.compile(r"^(?:(?:a|one|some|another)\s+)?(?:(?:quick|small|short|brief|little|big|important|minor|"
+                        r"general)\s+)?(?:status\s+)?(?:update|news|heads[- ]?up|progress\s+report|report)\s+"
+                        r"(?:from|on|re|about|for|regarding|after)\b[^,;:!?]{0,50}?[.!:]*$", re.I)
 # the opening of a story of one's own: "we had ...", "last time I ...", "that one bit us once"
 _STORY = re.compile(r"^(?:(?:(?:the\s+)?(?:last|first) time|one time|once|years ago|back in \w+|a while (?:back|ago)|some time ago|"
                     r"(?:a few|a couple(?: of)?|two|three|several|many) (?:years|months|weeks) (?:ago|back)|back when|"
@@ -1125,7 +1141,7 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
         # "i checked the contract. the notice period is 90 days, not 30": what the check found
         # is the next sentence
         return _unframed(parts[1:], line, quote)
-    if len(parts) > 1 and (_PRAISE.match(said) or (mk.MOMENT.search(said) and len(pr.words(said)) <= 10
+    if len(parts) > 1 and (_PRAISE.match(said) or _ANNOUNCED.match(said) or (mk.MOMENT.search(said) and len(pr.words(said)) <= 10
                                                    and fact_at(_own_moment_dropped(said)) is None)):
         # "Great, the calculator looks good. Our cells double every 36 hours, ...", "Okay, I'm
         # looking at the runbook now. DNS for that domain is in Cloudflare, ...": the fact is next
@@ -1622,9 +1638,12 @@ def _found(tail: str, opening: bool, line: int, quote: str, line_of: str | None 
             out.append(_lead(line, "unprompted_definition", quote, Lead("plain", note)))
         return out
     if line_of and (gloss := _glossary(_PLEASANT.sub("", pr.skip(line_of), count=1))) is not None:
-        # a glossary line (``line_of``: the sentence as the turn has it, not after a pasted block)
-        return [_lead(line, "unprompted_definition", quote, Lead("noted", pr.span(gloss + " " + " ".join(
-            sentences(tail)[1:]), True) or gloss))]
+        # a glossary line (``line_of``: the sentence as the turn has it, not after a pasted block): a
+        # definition, or the correction of a claim it contradicts ("dormant = no login for 60 days"
+        # after "The 'dormant' label means the account cancelled.")
+        glossed = pr.span(gloss + " " + " ".join(sentences(tail)[1:]), True) or gloss
+        return [_lead(line, "correction", quote, Lead("framed", glossed)),
+                _lead(line, "unprompted_definition", quote, Lead("noted", glossed))]
     if (defined := _definition(tail)) is not None:
         # "heads up, that column is in cents, not dollars", "fwiw handover is tuesdays at 10"
         # after "... hands over every Monday at 9am": framed as a definition, it corrects a claim
