@@ -2718,3 +2718,54 @@ def test_round_24_an_event_after_a_source_is_no_rule() -> None:
     # "the runbook never got updated" happened: the other system's value is the correction
     assert_gives("The API key is rotated every 90 days per the runbook.", "Vault shows the rotation at 30 days. "
                  "the runbook never got updated", "correction", "rotation at 30 days")
+
+
+# Round 25 (the twenty-seventh held-out round, engineering-heavy companies outside pure software).
+@pytest.mark.parametrize("statement, text, kind, key", [
+    # agreement inside the fact: "X is Y yes", "so the two are in sync", "that's right ..."
+    ("The uplink on site 12 runs at 10 Gbps.", "Got your summary. The uplink on site 12 is 10 Gbps yes, it's one of "
+     "the newer sites. Next, can you pull the error counters?", "confirmation", "10 Gbps"),
+    ("The MES shows that lot C-2207 expires on 2026-01-15.", "SAP also says expires on 2026-01-15, so the two are "
+     "in sync", "confirmation", "2026-01-15"),
+    # the old one named with who held it, the right one in the next sentence
+    ("Calibration records at the Lyon site are kept for 3 years.", "that was the old procedure we used. since the "
+     "2024 audit Lyon keeps calibration records for 7 years.", "correction", "keeps calibration records for 7 years"),
+    # a warning names the thing that "those are" speaks of
+    ("Cleaning up the playout schedule.", "careful with the entries tagged HOLD_ -- those are slots the ad server "
+     "fills at air time, leave them.", "unprompted_definition", "slots the ad server fills at air time"),
+    # a format given by what a thing looks like
+    ("Opening the deviation log.", "ticket numbers look like TCK-YYYY-NNNN and restart at 0001 every year",
+     "unprompted_definition", "restart at 0001 every year"),
+    # two frames before the fact
+    ("Reading the region-wise report.", "One thing, kindly note that in our reports 'zone' means the sales "
+     "territory only, not the postal zone.", "unprompted_definition", "the sales territory only"),
+    # a glossary as a list
+    ("Results sheet created.", "quick glossary for the cell tests:\n- **OCV** = open-circuit voltage after 2 h "
+     "rest\n- **ACIR** measured at 1 kHz, 25 °C", "unprompted_definition", "ACIR"),
+])
+def test_round_25_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = _answered(statement, text)
+    assert [k for k, _ in got] == [kind] and key in got[0][1], got
+
+
+@pytest.mark.parametrize("statement, text", [
+    # news of the moment, a tally so far, a log line quoted, a greeting passed on, a consequence
+    # supposed, an opinion and what follows from it
+    ("The furnace was down this morning.", "FURN-03 back up at 09:40, first lot through clean"),
+    ("The picking robots are running.", "picks so far: 12,400 lines at 99.2% accuracy, two robots charging"),
+    ("Deploying the new encoder config.", "log says: `encoder[17]: input SDI-2 lost, switching to SDI-1 (backup)`"),
+    ("Opening the etch recipe.", "the folks from metrology say hi."),
+    ("The filter test runs at hour 72.", "imagine it failed at hour 70 — we'd lose the whole lot"),
+    ("Incident reviews are held 60 days after the incident.", "60 days always feels too long to me, by then "
+     "nobody remembers the details"),
+])
+def test_round_25_no_definition(statement: str, text: str) -> None:
+    assert "unprompted_definition" not in [kind for kind, _ in _answered(statement, text)]
+
+
+@pytest.mark.parametrize("statement, text", [
+    ("The link budget assumes 3 dB of rain fade.", "in a world where both feeds fade at once, even 6 dB would be "
+     "optimistic"),
+])
+def test_round_25_no_correction_or_confirmation(statement: str, text: str) -> None:
+    assert [kind for kind, _ in _answered(statement, text)] == []

@@ -544,7 +544,8 @@ def one_reading(found: Sequence[tuple[str, str]]) -> list[bool]:
 # >=3.9 there", "5.02V at the output, so yes it's set to 5V", "$0, so free indeed"): what it says
 # is found to be so, whatever new number it brings -- no correction by comparison
 _AGREEING = re.compile(r"(?<!\bnot )(?<!n't )(?<!\bis it )\b(?:yes|yep|yup|yeah|confirmed|indeed|exactly|matches|"
-                       r"agrees? with (?:you|that|this|what you)|correct)\b(?!\s*\?)", re.I)
+                       r"agrees? with (?:you|that|this|what you)|correct|(?:that'?s|thats|that is) right|in sync|"
+                       r"consistent with|(?:checks|ties|adds) (?:out|up))\b(?!\s*\?)", re.I)
 
 
 def _agreeing(fact: str) -> bool:
@@ -622,11 +623,11 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
         elif lead.strength == "inside":
             # an aside of an instruction that sets the statement right -- what the "aside" definition
             # is not; after a report of work the aside stays a definition
-            said = _contradicted(lead.fact, statement) and not _reports_work(statement)
+            said = _contradicted(lead.fact, statement) and not _reports_work(statement) and not _agreeing(lead.fact)
         elif lead.strength == "ordered":
             # a fact the instruction rests on: it corrects what it contradicts, even a report of work
             # built on the other value ("change that to 30 days, log retention is 30 days not 90")
-            said = _contradicted(lead.fact, statement)
+            said = _contradicted(lead.fact, statement) and not _agreeing(lead.fact)
         elif lead.strength == "partial":
             # one part agreed to, what is said next is set against the rest of the claim: anything
             # new of lasting knowledge corrects it (not a report of work, a status or a plan)

@@ -49,8 +49,11 @@ STATUS = _rx(
     # (not the work of people, "nobody works more than 5 nights", nor a sound a thing has, "a death sound or ...")
     r"flakes?|works(?!\s+(?:more|less|fewer|over|past|nights|weekends|shifts|overtime|on\s+(?:weekends|sundays|"
     r"saturdays|holidays|nights)))|worked|stopped|started|changed(?!\s+(?:lines|files|rows|fields|records|items|values|"
-    r"paths|code|parts|sections|settings)\b)|looks?|seems?|feels?|"
-    r"sounds?(?=\s+(?!(?:or|and|effects?|files?|clips?|cues?|assets?)\b)\w))\b"
+    # (a format given, "deviation numbers look like DEV-YYYY-NNN", is no look of the moment)
+    r"paths|code|parts|sections|settings)\b)|looks?(?!\s+like\s+`?[A-Z]{2,}\w*[-_/.])|seems?|feels?|"
+    r"sounds?(?=\s+(?!(?:or|and|effects?|files?|clips?|cues?|assets?)\b)\w))\b|"
+    # a thing said to be running again, the verb left out: "ETCH-07 back up at 14:10"
+    r"^[\w./-]+(?:\s+[\w./-]+)?\s+(?:is\s+|'s\s+)?back\s+(?:up|online|in service|running|to normal)\b"
 )
 # A problem being reported ("customers can't log in since the deploy"), or someone else's words
 # ("- that's what sales said"): not how things are.
@@ -79,7 +82,7 @@ OPINION = _rx(
 )
 # What points at the thing at hand, not at how things are: "the second function", "half of
 # these", "this time".
-DEICTIC = _rx(r"\b(?:these|those|this one|that one|this time|for now|this once|of them|"
+DEICTIC = _rx(r"\b(?:these|those|this one|that one|this time|for now|this once|of them|by then|by that (?:time|point)|"
               r"the (?:next|previous|above|below|following|attached|latter|former|remaining)|"
               r"the (?:first|second|third|last|other) (?:one|function|file|line|step|section|part|item|"
               r"test|query|chart|version|pr|commit|bug|error|issue|thing|row|column|method|class|page|"
@@ -173,9 +176,11 @@ HEDGE = _rx(
     r"\bnot (?:100 ?%|a hundred percent)(?!\w)"
 )
 HYPOTHETICAL = _rx(r"^(?:if|suppose|supposing|imagine|what if|let'?s say|say|in theory|"
-                   r"hypothetically|theoretically|in principle|to|for example|e\.g\.|"
-                   # what would follow: "we'd be exposed on the migration"
-                   r"(?:we|i|they|you|he|she)(?:'?d| would)\s+(?:be|have been))\b")
+                   r"hypothetically|theoretically|in principle|to|for example|e\.g\.|in a world where|"
+                   r"in the (?:unlikely )?event|(?:in the )?worst case|"
+                   # what would follow: "we'd be exposed on the migration", "we'd lose the whole batch"
+                   # (not "we'd already shipped it": a past before the past)
+                   r"(?:we|they|you|he|she)(?:'?d| would)\s+(?!(?:already|just|never|been|better)\b)(?![a-z]+ed\b)[a-z]+)\b")
 # A person's own moment ("I'm heading out", "the build is running now"), not lasting knowledge.
 EPHEMERAL = _rx(
     r"^(?:i|i'?m|im|i'?ll|ill|i'?ve|ive|i'?d|me|"

@@ -54,6 +54,8 @@ PLEASANTRY = _rx(
     r"looks good|looks great|looks fine|looks ok(?:ay)?|got it|alright|all right|sure|hmm+|ah+|oh+|yay|wow|lgtm|excellent|"
     r"amazing|brilliant|fine|noted|understood|interesting|makes sense|love it|neat|sweet|is (?:good|fine|ok(?:ay)?)|"
     r"sounds like a plan|appreciate (?:it|that|the\b)|much appreciated|(?:good )?morning|hi|hello|hey|"
+    # greetings passed on: "the guys from litho say hi"
+    r"(?:[\w'-]+\s+){1,5}?says?\s+(?:hi|hello|hey|thanks)(?=\s*[.!,]|$)|"
     # chat thanks and praise: "cheers for the explanation", "kk", "gr8", "legend", "nice find"
     r"cheers|ta|kk|gr8|legend|lovely|champion|nice (?:one|find|catch|work)|good (?:catch|find|work|job)|"
     r"great (?:stuff|work|job|catch)|well done|"
@@ -169,7 +171,9 @@ STRONG_CORRECTION = [_rx(p) for p in (
     rf"(?:that way|like that|this way|like this)(?=\s*[.;!,{EM}{EN}]\s+\S))",
     r"^(?:that'?s|thats|that is)\s+(?:the\s+)?old\s+(?:info\w*|behaviou?r|way|setup|version|"
     r"number|price|name|value|rule|process|policy)",
-    r"^(?:that|this)\s+(?:was|is)\s+the old\s+[\w-]+(?:\s+[\w-]+)?",
+    # (with the clause of who held it: "that was the old guidance we followed.")
+    r"^(?:that|this)\s+(?:was|is)\s+the old\s+[\w-]+(?:\s+(?!(?:we|they|i|you|he|she)\b)[\w-]+)?"
+    r"(?:\s+(?:we|they|i|you|he|she)\s+(?:[a-z]+ed|had|used|got|did|made|wrote|set|ran|went|kept|knew)\b)?",
     r"^(?:that|this|it)(?:'s| has)?\s+changed(?:\s+(?:since|in|last|a while)[^,.;:!?]{0,30})?(?=\s*" + SEP
     + r")",
     rf"^{_SURE}{_YOU}\s+(?:(?:just|totally|completely|a bit|slightly|simply|probably)\s+)?"
@@ -599,7 +603,10 @@ LOOSE_CONFIRMATION = _rx(r"^(?:right|correct|exactly|true|yes|yep|yeah|yup)\s+(?
 _SARCASM = _rx(r"\b(?:lol|lmao|rofl|yeah right|oh sure|sure it is|sure they are|as if|if by|love (?:that|this) for (?:us|me|you|them)|pigs (?:will|might|can|could) fly|when pigs fly|"
               # ("not that anyone reads it", not "means the GL is locked, not that the reports are done")
               r"not that (?:it|anyone|anybody|anything|any|i|we|you|they|he|she|there|that|this|people|"
-              r"every(?:one|body)|some(?:one|body)|many|much|most)\b|like that ever|famous last words|what could (?:possibly )?go wrong|said no one|"
+              r"every(?:one|body)|some(?:one|body)|many|much|most)\b|like that ever|"
+              # "when has that board ever said no to anything?", "fixed, until the next time someone sneezes"
+              r"when (?:has|have|did|does|do|was|were)\b[^.!?\n]{1,60}?\bever\b[^.!\n]{0,80}\?|"
+              r"\buntil (?:the )?next time\b|famous last words|what could (?:possibly )?go wrong|said no one|"
               r"because that (?:always|ever) works|sure you did|(?:famous|renowned|well[- ]known|known)\s+for\s+"
               r"(?:just\s+|always\s+|never\s+)?(?:working|being (?:reliable|accurate|honest|on time))|"
               r"always tell (?:\w+\s+)?the truth|"

@@ -208,6 +208,10 @@ _S_IS = re.compile(r"\b\w+'s (?=(?:on|in|at|behind|under|over|down|up|off|still|
                    r"only|just|set to|back)\b)", re.I)
 
 
+# a format given by what a thing looks like: "look like DEV-YYYY-NNN", "looks like `ORD_123`"
+_LOOKS_LIKE_CODE = re.compile(r"\blooks?\s+like\s+`?[A-Z]{2,}\w*[-_/.]")
+
+
 @lru_cache(maxsize=1024)
 def has_verb(clause: str) -> bool:
     """A finite verb: an auxiliary, a pronoun subject, or a verb of the list that is not a noun
@@ -217,6 +221,8 @@ def has_verb(clause: str) -> bool:
             or ((" r " in clause or " R " in clause) and _R_ARE.search(clause)) \
             or ("'s " in clause and _S_IS.search(clause)):
         return True
+    if " like " in clause and _LOOKS_LIKE_CODE.search(clause):
+        return True  # "deviation numbers look like DEV-YYYY-NNN": a format given
     if "ed " in clause and (m := _PAST_BEFORE_VALUE.search(clause)) is not None \
             and (before := clause[:m.start()].split()) and not mk.DETERMINER.match(before[-1]):
         return True  # "the nonprofit raised $64,500 at the gala", "we closed 12 deals"

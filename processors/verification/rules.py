@@ -720,7 +720,8 @@ _FRAME_AFTER = re.compile(r"(?:,|\s)\s*(?:fyi|btw|fwiw|by the way|for (?:the rec
                           r"for (?:later|next time|the future)))?|in case (?:that|it|this) (?:matters|helps|is useful|"
                           r"is relevant)(?:\s+for [\w\s]{1,30})?)[\s.!]*$", re.I)
 _RULE_WORDS = ("rule", "convention", "policy", "standard", "guideline", "definition", "practice",
-               "norm", "style", "control", "requirement", "regulation")
+               "norm", "style", "control", "requirement", "regulation", "glossary", "cheat sheet", "cheatsheet",
+               "abbreviation", "acronym")
 
 
 # Who owns or runs a thing: "the billing service is owned by the payments team", "engagement
@@ -902,7 +903,13 @@ def _reported(sentence: str) -> bool:
     nor a unit or a format reported in ("the station at Pier 4 reports in Fahrenheit")."""
     return any(not re.search(r"\b(?:a|an|the)\s+$", sentence[:m.start()], re.I)
                and not _HABIT_BEFORE.search(sentence[:m.start()])
-               and not _REPORTS_IN.match(sentence, m.end()) for m in mk.REPORTED.finditer(sentence))
+               and (not _REPORTS_IN.match(sentence, m.end())
+                    # ("log says: ...", "the email said: ...": what follows is someone's words)
+                    or (sentence[m.end():m.end() + 1] == ":" and m.group().lower() in _SAYS_VERBS))
+               for m in mk.REPORTED.finditer(sentence))
+
+
+_SAYS_VERBS = frozenset(["said", "says", "wrote", "writes", "shows", "showed", "prints", "printed", "displays"])
 
 
 # the house's habit, no report: "we always show amounts in EUR", "we never print the full card number"
@@ -1558,11 +1565,23 @@ def _later(sentence: str, rest: str, opening: bool, line: int, quote: str) -> li
 _CAUSES_FAILURE = re.compile(r"^(?!(?:it|this|that|i|we)\b)[^,;]{3,80}?\b(?:makes?|causes?|will make|would make|can make)\s+"
                              r"(?:[\w-]+\s+){0,4}?(?:fail|break|crash|error out|time out|hang)\b", re.I)
 # a warning before what it warns of: "careful,", "watch out:", "caution -"
-_WARNING = re.compile(rf"^(?:(?:be\s+)?careful(?:\s+(?:there|here|now)|\s+(?:with|about)\s+[^,:;.!?]{{1,40}}?)?|watch out|caution|warning|"
+_WARNING = re.compile(rf"^(?:(?:be\s+)?careful(?:\s+(?:there|here|now)|\s+(?:with|about)\s+(?P<thing>[^,:;.!?]{{1,40}}?))?|watch out|caution|warning|"
                       # "one gotcha:", "just a warning --", "word of caution:", "fair warning,"
                       rf"(?:just\s+)?(?:(?:a|one|fair|small|quick|big|another)\s+)?(?:warning|gotcha|caveat|pitfall)|"
                       rf"(?:a\s+)?word of (?:warning|caution))\s*[,:;!{ph.EM}{ph.EN}-]+\s*(?=\S)",
                       re.I)
+
+
+_THOSE_ARE = re.compile(r"^(?:those|these|they)(?:'re|\s+are)\s+|^(?:that|this|it)(?:'s|\s+is)\s+", re.I)
+
+
+def _named_back(fact: str, thing: str | None) -> str:
+    """The fact with what the warning named for "those are", "it's": "careful with the items prefixed
+    LIVE_ -- those are placeholders ..." -> "the items prefixed LIVE_ are placeholders ..."."""
+    if not thing or (m := _THOSE_ARE.match(fact)) is None:
+        return fact
+    verb = "is" if m.group().lower().startswith(("that", "this", "it")) else "are"
+    return f"{thing.strip()} {verb} {fact[m.end():]}"
 
 
 # "no" and a bare negative of its own: "no we don't, ...", "nope it isn't -- ..."
@@ -1589,7 +1608,8 @@ def _found(tail: str, opening: bool, line: int, quote: str, line_of: str | None 
     """What a sentence (with the rest of the turn after it) opens: correction, confirmation or
     definition, in that order."""
     if opening and (warned := _WARNING.match(tail)) is not None \
-            and (fact := fact_at(pr.skip(tail[warned.end():]))) is not None and _lasting(pr.clauses(fact)[0]) \
+            and (fact := fact_at(_named_back(pr.skip(tail[warned.end():]), warned["thing"]))) is not None \
+            and _lasting(pr.clauses(fact)[0]) \
             and not _ABOUT_IT.match(fact) and not pr.imperative(fact) and not mk.HEDGE.search(fact) \
             and (not (mk.STATUS.search(pr.clauses(fact)[0]) or mk.TROUBLE.search(fact)) or _CAUSES_FAILURE.search(fact)):
         # "careful: in this court, filing deadlines fall at 5pm Pacific": a warning of how things
@@ -1627,7 +1647,10 @@ def _found(tail: str, opening: bool, line: int, quote: str, line_of: str | None 
     head = tail[:160]
     noted = (":" in head or ph.EM in head or ph.EN in head or " -" in head or "," in head) \
         and ph.NOTE_FRAME.match(tail)
-    if noted and (note := fact_at(pr.skip(tail[noted.end():]))) and _lasting(note):
+    after_note = pr.skip(tail[noted.end():]) if noted else ""
+    if noted and (framed_too := ph.DEFINITION_FRAME.match(after_note)) is not None:
+        after_note = pr.skip(after_note[framed_too.end():])  # "One thing, kindly note that ...": two frames
+    if noted and (note := fact_at(after_note)) and _lasting(note):
         # "small but important thing - our CAC includes sales salaries": set against, or new;
         # "quick note for the future - ...": what lasts, set against nothing
         ahead = " for " in noted.group().lower()
@@ -1713,6 +1736,8 @@ def _glossary(sentence: str) -> str | None:
         at = sentence.find(term, at) if term else at
         if mk.REPORTED.search(term) or defn[:1] in "'\"\u2018\u201c":
             return None  # "their letter says: ...", "ticket: 'your site says ...'": someone else's words
+        if mk.MOMENT.search(term):
+            return None  # "harvest so far: 1,850 t ...", "today: 3 incidents": a tally of the moment
         if _FORMULA.match(defn) and not mk.EPHEMERAL.search(defn):
             return defn  # "just so you have it: days of stock = on-hand units / avg daily sales"
         acronym = bool(_ACRONYM.match(term))
