@@ -11,7 +11,9 @@ same weights. Weights are rounded and near-zero ones dropped, to keep the file s
 ``--check`` trains and compares with the file instead (exit 1 when they differ by more than
 rounding): the cases changed and nobody trained again. ``--leave-out`` trains without the
 halves named and prints the rules-and-model figures on them (`bench.verification`): the
-leave-one-round-out measure of how the judge generalises.
+leave-one-round-out measure of how the judge generalises. With it, ``--add P`` measures another
+threshold than `learned.ADD` and ``--no-second-look`` the processor without
+`learned.second_look`: how those two choices were made, reproducibly.
 """
 
 from __future__ import annotations
@@ -104,9 +106,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true", help="compare with the file, do not write")
     ap.add_argument("--leave-out", nargs="+", default=(), metavar="HALF",
                     help="train without these halves and measure the judge on them")
+    ap.add_argument("--add", type=float, metavar="P",
+                    help=f"with --leave-out: the judgement's threshold (default {learned.ADD})")
+    ap.add_argument("--no-second-look", action="store_true",
+                    help="with --leave-out: no second look at the rules' compared corrections")
     args = ap.parse_args(argv)
+    if (args.add is not None or args.no_second_look) and not args.leave_out:
+        ap.error("--add and --no-second-look measure: they need --leave-out")
+    if args.add is not None and not 0.0 < args.add <= 1.0:
+        ap.error("--add is a probability in (0, 1]")
     if args.leave_out:
-        return _leave_out(args.leave_out)
+        return _leave_out(args.leave_out, args.add, second_look=not args.no_second_look)
     w, cases = trained()
     if args.check:
         kept = orjson.loads(OUT.read_bytes())["weights"]
@@ -119,8 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _leave_out(halves: Sequence[str]) -> int:
-    """Train without `halves`, then run `bench.verification` on each with those weights."""
+def _leave_out(halves: Sequence[str], add: float | None = None, *, second_look: bool = True) -> int:
+    """Train without `halves`, then run `bench.verification` on each with those weights (and
+    the threshold `add`, and without the second look, when asked)."""
     from bench import verification
     from sessiond.daemon.log import configure
 
@@ -128,7 +139,13 @@ def _leave_out(halves: Sequence[str]) -> int:
     w, cases = trained(halves)
     table = {f: tuple(row) for f, row in w.items()}
     learned.weights = lambda: table  # type: ignore[assignment]
-    print(f"trained on {cases} cases without {', '.join(halves)}")
+    # (a measure's knobs, set on the module: the processor reads its values when it runs)
+    if add is not None:
+        learned.ADD = add  # type: ignore[misc]
+    if not second_look:
+        learned.second_look = lambda kind, *_: kind  # type: ignore[assignment]
+    print(f"trained on {cases} cases without {', '.join(halves)}; threshold {learned.ADD}, "
+          f"second look {'on' if second_look else 'off'}")
     families = load(fresh=True)
     for half in halves:
         chosen = [f for f in families if f.half == half]

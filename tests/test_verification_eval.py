@@ -2,7 +2,7 @@
 figures -- the processor run end to end on one session file per phrasing family.
 
 The top-level families (dev and heldout halves) and the opened earlier held-out rounds
-(`fresh-1/` to `fresh-27/`) are development data: the rules were tuned on them, and the targets (precision >=
+(`fresh-1/` to `fresh-28/`) are development data: the rules were tuned on them, and the targets (precision >=
 0.95, recall >= 0.90 per type) are asserted on each. The held-out measure is
 `bench/verification_cases/fresh/`, written apart from the rules and never read by whoever tunes
 them: measured once the rules are frozen, its unmet targets are strict expected failures and its
@@ -156,25 +156,29 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 # An opened round a tuning round did not bring to the targets (measured when it ended): its
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
 OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
-    # the fourteenth to twenty-seventh rounds: the judgement was trained on each after it was
+    # the fourteenth to twenty-eighth rounds: the judgement was trained on each after it was
     # measured; the rules were tuned on the eighteenth (round 16), on three shapes of the
-    # seventeenth's false positives, and on each of the nineteenth to twenty-seventh (rounds 17
-    # to 25). Measured after round 25
+    # seventeenth's false positives, and on each of the nineteenth to twenty-eighth (rounds 17
+    # to 26). Measured after round 26 (fresh-21's corrections move about the targets' edge with
+    # each training: 0.945 / 0.920 now)
     ("fresh-14", "correction"): (0.938, 0.946),
     ("fresh-14", "unprompted_definition"): (0.919, 0.911),
     ("fresh-15", "unprompted_definition"): (0.936, 0.920),
     ("fresh-16", "unprompted_definition"): (0.921, 0.938),
     ("fresh-17", "unprompted_definition"): (0.914, 0.946),
-    ("fresh-19", "correction"): (0.928, 0.920),
+    ("fresh-19", "correction"): (0.927, 0.911),
     ("fresh-19", "unprompted_definition"): (0.930, 0.955),
     ("fresh-20", "correction"): (0.934, 0.884),
-    ("fresh-20", "unprompted_definition"): (0.924, 0.973),
+    ("fresh-20", "unprompted_definition"): (0.932, 0.973),
+    ("fresh-21", "correction"): (0.945, 0.920),
     ("fresh-22", "correction"): (0.856, 0.902),
     ("fresh-22", "confirmation"): (0.945, 0.920),
     ("fresh-22", "unprompted_definition"): (0.918, 0.902),
-    ("fresh-24", "unprompted_definition"): (0.947, 0.955),
-    ("fresh-25", "correction"): (0.921, 0.938),
-    ("fresh-25", "unprompted_definition"): (0.936, 0.911)}
+    ("fresh-25", "correction"): (0.929, 0.938),
+    ("fresh-25", "unprompted_definition"): (0.936, 0.911),
+    ("fresh-28", "correction"): (0.935, 0.902),
+    ("fresh-28", "confirmation"): (0.912, 0.929),
+    ("fresh-28", "unprompted_definition"): (0.929, 0.938)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [
@@ -198,18 +202,18 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/, the twenty-eighth: 57 families, 456 cases, creative and media
-# production teams -- game studios, film/VFX and animation pipelines, audio tools, newsroom
-# product teams, sports analytics and esports; statements of two to four facts of which the
-# person takes up one, inline code and paths, long turns in paragraphs, Polish, Japanese, French
-# and Spanish speakers' English), written by an engineer who read neither the rules nor any other
-# case file, measured once after round 25 of the rules and the learned judgement (trained with
-# fresh-27) were frozen (2026-12-04). The rules alone gave (0.917, 0.786), (0.897, 0.777),
-# (0.905, 0.768); round 24 with the same judgement the same figures; round 24 as it shipped, its
-# judgement without fresh-27, (0.898, 0.866), (0.881, 0.857), (0.894, 0.902). No type meets
-# the targets.
-FRESH_MEASURED = {"correction": (0.899, 0.875), "confirmation": (0.881, 0.857),
-                  "unprompted_definition": (0.909, 0.893)}
+# The held-out round (fresh/, the twenty-ninth: 57 families, 456 cases, consumer internet
+# companies -- marketplaces, delivery apps, travel booking, dating and social apps, consumer
+# fintech; statements of two to four facts of which the person takes up one in 254 cases,
+# replies quoting the claim, numbered replies, Portuguese, Turkish, Vietnamese, Arabic and Hindi
+# speakers' English), written by an engineer who read neither the rules nor any other case file,
+# measured once after round 26 of the rules and the learned judgement (trained with fresh-28)
+# were frozen (2026-12-04). The rules alone gave (0.861, 0.884), (0.956, 0.777), (0.944, 0.598);
+# round 25 with the same judgement the same but for one more false definition; round 25 as it
+# shipped, its judgement without fresh-28, (0.871, 0.902), (0.942, 0.866), (0.929, 0.821). No
+# type meets the targets.
+FRESH_MEASURED = {"correction": (0.872, 0.911), "confirmation": (0.942, 0.875),
+                  "unprompted_definition": (0.935, 0.777)}
 
 
 @pytest.mark.parametrize("kind", [

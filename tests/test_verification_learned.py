@@ -120,8 +120,10 @@ def _detections(state: Path) -> list[tuple[object, ...]]:
 # (`claims.one_reading`)
 JUDGED = [
     (*MISSED[0], ("correction", "learned")),
+    # (an example the model rates far above `learned.ADD`, so that training on more cases keeps it there:
+    # "every price ... is stored in cents as an integer" fell to 0.75 with fresh-28)
     ("The `price` column is read in two reports.",
-     "every price in the warehouse is stored in cents as an integer, never a decimal", ("unprompted_definition", "rules")),
+     "all prices in the warehouse are stored in cents as integers, never decimals", ("unprompted_definition", "rules")),
     ("The `2G` memory limit is 2 GiB.", "G is gigabytes, Gi is gibibytes. 2G is 2 billion bytes, a bit less than 2Gi",
      ("correction", "rules")),
 ]
@@ -176,3 +178,12 @@ def test_judgement_false_is_the_rules_alone() -> None:
     assert len(process(t, processor=VerificationProcessor(judgement=False))["verification_detections"]) == 1
     with pytest.raises(TypeError, match="judgement"):
         VerificationProcessor(judgement="no")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("argv", [["--add", "0.7"], ["--no-second-look"], ["--leave-out", "fresh-1", "--add", "1.5"],
+                                  ["--leave-out", "fresh-1", "--add", "0"]])
+def test_the_measures_knobs_are_refused_outside_a_measure(argv: list[str]) -> None:
+    """``--add`` and ``--no-second-look`` change what ``--leave-out`` measures, never the trained file."""
+    with pytest.raises(SystemExit) as exited:
+        trainer.main(argv)
+    assert exited.value.code == 2

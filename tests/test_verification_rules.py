@@ -2769,3 +2769,30 @@ def test_round_25_no_definition(statement: str, text: str) -> None:
 ])
 def test_round_25_no_correction_or_confirmation(statement: str, text: str) -> None:
     assert [kind for kind, _ in _answered(statement, text)] == []
+
+
+# Round 26 (the twenty-eighth held-out round, creative and media production teams).
+@pytest.mark.parametrize("statement, text, key", [
+    # of a statement of several facts, the one said again is the one confirmed (the rules, or the
+    # judgement when the rules find nothing)
+    ("The season pass costs 1,200 coins. It unlocks on day 3, and it expires after 30 days.",
+     "1,200 coins for the season pass is correct, the shop page matches.", "1,200 coins"),
+    # chat set aside by "anyway"
+    ("The ticket office closes at 21:30 on Sundays.", "Did you catch the match? Mad. Anyway yes, closes at 21:30 "
+     "on Sundays.", "21:30"),
+])
+def test_round_26_the_fact_taken_up_is_confirmed(statement: str, text: str, key: str) -> None:
+    got = _answered(statement, text)
+    assert [k for k, _ in got] == ["confirmation"] and key in got[0][1], got
+
+
+def test_round_26_a_heading_over_a_paste_says_nothing() -> None:
+    assert _answered("Rendering the stems now.", "log from the mixdown:\n```\n[WARN] true peak -0.3 dBTP exceeds "
+                     "ceiling -1.0 dBTP\n```") == []
+
+
+def test_round_26_anyway_after_the_answer_keeps_the_answer() -> None:
+    # "anyway" after the answer moves on: the correction before it stands
+    assert_gives("Feature flags are evaluated server-side only.", "Good summary overall. One thing though: flags are "
+                 "also evaluated client-side in the apps through the SDK. That's why we had the stale flag bug. "
+                 "Anyway, carry on.", "correction", "client-side")

@@ -209,6 +209,21 @@ def check_of(statement: str) -> str | None:
     return last if len(pr.words(last)) >= 3 else None
 
 
+def echoed_instead(fact: str, statement: str, claim: str) -> str | None:
+    """The statement's sentence other than its claim that the fact's first clause says again,
+    when it shares more of its words than the claim does (and at least half of them): the part
+    of a statement of several facts that the person took up; None otherwise."""
+    mine = keys(pr.clauses(first_sentence(fact))[0])
+    if len(mine) < 2:
+        return None
+    best, most = None, len(mine & keys(claim))
+    for said in _sentences_of(statement):
+        if said.rstrip().endswith("?") or (shared := len(mine & keys(said))) <= most:
+            continue
+        best, most = said, shared
+    return best.strip().rstrip(".") if best is not None and 2 * most >= len(mine) else None
+
+
 def _echoes(fragment: str, statement: str) -> bool:
     """At least half of the content words of the fragment's first clause are the statement's
     ("semicolons, because of the german excel users"), a chat typo of one of its words counting as
@@ -672,6 +687,11 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
     check = check_of(statement)
     target = claim_of(statement) or check
     fact = lead.fact
+    if fact and target and (earlier := echoed_instead(fact, statement, target)) is not None:
+        # "550 gems for $4.99 is correct, ..." after "The starter pack is 550 gems for $4.99. It's
+        # shown once per player, and it expires after 72 hours.": the fact said again is the one
+        # confirmed, not the statement's last
+        target = earlier
     content: str | None
     if lead.strength == "mid":
         # later in a turn, or after one's own check: only what says the statement again

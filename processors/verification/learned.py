@@ -43,7 +43,7 @@ from typing import Final
 
 import orjson
 
-from sessiond.processors.verification.claims import finish
+from sessiond.processors.verification.claims import echoed_instead, finish
 from sessiond.processors.verification.detection import (
     DETECTION_TYPES,
     QUOTE_CHARS,
@@ -223,7 +223,14 @@ def decide(statement: str | None, quote: str) -> tuple[DetectionType, str, str] 
         return None  # not sure enough, or said in mockery (as for the rules: `candidates`)
     if kind == "confirmation":
         done = finish(Lead("strong", None), statement)
-        return None if done is None else (kind, *done)
+        if done is None:
+            return None
+        # the fact the person says again, when it is another of the statement's than its claim
+        earlier = next((e for part in sentences(prepare(quote)) if (e := echoed_instead(part, statement, done[1]))), None)
+        if earlier is not None:
+            content = upper_first(earlier)
+            return kind, title_of(content), content
+        return kind, *done
     best, top = None, -1.0
     for part in sentences(prepare(quote)):
         if not is_fact(part):  # the rules' own test: no question, hedge, instruction, status

@@ -312,8 +312,8 @@ def is_fact(text: str) -> bool:
     """A declarative sentence: >= 3 words, not a question, hypothetical or hedge, and its first
     clause with a verb is not an imperative ("before that, take a backup")."""
     first = first_sentence(text)
-    if len(words(first)) < 3 or "?" in first:
-        return False
+    if len(words(first)) < 3 or "?" in first or (first.rstrip().endswith(":") and len(words(first)) <= 6):
+        return False  # (a heading of what follows, "log from the bounce:", says nothing itself)
     if (polite := _POLITE_LEAD.match(first)) is not None:
         first = first[polite.end():]  # "if I may, I believe it's actually four years": no "if"
     low = first.lower()

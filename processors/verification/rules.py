@@ -1802,6 +1802,8 @@ _LEAD_PART = re.compile(r"(?:^|(?<=[.!?\n]))\W*(?:[\w']+\W+){0,2}[\w']+")
 
 
 # the statement's words quoted back before the answer: "\"fixed at 42\" -- no, ...", "'10 MB' - ..."
+# a return to the matter after chat: "... Wild. Anyway yes, ...", "... anyways, the ..."
+_BACK_TO_IT = re.compile(r"(?:^|(?<=[.!?])\s+)(?:(?:ok(?:ay)?|so|but)[,\s]+)?any ?ways?\b[,:;!.\s-]*", re.I)
 _QUOTE_FIRST = re.compile(rf"^\s*(?:(?:re|regarding|about|as for)\s*:?\s+)?(?:\"[^\"\n]{{1,200}}\"|'[^'\n]{{1,200}}'|\u201c[^\u201d\n]{{1,200}}\u201d)"
                           rf"\s*(?:[{ph.EM}{ph.EN}:]|\s-+)\s*(?=\S)"
                           # what is left of "re 'reviews happen on Thursdays' - ..." once the quote is read out
@@ -1956,6 +1958,12 @@ def _read(raw: str, line: int) -> list[Candidate]:
         # person's own words -- read as after pasted evidence
         return [_evidenced(c, False) for c in candidates(own, line)]
     text = _QUOTE_FIRST.sub("", _spoken(prepare(raw)), count=1)
+    if "nyway" in text[:100] and (back := _BACK_TO_IT.search(text, 0, 100)) is not None and text[back.end():].strip() \
+            and len(pr.words(text[:back.start()])) <= 12:
+        # "Did you see the cup draw? Wild. Anyway yes, closes at 22:15 on Saturdays.": a little chat
+        # before "anyway" is set aside, the answer is what follows it (not what comes after the
+        # answer: "... Anyway, carry on with the refactor.")
+        text = text[back.end():]
     quote = raw.strip()
     if "(" in text and (aside := _THANKS_ASIDE.match(text)) is not None and (
             ACK_ONLY.match(aside["ack"]) or (ph.PLEASANTRY.match(aside["ack"]) and len(pr.words(aside["ack"])) <= 3)):
