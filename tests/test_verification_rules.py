@@ -2567,6 +2567,13 @@ def _answered(statement: str, text: str) -> list[tuple[str, str]]:
             if r["line_no"] == 3]
 
 
+def assert_answers(statement: str, text: str, kind: str, key: str) -> None:
+    """The processor's reading (the rules, then the judgement) of the turn after the statement
+    is one detection of this type whose content has the key."""
+    got = _answered(statement, text)
+    assert [k for k, _ in got] == [kind] and key in got[0][1], got
+
+
 @pytest.mark.parametrize("statement, text, kind, key", [
     # a rule cited from where it is written is the person's (a quote of it is kept)
     ("The refund window is 14 days.", 'no, from the billing handbook: "Refunds are available within 30 days '
@@ -2587,8 +2594,7 @@ def _answered(statement: str, text: str) -> list[tuple[str, str]]:
      "it fired", "correction", "50k not 10k"),
 ])
 def test_round_20_shapes(statement: str, text: str, kind: str, key: str) -> None:
-    got = _answered(statement, text)
-    assert [k for k, _ in got] == [kind] and key in got[0][1], got
+    assert_answers(statement, text, kind, key)
 
 
 def test_round_20_someones_words_to_look_into_stay_out() -> None:
@@ -2698,8 +2704,7 @@ def test_round_23_no_correction(statement: str, text: str) -> None:
      "P2 cosmetic only", "unprompted_definition", "P1 broken for some users"),
 ])
 def test_round_24_shapes(statement: str, text: str, kind: str, key: str) -> None:
-    got = _answered(statement, text)
-    assert [k for k, _ in got] == [kind] and key in got[0][1], got
+    assert_answers(statement, text, kind, key)
 
 
 @pytest.mark.parametrize("statement, text", [
@@ -2744,8 +2749,7 @@ def test_round_24_an_event_after_a_source_is_no_rule() -> None:
      "rest\n- **ACIR** measured at 1 kHz, 25 °C", "unprompted_definition", "ACIR"),
 ])
 def test_round_25_shapes(statement: str, text: str, kind: str, key: str) -> None:
-    got = _answered(statement, text)
-    assert [k for k, _ in got] == [kind] and key in got[0][1], got
+    assert_answers(statement, text, kind, key)
 
 
 @pytest.mark.parametrize("statement, text", [
@@ -2782,8 +2786,7 @@ def test_round_25_no_correction_or_confirmation(statement: str, text: str) -> No
      "on Sundays.", "21:30"),
 ])
 def test_round_26_the_fact_taken_up_is_confirmed(statement: str, text: str, key: str) -> None:
-    got = _answered(statement, text)
-    assert [k for k, _ in got] == ["confirmation"] and key in got[0][1], got
+    assert_answers(statement, text, "confirmation", key)
 
 
 def test_round_26_a_heading_over_a_paste_says_nothing() -> None:

@@ -898,6 +898,9 @@ _SAYS_IF = re.compile(r"\b(?:unless|if|when|where|whenever)\s+(?:it|the\s+[\w-]+
 _STATE_AT_END = re.compile(r"^(?:is|are)\s", re.I)
 
 
+_SAYS_VERBS = frozenset(["said", "says", "wrote", "writes", "shows", "showed", "prints", "printed", "displays"])
+
+
 def _reported(sentence: str) -> bool:
     """`marks.REPORTED`, not as an adjective after an article ("every tube gets a printed barcode"),
     nor a unit or a format reported in ("the station at Pier 4 reports in Fahrenheit")."""
@@ -908,8 +911,6 @@ def _reported(sentence: str) -> bool:
                     or (sentence[m.end():m.end() + 1] == ":" and m.group().lower() in _SAYS_VERBS))
                for m in mk.REPORTED.finditer(sentence))
 
-
-_SAYS_VERBS = frozenset(["said", "says", "wrote", "writes", "shows", "showed", "prints", "printed", "displays"])
 
 
 # the house's habit, no report: "we always show amounts in EUR", "we never print the full card number"
@@ -1803,7 +1804,7 @@ _LEAD_PART = re.compile(r"(?:^|(?<=[.!?\n]))\W*(?:[\w']+\W+){0,2}[\w']+")
 
 # the statement's words quoted back before the answer: "\"fixed at 42\" -- no, ...", "'10 MB' - ..."
 # a return to the matter after chat: "... Wild. Anyway yes, ...", "... anyways, the ..."
-_BACK_TO_IT = re.compile(r"(?:^|(?<=[.!?])\s+)(?:(?:ok(?:ay)?|so|but)[,\s]+)?any ?ways?\b[,:;!.\s-]*", re.I)
+_BACK_TO_IT = re.compile(r"(?:^|(?<=[.!?])\s+)(?:(?:ok(?:ay)?|so|but)[,\s]+)?anyways?\b[,:;!.\s-]*", re.I)
 _QUOTE_FIRST = re.compile(rf"^\s*(?:(?:re|regarding|about|as for)\s*:?\s+)?(?:\"[^\"\n]{{1,200}}\"|'[^'\n]{{1,200}}'|\u201c[^\u201d\n]{{1,200}}\u201d)"
                           rf"\s*(?:[{ph.EM}{ph.EN}:]|\s-+)\s*(?=\S)"
                           # what is left of "re 'reviews happen on Thursdays' - ..." once the quote is read out
