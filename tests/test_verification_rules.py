@@ -2567,6 +2567,10 @@ def _answered(statement: str, text: str) -> list[tuple[str, str]]:
             if r["line_no"] == 3]
 
 
+def _kinds(statement: str, text: str) -> list[str]:
+    return [kind for kind, _ in _answered(statement, text)]
+
+
 def assert_answers(statement: str, text: str, kind: str, key: str) -> None:
     """The processor's reading (the rules, then the judgement) of the turn after the statement
     is one detection of this type whose content has the key."""
@@ -2677,7 +2681,7 @@ def test_round_23_another_unit_of_length_corrects() -> None:
      'the next calendar year." So what happens to days booked over New Year?'),
 ])
 def test_round_23_no_correction(statement: str, text: str) -> None:
-    assert "correction" not in [kind for kind, _ in _answered(statement, text)]
+    assert "correction" not in _kinds(statement, text)
 
 
 # Round 24 (the twenty-sixth held-out round, the mixed teams of a mid-sized company).
@@ -2716,7 +2720,7 @@ def test_round_24_shapes(statement: str, text: str, kind: str, key: str) -> None
      "team_date_region, yes, team first so it groups. Looks fine."),
 ])
 def test_round_24_no_definition(statement: str, text: str) -> None:
-    assert "unprompted_definition" not in [kind for kind, _ in _answered(statement, text)]
+    assert "unprompted_definition" not in _kinds(statement, text)
 
 
 def test_round_24_an_event_after_a_source_is_no_rule() -> None:
@@ -2764,7 +2768,7 @@ def test_round_25_shapes(statement: str, text: str, kind: str, key: str) -> None
      "nobody remembers the details"),
 ])
 def test_round_25_no_definition(statement: str, text: str) -> None:
-    assert "unprompted_definition" not in [kind for kind, _ in _answered(statement, text)]
+    assert "unprompted_definition" not in _kinds(statement, text)
 
 
 @pytest.mark.parametrize("statement, text", [
@@ -2772,7 +2776,7 @@ def test_round_25_no_definition(statement: str, text: str) -> None:
      "optimistic"),
 ])
 def test_round_25_no_correction_or_confirmation(statement: str, text: str) -> None:
-    assert [kind for kind, _ in _answered(statement, text)] == []
+    assert _kinds(statement, text) == []
 
 
 # Round 26 (the twenty-eighth held-out round, creative and media production teams).

@@ -560,7 +560,7 @@ def one_reading(found: Sequence[tuple[str, str]]) -> list[bool]:
 # is found to be so, whatever new number it brings -- no correction by comparison
 _AGREEING = re.compile(r"(?<!\bnot )(?<!n't )(?<!\bis it )\b(?:yes|yep|yup|yeah|confirmed|indeed|exactly|matches|"
                        r"agrees? with (?:you|that|this|what you)|correct|(?:that'?s|thats|that is) right|in sync|"
-                       r"consistent with|(?:checks|ties|adds) (?:out|up))\b(?!\s*\?)", re.I)
+                       r"consistent with|checks out|ties out|adds up)\b(?!\s*\?)", re.I)
 
 
 def _agreeing(fact: str) -> bool:

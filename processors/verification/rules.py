@@ -648,7 +648,7 @@ def _definition(tail: str) -> str | None:
             or (len(said := sentences(tail)) > 1 and ph.RULE_NAMED.match(said[1]) is not None)) \
             and pr.is_statement(tail) and _lasting(tail) and not pr.imperative(tail):
         return pr.span(tail, True)
-    if tail[:1] in "IiWwOo" and _IF_COUNTS.match(tail) and "?" not in first_sentence(tail):
+    if _IF_COUNTS.match(tail) and "?" not in first_sentence(tail):
         # "if a daily load drops below 80% of the 7-day average, that's an incident for us": what
         # counts as what, by the house's measure
         return _order_dropped(first_sentence(tail)).rstrip(" ,")
