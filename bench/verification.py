@@ -1,6 +1,6 @@
 """How the verification rules generalise: precision and recall per detection type on phrasing
 families written apart from the rules --
-``python -m bench.verification [--half dev|heldout|fresh-1..fresh-28|fresh|both|all]``.
+``python -m bench.verification [--half dev|heldout|fresh-1..fresh-30|fresh|both|all]``.
 
 The cases are data (`bench/verification_cases/`): *families* of one way of phrasing a
 correction, a confirmation or an unprompted definition, and families of near misses (questions,
@@ -12,7 +12,7 @@ cases, are split, so that one half measures phrasings the rules were not tuned o
   by the sha256 of their name alternate dev, heldout, dev, ... Both halves have been read by the
   rules' author (the heldout half after a first round), so both are tuned on now; the split is
   kept so that figures stay comparable with earlier rounds;
-* ``fresh-1/`` to ``fresh-28/``: the earlier held-out rounds (each written by someone
+* ``fresh-1/`` to ``fresh-30/``: the earlier held-out rounds (each written by someone
   else who read no rule and no case, measured without being read, figures in the README), each
   opened for tuning afterwards -- development data now;
 * ``fresh/*.toml`` is the held-out half (``half = "fresh"``), written by someone else and never
@@ -71,7 +71,7 @@ OPENED = ("fresh-1", "fresh-2", "fresh-3", "fresh-4", "fresh-5", "fresh-6", "fre
           "fresh-9", "fresh-10", "fresh-11", "fresh-12", "fresh-13",
           "fresh-14", "fresh-15", "fresh-16", "fresh-17", "fresh-18",
           "fresh-19", "fresh-20", "fresh-21", "fresh-22", "fresh-23", "fresh-24", "fresh-25",
-          "fresh-26", "fresh-27", "fresh-28")
+          "fresh-26", "fresh-27", "fresh-28", "fresh-29", "fresh-30")
 HALVES = (*DEVELOPMENT, *OPENED, FRESH)
 NONE = "none"  # the type of a near-miss family
 TARGET_PRECISION, TARGET_RECALL = 0.95, 0.90
@@ -99,6 +99,7 @@ class Family:
 class Found:
     detection_type: str
     content: str
+    extractor: str = "rules"  # or "learned": what found it
 
 
 @dataclass
@@ -243,8 +244,9 @@ def _lines(family: Family, seq: int) -> tuple[list[bytes], dict[int, Case], int]
     return out, labels, cut
 
 
-def detect(families: Sequence[Family], workdir: Path) -> dict[str, dict[int, list[Found]]]:
-    """Run the processor end to end on one file per family: {family: {line: detections}}."""
+def detect(families: Sequence[Family], workdir: Path, *, judgement: bool = True) -> dict[str, dict[int, list[Found]]]:
+    """Run the processor end to end on one file per family: {family: {line: detections}}
+    (``judgement``: the processor's option; false is the rules alone)."""
     root, state = workdir / "root", workdir / "state.duckdb"
     second: list[tuple[Path, bytes]] = []
     for seq, family in enumerate(families):
@@ -258,25 +260,25 @@ def detect(families: Sequence[Family], workdir: Path) -> dict[str, dict[int, lis
             path.write_bytes(b"".join(lines))
     settings = Settings(root=root, state=state, watch=False, parse_workers=0)
     with capture_logs() as logged:  # a turn the rules raise on is skipped alone: say so here
-        if Service(settings, [VerificationProcessor()]).run_once() != 0:
+        if Service(settings, [VerificationProcessor(judgement=judgement)]).run_once() != 0:
             raise RuntimeError("the verification processor failed on the evaluation tree")
         for path, rest in second:
             with path.open("ab") as fh:
                 fh.write(rest)
-        if Service(settings, [VerificationProcessor()]).run_once() != 0:
+        if Service(settings, [VerificationProcessor(judgement=judgement)]).run_once() != 0:
             raise RuntimeError("the verification processor failed on the second appends")
     if unread := [e for e in logged if e.get("event") == LINE_UNREADABLE]:
         raise RuntimeError(f"the rules could not read {len(unread)} turn(s), e.g. "
                            f"{unread[0]['file']}:{unread[0]['line']}: {unread[0]['detail']}")
     con = duckdb.connect(str(state), read_only=True)
     try:
-        rows = con.execute("SELECT session_file, line_no, detection_type, content "
+        rows = con.execute("SELECT session_file, line_no, detection_type, content, extractor "
                            "FROM verification_detections").fetchall()
     finally:
         con.close()
     out: dict[str, dict[int, list[Found]]] = defaultdict(lambda: defaultdict(list))
-    for file, line, kind, content in rows:
-        out[Path(file).stem][int(line)].append(Found(kind, content or ""))
+    for file, line, kind, content, extractor in rows:
+        out[Path(file).stem][int(line)].append(Found(kind, content or "", extractor))
     return out
 
 

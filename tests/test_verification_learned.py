@@ -40,7 +40,8 @@ def test_the_weights_are_what_training_on_the_development_cases_gives() -> None:
     is no longer deterministic."""
     weights, cases = trainer.trained()
     kept = orjson.loads(trainer.OUT.read_bytes())
-    assert kept["cases"] == cases == sum(len(f.cases) for f in load())
+    assert kept["cases"] == cases == sum(len(f.cases) for f in trainer.development())
+    assert sum(len(f.cases) for f in load()) < cases  # the ordinary turns too (`bench.ordinary`)
     assert trainer.differs(weights, kept["weights"]) == []
 
 
@@ -187,3 +188,15 @@ def test_the_measures_knobs_are_refused_outside_a_measure(argv: list[str]) -> No
     with pytest.raises(SystemExit) as exited:
         trainer.main(argv)
     assert exited.value.code == 2
+
+
+def test_a_turn_with_no_word_of_its_own_is_left_to_the_rules() -> None:
+    """With no word to read ("🎉🎉" after a report), the model's answer would be what it learned
+    of turns in general: it adds nothing (`learned.MIN_WORDS`)."""
+    for statement in ("All green ✅ — 132 tests passed.", "The page load went from 4.1s to 0.9s after the change.",
+                      MISSED[0][0]):
+        for turn in ("🎉🎉", "🚀", "😍", "!!", "...", "👀 ?"):
+            assert learned._words(turn) == 0
+            assert learned.decide(statement, turn) is None, (statement, turn)
+    assert learned._words("its partitioned by day") == 4
+    assert learned.decide(*MISSED[0]) is not None

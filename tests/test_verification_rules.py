@@ -2803,3 +2803,59 @@ def test_round_26_anyway_after_the_answer_keeps_the_answer() -> None:
     assert_gives("Feature flags are evaluated server-side only.", "Good summary overall. One thing though: flags are "
                  "also evaluated client-side in the apps through the SDK. That's why we had the stale flag bug. "
                  "Anyway, carry on.", "correction", "client-side")
+
+
+# Ordinary turns (`bench.ordinary`): a change asked of the code is no fact, whatever it sets
+# against the statement -- an object pronoun after the verb makes it an instruction ("let it
+# take", "make it only push": a subject is never "make it"), "handle X too" is one, and after a
+# weak lead a proposal ("actually let's ...") is a course change, not a correction.
+@pytest.mark.parametrize("statement, text", [
+    ("The CLI takes a single input file.", "let it take a glob or multiple files"),
+    ("The GitHub Actions workflow builds and pushes the Docker image on every push.",
+     "make it only push the image on main, for PRs just build"),
+    ("The webhook handler processes `invoice.paid` events.", "handle invoice.payment_failed too, just log it for now"),
+    ("I'm going to write a custom hook for the websocket connection.",
+     "actually let's just use socket.io-client instead of rolling our own"),
+])
+def test_a_change_asked_of_the_code_is_no_correction(statement: str, text: str) -> None:
+    assert _answered(statement, text) == []
+
+
+def test_the_same_facts_said_as_facts_still_correct() -> None:
+    assert_gives("The CLI takes a single input file.", "no, it takes a glob or multiple files", "correction", "glob")
+    assert_gives("The workflow pushes the Docker image on every push.",
+                 "no, it only pushes the image on main, PRs just build", "correction", "only pushes")
+    assert_gives("We use a custom hook for the websocket connection.",
+                 "actually we use socket.io-client, not a custom hook", "correction", "socket.io-client")
+
+
+# Ordinary turns: a tool's output pasted without a fence is nobody's fact (`prose._OUTPUT_LINE`),
+# nor what a pasted image shows (`prose._IMAGE_SAID`), nor "ugh, of course it did" (resigned,
+# not agreeing); a person's own warning, markdown table or glossary line still is.
+@pytest.mark.parametrize("statement, text", [
+    ("I added the retry wrapper.", "ran it:\nresolving db.internal -> 10.0.4.12\nTraceback (most recent call last):\n"
+     '  File "app.py", line 12, in <module>\nKeyError: cache'),
+    ("The query now uses the index.", "calls | mean_ms | query\n8812 | 412.3 | SELECT * FROM events WHERE id = $1"),
+    ("Pushed the branch.", "! [rejected] main -> main (fetch first)\nerror: failed to push some refs\n"
+     "hint: Updates were rejected because the remote contains work that you do not have locally."),
+    ("The build is green.", "./main.go:41:15: cannot use cfg (variable of type Config) as *Config value"),
+    ("The pipeline ran.", "stage=extract took=12.4s stage=transform took=301.9s stage=load took=8.1s"),
+    ("The flag service is wired in.", '{"flags":{"new_checkout":false,"beta_search":true},"user":"u_8812"}'),
+    ("The new 404 page is deployed.", "[Image #1] the y axis labels are cut off on the left"),
+    ("The build failed again, in the postinstall step of sharp.", "ugh. of course it did"),
+])
+def test_pasted_output_and_pictures_state_nothing(statement: str, text: str) -> None:
+    assert _answered(statement, text) == []
+
+
+@pytest.mark.parametrize("statement, text, kind, key", [
+    ("Opening the purchasing sheet.", "warning: purchases over $25k need three bids, university rule",
+     "unprompted_definition", "three bids"),
+    ("The crew roster extract is in.", "| code | meaning |\n| RSV | reserve, can be called out |\n"
+     "| SBY | airport standby |", "unprompted_definition", "RSV | reserve"),
+    ("The dashboard is up.", "[Image #1] that's the error panel. fyi the red line is the SLA threshold, 99.5% "
+     "monthly", "unprompted_definition", "99.5%"),
+])
+def test_a_persons_warning_table_or_note_beside_a_picture_still_counts(statement: str, text: str, kind: str,
+                                                                        key: str) -> None:
+    assert_answers(statement, text, kind, key)

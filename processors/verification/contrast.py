@@ -897,6 +897,12 @@ _MEANS = re.compile(r"^(?P<term>.{1,60}?)\s*(?:\b(?:means|meant|stands for|is sh
                     r"is defined as)\b|(?<![=<>!])=(?![=>]))\s*(?P<meaning>\S.*)$", re.I)
 
 
+def redefines(fact: str, statement: str) -> bool:
+    """Whether the fact's first sentence gives a term of the statement another meaning
+    (`_redefined`): a correction by its shape, whatever else it shares with a definition."""
+    return _redefined(first_sentence(pr.prepare(fact)), pr.sentences(pr.prepare(statement)))
+
+
 def _redefined(first: str, said: Sequence[str]) -> bool:
     """The fact gives a meaning for a term the statement gave another one of: "409 means the
     idempotency key was reused" after "HTTP 409 from the billing API means the card was declined.",

@@ -154,7 +154,9 @@ _IMPERATIVE_VERBS = (
     "launch|kick off|queue|submit|upload|download|attach|archive|resend|forward|reply|draft|book|"
     "notify|invite|assign|approve|reject|backfill|roll ?back|restart|reboot|spin up|provision|migrate|"
     "retrain|plot|highlight|resize|translate|proofread|cc|remind|compute|calculate|reconcile|tabulate|"
-    "tally|forecast|extract|rank|map"
+    "tally|forecast|extract|rank|map|"
+    # a change asked of the code: "handle invoice.payment_failed too", "hook up the form"
+    "handle|hook up|expose|disable|enable|hide|wrap|validate|trim"
 )
 IMPERATIVE_START = _rx(
     r"^(?:(?:please|pls|plz|just|also|then|now|so|and|first|instead|kindly|maybe|but|ok(?:ay)?|"

@@ -600,7 +600,7 @@ SOURCE_ALSO = _rx(r"^(?:(?:the|our|their|my)\s+)?(?!(?:i|we|you|it|he|she|they|t
 # (not "correct the typo", which is an instruction: `rules` takes it only before a fact)
 LOOSE_CONFIRMATION = _rx(r"^(?:right|correct|exactly|true|yes|yep|yeah|yup)\s+(?=(?:the|a|an|our|we|it|its|"
                          r"they|this|that|those|these|all|every|each|only|no)\b)")
-_SARCASM = _rx(r"\b(?:lol|lmao|rofl|yeah right|oh sure|sure it is|sure they are|as if|if by|love (?:that|this) for (?:us|me|you|them)|pigs (?:will|might|can|could) fly|when pigs fly|"
+_SARCASM = _rx(r"\b(?:lol|lmao|rofl|yeah right|oh sure|sure it is|sure they are|as if|if by|(?:ugh+|sigh|argh+|welp|ffs|smh)\W+of course\b|love (?:that|this) for (?:us|me|you|them)|pigs (?:will|might|can|could) fly|when pigs fly|"
               # ("not that anyone reads it", not "means the GL is locked, not that the reports are done")
               r"not that (?:it|anyone|anybody|anything|any|i|we|you|they|he|she|there|that|this|people|"
               r"every(?:one|body)|some(?:one|body)|many|much|most)\b|like that ever|"

@@ -27,6 +27,24 @@ _CODE_LINE = re.compile(r"^\s*(?:(?-i:SELECT|INSERT INTO|UPDATE|DELETE FROM|WITH
                         r"\b(?-i:FROM|WHERE|SET|TABLE|VALUES|AS|INDEX)\b|[A-Za-z_]\w*\.(?:log|info|debug|warn|warning|"
                         r"error|trace|print|println|write|writeline)\w*\s*:|(?-i:WHERE|AND|JOIN|GROUP BY|ORDER BY)\s[^\n]*?"
                         r"(?:<>|!=|[=<>]|\b(?-i:IN|LIKE|ON)\b)|[\w.]+\([^\n]*\)\s*;?\s*$).*$", re.MULTILINE | re.I)
+# A tool's output pasted without a fence, line by line: a source position ("src/parser.rs:212:9:
+# assertion failed", "./main.go:41:15: cannot use cfg"), a tool's prefix ("error: failed to push",
+# "hint: Updates were rejected", "FAIL src/lib/format.test.ts"; not "warning:", which people write
+# before a rule of theirs), a stack ("Traceback (most recent call last)", "panicked at"), two
+# key=value pairs ("stage=extract took=12.4s", "(code=exited, status=203)"), a diff's header
+# ("diff --git a/x b/x"), a JSON object ('{"flags": ...'), a compiler's gutter ("88 |  x.push(y);"), and a
+# query's result ("calls | mean_ms | query", "events | 48211093"; not a markdown table, "| code |
+# meaning |", which people write as a legend of theirs).
+_OUTPUT_LINE = re.compile(
+    r"^[^\n]*?(?:[\w./-]+\.[A-Za-z]{1,5}:\d+(?::\d+)?(?=[:\s,)]|$)|(?:^|\s)(?:error|hint|fatal|panic)"
+    r"(?:\[[\w-]+\])?:\s|(?-i:^\s*(?:FAIL|PASS|ERROR|WARN)\s+\S+\.\w+)|Traceback \(most recent call last\)|"
+    r"\bpanicked at\b|(?:^|\s)[\w.]+=[^\s=,]+\s+[\w.]+=[^\s=,]+|\(\w+=[^\s=,)]+,\s*\w+=|^\s*diff --git\s|"
+    r"^\s*[{\[]\s*\"[^\"\n]+\"\s*:|^\s*\d+\s+\|\s|"
+    r"^(?!\s*\|)(?:[^\n|]*\S\s+\|\s+\S[^\n|]*\s\|\s|\s*[\w.$%-]+(?:\s+\|\s+[\w.$%-]+)+\s*$)).*$",
+    re.MULTILINE | re.I)
+# An image pasted into the session ("[Image #1] the y axis labels are cut off"): the sentence it
+# opens says what the picture shows, now.
+_IMAGE_SAID = re.compile(r"\[(?:image|screenshot|img|pasted image)\b[^\]\n]{0,80}\][^.!?\n]*[.!?]*", re.I)
 _DIFF_ADDED = re.compile(r"^\s*\+\s*\S", re.MULTILINE)
 _DIFF_LINE = re.compile(r"^\s*[+-]\s*[\w.\[\]\"']+\s*[:=]\s*\S.*$", re.MULTILINE)
 
@@ -122,6 +140,8 @@ def prepare(text: str) -> str:
 @lru_cache(maxsize=1024)
 def _prepared(text: str) -> str:
     text = _FENCE.sub(" ", text)
+    if "[" in text:
+        text = _IMAGE_SAID.sub(" ", text)
     text = _unpasted(_QUOTE_OR_CODE_LINE.sub(" ", text))
     if "(" in text or ":" in text or "WHERE" in text or "AND " in text or "JOIN" in text or " BY " in text \
             or "SELECT" in text or "INSERT" in text or "UPDATE" in text or "DELETE" in text or "WITH " in text \
@@ -129,6 +149,8 @@ def _prepared(text: str) -> str:
         text = _CODE_LINE.sub(" ", text)  # (the cheap test first: most turns hold no code)
     if "+" in text and _DIFF_ADDED.search(text):
         text = _DIFF_LINE.sub(" ", text)
+    if ":" in text or "=" in text or "|" in text or "panicked" in text:  # (every pattern has one)
+        text = _OUTPUT_LINE.sub(" ", text)  # (the cheap test first)
     text = _QUOTED.sub(_unquote, text).replace("\u2019", "'").replace("\u2018", "'")
     lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)
@@ -246,6 +268,7 @@ _AUXILIARY = frozenset(["is", "are", "was", "were", "must", "should", "can", "wi
 
 
 _HABIT = frozenset(["always", "never", "usually", "normally", "typically", "generally", "only"])
+_OBJECT_PRONOUNS = frozenset(["it", "them", "me", "us", "him", "her"])
 
 
 @lru_cache(maxsize=1024)
@@ -260,8 +283,9 @@ def imperative(text: str) -> bool:
     if len(after) >= 3 and after[0].lower() in ("to", "into", "onto") and \
             (verb := after[2].lower().strip(".,;:!")).endswith("s") and verb in mk.VERB_FORMS:
         return False  # "merge to main deploys to staging only", "push to prod needs a ticket": a subject
-    if len(after) < 2 or mk.DETERMINER.match(after[0]) or not after[0][:1].isalpha():
-        return True
+    if len(after) < 2 or mk.DETERMINER.match(after[0]) or not after[0][:1].isalpha() \
+            or after[0].lower() in _OBJECT_PRONOUNS:
+        return True  # ("let it take a glob", "make them optional": a subject is never "make it")
     for n, word in enumerate(after[1:-1], 1):
         if word[-1:] in ",.;:!?":
             break

@@ -110,6 +110,7 @@ _PLEASANT = re.compile(rf"{ph.PLEASANTRY.pattern}\s*(?:[,!.{ph.EM}{ph.EN}-]|{ph.
 _ECHO_QUESTION = re.compile(r"^\W*(?:[\w'$%./-]+\s+){0,2}[\w'$%./-]+\s*\?+$")
 _NO_LONGER = re.compile(r"\b(?:any ?more|no longer)\b", re.I)
 # "no, not now": declines an offer; "we'll backfill next week": the person's plan
+_LETS = re.compile(r"^(?:let'?s|lets|let us|how about|what about|shall we|why don'?t we)\b", re.I)
 _DECLINE = re.compile(r"^(?:not (?:now|yet|today|this time|for now|right now)|later|maybe later)\b", re.I)
 _PLAN = re.compile(r"^(?:i|we)(?:'ll|ll| will| shall|'m going to| am going to|'re going to| are going to|"
                    r"'m gonna|'re gonna)\b", re.I)
@@ -195,8 +196,9 @@ def _decided(ex: Exchange) -> bool:
 
 def _finished(found: Sequence[Candidate], ex: Exchange, *, judged: bool) -> list[Candidate]:
     """The candidates of a turn, each `Lead` finished with its statement when that is known
-    (dropped when it is no verification; with the judgement, its type looked at again:
-    `learned.second_look`), left for `merge` otherwise. One fact, one type (`one_reading`)."""
+    (dropped when it is no verification; with the judgement, dropped when the model overrules it,
+    `learned.vetoes`, and its type looked at again, `learned.second_look`), left for `merge`
+    otherwise. One fact, one type (`one_reading`)."""
     if not _decided(ex):
         return list(found)
     statement = ex.statement.text if ex.statement else None
@@ -204,7 +206,7 @@ def _finished(found: Sequence[Candidate], ex: Exchange, *, judged: bool) -> list
     for c in found:
         if c.lead is not None:
             finished = finish(c.lead, statement)
-            if finished is None:
+            if finished is None or (judged and learned.vetoes(c.lead.strength, statement, c.user_quote)):
                 continue
             kind = learned.second_look(c.detection_type, c.lead.strength, statement, c.user_quote) \
                 if judged else c.detection_type
@@ -300,8 +302,10 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
         return None  # "technically we could keep four": a suggestion, not a fact
     if not strong and (_IMPRESSION.match(fact) or _EXCLAIMED.match(fact)) and not has_value(fact):
         return None  # "are you sure? that seems really high": an impression, no fact of its own
-    if not strong and (_DECLINE.match(fact) or any(_PLAN.match(c) for c in pr.clauses(first_sentence(fact)))):
-        return None  # "no, not now, we'll backfill next week", "NO. plan only, I'll apply myself"
+    if not strong and (_DECLINE.match(fact) or _LETS.match(fact) or any(_PLAN.match(c) for c in pr.clauses(first_sentence(fact)))):
+        # "no, not now, we'll backfill next week", "NO. plan only, I'll apply myself", "actually
+        # let's just use socket.io-client instead": a plan, not a fact
+        return None
     if challenged and len(more := sentences(rest)[len(sentences(fact)):3]) > 0:
         fact = " ".join([fact, *more])  # "dock 3?? that's returns. memphis loads out of dock 7"
     return fact, "strong" if strong else "marked" if challenged else "weak"
