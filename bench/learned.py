@@ -12,9 +12,11 @@ same weights. Weights are rounded and near-zero ones dropped, to keep the file s
 ``--check`` trains and compares with the file instead (exit 1 when they differ by more than
 rounding): the cases changed and nobody trained again. ``--leave-out`` trains without the
 halves named and prints the rules-and-model figures on them (`bench.verification`): the
-leave-one-round-out measure of how the judge generalises. With it, ``--add P`` measures another
-threshold than `learned.ADD` and ``--no-second-look`` the processor without
-`learned.second_look`: how those two choices were made, reproducibly.
+leave-one-round-out measure of how the judge generalises (``ordinary``: the development ordinary
+turns, measured by `bench.ordinary`). With it, ``--add P`` measures another threshold than
+`learned.ADD`, ``--veto P`` another than `learned.VETO` (1: almost no veto) and
+``--no-second-look`` the processor without `learned.second_look`: how those choices were made,
+reproducibly.
 """
 
 from __future__ import annotations
@@ -119,13 +121,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help=f"with --leave-out: the judgement's threshold (default {learned.ADD})")
     ap.add_argument("--no-second-look", action="store_true",
                     help="with --leave-out: no second look at the rules' compared corrections")
+    ap.add_argument("--veto", type=float, metavar="P",
+                    help=f"with --leave-out: the veto's threshold (default {learned.VETO}; 1 for none)")
     args = ap.parse_args(argv)
-    if (args.add is not None or args.no_second_look) and not args.leave_out:
-        ap.error("--add and --no-second-look measure: they need --leave-out")
-    if args.add is not None and not 0.0 < args.add <= 1.0:
-        ap.error("--add is a probability in (0, 1]")
+    if (args.add is not None or args.no_second_look or args.veto is not None) and not args.leave_out:
+        ap.error("--add, --no-second-look and --veto measure: they need --leave-out")
+    if any(p is not None and not 0.0 < p <= 1.0 for p in (args.add, args.veto)):
+        ap.error("--add and --veto are probabilities in (0, 1]")
     if args.leave_out:
-        return _leave_out(args.leave_out, args.add, second_look=not args.no_second_look)
+        return _leave_out(args.leave_out, args.add, second_look=not args.no_second_look, veto=args.veto)
     w, cases = trained()
     if args.check:
         kept = orjson.loads(OUT.read_bytes())["weights"]
@@ -138,9 +142,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _leave_out(halves: Sequence[str], add: float | None = None, *, second_look: bool = True) -> int:
-    """Train without `halves`, then run `bench.verification` on each with those weights (and
-    the threshold `add`, and without the second look, when asked)."""
+def _leave_out(halves: Sequence[str], add: float | None = None, *, second_look: bool = True,
+               veto: float | None = None) -> int:
+    """Train without `halves`, then run `bench.verification` (or `bench.ordinary`, for the half
+    ``ordinary``) on each with those weights (and the threshold `add`, the veto's `veto`, and
+    without the second look, when asked)."""
     from bench import verification
     from sessiond.daemon.log import configure
 
@@ -151,10 +157,12 @@ def _leave_out(halves: Sequence[str], add: float | None = None, *, second_look: 
     # (a measure's knobs, set on the module: the processor reads its values when it runs)
     if add is not None:
         learned.ADD = add  # type: ignore[misc]
+    if veto is not None:
+        learned.VETO = veto  # type: ignore[misc]
     if not second_look:
         learned.second_look = lambda kind, *_: kind  # type: ignore[assignment]
     print(f"trained on {cases} cases without {', '.join(halves)}; threshold {learned.ADD}, "
-          f"second look {'on' if second_look else 'off'}")
+          f"veto {learned.VETO}, second look {'on' if second_look else 'off'}")
     families = load(fresh=True)
     for half in halves:
         if half == ordinary.HALF:

@@ -181,10 +181,12 @@ def test_judgement_false_is_the_rules_alone() -> None:
         VerificationProcessor(judgement="no")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("argv", [["--add", "0.7"], ["--no-second-look"], ["--leave-out", "fresh-1", "--add", "1.5"],
+@pytest.mark.parametrize("argv", [["--add", "0.7"], ["--no-second-look"], ["--veto", "0.9"],
+                                  ["--leave-out", "fresh-1", "--add", "1.5"], ["--leave-out", "fresh-1", "--veto", "0"],
                                   ["--leave-out", "fresh-1", "--add", "0"]])
 def test_the_measures_knobs_are_refused_outside_a_measure(argv: list[str]) -> None:
-    """``--add`` and ``--no-second-look`` change what ``--leave-out`` measures, never the trained file."""
+    """``--add``, ``--veto`` and ``--no-second-look`` change what ``--leave-out`` measures, never
+    the trained file."""
     with pytest.raises(SystemExit) as exited:
         trainer.main(argv)
     assert exited.value.code == 2
@@ -200,3 +202,15 @@ def test_a_turn_with_no_word_of_its_own_is_left_to_the_rules() -> None:
             assert learned.decide(statement, turn) is None, (statement, turn)
     assert learned._words("its partitioned by day") == 4
     assert learned.decide(*MISSED[0]) is not None
+
+
+def test_the_veto_overrules_only_a_fact_with_no_word_of_the_persons() -> None:
+    """`learned.vetoes`: a detection resting on the fact alone, in a turn the model is sure is
+    none -- never one the person marked ("no", "exactly", "FYI")."""
+    statement, turn = "I changed the default log level to DEBUG.", "undo, logs are unreadable now"
+    assert learned.judged(statement, turn)["none"] >= learned.VETO
+    assert learned.vetoes("ordered", statement, turn) and learned.vetoes("plain", statement, turn)
+    for marked in ("strong", "weak", "noted", "echo", "mid", None):
+        assert not learned.vetoes(marked, statement, turn)
+    assert not learned.vetoes("plain", None, turn) and not learned.vetoes("plain", " ", turn)
+    assert not learned.vetoes("plain", *MISSED[0])  # a fact the model takes for a verification

@@ -235,11 +235,11 @@ VETO: Final = 0.9  # a detection of those is dropped when the model is at least 
 def vetoes(strength: str | None, statement: str | None, quote: str) -> bool:
     """Whether the model overrules a rules detection: one that rests on the fact alone
     (`_UNMARKED`) in a turn the model is at least `VETO` sure is none of the three. Trained on
-    ordinary turns too (`bench.ordinary`), the model knows "the DB CPU is at 98% and the app is
-    crawling" for the news of the moment it is. Measured leaving out each file of ordinary turns
+    ordinary turns too (`bench.ordinary`), the model knows "undo, logs are unreadable now" for the
+    instruction and the news of the moment it is. Measured leaving out each file of ordinary turns
     in turn, and five rounds (fresh-26 to fresh-30): 65 -> 53 detections on 900 ordinary turns, no
-    hit lost and 3 false positives fewer on the rounds; with every lead but "no"/"exactly"
-    ones, or at 0.8, it cost 4-7 hits."""
+    hit lost and 3 false positives fewer on the rounds; over the definitions' leads too
+    ("noted", "aside", "warned"), or at 0.8, it cost 4-7 hits."""
     if strength not in _UNMARKED or statement is None or not statement.strip():
         return False
     return judged(statement, quote[:QUOTE_CHARS])["none"] >= VETO
