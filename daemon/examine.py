@@ -294,9 +294,12 @@ def _kept(fd: int, file: SessionFile, stat: Stat, offset: int, digest: str,
 def _torn(fd: int, before: Stat, consumed: int, digest: str) -> bool:
     """Whether the file was rewritten under the read (an in-place copy in progress).
 
-    Only when its mtime moved during the read do we pay for hashing the prefix again.
+    Only when its stat moved during the read do we pay for hashing the prefix again -- its size
+    too, not only its times: a truncate and a longer rewrite inside one tick of the kernel's
+    coarse clock can leave mtime and ctime as they were (a long model run read such a file from
+    the middle of a line).
     """
     after = stat_of(os.fstat(fd))
-    if (after.mtime_ns, after.ctime_ns) == (before.mtime_ns, before.ctime_ns) or consumed == 0:
+    if after == before or consumed == 0:
         return False
     return after.size < consumed or hash_prefix(fd, consumed).hexdigest() != digest

@@ -210,3 +210,36 @@ def test_another_worker_finds_the_state_at_its_offset_the_newest_or_the_one_befo
         kept.put(key, state(1))
         kept.put(key, state(2))
     assert kept.peek("a", 1) is None and kept.peek("c", 1) is not None and len(kept) == 2
+
+
+def test_a_rewrite_under_the_read_is_caught_when_the_times_did_not_move(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A truncate and a longer rewrite between the prefix check and the read, inside one tick of
+    the kernel's coarse clock (mtime and ctime as they were): the size moved, so the read is
+    checked again and found torn -- not handed on from the middle of a line (a long model run
+    read ``"n…`` as a line so)."""
+    path = tmp_path / "u" / "a.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(lines(0, 3, pad=10))
+    first = _examine(tmp_path, None)
+    cursor = _cursor(first)
+    append(path, lines(3, 1, pad=10))  # an append: the next read checks the prefix, then reads
+    frozen: list[Any] = []
+    real_stat_of, real_read = examine_module.stat_of, examine_module.read_lines
+
+    def coarse(st: Any) -> Any:  # the times of the first stat, the size as it is
+        now = real_stat_of(st)
+        frozen.append(now) if not frozen else None
+        return now._replace(mtime_ns=frozen[0].mtime_ns, ctime_ns=frozen[0].ctime_ns)
+
+    def rewritten_first(fd: int, *args: Any, **kwargs: Any) -> Any:
+        with path.open("r+b") as fh:  # other bytes from the start, longer than before
+            fh.truncate(0)
+            fh.write(b'{"note": "' + b"n" * 40 + b'"}\n' + lines(10, 6, pad=30))
+        return real_read(fd, *args, **kwargs)
+
+    monkeypatch.setattr(examine_module, "stat_of", coarse)
+    monkeypatch.setattr(examine_module, "read_lines", rewritten_first)
+    again = _examine(tmp_path, cursor)
+    assert again.kind is Found.CHANGED, again
