@@ -2843,6 +2843,9 @@ def test_the_same_facts_said_as_facts_still_correct() -> None:
     ("The flag service is wired in.", '{"flags":{"new_checkout":false,"beta_search":true},"user":"u_8812"}'),
     ("The new 404 page is deployed.", "[Image #1] the y axis labels are cut off on the left"),
     ("The build failed again, in the postinstall step of sharp.", "ugh. of course it did"),
+    ("I rebuilt the test suite.", "Tests: 18, Assertions: 40, Errors: 1."),
+    # a reading of the moment, not how things are
+    ("I bumped the consumer's batch size.", "consumer lag on the dashboard is at 1.2M and climbing"),
 ])
 def test_pasted_output_and_pictures_state_nothing(statement: str, text: str) -> None:
     assert _answered(statement, text) == []
@@ -2855,6 +2858,8 @@ def test_pasted_output_and_pictures_state_nothing(statement: str, text: str) -> 
      "| SBY | airport standby |", "unprompted_definition", "RSV | reserve"),
     ("The dashboard is up.", "[Image #1] that's the error panel. fyi the red line is the SLA threshold, 99.5% "
      "monthly", "unprompted_definition", "99.5%"),
+    ("The alert is wired to PagerDuty.", "fyi the CPU alert threshold is at 90% for 5 minutes",
+     "unprompted_definition", "90% for 5 minutes"),
 ])
 def test_a_persons_warning_table_or_note_beside_a_picture_still_counts(statement: str, text: str, kind: str,
                                                                         key: str) -> None:

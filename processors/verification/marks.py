@@ -116,8 +116,12 @@ MOMENT = _rx(
     r"^(?:(?:i'?m|i am|i was)\s+)?(?:just\s+)?(?:got\s+|getting\s+)?back (?:from|at)\b|"
     # how far the work has got: "we're at 38,000 documents reviewed"
     r"^(?:we'?re|we are|i'?m|i am|they'?re|they are)\s+(?:now\s+)?(?:at|up to|down to|past|over)\s+[~≈]?\d|"
-    # a reading of the moment: "unit 4 is at 68°C now"
+    # a reading of the moment: "unit 4 is at 68°C now", "consumer lag is at 1.2M and climbing", "GPU
+    # utilization is only around 35% on the monitoring"
     r"\b(?:is|are|'s)\s+at\s+[~≈]?\d(?![\d.]*\s*(?::|am\b|pm\b|h\b|o'?clock))\S*(?:\s+\S+)?\s+now\b|"
+    r"\b(?:is|are|'s)\s+(?:only\s+|still\s+|now\s+)?(?:at|around|about)\s+[~≈]?\d[\d.,]*\s*(?:%|[kmb]\b)?\s+"
+    r"(?:and\s+(?:climbing|rising|growing|falling|dropping|going (?:up|down))|on the (?:dashboard|monitoring|graph|chart|"
+    r"console|grafana))\b|"
     r"\b(?:yet|so far|again|today|tonight|tomorrow|yesterday|right now|at the moment|"
     r"(?<!\bthe )last (?:week|night)|last (?:time|run)|the other day|earlier (?:today|this week)|"
     r"(?:is|are) next|next (?:on|in line|up)|up next|coming up|upcoming|later on|"

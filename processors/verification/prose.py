@@ -32,14 +32,16 @@ _CODE_LINE = re.compile(r"^\s*(?:(?-i:SELECT|INSERT INTO|UPDATE|DELETE FROM|WITH
 # "hint: Updates were rejected", "FAIL src/lib/format.test.ts"; not "warning:", which people write
 # before a rule of theirs), a stack ("Traceback (most recent call last)", "panicked at"), two
 # key=value pairs ("stage=extract took=12.4s", "(code=exited, status=203)"), a diff's header
-# ("diff --git a/x b/x"), a JSON object ('{"flags": ...'), a compiler's gutter ("88 |  x.push(y);"), and a
+# ("diff --git a/x b/x"), a JSON object ('{"flags": ...'), a compiler's gutter ("88 |  x.push(y);"), a
+# test run's tally ("12 examples, 1 failure", "Tests: 18, Assertions: 40"), and a
 # query's result ("calls | mean_ms | query", "events | 48211093"; not a markdown table, "| code |
 # meaning |", which people write as a legend of theirs).
 _OUTPUT_LINE = re.compile(
     r"^[^\n]*?(?:[\w./-]+\.[A-Za-z]{1,5}:\d+(?::\d+)?(?=[:\s,)]|$)|(?:^|\s)(?:error|hint|fatal|panic)"
     r"(?:\[[\w-]+\])?:\s|(?-i:^\s*(?:FAIL|PASS|ERROR|WARN)\s+\S+\.\w+)|Traceback \(most recent call last\)|"
     r"\bpanicked at\b|(?:^|\s)[\w.]+=[^\s=,]+\s+[\w.]+=[^\s=,]+|\(\w+=[^\s=,)]+,\s*\w+=|^\s*diff --git\s|"
-    r"^\s*[{\[]\s*\"[^\"\n]+\"\s*:|^\s*\d+\s+\|\s|"
+    r"^\s*[{\[]\s*\"[^\"\n]+\"\s*:|^\s*\d+\s+\|\s|^\s*goroutine \d+ \[|"
+    r"\b\d+ (?:examples?|tests?|specs?),\s*\d+ (?:failures?|errors?)\b|\bTests:\s*\d+,\s*Assertions:|"
     r"^(?!\s*\|)(?:[^\n|]*\S\s+\|\s+\S[^\n|]*\s\|\s|\s*[\w.$%-]+(?:\s+\|\s+[\w.$%-]+)+\s*$)).*$",
     re.MULTILINE | re.I)
 # An image pasted into the session ("[Image #1] the y axis labels are cut off"): the sentence it
