@@ -230,7 +230,8 @@ def test_a_rewrite_under_the_read_is_caught_when_the_times_did_not_move(
 
     def coarse(st: Any) -> Any:  # the times of the first stat, the size as it is
         now = real_stat_of(st)
-        frozen.append(now) if not frozen else None
+        if not frozen:
+            frozen.append(now)
         return now._replace(mtime_ns=frozen[0].mtime_ns, ctime_ns=frozen[0].ctime_ns)
 
     def rewritten_first(fd: int, *args: Any, **kwargs: Any) -> Any:

@@ -205,12 +205,15 @@ def test_a_turn_with_no_word_of_its_own_is_left_to_the_rules() -> None:
 
 
 def test_the_veto_overrules_only_a_fact_with_no_word_of_the_persons() -> None:
-    """`learned.vetoes`: a detection resting on the fact alone, in a turn the model is sure is
-    none -- never one the person marked ("no", "exactly", "FYI")."""
+    """`learned.looked_again` drops a detection resting on the fact alone, in a turn the model is
+    sure is none -- never one the person marked ("no", "exactly", "FYI")."""
     statement, turn = "I changed the default log level to DEBUG.", "undo, logs are unreadable now"
     assert learned.judged(statement, turn)["none"] >= learned.VETO
-    assert learned.vetoes("ordered", statement, turn) and learned.vetoes("plain", statement, turn)
+    assert learned.looked_again("correction", "ordered", statement, turn) is None
+    assert learned.looked_again("unprompted_definition", "plain", statement, turn) is None
     for marked in ("strong", "weak", "noted", "echo", "mid", None):
-        assert not learned.vetoes(marked, statement, turn)
-    assert not learned.vetoes("plain", None, turn) and not learned.vetoes("plain", " ", turn)
-    assert not learned.vetoes("plain", *MISSED[0])  # a fact the model takes for a verification
+        assert learned.looked_again("correction", marked, statement, turn) == "correction"
+    for none in (None, " "):
+        assert learned.looked_again("correction", "plain", none, turn) == "correction"
+    # a fact the model takes for a verification
+    assert learned.looked_again("correction", "plain", *MISSED[0]) == "correction"

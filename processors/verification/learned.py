@@ -13,7 +13,7 @@ sentence does; for a confirmation, the statement's claim, as a bare "exactly" ge
 rules. With no statement (a session's first turn, an instruction most of the time) the
 model does not judge: it was trained on answers to statements only.
 
-It overrules the rules in one way only (`vetoes`): a detection that rests on the fact alone,
+It overrules the rules in one way only (`looked_again`): a detection that rests on the fact alone,
 with no word of the person's saying what it is, in a turn it is at least `VETO` sure is none of
 the three -- news of the moment, a complaint, a change asked of the code. A veto of every rules
 detection it rated unlikely (trained on the families alone) cost more hits than false positives
@@ -212,16 +212,17 @@ def sureness_at_most(quote: str) -> float:
 _COMPARED: Final = frozenset(("contrast", "framed"))
 
 
-def second_look(kind: DetectionType, strength: str | None, statement: str | None, quote: str) -> DetectionType:
-    """The type of a rules detection, looked at again: a correction that rests on the fact alone
-    (`_COMPARED`) is a definition when the model is at least `ADD` sure the turn is one -- a fact
-    the person volunteers can share words and numbers with the statement without setting it
-    right. Never the other way, and never a correction the person marked as one ("no, ...").
-    Leave one round out (rounds 17 to 21): +3 hits, -3 false positives."""
-    if kind != "correction" or strength not in _COMPARED or statement is None or not statement.strip() \
-            or redefines(quote[:QUOTE_CHARS], statement):
+def second_look(kind: DetectionType, strength: str | None, statement: str, quote: str,
+                p: Mapping[str, float]) -> DetectionType:
+    """The type of a rules detection, looked at again (``p``: `judged` of the statement and the
+    turn): a correction that rests on the fact alone (`_COMPARED`) is a definition when the model
+    is at least `ADD` sure the turn is one -- a fact the person volunteers can share words and
+    numbers with the statement without setting it right. Never the other way, and never a
+    correction the person marked as one ("no, ..."). Leave one round out (rounds 17 to 21): +3
+    hits, -3 false positives."""
+    if kind != "correction" or strength not in _COMPARED or redefines(quote, statement):
         return kind  # (a term given another meaning than the statement's is set right, not defined anew)
-    return "unprompted_definition" if judged(statement, quote[:QUOTE_CHARS])["unprompted_definition"] >= ADD else kind
+    return "unprompted_definition" if p["unprompted_definition"] >= ADD else kind
 
 
 # the rules' detections that rest on the fact alone, with no word of the person's saying what
@@ -232,17 +233,24 @@ _UNMARKED: Final = frozenset(("plain", "contrast", "marked", "ordered", "partial
 VETO: Final = 0.9  # a detection of those is dropped when the model is at least this sure of "none"
 
 
-def vetoes(strength: str | None, statement: str | None, quote: str) -> bool:
-    """Whether the model overrules a rules detection: one that rests on the fact alone
-    (`_UNMARKED`) in a turn the model is at least `VETO` sure is none of the three. Trained on
-    ordinary turns too (`bench.ordinary`), the model knows "undo, logs are unreadable now" for the
-    instruction and the news of the moment it is. Measured leaving out each file of ordinary turns
-    in turn, and five rounds (fresh-26 to fresh-30): 65 -> 53 detections on 900 ordinary turns, no
-    hit lost and 3 false positives fewer on the rounds; over the definitions' leads too
-    ("noted", "aside", "warned"), or at 0.8, it cost 4-7 hits."""
+def looked_again(kind: DetectionType, strength: str | None, statement: str | None,
+                 quote: str) -> DetectionType | None:
+    """A finished rules detection as the model sees it, wherever it is finished (`rules._finished`
+    when its append is read, `Merger._detection` at merge time), with one judgement of the turn:
+    None when the model overrules it, else its type after the `second_look`.
+
+    The veto: a detection that rests on the fact alone (`_UNMARKED`) in a turn the model is at
+    least `VETO` sure is none of the three. Trained on ordinary turns too (`bench.ordinary`), the
+    model knows "undo, logs are unreadable now" for the instruction and the news of the moment it
+    is. Measured leaving out each file of ordinary turns in turn, and five rounds (fresh-26 to
+    fresh-30): 65 -> 53 detections on 900 ordinary turns, no hit lost and 3 false positives fewer
+    on the rounds; over the definitions' leads too ("noted", "aside", "warned"), or at 0.8, it
+    cost 4-7 hits."""
     if strength not in _UNMARKED or statement is None or not statement.strip():
-        return False
-    return judged(statement, quote[:QUOTE_CHARS])["none"] >= VETO
+        return kind  # (`_COMPARED` is a part of `_UNMARKED`: no second look either)
+    quote = quote[:QUOTE_CHARS]
+    p = judged(statement, quote)
+    return None if p["none"] >= VETO else second_look(kind, strength, statement, quote, p)
 
 
 def decide(statement: str | None, quote: str) -> tuple[DetectionType, str, str] | None:

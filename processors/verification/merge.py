@@ -79,7 +79,7 @@ class Merger:
     def __init__(self, tx: Tx, finisher: Finisher, now: datetime | None = None, *, second_look: bool = False) -> None:
         self.store = KnowledgeStore(tx)
         self.finish = finisher
-        self.second_look = second_look  # `learned.vetoes` and `learned.second_look` on what `finisher` finishes
+        self.second_look = second_look  # `learned.looked_again` on what `finisher` finishes
         self.now = now or datetime.now(UTC)
 
     def run(self, batch: Mapping[str, Rows]) -> dict[str, Any]:
@@ -148,10 +148,8 @@ class Merger:
             return None
         kind = row["detection_type"]
         if self.second_look:  # as `rules._finished` looks when the statement is known at once
-            if learned.vetoes(lead.strength, statement, str(row["user_quote"])):
-                return None
-            kind = learned.second_look(kind, lead.strength, statement, str(row["user_quote"]))
-        return complete(kind, *done)
+            kind = learned.looked_again(kind, lead.strength, statement, str(row["user_quote"]))
+        return None if kind is None else complete(kind, *done)
 
     # -- 3. into the knowledge base ------------------------------------------------------------
 

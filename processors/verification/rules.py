@@ -196,9 +196,8 @@ def _decided(ex: Exchange) -> bool:
 
 def _finished(found: Sequence[Candidate], ex: Exchange, *, judged: bool) -> list[Candidate]:
     """The candidates of a turn, each `Lead` finished with its statement when that is known
-    (dropped when it is no verification; with the judgement, dropped when the model overrules it,
-    `learned.vetoes`, and its type looked at again, `learned.second_look`), left for `merge`
-    otherwise. One fact, one type (`one_reading`)."""
+    (dropped when it is no verification; with the judgement, looked at again by the model,
+    `learned.looked_again`), left for `merge` otherwise. One fact, one type (`one_reading`)."""
     if not _decided(ex):
         return list(found)
     statement = ex.statement.text if ex.statement else None
@@ -206,10 +205,12 @@ def _finished(found: Sequence[Candidate], ex: Exchange, *, judged: bool) -> list
     for c in found:
         if c.lead is not None:
             finished = finish(c.lead, statement)
-            if finished is None or (judged and learned.vetoes(c.lead.strength, statement, c.user_quote)):
+            if finished is None:
                 continue
-            kind = learned.second_look(c.detection_type, c.lead.strength, statement, c.user_quote) \
+            kind = learned.looked_again(c.detection_type, c.lead.strength, statement, c.user_quote) \
                 if judged else c.detection_type
+            if kind is None:
+                continue  # the model overrules it
             c = Candidate(c.line, kind, c.user_quote, *finished, index=c.index)
         out.append(c)
     out = [c for c in out if usable(c.title or "", c.content or "")]  # what `merge` would complete
