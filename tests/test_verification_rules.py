@@ -11,7 +11,14 @@ import pytest
 from sessiond.processors.verification import domain, entities, similarity
 from sessiond.processors.verification.claims import one_reading
 from sessiond.processors.verification.detection import CONFIDENCE, Lead, complete, item_id
-from sessiond.processors.verification.rules import candidates, claim_of, detect, finish, is_fact
+from sessiond.processors.verification.rules import (
+    candidates,
+    claim_of,
+    detect,
+    finish,
+    is_fact,
+    prepare,
+)
 from tests.test_verification_support import Transcript, process, q, run_once, write
 
 WRONG = "I assumed MRR is the sum of all invoice lines."
@@ -2849,6 +2856,14 @@ def test_the_same_facts_said_as_facts_still_correct() -> None:
 ])
 def test_pasted_output_and_pictures_state_nothing(statement: str, text: str) -> None:
     assert _answered(statement, text) == []
+
+
+@pytest.mark.parametrize("line", ["12 examples, 1 failure", "diff --git a/config/app.yml b/config/app.yml",
+                                  "FAIL src/lib/format.test.ts", "goroutine 7 [running]",
+                                  "Traceback (most recent call last)", "stage=extract took=12.4s"])
+def test_an_output_line_is_dropped_whatever_sign_it_holds(line: str) -> None:
+    # (the cheap test before the pattern knows every one of its shapes, with no ":" or "|" too)
+    assert prepare(f"{line}\nthe cache is warm") == "the cache is warm"
 
 
 @pytest.mark.parametrize("statement, text, kind, key", [

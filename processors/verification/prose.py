@@ -44,6 +44,10 @@ _OUTPUT_LINE = re.compile(
     r"\b\d+ (?:examples?|tests?|specs?),\s*\d+ (?:failures?|errors?)\b|\bTests:\s*\d+,\s*Assertions:|"
     r"^(?!\s*\|)(?:[^\n|]*\S\s+\|\s+\S[^\n|]*\s\|\s|\s*[\w.$%-]+(?:\s+\|\s+[\w.$%-]+)+\s*$)).*$",
     re.MULTILINE | re.I)
+# what each of `_OUTPUT_LINE`'s patterns holds: a sign, or one of the words (in any case)
+_OUTPUT_HINTS = (":", "=", "|")
+_OUTPUT_WORDS = ("panicked", "fail", "pass", "error", "warn", "traceback", "diff --git", "goroutine", "example",
+                 "test", "spec")
 # An image pasted into the session ("[Image #1] the y axis labels are cut off"): the sentence it
 # opens says what the picture shows, now.
 _IMAGE_SAID = re.compile(r"\[(?:image|screenshot|img|pasted image)\b[^\]\n]{0,80}\][^.!?\n]*[.!?]*", re.I)
@@ -151,8 +155,8 @@ def _prepared(text: str) -> str:
         text = _CODE_LINE.sub(" ", text)  # (the cheap test first: most turns hold no code)
     if "+" in text and _DIFF_ADDED.search(text):
         text = _DIFF_LINE.sub(" ", text)
-    if ":" in text or "=" in text or "|" in text or "panicked" in text:  # (every pattern has one)
-        text = _OUTPUT_LINE.sub(" ", text)  # (the cheap test first)
+    if any(hint in text for hint in _OUTPUT_HINTS) or any(hint in text.lower() for hint in _OUTPUT_WORDS):
+        text = _OUTPUT_LINE.sub(" ", text)  # (the cheap test first: most turns hold no output)
     text = _QUOTED.sub(_unquote, text).replace("\u2019", "'").replace("\u2018", "'")
     lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)
