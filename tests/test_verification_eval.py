@@ -34,6 +34,7 @@ from bench.verification import (
     score,
 )
 from sessiond.processors.verification.detection import DETECTION_TYPES
+from tests.test_verification_support import family_toml
 
 
 @pytest.fixture(scope="module")
@@ -87,28 +88,20 @@ def test_a_positive_case_without_a_key_is_refused(tmp_path: Path) -> None:
         load(tmp_path)
 
 
-def _family(name: str, kind: str, half: str | None, cases: list[tuple[str, str, str | None]]) -> str:
-    rows = ", ".join(
-        "{" + f"assistant = {a!r}, user = {u!r}" + ("" if k is None else f", key = {k!r}") + "}"
-        for a, u, k in cases)
-    recorded = "" if half is None else f'half = "{half}"\n'
-    return f'[[family]]\nname = "{name}"\ntype = "{kind}"\n{recorded}cases = [{rows}]\n'
-
-
 WRONG = ("The free plan allows 10 seats.", "no, the free plan is capped at 3 seats", "capped at 3 seats")
 MISSED = ("The free plan allows 10 seats.", "ZQX-UNMATCHED", "capped at 3 seats")
 
 
 def test_the_fresh_half_is_its_subfolder_read_only_when_asked(tmp_path: Path) -> None:
-    (tmp_path / "c.toml").write_text(_family("c", "correction", "dev", [WRONG] * 6))
+    (tmp_path / "c.toml").write_text(family_toml("c", "correction", "dev", [WRONG] * 6))
     assert [f.half for f in load(tmp_path, fresh=True)] == ["dev"]  # no fresh/ yet: none
     (tmp_path / FRESH).mkdir()
-    (tmp_path / FRESH / "f.toml").write_text(_family("f", "correction", None, [WRONG] * 6))
+    (tmp_path / FRESH / "f.toml").write_text(family_toml("f", "correction", None, [WRONG] * 6))
     assert [f.name for f in load(tmp_path)] == ["c"]
     assert [(f.name, f.half) for f in load(tmp_path, fresh=True)] == [("c", "dev"), ("f", FRESH)]
-    (tmp_path / FRESH / "g.toml").write_text(_family("c", "correction", "fresh", [WRONG] * 6))
+    (tmp_path / FRESH / "g.toml").write_text(family_toml("c", "correction", "fresh", [WRONG] * 6))
     assert [f.name for f in load(tmp_path, fresh=True)] == ["c", "f", "c"]  # each half its own tree
-    (tmp_path / FRESH / "g.toml").write_text(_family("g", "correction", "dev", [WRONG] * 6))
+    (tmp_path / FRESH / "g.toml").write_text(family_toml("g", "correction", "dev", [WRONG] * 6))
     with pytest.raises(ValueError, match="are the 'fresh' half"):
         load(tmp_path, fresh=True)
     (tmp_path / FRESH / "g.toml").write_text("[[family]\nname = ")  # being written
@@ -119,12 +112,12 @@ def test_the_fresh_half_is_its_subfolder_read_only_when_asked(tmp_path: Path) ->
 def test_the_command_lists_no_fresh_case_and_fails_on_its_targets(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tmp_path / "c.toml").write_text(_family("c", "correction", "dev", [MISSED] * 6))
+    (tmp_path / "c.toml").write_text(family_toml("c", "correction", "dev", [MISSED] * 6))
     assert main(["--cases", str(tmp_path), "--half", FRESH]) == 2  # asked for, and none
     assert main(["--cases", str(tmp_path)]) == 0  # all halves: a missing fresh half is noted
     assert "fresh half: no families" in capsys.readouterr().out
     (tmp_path / FRESH).mkdir()
-    (tmp_path / FRESH / "f.toml").write_text(_family("f", "correction", None, [MISSED] * 6))
+    (tmp_path / FRESH / "f.toml").write_text(family_toml("f", "correction", None, [MISSED] * 6))
     assert main(["--cases", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert out.count("ZQX-UNMATCHED") == 6  # the dev half's misses are listed, the fresh ones not

@@ -12,6 +12,7 @@ import pytest
 from bench import ordinary
 from bench.learned import development
 from bench.verification import Found
+from tests.test_verification_support import family_toml
 
 # detections per 1,000 turns, measured when the judgement and the rules were last changed
 # (2026-12-04, verification version 29): the development turns (900, trained on) 23.3, all by
@@ -22,10 +23,8 @@ FRESH_MEASURED = 115.6
 MARGIN = 10.0  # per 1,000: four or five more turns of 450 fail the test
 
 
-def _family(name: str, kind: str = "none", half: str | None = None) -> str:
-    recorded = f'half = "{half}"\n' if half else ""
-    rows = ", ".join('{assistant = "Tests pass.", user = "ok, commit it"}' for _ in range(6))
-    return f'[[family]]\nname = "{name}"\ntype = "{kind}"\n{recorded}cases = [{rows}]\n'
+def _family(name: str, kind: str = "none", half: str | None = None, user: str = "ok, commit it") -> str:
+    return family_toml(name, kind, half, [("Tests pass.", user, None)] * 6)
 
 
 def test_ordinary_families_are_none_and_the_held_out_ones_are_read_apart(tmp_path: Path) -> None:
@@ -52,8 +51,8 @@ def test_the_command_prints_no_held_out_turn(tmp_path: Path, capsys: pytest.Capt
     assert ordinary.main(["--cases", str(tmp_path)]) == 2  # nothing to measure
     (tmp_path / "fresh").mkdir()
     turn = "FYI our fiscal quarters start in February (ZQX-ORDINARY)."  # a definition: it fires
-    (tmp_path / "fresh" / "b.toml").write_text(_family("b").replace("ok, commit it", turn))
-    (tmp_path / "a.toml").write_text(_family("a").replace("ok, commit it", turn))
+    (tmp_path / "fresh" / "b.toml").write_text(_family("b", user=turn))
+    (tmp_path / "a.toml").write_text(_family("a", user=turn))
     assert ordinary.main(["--cases", str(tmp_path), "--list"]) == 0
     out = capsys.readouterr().out
     assert "held out (fresh/): 1 families, 6 ordinary turns" in out

@@ -123,3 +123,12 @@ def items(state: Path) -> list[tuple[Any, ...]]:
 def evidence(state: Path) -> list[tuple[Any, ...]]:
     return q(state, "SELECT item_id, source_user, session_id, session_file, line_no, detection_type "
                     "FROM verification_evidence ORDER BY session_file, line_no")
+
+
+def family_toml(name: str, kind: str, half: str | None, cases: list[tuple[str, str, str | None]]) -> str:
+    """One family of `bench.verification`'s case files: (assistant, user, key) per case."""
+    rows = ", ".join(
+        "{" + f"assistant = {a!r}, user = {u!r}" + ("" if k is None else f", key = {k!r}") + "}"
+        for a, u, k in cases)
+    recorded = "" if half is None else f'half = "{half}"\n'
+    return f'[[family]]\nname = "{name}"\ntype = "{kind}"\n{recorded}cases = [{rows}]\n'
