@@ -1,5 +1,5 @@
 """Train the verification processor's learned judge (`processors/verification/learned.py`) --
-``python -m bench.learned [--check] [--leave-out HALF ...]``.
+``python -m bench.learned [--check] [--leave-out HALF ... | --folds]``.
 
 Trains on the development cases only (`bench.verification.load()` without the held-out half:
 the top-level families and the opened rounds `fresh-1/`..., and `bench.ordinary`'s turns,
@@ -14,9 +14,10 @@ rounding): the cases changed and nobody trained again. ``--leave-out`` trains wi
 halves named and prints the rules-and-model figures on them (`bench.verification`): the
 leave-one-round-out measure of how the judge generalises (``ordinary``: the development ordinary
 turns, measured by `bench.ordinary`). With it, ``--add P`` measures another threshold than
-`learned.ADD`, ``--veto P`` another than `learned.VETO` (1: almost no veto) and
-``--no-second-look`` the processor without `learned.second_look`: how those choices were made,
-reproducibly.
+`learned.ADD`, ``--veto P`` another than `learned.VETO` (1: almost no veto), ``--veto-marked P``
+another than `learned.VETO_MARKED` and ``--no-second-look`` the processor without
+`learned.second_look`: how those choices were made, reproducibly. ``--folds`` is the same measure
+over folds: each set of ordinary turns in turn left out with two opened rounds.
 """
 
 from __future__ import annotations
@@ -107,9 +108,7 @@ def development() -> list[Family]:
 
 
 def trained(leave_out: Sequence[str] = ()) -> tuple[dict[str, list[float]], int]:
-    families = [f for f in development() if f.half not in leave_out]
-    data = examples(families)
-    return compact(train(data)), len(data)
+    return _trained_on([f for f in development() if f.half not in leave_out])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -123,13 +122,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="with --leave-out: no second look at the rules' compared corrections")
     ap.add_argument("--veto", type=float, metavar="P",
                     help=f"with --leave-out: the veto's threshold (default {learned.VETO}; 1 for none)")
+    ap.add_argument("--veto-marked", type=float, metavar="P",
+                    help=f"with --leave-out: the threshold for a lead word (default {learned.VETO_MARKED}; "
+                         "above 1 for none)")
+    ap.add_argument("--folds", action="store_true",
+                    help="leave out each file set of ordinary turns with two opened rounds in turn; measure them")
     args = ap.parse_args(argv)
-    if (args.add is not None or args.no_second_look or args.veto is not None) and not args.leave_out:
-        ap.error("--add, --no-second-look and --veto measure: they need --leave-out")
-    if any(p is not None and not 0.0 < p <= 1.0 for p in (args.add, args.veto)):
-        ap.error("--add and --veto are probabilities in (0, 1]")
-    if args.leave_out:
-        return _leave_out(args.leave_out, args.add, second_look=not args.no_second_look, veto=args.veto)
+    knobs = (args.add, args.veto, args.veto_marked)
+    if (any(k is not None for k in knobs) or args.no_second_look) and not (args.leave_out or args.folds):
+        ap.error("--add, --no-second-look, --veto and --veto-marked measure: they need --leave-out or --folds")
+    if any(p is not None and not 0.0 < p <= 1.0 for p in (args.add, args.veto)) \
+            or (args.veto_marked is not None and args.veto_marked <= 0.0):
+        ap.error("--add and --veto are probabilities in (0, 1], --veto-marked one above 0")
+    if args.leave_out or args.folds:
+        _knobs(args.add, args.veto, args.veto_marked, second_look=not args.no_second_look)
+        return _folds() if args.folds else _leave_out(args.leave_out)
     w, cases = trained()
     if args.check:
         kept = orjson.loads(OUT.read_bytes())["weights"]
@@ -142,27 +149,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _leave_out(halves: Sequence[str], add: float | None = None, *, second_look: bool = True,
-               veto: float | None = None) -> int:
-    """Train without `halves`, then run `bench.verification` (or `bench.ordinary`, for the half
-    ``ordinary``) on each with those weights (and the threshold `add`, the veto's `veto`, and
-    without the second look, when asked)."""
-    from bench import verification
-    from sessiond.daemon.log import configure
-
-    configure("warning", "json")
-    w, cases = trained(halves)
-    table = {f: tuple(row) for f, row in w.items()}
-    learned.weights = lambda: table  # type: ignore[assignment]
-    # (a measure's knobs, set on the module: the processor reads its values when it runs)
+def _knobs(add: float | None, veto: float | None, veto_marked: float | None, *, second_look: bool) -> None:
+    """A measure's knobs, set on the module: the processor reads their values when it runs."""
     if add is not None:
         learned.ADD = add  # type: ignore[misc]
     if veto is not None:
         learned.VETO = veto  # type: ignore[misc]
+    if veto_marked is not None:
+        learned.VETO_MARKED = veto_marked  # type: ignore[misc]
     if not second_look:
         learned.second_look = lambda kind, *_: kind  # type: ignore[assignment]
-    print(f"trained on {cases} cases without {', '.join(halves)}; threshold {learned.ADD}, "
-          f"veto {learned.VETO}, second look {'on' if second_look else 'off'}")
+
+
+def _use(families: Sequence[Family]) -> int:
+    """Train on these and make the processor use those weights; the number of cases."""
+    w, cases = _trained_on(families)
+    table = {f: tuple(row) for f, row in w.items()}
+    learned.weights = lambda: table  # type: ignore[assignment]
+    return cases
+
+
+def _trained_on(families: Sequence[Family]) -> tuple[dict[str, list[float]], int]:
+    data = examples(families)
+    return compact(train(data)), len(data)
+
+
+def _settings() -> str:
+    second = learned.second_look is not _SECOND_LOOK
+    return (f"threshold {learned.ADD}, veto {learned.VETO}, with a lead word {learned.VETO_MARKED}, "
+            f"second look {'off' if second else 'on'}")
+
+
+_SECOND_LOOK = learned.second_look
+
+
+def _leave_out(halves: Sequence[str]) -> int:
+    """Train without `halves`, then run `bench.verification` (or `bench.ordinary`, for the half
+    ``ordinary``) on each with those weights."""
+    from bench import verification
+    from sessiond.daemon.log import configure
+
+    configure("warning", "json")
+    cases = _use([f for f in development() if f.half not in halves])
+    print(f"trained on {cases} cases without {', '.join(halves)}; {_settings()}")
     families = load(fresh=True)
     for half in halves:
         if half == ordinary.HALF:
@@ -172,6 +201,36 @@ def _leave_out(halves: Sequence[str], add: float | None = None, *, second_look: 
             continue
         chosen = [f for f in families if f.half == half]
         verification.report(half, verification.run(chosen), details=False)
+    return 0
+
+
+def _folds() -> int:
+    """Leave out each set of development ordinary turns (the files of one writer: ``ordinary2-*``)
+    with two opened rounds -- the latest ones, two per set -- train on the rest, and count what
+    the processor finds on what was left out: detections on the ordinary turns (each a false
+    positive), hits and false positives on the rounds. The veto's thresholds were set so."""
+    from bench import verification
+    from sessiond.daemon.log import configure
+
+    configure("warning", "json")
+    turns = ordinary.load()
+    sets = sorted({f.name.split("-", 1)[0] for f in turns})
+    rounds = verification.OPENED[-2 * len(sets):]
+    families = load()
+    total = Counter[str]()
+    print(f"{len(sets)} folds; {_settings()}")
+    for n, name in enumerate(sets):
+        left = [f for f in turns if f.name.split("-", 1)[0] == name]
+        pair = rounds[2 * n:2 * n + 2]
+        _use([f for f in development() if f not in left and f.half not in pair])
+        fired = len(ordinary.fired(left, judgement=True))
+        scores = verification.run([f for f in families if f.half in pair]).scores.values()
+        hits, false = sum(s.hits for s in scores), sum(s.detections - s.true for s in scores)
+        total.update(ordinary=fired, turns=sum(len(f.cases) for f in left), hits=hits, false=false)
+        print(f"  {name} and {', '.join(pair)}: {fired} detections on {sum(len(f.cases) for f in left)} "
+              f"ordinary turns; {hits} hits, {false} false positives")
+    print(f"all folds: {total['ordinary']} detections on {total['turns']} ordinary turns; "
+          f"{total['hits']} hits, {total['false']} false positives")
     return 0
 
 

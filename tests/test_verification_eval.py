@@ -149,31 +149,30 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 # An opened round a tuning round did not bring to the targets (measured when it ended): its
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
 OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
-    # the fourteenth to thirtieth rounds: the judgement was trained on each after it was
+    # the fourteenth to thirty-first rounds: the judgement was trained on each after it was
     # measured; the rules were tuned on the eighteenth (round 16), on three shapes of the
     # seventeenth's false positives, and on each of the nineteenth to twenty-eighth (rounds 17
-    # to 26); the twenty-ninth and thirtieth were opened untuned (the nineteenth session mended
-    # the rules on ordinary turns instead, `bench.ordinary`). Measured after that session's
-    # changes (the judgement's veto took false positives off nine of these pairs)
-    ("fresh-14", "unprompted_definition"): (0.927, 0.902),
-    ("fresh-16", "unprompted_definition"): (0.921, 0.938),
-    ("fresh-17", "unprompted_definition"): (0.914, 0.946),
-    ("fresh-19", "correction"): (0.945, 0.920),
+    # to 26); the twenty-ninth to thirty-first were opened untuned (the nineteenth and twentieth
+    # sessions mended the rules on ordinary turns instead, `bench.ordinary`). Measured after the
+    # twentieth session's changes (the judgement trained on four more sets of ordinary turns and
+    # the thirty-first round, its veto over a lead word)
+    ("fresh-14", "unprompted_definition"): (0.927, 0.911),
+    ("fresh-16", "unprompted_definition"): (0.929, 0.929),
+    ("fresh-17", "unprompted_definition"): (0.922, 0.946),
     ("fresh-19", "unprompted_definition"): (0.939, 0.955),
-    ("fresh-20", "correction"): (0.925, 0.875),
-    ("fresh-20", "unprompted_definition"): (0.932, 0.973),
-    ("fresh-22", "confirmation"): (0.945, 0.920),
-    ("fresh-22", "correction"): (0.878, 0.902),
+    ("fresh-20", "correction"): (0.916, 0.875),
+    ("fresh-20", "unprompted_definition"): (0.948, 0.973),
+    ("fresh-21", "correction"): (0.945, 0.920),
+    ("fresh-22", "correction"): (0.886, 0.902),
     ("fresh-22", "unprompted_definition"): (0.918, 0.902),
     ("fresh-25", "correction"): (0.946, 0.946),
     ("fresh-25", "unprompted_definition"): (0.936, 0.911),
-    ("fresh-28", "confirmation"): (0.912, 0.929),
+    ("fresh-28", "confirmation"): (0.929, 0.929),
     ("fresh-28", "unprompted_definition"): (0.938, 0.938),
     ("fresh-29", "confirmation"): (0.936, 0.920),
-    ("fresh-29", "correction"): (0.946, 0.946),
-    ("fresh-29", "unprompted_definition"): (0.947, 0.964),
-    ("fresh-30", "confirmation"): (0.947, 0.964),
-    ("fresh-30", "correction"): (0.928, 0.920)}
+    ("fresh-29", "correction"): (0.938, 0.938),
+    ("fresh-30", "correction"): (0.936, 0.920),
+    ("fresh-31", "correction"): (0.939, 0.955)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [
@@ -197,19 +196,18 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/, the thirty-first: 57 families, 456 cases, energy, utilities,
-# agriculture, construction and transport operators; short replies in about half the cases --
-# a bare value, an emoji and a phrase, "yup 900" --, replies that begin with something else,
-# statements of several facts in 164), written by an engineer who read neither the rules nor any
-# other case file. Measured three times in the nineteenth session, never read: with the
-# judgement trained with fresh-30 and ordinary-1 (0.918, 0.902), (0.981, 0.929), (0.951, 0.875);
-# then trained with ordinary-3 too and the rules mended on ordinary turns (0.919, 0.911),
-# (0.982, 0.955), (0.933, 0.866); then with the judgement's veto (`learned.looked_again`): the figures
-# below, three definitions fewer. The session's first code (e5a8e97) gave (0.918, 0.902), (0.981,
-# 0.946), (0.933, 0.866); the rules alone (0.891, 0.875), (0.989, 0.830), (0.943, 0.732).
-# Confirmations meet the targets; corrections and definitions do not.
-FRESH_MEASURED = {"correction": (0.919, 0.911), "confirmation": (0.982, 0.955),
-                  "unprompted_definition": (0.931, 0.839)}
+# The held-out round (fresh/, the thirty-second: 57 families, 456 cases; schools and universities,
+# local government, non-profits, law firms, hotels and events; a third short, a third medium, a
+# third long turns, every shape of each moment, statements of several facts in a third of the
+# cases), written by an engineer who read neither the rules nor any other case file. Measured in
+# the twentieth session, never read: the session's first code (a438581, version 29) (0.882,
+# 0.804), (0.927, 0.902), (0.870, 0.839); with the judgement trained on the thirty-first round and
+# two more sets of ordinary turns (0.874, 0.804), (0.935, 0.902), (0.883, 0.812); then on two more
+# sets, with the veto over a lead word (version 30): the figures below -- without that veto (0.877,
+# 0.830), (0.925, 0.884), (0.902, 0.821). The rules alone (0.859, 0.759), (0.933, 0.741), (0.890,
+# 0.723), the same with the session's first rules. No type meets the targets.
+FRESH_MEASURED = {"correction": (0.876, 0.821), "confirmation": (0.941, 0.857),
+                  "unprompted_definition": (0.902, 0.821)}
 
 
 @pytest.mark.parametrize("kind", [

@@ -204,16 +204,28 @@ def test_a_turn_with_no_word_of_its_own_is_left_to_the_rules() -> None:
     assert learned.decide(*MISSED[0]) is not None
 
 
-def test_the_veto_overrules_only_a_fact_with_no_word_of_the_persons() -> None:
+def test_the_veto_overrules_a_fact_with_no_word_of_the_persons_and_a_marked_one_when_all_but_certain() -> None:
     """`learned.looked_again` drops a detection resting on the fact alone, in a turn the model is
-    sure is none -- never one the person marked ("no", "exactly", "FYI")."""
+    sure is none; one the person marked ("no", "exactly", "FYI") only when it is all but certain
+    (`VETO_MARKED`)."""
+    assert learned.VETO < learned.VETO_MARKED < 1.0
     statement, turn = "I changed the default log level to DEBUG.", "undo, logs are unreadable now"
-    assert learned.judged(statement, turn)["none"] >= learned.VETO
+    p = learned.judged(statement, turn)["none"]
+    assert learned.VETO <= p < learned.VETO_MARKED
     assert learned.looked_again("correction", "ordered", statement, turn) is None
     assert learned.looked_again("unprompted_definition", "plain", statement, turn) is None
     for marked in ("strong", "weak", "noted", "echo", "mid", None):
         assert learned.looked_again("correction", marked, statement, turn) == "correction"
     for none in (None, " "):
         assert learned.looked_again("correction", "plain", none, turn) == "correction"
+    # thinking aloud with a "right" in it: all but certainly none
+    statement, turn = ("The script works on the sample file; the full file is 40GB.",
+                       "40 gigs. right. streaming then. or chunks. ok let me grab coffee and then we figure it out")
+    assert learned.judged(statement, turn)["none"] >= learned.VETO_MARKED
+    for marked in ("strong", "weak", "mid"):
+        assert learned.looked_again("confirmation", marked, statement, turn) is None
+    # a marked verification the model is not that sure of stays
+    assert learned.looked_again("correction", "strong", "The refund window is 14 days.",
+                                "no, it's 30 days since the new policy") == "correction"
     # a fact the model takes for a verification
     assert learned.looked_again("correction", "plain", *MISSED[0]) == "correction"

@@ -11,6 +11,7 @@ import pytest
 from sessiond.processors.verification import domain, entities, similarity
 from sessiond.processors.verification.claims import one_reading
 from sessiond.processors.verification.detection import CONFIDENCE, Lead, complete, item_id
+from sessiond.processors.verification.prose import imperative
 from sessiond.processors.verification.rules import (
     candidates,
     claim_of,
@@ -2860,10 +2861,60 @@ def test_pasted_output_and_pictures_state_nothing(statement: str, text: str) -> 
 
 @pytest.mark.parametrize("line", ["12 examples, 1 failure", "diff --git a/config/app.yml b/config/app.yml",
                                   "FAIL src/lib/format.test.ts", "goroutine 7 [running]",
-                                  "Traceback (most recent call last)", "stage=extract took=12.4s"])
+                                  "Traceback (most recent call last)", "stage=extract took=12.4s",
+                                  # a log's stamp or level first, a tool's own prefix (twentieth session)
+                                  "2024-05-14T09:12:03Z the consumer fetched 500 messages",
+                                  "[14:02:11] worker started", "INFO config loaded from the default path",
+                                  "npm ERR! code EINTEGRITY", "remote: Resolving deltas: 100% (14/14), done.",
+                                  "Step 4/11 : RUN npm ci", "stash@{1}: On feat/export: half done csv thing",
+                                  "commit 9be0112d4f", "Author: Tom <tom@example.com>",
+                                  "\u25cf formatCurrency \u203a handles negative values",
+                                  "Filter: (order_id = ANY ('{1,2}'::bigint[]))",
+                                  "Seq Scan on line_items  (cost=0.00..184.10 rows=4120 width=48)",
+                                  # most of its words a machine's: ids, paths, key=value
+                                  "a91f3c2 wip 7be0d41 wip 3c1e9a8 fix/export 5d22f10 /tmp/x.log"])
 def test_an_output_line_is_dropped_whatever_sign_it_holds(line: str) -> None:
     # (the cheap test before the pattern knows every one of its shapes, with no ":" or "|" too)
     assert prepare(f"{line}\nthe cache is warm") == "the cache is warm"
+
+
+# Ordinary turns, twentieth session: a plan's next step, a question of what the person wants (not
+# of a fact), what the person meant, a verb of no list before "it", and news of the moment (a
+# count that went from one value to another, a gauge still climbing, what one is doing now)
+# state nothing.
+@pytest.mark.parametrize("statement, text", [
+    ("I'll start with the module map.", "good. first the big picture. then we pick where to start the refactor"),
+    ("Just to check before I start: you want the export to include archived projects as well as active ones?",
+     "correct"),
+    ("So the goal is for the modal to close when the user clicks outside it?", "exactly"),
+    ("Is it fine if I add pydantic as a dependency for the config parsing?", "yeah that's fine"),
+    ("My plan: first reproduce the flaky test with a fixed seed, then bisect the commits from last week.",
+     "right. start with the seed"),
+    ("I put the banner on the pricing page.", "wrong one, I was talking about the signup form"),
+    ("I'll load the whole file into memory and sort it there.", "no, stream it, it's way too big for my laptop"),
+    ("I deduplicated the events table.", "row count went from 48M to 31M. can you sample 10 ids that had duplicates"),
+    ("I added the producer service to the dashboard.", "queue depth is 18k and still growing, something upstream"),
+    ("The migration ran.", "reverting the config push now. can you write the timeline into the incident doc"),
+])
+def test_a_step_a_wish_a_reference_or_news_of_the_moment_is_no_verification(statement: str, text: str) -> None:
+    assert _answered(statement, text) == []
+
+
+def test_the_same_shapes_said_of_how_things_are_still_count() -> None:
+    assert _kinds("The release is on the 12th.", "wrong date, it's the 14th") == ["correction"]
+    assert _kinds("Just to confirm: the export includes archived projects?", "correct") == ["confirmation"]
+    # a story's "after that" is no plan
+    assert_answers("The save files were plain JSON.", "they were, until a modder edited one. after that we switched "
+                   "to a binary format with a checksum", "correction", "binary format with a checksum")
+    assert prepare("INFO: the cache is warm") == "INFO: the cache is warm"  # (a level must be a log's, first and alone)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("stream it, it's way too big", True), ("kill that, it'll eat the GPU budget", True), ("nuke them now", True),
+    ("got it, thanks", False), ("fixed it.", False), ("love it", False), ("writing it down: the cutoff is 4pm", False),
+])
+def test_a_verb_before_its_object_pronoun_is_an_instruction(text: str, expected: bool) -> None:
+    assert imperative(text) is expected
 
 
 @pytest.mark.parametrize("statement, text, kind, key", [

@@ -52,7 +52,7 @@ _OFFER = re.compile(
     r"^(?:my\s+)?(?:suggestion|recommendation|proposal)\s*(?:is\b|:)|"
     r"^(?:how|what) about\b|^maybe we\b|"
     # a plan is no claim: "My plan is to reconcile March first", "I'm planning to ..."
-    r"^(?:my|the|our)\s+plan\s+(?:is|would be)\b|^(?:i|we)(?:'m|'re| am| are)?\s+plan(?:ning|s)?\s+to\b",
+    r"^(?:my|the|our)\s+plan(?:\s+(?:is|would be)\b|\s*:)|^(?:first|then|next)[,]?\s+(?:i'?ll|i will|we'?ll|we will)\b|^(?:i|we)(?:'m|'re| am| are)?\s+plan(?:ning|s)?\s+to\b",
     re.I,
 )
 _ASK = re.compile(r"^(?:(?:shall|should|may|can|could) (?:i|we)|(?:do|would) you (?:want|like)|"
@@ -123,6 +123,10 @@ _THE_THING = re.compile(r"^(?:the|this|that|these|those)\s+([\w/-]+)", re.I)
 _NOT_A_CHECK = re.compile(r"^(?:what|why|how|when|where|which|who|whom|whose|shall|should|"
                           r"(?:can|could|would|will|do|does|did) (?:you|i|we)|(?:is|are) there|"
                           r"are you|were you|(?:have|had) (?:you|we)(?!\s+(?:got|been)\s+(?:it|that|this)\s+(?:right|wrong)\b)|any(?:thing|one|body|where)?|something|nothing)\b", re.I)
+# A question of the person's wish or leave, not of a fact: "you want the export to include ...?",
+# "so the goal is for the modal to close ...?", "is it fine if I add pydantic?"
+_WISH = re.compile(r"^(?:you(?:'d| would)? (?:want|like|prefer|need|mean)|(?:the|your) (?:goal|idea|aim|intent|ask|request) is|"
+                   r"is it (?:ok|okay|fine|alright|all right) (?:if|to)|(?:want|need) me to)\b", re.I)
 _WE_DO = re.compile(r"^(?:we|we'?re|we'?ve|our)\b", re.I)
 _ANAPHOR = re.compile(r"^(?:that|it|this|which|they|those|these)(?:'s|s| is| was| are)?\b", re.I)
 
@@ -179,6 +183,8 @@ def claim_of(statement: str) -> str | None:
     if last is None:
         return None
     last = _CLAIM_LEAD_IN.sub("", last, count=1)
+    if last.rstrip().endswith("?") and _WISH.match(_SO.sub("", last, count=1)):
+        return None
     last = _TAG_QUESTION.sub("", last).strip(" ,.;:")
     clauses = [c for c in last.split("; ") if c.strip() and not _OFFER.match(c.strip())]
     if not clauses:
@@ -203,7 +209,7 @@ def check_of(statement: str) -> str | None:
         return None
     last = _CLAIM_LEAD_IN.sub("", last, count=1)
     last = _CHECK_INTRO.sub("", _SO.sub("", last, count=1), count=1)
-    if _NOT_A_CHECK.match(last) or _OFFER.match(last):
+    if _NOT_A_CHECK.match(last) or _WISH.match(last) or _OFFER.match(last):
         return None
     last = _TAG_QUESTION.sub("", last).strip(" ,.;:")
     return last if len(pr.words(last)) >= 3 else None

@@ -18,7 +18,7 @@ with no word of the person's saying what it is, in a turn it is at least `VETO` 
 the three -- news of the moment, a complaint, a change asked of the code. A veto of every rules
 detection it rated unlikely (trained on the families alone) cost more hits than false positives
 and dropped textbook ones ("no, that's wrong -- MRR excludes one-time setup fees" after "Fixed."):
-a "no" or an "exactly" is never overruled.
+a "no" or an "exactly" is overruled only when the model is `VETO_MARKED` (0.99) sure.
 
 The model is a multinomial logistic regression over sparse binary features of the user turn
 (words, word pairs, the first and last words, its length) and of how it meets the statement
@@ -231,6 +231,7 @@ def second_look(kind: DetectionType, strength: str | None, statement: str, quote
 # rule a story led to ("framed") -- not "no, ...", "exactly", "FYI ..."
 _UNMARKED: Final = frozenset(("plain", "contrast", "marked", "ordered", "partial", "framed"))
 VETO: Final = 0.9  # a detection of those is dropped when the model is at least this sure of "none"
+VETO_MARKED: Final = 0.99  # and one with a lead word ("no", "exactly", "FYI") when it is this sure
 
 
 def looked_again(kind: DetectionType, strength: str | None, statement: str | None,
@@ -245,10 +246,17 @@ def looked_again(kind: DetectionType, strength: str | None, statement: str | Non
     is. Measured leaving out each file of ordinary turns in turn, and five rounds (fresh-26 to
     fresh-30): 65 -> 53 detections on 900 ordinary turns, no hit lost and 3 false positives fewer
     on the rounds; over the definitions' leads too ("noted", "aside", "warned"), or at 0.8, it
-    cost 4-7 hits."""
-    if strength not in _UNMARKED or statement is None or not statement.strip():
-        return kind  # (`_COMPARED` is a part of `_UNMARKED`: no second look either)
+    cost 4-7 hits. A detection with a lead word is vetoed only when the model is `VETO_MARKED`
+    sure: "40 gigs. right. streaming then. or chunks. ok let me grab coffee" after "The script works
+    on the sample file; the full file is 40GB." is thinking aloud, not a confirmation. Measured the same way over four folds (a file of 450 ordinary
+    turns and two rounds left out each; `python -m bench.learned --folds`): 92 -> 73 detections on
+    1,800 ordinary turns, 2,416 -> 2,408 hits and 155 -> 147 false positives on eight rounds
+    (at 0.97: 71, 2,403, 146)."""
+    if statement is None or not statement.strip():
+        return kind
     quote = quote[:QUOTE_CHARS]
+    if strength not in _UNMARKED:  # (`_COMPARED` is a part of `_UNMARKED`: no second look either)
+        return None if judged(statement, quote)["none"] >= VETO_MARKED else kind
     p = judged(statement, quote)
     return None if p["none"] >= VETO else second_look(kind, strength, statement, quote, p)
 

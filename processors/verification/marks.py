@@ -122,6 +122,10 @@ MOMENT = _rx(
     r"\b(?:is|are|'s)\s+(?:only\s+|still\s+|now\s+)?(?:at|around|about)\s+[~≈]?\d[\d.,]*\s*(?:%|[kmb]\b)?\s+"
     r"(?:and\s+(?:climbing|rising|growing|falling|dropping|going (?:up|down))|on the (?:dashboard|monitoring|graph|chart|"
     r"console|grafana))\b|"
+    r"\band\s+(?:still\s+)?(?:climbing|rising|growing|falling|dropping|going (?:up|down))\b|"
+    # what the person is doing: "reverting the config push now"
+    r"^(?:just\s+)?[a-z]{3,}ing\b(?<!\bthing)(?<!\bstring)[^.!?]*\b(?:right\s+)?now\W*$|"
+    r"\b(?:went|gone|dropped|jumped|grew|fell|rose)\s+from\s+\S+\s+to\b|"
     r"\b(?:yet|so far|again|today|tonight|tomorrow|yesterday|right now|at the moment|"
     r"(?<!\bthe )last (?:week|night)|last (?:time|run)|the other day|earlier (?:today|this week)|"
     r"(?:is|are) next|next (?:on|in line|up)|up next|coming up|upcoming|later on|"
@@ -160,7 +164,9 @@ _IMPERATIVE_VERBS = (
     "retrain|plot|highlight|resize|translate|proofread|cc|remind|compute|calculate|reconcile|tabulate|"
     "tally|forecast|extract|rank|map|"
     # a change asked of the code: "handle invoice.payment_failed too", "hook up the form"
-    "handle|hook up|expose|disable|enable|hide|wrap|validate|trim"
+    "handle|hook up|expose|disable|enable|hide|wrap|validate|trim|"
+    # a course change: "hold off on that", "scratch the blog post"
+    "hold off|hold on|scratch"
 )
 IMPERATIVE_START = _rx(
     r"^(?:(?:please|pls|plz|just|also|then|now|so|and|first|instead|kindly|maybe|but|ok(?:ay)?|"

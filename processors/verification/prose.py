@@ -35,11 +35,20 @@ _CODE_LINE = re.compile(r"^\s*(?:(?-i:SELECT|INSERT INTO|UPDATE|DELETE FROM|WITH
 # ("diff --git a/x b/x"), a JSON object ('{"flags": ...'), a compiler's gutter ("88 |  x.push(y);"), a
 # test run's tally ("12 examples, 1 failure", "Tests: 18, Assertions: 40"), and a
 # query's result ("calls | mean_ms | query", "events | 48211093"; not a markdown table, "| code |
-# meaning |", which people write as a legend of theirs).
+# meaning |", which people write as a legend of theirs); a log line's stamp or level first
+# ("2024-05-14T09:12:03Z ...", "[14:02:11] ...", "INFO config loaded"; not "INFO: the cutoff is
+# 4pm"), and a tool's own prefixes: npm's, git's ("remote: ", "stash@{1}: ", "commit 9be0112",
+# "Author: Tom <tom@...>", "modified: app/x.py"), docker build's steps, a test runner's marks
+# ("● formatCurrency ..."), a query plan's lines ("Filter: ...", "(cost=0.00..184.10 rows=4120").
 _OUTPUT_LINE = re.compile(
     r"^[^\n]*?(?:[\w./-]+\.[A-Za-z]{1,5}:\d+(?::\d+)?(?=[:\s,)]|$)|(?:^|\s)(?:error|hint|fatal|panic)"
     r"(?:\[[\w-]+\])?:\s|(?-i:^\s*(?:FAIL|PASS|ERROR|WARN)\s+\S+\.\w+)|Traceback \(most recent call last\)|"
-    r"\bpanicked at\b|(?:^|\s)[\w.]+=[^\s=,]+\s+[\w.]+=[^\s=,]+|\(\w+=[^\s=,)]+,\s*\w+=|^\s*diff --git\s|"
+    r"\bpanicked at\b|(?:^|[\s(])[\w.]+=[^\s=,]+\s+[\w.]+=[^\s=,]+|"
+    r"^\s*\[?(?:\d{4}-\d\d-\d\d[T ])?\d\d:\d\d:\d\d|(?-i:^\s*(?:DEBUG|INFO|TRACE|FATAL|CRITICAL)\b(?!:\s?\S))|"
+    r"^\s*(?:npm (?:ERR!|WARN)|remote:\s|Step \d+/\d+\s*:|stash@\{\d+\}:|(?:new file|modified|deleted|renamed):\s+\S+$|"
+    r"commit [0-9a-f]{7,40}\b|Author:\s[^\n]*<[^>\s]+@[^>\s]+>|[\u25cf\u2713\u2715\u2717\u00d7]\s|"
+    r"(?:Filter|Index Cond|Hash Cond|Join Filter|Sort Key|Rows Removed by Filter|Planning Time|Execution Time):\s)|"
+    r"\(\w+=[^\s=,)]+,\s*\w+=|^\s*diff --git\s|"
     r"^\s*[{\[]\s*\"[^\"\n]+\"\s*:|^\s*\d+\s+\|\s|^\s*goroutine \d+ \[|"
     r"\b\d+ (?:examples?|tests?|specs?),\s*\d+ (?:failures?|errors?)\b|\bTests:\s*\d+,\s*Assertions:|"
     r"^(?!\s*\|)(?:[^\n|]*\S\s+\|\s+\S[^\n|]*\s\|\s|\s*[\w.$%-]+(?:\s+\|\s+[\w.$%-]+)+\s*$)).*$",
@@ -47,7 +56,8 @@ _OUTPUT_LINE = re.compile(
 # what each of `_OUTPUT_LINE`'s patterns holds: a sign, or one of the words (in any case)
 _OUTPUT_HINTS = (":", "=", "|")
 _OUTPUT_WORDS = ("panicked", "fail", "pass", "error", "warn", "traceback", "diff --git", "goroutine", "example",
-                 "test", "spec")
+                 "test", "spec", "debug", "info", "trace", "critical", "err!", "commit ", "\u25cf", "\u2713", "\u2715",
+                 "\u2717", "\u00d7")
 # An image pasted into the session ("[Image #1] the y axis labels are cut off"): the sentence it
 # opens says what the picture shows, now.
 _IMAGE_SAID = re.compile(r"\[(?:image|screenshot|img|pasted image)\b[^\]\n]{0,80}\][^.!?\n]*[.!?]*", re.I)
@@ -137,6 +147,31 @@ _RULE_BEFORE = re.compile(r"\b(?:polic(?:y|ies)|handbook|runbook|playbook|wiki|g
 _MEANS_BEFORE = re.compile(r"\b(?:means|meaning|stands for|is short for|refers to|is called|is|are|=)\s*$", re.I)
 
 
+# A machine's word: a path, key=value, braces or a tag, a call or a scope ("x::y", "f(x)"), digits and
+# letters mixed twice (an id, a hash, a stamp: "9be0112", "2024-05-14T09:12:03Z"), a log level.
+_MACHINE_SIGNS = frozenset("=/\\{}[]<>@#~^`")
+_MACHINE_MIXED = re.compile(r"\d[^\W\d_]+\d|[^\W\d_]\d+[^\W\d_]+\d|::|\w\(")
+_LOG_LEVELS = frozenset(["DEBUG", "INFO", "WARN", "WARNING", "ERROR", "ERR!", "TRACE", "FATAL", "CRITICAL"])
+
+
+def _machine_word(word: str) -> bool:
+    return (len(word) > 80 or not _MACHINE_SIGNS.isdisjoint(word) or word.rstrip(":]") in _LOG_LEVELS
+            or _MACHINE_MIXED.search(word) is not None)
+
+
+# what a line of machine words holds somewhere (the cheap test first: most lines are prose)
+_MACHINE_HINT = re.compile(r"[\d=/\\{}\[\]<>@#~^`:(]|DEBUG|INFO|WARN|ERR|TRACE|FATAL|CRITICAL|\S{81}")
+
+
+def _machine(line: str) -> bool:
+    """A line of four words or more, at least half of them a machine's (`_machine_word`): a
+    tool's output, pasted ("a91f3c2 wip 7be0d41 fix/export ..."); never a table's row or a quote."""
+    words = line.split()
+    if len(words) < 4 or line.lstrip().startswith(("|", ">")) or _MACHINE_HINT.search(line) is None:
+        return False
+    return 2 * sum(1 for w in words if _machine_word(w.strip(",.;"))) >= len(words)
+
+
 def prepare(text: str) -> str:
     """The user's own prose: no fenced code, quoted lines, indented code or quoted speech;
     single spaces, one line per line of the turn."""
@@ -157,6 +192,7 @@ def _prepared(text: str) -> str:
         text = _DIFF_LINE.sub(" ", text)
     if any(hint in text for hint in _OUTPUT_HINTS) or any(hint in text.lower() for hint in _OUTPUT_WORDS):
         text = _OUTPUT_LINE.sub(" ", text)  # (the cheap test first: most turns hold no output)
+    text = "\n".join(line for line in text.split("\n") if not _machine(line))
     text = _QUOTED.sub(_unquote, text).replace("\u2019", "'").replace("\u2018", "'")
     lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)
@@ -275,6 +311,15 @@ _AUXILIARY = frozenset(["is", "are", "was", "were", "must", "should", "can", "wi
 
 _HABIT = frozenset(["always", "never", "usually", "normally", "typically", "generally", "only"])
 _OBJECT_PRONOUNS = frozenset(["it", "them", "me", "us", "him", "her"])
+_VERB_IT = re.compile(r"^([a-z]{3,})(?<!ed)(?<!ing)\s+(?:it|them|that|those)\s*(?:[,.;!]|$|\s+(?:now|first|again|instead|"
+                      r"down|up|off|out|away|back)\b)", re.I)
+_NOT_VERB_IT = frozenset(["got", "get", "gets", "love", "loves", "like", "likes", "hate", "hates", "see", "saw", "has", "had",
+                          "was", "did", "does", "said", "says", "want", "wants", "need", "needs", "know", "knew", "think",
+                          "mean", "means", "guess", "made", "found", "not", "just", "only", "and", "but", "because",
+                          "with", "for", "from", "than", "then", "all", "about", "exactly", "like", "what", "how",
+                          "why", "where", "when", "who", "which", "yes", "yep", "yeah", "nope", "sure", "okay", "done",
+                          "all", "also", "even", "both", "once", "since", "into", "onto", "upon", "after", "before",
+                          "doing", "seeing", "having", "makes", "took", "gave", "kept", "left", "lost", "put"])
 
 
 @lru_cache(maxsize=1024)
@@ -284,7 +329,9 @@ def imperative(text: str) -> bool:
     out at 9")."""
     m = mk.IMPERATIVE_START.match(text)
     if m is None:
-        return False
+        # a verb of no list before its object pronoun, said alone: "stream it, it's way too big",
+        # "kill that", "nuke them now" (not "got it", "love it", "fixed it")
+        return (m := _VERB_IT.match(text)) is not None and m.group(1).lower() not in _NOT_VERB_IT
     after = text[m.end():].split()[:8]
     if len(after) >= 3 and after[0].lower() in ("to", "into", "onto") and \
             (verb := after[2].lower().strip(".,;:!")).endswith("s") and verb in mk.VERB_FORMS:
@@ -337,6 +384,12 @@ _POLITE_LEAD = re.compile(rf"^{POLITENESS}\s*,\s*(?=\S)", re.I)
 _POLITE_BELIEF = re.compile(r"^(?:but\s+)?i\s+(?:believe|think)\b(?=.*\bactually\b)", re.I)
 
 
+# a step after another ("then we talk about the logic", "after that compare the means")
+# (not a story's: "after that we switched to a binary format")
+_STEP = re.compile(r"^(?:and\s+)?(?:then|after that|afterwards|next)\s*,?\s+"
+                   r"(?:(we|i|you|let'?s)\s+(?!\w+ed\b|(?:was|were|had|did|went|got|made|found|saw|said)\b))?", re.I)
+
+
 @lru_cache(maxsize=1024)
 def is_fact(text: str) -> bool:
     """A declarative sentence: >= 3 words, not a question, hypothetical or hedge, and its first
@@ -352,6 +405,8 @@ def is_fact(text: str) -> bool:
     if (mk.QUESTION_START.match(first) or mk.HYPOTHETICAL.match(first)
             or (mk.HEDGE.search(first) and _hedged(first)) or mk.NOT_A_FACT.match(first)):
         return False
+    if (step := _STEP.match(first)) is not None and (imperative(first[step.end():]) or step.group(1)):
+        return False  # the next step of a plan: "then we pick where to start", "then compare means"
     for clause in clauses(first):
         clause = skip(clause.strip())
         if not clause:

@@ -232,6 +232,11 @@ def _lead_end(text: str, pattern: re.Pattern[str]) -> int | None:
     return m.end() if m else None
 
 
+# what the person meant, not how things are: "wrong one, I was talking about the signup form"
+_MEANT = re.compile(r"(?:^|[,;]\s*)i\s+(?:was\s+|am\s+|'m\s+)?(?:talking about|asking (?:about|for)|meant|mean|wanted|"
+                    r"asked for)\b", re.I)
+
+
 def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
     """The fact a correction lead at the start of ``tail`` introduces, and how sure it is:
     "strong" (the lead says the statement is wrong), "weak" ("no", "wait": only in the opening
@@ -297,7 +302,8 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
     if fact is None and strong and (phrase := _phrase(rest)) and len(pr.words(phrase)) <= (FRAGMENT_WORDS if apart else 8) \
             and not re.match(r"(?:by|for|in|at|on|with|from|to|of)\b", phrase, re.I):
         return phrase, "strong"  # "other way round here: canary first, then staging"
-    if fact is None or mk.MOMENT.search(pr.clauses(fact)[0]) or not _informative(fact):
+    if fact is None or mk.MOMENT.search(pr.clauses(fact)[0]) or not _informative(fact) \
+            or _MEANT.search(first_sentence(fact)):
         return None
     if not strong and _MAYBE.search(pr.clauses(fact)[0]):
         return None  # "technically we could keep four": a suggestion, not a fact
