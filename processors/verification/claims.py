@@ -52,7 +52,9 @@ _OFFER = re.compile(
     r"^(?:my\s+)?(?:suggestion|recommendation|proposal)\s*(?:is\b|:)|"
     r"^(?:how|what) about\b|^maybe we\b|"
     # a plan is no claim: "My plan is to reconcile March first", "I'm planning to ..."
-    r"^(?:my|the|our)\s+plan(?:\s+(?:is|would be)\b|\s*:)|^(?:first|then|next)[,]?\s+(?:i'?ll|i will|we'?ll|we will)\b|^(?:i|we)(?:'m|'re| am| are)?\s+plan(?:ning|s)?\s+to\b",
+    # ("My plan: first reproduce the flaky test ...", "First I'll get the plan clean for staging")
+    r"^(?:my|the|our)\s+plan(?:\s+(?:is|would be)\b|\s*:)|^(?:first|then|next)[,]?\s+(?:i'?ll|i will|we'?ll|we will)\b|"
+    r"^(?:i|we)(?:'m|'re| am| are)?\s+plan(?:ning|s)?\s+to\b",
     re.I,
 )
 _ASK = re.compile(r"^(?:(?:shall|should|may|can|could) (?:i|we)|(?:do|would) you (?:want|like)|"
@@ -125,7 +127,8 @@ _NOT_A_CHECK = re.compile(r"^(?:what|why|how|when|where|which|who|whom|whose|sha
                           r"are you|were you|(?:have|had) (?:you|we)(?!\s+(?:got|been)\s+(?:it|that|this)\s+(?:right|wrong)\b)|any(?:thing|one|body|where)?|something|nothing)\b", re.I)
 # A question of the person's wish or leave, not of a fact: "you want the export to include ...?",
 # "so the goal is for the modal to close ...?", "is it fine if I add pydantic?"
-_WISH = re.compile(r"^(?:you(?:'d| would)? (?:want|like|prefer|need|mean)|(?:the|your) (?:goal|idea|aim|intent|ask|request) is|"
+_WISH = re.compile(r"^(?:you(?:'d| would)? (?:want|like|prefer|need|mean)|"
+                   r"(?:the|your) (?:goal|idea|aim|intent|ask|request) is|"
                    r"is it (?:ok|okay|fine|alright|all right) (?:if|to)|(?:want|need) me to)\b", re.I)
 _WE_DO = re.compile(r"^(?:we|we'?re|we'?ve|our)\b", re.I)
 _ANAPHOR = re.compile(r"^(?:that|it|this|which|they|those|these)(?:'s|s| is| was| are)?\b", re.I)

@@ -247,11 +247,12 @@ def looked_again(kind: DetectionType, strength: str | None, statement: str | Non
     fresh-30): 65 -> 53 detections on 900 ordinary turns, no hit lost and 3 false positives fewer
     on the rounds; over the definitions' leads too ("noted", "aside", "warned"), or at 0.8, it
     cost 4-7 hits. A detection with a lead word is vetoed only when the model is `VETO_MARKED`
-    sure: "40 gigs. right. streaming then. or chunks. ok let me grab coffee" after "The script works
-    on the sample file; the full file is 40GB." is thinking aloud, not a confirmation. Measured the same way over four folds (a file of 450 ordinary
-    turns and two rounds left out each; `python -m bench.learned --folds`): 92 -> 73 detections on
-    1,800 ordinary turns, 2,416 -> 2,408 hits and 155 -> 147 false positives on eight rounds
-    (at 0.97: 71, 2,403, 146)."""
+    sure: "40 gigs. right. streaming then. or chunks. ok let me grab coffee" after "The script
+    works on the sample file; the full file is 40GB." is thinking aloud, not a confirmation.
+    Measured over six folds (`python -m bench.learned --folds`: a set of 450 ordinary turns and two
+    rounds left out each): 142 -> 105 detections on 2,700 ordinary turns, 3,593 -> 3,583 hits and
+    249 -> 234 false positives on twelve rounds (over four folds at 0.97: two ordinary detections
+    fewer than at 0.99 for five hits more lost)."""
     if statement is None or not statement.strip():
         return kind
     quote = quote[:QUOTE_CHARS]

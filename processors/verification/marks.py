@@ -124,7 +124,9 @@ MOMENT = _rx(
     r"console|grafana))\b|"
     r"\band\s+(?:still\s+)?(?:climbing|rising|growing|falling|dropping|going (?:up|down))\b|"
     # what the person is doing: "reverting the config push now"
-    r"^(?:just\s+)?[a-z]{3,}ing\b(?<!\bthing)(?<!\bstring)[^.!?]*\b(?:right\s+)?now\W*$|"
+    # (a verb with its object, not a noun: "pricing is $5 now", "staging runs 2.3 now" are facts)
+    r"^(?:just\s+)?[a-z]{3,}ing\s+(?:the|a|an|it|this|that|them|my|our|your|their|some|all|every|\d)\b"
+    r"[^.!?]*\b(?:right\s+)?now\W*$|"
     r"\b(?:went|gone|dropped|jumped|grew|fell|rose)\s+from\s+\S+\s+to\b|"
     r"\b(?:yet|so far|again|today|tonight|tomorrow|yesterday|right now|at the moment|"
     r"(?<!\bthe )last (?:week|night)|last (?:time|run)|the other day|earlier (?:today|this week)|"

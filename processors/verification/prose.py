@@ -313,13 +313,13 @@ _HABIT = frozenset(["always", "never", "usually", "normally", "typically", "gene
 _OBJECT_PRONOUNS = frozenset(["it", "them", "me", "us", "him", "her"])
 _VERB_IT = re.compile(r"^([a-z]{3,})(?<!ed)(?<!ing)\s+(?:it|them|that|those)\s*(?:[,.;!]|$|\s+(?:now|first|again|instead|"
                       r"down|up|off|out|away|back)\b)", re.I)
-_NOT_VERB_IT = frozenset(["got", "get", "gets", "love", "loves", "like", "likes", "hate", "hates", "see", "saw", "has", "had",
-                          "was", "did", "does", "said", "says", "want", "wants", "need", "needs", "know", "knew", "think",
-                          "mean", "means", "guess", "made", "found", "not", "just", "only", "and", "but", "because",
-                          "with", "for", "from", "than", "then", "all", "about", "exactly", "like", "what", "how",
-                          "why", "where", "when", "who", "which", "yes", "yep", "yeah", "nope", "sure", "okay", "done",
-                          "all", "also", "even", "both", "once", "since", "into", "onto", "upon", "after", "before",
-                          "doing", "seeing", "having", "makes", "took", "gave", "kept", "left", "lost", "put"])
+_NOT_VERB_IT = frozenset([
+    "got", "get", "gets", "love", "loves", "like", "likes", "hate", "hates", "see", "saw", "has", "had", "was", "did",
+    "does", "said", "says", "want", "wants", "need", "needs", "know", "knew", "think", "mean", "means", "guess",
+    "made", "makes", "found", "took", "gave", "kept", "left", "lost", "put", "not", "just", "only", "and", "but",
+    "because", "with", "for", "from", "than", "then", "all", "also", "about", "exactly", "what", "how", "why",
+    "where", "when", "who", "which", "yes", "yep", "yeah", "nope", "sure", "okay", "done", "even", "both", "once",
+    "since", "into", "onto", "upon", "after", "before"])
 
 
 @lru_cache(maxsize=1024)
@@ -384,7 +384,7 @@ _POLITE_LEAD = re.compile(rf"^{POLITENESS}\s*,\s*(?=\S)", re.I)
 _POLITE_BELIEF = re.compile(r"^(?:but\s+)?i\s+(?:believe|think)\b(?=.*\bactually\b)", re.I)
 
 
-# a step after another ("then we talk about the logic", "after that compare the means")
+# a step after another ("then we talk about the logic", "after that rerun the job")
 # (not a story's: "after that we switched to a binary format")
 _STEP = re.compile(r"^(?:and\s+)?(?:then|after that|afterwards|next)\s*,?\s+"
                    r"(?:(we|i|you|let'?s)\s+(?!\w+ed\b|(?:was|were|had|did|went|got|made|found|saw|said)\b))?", re.I)
@@ -406,7 +406,7 @@ def is_fact(text: str) -> bool:
             or (mk.HEDGE.search(first) and _hedged(first)) or mk.NOT_A_FACT.match(first)):
         return False
     if (step := _STEP.match(first)) is not None and (imperative(first[step.end():]) or step.group(1)):
-        return False  # the next step of a plan: "then we pick where to start", "then compare means"
+        return False  # the next step of a plan: "then we pick where to start", "then run it twice"
     for clause in clauses(first):
         clause = skip(clause.strip())
         if not clause:
