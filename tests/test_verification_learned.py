@@ -211,13 +211,20 @@ def test_the_veto_overrules_a_fact_with_no_word_of_the_persons_and_a_marked_one_
     assert learned.VETO < learned.VETO_MARKED < 1.0
     statement, turn = "I changed the default log level to DEBUG.", "undo, logs are unreadable now"
     p = learned.judged(statement, turn)["none"]
-    assert learned.VETO <= p < learned.VETO_MARKED
+    assert p >= learned.VETO
     assert learned.looked_again("correction", "ordered", statement, turn) is None
     assert learned.looked_again("unprompted_definition", "plain", statement, turn) is None
-    for marked in ("strong", "weak", "noted", "echo", "mid", None):
-        assert learned.looked_again("correction", marked, statement, turn) == "correction"
+    for marked in ("strong", "weak", "noted", "echo", "mid", None):  # (the other threshold)
+        expected = None if p >= learned.VETO_MARKED else "correction"
+        assert learned.looked_again("correction", marked, statement, turn) == expected
     for none in (None, " "):
         assert learned.looked_again("correction", "plain", none, turn) == "correction"
+    # news of the moment the model is sure of, not all but certain: only the unmarked reading goes
+    statement, turn = ("I've updated the styles for the sidebar.",
+                       "sidebar is overlaping the contnet on tablet now, fix")
+    assert learned.VETO <= learned.judged(statement, turn)["none"] < learned.VETO_MARKED
+    assert learned.looked_again("correction", "plain", statement, turn) is None
+    assert learned.looked_again("correction", "strong", statement, turn) == "correction"
     # thinking aloud with a "right" in it: all but certainly none
     statement, turn = ("The script works on the sample file; the full file is 40GB.",
                        "40 gigs. right. streaming then. or chunks. ok let me grab coffee and then we figure it out")

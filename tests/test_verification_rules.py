@@ -2895,6 +2895,9 @@ def test_an_output_line_is_dropped_whatever_sign_it_holds(line: str) -> None:
     ("I deduplicated the events table.", "row count went from 48M to 31M. can you sample 10 ids that had duplicates"),
     ("I added the producer service to the dashboard.", "queue depth is 18k and still growing, something upstream"),
     ("The migration ran.", "reverting the config push now. can you write the timeline into the incident doc"),
+    # the statement's value said back with an interjection: how it struck one, not another value
+    ("That query scans about 18 million rows because there's no index on `created_at`.",
+     "18 million, wow. add the index in a new migration"),
 ])
 def test_a_step_a_wish_a_reference_or_news_of_the_moment_is_no_verification(statement: str, text: str) -> None:
     assert _answered(statement, text) == []
@@ -2902,6 +2905,7 @@ def test_a_step_a_wish_a_reference_or_news_of_the_moment_is_no_verification(stat
 
 def test_the_same_shapes_said_of_how_things_are_still_count() -> None:
     assert _kinds("The release is on the 12th.", "wrong date, it's the 14th") == ["correction"]
+    assert _kinds("That query scans about 18 million rows.", "18 thousand, wow, not 18 million") == ["correction"]
     assert _kinds("Just to confirm: the export includes archived projects?", "correct") == ["confirmation"]
     # a story's "after that" is no plan
     assert_answers("The save files were plain JSON.", "they were, until a modder edited one. after that we switched "

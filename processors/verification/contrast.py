@@ -33,6 +33,9 @@ _NOT_CONTENT = frozenset([
     "i'm", "i've", "i'll", "i'd", "you're", "you've", "you'll", "you'd", "we're", "we've", "we'll",
     "we'd", "they're", "they've", "they'll", "they'd", "it's", "it'll", "that's", "there's",
     "he's", "she's", "unless", "without", "while", "whereas", "although", "because", "also", "too",
+    # an interjection says how the value struck one, nothing of it: "18 million, wow", "2.3 gigs jeez"
+    "wow", "yikes", "jeez", "geez", "sheesh", "lmao", "lol", "oof", "omg", "whoa", "woah", "damn", "dang",
+    "ouch", "huh", "hmm", "meh", "ugh", "haha", "welp",
 ])
 _NEGATED = re.compile(
     r"\b(?:not|never|no longer|(?:is|are|was|were|does|do|did|wo|ca|should|has|have|ai)n'?t|cannot)\b|"
