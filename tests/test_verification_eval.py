@@ -149,14 +149,14 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 # An opened round a tuning round did not bring to the targets (measured when it ended): its
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
 OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
-    # the fourteenth to thirty-fourth rounds (but the thirty-second, held out): the judgement was
+    # the fourteenth to thirty-sixth rounds (but the thirty-second, held out): the judgement was
     # trained on each after it was measured; the rules were tuned on the eighteenth (round 16), on
     # three shapes of the seventeenth's false positives, and on each of the nineteenth to
-    # twenty-eighth (rounds 17 to 26); the twenty-ninth to thirty-fourth were opened untuned (the
+    # twenty-eighth (rounds 17 to 26); the twenty-ninth to thirty-sixth were opened untuned (the
     # nineteenth and twentieth sessions mended the rules on ordinary turns instead,
-    # `bench.ordinary`; the thirty-third and thirty-fourth were written as training data and
+    # `bench.ordinary`; the thirty-third to thirty-sixth were written as training data and
     # measured once before it). Measured after the twentieth session's changes (the judgement
-    # trained on six more sets of ordinary turns and three more rounds, its veto over a lead word)
+    # trained on eight more sets of ordinary turns and five more rounds, its veto over a lead word)
     ("fresh-14", "unprompted_definition"): (0.927, 0.911),
     ("fresh-16", "unprompted_definition"): (0.938, 0.938),
     ("fresh-17", "unprompted_definition"): (0.930, 0.955),
@@ -164,7 +164,7 @@ OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
     ("fresh-20", "correction"): (0.916, 0.875),
     ("fresh-20", "unprompted_definition"): (0.948, 0.973),
     ("fresh-22", "correction"): (0.886, 0.902),
-    ("fresh-22", "unprompted_definition"): (0.927, 0.902),
+    ("fresh-22", "unprompted_definition"): (0.918, 0.902),
     ("fresh-25", "correction"): (0.946, 0.946),
     ("fresh-25", "unprompted_definition"): (0.936, 0.911),
     ("fresh-28", "confirmation"): (0.929, 0.929),
@@ -174,10 +174,13 @@ OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
     ("fresh-30", "correction"): (0.936, 0.920),
     ("fresh-31", "correction"): (0.939, 0.955),
     ("fresh-33", "confirmation"): (0.945, 0.929),
-    ("fresh-33", "correction"): (0.899, 0.875),
-    ("fresh-33", "unprompted_definition"): (0.928, 0.920),
+    ("fresh-33", "correction"): (0.890, 0.866),
+    ("fresh-33", "unprompted_definition"): (0.919, 0.911),
     ("fresh-34", "confirmation"): (0.927, 0.911),
-    ("fresh-34", "correction"): (0.908, 0.884)}
+    ("fresh-34", "correction"): (0.899, 0.875),
+    ("fresh-35", "correction"): (0.927, 0.902),
+    ("fresh-35", "unprompted_definition"): (0.893, 0.893),
+    ("fresh-36", "unprompted_definition"): (0.900, 0.884)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [
@@ -209,12 +212,13 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
 # 0.804), (0.927, 0.902), (0.870, 0.839); with the judgement trained on the thirty-first round and
 # two more sets of ordinary turns (0.874, 0.804), (0.935, 0.902), (0.883, 0.812); on two more sets,
 # with the veto over a lead word (0.876, 0.821), (0.941, 0.857), (0.902, 0.821) -- without that veto
-# (0.877, 0.830), (0.925, 0.884), (0.902, 0.821); then trained on two more sets and the thirty-third
-# and thirty-fourth rounds (version 30 as it shipped): the figures below. The rules alone (0.859,
-# 0.759), (0.933, 0.741), (0.890, 0.723), the same with the session's first rules. No type meets
-# the targets.
-FRESH_MEASURED = {"correction": (0.892, 0.812), "confirmation": (0.951, 0.866),
-                  "unprompted_definition": (0.893, 0.821)}
+# (0.877, 0.830), (0.925, 0.884), (0.902, 0.821); trained on two more sets and the thirty-third and
+# thirty-fourth rounds (0.892, 0.812), (0.951, 0.866), (0.893, 0.821); then on two more sets and
+# the thirty-fifth and thirty-sixth rounds (version 30 as it shipped): the figures below. The rules
+# alone (0.859, 0.759), (0.933, 0.741), (0.890, 0.723), the same with the session's first rules.
+# No type meets the targets.
+FRESH_MEASURED = {"correction": (0.894, 0.830), "confirmation": (0.941, 0.857),
+                  "unprompted_definition": (0.904, 0.839)}
 
 
 @pytest.mark.parametrize("kind", [
