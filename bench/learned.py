@@ -222,7 +222,8 @@ def _folds() -> int:
     for n, name in enumerate(sets):
         left = [f for f in turns if f.name.split("-", 1)[0] == name]
         pair = rounds[2 * n:2 * n + 2]
-        _use([f for f in development() if f not in left and f.half not in pair])
+        out = {f.name for f in left}  # (family names are unique: `bench.verification._unique`)
+        _use([f for f in development() if f.name not in out and f.half not in pair])
         fired = len(ordinary.fired(left, judgement=True))
         scores = verification.run([f for f in families if f.half in pair]).scores.values()
         hits, false = sum(s.hits for s in scores), sum(s.detections - s.true for s in scores)

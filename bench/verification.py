@@ -1,6 +1,6 @@
 """How the verification rules generalise: precision and recall per detection type on phrasing
 families written apart from the rules --
-``python -m bench.verification [--half dev|heldout|fresh-1..fresh-30|fresh|both|all]``.
+``python -m bench.verification [--half dev|heldout|fresh-1..fresh-36|fresh|both|all]``.
 
 The cases are data (`bench/verification_cases/`): *families* of one way of phrasing a
 correction, a confirmation or an unprompted definition, and families of near misses (questions,
@@ -12,9 +12,9 @@ cases, are split, so that one half measures phrasings the rules were not tuned o
   by the sha256 of their name alternate dev, heldout, dev, ... Both halves have been read by the
   rules' author (the heldout half after a first round), so both are tuned on now; the split is
   kept so that figures stay comparable with earlier rounds;
-* ``fresh-1/`` to ``fresh-30/``: the earlier held-out rounds (each written by someone
-  else who read no rule and no case, measured without being read, figures in the README), each
-  opened for tuning afterwards -- development data now;
+* ``fresh-1/`` to ``fresh-36/`` (no ``fresh-32/``: the held-out half now): the earlier held-out
+  rounds (each written by someone else who read no rule and no case, measured without being
+  read, figures in the README), each opened for tuning afterwards -- development data now;
 * ``fresh/*.toml`` is the held-out half (``half = "fresh"``), written by someone else and never
   read by the rules' author. Its misses are never listed, only its figures, and it is read only
   when asked for (``--half fresh`` or ``all``, the default).

@@ -249,18 +249,16 @@ def looked_again(kind: DetectionType, strength: str | None, statement: str | Non
     cost 4-7 hits. A detection with a lead word is vetoed only when the model is `VETO_MARKED`
     sure: "40 gigs. right. streaming then. or chunks. ok let me grab coffee" after "The script
     works on the sample file; the full file is 40GB." is thinking aloud, not a confirmation.
-    Measured over six folds (`python -m bench.learned --folds`: a set of 450 ordinary turns and two
-    rounds left out each): 142 -> 105 detections on 2,700 ordinary turns, 3,593 -> 3,583 hits and
-    249 -> 234 false positives on twelve rounds (over four folds at 0.97: two ordinary detections
-    fewer than at 0.99 for five hits more lost); over eight, after more training, 199 -> 131 on
-    3,600 turns, 4,753 -> 4,742 hits, 339 -> 318 false positives; over ten, after the last
-    training, 252 -> 173 on 4,500 turns, 5,955 -> 5,937 hits, 444 -> 417 false positives."""
+    Measured over ten folds (`python -m bench.learned --folds [--veto-marked P]`: a set of 450
+    ordinary turns and two rounds left out each): 252 -> 173 detections on 4,500 ordinary turns,
+    5,955 -> 5,937 hits, 444 -> 417 false positives on twenty rounds (earlier folds and other
+    thresholds: BENCHMARKS.md, twentieth session)."""
     if statement is None or not statement.strip():
         return kind
     quote = quote[:QUOTE_CHARS]
-    if strength not in _UNMARKED:  # (`_COMPARED` is a part of `_UNMARKED`: no second look either)
-        return None if judged(statement, quote)["none"] >= VETO_MARKED else kind
     p = judged(statement, quote)
+    if strength not in _UNMARKED:  # (`_COMPARED` is a part of `_UNMARKED`: no second look either)
+        return None if p["none"] >= VETO_MARKED else kind
     return None if p["none"] >= VETO else second_look(kind, strength, statement, quote, p)
 
 

@@ -120,8 +120,8 @@ MOMENT = _rx(
     # utilization is only around 35% on the monitoring"
     r"\b(?:is|are|'s)\s+at\s+[~≈]?\d(?![\d.]*\s*(?::|am\b|pm\b|h\b|o'?clock))\S*(?:\s+\S+)?\s+now\b|"
     r"\b(?:is|are|'s)\s+(?:only\s+|still\s+|now\s+)?(?:at|around|about)\s+[~≈]?\d[\d.,]*\s*(?:%|[kmb]\b)?\s+"
-    r"(?:and\s+(?:climbing|rising|growing|falling|dropping|going (?:up|down))|on the (?:dashboard|monitoring|graph|chart|"
-    r"console|grafana))\b|"
+    r"on the (?:dashboard|monitoring|graph|chart|console|grafana)\b|"
+    # a gauge still moving, anywhere: "is at 1.2M and climbing", "18k and still growing"
     r"\band\s+(?:still\s+)?(?:climbing|rising|growing|falling|dropping|going (?:up|down))\b|"
     # what the person is doing: "reverting the config push now"
     # (a verb with its object, not a noun: "pricing is $5 now", "staging runs 2.3 now" are facts)

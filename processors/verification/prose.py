@@ -159,8 +159,10 @@ def _machine_word(word: str) -> bool:
             or _MACHINE_MIXED.search(word) is not None)
 
 
-# what a line of machine words holds somewhere (the cheap test first: most lines are prose)
-_MACHINE_HINT = re.compile(r"[\d=/\\{}\[\]<>@#~^`:(]|DEBUG|INFO|WARN|ERR|TRACE|FATAL|CRITICAL|\S{81}")
+# what a line of machine words holds somewhere -- a digit, a sign, ":" or "(" (of "::", "f("), a
+# log level, a word over 80 characters (the cheap test first: most lines are prose)
+_MACHINE_HINT = re.compile("[\\d:(" + "".join(map(re.escape, sorted(_MACHINE_SIGNS))) + "]|"
+                           + "|".join(map(re.escape, sorted(_LOG_LEVELS))) + r"|\S{81}")
 
 
 def _machine(line: str) -> bool:
