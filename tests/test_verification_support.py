@@ -126,9 +126,13 @@ def evidence(state: Path) -> list[tuple[Any, ...]]:
 
 
 def family_toml(name: str, kind: str, half: str | None, cases: list[tuple[str, str, str | None]]) -> str:
-    """One family of `bench.verification`'s case files: (assistant, user, key) per case."""
+    """One family of `bench.verification`'s case files: (assistant, user, key) per case (each a
+    TOML basic string: JSON's escapes are TOML's, where a Python repr is not)."""
+    def basic(text: str) -> str:
+        return orjson.dumps(text).decode()
+
     rows = ", ".join(
-        "{" + f"assistant = {a!r}, user = {u!r}" + ("" if k is None else f", key = {k!r}") + "}"
+        "{" + f"assistant = {basic(a)}, user = {basic(u)}" + ("" if k is None else f", key = {basic(k)}") + "}"
         for a, u, k in cases)
     recorded = "" if half is None else f'half = "{half}"\n'
     return f'[[family]]\nname = "{name}"\ntype = "{kind}"\n{recorded}cases = [{rows}]\n'
