@@ -15,11 +15,11 @@ from bench.verification import Found
 from tests.test_verification_support import family_toml
 
 # detections per 1,000 turns, measured when the judgement and the rules were last changed
-# (2026-12-04, verification version 31): the development turns (5,870, trained on) 4.8; the
-# held-out ones (450, the twelfth set, never read nor trained on) 35.6 -- 3 by the judgement, 13
+# (2026-12-04, verification version 31): the development turns (8,120, trained on) 3.8; the
+# held-out ones (450, the twelfth set, never read nor trained on) 26.7 -- 1 by the judgement, 11
 # by the rules (version 30, the session's first code: 42.2, 2 and 17)
-DEVELOPMENT_MEASURED = 4.8
-FRESH_MEASURED = 35.6
+DEVELOPMENT_MEASURED = 3.8
+FRESH_MEASURED = 26.7
 MARGIN = 10.0  # per 1,000: four or five more turns of 450 fail the test
 
 
@@ -79,7 +79,7 @@ def test_the_development_turns_stay_below_what_was_measured() -> None:
 
 
 def test_the_held_out_turns_stay_below_what_was_measured() -> None:
-    """A ceiling, not a target: about one held-out ordinary turn in twenty-eight still gives a
+    """A ceiling, not a target: about one held-out ordinary turn in thirty-seven still gives a
     detection (README, "What the rules do not catch")."""
     families = ordinary.load(fresh=True)
     if not families:
