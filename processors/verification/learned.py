@@ -76,7 +76,8 @@ FORMAT: Final = 1
 
 _TOKEN = re.compile(r"[a-z0-9_']+|[?!:]|\u2014|--|->")
 # where a turn's later sentences begin: after an end mark, a line break or a dash between words
-# ("thanks for the summary. correct, the cap is 20 -- and run it again")
+# ("thanks for the summary. correct, the cap is 20 -- and run it again"); not `prose.sentences`,
+# which reads the rules' prepared text: the model reads the turn's words alone, cheaply
 _PARTS = re.compile(r"[.!?;]+\s+|\n+|\s+[-\u2014]+\s+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _STOP = frozenset(("the", "a", "an", "is", "are", "was", "were", "of", "to", "in", "on", "for", "and",
@@ -93,7 +94,7 @@ def features(statement: str | None, text: str) -> list[str]:
     statement."""
     said = _lower(text[:QUOTE_CHARS])
     tokens = _TOKEN.findall(said)[:MAX_TOKENS]
-    return list(dict.fromkeys(_own(text, tokens) + _between(_lower(statement or ""), said, tokens)))
+    return list(dict.fromkeys(_own(text, said, tokens) + _between(_lower(statement or ""), said, tokens)))
 
 
 def _words(text: str) -> int:
@@ -102,7 +103,7 @@ def _words(text: str) -> int:
     return sum(1 for t in _TOKEN.findall(_lower(text)) if any(c.isalnum() for c in t))
 
 
-def _own(text: str, tokens: list[str]) -> list[str]:
+def _own(text: str, said: str, tokens: list[str]) -> list[str]:
     out = [f"u:{t}" for t in tokens]
     out += [f"b:{a}_{b}" for a, b in pairwise(tokens)]
     out += [f"first:{t}" for t in tokens[:3]]
@@ -115,7 +116,7 @@ def _own(text: str, tokens: list[str]) -> list[str]:
     # ("ok. correct, ...", "thanks. no, it's ..."), where `first` does not reach (13 folds of
     # `bench.learned --folds`: 219 -> 201 detections on 5,870 ordinary turns, 7,774 -> 7,775 hits,
     # 484 -> 482 false positives)
-    for part in _PARTS.split(_lower(text[:QUOTE_CHARS]))[1:]:
+    for part in _PARTS.split(said)[1:]:
         opening = _TOKEN.findall(part[:40])[:2]
         if opening:
             out.append(f"s1:{opening[0]}")
@@ -214,7 +215,7 @@ def sureness_at_most(quote: str) -> float:
     said = _lower(quote)
     table = weights()
     # the turn's own features each once, then the statement's, in `features`' order: the same sums
-    base = _scored([0.0] * len(CLASSES), dict.fromkeys(_own(quote, _TOKEN.findall(said)[:MAX_TOKENS])), table)
+    base = _scored([0.0] * len(CLASSES), dict.fromkeys(_own(quote, said, _TOKEN.findall(said)[:MAX_TOKENS])), table)
     return max(max(_softmax(_scored(list(base), meeting, table))[1:])
                for meeting in _MEETINGS[_NUMBER.search(said) is not None])
 
