@@ -613,9 +613,14 @@ def _informative(fact: str) -> bool:
 
 def _definition(tail: str) -> str | None:
     """A frame ("FYI", "keep in mind") and the lasting fact after it, or a sentence whose shape
-    defines ("our convention is", "X means", "every flag must ...")."""
-    if ph.SARCASM.search(first_sentence(tail)):
-        return None  # "yeah because that always works"
+    defines ("our convention is", "X means", "every flag must ...") -- none in sarcasm ("yeah
+    because that always works"), tested only when something was found (most turns define
+    nothing, and the sarcasm patterns cost more than the shapes)."""
+    found = _defined(tail)
+    return None if found is None or ph.SARCASM.search(first_sentence(tail)) else found
+
+
+def _defined(tail: str) -> str | None:
     m = ph.DEFINITION_FRAME.match(tail)
     if m:
         # "in our system, the user with id 0 is always the system user, please never delete him"
