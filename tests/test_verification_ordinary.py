@@ -15,11 +15,12 @@ from bench.verification import Found
 from tests.test_verification_support import family_toml
 
 # detections per 1,000 turns, measured when the judgement and the rules were last changed
-# (2026-12-04, verification version 32): the development turns (9,480, trained on) 4.4; the
-# held-out ones (450, the twentieth set, never read nor trained on) 6.7 -- all 3 by the rules
-# (version 31 on them, unseen: 8.9, 1 by the judgement and 3 by the rules)
+# (2026-12-04, verification version 32): the development turns (10,830, trained on) 4.4; the
+# held-out ones (450, the twentieth set, never read nor trained on) 8.9 -- 1 by the judgement, 3
+# by the rules (version 31 on them, unseen: 8.9 too; version 32 in the making, 6.7, all 3 by
+# the rules)
 DEVELOPMENT_MEASURED = 4.4
-FRESH_MEASURED = 6.7
+FRESH_MEASURED = 8.9
 MARGIN = 10.0  # per 1,000: four or five more turns of 450 fail the test
 
 

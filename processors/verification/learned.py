@@ -21,9 +21,9 @@ and dropped textbook ones ("no, that's wrong -- MRR excludes one-time setup fees
 a "no" or an "exactly" is overruled only when the model is `VETO_MARKED` (0.99) sure.
 
 The model is a multinomial logistic regression over sparse binary features of the user turn
-(words, word pairs, the first and last words, each later sentence's first words, its length) and
-of how it meets the statement (shared words, a number the statement did not have, the statement
-asking). It is trained by ``python -m bench.learned`` on the development cases
+(words, word pairs, the first and last words, each later sentence's first words, the shapes
+of code it names, its length) and of how it meets the statement (shared words, a number the
+statement did not have, the statement asking). It is trained by ``python -m bench.learned`` on the development cases
 (`bench/verification_cases`, never the held-out half), deterministically, and kept as data in
 ``learned.json`` beside this module; ``tests/test_verification_learned.py`` checks that the file
 is what training gives today.
@@ -80,6 +80,16 @@ _TOKEN = re.compile(r"[a-z0-9_']+|[?!:]|\u2014|--|->")
 # which reads the rules' prepared text: the model reads the turn's words alone, cheaply
 _PARTS = re.compile(r"[.!?;]+\s+|\n+|\s+[-\u2014]+\s+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+# the shapes of code a turn names -- an inline `span`, a call, an operator, camelCase or snake_case,
+# a file name -- which the tokens above lose: a review of the assistant's work ("with
+# max_retries=3 that's only 2 attempts, use `range(1, n + 1)`") states findings as plain as a fact.
+# 24 folds of `bench.learned --folds`: 349 -> 341 detections on 10,830 ordinary turns, 14,068 ->
+# 14,079 hits, 772 -> 766 false positives
+_SHAPES = (("k:tick", re.compile(r"`[^`\n]+`")), ("k:call", re.compile(r"[A-Za-z_]\w*\(")),
+           ("k:op", re.compile(r"[<>!=]=|=>|&&|\|\||\+=")),
+           ("k:camel", re.compile(r"\b[a-z]+[A-Z]\w*|\b[A-Z][a-z]+[A-Z]\w*")),
+           ("k:snake", re.compile(r"\b[a-z]+_[a-z_]+\b")),
+           ("k:file", re.compile(r"\w\.(?:py|js|ts|tsx|go|rs|sql|json|ya?ml|toml|md|txt|csv|tf|sh|rb|java|kt|swift)\b")))
 _STOP = frozenset(("the", "a", "an", "is", "are", "was", "were", "of", "to", "in", "on", "for", "and",
                    "or", "it", "that", "this", "be", "with", "as", "at", "by", "from", "we", "i", "you",
                    "our"))
@@ -124,6 +134,8 @@ def _own(text: str, said: str, tokens: list[str]) -> list[str]:
                 out.append(f"s2:{opening[0]}_{opening[1]}")
     if "```" in text[:QUOTE_CHARS]:
         out.append("code")
+    head = text[:QUOTE_CHARS]
+    out += [name for name, shape in _SHAPES if shape.search(head)]
     if text.lstrip().startswith(">"):
         out.append("quote")
     return out
