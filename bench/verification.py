@@ -72,8 +72,9 @@ OPENED = ("fresh-1", "fresh-2", "fresh-3", "fresh-4", "fresh-5", "fresh-6", "fre
           "fresh-14", "fresh-15", "fresh-16", "fresh-17", "fresh-18",
           "fresh-19", "fresh-20", "fresh-21", "fresh-22", "fresh-23", "fresh-24", "fresh-25",
           "fresh-26", "fresh-27", "fresh-28", "fresh-29", "fresh-30", "fresh-31", "fresh-32",
-          "fresh-33", "fresh-34", "fresh-35", "fresh-36", "fresh-37", "fresh-38", "fresh-39", "fresh-40",
-          "fresh-41", "fresh-42", "fresh-43", "fresh-44", "fresh-46", "fresh-47", "fresh-48", "fresh-49", "fresh-50", "fresh-51")
+          "fresh-33", "fresh-34", "fresh-35", "fresh-36", "fresh-37", "fresh-38", "fresh-39",
+          "fresh-40", "fresh-41", "fresh-42", "fresh-43", "fresh-44", "fresh-46", "fresh-47",
+          "fresh-48", "fresh-49", "fresh-50", "fresh-51")
 HALVES = (*DEVELOPMENT, *OPENED, FRESH)
 NONE = "none"  # the type of a near-miss family
 TARGET_PRECISION, TARGET_RECALL = 0.95, 0.90

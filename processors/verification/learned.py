@@ -23,10 +23,10 @@ a "no" or an "exactly" is overruled only when the model is `VETO_MARKED` (0.99) 
 The model is a multinomial logistic regression over sparse binary features of the user turn
 (words, word pairs, the first and last words, each later sentence's first words, the shapes
 of code it names, its length) and of how it meets the statement (shared words, a number the
-statement did not have, the statement asking). It is trained by ``python -m bench.learned`` on the development cases
-(`bench/verification_cases`, never the held-out half), deterministically, and kept as data in
-``learned.json`` beside this module; ``tests/test_verification_learned.py`` checks that the file
-is what training gives today.
+statement did not have, the statement asking). It is trained by ``python -m bench.learned`` on
+the development cases (`bench/verification_cases`, never the held-out half), deterministically,
+and kept as data in ``learned.json`` beside this module; ``tests/test_verification_learned.py``
+checks that the file is what training gives today.
 
 Deterministic: features in the order they are made (no set iteration), weights read from a
 file, the same arithmetic in the same order -- a function of the two texts only, whatever the
@@ -132,9 +132,9 @@ def _own(text: str, said: str, tokens: list[str]) -> list[str]:
             out.append(f"s1:{opening[0]}")
             if len(opening) > 1:
                 out.append(f"s2:{opening[0]}_{opening[1]}")
-    if "```" in text[:QUOTE_CHARS]:
-        out.append("code")
     head = text[:QUOTE_CHARS]
+    if "```" in head:
+        out.append("code")
     out += [name for name, shape in _SHAPES if shape.search(head)]
     if text.lstrip().startswith(">"):
         out.append("quote")
