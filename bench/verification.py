@@ -1,6 +1,6 @@
 """How the verification rules generalise: precision and recall per detection type on phrasing
 families written apart from the rules --
-``python -m bench.verification [--half dev|heldout|fresh-1..fresh-44|fresh|both|all]``.
+``python -m bench.verification [--half dev|heldout|fresh-N|fresh|both|all]``.
 
 The cases are data (`bench/verification_cases/`): *families* of one way of phrasing a
 correction, a confirmation or an unprompted definition, and families of near misses (questions,
@@ -12,8 +12,8 @@ cases, are split, so that one half measures phrasings the rules were not tuned o
   by the sha256 of their name alternate dev, heldout, dev, ... Both halves have been read by the
   rules' author (the heldout half after a first round), so both are tuned on now; the split is
   kept so that figures stay comparable with earlier rounds;
-* ``fresh-1/`` to ``fresh-44/`` (no ``fresh-37/``: the held-out half now): the earlier held-out
-  rounds (each written by someone else who read no rule and no case, measured without being
+* ``fresh-N/`` (``fresh-1/`` to ``fresh-51/`` now, no ``fresh-45/``: the held-out half): the
+  earlier held-out rounds (each written by someone else who read no rule and no case, measured without being
   read, figures in the README), each opened for tuning afterwards -- development data now;
 * ``fresh/*.toml`` is the held-out half (``half = "fresh"``), written by someone else and never
   read by the rules' author. Its misses are never listed, only its figures, and it is read only
@@ -66,15 +66,10 @@ CASES = Path(__file__).parent / "verification_cases"
 FRESH = "fresh"  # the held-out half: the subfolder and the name of the half
 DEVELOPMENT = ("dev", "heldout")  # the top-level families, split by the sha256 rule
 # Earlier held-out rounds, opened for tuning once measured: development data since, each in its
-# own subfolder named as its half.
-OPENED = ("fresh-1", "fresh-2", "fresh-3", "fresh-4", "fresh-5", "fresh-6", "fresh-7", "fresh-8",
-          "fresh-9", "fresh-10", "fresh-11", "fresh-12", "fresh-13",
-          "fresh-14", "fresh-15", "fresh-16", "fresh-17", "fresh-18",
-          "fresh-19", "fresh-20", "fresh-21", "fresh-22", "fresh-23", "fresh-24", "fresh-25",
-          "fresh-26", "fresh-27", "fresh-28", "fresh-29", "fresh-30", "fresh-31", "fresh-32",
-          "fresh-33", "fresh-34", "fresh-35", "fresh-36", "fresh-37", "fresh-38", "fresh-39",
-          "fresh-40", "fresh-41", "fresh-42", "fresh-43", "fresh-44", "fresh-46", "fresh-47",
-          "fresh-48", "fresh-49", "fresh-50", "fresh-51")
+# own subfolder named as its half (``fresh-N``), in the order of N -- read from the folder, so
+# opening a round is moving its files there.
+OPENED = tuple(sorted((p.name for p in CASES.glob("fresh-*") if p.is_dir()),
+                      key=lambda name: int(name.removeprefix("fresh-"))))
 HALVES = (*DEVELOPMENT, *OPENED, FRESH)
 NONE = "none"  # the type of a near-miss family
 TARGET_PRECISION, TARGET_RECALL = 0.95, 0.90

@@ -80,7 +80,7 @@ def test_the_development_turns_stay_below_what_was_measured() -> None:
 
 
 def test_the_held_out_turns_stay_below_what_was_measured() -> None:
-    """A ceiling, not a target: about one held-out ordinary turn in thirty-seven still gives a
+    """A ceiling, not a target: about one held-out ordinary turn in 110 still gives a
     detection (README, "What the rules do not catch")."""
     families = ordinary.load(fresh=True)
     if not families:
