@@ -15,12 +15,12 @@ from bench.verification import Found
 from tests.test_verification_support import family_toml
 
 # detections per 1,000 turns, measured when the judgement and the rules were last changed
-# (2026-12-04, verification version 32): the development turns (10,830, trained on) 4.4; the
-# held-out ones (450, the twentieth set, never read nor trained on) 8.9 -- 1 by the judgement, 3
-# by the rules (version 31 on them, unseen: 8.9 too; version 32 in the making, 6.7, all 3 by
-# the rules)
-DEVELOPMENT_MEASURED = 4.4
-FRESH_MEASURED = 8.9
+# (2026-12-05, verification version 33): the development turns (12,190, trained on) 4.3; the
+# held-out ones (450, the twenty-sixth set: a week of one infrastructure and data-platform team,
+# a quarter of it reviews of the assistant's work; never read nor trained on) 28.9 -- 4 by the
+# judgement, 9 by the rules (version 32 on them, unseen: 46.7; the rules alone 97.8)
+DEVELOPMENT_MEASURED = 4.3
+FRESH_MEASURED = 28.9
 MARGIN = 10.0  # per 1,000: four or five more turns of 450 fail the test
 
 
@@ -80,7 +80,7 @@ def test_the_development_turns_stay_below_what_was_measured() -> None:
 
 
 def test_the_held_out_turns_stay_below_what_was_measured() -> None:
-    """A ceiling, not a target: about one held-out ordinary turn in 110 still gives a
+    """A ceiling, not a target: about one held-out ordinary turn in 35 still gives a
     detection (README, "What the rules do not catch")."""
     families = ordinary.load(fresh=True)
     if not families:

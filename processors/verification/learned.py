@@ -23,7 +23,8 @@ a "no" or an "exactly" is overruled only when the model is `VETO_MARKED` (0.99) 
 The model is a multinomial logistic regression over sparse binary features of the user turn
 (words, word pairs, the first and last words, each later sentence's first words, the shapes
 of code it names, its length) and of how it meets the statement (shared words, a number the
-statement did not have, the statement asking). It is trained by ``python -m bench.learned`` on
+statement did not have, the statement asking, the statement reporting the assistant's own work
+and the code the turn names after such a report). It is trained by ``python -m bench.learned`` on
 the development cases (`bench/verification_cases`, never the held-out half), deterministically,
 and kept as data in ``learned.json`` beside this module; ``tests/test_verification_learned.py``
 checks that the file is what training gives today.
@@ -104,7 +105,9 @@ def features(statement: str | None, text: str) -> list[str]:
     statement."""
     said = _lower(text[:QUOTE_CHARS])
     tokens = _TOKEN.findall(said)[:MAX_TOKENS]
-    return list(dict.fromkeys(_own(text, said, tokens) + _between(_lower(statement or ""), said, tokens)))
+    own = _own(text, said, tokens)
+    asked = _lower(statement or "")
+    return list(dict.fromkeys(own + _between(asked, said, tokens) + _after_work(asked, own)))
 
 
 def _words(text: str) -> int:
@@ -141,8 +144,31 @@ def _own(text: str, said: str, tokens: list[str]) -> list[str]:
     return out
 
 
+# the statement reports the assistant's own work ("I've added ...", "Done -- ...", "Here's the
+# updated query"): most turns after one review that work, and a finding about the code ("the
+# cache key doesn't include the tenant", "end is exclusive here") reads like a fact about the world
+_WORK = re.compile(r"\b(?:i'?ve|i have|i)\s+(?:just\s+|now\s+|also\s+)?(?:added|updated|changed|fixed|implemented|"
+                   r"wrote|written|created|moved|renamed|removed|deleted|refactored|replaced|wired|switched|rewrote|"
+                   r"extracted|split|merged|bumped|migrated|converted|made|set up|cleaned up|pushed|committed|"
+                   r"generated|drafted|ran|built|modified|adjusted|tweaked|reworked|dropped|restored|reverted)\b|"
+                   r"^\W*(?:done|fixed|updated|added|implemented|all set|all done)\b|"
+                   r"\bhere'?s (?:the|an?) (?:updated|new|revised|fixed|diff|query|script|patch|draft|change)")
+_CODED: Final = ("code", *(name for name, _ in _SHAPES))
+
+
+def _after_work(asked: str, own: list[str]) -> list[str]:
+    """Whether the statement reports the assistant's work, and then each shape of code the turn
+    names (`_SHAPES`): a linear model needs the pair to tell "`await` is missing on line 40" after
+    "I've added the retry" from the same words after a claim. 24 folds of `bench.learned --folds`:
+    354 -> 316 detections on 10,830 ordinary turns, 14,409 -> 14,423 hits, 847 -> 855 false
+    positives."""
+    if _WORK.search(asked) is None:
+        return []
+    return ["a:work", *(f"x:{f}" for f in own if f in _CODED)]
+
+
 def _between(asked: str, said: str, tokens: list[str]) -> list[str]:
-    """What the statement and the turn share (every feature here is in one of `_BETWEEN`'s groups)."""
+    """What the statement and the turn share (each set of these is one of `_meetings`)."""
     theirs = {w for w in _TOKEN.findall(asked) if len(w) > 2 and w not in _STOP}
     mine = {w for w in tokens if len(w) > 2 and w not in _STOP}
     shared = len(theirs & mine)
@@ -221,15 +247,17 @@ def may_add(quote: str) -> bool:
 
 def sureness_at_most(quote: str) -> float:
     """The most probable verification type's probability at its highest over every way a
-    statement can meet the turn (`_meetings`): an upper bound of what `judged` gives the turn
-    after any statement."""
+    statement can meet the turn (`_meetings`, after a report of work or not): an upper bound of
+    what `judged` gives the turn after any statement."""
     quote = quote[:QUOTE_CHARS]
     said = _lower(quote)
     table = weights()
     # the turn's own features each once, then the statement's, in `features`' order: the same sums
-    base = _scored([0.0] * len(CLASSES), dict.fromkeys(_own(quote, said, _TOKEN.findall(said)[:MAX_TOKENS])), table)
-    return max(max(_softmax(_scored(list(base), meeting, table))[1:])
-               for meeting in _MEETINGS[_NUMBER.search(said) is not None])
+    own = _own(quote, said, _TOKEN.findall(said)[:MAX_TOKENS])
+    base = _scored([0.0] * len(CLASSES), dict.fromkeys(own), table)
+    works = ((), tuple(_after_work("done", own)))  # after a statement of no work, or of some
+    return max(max(_softmax(_scored(list(base), meeting + work, table))[1:])
+               for meeting in _MEETINGS[_NUMBER.search(said) is not None] for work in works)
 
 
 # the rules' corrections that rest on the fact alone, with no word of the person's saying the
