@@ -90,6 +90,22 @@ def test_may_add_is_true_wherever_some_statement_makes_an_addition() -> None:
     assert any(learned.decide(s, t) is not None for t in added[:20] for s in statements[:5])
 
 
+
+def test_the_bound_tries_only_the_meetings_that_can_win_and_gives_what_all_of_them_give() -> None:
+    """`sureness_at_most` tries, per type, only the meetings no other beats for it (`_fronts`):
+    the same figure as trying every meeting, to the bit."""
+    table = learned.weights()
+    for numbers in (False, True):
+        assert sum(map(len, learned._fronts(table)[numbers])) < len(learned._MEETINGS[numbers]) // 2
+    for turn in [c.user for f in load()[::11] for c in f.cases] + ["no no no, it's 5 5 5", "`x` in a.py"]:
+        said = learned._lower(turn[:QUOTE_CHARS])
+        own = learned._own(turn[:QUOTE_CHARS], said, learned._TOKEN.findall(said)[:learned.MAX_TOKENS])
+        base = learned._scored([0.0] * len(learned.CLASSES), dict.fromkeys(own), table)
+        every = max(max(learned._softmax(learned._scored(list(base), meeting + work, table))[1:])
+                    for meeting in learned._MEETINGS[learned._NUMBER.search(said) is not None]
+                    for work in ((), tuple(learned._after_work("done", own))))
+        assert learned.sureness_at_most(turn) == every, turn
+
 _SEEDED = """
 import json, sys
 from sessiond.processors.verification import learned

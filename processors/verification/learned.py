@@ -240,15 +240,16 @@ def judged(statement: str | None, text: str) -> dict[str, float]:
 
 def may_add(quote: str) -> bool:
     """Whether some statement could make `decide` add a detection to this turn. False is exact
-    (`sureness_at_most`): a turn no statement could make a detection of is not kept waiting for
-    its statement."""
-    return sureness_at_most(quote) >= ADD  # (a turn in mockery, `decide` refuses: it may wait)
+    (`sureness_at_most`, less a margin for the order of float sums): a turn no statement could
+    make a detection of is not kept waiting for its statement."""
+    return sureness_at_most(quote) >= ADD - 1e-9  # (a turn in mockery, `decide` refuses: it may wait)
 
 
 def sureness_at_most(quote: str) -> float:
     """The most probable verification type's probability at its highest over every way a
     statement can meet the turn (`_meetings`, after a report of work or not): an upper bound of
-    what `judged` gives the turn after any statement."""
+    what `judged` gives the turn after any statement. For each type only the meetings no other
+    one beats for it are tried (`_fronts`)."""
     quote = quote[:QUOTE_CHARS]
     said = _lower(quote)
     table = weights()
@@ -256,8 +257,39 @@ def sureness_at_most(quote: str) -> float:
     own = _own(quote, said, _TOKEN.findall(said)[:MAX_TOKENS])
     base = _scored([0.0] * len(CLASSES), dict.fromkeys(own), table)
     works = ((), tuple(_after_work("done", own)))  # after a statement of no work, or of some
-    return max(max(_softmax(_scored(list(base), meeting + work, table))[1:])
-               for meeting in _MEETINGS[_NUMBER.search(said) is not None] for work in works)
+    fronts = _fronts(table)[_NUMBER.search(said) is not None]
+    return max(_softmax(_scored(list(base), meeting + work, table))[kind]
+               for kind, front in enumerate(fronts, 1) for meeting in front for work in works)
+
+
+_FRONT: tuple[object, dict[bool, tuple[tuple[tuple[str, ...], ...], ...]]] = (None, {})
+
+
+def _fronts(table: Weights) -> dict[bool, tuple[tuple[tuple[str, ...], ...], ...]]:
+    """Per verification type, the meetings whose weights no other meeting's beat for that type
+    (with numbers in the turn, and without). A type's probability grows with its score's margin
+    over each other class's, and the turn's features and a report of work add the same to every
+    meeting: a meeting whose margins are all at most another's never gives the type more. Of 312
+    meetings (54 without a number), 26 (17) are tried with version 33's weights: `may_add` 1.0 ->
+    0.15 ms a turn. Made once per table of weights."""
+    global _FRONT
+    held = _FRONT
+    if held[0] is not table:
+        held = (table, {numbers: tuple(_front(_MEETINGS[numbers], table, kind) for kind in range(1, len(CLASSES)))
+                        for numbers in (False, True)})
+        _FRONT = held
+    return held[1]
+
+
+def _front(meetings: Sequence[tuple[str, ...]], table: Weights, kind: int) -> tuple[tuple[str, ...], ...]:
+    scored = [(tuple(row[kind] - row[k] for k in range(len(CLASSES)) if k != kind), meeting)
+              for meeting in meetings for row in [_scored([0.0] * len(CLASSES), meeting, table)]]
+    scored.sort(key=lambda m: -sum(m[0]))  # one that beats another has the larger sum
+    kept: list[tuple[tuple[float, ...], tuple[str, ...]]] = []
+    for margins, meeting in scored:
+        if not any(all(a >= b for a, b in zip(other, margins, strict=True)) for other, _ in kept):
+            kept.append((margins, meeting))
+    return tuple(meeting for _, meeting in kept)
 
 
 # the rules' corrections that rest on the fact alone, with no word of the person's saying the
