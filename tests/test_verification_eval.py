@@ -2,7 +2,7 @@
 figures -- the processor run end to end on one session file per phrasing family.
 
 The top-level families (dev and heldout halves) and the opened earlier held-out rounds
-(`fresh-1/` to `fresh-51/` and `fresh-53/` to `fresh-55/`) are development data: the rules were
+(`fresh-1/` to `fresh-51/` and `fresh-53/` to `fresh-56/`) are development data: the rules were
 tuned on them, and the targets (precision >= 0.95, recall >= 0.90 per type) are asserted on each.
 The held-out measure is `bench/verification_cases/fresh/`, written apart from the rules and
 never read by whoever tunes them: measured once the rules are frozen, its unmet targets are strict
@@ -149,24 +149,24 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 # An opened round a tuning round did not bring to the targets (measured when it ended): its
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
 OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
-    # the fourteenth to fifty-fifth rounds (but the fifty-second, held out): the judgement was
+    # the fourteenth to fifty-sixth rounds (but the fifty-second, held out): the judgement was
     # trained on each after it was measured; the rules were tuned on the eighteenth (round 16), on
     # three shapes of the seventeenth's false positives, and on each of the nineteenth to
     # twenty-eighth (rounds 17 to 26); the twenty-ninth onwards were opened untuned (the
     # nineteenth and twentieth sessions mended the rules on ordinary turns instead,
     # `bench.ordinary`; the thirty-third to thirty-sixth, thirty-eighth to forty-fourth,
-    # forty-sixth to fifty-first and fifty-third to fifty-fifth were written as training data and
+    # forty-sixth to fifty-first and fifty-third to fifty-sixth were written as training data and
     # measured once before it). Measured after the twenty-third session's changes (the judgement
-    # trained on the forty-fifth and fifty-third to fifty-fifth rounds and three more sets of
+    # trained on the forty-fifth and fifty-third to fifty-sixth rounds and five more sets of
     # ordinary turns, and reading whether the statement reports the assistant's work)
     ("fresh-14", "unprompted_definition"): (0.927, 0.911),
-    ("fresh-16", "unprompted_definition"): (0.938, 0.938),
-    ("fresh-17", "correction"): (0.946, 0.938),
+    ("fresh-15", "unprompted_definition"): (0.944, 0.911),
+    ("fresh-16", "unprompted_definition"): (0.946, 0.946),
     ("fresh-17", "unprompted_definition"): (0.930, 0.955),
     ("fresh-19", "unprompted_definition"): (0.939, 0.955),
     ("fresh-20", "correction"): (0.916, 0.875),
     ("fresh-20", "unprompted_definition"): (0.948, 0.973),
-    ("fresh-21", "correction"): (0.945, 0.920),
+    ("fresh-21", "correction"): (0.936, 0.911),
     ("fresh-22", "correction"): (0.886, 0.902),
     ("fresh-22", "unprompted_definition"): (0.936, 0.911),
     ("fresh-25", "correction"): (0.946, 0.946),
@@ -174,30 +174,30 @@ OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
     ("fresh-28", "confirmation"): (0.929, 0.929),
     ("fresh-28", "unprompted_definition"): (0.946, 0.938),
     ("fresh-29", "confirmation"): (0.936, 0.920),
-    ("fresh-29", "correction"): (0.946, 0.946),
+    ("fresh-29", "correction"): (0.938, 0.938),
     ("fresh-30", "correction"): (0.945, 0.929),
     ("fresh-31", "correction"): (0.939, 0.955),
-    ("fresh-32", "correction"): (0.908, 0.884),
+    ("fresh-32", "correction"): (0.917, 0.893),
     ("fresh-32", "unprompted_definition"): (0.910, 0.902),
-    ("fresh-33", "confirmation"): (0.945, 0.929),
-    ("fresh-33", "correction"): (0.881, 0.857),
-    ("fresh-33", "unprompted_definition"): (0.919, 0.911),
-    ("fresh-34", "confirmation"): (0.927, 0.911),
+    ("fresh-33", "confirmation"): (0.937, 0.929),
+    ("fresh-33", "correction"): (0.890, 0.866),
+    ("fresh-33", "unprompted_definition"): (0.928, 0.920),
+    ("fresh-34", "confirmation"): (0.936, 0.911),
     ("fresh-34", "correction"): (0.908, 0.884),
     ("fresh-35", "correction"): (0.927, 0.902),
     ("fresh-35", "unprompted_definition"): (0.893, 0.893),
     ("fresh-36", "unprompted_definition"): (0.900, 0.884),
     ("fresh-37", "confirmation"): (0.933, 0.875),
-    ("fresh-37", "correction"): (0.937, 0.929),
+    ("fresh-37", "correction"): (0.928, 0.920),
     ("fresh-37", "unprompted_definition"): (0.929, 0.929),
     ("fresh-38", "correction"): (0.927, 0.911),
     ("fresh-39", "correction"): (0.936, 0.911),
     ("fresh-41", "confirmation"): (0.935, 0.902),
-    ("fresh-41", "correction"): (0.935, 0.902),
+    ("fresh-41", "correction"): (0.926, 0.893),
     ("fresh-41", "unprompted_definition"): (0.952, 0.893),
     ("fresh-42", "confirmation"): (0.945, 0.920),
     ("fresh-42", "correction"): (0.908, 0.884),
-    ("fresh-42", "unprompted_definition"): (0.902, 0.902),
+    ("fresh-42", "unprompted_definition"): (0.911, 0.911),
     ("fresh-43", "correction"): (0.945, 0.929),
     ("fresh-43", "unprompted_definition"): (0.905, 0.938),
     ("fresh-44", "correction"): (0.946, 0.938),
@@ -205,20 +205,23 @@ OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
     ("fresh-46", "unprompted_definition"): (0.907, 0.866),
     ("fresh-47", "correction"): (0.943, 0.893),
     ("fresh-47", "unprompted_definition"): (0.912, 0.920),
-    ("fresh-48", "correction"): (0.870, 0.893),
+    ("fresh-48", "correction"): (0.878, 0.902),
     ("fresh-48", "unprompted_definition"): (0.920, 0.929),
     ("fresh-49", "correction"): (0.930, 0.946),
-    ("fresh-49", "unprompted_definition"): (0.971, 0.893),
+    ("fresh-49", "unprompted_definition"): (0.962, 0.893),
     ("fresh-50", "correction"): (0.837, 0.777),
-    ("fresh-50", "unprompted_definition"): (0.897, 0.929),
-    ("fresh-51", "correction"): (0.881, 0.857),
+    ("fresh-50", "unprompted_definition"): (0.888, 0.920),
+    ("fresh-51", "correction"): (0.872, 0.848),
     ("fresh-51", "unprompted_definition"): (0.856, 0.902),
     ("fresh-53", "correction"): (0.912, 0.920),
     ("fresh-53", "unprompted_definition"): (0.952, 0.884),
     ("fresh-54", "confirmation"): (0.980, 0.893),
     ("fresh-54", "correction"): (0.927, 0.911),
     ("fresh-55", "correction"): (0.875, 0.875),
-    ("fresh-55", "unprompted_definition"): (0.896, 0.920)}
+    ("fresh-55", "unprompted_definition"): (0.896, 0.920),
+    ("fresh-56", "confirmation"): (0.935, 0.893),
+    ("fresh-56", "correction"): (0.951, 0.866),
+    ("fresh-56", "unprompted_definition"): (0.842, 0.902)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [
@@ -247,14 +250,15 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
 # each moment, statements of several facts in about a third of the cases), written by an engineer
 # who read neither the rules nor any other case file. Measured in the twenty-third session, never
 # read: the rules alone (0.804, 0.732), (0.917, 0.786), (0.844, 0.679); version 32 (3d85974, the
-# session's first code) (0.880, 0.786), (0.932, 0.857), (0.879, 0.839); version 33, trained on
-# the forty-fifth and fifty-third to fifty-fifth rounds and three more sets of ordinary turns
-# (37,101 cases) and reading whether the statement reports the assistant's work: the figures
-# below (the same training with version 32's features: (0.879, 0.777), (0.935, 0.893), (0.869,
-# 0.830)). No type meets the targets. (The forty-fifth round, held out before it, is `fresh-45/`
+# session's first code) (0.880, 0.786), (0.932, 0.857), (0.879, 0.839); version 33 in the making,
+# trained on the forty-fifth and fifty-third to fifty-fifth rounds and three more sets of ordinary
+# turns (37,101 cases) and reading whether the statement reports the assistant's work, (0.880,
+# 0.786), (0.934, 0.884), (0.869, 0.830) (the same training with version 32's features: (0.879,
+# 0.777), (0.935, 0.893), (0.869, 0.830)); version 33, then on the fifty-sixth round and two more
+# sets of ordinary turns (38,457 cases): the figures below. No type meets the targets. (The forty-fifth round, held out before it, is `fresh-45/`
 # now: version 32 gave it (0.900, 0.884), (0.936, 0.911), (0.950, 0.857), measured three times.)
-FRESH_MEASURED = {"correction": (0.880, 0.786), "confirmation": (0.934, 0.884),
-                  "unprompted_definition": (0.869, 0.830)}
+FRESH_MEASURED = {"correction": (0.875, 0.750), "confirmation": (0.934, 0.884),
+                  "unprompted_definition": (0.868, 0.821)}
 
 
 @pytest.mark.parametrize("kind", [

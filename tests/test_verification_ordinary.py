@@ -15,12 +15,13 @@ from bench.verification import Found
 from tests.test_verification_support import family_toml
 
 # detections per 1,000 turns, measured when the judgement and the rules were last changed
-# (2026-12-05, verification version 33): the development turns (12,190, trained on) 4.3; the
+# (2026-12-05, verification version 33): the development turns (13,090, trained on) 4.4; the
 # held-out ones (450, the twenty-sixth set: a week of one infrastructure and data-platform team,
-# a quarter of it reviews of the assistant's work; never read nor trained on) 28.9 -- 4 by the
-# judgement, 9 by the rules (version 32 on them, unseen: 46.7; the rules alone 97.8)
-DEVELOPMENT_MEASURED = 4.3
-FRESH_MEASURED = 28.9
+# a quarter of it reviews of the assistant's work; never read nor trained on) 31.1 -- 3 by the
+# judgement, 11 by the rules (version 32 on them, unseen: 46.7; version 33 in the making, 28.9;
+# the rules alone 97.8)
+DEVELOPMENT_MEASURED = 4.4
+FRESH_MEASURED = 31.1
 MARGIN = 10.0  # per 1,000: four or five more turns of 450 fail the test
 
 
@@ -80,7 +81,7 @@ def test_the_development_turns_stay_below_what_was_measured() -> None:
 
 
 def test_the_held_out_turns_stay_below_what_was_measured() -> None:
-    """A ceiling, not a target: about one held-out ordinary turn in 35 still gives a
+    """A ceiling, not a target: about one held-out ordinary turn in 32 still gives a
     detection (README, "What the rules do not catch")."""
     families = ordinary.load(fresh=True)
     if not families:
