@@ -270,8 +270,8 @@ def _fronts(table: Weights) -> dict[bool, tuple[tuple[tuple[str, ...], ...], ...
     (with numbers in the turn, and without). A type's probability grows with its score's margin
     over each other class's, and the turn's features and a report of work add the same to every
     meeting: a meeting whose margins are all at most another's never gives the type more. Of 312
-    meetings (54 without a number), 26 (17) are tried with version 33's weights: `may_add` 1.0 ->
-    0.15 ms a turn. Made once per table of weights."""
+    meetings (54 without a number), 27 (19) are tried with version 33's weights: `may_add` 1.0 ->
+    0.15 ms a call. Made once per table of weights."""
     global _FRONT
     held = _FRONT
     if held[0] is not table:
@@ -282,6 +282,7 @@ def _fronts(table: Weights) -> dict[bool, tuple[tuple[tuple[str, ...], ...], ...
 
 
 def _front(meetings: Sequence[tuple[str, ...]], table: Weights, kind: int) -> tuple[tuple[str, ...], ...]:
+    """The meetings no other beats for type ``kind``, strongest first; of equal ones, the first."""
     scored = [(tuple(row[kind] - row[k] for k in range(len(CLASSES)) if k != kind), meeting)
               for meeting in meetings for row in [_scored([0.0] * len(CLASSES), meeting, table)]]
     scored.sort(key=lambda m: -sum(m[0]))  # one that beats another has the larger sum
