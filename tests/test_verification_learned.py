@@ -78,7 +78,7 @@ def test_may_add_is_true_wherever_some_statement_makes_an_addition() -> None:
         tokens = learned._TOKEN.findall(said)[:learned.MAX_TOKENS]
         ways = learned._MEETINGS[learned._NUMBER.search(said) is not None]
         own = learned._own(turn, said, tokens)
-        works = ((), tuple(learned._after_work("done", own)))
+        works = ((), tuple(learned._worked(own)))
         for statement in statements[::5] + statements[-1:]:
             meeting = tuple(learned._between(learned._lower(statement), said, tokens))
             assert meeting in ways, (statement, turn, meeting)
@@ -103,7 +103,7 @@ def test_the_bound_tries_only_the_meetings_that_can_win_and_gives_what_all_of_th
         base = learned._scored([0.0] * len(learned.CLASSES), dict.fromkeys(own), table)
         every = max(max(learned._softmax(learned._scored(list(base), meeting + work, table))[1:])
                     for meeting in learned._MEETINGS[learned._NUMBER.search(said) is not None]
-                    for work in ((), tuple(learned._after_work("done", own))))
+                    for work in ((), tuple(learned._worked(own))))
         assert learned.sureness_at_most(turn) == every, turn
 
 _SEEDED = """

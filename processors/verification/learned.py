@@ -157,13 +157,15 @@ _CODED: Final = ("code", *(name for name, _ in _SHAPES))
 
 
 def _after_work(asked: str, own: list[str]) -> list[str]:
-    """Whether the statement reports the assistant's work, and then each shape of code the turn
-    names (`_SHAPES`): a linear model needs the pair to tell "`await` is missing on line 40" after
-    "I've added the retry" from the same words after a claim. 24 folds of `bench.learned --folds`:
-    354 -> 316 detections on 10,830 ordinary turns, 14,409 -> 14,423 hits, 847 -> 855 false
-    positives."""
-    if _WORK.search(asked) is None:
-        return []
+    """`_worked` when the statement reports the assistant's work, nothing otherwise."""
+    return [] if _WORK.search(asked) is None else _worked(own)
+
+
+def _worked(own: list[str]) -> list[str]:
+    """That the statement reported work, and then each shape of code the turn names (`_SHAPES`):
+    a linear model needs the pair to tell "`await` is missing on line 40" after "I've added the
+    retry" from the same words after a claim. 24 folds of `bench.learned --folds`: 354 -> 316
+    detections on 10,830 ordinary turns, 14,409 -> 14,423 hits, 847 -> 855 false positives."""
     return ["a:work", *(f"x:{f}" for f in own if f in _CODED)]
 
 
@@ -240,8 +242,9 @@ def judged(statement: str | None, text: str) -> dict[str, float]:
 
 def may_add(quote: str) -> bool:
     """Whether some statement could make `decide` add a detection to this turn. False is exact
-    (`sureness_at_most`, less a margin for the order of float sums): a turn no statement could
-    make a detection of is not kept waiting for its statement."""
+    (`sureness_at_most`, less a margin: `_fronts` compares meetings by their weights' margins, which
+    may round otherwise than the sums `judged` makes): a turn no statement could make a detection
+    of is not kept waiting for its statement."""
     return sureness_at_most(quote) >= ADD - 1e-9  # (a turn in mockery, `decide` refuses: it may wait)
 
 
@@ -256,7 +259,7 @@ def sureness_at_most(quote: str) -> float:
     # the turn's own features each once, then the statement's, in `features`' order: the same sums
     own = _own(quote, said, _TOKEN.findall(said)[:MAX_TOKENS])
     base = _scored([0.0] * len(CLASSES), dict.fromkeys(own), table)
-    works = ((), tuple(_after_work("done", own)))  # after a statement of no work, or of some
+    works = ((), tuple(_worked(own)))  # after a statement of no work, or of some
     fronts = _fronts(table)[_NUMBER.search(said) is not None]
     return max(_softmax(_scored(list(base), meeting + work, table))[kind]
                for kind, front in enumerate(fronts, 1) for meeting in front for work in works)
