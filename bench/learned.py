@@ -15,8 +15,9 @@ halves named and prints the rules-and-model figures on them (`bench.verification
 leave-one-round-out measure of how the judge generalises (``ordinary``: the development ordinary
 turns, measured by `bench.ordinary`). With it, ``--add P`` measures another threshold than
 `learned.ADD`, ``--veto P`` another than `learned.VETO` (1: almost no veto), ``--veto-marked P``
-another than `learned.VETO_MARKED` and ``--no-second-look`` the processor without
-`learned.second_look`: how those choices were made, reproducibly. ``--folds`` is the same measure
+another than `learned.VETO_MARKED`, ``--retype P`` another than `learned.RETYPE` (above 1:
+none) and ``--no-second-look`` the processor without `learned.second_look`: how those choices
+were made, reproducibly. ``--folds`` is the same measure
 over folds: each set of ordinary turns in turn left out with two opened rounds.
 """
 
@@ -125,17 +126,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--veto-marked", type=float, metavar="P",
                     help=f"with --leave-out: the threshold for a lead word (default {learned.VETO_MARKED}; "
                          "above 1 for none)")
+    ap.add_argument("--retype", type=float, metavar="P",
+                    help=f"with --leave-out: the threshold to retype a rules definition (default {learned.RETYPE}; "
+                         "above 1 for none)")
     ap.add_argument("--folds", action="store_true",
                     help="leave out each file set of ordinary turns with two opened rounds in turn; measure them")
     args = ap.parse_args(argv)
-    knobs = (args.add, args.veto, args.veto_marked)
+    knobs = (args.add, args.veto, args.veto_marked, args.retype)
     if (any(k is not None for k in knobs) or args.no_second_look) and not (args.leave_out or args.folds):
-        ap.error("--add, --no-second-look, --veto and --veto-marked measure: they need --leave-out or --folds")
+        ap.error("--add, --no-second-look, --veto, --veto-marked and --retype measure: they need --leave-out or --folds")
     if any(p is not None and not 0.0 < p <= 1.0 for p in (args.add, args.veto)) \
-            or (args.veto_marked is not None and args.veto_marked <= 0.0):
-        ap.error("--add and --veto are probabilities in (0, 1], --veto-marked one above 0")
+            or any(p is not None and p <= 0.0 for p in (args.veto_marked, args.retype)):
+        ap.error("--add and --veto are probabilities in (0, 1], --veto-marked and --retype numbers above 0")
     if args.leave_out or args.folds:
-        _knobs(args.add, args.veto, args.veto_marked, second_look=not args.no_second_look)
+        _knobs(*knobs, second_look=not args.no_second_look)
         return _folds() if args.folds else _leave_out(args.leave_out)
     w, cases = trained()
     if args.check:
@@ -149,7 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _knobs(add: float | None, veto: float | None, veto_marked: float | None, *, second_look: bool) -> None:
+def _knobs(add: float | None, veto: float | None, veto_marked: float | None, retype: float | None, *,
+           second_look: bool) -> None:
     """A measure's knobs, set on the module: the processor reads their values when it runs."""
     if add is not None:
         learned.ADD = add  # type: ignore[misc]
@@ -157,6 +162,8 @@ def _knobs(add: float | None, veto: float | None, veto_marked: float | None, *, 
         learned.VETO = veto  # type: ignore[misc]
     if veto_marked is not None:
         learned.VETO_MARKED = veto_marked  # type: ignore[misc]
+    if retype is not None:
+        learned.RETYPE = retype  # type: ignore[misc]
     if not second_look:
         learned.second_look = lambda kind, *_: kind  # type: ignore[assignment]
 
@@ -177,7 +184,7 @@ def _trained_on(families: Sequence[Family]) -> tuple[dict[str, list[float]], int
 def _settings() -> str:
     second = learned.second_look is not _SECOND_LOOK
     return (f"threshold {learned.ADD}, veto {learned.VETO}, with a lead word {learned.VETO_MARKED}, "
-            f"second look {'off' if second else 'on'}")
+            f"retype {learned.RETYPE}, second look {'off' if second else 'on'}")
 
 
 _SECOND_LOOK = learned.second_look

@@ -149,79 +149,72 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 # An opened round a tuning round did not bring to the targets (measured when it ended): its
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
 OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
-    # the fourteenth to fifty-sixth rounds (but the fifty-second, held out): the judgement was
+    # the fourteenth to fifty-eighth rounds (but the fifty-seventh, held out): the judgement was
     # trained on each after it was measured; the rules were tuned on the eighteenth (round 16), on
     # three shapes of the seventeenth's false positives, and on each of the nineteenth to
     # twenty-eighth (rounds 17 to 26); the twenty-ninth onwards were opened untuned (the
     # nineteenth and twentieth sessions mended the rules on ordinary turns instead,
     # `bench.ordinary`; the thirty-third to thirty-sixth, thirty-eighth to forty-fourth,
-    # forty-sixth to fifty-first and fifty-third to fifty-sixth were written as training data and
-    # measured once before it). Measured after the twenty-third session's changes (the judgement
-    # trained on the forty-fifth and fifty-third to fifty-sixth rounds and five more sets of
-    # ordinary turns, and reading whether the statement reports the assistant's work)
-    ("fresh-14", "unprompted_definition"): (0.927, 0.911),
-    ("fresh-15", "unprompted_definition"): (0.944, 0.911),
-    ("fresh-16", "unprompted_definition"): (0.946, 0.946),
-    ("fresh-17", "unprompted_definition"): (0.930, 0.955),
-    ("fresh-19", "unprompted_definition"): (0.939, 0.955),
-    ("fresh-20", "correction"): (0.916, 0.875),
-    ("fresh-20", "unprompted_definition"): (0.948, 0.973),
-    ("fresh-21", "correction"): (0.936, 0.911),
-    ("fresh-22", "correction"): (0.886, 0.902),
-    ("fresh-22", "unprompted_definition"): (0.936, 0.911),
-    ("fresh-25", "correction"): (0.946, 0.946),
-    ("fresh-25", "unprompted_definition"): (0.944, 0.911),
+    # forty-sixth to fifty-first, fifty-third to fifty-sixth and fifty-eighth were written as
+    # training data and measured once before it). Measured after the twenty-fourth session's
+    # changes (the judgement trained on the fifty-second and fifty-eighth rounds and two more sets
+    # of ordinary turns, and a rules definition the model is at least 0.9 sure is a correction
+    # made one: `learned.retyped`)
+    ("fresh-14", "correction"): (0.939, 0.964),
+    ("fresh-17", "correction"): (0.939, 0.955),
+    ("fresh-20", "correction"): (0.918, 0.902),
+    ("fresh-21", "correction"): (0.902, 0.902),
+    ("fresh-22", "correction"): (0.889, 0.929),
+    ("fresh-25", "correction"): (0.939, 0.964),
     ("fresh-28", "confirmation"): (0.929, 0.929),
-    ("fresh-28", "unprompted_definition"): (0.946, 0.938),
+    ("fresh-28", "correction"): (0.938, 0.938),
     ("fresh-29", "confirmation"): (0.936, 0.920),
-    ("fresh-29", "correction"): (0.938, 0.938),
-    ("fresh-30", "correction"): (0.945, 0.929),
-    ("fresh-31", "correction"): (0.939, 0.955),
-    ("fresh-32", "correction"): (0.917, 0.893),
-    ("fresh-32", "unprompted_definition"): (0.910, 0.902),
+    ("fresh-29", "correction"): (0.931, 0.964),
+    ("fresh-30", "correction"): (0.930, 0.946),
+    ("fresh-31", "correction"): (0.932, 0.973),
+    ("fresh-32", "correction"): (0.906, 0.946),
     ("fresh-33", "confirmation"): (0.937, 0.929),
-    ("fresh-33", "correction"): (0.890, 0.866),
-    ("fresh-33", "unprompted_definition"): (0.928, 0.920),
-    ("fresh-34", "confirmation"): (0.936, 0.911),
-    ("fresh-34", "correction"): (0.908, 0.884),
-    ("fresh-35", "correction"): (0.927, 0.902),
-    ("fresh-35", "unprompted_definition"): (0.893, 0.893),
-    ("fresh-36", "unprompted_definition"): (0.900, 0.884),
+    ("fresh-33", "correction"): (0.876, 0.884),
+    ("fresh-34", "confirmation"): (0.927, 0.911),
+    ("fresh-34", "correction"): (0.902, 0.902),
+    ("fresh-35", "correction"): (0.915, 0.964),
+    ("fresh-35", "unprompted_definition"): (0.971, 0.893),
+    ("fresh-36", "correction"): (0.947, 0.964),
+    ("fresh-36", "unprompted_definition"): (0.934, 0.884),
     ("fresh-37", "confirmation"): (0.933, 0.875),
-    ("fresh-37", "correction"): (0.928, 0.920),
-    ("fresh-37", "unprompted_definition"): (0.929, 0.929),
-    ("fresh-38", "correction"): (0.927, 0.911),
-    ("fresh-39", "correction"): (0.936, 0.911),
+    ("fresh-37", "correction"): (0.938, 0.938),
+    ("fresh-37", "unprompted_definition"): (0.937, 0.929),
+    ("fresh-38", "correction"): (0.929, 0.929),
+    ("fresh-39", "correction"): (0.938, 0.938),
     ("fresh-41", "confirmation"): (0.935, 0.902),
-    ("fresh-41", "correction"): (0.926, 0.893),
-    ("fresh-41", "unprompted_definition"): (0.952, 0.893),
+    ("fresh-41", "correction"): (0.936, 0.911),
+    ("fresh-41", "unprompted_definition"): (0.962, 0.893),
     ("fresh-42", "confirmation"): (0.945, 0.920),
-    ("fresh-42", "correction"): (0.908, 0.884),
-    ("fresh-42", "unprompted_definition"): (0.911, 0.911),
-    ("fresh-43", "correction"): (0.945, 0.929),
-    ("fresh-43", "unprompted_definition"): (0.905, 0.938),
-    ("fresh-44", "correction"): (0.946, 0.938),
+    ("fresh-42", "correction"): (0.879, 0.911),
+    ("fresh-43", "correction"): (0.922, 0.955),
+    ("fresh-43", "unprompted_definition"): (0.946, 0.938),
+    ("fresh-44", "correction"): (0.922, 0.946),
     ("fresh-45", "correction"): (0.928, 0.920),
-    ("fresh-46", "unprompted_definition"): (0.907, 0.866),
-    ("fresh-47", "correction"): (0.943, 0.893),
-    ("fresh-47", "unprompted_definition"): (0.912, 0.920),
-    ("fresh-48", "correction"): (0.878, 0.902),
-    ("fresh-48", "unprompted_definition"): (0.920, 0.929),
+    ("fresh-46", "correction"): (0.921, 0.938),
+    ("fresh-46", "unprompted_definition"): (0.960, 0.866),
+    ("fresh-47", "correction"): (0.929, 0.929),
+    ("fresh-48", "correction"): (0.876, 0.946),
     ("fresh-49", "correction"): (0.930, 0.946),
     ("fresh-49", "unprompted_definition"): (0.962, 0.893),
-    ("fresh-50", "correction"): (0.837, 0.777),
-    ("fresh-50", "unprompted_definition"): (0.888, 0.920),
-    ("fresh-51", "correction"): (0.872, 0.848),
-    ("fresh-51", "unprompted_definition"): (0.856, 0.902),
-    ("fresh-53", "correction"): (0.912, 0.920),
-    ("fresh-53", "unprompted_definition"): (0.952, 0.884),
-    ("fresh-54", "confirmation"): (0.980, 0.893),
-    ("fresh-54", "correction"): (0.927, 0.911),
-    ("fresh-55", "correction"): (0.875, 0.875),
-    ("fresh-55", "unprompted_definition"): (0.896, 0.920),
+    ("fresh-50", "correction"): (0.843, 0.866),
+    ("fresh-51", "correction"): (0.880, 0.920),
+    ("fresh-51", "unprompted_definition"): (0.918, 0.902),
+    ("fresh-52", "confirmation"): (0.938, 0.938),
+    ("fresh-52", "correction"): (0.874, 0.866),
+    ("fresh-53", "correction"): (0.897, 0.938),
+    ("fresh-53", "unprompted_definition"): (0.970, 0.875),
+    ("fresh-54", "correction"): (0.928, 0.920),
+    ("fresh-55", "correction"): (0.875, 0.938),
     ("fresh-56", "confirmation"): (0.935, 0.893),
-    ("fresh-56", "correction"): (0.951, 0.866),
-    ("fresh-56", "unprompted_definition"): (0.842, 0.902)}
+    ("fresh-56", "unprompted_definition"): (0.944, 0.902),
+    ("fresh-58", "confirmation"): (0.947, 0.900),
+    ("fresh-58", "correction"): (0.938, 0.938),
+    ("fresh-58", "unprompted_definition"): (0.933, 0.875)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [
@@ -245,20 +238,21 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/, the fifty-second: 57 families, 456 cases; satellite operators,
-# ground stations, weather services, mapping and GIS; short, medium and long turns, every shape of
-# each moment, statements of several facts in about a third of the cases), written by an engineer
-# who read neither the rules nor any other case file. Measured in the twenty-third session, never
-# read: the rules alone (0.804, 0.732), (0.917, 0.786), (0.844, 0.679); version 32 (3d85974, the
-# session's first code) (0.880, 0.786), (0.932, 0.857), (0.879, 0.839); version 33 in the making,
-# trained on the forty-fifth and fifty-third to fifty-fifth rounds and three more sets of ordinary
-# turns (37,101 cases) and reading whether the statement reports the assistant's work, (0.880,
-# 0.786), (0.934, 0.884), (0.869, 0.830) (the same training with version 32's features: (0.879,
-# 0.777), (0.935, 0.893), (0.869, 0.830)); version 33, then on the fifty-sixth round and two more
-# sets of ordinary turns (38,457 cases): the figures below. No type meets the targets. (The forty-fifth round, held out before it, is `fresh-45/`
-# now: version 32 gave it (0.900, 0.884), (0.936, 0.911), (0.950, 0.857), measured three times.)
-FRESH_MEASURED = {"correction": (0.875, 0.750), "confirmation": (0.934, 0.884),
-                  "unprompted_definition": (0.868, 0.821)}
+# The held-out round (fresh/, the fifty-seventh: 57 families, 456 cases; robotics, embedded
+# firmware, IoT device fleets, smart-home and consumer electronics; short, medium and long turns,
+# every shape of each moment, statements of several facts in about a third of the cases), written
+# by an engineer who read neither the rules nor any other case file. Measured in the twenty-fourth
+# session, never read: the rules alone (0.871, 0.786), (0.946, 0.786), (0.839, 0.652); version 33
+# (473b846, the session's first code) (0.902, 0.821), (0.962, 0.911), (0.883, 0.812); version 34,
+# trained on the fifty-second and fifty-eighth rounds and two more sets of ordinary turns (40,253
+# cases), with a rules definition the model is at least 0.9 sure is a correction made one
+# (`learned.retyped`): the figures below, where confirmations meet the targets. Measured three
+# times: also every type retyped to the model's at 0.9, (0.857, 0.857), (0.943, 0.884), (0.907,
+# 0.786), and the same weights with no retype, (0.888, 0.848), (0.962, 0.911), (0.871, 0.786).
+# (The fifty-second round, held out before it, is `fresh-52/` now: version 33 gave it (0.875,
+# 0.750), (0.934, 0.884), (0.868, 0.821), measured four times.)
+FRESH_MEASURED = {"correction": (0.850, 0.857), "confirmation": (0.962, 0.911),
+                  "unprompted_definition": (0.917, 0.786)}
 
 
 @pytest.mark.parametrize("kind", [

@@ -204,10 +204,11 @@ def test_judgement_false_is_the_rules_alone() -> None:
 
 @pytest.mark.parametrize("argv", [["--add", "0.7"], ["--no-second-look"], ["--veto", "0.9"],
                                   ["--leave-out", "fresh-1", "--add", "1.5"], ["--leave-out", "fresh-1", "--veto", "0"],
-                                  ["--leave-out", "fresh-1", "--add", "0"]])
+                                  ["--leave-out", "fresh-1", "--add", "0"], ["--retype", "0.95"],
+                                  ["--leave-out", "fresh-1", "--retype", "0"]])
 def test_the_measures_knobs_are_refused_outside_a_measure(argv: list[str]) -> None:
-    """``--add``, ``--veto`` and ``--no-second-look`` change what ``--leave-out`` measures, never
-    the trained file."""
+    """``--add``, ``--veto``, ``--retype`` and ``--no-second-look`` change what ``--leave-out``
+    measures, never the trained file."""
     with pytest.raises(SystemExit) as exited:
         trainer.main(argv)
     assert exited.value.code == 2
@@ -257,3 +258,31 @@ def test_the_veto_overrules_a_fact_with_no_word_of_the_persons_and_a_marked_one_
                                 "no, it's 30 days since the new policy") == "correction"
     # a fact the model takes for a verification
     assert learned.looked_again("correction", "plain", *MISSED[0]) == "correction"
+
+
+def test_a_rules_definition_the_model_is_all_but_sure_is_a_correction_is_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`learned.retyped`: the rules read a fact as a definition, the model is at least `RETYPE`
+    sure the turn sets the statement right -- the detection is a correction, marked by the
+    person ("heads up", "FYI") or not; below it, it stays a definition, and no other type is
+    retyped (the model was the better judge of a correction's words only). When the model is sure
+    of "none", the veto decides. The model's probabilities are the seam."""
+    said = {"none": 0.0, "correction": 0.0, "confirmation": 0.0, "unprompted_definition": 0.0}
+
+    def judging(**p: float) -> None:
+        monkeypatch.setattr(learned, "judged", lambda statement, quote: {**said, **p})
+
+    statement, turn = ("The lightning feed is stored in local time.",
+                       "be careful, the lightning feed is in UTC like everything else")
+    judging(correction=learned.RETYPE, unprompted_definition=1 - learned.RETYPE)
+    for strength in ("warned", "noted", "aside", "plain", None):
+        assert learned.looked_again("unprompted_definition", strength, statement, turn) == "correction"
+    for kind in ("correction", "confirmation"):
+        assert learned.looked_again(kind, "strong", statement, turn) == kind
+    judging(correction=learned.RETYPE - 0.01, unprompted_definition=1.01 - learned.RETYPE)
+    assert learned.looked_again("unprompted_definition", "warned", statement, turn) == "unprompted_definition"
+    judging(confirmation=0.99, correction=0.01)  # no other way: a compared correction stays one
+    assert learned.looked_again("correction", "contrast", statement, turn) == "correction"
+    assert learned.looked_again("unprompted_definition", "plain", statement, turn) == "unprompted_definition"
+    judging(none=0.95, correction=0.05)  # sure of "none": vetoed when unmarked, kept when marked
+    assert learned.looked_again("unprompted_definition", "plain", statement, turn) is None
+    assert learned.looked_again("unprompted_definition", "noted", statement, turn) == "unprompted_definition"

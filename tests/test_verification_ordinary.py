@@ -15,13 +15,12 @@ from bench.verification import Found
 from tests.test_verification_support import family_toml
 
 # detections per 1,000 turns, measured when the judgement and the rules were last changed
-# (2026-12-05, verification version 33): the development turns (13,090, trained on) 4.4; the
-# held-out ones (450, the twenty-sixth set: a week of one infrastructure and data-platform team,
-# a quarter of it reviews of the assistant's work; never read nor trained on) 31.1 -- 3 by the
-# judgement, 11 by the rules (version 32 on them, unseen: 46.7; version 33 in the making, 28.9;
-# the rules alone 97.8)
-DEVELOPMENT_MEASURED = 4.4
-FRESH_MEASURED = 31.1
+# (2026-12-05, verification version 34): the development turns (13,990, trained on) 4.1; the
+# held-out ones (450, the thirty-first set: a week of one game studio, a quarter of it reviews of
+# the assistant's work; never read nor trained on) 40.0 -- 1 by the judgement, 17 by the rules
+# (version 33 on them, unseen: 42.2; the rules alone 146.7)
+DEVELOPMENT_MEASURED = 4.1
+FRESH_MEASURED = 40.0
 MARGIN = 10.0  # per 1,000: four or five more turns of 450 fail the test
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sessiond.processors.verification import domain, entities, similarity
+from sessiond.processors.verification import VerificationProcessor, domain, entities, similarity
 from sessiond.processors.verification.claims import one_reading
 from sessiond.processors.verification.detection import CONFIDENCE, Lead, complete, item_id
 from sessiond.processors.verification.prose import imperative
@@ -429,17 +429,18 @@ def test_a_tool_result_carrying_the_phrases_is_not_read() -> None:
     assert all(r["_lead_strength"] == "learned" and r["user_quote"] == "ok" for r in rows), rows
 
 
-def _whole_and_in_two_appends(tmp_path: Path, t: Transcript) -> list[tuple[object, ...]]:
+def _whole_and_in_two_appends(tmp_path: Path, t: Transcript, judgement: bool = True) -> list[tuple[object, ...]]:
     """The detections of ``t`` read whole and read in two appends (its first line, then the
     rest), which must be equal; returns them."""
     lines = t.jsonl().splitlines(keepends=True)
     whole, parts = tmp_path / "whole", tmp_path / "parts"
+    processor = VerificationProcessor(judgement=judgement)
     write(whole / "root", "bob/s.jsonl", b"".join(lines))
-    assert run_once(whole / "root", whole / "s.duckdb") == 0
+    assert run_once(whole / "root", whole / "s.duckdb", processor) == 0
     write(parts / "root", "bob/s.jsonl", lines[0])
-    assert run_once(parts / "root", parts / "s.duckdb") == 0
+    assert run_once(parts / "root", parts / "s.duckdb", processor) == 0
     write(parts / "root", "bob/s.jsonl", b"".join(lines[1:]), append=True)
-    assert run_once(parts / "root", parts / "s.duckdb") == 0
+    assert run_once(parts / "root", parts / "s.duckdb", processor) == 0
     sql = "SELECT line_no, detection_type, content FROM verification_detections"
     got = q(parts / "s.duckdb", sql)
     assert got == q(whole / "s.duckdb", sql)
@@ -468,10 +469,14 @@ def test_two_candidates_decided_by_a_statement_split_across_appends(
     tmp_path: Path, statement: tuple[str, str], turn: str, expected: str
 ) -> None:
     """Both candidates of the turn (a correction, a definition) wait for `merge` when the
-    statement began in an earlier append; exactly one is stored, as on the file read whole."""
+    statement began in an earlier append; exactly one is stored, as on the file read whole --
+    of the type the rules decide, and with the judgement, which may retype it (`learned.retyped`:
+    "X, not Y" reads as a correction to the model whatever the statement), one of either type."""
     t = Transcript().assistant(*statement).user(turn)
-    assert _whole_and_in_two_appends(tmp_path, t) == [
-        (3, expected, "The build cache is keyed by the lockfile hash, not the branch name")]
+    fact = "The build cache is keyed by the lockfile hash, not the branch name"
+    assert _whole_and_in_two_appends(tmp_path / "rules", t, judgement=False) == [(3, expected, fact)]
+    assert _whole_and_in_two_appends(tmp_path / "judged", t) in (
+        [(3, "correction", fact)], [(3, "unprompted_definition", fact)])
 
 
 def test_is_fact() -> None:
