@@ -13,12 +13,15 @@ sentence does; for a confirmation, the statement's claim, as a bare "exactly" ge
 rules. With no statement (a session's first turn, an instruction most of the time) the
 model does not judge: it was trained on answers to statements only.
 
-It overrules the rules in one way only (`looked_again`): a detection that rests on the fact alone,
-with no word of the person's saying what it is, in a turn it is at least `VETO` sure is none of
-the three -- news of the moment, a complaint, a change asked of the code. A veto of every rules
+It overrules the rules in two ways (`looked_again`). It drops a detection that rests on the
+fact alone, with no word of the person's saying what it is, in a turn it is at least `VETO` sure
+is none of the three -- news of the moment, a complaint, a change asked of the code. A veto of every rules
 detection it rated unlikely (trained on the families alone) cost more hits than false positives
 and dropped textbook ones ("no, that's wrong -- MRR excludes one-time setup fees" after "Fixed."):
-a "no" or an "exactly" is overruled only when the model is `VETO_MARKED` (0.99) sure.
+a "no" or an "exactly" is overruled only when the model is `VETO_MARKED` (0.99) sure. And it
+retypes one kind (`retyped`): a rules definition the model is at least `RETYPE` sure is a
+correction is one -- a correction said as a warning or a reminder, where the rules found no
+value of the statement's set right.
 
 The model is a multinomial logistic regression over sparse binary features of the user turn
 (words, word pairs, the first and last words, each later sentence's first words, the shapes
