@@ -2,7 +2,7 @@
 figures -- the processor run end to end on one session file per phrasing family.
 
 The top-level families (dev and heldout halves) and the opened earlier held-out rounds
-(`fresh-1/` to `fresh-51/` and `fresh-53/` to `fresh-56/`) are development data: the rules were
+(`fresh-1/` to `fresh-56/` and `fresh-58/`) are development data: the rules were
 tuned on them, and the targets (precision >= 0.95, recall >= 0.90 per type) are asserted on each.
 The held-out measure is `bench/verification_cases/fresh/`, written apart from the rules and
 never read by whoever tunes them: measured once the rules are frozen, its unmet targets are strict
