@@ -266,7 +266,7 @@ def test_a_rules_definition_the_model_is_all_but_sure_is_a_correction_is_one(mon
     person ("heads up", "FYI") or not; below it, it stays a definition, and no other type is
     retyped (the model was the better judge of a correction's words only). When the model is sure
     of "none", the veto decides. The model's probabilities are the seam."""
-    said = {"none": 0.0, "correction": 0.0, "confirmation": 0.0, "unprompted_definition": 0.0}
+    said = dict.fromkeys(learned.CLASSES, 0.0)
 
     def judging(**p: float) -> None:
         monkeypatch.setattr(learned, "judged", lambda statement, quote: {**said, **p})
