@@ -53,6 +53,12 @@ GOOD, MALFORMED, NOT_OBJECT, BLANK, SKIPPED, SUSPECT = range(6)
 # DuckDB's parser also takes NaN, Infinity and trailing commas, which JSON (and orjson) do not:
 # a line it takes that holds one of these is asked of orjson (`_count`) -- a few lines at most.
 _LENIENT = ("NaN", "Infinity", ",}", ",]")
+# It also takes a number beyond a double (``1e400``: orjson's "number is infinity") and nesting
+# deeper than orjson's 1,024 levels. Asked of orjson too: a number after a JSON value's opening
+# (``:``, ``,``, ``[``) with a three-digit exponent or 200 digits, a line of more than 1,000 open
+# brackets (strings that merely look so are asked for nothing: orjson takes them).
+_OVERFLOW = r"[:,\[]\s*-?[0-9.]*[eE][+-]?[0-9]{3}|[:,\[]\s*-?[0-9]{200}"
+_DEEP = 1000
 
 _CHUNK_BYTES = 2 << 20  # DuckDB scans an Arrow table's chunks in parallel, not one chunk
 
@@ -192,7 +198,10 @@ def classify(table: pa.Table, skip: tuple[bytes, ...]) -> pa.Array:
     object if its first character other than whitespace is ``{``."""
     con = connection()
     skipped = " OR ".join(["starts_with(line, ?)"] * len(skip)) or "false"
-    lenient = " OR ".join(f"contains(line, '{s}')" for s in _LENIENT)
+    lenient = " OR ".join([*(f"contains(line, '{s}')" for s in _LENIENT),
+                           f"regexp_matches(line, '{_OVERFLOW}')",
+                           f"(strlen(line) > {2 * _DEEP} AND strlen(line) - strlen("
+                           f"replace(replace(line, '[', ''), '{{', '')) > {_DEEP})"])
     sql = f"""
         SELECT CASE
             WHEN line IS NULL THEN NULL

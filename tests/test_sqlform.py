@@ -36,6 +36,12 @@ _LINES = st.one_of(
         b"\xff\xfe", b' {"type":"user"}', b'{"type":"user"} ', b'{"a":1} x',
         b'{"type":"file-history-snapshot","x":1}', b'{"type":"summary"', b"x" * 40,
         b'{"type":"user","uuid":"' + b"u" * 30 + b'"}', b'{"a":123456789012345678901234567890}',
+        # valid JSON beyond orjson's limits (a double; 1,024 levels), which DuckDB's parser takes,
+        # and their near misses, which both take
+        b'{"a":1e400}', b'{"a": [-2.5E+0309]}', b'{"a":' + b"9" * 310 + b"}", b'{"a":1e-400}',
+        b'{"a":' + b"9" * 300 + b"}", b'{"sha":"3e456","n":1e300}',
+        b'{"a":' + b"[" * 1100 + b"]" * 1100 + b"}", b'{"a":' + b"[" * 1000 + b"]" * 1000 + b"}",
+        b'{"a":' + b'{"b":' * 1030 + b"1" + b"}" * 1030 + b"}", b'{"s":"' + b"{" * 1500 + b'"}',
     ]),
 )
 
