@@ -28,6 +28,8 @@ LINE_MALFORMED = "line.malformed"  # kind: malformed_json | not_object
 LINE_TOO_LONG = "line.too_long"
 # a line a processor could not map (its code met input it cannot handle): skipped, the rest kept
 LINE_UNREADABLE = "line.unreadable"
+# a line whose content the format does not allow (usage: a token count that is a string): skipped
+LINE_INVALID = "line.invalid"
 PROCESSOR_COMMITTED = "processor.committed"
 PROCESSOR_FAILED = "processor.failed"
 PROCESSOR_PARKED = "processor.parked"

@@ -204,7 +204,7 @@ def _process(p: Mapper | Narrowing, file: SessionFile, records: Sequence[Record]
     try:
         return p.process(file, records)
     except PartlyMapped as part:
-        out.bad += [BadLine(u.line, u.offset, "unreadable", u.error) for u in part.unreadable]
+        out.bad += [BadLine(u.line, u.offset, u.kind, u.error) for u in part.unreadable]
         out.bad.sort(key=lambda b: b.line)
         return part.rows
 

@@ -92,7 +92,8 @@ class Stats:
 
 
 # the event of a bad line, by its kind (`processors.reader.BadLine`); malformed JSON otherwise
-_BAD_EVENTS = {"line_too_long": events.LINE_TOO_LONG, "unreadable": events.LINE_UNREADABLE}
+_BAD_EVENTS = {"line_too_long": events.LINE_TOO_LONG, "unreadable": events.LINE_UNREADABLE,
+               "invalid": events.LINE_INVALID}
 
 _Note = tuple[Callable[..., Any], str, dict[str, Any]]  # a file event to log: level, name, keys
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,17 +129,20 @@ class Narrowing(Protocol):
 @dataclass(frozen=True, slots=True)
 class Unreadable:
     """A record a processor could not map: its code met input it cannot handle (an exception
-    on that record alone)."""
+    on that record alone; ``line.unreadable``) or input the format does not allow, which it
+    skips on purpose (``kind="invalid"``, ``line.invalid``: a token count that is a string)."""
 
     line: int
     offset: int
-    error: str  # "ExcType: message", and where it was raised
+    error: str  # "ExcType: message", and where it was raised; or what is invalid
+    kind: Literal["unreadable", "invalid"] = "unreadable"
 
 
 class PartlyMapped(Exception):
     """Raised by ``process`` when some records could not be mapped: the rows of the others,
     and the records skipped. The framework keeps those rows, and reports each skipped record
-    as a bad line of this processor (``line.unreadable``, counted in ``bad_lines``): one turn
+    as a bad line of this processor (``line.unreadable`` or ``line.invalid``, counted in
+    ``bad_lines``): one turn
     its rules cannot read costs that turn, not the file (any other exception fails the file's
     append, for a retry with backoff)."""
 

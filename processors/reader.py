@@ -24,8 +24,9 @@ NOT_TURNS = (
     b'{"type":"file-history-snapshot"', b'{"type":"summary"', b'{"type":"queue-operation"',
 )
 
-BadKind = Literal["malformed_json", "not_object", "line_too_long", "unreadable"]
-# "unreadable": a line the processor could not map (`contract.PartlyMapped`), after decoding
+BadKind = Literal["malformed_json", "not_object", "line_too_long", "unreadable", "invalid"]
+# "unreadable": a line the processor could not map (`contract.PartlyMapped`), after decoding;
+# "invalid": one it skipped as the format does not allow it (`contract.Unreadable`)
 
 
 @dataclass(frozen=True, slots=True)

@@ -158,6 +158,31 @@ def test_a_line_the_processor_cannot_map_is_counted_and_skipped(root: Path, stat
     neighbour_ok(state)
 
 
+def test_a_usage_ccusage_would_not_count_is_reported_and_the_rest_counted(root: Path, state: Path) -> None:
+    """The real usage processor: a record whose token count is text is not counted (as ccusage
+    does not count it) but said -- ``line.invalid`` with the field -- and counted as a bad line;
+    its neighbours in the file, and the other user's file, are counted."""
+    def call(n: int, tokens: object, user: str = "u") -> bytes:
+        return jsonl({"type": "assistant", "uuid": f"{user}{n}", "requestId": f"r{n}",
+                      "timestamp": "2026-02-09T10:00:00.000Z", "message": {
+                          "id": f"{user}m{n}", "model": "claude-sonnet-4-5", "role": "assistant",
+                          "content": [], "usage": {"input_tokens": tokens, "output_tokens": 10}}})
+    append(root / "u" / "a.jsonl", call(1, 100) + call(2, "100") + call(3, 300))
+    append(root / "zoe" / "b.jsonl", call(1, 50, "zoe"))
+    result = run_once("--root", str(root), "--state", str(state), "--processors", "usage")
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    found = events_of(result.stdout)
+    [bad] = named(found, events.LINE_INVALID)
+    assert (bad["processor"], bad["file"], bad["line"], bad["kind"], bad["offset"]) == (
+        "usage", "u/a.jsonl", 2, "invalid", len(call(1, 100)))
+    assert "message.usage.input_tokens is a string ('100'), not an integer" in bad["detail"]
+    summary = next(e for e in found if e["event"] == events.RUN_SUMMARY)["processors"]["usage"]
+    assert summary["bad_lines"] == 1 and summary["errors"] == 0
+    assert cursor(state, "u/a.jsonl")["bad_lines"] == 1
+    assert query(state, "SELECT username, sum(input_tokens), count(*) FROM usage_calls "
+                        "GROUP BY username ORDER BY username") == [("u", 400, 2), ("zoe", 50, 1)]
+
+
 def test_a_complete_line_of_invalid_utf8_is_counted_and_skipped(root: Path, state: Path) -> None:
     append(root / "u" / "a.jsonl", good("a", 1) + b'{"type": "user", "text": "caf\xe9"}\n'
            + b"\xff\xfe\xfd\n" + good("a", 1, 1))

@@ -202,15 +202,16 @@ def test_a_deleted_file_hands_the_call_to_the_remaining_copy(tree: Tree) -> None
 def test_synthetic_records_and_the_cache_split_as_the_view_had_them(tree: Tree) -> None:
     tree.write("alice/s1.jsonl", [
         call("a1", "m1", out=5, c1h=30),
-        call("a2", "m2", out=5, c1h=500),                 # more than was written: capped
+        call("a2", "m2", out=5, c1h=100),
         call("a3", "m3", out=0, model="<synthetic>"),
-        call("a4", "m4", out=1, minute=None, sidechain=None),  # no timestamp, no isSidechain
+        call("a4", "m4", out=1, sidechain=None),  # no isSidechain
+        call("a5", "m5", out=1, minute=None),  # no timestamp: not counted (`valid`), as by ccusage
     ])
     tree.ingest()
     assert tree.query("SELECT message_id, cache_creation_5m, cache_creation_1h, day "
                       "FROM usage_calls ORDER BY message_id") == [
         ("m1", 70, 30, dt.date(2026, 2, 9)), ("m2", 0, 100, dt.date(2026, 2, 9)),
-        ("m4", 100, 0, None)]
+        ("m4", 100, 0, dt.date(2026, 2, 9))]
     assert assert_follows_the_rule(tree.state) == 3
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sessiond.processors.contract import Record, SessionFile
+from sessiond.processors.contract import PartlyMapped, Record, SessionFile, Unreadable
 from sessiond.processors.usage import UsageProcessor
 from sessiond.processors.usage.extract import (
     EVENTS,
@@ -210,13 +210,120 @@ def test_untrusted_shapes_never_raise_and_yield_only_typed_values(data: dict[str
                     assert isinstance(row[k], int) and 0 <= row[k] < 2**53
 
 
-def test_bad_token_values_count_zero_and_bad_timestamp_is_null() -> None:
-    data = assistant("a1", u={"input_tokens": "7", "output_tokens": 5.0,
-                              "cache_creation_input_tokens": -3, "cache_read_input_tokens": None},
-                     ts="not a time")
-    row = extract(MAIN, recs(data))[USAGE_RECORDS][0]
-    assert (row["input_tokens"], row["output_tokens"], row["cache_creation_tokens"],
-            row["cache_read_tokens"], row["ts"]) == (0, 5, 0, 0, None)
+_MISSING = object()
+# One field of a good record changed, and whether ccusage 20.0.24 still counts the record -- each
+# measured with its `session --json` on one-record files (`processors/usage/valid.py`).
+_SHAPES: list[tuple[str, tuple[str, ...], Any, bool]] = [
+    ("input as text", ("message", "usage", "input_tokens"), "100", False),
+    ("input negative", ("message", "usage", "input_tokens"), -100, False),
+    ("input fractional", ("message", "usage", "input_tokens"), 100.5, False),
+    ("input integral float", ("message", "usage", "input_tokens"), 100.0, False),
+    ("input null", ("message", "usage", "input_tokens"), None, False),
+    ("input bool", ("message", "usage", "input_tokens"), True, False),
+    ("input missing", ("message", "usage", "input_tokens"), _MISSING, False),
+    ("output missing", ("message", "usage", "output_tokens"), _MISSING, False),
+    ("input 2^32", ("message", "usage", "input_tokens"), 2**32 + 5, True),
+    ("cache write null", ("message", "usage", "cache_creation_input_tokens"), None, False),
+    ("cache write text", ("message", "usage", "cache_creation_input_tokens"), "x", False),
+    ("cache write missing", ("message", "usage", "cache_creation_input_tokens"), _MISSING, True),
+    ("cache read null", ("message", "usage", "cache_read_input_tokens"), None, False),
+    ("split count text", ("message", "usage", "cache_creation"), {"ephemeral_5m_input_tokens": "x"}, False),
+    ("split count null", ("message", "usage", "cache_creation"), {"ephemeral_5m_input_tokens": None}, False),
+    ("split count float", ("message", "usage", "cache_creation"), {"ephemeral_5m_input_tokens": 1.0}, False),
+    ("split text", ("message", "usage", "cache_creation"), "x", False),
+    ("split null", ("message", "usage", "cache_creation"), None, True),
+    ("split unknown keys", ("message", "usage", "cache_creation"), {"foo": "x"}, True),
+    ("usage text", ("message", "usage"), "x", False),
+    ("usage null", ("message", "usage"), None, False),
+    ("speed number", ("message", "usage", "speed"), 5, False),
+    ("speed null", ("message", "usage", "speed"), None, False),
+    ("tier number", ("message", "usage", "service_tier"), 5, True),
+    ("model number", ("message", "model"), 123, False),
+    ("model null", ("message", "model"), None, False),
+    ("model empty", ("message", "model"), "", False),
+    ("model missing", ("message", "model"), _MISSING, True),
+    ("time missing", ("timestamp",), _MISSING, False),
+    ("time text", ("timestamp",), "not a time", False),
+    ("time number", ("timestamp",), 12345, False),
+    ("time naive", ("timestamp",), "2026-01-02T00:00:00", False),
+    ("time date only", ("timestamp",), "2026-01-02", False),
+    ("time microseconds", ("timestamp",), "2026-01-02T00:00:00.123456Z", False),
+    ("time one digit", ("timestamp",), "2026-01-02T00:00:00.1Z", False),
+    ("time space", ("timestamp",), "2026-01-02 00:00:00Z", False),
+    ("time offset no colon", ("timestamp",), "2026-01-02T00:00:00+0500", False),
+    ("time February 30", ("timestamp",), "2026-02-30T00:00:00Z", False),
+    ("time hour 24", ("timestamp",), "2026-01-02T24:00:00Z", False),
+    ("time without fraction", ("timestamp",), "2026-01-02T00:00:00Z", True),
+    ("time offset", ("timestamp",), "2026-01-02T03:00:00.123+05:00", True),
+    ("sidechain text", ("isSidechain",), "yes", False),
+    ("sidechain null", ("isSidechain",), None, True),
+    ("version number", ("version",), 5, False),
+    ("version null", ("version",), None, False),
+    ("session number", ("sessionId",), 5, False),
+    ("session null", ("sessionId",), None, False),
+    ("cwd null", ("cwd",), None, False),
+    ("cwd number", ("cwd",), 5, True),
+    ("cost text", ("costUSD",), "x", False),
+    ("cost null", ("costUSD",), None, False),
+    ("cost number", ("costUSD",), 1.5, True),
+    ("api error text", ("isApiErrorMessage",), "x", False),
+    ("message id number", ("message", "id"), 5, True),
+    ("request id null", ("requestId",), None, True),
+    ("uuid list", ("uuid",), [1], True),
+    ("content text", ("message", "content"), "x", True),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "counted"), [s[1:] for s in _SHAPES],
+                         ids=[s[0] for s in _SHAPES])
+def test_a_usage_is_counted_exactly_when_ccusage_counts_it_and_otherwise_said_why(
+        field: tuple[str, ...], value: Any, counted: bool) -> None:
+    data = assistant("a1", u=usage(), content=[tool_use("t1", "Bash")])
+    parent = data
+    for key in field[:-1]:
+        parent = parent[key]
+    if value is _MISSING:
+        del parent[field[-1]]
+    else:
+        parent[field[-1]] = value
+    invalid: list[Unreadable] = []
+    rows = extract(MAIN, recs(data), invalid)
+    assert len(rows[USAGE_RECORDS]) == counted
+    assert len(rows[EVENTS]) == (field != ("message", "content"))  # its tool call is kept either way
+    if counted:
+        assert invalid == []
+        return
+    [skipped] = invalid
+    assert (skipped.line, skipped.offset, skipped.kind) == (1, 0, "invalid")
+    assert ".".join(field[1:] if field[0] == "message" and field[1] == "usage" else field) in \
+        skipped.error or field[-1] in skipped.error, skipped.error
+
+
+def test_the_split_is_the_cache_write_count_when_there_is_one() -> None:
+    u = usage(create=50) | {"cache_creation": {"ephemeral_5m_input_tokens": 3, "ephemeral_1h_input_tokens": 4}}
+    row = extract(MAIN, recs(assistant("a1", u=u)))[USAGE_RECORDS][0]
+    assert (row["cache_creation_tokens"], row["cache_creation_5m"], row["cache_creation_1h"]) == (7, 3, 4)
+    u = usage(create=50) | {"cache_creation": {}}
+    assert extract(MAIN, recs(assistant("a1", u=u)))[USAGE_RECORDS][0]["cache_creation_tokens"] == 0
+
+
+def test_a_usage_on_any_record_is_counted_as_ccusage_counts_it() -> None:
+    rec = assistant("a1", u=usage())
+    rec["type"] = "system"
+    assert len(extract(MAIN, recs(rec))[USAGE_RECORDS]) == 1
+    said = user("u1", "hi")
+    said["message"]["usage"] = usage()
+    rows = extract(MAIN, recs(said))
+    assert len(rows[USAGE_RECORDS]) == 1 and len(rows[USER_RECORDS]) == 1
+
+
+def test_the_processor_keeps_the_rest_and_reports_what_it_did_not_count() -> None:
+    bad = assistant("a2", msg_id="msg_2", u=usage() | {"input_tokens": "7"})
+    with pytest.raises(PartlyMapped) as caught:
+        UsageProcessor().process(MAIN, recs(assistant("a1", u=usage()), bad, assistant("a3", msg_id="msg_3", u=usage())))
+    assert [r["uuid"] for r in caught.value.rows[USAGE_RECORDS]] == ["a1", "a3"]
+    assert [(u.line, u.kind) for u in caught.value.unreadable] == [(2, "invalid")]
+    assert "input_tokens is a string ('7'), not an integer" in caught.value.unreadable[0].error
 
 
 def test_offset_timestamps_are_converted_to_utc() -> None:
@@ -226,7 +333,7 @@ def test_offset_timestamps_are_converted_to_utc() -> None:
 
 def test_processor_contract_and_options() -> None:
     p = UsageProcessor()
-    assert p.name == "usage" and p.version == 1 and p.interval == 0.0
+    assert p.name == "usage" and p.version == 2 and p.interval == 0.0
     assert set(p.tables) == {USAGE_RECORDS, EVENTS, TOOL_RESULTS, USER_RECORDS}
     assert p.wants(MAIN) and p.wants(SUB)
     assert set(p.process(MAIN, [])) == set(p.tables)

@@ -2,8 +2,9 @@
 
 Four kinds of fact, each one row per thing seen, keyed to its file and line:
 
-* ``usage_records``   one per assistant record carrying ``message.usage`` (deduplicated later,
-  in SQL: one API call is written as several records);
+* ``usage_records``   one per record carrying ``message.usage`` that ccusage would count
+  (`valid.why_not`; Claude Code writes it on assistant records) -- deduplicated later, in SQL:
+  one API call is written as several records;
 * ``usage_events``    one per ``tool_use`` block (tool, skill, subagent, MCP call) and one per
   ``<command-name>`` slash command in user text;
 * ``usage_tool_results`` one per ``tool_result`` block (its ``is_error`` is joined to the event
@@ -12,8 +13,10 @@ Four kinds of fact, each one row per thing seen, keyed to its file and line:
   counts and active time.
 
 Records are untrusted: any field may be missing or of another type. Every value written is
-checked here, so a strange record yields NULLs or zeros, never an exception, and never a value
-the Arrow insert would reject.
+checked here, so a strange record yields NULLs, never an exception, and never a value the Arrow
+insert would reject -- but a usage that cannot be counted as it is written (a token count that is
+no integer, a time that is none) is not counted at all, as ccusage does, and is reported
+(``invalid``: the line and why).
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sessiond.processors.contract import Record, SessionFile
+from sessiond.processors.contract import Record, SessionFile, Unreadable
 from sessiond.processors.usage.plugins import plugin_of
+from sessiond.processors.usage.valid import why_not
 
 USAGE_RECORDS = "usage_records"
 EVENTS = "usage_events"
@@ -35,25 +39,46 @@ SYNTHETIC = "<synthetic>"
 COMMAND_TAG = "<command-name>"
 _COMMAND = re.compile(r"<command-name>\s*/?([^<>\s]{1,200})\s*</command-name>")
 
-_MAX_INT = 2**53  # counts beyond this are not real token counts
 _UTC = dt.UTC
 
 Row = dict[str, Any]
 
 
-def extract(file: SessionFile, records: Sequence[Record]) -> dict[str, list[Row]]:
-    """Map the new records of one file to rows for the four fact tables."""
+def extract(file: SessionFile, records: Sequence[Record],
+            invalid: list[Unreadable] | None = None) -> dict[str, list[Row]]:
+    """Map the new records of one file to rows for the four fact tables; a record whose usage
+    cannot be counted goes to ``invalid`` (its other rows are kept: its tool calls, its user
+    record)."""
     out: dict[str, list[Row]] = {USAGE_RECORDS: [], EVENTS: [], TOOL_RESULTS: [], USER_RECORDS: []}
     ctx = _FileContext(file)
+    skipped = [] if invalid is None else invalid
     for record in records:
         data = record.data
         kind = data.get("type")
         if kind == "assistant":
-            _assistant(ctx, record, data, out)
-        elif kind == "user":
+            _assistant(ctx, record, data, out, skipped)
+            continue
+        if kind == "user":
             _user(ctx, record, data, out)
-        # everything else (snapshots, summaries, system, progress, unknown types) is not ours
+        # other types (snapshots, summaries, system, progress) carry no usage -- but ccusage counts
+        # a ``message.usage`` on any record, and so does this
+        message = data.get("message")
+        if isinstance(message, dict) and "usage" in message:
+            _counted(ctx, record, data, message, out, skipped)
     return out
+
+
+def _counted(ctx: _FileContext, record: Record, data: Mapping[str, Any], message: Mapping[str, Any],
+             out: dict[str, list[Row]], invalid: list[Unreadable],
+             base: Row | None = None) -> None:
+    """The record's usage row, or the reason it has none in ``invalid``."""
+    usage = message.get("usage")
+    if (why := why_not(data, message, usage)) is not None:
+        invalid.append(Unreadable(record.line, record.offset, f"its usage is not counted: {why}",
+                                  kind="invalid"))
+        return
+    assert isinstance(usage, dict)
+    out[USAGE_RECORDS].append(_usage_row(base or _common(ctx, record, data), data, message, usage))
 
 
 class _FileContext:
@@ -87,21 +112,20 @@ def _common(ctx: _FileContext, record: Record, data: Mapping[str, Any]) -> Row:
 
 
 def _assistant(ctx: _FileContext, record: Record, data: Mapping[str, Any],
-               out: dict[str, list[Row]]) -> None:
+               out: dict[str, list[Row]], invalid: list[Unreadable]) -> None:
     message = data.get("message")
     if not isinstance(message, dict):
         return
-    usage = message.get("usage")
     content = message.get("content")
     tools = [
         (index, block) for index, block in enumerate(content if isinstance(content, list) else ())
         if isinstance(block, dict) and block.get("type") == "tool_use"
     ]
-    if not isinstance(usage, dict) and not tools:
+    if "usage" not in message and not tools:
         return
     base = _common(ctx, record, data)
-    if isinstance(usage, dict):
-        out[USAGE_RECORDS].append(_usage_row(base, data, message, usage))
+    if "usage" in message:
+        _counted(ctx, record, data, message, out, invalid, base)
     events = out[EVENTS]
     for index, block in tools:
         events.append(_tool_event(base, index, block))
@@ -112,8 +136,8 @@ def _usage_row(base: Row, data: Mapping[str, Any], message: Mapping[str, Any],
     row = dict(base)
     split = usage.get("cache_creation")
     if isinstance(split, dict):
-        c5m: int | None = _count(split.get("ephemeral_5m_input_tokens"))
-        c1h: int | None = _count(split.get("ephemeral_1h_input_tokens"))
+        c5m: int | None = split.get("ephemeral_5m_input_tokens", 0)
+        c1h: int | None = split.get("ephemeral_1h_input_tokens", 0)
     else:
         c5m = c1h = None
     error = data.get("isApiErrorMessage")
@@ -122,10 +146,13 @@ def _usage_row(base: Row, data: Mapping[str, Any], message: Mapping[str, Any],
         model=_str(message.get("model")),
         message_id=_str(message.get("id")),
         request_id=_str(data.get("requestId")),
-        input_tokens=_count(usage.get("input_tokens")),
-        output_tokens=_count(usage.get("output_tokens")),
-        cache_creation_tokens=_count(usage.get("cache_creation_input_tokens")),
-        cache_read_tokens=_count(usage.get("cache_read_input_tokens")),
+        input_tokens=usage["input_tokens"],  # (integers from 0 to 2^53 - 1: `why_not`)
+        output_tokens=usage["output_tokens"],
+        # the split when there is one (it is what is priced), as ccusage counts: the two agree
+        # in every transcript seen, and where they do not, a report is still ccusage's
+        cache_creation_tokens=(c5m or 0) + (c1h or 0) if isinstance(split, dict)
+        else usage.get("cache_creation_input_tokens", 0),
+        cache_read_tokens=usage.get("cache_read_input_tokens", 0),
         cache_creation_5m=c5m,
         cache_creation_1h=c1h,
         speed=_str(usage.get("speed")),
@@ -256,15 +283,6 @@ def _command_event(base: Row, index: int, command: str) -> Row:
 
 def _str(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
-
-
-def _count(value: object) -> int:
-    """A token count: a non-negative integer (integral floats too), else 0."""
-    if type(value) is int:
-        return value if 0 <= value < _MAX_INT else 0
-    if type(value) is float and value.is_integer() and 0 <= value < _MAX_INT:
-        return int(value)
-    return 0
 
 
 def _timestamp(value: object) -> dt.datetime | None:

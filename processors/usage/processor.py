@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from sessiond.processors.contract import Record, Rows, SessionFile, Tx
+from sessiond.processors.contract import PartlyMapped, Record, Rows, SessionFile, Tx, Unreadable
 from sessiond.processors.reader import NOT_TURNS
 from sessiond.processors.usage import calls
 from sessiond.processors.usage.extract import USAGE_RECORDS, extract
@@ -33,7 +33,7 @@ class UsageProcessor:
     """
 
     name = "usage"
-    version = 1
+    version = 2  # 2: a usage ccusage would not count is not counted either, and is reported (`valid`)
     interval = 0.0
     tables: Sequence[str] = TABLES
     skip_prefixes = NOT_TURNS  # extract reads user and assistant records only
@@ -51,7 +51,11 @@ class UsageProcessor:
         return True
 
     def process(self, file: SessionFile, records: Sequence[Record]) -> Mapping[str, Rows]:
-        return extract(file, records)
+        invalid: list[Unreadable] = []
+        rows = extract(file, records, invalid)
+        if invalid:  # each is a bad line of ours (``line.invalid``); the rows of the rest commit
+            raise PartlyMapped(rows, invalid)
+        return rows
 
     def merge(self, tx: Tx, rows: Mapping[str, Rows]) -> Mapping[str, Rows]:
         records = rows.get(USAGE_RECORDS, ())
