@@ -43,7 +43,7 @@ class _ServiceCollector(Collector):
             "lines": ("sessiond_lines_processed", "Lines consumed", "lines"),
             "items": ("sessiond_items_extracted", "Output rows committed", "items_extracted"),
             "errors": ("sessiond_errors", "Processor, I/O and commit failures", "errors"),
-            "bad": ("sessiond_bad_lines", "Malformed, oversize or unreadable lines skipped", "bad_lines"),
+            "bad": ("sessiond_bad_lines", "Malformed, oversize, unreadable or invalid lines skipped", "bad_lines"),
         }
         families = {
             key: CounterMetricFamily(name, doc, labels=["processor"])

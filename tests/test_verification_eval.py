@@ -2,7 +2,7 @@
 figures -- the processor run end to end on one session file per phrasing family.
 
 The top-level families (dev and heldout halves) and the opened earlier held-out rounds
-(`fresh-1/` to `fresh-56/` and `fresh-58/`) are development data: the rules were
+(`fresh-1/` to `fresh-58/` and `fresh-60/`) are development data: the rules were
 tuned on them, and the targets (precision >= 0.95, recall >= 0.90 per type) are asserted on each.
 The held-out measure is `bench/verification_cases/fresh/`, written apart from the rules and
 never read by whoever tunes them: measured once the rules are frozen, its unmet targets are strict
@@ -149,34 +149,34 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 # An opened round a tuning round did not bring to the targets (measured when it ended): its
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
 OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
-    # the fourteenth to fifty-eighth rounds (but the fifty-seventh, held out): the judgement was
+    # the fourteenth to sixtieth rounds (but the fifty-ninth, held out): the judgement was
     # trained on each after it was measured; the rules were tuned on the eighteenth (round 16), on
     # three shapes of the seventeenth's false positives, and on each of the nineteenth to
     # twenty-eighth (rounds 17 to 26); the twenty-ninth onwards were opened untuned (the
     # nineteenth and twentieth sessions mended the rules on ordinary turns instead,
     # `bench.ordinary`; the thirty-third to thirty-sixth, thirty-eighth to forty-fourth,
-    # forty-sixth to fifty-first, fifty-third to fifty-sixth and fifty-eighth were written as
-    # training data and measured once before it). Measured after the twenty-fourth session's
-    # changes (the judgement trained on the fifty-second and fifty-eighth rounds and two more sets
-    # of ordinary turns, and a rules definition the model is at least 0.9 sure is a correction
-    # made one: `learned.retyped`)
+    # forty-sixth to fifty-first, fifty-third to fifty-sixth, fifty-eighth and sixtieth were
+    # written as training data and measured once before it). Measured after the twenty-fifth
+    # session's changes (the judgement trained on the fifty-seventh and sixtieth rounds and two
+    # more sets of ordinary turns: version 35)
     ("fresh-14", "correction"): (0.939, 0.964),
     ("fresh-17", "correction"): (0.939, 0.955),
+    ("fresh-18", "correction"): (0.946, 0.938),
     ("fresh-20", "correction"): (0.918, 0.902),
     ("fresh-21", "correction"): (0.902, 0.902),
     ("fresh-22", "correction"): (0.889, 0.929),
-    ("fresh-25", "correction"): (0.939, 0.964),
+    ("fresh-25", "correction"): (0.930, 0.955),
     ("fresh-28", "confirmation"): (0.929, 0.929),
-    ("fresh-28", "correction"): (0.938, 0.938),
+    ("fresh-28", "correction"): (0.929, 0.929),
     ("fresh-29", "confirmation"): (0.936, 0.920),
     ("fresh-29", "correction"): (0.931, 0.964),
     ("fresh-30", "correction"): (0.930, 0.946),
     ("fresh-31", "correction"): (0.932, 0.973),
     ("fresh-32", "correction"): (0.906, 0.946),
-    ("fresh-33", "confirmation"): (0.937, 0.929),
-    ("fresh-33", "correction"): (0.876, 0.884),
-    ("fresh-34", "confirmation"): (0.927, 0.911),
-    ("fresh-34", "correction"): (0.902, 0.902),
+    ("fresh-33", "confirmation"): (0.945, 0.929),
+    ("fresh-33", "correction"): (0.885, 0.893),
+    ("fresh-34", "confirmation"): (0.936, 0.911),
+    ("fresh-34", "correction"): (0.893, 0.893),
     ("fresh-35", "correction"): (0.915, 0.964),
     ("fresh-35", "unprompted_definition"): (0.971, 0.893),
     ("fresh-36", "correction"): (0.947, 0.964),
@@ -202,19 +202,25 @@ OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
     ("fresh-49", "correction"): (0.930, 0.946),
     ("fresh-49", "unprompted_definition"): (0.962, 0.893),
     ("fresh-50", "correction"): (0.843, 0.866),
-    ("fresh-51", "correction"): (0.880, 0.920),
+    ("fresh-51", "correction"): (0.889, 0.929),
     ("fresh-51", "unprompted_definition"): (0.918, 0.902),
     ("fresh-52", "confirmation"): (0.938, 0.938),
     ("fresh-52", "correction"): (0.874, 0.866),
     ("fresh-53", "correction"): (0.897, 0.938),
-    ("fresh-53", "unprompted_definition"): (0.970, 0.875),
+    ("fresh-53", "unprompted_definition"): (0.980, 0.884),
+    ("fresh-54", "confirmation"): (0.980, 0.893),
     ("fresh-54", "correction"): (0.928, 0.920),
-    ("fresh-55", "correction"): (0.875, 0.938),
+    ("fresh-55", "correction"): (0.867, 0.929),
     ("fresh-56", "confirmation"): (0.935, 0.893),
-    ("fresh-56", "unprompted_definition"): (0.944, 0.902),
+    ("fresh-56", "unprompted_definition"): (0.935, 0.902),
+    ("fresh-57", "correction"): (0.861, 0.884),
+    ("fresh-57", "unprompted_definition"): (0.952, 0.893),
     ("fresh-58", "confirmation"): (0.947, 0.900),
     ("fresh-58", "correction"): (0.938, 0.938),
-    ("fresh-58", "unprompted_definition"): (0.933, 0.875)}
+    ("fresh-58", "unprompted_definition"): (0.933, 0.875),
+    ("fresh-60", "confirmation"): (0.891, 0.938),
+    ("fresh-60", "correction"): (0.841, 0.925),
+    ("fresh-60", "unprompted_definition"): (0.944, 0.838)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [
@@ -238,21 +244,18 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/, the fifty-seventh: 57 families, 456 cases; robotics, embedded
-# firmware, IoT device fleets, smart-home and consumer electronics; short, medium and long turns,
-# every shape of each moment, statements of several facts in about a third of the cases), written
-# by an engineer who read neither the rules nor any other case file. Measured in the twenty-fourth
-# session, never read: the rules alone (0.871, 0.786), (0.946, 0.786), (0.839, 0.652); version 33
-# (473b846, the session's first code) (0.902, 0.821), (0.962, 0.911), (0.883, 0.812); version 34,
-# trained on the fifty-second and fifty-eighth rounds and two more sets of ordinary turns (40,253
-# cases), with a rules definition the model is at least 0.9 sure is a correction made one
-# (`learned.retyped`): the figures below, where confirmations meet the targets. Measured three
-# times: also every type retyped to the model's at 0.9, (0.857, 0.857), (0.943, 0.884), (0.907,
-# 0.786), and the same weights with no retype, (0.888, 0.848), (0.962, 0.911), (0.871, 0.786).
-# (The fifty-second round, held out before it, is `fresh-52/` now: version 33 gave it (0.875,
-# 0.750), (0.934, 0.884), (0.868, 0.821), measured four times.)
-FRESH_MEASURED = {"correction": (0.850, 0.857), "confirmation": (0.962, 0.911),
-                  "unprompted_definition": (0.917, 0.786)}
+# The held-out round (fresh/, the fifty-ninth: 57 families, 456 cases; law firms, in-house legal
+# and compliance, insurance, public sector and city services, courts and registries; short,
+# medium and long turns, every shape of each moment, statements of several facts in about a
+# quarter of the cases), written by an engineer who read neither the rules nor any other case
+# file. Measured in the twenty-fifth session, never read: the rules alone (0.909, 0.804), (0.963,
+# 0.705), (0.914, 0.759); version 34 (the session's first verification code) (0.920, 0.929),
+# (0.944, 0.902), (0.962, 0.911); version 35, trained on the fifty-seventh and sixtieth rounds and
+# two more sets of ordinary turns (42,065 cases): the figures below, where definitions meet the
+# targets. (The fifty-seventh round, held out before it, is `fresh-57/` now: version 34 gave it
+# (0.850, 0.857), (0.962, 0.911), (0.917, 0.786), measured four times.)
+FRESH_MEASURED = {"correction": (0.920, 0.929), "confirmation": (0.936, 0.911),
+                  "unprompted_definition": (0.963, 0.929)}
 
 
 @pytest.mark.parametrize("kind", [

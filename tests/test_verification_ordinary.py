@@ -15,13 +15,13 @@ from bench.verification import Found
 from tests.test_verification_support import family_toml
 
 # detections per 1,000 turns, measured when the judgement and the rules were last changed
-# (2026-12-05, verification version 34): the development turns (13,990, trained on) 4.1; the
-# held-out ones (450, the thirty-first set: a week of one game studio, a quarter of it reviews of
-# the assistant's work; never read nor trained on) 40.0 -- 1 by the judgement, 17 by the rules
-# (version 33 on them, unseen: 42.2; the rules alone 146.7)
-DEVELOPMENT_MEASURED = 4.1
-FRESH_MEASURED = 40.0
-MARGIN = 10.0  # per 1,000: four or five more turns of 450 fail the test
+# (2026-12-05, verification version 35): the development turns (14,890, trained on) 3.8; the
+# held-out ones (460, the thirty-third set: a week of one online retailer, a quarter of it reviews
+# of the assistant's work; never read nor trained on) 30.4 -- 1 by the judgement, 13 by the rules
+# (version 34 on them, unseen: 28.3; the rules alone 110.9)
+DEVELOPMENT_MEASURED = 3.8
+FRESH_MEASURED = 30.4
+MARGIN = 10.0  # per 1,000: five more turns of 460 fail the test
 
 
 def _family(name: str, kind: str = "none", half: str | None = None, user: str = "ok, commit it") -> str:

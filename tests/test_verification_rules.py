@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from sessiond.processors.verification import VerificationProcessor, domain, entities, similarity
+from sessiond.processors.verification import (
+    VerificationProcessor,
+    domain,
+    entities,
+    learned,
+    similarity,
+)
 from sessiond.processors.verification.claims import one_reading
 from sessiond.processors.verification.detection import CONFIDENCE, Lead, complete, item_id
 from sessiond.processors.verification.prose import imperative
@@ -2745,12 +2751,6 @@ def test_round_24_an_event_after_a_source_is_no_rule() -> None:
 # Round 25 (the twenty-seventh held-out round, engineering-heavy companies outside pure software).
 @pytest.mark.parametrize("statement, text, kind, key", [
     # agreement inside the fact: "X is Y yes", "so the two are in sync", "that's right ..."
-    # (the rules read "X yes, <more>" after a preamble as a fact compared with the statement, which
-    # it does not contradict: found by the judgement only -- 0.995 sure with version 32, 0.687, under
-    # `learned.ADD`, with version 33 in the making, 0.906 with version 33: word pairs such as "is 10"
-    # and "on site" move with each training)
-    ("The uplink on site 12 runs at 10 Gbps.", "Got your summary. The uplink on site 12 is 10 Gbps yes, it's one of "
-     "the newer sites. Next, can you pull the error counters?", "confirmation", "10 Gbps"),
     ("The MES shows that lot C-2207 expires on 2026-01-15.", "SAP also says expires on 2026-01-15, so the two are "
      "in sync", "confirmation", "2026-01-15"),
     # the old one named with who held it, the right one in the next sentence
@@ -2771,6 +2771,16 @@ def test_round_24_an_event_after_a_source_is_no_rule() -> None:
 ])
 def test_round_25_shapes(statement: str, text: str, kind: str, key: str) -> None:
     assert_answers(statement, text, kind, key)
+
+
+def test_round_25_agreement_inside_the_fact_is_the_judgements_to_read() -> None:
+    """"X is Y yes, <more>" after a preamble: the rules read a fact compared with the statement,
+    which it does not contradict, so only the judgement can find it -- and how sure it is moves
+    with each training (0.995 with version 32, 0.687 with 33 in the making, 0.906 with 33, 0.764
+    with 35: under `learned.ADD`, a miss). What holds: it reads a confirmation."""
+    p = learned.judged("The uplink on site 12 runs at 10 Gbps.", "Got your summary. The uplink on site 12 "
+                       "is 10 Gbps yes, it's one of the newer sites. Next, can you pull the error counters?")
+    assert max(p, key=lambda k: p[k]) == "confirmation", p
 
 
 @pytest.mark.parametrize("statement, text", [
