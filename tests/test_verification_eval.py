@@ -158,10 +158,10 @@ OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
     # forty-sixth to fifty-first, fifty-third to fifty-sixth, fifty-eighth and sixtieth were
     # written as training data and measured once before it). Measured after the twenty-fifth
     # session's changes (the judgement trained on the fifty-seventh and sixtieth rounds and two
-    # more sets of ordinary turns: version 35)
+    # more sets of ordinary turns: version 35; then a correction's content moved to the sentence
+    # before the rules' fact that sets a value right, `claims.anchored`: version 36)
     ("fresh-14", "correction"): (0.939, 0.964),
-    ("fresh-17", "correction"): (0.939, 0.955),
-    ("fresh-18", "correction"): (0.946, 0.938),
+    ("fresh-17", "correction"): (0.947, 0.964),
     ("fresh-20", "correction"): (0.918, 0.902),
     ("fresh-21", "correction"): (0.902, 0.902),
     ("fresh-22", "correction"): (0.889, 0.929),
@@ -170,7 +170,7 @@ OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
     ("fresh-28", "correction"): (0.929, 0.929),
     ("fresh-29", "confirmation"): (0.936, 0.920),
     ("fresh-29", "correction"): (0.931, 0.964),
-    ("fresh-30", "correction"): (0.930, 0.946),
+    ("fresh-30", "correction"): (0.939, 0.955),
     ("fresh-31", "correction"): (0.932, 0.973),
     ("fresh-32", "correction"): (0.906, 0.946),
     ("fresh-33", "confirmation"): (0.945, 0.929),
@@ -182,20 +182,20 @@ OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
     ("fresh-36", "correction"): (0.947, 0.964),
     ("fresh-36", "unprompted_definition"): (0.934, 0.884),
     ("fresh-37", "confirmation"): (0.933, 0.875),
-    ("fresh-37", "correction"): (0.938, 0.938),
+    ("fresh-37", "correction"): (0.946, 0.946),
     ("fresh-37", "unprompted_definition"): (0.937, 0.929),
     ("fresh-38", "correction"): (0.929, 0.929),
     ("fresh-39", "correction"): (0.938, 0.938),
     ("fresh-41", "confirmation"): (0.935, 0.902),
-    ("fresh-41", "correction"): (0.936, 0.911),
+    ("fresh-41", "correction"): (0.945, 0.920),
     ("fresh-41", "unprompted_definition"): (0.962, 0.893),
     ("fresh-42", "confirmation"): (0.945, 0.920),
-    ("fresh-42", "correction"): (0.879, 0.911),
+    ("fresh-42", "correction"): (0.888, 0.920),
     ("fresh-43", "correction"): (0.922, 0.955),
     ("fresh-43", "unprompted_definition"): (0.946, 0.938),
     ("fresh-44", "correction"): (0.922, 0.946),
     ("fresh-45", "correction"): (0.928, 0.920),
-    ("fresh-46", "correction"): (0.921, 0.938),
+    ("fresh-46", "correction"): (0.947, 0.964),
     ("fresh-46", "unprompted_definition"): (0.960, 0.866),
     ("fresh-47", "correction"): (0.929, 0.929),
     ("fresh-48", "correction"): (0.876, 0.946),
@@ -213,10 +213,10 @@ OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
     ("fresh-55", "correction"): (0.867, 0.929),
     ("fresh-56", "confirmation"): (0.935, 0.893),
     ("fresh-56", "unprompted_definition"): (0.935, 0.902),
-    ("fresh-57", "correction"): (0.861, 0.884),
+    ("fresh-57", "correction"): (0.887, 0.911),
     ("fresh-57", "unprompted_definition"): (0.952, 0.893),
     ("fresh-58", "confirmation"): (0.947, 0.900),
-    ("fresh-58", "correction"): (0.938, 0.938),
+    ("fresh-58", "correction"): (0.944, 0.944),
     ("fresh-58", "unprompted_definition"): (0.933, 0.875),
     ("fresh-60", "confirmation"): (0.891, 0.938),
     ("fresh-60", "correction"): (0.841, 0.925),
@@ -252,7 +252,8 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
 # 0.705), (0.914, 0.759); version 34 (the session's first verification code) (0.920, 0.929),
 # (0.944, 0.902), (0.962, 0.911); version 35, trained on the fifty-seventh and sixtieth rounds and
 # two more sets of ordinary turns (42,065 cases): the figures below, where definitions meet the
-# targets. (The fifty-seventh round, held out before it, is `fresh-57/` now: version 34 gave it
+# targets; version 36 (a correction's content moved to the sentence that sets the value right,
+# `claims.anchored`) the same. (The fifty-seventh round, held out before it, is `fresh-57/` now: version 34 gave it
 # (0.850, 0.857), (0.962, 0.911), (0.917, 0.786), measured four times.)
 FRESH_MEASURED = {"correction": (0.920, 0.929), "confirmation": (0.936, 0.911),
                   "unprompted_definition": (0.963, 0.929)}

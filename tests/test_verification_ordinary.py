@@ -15,7 +15,7 @@ from bench.verification import Found
 from tests.test_verification_support import family_toml
 
 # detections per 1,000 turns, measured when the judgement and the rules were last changed
-# (2026-12-05, verification version 35): the development turns (14,890, trained on) 3.8; the
+# (2026-12-05, verification versions 35 and 36 alike): the development turns (14,890, trained on) 3.8; the
 # held-out ones (460, the thirty-third set: a week of one online retailer, a quarter of it reviews
 # of the assistant's work; never read nor trained on) 30.4 -- 1 by the judgement, 13 by the rules
 # (version 34 on them, unseen: 28.3; the rules alone 110.9)

@@ -15,7 +15,7 @@ from sessiond.processors.verification import (
     learned,
     similarity,
 )
-from sessiond.processors.verification.claims import one_reading
+from sessiond.processors.verification.claims import anchored, one_reading
 from sessiond.processors.verification.detection import CONFIDENCE, Lead, complete, item_id
 from sessiond.processors.verification.prose import imperative
 from sessiond.processors.verification.rules import (
@@ -483,6 +483,43 @@ def test_two_candidates_decided_by_a_statement_split_across_appends(
     assert _whole_and_in_two_appends(tmp_path / "rules", t, judgement=False) == [(3, expected, fact)]
     assert _whole_and_in_two_appends(tmp_path / "judged", t) in (
         [(3, "correction", fact)], [(3, "unprompted_definition", fact)])
+
+
+_QUEUE = "The print queue holds 40 jobs."
+_QUEUE_TURN = ("40?! the queue only holds 16 jobs, I set it up myself. Where did 40 come from, the old "
+               "manual? We never bought that model.")
+
+
+def test_a_corrections_content_is_the_earlier_sentence_that_sets_a_value_right() -> None:
+    """`claims.anchored`: the rules' fact contradicts nothing, a sentence before it does with a
+    value -- that one is the correction; never a later one, nor one with no value, nor another type."""
+    moved = ("The queue only holds 16 jobs, I set it up myself",
+             "The queue only holds 16 jobs, I set it up myself.")
+    assert anchored("correction", "t", "We never bought that model.", _QUEUE_TURN, _QUEUE) == moved
+    kept = ("t", "The queue holds 16 jobs.")  # it contradicts the statement itself
+    assert anchored("correction", *kept, "The queue holds 16 jobs. It had 40 once.", _QUEUE) == kept
+    later = ("t", "We never bought that model.")
+    assert anchored("correction", *later, "We never bought that model. The queue holds 16 jobs.",
+                    _QUEUE) == later
+    no_value = ("t", "It changed last year.")
+    assert anchored("correction", *no_value, "That format was retired. It changed last year.",
+                    "Claim numbers use the CLM-NNNN format.") == no_value
+    other = ("t", "We never bought that model.")
+    assert anchored("unprompted_definition", *other, _QUEUE_TURN, _QUEUE) == other
+    assert anchored("correction", *other, _QUEUE_TURN, None) == other
+
+
+def test_the_anchored_correction_is_the_same_when_the_statement_began_in_an_earlier_append(
+    tmp_path: Path,
+) -> None:
+    """The rules read "We never bought that model." as a definition; the judgement makes it a
+    correction (`learned.retyped`), and its content moves to the sentence that sets the 40 right
+    -- at read time and in `merge` alike."""
+    t = Transcript().assistant("The print queue", "holds 40 jobs.").user(_QUEUE_TURN)
+    assert _whole_and_in_two_appends(tmp_path / "rules", t, judgement=False) == [
+        (3, "unprompted_definition", "We never bought that model.")]
+    assert _whole_and_in_two_appends(tmp_path / "judged", t) == [
+        (3, "correction", "The queue only holds 16 jobs, I set it up myself.")]
 
 
 def test_is_fact() -> None:

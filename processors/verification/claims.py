@@ -616,6 +616,33 @@ def _claim_before_offer(fact: str, statement: str) -> str | None:
     return None
 
 
+def anchored(kind: str, title: str, content: str, quote: str,
+             statement: str | None) -> tuple[str, str]:
+    """A finished detection's title and content, a correction's moved to where the turn sets the
+    statement right: the rules take the fact after their lead, and where that fact contradicts
+    nothing of the statement while a sentence before it does with a value ("40?! the queue only
+    holds 16 jobs, I set it up myself. ... We never bought that model." after "The print queue
+    holds 40 jobs."), the earlier sentence is the correction -- the later one says why the
+    statement's value was wrong, or what follows. Only earlier: a later sentence that contradicts
+    too is more often a second point ("lidar disconnect is E17" after "E42 is the bumper switch
+    stuck"). Over the opened rounds (version 35's weights): 18,349 -> 18,363 hits, 678 -> 664
+    false positives, no round lower; the detections themselves are the same."""
+    if kind != "correction" or not statement or _contradicted(content, statement):
+        return title, content
+    text = prepare(quote)
+    at = text.lower().find(content.rstrip(" .!").lower())
+    if at <= 0:
+        return title, content
+    for sentence in sentences(text[:at])[:MAX_EARLIER]:
+        said = pr.skip(sentence).strip()
+        if said and pr.is_fact(said) and has_value(said) and _contradicted(said, statement):
+            return _plain(said)
+    return title, content
+
+
+MAX_EARLIER = 8  # sentences before the rules' fact that may set the statement right
+
+
 def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
     """Title and content of a `Lead` once its statement is known, or None: a weak correction
     ("no, X") needs a statement that said something ("no" to "Shall I add tests?" answers it);

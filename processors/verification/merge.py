@@ -27,7 +27,7 @@ from sessiond.daemon.events import LINE_UNREADABLE
 from sessiond.processors.contract import Rows, Tx, describe
 from sessiond.processors.verification import learned
 from sessiond.processors.verification import rows as r
-from sessiond.processors.verification.claims import one_reading
+from sessiond.processors.verification.claims import anchored, one_reading
 from sessiond.processors.verification.clusters import Member, Text
 from sessiond.processors.verification.detection import Detection, Finisher, Lead, complete
 from sessiond.processors.verification.exchanges import clip
@@ -149,7 +149,9 @@ class Merger:
         kind = row["detection_type"]
         if self.second_look:  # as `rules._finished` looks when the statement is known at once
             kind = learned.looked_again(kind, lead.strength, statement, str(row["user_quote"]))
-        return None if kind is None else complete(kind, *done)
+        if kind is None:
+            return None
+        return complete(kind, *anchored(kind, *done, str(row["user_quote"]), statement))
 
     # -- 3. into the knowledge base ------------------------------------------------------------
 

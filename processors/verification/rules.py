@@ -58,6 +58,7 @@ from sessiond.processors.verification import prose as pr
 from sessiond.processors.verification.claims import NEGATIVE as _NEGATIVE
 from sessiond.processors.verification.claims import (
     NEGATIVE_SAID,
+    anchored,
     check_of,
     claim_of,
     finish,
@@ -211,7 +212,8 @@ def _finished(found: Sequence[Candidate], ex: Exchange, *, judged: bool) -> list
                 if judged else c.detection_type
             if kind is None:
                 continue  # the model overrules it
-            c = Candidate(c.line, kind, c.user_quote, *finished, index=c.index)
+            c = Candidate(c.line, kind, c.user_quote, *anchored(kind, *finished, c.user_quote, statement),
+                          index=c.index)
         out.append(c)
     out = [c for c in out if usable(c.title or "", c.content or "")]  # what `merge` would complete
     keep = one_reading([(c.detection_type, c.content or "") for c in out])
