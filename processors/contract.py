@@ -142,9 +142,8 @@ class PartlyMapped(Exception):
     """Raised by ``process`` when some records could not be mapped: the rows of the others,
     and the records skipped. The framework keeps those rows, and reports each skipped record
     as a bad line of this processor (``line.unreadable`` or ``line.invalid``, counted in
-    ``bad_lines``): one turn
-    its rules cannot read costs that turn, not the file (any other exception fails the file's
-    append, for a retry with backoff)."""
+    ``bad_lines``): one turn its rules cannot read costs that turn, not the file (any other
+    exception fails the file's append, for a retry with backoff)."""
 
     def __init__(self, rows: Mapping[str, Rows], unreadable: Sequence[Unreadable]) -> None:
         super().__init__(rows, unreadable)

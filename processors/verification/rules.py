@@ -198,7 +198,8 @@ def _decided(ex: Exchange) -> bool:
 def _finished(found: Sequence[Candidate], ex: Exchange, *, judged: bool) -> list[Candidate]:
     """The candidates of a turn, each `Lead` finished with its statement when that is known
     (dropped when it is no verification; with the judgement, looked at again by the model,
-    `learned.looked_again`), left for `merge` otherwise. One fact, one type (`one_reading`)."""
+    `learned.looked_again`; a correction's content where the turn sets the statement right,
+    `claims.anchored`), left for `merge` otherwise. One fact, one type (`one_reading`)."""
     if not _decided(ex):
         return list(found)
     statement = ex.statement.text if ex.statement else None
