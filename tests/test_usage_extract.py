@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import orjson
 import pytest
 
 from sessiond.processors.contract import PartlyMapped, Record, SessionFile, Unreadable
@@ -308,9 +309,12 @@ def test_the_split_is_the_cache_write_count_when_there_is_one() -> None:
 
 
 def test_a_usage_on_any_record_is_counted_as_ccusage_counts_it() -> None:
-    rec = assistant("a1", u=usage())
-    rec["type"] = "system"
-    assert len(extract(MAIN, recs(rec))[USAGE_RECORDS]) == 1
+    for kind in ("system", "summary", "progress", None):
+        rec = assistant("a1", u=usage())
+        rec["type"] = kind
+        assert len(extract(MAIN, recs(rec))[USAGE_RECORDS]) == 1, kind
+    summary = orjson.dumps({"type": "summary", "message": {"usage": usage()}})
+    assert not any(summary.startswith(p) for p in UsageProcessor.skip_prefixes)  # its line is read
     said = user("u1", "hi")
     said["message"]["usage"] = usage()
     rows = extract(MAIN, recs(said))
