@@ -2,7 +2,7 @@
 figures -- the processor run end to end on one session file per phrasing family.
 
 The top-level families (dev and heldout halves) and the opened earlier held-out rounds
-(`fresh-1/` to `fresh-58/` and `fresh-60/`) are development data: the rules were
+(`fresh-1/` to `fresh-60/`) are development data: the rules were
 tuned on them, and the targets (precision >= 0.95, recall >= 0.90 per type) are asserted on each.
 The held-out measure is `bench/verification_cases/fresh/`, written apart from the rules and
 never read by whoever tunes them: measured once the rules are frozen, its unmet targets are strict
@@ -149,75 +149,73 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 # An opened round a tuning round did not bring to the targets (measured when it ended): its
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
 OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
-    # the fourteenth to sixtieth rounds (but the fifty-ninth, held out): the judgement was
-    # trained on each after it was measured; the rules were tuned on the eighteenth (round 16), on
-    # three shapes of the seventeenth's false positives, and on each of the nineteenth to
-    # twenty-eighth (rounds 17 to 26); the twenty-ninth onwards were opened untuned (the
-    # nineteenth and twentieth sessions mended the rules on ordinary turns instead,
-    # `bench.ordinary`; the thirty-third to thirty-sixth, thirty-eighth to forty-fourth,
-    # forty-sixth to fifty-first, fifty-third to fifty-sixth, fifty-eighth and sixtieth were
-    # written as training data and measured once before it). Measured after the twenty-fifth
-    # session's changes (the judgement trained on the fifty-seventh and sixtieth rounds and two
-    # more sets of ordinary turns: version 35; then a correction's content moved to the sentence
-    # before the rules' fact that sets a value right, `claims.anchored`: version 36)
-    ("fresh-14", "correction"): (0.939, 0.964),
+    # the fourteenth to sixtieth rounds: the judgement was trained on each after it was measured;
+    # the rules were tuned on the eighteenth (round 16), on three shapes of the seventeenth's false
+    # positives, and on each of the nineteenth to twenty-eighth (rounds 17 to 26); the
+    # twenty-ninth onwards were opened untuned (the nineteenth and twentieth sessions mended the
+    # rules on ordinary turns instead, `bench.ordinary`; the thirty-third to thirty-sixth,
+    # thirty-eighth to forty-fourth, forty-sixth to fifty-first, fifty-third to fifty-sixth,
+    # fifty-eighth and sixtieth were written as training data and measured once before it).
+    # Measured after the twenty-fifth session's changes (version 37: the judgement trained on the
+    # fifty-seventh, fifty-ninth and sixtieth rounds and three more sets of ordinary turns; a
+    # correction's content moved to the sentence before the rules' fact that sets a value right,
+    # `claims.anchored`; a fact one detection of a type in a turn, `claims.one_reading`)
+    ("fresh-14", "correction"): (0.930, 0.955),
     ("fresh-17", "correction"): (0.947, 0.964),
     ("fresh-20", "correction"): (0.918, 0.902),
-    ("fresh-21", "correction"): (0.902, 0.902),
+    ("fresh-21", "correction"): (0.936, 0.911),
     ("fresh-22", "correction"): (0.889, 0.929),
-    ("fresh-25", "correction"): (0.930, 0.955),
+    ("fresh-25", "correction"): (0.939, 0.955),
     ("fresh-28", "confirmation"): (0.929, 0.929),
-    ("fresh-28", "correction"): (0.929, 0.929),
+    ("fresh-28", "correction"): (0.945, 0.929),
     ("fresh-29", "confirmation"): (0.936, 0.920),
-    ("fresh-29", "correction"): (0.931, 0.964),
+    ("fresh-29", "correction"): (0.939, 0.964),
     ("fresh-30", "correction"): (0.939, 0.955),
     ("fresh-31", "correction"): (0.932, 0.973),
-    ("fresh-32", "correction"): (0.906, 0.946),
+    ("fresh-32", "correction"): (0.914, 0.946),
     ("fresh-33", "confirmation"): (0.945, 0.929),
-    ("fresh-33", "correction"): (0.885, 0.893),
+    ("fresh-33", "correction"): (0.867, 0.875),
     ("fresh-34", "confirmation"): (0.936, 0.911),
-    ("fresh-34", "correction"): (0.893, 0.893),
+    ("fresh-34", "correction"): (0.901, 0.893),
     ("fresh-35", "correction"): (0.915, 0.964),
     ("fresh-35", "unprompted_definition"): (0.971, 0.893),
     ("fresh-36", "correction"): (0.947, 0.964),
     ("fresh-36", "unprompted_definition"): (0.934, 0.884),
     ("fresh-37", "confirmation"): (0.933, 0.875),
     ("fresh-37", "correction"): (0.946, 0.946),
-    ("fresh-37", "unprompted_definition"): (0.937, 0.929),
+    ("fresh-37", "unprompted_definition"): (0.945, 0.929),
     ("fresh-38", "correction"): (0.929, 0.929),
     ("fresh-39", "correction"): (0.938, 0.938),
     ("fresh-41", "confirmation"): (0.935, 0.902),
-    ("fresh-41", "correction"): (0.945, 0.920),
-    ("fresh-41", "unprompted_definition"): (0.962, 0.893),
+    ("fresh-41", "correction"): (0.917, 0.893),
+    ("fresh-41", "unprompted_definition"): (0.971, 0.893),
     ("fresh-42", "confirmation"): (0.945, 0.920),
     ("fresh-42", "correction"): (0.888, 0.920),
-    ("fresh-43", "correction"): (0.922, 0.955),
+    ("fresh-43", "correction"): (0.930, 0.955),
     ("fresh-43", "unprompted_definition"): (0.946, 0.938),
-    ("fresh-44", "correction"): (0.922, 0.946),
+    ("fresh-44", "correction"): (0.930, 0.946),
     ("fresh-45", "correction"): (0.928, 0.920),
-    ("fresh-46", "correction"): (0.947, 0.964),
     ("fresh-46", "unprompted_definition"): (0.960, 0.866),
     ("fresh-47", "correction"): (0.929, 0.929),
     ("fresh-48", "correction"): (0.876, 0.946),
-    ("fresh-49", "correction"): (0.930, 0.946),
+    ("fresh-49", "correction"): (0.921, 0.938),
     ("fresh-49", "unprompted_definition"): (0.962, 0.893),
-    ("fresh-50", "correction"): (0.843, 0.866),
-    ("fresh-51", "correction"): (0.889, 0.929),
-    ("fresh-51", "unprompted_definition"): (0.918, 0.902),
+    ("fresh-50", "correction"): (0.851, 0.866),
+    ("fresh-51", "correction"): (0.880, 0.920),
+    ("fresh-51", "unprompted_definition"): (0.927, 0.902),
     ("fresh-52", "confirmation"): (0.938, 0.938),
     ("fresh-52", "correction"): (0.874, 0.866),
-    ("fresh-53", "correction"): (0.897, 0.938),
+    ("fresh-53", "correction"): (0.905, 0.938),
     ("fresh-53", "unprompted_definition"): (0.980, 0.884),
     ("fresh-54", "confirmation"): (0.980, 0.893),
     ("fresh-54", "correction"): (0.928, 0.920),
-    ("fresh-55", "correction"): (0.867, 0.929),
+    ("fresh-55", "correction"): (0.882, 0.938),
     ("fresh-56", "confirmation"): (0.935, 0.893),
-    ("fresh-56", "unprompted_definition"): (0.935, 0.902),
-    ("fresh-57", "correction"): (0.887, 0.911),
-    ("fresh-57", "unprompted_definition"): (0.952, 0.893),
+    ("fresh-57", "correction"): (0.895, 0.911),
     ("fresh-58", "confirmation"): (0.947, 0.900),
     ("fresh-58", "correction"): (0.944, 0.944),
     ("fresh-58", "unprompted_definition"): (0.933, 0.875),
+    ("fresh-59", "confirmation"): (0.936, 0.920),
     ("fresh-60", "confirmation"): (0.891, 0.938),
     ("fresh-60", "correction"): (0.841, 0.925),
     ("fresh-60", "unprompted_definition"): (0.944, 0.838)}
@@ -244,19 +242,20 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/, the fifty-ninth: 57 families, 456 cases; law firms, in-house legal
-# and compliance, insurance, public sector and city services, courts and registries; short,
-# medium and long turns, every shape of each moment, statements of several facts in about a
-# quarter of the cases), written by an engineer who read neither the rules nor any other case
-# file. Measured in the twenty-fifth session, never read: the rules alone (0.909, 0.804), (0.963,
-# 0.705), (0.914, 0.759); version 34 (the session's first verification code) (0.920, 0.929),
-# (0.944, 0.902), (0.962, 0.911); version 35, trained on the fifty-seventh and sixtieth rounds and
-# two more sets of ordinary turns (42,065 cases): the figures below, where definitions meet the
-# targets; version 36 (a correction's content moved to the sentence that sets the value right,
-# `claims.anchored`) the same. (The fifty-seventh round, held out before it, is `fresh-57/` now: version 34 gave it
-# (0.850, 0.857), (0.962, 0.911), (0.917, 0.786), measured four times.)
-FRESH_MEASURED = {"correction": (0.920, 0.929), "confirmation": (0.936, 0.911),
-                  "unprompted_definition": (0.963, 0.929)}
+# The held-out round (fresh/, the sixty-first: 57 families, 456 cases; any kind of company or team
+# -- software, data, finance, operations, support, research, healthcare, retail, logistics, media,
+# education, public sector, small businesses -- mixed in every family; every shape of each
+# moment, about half of the replies short), written by an engineer who read neither the rules nor
+# any other case file. Measured in the twenty-fifth session, never read: the rules alone (0.913,
+# 0.848), (0.943, 0.741), (0.920, 0.714); version 36 (unseen by its weights) (0.912, 0.929),
+# (0.946, 0.938), (0.953, 0.902); version 37, trained on the fifty-ninth round and one more set
+# of ordinary turns besides (42,981 cases): the figures below -- one false positive fewer on
+# corrections, one hit fewer and one false positive more on definitions than version 36, which
+# met the targets on definitions. (The fifty-ninth round, held out before it, is `fresh-59/` now:
+# versions 34 to 36 gave it (0.920, 0.929), (0.936-0.944, 0.902-0.911), (0.962-0.963,
+# 0.911-0.929), measured three times.)
+FRESH_MEASURED = {"correction": (0.920, 0.929), "confirmation": (0.946, 0.938),
+                  "unprompted_definition": (0.935, 0.893)}
 
 
 @pytest.mark.parametrize("kind", [

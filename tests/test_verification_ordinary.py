@@ -15,13 +15,13 @@ from bench.verification import Found
 from tests.test_verification_support import family_toml
 
 # detections per 1,000 turns, measured when the judgement and the rules were last changed
-# (2026-12-05, verification versions 35 and 36 alike): the development turns (14,890, trained on) 3.8; the
-# held-out ones (460, the thirty-third set: a week of one online retailer, a quarter of it reviews
-# of the assistant's work; never read nor trained on) 30.4 -- 1 by the judgement, 13 by the rules
-# (version 34 on them, unseen: 28.3; the rules alone 110.9)
-DEVELOPMENT_MEASURED = 3.8
-FRESH_MEASURED = 30.4
-MARGIN = 10.0  # per 1,000: five more turns of 460 fail the test
+# (2026-12-05, verification version 37): the development turns (15,350, trained on) 4.6; the
+# held-out ones (450, the thirty-fifth set: a week of one B2B software company, a quarter of it
+# reviews of the assistant's work; never read nor trained on) 28.9 -- 2 by the judgement, 11 by
+# the rules (version 36 on them, unseen: 24.4, 4 and 7; the rules alone 120.0)
+DEVELOPMENT_MEASURED = 4.6
+FRESH_MEASURED = 28.9
+MARGIN = 10.0  # per 1,000: five more turns of 450 fail the test
 
 
 def _family(name: str, kind: str = "none", half: str | None = None, user: str = "ok, commit it") -> str:

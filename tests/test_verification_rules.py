@@ -485,6 +485,21 @@ def test_two_candidates_decided_by_a_statement_split_across_appends(
         [(3, "correction", fact)], [(3, "unprompted_definition", fact)])
 
 
+def test_one_reading_keeps_a_fact_once() -> None:
+    """A definition of a fact the turn corrects goes; one confirmation a turn; a fact is one
+    detection of a type -- the first (a definition the model retyped a correction repeats the
+    rules' correction of the same sentences)."""
+    whole = "G is gigabytes, Gi is gibibytes. 2G is 2 billion bytes"
+    assert one_reading([("correction", whole), ("correction", "G is gigabytes, Gi is gibibytes.")]) == [
+        True, False]
+    assert one_reading([("correction", whole), ("unprompted_definition", "G is gigabytes")]) == [True, False]
+    assert one_reading([("confirmation", "yes, 2G"), ("confirmation", "and 4G")]) == [True, False]
+    assert one_reading([("correction", "the limit is 2G"), ("correction", "the cron runs at 02:00")]) == [
+        True, True]
+    assert one_reading([("unprompted_definition", "G is gigabytes"),
+                        ("unprompted_definition", "Gi is gibibytes")]) == [True, True]
+
+
 _QUEUE = "The print queue holds 40 jobs."
 _QUEUE_TURN = ("40?! the queue only holds 16 jobs, I set it up myself. Where did 40 come from, the old "
                "manual? We never bought that model.")

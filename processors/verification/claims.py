@@ -556,11 +556,14 @@ def one_reading(found: Sequence[tuple[str, str]]) -> list[bool]:
     sets against the statement is its correction and not also a definition ("we use calver,
     YYYY.MM.patch" after "Version numbers follow semver": the house's way, said as the right
     value); a definition of another fact in the same turn stays. A turn confirms once: its first
-    confirmation (an agreement in the opening, before one in a later point)."""
+    confirmation (an agreement in the opening, before one in a later point). And a fact is one
+    detection of a type: the first ("G is gigabytes, Gi is gibibytes. 2G is ..." and its first
+    sentence, a definition the model retyped a correction, `learned.retyped`)."""
     corrected = [content for kind, content in found if kind == "correction"]
     first = next((n for n, (kind, _) in enumerate(found) if kind == "confirmation"), None)
     return [(kind != "unprompted_definition" or not any(_same_fact(content, c) for c in corrected))
             and (kind != "confirmation" or n == first)
+            and not any(k == kind and _same_fact(content, c) for k, c in found[:n])
             for n, (kind, content) in enumerate(found)]
 
 
