@@ -73,12 +73,13 @@ def _counted(ctx: _FileContext, record: Record, data: Mapping[str, Any], message
              base: Row | None = None) -> None:
     """The record's usage row, or the reason it has none in ``invalid``."""
     usage = message.get("usage")
-    if (why := why_not(data, message, usage)) is not None:
+    base = base or _common(ctx, record, data)
+    if (why := why_not(data, message, usage, base["ts"])) is not None:
         invalid.append(Unreadable(record.line, record.offset, f"its usage is not counted: {why}",
                                   kind="invalid"))
         return
     assert isinstance(usage, dict)
-    out[USAGE_RECORDS].append(_usage_row(base or _common(ctx, record, data), data, message, usage))
+    out[USAGE_RECORDS].append(_usage_row(base, data, message, usage))
 
 
 class _FileContext:

@@ -36,8 +36,11 @@ _SPLIT = ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
 _MISSING: Final = object()
 
 
-def why_not(data: Mapping[str, Any], message: Mapping[str, Any], usage: object) -> str | None:
-    """None if the record's usage can be counted, else what is wrong with it (one field)."""
+def why_not(data: Mapping[str, Any], message: Mapping[str, Any], usage: object,
+            ts: dt.datetime | None) -> str | None:
+    """None if the record's usage can be counted, else what is wrong with it (one field).
+    ``ts``: the record's ``timestamp`` as the extraction parsed it (None: it did not), so a
+    well-formed one is parsed once."""
     if not isinstance(usage, dict):
         return f"message.usage is {_kind(usage)}, not an object"
     for name in _COUNTS:
@@ -58,7 +61,7 @@ def why_not(data: Mapping[str, Any], message: Mapping[str, Any], usage: object) 
         return f"message.usage.speed is {_kind(usage['speed'])}, not a string"
     if "model" in message and not (isinstance(message["model"], str) and message["model"]):
         return f"message.model is {_kind(message['model'])}, not a model's name"
-    if (wrong := _not_timestamp(data.get("timestamp", _MISSING))) is not None:
+    if (wrong := _not_timestamp(data.get("timestamp", _MISSING), ts)) is not None:
         return f"timestamp {wrong}"
     return _not_typed(data)
 
@@ -90,17 +93,18 @@ def _not_count(value: object) -> str | None:
     return None
 
 
-def _not_timestamp(value: object) -> str | None:
+def _not_timestamp(value: object, ts: dt.datetime | None) -> str | None:
     if value is _MISSING:
         return "is missing"
     if not isinstance(value, str):
         return f"is {_kind(value)}, not a time"
     if _TIMESTAMP.fullmatch(value) is None:
         return f"{value[:40]!r} is not RFC 3339 (seconds, no fraction or milliseconds, Z or an offset)"
-    try:
-        dt.datetime.fromisoformat(value)
-    except ValueError:
-        return f"{value!r} is no such time"
+    if ts is None:  # (rare: parsed again only to tell why)
+        try:
+            dt.datetime.fromisoformat(value)
+        except ValueError:
+            return f"{value!r} is no such time"
     return None
 
 
