@@ -76,10 +76,9 @@ def test_may_add_is_true_wherever_some_statement_makes_an_addition() -> None:
     not): each statement's way is one of them, and the bound is at least what the statement
     gives."""
     families = load()
-    statements = _spread([c.assistant for f in families for c in f.cases[:2]], 40) + [
-        "Shall I?", "Done.", "", "I've added the retry to `client.py`; all 48 tests pass."]
-    turns = _spread([c.user for f in families for c in f.cases], 1200) + [
-        "no no no, it's 5 5 5", "the the the"]
+    statements = [*_spread([c.assistant for f in families for c in f.cases[:2]], 40),
+                  "Shall I?", "Done.", "", "I've added the retry to `client.py`; all 48 tests pass."]
+    turns = [*_spread([c.user for f in families for c in f.cases], 1200), "no no no, it's 5 5 5", "the the the"]
     for turn in turns:
         bound = learned.sureness_at_most(turn)
         said = learned._lower(turn[:QUOTE_CHARS])
@@ -105,7 +104,7 @@ def test_the_bound_tries_only_the_meetings_that_can_win_and_gives_what_all_of_th
     table = learned.weights()
     for numbers in (False, True):
         assert sum(map(len, learned._fronts(table)[numbers])) < len(learned._MEETINGS[numbers]) // 2
-    for turn in _spread([c.user for f in load() for c in f.cases], 1000) + ["no no no, it's 5 5 5", "`x` in a.py"]:
+    for turn in [*_spread([c.user for f in load() for c in f.cases], 1000), "no no no, it's 5 5 5", "`x` in a.py"]:
         said = learned._lower(turn[:QUOTE_CHARS])
         own = learned._own(turn[:QUOTE_CHARS], said, learned._TOKEN.findall(said)[:learned.MAX_TOKENS])
         base = learned._scored([0.0] * len(learned.CLASSES), dict.fromkeys(own), table)
@@ -251,7 +250,7 @@ def test_the_veto_overrules_a_fact_with_no_word_of_the_persons_and_a_marked_one_
         assert learned.looked_again("correction", "plain", none, turn) == "correction"
     # news of the moment the model is sure of, not all but certain: only the unmarked reading goes
     statement, turn = ("I've updated the styles for the sidebar.",
-                       "sidebar is overlaping the contnet on tablet now, fix")
+                       "the sidebar is overlapping the content on tablets now")
     assert learned.VETO <= learned.judged(statement, turn)["none"] < learned.VETO_MARKED
     assert learned.looked_again("correction", "plain", statement, turn) is None
     assert learned.looked_again("correction", "strong", statement, turn) == "correction"

@@ -15,11 +15,11 @@ from bench.verification import Found
 from tests.test_verification_support import family_toml
 
 # detections per 1,000 turns, measured when the judgement and the rules were last changed
-# (2026-12-05, verification version 37): the development turns (15,350, trained on) 4.6; the
+# (2026-12-05, verification version 38): the development turns (15,800, trained on) 4.2; the
 # held-out ones (450, the thirty-fifth set: a week of one B2B software company, a quarter of it
 # reviews of the assistant's work; never read nor trained on) 28.9 -- 2 by the judgement, 11 by
 # the rules (version 36 on them, unseen: 24.4, 4 and 7; the rules alone 120.0)
-DEVELOPMENT_MEASURED = 4.6
+DEVELOPMENT_MEASURED = 4.2
 FRESH_MEASURED = 28.9
 MARGIN = 10.0  # per 1,000: five more turns of 450 fail the test
 

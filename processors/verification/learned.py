@@ -60,6 +60,8 @@ from sessiond.processors.verification.detection import (
     Lead,
 )
 from sessiond.processors.verification.prose import (
+    EM,
+    EN,
     is_fact,
     mocked,
     prepare,
@@ -376,6 +378,24 @@ def retyped(kind: DetectionType, p: Mapping[str, float]) -> DetectionType:
     return "correction" if kind == "unprompted_definition" and p["correction"] >= RETYPE else kind
 
 
+# a sentence that ends saying a part is right: "time and a half is right", "sites and target are
+# right" -- not "412 sounds right but median age was 41"
+_RIGHT = re.compile(r"(?<!\bnot )\b(?:is|are|'s|'re|was|were|looks?|sounds?|seems?)\s+(?:all\s+|also\s+|still\s+)?"
+                    r"(?:right|correct|fine|accurate|good)[\s.!]*$", re.I)
+_DASH = re.compile(rf"\s(?:[{EM}{EN}]|--?)\s+")
+
+
+def _parts(text: str, kind: str) -> Iterable[str]:
+    """The sentences of a turn; for a definition, a sentence that is no fact is followed by what
+    its dashes set apart: a definition given as an aside of an instruction ("skip anything in 'LH' status -- that's
+    litigation hold, those can never be deleted -- and ...", "post it in #releases -- that
+    channel is mirrored to the public Discord -- and cc the docs folks")."""
+    for sentence in sentences(text):
+        yield sentence
+        if kind == "unprompted_definition" and not is_fact(sentence):
+            yield from (part for part in _DASH.split(sentence)[1:] if part.strip())
+
+
 def decide(statement: str | None, quote: str) -> tuple[DetectionType, str, str] | None:
     """Type, title and content of a turn the rules found nothing in, when the model is at least
     `ADD` sure it is a verification: the sentence it rates highest for that type, or for a
@@ -398,8 +418,10 @@ def decide(statement: str | None, quote: str) -> tuple[DetectionType, str, str] 
             return kind, title_of(content), content
         return kind, *done
     best, top = None, -1.0
-    for part in sentences(prepare(quote)):
-        if not is_fact(part):  # the rules' own test: no question, hedge, instruction, status
+    for part in _parts(prepare(quote), kind):
+        # the rules' own test (no question, hedge, instruction, status); and a correction is
+        # not where the turn agrees ("... not per day. Time and a half is right.")
+        if not is_fact(part) or (kind == "correction" and _RIGHT.search(part) is not None):
             continue
         rated = judged(statement, part)[kind]
         if rated > top:

@@ -296,7 +296,7 @@ _VERBS = (
     "ran|begun|began|broke|broken|chose|chosen|drew|drawn|drove|driven|ate|fell|felt|flew|"
     "forgot|froze|grew|hid|led|meant|met|rode|rose|shook|shot|shut|slept|spent|spoke|stood|"
     "stole|stuck|swore|taught|threw|understood|woke|wore|wrote|written|hidden|given|taken|"
-    "shown|known|grown|thrown|stack|compound|accumulate|nest|wrap|chain|print"
+    "shown|known|grown|thrown|stack|compound|accumulate|nest|wrap|chain|print|kick"
 )
 # verbs ending in -y: "retries", "applied", "carries", "relies", "queries", "notifies"
 _Y_VERBS = ("retr|appl|repl|cop|var|den|notif|verif|quer|specif|qualif|modif|classif|rel|suppl|"

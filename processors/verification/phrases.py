@@ -303,7 +303,9 @@ WEAK_CORRECTION = [_rx(p) for p in (
     rf"[\w'-]+(?:\s+[\w'-]+)?(?:'s|\s+is|\s+are|'re)\s+(?:wrong|off|outdated|not right)(?=\s*{SEP})",
     r"^(?:incorrect|not true|untrue|wrong)\s+(?=[\w$])",
     r"^(?:are|r)\s+(?:you|u)\s+sure(?:\s+about\s+(?:that|this))?\s*\?+\s*",
-    rf"^(?:(?:i'?m\s+)?afraid not|sadly not|sadly no|negative|nuh[- ]uh|no siree?)(?:{SEP_RUN}|\s+)",
+    rf"^(?:(?:i'?m\s+)?afraid not|sadly not|sadly no|nuh[- ]uh|no siree?)(?:{SEP_RUN}|\s+)",
+    # "negative" is a denial only when set apart ("negative, it's 40"): "negative amounts are credits"
+    rf"^negative(?:{SEP_RUN}|\s*$)",
     rf"^(?:that|this|it)\s+(?:changed|has changed|is different now)(?:{SEP_RUN}|\s+)",
     rf"^(?:please\s+)?(?:don'?t|do not|dont)(?=\s*[{EM}{EN}:;!.,-])",
     # a denial of what was said: "it doesn't -- it overwrites them", "they aren't, ..."
