@@ -245,20 +245,20 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/, the sixty-first: 57 families, 456 cases; any kind of company or team
-# -- software, data, finance, operations, support, research, healthcare, retail, logistics, media,
-# education, public sector, small businesses -- mixed in every family; every shape of each
-# moment, about half of the replies short), written by an engineer who read neither the rules nor
-# any other case file. Measured in the twenty-fifth session, never read: the rules alone (0.913,
-# 0.848), (0.943, 0.741), (0.920, 0.714); version 36 (unseen by its weights) (0.912, 0.929),
-# (0.946, 0.938), (0.953, 0.902); version 37, trained on the fifty-ninth round and one more set
-# of ordinary turns besides (42,981 cases): the figures below -- one false positive fewer on
-# corrections, one hit fewer and one false positive more on definitions than version 36, which
-# met the targets on definitions. (The fifty-ninth round, held out before it, is `fresh-59/` now:
-# versions 34 to 36 gave it (0.920, 0.929), (0.936-0.944, 0.902-0.911), (0.962-0.963,
-# 0.911-0.929), measured three times.)
-FRESH_MEASURED = {"correction": (0.920, 0.929), "confirmation": (0.946, 0.938),
-                  "unprompted_definition": (0.935, 0.893)}
+# The held-out round (fresh/, the sixty-second: 57 families, 456 cases; science, engineering and the
+# physical world -- a university research lab, a biotech wet lab's data team, an energy utility's
+# grid operations, farm-management software, a construction firm, a weather service, an aerospace
+# test team, a water authority -- mixed in every family, every shape of each moment, chat style
+# and prose in every family), written by an engineer who read neither the rules nor any other
+# case file. Measured in the twenty-sixth session, never read: the rules alone (0.857, 0.804),
+# (0.988, 0.750), (0.900, 0.804); version 37 (unseen by its weights) (0.850, 0.857), (0.980,
+# 0.857), (0.955, 0.955); version 38, trained on the sixty-first round and one more set of
+# ordinary turns besides (43,887 cases): the figures below. Definitions meet the targets;
+# corrections are as far off as on the fifty-seventh round (0.85, 0.86). (The sixty-first round,
+# held out before it, is `fresh-61/` now: versions 36 and 37 gave it (0.912-0.920, 0.929),
+# (0.946, 0.938), (0.935-0.953, 0.893-0.902), measured twice.)
+FRESH_MEASURED = {"correction": (0.860, 0.875), "confirmation": (0.980, 0.857),
+                  "unprompted_definition": (0.955, 0.938)}
 
 
 @pytest.mark.parametrize("kind", [

@@ -16,11 +16,11 @@ from tests.test_verification_support import family_toml
 
 # detections per 1,000 turns, measured when the judgement and the rules were last changed
 # (2026-12-05, verification version 38): the development turns (15,800, trained on) 4.2; the
-# held-out ones (450, the thirty-fifth set: a week of one B2B software company, a quarter of it
-# reviews of the assistant's work; never read nor trained on) 28.9 -- 2 by the judgement, 11 by
-# the rules (version 36 on them, unseen: 24.4, 4 and 7; the rules alone 120.0)
+# held-out ones (450, the thirty-sixth set: a week of one mobile banking company; never read nor
+# trained on) 8.9 -- 1 by the judgement, 3 by the rules (version 37 on them, unseen: 11.1, 1 and
+# 4; the rules alone 44.4)
 DEVELOPMENT_MEASURED = 4.2
-FRESH_MEASURED = 28.9
+FRESH_MEASURED = 8.9
 MARGIN = 10.0  # per 1,000: five more turns of 450 fail the test
 
 
