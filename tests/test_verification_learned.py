@@ -60,6 +60,22 @@ def test_a_fact_the_rules_miss_is_a_correction_by_the_model() -> None:
         assert title
 
 
+def test_the_model_s_fact_is_no_part_said_to_be_right_and_may_be_an_instruction_s_aside() -> None:
+    """The sentence `decide` gives as the fact: for a correction never one that ends saying a part
+    of the statement is right (the turn sets another part right); for a definition, what an
+    instruction's dashes set apart (the instruction itself is no fact)."""
+    statement = "Overtime at the distribution center starts after 8 hours in a day. The premium is time and a half."
+    for right in ("Time and a half is right.", "time and a half is correct", "Time and a half looks fine!"):
+        turn = f"heads up from the union contract: overtime is after 40 hours a week, not per day. {right}"
+        kind, _, content = learned.decide(statement, turn) or ("", "", "")
+        assert kind == "correction" and content.endswith("not per day."), (right, content)
+    assert learned._RIGHT.search("412 sounds right but median age was 41") is None  # the fact is in it
+    aside = "post it in #releases — that channel is mirrored to the public Discord — and cc the docs folks"
+    kind, _, content = learned.decide("I exported the release notes draft.", aside) or ("", "", "")
+    assert (kind, content) == ("unprompted_definition", "That channel is mirrored to the public Discord")
+    assert list(learned._parts(aside, "correction")) == [aside]  # a correction's reason follows a dash
+
+
 def test_the_model_judges_only_an_answer_to_a_statement() -> None:
     statement, turn = MISSED[0]
     assert learned.decide(None, turn) is None

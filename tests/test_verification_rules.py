@@ -69,10 +69,18 @@ def found(text: str, statement: str = WRONG) -> tuple[str, str | None, str | Non
      "The correct formula is revenue minus COGS divided by revenue"),
     ("Nope. ARR is MRR times twelve, not the sum of invoices.", "ARR is MRR times twelve, not the sum of invoices"),
     ("no, that’s wrong: prod runs in eu-west-1", "Prod runs in eu-west-1"),  # curly apostrophe
+    ("Negative, MRR excludes one-time fees.", "MRR excludes one-time fees"),  # set apart: a denial
 ])
 def test_corrections(text: str, title: str) -> None:
     got = found(text)
     assert got is not None and got[0] == "correction" and got[1] == title
+
+
+def test_negative_is_a_denial_only_set_apart() -> None:
+    """ "Negative amounts ..." is a fact about negative amounts: it keeps its first word."""
+    assert_gives("The amount column in gl_entries is always positive; the side column says debit or credit.",
+                 "Negative amounts in gl_entries are credits, positive are debits — that's how the ERP exports them.",
+                 "correction", "Negative amounts in gl_entries are credits")
 
 
 # -- confirmations ---------------------------------------------------------------------------------

@@ -387,9 +387,10 @@ _DASH = re.compile(rf"\s(?:[{EM}{EN}]|--?)\s+")
 
 def _parts(text: str, kind: str) -> Iterable[str]:
     """The sentences of a turn; for a definition, a sentence that is no fact is followed by what
-    its dashes set apart: a definition given as an aside of an instruction ("skip anything in 'LH' status -- that's
-    litigation hold, those can never be deleted -- and ...", "post it in #releases -- that
-    channel is mirrored to the public Discord -- and cc the docs folks")."""
+    its dashes set apart: a definition given as an aside of an instruction ("skip anything in
+    'LH' status -- that's litigation hold, those can never be deleted -- and ...", "post it in
+    #releases -- that channel is mirrored to the public Discord -- and cc the docs folks"). Not
+    for a correction: after its dash comes the reason more often than the value."""
     for sentence in sentences(text):
         yield sentence
         if kind == "unprompted_definition" and not is_fact(sentence):
