@@ -64,6 +64,14 @@ class Scanner:
         with self._lock:
             self._learned[key] = packed
 
+    def knows(self, key: str) -> bool:
+        """Whether the next scan starts out knowing ``key`` (seen by a scan, or told by `learn`
+        and not forgotten since)."""
+        with self._lock:
+            if key in self._learned:
+                return self._learned[key] is not None
+            return key in self._index
+
     def forget(self, keys: Iterable[str]) -> None:
         """Drop entries so the next scan reports those files again (e.g. after reprocess): when
         it starts, like what `learn` was told of (not now, while a scan may be iterating)."""

@@ -53,6 +53,7 @@ def test_what_commits_saw_is_known_to_the_next_scan(tmp_path: Path) -> None:
     os.unlink(tmp_path / "a" / "events.jsonl")  # and its deletion's event is lost
     os.unlink(tmp_path / "a" / "gone.jsonl")
     scanner.learn("a/gone.jsonl", None)  # this one's deletion was read
+    assert scanner.knows("a/events.jsonl") and not scanner.knows("a/gone.jsonl")
     result = scanner.scan()
     assert result.changed == [] and [f.key for f in result.removed] == ["a/events.jsonl"]
     write(tmp_path / "a" / "kept.jsonl", "{}\n")
@@ -63,8 +64,11 @@ def test_what_commits_saw_is_known_to_the_next_scan(tmp_path: Path) -> None:
     st = os.lstat(tmp_path / "a" / "kept.jsonl")
     scanner.learn("a/kept.jsonl", (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
     assert scanner.scan().changed == []  # not dispatched again by the scan
+    assert scanner.knows("a/kept.jsonl")
     scanner.forget(["a/kept.jsonl"])
+    assert not scanner.knows("a/kept.jsonl")
     assert [f.key for f in scanner.scan().changed] == ["a/kept.jsonl"]
+    assert scanner.knows("a/kept.jsonl") and not scanner.knows("a/events.jsonl")
 
 
 def test_index_loaded_at_start_suppresses_unchanged_files(tmp_path: Path) -> None:

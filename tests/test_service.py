@@ -158,6 +158,9 @@ def test_a_deletion_whose_event_was_lost_is_found_by_the_next_scan(root: Path, s
         wait_until(lambda: svc.scans_total > scans, what="the new folder's scan")
         append(root / "ivy" / "b.jsonl", recs("b", 0, 2))  # a file only events told of
         expect(svc, "ivy/b.jsonl", [0, 1])
+        # the commit is visible a moment before its worker tells the scanner (`Worker._committed`):
+        # a scan started in between would not know the file yet -- the one after it would
+        wait_until(lambda: svc.scanner.knows("ivy/b.jsonl"), what="the scanner to be told of b")
         svc.settings = replace(svc.settings, drop_events=True)  # events are lost from now on
         (root / "ivy" / "b.jsonl").unlink()
         svc.request_scan()
