@@ -2880,6 +2880,20 @@ def test_round_26_the_fact_taken_up_is_confirmed(statement: str, text: str, key:
     assert_answers(statement, text, "confirmation", key)
 
 
+@pytest.mark.parametrize("statement, text, key", [
+    # taken up by a figure and a word of its sentence, the claim holding none of the figures
+    ("The referral credit is $15 per side. It's credited as wallet balance, not cash.",
+     "Braze campaign copy also says $15 per side, good.", "$15 per side"),
+    ("The dashboard counts 412 open requests. 58 of them are past the statutory deadline.",
+     "the weekly dashboard shows 412 open requests too", "412 open requests"),
+    # by a later sentence's figure no: it doubts the other ("$4.10 seems high"), the claim stands
+    ("The invoice is for 1,250 units at $4.10 each. Payment terms are net 60.",
+     "yes, net 60, we negotiated that. I'll check the unit price though, $4.10 seems high.", "net 60"),
+])
+def test_twenty_sixth_session_the_fact_taken_up_by_its_figure_is_confirmed(statement: str, text: str, key: str) -> None:
+    assert_answers(statement, text, "confirmation", key)
+
+
 def test_round_26_a_heading_over_a_paste_says_nothing() -> None:
     assert _answered("Rendering the stems now.", "log from the mixdown:\n```\n[WARN] true peak -0.3 dBTP exceeds "
                      "ceiling -1.0 dBTP\n```") == []

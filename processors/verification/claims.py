@@ -218,11 +218,22 @@ def check_of(statement: str) -> str | None:
     return last if len(pr.words(last)) >= 3 else None
 
 
-def echoed_instead(fact: str, statement: str, claim: str) -> str | None:
+def echoed_instead(fact: str, statement: str, claim: str, *, figures: bool = True) -> str | None:
     """The statement's sentence other than its claim that the fact's first clause says again,
-    when it shares more of its words than the claim does (and at least half of them): the part
-    of a statement of several facts that the person took up; None otherwise."""
-    mine = keys(pr.clauses(first_sentence(fact))[0])
+    when it shares more of its words than the claim does (and at least half of them), or (with
+    ``figures``) is the one sentence that has a figure of the fact's and a word of it while the
+    claim has none of its figures: the part of a statement of several facts that the person took
+    up; None otherwise."""
+    first = first_sentence(fact)
+    if figures and (mine := _figures(_LIST_MARK.sub(" ", first))) and not mine & _figures(claim):
+        # a figure of the statement's other than its claim's, with a word of its sentence: "Braze
+        # campaign copy also says $15 per side" after "... is $15 per side. It's credited as
+        # wallet balance, not cash."
+        holding = [said for said in _sentences_of(statement)
+                   if not said.rstrip().endswith("?") and mine & _figures(said) and keys(first) & keys(said)]
+        if len(holding) == 1:
+            return holding[0].strip().rstrip(".")
+    mine = keys(pr.clauses(first)[0])
     if len(mine) < 2:
         return None
     best, most = None, len(mine & keys(claim))
@@ -255,6 +266,15 @@ _NUMBER_WORDS = {w: n for n, w in enumerate((
     "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
     "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"))} | {
     "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100}
+
+
+_LIST_MARK = re.compile(r"(?:^|\s)\(?\d{1,2}[.)](?=\s)")  # "1. yes S4 2. yes 2x150": no figures
+
+
+def _figures(text: str) -> set[float]:
+    """The values written in digits (not "one", which is a word more often than a figure)."""
+    return {float(m.group(1).replace(",", "")) * _SCALE.get((m.group(2) or "").lower(), 1.0)
+            for m in _VALUE.finditer(text)}
 
 
 def _values(text: str) -> set[float]:

@@ -413,7 +413,9 @@ def decide(statement: str | None, quote: str) -> tuple[DetectionType, str, str] 
         if done is None:
             return None
         # the fact the person says again, when it is another of the statement's than its claim
-        earlier = next((e for part in sentences(prepare(quote)) if (e := echoed_instead(part, statement, done[1]))), None)
+        # (by a figure only in the first sentence: later ones doubt the others, "$4.10 seems high")
+        earlier = next((e for i, part in enumerate(sentences(prepare(quote)))
+                        if (e := echoed_instead(part, statement, done[1], figures=i == 0))), None)
         if earlier is not None:
             content = upper_first(earlier)
             return kind, title_of(content), content
