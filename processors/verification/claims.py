@@ -225,12 +225,12 @@ def echoed_instead(fact: str, statement: str, claim: str, *, figures: bool = Tru
     claim has none of its figures: the part of a statement of several facts that the person took
     up; None otherwise."""
     first = first_sentence(fact)
-    if figures and (mine := _figures(_LIST_MARK.sub(" ", first))) and not mine & _figures(claim):
+    if figures and (shown := _figures(_LIST_MARK.sub(" ", first))) and not shown & _figures(claim):
         # a figure of the statement's other than its claim's, with a word of its sentence: "Braze
         # campaign copy also says $15 per side" after "... is $15 per side. It's credited as
         # wallet balance, not cash."
         holding = [said for said in _sentences_of(statement)
-                   if not said.rstrip().endswith("?") and mine & _figures(said) and keys(first) & keys(said)]
+                   if not said.rstrip().endswith("?") and shown & _figures(said) and keys(first) & keys(said)]
         if len(holding) == 1:
             return holding[0].strip().rstrip(".")
     mine = keys(pr.clauses(first)[0])
