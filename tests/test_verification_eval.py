@@ -215,6 +215,7 @@ OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
     ("fresh-57", "correction"): (0.895, 0.911),
     ("fresh-57", "unprompted_definition"): (0.952, 0.893),
     ("fresh-58", "confirmation"): (0.935, 0.900),
+    ("fresh-58", "correction"): (0.950, 0.944),  # 151 of 159 found: 0.9497
     ("fresh-58", "unprompted_definition"): (0.947, 0.900),
     ("fresh-60", "confirmation"): (0.891, 0.938),
     ("fresh-60", "correction"): (0.841, 0.925),
