@@ -278,9 +278,8 @@ def _figures(text: str) -> set[float]:
 
 
 def _values(text: str) -> set[float]:
-    out = {float(m.group(1).replace(",", "")) * _SCALE.get((m.group(2) or "").lower(), 1.0)
-           for m in _VALUE.finditer(text)}
-    return out | {float(_NUMBER_WORDS[w]) for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS}
+    """The figures and the number words ("seventeen")."""
+    return _figures(text) | {float(_NUMBER_WORDS[w]) for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS}
 
 
 def _same_value(fragment: str, statement: str) -> bool:
