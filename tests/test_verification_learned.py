@@ -73,7 +73,7 @@ def test_the_model_s_fact_is_no_part_said_to_be_right_and_may_be_an_instruction_
     aside = "post it in #releases — that channel is mirrored to the public Discord — and cc the docs folks"
     kind, _, content = learned.decide("I exported the release notes draft.", aside) or ("", "", "")
     assert (kind, content) == ("unprompted_definition", "That channel is mirrored to the public Discord")
-    assert list(learned._parts(aside, "correction")) == [aside]  # a correction's reason follows a dash
+    assert list(learned._facts(aside, "correction")) == []  # a correction's reason follows a dash
 
 
 def test_the_model_judges_only_an_answer_to_a_statement() -> None:

@@ -229,8 +229,9 @@ def echoed_instead(fact: str, statement: str, claim: str, *, figures: bool = Tru
         # a figure of the statement's other than its claim's, with a word of its sentence: "Braze
         # campaign copy also says $15 per side" after "... is $15 per side. It's credited as
         # wallet balance, not cash."
+        words = keys(first)
         holding = [said for said in _sentences_of(statement)
-                   if not said.rstrip().endswith("?") and shown & _figures(said) and keys(first) & keys(said)]
+                   if not said.rstrip().endswith("?") and shown & _figures(said) and words & keys(said)]
         if len(holding) == 1:
             return holding[0].strip().rstrip(".")
     mine = keys(pr.clauses(first)[0])

@@ -385,16 +385,18 @@ _RIGHT = re.compile(r"(?<!\bnot )\b(?:is|are|'s|'re|was|were|looks?|sounds?|seem
 _DASH = re.compile(rf"\s(?:[{EM}{EN}]|--?)\s+")
 
 
-def _parts(text: str, kind: str) -> Iterable[str]:
-    """The sentences of a turn; for a definition, a sentence that is no fact is followed by what
-    its dashes set apart: a definition given as an aside of an instruction ("skip anything in
-    'LH' status -- that's litigation hold, those can never be deleted -- and ...", "post it in
-    #releases -- that channel is mirrored to the public Discord -- and cc the docs folks"). Not
-    for a correction: after its dash comes the reason more often than the value."""
+def _facts(text: str, kind: str) -> Iterable[str]:
+    """The sentences of a turn that are facts (the rules' own test, `is_fact`: no question,
+    hedge, instruction, status); for a definition, in a sentence that is none, what its dashes
+    set apart: a definition given as an aside of an instruction ("skip anything in 'LH' status --
+    that's litigation hold, those can never be deleted -- and ...", "post it in #releases -- that
+    channel is mirrored to the public Discord -- and cc the docs folks"). Not for a correction:
+    after its dash comes the reason more often than the value."""
     for sentence in sentences(text):
-        yield sentence
-        if kind == "unprompted_definition" and not is_fact(sentence):
-            yield from (part for part in _DASH.split(sentence)[1:] if part.strip())
+        if is_fact(sentence):
+            yield sentence
+        elif kind == "unprompted_definition":
+            yield from (part for part in _DASH.split(sentence)[1:] if part.strip() and is_fact(part))
 
 
 def decide(statement: str | None, quote: str) -> tuple[DetectionType, str, str] | None:
@@ -406,7 +408,8 @@ def decide(statement: str | None, quote: str) -> tuple[DetectionType, str, str] 
         return None
     p = judged(statement, quote)
     kind: DetectionType = max(DETECTION_TYPES, key=p.__getitem__)
-    if p[kind] < ADD or mocked(prepare(quote)):
+    text = prepare(quote)
+    if p[kind] < ADD or mocked(text):
         return None  # not sure enough, or said in mockery (as for the rules: `candidates`)
     if kind == "confirmation":
         done = finish(Lead("strong", None), statement)
@@ -414,18 +417,16 @@ def decide(statement: str | None, quote: str) -> tuple[DetectionType, str, str] 
             return None
         # the fact the person says again, when it is another of the statement's than its claim
         # (by a figure only in the first sentence: later ones doubt the others, "$4.10 seems high")
-        earlier = next((e for i, part in enumerate(sentences(prepare(quote)))
+        earlier = next((e for i, part in enumerate(sentences(text))
                         if (e := echoed_instead(part, statement, done[1], figures=i == 0))), None)
         if earlier is not None:
             content = upper_first(earlier)
             return kind, title_of(content), content
         return kind, *done
     best, top = None, -1.0
-    for part in _parts(prepare(quote), kind):
-        # the rules' own test (no question, hedge, instruction, status); and a correction is
-        # not where the turn agrees ("... not per day. Time and a half is right.")
-        if not is_fact(part) or (kind == "correction" and _RIGHT.search(part) is not None):
-            continue
+    for part in _facts(text, kind):
+        if kind == "correction" and _RIGHT.search(part) is not None:
+            continue  # a correction is not where the turn agrees ("... Time and a half is right.")
         rated = judged(statement, part)[kind]
         if rated > top:
             best, top = part, rated
