@@ -2,7 +2,7 @@
 figures -- the processor run end to end on one session file per phrasing family.
 
 The top-level families (dev and heldout halves) and the opened earlier held-out rounds
-(`fresh-1/` to `fresh-61/`) are development data: the rules were
+(`fresh-1/` to `fresh-62/`) are development data: the rules were
 tuned on them, and the targets (precision >= 0.95, recall >= 0.90 per type) are asserted on each.
 The held-out measure is `bench/verification_cases/fresh/`, written apart from the rules and
 never read by whoever tunes them: measured once the rules are frozen, its unmet targets are strict
@@ -153,7 +153,7 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 # An opened round a tuning round did not bring to the targets (measured when it ended): its
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
 OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
-    # the fourteenth to sixty-first rounds: the judgement was trained on each after it was measured;
+    # the fourteenth to sixty-second rounds: the judgement was trained on each after it was measured;
     # the rules were tuned on the eighteenth (round 16), on three shapes of the seventeenth's false
     # positives, and on each of the nineteenth to twenty-eighth (rounds 17 to 26); the
     # twenty-ninth onwards were opened untuned (the nineteenth and twentieth sessions mended the
@@ -164,24 +164,25 @@ OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
     # sixty-first round and one more set of ordinary turns; its correction never a sentence that
     # ends saying a part is right, its definition possibly an instruction's aside between dashes;
     # a confirmation of one of several facts taken up by its figure)
-    ("fresh-14", "correction"): (0.930, 0.955),
+    ("fresh-14", "correction"): (0.939, 0.964),
     ("fresh-17", "correction"): (0.947, 0.964),
     ("fresh-20", "correction"): (0.918, 0.902),
     ("fresh-21", "correction"): (0.936, 0.911),
-    ("fresh-22", "correction"): (0.889, 0.929),
+    ("fresh-22", "correction"): (0.897, 0.929),
     ("fresh-24", "correction"): (0.946, 0.946),
     ("fresh-25", "correction"): (0.939, 0.955),
-    ("fresh-28", "confirmation"): (0.929, 0.929),
+    ("fresh-28", "confirmation"): (0.945, 0.929),
     ("fresh-28", "correction"): (0.945, 0.929),
     ("fresh-29", "confirmation"): (0.945, 0.929),
     ("fresh-29", "correction"): (0.940, 0.973),
     ("fresh-30", "correction"): (0.939, 0.955),
-    ("fresh-31", "correction"): (0.932, 0.973),
+    ("fresh-31", "correction"): (0.940, 0.973),
     ("fresh-32", "correction"): (0.914, 0.946),
-    ("fresh-33", "correction"): (0.884, 0.884),
-    ("fresh-34", "confirmation"): (0.927, 0.902),
-    ("fresh-34", "correction"): (0.901, 0.893),
-    ("fresh-35", "correction"): (0.915, 0.964),
+    ("fresh-33", "confirmation"): (0.946, 0.938),
+    ("fresh-33", "correction"): (0.901, 0.893),
+    ("fresh-34", "confirmation"): (0.936, 0.911),
+    ("fresh-34", "correction"): (0.910, 0.902),
+    ("fresh-35", "correction"): (0.916, 0.973),
     ("fresh-36", "correction"): (0.947, 0.964),
     ("fresh-36", "unprompted_definition"): (0.935, 0.893),
     ("fresh-37", "confirmation"): (0.933, 0.875),
@@ -189,38 +190,32 @@ OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
     ("fresh-37", "unprompted_definition"): (0.946, 0.938),
     ("fresh-38", "correction"): (0.929, 0.929),
     ("fresh-39", "correction"): (0.938, 0.938),
-    ("fresh-41", "confirmation"): (0.944, 0.911),
-    ("fresh-41", "correction"): (0.945, 0.920),
-    ("fresh-42", "confirmation"): (0.945, 0.920),
-    ("fresh-42", "correction"): (0.888, 0.920),
-    ("fresh-43", "correction"): (0.930, 0.955),
+    ("fresh-41", "correction"): (0.936, 0.920),
+    ("fresh-42", "correction"): (0.897, 0.929),
+    ("fresh-43", "correction"): (0.932, 0.973),
     ("fresh-43", "unprompted_definition"): (0.946, 0.946),
-    ("fresh-44", "correction"): (0.930, 0.946),
-    ("fresh-45", "correction"): (0.928, 0.920),
+    ("fresh-44", "correction"): (0.938, 0.946),
+    ("fresh-45", "correction"): (0.929, 0.938),
     ("fresh-46", "unprompted_definition"): (0.961, 0.875),
     ("fresh-47", "correction"): (0.929, 0.929),
-    ("fresh-48", "correction"): (0.876, 0.946),
+    ("fresh-48", "correction"): (0.883, 0.946),
     ("fresh-49", "correction"): (0.921, 0.938),
     ("fresh-50", "correction"): (0.851, 0.866),
     ("fresh-51", "correction"): (0.880, 0.920),
     ("fresh-51", "unprompted_definition"): (0.927, 0.911),
-    ("fresh-52", "confirmation"): (0.938, 0.938),
-    ("fresh-52", "correction"): (0.874, 0.866),
-    ("fresh-53", "correction"): (0.905, 0.938),
+    ("fresh-52", "correction"): (0.883, 0.875),
+    ("fresh-53", "correction"): (0.913, 0.938),
     ("fresh-53", "unprompted_definition"): (0.980, 0.884),
-    ("fresh-54", "confirmation"): (0.980, 0.893),
-    ("fresh-54", "correction"): (0.928, 0.920),
+    ("fresh-54", "correction"): (0.937, 0.929),
     ("fresh-55", "correction"): (0.882, 0.938),
     ("fresh-56", "confirmation"): (0.935, 0.893),
     ("fresh-57", "correction"): (0.895, 0.911),
-    ("fresh-57", "unprompted_definition"): (0.952, 0.893),
-    ("fresh-58", "confirmation"): (0.935, 0.900),
-    ("fresh-58", "correction"): (0.950, 0.944),  # 151 of 159 found: 0.9497
     ("fresh-58", "unprompted_definition"): (0.947, 0.900),
-    ("fresh-60", "confirmation"): (0.891, 0.938),
-    ("fresh-60", "correction"): (0.841, 0.925),
-    ("fresh-60", "unprompted_definition"): (0.937, 0.838),
-    ("fresh-61", "correction"): (0.930, 0.955)}
+    ("fresh-60", "confirmation"): (0.918, 0.938),
+    ("fresh-60", "correction"): (0.844, 0.950),
+    ("fresh-60", "unprompted_definition"): (0.944, 0.844),
+    ("fresh-61", "correction"): (0.948, 0.973),
+    ("fresh-62", "correction"): (0.892, 0.955)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [

@@ -66,7 +66,7 @@ def test_the_model_s_fact_is_no_part_said_to_be_right_and_may_be_an_instruction_
     instruction's dashes set apart (the instruction itself is no fact)."""
     statement = "Overtime at the distribution center starts after 8 hours in a day. The premium is time and a half."
     for right in ("Time and a half is right.", "time and a half is correct", "Time and a half looks fine!"):
-        turn = f"heads up from the union contract: overtime is after 40 hours a week, not per day. {right}"
+        turn = f"the union contract says overtime starts after 40 hours a week, not per day. {right}"
         kind, _, content = learned.decide(statement, turn) or ("", "", "")
         assert kind == "correction" and content.endswith("not per day."), (right, content)
     assert learned._RIGHT.search("412 sounds right but median age was 41") is None  # the fact is in it
@@ -266,7 +266,7 @@ def test_the_veto_overrules_a_fact_with_no_word_of_the_persons_and_a_marked_one_
         assert learned.looked_again("correction", "plain", none, turn) == "correction"
     # news of the moment the model is sure of, not all but certain: only the unmarked reading goes
     statement, turn = ("I've updated the styles for the sidebar.",
-                       "the sidebar is overlapping the content on tablets now")
+                       "sidebar is overlapping the content on tablets")
     assert learned.VETO <= learned.judged(statement, turn)["none"] < learned.VETO_MARKED
     assert learned.looked_again("correction", "plain", statement, turn) is None
     assert learned.looked_again("correction", "strong", statement, turn) == "correction"

@@ -15,7 +15,7 @@ from sessiond.processors.verification import (
     learned,
     similarity,
 )
-from sessiond.processors.verification.claims import anchored, one_reading
+from sessiond.processors.verification.claims import _found_so, anchored, one_reading, partly_right
 from sessiond.processors.verification.detection import CONFIDENCE, Lead, complete, item_id
 from sessiond.processors.verification.prose import imperative
 from sessiond.processors.verification.rules import (
@@ -516,20 +516,69 @@ _QUEUE_TURN = ("40?! the queue only holds 16 jobs, I set it up myself. Where did
 def test_a_corrections_content_is_the_earlier_sentence_that_sets_a_value_right() -> None:
     """`claims.anchored`: the rules' fact contradicts nothing, a sentence before it does with a
     value -- that one is the correction; never a later one, nor one with no value, nor another type."""
-    moved = ("The queue only holds 16 jobs, I set it up myself",
+    moved = ("correction", "The queue only holds 16 jobs, I set it up myself",
              "The queue only holds 16 jobs, I set it up myself.")
     assert anchored("correction", "t", "We never bought that model.", _QUEUE_TURN, _QUEUE) == moved
     kept = ("t", "The queue holds 16 jobs.")  # it contradicts the statement itself
-    assert anchored("correction", *kept, "The queue holds 16 jobs. It had 40 once.", _QUEUE) == kept
+    assert anchored("correction", *kept, "The queue holds 16 jobs. It had 40 once.", _QUEUE) == ("correction", *kept)
     later = ("t", "We never bought that model.")
     assert anchored("correction", *later, "We never bought that model. The queue holds 16 jobs.",
-                    _QUEUE) == later
+                    _QUEUE) == ("correction", *later)
     no_value = ("t", "It changed last year.")
     assert anchored("correction", *no_value, "That format was retired. It changed last year.",
-                    "Claim numbers use the CLM-NNNN format.") == no_value
+                    "Claim numbers use the CLM-NNNN format.") == ("correction", *no_value)
     other = ("t", "We never bought that model.")
-    assert anchored("unprompted_definition", *other, _QUEUE_TURN, _QUEUE) == other
-    assert anchored("correction", *other, _QUEUE_TURN, None) == other
+    assert anchored("unprompted_definition", *other, _QUEUE_TURN, _QUEUE) == ("unprompted_definition", *other)
+    assert anchored("correction", *other, _QUEUE_TURN, None) == ("correction", *other)
+
+
+_DOCK = ("The warehouse ships at 14:00 from Dock B,", "and DHL collects the parcels.")
+
+
+@pytest.mark.parametrize("turn, content", [
+    ("dispatch is at 16:00 since the summer change, dock and carrier are right",
+     "Dispatch is at 16:00 since the summer change"),
+    ("16:00 now, the rest is correct", "16:00 now"),  # a figure alone, beside the agreement
+])
+def test_a_turn_that_sets_one_part_right_and_says_the_rest_is_right_corrects(
+    tmp_path: Path, turn: str, content: str
+) -> None:
+    """`claims.partly_right`: the rules read the agreement ("dock and carrier are right") and
+    confirm; the part set right beside it is the turn's correction -- at read time and in
+    `merge` alike."""
+    t = Transcript().assistant(*_DOCK).user(turn)
+    assert _whole_and_in_two_appends(tmp_path, t) == [(3, "correction", content)]
+
+
+@pytest.mark.parametrize("turn", [
+    "yes, 14:00 from Dock B is right, and the van is back by 16:00",  # it agrees first
+    "Oh good. Yes, Dock B is right, the trucks are loaded by 16:00",  # the same, after a greeting
+    "14:00 is right. What worries me is the 16:00 run on Fridays",  # another sentence's figure
+    "not sure it's 16:00 these days, the dock is right though",  # hedged
+    "the carrier is right, can you move the pickup to 16:00",  # an instruction
+    "that's right, 14:00 from Dock B, and it's 16:00 on Saturdays",  # the whole said right
+])
+def test_no_part_is_set_right_where_the_turn_agrees_hedges_or_asks(turn: str) -> None:
+    assert partly_right(turn, " ".join(_DOCK)) is None
+
+
+def test_a_value_found_the_same_elsewhere_confirms(tmp_path: Path) -> None:
+    """`claims._found_so`: a fact with the statement's figures and no other, with words that find
+    it so, is no correction of it -- whatever of it the rules took for one."""
+    t = Transcript().assistant("The staging table has 14 rows", "with a null tax_id.").user(
+        "ran it on my side, 14 null tax_ids, same as you")
+    assert [kind for _, kind, _ in _whole_and_in_two_appends(tmp_path, t)] == ["confirmation"]
+    statement = "The staging table has 14 rows with a null tax_id."
+    assert _found_so("14 null tax_ids, same as you", statement)
+    assert _found_so("14 null tax_ids \u2714", statement)
+    assert not _found_so("14 null tax_ids", statement)  # nothing finds it so
+    assert not _found_so("15 null tax_ids, same as you", statement)  # another figure
+    assert not _found_so("14 null tax_ids, same as you. It was 9 last week", statement)  # a sentence not found so
+    assert not _found_so("Thursday at 10, same room", "The sprint review is on Tuesday at 10 in room 4.")
+    assert not _found_so("87 \u2714; the due date is the last business day, the 15th was last year's",
+                         "87 accounts were revoked, completion due by the 15th.")  # the old value
+    assert not _found_so("state sits in eu-west-1, same bucket name",
+                         "The state lives in the us-east-1 bucket tf-state-billing.")
 
 
 def test_the_anchored_correction_is_the_same_when_the_statement_began_in_an_earlier_append(
@@ -2837,10 +2886,12 @@ def test_round_25_agreement_inside_the_fact_is_the_judgements_to_read() -> None:
     """"X is Y yes, <more>" after a preamble: the rules read a fact compared with the statement,
     which it does not contradict, so only the judgement can find it -- and how sure it is moves
     with each training (0.995 with version 32, 0.687 with 33 in the making, 0.906 with 33, 0.764
-    with 35: under `learned.ADD`, a miss). What holds: it reads a confirmation."""
-    p = learned.judged("The uplink on site 12 runs at 10 Gbps.", "Got your summary. The uplink on site 12 "
-                       "is 10 Gbps yes, it's one of the newer sites. Next, can you pull the error counters?")
-    assert max(p, key=lambda k: p[k]) == "confirmation", p
+    with 35: under `learned.ADD`, a miss; with 39 it leans to a correction, 0.64). What holds: it
+    adds no correction."""
+    statement = "The uplink on site 12 runs at 10 Gbps."
+    turn = "Got your summary. The uplink on site 12 is 10 Gbps yes, it's one of the newer sites. Next, can you pull the error counters?"
+    added = learned.decide(statement, turn)
+    assert added is None or added[0] == "confirmation", (added, learned.judged(statement, turn))
 
 
 @pytest.mark.parametrize("statement, text", [

@@ -151,7 +151,7 @@ class Merger:
             kind = learned.looked_again(kind, lead.strength, statement, str(row["user_quote"]))
         if kind is None:
             return None
-        return complete(kind, *anchored(kind, *done, str(row["user_quote"]), statement))
+        return complete(*anchored(kind, *done, str(row["user_quote"]), statement))
 
     # -- 3. into the knowledge base ------------------------------------------------------------
 

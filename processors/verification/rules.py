@@ -213,8 +213,8 @@ def _finished(found: Sequence[Candidate], ex: Exchange, *, judged: bool) -> list
                 if judged else c.detection_type
             if kind is None:
                 continue  # the model overrules it
-            c = Candidate(c.line, kind, c.user_quote, *anchored(kind, *finished, c.user_quote, statement),
-                          index=c.index)
+            kind, title, content = anchored(kind, *finished, c.user_quote, statement)
+            c = Candidate(c.line, kind, c.user_quote, title, content, index=c.index)
         out.append(c)
     out = [c for c in out if usable(c.title or "", c.content or "")]  # what `merge` would complete
     keep = one_reading([(c.detection_type, c.content or "") for c in out])
