@@ -178,8 +178,7 @@ OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
     ("fresh-30", "correction"): (0.939, 0.955),
     ("fresh-31", "correction"): (0.940, 0.973),
     ("fresh-32", "correction"): (0.914, 0.946),
-    ("fresh-33", "confirmation"): (0.946, 0.938),
-    ("fresh-33", "correction"): (0.901, 0.893),
+    ("fresh-33", "correction"): (0.902, 0.902),
     ("fresh-34", "confirmation"): (0.936, 0.911),
     ("fresh-34", "correction"): (0.910, 0.902),
     ("fresh-35", "correction"): (0.916, 0.973),
@@ -239,20 +238,21 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/, the sixty-second: 57 families, 456 cases; science, engineering and the
-# physical world -- a university research lab, a biotech wet lab's data team, an energy utility's
-# grid operations, farm-management software, a construction firm, a weather service, an aerospace
-# test team, a water authority -- mixed in every family, every shape of each moment, chat style
-# and prose in every family), written by an engineer who read neither the rules nor any other
-# case file. Measured in the twenty-sixth session, never read: the rules alone (0.857, 0.804),
-# (0.988, 0.750), (0.900, 0.804); version 37 (unseen by its weights) (0.850, 0.857), (0.980,
-# 0.857), (0.955, 0.955); version 38, trained on the sixty-first round and one more set of
-# ordinary turns besides (43,887 cases): the figures below. Definitions meet the targets;
-# corrections are as far off as on the fifty-seventh round (0.85, 0.86). (The sixty-first round,
-# held out before it, is `fresh-61/` now: versions 36 and 37 gave it (0.912-0.920, 0.929),
-# (0.946, 0.938), (0.935-0.953, 0.893-0.902), measured twice.)
-FRESH_MEASURED = {"correction": (0.860, 0.875), "confirmation": (0.980, 0.857),
-                  "unprompted_definition": (0.955, 0.938)}
+# The held-out round (fresh/, the sixty-third: 57 families, 456 cases; consumer services, media and
+# travel -- a hotel chain's booking platform, a restaurant group's point of sale, an airline's crew
+# scheduling, a game studio's live operations, a music streamer's royalties team, a sports league's
+# statistics office, event ticketing, a newspaper's publishing system -- mixed in every family,
+# every shape of each moment, chat style and prose in every family), written by an engineer who
+# read neither the rules nor any other case file. Measured once each in the twenty-seventh
+# session, never read: the rules alone (0.902, 0.821), (0.977, 0.750), (0.978, 0.804); version 38
+# (unseen by its weights) (0.934, 0.884), (0.980, 0.884), (0.982, 0.964); version 39, trained on
+# the sixty-second round and one more set of ordinary turns besides (44,793 cases), a partial
+# correction read as one and a value found the same as a confirmation: the figures below -- every
+# type meets the targets, corrections by a hair (101 of 112 found, 106 detections). (The
+# sixty-second round, held out before it, is `fresh-62/` now: version 38 gave it (0.860, 0.875),
+# (0.980, 0.857), (0.955, 0.938), measured three times.)
+FRESH_MEASURED = {"correction": (0.953, 0.902), "confirmation": (0.981, 0.911),
+                  "unprompted_definition": (0.982, 0.964)}
 
 
 @pytest.mark.parametrize("kind", [

@@ -15,12 +15,12 @@ from bench.verification import Found
 from tests.test_verification_support import family_toml
 
 # detections per 1,000 turns, measured when the judgement and the rules were last changed
-# (2026-12-05, verification version 38): the development turns (15,800, trained on) 4.2; the
-# held-out ones (450, the thirty-sixth set: a week of one mobile banking company; never read nor
-# trained on) 8.9 -- 1 by the judgement, 3 by the rules (version 37 on them, unseen: 11.1, 1 and
-# 4; the rules alone 44.4)
-DEVELOPMENT_MEASURED = 4.2
-FRESH_MEASURED = 8.9
+# (2026-12-05, verification version 39): the development turns (16,250, trained on) 4.3; the
+# held-out ones (450, the thirty-seventh set: a week of one video game studio; never read nor
+# trained on) 31.1 -- 4 by the judgement, 10 by the rules (version 38 on them, unseen: 22.2, 3 and
+# 7; the rules alone 60.0)
+DEVELOPMENT_MEASURED = 4.3
+FRESH_MEASURED = 31.1
 MARGIN = 10.0  # per 1,000: five more turns of 450 fail the test
 
 
