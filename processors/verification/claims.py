@@ -687,6 +687,8 @@ _WHOLE = frozenset(("that", "thats", "that's", "it", "its", "it's", "this", "you
 
 
 def _part_agreed(clause: str) -> bool:
+    """Whether a clause says that a part of the statement, named, is right ("dock and carrier are
+    right"), not the whole of it ("that's right")."""
     m = _PART_RIGHT.match(clause)
     if m is None:
         return False
@@ -716,18 +718,18 @@ def _points(text: str) -> str:
 def _another_figure(said: str, statement: str) -> bool:
     """A figure the statement does not say, of a kind it says one of ("16:00 now" after "... ships
     at 14:00 from Dock B"): beside a part said to be right, the part set right."""
-    theirs = values_in(statement)
-    seen = {v for v, _, _ in theirs}
+    seen = {v for v, _, _ in values_in(statement)}
     shapes = {value_attribute(v) for v in seen if any(c.isdigit() for c in v)}
     return any(v not in seen and any(c.isdigit() for c in v) and value_attribute(v) in shapes
                for v, _, _ in values_in(said))
 
 
 def partly_right(quote: str, statement: str) -> str | None:
-    """The clause of a turn that sets a part of the statement right with a value, when another of
-    its clauses says a part is right and the turn does not open by agreeing ("it's 7 locations
-    since the Eastside opening. Toast and 7shifts yes", "capacity is 220 -- the other two are
-    right"): one part corrected, the rest conceded, which the rules read as the agreement."""
+    """The sentence of a turn (less what it agrees to) that sets a part of the statement right,
+    with a value it contradicts or another figure of its kind, when a clause of the turn says
+    another part is right and no sentence opens by agreeing ("it's 7 locations since the Eastside
+    opening. Toast and 7shifts yes", "capacity is 220 -- the other two are right"): one part
+    corrected, the rest conceded, which the rules read as the agreement. None otherwise."""
     text = _points(prepare(quote))
     said_apart = sentences(text)
     if any(_agrees_first(pr.skip(sentence)) for sentence in said_apart):
@@ -749,25 +751,6 @@ def partly_right(quote: str, statement: str) -> str | None:
                 and not mk.QUESTION_START.match(said) and "?" not in sentence and (
                 (len(pr.words(said)) >= 2 and has_value(said) and pr.is_fact(said) and _contradicted(said, statement))
                 or ((sentence in beside or said_apart[-2:] == [sentence, *beside]) and _another_figure(said, statement))):
-            # the sentence it is in, but for what it agrees to ("it's 7 locations since the
-            # Eastside opening", "capacity is 220 -- the other two are right")
-            for agreed in agreeing:
-                sentence = sentence.replace(agreed, "")
-            return pr.skip(sentence).strip(f" .,;:!{EM}{EN}-")
-    return None
-    # (not a sentence that hedges, "Not sure about the ceilometer count, ... they swapped several",
-    # or instructs, "use it for the funnel chart, and label the axis 'activated (7d)'")
-    parts = [(s, part) for s in sentences(text) if not mk.HEDGE.search(s) and not pr.imperative(pr.skip(s))
-             for c in pr.clauses(s) if (part := c.strip(" .,;:!"))]
-    agreeing = [clause for _, clause in parts if _part_agreed(clause)]
-    if not agreeing:
-        return None
-    for sentence, clause in parts:
-        said = pr.skip(clause).strip(" .,;:!")
-        if not _part_agreed(clause) and not pr.imperative(said) and not mk.REQUEST.match(said) \
-                and not mk.QUESTION_START.match(said) and "?" not in sentence and (
-                (len(pr.words(said)) >= 2 and has_value(said) and pr.is_fact(said) and _contradicted(said, statement))
-                or _another_figure(said, statement)):
             # the sentence it is in, but for what it agrees to ("it's 7 locations since the
             # Eastside opening", "capacity is 220 -- the other two are right")
             for agreed in agreeing:
