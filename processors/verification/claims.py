@@ -652,7 +652,8 @@ def anchored(kind: DetectionType, title: str, content: str, quote: str,
     false positives, no round lower; the detections themselves are the same.
 
     A confirmation of a turn that says one part of the statement is right and sets another right
-    with a value is that correction (`partly_right`)."""
+    with a value is that correction (`partly_right`); a correction that says only the statement's
+    figures, found so elsewhere, is a confirmation (`_found_so`)."""
     if kind == "confirmation" and statement and (part := partly_right(quote, statement)) is not None:
         return ("correction", *_plain(part))
     if kind == "correction" and statement and _found_so(content, statement) and partly_right(quote, statement) is None \
@@ -684,6 +685,7 @@ _WHOLE = frozenset(("that", "thats", "that's", "it", "its", "it's", "this", "you
                     "but", "anyway", "oh", "ohh", "ah", "mm", "mmm", "hmm", "um", "uh", "well", "sure", "right", "then",
                     # a degree of it ("exactly right", "absolutely correct")
                     "exactly", "absolutely", "totally", "completely", "quite", "perfectly", "100%"))
+_LINKS = frozenset(("and", "but", "also", "plus", "though"))  # before the part: "and the 42 are right"
 
 
 def _part_agreed(clause: str) -> bool:
@@ -694,33 +696,32 @@ def _part_agreed(clause: str) -> bool:
         return False
     named = [w.lower() for w in pr.words(m.group("part"))]
     while named and named[0] in _LINKS:
-        named.pop(0)  # "and the 42 are right", "but the start time is correct"
+        named.pop(0)
     # "fine" and "ok" only as a verdict said of it ("altitude is fine"; not "arrived fine")
     return bool(named) and not any(w in _WHOLE for w in named) and (
         m.group("verdict").lower() not in ("fine", "ok") or m.group("verb") is not None)
 
 
-_LINKS = frozenset(("and", "but", "also", "plus", "though"))
-
-
-_NUMBERED = re.compile(r"(?:^|(?<=\s))\(?([1-9])[.)](?=\s)")
-
-
 def _points(text: str) -> str:
     """A numbered list's points each on a line of its own ("1) ticket number right 2) it's P1"),
-    when they count from 1; the text otherwise ("see clause 8. the 30 days is right")."""
-    marks = list(_NUMBERED.finditer(text))
-    if len(marks) < 2 or marks[0].group(1) != "1" or marks[1].group(1) != "2":
+    when its marks (`_LIST_MARK`) count from 1; the text otherwise ("see clause 8. the 30 days is
+    right")."""
+    marks = [m.group().strip(" \t\n().") for m in _LIST_MARK.finditer(text)]
+    if marks[:2] != ["1", "2"]:
         return text
-    return _NUMBERED.sub("\n", text)
+    return _LIST_MARK.sub("\n", text)
+
+
+def _has_digit(value: str) -> bool:
+    return any(c.isdigit() for c in value)
 
 
 def _another_figure(said: str, statement: str) -> bool:
     """A figure the statement does not say, of a kind it says one of ("16:00 now" after "... ships
     at 14:00 from Dock B"): beside a part said to be right, the part set right."""
     seen = {v for v, _, _ in values_in(statement)}
-    shapes = {value_attribute(v) for v in seen if any(c.isdigit() for c in v)}
-    return any(v not in seen and any(c.isdigit() for c in v) and value_attribute(v) in shapes
+    shapes = {value_attribute(v) for v in seen if _has_digit(v)}
+    return any(v not in seen and _has_digit(v) and value_attribute(v) in shapes
                for v, _, _ in values_in(said))
 
 
@@ -736,25 +737,26 @@ def partly_right(quote: str, statement: str) -> str | None:
         return None  # ("Guten Morgen. Yes, 14 missing timestamps is right, ...": it agrees)
     # (not a sentence that hedges, "Not sure about the ceilometer count, ... they swapped several",
     # or instructs, "use it for the funnel chart, and label the axis 'activated (7d)'")
-    parts = [(s, part) for s in said_apart if not mk.HEDGE.search(s) and not pr.imperative(pr.skip(s))
+    parts = [(s, part, _part_agreed(part)) for s in said_apart if not mk.HEDGE.search(s) and not pr.imperative(pr.skip(s))
              for c in pr.clauses(s) if (part := c.strip(" .,;:!"))]
-    agreeing = [clause for _, clause in parts if _part_agreed(clause)]
+    agreeing = [clause for _, clause, agreed in parts if agreed]
     if not agreeing:
         return None
-    beside = {sentence for sentence, clause in parts if clause in agreeing}
-    for sentence, clause in parts:
+    beside = {sentence for sentence, _, agreed in parts if agreed}
+    before_last = said_apart[-2] if len(said_apart) >= 2 and beside == {said_apart[-1]} else None
+    for sentence, clause, agreed in parts:
         said = pr.skip(clause).strip(" .,;:!")
         # (a figure alone only in the sentence that agrees, or in the one before the agreement that
         # ends the turn, "meter's 3 free articles now, ... reset date and the bonus are right": not
         # "the 5 days auto-close is right. What I'm worried about is the customers who reply on day 6")
-        if not _part_agreed(clause) and not pr.imperative(said) and not mk.REQUEST.match(said) \
+        if not agreed and not pr.imperative(said) and not mk.REQUEST.match(said) \
                 and not mk.QUESTION_START.match(said) and "?" not in sentence and (
                 (len(pr.words(said)) >= 2 and has_value(said) and pr.is_fact(said) and _contradicted(said, statement))
-                or ((sentence in beside or said_apart[-2:] == [sentence, *beside]) and _another_figure(said, statement))):
+                or ((sentence in beside or sentence == before_last) and _another_figure(said, statement))):
             # the sentence it is in, but for what it agrees to ("it's 7 locations since the
             # Eastside opening", "capacity is 220 -- the other two are right")
-            for agreed in agreeing:
-                sentence = sentence.replace(agreed, "")
+            for conceded in agreeing:
+                sentence = sentence.replace(conceded, "")
             return pr.skip(sentence).strip(f" .,;:!{EM}{EN}-")
     return None
 
@@ -778,15 +780,15 @@ def _found_so(content: str, statement: str) -> bool:
         return False  # (each sentence with a value found so: not "Reminders go out every six months. ...")
     said = statement.lower()
     return all(value in said for value, _, _ in values_in(content)
-               if _NAMED_VALUE.fullmatch(value) or (any(c.isdigit() for c in value) and not _PURE_FIGURE.fullmatch(value)))
+               if value_attribute(value) in _WORD_VALUES or (_has_digit(value) and not _PURE_FIGURE.fullmatch(value)))
 
 
 # the statement's value said to be old: "87 \u2714; due date is the last business day, the 15th was
 # last year's"
 _OUTDATED = re.compile(r"\b(?:old|older|previous|outdated|stale|last year'?s|used to be|no longer|any ?more)\b", re.I)
-# values that are words: "Thursday", "weekly", "March" -- not a source's name ("GA4 has 1,106 ...")
-_NAMED_VALUE = re.compile(r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?|(?:hour|dai|week|month|quarter|year)ly|january|"
-                          r"february|march|april|may|june|july|august|september|october|november|december")
+# values that are words, of `contrast`'s kinds: "Thursday", "weekly", "March" -- not a source's name
+# ("GA4 has 1,106 ...")
+_WORD_VALUES = frozenset(("when", "month", "frequency"))
 _PURE_FIGURE = re.compile(r"[$\u00a3\u20ac\u00a5~-]?\d[\d,.]*")
 
 
