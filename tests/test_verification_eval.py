@@ -2,7 +2,7 @@
 figures -- the processor run end to end on one session file per phrasing family.
 
 The top-level families (dev and heldout halves) and the opened earlier held-out rounds
-(`fresh-1/` to `fresh-62/`) are development data: the rules were
+(`fresh-1/` to `fresh-64/`) are development data: the rules were
 tuned on them, and the targets (precision >= 0.95, recall >= 0.90 per type) are asserted on each.
 The held-out measure is `bench/verification_cases/fresh/`, written apart from the rules and
 never read by whoever tunes them: measured once the rules are frozen, its unmet targets are strict
@@ -153,21 +153,21 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 # An opened round a tuning round did not bring to the targets (measured when it ended): its
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
 OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
-    # the fourteenth to sixty-second rounds: the judgement was trained on each after it was measured;
+    # the fourteenth to sixty-fourth rounds: the judgement was trained on each after it was measured;
     # the rules were tuned on the eighteenth (round 16), on three shapes of the seventeenth's false
     # positives, and on each of the nineteenth to twenty-eighth (rounds 17 to 26); the
     # twenty-ninth onwards were opened untuned (the nineteenth and twentieth sessions mended the
     # rules on ordinary turns instead, `bench.ordinary`; the thirty-third to thirty-sixth,
     # thirty-eighth to forty-fourth, forty-sixth to fifty-first, fifty-third to fifty-sixth,
     # fifty-eighth and sixtieth were written as training data and measured once before it).
-    # Measured after the twenty-sixth session's changes (version 38: the judgement trained on the
-    # sixty-first round and one more set of ordinary turns; its correction never a sentence that
-    # ends saying a part is right, its definition possibly an instruction's aside between dashes;
-    # a confirmation of one of several facts taken up by its figure)
+    # Measured after the twenty-eighth session's changes (version 40: the judgement trained on the
+    # sixty-third and sixty-fourth rounds and two more sets of ordinary turns; what follows a part
+    # agreed to that says why it is so, or what the person does not know, corrects nothing; "I",
+    # "one" for a thing and "on" before a number are no values; a definition that says the
+    # statement again with words that find it so confirms)
     ("fresh-14", "correction"): (0.939, 0.964),
-    ("fresh-17", "correction"): (0.947, 0.964),
-    ("fresh-20", "correction"): (0.918, 0.902),
-    ("fresh-21", "correction"): (0.936, 0.911),
+    ("fresh-20", "correction"): (0.909, 0.893),
+    ("fresh-21", "correction"): (0.945, 0.920),
     ("fresh-22", "correction"): (0.897, 0.929),
     ("fresh-24", "correction"): (0.946, 0.946),
     ("fresh-25", "correction"): (0.939, 0.955),
@@ -176,45 +176,40 @@ OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
     ("fresh-29", "confirmation"): (0.945, 0.929),
     ("fresh-29", "correction"): (0.940, 0.973),
     ("fresh-30", "correction"): (0.939, 0.955),
-    ("fresh-31", "correction"): (0.940, 0.973),
+    ("fresh-31", "correction"): (0.948, 0.973),
     ("fresh-32", "correction"): (0.914, 0.946),
-    ("fresh-33", "correction"): (0.902, 0.902),
+    ("fresh-33", "correction"): (0.901, 0.893),
     ("fresh-34", "confirmation"): (0.936, 0.911),
     ("fresh-34", "correction"): (0.910, 0.902),
     ("fresh-35", "correction"): (0.916, 0.973),
-    ("fresh-36", "correction"): (0.947, 0.964),
-    ("fresh-36", "unprompted_definition"): (0.935, 0.893),
-    ("fresh-37", "confirmation"): (0.933, 0.875),
-    ("fresh-37", "correction"): (0.946, 0.946),
-    ("fresh-37", "unprompted_definition"): (0.946, 0.938),
+    ("fresh-37", "confirmation"): (0.917, 0.893),
     ("fresh-38", "correction"): (0.929, 0.929),
     ("fresh-39", "correction"): (0.938, 0.938),
-    ("fresh-41", "correction"): (0.936, 0.920),
-    ("fresh-42", "correction"): (0.897, 0.929),
-    ("fresh-43", "correction"): (0.932, 0.973),
+    ("fresh-41", "correction"): (0.945, 0.920),
+    ("fresh-42", "correction"): (0.912, 0.929),
+    ("fresh-43", "correction"): (0.940, 0.973),
     ("fresh-43", "unprompted_definition"): (0.946, 0.946),
-    ("fresh-44", "correction"): (0.938, 0.946),
     ("fresh-45", "correction"): (0.929, 0.938),
     ("fresh-46", "unprompted_definition"): (0.961, 0.875),
-    ("fresh-47", "correction"): (0.929, 0.929),
-    ("fresh-48", "correction"): (0.883, 0.946),
-    ("fresh-49", "correction"): (0.921, 0.938),
-    ("fresh-50", "correction"): (0.851, 0.866),
-    ("fresh-51", "correction"): (0.880, 0.920),
+    ("fresh-47", "correction"): (0.937, 0.929),
+    ("fresh-48", "correction"): (0.897, 0.938),
+    ("fresh-49", "correction"): (0.912, 0.929),
+    ("fresh-50", "correction"): (0.858, 0.866),
+    ("fresh-51", "correction"): (0.896, 0.920),
     ("fresh-51", "unprompted_definition"): (0.927, 0.911),
     ("fresh-52", "correction"): (0.883, 0.875),
     ("fresh-53", "correction"): (0.913, 0.938),
     ("fresh-53", "unprompted_definition"): (0.980, 0.884),
-    ("fresh-54", "correction"): (0.937, 0.929),
     ("fresh-55", "correction"): (0.882, 0.938),
-    ("fresh-56", "confirmation"): (0.935, 0.893),
-    ("fresh-57", "correction"): (0.895, 0.911),
+    ("fresh-56", "confirmation"): (0.935, 0.902),
+    ("fresh-57", "correction"): (0.903, 0.911),
     ("fresh-58", "unprompted_definition"): (0.947, 0.900),
-    ("fresh-60", "confirmation"): (0.918, 0.938),
-    ("fresh-60", "correction"): (0.844, 0.950),
+    ("fresh-60", "confirmation"): (0.938, 0.948),
+    ("fresh-60", "correction"): (0.843, 0.938),
     ("fresh-60", "unprompted_definition"): (0.944, 0.844),
     ("fresh-61", "correction"): (0.948, 0.973),
-    ("fresh-62", "correction"): (0.892, 0.955)}
+    ("fresh-62", "correction"): (0.930, 0.955),
+    ("fresh-64", "unprompted_definition"): (0.930, 0.946)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [
@@ -238,21 +233,23 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/, the sixty-third: 57 families, 456 cases; consumer services, media and
-# travel -- a hotel chain's booking platform, a restaurant group's point of sale, an airline's crew
-# scheduling, a game studio's live operations, a music streamer's royalties team, a sports league's
-# statistics office, event ticketing, a newspaper's publishing system -- mixed in every family,
-# every shape of each moment, chat style and prose in every family), written by an engineer who
-# read neither the rules nor any other case file. Measured once each in the twenty-seventh
-# session, never read: the rules alone (0.902, 0.821), (0.977, 0.750), (0.978, 0.804); version 38
-# (unseen by its weights) (0.934, 0.884), (0.980, 0.884), (0.982, 0.964); version 39, trained on
-# the sixty-second round and one more set of ordinary turns besides (44,793 cases), a partial
-# correction read as one and a value found the same as a confirmation: the figures below -- every
-# type meets the targets, corrections by a hair (101 of 112 found, 106 detections). (The
-# sixty-second round, held out before it, is `fresh-62/` now: version 38 gave it (0.860, 0.875),
-# (0.980, 0.857), (0.955, 0.938), measured three times.)
-FRESH_MEASURED = {"correction": (0.953, 0.902), "confirmation": (0.981, 0.911),
-                  "unprompted_definition": (0.982, 0.964)}
+# The held-out round (fresh/, the sixty-fifth: 57 families, 456 cases; health, education and
+# non-profits -- a hospital's IT and clinical systems team, a school district's student
+# information system, a university admissions office, a charity's fundraising CRM, a public
+# library network, a clinical trials unit, a pharmacy chain's dispensing software, an online
+# course platform -- mixed in every family, every shape of each moment, chat style and prose in
+# every family), written by an engineer who read neither the rules nor any other case file.
+# Measured once each in the twenty-eighth session, never read: the rules alone (0.879, 0.839),
+# (0.957, 0.795), (0.961, 0.652); version 39 (a worktree of 08687f2, trained on neither the
+# sixty-third nor the sixty-fourth round) (0.910, 0.902), (0.971, 0.893), (0.947, 0.955); version
+# 40, trained on both and two more sets of ordinary turns (46,605 cases), a part agreed to with
+# why it is so read as no correction, three words no longer read as values, a definition found
+# so as a confirmation: the figures below -- confirmations meet the targets, corrections and
+# definitions do not. (The sixty-third round, held out before it, is `fresh-63/` now: it met every
+# target with version 39; the sixty-fourth, `fresh-64/`, measured three times and never read,
+# met none with versions 38, 39 or 40 -- 40 gave it (0.935, 0.902), (0.959, 0.839), (0.889, 0.929).)
+FRESH_MEASURED = {"correction": (0.917, 0.893), "confirmation": (0.971, 0.911),
+                  "unprompted_definition": (0.945, 0.929)}
 
 
 @pytest.mark.parametrize("kind", [

@@ -15,12 +15,12 @@ from bench.verification import Found
 from tests.test_verification_support import family_toml
 
 # detections per 1,000 turns, measured when the judgement and the rules were last changed
-# (2026-12-05, verification version 39): the development turns (16,250, trained on) 4.3; the
-# held-out ones (450, the thirty-seventh set: a week of one video game studio; never read nor
-# trained on) 31.1 -- 4 by the judgement, 10 by the rules (version 38 on them, unseen: 22.2, 3 and
-# 7; the rules alone 60.0)
+# (2026-12-05, verification version 40): the development turns (17,150, trained on) 4.3; the
+# held-out ones (450, the thirty-ninth set: a week of one small digital agency; never read nor
+# trained on) 20.0 -- 2 by the judgement, 7 by the rules (version 39 on them, unseen: 15.6, 0 and
+# 7; the rules alone 62.2)
 DEVELOPMENT_MEASURED = 4.3
-FRESH_MEASURED = 31.1
+FRESH_MEASURED = 20.0
 MARGIN = 10.0  # per 1,000: five more turns of 450 fail the test
 
 
@@ -80,7 +80,7 @@ def test_the_development_turns_stay_below_what_was_measured() -> None:
 
 
 def test_the_held_out_turns_stay_below_what_was_measured() -> None:
-    """A ceiling, not a target: about one held-out ordinary turn in 32 still gives a
+    """A ceiling, not a target: about one held-out ordinary turn in 50 still gives a
     detection (README, "What the rules do not catch")."""
     families = ordinary.load(fresh=True)
     if not families:

@@ -364,7 +364,7 @@ def _responds(fact: str, statement: str | None) -> bool:
 
 
 @lru_cache(maxsize=256)  # a fact with no lead word is asked twice: as a correction, as a definition
-def _contradicted(fact: str, statement: str | None, framed: bool = False) -> bool:
+def contradicted(fact: str, statement: str | None, framed: bool = False) -> bool:
     """`contradicts` on what the statement said, if it said anything."""
     if not statement or not _says_something(statement):
         return False
@@ -505,7 +505,7 @@ def _said_again_negative(fact: str, statement: str | None) -> tuple[str, str] | 
     if _NEGATIVE_ANSWER.match(head):
         rest = fact[len(head):].strip(" ,;:.!")
         return _plain(f"{claim.rstrip('.')}. {pr.upper_first(rest)}" if rest else claim)
-    if not _echoes(fact, statement) or _contradicted(fact, statement):
+    if not _echoes(fact, statement) or contradicted(fact, statement):
         return None
     return _plain(fact if _restates(fact, claim) else f"{claim.rstrip('.')}. {pr.upper_first(fact)}")
 
@@ -634,7 +634,7 @@ def _claim_before_offer(fact: str, statement: str) -> str | None:
         if said.endswith("?") or _OFFER.match(said) or len(pr.words(said)) < 3 or not (
                 pr.has_verb(said) or _STATED.match(said)):
             continue
-        if _echoes(fact, said) and not _contradicted(fact, said):
+        if _echoes(fact, said) and not contradicted(fact, said):
             return said
     return None
 
@@ -653,13 +653,16 @@ def anchored(kind: DetectionType, title: str, content: str, quote: str,
 
     A confirmation of a turn that says one part of the statement is right and sets another right
     with a value is that correction (`partly_right`); a correction that says only the statement's
-    figures, found so elsewhere, is a confirmation (`_found_so`)."""
+    figures, found so elsewhere, is a confirmation (`found_so`)."""
     if kind == "confirmation" and statement and (part := partly_right(quote, statement)) is not None:
         return ("correction", *_plain(part))
-    if kind == "correction" and statement and _found_so(content, statement) and partly_right(quote, statement) is None \
+    if kind == "correction" and statement and found_so(content, statement) and partly_right(quote, statement) is None \
             and (done := finish(Lead("strong", content), statement)) is not None:
         return ("confirmation", *done)
-    if kind != "correction" or not statement or _contradicted(content, statement):
+    if kind == "unprompted_definition" and statement and found_again(content, statement) \
+            and (done := finish(Lead("strong", content), statement)) is not None:
+        return ("confirmation", *done)
+    if kind != "correction" or not statement or contradicted(content, statement):
         return kind, title, content
     text = prepare(quote)
     at = text.lower().find(content.rstrip(" .!").lower())
@@ -667,7 +670,7 @@ def anchored(kind: DetectionType, title: str, content: str, quote: str,
         return kind, title, content
     for sentence in sentences(text[:at])[:MAX_EARLIER]:
         said = pr.skip(sentence).strip()
-        if said and pr.is_fact(said) and has_value(said) and _contradicted(said, statement):
+        if said and pr.is_fact(said) and has_value(said) and contradicted(said, statement):
             return (kind, *_plain(said))
     return kind, title, content
 
@@ -751,7 +754,7 @@ def partly_right(quote: str, statement: str) -> str | None:
         # "the 5 days auto-close is right. What I'm worried about is the customers who reply on day 6")
         if not agreed and not pr.imperative(said) and not mk.REQUEST.match(said) \
                 and not mk.QUESTION_START.match(said) and "?" not in sentence and (
-                (len(pr.words(said)) >= 2 and has_value(said) and pr.is_fact(said) and _contradicted(said, statement))
+                (len(pr.words(said)) >= 2 and has_value(said) and pr.is_fact(said) and contradicted(said, statement))
                 or ((sentence in beside or sentence == before_last) and _another_figure(said, statement))):
             # the sentence it is in, but for what it agrees to ("it's 7 locations since the
             # Eastside opening", "capacity is 220 -- the other two are right")
@@ -764,12 +767,14 @@ def partly_right(quote: str, statement: str) -> str | None:
 # found to be so: "grafana says the same, 92", "52,310 rows there as well", "0x68 as well",
 # "1:10,000 \u2714", "3 items sounds right", "-1.4 lines up with what we saw" (not "too", "also":
 # more often a second thing the same, "there's a night shift 10pm-6am too")
-_FOUND_SO = re.compile(r"(?:^|\b(?:the|says?|shows?|showed|got|gives?|gave)\s+)same\b|\bsame as\b|\bas well\b|"
+_FOUND_SO = re.compile(r"(?:^|\b(?:the|says?|shows?|showed|got|gives?|gave)\s+)same\b"
+                       # (not "the same test failing on the same product": the same what, no verdict)
+                       r"(?!\s+(?!(?:as|here|there|too|in|on|at|from|with|for|by|thing|number|numbers|value|figure|result|results|count|total)\b)[a-z])|\bsame as\b|\bas well\b|"
                        r"\b(?:matches(?!\s+on\b)|lines up|checks out|ties out|adds up|(?:sounds|looks|is|are) (?:right|correct)|"
                        r"yes|yep|yeah|confirmed)\b|[\u2713\u2714\u2705\U0001f44d]", re.I)
 
 
-def _found_so(content: str, statement: str) -> bool:
+def found_so(content: str, statement: str) -> bool:
     """A fact said with the statement's values and no other, with words that find it so: the
     statement's value seen again, which confirms it ("grafana says the same, 92" after "The
     cache hit rate was 92% yesterday"; not "Billing state sits in eu-west-1 ..., same bucket
@@ -783,9 +788,18 @@ def _found_so(content: str, statement: str) -> bool:
                if value_attribute(value) in _WORD_VALUES or (_has_digit(value) and not _PURE_FIGURE.fullmatch(value)))
 
 
+def found_again(content: str, statement: str) -> bool:
+    """The statement said again with words that find it so, which defines nothing: "86 active
+    employees matches payroll.", "the NetSuite AP aging total is $642,300 as well", "500+
+    employees, yes that's the rule" after the statement that said so."""
+    first = first_sentence(content)
+    return _FOUND_SO.search(first) is not None and _echoes(first, statement) and not _OUTDATED.search(content) \
+        and not contradicted(first, statement)
+
+
 # the statement's value said to be old: "87 \u2714; due date is the last business day, the 15th was
 # last year's"
-_OUTDATED = re.compile(r"\b(?:old|older|previous|outdated|stale|last year'?s|used to be|no longer|any ?more)\b", re.I)
+_OUTDATED = re.compile(r"\b(?:old|previous|outdated|stale|last year'?s|used to be|no longer|any ?more)\b", re.I)
 # values that are words, of `contrast`'s kinds: "Thursday", "weekly", "March" -- not a source's name
 # ("GA4 has 1,106 ...")
 _WORD_VALUES = frozenset(("when", "month", "frequency"))
@@ -809,28 +823,28 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
             return None  # (a note that opens by agreeing -- "fwiw, that's entirely correct -- ..."
             # -- is no note: the turn confirms, which the rules or the judgement read elsewhere)
         if lead.strength == "marked":
-            said = _contradicted(lead.fact, statement) or _set_against(lead.fact, statement) or _flipped(lead.fact, statement) \
+            said = contradicted(lead.fact, statement) or _set_against(lead.fact, statement) or _flipped(lead.fact, statement) \
                 or _other_value(lead.fact, statement) or any(
-                _contradicted(later, statement) for later in sentences(lead.fact)[1:3] if measured(later))
+                contradicted(later, statement) for later in sentences(lead.fact)[1:3] if measured(later))
         elif lead.strength == "correction":
             # "no" to "Want me to backfill it too?" answers the offer: it corrects only what it
             # contradicts of what came before
             said = statement is not None and _says_something(statement) and (
-                not _offers(statement) or _contradicted(lead.fact, statement)) \
+                not _offers(statement) or contradicted(lead.fact, statement)) \
                 and _said_again_negative(lead.fact, statement) is None
         elif lead.strength == "contrast":
-            said = (_contradicted(lead.fact, statement) or any(
-                _contradicted(later, statement) for later in sentences(lead.fact)[1:4] if pr.is_fact(later))
+            said = (contradicted(lead.fact, statement) or any(
+                contradicted(later, statement) for later in sentences(lead.fact)[1:4] if pr.is_fact(later))
                 or _named_instead(lead.fact, statement)
             ) and not _work_without_value(statement) and not _agreeing(lead.fact)
         elif lead.strength == "inside":
             # an aside of an instruction that sets the statement right -- what the "aside" definition
             # is not; after a report of work the aside stays a definition
-            said = _contradicted(lead.fact, statement) and not _reports_work(statement) and not _agreeing(lead.fact)
+            said = contradicted(lead.fact, statement) and not _reports_work(statement) and not _agreeing(lead.fact)
         elif lead.strength == "ordered":
             # a fact the instruction rests on: it corrects what it contradicts, even a report of work
             # built on the other value ("change that to 30 days, log retention is 30 days not 90")
-            said = _contradicted(lead.fact, statement) and not _agreeing(lead.fact)
+            said = contradicted(lead.fact, statement) and not _agreeing(lead.fact)
         elif lead.strength == "partial":
             # one part agreed to, what is said next is set against the rest of the claim: anything
             # new of lasting knowledge corrects it (not a report of work, a status or a plan)
@@ -838,26 +852,26 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
             first = first_sentence(lead.fact)
             head = pr.clauses(first)[0] if first else ""
             said = claim is not None and statement is not None and (
-                _contradicted(lead.fact, statement) or _set_against(lead.fact, statement) or (
+                contradicted(lead.fact, statement) or _set_against(lead.fact, statement) or (
                     # after a report of work ("I've added the level"), only what contradicts it
                     bool(keys(first) - keys(statement)) and not _WORK_REPORT.search(claim) and not (
                         mk.STATUS.search(head) or mk.TROUBLE.search(head) or mk.OPINION.search(head)
                         or mk.HEDGE.search(first) or mk.MOMENT.search(head) or mk.EVENT.match(head))))
         elif lead.strength == "warned":
-            said = not (_contradicted(lead.fact, statement) or _set_against(lead.fact, statement))
+            said = not (contradicted(lead.fact, statement) or _set_against(lead.fact, statement))
         elif lead.strength == "told":
             said = statement is not None and (claim_of(statement) is not None or _claim_after_plan(statement)) and any(
-                _contradicted(told, statement) for told in sentences(lead.fact)[:4]
+                contradicted(told, statement) for told in sentences(lead.fact)[:4]
                 if pr.is_fact(told) or has_value(told) or measured(told)) and not _work_without_value(statement)
         elif lead.strength in ("framed", "noted"):
             claim = claim_of(statement) if statement else None
-            said = claim is not None and not _WORK_REPORT.search(claim) and _contradicted(lead.fact, statement, True)
+            said = claim is not None and not _WORK_REPORT.search(claim) and contradicted(lead.fact, statement, True)
             # (a note that says the claim again -- "Naming convention is date_region_product, yes,
             # ..." after "The campaign naming convention is date_region_product." -- defines nothing)
             said = said if lead.strength == "framed" else not said and not (
                 claim is not None and not _WORK_REPORT.search(claim) and _restates(lead.fact, claim))
         else:
-            said = not (_contradicted(lead.fact, statement) and not (
+            said = not (contradicted(lead.fact, statement) and not (
                 lead.strength == "aside" and _reports_work(statement))) and not (
                 lead.strength == "plain" and _responds(lead.fact, statement)
                 and not ((_HOUSE_WAY.search(first := first_sentence(lead.fact)) or _CONVENTION.search(first)
@@ -883,7 +897,7 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
     content: str | None
     if lead.strength == "mid":
         # later in a turn, or after one's own check: only what says the statement again
-        if not fact or not _echoes(fact, statement) or _contradicted(fact, statement):
+        if not fact or not _echoes(fact, statement) or contradicted(fact, statement):
             return None
         content = fact if target is None or _restates(fact, target) else \
             f"{target.rstrip('.')}. {pr.upper_first(fact)}"

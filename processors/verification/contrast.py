@@ -124,10 +124,16 @@ _VALUE = re.compile(r"^(?:.*\d.*|[A-Z]{2,}\w*|\w+[_./]\S*|[#@]\w.*|(?:one|two|th
                     r"september|october|november|december)s?)$")
 
 
-# "on"/"off" before a determiner are prepositions ("enabled on the prod instance"), not a switch
+# "on"/"off" before a determiner or a number are prepositions ("enabled on the prod instance",
+# "has him on 1,840 minutes"), not a switch
 _PREPOSITIONS = frozenset(["on", "off"])
 _DETERMINERS = frozenset(["the", "a", "an", "our", "their", "its", "my", "your", "this", "that",
                           "these", "those", "every", "each", "all", "any", "some"])
+# "one" after a determiner or an adjective, or before "of", stands for a thing, no number: "the last
+# one was on 12 August", "it's one of the newer sites"
+_ONE = frozenset(["one", "ones"])
+_ONE_AFTER = _DETERMINERS | {"which", "no", "another", "last", "first", "next", "other", "same", "new", "old",
+                             "only", "right", "wrong", "big", "small", "latest", "current", "previous"}
 _TOKEN = re.compile(r"[#@]?[\w'$%-]+(?:[./:][\w$%-]+)*")  # "2.4", "us-east-1", "#alerts" whole
 
 
@@ -171,8 +177,13 @@ def values_in(text: str, every: bool = False) -> tuple[Value, ...]:
             near = tokens[n].key
     return tuple((tok.low, before[n], after[n]) for n, tok in enumerate(tokens)
                  if (tok.value and not (tok.low in _PREPOSITIONS and n + 1 < len(tokens)
-                                        and tokens[n + 1].low in _DETERMINERS))
-                 or (n and tok.capital) or (every and tok.key is not None))
+                                        and (tokens[n + 1].low in _DETERMINERS or tokens[n + 1].low[:1].isdigit()))
+                     and not (tok.low in _ONE and ((n and tokens[n - 1].low in _ONE_AFTER)
+                                                   or (n + 1 < len(tokens) and tokens[n + 1].low == "of"))))
+                 or (n and tok.capital and tok.low not in _I) or (every and tok.key is not None))
+
+
+_I = frozenset(("i", "i'm", "i've", "i'd", "i'll"))  # capitals, and no name: "80 acres, that I know for sure"
 
 
 _SHORT_ANSWER = re.compile(r"^(?:it'?s|its|it is|they'?re|theyre|they are|that'?s|thats|that is)\s+",

@@ -51,7 +51,14 @@ from typing import Final
 
 import orjson
 
-from sessiond.processors.verification.claims import echoed_instead, finish
+from sessiond.processors.verification.claims import (
+    contradicted,
+    echoed_instead,
+    finish,
+    found_again,
+    found_so,
+    partly_right,
+)
 from sessiond.processors.verification.contrast import redefines
 from sessiond.processors.verification.detection import (
     DETECTION_TYPES,
@@ -432,5 +439,10 @@ def decide(statement: str | None, quote: str) -> tuple[DetectionType, str, str] 
             best, top = part, rated
     if best is None:
         return None  # no fact in the person's own words (a request, a question, a paste)
+    # the statement found so is neither ("... is 10 Gbps yes, ...", "86 active employees matches payroll.")
+    said_again = found_again(best, statement) if kind == "unprompted_definition" else (
+        found_so(best, statement) and not contradicted(best, statement) and partly_right(quote, statement) is None)
+    if said_again:
+        return None
     content = upper_first(best)
     return kind, title_of(content), content

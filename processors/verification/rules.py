@@ -2358,7 +2358,10 @@ _AGREED_WORDS = ("ye", "yu", "ya", "right", "correct", "ok", "fine", "sure", "tr
                  "\u2713", "\u2714", "\u2705", "\U0001f44d")  # a cheap test before `_PART_AGREED`
 _PART_AGREED = re.compile(rf"^(?P<part>(?:re\s+)?(?!(?:no|nope|nah|wait|hmm+|ok|okay|sure|yes|yeah|yep|thanks|thx|that|this|it|its|it'?s|"
                           rf"thats|that'?s|all|everything|looks|sounds|seems|i|we|you|so|well|cool|great|good|nice|"
-                          rf"perfect|alright|and|but)\b)[\w$%./\u00b0>-]+(?:\s+[\w$%./\u00b0>-]+){{0,4}}?)"
+                          rf"perfect|alright|and|but|"
+                          # how it is agreed to, no part of the statement: "sadly true.", "unfortunately correct"
+                          rf"sadly|unfortunately|regrettably|indeed|totally|absolutely|exactly|definitely|certainly|"
+                          rf"quite|very|dead|spot|also|still|oh|ah)\b)[\w$%./\u00b0>-]+(?:\s+[\w$%./\u00b0>-]+){{0,4}}?)"
                           rf"\s*[,:]?\s+{_AGREED}(?:\s+(?:yes|yeah|right|correct|true))?"
                           rf"(?P<then>\s*(?:[,;:.!{ph.EM}{ph.EN}]|\s-+)+\s*(?:(?:but|though|however)\b[,\s]*)?|"
                           rf"\s*,?\s+(?:but|though|however)\b[,\s]*|\s*$)", re.I)
@@ -2412,7 +2415,7 @@ def _partial(text: str, parts: Sequence[str]) -> str | None:
         rest = " ".join(parts[1:3]).strip()
     rest = pr.skip(_PART_DENIED.sub("", pr.skip(rest), count=1))
     rest = _LATER_MARK.sub("", rest, count=1)
-    if not rest or _ADDED.match(rest) or "?" in first_sentence(rest) or _asks(rest) or _opens_with_a_lead(rest) \
+    if not rest or _ADDED.match(rest) or _BECAUSE_FIRST.match(rest) or "?" in first_sentence(rest) or _asks(rest) or _opens_with_a_lead(rest) \
             or _led(rest) or _TO_CHECK.search(first_sentence(rest)):
         # "us-east-1 yes, and can you ...", "300 seconds, yes, matches what I see", "paid on March 3,
         # yes. whether it was wire or ACH I'd have to check": no correction
@@ -2445,9 +2448,17 @@ _TO_CHECK = re.compile(r"\b(?:i|we)(?:'d|'ll| would| will| need to| have to| mus
                        r"verify|find out|look)\b|\bnot sure\b|\bno idea\b|"
                        # "whether it covers all subs is what I'm asking legal", "didn't test the 10 items thing"
                        r"^whether\b|\b(?:i'?m|we'?re|i am|we are)\s+(?:still\s+)?(?:asking|checking|confirming|verifying)\b|"
-                       r"\b(?:didn'?t|did not|haven'?t|have not|hasn'?t|not yet)\s+(?:\w+\s+)?(?:test|check|tri|look|verif|confirm)\w*",
+                       r"\b(?:didn'?t|did not|haven'?t|have not|hasn'?t|not yet)\s+(?:\w+\s+)?(?:test|check|tri|look|verif|confirm)\w*|"
+                       # what the person does not know or has not seen: "parcel number I don't know", "the 4 days
+                       # I can't verify", "haven't timed a full jug myself", "let me dig"
+                       r"\b(?:i|we)\s+(?:don'?t|do not|didn'?t|did not)\s+know\b|"
+                       r"\b(?:i|we)\s+(?:can'?t|cannot|couldn'?t)\s+(?:verify|vouch|see|confirm|say|tell|speak)\b|"
+                       r"\b(?:didn'?t|did not|haven'?t|have not)\s+(?:\w+\s+){1,4}?myself\b|\blet me\s+(?:dig|check|look)\b",
                        re.I)
-_BECAUSE_FIRST = re.compile(r"^[\s,;:-]*(?:because|since|cause|coz|bc)\b", re.I)
+# what follows the part agreed to says why it is so or where it comes from, of that part: "35 days,
+# yes -- that's the max RDS allows", "P45 within 5 working days is right, that's from payroll's SLA",
+# "trial is 21 days for sure, that's from the relaunch"
+_BECAUSE_FIRST = re.compile(r"^[\s,;:-]*(?:because|since|cause|coz|bc|that'?s|thats|that is|that was|this is|which is|which was)\b", re.I)
 
 
 def _led(text: str) -> bool:
