@@ -584,9 +584,9 @@ def test_a_value_found_the_same_elsewhere_confirms(tmp_path: Path) -> None:
     assert not found_so("14 null tax_ids, same as you. It was 9 last week", statement)  # a sentence not found so
     assert not found_so("Thursday at 10, same room", "The sprint review is on Tuesday at 10 in room 4.")
     assert not found_so("87 \u2714; the due date is the last business day, the 15th was last year's",
-                         "87 accounts were revoked, completion due by the 15th.")  # the old value
+                        "87 accounts were revoked, completion due by the 15th.")  # the old value
     assert not found_so("state sits in eu-west-1, same bucket name",
-                         "The state lives in the us-east-1 bucket tf-state-billing.")
+                        "The state lives in the us-east-1 bucket tf-state-billing.")
 
 
 _REFUNDS = "Refunds reach the customer's card within 5 business days."
@@ -621,7 +621,7 @@ def test_a_pronoun_a_determiners_one_and_a_preposition_before_a_number_are_no_va
     assert [v for v, _, _ in values_in("runs on 3 nodes, one per zone, switch it on")] == ["3", "one", "on"]
     assert not contradicted("Bay 3 holds 40 pallets, that I know for sure.", "Bay 3 holds 40 pallets and is refrigerated.")
     assert not contradicted("The ledger has it on 2,310 entries this quarter too.",
-                             "The ledger recorded 2,310 entries this quarter.")
+                            "The ledger recorded 2,310 entries this quarter.")
     assert not contradicted("the audit log agrees, the last one was on 4 May", "The last failed backup was on 4 May.")
     assert contradicted("the last one was on 6 May", "The last failed backup was on 4 May.")
 
