@@ -641,6 +641,18 @@ def test_a_definition_that_says_the_statement_again_and_finds_it_so_confirms() -
     assert not found_again("90 active employees matches payroll.", statement)  # another figure
 
 
+def test_the_judgement_adds_no_definition_that_says_the_statement_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`learned.decide` with a model sure of a definition (the seam, `learned.judged`): the
+    sentence it would add is the statement found so -- none is added; a sentence that is a rule
+    of its own still is."""
+    sure = {"none": 0.0, "correction": 0.0, "confirmation": 0.0, "unprompted_definition": 1.0}
+    monkeypatch.setattr(learned, "judged", lambda statement, text: sure)
+    statement = "The export has 86 active employees."
+    assert learned.decide(statement, "86 active employees matches payroll, I checked.") is None
+    added = learned.decide(statement, "active here means a badge scan in the last 30 days.")
+    assert added is not None and added[0] == "unprompted_definition" and "badge scan" in added[2], added
+
+
 def test_the_anchored_correction_is_the_same_when_the_statement_began_in_an_earlier_append(
     tmp_path: Path,
 ) -> None:

@@ -653,15 +653,14 @@ def anchored(kind: DetectionType, title: str, content: str, quote: str,
 
     A confirmation of a turn that says one part of the statement is right and sets another right
     with a value is that correction (`partly_right`); a correction that says only the statement's
-    figures, found so elsewhere, is a confirmation (`found_so`)."""
+    figures, found so elsewhere, is a confirmation (`found_so`), and so is a definition that says
+    the statement again with words that find it so (`found_again`)."""
     if kind == "confirmation" and statement and (part := partly_right(quote, statement)) is not None:
         return ("correction", *_plain(part))
-    if kind == "correction" and statement and found_so(content, statement) and partly_right(quote, statement) is None \
+    if statement and ((kind == "correction" and found_so(content, statement) and partly_right(quote, statement) is None)
+                      or (kind == "unprompted_definition" and found_again(content, statement))) \
             and (done := finish(Lead("strong", content), statement)) is not None:
-        return ("confirmation", *done)
-    if kind == "unprompted_definition" and statement and found_again(content, statement) \
-            and (done := finish(Lead("strong", content), statement)) is not None:
-        return ("confirmation", *done)
+        return ("confirmation", *done)  # the statement said again, found so
     if kind != "correction" or not statement or contradicted(content, statement):
         return kind, title, content
     text = prepare(quote)

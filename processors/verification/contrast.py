@@ -134,6 +134,7 @@ _DETERMINERS = frozenset(["the", "a", "an", "our", "their", "its", "my", "your",
 _ONE = frozenset(["one", "ones"])
 _ONE_AFTER = _DETERMINERS | {"which", "no", "another", "last", "first", "next", "other", "same", "new", "old",
                              "only", "right", "wrong", "big", "small", "latest", "current", "previous"}
+_I = frozenset(("i", "i'm", "i've", "i'd", "i'll"))  # capitals, and no name: "80 acres, that I know for sure"
 _TOKEN = re.compile(r"[#@]?[\w'$%-]+(?:[./:][\w$%-]+)*")  # "2.4", "us-east-1", "#alerts" whole
 
 
@@ -176,14 +177,18 @@ def values_in(text: str, every: bool = False) -> tuple[Value, ...]:
         if tokens[n].near:
             near = tokens[n].key
     return tuple((tok.low, before[n], after[n]) for n, tok in enumerate(tokens)
-                 if (tok.value and not (tok.low in _PREPOSITIONS and n + 1 < len(tokens)
-                                        and (tokens[n + 1].low in _DETERMINERS or tokens[n + 1].low[:1].isdigit()))
-                     and not (tok.low in _ONE and ((n and tokens[n - 1].low in _ONE_AFTER)
-                                                   or (n + 1 < len(tokens) and tokens[n + 1].low == "of"))))
-                 or (n and tok.capital and tok.low not in _I) or (every and tok.key is not None))
+                 if (tok.value and not _word_here(tokens, n)) or (n and tok.capital and tok.low not in _I)
+                 or (every and tok.key is not None))
 
 
-_I = frozenset(("i", "i'm", "i've", "i'd", "i'll"))  # capitals, and no name: "80 acres, that I know for sure"
+def _word_here(tokens: Sequence[_Token], n: int) -> bool:
+    """A value word that is another part of speech where it stands: "on"/"off" before a
+    determiner or a number, "one" for a thing."""
+    low = tokens[n].low
+    then = tokens[n + 1].low if n + 1 < len(tokens) else ""
+    if low in _PREPOSITIONS:
+        return then in _DETERMINERS or then[:1].isdigit()
+    return low in _ONE and ((n > 0 and tokens[n - 1].low in _ONE_AFTER) or then == "of")
 
 
 _SHORT_ANSWER = re.compile(r"^(?:it'?s|its|it is|they'?re|theyre|they are|that'?s|thats|that is)\s+",

@@ -2409,13 +2409,13 @@ def _partial(text: str, parts: Sequence[str]) -> str | None:
             or _AUX_FIRST.match(first) or ph.SARCASM.search(text):
         return None  # "exactly right.", "no yeah, ...", "checked IAM and yes, ...", "is correct, ..."
     rest = first[m.end():].strip()
-    if _ADDED.match(rest) or _BECAUSE_FIRST.match(rest):
+    if _ADDED.match(rest) or _WHY_FIRST.match(rest):
         return None  # "three replicas, yes, and each gets 2 vCPUs", "..., yes, because ...": agreed, and added to
     if not rest:
         rest = " ".join(parts[1:3]).strip()
     rest = pr.skip(_PART_DENIED.sub("", pr.skip(rest), count=1))
     rest = _LATER_MARK.sub("", rest, count=1)
-    if not rest or _ADDED.match(rest) or _BECAUSE_FIRST.match(rest) or "?" in first_sentence(rest) or _asks(rest) or _opens_with_a_lead(rest) \
+    if not rest or _ADDED.match(rest) or _WHY_FIRST.match(rest) or "?" in first_sentence(rest) or _asks(rest) or _opens_with_a_lead(rest) \
             or _led(rest) or _TO_CHECK.search(first_sentence(rest)):
         # "us-east-1 yes, and can you ...", "300 seconds, yes, matches what I see", "paid on March 3,
         # yes. whether it was wire or ACH I'd have to check": no correction
@@ -2458,7 +2458,7 @@ _TO_CHECK = re.compile(r"\b(?:i|we)(?:'d|'ll| would| will| need to| have to| mus
 # what follows the part agreed to says why it is so or where it comes from, of that part: "35 days,
 # yes -- that's the max RDS allows", "P45 within 5 working days is right, that's from payroll's SLA",
 # "trial is 21 days for sure, that's from the relaunch"
-_BECAUSE_FIRST = re.compile(r"^[\s,;:-]*(?:because|since|cause|coz|bc|that'?s|thats|that is|that was|this is|which is|which was)\b", re.I)
+_WHY_FIRST = re.compile(r"^[\s,;:-]*(?:because|since|cause|coz|bc|that'?s|thats|that is|that was|this is|which is|which was)\b", re.I)
 
 
 def _led(text: str) -> bool:
