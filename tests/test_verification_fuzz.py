@@ -12,13 +12,15 @@ the learned judgement, and the processor on a whole session.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sessiond.processors.verification import learned
 from sessiond.processors.verification.prose import first_sentence, last_sentence, sentences
 from sessiond.processors.verification.rules import candidates, finish
-from tests.test_verification_support import Transcript, process
+from tests.test_verification_support import Transcript, process, q, run_once, write
 
 # Words and phrases the rules key on (leads, frames, hedges), and ordinary ones.
 _WORDS = (
@@ -83,11 +85,14 @@ def test_the_processor_reads_any_session(exchanges: list[tuple[str, str]]) -> No
     process(t)  # raises on a turn the rules cannot read
 
 
-def test_a_tail_of_punctuation_and_emoji_has_no_sentence_and_is_read() -> None:
+def test_a_tail_of_punctuation_and_emoji_has_no_sentence_and_is_read(tmp_path: Path) -> None:
     # the held-out round's crash: the rules took the first sentence of "👍" after "thanks!!"
     for tail in ("!!", "?", "...", " ", "", "!! "):
         assert first_sentence(tail) == last_sentence(tail) == (sentences(tail) or [""])[0]
     for turn in ("great, thanks!! 👍", "amazing, thank you!! 🎉", "cool, thx!! ✅"):
         assert candidates(turn, 1) == []
     t = Transcript().assistant("Deployed to prod.").user("great, thanks!! 👍")
-    assert "verification_detections" not in process(t)
+    # read to the end (a pending judgement, if the weights leave one, is settled in the merge)
+    write(tmp_path / "root", "alice/s.jsonl", t.jsonl())
+    assert run_once(tmp_path / "root", tmp_path / "state.duckdb") == 0
+    assert q(tmp_path / "state.duckdb", "SELECT count(*) FROM verification_detections") == [(0,)]

@@ -265,8 +265,7 @@ def test_the_veto_overrules_a_fact_with_no_word_of_the_persons_and_a_marked_one_
     for none in (None, " "):
         assert learned.looked_again("correction", "plain", none, turn) == "correction"
     # news of the moment the model is sure of, not all but certain: only the unmarked reading goes
-    statement, turn = ("I've updated the styles for the sidebar.",
-                       "sidebar is overlapping the content on tablets")
+    statement, turn = ("I restarted the worker.", "queue is draining now, 40 jobs left")
     assert learned.VETO <= learned.judged(statement, turn)["none"] < learned.VETO_MARKED
     assert learned.looked_again("correction", "plain", statement, turn) is None
     assert learned.looked_again("correction", "strong", statement, turn) == "correction"

@@ -15,11 +15,11 @@ from bench.verification import Found
 from tests.test_verification_support import family_toml
 
 # detections per 1,000 turns, measured when the judgement and the rules were last changed
-# (2026-12-05, verification version 40): the development turns (17,150, trained on) 4.3; the
-# held-out ones (450, the thirty-ninth set: a week of one small digital agency; never read nor
-# trained on) 20.0 -- 2 by the judgement, 7 by the rules (version 39 on them, unseen: 15.6, 0 and
-# 7; the rules alone 62.2)
-DEVELOPMENT_MEASURED = 4.3
+# (2026-12-05, verification version 41): the development turns (17,600, trained on) 4.0; the
+# held-out ones (450, the fortieth set: a week of one robotics startup; never read nor trained on)
+# 20.0 -- 3 by the judgement, 6 by the rules (version 40 on them, unseen: 15.6, 3 and 4; the rules
+# alone 48.9)
+DEVELOPMENT_MEASURED = 4.0
 FRESH_MEASURED = 20.0
 MARGIN = 10.0  # per 1,000: five more turns of 450 fail the test
 

@@ -23,7 +23,7 @@ from sessiond.processors.verification.claims import (
     one_reading,
     partly_right,
 )
-from sessiond.processors.verification.contrast import values_in
+from sessiond.processors.verification.contrast import quantity, values_in
 from sessiond.processors.verification.detection import CONFIDENCE, Lead, complete, item_id
 from sessiond.processors.verification.prose import imperative
 from sessiond.processors.verification.rules import (
@@ -651,6 +651,63 @@ def test_the_judgement_adds_no_definition_that_says_the_statement_again(monkeypa
     assert learned.decide(statement, "86 active employees matches payroll, I checked.") is None
     added = learned.decide(statement, "active here means a badge scan in the last 30 days.")
     assert added is not None and added[0] == "unprompted_definition" and "badge scan" in added[2], added
+
+
+_BOOKING = "The booking page has two steps. Card payment is enabled, and PayPal shows only on desktop."
+
+
+@pytest.mark.parametrize("turn", [
+    "Card payment is enabled, yes, we switched it on in June.",  # when it came to be so
+    "card payment is enabled yes, it's a Stripe integration",  # what it is
+    "two steps is correct - design cut the third one. can you list the fields?",  # why
+])
+def test_a_detail_added_to_the_part_agreed_corrects_nothing(turn: str) -> None:
+    """`claims.finish` ("partial"): what follows the part agreed to corrects the rest of the claim
+    only if it speaks of the statement (a content word of it, or a value it contradicts) -- "it"
+    and "we" there are the part agreed to, and a detail of it corrects nothing."""
+    got = found(turn, _BOOKING)
+    assert got is None or got[0] == "confirmation", got
+
+
+@pytest.mark.parametrize("turn, key", [
+    ("Card payment is enabled, yes. PayPal shows on mobile too", "PayPal shows on mobile"),
+    ("two steps is correct. PayPal was removed in May", "PayPal was removed"),
+])
+def test_a_part_agreed_then_the_statements_other_part_set_right_corrects(turn: str, key: str) -> None:
+    assert_gives(_BOOKING, turn, "correction", key)
+
+
+def test_what_a_source_pointed_to_says_corrects_without_a_word_of_the_statement() -> None:
+    """A source pointed to and what it says ("pointed") is set against the statement even when it
+    shares no word with it: the pointing is the person's lead."""
+    assert_gives("The unit tests run with `npm test`.", "check the Makefile, it's `make test-unit`", "correction",
+                 "make test-unit")
+
+
+def test_a_figure_before_a_comma_is_read() -> None:
+    """`claims._figures`: "5, not 3" holds the 5 -- once dropped for the comma after it, which made
+    the sentence a figure "found so" (only the statement's 3 left)."""
+    assert not found_so("Retries are 5, not 3 -- the rest checks out", "The job retries 3 times on failure.")
+    assert found_so("1,284 passing, same as CI", "There are 1,284 passing tests on main.")
+    assert not found_so("1,284 passing, 12 skipped, same as CI", "There are 1,284 passing tests on main.")
+
+
+def test_an_amount_written_otherwise_is_the_same_value() -> None:
+    """`contrast.quantity`: "412k" and "412,000", "92" and "92%" are one amount -- no other value
+    in the statement's place -- and a number with thousands separators is one value."""
+    assert quantity("412k") == quantity("412,000") and quantity("92") == quantity("92%")
+    assert [v for v, _, _ in values_in("the JP site was \u00a56,840 in march")] == ["jp", "6,840", "march"]
+    assert not contradicted("our grafana board says the same, 412k saturday peak",
+                            "Peak concurrent users hit 412,000 on Saturday.")
+    got = found("grafana says the same, 92.", "The cache hit rate was 92% last week.")
+    assert got is None or got[0] == "confirmation", got
+    assert contradicted("it peaked at 415k on saturday", "Peak concurrent users hit 412,000 on Saturday.")
+
+
+def test_the_value_an_arrow_points_to_is_the_one_set_right() -> None:
+    """`contrast._substitutes`: a bare value set right by an arrow ("45 -> 52pp") is the one after it."""
+    assert_gives("The brunch package is $45 per person.", "45 -> 52pp, plus 20% service", "correction", "52pp")
+    assert_gives("The brunch package is $45 per person.", "$45 => 52pp. Drinks extra", "correction", "52pp")
 
 
 def test_the_anchored_correction_is_the_same_when_the_statement_began_in_an_earlier_append(

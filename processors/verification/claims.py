@@ -26,6 +26,7 @@ from sessiond.processors.verification.contrast import (
     has_value,
     keys,
     measured,
+    quantity,
     value_attribute,
     values_in,
 )
@@ -260,7 +261,7 @@ def _echoes(fragment: str, statement: str) -> bool:
 
 
 # a value as people write it: "$12,500", "12.5k", "26t", "8s", "73%", "120k"
-_VALUE = re.compile(r"(?<![\w.])[$\u00a3\u20ac]?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k|m|bn|thousand|million|billion)?(?![\d,])",
+_VALUE = re.compile(r"(?<![\w.])[$\u00a3\u20ac]?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k|m|bn|thousand|million|billion)?(?!\d|,\d{3})",
                     re.I)
 _SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9}
 _NUMBER_WORDS = {w: n for n, w in enumerate((
@@ -477,6 +478,7 @@ _CONVENTION = re.compile(r"\b(?:is|are|'re|r)\s+(?:always\s+|all\s+)?(?:in|store
                          r"(?:[A-Za-z]{1,4}\b|[\w]*[A-Z][\w]*|[\w]+[./+][\w./+]*)|\buses?\s+(?:[A-Z]{2,}[\w/.+-]*|[\w]+[/.][\w/.+-]+)")
 # how it always goes, said of what was worked on: "the ingest service always needs a restart after ..."
 _ALWAYS = re.compile(r"\b(?:always|never)\b", re.I)
+_NOW = re.compile(r"\b(?:now|these days|nowadays)\b", re.I)  # a change told: "5 of them are hybrids now"
 _SET_WORDS = re.compile(r"\b(?:tho|though|but|actually|in fact|anymore|any more|no longer)\b", re.I)
 _THANKS = re.compile(r"\b(?:thanks|thank you|thx|ty|cheers|much appreciated)\b", re.I)
 
@@ -605,15 +607,15 @@ def _agreeing(fact: str) -> bool:
 
 def _named_instead(fact: str, statement: str | None) -> bool:
     """A short phrase with no verb that names what the statement's claim did not ("MIT since v2"
-    after "The repo is licensed GPL-3.0.", "quilt for this pack" after "... is Fabric."): after a
-    "no", the right one, said alone."""
+    after "The repo is licensed GPL-3.0.", "quilt for this pack" after "... is Fabric."; not "92" after
+    "... was 92%"): after a "no", the right one, said alone."""
     first = first_sentence(fact)
     if statement is None or len(pr.words(first)) > 5 or pr.has_verb(first) or len(sentences(fact)) > 1 \
             or _NOT_NAMED.match(first):
         return False
     claim, last = claim_of(statement), _last_sentence(statement)
     return claim is not None and last is not None and not last.rstrip().endswith("?") \
-        and not _WORK_REPORT.search(claim) and bool(keys(first) - keys(statement)) \
+        and not _WORK_REPORT.search(claim) and bool({quantity(k) for k in keys(first)} - {quantity(k) for k in keys(statement)}) \
         and not (mk.STATUS.search(first) or mk.TROUBLE.search(first) or mk.MOMENT.search(first)
                  or mk.HEDGE.search(first) or mk.OPINION.search(first))
 
@@ -816,8 +818,8 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
     a confirmation, see the module docstring."""
     if lead.strength == "negated":
         return _said_again_negative(lead.fact, statement) if lead.fact else None
-    if lead.strength in ("correction", "contrast", "marked", "aside", "plain", "framed", "noted", "told", "partial", "warned",
-                         "inside", "ordered"):
+    if lead.strength in ("correction", "contrast", "marked", "aside", "plain", "framed", "noted", "told", "partial", "pointed",
+                         "warned", "inside", "ordered"):
         if not lead.fact or (lead.strength in _NOTES and _agrees_first(lead.fact)):
             return None  # (a note that opens by agreeing -- "fwiw, that's entirely correct -- ..."
             # -- is no note: the turn confirms, which the rules or the judgement read elsewhere)
@@ -844,18 +846,24 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
             # a fact the instruction rests on: it corrects what it contradicts, even a report of work
             # built on the other value ("change that to 30 days, log retention is 30 days not 90")
             said = contradicted(lead.fact, statement) and not _agreeing(lead.fact)
-        elif lead.strength == "partial":
+        elif lead.strength in ("partial", "pointed"):
             # one part agreed to, what is said next is set against the rest of the claim: anything
-            # new of lasting knowledge corrects it (not a report of work, a status or a plan)
+            # new of lasting knowledge corrects it (not a report of work, a status or a plan) that
+            # speaks of the statement -- a word of it or "though", not "it" or "we" of the part
+            # agreed to: "Greaves is a boiler swap yes, it's a Worcester combi", "41 new starters is
+            # correct -- HR onboarded a big batch" add to it; what a source pointed to says
+            # ("pointed") speaks of the statement
             claim = (claim_of(statement) or _listing(statement)) if statement else None
             first = first_sentence(lead.fact)
             head = pr.clauses(first)[0] if first else ""
+            speaks = lead.strength == "pointed" or bool(keys(lead.fact) & keys(statement or "")) \
+                or _SET_WORDS.search(lead.fact) is not None or _NOW.search(lead.fact) is not None
             said = claim is not None and statement is not None and (
-                contradicted(lead.fact, statement) or _set_against(lead.fact, statement) or (
+                contradicted(lead.fact, statement) or (speaks and (_set_against(lead.fact, statement) or (
                     # after a report of work ("I've added the level"), only what contradicts it
                     bool(keys(first) - keys(statement)) and not _WORK_REPORT.search(claim) and not (
                         mk.STATUS.search(head) or mk.TROUBLE.search(head) or mk.OPINION.search(head)
-                        or mk.HEDGE.search(first) or mk.MOMENT.search(head) or mk.EVENT.match(head))))
+                        or mk.HEDGE.search(first) or mk.MOMENT.search(head) or mk.EVENT.match(head))))))
         elif lead.strength == "warned":
             said = not (contradicted(lead.fact, statement) or _set_against(lead.fact, statement))
         elif lead.strength == "told":

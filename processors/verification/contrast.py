@@ -135,7 +135,8 @@ _ONE = frozenset(["one", "ones"])
 _ONE_AFTER = _DETERMINERS | {"which", "no", "another", "last", "first", "next", "other", "same", "new", "old",
                              "only", "right", "wrong", "big", "small", "latest", "current", "previous"}
 _I = frozenset(("i", "i'm", "i've", "i'd", "i'll"))  # capitals, and no name: "80 acres, that I know for sure"
-_TOKEN = re.compile(r"[#@]?[\w'$%-]+(?:[./:][\w$%-]+)*")  # "2.4", "us-east-1", "#alerts" whole
+_TOKEN = re.compile(r"[#@]?[\w'$%-]+(?:[./:][\w$%-]+|(?<=\d),\d{3}(?!\d)[\w'$%-]*)*")
+# ("2.4", "us-east-1", "#alerts", "6,840" whole)
 
 
 class _Token(NamedTuple):
@@ -229,7 +230,7 @@ def _substitutes(first: str, said: Sequence[str], claimed: bool) -> bool:
     the v3 one" is an instruction)."""
     mine = values_in(first)
     theirs = [v for s in said for v in values_in(s, every=True)]
-    seen = {v for v, _, _ in theirs}
+    seen = {quantity(v) for v, _, _ in theirs}
     words = {k for k in keys(" ".join(said)) if not _VALUE.match(k)}  # what the values are of
     shared = len(words & keys(first)) + bool(_ANAPHORIC.match(first))
     enough = shared >= min(2, len(words)) or len(pr.words(first)) <= 4
@@ -237,18 +238,20 @@ def _substitutes(first: str, said: Sequence[str], claimed: bool) -> bool:
     if claimed and (len(pr.words(first)) <= 3 or (_SHORT_ANSWER.match(head) and len(pr.words(head)) <= 6)):
         # "it's 5000 per batch" after "... processes 1000 rows at a time", "monthly" after
         # "... computed weekly": a value for another of its kind
-        kinds = {_kind(v) for v, _, _ in values_in(head) if v not in seen}
+        kinds = {_kind(v) for v, _, _ in values_in(head) if quantity(v) not in seen}
         if kinds & {_kind(v) for s in said for v, _, _ in values_in(s)} - {None}:
             return True
     if claimed and _VALUE_FIRST.match(head) and len(pr.words(head)) <= 6 and not pr.has_verb(head):
-        # a bare value for the statement's ("6% since jan" after "The match is 4% of salary.")
-        lead = values_in(head)[:1]
-        if lead and lead[0][0] not in seen and _kind(lead[0][0]) == "number" \
+        # a bare value for the statement's ("6% since jan" after "The match is 4% of salary.";
+        # "45 -> 52pp" after "... is $45 per person": the value the arrow points to)
+        arrow = _ARROW.search(head)
+        lead = values_in(head[arrow.end():] if arrow else head)[:1]
+        if lead and quantity(lead[0][0]) not in seen and _kind(lead[0][0]) == "number" \
                 and any(_kind(v) == "number" for s in said for v, _, _ in values_in(s)):
             return True
     status: bool | None = None  # whether the statement is a status (asked once, when it matters)
     for value, before, after in mine:
-        if value in seen:
+        if quantity(value) in seen:
             continue
         for other, b, a in theirs:
             if other != value and ((before and b == before) or (after and a == after)) \
@@ -265,6 +268,7 @@ def _substitutes(first: str, said: Sequence[str], claimed: bool) -> bool:
     return False
 
 
+_ARROW = re.compile(r"\s*(?:-+>|=>|\u2192)\s*")
 _VALUE_FIRST = re.compile(r"^[~≈<>]?[$£€¥]?\d")
 _WE = re.compile(r"^(?:we|we'?ve|we'?re|our)\b", re.I)
 _US = re.compile(r"\b(?:we|our|us)\b", re.I)
@@ -494,8 +498,8 @@ def _revalued_clause(head: str, said: Sequence[str]) -> bool:
     placed = _placed(_HOUSE_FRAMED.sub(r"\1", head, count=1) if " our " in head else head, loose=True)
     if placed and _same_place(head, placed, said):
         return True
-    seen = {v for s in said for v, _, _ in values_in(s)}
-    mine = [v for v, _, _ in values_in(head) if v not in seen and value_attribute(v) is not None]
+    seen = {quantity(v) for s in said for v, _, _ in values_in(s)}
+    mine = [v for v, _, _ in values_in(head) if quantity(v) not in seen and value_attribute(v) is not None]
     if (every := _EVERY.search(head)) is not None and not any(_EVERY.search(s) for s in said):
         mine.append(every.group().lower())
     if not mine:
@@ -801,6 +805,14 @@ def _amount(text: str) -> float | None:
 
 
 _LEADING_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+@lru_cache(maxsize=1 << 14)
+def quantity(value: str) -> str:
+    """A value as the amount it says, however it is written ("92.0" for "92" and "92%", "412000.0"
+    for "412k" and "412,000"); any other value as it is."""
+    bare = value.removesuffix("%")
+    return value if _AMOUNT.fullmatch(bare) is None else str(_amount(bare))
 
 
 def contradicts(fact: str, said: Sequence[str], claimed: bool, framed: bool = False) -> bool:

@@ -38,7 +38,7 @@ class Lead:
     or a fact with no lead word (it corrects the statement, or volunteers a definition)."""
 
     strength: Literal["strong", "weak", "echo", "strong_echo", "mid", "valued", "correction", "contrast", "ordered",
-                      "marked", "aside", "plain", "framed", "noted", "told", "partial", "warned",
+                      "marked", "aside", "plain", "framed", "noted", "told", "partial", "pointed", "warned",
                       "negated", "inside", "learned"]
     # "exactly" / "yes" / "us-east-1, yes" / "exactly -- monthly logo churn" / a confirmation later
     # in a turn or after the person's own check ("mid": it must echo the statement and not
@@ -51,7 +51,9 @@ class Lead:
     # ("noted"); a value said later in a turn that opened with something else ("told"): a
     # correction if one of its sentences contradicts a claim of the statement; what follows an
     # agreement with one part of the statement ("weekly yes. but it uses net revenue", "- 12 cols
-    # correct\n- there are missing values"): a correction of the rest of its claim ("partial"); a
+    # correct\n- there are missing values"): a correction of the rest of its claim when it speaks of
+    # the statement ("partial"); a source pointed to and what it says ("check the Makefile, it's
+    # `make test-unit`"): the same, with no word of the statement needed ("pointed"); a
     # fact after a warning ("careful, X"): a correction as "marked", a definition otherwise ("warned");
     # a negative fact after "no" ("nope, it doesn't detect the B variant"): a confirmation when it
     # says again a negative claim of the statement ("negated"); a value the person found on their

@@ -330,9 +330,9 @@ def second_look(kind: DetectionType, strength: str | None, statement: str, quote
 
 # the rules' detections that rest on the fact alone, with no word of the person's saying what
 # it is: a fact compared with the statement or with no lead at all ("plain", "contrast"), set
-# against it after a challenge or an instruction ("marked", "ordered"), pointed to ("partial"), a
+# against it after a challenge or an instruction ("marked", "ordered"), pointed to ("pointed"), a
 # rule a story led to ("framed") -- not "no, ...", "exactly", "FYI ..."
-_UNMARKED: Final = frozenset(("plain", "contrast", "marked", "ordered", "partial", "framed"))
+_UNMARKED: Final = frozenset(("plain", "contrast", "marked", "ordered", "partial", "pointed", "framed"))
 VETO: Final = 0.9  # a detection of those is dropped when the model is at least this sure of "none"
 VETO_MARKED: Final = 0.99  # and one with a lead word ("no", "exactly", "FYI") when it is this sure
 

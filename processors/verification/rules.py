@@ -1642,7 +1642,7 @@ def _found(tail: str, opening: bool, line: int, quote: str, line_of: str | None 
         # design-systems": the source pointed to, then what it says -- set against the statement
         if _ABOUT_IT.match(fact) and (source := pointed["source"].strip()):
             fact = f"{source}, {fact}"  # "the Makefile, it's `make test-unit`": what "it" is
-        return [_lead(line, "correction", quote, Lead("partial", fact))]
+        return [_lead(line, "correction", quote, Lead("pointed", fact))]
     if (said := _correction(tail, opening)) is not None:
         fact, how = said
         if how == "weak" and (neg := _NO_NEGATIVE.match(tail)) is not None and not fact.lower().startswith(neg["neg"].lower()):
