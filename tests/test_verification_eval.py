@@ -126,6 +126,10 @@ def test_the_command_lists_no_fresh_case_and_fails_on_its_targets(
     out = capsys.readouterr().out
     assert out.count("ZQX-UNMATCHED") == 6  # the dev half's misses are listed, the fresh ones not
     assert "fresh half, held out" in out
+    assert "development halves together (1 with families): 0 hits, 0 false positives" in out
+    assert main(["--cases", str(tmp_path), "--half", "development"]) == 0  # everything but fresh
+    out = capsys.readouterr().out
+    assert "fresh half" not in out and out.count("ZQX-UNMATCHED") == 6
 
 
 # -- the scoring ---------------------------------------------------------------------------------

@@ -680,8 +680,10 @@ def test_a_part_agreed_then_the_statements_other_part_set_right_corrects(turn: s
 def test_what_a_source_pointed_to_says_corrects_without_a_word_of_the_statement() -> None:
     """A source pointed to and what it says ("pointed") is set against the statement even when it
     shares no word with it: the pointing is the person's lead."""
-    assert_gives("The unit tests run with `npm test`.", "check the Makefile, it's `make test-unit`", "correction",
-                 "make test-unit")
+    statement, turn = "The suite runs through npm.", "check the Makefile, it's `make test-unit`"
+    assert_gives(statement, turn, "correction", "make test-unit")
+    lead = next(c.lead for c in candidates(turn, 1) if c.lead is not None)
+    assert lead.strength == "pointed" and finish(Lead("partial", lead.fact), statement) is None  # no word shared
 
 
 def test_a_figure_before_a_comma_is_read() -> None:

@@ -659,8 +659,7 @@ def anchored(kind: DetectionType, title: str, content: str, quote: str,
     the statement again with words that find it so (`found_again`)."""
     if kind == "confirmation" and statement and (part := partly_right(quote, statement)) is not None:
         return ("correction", *_plain(part))
-    if statement and ((kind == "correction" and found_so(content, statement) and partly_right(quote, statement) is None)
-                      or (kind == "unprompted_definition" and found_again(content, statement))) \
+    if statement and said_again(kind, content, quote, statement) \
             and (done := finish(Lead("strong", content), statement)) is not None:
         return ("confirmation", *done)  # the statement said again, found so
     if kind != "correction" or not statement or contradicted(content, statement):
@@ -789,6 +788,24 @@ def found_so(content: str, statement: str) -> bool:
                if value_attribute(value) in _WORD_VALUES or (_has_digit(value) and not _PURE_FIGURE.fullmatch(value)))
 
 
+def _speaks_of(fact: str, statement: str) -> bool:
+    """Whether what follows a part agreed to speaks of the statement: a content word of it, or
+    "though", "but", "now" -- not "it" or "we" of the part agreed to, which add a detail to it
+    ("Greaves is a boiler swap yes, it's a Worcester combi", "41 new starters is correct -- HR
+    onboarded a big batch")."""
+    return bool(keys(fact) & keys(statement)) or _SET_WORDS.search(fact) is not None or _NOW.search(fact) is not None
+
+
+def said_again(kind: DetectionType, content: str, quote: str, statement: str) -> bool:
+    """Whether a correction or a definition read in ``quote`` is the statement said again and
+    found so, which confirms it: a correction with only the statement's figures, found so, and no
+    part of it set right (`found_so`, `partly_right`); a definition that says the statement again
+    with words that find it so (`found_again`)."""
+    if kind == "correction":
+        return found_so(content, statement) and partly_right(quote, statement) is None
+    return kind == "unprompted_definition" and found_again(content, statement)
+
+
 def found_again(content: str, statement: str) -> bool:
     """The statement said again with words that find it so, which defines nothing: "86 active
     employees matches payroll.", "the NetSuite AP aging total is $642,300 as well", "500+
@@ -849,21 +866,18 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
         elif lead.strength in ("partial", "pointed"):
             # one part agreed to, what is said next is set against the rest of the claim: anything
             # new of lasting knowledge corrects it (not a report of work, a status or a plan) that
-            # speaks of the statement -- a word of it or "though", not "it" or "we" of the part
-            # agreed to: "Greaves is a boiler swap yes, it's a Worcester combi", "41 new starters is
-            # correct -- HR onboarded a big batch" add to it; what a source pointed to says
-            # ("pointed") speaks of the statement
+            # speaks of the statement (`_speaks_of`); what a source pointed to says ("pointed") does
             claim = (claim_of(statement) or _listing(statement)) if statement else None
             first = first_sentence(lead.fact)
             head = pr.clauses(first)[0] if first else ""
-            speaks = lead.strength == "pointed" or bool(keys(lead.fact) & keys(statement or "")) \
-                or _SET_WORDS.search(lead.fact) is not None or _NOW.search(lead.fact) is not None
             said = claim is not None and statement is not None and (
-                contradicted(lead.fact, statement) or (speaks and (_set_against(lead.fact, statement) or (
-                    # after a report of work ("I've added the level"), only what contradicts it
-                    bool(keys(first) - keys(statement)) and not _WORK_REPORT.search(claim) and not (
-                        mk.STATUS.search(head) or mk.TROUBLE.search(head) or mk.OPINION.search(head)
-                        or mk.HEDGE.search(first) or mk.MOMENT.search(head) or mk.EVENT.match(head))))))
+                contradicted(lead.fact, statement) or (
+                    (lead.strength == "pointed" or _speaks_of(lead.fact, statement)) and (
+                        _set_against(lead.fact, statement) or (
+                            # after a report of work ("I've added the level"), only what contradicts it
+                            bool(keys(first) - keys(statement)) and not _WORK_REPORT.search(claim) and not (
+                                mk.STATUS.search(head) or mk.TROUBLE.search(head) or mk.OPINION.search(head)
+                                or mk.HEDGE.search(first) or mk.MOMENT.search(head) or mk.EVENT.match(head))))))
         elif lead.strength == "warned":
             said = not (contradicted(lead.fact, statement) or _set_against(lead.fact, statement))
         elif lead.strength == "told":

@@ -51,14 +51,7 @@ from typing import Final
 
 import orjson
 
-from sessiond.processors.verification.claims import (
-    contradicted,
-    echoed_instead,
-    finish,
-    found_again,
-    found_so,
-    partly_right,
-)
+from sessiond.processors.verification.claims import contradicted, echoed_instead, finish, said_again
 from sessiond.processors.verification.contrast import redefines
 from sessiond.processors.verification.detection import (
     DETECTION_TYPES,
@@ -439,10 +432,11 @@ def decide(statement: str | None, quote: str) -> tuple[DetectionType, str, str] 
             best, top = part, rated
     if best is None:
         return None  # no fact in the person's own words (a request, a question, a paste)
-    # the statement found so is neither ("... is 10 Gbps yes, ...", "86 active employees matches payroll.")
-    said_again = found_again(best, statement) if kind == "unprompted_definition" else (
-        found_so(best, statement) and not contradicted(best, statement) and partly_right(quote, statement) is None)
-    if said_again:
+    # the statement found so is neither ("... is 10 Gbps yes, ...", "86 active employees matches
+    # payroll."); here a correction that contradicts the statement stays one: the model chose the
+    # sentence, and its figure may be the statement's other one ("telehealth is 20 min, same as
+    # in-person follow-up" after "follow-ups are 20 min, ... telehealth visits 15 min")
+    if said_again(kind, best, quote, statement) and not (kind == "correction" and contradicted(best, statement)):
         return None
     content = upper_first(best)
     return kind, title_of(content), content
