@@ -15,12 +15,12 @@ from bench.verification import Found
 from tests.test_verification_support import family_toml
 
 # detections per 1,000 turns, measured when the judgement and the rules were last changed
-# (2026-12-05, verification version 41): the development turns (17,600, trained on) 4.0; the
-# held-out ones (450, the fortieth set: a week of one robotics startup; never read nor trained on)
-# 20.0 -- 3 by the judgement, 6 by the rules (version 40 on them, unseen: 15.6, 3 and 4; the rules
-# alone 48.9)
-DEVELOPMENT_MEASURED = 4.0
-FRESH_MEASURED = 20.0
+# (2026-12-05, verification version 42): the development turns (18,050, trained on) 3.9; the
+# held-out ones (450, the forty-first set: a week of a two-founder indie software business; never
+# read nor trained on) 13.3 -- 2 by the judgement, 4 by the rules (version 41 on them, unseen:
+# 11.1, 1 and 4; the rules alone 55.6 both)
+DEVELOPMENT_MEASURED = 3.9
+FRESH_MEASURED = 13.3
 MARGIN = 10.0  # per 1,000: five more turns of 450 fail the test
 
 

@@ -3210,3 +3210,71 @@ def test_a_verb_before_its_object_pronoun_is_an_instruction(text: str, expected:
 def test_a_persons_warning_table_or_note_beside_a_picture_still_counts(statement: str, text: str, kind: str,
                                                                         key: str) -> None:
     assert_answers(statement, text, kind, key)
+
+
+# Version 42 (thirtieth session): what a "which" clause of an instruction says of a thing for
+# good; someone else's words said to be wrong; units of a microsecond and per cubic foot; whose word
+# a fact is; "that's our policy"; a tail that only says why it is told; "when <anyone> say X they
+# mean Y"; a line quoted to be set right; a sentence that only announces what follows; a warning
+# before an action the statement announces; a number written as a word; "those are right".
+@pytest.mark.parametrize("statement, text, kind, key", [
+    ("Done: I exported the runs to the scratch folder.",
+     "archive it under /srv/exports, which is where all the monthly exports live, then email Dana",
+     "unprompted_definition", "/srv/exports, which is where all the monthly exports live"),
+    ("I set up the test tenant.", "make it a Gold account, which for us means more than 50 seats, and add two admins",
+     "unprompted_definition", "which for us means more than 50 seats"),
+    ("The alert is wired.", "fyi the dashboard shows amber when it's over 80% full",  # a display, no one's words
+     "unprompted_definition", "amber when it's over 80% full"),
+    ("The tick-to-trade budget is 40 milliseconds.", "It's 40 microseconds. Milliseconds would be far too slow.",
+     "correction", "40 microseconds"),
+    ("Storage costs $2 per cubic meter.", "$2 per cubic foot. per cubic meter would be a steal",
+     "correction", "$2 per cubic foot"),
+    ("Refunds seem to go back to the original card only.",
+     "that's our policy - refunds go to the original card only, no store credit", "confirmation",
+     "original card only"),
+    ("I renamed the columns.", "the 'arr' column = annual recurring revenue, in case you were wondering",
+     "unprompted_definition", "'arr' column = annual recurring revenue"),
+    ("I updated the tracker.", "when the dispatchers say a truck is 'dark' they mean its GPS stopped reporting",
+     "unprompted_definition", "they mean its GPS stopped reporting"),
+    ("I drafted the onboarding guide; the probation period is 3 months.",
+     "ok, a couple of things for the guide. please keep it short. the probation period is 6 months, not 3",
+     "correction", "probation period is 6 months"),
+    ("Going to delete the stale feature flags now.",
+     "careful, flags prefixed perm_ are permanent kill switches, ops relies on them",
+     "unprompted_definition", "flags prefixed perm_ are permanent kill switches"),
+    ("I'll join invoices to accounts on account_name.", "careful, account names aren't unique, join on account_id",
+     "correction", "join on account_id"),  # a warning that names what to do instead
+])
+def test_version_42_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = found(text, statement)  # (the content opens with a capital: the key is compared in lower case)
+    assert got is not None and got[0] == kind and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text", [
+    ("I set up the test tenant.", "open the report, which is in the shared drive, and fix the title"),
+    ("I set up the test tenant.", "rerun the job, which failed again last night, and page me"),
+    ("Here's the onboarding doc.", "fyi the vendor's docs say 30 days but that's wrong, our contract says 45"),
+    ("The runbook is updated.", "btw Sam keeps telling people the cutoff is noon when it's 2pm"),
+])
+def test_version_42_no_definition(statement: str, text: str) -> None:
+    assert found(text, statement) is None
+
+
+@pytest.mark.parametrize("statement, text", [
+    ("The reserve for card loans is 2.4% of the book.",
+     "finance signed off on that, 2.4% of the book for cards, per Maria"),  # "signed off", "per Maria": no values
+    ("The hold lasts 15 minutes.", "Fifteen minutes is correct, that matches the front desk"),
+    ("The status field uses OPEN, HELD and CLOSED.", "thanks. those three are right, OPEN, HELD and CLOSED"),
+])
+def test_version_42_agreement_is_no_correction(statement: str, text: str) -> None:
+    got = found(text, statement)
+    assert got is None or got[0] != "correction", got
+
+
+def test_version_42_a_line_quoted_to_be_set_right_stays() -> None:
+    assert prepare("'within 14 days' should read 'within 30 days' - the policy changed in May") \
+        == "'within 14 days' should read 'within 30 days' - the policy changed in May"
+    assert prepare('"returns within 14 days" is wrong, it is 30') == '"returns within 14 days" is wrong, it is 30'
+    assert prepare('the customer wrote "your invoices are all wrong again" this morning') \
+        == "the customer wrote this morning"  # someone's words to look into still go
+    assert quantity("fifteen") == quantity("15")

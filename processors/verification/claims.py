@@ -478,6 +478,28 @@ _CONVENTION = re.compile(r"\b(?:is|are|'re|r)\s+(?:always\s+|all\s+)?(?:in|store
                          r"(?:[A-Za-z]{1,4}\b|[\w]*[A-Z][\w]*|[\w]+[./+][\w./+]*)|\buses?\s+(?:[A-Z]{2,}[\w/.+-]*|[\w]+[/.][\w/.+-]+)")
 # how it always goes, said of what was worked on: "the ingest service always needs a restart after ..."
 _ALWAYS = re.compile(r"\b(?:always|never)\b", re.I)
+# an action the statement announces: "Running the archive job on old articles.", "Going to clean up
+# the old feature branches.", "I'll rename the campaign in Google Ads next."
+_ABOUT_TO = re.compile(r"^(?:(?:ok(?:ay)?|great|sure|alright|right|next|now|then)[,.!]?\s+)*(?:i'?ll|i will|"
+                       r"i'?m going to|i am going to|going to|gonna|(?:i'?m\s+)?about to|let me|starting|kicking off|"
+                       r"running|proceeding (?:to|with)|moving on to|i'?m (?:now\s+)?[a-z]+ing)\b", re.I)
+# the reason a plan gives, a claim a warning may set right: "I'll use UTC, since the plant runs on UTC"
+_PLAN_REASON = re.compile(r"\b(?:since|because|as|so that|given)\b|;", re.I)
+# what a warning names instead: "..., not local time", "join on customer_id"
+_INSTEAD = re.compile(r"\b(?:not|instead|rather than)\b", re.I)
+
+
+def _warns_of_plan(fact: str, statement: str | None) -> bool:
+    """A warning of how things are ("careful, campaign names are the join key to our cost table")
+    before an action the statement announces with no reason given ("I'll rename the campaign
+    next."): the house's way to mind, a definition -- not a correction, unless it names what to do
+    instead ("careful, customer names aren't unique -- join on customer_id")."""
+    if not statement or _PLAN_REASON.search(statement) or not any(_ABOUT_TO.match(s) for s in _sentences_of(statement)):
+        return False
+    first = first_sentence(fact)
+    return not _INSTEAD.search(first) and not any(pr.imperative(c) for c in pr.clauses(first)[1:])
+
+
 _NOW = re.compile(r"\b(?:now|these days|nowadays)\b", re.I)  # a change told: "5 of them are hybrids now"
 _SET_WORDS = re.compile(r"\b(?:tho|though|but|actually|in fact|anymore|any more|no longer)\b", re.I)
 _THANKS = re.compile(r"\b(?:thanks|thank you|thx|ty|cheers|much appreciated)\b", re.I)
@@ -594,6 +616,10 @@ def one_reading(found: Sequence[tuple[str, str]]) -> list[bool]:
 # is found to be so, whatever new number it brings -- no correction by comparison
 _AGREEING = re.compile(r"(?<!\bnot )(?<!n't )(?<!\bis it )\b(?:yes|yep|yup|yeah|confirmed|indeed|exactly|matches|"
                        r"agrees? with (?:you|that|this|what you)|correct|(?:that'?s|thats|that is) right|in sync|"
+                       # "Those four are right, OPEN, HOLD, ..." (not "right at 500", "right after", nor
+                       # "everything else is right": the rest of a correction)
+                       r"(?<!\belse )(?<!\brest )(?<!\bothers )(?:is|are)\s+(?:all\s+|both\s+)?right(?!\s+(?:at|on|in|after|before|there|here|now|next|by|around|"
+                       r"behind|below|above|under|over|away|up|down|off)\b)|"
                        r"consistent with|checks out|ties out|adds up)\b(?!\s*\?)", re.I)
 
 
@@ -836,14 +862,15 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
     if lead.strength == "negated":
         return _said_again_negative(lead.fact, statement) if lead.fact else None
     if lead.strength in ("correction", "contrast", "marked", "aside", "plain", "framed", "noted", "told", "partial", "pointed",
-                         "warned", "inside", "ordered"):
+                         "warned", "cautioned", "inside", "ordered"):
         if not lead.fact or (lead.strength in _NOTES and _agrees_first(lead.fact)):
             return None  # (a note that opens by agreeing -- "fwiw, that's entirely correct -- ..."
             # -- is no note: the turn confirms, which the rules or the judgement read elsewhere)
-        if lead.strength == "marked":
-            said = contradicted(lead.fact, statement) or _set_against(lead.fact, statement) or _flipped(lead.fact, statement) \
+        if lead.strength in ("marked", "cautioned"):
+            said = not (lead.strength == "cautioned" and _warns_of_plan(lead.fact, statement)) and (
+                contradicted(lead.fact, statement) or _set_against(lead.fact, statement) or _flipped(lead.fact, statement)
                 or _other_value(lead.fact, statement) or any(
-                contradicted(later, statement) for later in sentences(lead.fact)[1:3] if measured(later))
+                    contradicted(later, statement) for later in sentences(lead.fact)[1:3] if measured(later)))
         elif lead.strength == "correction":
             # "no" to "Want me to backfill it too?" answers the offer: it corrects only what it
             # contradicts of what came before
@@ -879,7 +906,8 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
                                 mk.STATUS.search(head) or mk.TROUBLE.search(head) or mk.OPINION.search(head)
                                 or mk.HEDGE.search(first) or mk.MOMENT.search(head) or mk.EVENT.match(head))))))
         elif lead.strength == "warned":
-            said = not (contradicted(lead.fact, statement) or _set_against(lead.fact, statement))
+            said = _warns_of_plan(lead.fact, statement) or not (
+                contradicted(lead.fact, statement) or _set_against(lead.fact, statement))
         elif lead.strength == "told":
             said = statement is not None and (claim_of(statement) is not None or _claim_after_plan(statement)) and any(
                 contradicted(told, statement) for told in sentences(lead.fact)[:4]

@@ -184,11 +184,12 @@ def values_in(text: str, every: bool = False) -> tuple[Value, ...]:
 
 def _word_here(tokens: Sequence[_Token], n: int) -> bool:
     """A value word that is another part of speech where it stands: "on"/"off" before a
-    determiner or a number, "one" for a thing."""
+    determiner or a number, "off" of "signed off" (an approval), "one" for a thing."""
     low = tokens[n].low
     then = tokens[n + 1].low if n + 1 < len(tokens) else ""
     if low in _PREPOSITIONS:
-        return then in _DETERMINERS or then[:1].isdigit()
+        return then in _DETERMINERS or then[:1].isdigit() or (
+            low == "off" and n > 0 and tokens[n - 1].low in ("sign", "signs", "signed", "signing"))
     return low in _ONE and ((n > 0 and tokens[n - 1].low in _ONE_AFTER) or then == "of")
 
 
@@ -547,12 +548,17 @@ def _revalued_clause(head: str, said: Sequence[str]) -> bool:
 # "1.5x", "25%", "six months", "net 45" (the word before when none follows).
 _NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
                  "forty|fifty|sixty|ninety|hundred")
+_WORD_NUMBERS = {word: str(n) for n, word in (
+    (1, "one"), (2, "two"), (3, "three"), (4, "four"), (5, "five"), (6, "six"), (7, "seven"), (8, "eight"),
+    (9, "nine"), (10, "ten"), (11, "eleven"), (12, "twelve"), (15, "fifteen"), (20, "twenty"), (30, "thirty"),
+    (40, "forty"), (50, "fifty"), (60, "sixty"), (90, "ninety"), (100, "hundred"))}
 _MEASURE = re.compile(rf"(?<![\w.,/])(?:[$\u20ac\u00a3]\s?)?(?P<num>-?\d[\d,]*(?:\.\d+)?|(?:{_NUMBER_WORDS})\b)"
                       r"(?P<times>\s*(?:k|m|bn|million|thousand|billion)\b)?"
                       r"(?P<sym>\s*(?:%|x\b|°\s?[cf]\b|[ap]\.?m\b\.?))?"
                       r"(?:-|\s+)?(?P<unit>(?:per\s+)?[a-z]{1,12})?", re.I)
 # units of one dimension compare with each other: "250 ms" against "10 seconds"
-_DIMENSION = {u: "time" for u in ("ms", "millisecond", "milliseconds", "s", "sec", "secs", "second", "seconds",
+_DIMENSION = {u: "time" for u in ("ns", "nanosecond", "nanoseconds", "us", "\u00b5s", "\u03bcs", "microsecond",
+                                  "microseconds", "ms", "millisecond", "milliseconds", "s", "sec", "secs", "second", "seconds",
                                   "min", "mins", "minute", "minutes", "h", "hr", "hrs", "hour", "hours", "day",
                                   "days", "week", "weeks", "month", "months", "year", "years", "yr", "yrs")}
 _DIMENSION.update({u: "size" for u in ("b", "kb", "mb", "gb", "tb", "byte", "bytes", "kib", "mib", "gib")})
@@ -572,10 +578,11 @@ _RANGE_TO = re.compile(r"\d\s*(?:to|-|\u2013|and)\s*$", re.I)
 @lru_cache(maxsize=1024)
 def _measures(text: str) -> tuple[tuple[str, str], ...]:
     """Each number of the text with what it measures (a dimension or a word's key), the number
-    normalised ("1,850" -> "1850", "six" -> "six")."""
+    normalised ("1,850" -> "1850", "six" -> "6": "Fifteen minutes" is "15 minutes")."""
     out: list[tuple[str, str]] = []
     for m in _MEASURE.finditer(text):
-        num = m["num"].replace(",", "").lower() + (m["times"] or "").strip().lower()
+        num = m["num"].replace(",", "").lower()
+        num = _WORD_NUMBERS.get(num, num) + (m["times"] or "").strip().lower()
         sym = (m["sym"] or "").strip().lower().replace(" ", "")
         unit = (m["unit"] or "").lower()
         if sym:
@@ -668,6 +675,8 @@ def _renumbered(first: str, said: Sequence[str]) -> bool:
 
 
 _UNIT_NAMES = {
+    **dict.fromkeys(("ns", "nanosecond", "nanoseconds"), "nanosecond"),
+    **dict.fromkeys(("us", "\u00b5s", "\u03bcs", "microsecond", "microseconds"), "microsecond"),
     **dict.fromkeys(("ms", "msec", "millisecond", "milliseconds"), "millisecond"),
     **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), "second"),
     **dict.fromkeys(("min", "mins", "minute", "minutes"), "minute"),
@@ -684,9 +693,9 @@ _LENGTHS = frozenset(("km", "mile", "foot", "meter"))
 # the kind of each: `_DIMENSION`'s, and length (which `_renumbered` does not compare)
 _UNIT_DIMENSION = {u: "length" if u in _LENGTHS else _DIMENSION.get(u, "size") for u in _UNIT_NAMES.values()}
 # a number with its unit, or as a rate of a unit of time: "30 seconds", "512mb", "100 requests per
-# minute", "5/min" (not "5 s3 buckets")
+# minute", "5/min", "$0.75 per cubic foot" (not "5 s3 buckets")
 _UNITED = re.compile(r"(?<![\w.,])(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?:(?:[a-z]+\s+){0,2}?(?:per|/|an?|every)\s*"
-                     r"(?P<rate>[a-z]{1,7})\b|(?P<unit>[a-z]{1,12})\b(?!\.\w))", re.I)
+                     r"(?:(?:cubic|square|sq|cu)\.?\s+)?(?P<rate>[a-z]{1,7})\b|(?P<unit>[a-z\u00b5\u03bc]{1,12})\b(?!\.\w))", re.I)
 
 
 def _united(text: str) -> set[tuple[str, str, str]]:
@@ -810,9 +819,13 @@ _LEADING_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 @lru_cache(maxsize=1 << 14)
 def quantity(value: str) -> str:
     """A value as the amount it says, however it is written ("92.0" for "92" and "92%", "412000.0"
-    for "412k" and "412,000"); any other value as it is."""
-    bare = value.removesuffix("%")
+    for "412k" and "412,000", "15.0" for "fifteen"); any other value as it is."""
+    bare = _WORD_NUMBERS.get(value.lower(), value).removesuffix("%")
     return value if _AMOUNT.fullmatch(bare) is None else str(_amount(bare))
+
+
+# whose word the fact is, at its end: "..., per Raj", "according to the auditors" (no value)
+_BY_WHOM = re.compile(r"[,;]?\s*(?:per|according to|says|said|via)\s+(?:the\s+)?[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)?\s*[.!]*$")
 
 
 def contradicts(fact: str, said: Sequence[str], claimed: bool, framed: bool = False) -> bool:
@@ -821,7 +834,7 @@ def contradicts(fact: str, said: Sequence[str], claimed: bool, framed: bool = Fa
     the module docstring. ``framed``: the fact came as a note or a rule ("fyi ...", "by X we
     mean ..."): another value in a shared place is no contradiction then ("fyi the station API
     returns kelvin" after "The script now pulls the readings from the station API.")."""
-    first = first_sentence(fact)
+    first = _BY_WHOM.sub("", first_sentence(fact))
     if (cut := _EMOJI_BETWEEN.search(first)) is not None and contradicts(first[:cut.start()], said, claimed, framed):
         return True  # "standup is at 10 🙃 nobody would ...": chat ends a sentence with an emoji
     if not said or not first or mk.HEDGE.search(first):

@@ -38,7 +38,7 @@ class Lead:
     or a fact with no lead word (it corrects the statement, or volunteers a definition)."""
 
     strength: Literal["strong", "weak", "echo", "strong_echo", "mid", "valued", "correction", "contrast", "ordered",
-                      "marked", "aside", "plain", "framed", "noted", "told", "partial", "pointed", "warned",
+                      "marked", "aside", "plain", "framed", "noted", "told", "partial", "pointed", "warned", "cautioned",
                       "negated", "inside", "learned"]
     # "exactly" / "yes" / "us-east-1, yes" / "exactly -- monthly logo churn" / a confirmation later
     # in a turn or after the person's own check ("mid": it must echo the statement and not
@@ -54,7 +54,8 @@ class Lead:
     # correct\n- there are missing values"): a correction of the rest of its claim when it speaks of
     # the statement ("partial"); a source pointed to and what it says ("check the Makefile, it's
     # `make test-unit`"): the same, with no word of the statement needed ("pointed"); a
-    # fact after a warning ("careful, X"): a correction as "marked", a definition otherwise ("warned");
+    # fact after a warning ("careful, X"): a correction as "marked" ("cautioned": not of an action the
+    # statement announces, unless it names what to do instead), a definition otherwise ("warned");
     # a negative fact after "no" ("nope, it doesn't detect the B variant"): a confirmation when it
     # says again a negative claim of the statement ("negated"); a value the person found on their
     # own, "too" ("du says 312M here too"): a confirmation of a statement with that value ("valued");

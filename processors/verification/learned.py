@@ -59,6 +59,7 @@ from sessiond.processors.verification.detection import (
     DetectionType,
     Lead,
 )
+from sessiond.processors.verification.phrases import corrects_another
 from sessiond.processors.verification.prose import (
     EM,
     EN,
@@ -323,9 +324,9 @@ def second_look(kind: DetectionType, strength: str | None, statement: str, quote
 
 # the rules' detections that rest on the fact alone, with no word of the person's saying what
 # it is: a fact compared with the statement or with no lead at all ("plain", "contrast"), set
-# against it after a challenge or an instruction ("marked", "ordered"), pointed to ("pointed"), a
-# rule a story led to ("framed") -- not "no, ...", "exactly", "FYI ..."
-_UNMARKED: Final = frozenset(("plain", "contrast", "marked", "ordered", "partial", "pointed", "framed"))
+# against it after a challenge, a warning or an instruction ("marked", "cautioned", "ordered"),
+# pointed to ("pointed"), a rule a story led to ("framed") -- not "no, ...", "exactly", "FYI ..."
+_UNMARKED: Final = frozenset(("plain", "contrast", "marked", "cautioned", "ordered", "partial", "pointed", "framed"))
 VETO: Final = 0.9  # a detection of those is dropped when the model is at least this sure of "none"
 VETO_MARKED: Final = 0.99  # and one with a lead word ("no", "exactly", "FYI") when it is this sure
 
@@ -430,8 +431,9 @@ def decide(statement: str | None, quote: str) -> tuple[DetectionType, str, str] 
         rated = judged(statement, part)[kind]
         if rated > top:
             best, top = part, rated
-    if best is None:
-        return None  # no fact in the person's own words (a request, a question, a paste)
+    if best is None or (kind == "unprompted_definition" and corrects_another(best)):
+        return None  # no fact in the person's own words (a request, a question, a paste), or
+        # someone else's words set right (`rules.candidates`)
     # the statement found so is neither ("... is 10 Gbps yes, ...", "86 active employees matches
     # payroll."); here a correction that contradicts the statement stays one: the model chose the
     # sentence, and its figure may be the statement's other one ("telehealth is 20 min, same as

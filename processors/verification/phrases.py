@@ -385,7 +385,7 @@ STRONG_CONFIRMATION = _rx(
     r"correct(?:o|amundo)?(?!\s+(?:it|this|that|them|those|these|me)\b)|"
     r"(?:that'?s|thats|that is|this is|it'?s|it is)\s+(?:exactly\s+|totally\s+|indeed\s+|"
     r"absolutely\s+|100%\s+|also\s+|all\s+|both\s+|entirely\s+)?(?:right|correct|it|true|exactly right|"
-    r"spot on|how it works|"
+    r"spot on|how it works|(?:our|the)\s+(?:policy|rule|standard|procedure)(?=\s*(?:[-,;:.!\u2014\u2013]|$))|"
     r"the one|accurate|the case|how (?:it is|we do it|we count it|it'?s done)|"
     r"what (?:i see|we see|we do|happens|i have|i'?ve seen|i remember|(?:it|they)\s+(?:says?|shows?|reads?|lists?)))|"
     # "That is indeed the statutory limit.": the statement's thing named again, "indeed"
@@ -830,7 +830,7 @@ DEFINITION_DIRECT = _rx(
     r"|at\s+[\w-]+,?\s+we\b|here,?\s+we\b"
     r"|(?:[\w'-]+\s+){1,6}=\s*(?:[\w'()$%/.+-]+\s*){2}"
     rf"|by\s+{_TERM}{{1,40}}?\s+(?:we|i)\s+mean\b"
-    r"|when\s+(?:we|i|you|people|folks|everyone|anyone|someone)(?:\s+(?:here|on (?:the|this|our) team|"
+    r"|when\s+(?:(?:the|our|your|their)\s+(?:[\w-]+\s+){0,2}?[\w-]+|[\w-]+)(?:\s+(?:here|on (?:the|this|our) team|"
     r"in (?:the|this|our) (?:team|company|org)))?\s+(?:say|says|talk about|talks about|refer to|"
     r"refers to|write|writes|mention|mentions|use the word|uses the word|speak of)\s+[^,]{1,40}?,?\s+"
     r"(?:we|i|it|they|he|she|you|that|this)\s+(?:always\s+|usually\s+|just\s+)?means?\b"
@@ -887,3 +887,25 @@ STANDING_RULE = _rx(
     r"are required to|is expected to|are expected to|requires?|needs?))"
     r"\s+[\w-]+(?![^,.;:!?]*\b(?:this|that|it|these|those|here)\b)"
 )
+
+
+# what someone else says, then that it is wrong: "the county map labels KBDU at 1,650 m, which is
+# wrong, it's 1,612 m", "Jake told the new hire ..., which is wrong", "her email says December,
+# but it's actually June", "their rep keeps telling customers it's 12 days when it's 16"
+_SPEECH = r"says?|said|saying|wrote|writes?|told|tells?|telling|claims?|claimed|thinks?|thought"
+_ANOTHER_SAYS = re.compile(rf"\b(?:{_SPEECH}|lists?|listed|labels?|labelled|labeled|shows?|showed|ha(?:s|ve) it (?:as|at))\b",
+                           re.I)
+_IS_WRONG = re.compile(r"(?:,\s*|\s+)(?:(?:which|and|but)\s+)?(?:that'?s|that is|it'?s|it is|is|was|which is)\s+"
+                       r"(?:just\s+|simply\s+|actually\s+)?(?:wrong|outdated|out of date|incorrect|not (?:right|true|correct))\b"
+                       r"|,?\s+but\s+(?:it'?s|it is|they'?re|the real \w+ is)\s+actually\b", re.I)
+# (what they are told against what is: "... when it's 16" -- after words said, not a display's
+# "shows amber when it's 80% full")
+_SAYS = re.compile(rf"\b(?:{_SPEECH})\b", re.I)
+_WHEN_IT_IS = re.compile(r"\s+when\s+(?:it'?s|it is|they'?re|they are)\s+(?:actually\s+|really\s+)?\S", re.I)
+
+
+def corrects_another(fact: str) -> bool:
+    """Whether the fact reports someone else's words and says they are wrong."""
+    if (wrong := _IS_WRONG.search(fact)) is not None:
+        return _ANOTHER_SAYS.search(fact, 0, wrong.start()) is not None
+    return (when := _WHEN_IT_IS.search(fact)) is not None and _SAYS.search(fact, 0, when.start()) is not None

@@ -124,6 +124,7 @@ def _unpasted(text: str) -> str:
 
 def _unquote(match: re.Match[str]) -> str:
     if len(match.group().split()) < 4 or _MEANS_BEFORE.search(match.string, 0, match.start()) \
+            or _SET_RIGHT_AFTER.match(match.string, match.end()) \
             or (_RULE_BEFORE.search(match.string, max(0, match.start() - 80), match.start())
                 and "?" not in match.string[match.end():]):
         # (a meaning given in quotes is the person's own: "7 means 'held for review'"; so is a rule
@@ -144,7 +145,12 @@ _RULE_BEFORE = re.compile(r"\b(?:polic(?:y|ies)|handbook|runbook|playbook|wiki|g
 
 # a quote that is what a term means or is, not someone's words: "code 7 means 'held for fraud
 # review'", "reason code RC-14 is 'billing dispute escalated to finance'"
-_MEANS_BEFORE = re.compile(r"\b(?:means|meaning|stands for|is short for|refers to|is called|is|are|=)\s*$", re.I)
+_MEANS_BEFORE = re.compile(r"\b(?:means|meaning|stands for|is short for|refers to|is called|is|are|=|"
+                           r"should (?:read|say|be)|to (?:read|say))\s*$|(?:->|=>|\u2192)\s*$", re.I)
+# a line quoted to be set right, its words the statement's: "'close on June 30' should read ...",
+# '"within 48 hours" isn't right for Standard', "'n = 48 per arm' is wrong", '"3 years" -> ...'
+_SET_RIGHT_AFTER = re.compile(r"\s*(?:should (?:read|say|be)|(?:is|was)n'?t (?:right|correct|true)|is (?:not )?"
+                              r"(?:wrong|outdated|incorrect)|(?:->|=>|\u2192))", re.I)
 
 
 # A machine's word: a path, key=value, braces or a tag, a call or a scope ("x::y", "f(x)"), digits and

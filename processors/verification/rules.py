@@ -147,6 +147,15 @@ _THOUGH = re.compile(r"(?<!\beven )(?<!\bas )\b(?:though|tho|tho')\b", re.I)
 # a sentence of fillers only ("so.", "ok so.", "right so", "few things."): nothing said yet
 _FILLER = re.compile(r"^\W*(?:(?:ok(?:ay)?|so|well|hmm+|um+|uh+|anyway|alright|(?:a )?(?:few|couple(?: of)?|"
                      r"some|two|three) (?:things|points|notes))\W*)+$", re.I)
+# what only announces what follows: "a couple of things for the handbook draft.", "Before you build
+# the dashboard, a couple of things.", "couple of things before you push the schedule:" -- no fact
+_ANNOUNCES = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|so|well|right|anyway|alright|also|and|thanks|thx)\W+)*"
+    r"(?:(?:before|while|since|as)\s+[^,:;.!?]{1,60},\s*)?(?:(?:just|here are|here's|i have|i've got|got)\s+)?"
+    r"(?:a|one|two|three|a few|few|a couple(?: of)?|couple(?: of)?|some|several)\s+"
+    r"(?:(?:quick|small|more|other|important|minor|last|big)\s+)?"
+    r"(?:things?|points?|notes?|updates?|comments?|changes?|items?|fixes|corrections?|remarks?|nits?|details?)"
+    r"(?:\s+(?:for|on|about|before|from|to|re|regarding|after|in)\s+[^,:;.!?]{1,60})?\W*$", re.I)
 # "sorry, the file is config.yaml": an apology before a plain fact fixes one's own words
 _APOLOGY = re.compile(r"^\W*(?:sorry|sry|oops|whoops|my bad|apologies|ugh)\b", re.I)
 # What people type as a word: "🙅 it goes out on thursdays", "yes 💯".
@@ -1407,6 +1416,9 @@ def _inside(sentence: str, line: int, quote: str) -> list[Candidate]:
             return [*([_set_right(set_right, line, quote)] if set_right is not None else
                       [_lead(line, "correction", quote, Lead("inside", fact))]),
                     _lead(line, "unprompted_definition", quote, Lead("aside", fact))]
+    if set_right is None and (which := _which_aside(sentence)) is not None:
+        return [_lead(line, "correction", quote, Lead("inside", which)),
+                _lead(line, "unprompted_definition", quote, Lead("aside", which))]
     if set_right is None and sentence.count(",") >= 1 and (listed := _in_series(sentence, line, quote)):
         return listed
     if set_right is None and ", " in sentence and (ours := _WE_CLAUSE.search(sentence)) is not None \
@@ -1435,6 +1447,53 @@ def _inside(sentence: str, line: int, quote: str) -> list[Candidate]:
         return [_lead(line, "correction", quote, Lead("ordered", ordered)),
                 *([_lead(line, "unprompted_definition", quote, Lead("aside", ordered))] if house else [])]
     return [_set_right(set_right, line, quote)] if set_right is not None else []
+
+
+# A relative clause that says what a thing named in the instruction is, for good: "move it to
+# /runs, which is where all finished runs live, and ...", "make it an Enterprise one, which for us
+# means 1000+ seats", "(which is always the anniversary of onboarding, btw)"; up to the next
+# request, the aside's end or the sentence's. Not "which is why/how ..." (a consequence) nor a
+# question ("which ones can we fix").
+_WHICH = re.compile(rf"(?P<sep>,\s*|\s*\(\s*|\s+[{ph.EM}{ph.EN}]\s*|\s+-\s+)which\s+"
+                    r"(?!(?:\w+\s+)?(?:why|how|what|when|ones?|of)\b|can\b|could\b|should\b|do\b|did\b)"
+                    rf"(?P<c>[^;(){ph.EM}{ph.EN}]{{6,200}}?)\s*(?=\(|\)|[{ph.EM}{ph.EN}]|\s-\s|;|,\s*(?:and|then|but|so|please|pls|plus|"
+                    r"btw|by the way)\b|[.!?](?:\s|$)|$)", re.I)
+_BY_THE_WAY = re.compile(r"^(?:by the way|btw|fyi|incidentally)\s*,?\s*|\s*,?\s*(?:by the way|btw)\s*$", re.I)
+_FOR_US = re.compile(r"^(?:for us|here|(?:for|in|at|on) (?:our|the) [\w-]+(?: [\w-]+)?|in both [\w-]+)\s*,?\s+", re.I)
+_CALLED = re.compile(r"\b(?:is|are)\s+(?:called|named|known as|short for)\b|\bstands for\b", re.I)
+_DETERMINERS = frozenset(["the", "a", "an", "our", "this", "that", "these", "those", "my", "your", "their", "its",
+                          "each", "every", "all"])
+_BEFORE_NAME = frozenset(["to", "on", "in", "into", "for", "by", "against", "with", "from", "at", "of", "onto",
+                          "under", "over", "via", "through", "per", "about", "as", "and", "or", "then"])
+
+
+def _which_aside(sentence: str) -> str | None:
+    """The thing a "which" clause of an instruction speaks of and the clause, when the clause says
+    how that thing is for good (the house's words -- "always", "our", "for us", "means", "is
+    called" -- or told by the way): "/project/ocean/runs, which is where all finished runs live"."""
+    for m in _WHICH.finditer(sentence):
+        named: list[str] = []  # the words naming the thing, back to a determiner or a preposition
+        for word in reversed(sentence[:m.start()].split()[-7:]):
+            low = word.lower()
+            if low in _BEFORE_NAME or (named and low in ("it", "them")):
+                break
+            named.append(word)
+            if low in _DETERMINERS:
+                break
+        thing = " ".join(reversed(named))
+        if not thing or thing.lower() in ("it", "them", "this", "that", "one"):
+            continue
+        clause = m["c"].strip(" ,")
+        body = _BY_THE_WAY.sub("", clause).strip(" ,")
+        # the clause said of the thing, without whose it is ("for us"): "The sample ID is always ..."
+        said = f"{'' if thing.split()[0].lower() in _DETERMINERS or not thing[0].isalpha() else 'the '}{thing} " \
+               f"{_FOR_US.sub('', body)}"
+        said = said[0].upper() + said[1:]
+        if (_GENERAL.search(body) or _HABIT.search(body) or _CALLED.search(body) or _BY_THE_WAY.search(clause)) \
+                and not mk.HEDGE.search(body) and not _past(said) and _how_things_are(said) and _lasting(said):
+            sep = m["sep"].strip()
+            return f"{thing}{',' if sep in (',', '(') else ' ' + sep} which {clause}"
+    return None
 
 
 # what marks the house's way in a clause after a request (not "we have extra cells": the moment's)
@@ -1634,7 +1693,7 @@ def _found(tail: str, opening: bool, line: int, quote: str, line_of: str | None 
             and (not (mk.STATUS.search(pr.clauses(fact)[0]) or mk.TROUBLE.search(fact)) or _CAUSES_FAILURE.search(fact)):
         # "careful: in this court, filing deadlines fall at 5pm Pacific": a warning of how things
         # are -- a correction of a claim it is set against, a definition otherwise
-        return [_lead(line, "correction", quote, Lead("marked", fact)),
+        return [_lead(line, "correction", quote, Lead("cautioned", fact)),
                 _lead(line, "unprompted_definition", quote, Lead("warned", fact))]
     if opening and (pointed := _POINTER.match(tail)) is not None and (fact := fact_at(pr.skip(tail[pointed.end():]))) is not None \
             and "?" not in first_sentence(tail) and not pr.imperative(fact) and not mk.HEDGE.search(fact):
@@ -1926,7 +1985,12 @@ def candidates(raw: str, line: int = 0) -> list[Candidate]:
     if agreed := _points_agreed(raw):  # (a turn confirms once: the first that finishes, `one_reading`)
         found += [_lead(line, "confirmation", raw.strip(), Lead("mid", fact), index=len(found) + n)
                   for n, fact in enumerate(agreed)]
-    return [] if found and pr.mocked(prepare(raw)) else found
+    if found and pr.mocked(prepare(raw)):
+        return []
+    # someone else's words set right ("their guide says 100 requests per minute but that's wrong,
+    # ..."): a correction of them, not of the assistant, nor the house's way
+    return [c for c in found if c.detection_type != "unprompted_definition"
+            or not ph.corrects_another(c.lead.fact if c.lead is not None and c.lead.fact else c.content or "")]
 
 
 # a turn that answers several points: a list ("1) yep, ... 2) don't add ... 3) ticket yes", "- no
@@ -1957,6 +2021,13 @@ def _points_agreed(raw: str) -> list[str]:
     return out
 
 
+# a sentence's last words that only say why it is told: "..., in case you were wondering", ",
+# just so you know", ", for reference" (said first, they frame it: `phrases.DEFINITION_FRAME`)
+_TOLD_TAIL = re.compile(r",\s*(?:in case (?:you|u) (?:were|was|are|ever) wondering|(?:just\s+)?so (?:you|u) know|"
+                        r"for (?:future )?reference|for the record|for context|if (?:that|it) helps)(?=\s*[.!]*(?:\s|$))",
+                        re.I)
+
+
 def _read(raw: str, line: int) -> list[Candidate]:
     if "```" in raw and (headed := _HEADED_PASTE.match(raw)) is not None:
         # "from the prod config:\n```\nWORKERS=12\n```\nso it's 12 workers in prod", "logs:\n```...```\n
@@ -1985,6 +2056,8 @@ def _read(raw: str, line: int) -> list[Candidate]:
         # answer: "... Anyway, carry on with the refactor.")
         text = text[back.end():]
     quote = raw.strip()
+    if "," in text:
+        text = _TOLD_TAIL.sub("", text)  # "the 'ncl' column = net credit loss, in case you were wondering"
     if "(" in text and (aside := _THANKS_ASIDE.match(text)) is not None and (
             ACK_ONLY.match(aside["ack"]) or (ph.PLEASANTRY.match(aside["ack"]) and len(pr.words(aside["ack"])) <= 3)):
         text = aside["aside"]  # "thanks (IDs starting with X are external samples)": the aside is what is said
@@ -2101,7 +2174,7 @@ def _read(raw: str, line: int) -> list[Candidate]:
         found = []
         if opening and not (ph.PLEASANTRY.match(tail) and len(pr.words(sentence)) <= 8
                             and "?" not in sentence) and not _ECHO_QUESTION.match(sentence) \
-                and not _FILLER.match(sentence):
+                and not _FILLER.match(sentence) and not _ANNOUNCES.match(sentence):
             opening, first_said = False, n
         if not later and pr.skip(sentence) and not mk.SELF_CORRECTION.search(sentence):
             # the first sentence was read from its start already: only its later clauses
