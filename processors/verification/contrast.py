@@ -546,12 +546,11 @@ def _revalued_clause(head: str, said: Sequence[str]) -> bool:
 
 # A number and what it counts or measures: "2.3 million rows", "250 ms", "16 bit", "384-well", "3pm",
 # "1.5x", "25%", "six months", "net 45" (the word before when none follows).
-_NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
-                 "forty|fifty|sixty|ninety|hundred")
 _WORD_NUMBERS = {word: str(n) for n, word in (
     (1, "one"), (2, "two"), (3, "three"), (4, "four"), (5, "five"), (6, "six"), (7, "seven"), (8, "eight"),
     (9, "nine"), (10, "ten"), (11, "eleven"), (12, "twelve"), (15, "fifteen"), (20, "twenty"), (30, "thirty"),
     (40, "forty"), (50, "fifty"), (60, "sixty"), (90, "ninety"), (100, "hundred"))}
+_NUMBER_WORDS = "|".join(_WORD_NUMBERS)
 _MEASURE = re.compile(rf"(?<![\w.,/])(?:[$\u20ac\u00a3]\s?)?(?P<num>-?\d[\d,]*(?:\.\d+)?|(?:{_NUMBER_WORDS})\b)"
                       r"(?P<times>\s*(?:k|m|bn|million|thousand|billion)\b)?"
                       r"(?P<sym>\s*(?:%|x\b|°\s?[cf]\b|[ap]\.?m\b\.?))?"
