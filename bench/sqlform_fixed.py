@@ -50,7 +50,7 @@ class _Baseline:
     `register`/`unregister` pair per query, four `contains` and the overflow regex apart)."""
 
     @staticmethod
-    def classify(table: pa.Table, skip: tuple[bytes, ...]) -> pa.Array:
+    def classify(table: pa.Table, skip: tuple[bytes, ...], *, small: bool = True) -> pa.Array:
         GOOD, SKIPPED, NOT_OBJECT, BLANK, MALFORMED, SUSPECT = (
             sqlform.GOOD, sqlform.SKIPPED, sqlform.NOT_OBJECT, sqlform.BLANK, sqlform.MALFORMED,
             sqlform.SUSPECT)
