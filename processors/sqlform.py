@@ -184,11 +184,7 @@ class Framed:
     files: list[SessionFile]
     decoded: list[Decoded] = field(default_factory=list)
     relation: pa.Table | None = None  # ``table`` with the file columns (`_relation`), once asked
-    size: int = 0  # bytes of lines
-
-    def small(self) -> bool:
-        """Whether its queries run by `execute` (_EXECUTE_BYTES)."""
-        return self.size <= _EXECUTE_BYTES
+    small: bool = True  # at most _EXECUTE_BYTES of lines: its statements run prepared (`_read`)
 
     def good(self) -> int:
         """Good lines in the batch."""
@@ -220,8 +216,9 @@ def frame(parts: Sequence[Part], *, skip: tuple[bytes, ...] = ()) -> Framed:
     batches = [b for t in tables for b in t.to_batches(max_chunksize=rows)]
     table = pa.Table.from_batches(batches, _EMPTY.schema) if batches else _EMPTY
     files = [file for file, _, _ in parts]
-    kinds = classify(table, skip, small=total <= _EXECUTE_BYTES) if n else pa.array([], pa.uint8())
-    framed = Framed(table.append_column("kind", kinds), files, decoded, size=total)
+    small = total <= _EXECUTE_BYTES
+    kinds = classify(table, skip, small=small) if n else pa.array([], pa.uint8())
+    framed = Framed(table.append_column("kind", kinds), files, decoded, small=small)
     settled = _count(framed, kinds)
     if settled is not kinds:
         framed.table = table.append_column("kind", settled)
@@ -284,7 +281,7 @@ def _judged(file: SessionFile, offset: int, number: int, data: bytes,
     return found
 
 
-def classify(table: pa.Table, skip: tuple[bytes, ...], *, small: bool = True) -> pa.Array:
+def classify(table: pa.Table, skip: tuple[bytes, ...], *, small: bool) -> pa.Array:
     """One pass: what each line is (GOOD, MALFORMED, NOT_OBJECT, BLANK, SKIPPED; NULL for a line
     already reported as not UTF-8). JSON is checked by DuckDB's parser; a valid line is an
     object if its first character other than whitespace is ``{``. Run as the batch's queries are
@@ -378,7 +375,7 @@ def _relation(framed: Framed) -> pa.Table:
 def _query(framed: Framed, sql: str) -> pa.Table:
     if framed.relation is None:
         framed.relation = _relation(framed)
-    return _read("_sessiond_lines", framed.relation, _LINES + sql, small=framed.small())
+    return _read("_sessiond_lines", framed.relation, _LINES + sql, small=framed.small)
 
 
 def _by_file(result: pa.Table, files: Sequence[SessionFile]) -> dict[str, pa.Table]:

@@ -3277,4 +3277,7 @@ def test_version_42_a_line_quoted_to_be_set_right_stays() -> None:
     assert prepare('"returns within 14 days" is wrong, it is 30') == '"returns within 14 days" is wrong, it is 30'
     assert prepare('the customer wrote "your invoices are all wrong again" this morning') \
         == "the customer wrote this morning"  # someone's words to look into still go
-    assert quantity("fifteen") == quantity("15")
+
+
+def test_version_42_a_number_written_as_a_word_is_its_figure() -> None:
+    assert quantity("fifteen") == quantity("15") == "15.0"
