@@ -157,60 +157,55 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 # An opened round a tuning round did not bring to the targets (measured when it ended): its
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
 OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
-    # the fourteenth to sixty-sixth rounds: the judgement was trained on each after it was measured;
+    # the fourteenth to sixty-seventh rounds: the judgement was trained on each after it was measured;
     # the rules were tuned on the eighteenth (round 16), on three shapes of the seventeenth's false
     # positives, and on each of the nineteenth to twenty-eighth (rounds 17 to 26); the
     # twenty-ninth onwards were opened untuned (the nineteenth and twentieth sessions mended the
     # rules on ordinary turns instead, `bench.ordinary`; the thirty-third to thirty-sixth,
     # thirty-eighth to forty-fourth, forty-sixth to fifty-first, fifty-third to fifty-sixth,
     # fifty-eighth and sixtieth were written as training data and measured once before it).
-    # Measured after the thirtieth session's changes (version 42: the judgement trained on the
-    # sixty-sixth round and one more set of ordinary turns; a "which" clause of an instruction that
-    # says how a thing is for good defines; someone else's words said to be wrong define nothing; a
-    # line quoted to be set right is kept; a sentence that only announces what follows is no fact;
-    # a warning before an action the statement announces defines)
-    ("fresh-14", "correction"): (0.948, 0.973),
-    ("fresh-16", "unprompted_definition"): (0.947, 0.955),
+    # Measured after the thirty-first session's changes (version 43: the judgement trained on the
+    # sixty-seventh round and one more set of ordinary turns; a "no" that answers "have I got it
+    # wrong?" concedes; a verdict before how things stand this week corrects what it contradicts; a
+    # rule with its exception, two names of one thing and a requirement with its figure define
+    # after a claim of the same thing; a number is no value for a plural noun or a count in words)
+    ("fresh-14", "correction"): (0.939, 0.964),
     ("fresh-20", "correction"): (0.909, 0.893),
     ("fresh-21", "correction"): (0.945, 0.920),
-    ("fresh-22", "correction"): (0.904, 0.929),
-    ("fresh-24", "correction"): (0.946, 0.946),
-    ("fresh-25", "correction"): (0.947, 0.964),
+    ("fresh-22", "correction"): (0.912, 0.929),
+    ("fresh-25", "correction"): (0.939, 0.955),
     ("fresh-28", "confirmation"): (0.945, 0.929),
     ("fresh-29", "confirmation"): (0.946, 0.938),
+    ("fresh-29", "correction"): (0.948, 0.973),
     ("fresh-31", "correction"): (0.948, 0.973),
     ("fresh-32", "correction"): (0.930, 0.946),
     ("fresh-33", "correction"): (0.917, 0.884),
     ("fresh-34", "confirmation"): (0.936, 0.920),
-    ("fresh-34", "correction"): (0.919, 0.911),
+    ("fresh-34", "correction"): (0.928, 0.920),
     ("fresh-35", "correction"): (0.932, 0.973),
     ("fresh-37", "confirmation"): (0.918, 0.902),
     ("fresh-39", "correction"): (0.938, 0.938),
-    ("fresh-42", "correction"): (0.930, 0.946),
-    ("fresh-43", "correction"): (0.948, 0.973),
+    ("fresh-42", "correction"): (0.938, 0.946),
     ("fresh-43", "unprompted_definition"): (0.947, 0.955),
     ("fresh-45", "correction"): (0.929, 0.938),
-    ("fresh-47", "correction"): (0.946, 0.938),
-    ("fresh-48", "correction"): (0.930, 0.946),
-    ("fresh-49", "correction"): (0.921, 0.938),
-    ("fresh-50", "correction"): (0.875, 0.875),
+    ("fresh-48", "correction"): (0.921, 0.938),
+    ("fresh-49", "correction"): (0.920, 0.929),
+    ("fresh-50", "correction"): (0.883, 0.875),
     ("fresh-51", "correction"): (0.920, 0.929),
-    ("fresh-51", "unprompted_definition"): (0.927, 0.911),
+    ("fresh-51", "unprompted_definition"): (0.936, 0.911),
     ("fresh-52", "correction"): (0.900, 0.884),
     ("fresh-53", "correction"): (0.921, 0.938),
-    ("fresh-53", "unprompted_definition"): (0.990, 0.893),
+    ("fresh-53", "unprompted_definition"): (0.980, 0.884),
     ("fresh-55", "correction"): (0.882, 0.938),
     ("fresh-56", "confirmation"): (0.935, 0.902),
     ("fresh-57", "correction"): (0.903, 0.911),
-    ("fresh-58", "unprompted_definition"): (0.947, 0.900),
+    ("fresh-58", "unprompted_definition"): (0.934, 0.887),
     ("fresh-60", "confirmation"): (0.939, 0.958),
-    ("fresh-60", "correction"): (0.865, 0.963),
-    ("fresh-60", "unprompted_definition"): (0.944, 0.850),
+    ("fresh-60", "correction"): (0.854, 0.950),
+    ("fresh-60", "unprompted_definition"): (0.951, 0.856),
     ("fresh-62", "correction"): (0.930, 0.955),
-    ("fresh-63", "correction"): (0.947, 0.955),
     ("fresh-64", "unprompted_definition"): (0.947, 0.955),
-    ("fresh-65", "correction"): (0.921, 0.938),
-    ("fresh-66", "correction"): (0.939, 0.955)}
+    ("fresh-65", "correction"): (0.938, 0.946)}
 
 
 @pytest.mark.parametrize(("half", "kind"), [
@@ -234,19 +229,20 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/, the sixty-seventh: 57 families, 456 cases; food, farming and
-# manufacturing -- see `bench/briefs/README.md` for who wrote it and from what brief -- mixed in
+# The held-out round (fresh/, the sixty-eighth: 57 families, 456 cases; government, law and the
+# public sector -- see `bench/briefs/README.md` for who wrote it and from what brief -- mixed in
 # every family, every shape of each moment, chat style and prose in every family), written by an
-# engineer who read neither the rules nor any other case file. Measured in the thirtieth session,
-# never read: the rules alone (0.897, 0.857), (0.988, 0.714), (0.958, 0.616), the same for
-# versions 41 and 42; version 41 (a worktree of 389eed9, trained on neither the sixty-sixth round
-# nor this one) (0.880, 0.920), (0.981, 0.902), (0.960, 0.848); version 42, trained on the
-# sixty-sixth and one more set of ordinary turns (48,417 cases): the figures below --
-# confirmations meet both targets, corrections miss precision, definitions recall (3 cases).
-# (The sixty-sixth round, held out before it, is `fresh-66/` now: version 41 gave it (0.891,
-# 0.875), (0.971, 0.884), (0.894, 0.902).)
-FRESH_MEASURED = {"correction": (0.895, 0.911), "confirmation": (0.972, 0.929),
-                  "unprompted_definition": (0.961, 0.875)}
+# engineer who read neither the rules nor any other case file. Measured in the thirty-first
+# session, never read: the rules alone, version 42 (0.926, 0.777), (1.000, 0.714), (0.887, 0.634),
+# version 43 (0.936, 0.786), (1.000, 0.723), (0.890, 0.652); version 42 (a worktree of 966c357,
+# trained on neither the sixty-seventh round nor this one) (0.936, 0.911), (0.990, 0.866), (0.914,
+# 0.857); version 43, trained on the sixty-seventh and one more set of ordinary turns (49,323
+# cases): the figures below -- corrections and confirmations meet precision and miss recall (by 1
+# and 2 cases), definitions miss both.
+# (The sixty-seventh round, held out before it, is `fresh-67/` now: version 42 gave it (0.895,
+# 0.911), (0.972, 0.929), (0.961, 0.875).)
+FRESH_MEASURED = {"correction": (0.962, 0.893), "confirmation": (0.990, 0.884),
+                  "unprompted_definition": (0.907, 0.866)}
 
 
 @pytest.mark.parametrize("kind", [

@@ -15,11 +15,11 @@ from bench.verification import Found
 from tests.test_verification_support import family_toml
 
 # detections per 1,000 turns, measured when the judgement and the rules were last changed
-# (2026-12-05, verification version 42): the development turns (18,050, trained on) 3.9; the
-# held-out ones (450, the forty-first set: a week of a two-founder indie software business; never
-# read nor trained on) 13.3 -- 2 by the judgement, 4 by the rules (version 41 on them, unseen:
-# 11.1, 1 and 4; the rules alone 55.6 both)
-DEVELOPMENT_MEASURED = 3.9
+# (2026-12-06, verification version 43): the development turns (18,500, trained on) 3.8; the
+# held-out ones (450, the forty-second set: a week of a regional hospital's clinical informatics
+# team; never read nor trained on) 13.3 -- all 6 by the rules (version 42 on them, unseen: 20.0,
+# 1 by the judgement and 8 by the rules; the rules alone 57.8 and 55.6)
+DEVELOPMENT_MEASURED = 3.8
 FRESH_MEASURED = 13.3
 MARGIN = 10.0  # per 1,000: five more turns of 450 fail the test
 

@@ -23,7 +23,7 @@ from sessiond.processors.verification.claims import (
     one_reading,
     partly_right,
 )
-from sessiond.processors.verification.contrast import quantity, values_in
+from sessiond.processors.verification.contrast import contrasted, quantity, values_in
 from sessiond.processors.verification.detection import CONFIDENCE, Lead, complete, item_id
 from sessiond.processors.verification.prose import imperative
 from sessiond.processors.verification.rules import (
@@ -3281,3 +3281,65 @@ def test_version_42_a_line_quoted_to_be_set_right_stays() -> None:
 
 def test_version_42_a_number_written_as_a_word_is_its_figure() -> None:
     assert quantity("fifteen") == quantity("15") == "15.0"
+
+
+# Version 43 (thirty-first session): a "no" that answers "have I got it wrong?"; "those are swapped"
+# and a verdict said to a mate; a verdict before how things stand this week; a rule with its
+# exception, two names of one thing and a requirement with its figure after a claim of the same
+# thing; where a fact holds, before it; a code the claim does not name; pressure units; "until" in
+# how things go; someone's slip set right; a number for things.
+@pytest.mark.parametrize("statement, text, kind, key", [
+    ("Unless I've misread the log, the nightly sync moved 1,800 records.", "no, you haven't misread, 1,800 it is",
+     "confirmation", "the nightly sync moved 1,800 records"),
+    ("If I'm reading the roster right, Ines covers the Sunday shift.", "nope, you're reading it right. she swapped with Tom",
+     "confirmation", "Ines covers the Sunday shift"),
+    ("The backup target is the Frankfurt region.", "no issue there, Frankfurt it is",
+     "confirmation", "the backup target is the Frankfurt region"),
+    ("Bay 1 holds the returns and bay 2 the new stock.", "Those are swapped. Bay 1 is new stock, bay 2 returns.",
+     "correction", "bay 1 is new stock"),
+    ("Crew 1 works nights this week and crew 4 days.",
+     "flip those: crew 4 is on nights this week, crew 1 on days", "correction", "crew 4 is on nights this week"),
+    ("The mould runs at 900 psi.", "900 bar, psi would never fill that cavity", "correction", "900 bar"),
+    ("Invoices are exported nightly.", "all invoices go out in EUR except the Swiss entity, which bills in CHF",
+     "unprompted_definition", "except the swiss entity"),
+    ("The customer list is imported from the CRM.",
+     "'Acme Ltd' and 'ACME Holdings' are the same customer, the CRM just has it twice",
+     "unprompted_definition", "are the same customer"),
+    ("The purchase orders are in the shared drive.",
+     "purchase orders need to be approved at least 3 days before the delivery date",
+     "unprompted_definition", "at least 3 days before the delivery date"),
+    ("Valve telemetry imported.", "In the SCADA export, tag V17 is the bypass valve on the north main.",
+     "unprompted_definition", "tag v17 is the bypass valve"),
+    ("The vendor contract is filed.", "The vendor requires 10 working days of notice for every schema change.",
+     "unprompted_definition", "requires 10 working days of notice"),
+])
+def test_version_43_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = found(text, statement)  # (the content opens with a capital: the key is compared in lower case)
+    assert got is not None and got[0] == kind and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text", [
+    ("The shift notes from yesterday are in the log.", "marta wrote bay 4 but she means bay 6, she always mixes them up"),
+    ("The pick list is ready.", "FYI the auditor is in the building all this week, so keep the floor tidy."),
+    ("The dwell time on line 2 is 40 seconds.", "40 seconds, really? on that line?"),
+    ("The retention on the audit bucket is 7 years.", "is it 7 years? I thought legal changed it, can you check the policy"),
+])
+def test_version_43_no_detection(statement: str, text: str) -> None:
+    assert found(text, statement) is None
+
+
+@pytest.mark.parametrize("statement, text", [
+    ("Temperature checks for the freezers are logged.",
+     "Freezers are checked every 2 hours, except freezer 3 (ice cream), which has a continuous probe."),
+    ("I've filed the swab results from the morning run.", "On the swabs, over 300 RLU is a fail and the area is recleaned."),
+    ("Zone names come from the old system.", "The old system used one name and the new one the other, so expect both."),
+    ("The wine log is updated.", "all reds get oak at pressing except the rosé range, which gets none until blending"),
+])
+def test_version_43_a_rule_said_after_a_report_corrects_nothing(statement: str, text: str) -> None:
+    got = found(text, statement)
+    assert got is None or got[0] != "correction", got
+
+
+def test_version_43_until_is_a_change_only_after_what_was() -> None:
+    assert contrasted("it was 90 days until the audit, now it's a year")
+    assert not contrasted("the natural range gets none until bottling")

@@ -175,7 +175,9 @@ _STATED = re.compile(r"^(?:[\w'().`/-]+\s+){0,5}?(?:(?:[a-z]+-)?[a-z]{3,}(?<!ss)
                      r"from|by|with|the|a|an|every|each|all|about|around|roughly|over|under|only|both|either|after|before|until|"
                      r"within|via|through|\d[\w.,%]*(?!\w)|/\w+|`\w+|(?-i:[A-Z]{2,}\b|[A-Z][a-z]+\s+\d+))|"
                      # a past verb the lists miss, before where or when: "accuracy plateaued at 91%"
-                     r"[a-z]{4,}ed\s+(?:at|in|on|to|from|into|around|after|before|by\s+\d|\d[\w.,%]*(?!\w))|"
+                     # ... or after its object: "the Grenache in tank 3 finished malolactic on 2 November"
+                     r"[a-z]{4,}ed\s+(?:(?!(?:and|or|but|if|that|which)\b)[a-z]{3,}\s+)?(?:at|in|on|to|from|into|around|after|before|"
+                     r"by\s+\d|\d[\w.,%]*(?!\w))|"
                      r"[a-z]+s\s+(?!(?:is|are|was|were|has|have|and|or|of|for|with)\b)[a-z]{3,}(?<!ly)\s+(?:roughly|about|"
                      r"every|each|the|a|an|in|on|at|to|from|only|for|until|within|after|before|\d[\w.,%]*(?!\w)))(?!\w)", re.I)
 
@@ -347,6 +349,12 @@ def _restates(fact: str, claim: str) -> bool:
             and not _ANAPHOR.match(fact) and not _ADDS.search(first))
 
 
+# the subject of a sentence that says what something is, and where it holds before it
+_SUBJECT = re.compile(r"^(?P<subject>(?:[\w'./-]+\s+){0,3}?[\w'./-]+)\s+(?:is|are|means|stands for)\s", re.I)
+_WHERE_IT_HOLDS = re.compile(r"^(?:on|in|at|for|within)\s+(?:the|our|this|that)\s+[\w' -]{1,30}?,\s*", re.I)
+_CODED = re.compile(r"^(?=.*\d)(?=.*[a-z])[a-z\d-]+$")  # a key with letters and digits: "a12", "sf-88", "bt1"
+
+
 def _responds(fact: str, statement: str | None) -> bool:
     """A plain fact is said in answer, not unprompted: the statement asked a question, or it
     claimed something about what the fact is about."""
@@ -361,7 +369,13 @@ def _responds(fact: str, statement: str | None) -> bool:
         # request." after "I added logging to the function.")
         m = _THE_THING.match(first_sentence(fact))
         return bool(m and keys(m.group(1)) & keys(claim))
-    return claim is not None and bool(keys(claim) & keys(first_sentence(fact)))
+    first = first_sentence(fact)
+    if claim is None or not keys(claim) & keys(first):
+        return False
+    # (not a thing named by a code the claim does not have: "alarm A12 is the mixing tank low
+    # level" after "Alarm history exported to CSV.")
+    named = _SUBJECT.match(_WHERE_IT_HOLDS.sub("", first, count=1))
+    return not (named and any(k not in keys(claim) for k in keys(named["subject"]) if _CODED.search(k)))
 
 
 @lru_cache(maxsize=256)  # a fact with no lead word is asked twice: as a correction, as a definition
@@ -475,9 +489,20 @@ _HOUSE_WAY = re.compile(r"\b(?:for us|with us|in our|at our|on our|around here|o
 # API are in lbs", "pressure is in kPa absolute"
 _CONVENTION = re.compile(r"\b(?:is|are|'re|r)\s+(?:always\s+|all\s+)?(?:in|stored in|recorded in|given in|measured in|"
                          r"expressed in|formatted as)\s+(?!(?:the|a|an|our|their|this|that|my|your)\b)"
-                         r"(?:[A-Za-z]{1,4}\b|[\w]*[A-Z][\w]*|[\w]+[./+][\w./+]*)|\buses?\s+(?:[A-Z]{2,}[\w/.+-]*|[\w]+[/.][\w/.+-]+)")
+                         r"(?:[A-Za-z]{1,4}\b|[\w]*[A-Z][\w]*|[\w]+[./+][\w./+]*)|\buses?\s+(?:[A-Z]{2,}[\w/.+-]*|[\w]+[/.][\w/.+-]+)|"
+                         # "we log gravity in Plato on the brewhouse side"
+                         r"\b(?:we|they)\s+(?:always\s+)?(?:log|record|store|measure|report|enter|keep|track|quote|express)\s+"
+                         r"(?:[\w-]+\s+){1,3}?in\s+(?!(?:the|a|an|our|their|this|that|my|your)\b)(?:[A-Za-z]{1,4}\b|[\w]*[A-Z][\w]*)")
 # how it always goes, said of what was worked on: "the ingest service always needs a restart after ..."
 _ALWAYS = re.compile(r"\b(?:always|never)\b", re.I)
+# a rule with its exception: "chillers are checked every 4 hours, except chiller 5 ..."
+_EXCEPT = re.compile(r"\b(?:except(?! for now\b)|apart from|other than|with the exception of|save for)\b", re.I)
+# a requirement with its figure: "new labels need to go to the printer at least 6 weeks before the can run"
+_REQUIRED = re.compile(r"\b(?:needs? to|must|has to|have to|(?:is|are) required to|requires?|at least|at most|no later than|"
+                       r"no more than|no less than|(?:is|are) due)\b", re.I)
+# two names of one thing: "Zone 'Prop' and 'House 0' are the same area", "SKU and item code are synonyms here"
+_ALIASES = re.compile(r"\b(?:are|'re)\s+(?:(?:one\s+and\s+)?the\s+same(?:\s+[\w-]+){0,2}?(?=\s*[,.;:!\u2014\u2013-]|\s*$)|"
+                      r"interchangeable|synonyms|aliases)", re.I)
 # an action the statement announces: "Running the archive job on old articles.", "Going to clean up
 # the old feature branches.", "I'll rename the campaign in Google Ads next."
 _ABOUT_TO = re.compile(r"^(?:(?:ok(?:ay)?|great|sure|alright|right|next|now|then)[,.!]?\s+)*(?:i'?ll|i will|"
@@ -924,7 +949,8 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
                 lead.strength == "aside" and _reports_work(statement))) and not (
                 lead.strength == "plain" and _responds(lead.fact, statement)
                 and not ((_HOUSE_WAY.search(first := first_sentence(lead.fact)) or _CONVENTION.search(first)
-                          or (_ALWAYS.search(first) and _reports_work(statement)))
+                          or _EXCEPT.search(first) or _ALIASES.search(first)
+                          or (_REQUIRED.search(first) and has_value(first)) or (_ALWAYS.search(first) and _reports_work(statement)))
                          and not _SET_WORDS.search(first)))
         return _plain(lead.fact) if said else None
     if statement and lead.fact and lead.strength in ("weak", "mid", "echo", "strong", "strong_echo") \

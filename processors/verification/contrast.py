@@ -80,6 +80,17 @@ _CHANGE = re.compile(
     r"ripped out|removed|dropped|killed)|"
     r"replaced (?:by|with)|since (?:\d|last|early|late|mid|we|the|q[1-4]|v\d|jan|feb|mar|apr|may|"
     r"jun|jul|aug|sep|oct|nov|dec|spring|summer|autumn|fall|winter))\b|(?<!\bfor )\bnow\s*[.!]?$", re.I)
+# what held before "until": "it was 90 days until the audit" (not a step of how things go, "the
+# natural range gets none until bottling")
+_PAST = re.compile(r"\b(?:was|were|had|did|used to|been)\b", re.I)
+
+
+def _changed(text: str) -> bool:
+    """Whether a sentence says that something changed (`_CHANGE`; "until" after what was)."""
+    return any(m.group().lower() not in ("until", "till") or _PAST.search(text, 0, m.start())
+               for m in _CHANGE.finditer(text))
+
+
 _ONLY = re.compile(r"(?<!-)\b(?:only|solely|exclusively)\b(?!-)", re.I)  # not "append-only", "read-only"
 _ALSO = re.compile(r"\b(?:also|too|as well(?: as)?|in addition to|besides|plus|not (?:just|only|merely|solely))\b", re.I)
 _ANAPHORIC = re.compile(r"^(?:it|its|it'?s|they|they'?re|theyre|that|thats|that'?s|this|those|these)\b",
@@ -261,6 +272,15 @@ def _substitutes(first: str, said: Sequence[str], claimed: bool) -> bool:
                 if _kind(value) == "number" and _kind(other) is None and other.islower():
                     # a number for a word of a status is no value set right: "queue says 14 jobs ahead"
                     # after "The training job is queued.", "... is 0.1%" after "The load test script is ready."
+                    # -- nor one for a word the fact still says: "Chillers are checked every 4 hours"
+                    # after "Temperature checks for the chillers are logged."
+                    if (other.isalpha() and _word_key(other) in keys(first)) or not any(c.isdigit() for c in value) \
+                            or (other.endswith("s") and not other.endswith(("ss", "us", "is", "ays"))) or (
+                            before and not _units(first).get(value) and re.search(
+                                rf"\b{re.escape(before)}\w*\s+{re.escape(value)}\b", first, re.I)):
+                        continue  # (nor a thing named by its number, "except chiller 5 (raw poultry)",
+                        # nor a count in words, "one name" after "Zone names are imported ...", nor a
+                        # number for things, "150" after "I've filed the ATP swab results")
                     if status is None:
                         status = any(mk.STATUS.search(s) for s in said)
                     if status:
@@ -687,10 +707,17 @@ _UNIT_NAMES = {
     **dict.fromkeys(("km", "kilometer", "kilometers", "kilometre", "kilometres"), "km"),
     **dict.fromkeys(("mi", "mile", "miles"), "mile"), **dict.fromkeys(("ft", "foot", "feet"), "foot"),
     **dict.fromkeys(("meter", "meters", "metre", "metres"), "meter"),
+    **{u: u for u in ("bar", "mbar", "psi", "kpa", "mpa", "atm")},
+    **dict.fromkeys(("kg", "kgs", "kilo", "kilos", "kilogram", "kilograms"), "kg"),
+    **dict.fromkeys(("lb", "lbs"), "lb"), **dict.fromkeys(("oz", "ounce", "ounces"), "oz"),
+    **dict.fromkeys(("l", "liter", "liters", "litre", "litres"), "liter"), **dict.fromkeys(("ml", "milliliters", "millilitres"), "ml"),
+    **dict.fromkeys(("gal", "gallon", "gallons"), "gallon"),
 }
 _LENGTHS = frozenset(("km", "mile", "foot", "meter"))
-# the kind of each: `_DIMENSION`'s, and length (which `_renumbered` does not compare)
-_UNIT_DIMENSION = {u: "length" if u in _LENGTHS else _DIMENSION.get(u, "size") for u in _UNIT_NAMES.values()}
+# the kinds `_DIMENSION` does not have (nor `_renumbered` compare): "1200 bar" after "... 1,200 psi"
+_OTHER_DIMENSIONS = {**dict.fromkeys(_LENGTHS, "length"), **dict.fromkeys(("bar", "mbar", "psi", "kpa", "mpa", "atm"), "pressure"),
+                     **dict.fromkeys(("kg", "lb", "oz"), "mass"), **dict.fromkeys(("liter", "ml", "gallon"), "volume")}
+_UNIT_DIMENSION = {u: _OTHER_DIMENSIONS.get(u) or _DIMENSION.get(u, "size") for u in _UNIT_NAMES.values()}
 # a number with its unit, or as a rate of a unit of time: "30 seconds", "512mb", "100 requests per
 # minute", "5/min", "$0.75 per cubic foot" (not "5 s3 buckets")
 _UNITED = re.compile(r"(?<![\w.,])(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?:(?:[a-z]+\s+){0,2}?(?:per|/|an?|every)\s*"
@@ -723,7 +750,7 @@ def _reunited(first: str, said: Sequence[str]) -> bool:
 def contrasted(text: str) -> bool:
     """Whether a sentence sets something against something else (a negation, "X, not Y",
     "rather than", a change): the shapes `contradicts` reads."""
-    return bool(_NEGATED.search(text) or _CHANGE.search(text)
+    return bool(_NEGATED.search(text) or _changed(text)
                 or any(rx.search(text) for rx in _CONTRASTS))
 
 
@@ -845,7 +872,7 @@ def contradicts(fact: str, said: Sequence[str], claimed: bool, framed: bool = Fa
     if (gone := _NO_MORE.match(first)) is not None and _word_key(gone.group(1)) in theirs and len(pr.clauses(first)) > 1 \
             and keys(" ".join(pr.clauses(first)[1:])) - theirs:
         return True  # "No more Redux, we are using Zustand since ..." after "The frontend uses Redux ...": set aside, and what instead
-    if claimed and _reunited(first, said) and not mk.OPINION.search(first):
+    if claimed and _reunited(first, said) and not mk.OPINION.search(pr.clauses(first)[0]):
         return True  # "30 minutes" after "The timeout is 30 seconds.": the number kept, its unit set right
     if not mine - theirs and not values:
         return False  # nothing new: a restatement, not a correction
@@ -889,7 +916,7 @@ def contradicts(fact: str, said: Sequence[str], claimed: bool, framed: bool = Fa
         return True  # "MQLs also come from webinar signups" after "... from the website form only."
     if claimed and not mk.OPINION.search(_REQUIRES.sub(" ", pr.clauses(first)[0])) and _renumbered(first, said):
         return True  # "6% since jan" after "The match is 4% of salary."
-    if _CHANGE.search(_RANGE.sub(" ", first)):  # "from 22 until 6" is a span, no change
+    if _changed(_RANGE.sub(" ", first)):  # "from 22 until 6" is a span, no change
         return bool(mine & theirs) or (_same_subject(first, said) and claimed)
     if _opposite(first, said) and (mine & theirs or _same_subject(first, said)):
         return True  # "they're case-insensitive" after "User emails are case-sensitive."

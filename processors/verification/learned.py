@@ -386,6 +386,14 @@ _RIGHT = re.compile(r"(?<!\bnot )\b(?:is|are|'s|'re|was|were|looks?|sounds?|seem
 _DASH = re.compile(rf"\s(?:[{EM}{EN}]|--?)\s+")
 
 
+# agreement after a question: "really? a seed packet? ...ok yes, pulled the report, ..."
+_AGREED = re.compile(r"\b(?:yes|yep|yup|yeah|ok|okay|correct|right|confirmed|confirms|true|indeed|agreed|exactly|checks out|"
+                     r"matches)\b|[\u2714\u2705\U0001f44d]", re.I)
+# how things stand for a day or a week: "the auditor is on site all this week"
+_THESE_DAYS = re.compile(r"\b(?:today|tonight|tomorrow|this (?:morning|afternoon|evening|week)|right now|"
+                         r"at the moment|all (?:this )?(?:week|day))\b", re.I)
+
+
 def _facts(text: str, kind: str) -> Iterable[str]:
     """The sentences of a turn that are facts (the rules' own test, `is_fact`: no question,
     hedge, instruction, status); for a definition, in a sentence that is none, what its dashes
@@ -413,6 +421,9 @@ def decide(statement: str | None, quote: str) -> tuple[DetectionType, str, str] 
     if p[kind] < ADD or mocked(text):
         return None  # not sure enough, or said in mockery (as for the rules: `candidates`)
     if kind == "confirmation":
+        said = sentences(text)
+        if said and said[0].rstrip().endswith("?") and not _AGREED.search(text):
+            return None  # "is it 15 seconds? I thought we'd changed it": the value doubted, nothing agreed to
         done = finish(Lead("strong", None), statement)
         if done is None:
             return None
@@ -428,6 +439,8 @@ def decide(statement: str | None, quote: str) -> tuple[DetectionType, str, str] 
     for part in _facts(text, kind):
         if kind == "correction" and _RIGHT.search(part) is not None:
             continue  # a correction is not where the turn agrees ("... Time and a half is right.")
+        if kind == "unprompted_definition" and _THESE_DAYS.search(head := part.split(",", 1)[0]) and "mean" not in head:
+            continue  # how things stand this week is no definition ("FYI the auditor is on site all this week")
         rated = judged(statement, part)[kind]
         if rated > top:
             best, top = part, rated

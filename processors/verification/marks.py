@@ -44,8 +44,8 @@ STATE = (
 )
 STATUS = _rx(
     # "dry run done, 42 minutes": a step finished, said in a word
-    STATE + r"|\b(?:done|finished|completed?)(?=\s*(?:[,;.!]|$))|\b(?:fails?|failed|breaks?|broke|crash(?:es|ed)?|errors? out|times? out|timed out|hangs?|"
-    r"pass(?:es|ed)?|succeed(?:s|ed)?|compiles?|builds? fine|"
+    STATE + r"|\b(?:done|finished|completed?)(?=\s*(?:[,;.!]|$))|\b(?:(?<!\ba )fails?|failed|breaks?|broke|crash(?:es|ed)?|errors? out|times? out|timed out|hangs?|"
+    r"(?<!\ba )pass(?:es|ed)?|succeed(?:s|ed)?|compiles?|builds? fine|"
     # (not the work of people, "nobody works more than 5 nights", nor a sound a thing has, "a death sound or ...")
     r"flakes?|works(?!\s+(?:more|less|fewer|over|past|nights|weekends|shifts|overtime|on\s+(?:weekends|sundays|"
     r"saturdays|holidays|nights)))|worked|stopped|started|changed(?!\s+(?:lines|files|rows|fields|records|items|values|"

@@ -153,7 +153,8 @@ STRONG_CORRECTION = [_rx(p) for p in (
     rf"(?:opposite|reverse)(?=\s*{SEP})",
     r"^(?:that'?s|thats|that is)\s+(?:a\s+)?(?:common\s+)?(?:misconception|misunderstanding|myth)",
     # the two the wrong way round: "flipped.", "swap those: ...", "mixed up. ...", "reverse that."
-    rf"^(?:(?:it'?s|its|it is|that'?s|thats|they'?re|theyre|you(?:'ve| have)? got (?:it|them|those|these))\s+)?"
+    rf"^(?:(?:it'?s|its|it is|that'?s|thats|they'?re|theyre|(?:those|these|they|the two|both)\s+(?:are|were|got)|"
+    rf"you(?:'ve| have)? got (?:it|them|those|these))\s+)?"
     rf"(?:(?:the\s+)?(?:wrong way round|wrong way around)|flipped|swapped|reversed|backwards|mixed up|"
     rf"switched(?:\s+(?:a?round))?)(?:\s+(?:a?round|here|there|in\s+(?:this|that|our|the)\s+[\w-]+))?(?=\s*[.:;!{EM}{EN}-])",
     rf"^(?:swap|flip|reverse|switch)\s+(?:those|them|these|that|it|the two|those two|them around)"
@@ -257,7 +258,8 @@ STRONG_CORRECTION = [_rx(p) for p in (
     # the two the other way round: "other way round here:", "that's inverted lol,", "opposite, ..."
     rf"^(?:(?:it'?s|its|it is|that'?s|thats|that is|they'?re|theyre)\s+)?(?:actually\s+|exactly\s+|all\s+)?"
     rf"(?:the\s+)?(?:other way (?:a)?round|(?:other|opposite|wrong|reverse) direction|opposite|reverse|inverted|flipped|swapped|reversed|backwards|upside down)"
-    rf"(?:\s+(?:here|there|lol|lmao|haha|actually|in (?:this|our|the) [\w-]+))*(?=\s*[.:;!,{EM}{EN}-])",
+    rf"(?:\s+(?:here|there|lol|lmao|haha|actually|mate|man|dude|bro|buddy|pal|in (?:this|our|the) [\w-]+))*"
+    rf"(?=\s*[.:;!,{EM}{EN}-])",
     # a verdict with its subject left out: "is not like this", "is wrong" (non-native)
     rf"^(?:it\s+)?is\s+(?:not\s+(?:like\s+(?:this|that)|so|correct|right|true|good)|wrong|incorrect|"
     rf"false)(?=\s*{SEP})",
@@ -386,7 +388,7 @@ STRONG_CONFIRMATION = _rx(
     r"(?:that'?s|thats|that is|this is|it'?s|it is)\s+(?:exactly\s+|totally\s+|indeed\s+|"
     r"absolutely\s+|100%\s+|also\s+|all\s+|both\s+|entirely\s+)?(?:right|correct|it|true|exactly right|"
     r"spot on|how it works|(?:our|the)\s+(?:policy|rule|standard|procedure)(?=\s*(?:[-,;:.!\u2014\u2013]|$))|"
-    r"the one|accurate|the case|how (?:it is|we do it|we count it|it'?s done)|"
+    r"the one(?!\s+(?:that|which|who|where|when|we|you|i|they|with|for|in|on|at|to)\b)|accurate|the case|how (?:it is|we do it|we count it|it'?s done)|"
     r"what (?:i see|we see|we do|happens|i have|i'?ve seen|i remember|(?:it|they)\s+(?:says?|shows?|reads?|lists?)))|"
     # "That is indeed the statutory limit.": the statement's thing named again, "indeed"
     r"(?:that|this|it)\s+(?:is|'s|was)\s+indeed\s+(?:the|a|an|our|their|my)\s+[\w\s'-]{1,40}?(?=[.!]*$)|"
@@ -423,6 +425,10 @@ STRONG_CONFIRMATION = _rx(
     r"(?:good|correct|right)\s+guess|(?:you\s+)?guessed\s+(?:it|right|correctly)|"
     r"(?:your|the|that)\s+(?:guess|hunch|suspicion|instinct|gut)\s+(?:is|was|'s)\s+(?:right|correct|spot on)|"
     rf"{_YOU}\s+(?:reading|seeing|interpreting|understanding)\s+(?:it|that|this|them|those)\s+(?:right|correctly)|"
+    # "you haven't misread", "nothing wrong there", "no issue with that": nothing to set right
+    r"(?:you\s+)?(?:haven'?t|have\s+not|didn'?t|did\s+not)\s+mis(?:read|understood|heard)\b(?:\s+(?:it|that|this|anything))?|"
+    r"(?:(?:there'?s|there\s+is)\s+)?nothing(?:'?s|\s+is)?\s+wrong\s+(?:there|with\s+(?:it|that|this|those|them))|"
+    r"(?:no\s+)?(?:issue|problem)s?\s+(?:there|with\s+(?:it|that|this|those|them))(?=\s*[,.;:!\u2014\u2013-]|\s*$)|"
     r"that'?s a yes|verified|(?:i\s+)?can confirm(?:\s+(?:that|this))?|i\s+(?:hereby\s+)?confirm(?:\s+(?:that|this))?|"
     r"(?:i(?:'ve| have)?\s+)?(?:just\s+|double[- ]?)?checked(?:\s+(?:it|that|this))?|"
     rf"(?:that|this|it)?\s*{_MATCHES}\s+(?:my|our|what|the|how|their|his|her|your)\b{_TO_CLAUSE_END}{{0,60}}|"
@@ -902,10 +908,14 @@ _IS_WRONG = re.compile(r"(?:,\s*|\s+)(?:(?:which|and|but)\s+)?(?:that'?s|that is
 # "shows amber when it's 80% full")
 _SAYS = re.compile(rf"\b(?:{_SPEECH})\b", re.I)
 _WHEN_IT_IS = re.compile(r"\s+when\s+(?:it'?s|it is|they'?re|they are)\s+(?:actually\s+|really\s+)?\S", re.I)
+# ... or what they meant by it: "joost wrote house 3 but he means house 5"
+_BUT_MEANT = re.compile(r"(?:,\s*|\s+)but\s+(?:he|she|they|[A-Z][a-z]+)\s+(?:really\s+|actually\s+)?(?:means?|meant)\b")
 
 
 def corrects_another(fact: str) -> bool:
     """Whether the fact reports someone else's words and says they are wrong."""
     if (wrong := _IS_WRONG.search(fact)) is not None:
         return _ANOTHER_SAYS.search(fact, 0, wrong.start()) is not None
+    if (meant := _BUT_MEANT.search(fact)) is not None and _SAYS.search(fact, 0, meant.start()) is not None:
+        return True
     return (when := _WHEN_IT_IS.search(fact)) is not None and _SAYS.search(fact, 0, when.start()) is not None

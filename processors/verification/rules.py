@@ -314,6 +314,11 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
     if fact is None and strong and (phrase := _phrase(rest)) and len(pr.words(phrase)) <= (FRAGMENT_WORDS if apart else 8) \
             and not re.match(r"(?:by|for|in|at|on|with|from|to|of)\b", phrase, re.I):
         return phrase, "strong"  # "other way round here: canary first, then staging"
+    if fact is not None and strong and mk.MOMENT.search(pr.clauses(fact)[0]) and _informative(fact) \
+            and not _MEANT.search(first_sentence(fact)):
+        # "flip those: shift C is on nights this week, A is on days": a verdict, then how things
+        # stand for now -- it corrects a statement it contradicts
+        return fact, "contrast"
     if fact is None or mk.MOMENT.search(pr.clauses(fact)[0]) or not _informative(fact) \
             or _MEANT.search(first_sentence(fact)):
         return None
@@ -359,8 +364,14 @@ _VERDICT_WORDS = ("wrong", "incorrect", "not ", "inaccurate", "false", "untrue",
 # What a "no" may concede to: "no, you're right", "no yeah that's right", "no wait, yes, ..."
 _CONCEDED = re.compile(r"^(?:(?:yes+|yeah+|yep+|yup+|ya|yea|yeh|ok(?:ay)?|actually)[\s,.!;:-]+)*"
                        r"(?:(?:yes+|yeah+|yep+|yup+|ya|yea|yeh)\b|(?:you'?re|you are|youre|ur|u r|that'?s|thats|"
-                       r"that is|it'?s|it is)\s+(?:(?:totally|absolutely|quite|completely|100%|exactly)\s+)?"
-                       r"(?:right|correct|it\s*(?:exactly\s*)?[.!]*$)|(?:you'?re|you are|youre|ur|u r)\s+not\s+wrong\b|"
+                       r"that is|it'?s|it is)\s+(?:(?:totally|absolutely|quite|completely|100%|exactly|perfectly)\s+)?"
+                       r"(?:right|correct|accurate|it\s*(?:exactly\s*)?[.!]*$)|(?:you'?re|you are|youre|ur|u r)\s+not\s+wrong\b|"
+                       # "no, you're reading it right", "nope, nothing wrong there", "no you haven't
+                       # misread", "no issue there": the "no" answers "have I got it wrong?"
+                       r"(?:you'?re|you are|youre|ur|u r)\s+(?:reading|seeing)\s+(?:it|that|this|them|those)\s+"
+                       r"(?:right|correctly)\b|(?:you\s+)?(?:haven'?t|have\s+not|didn'?t|did\s+not)\s+mis(?:read|understood|"
+                       r"understand|heard|hear)\b|nothing(?:'?s|\s+is)?\s+wrong\s+(?:there|with\s+(?:it|that|this|those|them))\b|"
+                       r"(?:no\s+)?(?:issue|problem)s?\s+(?:there|with\s+(?:it|that|this|those|them))\b|"
                        # "no, correct, ...", "nope, you got it, ...", "no that's it, 3,400 active SKUs"
                        r"(?:(?:correct|exactly|spot on|right|(?:you(?:'ve)?|u)\s+got\s+it)(?=\s*[,.!;:\u2014\u2013-]|\s*$)|"
                        # (not "no that's it, thanks": nothing more wanted)
@@ -890,9 +901,12 @@ def _how_things_are(sentence: str) -> bool:
         # "all enemies need a death sound or the build check fails": a rule and what breaks without it
         sentence = sentence[:then.start()]
         clauses = pr.clauses(sentence)
+    if len(clauses) > 1 and _WHERE_FIRST.match(clauses[0]) and len(pr.words(clauses[0])) <= 6 and not pr.has_verb(clauses[0]):
+        clauses = clauses[1:]  # "On the Priva, alarm A12 is the mixing tank low level.": where it holds, then what
+    said = sentence[sentence.index(clauses[0]):] if clauses[0] in sentence else sentence  # (after where it holds)
     return not (not is_fact(sentence) or not pr.has_verb(clauses[0]) or len(pr.words(sentence)) < 4
                 or _THIS_IS_IT.search(clauses[-1]) is not None
-                or _commands(sentence)
+                or _commands(said)
                 or _about_the_moment(_HERE_FIRST.sub("", sentence, count=1) if "here" in sentence[:12].lower() else sentence,
                                      clauses)
                 or _ephemeral(sentence) or _past(clauses[0])
@@ -908,6 +922,8 @@ def _how_things_are(sentence: str) -> bool:
                 or not _informative(sentence))
 
 
+# where what follows holds, a clause of its own: "on the Priva, ...", "in our ERP, ...", "for the EU entity, ..."
+_WHERE_FIRST = re.compile(r"^(?:on|in|at|for|within|inside|across|under)\s+(?:the|our|this|that|each|every|all|[A-Z])", re.I)
 # what a paste is, said of it: "`=IF(B2>1000, ...)` -- this is it", "... that's the one I use"
 _THIS_IS_IT = re.compile(r"^(?:this|that|it|here)(?:'s|s| is)\s+(?:it|the one|what i (?:use|have|mean|ran|get))\b[^,;]{0,20}$", re.I)
 # what breaks when a rule is not kept, after it: "... or the build check fails", "..., otherwise QA rejects it"
@@ -933,6 +949,7 @@ def _reported(sentence: str) -> bool:
     """`marks.REPORTED`, not as an adjective after an article ("every tube gets a printed barcode"),
     nor a unit or a format reported in ("the station at Pier 4 reports in Fahrenheit")."""
     return any(not re.search(r"\b(?:a|an|the)\s+$", sentence[:m.start()], re.I)
+               and not (m.group().lower() in _NOUN_FORMS and _ARTICLE_BEFORE.search(sentence[:m.start()]))
                and not _HABIT_BEFORE.search(sentence[:m.start()])
                and (not _REPORTS_IN.match(sentence, m.end())
                     # ("log says: ...", "the email said: ...": what follows is someone's words)
@@ -941,6 +958,9 @@ def _reported(sentence: str) -> bool:
 
 
 
+# a noun after its article and a word or two: "requires a full dimensional report on 32 parts"
+_NOUN_FORMS = frozenset(["report", "display"])
+_ARTICLE_BEFORE = re.compile(r"\b(?:a|an|each|every|one)\s+(?:[\w-]+\s+){1,2}$", re.I)
 # the house's habit, no report: "we always show amounts in EUR", "we never print the full card number"
 _HABIT_BEFORE = re.compile(r"\b(?:we|our team)\s+(?:always|never|usually|normally|only)\s+$", re.I)
 
