@@ -349,9 +349,8 @@ def _restates(fact: str, claim: str) -> bool:
             and not _ANAPHOR.match(fact) and not _ADDS.search(first))
 
 
-# the subject of a sentence that says what something is, and where it holds before it
+# the subject of a sentence that says what something is
 _SUBJECT = re.compile(r"^(?P<subject>(?:[\w'./-]+\s+){0,3}?[\w'./-]+)\s+(?:is|are|means|stands for)\s", re.I)
-_WHERE_IT_HOLDS = re.compile(r"^(?:on|in|at|for|within)\s+(?:the|our|this|that)\s+[\w' -]{1,30}?,\s*", re.I)
 _CODED = re.compile(r"^(?=.*\d)(?=.*[a-z])[a-z\d-]+$")  # a key with letters and digits: "a12", "sf-88", "bt1"
 
 
@@ -374,7 +373,9 @@ def _responds(fact: str, statement: str | None) -> bool:
         return False
     # (not a thing named by a code the claim does not have: "alarm A12 is the mixing tank low
     # level" after "Alarm history exported to CSV.")
-    named = _SUBJECT.match(_WHERE_IT_HOLDS.sub("", first, count=1))
+    if pr.WHERE_FIRST.match(first) and 0 < (comma := first.find(",")) <= 40:
+        first = first[comma + 1:].lstrip()  # ("On the Priva, alarm A12 is ...": where it holds first)
+    named = _SUBJECT.match(first)
     return not (named and any(k not in keys(claim) for k in keys(named["subject"]) if _CODED.search(k)))
 
 

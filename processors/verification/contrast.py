@@ -272,21 +272,26 @@ def _substitutes(first: str, said: Sequence[str], claimed: bool) -> bool:
                 if _kind(value) == "number" and _kind(other) is None and other.islower():
                     # a number for a word of a status is no value set right: "queue says 14 jobs ahead"
                     # after "The training job is queued.", "... is 0.1%" after "The load test script is ready."
-                    # -- nor one for a word the fact still says: "Chillers are checked every 4 hours"
-                    # after "Temperature checks for the chillers are logged."
-                    if (other.isalpha() and _word_key(other) in keys(first)) or not any(c.isdigit() for c in value) \
-                            or (other.endswith("s") and not other.endswith(("ss", "us", "is", "ays"))) or (
-                            before and not _units(first).get(value) and re.search(
-                                rf"\b{re.escape(before)}\w*\s+{re.escape(value)}\b", first, re.I)):
-                        continue  # (nor a thing named by its number, "except chiller 5 (raw poultry)",
-                        # nor a count in words, "one name" after "Zone names are imported ...", nor a
-                        # number for things, "150" after "I've filed the ATP swab results")
+                    if _no_value_for(value, other, before, first):
+                        continue
                     if status is None:
                         status = any(mk.STATUS.search(s) for s in said)
                     if status:
                         continue
                 return True
     return False
+
+
+def _no_value_for(value: str, other: str, before: str | None, first: str) -> bool:
+    """A number in the place of a word of the statement that it does not set right: a word the
+    fact still says ("Chillers are checked every 4 hours" after "Temperature checks for the chillers
+    are logged."), a count in words ("one name" after "Zone names are imported ..."), a word for
+    things ("150" after "I've filed the ATP swab results"), a thing named by its number ("except
+    chiller 5 (raw poultry)")."""
+    return (other.isalpha() and _word_key(other) in keys(first)) or not any(c.isdigit() for c in value) \
+        or (other.endswith("s") and not other.endswith(("ss", "us", "is", "ays"))) \
+        or (bool(before) and not _units(first).get(value)
+            and re.search(rf"\b{re.escape(before or '')}\w*\s+{re.escape(value)}\b", first, re.I) is not None)
 
 
 _ARROW = re.compile(r"\s*(?:-+>|=>|\u2192)\s*")

@@ -87,6 +87,14 @@ _VERDICT = (r"(?:(?:just|simply|completely|totally|definitely|absolutely|actuall
             r"(?:for|in|at|with)\s+(?:us|(?:our|this|the)\s+(?:case|setup|team|company|institution|"
             r"organi[sz]ation|org|side|office|lab|shop|system|project|region|country|account)|our\s+end)))*")
 _YOU = r"(?:you'?re|you are|youre|ur|u r|u are|you were)"
+# nothing to set right, an answer to "have I got it wrong?": "you're reading it right", "you haven't
+# misread", "nothing wrong there", "no issue with that" (agreements, `STRONG_CONFIRMATION`, and what a
+# "no" concedes to, `rules._CONCEDED`)
+NOTHING_WRONG = (rf"{_YOU}\s+(?:reading|seeing|interpreting|understanding)\s+(?:it|that|this|them|those)\s+(?:right|correctly)\b|"
+                 r"(?:you\s+)?(?:haven'?t|have\s+not|didn'?t|did\s+not)\s+mis(?:read|understood|understand|heard|hear)\b"
+                 r"(?:\s+(?:it|that|this|anything)\b)?|"
+                 r"(?:(?:there'?s|there\s+is)\s+)?nothing(?:'?s|\s+is)?\s+wrong\s+(?:there|with\s+(?:it|that|this|those|them))\b|"
+                 r"(?:no\s+)?(?:issue|problem)s?\s+(?:there|with\s+(?:it|that|this|those|them))\b")
 _CLAIM = (r"(?:assumption|premise|claim|statement|summary|reading|understanding|description|"
           r"explanation|conclusion|math|maths|calculation|number|figure|definition|formula|"
           r"logic|reasoning|diagnosis|analysis|answer|version|take|point|numbers|figures|dates|values|"
@@ -424,11 +432,7 @@ STRONG_CONFIRMATION = _rx(
     # a hedge settled: "good guess, ...", "you're reading it right, ...", "your hunch was right"
     r"(?:good|correct|right)\s+guess|(?:you\s+)?guessed\s+(?:it|right|correctly)|"
     r"(?:your|the|that)\s+(?:guess|hunch|suspicion|instinct|gut)\s+(?:is|was|'s)\s+(?:right|correct|spot on)|"
-    rf"{_YOU}\s+(?:reading|seeing|interpreting|understanding)\s+(?:it|that|this|them|those)\s+(?:right|correctly)|"
-    # "you haven't misread", "nothing wrong there", "no issue with that": nothing to set right
-    r"(?:you\s+)?(?:haven'?t|have\s+not|didn'?t|did\s+not)\s+mis(?:read|understood|heard)\b(?:\s+(?:it|that|this|anything))?|"
-    r"(?:(?:there'?s|there\s+is)\s+)?nothing(?:'?s|\s+is)?\s+wrong\s+(?:there|with\s+(?:it|that|this|those|them))|"
-    r"(?:no\s+)?(?:issue|problem)s?\s+(?:there|with\s+(?:it|that|this|those|them))(?=\s*[,.;:!\u2014\u2013-]|\s*$)|"
+    rf"{NOTHING_WRONG}|"
     r"that'?s a yes|verified|(?:i\s+)?can confirm(?:\s+(?:that|this))?|i\s+(?:hereby\s+)?confirm(?:\s+(?:that|this))?|"
     r"(?:i(?:'ve| have)?\s+)?(?:just\s+|double[- ]?)?checked(?:\s+(?:it|that|this))?|"
     rf"(?:that|this|it)?\s*{_MATCHES}\s+(?:my|our|what|the|how|their|his|her|your)\b{_TO_CLAUSE_END}{{0,60}}|"

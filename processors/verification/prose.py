@@ -235,6 +235,11 @@ def _sentences(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+# where what follows holds, the opening of a clause of its own before it: "On the Priva, ...", "in
+# our ERP, ...", "for the EU entity, ..." (`rules._how_things_are`, `claims._responds`)
+WHERE_FIRST = re.compile(r"^(?:on|in|at|for|within|inside|across|under)\s+(?:the|our|this|that|each|every|all|[A-Z])", re.I)
+
+
 @lru_cache(maxsize=1024)
 def clauses(text: str) -> tuple[str, ...]:
     """`CLAUSE`'s parts of a sentence (asked of the same sentence by several rules: cached)."""

@@ -314,14 +314,12 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
     if fact is None and strong and (phrase := _phrase(rest)) and len(pr.words(phrase)) <= (FRAGMENT_WORDS if apart else 8) \
             and not re.match(r"(?:by|for|in|at|on|with|from|to|of)\b", phrase, re.I):
         return phrase, "strong"  # "other way round here: canary first, then staging"
-    if fact is not None and strong and mk.MOMENT.search(pr.clauses(fact)[0]) and _informative(fact) \
-            and not _MEANT.search(first_sentence(fact)):
+    if fact is None or not _informative(fact) or _MEANT.search(first_sentence(fact)):
+        return None
+    if mk.MOMENT.search(pr.clauses(fact)[0]):
         # "flip those: shift C is on nights this week, A is on days": a verdict, then how things
         # stand for now -- it corrects a statement it contradicts
-        return fact, "contrast"
-    if fact is None or mk.MOMENT.search(pr.clauses(fact)[0]) or not _informative(fact) \
-            or _MEANT.search(first_sentence(fact)):
-        return None
+        return (fact, "contrast") if strong else None
     if not strong and _MAYBE.search(pr.clauses(fact)[0]):
         return None  # "technically we could keep four": a suggestion, not a fact
     if not strong and (_IMPRESSION.match(fact) or _EXCLAIMED.match(fact)) and not has_value(fact):
@@ -368,10 +366,7 @@ _CONCEDED = re.compile(r"^(?:(?:yes+|yeah+|yep+|yup+|ya|yea|yeh|ok(?:ay)?|actual
                        r"(?:right|correct|accurate|it\s*(?:exactly\s*)?[.!]*$)|(?:you'?re|you are|youre|ur|u r)\s+not\s+wrong\b|"
                        # "no, you're reading it right", "nope, nothing wrong there", "no you haven't
                        # misread", "no issue there": the "no" answers "have I got it wrong?"
-                       r"(?:you'?re|you are|youre|ur|u r)\s+(?:reading|seeing)\s+(?:it|that|this|them|those)\s+"
-                       r"(?:right|correctly)\b|(?:you\s+)?(?:haven'?t|have\s+not|didn'?t|did\s+not)\s+mis(?:read|understood|"
-                       r"understand|heard|hear)\b|nothing(?:'?s|\s+is)?\s+wrong\s+(?:there|with\s+(?:it|that|this|those|them))\b|"
-                       r"(?:no\s+)?(?:issue|problem)s?\s+(?:there|with\s+(?:it|that|this|those|them))\b|"
+                       rf"{ph.NOTHING_WRONG}|"
                        # "no, correct, ...", "nope, you got it, ...", "no that's it, 3,400 active SKUs"
                        r"(?:(?:correct|exactly|spot on|right|(?:you(?:'ve)?|u)\s+got\s+it)(?=\s*[,.!;:\u2014\u2013-]|\s*$)|"
                        # (not "no that's it, thanks": nothing more wanted)
@@ -901,9 +896,12 @@ def _how_things_are(sentence: str) -> bool:
         # "all enemies need a death sound or the build check fails": a rule and what breaks without it
         sentence = sentence[:then.start()]
         clauses = pr.clauses(sentence)
-    if len(clauses) > 1 and _WHERE_FIRST.match(clauses[0]) and len(pr.words(clauses[0])) <= 6 and not pr.has_verb(clauses[0]):
-        clauses = clauses[1:]  # "On the Priva, alarm A12 is the mixing tank low level.": where it holds, then what
-    said = sentence[sentence.index(clauses[0]):] if clauses[0] in sentence else sentence  # (after where it holds)
+    said = sentence
+    if len(clauses) > 1 and pr.WHERE_FIRST.match(clauses[0]) and len(pr.words(clauses[0])) <= 6 \
+            and not pr.has_verb(clauses[0]):
+        # "On the Priva, alarm A12 is the mixing tank low level.": where it holds, then what
+        clauses = clauses[1:]
+        said = sentence[max(sentence.find(clauses[0]), 0):]
     return not (not is_fact(sentence) or not pr.has_verb(clauses[0]) or len(pr.words(sentence)) < 4
                 or _THIS_IS_IT.search(clauses[-1]) is not None
                 or _commands(said)
@@ -922,8 +920,6 @@ def _how_things_are(sentence: str) -> bool:
                 or not _informative(sentence))
 
 
-# where what follows holds, a clause of its own: "on the Priva, ...", "in our ERP, ...", "for the EU entity, ..."
-_WHERE_FIRST = re.compile(r"^(?:on|in|at|for|within|inside|across|under)\s+(?:the|our|this|that|each|every|all|[A-Z])", re.I)
 # what a paste is, said of it: "`=IF(B2>1000, ...)` -- this is it", "... that's the one I use"
 _THIS_IS_IT = re.compile(r"^(?:this|that|it|here)(?:'s|s| is)\s+(?:it|the one|what i (?:use|have|mean|ran|get))\b[^,;]{0,20}$", re.I)
 # what breaks when a rule is not kept, after it: "... or the build check fails", "..., otherwise QA rejects it"
