@@ -27,10 +27,10 @@ REPO = Path(__file__).resolve().parent.parent
 # (statement, turn): facts with no lead word that no rule finishes, and the model does
 MISSED = [
     ("The invoices table is partitioned by month.", "its partitioned by day since march"),
-    # (a fact between the thresholds moves with each retraining: version 43's weights put "it
-    # reads from primary, replica lag broke it last year" after "The job reads from the replica."
-    # at 0.71, below `ADD`)
-    ("The nightly export goes to the finance bucket.", "it goes to the audit bucket, finance lost access in june"),
+    # (a fact between the thresholds moves with each retraining, and the rules learn some: version
+    # 44's `contrast._moved` finds "it goes to the audit bucket, finance lost access in june"
+    # after "The nightly export goes to the finance bucket.")
+    ("The job reads from the replica.", "it reads from primary, replica lag broke it last year"),
 ]
 
 

@@ -15,12 +15,12 @@ from bench.verification import Found
 from tests.test_verification_support import family_toml
 
 # detections per 1,000 turns, measured when the judgement and the rules were last changed
-# (2026-12-06, verification version 43): the development turns (18,500, trained on) 3.8; the
-# held-out ones (450, the forty-second set: a week of a regional hospital's clinical informatics
-# team; never read nor trained on) 13.3 -- all 6 by the rules (version 42 on them, unseen: 20.0,
-# 1 by the judgement and 8 by the rules; the rules alone 57.8 and 55.6)
-DEVELOPMENT_MEASURED = 3.8
-FRESH_MEASURED = 13.3
+# (2026-12-06, verification version 44): the development turns (18,950, trained on) 3.9; the
+# held-out ones (450, the forty-third set: a week of a university research computing group; never
+# read nor trained on) 26.7 -- 9 by the rules, 3 by the judgement (version 43 on them, unseen: 31.1,
+# 4 by the judgement and 10 by the rules; the rules alone 75.6 and 77.8)
+DEVELOPMENT_MEASURED = 3.9
+FRESH_MEASURED = 26.7
 MARGIN = 10.0  # per 1,000: five more turns of 450 fail the test
 
 

@@ -3343,3 +3343,72 @@ def test_version_43_a_rule_said_after_a_report_corrects_nothing(statement: str, 
 def test_version_43_until_is_a_change_only_after_what_was() -> None:
     assert contrasted("it was 90 days until the audit, now it's a year")
     assert not contrasted("the natural range gets none until bottling")
+
+
+# Version 44 (thirty-second session): "X's ~40k" says "is"; a reply on a quoted line after a dash;
+# the same verb and preposition before another thing; a requirement with its value is no opinion;
+# "not wrong at all", "I wish you were wrong but you're not", "that's what I expected", "that's
+# what clause 9 says", "cross-checked against ..."; "correct, and if ..." adds a rule; "which means"
+# before a claim; an acronym says its words again; "X is right, that's the standard"; "use of"
+# is a noun; a format of digits and capitals; "any report" is a noun; a report set against the
+# fact; a rule after "when we ..."; a unit of time or money as a convention; a fact after a report
+# of work that gives no value contradicts nothing.
+@pytest.mark.parametrize("statement, text, kind, key", [
+    ("The crawler samples about 2,000 pages a day.", "crawler's ~15k pages a day", "correction", "~15k pages a day"),
+    ("For contractors the notice period runs from the invoice date.",
+     "> notice period runs from the invoice date -- for contractors it runs from the signing date",
+     "correction", "it runs from the signing date"),
+    ("Late fees accrue from the shipping date.", "Late fees accrue from the original order date, whatever the shipping.",
+     "correction", "accrue from the original order date"),
+    ("Ticket numbering for this release starts at REL000100.",
+     "that would clash with the hotfix. this release has to start at REL000250", "correction", "has to start at rel000250"),
+    ("The weekly export covers Northern Ireland, not the whole UK.", "yes NI only, not the whole UK",
+     "confirmation", "not the whole uk"),
+    ("The old ledger doesn't store VAT numbers.", "I wish you were wrong but you're not. Finance asks for them every quarter.",
+     "confirmation", "doesn't store vat numbers"),
+    ("I checked, and the rate card matches the signed 2025 contract.", "good, that's what I expected. moving on",
+     "confirmation", "matches the signed 2025 contract"),
+    ("Gifts to charities are exempt from the levy.", "That's what clause 9 of the agreement says, charity gifts are exempt.",
+     "confirmation", "charity gifts are exempt"),
+    ("Contractors invoice in two parts, March and September.",
+     "correct, and if the job's under 500 they invoice once at the end", "confirmation", "invoice in two parts"),
+    ("Which means the new price replaces the old one everywhere, including the printed catalogue.",
+     "Precisely, including the printed catalogue.", "confirmation", "including the printed catalogue"),
+    ("The quarterly figure for churn comes out at 2.1%.", "Cross-checked against the board pack. It matches.",
+     "confirmation", "churn comes out at 2.1%"),
+    ("Storage is billed monthly. Egress is billed at 2 cents per GB.",
+     "2 cents per GB is right, that's the standard rate. storage no idea", "confirmation", "egress is billed at 2 cents"),
+    ("Incident export finished.", "use of restraint data is owned by the safeguarding team, they sign off anything external",
+     "unprompted_definition", "owned by the safeguarding team"),
+    ("The scanner driver is installed.", "Lot codes on the labels look like 2025-W14 for weeks and 2025-D101 for days.",
+     "unprompted_definition", "look like 2025-w14 for weeks"),
+    ("Contacts imported.", "Stage 3 escalations go to Priya Shah, and she likes to see any report on them first.",
+     "unprompted_definition", "stage 3 escalations go to priya shah"),
+    ("Updated the postcode check on the signup form.",
+     "Overseas members can join with a passport number instead of a postcode.",
+     "unprompted_definition", "passport number instead of a postcode"),
+    ("Shift calendar generated.", "When we count notice days for rota changes, public holidays are excluded.",
+     "unprompted_definition", "public holidays are excluded"),
+    ("Latency chart is rendered.",
+     "latencies in the trace export are in microseconds even though the dashboard shows milliseconds",
+     "unprompted_definition", "are in microseconds"),
+])
+def test_version_44_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == kind and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text", [
+    ("The rota is published.", "when you get a chance, could you check the rota"),
+    ("Overtime is paid at 1.5x.", "yes, if you count weekends"),
+    ("The retention on the audit bucket is 7 years.", "that's what I thought you'd say, but legal wants 10"),
+    ("I've added the new bins to the floor plan.", "one gotcha: bins closer than 2 metres to a door block the fire exit"),
+])
+def test_version_44_no_detection_of_that_kind(statement: str, text: str) -> None:
+    got = found(text, statement)
+    assert got is None or got[0] != ("correction" if "gotcha" in text else "confirmation"), got
+
+
+def test_version_44_a_reply_on_the_quoted_line_stays() -> None:
+    assert prepare("> runs nightly -- it runs hourly") == "it runs hourly"
+    assert prepare("> runs nightly\nit runs hourly") == "it runs hourly"

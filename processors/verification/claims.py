@@ -92,7 +92,9 @@ _ASSUMPTION = re.compile(
 )
 _CLAIM_LEAD_IN = re.compile(
     rf"^(?:[^:]{{1,40}}:\s+|(?:before i [\w ]{{1,20}}?|just to (?:confirm|check|be sure)|"
-    rf"to confirm|quick (?:check|question)|sanity check|to be (?:sure|clear))\s*[{EM}{EN}-]+\s*)(?=\S)",
+    rf"to confirm|quick (?:check|question)|sanity check|to be (?:sure|clear))\s*[{EM}{EN}-]+\s*|"
+    # what follows from what was said before: "Which means the revised figure replaces ..."
+    r"(?:which|so\s+that|so\s+this)\s+means\s+(?:that\s+)?)(?=\S)",
     re.I,
 )
 # "..., right?", "... - correct?": the tag, never the end of a word ("line_no?")
@@ -258,8 +260,16 @@ def _echoes(fragment: str, statement: str) -> bool:
     if mine and 2 * shared < len(mine):
         said = {w.lower() for w in pr.words(statement) if len(w) >= 5}
         shared += sum(1 for w in pr.words(pr.clauses(first)[0])
-                      if len(w) >= 4 and keys(w) - theirs and any(_one_typo(w.lower(), t) for t in said))
+                      if (len(w) >= 4 and keys(w) - theirs and any(_one_typo(w.lower(), t) for t in said))
+                      or (w.isupper() and 2 <= len(w) <= 5 and w.isalpha() and w.lower() in _initials(statement)))
     return bool(mine) and 2 * shared >= len(mine)
+
+
+def _initials(text: str) -> set[str]:
+    """The initials of each run of two to five words ("gb" for "Great Britain"): an acronym says
+    them again."""
+    firsts = [w[0].lower() for w in pr.words(text) if w[:1].isalpha()]
+    return {"".join(firsts[i:i + n]) for n in range(2, 6) for i in range(len(firsts) - n + 1)}
 
 
 # a value as people write it: "$12,500", "12.5k", "26t", "8s", "73%", "120k"
@@ -490,7 +500,9 @@ _HOUSE_WAY = re.compile(r"\b(?:for us|with us|in our|at our|on our|around here|o
 # API are in lbs", "pressure is in kPa absolute"
 _CONVENTION = re.compile(r"\b(?:is|are|'re|r)\s+(?:always\s+|all\s+)?(?:in|stored in|recorded in|given in|measured in|"
                          r"expressed in|formatted as)\s+(?!(?:the|a|an|our|their|this|that|my|your)\b)"
-                         r"(?:[A-Za-z]{1,4}\b|[\w]*[A-Z][\w]*|[\w]+[./+][\w./+]*)|\buses?\s+(?:[A-Z]{2,}[\w/.+-]*|[\w]+[/.][\w/.+-]+)|"
+                         r"(?:[A-Za-z]{1,4}\b|[\w]*[A-Z][\w]*|[\w]+[./+][\w./+]*|(?:milli|micro|nano)?seconds\b|"
+                         r"(?:minutes|hours|days|weeks|pence|cents|pounds|dollars|euros|metres|meters|feet|miles|bytes|"
+                         r"kilobytes|megabytes|gigabytes)\b|local time\b)|\buses?\s+(?:[A-Z]{2,}[\w/.+-]*|[\w]+[/.][\w/.+-]+)|"
                          # "we log gravity in Plato on the brewhouse side"
                          r"\b(?:we|they)\s+(?:always\s+)?(?:log|record|store|measure|report|enter|keep|track|quote|express)\s+"
                          r"(?:[\w-]+\s+){1,3}?in\s+(?!(?:the|a|an|our|their|this|that|my|your)\b)(?:[A-Za-z]{1,4}\b|[\w]*[A-Z][\w]*)")
@@ -527,7 +539,7 @@ def _warns_of_plan(fact: str, statement: str | None) -> bool:
 
 
 _NOW = re.compile(r"\b(?:now|these days|nowadays)\b", re.I)  # a change told: "5 of them are hybrids now"
-_SET_WORDS = re.compile(r"\b(?:tho|though|but|actually|in fact|anymore|any more|no longer)\b", re.I)
+_SET_WORDS = re.compile(r"\b(?:tho|(?<!even )though|but|actually|in fact|anymore|any more|no longer)\b", re.I)
 _THANKS = re.compile(r"\b(?:thanks|thank you|thx|ty|cheers|much appreciated)\b", re.I)
 
 
@@ -947,7 +959,7 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
                 claim is not None and not _WORK_REPORT.search(claim) and _restates(lead.fact, claim))
         else:
             said = not (contradicted(lead.fact, statement) and not (
-                lead.strength == "aside" and _reports_work(statement))) and not (
+                (lead.strength == "aside" and _reports_work(statement)) or _work_without_value(statement))) and not (
                 lead.strength == "plain" and _responds(lead.fact, statement)
                 and not ((_HOUSE_WAY.search(first := first_sentence(lead.fact)) or _CONVENTION.search(first)
                           or _EXCEPT.search(first) or _ALIASES.search(first)

@@ -396,6 +396,8 @@ def _same_place(head: str, placed: dict[str, str], said: Sequence[str]) -> bool:
         theirs = _placed(s)
         if any(theirs.get(prep) not in (None, value) and value not in s.lower() for prep, value in placed.items()):
             return True
+        if _moved(head, s):
+            return True
     return False
 
 
@@ -465,9 +467,26 @@ def _placed(text: str, loose: bool = False) -> dict[str, str]:
     return out
 
 
+# a word, then a place after its preposition: "accrues from the filing date"
+_VERB_PLACED = re.compile(r"\b([a-z]{3,})\s+" + _PLACED.pattern, re.I)
+
+
+def _moved(head: str, said: str) -> bool:
+    """"interest accrues from the original due date" after "... accrues from the filing date": the
+    same word and preposition, another thing after them (a word, not only a value: the word before
+    the preposition says it is the same place -- "closer than 3 units to a wall" is no other place
+    than "added to the level file")."""
+    mine = {(_word_key(w), prep.lower()): tok.lower() for w, prep, det, tok in _VERB_PLACED.findall(head) if det}
+    return bool(mine) and any(
+        det and (thing := mine.get((_word_key(w), prep.lower()))) not in (None, tok.lower()) and thing not in said.lower()
+        for w, prep, det, tok in _VERB_PLACED.findall(said))
+
+
 # what a rule requires is no opinion: "termination needs 90 days' notice"
+# ... nor what it must be set to: "this production has to start at ABC004513"
 _REQUIRES = re.compile(r"\b(?:needs?|requires?|has to|have to|must)\b(?=\s+(?:a\s+|an\s+)?(?:\d|(?:one|two|three|four|"
-                       r"five|six|seven|eight|nine|ten)\b))", re.I)
+                       r"five|six|seven|eight|nine|ten)\b)|\s+(?:be\s+)?[a-z]+\s+(?:at|from|by|before|after|within|on|to)\s+"
+                       r"[$\u00a3\u20ac]?[\w-]*\d)", re.I)
 
 
 _SWITCHED_ON = frozenset(["on", "enabled", "true"])

@@ -48,9 +48,9 @@ STATUS = _rx(
     r"(?<!\ba )pass(?:es|ed)?|succeed(?:s|ed)?|compiles?|builds? fine|"
     # (not the work of people, "nobody works more than 5 nights", nor a sound a thing has, "a death sound or ...")
     r"flakes?|works(?!\s+(?:more|less|fewer|over|past|nights|weekends|shifts|overtime|on\s+(?:weekends|sundays|"
-    r"saturdays|holidays|nights)))|worked|stopped|started|changed(?!\s+(?:lines|files|rows|fields|records|items|values|"
-    # (a format given, "deviation numbers look like DEV-YYYY-NNN", is no look of the moment)
-    r"paths|code|parts|sections|settings)\b)|looks?(?!\s+like\s+`?[A-Z]{2,}\w*[-_/.])|seems?|feels?|"
+    r"saturdays|holidays|nights)))|worked|stopped(?!\s+(?:saying|calling|using|writing|offering|accepting|allowing|supporting|printing|sending)\b)|started|changed(?!\s+(?:lines|files|rows|fields|records|items|values|"
+    # (a format given, "deviation numbers look like DEV-YYYY-NNN", "2024-Q2", is no look of the moment)
+    r"paths|code|parts|sections|settings)\b)|looks?(?!\s+like\s+`?(?:[A-Z]{2,}\w*[-_/.]|\d+[-_/](?-i:[A-Z])))|seems?|feels?|"
     r"sounds?(?=\s+(?!(?:or|and|effects?|files?|clips?|cues?|assets?)\b)\w))\b|"
     # a thing said to be running again, the verb left out: "ETCH-07 back up at 14:10"
     r"^[\w./-]+(?:\s+[\w./-]+)?\s+(?:is\s+|'s\s+)?back\s+(?:up|online|in service|running|to normal)\b"

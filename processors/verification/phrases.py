@@ -94,7 +94,12 @@ NOTHING_WRONG = (rf"{_YOU}\s+(?:reading|seeing|interpreting|understanding)\s+(?:
                  r"(?:you\s+)?(?:haven'?t|have\s+not|didn'?t|did\s+not)\s+mis(?:read|understood|understand|heard|hear)\b"
                  r"(?:\s+(?:it|that|this|anything)\b)?|"
                  r"(?:(?:there'?s|there\s+is)\s+)?nothing(?:'?s|\s+is)?\s+wrong\s+(?:there|with\s+(?:it|that|this|those|them))\b|"
-                 r"(?:no\s+)?(?:issue|problem)s?\s+(?:there|with\s+(?:it|that|this|those|them))\b")
+                 r"(?:no\s+)?(?:issue|problem)s?\s+(?:there|with\s+(?:it|that|this|those|them))\b|"
+                 # "not wrong at all", "you're not wrong", "I wish you were wrong" (but you are not)
+                 rf"(?:{_YOU}\s+|(?:that|it)(?:'?s|\s+is)\s+)?not\s+(?:wrong|mistaken)(?:\s+at\s+all)?\b|"
+                 r"(?:i\s+)?wish\s+(?:you\s+were|you'?d\s+been|that\s+was|it\s+was|it\s+were)\s+wrong\b"
+                 r"(?:,?\s+but\s+(?:you'?re|you\s+are|it'?s|it\s+is|that'?s|that\s+is)(?:\s+(?:not|right|correct))?|"
+                 r",?\s+but\s+(?:you|it|that)\s+(?:aren'?t|isn'?t|wasn'?t|weren'?t))?")
 _CLAIM = (r"(?:assumption|premise|claim|statement|summary|reading|understanding|description|"
           r"explanation|conclusion|math|maths|calculation|number|figure|definition|formula|"
           r"logic|reasoning|diagnosis|analysis|answer|version|take|point|numbers|figures|dates|values|"
@@ -442,6 +447,10 @@ STRONG_CONFIRMATION = _rx(
     rf"(?:(?:that'?s|thats|that is|it'?s|its)\s+)?(?:the\s+)?same\s+as\s+what\b{_TO_CLAUSE_END}{{0,50}}|"
     r"(?:that'?s\s+|thats\s+)?(?:exactly|precisely|just)\s+what\s+(?:i|we)\s+(?:suspected|thought|expected|figured|"
     r"assumed|guessed|feared|found|saw|see|remember(?:ed)?)|"
+    # "that's what I expected", "that's what section 14 of the act says" (not "... what I thought you'd say")
+    r"(?:that'?s|thats|that is)\s+(?:what\s+(?:i|we)\s+(?:suspected|thought|expected|figured|assumed|remember(?:ed)?)"
+    r"(?!\s+(?:you|it|they|he|she|we|i|the)\b)|what\s+(?:the\s+)?(?:[\w-]+\s+){1,5}?(?:says|said|states|stated|shows|showed)"
+    rf"(?=\s*[,.;:!{EM}{EN}-]|\s*$))|"
     rf"{_MATCHES}\s+what\b{_TO_CLAUSE_END}{{0,40}}|"
     r"(?:that'?s|that is)\s+(?:my|our)\s+understanding(?:\s+(?:too|as well|also))?|"
     rf"(?:your|that|the|this)\s+(?:[\w-]+\s+)?{_CLAIM}(?:\s+[\w'-]+){{0,3}}?\s+(?:holds(?:\s+up)?|"
@@ -459,7 +468,7 @@ STRONG_CONFIRMATION = _rx(
     r"(?:anything|a thing)|"
     r"(?:you(?:'ve)?|u)\s+(?:read|understood|understand|got|summari[sz]ed|interpreted|described)\s+"
     r"(?:it|that|this|things|them)?\s*(?:right|correctly|perfectly|exactly|accurately)|"
-    r"(?:verified|confirmed|checked|double[- ]checked)\s+(?:with|against|in|on)\s+[^,.;:!?]{1,40}|"
+    r"(?:verified|confirmed|checked|double[- ]checked|cross[- ]?checked)\s+(?:with|against|in|on)\s+[^,.;:!?]{1,40}|"
     # "quite right", "is correct" (a subject left out), "that's it in one", "like you say"
     r"(?:quite|dead|absolutely|perfectly|completely|totally|entirely)\s+(?:right|correct)|"
     r"(?:(?:that'?s|thats|you'?ve got|you got)\s+it|got it)\s+in\s+one|"
@@ -525,7 +534,8 @@ TRAILING_CONFIRMATION = _rx(
     # so is what the person adds, the reason, or their own check: "three replicas, yes, and each
     # gets 2 vCPUs", "two sailings, yes, because ...", "Safari 17, yes, I reproduced it there"
     rf"(?:;\s+[^?]*|\s*[,;:{EM}{EN}-]+\s*(?:(?:and|plus|also)\b(?!\s+(?:can|could|would|will|please|pls|what|why|how|"
-    r"where|when|is|are|do|does|did)\b)|(?:because|since|cause|coz|bc)\b|i\s+(?:just\s+)?(?:reproduced|checked|confirmed|"
+    r"where|when|is|are|do|does|did)\b)|(?:because|since|cause|coz|bc)\b|(?:that'?s|thats|it'?s)\s+(?:the|our)\s+(?:[\w-]+\s+){0,2}"
+    r"(?:rule|standard|policy|law|process|procedure|convention|default|norm)\b|i\s+(?:just\s+)?(?:reproduced|checked|confirmed|"
     r"verified|tested|saw|see|ran|looked|counted|measured)\b)[^?]*)?$"
 )
 # What cannot come right before a trailing "right"/"correct": "that's not right", "is it right",

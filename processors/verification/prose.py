@@ -20,7 +20,8 @@ from sessiond.processors.verification import phrases as ph
 SCAN_CHARS = 3000  # long pastes are read only this far: verifications are short and early
 SPAN_SENTENCES = 3  # a fact is at most this many consecutive declarative sentences
 _FENCE = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
-_QUOTE_OR_CODE_LINE = re.compile(r"^(?:>|    |\t).*$", re.MULTILINE)
+# (a reply after a dash on the quote's own line is kept: "> tax year runs Jan-Dec -- it runs April to April")
+_QUOTE_OR_CODE_LINE = re.compile(r"^>[^\n]*?\s(?:--|\u2014)\s+(?=\S)|^(?:>|    |\t).*$", re.MULTILINE)
 # Code pasted without a fence: a query ("SELECT * FROM orders WHERE ..."), a logger's line
 # ("Debug.Log: hp = 0", "console.log: ..."); and a diff's lines, when a line is added ("+ TIMEOUT = 60")
 _CODE_LINE = re.compile(r"^\s*(?:(?-i:SELECT|INSERT INTO|UPDATE|DELETE FROM|WITH|CREATE|ALTER|DROP)\s[^\n]*?"
@@ -282,11 +283,11 @@ _R_ARE = re.compile(r"(?:(?<=[a-z]s )|(?<=\d\+ ))r(?= (?:the|a|an|always|never|a
 # a name's "'s" for "is" before where it is: "CI's on Node 20", "the API's behind the gateway"
 # (not "CI's config": a possessive before a noun)
 _S_IS = re.compile(r"\b\w+'s (?=(?:on|in|at|behind|under|over|down|up|off|still|now|already|always|never|not|"
-                   r"only|just|set to|back)\b)", re.I)
+                   r"only|just|set to|back)\b|(?:about |around |roughly |nearly |more like )?~?\d)", re.I)
 
 
 # a format given by what a thing looks like: "look like DEV-YYYY-NNN", "looks like `ORD_123`"
-_LOOKS_LIKE_CODE = re.compile(r"\blooks?\s+like\s+`?[A-Z]{2,}\w*[-_/.]")
+_LOOKS_LIKE_CODE = re.compile(r"\blooks?\s+like\s+`?(?:[A-Z]{2,}\w*[-_/.]|\d+[-_/][A-Z])")
 
 
 @lru_cache(maxsize=1024)
@@ -346,6 +347,8 @@ def imperative(text: str) -> bool:
         # "kill that", "nuke them now" (not "got it", "love it", "fixed it")
         return (m := _VERB_IT.match(text)) is not None and m.group(1).lower() not in _NOT_VERB_IT
     after = text[m.end():].split()[:8]
+    if after and after[0].lower() == "of":
+        return False  # "use of force data is owned by professional standards": the verb is a noun
     if len(after) >= 3 and after[0].lower() in ("to", "into", "onto") and \
             (verb := after[2].lower().strip(".,;:!")).endswith("s") and verb in mk.VERB_FORMS:
         return False  # "merge to main deploys to staging only", "push to prod needs a ticket": a subject
@@ -392,6 +395,11 @@ POLITENESS = (r"(?:i\s+(?:may|might|could)\s+(?:well\s+)?be\s+(?:mistaken|wrong)
 NOT_A_PEDANT = r"i don'?t want to be (?:pedantic|picky|that person)"
 _POLITE = re.compile(rf"^(?:and\s+|but\s+)?(?:{POLITENESS}|{NOT_A_PEDANT})\W*$", re.I)
 # the same before the fact, in a clause of its own
+# a habit's occasion before the rule: "when we count working days for election timetables, ..."
+# (not "when we say 'retained' we mean ...": a meaning, `phrases.SAY_MEAN`)
+_HOUSE_CONDITION = re.compile(r"^when(?:ever)?\s+(?:we|you|they|people|anyone|someone)\s+(?!(?:will|would|'ll|get|have|"
+                              r"can|could|are|were|did|had|say|said|write|talk|mention|use|refer)\b)(?![^,?]*\bmean)"
+                              r"[^,?]{3,80},\s*(?=\S)", re.I)
 _POLITE_LEAD = re.compile(rf"^{POLITENESS}\s*,\s*(?=\S)", re.I)
 # a belief said with "actually": "I believe it's actually four years", "I think they actually need ..."
 _POLITE_BELIEF = re.compile(r"^(?:but\s+)?i\s+(?:believe|think)\b(?=.*\bactually\b)", re.I)
@@ -412,6 +420,8 @@ def is_fact(text: str) -> bool:
         return False  # (a heading of what follows, "log from the bounce:", says nothing itself)
     if (polite := _POLITE_LEAD.match(first)) is not None:
         first = first[polite.end():]  # "if I may, I believe it's actually four years": no "if"
+    if (when := _HOUSE_CONDITION.match(first)) is not None:
+        first = first[when.end():]  # "when we count working days, bank holidays are excluded": the rule is what follows
     low = first.lower()
     if ("please" in low or "pls" in low or "plz" in low) and _PLEASE.search(first):
         return False

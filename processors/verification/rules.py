@@ -446,8 +446,8 @@ def _confirmation(tail: str) -> Lead | None:
         # "yep, same on the dashboard", "the label on the bottle says the same": another source
         # says what the statement claims -- the claim is what is confirmed
         return Lead("strong" if strength == "strong" else "weak", None)
-    if not strength or ph.SARCASM.search(tail) or ph.QUALIFIED.match(rest):
-        return None
+    if not strength or ph.SARCASM.search(tail) or (ph.QUALIFIED.match(rest) and not (added and rest[:3].lower() == "if ")):
+        return None  # (not "correct, and if the bill's under 1,000 they pay nothing ahead": a rule added)
     if strength == "weak" and rest and _TOPIC_ONLY.match(first_sentence(rest)):
         return None  # "Right, about the report. ...": the "right" turns to a topic, agrees with nothing
     fact = fact_at(rest)
@@ -944,9 +944,10 @@ _SAYS_VERBS = frozenset(["said", "says", "wrote", "writes", "shows", "showed", "
 def _reported(sentence: str) -> bool:
     """`marks.REPORTED`, not as an adjective after an article ("every tube gets a printed barcode"),
     nor a unit or a format reported in ("the station at Pier 4 reports in Fahrenheit")."""
-    return any(not re.search(r"\b(?:a|an|the)\s+$", sentence[:m.start()], re.I)
+    return any(not re.search(r"\b(?:a|an|the|any|each|every)\s+$", sentence[:m.start()], re.I)
                and not (m.group().lower() in _NOUN_FORMS and _ARTICLE_BEFORE.search(sentence[:m.start()]))
                and not _HABIT_BEFORE.search(sentence[:m.start()])
+               and not _CONCESSIVE_BEFORE.search(sentence[:m.start()])
                and (not _REPORTS_IN.match(sentence, m.end())
                     # ("log says: ...", "the email said: ...": what follows is someone's words)
                     or (sentence[m.end():m.end() + 1] == ":" and m.group().lower() in _SAYS_VERBS))
@@ -961,6 +962,8 @@ _ARTICLE_BEFORE = re.compile(r"\b(?:a|an|each|every|one)\s+(?:[\w-]+\s+){1,2}$",
 _HABIT_BEFORE = re.compile(r"\b(?:we|our team)\s+(?:always|never|usually|normally|only)\s+$", re.I)
 
 
+# a report set against the fact, not made: "... are in seconds even though the UI shows minutes"
+_CONCESSIVE_BEFORE = re.compile(r"\b(?:even though|although|though|whereas|while)\s+(?:[\w'-]+\s+){1,3}$", re.I)
 # (or a report named, not made: "not daily status report, people mix it up")
 _REPORTS_IN = re.compile(r"\s+(?:in|as|to|every|each|hourly|daily|weekly|monthly)\b|\s*(?:[,;:)]|$)", re.I)
 
@@ -1902,7 +1905,7 @@ _BACK_TO_IT = re.compile(r"(?:^|(?<=[.!?])\s+)(?:(?:ok(?:ay)?|so|but)[,\s]+)?any
 _QUOTE_FIRST = re.compile(rf"^\s*(?:(?:re|regarding|about|as for)\s*:?\s+)?(?:\"[^\"\n]{{1,200}}\"|'[^'\n]{{1,200}}'|\u201c[^\u201d\n]{{1,200}}\u201d)"
                           rf"\s*(?:[{ph.EM}{ph.EN}:]|\s-+)\s*(?=\S)"
                           # what is left of "re 'reviews happen on Thursdays' - ..." once the quote is read out
-                          rf"|^\s*(?:re|regarding|as for)\s*:?\s*[{ph.EM}{ph.EN}:-]+\s*(?=\S)", re.I)
+                          rf"|^\s*(?:re|regarding|about|as for)\s*:?\s*[{ph.EM}{ph.EN}:-]+\s*(?=\S)", re.I)
 # a fenced paste first, then the person's words
 _FENCED_FIRST = re.compile(r"^\s*```[^\n]*\n.*?\n[ \t]*```[ \t]*\n", re.S)
 # the pasted thing taken up: "that block is ...", "this `http` instance is ...", "that line means ..."
