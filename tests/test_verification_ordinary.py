@@ -15,12 +15,12 @@ from bench.verification import Found
 from tests.test_verification_support import family_toml
 
 # detections per 1,000 turns, measured when the judgement and the rules were last changed
-# (2026-12-06, verification version 44): the development turns (18,950, trained on) 3.9; the
-# held-out ones (450, the forty-third set: a week of a university research computing group; never
-# read nor trained on) 26.7 -- 9 by the rules, 3 by the judgement (version 43 on them, unseen: 31.1,
-# 4 by the judgement and 10 by the rules; the rules alone 75.6 and 77.8)
-DEVELOPMENT_MEASURED = 3.9
-FRESH_MEASURED = 26.7
+# (2026-12-06, verification version 45): the development turns (19,400, trained on) 4.2; the
+# held-out ones (450, the forty-fourth set: a week of a mobile games studio's live-operations team;
+# never read nor trained on) 33.3 -- 13 by the rules, 2 by the judgement (version 44 on them,
+# unseen: 28.9, 2 by the judgement and 11 by the rules; the rules alone 80.0 both)
+DEVELOPMENT_MEASURED = 4.2
+FRESH_MEASURED = 33.3
 MARGIN = 10.0  # per 1,000: five more turns of 450 fail the test
 
 

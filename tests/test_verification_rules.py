@@ -3412,3 +3412,40 @@ def test_version_44_no_detection_of_that_kind(statement: str, text: str) -> None
 def test_version_44_a_reply_on_the_quoted_line_stays() -> None:
     assert prepare("> runs nightly -- it runs hourly") == "it runs hourly"
     assert prepare("> runs nightly\nit runs hourly") == "it runs hourly"
+
+
+# Version 45 (thirty-second session, the sixty-ninth round opened): "couldn't be more right",
+# "def"; "monthly yeah, not quarterly anymore"; "sure it does" mocks; a "no" to an offer that is
+# all the statement says corrects nothing; a list of codes after what they are codes of defines;
+# what an instruction says to bear in mind defines; "last month" is no verb; "uses the 3GPP XML
+# format" is a convention; "..., so you're right" agrees.
+@pytest.mark.parametrize("statement, text, kind, key", [
+    ("The standard response time for a gas escape is 1 hour.", "couldn't be more right. 1 hour, always",
+     "confirmation", "response time for a gas escape is 1 hour"),
+    ("The water company's charging year is April to March.", "def, apr-mar", "confirmation", "april to march"),
+    ("Tenants are invoiced monthly.", "monthly yep, not quarterly any more", "confirmation", "invoiced monthly"),
+    ("The valve position column is in the table.", "valve state values: 0 = shut, 1 = open, 2 = moving, 3 = fault",
+     "unprompted_definition", "0 = shut, 1 = open"),
+    ("The pipe material column is loaded.", "Material codes: AC asbestos cement, CI cast iron, DI ductile iron, PE polyethylene",
+     "unprompted_definition", "ac asbestos cement"),
+    ("I've built the alarm query.",
+     "group by site, and bear in mind sites ending in -X are leased so expect gaps there, then chart it",
+     "unprompted_definition", "sites ending in -x are leased"),
+    ("I've set up the ingest for the trade files.", "the trade files use the FIX 4.4 message format, one file per session",
+     "unprompted_definition", "use the fix 4.4 message format"),
+])
+def test_version_45_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == kind and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text", [
+    ("The depot has complete records for 2023.", "complete. right. sure it does"),
+    ("I can also backfill the 2019 readings if that's useful.", "No, we don't need 2019. The report only covers three years."),
+    ("Next I'll rerun the capacity model.", "ok. the farm exported 2,100 MWh last month btw, up 9% on march"),
+    ("The booster has two duty pumps and one standby.",
+     "I checked the drawing and it shows two duty pumps and one standby, so you're right. The old one was removed in 2019."),
+])
+def test_version_45_no_correction_or_definition(statement: str, text: str) -> None:
+    got = found(text, statement)
+    assert got is None or (got[0] == "confirmation" and "sure it does" not in text), got

@@ -502,7 +502,9 @@ _CONVENTION = re.compile(r"\b(?:is|are|'re|r)\s+(?:always\s+|all\s+)?(?:in|store
                          r"expressed in|formatted as)\s+(?!(?:the|a|an|our|their|this|that|my|your)\b)"
                          r"(?:[A-Za-z]{1,4}\b|[\w]*[A-Z][\w]*|[\w]+[./+][\w./+]*|(?:milli|micro|nano)?seconds\b|"
                          r"(?:minutes|hours|days|weeks|pence|cents|pounds|dollars|euros|metres|meters|feet|miles|bytes|"
-                         r"kilobytes|megabytes|gigabytes)\b|local time\b)|\buses?\s+(?:[A-Z]{2,}[\w/.+-]*|[\w]+[/.][\w/.+-]+)|"
+                         r"kilobytes|megabytes|gigabytes)\b|local time\b)|"
+                         # "the PM files use the 3GPP XML format"
+                         r"\buses?\s+the\s+(?:[\w./+-]+\s+){0,3}(?:format|encoding|standard|schema|layout|convention|spec)\b|\buses?\s+(?:[A-Z]{2,}[\w/.+-]*|[\w]+[/.][\w/.+-]+)|"
                          # "we log gravity in Plato on the brewhouse side"
                          r"\b(?:we|they)\s+(?:always\s+)?(?:log|record|store|measure|report|enter|keep|track|quote|express)\s+"
                          r"(?:[\w-]+\s+){1,3}?in\s+(?!(?:the|a|an|our|their|this|that|my|your)\b)(?:[A-Za-z]{1,4}\b|[\w]*[A-Z][\w]*)")
@@ -658,7 +660,9 @@ _AGREEING = re.compile(r"(?<!\bnot )(?<!n't )(?<!\bis it )\b(?:yes|yep|yup|yeah|
                        # "everything else is right": the rest of a correction)
                        r"(?<!\belse )(?<!\brest )(?<!\bothers )(?:is|are)\s+(?:all\s+|both\s+)?right(?!\s+(?:at|on|in|after|before|there|here|now|next|by|around|"
                        r"behind|below|above|under|over|away|up|down|off)\b)|"
-                       r"consistent with|checks out|ties out|adds up)\b(?!\s*\?)", re.I)
+                       r"consistent with|checks out|ties out|adds up|"
+                       # "it shows two duty pumps and one standby, so you're right"
+                       r"(?:so\s+)?(?:you'?re|you\s+are|you\s+were)\s+(?:right|correct|spot on))\b(?!\s*\?)", re.I)
 
 
 def _agreeing(fact: str) -> bool:
@@ -911,9 +915,10 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
                     contradicted(later, statement) for later in sentences(lead.fact)[1:3] if measured(later)))
         elif lead.strength == "correction":
             # "no" to "Want me to backfill it too?" answers the offer: it corrects only what it
-            # contradicts of what came before
+            # contradicts of what came before (nothing, when the offer is all there is: "I can also
+            # backfill the 2019 data if that's useful." -- "No, we don't need 2019.")
             said = statement is not None and _says_something(statement) and (
-                not _offers(statement) or contradicted(lead.fact, statement)) \
+                not _offers(statement) or (len(_sentences_of(statement)) > 1 and contradicted(lead.fact, statement))) \
                 and _said_again_negative(lead.fact, statement) is None
         elif lead.strength == "contrast":
             said = (contradicted(lead.fact, statement) or any(

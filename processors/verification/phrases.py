@@ -392,7 +392,8 @@ STRONG_CONFIRMATION = _rx(
     r"c'?est (?:ça|ca|exact|correct|juste)|exactement|tout à fait|esatto|giusto|"
     r"quite so(?![\w-])|(?:that|this) is (?:indeed )?so(?=[\s.!,;]*$|[.!])|spot on|bang on|dead on|bingo|100 ?%|\U0001f4af|"
     r"(?:you\s+)?nailed it|(?:right\s+)?on the (?:money|nose)|(?:that'?s|thats)\s+it\s+exactly|"
-    r"totally|definitely|certainly|for sure|of course|yes indeed|without a doubt|"
+    r"totally|definitely|certainly|for sure|of course|yes indeed|without a doubt|(?:def|defo|deffo|defs)(?=\s*[,.!]|\s*$)|"
+    r"(?:you\s+)?(?:couldn'?t|could\s+not)\s+be\s+more\s+(?:right|correct|accurate)|"
     r"true(?=[\s.!]*$)|(?:very|so|quite|all|absolutely|totally|completely)\s+true|accurate(?=[\s.!]*$)|"
     r"(?:all|both)\s+(?:correct|right|true|accurate)|(?:that|this|it)?\s*checks out|(?:that|this)\s+tracks|"
     r"(?:(?:that|this|it)\s+)?(?:sounds|looks|seems)\s+(?:about\s+|exactly\s+)?(?:right|correct|accurate)"
@@ -534,7 +535,9 @@ TRAILING_CONFIRMATION = _rx(
     # so is what the person adds, the reason, or their own check: "three replicas, yes, and each
     # gets 2 vCPUs", "two sailings, yes, because ...", "Safari 17, yes, I reproduced it there"
     rf"(?:;\s+[^?]*|\s*[,;:{EM}{EN}-]+\s*(?:(?:and|plus|also)\b(?!\s+(?:can|could|would|will|please|pls|what|why|how|"
-    r"where|when|is|are|do|does|did)\b)|(?:because|since|cause|coz|bc)\b|(?:that'?s|thats|it'?s)\s+(?:the|our)\s+(?:[\w-]+\s+){0,2}"
+    r"where|when|is|are|do|does|did)\b)|(?:because|since|cause|coz|bc)\b|"
+    # "monthly yeah, not quarterly anymore": what it no longer is
+    r"not\s+(?!(?:sure|certain|really|quite|exactly|yet|now|so)\b)[^?]{1,40}?\s+(?:any\s?more|now|these days)\b|(?:that'?s|thats|it'?s)\s+(?:the|our)\s+(?:[\w-]+\s+){0,2}"
     r"(?:rule|standard|policy|law|process|procedure|convention|default|norm)\b|i\s+(?:just\s+)?(?:reproduced|checked|confirmed|"
     r"verified|tested|saw|see|ran|looked|counted|measured)\b)[^?]*)?$"
 )
@@ -622,7 +625,7 @@ SOURCE_ALSO = _rx(r"^(?:(?:the|our|their|my)\s+)?(?!(?:i|we|you|it|he|she|they|t
 # (not "correct the typo", which is an instruction: `rules` takes it only before a fact)
 LOOSE_CONFIRMATION = _rx(r"^(?:right|correct|exactly|true|yes|yep|yeah|yup)\s+(?=(?:the|a|an|our|we|it|its|"
                          r"they|this|that|those|these|all|every|each|only|no)\b)")
-_SARCASM = _rx(r"\b(?:lol|lmao|rofl|yeah right|oh sure|sure it is|sure they are|as if|if by|(?:ugh+|sigh|argh+|welp|ffs|smh)\W+of course\b|love (?:that|this) for (?:us|me|you|them)|pigs (?:will|might|can|could) fly|when pigs fly|"
+_SARCASM = _rx(r"\b(?:lol|lmao|rofl|yeah right|oh sure|sure it is|sure they are|(?<!not )sure (?:it|they|that) (?:does|do|did|will)\b|as if|if by|(?:ugh+|sigh|argh+|welp|ffs|smh)\W+of course\b|love (?:that|this) for (?:us|me|you|them)|pigs (?:will|might|can|could) fly|when pigs fly|"
               # ("not that anyone reads it", not "means the GL is locked, not that the reports are done")
               r"not that (?:it|anyone|anybody|anything|any|i|we|you|they|he|she|there|that|this|people|"
               r"every(?:one|body)|some(?:one|body)|many|much|most)\b|like that ever|"

@@ -310,12 +310,16 @@ def has_verb(clause: str) -> bool:
         if before and not mk.DETERMINER.match(before[-1]) and before[-1].lower() not in STOPWORDS:
             return True
     for m in mk.WORD_OF_LETTERS.finditer(clause):
-        if m.group().lower() not in mk.VERB_FORMS:
-            continue
+        if m.group().lower() not in mk.VERB_FORMS or _LAST_PERIOD.match(clause, m.start()):
+            continue  # (not "last month": a time, not "batteries last 5 years")
         before = clause[:m.start()].split()
         if clause[m.end():].strip(" .,;:!") and not (before and mk.DETERMINER.match(before[-1])):
             return True
     return False
+
+
+_LAST_PERIOD = re.compile(r"last\s+(?:night|week|month|year|quarter|time|season|sprint|summer|winter|spring|autumn|"
+                          r"fall|weekend|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
 
 
 _AUXILIARY = frozenset(["is", "are", "was", "were", "must", "should", "can", "will", "would", "has",

@@ -1463,6 +1463,9 @@ def _inside(sentence: str, line: int, quote: str) -> list[Candidate]:
             and _lasting(ordered) and not _past(ordered) and not _event(ordered) and not _SHARE.search(ordered) \
             and not _FOR_NOW.match(pr.skip(sentence)) and not pr.imperative(ordered) and not _commands(ordered) \
             and not _PRO_FORM_END.search(ordered)
+        # ("..., and bear in mind sites with a B suffix are battery-backed, ...": told to be kept in mind)
+        house = house or (_MINDED.search(sentence[:max(0, sentence.find(ordered))]) is not None
+                          and _how_things_are(ordered) and _lasting(ordered) and not _past(ordered))
         return [_lead(line, "correction", quote, Lead("ordered", ordered)),
                 *([_lead(line, "unprompted_definition", quote, Lead("aside", ordered))] if house else [])]
     return [_set_right(set_right, line, quote)] if set_right is not None else []
@@ -1715,7 +1718,8 @@ def _found(tail: str, opening: bool, line: int, quote: str, line_of: str | None 
         return [_lead(line, "correction", quote, Lead("cautioned", fact)),
                 _lead(line, "unprompted_definition", quote, Lead("warned", fact))]
     if opening and (pointed := _POINTER.match(tail)) is not None and (fact := fact_at(pr.skip(tail[pointed.end():]))) is not None \
-            and "?" not in first_sentence(tail) and not pr.imperative(fact) and not mk.HEDGE.search(fact):
+            and "?" not in first_sentence(tail) and not pr.imperative(fact) and not mk.HEDGE.search(fact) \
+            and not (":" in tail[:60] and _mapping(first_sentence(tail))):  # ("read reason codes: 01 ...": a list of codes)
         # "check the Makefile, it's `make test-unit`", "see CODEOWNERS line 14, packages/ui belongs to
         # design-systems": the source pointed to, then what it says -- set against the statement
         if _ABOUT_IT.match(fact) and (source := pointed["source"].strip()):
@@ -1826,6 +1830,8 @@ def _glossary(sentence: str) -> str | None:
     if "?" in sentence or len(sentence) > 300 or _LOG_LIKE.search(sentence) or "\n" in sentence \
             or sentence.split("\n", 1)[0].rstrip().endswith(":"):
         return None  # a question, a log line, a block pasted after "copying from slack:"
+    if ":" in sentence and _mapping(sentence):
+        return sentence  # "read reason codes: 01 scheduled, 02 change of tenancy, 03 change of supplier"
     parts = _GLOSS_SEP.split(sentence, maxsplit=3)
     at = 0
     for n, term in enumerate(parts[:-1][:3]):
@@ -1856,6 +1862,21 @@ def _glossary(sentence: str) -> str | None:
             continue  # "ETA - two days": an answer, not a term spelled out
         return sentence[at:].strip() if at >= 0 else sentence
     return None
+
+
+# what a list of codes is of: "switch state values:", "MAT codes:", "read reason codes -"
+_CODES_OF = re.compile(r"^[\w\s'/-]{0,40}?\b(?:codes?|values?|flags?|status(?:es)?|states?|types?|levels?|"
+                       r"categories|classes|reasons?|keys?|grades?|bands?|tiers?)\s*:\s*(?=\S)", re.I)
+# one item: a code, perhaps "=", then a word of what it means ("0 = open", "CI cast iron", "01 scheduled")
+_CODED_ITEM = re.compile(r"^(?:\d{1,4}|0x[0-9a-f]+|(?-i:[A-Z][A-Z0-9]{0,4}))\s*(?:=|:|-|\u2013|is|means)?\s*[a-z]", re.I)
+
+
+def _mapping(sentence: str) -> bool:
+    """A list of codes and what each means, after what they are codes of: three items or more."""
+    if (head := _CODES_OF.match(sentence)) is None:
+        return False
+    items = [item.strip() for item in re.split(r"[,;]", sentence[head.end():].rstrip(" ."))]
+    return len(items) >= 3 and all(_CODED_ITEM.match(item) for item in items)
 
 
 def _typos(words: tuple[str, ...], extra: dict[str, str]) -> dict[str, str]:
@@ -2611,6 +2632,10 @@ def _asks(sentence: str) -> bool:
 
 # "next I want a weekly digest", "I'd like a chart of it": a request
 _WANT = re.compile(r"^(?:i|we)\s+(?:want|need|would like|'d like|d like)\s+(?:a|an|the|some|you to|to see)\b", re.I)
+
+
+# what is said to be kept in mind, right before the fact: "bear in mind", "note that"
+_MINDED = re.compile(r"\b(?:(?:bear|keep|have)\s+in\s+mind|note|remember|be\s+aware|mind)(?:\s+that)?[\s,:]*$", re.I)
 
 
 def _between(rest: Sequence[str], line: int, quote: str) -> list[Candidate]:
