@@ -3449,3 +3449,38 @@ def test_version_45_shapes(statement: str, text: str, kind: str, key: str) -> No
 def test_version_45_no_correction_or_definition(statement: str, text: str) -> None:
     got = found(text, statement)
     assert got is None or (got[0] == "confirmation" and "sure it does" not in text), got
+
+
+# Version 46 (thirty-second session, the seventieth round opened): a thing named by its number
+# before its verb is no instruction ("Plot 22 completes on 28 June"); a short fact, then a sentence
+# that only agrees; a feeling, then "but you're right"; "couldn't agree more", "that's my
+# recollection too", "as I recall, yes", "not off at all"; "Wrong year." as a sentence of its own;
+# millimetres and centimetres; the other side's claim told first is not the person's fact.
+@pytest.mark.parametrize("statement, text, kind, key", [
+    ("Unit 22 completes on 14 March.", "completes on 14 March, correct.", "confirmation", "unit 22 completes on 14 march"),
+    ("Plot 7 is the Ashford, a three-bed semi.", "bang on!!", "confirmation", "plot 7 is the ashford"),
+    ("Per the deeds, the fence belongs to number 9.", "belongs to number 9. agreed", "confirmation", "belongs to number 9"),
+    ("The policy excludes gradual leaks, so the claim isn't covered.",
+     "I hate having to tell the tenant, but you're right.", "confirmation", "excludes gradual leaks"),
+    ("Harness checks must be done before every shift.", "Couldn't agree more. Every shift, no exceptions.",
+     "confirmation", "before every shift"),
+    ("The boiler was replaced in 2018.", "That's my recollection too. 2018, the year of the flood.",
+     "confirmation", "replaced in 2018"),
+    ("The site survey was in April.", "as i recall, yes, april. just before easter", "confirmation", "survey was in april"),
+    ("The drawing register lists revision C as current.", "not off at all, that's what the register says",
+     "confirmation", "revision c as current"),
+    ("I've written up the report. The house was built in 1972 per the deeds.",
+     "Wrong year. The deeds say 1927, I have them here.", "correction", "the deeds say 1927"),
+    ("The water depth in the kitchen is recorded as 20 cm.", "the loss adjuster measured 20 mm, not cm",
+     "correction", "20 mm"),
+])
+def test_version_46_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == kind and key.lower() in (got[2] or "").lower(), got
+
+
+def test_version_46_the_other_side_s_claim_is_not_the_person_s_fact() -> None:
+    got = found("Their agent keeps saying the survey is on the 3rd. It was moved, we agreed that weeks ago.",
+                "The buyer's agent has the survey booking.")
+    assert got is None or got[0] != "correction", got
+    assert imperative("Run 3 tests on staging.") and not imperative("Plot 18 exchanged on 9 August.")

@@ -199,7 +199,7 @@ def claim_of(statement: str) -> str | None:
         return None
     last = "; ".join(clauses)
     words = pr.words(last)
-    if (len(words) < 3 or mk.QUESTION_START.match(last) or pr.imperative(last)
+    if (len(words) < 3 or mk.QUESTION_START.match(last) or (pr.imperative(last) and not pr.labelled_verb(last))
             or _PRESENTING.match(last)):
         return None
     return last if pr.has_verb(last) or _STATED.match(last) or _STATED.match(_SOURCE_FIRST.sub("", last, count=1)) else None
@@ -665,6 +665,13 @@ _AGREEING = re.compile(r"(?<!\bnot )(?<!n't )(?<!\bis it )\b(?:yes|yep|yup|yeah|
                        r"(?:so\s+)?(?:you'?re|you\s+are|you\s+were)\s+(?:right|correct|spot on))\b(?!\s*\?)", re.I)
 
 
+# the other side's claim told: "their solicitor keeps saying ...", "the vendor claims ..." (not a
+# colleague's word relayed: "hw team says the rev B boards use the F411")
+_THIRD_PARTY_SAYS = re.compile(r"^(?:their\s+(?:[\w'\u2019-]+\s+){0,3}?(?:keeps?\s+saying|says?|said|claims?|claimed|insists?|"
+                               r"insisted|reckons?|told\s+\w+)|(?!(?:you|i|we|it|this|that)\b)(?:[\w'\u2019-]+\s+){1,4}?"
+                               r"(?:keeps?\s+saying|claims?|claimed|insists?|insisted))\b(?!\s*[,.:;]|\s+(?:so|yes|no)\b)", re.I)
+
+
 def _agreeing(fact: str) -> bool:
     """Agreement in the fact's first sentence, or as a word or two that end it ("page 214: $2.1
     million to library materials. Correct.")."""
@@ -921,7 +928,9 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
                 not _offers(statement) or (len(_sentences_of(statement)) > 1 and contradicted(lead.fact, statement))) \
                 and _said_again_negative(lead.fact, statement) is None
         elif lead.strength == "contrast":
-            said = (contradicted(lead.fact, statement) or any(
+            # (someone else's words first -- "Their solicitor keeps saying completion is the 14th.
+            # It's the 28th." -- are not the person's fact: what follows them is)
+            said = ((not _THIRD_PARTY_SAYS.match(lead.fact) and contradicted(lead.fact, statement)) or any(
                 contradicted(later, statement) for later in sentences(lead.fact)[1:4] if pr.is_fact(later))
                 or _named_instead(lead.fact, statement)
             ) and not _work_without_value(statement) and not _agreeing(lead.fact)

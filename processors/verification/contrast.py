@@ -736,8 +736,11 @@ _UNIT_NAMES = {
     **dict.fromkeys(("lb", "lbs"), "lb"), **dict.fromkeys(("oz", "ounce", "ounces"), "oz"),
     **dict.fromkeys(("l", "liter", "liters", "litre", "litres"), "liter"), **dict.fromkeys(("ml", "milliliters", "millilitres"), "ml"),
     **dict.fromkeys(("gal", "gallon", "gallons"), "gallon"),
+    **dict.fromkeys(("mm", "millimeter", "millimeters", "millimetre", "millimetres"), "mm"),
+    **dict.fromkeys(("cm", "centimeter", "centimeters", "centimetre", "centimetres"), "cm"),
+    **dict.fromkeys(("inch", "inches"), "inch"),
 }
-_LENGTHS = frozenset(("km", "mile", "foot", "meter"))
+_LENGTHS = frozenset(("km", "mile", "foot", "meter", "mm", "cm", "inch"))
 # the kinds `_DIMENSION` does not have (nor `_renumbered` compare): "1200 bar" after "... 1,200 psi"
 _OTHER_DIMENSIONS = {**dict.fromkeys(_LENGTHS, "length"), **dict.fromkeys(("bar", "mbar", "psi", "kpa", "mpa", "atm"), "pressure"),
                      **dict.fromkeys(("kg", "lb", "oz"), "mass"), **dict.fromkeys(("liter", "ml", "gallon"), "volume")}

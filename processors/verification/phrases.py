@@ -96,7 +96,7 @@ NOTHING_WRONG = (rf"{_YOU}\s+(?:reading|seeing|interpreting|understanding)\s+(?:
                  r"(?:(?:there'?s|there\s+is)\s+)?nothing(?:'?s|\s+is)?\s+wrong\s+(?:there|with\s+(?:it|that|this|those|them))\b|"
                  r"(?:no\s+)?(?:issue|problem)s?\s+(?:there|with\s+(?:it|that|this|those|them))\b|"
                  # "not wrong at all", "you're not wrong", "I wish you were wrong" (but you are not)
-                 rf"(?:{_YOU}\s+|(?:that|it)(?:'?s|\s+is)\s+)?not\s+(?:wrong|mistaken)(?:\s+at\s+all)?\b|"
+                 rf"(?:{_YOU}\s+|(?:that|it)(?:'?s|\s+is)\s+)?not\s+(?:wrong|mistaken|off)(?:\s+at\s+all)?\b|"
                  r"(?:i\s+)?wish\s+(?:you\s+were|you'?d\s+been|that\s+was|it\s+was|it\s+were)\s+wrong\b"
                  r"(?:,?\s+but\s+(?:you'?re|you\s+are|it'?s|it\s+is|that'?s|that\s+is)(?:\s+(?:not|right|correct))?|"
                  r",?\s+but\s+(?:you|it|that)\s+(?:aren'?t|isn'?t|wasn'?t|weren'?t))?")
@@ -137,7 +137,8 @@ STRONG_CORRECTION = [_rx(p) for p in (
     r"push back|nitpick|be pedantic|be (?:that|the) (?:guy|person|one))(?:ing)?(?:\s+(?:you|with you|on (?:that|this)))?"
     r"(?=\s*[,:;.!" + EM + EN + r"-]|\s+but\b)",
     # "wrong file, the real pipeline is ...", "wrong port: prod is on 9443"
-    r"^wrong\s+(?!(?:way|again|thread|chat|window|tab|person|one here)\b)[\w.-]+(?=\s*[,:;" + EM + EN + r"]\s*"
+    # ("Wrong year. The vendor pack says 1956.": the verdict a sentence of its own)
+    r"^wrong\s+(?!(?:way|again|thread|chat|window|tab|person|one here)\b)[\w-]+(?:\.[\w-]+)*(?=\s*[,:;." + EM + EN + r"]\s*"
     r"(?!(?:but|and|no|so|i|my|sorry|oops|lol|haha|ignore|never ?mind)\b)\S|\s+-+\s)",
     # what held until a time, and what holds now: "we did until january, now everything's in linear"
     r"^(?:we|they|it|that|this|he|she)\s+(?:did|was|were|used to|had)\s+(?:until|till|til|up to|up until)\s+"
@@ -393,7 +394,9 @@ STRONG_CONFIRMATION = _rx(
     r"quite so(?![\w-])|(?:that|this) is (?:indeed )?so(?=[\s.!,;]*$|[.!])|spot on|bang on|dead on|bingo|100 ?%|\U0001f4af|"
     r"(?:you\s+)?nailed it|(?:right\s+)?on the (?:money|nose)|(?:that'?s|thats)\s+it\s+exactly|"
     r"totally|definitely|certainly|for sure|of course|yes indeed|without a doubt|(?:def|defo|deffo|defs)(?=\s*[,.!]|\s*$)|"
-    r"(?:you\s+)?(?:couldn'?t|could\s+not)\s+be\s+more\s+(?:right|correct|accurate)|"
+    r"(?:you\s+)?(?:couldn'?t|could\s+not)\s+be\s+more\s+(?:right|correct|accurate)|(?:i\s+)?(?:couldn'?t|could\s+not)\s+agree\s+more|"
+    # "as I recall, yes, may"
+    r"as\s+(?:i|we)\s+(?:recall|remember)(?:\s+it)?,?\s+(?:yes|yeah|yep|correct|right)\b|"
     r"true(?=[\s.!]*$)|(?:very|so|quite|all|absolutely|totally|completely)\s+true|accurate(?=[\s.!]*$)|"
     r"(?:all|both)\s+(?:correct|right|true|accurate)|(?:that|this|it)?\s*checks out|(?:that|this)\s+tracks|"
     r"(?:(?:that|this|it)\s+)?(?:sounds|looks|seems)\s+(?:about\s+|exactly\s+)?(?:right|correct|accurate)"
@@ -453,7 +456,7 @@ STRONG_CONFIRMATION = _rx(
     r"(?!\s+(?:you|it|they|he|she|we|i|the)\b)|what\s+(?:the\s+)?(?:[\w-]+\s+){1,5}?(?:says|said|states|stated|shows|showed)"
     rf"(?=\s*[,.;:!{EM}{EN}-]|\s*$))|"
     rf"{_MATCHES}\s+what\b{_TO_CLAUSE_END}{{0,40}}|"
-    r"(?:that'?s|that is)\s+(?:my|our)\s+understanding(?:\s+(?:too|as well|also))?|"
+    r"(?:that'?s|that is)\s+(?:my|our)\s+(?:understanding|recollection|memory)(?:\s+(?:too|as well|also))?|"
     rf"(?:your|that|the|this)\s+(?:[\w-]+\s+)?{_CLAIM}(?:\s+[\w'-]+){{0,3}}?\s+(?:holds(?:\s+up)?|"
     r"checks out|(?:is|was|are|were|seems|looks|sounds)(?:\s+(?:totally|completely|exactly|absolutely|"
     r"100%|perfectly|all))?\s+(?:right|correct|accurate|spot on|valid|sound|fine))|"
@@ -509,7 +512,7 @@ _YES = (r"(?:(?:yes+|yeah+|yep+|yup+|ya|yea|yah|ye|yeh|yeap|yass+|aye|mhm+|uh[- 
 WEAK_CONFIRMATION = _rx(rf"^(?:{_YES}(?=\W|$)|(?:right|true)" + _AFTER_WORD + ")")
 # "us-east-1, yes", "monthly -- correct", "30s, yes that's right": the confirming word after
 # what it confirms (a fragment echoing the statement, or the person's own fact).
-_CONFIRM_WORD = (r"(?:yes+|yeah|yep|yup|ya|yea|mhm+|uh[- ]?huh|correct|exactly|precisely|right|indeed|"
+_CONFIRM_WORD = (r"(?:yes+|yeah|yep|yup|ya|yea|mhm+|uh[- ]?huh|correct|exactly|precisely|right|indeed|agreed|"
                  # "the 25 per page part is right": one part of what was said; "X 👍"
                  r"(?:part|bit|piece|half|number|figure)\s+(?:is|was|'s)\s+(?:right|correct|accurate|true|spot on)|"
                  # "Ningbo on the 12th is right": what was said, then the verdict on it

@@ -2068,6 +2068,18 @@ _TOLD_TAIL = re.compile(r",\s*(?:in case (?:you|u) (?:were|was|are|ever) wonderi
                         re.I)
 
 
+# a short fact, then a sentence that only agrees: the fact said back, then agreed to
+_AGREED_AFTER = re.compile(r"^(?P<said>[^.!?\n]{3,100})[.!]\s+(?:correct|agreed|confirmed|yes|yep|yeah|exactly|"
+                           r"spot on|[\u2713\u2714\u2705\U0001f44d])[\ufe0f\s.!]*$", re.I)
+
+
+# (not one's own check before the "yes": "Checked the screen outside the room: ...", "I opened the yml and ...")
+_OWN_CHECK = re.compile(r"^(?:i|we|checked|looked|opened|went|pulled|ran|saw)\b", re.I)
+# a feeling about it, then the agreement: "I hate having to tell the customer, but you're right."
+_BUT_RIGHT = re.compile(r"^(?P<before>[^.!?\n\d]{3,80}?),?\s+but\s+(?:you'?re|you\s+are|that'?s|it'?s)\s+"
+                        r"(?:(?:absolutely|totally|quite)\s+)?(?:right|correct)\b[\s.!]*(?P<rest>.*)$", re.I | re.S)
+
+
 def _read(raw: str, line: int) -> list[Candidate]:
     if "```" in raw and (headed := _HEADED_PASTE.match(raw)) is not None:
         # "from the prod config:\n```\nWORKERS=12\n```\nso it's 12 workers in prod", "logs:\n```...```\n
@@ -2089,6 +2101,11 @@ def _read(raw: str, line: int) -> list[Candidate]:
         # person's own words -- read as after pasted evidence
         return [_evidenced(c, False) for c in candidates(own, line)]
     text = _QUOTE_FIRST.sub("", _spoken(prepare(raw)), count=1)
+    if (then_agreed := _AGREED_AFTER.match(text)) is not None and not _opens_with_a_lead(text) \
+            and len(pr.words(then_agreed["said"])) <= 8 and not _OWN_CHECK.match(then_agreed["said"]):
+        text = "correct, " + then_agreed["said"]  # "wall U-value is 0.18. ✓", "belongs to number 16. agreed"
+    elif " but " in text[:120] and (grudging := _BUT_RIGHT.match(text)) is not None:
+        text = "you're right. " + grudging["rest"]  # "I hate having to tell the customer, but you're right."
     if "nyway" in text[:100] and (back := _BACK_TO_IT.search(text, 0, 100)) is not None and text[back.end():].strip() \
             and len(pr.words(text[:back.start()])) <= 12:
         # "Did you see the cup draw? Wild. Anyway yes, closes at 22:15 on Saturdays.": a little chat
