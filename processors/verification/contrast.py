@@ -476,9 +476,10 @@ def _moved(head: str, said: str) -> bool:
     same word and preposition, another thing after them (a word, not only a value: the word before
     the preposition says it is the same place -- "closer than 3 units to a wall" is no other place
     than "added to the level file")."""
-    mine = {(_word_key(w), prep.lower()): tok.lower() for w, prep, det, tok in _VERB_PLACED.findall(head) if det}
+    mine = {(key, prep.lower()): tok.lower() for w, prep, det, tok in _VERB_PLACED.findall(head)
+            if det and (key := _word_key(w)) is not None}  # (not "is in the ...": a stopword names no place)
     return bool(mine) and any(
-        det and (thing := mine.get((_word_key(w), prep.lower()))) not in (None, tok.lower()) and thing not in said.lower()
+        det and (thing := mine.get((_word_key(w) or "", prep.lower()))) not in (None, tok.lower()) and thing not in said.lower()
         for w, prep, det, tok in _VERB_PLACED.findall(said))
 
 
