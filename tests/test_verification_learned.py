@@ -269,9 +269,10 @@ def test_the_veto_overrules_a_fact_with_no_word_of_the_persons_and_a_marked_one_
         assert learned.looked_again("correction", "plain", none, turn) == "correction"
     # news of the moment the model is sure of, not all but certain: only the unmarked reading goes
     # (a turn between the thresholds moves with each retraining: version 42's weights put "it's at
-    # 40% now, eta about an hour" at 0.96, version 45's at 0.89, and "queue is draining now, 40 jobs
-    # left" after "I restarted the worker." at 0.80 and 0.73)
-    statement, turn = ("I kicked off the backfill.", "it's at 55% now, should be done by lunch")
+    # 40% now, eta about an hour" at 0.96, version 45's at 0.89, version 47's at 0.96; "queue is
+    # draining now, 40 jobs left" after "I restarted the worker." at 0.80, 0.73 and 0.90; "it's at
+    # 55% now, should be done by lunch" at 0.989 with version 46's and 0.998 with version 47's)
+    statement, turn = ("I kicked off the backfill.", "it's at 40% now, eta about an hour")
     assert learned.VETO <= learned.judged(statement, turn)["none"] < learned.VETO_MARKED
     assert learned.looked_again("correction", "plain", statement, turn) is None
     assert learned.looked_again("correction", "strong", statement, turn) == "correction"
@@ -286,6 +287,40 @@ def test_the_veto_overrules_a_fact_with_no_word_of_the_persons_and_a_marked_one_
                                 "no, it's 30 days since the new policy") == "correction"
     # a fact the model takes for a verification
     assert learned.looked_again("correction", "plain", *MISSED[0]) == "correction"
+
+
+def test_the_model_s_sentence_is_the_one_naming_what_it_sets_right_and_of_two_alike_the_earlier(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`decide`'s choice among a longer turn's facts: the model's rating for the type, plus `SHARED`
+    for each of the statement's words a correction's sentence names (up to 3), less `LATER` for
+    each fact sentence before it. The model's probabilities are the seam: the whole turn is sure,
+    each sentence rated as given."""
+    rated: dict[str, float] = {}
+    kind = "correction"
+
+    def judged(statement: str, quote: str) -> dict[str, float]:
+        p = rated.get(quote.strip(), 0.9)
+        return {**dict.fromkeys(learned.CLASSES, 0.0), "none": 1 - p, kind: p}
+
+    monkeypatch.setattr(learned, "judged", judged)
+    statement = "The quiz night is on Tuesdays."
+    turn = "The quiz is on Thursdays, not Tuesdays. The darts league has that slot."
+    first, second = "The quiz is on Thursdays, not Tuesdays.", "The darts league has that slot."
+    rated.update({first: 0.80, second: 0.85})  # the first names "quiz" and "tuesdays"
+    assert (learned.decide(statement, turn) or ("", "", ""))[2] == first
+    rated.update({first: 0.60, second: 0.85})  # rated far apart: the model's choice stands
+    assert (learned.decide(statement, turn) or ("", "", ""))[2] == second
+    # a definition: the statement's words count for nothing; of two rated within LATER, the earlier
+    kind = "unprompted_definition"
+    statement = "I've added the export job."
+    turn = "Refunds over 500 need a second approver. That's been the rule since the audit."
+    first, second = "Refunds over 500 need a second approver.", "That's been the rule since the audit."
+    rated.update({first: 0.90, second: 0.90 + learned.LATER / 2})
+    assert learned.decide(statement, turn) == ("unprompted_definition", "Refunds over 500 need a second approver",
+                                               first)
+    rated[second] = 0.90 + 2 * learned.LATER
+    assert (learned.decide(statement, turn) or ("", "", ""))[2] == second
 
 
 def test_a_rules_definition_the_model_is_all_but_sure_is_a_correction_is_one(monkeypatch: pytest.MonkeyPatch) -> None:

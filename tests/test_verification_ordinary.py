@@ -15,12 +15,12 @@ from bench.verification import Found
 from tests.test_verification_support import family_toml
 
 # detections per 1,000 turns, measured when the judgement and the rules were last changed
-# (2026-12-06, verification version 46): the development turns (19,850, trained on) 4.3; the
-# held-out ones (450, the forty-fifth set: a week of two maintainers of an open-source Rust tool;
-# never read nor trained on) 11.1 -- 4 by the rules, 1 by the judgement (version 45 on them,
-# unseen: 15.6, 1 by the judgement and 6 by the rules; the rules alone 53.3 both)
-DEVELOPMENT_MEASURED = 4.3
-FRESH_MEASURED = 11.1
+# (2026-12-06, verification version 47): the development turns (20,300, trained on) 4.2; the
+# held-out ones (450, the forty-sixth set: a week of an academic publisher's digital team; never
+# read nor trained on) 17.8 -- 5 by the rules, 3 by the judgement (version 46 on them, unseen:
+# 13.3, 1 by the judgement and 5 by the rules; the rules alone 57.8 both)
+DEVELOPMENT_MEASURED = 4.2
+FRESH_MEASURED = 17.8
 MARGIN = 10.0  # per 1,000: five more turns of 450 fail the test
 
 

@@ -3484,3 +3484,24 @@ def test_version_46_the_other_side_s_claim_is_not_the_person_s_fact() -> None:
                 "The buyer's agent has the survey booking.")
     assert got is None or got[0] != "correction", got
     assert imperative("Run 3 tests on staging.") and not imperative("Plot 18 exchanged on 9 August.")
+
+
+# Version 47 (thirty-third session, the seventy-first round opened): surprise, then assent ("weird
+# but true", "odd as it sounds, yes", "strange but that's accurate", "believe it or not, yes");
+# "couldn't have put it better myself". Not "funny, but right now ..." (no assent).
+@pytest.mark.parametrize("text", [
+    "weird but true", "Odd as it sounds, yes. The night shift from the hospital comes in then.",
+    "Counterintuitive, but correct.", "strange but that's accurate", "believe it or not, yes",
+    "I know it sounds backwards but that's right", "sounds wrong but it's true, the late slot sells best",
+    "Couldn't have put it better myself.",
+])
+def test_version_47_surprise_then_assent_confirms(text: str) -> None:
+    got = found(text, "The busiest hour at the Leeds site is 11pm.")
+    assert got is not None and got[0] == "confirmation" and "busiest hour" in (got[2] or "").lower(), got
+
+
+def test_version_47_a_surprise_without_assent_confirms_nothing() -> None:
+    for text in ("funny, but right now I need the export first", "weird, can you check the logs again?"):
+        got = found(text, "The busiest hour at the Leeds site is 11pm.")
+        assert got is None or got[0] != "confirmation", (text, got)
+

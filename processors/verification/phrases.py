@@ -397,6 +397,15 @@ STRONG_CONFIRMATION = _rx(
     r"(?:you\s+)?(?:couldn'?t|could\s+not)\s+be\s+more\s+(?:right|correct|accurate)|(?:i\s+)?(?:couldn'?t|could\s+not)\s+agree\s+more|"
     # "as I recall, yes, may"
     r"as\s+(?:i|we)\s+(?:recall|remember)(?:\s+it)?,?\s+(?:yes|yeah|yep|correct|right)\b|"
+    # surprise, then assent: "weird but true", "odd as it sounds, yes", "counterintuitive, but
+    # correct", "strange but that's accurate", "believe it or not, yes" (not "funny, but right now")
+    r"(?:(?:odd|weird|strange|surprising|counter-?intuitive|crazy|funny|wild|unexpected|bizarre)(?:ly)?"
+    r"(?:\s+(?:as|though)\s+(?:it|that|this)\s+(?:sounds|seems|is|may\s+(?:sound|seem)))?|"
+    r"(?:it\s+|that\s+)?(?:sounds|seems|looks)\s+(?:wrong|odd|weird|strange|crazy|off|backwards)|believe\s+it\s+or\s+not)"
+    r",?\s+(?:but\s+)?(?:(?:it'?s|that'?s|thats|it\s+is|that\s+is)\s+)?(?:(?:all\s+|quite\s+|100%\s+)?(?:true|correct|accurate)"
+    r"|right(?!\s+(?:now|away|after|before|here|there|then|off|when|as))|yes|yep|yeah)\b|"
+    # "couldn't have put it better myself"
+    r"(?:i\s+)?(?:couldn'?t|could\s+not)\s+have\s+(?:put|said)\s+it\s+better(?:\s+myself)?|"
     r"true(?=[\s.!]*$)|(?:very|so|quite|all|absolutely|totally|completely)\s+true|accurate(?=[\s.!]*$)|"
     r"(?:all|both)\s+(?:correct|right|true|accurate)|(?:that|this|it)?\s*checks out|(?:that|this)\s+tracks|"
     r"(?:(?:that|this|it)\s+)?(?:sounds|looks|seems)\s+(?:about\s+|exactly\s+)?(?:right|correct|accurate)"
