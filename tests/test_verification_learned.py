@@ -323,6 +323,21 @@ def test_the_model_s_sentence_is_the_one_naming_what_it_sets_right_and_of_two_al
     assert (learned.decide(statement, turn) or ("", "", ""))[2] == second
 
 
+def test_the_model_s_correction_is_no_one_else_s_words_set_right(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`decide` gives no correction whose sentence sets someone else's words right
+    (`phrases.corrects_another`) when it contradicts nothing of the statement; it does when the
+    statement said it, or when the words may be the assistant's ("you said ...")."""
+    monkeypatch.setattr(learned, "judged", lambda statement, quote: {
+        **dict.fromkeys(learned.CLASSES, 0.0), "none": 0.05, "correction": 0.95})
+    turn = "the guest claims the lift pass was €75 but it was €68 on that date"
+    assert learned.decide("I've posted the draft reply to the guest's review.", turn) is None
+    kind, _, content = learned.decide("The lift pass was €75 on that date.", turn) or ("", "", "")
+    assert kind == "correction" and "€68" in content
+    kind, _, _ = learned.decide("I've updated the booking page.", "you said 8 but it's 9, the pool closes at 9") \
+        or ("", "", "")
+    assert kind == "correction"
+
+
 def test_a_rules_definition_the_model_is_all_but_sure_is_a_correction_is_one(monkeypatch: pytest.MonkeyPatch) -> None:
     """`learned.retyped`: the rules read a fact as a definition, the model is at least `RETYPE`
     sure the turn sets the statement right -- the detection is a correction, marked by the

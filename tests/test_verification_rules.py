@@ -25,6 +25,7 @@ from sessiond.processors.verification.claims import (
 )
 from sessiond.processors.verification.contrast import contrasted, quantity, values_in
 from sessiond.processors.verification.detection import CONFIDENCE, Lead, complete, item_id
+from sessiond.processors.verification.phrases import corrects_another
 from sessiond.processors.verification.prose import imperative
 from sessiond.processors.verification.rules import (
     candidates,
@@ -3504,4 +3505,21 @@ def test_version_47_a_surprise_without_assent_confirms_nothing() -> None:
     for text in ("funny, but right now I need the export first", "weird, can you check the logs again?"):
         got = found(text, "The busiest hour at the Leeds site is 11pm.")
         assert got is None or got[0] != "confirmation", (text, got)
+
+
+@pytest.mark.parametrize("fact, another", [
+    ("the guest claims the lift pass was €75 but it was €68 on that date", True),
+    ("Question 3 assumes Anna won the nationals in 2022, but it was 2023.", True),
+    ("The reporter got it wrong - it's our 12th edition, not the 10th.", True),
+    ("scout's got his age wrong, he's 19 not 21", True),
+    ("you got it wrong, it's 9pm", False),  # the assistant's words
+    ("I got the date wrong, it's the 12th", False),  # one's own
+    ("The cutoff is 5pm but it was 4pm last year", False),  # nobody's words
+    # a verdict relayed: the statement's words are what is wrong
+    ("our compliance officer said that's wrong - we need signed written consent", False),
+])
+def test_version_48_someone_else_s_words_set_right(fact: str, another: bool) -> None:
+    """`phrases.corrects_another`: what someone else assumes or believes, then what it really was;
+    someone said to have got it wrong; not someone's verdict on what was said to them."""
+    assert corrects_another(fact) is another
 

@@ -402,6 +402,7 @@ _DASH = re.compile(rf"\s(?:[{EM}{EN}]|--?)\s+")
 _AGREED = re.compile(r"\b(?:yes|yep|yup|yeah|ok|okay|correct|right|confirmed|confirms|true|indeed|agreed|exactly|checks out|"
                      r"matches)\b|[\u2714\u2705\U0001f44d]", re.I)
 # how things stand for a day or a week: "the auditor is on site all this week"
+_YOURS = re.compile(r"\b(?:you|u|your|ur)\b", re.I)  # the assistant's own words, maybe: "you said 8 but it's 9"
 _THESE_DAYS = re.compile(r"\b(?:today|tonight|tomorrow|this (?:morning|afternoon|evening|week)|right now|"
                          r"at the moment|all (?:this )?(?:week|day))\b", re.I)
 
@@ -462,6 +463,10 @@ def decide(statement: str | None, quote: str) -> tuple[DetectionType, str, str] 
     if best is None or (kind == "unprompted_definition" and corrects_another(best)):
         return None  # no fact in the person's own words (a request, a question, a paste), or
         # someone else's words set right (`rules.candidates`)
+    if kind == "correction" and corrects_another(best) and _YOURS.search(best) is None \
+            and not contradicted(best, statement):
+        return None  # someone else's words set right, and not the statement's ("the guest claims the
+        # pass was €75 but it was €68" after "I've posted the draft reply to the guest's review")
     # the statement found so is neither ("... is 10 Gbps yes, ...", "86 active employees matches
     # payroll."); here a correction that contradicts the statement stays one: the model chose the
     # sentence, and its figure may be the statement's other one ("telehealth is 20 min, same as

@@ -927,24 +927,36 @@ STANDING_RULE = _rx(
 # what someone else says, then that it is wrong: "the county map labels KBDU at 1,650 m, which is
 # wrong, it's 1,612 m", "Jake told the new hire ..., which is wrong", "her email says December,
 # but it's actually June", "their rep keeps telling customers it's 12 days when it's 16"
-_SPEECH = r"says?|said|saying|wrote|writes?|told|tells?|telling|claims?|claimed|thinks?|thought"
+_SPEECH = (r"says?|said|saying|wrote|writes?|told|tells?|telling|claims?|claimed|thinks?|thought|assumes?|assumed|"
+           r"believes?|believed|insists?|insisted|reckons?|reckoned")
 _ANOTHER_SAYS = re.compile(rf"\b(?:{_SPEECH}|lists?|listed|labels?|labelled|labeled|shows?|showed|ha(?:s|ve) it (?:as|at))\b",
                            re.I)
 _IS_WRONG = re.compile(r"(?:,\s*|\s+)(?:(?:which|and|but)\s+)?(?:that'?s|that is|it'?s|it is|is|was|which is)\s+"
                        r"(?:just\s+|simply\s+|actually\s+)?(?:wrong|outdated|out of date|incorrect|not (?:right|true|correct))\b"
-                       r"|,?\s+but\s+(?:it'?s|it is|they'?re|the real \w+ is)\s+actually\b", re.I)
+                       r"|,?\s+but\s+(?:it'?s|it is|they'?re|the real \w+ is)\s+actually\b"
+                       # "the guest claims the pass was €75 but it was €68"
+                       r"|,?\s+but\s+(?:it|that|he|she|they)(?:'s|'re|\s+(?:is|was|are|were))\s+(?:really\s+)?[$£€~]?\d", re.I)
 # (what they are told against what is: "... when it's 16" -- after words said, not a display's
 # "shows amber when it's 80% full")
 _SAYS = re.compile(rf"\b(?:{_SPEECH})\b", re.I)
 _WHEN_IT_IS = re.compile(r"\s+when\s+(?:it'?s|it is|they'?re|they are)\s+(?:actually\s+|really\s+)?\S", re.I)
 # ... or what they meant by it: "joost wrote house 3 but he means house 5"
 _BUT_MEANT = re.compile(r"(?:,\s*|\s+)but\s+(?:he|she|they|[A-Z][a-z]+)\s+(?:really\s+|actually\s+)?(?:means?|meant)\b")
+_RELAYED = re.compile(r"[\s,:]*(?:that\s*)?", re.I)
+# ... or that they got it wrong: "the reporter got it wrong -- it's our 12th edition", "scout's got
+# his age wrong, he's 19" (not "you got it wrong": the assistant's words)
+_GOT_WRONG = re.compile(r"\b(?!(?:you|u|i|we)\b)[\w-]+(?:'s)?\s+(?:has\s+|have\s+)?got\s+(?:it|that|this|them|"
+                        r"(?:the|his|her|their|its|our)\s+[\w-]+(?:\s+[\w-]+)?)\s+(?:all\s+)?wrong\b", re.I)
 
 
 def corrects_another(fact: str) -> bool:
     """Whether the fact reports someone else's words and says they are wrong."""
     if (wrong := _IS_WRONG.search(fact)) is not None:
-        return _ANOTHER_SAYS.search(fact, 0, wrong.start()) is not None
+        said = [m.end() for m in _ANOTHER_SAYS.finditer(fact, 0, wrong.start())]
+        # (not a verdict relayed: "our compliance officer said that's wrong - we need ...")
+        return bool(said) and _RELAYED.fullmatch(fact, said[-1], wrong.start()) is None
     if (meant := _BUT_MEANT.search(fact)) is not None and _SAYS.search(fact, 0, meant.start()) is not None:
+        return True
+    if _GOT_WRONG.search(fact) is not None:
         return True
     return (when := _WHEN_IT_IS.search(fact)) is not None and _SAYS.search(fact, 0, when.start()) is not None
