@@ -7,10 +7,10 @@ rounds but one and measured on that one (leave one round out), it finds much of 
 miss on the round left out. So the rules decide first, and where no candidate of theirs finished
 for a turn that answers a statement, the turn is a detection of the model's most probable type
 when the model is at least `ADD` sure -- its content the sentence of the turn the model rates
-highest for that type (`LATER`, `SHARED`) among those that state a fact by the rules' own test (`prose.is_fact`: no
-question, hedge or instruction; "also post in #data-eng when done" is none), and none when no
-sentence does; for a confirmation, the statement's claim, as a bare "exactly" gets from the
-rules. With no statement (a session's first turn, an instruction most of the time) the
+highest for that type (`LATER`, `SHARED`) among those that state a fact by the rules' own test
+(`prose.is_fact`: no question, hedge or instruction; "also post in #data-eng when done" is
+none), and none when no sentence does; for a confirmation, the statement's claim, as a bare
+"exactly" gets from the rules. With no statement (a session's first turn, an instruction most of the time) the
 model does not judge: it was trained on answers to statements only.
 
 It overrules the rules in two ways (`looked_again`). It drops a detection that rests on the
@@ -401,8 +401,8 @@ _DASH = re.compile(rf"\s(?:[{EM}{EN}]|--?)\s+")
 # agreement after a question: "really? a seed packet? ...ok yes, pulled the report, ..."
 _AGREED = re.compile(r"\b(?:yes|yep|yup|yeah|ok|okay|correct|right|confirmed|confirms|true|indeed|agreed|exactly|checks out|"
                      r"matches)\b|[\u2714\u2705\U0001f44d]", re.I)
-# how things stand for a day or a week: "the auditor is on site all this week"
 _YOURS = re.compile(r"\b(?:you|u|your|ur)\b", re.I)  # the assistant's own words, maybe: "you said 8 but it's 9"
+# how things stand for a day or a week: "the auditor is on site all this week"
 _THESE_DAYS = re.compile(r"\b(?:today|tonight|tomorrow|this (?:morning|afternoon|evening|week)|right now|"
                          r"at the moment|all (?:this )?(?:week|day))\b", re.I)
 

@@ -942,6 +942,7 @@ _SAYS = re.compile(rf"\b(?:{_SPEECH})\b", re.I)
 _WHEN_IT_IS = re.compile(r"\s+when\s+(?:it'?s|it is|they'?re|they are)\s+(?:actually\s+|really\s+)?\S", re.I)
 # ... or what they meant by it: "joost wrote house 3 but he means house 5"
 _BUT_MEANT = re.compile(r"(?:,\s*|\s+)but\s+(?:he|she|they|[A-Z][a-z]+)\s+(?:really\s+|actually\s+)?(?:means?|meant)\b")
+# ... but not a verdict relayed: "she said that's wrong" (the speech is the verdict itself)
 _RELAYED = re.compile(r"[\s,:]*(?:that\s*)?", re.I)
 # ... or that they got it wrong: "the reporter got it wrong -- it's our 12th edition", "scout's got
 # his age wrong, he's 19" (not "you got it wrong": the assistant's words)
@@ -953,7 +954,6 @@ def corrects_another(fact: str) -> bool:
     """Whether the fact reports someone else's words and says they are wrong."""
     if (wrong := _IS_WRONG.search(fact)) is not None:
         said = [m.end() for m in _ANOTHER_SAYS.finditer(fact, 0, wrong.start())]
-        # (not a verdict relayed: "our compliance officer said that's wrong - we need ...")
         return bool(said) and _RELAYED.fullmatch(fact, said[-1], wrong.start()) is None
     if (meant := _BUT_MEANT.search(fact)) is not None and _SAYS.search(fact, 0, meant.start()) is not None:
         return True
