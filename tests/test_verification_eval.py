@@ -200,7 +200,7 @@ OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
     ("fresh-57", "correction"): (0.903, 0.911),
     ("fresh-58", "unprompted_definition"): (0.947, 0.900),
     ("fresh-60", "confirmation"): (0.939, 0.958),
-    ("fresh-60", "correction"): (0.843, 0.938),
+    ("fresh-60", "correction"): (0.854, 0.950),
     ("fresh-60", "unprompted_definition"): (0.944, 0.850),
     ("fresh-62", "correction"): (0.939, 0.964),
     ("fresh-64", "unprompted_definition"): (0.947, 0.964),

@@ -68,7 +68,8 @@ def test_the_model_s_fact_is_no_part_said_to_be_right_and_may_be_an_instruction_
     of the statement is right (the turn sets another part right); for a definition, what an
     instruction's dashes set apart (the instruction itself is no fact)."""
     statement = "Overtime at the distribution center starts after 8 hours in a day. The premium is time and a half."
-    for right in ("Time and a half is right.", "time and a half is correct", "Time and a half looks fine!"):
+    for right in ("Time and a half is right.", "time and a half is correct", "Time and a half looks fine!",
+                  "the time and a half part is right though."):
         turn = f"the union contract says overtime starts after 40 hours a week, not per day. {right}"
         kind, _, content = learned.decide(statement, turn) or ("", "", "")
         assert kind == "correction" and content.endswith("not per day."), (right, content)

@@ -392,9 +392,9 @@ def retyped(kind: DetectionType, p: Mapping[str, float]) -> DetectionType:
 
 
 # a sentence that ends saying a part is right: "time and a half is right", "sites and target are
-# right" -- not "412 sounds right but median age was 41"
+# right", "the pro rata part is right though" -- not "412 sounds right but median age was 41"
 _RIGHT = re.compile(r"(?<!\bnot )\b(?:is|are|'s|'re|was|were|looks?|sounds?|seems?)\s+(?:all\s+|also\s+|still\s+)?"
-                    r"(?:right|correct|fine|accurate|good)[\s.!]*$", re.I)
+                    r"(?:right|correct|fine|accurate|good)(?:,?\s+(?:though|too|as well|at least|anyway))?[\s.!]*$", re.I)
 _DASH = re.compile(rf"\s(?:[{EM}{EN}]|--?)\s+")
 
 
