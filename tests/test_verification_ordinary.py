@@ -15,12 +15,12 @@ from bench.verification import Found
 from tests.test_verification_support import family_toml
 
 # detections per 1,000 turns, measured when the judgement and the rules were last changed
-# (2026-12-06, verification versions 47 and 48): the development turns (20,300, trained on) 4.2; the
-# held-out ones (450, the forty-sixth set: a week of an academic publisher's digital team; never
-# read nor trained on) 17.8 -- 5 by the rules, 3 by the judgement (version 46 on them, unseen:
-# 13.3, 1 by the judgement and 5 by the rules; the rules alone 57.8 both)
-DEVELOPMENT_MEASURED = 4.2
-FRESH_MEASURED = 17.8
+# (2026-12-06, verification version 49): the development turns (20,750, trained on) 4.1; the
+# held-out ones (450, the forty-seventh set: a week of a small insurance broker's software team;
+# never read nor trained on) 8.9 -- 3 by the rules, 1 by the judgement (version 48 on them,
+# unseen: 8.9, 2 and 2; the rules alone 57.8 both)
+DEVELOPMENT_MEASURED = 4.1
+FRESH_MEASURED = 8.9
 MARGIN = 10.0  # per 1,000: five more turns of 450 fail the test
 
 
