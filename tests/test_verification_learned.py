@@ -270,9 +270,9 @@ def test_the_veto_overrules_a_fact_with_no_word_of_the_persons_and_a_marked_one_
         assert learned.looked_again("correction", "plain", none, turn) == "correction"
     # news of the moment the model is sure of, not all but certain: only the unmarked reading goes
     # (a turn between the thresholds moves with each retraining: version 42's weights put "it's at
-    # 40% now, eta about an hour" at 0.96, version 45's at 0.89, version 47's at 0.96; "queue is
-    # draining now, 40 jobs left" after "I restarted the worker." at 0.80, 0.73 and 0.90; "it's at
-    # 55% now, should be done by lunch" at 0.989 with version 46's and 0.998 with version 47's)
+    # 40% now, eta about an hour" at 0.96, version 45's at 0.89, version 49's at 0.97; "queue is
+    # draining now, 40 jobs left" after "I restarted the worker." at 0.80, 0.73 and 0.92; "it's at
+    # 55% now, should be done by lunch" at 0.989 with version 46's and 0.999 with version 49's)
     statement, turn = ("I kicked off the backfill.", "it's at 40% now, eta about an hour")
     assert learned.VETO <= learned.judged(statement, turn)["none"] < learned.VETO_MARKED
     assert learned.looked_again("correction", "plain", statement, turn) is None
