@@ -18,7 +18,10 @@ turns, measured by `bench.ordinary`). With it, ``--add P`` measures another thre
 another than `learned.VETO_MARKED`, ``--retype P`` another than `learned.RETYPE` (above 1:
 none) and ``--no-second-look`` the processor without `learned.second_look`: how those choices
 were made, reproducibly. ``--folds`` is the same measure
-over folds: each set of ordinary turns in turn left out with two opened rounds.
+over folds: each set of ordinary turns in turn left out with two opened rounds. ``--sentences``
+counts, over the development cases, the corrections and definitions of several fact sentences
+that `learned.decide` types right, and in how many the key is in the sentence it gives (with
+``--later P`` and ``--shared P`` for other values of `learned.LATER` and `learned.SHARED`).
 """
 
 from __future__ import annotations
@@ -131,7 +134,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                          "above 1 for none)")
     ap.add_argument("--folds", action="store_true",
                     help="leave out each file set of ordinary turns with two opened rounds in turn; measure them")
+    ap.add_argument("--sentences", action="store_true",
+                    help="count the multi-sentence turns whose key is in the sentence the judgement gives")
+    ap.add_argument("--later", type=float, metavar="P", help=f"with --sentences: learned.LATER (default {learned.LATER})")
+    ap.add_argument("--shared", type=float, metavar="P", help=f"with --sentences: learned.SHARED (default {learned.SHARED})")
     args = ap.parse_args(argv)
+    if args.sentences:
+        return _sentences(args.later, args.shared)
     knobs = (args.add, args.veto, args.veto_marked, args.retype)
     if (any(k is not None for k in knobs) or args.no_second_look) and not (args.leave_out or args.folds):
         ap.error("--add, --no-second-look, --veto, --veto-marked and --retype measure: they need --leave-out or --folds")
@@ -208,6 +217,35 @@ def _leave_out(halves: Sequence[str]) -> int:
             continue
         chosen = [f for f in families if f.half == half]
         verification.report(half, verification.run(chosen), details=False)
+    return 0
+
+
+def _sentences(later: float | None, shared: float | None) -> int:
+    """`decide`'s choice of sentence, on every development correction and definition of two or
+    more fact sentences that it types right (in-sample: the weights were trained on them)."""
+    from bench.verification import _norm
+    from sessiond.processors.verification.detection import QUOTE_CHARS
+    from sessiond.processors.verification.prose import prepare
+
+    if later is not None:
+        learned.LATER = later  # type: ignore[misc]
+    if shared is not None:
+        learned.SHARED = shared  # type: ignore[misc]
+    tally = Counter[tuple[str, bool]]()
+    for family in load():
+        if family.type not in ("correction", "unprompted_definition"):
+            continue
+        for case in family.cases:
+            got = learned.decide(case.assistant, case.user)
+            if got is None or got[0] != family.type or not case.key \
+                    or len(list(learned._facts(prepare(case.user[:QUOTE_CHARS]), family.type))) < 2:
+                continue
+            tally[(family.type, _norm(case.key) in _norm(got[2]))] += 1
+    print(f"LATER {learned.LATER}, SHARED {learned.SHARED}")
+    for kind in ("correction", "unprompted_definition"):
+        print(f"  {kind}: {tally[(kind, True)]} of {tally[(kind, True)] + tally[(kind, False)]} with the key "
+              "in the sentence given")
+    print(f"  all: {sum(n for (_, hit), n in tally.items() if hit)} of {sum(tally.values())}")
     return 0
 
 

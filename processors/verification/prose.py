@@ -271,10 +271,10 @@ _SUBJECT_VERB = re.compile(r"^(?:the|our|their|a|an|this|that|each|every|all|any
                            r"down|off|back|\d[\w.,%]*|[a-z]{3,}ly|[a-z]{3,}ing)\b", re.I)
 
 
-# a past tense before a value: "raised $64,500", "shipped 40 units" (not "the estimated 300")
 # a thing named by its number, then its verb: "Plot 22 completes on 28 June", "pump 3 runs at 40 Hz"
 _LABELLED_VERB = re.compile(r"^[a-z][\w-]*\s+#?[\w-]*\d[\w-]*\s+(?!(?:is|was|has|plus|gas|bus)\b)[a-z]{3,}(?:[^s\W']s|ed)\s+"
                             r"(?:on|at|in|by|from|to|before|after|until|every|each|the|a|an|\d)\b", re.I)
+# a past tense before a value: "raised $64,500", "shipped 40 units" (not "the estimated 300")
 _PAST_BEFORE_VALUE = re.compile(r"(?<![\w'-])[a-z]{2,}ed\s+[$£€~≈]?\d", re.I)
 
 
@@ -300,7 +300,7 @@ def has_verb(clause: str) -> bool:
     if mk.AUX_VERB.search(clause) or mk.PRONOUN_SUBJECT.match(clause) or mk.GENERIC_VERB.search(clause) \
             or _WE_INSIDE.search(clause) or _SUBJECT_VERB.match(clause) \
             or ((" r " in clause or " R " in clause) and _R_ARE.search(clause)) \
-            or ("'s " in clause and _S_IS.search(clause)) or _LABELLED_VERB.match(clause):
+            or ("'s " in clause and _S_IS.search(clause)) or labelled_verb(clause):
         return True
     if " like " in clause and _LOOKS_LIKE_CODE.search(clause):
         return True  # "deviation numbers look like DEV-YYYY-NNN": a format given
@@ -343,13 +343,13 @@ _NOT_VERB_IT = frozenset([
     "since", "into", "onto", "upon", "after", "before"])
 
 
-@lru_cache(maxsize=1024)
 def labelled_verb(text: str) -> bool:
     """A thing named by its number, then its verb: "Plot 22 completes on 28 June" (an instruction
     may read the same: "Run 3 tests on staging" -- said by the assistant, a claim)."""
     return _LABELLED_VERB.match(text) is not None
 
 
+@lru_cache(maxsize=1024)
 def imperative(text: str) -> bool:
     """An instruction: an imperative verb first ("push the branch"), unless the verb is a noun of
     the subject before its own verb ("release notes list all features", "push notifications go
@@ -364,7 +364,7 @@ def imperative(text: str) -> bool:
         return False  # "use of force data is owned by professional standards": the verb is a noun
     if len(after) >= 2 and after[0][:1].isdigit() and after[1].lower().strip(".,") in _AUXILIARY:
         return False  # "Plot 31 is the Kensington": a thing named by its number
-    if len(after) >= 2 and after[0][:1].isdigit() and after[1].endswith("ed") and _LABELLED_VERB.match(text):
+    if len(after) >= 2 and after[0][:1].isdigit() and after[1].endswith("ed") and labelled_verb(text):
         return False  # "Plot 18 exchanged on 9 August" (not "Run 3 tests on staging")
     if len(after) >= 3 and after[0].lower() in ("to", "into", "onto") and \
             (verb := after[2].lower().strip(".,;:!")).endswith("s") and verb in mk.VERB_FORMS:
