@@ -206,7 +206,9 @@ EPHEMERAL = _rx(
     r"just (?:messaged|called|pinged|emailed|texted|rang|wrote|told me|said|landed|arrived|left|got in)|"
     r"running (?:(?:a bit|a little|\d+ \w+|a few \w+|an hour|half an hour)\s+)?(?:late|behind)|"
     r"today|tonight|tomorrow|yesterday|this (?:morning|afternoon|evening|week)|soon|later today|"
-    r"on (?:vacation|holiday|leave|pto|parental leave|sick leave)|ooo|out of (?:the )?office|off sick|"
+    r"on (?:vacation|holiday|leave|pto|parental leave|sick leave)|"
+    # (not a code that reads so: "the status code is OOO", "marked OOO")
+    r"(?<!code is )(?<!status is )(?<!code )(?<!status )(?<!marked )(?<!as )ooo|out of (?:the )?office|off sick|"
     r"(?:this|next|by|until|before) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?!s)|"
     r"next (?:week|month|quarter|sprint)|"
     r"all (?:week|day|morning|night)|lately|recently|these past|the last few|"
@@ -222,7 +224,8 @@ EPHEMERAL = _rx(
     r"^(?:thanks?|thank you)\b|\bto self\b(?!-)"
 )
 _SELF_CORRECTION = _rx(
-    r"\b(?:typo|typos|misspel\w*|spelling|mis-?typed|misspoke|mis-?spoke)\b|\bi\s+meant\b|"
+    # (not "not a typo", "no typo there": what looked wrong is so)
+    r"(?<!\bnot\sa\s)(?<!\bno\s)\b(?:typo|typos|misspel\w*|spelling|mis-?typed|misspoke|mis-?spoke)\b|\bi\s+meant\b|"
     r"^(?:sorry|oops|sry|ah|err?)?\W*i\s+mean\b|\bmy\s+(?:bad|mistake|typo|error)\b|"
     r"\b(?:scratch|ignore|disregard)\s+(?:that|what i (?:said|wrote|asked)|my (?:last|previous)\b)|"
     r"\bforget(?<!don't forget)(?<!do not forget)\s+(?:what i (?:said|wrote|asked)|my (?:last|previous)\b)|"
@@ -296,7 +299,8 @@ _VERBS = (
     "ran|begun|began|broke|broken|chose|chosen|drew|drawn|drove|driven|ate|fell|felt|flew|"
     "forgot|froze|grew|hid|led|meant|met|rode|rose|shook|shot|shut|slept|spent|spoke|stood|"
     "stole|stuck|swore|taught|threw|understood|woke|wore|wrote|written|hidden|given|taken|"
-    "shown|known|grown|thrown|stack|compound|accumulate|nest|wrap|chain|print|kick"
+    "shown|known|grown|thrown|stack|compound|accumulate|nest|wrap|chain|print|kick|"
+    "flip|inspect|clean|deliver|dispatch|restock|broadcast|visit|swap|reprint"
 )
 # verbs ending in -y: "retries", "applied", "carries", "relies", "queries", "notifies"
 _Y_VERBS = ("retr|appl|repl|cop|var|den|notif|verif|quer|specif|qualif|modif|classif|rel|suppl|"

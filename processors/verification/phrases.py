@@ -41,7 +41,7 @@ OPENER = _rx(
     rf"^(?:(?:{EMOJI}+|(?:re|regarding|as for)\b\s*:?\s*[^:.!?,\n]{{1,40}}?:(?=\s)|(?:h+m+|m{{2,}}|u+h+(?![\s-]*huh)|u+m+|e+r+m*|e+h+|a+h+|o+h+|well|lol|lmao|ha(?:ha)*|heh|"
     r"whoa+|woah|wow|ok(?:ay)?|so|and|but|also|honestly|tbh|ugh|sorry|hey|yo|please|pls|plz|anyways?|anyhow|"
     # a remark on what follows: "confusingly it's reversed in this schema", "annoyingly, ..."
-    r"confusingly|annoyingly|weirdly|oddly|funnily enough|ironically|"
+    r"confusingly|annoyingly|weirdly|oddly|funnily enough|ironically|(?:don'?t|do not|no need to) worry|"
     r"(?:i'?m|i am) afraid|with (?:all due )?respect|unfortunately|to be (?:fair|honest|clear)|"
     r"funny story|true story|long story short|basically|essentially|generally(?=[\s,]+(?:in|at|for|on|speaking)\b)|"
     # spoken: "right so the thing is that lane actually goes into Oakland"
@@ -95,6 +95,11 @@ NOTHING_WRONG = (rf"{_YOU}\s+(?:reading|seeing|interpreting|understanding)\s+(?:
                  r"(?:\s+(?:it|that|this|anything)\b)?|"
                  r"(?:(?:there'?s|there\s+is)\s+)?nothing(?:'?s|\s+is)?\s+wrong\s+(?:there|with\s+(?:it|that|this|those|them))\b|"
                  r"(?:no\s+)?(?:issue|problem)s?\s+(?:there|with\s+(?:it|that|this|those|them))\b|"
+                 # "No mistake there.", "no error in that", "not a typo": what looked wrong is so
+                 r"no\s+(?:mistake|error|typo|misprint|mix-?up)s?\s+(?:there|here|in\s+(?:it|that|this|those|them))\b|"
+                 r"(?:(?:that|it)(?:'?s|\s+is|\s+was|\s+wasn'?t)\s+)?not\s+(?:a\s+)?(?:typo|misprint|mistake|mix-?up)(?=\s*[,.;:!\u2014\u2013-]|\s*$)|"
+                 # "you've got it right", "you have that right", "you got that correct"
+                 r"(?:you(?:'ve|\s+have)?|u)\s+(?:got|have)\s+(?:it|that|this|them|those)\s+(?:right|correct|spot\s+on)\b|"
                  # "not wrong at all", "you're not wrong", "I wish you were wrong" (but you are not)
                  rf"(?:{_YOU}\s+|(?:that|it)(?:'?s|\s+is)\s+)?not\s+(?:wrong|mistaken|off)(?:\s+at\s+all)?\b|"
                  r"(?:i\s+)?wish\s+(?:you\s+were|you'?d\s+been|that\s+was|it\s+was|it\s+were)\s+wrong\b"
@@ -466,8 +471,8 @@ STRONG_CONFIRMATION = _rx(
     rf"(?=\s*[,.;:!{EM}{EN}-]|\s*$))|"
     rf"{_MATCHES}\s+what\b{_TO_CLAUSE_END}{{0,40}}|"
     r"(?:that'?s|that is)\s+(?:my|our)\s+(?:understanding|recollection|memory)(?:\s+(?:too|as well|also))?|"
-    rf"(?:your|that|the|this)\s+(?:[\w-]+\s+)?{_CLAIM}(?:\s+[\w'-]+){{0,3}}?\s+(?:holds(?:\s+up)?|"
-    r"checks out|(?:is|was|are|were|seems|looks|sounds)(?:\s+(?:totally|completely|exactly|absolutely|"
+    rf"(?:your|that|the|this|these|those)\s+(?:[\w-]+\s+)?{_CLAIM}(?:\s+[\w'-]+){{0,3}}?\s+(?:holds(?:\s+up)?|hold\s+up|"
+    r"checks? out|(?:is|was|are|were|seems|looks|sounds)(?:\s+(?:totally|completely|exactly|absolutely|"
     r"100%|perfectly|all))?\s+(?:right|correct|accurate|spot on|valid|sound|fine))|"
     # "good point", not "good explanation": praise of the work is no verdict on its facts
     rf"(?:fair|safe|correct|right|valid|accurate)\s+{_CLAIM}|"
@@ -931,8 +936,12 @@ _SPEECH = (r"says?|said|saying|wrote|writes?|told|tells?|telling|claims?|claimed
            r"believes?|believed|insists?|insisted|reckons?|reckoned")
 _ANOTHER_SAYS = re.compile(rf"\b(?:{_SPEECH}|lists?|listed|labels?|labelled|labeled|shows?|showed|ha(?:s|ve) it (?:as|at))\b",
                            re.I)
-_IS_WRONG = re.compile(r"(?:,\s*|\s+)(?:(?:which|and|but)\s+)?(?:that'?s|that is|it'?s|it is|is|was|which is)\s+"
-                       r"(?:just\s+|simply\s+|actually\s+)?(?:wrong|outdated|out of date|incorrect|not (?:right|true|correct))\b"
+_IS_WRONG = re.compile(r"(?:,\s*|\s+)(?:(?:which|and|but)\s+)?(?:that'?s|that is|it'?s|it is|is|was|which is|"
+                       # "..., he's wrong, the contract says the 14th"
+                       r"(?:he|she)(?:'s|\s+is|\s+was)|they(?:'re|\s+are|\s+were))\s+"
+                       r"(?:just\s+|simply\s+|actually\s+)?(?:wrong|outdated|out of date|incorrect|mistaken|not (?:right|true|correct)|"
+                       # "..., which is way off"
+                       r"(?:way|a\s+bit|slightly|completely|totally|quite)\s+off)\b"
                        r"|,?\s+but\s+(?:it'?s|it is|they'?re|the real \w+ is)\s+actually\b"
                        # "the guest claims the pass was €75 but it was €68"
                        r"|,?\s+but\s+(?:it|that|he|she|they)(?:'s|'re|\s+(?:is|was|are|were))\s+(?:really\s+)?[$£€~]?\d", re.I)

@@ -417,6 +417,13 @@ _POLITE = re.compile(rf"^(?:and\s+|but\s+)?(?:{POLITENESS}|{NOT_A_PEDANT})\W*$",
 _HOUSE_CONDITION = re.compile(r"^when(?:ever)?\s+(?:we|you|they|people|anyone|someone)\s+(?!(?:will|would|'ll|get|have|"
                               r"can|could|are|were|did|had|say|said|write|talk|mention|use|refer)\b)(?![^,?]*\bmean)"
                               r"[^,?]{3,80},\s*(?=\S)", re.I)
+# a condition of a thing, in the present, before the rule it triggers: "When a screening hits 85%
+# occupancy, we stop selling ...", "if the queue goes over 25 open orders, order-ahead switches off"
+_RULE_CONDITION = re.compile(r"^(?:if|when(?:ever)?|once|any\s?time)\s+(?:the|a|an|any|every|each|our|their)\s+"
+                             r"(?:[\w'%$.-]+\s+){0,5}?(?:is|are|has|have|hits|reaches|exceeds|goes|gets|drops|falls|"
+                             r"passes|crosses|tops|[a-z]+s)\s+[^,?]{1,70},\s*(?=\S)", re.I)
+# what is foretold or supposed, not a rule: "..., it'll crash", "..., we'd lose it", "..., it might"
+_FORETOLD = re.compile(r"\b(?:will|won'?t|would|wouldn'?t|might|may|could|gonna|going\s+to)\b|'(?:ll|d)\b", re.I)
 _POLITE_LEAD = re.compile(rf"^{POLITENESS}\s*,\s*(?=\S)", re.I)
 # a belief said with "actually": "I believe it's actually four years", "I think they actually need ..."
 _POLITE_BELIEF = re.compile(r"^(?:but\s+)?i\s+(?:believe|think)\b(?=.*\bactually\b)", re.I)
@@ -429,6 +436,15 @@ _STEP = re.compile(r"^(?:and\s+)?(?:then|after that|afterwards|next)\s*,?\s+"
 
 
 @lru_cache(maxsize=1024)
+def rule_condition(sentence: str) -> int | None:
+    """Where the rule starts after a condition of a thing in the present ("if the queue goes over
+    25 open orders, order-ahead switches off"), or None: no such condition, or what follows it is
+    foretold or supposed ("if the file is empty, it'll crash")."""
+    if (cond := _RULE_CONDITION.match(sentence)) is None or _FORETOLD.search(sentence, cond.end()):
+        return None
+    return cond.end()
+
+
 def is_fact(text: str) -> bool:
     """A declarative sentence: >= 3 words, not a question, hypothetical or hedge, and its first
     clause with a verb is not an imperative ("before that, take a backup")."""
@@ -439,6 +455,8 @@ def is_fact(text: str) -> bool:
         first = first[polite.end():]  # "if I may, I believe it's actually four years": no "if"
     if (when := _HOUSE_CONDITION.match(first)) is not None:
         first = first[when.end():]  # "when we count working days, bank holidays are excluded": the rule is what follows
+    elif (ruled := rule_condition(first)) is not None:
+        first = first[ruled:]
     low = first.lower()
     if ("please" in low or "pls" in low or "plz" in low) and _PLEASE.search(first):
         return False

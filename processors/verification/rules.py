@@ -99,7 +99,9 @@ ACK_ONLY = re.compile(r"^(?:ok(?:ay)?|k|sure|thanks?|thank you|ty|great|cool|nic
 _OBJECT_NEXT = re.compile(r"^(?!(?:all|both|half|most|some|none|each|every|many|few|several|only|just|"
                           r"even|also|here|there|now|then|today|not|never|always|"
                           # (a place or a time first: "in our company the week starts on sunday")
-                          r"in|at|of|during|within|across|per)\b)[\w'-]+\s+"
+                          r"in|at|of|during|within|across|per|"
+                          # (a condition first: "when a screening hits 85%, we stop ...", "if the queue ...")
+                          r"when|whenever|if|once|unless|wherever)\b)[\w'-]+\s+"
                           r"(?:(?:out|up|down|in|off|over|away|back|through)\s+)?"
                           # (a capital "A" is a name, not an article: "aisle A is cold storage", "plan A")
                           r"(?:the|(?-i:a)|an|this|that|these|those|our|my|your|its|their|it|them|all|every|"
@@ -416,7 +418,10 @@ def _confirmation(tail: str) -> Lead | None:
                              or (" is " in rest[:30] and (m := ph.PART_RIGHT.match(rest)))):
             # before "checked" as a lead word
             # ("I pulled the logs myself, it did hit -60°C": a check of one's own vouches for what it found)
-            strength, vouched = "checked", m.re is ph.CONFIRM_THAT or _ON_ONES_OWN.search(m.group()) is not None
+            # (a record in hand vouches for the event it says: "I've got the fill sheet in front of
+            # me: SC-2209 was filled on 12 September")
+            strength, vouched = "checked", m.re is ph.CONFIRM_THAT or m.re is ph.SOURCE_AT_HAND \
+                or _ON_ONES_OWN.search(m.group()) is not None
         elif m := ph.STRONG_CONFIRMATION.match(rest):
             strength = "strong"
         elif (m := ph.WEAK_CONFIRMATION.match(rest)) or (m := ph.ECHO_ANSWER.match(rest)):
@@ -536,6 +541,10 @@ _IS_VERDICT = re.compile(r"(?:is|are)\s", re.I)
 _THUMBS = "\U0001f44d\u2705\u2713\u2714\u2611\U0001f44c"
 
 
+# a word that says how a verb's action is done when it follows the verb with no comma
+_HOW_DONE = re.compile(r"(?:exactly|precisely)\b(?!\s*,)", re.I)
+
+
 def _trailing(tail: str) -> Lead | None:
     """The confirming word after what it confirms: "us-east-1, yes" (a fragment, which must
     echo the statement), "the billing API returns cents, yes" (the person's own fact)."""
@@ -544,6 +553,8 @@ def _trailing(tail: str) -> Lead | None:
     if m is None or ph.SARCASM.search(tail):
         return None
     said = m["said"].strip(f" ,;:-{ph.EM}{ph.EN}")
+    if _HOW_DONE.match(m["word"]) and not first[m.end("said"):m.start("word")].strip() and pr.has_verb(said):
+        return None  # "the EU and UK lists must match exactly": how it is done, no verdict
     if m["word"][0] in _THUMBS and len(pr.words(said)) < 3 and not has_value(said):
         return None  # "done 👍", "ok 👍": an acknowledgement, not what it confirms ("120k ✓" is a value)
     if (not said or ph.NOT_CONFIRMED.search(said) or mk.QUESTION_START.match(said)
@@ -1033,7 +1044,8 @@ def _and_next(fact: str, parts: Sequence[str]) -> str:
 def _opens_with_a_lead(text: str) -> bool:
     return bool(ph.STRONG_CORRECTION_ANY.match(text) or ph.WEAK_CORRECTION_ANY.match(text)
                 or ph.STRONG_CONFIRMATION.match(text) or ph.WEAK_CONFIRMATION.match(text)
-                or ph.DEFINITION_FRAME.match(text) or mk.HYPOTHETICAL.match(text))
+                or ph.DEFINITION_FRAME.match(text)
+                or (mk.HYPOTHETICAL.match(text) and pr.rule_condition(first_sentence(text) or "") is None))
 
 
 def _own_moment_dropped(sentence: str, known: bool | None = None) -> str:
@@ -1527,7 +1539,9 @@ _SHARE = re.compile(r"\b(?:mostly|mainly|largely|partly)\b", re.I)
 # a reminder before the fact: "..., and remember we always write ...", "..., note that ..."
 _REMEMBER = re.compile(r"^(?:remember|note|keep in mind|bear in mind|fyi|btw)(?:\s+that)?[\s,:]+", re.I)
 # the clauses of an instruction: "change that to 30 days, log retention is 30 days", "fix the wording: ..."
-_ORDER_CLAUSE = re.compile(rf"(?:,|:|;|\s[{ph.EM}{ph.EN}-]+)\s+(?:(?:because|since|as|cause|bc|but|and)\s+)?", re.I)
+_ORDER_CLAUSE = re.compile(rf"(?:,|:|;|\s[{ph.EM}{ph.EN}-]+)\s+(?:(?:because|since|as|cause|bc|but|and)\s+)?"
+                           # (not inside a list of numbers: "set reminders at day 7, 14 and 30 for ...")
+                           r"(?![\d.%]+(?:\s*,|\s+(?:and|or|&)\s+\d))", re.I)
 
 
 def _fact_after_order(sentence: str) -> str | None:
@@ -2070,7 +2084,7 @@ _TOLD_TAIL = re.compile(r",\s*(?:in case (?:you|u) (?:were|was|are|ever) wonderi
 
 # a short fact, then a sentence that only agrees: the fact said back, then agreed to
 _AGREED_AFTER = re.compile(r"^(?P<said>[^.!?\n]{3,100})[.!]\s+(?:correct|agreed|confirmed|yes|yep|yeah|exactly|"
-                           r"spot on|[\u2713\u2714\u2705\U0001f44d])[\ufe0f\s.!]*$", re.I)
+                           r"spot on|check(?:ed)?|[\u2713\u2714\u2705\U0001f44d])[\ufe0f\s.!]*$", re.I)
 
 
 # (not one's own check before the "yes": "Checked the screen outside the room: ...", "I opened the yml and ...")
@@ -2140,6 +2154,10 @@ def _read(raw: str, line: int) -> list[Candidate]:
         # "ran it myself and got 4,212 too", "du says 312M here too", "same as I calculated by hand,
         # 184.50": the value found on one's own -- it confirms the statement that has it (`finish`)
         return [_lead(line, "confirmation", quote, Lead("valued", mine["v"].strip()))]
+    if " same" in parts[0] and (same := _SAME_AFTER.match(parts[0])) is not None and "?" not in same["v"]:
+        # "There were 4,210 returns last week, finance has the same figure": the value, then another
+        # source that has it too -- it confirms the statement that has it
+        return [_lead(line, "confirmation", quote, Lead("mid", same["v"].strip()))]
     if (" too" in text or " as well" in text) and (told_too := next((m for p in parts[:4] if "?" not in p
                                                                    and (m := _TOLD_TOO.search(p))
                                                                    and not _CONCEDE_WORDS_RX.search(p[m.end():])), None)) is not None:
@@ -2409,6 +2427,11 @@ _GOT_TOO = re.compile(r"\b(?:says?|shows?|showed|shown|gave|gives|got|get|gets|g
                       + _FOUND_VALUE + r"(?![\w,.]*\d)[^.?!;]{0,30}?\b(?:too|as well)\b", re.I)
 _SAME_AS = re.compile(r"^\W*same(?:\s+(?:as|here|for me|number|figure|result))\b[^,:;.?!]{0,40}[,:;\s]+(?:-+\s*)?"
                       + _FOUND_VALUE + r"\W*$", re.I)
+# the fact, then a source that has the same: "There were 4,210 returns last week, finance has the same figure"
+_SAME_AFTER = re.compile(r"^(?P<v>(?:[^,;:?]|(?<=\d)[,:](?=\d)){8,120}?)\s*[,;]\s*(?:and\s+)?(?!(?:you|u|it|that|this)\b)(?:[\w'.-]+\s+){1,3}?"
+                         r"(?:has|have|had|says?|said|shows?|showed|gets?|got|reports?|reported|lists?)\s+the\s+same"
+                         r"(?:\s+(?:figure|number|total|count|value|thing|result|date|amount))?"
+                         r"(?:\s+(?:too|here|as\s+well))?\s*[.!]*$", re.I)
 # a value someone else gave too: "52 hours is what his manager told me as well", "38%, that's what qualtrics showed me too"
 _TOLD_TOO = re.compile(r"(?:^|[\s,])" + _FOUND_VALUE + r"(?:\s+[\w-]+){0,2}?\s*,?\s*(?:is|was|'s|that'?s|thats|that\s+is|which\s+is)\s+"
                        r"(?:exactly\s+|also\s+)?what\s+(?:[\w'.-]+\s+){1,3}?(?:told|showed|gave|quoted|sent|said\s+to)\s+(?:me|us)\s+"
@@ -2543,6 +2566,9 @@ def _partial(text: str, parts: Sequence[str]) -> str | None:
         return None  # "three replicas, yes, and each gets 2 vCPUs", "..., yes, because ...": agreed, and added to
     if not rest:
         rest = " ".join(parts[1:3]).strip()
+    # set against the rest by a word ("but ...", "They were made in Dongguan, though"): a fact of
+    # the past corrects too (`finish` wants it to speak of the statement)
+    marked = _LATER_MARK.match(rest) is not None or _THOUGH.search(first_sentence(rest) or "") is not None
     rest = pr.skip(_PART_DENIED.sub("", pr.skip(rest), count=1))
     rest = _LATER_MARK.sub("", rest, count=1)
     if not rest or _ADDED.match(rest) or _WHY_FIRST.match(rest) or "?" in first_sentence(rest) or _asks(rest) or _opens_with_a_lead(rest) \
@@ -2551,7 +2577,7 @@ def _partial(text: str, parts: Sequence[str]) -> str | None:
         # yes. whether it was wire or ACH I'd have to check": no correction
         return None
     fact = fact_at(rest)
-    return fact if fact and _lasting(fact) else None
+    return fact if fact and (_lasting(fact) or marked) else None
 
 
 def _numbers_joined(parts: Sequence[str]) -> list[str]:
@@ -2575,7 +2601,7 @@ _BUT_ONE_WORDS = (" except ", " but ", " apart ", " save ", " other than ")  # a
 _AUX_FIRST = re.compile(r"^(?:is|are|was|were|it|its|it'?s|half|quite|partly|partially|mostly|not|just|so)\b", re.I)
 # what the person has yet to find out: "I'd have to check", "I need to ask the night shift"
 _TO_CHECK = re.compile(r"\b(?:i|we)(?:'d|'ll| would| will| need to| have to| must)\b[^.;]{0,40}?\b(?:check|ask|confirm|"
-                       r"verify|find out|look)\b|\bnot sure\b|\bno idea\b|"
+                       r"verify|find out|look)\b|\bnot sure\b|\bno idea\b|\b(?:dunno|idk|no clue)\b|"
                        # "whether it covers all subs is what I'm asking legal", "didn't test the 10 items thing"
                        r"^whether\b|\b(?:i'?m|we'?re|i am|we are)\s+(?:still\s+)?(?:asking|checking|confirming|verifying)\b|"
                        r"\b(?:didn'?t|did not|haven'?t|have not|hasn'?t|not yet)\s+(?:\w+\s+)?(?:test|check|tri|look|verif|confirm)\w*|"
