@@ -300,7 +300,7 @@ _VERBS = (
     "forgot|froze|grew|hid|led|meant|met|rode|rose|shook|shot|shut|slept|spent|spoke|stood|"
     "stole|stuck|swore|taught|threw|understood|woke|wore|wrote|written|hidden|given|taken|"
     "shown|known|grown|thrown|stack|compound|accumulate|nest|wrap|chain|print|kick|"
-    "flip|inspect|clean|deliver|dispatch|restock|broadcast|visit|swap|reprint"
+    "flip|inspect|deliver|dispatch|restock|broadcast|reprint|does"
 )
 # verbs ending in -y: "retries", "applied", "carries", "relies", "queries", "notifies"
 _Y_VERBS = ("retr|appl|repl|cop|var|den|notif|verif|quer|specif|qualif|modif|classif|rel|suppl|"

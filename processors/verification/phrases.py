@@ -797,7 +797,9 @@ DEFINITION_FRAME = _rx(
     r"please note(?:\s+that)?|for the avoidance of doubt|it (?:should|must|is to|shall) be (?:noted|understood|borne in mind)"
     r"(?:\s+that)?|(?:please\s+)?be advised(?:\s+that)?|it (?:is|'s) worth (?:noting|knowing|remembering)(?:\s+that)?|note(?=\s+['\"`\u2018\u201c])|important(?=\s*" + SEP + r")|one thing to (?:note|know|keep in mind)|"
     r"worth (?:noting|knowing|remembering|mentioning)(?:\s+that)?|"
-    r"(?:always\s+)?(?:keep|bear) in mind(?:\s+that)?|remember(?:\s+that)?|"
+    # "keep this in mind going forward:" (not "Keep that in mind when you ...": what was said before)
+    r"(?:always\s+)?(?:keep|bear) in mind(?:\s+that)?|(?:always\s+)?(?:keep|bear)\s+(?:this|that|it)\s+in\s+mind"
+    r"(?:\s+(?:going forward|for the future|from now on|for later|for next time))?(?=\s*[:\u2014\u2013]|\s+-+\s)|remember(?:\s+that)?|"
     r"don'?t forget(?:\s+that)?|btw|by the way|going forward(?:,?\s+remember(?:\s+that)?)?|"
     r"from now on|as a (?:general |standing |house |team |hard |firm |strict )?rule|(?:general\s+)?rule of thumb|per (?:finance|legal|security|"
     r"compliance|accounting|the contract|the docs|our docs|the spec|the runbook|policy)|"

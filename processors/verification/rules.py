@@ -1306,8 +1306,25 @@ def _unframed(parts: Sequence[str], line: int, quote: str) -> list[Candidate]:
         asks = bool(then) and bool(pr.imperative(then) or mk.REQUEST.match(then))
         # context for the request after it ("Our keys are scoped per project. Can you add ...?")
         out.append(_lead(line, "unprompted_definition", quote,
-                         Lead("aside" if asks and not marked else "plain", first if asks else fact)))
+                         Lead("aside" if asks and not marked else "plain", first if asks else _and_then(fact, parts))))
     return out
+
+
+_REFERS_BACK = re.compile(r"\b(?:they|them|their|those|these)\b", re.I)
+
+
+def _and_then(fact: str, parts: Sequence[str]) -> str:
+    """A definition and the sentence after it that goes on with its thing, for good: "Rooms 301 to
+    305 at Leeds are long-stay contract rooms. Housekeeping only does them on Fridays." (not a
+    request, a question, a hedge or the person's moment)."""
+    if len(parts) < 2 or (after := pr.skip(parts[1]).strip()) in fact or not _REFERS_BACK.search(after):
+        return fact
+    if ("?" in after or pr.imperative(after) or _commands(after) or mk.REQUEST.match(after) or mk.MOMENT.search(after)
+            or mk.HEDGE.search(after) or not is_fact(after) or not _lasting(after) or _opens_with_a_lead(after)
+            or _CONCEDE_WORDS_RX.search(after) or _past(after) or _event(pr.clauses(after)[0])
+            or _past(fact) or _event(pr.clauses(fact)[0]) or not _lasting(fact)):
+        return fact  # (not what follows a story or a finding: "Site visit ran long. ...")
+    return f"{fact.rstrip(' .')}. {after}"
 
 
 # how the person knows, after a value: "I counted the lines this morning", "we got the warning yesterday"
