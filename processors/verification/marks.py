@@ -73,7 +73,7 @@ TROUBLE = _rx(
 # An opinion, a wish or a plan, not how things are: "polars is nicer here", "the table should
 # have an index", "we need a retry", "the job will run at 2am".
 OPINION = _rx(
-    r"\b(?:better|worse|nicer|easier|harder|cleaner|simpler|faster|slower|overkill|too\s+\w+|"
+    r"\b(?:better|worse|nicer|easier|harder|cleaner|simpler|faster|slower|clearer|quicker|smoother|tidier|overkill|too\s+\w+|"
     r"prefer\w*|ugly|pretty|terrible|awful|annoying|clunky|elegant|weird|odd|cool|neat|messy|"
     r"should|shouldn'?t|needs?|needed|has to|have to|had to|ought|wants?|wanted|would|could|"
     r"might|(?-i:may)|wish|hope|gonna|going to|will|'ll|supposed to|expected to|let'?s|"
@@ -326,7 +326,9 @@ VERB_FORMS = frozenset(_forms(_VERBS, ("", "s", "es", "ed", "d"))
 WORD_OF_LETTERS = _rx(r"[a-z]+")
 # "a customer churns at ...": a third-person verb after a noun phrase, before what governs it
 GENERIC_VERB = _rx(
-    r"\b(?:a|an|the|each|every|any|our|their|this|that|no)\s+(?:[\w-]+\s+){0,2}?[\w-]+\s+"
+    # (not a stretch of time: "the first 6 hours on spotify")
+    r"\b(?:a|an|the|each|every|any|our|their|this|that|no)\s+(?!(?:first|last|next|past|previous)\s+[\d.,]+\s+[a-z]+s\b)"
+    r"(?:[\w-]+\s+){0,2}?[\w-]+\s+"
     r"[a-z]{3,}(?:s|es)\s+(?:at|in|on|by|to|from|for|with|into|after|before|when|if|as|the|a|an|"
     r"every|each|only|once|per|up|out|over|under|it|them|its|their|our|all|no|and|or|"
     # a count after the verb: "the audit committee meets four times a year"

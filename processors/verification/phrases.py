@@ -98,8 +98,10 @@ NOTHING_WRONG = (rf"{_YOU}\s+(?:reading|seeing|interpreting|understanding)\s+(?:
                  # "No mistake there.", "no error in that", "not a typo": what looked wrong is so
                  r"no\s+(?:mistake|error|typo|misprint|mix-?up)s?\s+(?:there|here|in\s+(?:it|that|this|those|them))\b|"
                  r"(?:(?:that|it)(?:'?s|\s+is|\s+was|\s+wasn'?t)\s+)?not\s+(?:a\s+)?(?:typo|misprint|mistake|mix-?up)(?=\s*[,.;:!\u2014\u2013-]|\s*$)|"
-                 # "you've got it right", "you have that right", "you got that correct"
+                 # "you've got it right", "you have that right", "you got that correct", "you've understood it"
                  r"(?:you(?:'ve|\s+have)?|u)\s+(?:got|have)\s+(?:it|that|this|them|those)\s+(?:right|correct|spot\s+on)\b|"
+                 r"(?:you(?:'ve|\s+have)?|u)\s+understood\s+(?:it|that|this|them|correctly|right)(?:\s+(?:right|correctly|perfectly))?"
+                 r"(?=\s*[,.;:!\u2014\u2013-]|\s*$)|"
                  # "not wrong at all", "you're not wrong", "I wish you were wrong" (but you are not)
                  rf"(?:{_YOU}\s+|(?:that|it)(?:'?s|\s+is)\s+)?not\s+(?:wrong|mistaken|off)(?:\s+at\s+all)?\b|"
                  r"(?:i\s+)?wish\s+(?:you\s+were|you'?d\s+been|that\s+was|it\s+was|it\s+were)\s+wrong\b"
@@ -153,7 +155,7 @@ STRONG_CORRECTION = [_rx(p) for p in (
     r"(?:policy|rule|practice|process|procedure|convention|standard|setup|guideline)(?:\s+(?:here|any ?more))?"
     r"(?=\s*[.:;!" + EM + EN + r"-])",
     r"^(?:that|this|it)\s+(?:isn'?t|is not|wasn'?t|was not|ain'?t)\s+(?:quite\s+|really\s+|"
-    r"entirely\s+)?(?:right|correct|true|accurate|the case)(?=\s*" + SEP + r"|\s|$)",
+    r"entirely\s+)?(?:right|correct|true|accurate|the case)(?:\s+at\s+all)?(?=\s*" + SEP + r"|\s|$)",
     rf"^(?:that|this|it)\s+(?:isn'?t|is not|wasn'?t|was not)\s+(?:quite\s+|really\s+)?how\s+"
     rf"{_TO_CLAUSE_END}{{1,40}}(?=\s*{SEP})",
     # chat with no separator: "thats not how its measured a session ends after ..."
@@ -527,6 +529,10 @@ WEAK_CONFIRMATION = _rx(rf"^(?:{_YES}(?=\W|$)|(?:right|true)" + _AFTER_WORD + ")
 # "us-east-1, yes", "monthly -- correct", "30s, yes that's right": the confirming word after
 # what it confirms (a fragment echoing the statement, or the person's own fact).
 _CONFIRM_WORD = (r"(?:yes+|yeah|yep|yup|ya|yea|mhm+|uh[- ]?huh|correct|exactly|precisely|right|indeed|agreed|"
+                 # "Ships on 2 December, the printer confirmed that this morning"
+                 r"(?:the\s+|our\s+|their\s+)?(?!(?:i|we|you|it|he|she|they)\b)[\w'-]+(?:\s+[\w'-]+)?\s+(?:confirmed|reconfirmed|"
+                 r"verified)\s+(?:that|it|this)(?!\s+(?:morning|afternoon|evening|week))"
+                 r"(?:\s+(?:this\s+morning|today|yesterday|earlier|last\s+week|on\s+\w+))?|"
                  # "the 25 per page part is right": one part of what was said; "X 👍"
                  r"(?:part|bit|piece|half|number|figure)\s+(?:is|was|'s)\s+(?:right|correct|accurate|true|spot on)|"
                  # "Ningbo on the 12th is right": what was said, then the verdict on it
@@ -617,6 +623,17 @@ CONFIRM_THAT = _rx(r"^(?:i|we)\s+(?:can\s+(?:also\s+)?|do\s+|hereby\s+)?confirm\
                    r"(?!(?:that|this|it|them)\b\s*(?:[,.!;:]|$)|(?:that|this|it)\s+(?:is|was|'s)\s+(?:(?:indeed|definitely)\s+)?"
                    r"(?:the case|right|correct|true|so|accurate|it)\b)(?:that\s+)?(?!(?:is|was|are|were)\b)(?![^.!?]*\b(?:once|as soon as|tomorrow|later|if|when|after|by)\b)"
                    r"(?=[\w$])")
+# someone who knows said it again, then what: "Dana in sales reiterated it this morning: political ads
+# are not allowed", "The clearance house emailed on Friday: cleared for worldwide use"
+SOURCE_SAID = _rx(r"^(?:(?:the|our|their|my)\s+)?(?!(?:i|we|you|it|he|she|they|that|this|there|which|who|and|but|so)\b)"
+                  r"(?:[\w./'&-]+\s+){1,4}?(?:(?:in|from|at|on)\s+[\w./'&-]+\s+)?(?:confirmed|reconfirmed|reiterated|repeated|"
+                  r"verified|emailed|wrote|messaged|replied)(?:\s+(?:it|that|this|back))?"
+                  r"(?:\s+(?:this\s+morning|this\s+afternoon|today|yesterday|earlier|last\s+week|on\s+\w+))?"
+                  rf"\s*(?::|\s[{EM}{EN}-]+)\s*(?=\S)")
+# ... or has it too: "Our finance dashboard shows it as well. Paid digital subscribers passed 100,000 ..."
+SOURCE_TOO = _rx(r"^(?:(?:the|our|their|my)\s+)?(?!(?:i|we|you|it|he|she|they|that|this|there|which|who|and|but|so)\b)"
+                 r"(?:[\w./'&-]+\s+){1,4}?(?:says|shows|showed|reads|has|gives|lists|confirms|confirmed)\s+(?:it|that|this)\s+"
+                 rf"(?:too|as\s+well)\s*(?:[,:;.!{EM}{EN}]|\s-+)\s*(?=\S)")
 # one part named as right, before what it says: "the first part is right, it runs at 2am and loads into raw"
 PART_RIGHT = _rx(rf"^(?:the\s+)?(?:first|second|third|last|other|main|former|latter)\s+(?:part|bit|half|point|one)\s+"
                  rf"(?:is|was|'s)\s+(?:(?:definitely|totally|absolutely)\s+)?(?:right|correct|accurate|true)\s*(?:[,:;{EM}{EN}]|\s-+)+\s*(?=\w)")
@@ -922,9 +939,11 @@ RULE_NAMED = _rx(r"^(?:(?:it'?s|that'?s|thats)\s+)?(?:(?:the|our|an?)\s+)?(?:[\w
 # "exchange rates always come from ...", "every flag must have an owner": a standing rule -- not
 # about the moment ("the linter always complains about this").
 STANDING_RULE = _rx(
-    r"^(?:(?!(?:it|this|that|you|u|i|he|she|they|there|which|what)\b)(?:[\w'/-]+\s+){1,6}?"
+    # (not what a figure must be made of: "212 must include the archived ones")
+    r"^(?:(?!(?:it|this|that|you|u|i|he|she|they|there|which|what)\b|[\d.,]+\s+must\b)(?:[\w'/-]+\s+){1,6}?"
     # (not a guess: "the 504s must be coming from somewhere else", "it must have timed out")
-    r"(?:always|never|must(?!\s+(?:be\s+[a-z]+ing|have\s+(?:been|[a-z]+ed|[a-z]+en))\b)(?:\s+(?:always|never))?|should\s+(?:always|never))"
+    # (not a complaint of the past: "authors were always saying the old ones were too short")
+    r"(?:(?<!\bwere\s)(?<!\bwas\s)always(?!\s+[a-z]+ing\b)|never|must(?!\s+(?:be\s+[a-z]+ing|have\s+(?:been|[a-z]+ed|[a-z]+en))\b)(?:\s+(?:always|never))?|should\s+(?:always|never))"
     r"|(?:every|each|all|any|no)\s+(?:[\w'/-]+\s+){1,5}?(?:has to|have to|needs? to|is required to|"
     r"are required to|is expected to|are expected to|requires?|needs?))"
     r"\s+[\w-]+(?![^,.;:!?]*\b(?:this|that|it|these|those|here)\b)"

@@ -421,7 +421,7 @@ _HOUSE_CONDITION = re.compile(r"^when(?:ever)?\s+(?:we|you|they|people|anyone|so
 # occupancy, we stop selling ...", "if the queue goes over 25 open orders, order-ahead switches off"
 _RULE_CONDITION = re.compile(r"^(?:if|when(?:ever)?|once|any\s?time)\s+(?:the|a|an|any|every|each|our|their)\s+"
                              r"(?:[\w'%$.-]+\s+){0,5}?(?:is|are|has|have|hits|reaches|exceeds|goes|gets|drops|falls|"
-                             r"passes|crosses|tops|[a-z]+s)\s+[^,?]{1,70},\s*(?=\S)", re.I)
+                             r"passes|crosses|tops|[a-z]+s)\s+[^,?]{1,70}?(?:,\s*|\s+(?=(?:we|they|it|the|our)\s))(?=\S)", re.I)
 # what is foretold or supposed, not a rule: "..., it'll crash", "..., we'd lose it", "..., it might"
 _FORETOLD = re.compile(r"\b(?:will|won'?t|would|wouldn'?t|might|may|could|gonna|going\s+to)\b|'(?:ll|d)\b", re.I)
 _POLITE_LEAD = re.compile(rf"^{POLITENESS}\s*,\s*(?=\S)", re.I)

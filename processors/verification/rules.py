@@ -154,9 +154,11 @@ _FILLER = re.compile(r"^\W*(?:(?:ok(?:ay)?|so|well|hmm+|um+|uh+|anyway|alright|(
 _ANNOUNCES = re.compile(
     r"^\W*(?:(?:ok(?:ay)?|so|well|right|anyway|alright|also|and|thanks|thx)\W+)*"
     r"(?:(?:before|while|since|as)\s+[^,:;.!?]{1,60},\s*)?(?:(?:just|here are|here's|i have|i've got|got)\s+)?"
-    r"(?:a|one|two|three|a few|few|a couple(?: of)?|couple(?: of)?|some|several)\s+"
+    r"(?:(?:a|one|two|three|a few|few|a couple(?: of)?|couple(?: of)?|some|several)\s+"
     r"(?:(?:quick|small|more|other|important|minor|last|big)\s+)?"
-    r"(?:things?|points?|notes?|updates?|comments?|changes?|items?|fixes|corrections?|remarks?|nits?|details?)"
+    r"(?:things?|points?|notes?|updates?|comments?|changes?|items?|fixes|corrections?|remarks?|nits?|details?)|"
+    # "Quick one before you send the costing to finance."
+    r"(?:a\s+)?quick\s+one)"
     r"(?:\s+(?:for|on|about|before|from|to|re|regarding|after|in)\s+[^,:;.!?]{1,60})?\W*$", re.I)
 # "sorry, the file is config.yaml": an apology before a plain fact fixes one's own words
 _APOLOGY = re.compile(r"^\W*(?:sorry|sry|oops|whoops|my bad|apologies|ugh)\b", re.I)
@@ -428,6 +430,12 @@ def _confirmation(tail: str) -> Lead | None:
                 or _ON_ONES_OWN.search(m.group()) is not None
         elif m := ph.STRONG_CONFIRMATION.match(rest):
             strength = "strong"
+        elif not strength and ((m := ph.SOURCE_SAID.match(rest)) or (m := ph.SOURCE_TOO.match(rest))):
+            # "Dana in sales reiterated it this morning: ...": what someone who knows said -- it
+            # confirms what says the statement again, or corrects what contradicts it
+            # ("The roadmaster confirmed it this morning: 25 mph, ...": said to agree, it confirms)
+            strength, vouched = ("strong", False) if m.re is ph.SOURCE_TOO or _SAID_IT_AGAIN.search(m.group()) \
+                else ("checked", True)
         elif (m := ph.WEAK_CONFIRMATION.match(rest)) or (m := ph.ECHO_ANSWER.match(rest)):
             # "yes", or an answer: "it is", "yes they are"
             strength = "weak" if strength in ("", "checked") else strength
@@ -545,6 +553,10 @@ _IS_VERDICT = re.compile(r"(?:is|are)\s", re.I)
 _THUMBS = "\U0001f44d\u2705\u2713\u2714\u2611\U0001f44c"
 
 
+_SAID_IT_AGAIN = re.compile(r"\b(?:confirmed|reconfirmed|reiterated|repeated|verified)\s+(?:it|that|this)\b"
+                            r"(?!\s+(?:morning|afternoon|evening|week|month))", re.I)
+# someone who checked, after what they found: "..., the printer confirmed that this morning"
+_VOUCHED_BY = re.compile(r"\s(?:confirmed|reconfirmed|verified)\s+(?:that|it|this)\b(?!\s+(?:morning|afternoon|evening|week))", re.I)
 # a word that says how a verb's action is done when it follows the verb with no comma
 _HOW_DONE = re.compile(r"(?:exactly|precisely)\b(?!\s*,)", re.I)
 
@@ -566,6 +578,10 @@ def _trailing(tail: str) -> Lead | None:
             or (pr.imperative(said) and not _IS_VERDICT.match(m["word"])) or mk.HEDGE.search(said)
             or ph.STRONG_CORRECTION_ANY.match(said) or ph.WEAK_CORRECTION_ANY.match(said)):
         return None
+    if _VOUCHED_BY.search(m["word"]):
+        # "..., Helen confirmed that last week": only what says the statement again (not "Marta from
+        # underwriting confirmed it this morning.": who, no fact)
+        return Lead("mid", said) if is_fact(said) or (has_value(said) and len(pr.words(said)) <= FRAGMENT_WORDS) else None
     if is_fact(said):
         return Lead("strong" if ph.STRONG_CONFIRMATION.match(m["word"]) else "weak", said)
     if len(pr.words(said)) <= FRAGMENT_WORDS:
@@ -749,11 +765,13 @@ def _order_dropped(text: str) -> str:
     cut = first.rfind(", ")
     last = pr.skip(first[cut + 2:]) if cut > 0 else ""
     if last and pr.imperative(last) and _commands(last) and len(pr.words(first[:cut])) >= 3 \
-            and not _NEVER_THERE.match(last):
+            and not _NEVER_THERE.match(last) and not ((never := _NEVER_WORD.match(last)) and not pr.has_verb(last[never.end():])):
         return first[:cut] + "." + text[len(first):]
     return text
 
 
+# (a thing set aside, no order: "..., never decimals")
+_NEVER_WORD = re.compile(r"^(?:never|not)\s+", re.I)
 # a place set aside, no order: "..., never directly at postgres", "..., not through the VPN"
 _NEVER_THERE = re.compile(r"^(?:never|not)\s+(?:ever\s+|directly\s+|just\s+)?(?:at|in|on|to|from|through|via|by|with|into|"
                           r"before|after|under|over)\b", re.I)
@@ -1331,6 +1349,11 @@ def _and_then(fact: str, parts: Sequence[str]) -> str:
     return f"{fact.rstrip(' .')}. {after}"
 
 
+# how a text reads, no fact of its own: "the doc is just badly written", "the wording is misleading"
+_READS_BADLY = re.compile(r"\b(?:(?:badly|poorly)\s+(?:written|worded|phrased|documented|explained)|confusing|misleading|"
+                          r"ambiguous|unclear)\b", re.I)
+# how the person knows, the subject left out: "just got the email from their press office"
+_HEARD_SO = re.compile(r"^(?:just\s+)?(?:got|heard|saw|read|checked|spoke|talked|called|rang)\s+(?:the|a|an|it|that|with|to|from)\b", re.I)
 # how the person knows, after a value: "I counted the lines this morning", "we got the warning yesterday"
 _OWN_EVIDENCE = re.compile(r"^(?:i|we)\s+(?:just\s+|already\s+|also\s+)?(?:[a-z]{3,}ed|got|saw|ran|did|had|found|made|"
                            r"heard|read|took|pulled)\b(?!\s+(?:to|not|that|it|this)\b)", re.I)
@@ -2535,7 +2558,7 @@ _PART_AGREED = re.compile(rf"^(?P<part>(?:re\s+)?(?!(?:no|nope|nah|wait|hmm+|ok|
                           rf"perfect|alright|and|but|"
                           # how it is agreed to, no part of the statement: "sadly true.", "unfortunately correct"
                           rf"sadly|unfortunately|regrettably|indeed|totally|absolutely|exactly|definitely|certainly|"
-                          rf"quite|very|dead|spot|also|still|oh|ah)\b)[\w$%./\u00b0>-]+(?:\s+[\w$%./\u00b0>-]+){{0,4}}?)"
+                          rf"quite|very|dead|spot|also|still|oh|ah)\b)[\w$%./\u00b0>-]+(?::\d+)?(?:\s+[\w$%./\u00b0>-]+(?::\d+)?){{0,4}}?)"
                           rf"\s*[,:]?\s+{_AGREED}(?:\s+(?:yes|yeah|right|correct|true))?"
                           rf"(?P<then>\s*(?:[,;:.!{ph.EM}{ph.EN}]|\s-+)+\s*(?:(?:but|though|however)\b[,\s]*)?|"
                           rf"\s*,?\s+(?:but|though|however)\b[,\s]*|\s*$)", re.I)
@@ -2593,7 +2616,8 @@ def _partial(text: str, parts: Sequence[str]) -> str | None:
     rest = pr.skip(_PART_DENIED.sub("", pr.skip(rest), count=1))
     rest = _LATER_MARK.sub("", rest, count=1)
     if not rest or _ADDED.match(rest) or _WHY_FIRST.match(rest) or "?" in first_sentence(rest) or _asks(rest) or _opens_with_a_lead(rest) \
-            or _led(rest) or _TO_CHECK.search(first_sentence(rest)):
+            or _led(rest) or _TO_CHECK.search(first_sentence(rest)) or _READS_BADLY.search(pr.clauses(first_sentence(rest))[0]) \
+            or _OWN_EVIDENCE.match(rest) or _HEARD_SO.match(rest):
         # "us-east-1 yes, and can you ...", "300 seconds, yes, matches what I see", "paid on March 3,
         # yes. whether it was wire or ACH I'd have to check": no correction
         return None
