@@ -908,6 +908,11 @@ _PURE_FIGURE = re.compile(r"[$\u00a3\u20ac\u00a5~-]?\d[\d,.]*")
 MAX_EARLIER = 8  # sentences before the rules' fact that may set the statement right
 
 
+# what the person wants or does not: "I don't want that query hitting prod", "we'd rather keep it"
+_OWN_WISH = re.compile(r"\b(?:i|we)\s+(?:really\s+)?(?:(?:don'?t|do not|didn'?t)\s+)?(?:want|wish|prefer|'d like|would like|'d rather|"
+                       r"would rather)\b", re.I)
+
+
 def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
     """Title and content of a `Lead` once its statement is known, or None: a weak correction
     ("no, X") needs a statement that said something ("no" to "Shall I add tests?" answers it);
@@ -967,9 +972,12 @@ def finish(lead: Lead, statement: str | None) -> tuple[str, str] | None:
             said = _warns_of_plan(lead.fact, statement) or not (
                 contradicted(lead.fact, statement) or _set_against(lead.fact, statement))
         elif lead.strength == "told":
+            # (not what the person wants, nor an instruction with its value: "I don't want that query
+            # hitting prod every 5 minutes. Make it hourly there.")
             said = statement is not None and (claim_of(statement) is not None or _claim_after_plan(statement)) and any(
                 contradicted(told, statement) for told in sentences(lead.fact)[:4]
-                if pr.is_fact(told) or has_value(told) or measured(told)) and not _work_without_value(statement)
+                if (pr.is_fact(told) or has_value(told) or measured(told)) and not pr.imperative(told)
+                and not _OWN_WISH.search(told)) and not _work_without_value(statement)
         elif lead.strength in ("framed", "noted"):
             claim = claim_of(statement) if statement else None
             said = claim is not None and not _WORK_REPORT.search(claim) and contradicted(lead.fact, statement, True)

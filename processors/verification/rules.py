@@ -303,8 +303,11 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
         said = fact_at(tail[m.end():]) or _phrase(tail[m.end():])
         return (said, "contrast") if said else None
     fact = fact_at(_PLEASE_AFTER.sub("", rest, count=1)) if matched else None
-    if strong and _NIT.match(tail) and (fact is None or (" instead of " in fact and not mk.AUX_VERB.search(fact))):
-        return None  # "nit: early return instead of the nested if": a change asked of the code, no fact
+    if strong and _NIT.match(tail) and (fact is None or not mk.AUX_VERB.search(pr.clauses(fact)[0])
+                                        or _SUGGESTED.search(pr.clauses(fact)[0])):
+        # "nit: early return instead of the nested if", "nit: that can just be an expression body": a
+        # change asked of the code, no fact (not "tiny nit: the status code is OOO")
+        return None
     if fact is None and matched and (dropped := _SUBJECT_DROPPED.match(rest)) is not None and "?" not in first_sentence(rest):
         # "no no, is running on python 3.11": the subject left out, as some people write
         fact = pr.span(rest, True) if fact_at(f"it {rest[dropped.start():]}") else None
@@ -339,6 +342,7 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
     return fact, "strong" if strong else "marked" if challenged else "weak"
 
 
+_SUGGESTED = re.compile(r"\b(?:can|could|should|would|will|'ll|might|just|maybe|prefer|rather)\b", re.I)
 # a review's nit, whose fact must follow it at once
 _NIT = re.compile(r"^\W*(?:(?:tiny|small|one|quick|minor|style)\s+)?nit(?:pick)?s?\b", re.I)
 # wonder at what was done, all of the sentence: "no way, that was fast", "nah it's so quick now!"
@@ -482,6 +486,8 @@ def _confirmation(tail: str) -> Lead | None:
     if strength == "checked":
         # what the check found that lasts: "I ran it again and it took 12 minutes" is an event
         found = fact or _fragment(rest)
+        if found and mk.QUESTION_START.match(found):
+            return None  # "right so what do we do about the old rows": asked, no finding
         if found and _OWN_PLAN.match(found):
             return None  # "I'm on the train right now, will test later": a plan of one's own, no finding
         if found and (agreed := _AGREE_TAIL.search(found)) is not None and agreed.start() > 0:
