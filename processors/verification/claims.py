@@ -109,7 +109,7 @@ _CHECK_INTRO = re.compile(
 # the person adds about the same thing is not said in answer to it.
 _WORK_REPORT = re.compile(
     r"^(?![^.;:]*\b(?:that|which|because|since|so that)\b)"  # "I noted that X": a claim in the report
-    r"(?:^(?:(?:so|ok|okay|done|great|sure)[,!.]?\s+)?(?:i|i'?ve|i'?m|i'?ll|i'?d|i have|i am|i will|let me|"
+    r"(?:^(?:(?:so|ok|okay|done|great|sure)[,!.]?\s+)?(?:i|i'?ve|i'?m|i'?ll|i'd|i have|i am|i will|let me|"
     r"let'?s|here'?s|here is|here are|done|working on|starting|pulling|drafting|loading)\b|"
     # the subject left out: "Merged the two survey files", "Loaded the contact list", "Ran all three"
     r"^(?:just\s+)?(?:[a-z]{3,}ed|ran|re-?ran|wrote|built|made|sent|put|set up|found|took|drew|"

@@ -28,7 +28,7 @@ _MY_ORG = (r"(?!\s+(?:department|dept|team|company|org|organi[sz]ation|school|la
 CONTEXT_SUBJECT_NOT = _rx(r"^(?:i|i'?m|you|u|it|it'?s|its|this|that|these|those|he|she|they|"
                           r"there|here|what|which|everything|nothing|something|the (?:following|"
                           r"attached|above|below|same|error|issue|problem|bug))\b|"
-                          r"\b(?:i|me|mine|i'?m|i'?ve|i'?ll|i'?d)\b|\bmy\b" + _MY_ORG + r"|\b(?:is|are)\s+[\w'-]+\W*$")
+                          r"\b(?:i|me|mine|i'?m|i'?ve|i'?ll|i'd)\b|\bmy\b" + _MY_ORG + r"|\b(?:is|are)\s+[\w'-]+\W*$")
 STATE = (
     r"\b(?:is|are|'s|'re|was|were)\s+(?:been\s+|now\s+|still\s+|all\s+|completely\s+|totally\s+|really\s+|"
     r"so\s+|very\s+|pretty\s+|too\s+|a bit\s+|kind of\s+|not\s+)?(?:broken|down|failing|fixed|done|"
@@ -132,7 +132,7 @@ MOMENT = _rx(
     r"(?<!\bthe )last (?:week|night)|last (?:time|run)|the other day|earlier (?:today|this week)|"
     r"(?:is|are) next|next (?:on|in line|up)|up next|coming up|upcoming|later on|"
     r"this (?:morning|afternoon|week)|last night|just now|earlier today)\b|"
-    r"^(?:i|i'?m|im|i'?ve|ive|i'?ll|i'?d|i haven'?t|i didn'?t)\b|\b(?:me|mine)\b|\bmy\b" + _MY_ORG + "|"
+    r"^(?:i|i'?m|im|i'?ve|ive|i'?ll|i'd|i haven'?t|i didn'?t)\b|\b(?:me|mine)\b|\bmy\b" + _MY_ORG + "|"
     # the subject left out of one's own news: "just spoke to the customer", "got off the phone with them"
     r"^(?:just\s+)?(?:spoke|talked|got off|came back|heard back|met|called|rang|emailed|messaged|chatted)\s+"
     r"(?:to|with|from|back|the|a|an|them|him|her|us)\b|"
@@ -197,7 +197,7 @@ HYPOTHETICAL = _rx(r"^(?:if|suppose|supposing|imagine|what if|let'?s say|say|in 
                    r"(?:we|they|you|he|she)(?:'?d| would)\s+(?!(?:already|just|never|been|better)\b)(?![a-z]+ed\b)[a-z]+)\b")
 # A person's own moment ("I'm heading out", "the build is running now"), not lasting knowledge.
 EPHEMERAL = _rx(
-    r"^(?:i|i'?m|im|i'?ll|ill|i'?ve|ive|i'?d|me|"
+    r"^(?:i|i'?m|im|i'?ll|ill|i'?ve|ive|i'd|me|"
     # "my department requires ...": the person's organisation, as "our"
     r"my" + _MY_ORG + "|we'll|"
     r"we'?re\s+(?:\w+ing|about to|going to|gonna|out|off|busy|late|done|ready|blocked|stuck|back))\b|"

@@ -134,7 +134,7 @@ _LATER_MARK = re.compile(r"^(?:\W*(?:h+m+|well|oh+|ah+|ok(?:ay)?|so)\b)*\W*"
                          r"(?:but|however|though|although|that said|still)\b[,\s]*", re.I)
 # later in a turn, what marks a fact as set against the statement from within: "we actually do
 # them twice a year", "the NDA is actually five years", "..., 2pm was the old cutoff"
-_SET_AGAINST = re.compile(r"^(?:(?!\b(?:i|i'?m|i'?ve|i'?d|me|my)\b)[^,;]){1,60}?\b(?:actually|in fact)\b(?!\s*[,?])|"
+_SET_AGAINST = re.compile(r"^(?:(?!\b(?:i|i'?m|i'?ve|i'd|me|my)\b)[^,;]){1,60}?\b(?:actually|in fact)\b(?!\s*[,?])|"
                           # "handover is on wednesdays at 10, it moved so it wouldn't clash"
                           r"[,;]\s*(?:it|that|this|which)\s+(?:moved|changed|was moved|got moved|was changed|switched)\b|"
                           rf"(?:,|;|\s[{ph.EM}{ph.EN}-])\s*[^,;]{{1,40}}?\b(?:was|were|is|are)\s+the\s+old\b", re.I)
@@ -832,7 +832,7 @@ _RULE_GIVEN = re.compile(r"(?:,\s*|\s+)(?:(?:that'?s|thats|that is|it'?s|its|thi
 _ONE_OCCASION = re.compile(r"\b(?:(?:on|this|next|by|until|from)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day\b(?!s)|"
                            r"(?:today|tonight|tomorrow|yesterday|this week|next week|this month|right now)\b|"
                            r"(?:this|that|these|those|it)\b)", re.I)
-_RULE_SUBJECT_NOT = re.compile(r"^(?:i|i'?m|i'?ve|i'?d|i'?ll|you|u|it|its|it'?s|this|that|thats|that'?s|these|those|"
+_RULE_SUBJECT_NOT = re.compile(r"^(?:i|i'?m|i'?ve|i'd|i'?ll|you|u|it|its|it'?s|this|that|thats|that'?s|these|those|"
                                r"he|she|there)\b", re.I)
 
 
@@ -856,7 +856,7 @@ def _standing_rule(sentence: str) -> str | None:
     return sentence
 
 
-_LESSON_NOT = re.compile(r"^(?:i|i'?m|i'?ve|i'?d|i'?ll|you|u|it|its|it'?s|this|that|thats|that'?s|these|those|he|she|"
+_LESSON_NOT = re.compile(r"^(?:i|i'?m|i'?ve|i'd|i'?ll|you|u|it|its|it'?s|this|that|thats|that'?s|these|those|he|she|"
                          r"we'?ll|we'?re going|there(?:'s| is| was| were)\s+(?:a|an|the|some)\s+(?:bug|problem|issue|error))\b", re.I)
 
 
@@ -2493,7 +2493,7 @@ _MINE_TOO = re.compile(r"[\s,]+(?:(?:here|on my (?:end|side|machine|box)|for me|
 _KNOWN_FIRST = re.compile(r"^\W*(?:(?:ha(?:ha)?|oh|ah|ugh|yep|yeah|yes|yup)[\s,.!]+)*(?:(?P<hard>(?:(?:i|we)\s+)?"
                           r"(?:learned|learnt|found out|discovered)\s+(?:that|this|it)\s+the\s+hard\s+way|ask me how i know|"
                           r"don'?t i know it|tell me about it)|(?P<know>(?:oh\s+)?i\s+know(?=\s*[,.!]))|yep|yeah|yes|yup)\b[\s,.!]*", re.I)
-_OWN_STORY = re.compile(r"\b(?:i|we|my|our|me|us|mine|ours|i'?ve|i'?d|we'?ve|we'?d)\b", re.I)
+_OWN_STORY = re.compile(r"\b(?:i|we|my|our|me|us|mine|ours|i'?ve|i'd|we'?ve|we'?d)\b", re.I)
 # where the statement's value came from, asked in doubt: "where'd you get 2 million?", "how did you get 8080?"
 _CHALLENGE = re.compile(r"^\W*(?:where(?:'d|\s+did|\s+do|\s+does)\s+(?:you|u)\s+(?:get|find|see|read|pull|take)|"
                         r"how\s+did\s+(?:you|u)\s+(?:get|come up with|arrive at)|why\s+(?:do|did|would)\s+(?:you|u)\s+"
