@@ -157,19 +157,19 @@ def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive(
 # An opened round a tuning round did not bring to the targets (measured when it ended): its
 # figures are a floor, and the targets strict expected failures, as for the fresh half.
 OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
-    # the fourteenth to seventy-second rounds: the judgement was trained on each after it was measured;
+    # the fourteenth to seventy-fourth rounds: the judgement was trained on each after it was measured;
     # the rules were tuned on the eighteenth (round 16), on three shapes of the seventeenth's false
-    # positives, and on each of the nineteenth to twenty-eighth (rounds 17 to 26); the
-    # twenty-ninth onwards were opened untuned (the nineteenth and twentieth sessions mended the
-    # rules on ordinary turns instead, `bench.ordinary`; the thirty-third to thirty-sixth,
-    # thirty-eighth to forty-fourth, forty-sixth to fifty-first, fifty-third to fifty-sixth,
-    # fifty-eighth and sixtieth were written as training data and measured once before it).
-    # Measured after the thirty-third session's last change (version 49: the judgement trained on
-    # the seventy-second round and one more set of ordinary turns; versions 47 and 48 before it:
-    # the judgement's sentence naming the statement's words, surprise then assent, someone else's
-    # words set right)
+    # positives, on each of the nineteenth to twenty-eighth (rounds 17 to 26), and on the
+    # seventy-third and seventy-fourth (the thirty-fourth session); the twenty-ninth to seventy-second
+    # were opened untuned (the nineteenth and twentieth sessions mended the rules on ordinary turns
+    # instead, `bench.ordinary`; the thirty-third to thirty-sixth, thirty-eighth to forty-fourth,
+    # forty-sixth to fifty-first, fifty-third to fifty-sixth, fifty-eighth and sixtieth were written
+    # as training data and measured once before it).
+    # Measured after the thirty-fourth session's last change (version 51: rules from the
+    # seventy-fourth round and the judgement trained on it and one more set of ordinary turns;
+    # version 50 before it: rules from the seventy-third round, the judgement trained on it)
     ("fresh-14", "correction"): (0.948, 0.973),
-    ("fresh-20", "correction"): (0.927, 0.911),
+    ("fresh-20", "correction"): (0.944, 0.911),
     ("fresh-21", "correction"): (0.945, 0.920),
     ("fresh-22", "correction"): (0.912, 0.929),
     ("fresh-24", "correction"): (0.946, 0.946),
@@ -177,36 +177,36 @@ OPENED_UNMET: dict[tuple[str, str], tuple[float, float]] = {
     ("fresh-28", "confirmation"): (0.945, 0.929),
     ("fresh-29", "confirmation"): (0.946, 0.938),
     ("fresh-31", "correction"): (0.939, 0.964),
-    ("fresh-32", "correction"): (0.930, 0.946),
-    ("fresh-33", "correction"): (0.907, 0.875),
-    ("fresh-34", "confirmation"): (0.928, 0.920),
-    ("fresh-34", "correction"): (0.928, 0.920),
-    ("fresh-35", "correction"): (0.932, 0.973),
+    ("fresh-32", "correction"): (0.930, 0.955),
+    ("fresh-33", "correction"): (0.935, 0.902),
+    ("fresh-34", "confirmation"): (0.937, 0.929),
+    ("fresh-34", "correction"): (0.936, 0.920),
+    ("fresh-35", "correction"): (0.940, 0.982),
     ("fresh-37", "confirmation"): (0.918, 0.902),
     ("fresh-39", "correction"): (0.938, 0.938),
     ("fresh-42", "correction"): (0.938, 0.946),
     ("fresh-43", "unprompted_definition"): (0.947, 0.955),
     ("fresh-45", "correction"): (0.929, 0.938),
     ("fresh-48", "correction"): (0.939, 0.955),
-    ("fresh-49", "correction"): (0.938, 0.946),
+    ("fresh-49", "correction"): (0.929, 0.938),
     ("fresh-50", "correction"): (0.892, 0.884),
     ("fresh-51", "correction"): (0.920, 0.929),
     ("fresh-51", "unprompted_definition"): (0.936, 0.911),
     ("fresh-52", "correction"): (0.909, 0.893),
+    ("fresh-53", "confirmation"): (0.945, 0.929),
     ("fresh-53", "correction"): (0.921, 0.938),
     ("fresh-53", "unprompted_definition"): (0.990, 0.893),
-    ("fresh-55", "correction"): (0.891, 0.946),
+    ("fresh-55", "correction"): (0.882, 0.938),
     ("fresh-56", "confirmation"): (0.935, 0.902),
-    ("fresh-57", "correction"): (0.903, 0.911),
+    ("fresh-57", "correction"): (0.894, 0.902),
     ("fresh-58", "unprompted_definition"): (0.934, 0.887),
     ("fresh-60", "confirmation"): (0.939, 0.958),
-    ("fresh-60", "correction"): (0.854, 0.950),
+    ("fresh-60", "correction"): (0.865, 0.963),
     ("fresh-60", "unprompted_definition"): (0.944, 0.850),
     ("fresh-62", "correction"): (0.939, 0.964),
     ("fresh-64", "unprompted_definition"): (0.947, 0.964),
-    ("fresh-65", "correction"): (0.938, 0.946),
-    ("fresh-70", "correction"): (0.947, 0.955),
-    ("fresh-71", "unprompted_definition"): (0.936, 0.920),
+    ("fresh-65", "correction"): (0.939, 0.955),
+    ("fresh-66", "correction"): (0.947, 0.955),
     ("fresh-72", "correction"): (0.946, 0.946)}
 
 
@@ -231,21 +231,22 @@ def test_an_opened_half_short_of_the_targets_keeps_what_it_reached(
     assert s.precision >= precision - 0.02 and s.recall >= recall - 0.02, (s.precision, s.recall)
 
 
-# The held-out round (fresh/, the seventy-third: 57 families, 456 cases; retail, hospitality and
-# consumer products -- see `bench/briefs/README.md` for who wrote it and from what brief -- mixed
+# The held-out round (fresh/, the seventy-fifth: 57 families, 456 cases; IT operations, security
+# and internal tooling -- see `bench/briefs/README.md` for who wrote it and from what brief -- mixed
 # in every family, every shape of each moment, chat style and prose in every family), written by an
-# engineer who read neither the rules nor any other case file. Measured in the thirty-third
-# session, never read: the rules alone (0.949, 0.830), (0.942, 0.723), (0.847, 0.643) with versions
-# 48 and 49; version 48 (a worktree of 04b0297, trained on neither the seventy-second round nor
-# this one) (0.936, 0.911), (0.961, 0.875), (0.901, 0.893); version 49, trained on the
-# seventy-second round and one more set of ordinary turns (53,853 cases): the figures below --
-# no type meets both targets; a confirmation in eight is missed by both versions.
-# (The seventy-second round, held out before it, is `fresh-72/` now: version 46 gave it (0.963,
-# 0.938), (0.982, 0.955), (0.981, 0.911) -- every target -- and versions 47 and 48 (0.946, 0.938),
-# (0.991, 0.955), (0.971, 0.893), retraining on one more round moving it by a case or two either
-# way: three seeds over fold B of `bench.learned`'s data, BENCHMARKS, thirty-third session.)
-FRESH_MEASURED = {"correction": (0.936, 0.911), "confirmation": (0.951, 0.875),
-                  "unprompted_definition": (0.919, 0.911)}
+# engineer who read neither the rules nor any other case file. Measured in the thirty-fourth
+# session, never read: the rules alone (0.957, 0.786), (0.967, 0.786), (0.909, 0.804) with version
+# 50 and (0.957, 0.786), (0.967, 0.786), (0.919, 0.812) with version 51; version 50 (a worktree of
+# 069ab65, trained on neither the seventy-fourth round nor this one) (0.963, 0.920), (0.982, 0.964),
+# (0.963, 0.929); version 51, trained on the seventy-fourth round and one more set of ordinary turns
+# (55,665 cases): the figures below -- every type meets both targets, with both versions.
+# (The seventy-fourth round, held out before it, is `fresh-74/` now: version 49 gave it (0.907,
+# 0.875), (0.980, 0.857), (0.881, 0.929) and version 50 (0.917, 0.884), (0.980, 0.866), (0.914,
+# 0.946); the seventy-third, `fresh-73/`, (0.936, 0.911), (0.951, 0.875), (0.919, 0.911) with
+# version 49. One round moves a type by a case or two from one retraining to the next: three seeds
+# over fold B of `bench.learned`'s data, BENCHMARKS, thirty-third session.)
+FRESH_MEASURED = {"correction": (0.963, 0.929), "confirmation": (0.982, 0.955),
+                  "unprompted_definition": (0.972, 0.920)}
 
 
 @pytest.mark.parametrize("kind", [

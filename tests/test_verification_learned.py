@@ -272,8 +272,9 @@ def test_the_veto_overrules_a_fact_with_no_word_of_the_persons_and_a_marked_one_
     # (a turn between the thresholds moves with each retraining: version 42's weights put "it's at
     # 40% now, eta about an hour" at 0.96, version 45's at 0.89, version 49's at 0.97; "queue is
     # draining now, 40 jobs left" after "I restarted the worker." at 0.80, 0.73 and 0.92; "it's at
-    # 55% now, should be done by lunch" at 0.989 with version 46's and 0.999 with version 49's)
-    statement, turn = ("I kicked off the backfill.", "it's at 40% now, eta about an hour")
+    # 55% now, should be done by lunch" at 0.989 with version 46's and 0.999 with version 49's; version
+    # 51's: 0.85, 0.88, 0.998, and "it's at 40% now, should finish in about an hour" 0.94)
+    statement, turn = ("I kicked off the backfill.", "it's at 40% now, should finish in about an hour")
     assert learned.VETO <= learned.judged(statement, turn)["none"] < learned.VETO_MARKED
     assert learned.looked_again("correction", "plain", statement, turn) is None
     assert learned.looked_again("correction", "strong", statement, turn) == "correction"

@@ -15,12 +15,12 @@ from bench.verification import Found
 from tests.test_verification_support import family_toml
 
 # detections per 1,000 turns, measured when the judgement and the rules were last changed
-# (2026-12-06, verification version 49): the development turns (20,750, trained on) 4.1; the
-# held-out ones (450, the forty-seventh set: a week of a small insurance broker's software team;
-# never read nor trained on) 8.9 -- 3 by the rules, 1 by the judgement (version 48 on them,
-# unseen: 8.9, 2 and 2; the rules alone 57.8 both)
-DEVELOPMENT_MEASURED = 4.1
-FRESH_MEASURED = 8.9
+# (2026-12-06, verification version 51): the development turns (21,650, trained on) 3.5; the
+# held-out ones (450, the forty-ninth set: a week of a veterinary clinic chain's two-person software
+# team; never read nor trained on) 26.7 -- 8 by the rules, 4 by the judgement (version 50 on them,
+# unseen: 22.2, 7 and 3; the rules alone 64.4 with version 51)
+DEVELOPMENT_MEASURED = 3.5
+FRESH_MEASURED = 26.7
 MARGIN = 10.0  # per 1,000: five more turns of 450 fail the test
 
 

@@ -3523,3 +3523,87 @@ def test_version_48_someone_else_s_words_set_right(fact: str, another: bool) -> 
     someone said to have got it wrong; not someone's verdict on what was said to them."""
     assert corrects_another(fact) is another
 
+
+
+# Version 50 (thirty-fourth session, the seventy-third round opened): what looked wrong is so ("No
+# mistake there.", "not a typo", "you've got it right"); a part agreed to, then a fact set against
+# the rest "though" or after "But", even of the past; a rule after a condition of a thing in the
+# present; a fact, then a source that has the same figure; a record in hand vouches for the event it
+# shows; a definition goes on into the next sentence about its thing; "keep this in mind going
+# forward:" frames a definition.
+@pytest.mark.parametrize("statement, text, kind, key", [
+    ("The night tariff is charged from 11pm.", "No error there. The meter switches at 11pm, it's in the contract.",
+     "confirmation", "night tariff is charged from 11pm"),
+    ("The invoice total is £0.00 for March.", "Not a typo, it's a credit month after the refund.",
+     "confirmation", "invoice total is £0.00"),
+    ("Weekend shifts pay time and a half.", "no, you've got it right, sundays too", "confirmation", "time and a half"),
+    ("The pallets for order 5521 were packed in Rotterdam, all 40 of them.",
+     "The count is right. They were packed in Antwerp, though.", "correction", "packed in antwerp"),
+    ("The flu jabs were given at the Elm Street clinic from October to December.",
+     "Dates are right. But they were given at the Oak Road clinic.", "correction", "oak road clinic"),
+    ("The data import finished.", "If a row has no postcode, the loader skips it and moves it to rejects.csv.",
+     "unprompted_definition", "moves it to rejects.csv"),
+    ("There were 1,318 tickets in November; 40% came by email.", "There were 1,318 tickets in November, support has the same number.",
+     "confirmation", "1,318 tickets in november"),
+    ("The delivery note says batch 77-A left the plant on 3 May.",
+     "I have the dispatch log open: 77-A left the plant on 3 May.", "confirmation", "left the plant on 3 may"),
+    ("Locker assignment is done.", "Lockers 1 to 20 are staff lockers. Security empties them every Friday night.",
+     "unprompted_definition", "empties them every friday"),
+    ("The vendor invoices are loaded.",
+     "Keep this in mind going forward: vendor invoices are paid on the 15th, never earlier.",
+     "unprompted_definition", "paid on the 15th"),
+])
+def test_version_50_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == kind and key.lower() in (got[2] or "").lower(), got
+
+
+@pytest.mark.parametrize("statement, text", [
+    # a condition of the future, or an order after it: no rule
+    ("The nightly job is scheduled.", "if the disk fills up, it'll crash"),
+    ("The nightly job is scheduled.", "if the build fails, ping me"),
+    # someone else's words set right
+    ("I've loaded the supplier's price list.",
+     "fwiw their rep keeps saying the offer ends on the 9th, he's wrong, the contract says the 10th"),
+    ("The report is done.", "the old brochure said we have 40 branches, which is way off. It's 27."),
+    # a list of numbers in an instruction, a review's nit, a question after "right so"
+    ("Reminders are set up.", "send reminders at day 3, 10 and 20 for every customer who hasn't paid"),
+    ("I refactored the parser.", "nit: early return instead of the nested if"),
+    ("I refactored the parser.", "nit: that can just be a one-liner"),
+    ("The stale rows are flagged now.", "right so what do we do about the old ones"),
+])
+def test_version_50_no_detection(statement: str, text: str) -> None:
+    got = found(text, statement)
+    assert got is None, got
+
+
+# Version 51 (thirty-fourth session, the seventy-fourth round opened): someone who knows said it
+# again ("X reiterated it this morning: ...", "the dashboard shows it as well."), or confirmed it
+# after the fact ("..., the printer confirmed that this morning"); "That isn't true at all."; a part
+# with a ratio agreed to ("HD and 16:9 are correct; ..."); ", never decimals" is no order; "id" is
+# no "I'd".
+@pytest.mark.parametrize("statement, text, kind, key", [
+    ("Returns are accepted for 30 days.", "Priya in support reiterated it this morning: returns are accepted for 30 days.",
+     "confirmation", "accepted for 30 days"),
+    ("The spring catalogue ships on 4 March.", "Ships on 4 March, the printer confirmed that yesterday.",
+     "confirmation", "ships on 4 march"),
+    ("Active users passed 50,000 this month.", "The analytics board shows it as well. Active users passed 50,000.",
+     "confirmation", "passed 50,000"),
+    ("Refunds can be issued in cash as long as the receipt is shown.",
+     "That isn't true at all. Refunds always go back to the original card, receipt or no receipt.",
+     "correction", "original card"),
+    ("The master is tagged 1080p, 16:9, stereo audio.", "1080p and 16:9 are correct; audio is 5.1 on that master.",
+     "correction", "5.1"),
+    ("The pricing table is migrated.", "For reference, prices in that table are stored in whole cents, never decimals.",
+     "unprompted_definition", "never decimals"),
+    ("The export is ready.", "heads up, the user id is always the email hash with a U prefix, don't change it.",
+     "unprompted_definition", "email hash with a u prefix"),
+])
+def test_version_51_shapes(statement: str, text: str, kind: str, key: str) -> None:
+    got = found(text, statement)
+    assert got is not None and got[0] == kind and key.lower() in (got[2] or "").lower(), got
+
+
+def test_version_51_a_source_that_emailed_a_different_value_corrects() -> None:
+    got = found("The vendor emailed on Monday: the warranty is 24 months.", "The warranty on the panels is 12 months.")
+    assert got is not None and got[0] == "correction" and "24 months" in (got[2] or ""), got

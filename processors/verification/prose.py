@@ -424,6 +424,8 @@ _RULE_CONDITION = re.compile(r"^(?:if|when(?:ever)?|once|any\s?time)\s+(?:the|a|
                              r"passes|crosses|tops|[a-z]+s)\s+[^,?]{1,70}?(?:,\s*|\s+(?=(?:we|they|it|the|our)\s))(?=\S)", re.I)
 # what is foretold or supposed, not a rule: "..., it'll crash", "..., we'd lose it", "..., it might"
 _FORETOLD = re.compile(r"\b(?:will|won'?t|would|wouldn'?t|might|may|could|gonna|going\s+to)\b|'(?:ll|d)\b", re.I)
+_ONCE = re.compile(r"\b(?:(?:on|this|next|by|until)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day\b(?!s)|today|tonight|"
+                   r"tomorrow|this\s+week|next\s+week)\b", re.I)
 _POLITE_LEAD = re.compile(rf"^{POLITENESS}\s*,\s*(?=\S)", re.I)
 # a belief said with "actually": "I believe it's actually four years", "I think they actually need ..."
 _POLITE_BELIEF = re.compile(r"^(?:but\s+)?i\s+(?:believe|think)\b(?=.*\bactually\b)", re.I)
@@ -440,8 +442,9 @@ def rule_condition(sentence: str) -> int | None:
     """Where the rule starts after a condition of a thing in the present ("if the queue goes over
     25 open orders, order-ahead switches off"), or None: no such condition, or what follows it is
     foretold or supposed ("if the file is empty, it'll crash")."""
-    if (cond := _RULE_CONDITION.match(sentence)) is None or _FORETOLD.search(sentence, cond.end()):
-        return None
+    if (cond := _RULE_CONDITION.match(sentence)) is None or _FORETOLD.search(sentence, cond.end()) \
+            or _ONCE.search(sentence, cond.end()):
+        return None  # (nor a plan for one day: "If the crash rate stays flat, we go to the canary on Thursday.")
     return cond.end()
 
 

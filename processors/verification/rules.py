@@ -303,10 +303,7 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
         said = fact_at(tail[m.end():]) or _phrase(tail[m.end():])
         return (said, "contrast") if said else None
     fact = fact_at(_PLEASE_AFTER.sub("", rest, count=1)) if matched else None
-    if strong and _NIT.match(tail) and (fact is None or not mk.AUX_VERB.search(pr.clauses(fact)[0])
-                                        or _SUGGESTED.search(pr.clauses(fact)[0])):
-        # "nit: early return instead of the nested if", "nit: that can just be an expression body": a
-        # change asked of the code, no fact (not "tiny nit: the status code is OOO")
+    if strong and _nit_asks(tail, fact):
         return None
     if fact is None and matched and (dropped := _SUBJECT_DROPPED.match(rest)) is not None and "?" not in first_sentence(rest):
         # "no no, is running on python 3.11": the subject left out, as some people write
@@ -340,6 +337,13 @@ def _correction(tail: str, opening: bool) -> tuple[str, str] | None:
     if challenged and len(more := sentences(rest)[len(sentences(fact)):3]) > 0:
         fact = " ".join([fact, *more])  # "dock 3?? that's returns. memphis loads out of dock 7"
     return fact, "strong" if strong else "marked" if challenged else "weak"
+
+
+def _nit_asks(tail: str, fact: str | None) -> bool:
+    """A review's nit that asks a change of the code, no fact: "nit: early return instead of the
+    nested if", "nit: that can just be an expression body" (not "tiny nit: the status code is OOO")."""
+    return _NIT.match(tail) is not None and (fact is None or not mk.AUX_VERB.search(pr.clauses(fact)[0])
+                                              or _SUGGESTED.search(pr.clauses(fact)[0]) is not None)
 
 
 _SUGGESTED = re.compile(r"\b(?:can|could|should|would|will|'ll|might|just|maybe|prefer|rather)\b", re.I)
@@ -929,6 +933,8 @@ def _ordered(sentence: str) -> bool:
 def _how_things_are(sentence: str) -> bool:
     """A sentence that states how things are -- not a status ("the build is broken"), an event,
     the speaker's or the listener's moment, a bug report, an instruction, or about "it"/"this"."""
+    if sentence[:2].lower() in ("if", "wh", "on", "an") and (ruled := pr.rule_condition(sentence)) is not None:
+        sentence = sentence[ruled:]  # "If a row has no postcode, the loader skips it": the rule is what follows
     clauses = pr.clauses(sentence)
     if ("or " in sentence or "otherwise" in sentence) and (then := _OR_ELSE.search(sentence)) is not None \
             and _RULE_OF_ALL.search(clauses[0]):
@@ -1816,7 +1822,7 @@ def _found(tail: str, opening: bool, line: int, quote: str, line_of: str | None 
     after_note = pr.skip(tail[noted.end():]) if noted else ""
     if noted and (framed_too := ph.DEFINITION_FRAME.match(after_note)) is not None:
         after_note = pr.skip(after_note[framed_too.end():])  # "One thing, kindly note that ...": two frames
-    if noted and (note := fact_at(after_note)) and _lasting(note):
+    if noted and (note := fact_at(after_note)) and _lasting(note) and not _nit_asks(tail, note):
         # "small but important thing - our CAC includes sales salaries": set against, or new;
         # "quick note for the future - ...": what lasts, set against nothing
         ahead = " for " in noted.group().lower()
@@ -1855,7 +1861,7 @@ _NOT_A_TERM = re.compile(
     r"^(?:(?:quick|small|one|a|an|the|my|your|our|last|final|important|big|minor|general|side|"
     r"outdated|old|stale|wrong|incorrect|bad|right|correct|new|updated|"
     r"another|one more|two|some)\s+)*(?:note|notes|update|edit|status|question|q|a|answer|todo|to-?do|ps|"
-    r"fyi|error|warning|result|results|output|summary|tl;?dr|step|plan|issue|problem|bug|fix|done|"
+    r"fyi|error|warning|result|results|output|summary|tl;?dr|step|plan|issue|problem|bug|fix|done|nits?|nitpick|"
     r"next|reminder|eta|context|background|re|subject|btw|also|ok|okay|yes|no|so|thing|things|point|"
     r"caveat|catch|detail|heads up|update|info|edit|nb|n\.b|correction|wait|careful|hmm+|well|"
     r"actually|thanks|thx|ty|cheers|great|nice|cool|perfect|awesome|sure|first|second|then|after|"
