@@ -567,7 +567,8 @@ _SAID_IT_AGAIN = re.compile(r"\b(?:confirmed|reconfirmed|reiterated|repeated|ver
                             r"(?!\s+(?:morning|afternoon|evening|week|month))", re.I)
 # someone who checked, after what they found: "..., the printer confirmed that this morning"
 _VOUCHED_BY = re.compile(r"\s(?:confirmed|reconfirmed|verified)\s+(?:that|it|this)\b(?!\s+(?:morning|afternoon|evening|week))", re.I)
-# a word that says how a verb's action is done when it follows the verb with no comma
+# a word that says how a verb's action is done when it follows the verb with no comma (not
+# "... match exactly, yes": a verdict after all)
 _HOW_DONE = re.compile(r"(?:exactly|precisely)\b(?!\s*,)", re.I)
 
 
