@@ -112,14 +112,30 @@ def development() -> list[Family]:
 
 
 def trained(leave_out: Sequence[str] = ()) -> tuple[dict[str, list[float]], int]:
-    return _trained_on([f for f in development() if f.half not in leave_out])
+    return _trained_on(_without(development(), leave_out))
+
+
+def _set_of(family: Family) -> str:
+    """The set of ordinary turns a family belongs to, by its name: ``ordinary43-...`` -> ``ordinary43``."""
+    return family.name.split("-", 1)[0]
+
+
+def _without(families: Sequence[Family], leave_out: Sequence[str]) -> list[Family]:
+    """The families but those of the halves ``leave_out`` names -- a round (``fresh-69``), every
+    development ordinary turn (``ordinary``), or one set of them (``ordinary43``)."""
+    return [f for f in families if f.half not in leave_out
+            and not (f.half == ordinary.HALF and _set_of(f) in leave_out)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     ap.add_argument("--check", action="store_true", help="compare with the file, do not write")
     ap.add_argument("--leave-out", nargs="+", default=(), metavar="HALF",
-                    help="train without these halves and measure the judge on them")
+                    help="train without these halves (a round, 'ordinary', or one set such as 'ordinary43') "
+                         "and measure the judge on them")
+    ap.add_argument("--seed", type=int, metavar="N",
+                    help=f"with --leave-out or --folds: the order of the examples (default {SEED}; the file is "
+                         "always trained with the default)")
     ap.add_argument("--add", type=float, metavar="P",
                     help=f"with --leave-out: the judgement's threshold (default {learned.ADD})")
     ap.add_argument("--no-second-look", action="store_true",
@@ -142,13 +158,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.sentences:
         return _sentences(args.later, args.shared)
     knobs = (args.add, args.veto, args.veto_marked, args.retype)
-    if (any(k is not None for k in knobs) or args.no_second_look) and not (args.leave_out or args.folds):
-        ap.error("--add, --no-second-look, --veto, --veto-marked and --retype measure: they need --leave-out or --folds")
+    if (any(k is not None for k in knobs) or args.no_second_look or args.seed is not None) \
+            and not (args.leave_out or args.folds):
+        ap.error("--add, --no-second-look, --veto, --veto-marked, --retype and --seed measure: "
+                 "they need --leave-out or --folds")
+    if args.leave_out and (unknown := sorted(set(args.leave_out) - _halves())):
+        ap.error(f"no such half or set of ordinary turns: {', '.join(unknown)}")
     if any(p is not None and not 0.0 < p <= 1.0 for p in (args.add, args.veto)) \
             or any(p is not None and p <= 0.0 for p in (args.veto_marked, args.retype)):
         ap.error("--add and --veto are probabilities in (0, 1], --veto-marked and --retype numbers above 0")
     if args.leave_out or args.folds:
         _knobs(*knobs, second_look=not args.no_second_look)
+        if args.seed is not None:
+            _seed(args.seed)
         return _folds() if args.folds else _leave_out(args.leave_out)
     w, cases = trained()
     if args.check:
@@ -160,6 +182,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     OUT.write_bytes(document(w, cases))
     print(f"wrote {OUT} ({OUT.stat().st_size:,} bytes): {len(w)} features from {cases} cases")
     return 0
+
+
+def _seed(n: int) -> None:
+    """The order of the examples for a measure (`train` reads `SEED` when it runs)."""
+    global SEED
+    SEED = n
+
+
+def _halves() -> set[str]:
+    """What ``--leave-out`` may name: every half trained on, and each set of ordinary turns."""
+    families = development()
+    return {f.half for f in families} | {_set_of(f) for f in families if f.half == ordinary.HALF}
 
 
 def _knobs(add: float | None, veto: float | None, veto_marked: float | None, retype: float | None, *,
@@ -206,14 +240,14 @@ def _leave_out(halves: Sequence[str]) -> int:
     from sessiond.daemon.log import configure
 
     configure("warning", "json")
-    cases = _use([f for f in development() if f.half not in halves])
-    print(f"trained on {cases} cases without {', '.join(halves)}; {_settings()}")
+    cases = _use(_without(development(), halves))
+    print(f"trained on {cases} cases without {', '.join(halves)}; {_settings()}, seed {SEED}")
     families = load(fresh=True)
     for half in halves:
-        if half == ordinary.HALF:
-            chosen = ordinary.load()
+        if half == ordinary.HALF or half.startswith(ordinary.HALF):
+            chosen = [f for f in ordinary.load() if half == ordinary.HALF or _set_of(f) == half]
             turns = sum(len(f.cases) for f in chosen)
-            ordinary.report("ordinary turns", turns, ordinary.fired(chosen, judgement=True), details=False)
+            ordinary.report(f"{half} turns", turns, ordinary.fired(chosen, judgement=True), details=False)
             continue
         chosen = [f for f in families if f.half == half]
         verification.report(half, verification.run(chosen), details=False)

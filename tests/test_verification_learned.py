@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 from bench import learned as trainer
-from bench.verification import load
+from bench.verification import Case, Family, load
 from sessiond.processors.verification import VerificationProcessor, learned, review
 from sessiond.processors.verification.detection import QUOTE_CHARS
 from sessiond.processors.verification.rules import candidates, finish
@@ -232,13 +232,26 @@ def test_judgement_false_is_the_rules_alone() -> None:
 @pytest.mark.parametrize("argv", [["--add", "0.7"], ["--no-second-look"], ["--veto", "0.9"],
                                   ["--leave-out", "fresh-1", "--add", "1.5"], ["--leave-out", "fresh-1", "--veto", "0"],
                                   ["--leave-out", "fresh-1", "--add", "0"], ["--retype", "0.95"],
-                                  ["--leave-out", "fresh-1", "--retype", "0"]])
+                                  ["--leave-out", "fresh-1", "--retype", "0"], ["--seed", "1"],
+                                  ["--leave-out", "ordinary999"], ["--leave-out", "fresh"]])
 def test_the_measures_knobs_are_refused_outside_a_measure(argv: list[str]) -> None:
-    """``--add``, ``--veto``, ``--retype`` and ``--no-second-look`` change what ``--leave-out``
-    measures, never the trained file."""
+    """``--add``, ``--veto``, ``--retype``, ``--seed`` and ``--no-second-look`` change what
+    ``--leave-out`` measures, never the trained file; ``--leave-out`` names what is trained on
+    (not the held-out round, nor a set of ordinary turns that does not exist)."""
     with pytest.raises(SystemExit) as exited:
         trainer.main(argv)
     assert exited.value.code == 2
+
+
+def test_leave_out_takes_rounds_all_ordinary_turns_or_one_set_of_them() -> None:
+    def family(name: str, half: str) -> Family:
+        return Family(name, "none", half, "", (Case("Tests pass.", "ok", None),))
+
+    families = [family("fresh69-x", "fresh-69"), family("ordinary43-a", "ordinary"), family("ordinary44-b", "ordinary")]
+    names = [[f.name for f in trainer._without(families, out)]
+             for out in ((), ("fresh-69",), ("ordinary",), ("ordinary43",), ("fresh-69", "ordinary44"))]
+    assert names == [["fresh69-x", "ordinary43-a", "ordinary44-b"], ["ordinary43-a", "ordinary44-b"], ["fresh69-x"],
+                     ["fresh69-x", "ordinary44-b"], ["ordinary43-a"]]
 
 
 def test_a_turn_with_no_word_of_its_own_is_left_to_the_rules() -> None:
