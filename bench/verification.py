@@ -315,10 +315,11 @@ def evaluate(half: str, folder: Path = CASES) -> Outcome:
     return run(families)
 
 
-def run(families: Sequence[Family]) -> Outcome:
-    """Run the processor on these families in a temporary tree and score what it found."""
+def run(families: Sequence[Family], *, judgement: bool = True) -> Outcome:
+    """Run the processor on these families in a temporary tree and score what it found
+    (``judgement``: false for the rules alone)."""
     with tempfile.TemporaryDirectory(prefix="bench-verification-") as tmp:
-        return score(families, detect(families, Path(tmp)))
+        return score(families, detect(families, Path(tmp), judgement=judgement))
 
 
 # -- the report ----------------------------------------------------------------------------------
@@ -359,6 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="both: the development halves (dev and heldout); development: those and "
                     "the opened rounds (everything but fresh); all: those and fresh")
     ap.add_argument("--cases", type=Path, default=CASES, help="the folder of *.toml families")
+    ap.add_argument("--rules-alone", action="store_true", help="the processor without the learned judgement")
     args = ap.parse_args(argv)
     configure("warning", "json")
     halves = CHOICES[args.half]
@@ -376,7 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.half == half:
                 status = 2  # the one half asked for is not there (yet)
             continue
-        outcome = run(chosen)
+        outcome = run(chosen, judgement=not args.rules_alone)
         report(half, outcome, details=half != FRESH)
         if half == FRESH:
             if not all(s.met for s in outcome.scores.values()):

@@ -132,6 +132,16 @@ def test_the_command_lists_no_fresh_case_and_fails_on_its_targets(
     assert "fresh half" not in out and out.count("ZQX-UNMATCHED") == 6
 
 
+def test_the_command_measures_the_rules_alone_when_asked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # a correction the rules miss and the judgement finds (`test_verification_learned.MISSED`)
+    turn = ("The invoices table is partitioned by month.", "its partitioned by day since march", "partitioned by day")
+    (tmp_path / "c.toml").write_text(family_toml("c", "correction", "dev", [turn] * 6))
+    for argv, hits in (([], 6), (["--rules-alone"], 0)):
+        assert main(["--cases", str(tmp_path), "--half", "dev", *argv]) == 0
+        out = capsys.readouterr().out
+        assert f"correction                 6     {hits}" in out, out
+
+
 # -- the scoring ---------------------------------------------------------------------------------
 
 def test_a_hit_needs_the_type_and_the_key_and_anything_else_is_a_false_positive() -> None:

@@ -526,13 +526,17 @@ _YES = (r"(?:(?:yes+|yeah+|yep+|yup+|ya|yea|yah|ye|yeh|yeap|yass+|aye|mhm+|uh[- 
         r"ja|jawohl|oui|sí)"
         r"(?:\s+(?:sir|ma'?am|mate|dude|man|boss|chief|indeed))?)")
 WEAK_CONFIRMATION = _rx(rf"^(?:{_YES}(?=\W|$)|(?:right|true)" + _AFTER_WORD + ")")
+# said again of it ("confirmed it", "reiterated that" -- not "confirmed this morning: ...", where
+# "this" is the morning), and when
+SAID_IT = (r"(?:confirmed|reconfirmed|reiterated|repeated|verified)\s+(?:it|that|this)\b"
+           r"(?!\s+(?:morning|afternoon|evening|week|month))")
+_WHEN_SAID = r"(?:\s+(?:this\s+morning|this\s+afternoon|today|yesterday|earlier|last\s+week|on\s+\w+))?"
 # "us-east-1, yes", "monthly -- correct", "30s, yes that's right": the confirming word after
 # what it confirms (a fragment echoing the statement, or the person's own fact).
 _CONFIRM_WORD = (r"(?:yes+|yeah|yep|yup|ya|yea|mhm+|uh[- ]?huh|correct|exactly|precisely|right|indeed|agreed|"
                  # "Ships on 2 December, the printer confirmed that this morning"
-                 r"(?:the\s+|our\s+|their\s+)?(?!(?:i|we|you|it|he|she|they)\b)[\w'-]+(?:\s+[\w'-]+)?\s+(?:confirmed|reconfirmed|"
-                 r"verified)\s+(?:that|it|this)(?!\s+(?:morning|afternoon|evening|week))"
-                 r"(?:\s+(?:this\s+morning|today|yesterday|earlier|last\s+week|on\s+\w+))?|"
+                 r"(?:the\s+|our\s+|their\s+)?(?!(?:i|we|you|it|he|she|they)\b)[\w'-]+(?:\s+[\w'-]+)?\s+"
+                 + SAID_IT + _WHEN_SAID + "|"
                  # "the 25 per page part is right": one part of what was said; "X 👍"
                  r"(?:part|bit|piece|half|number|figure)\s+(?:is|was|'s)\s+(?:right|correct|accurate|true|spot on)|"
                  # "Ningbo on the 12th is right": what was said, then the verdict on it
@@ -628,8 +632,7 @@ CONFIRM_THAT = _rx(r"^(?:i|we)\s+(?:can\s+(?:also\s+)?|do\s+|hereby\s+)?confirm\
 SOURCE_SAID = _rx(r"^(?:(?:the|our|their|my)\s+)?(?!(?:i|we|you|it|he|she|they|that|this|there|which|who|and|but|so)\b)"
                   r"(?:[\w./'&-]+\s+){1,4}?(?:(?:in|from|at|on)\s+[\w./'&-]+\s+)?(?:confirmed|reconfirmed|reiterated|repeated|"
                   r"verified|emailed|wrote|messaged|replied)(?:\s+(?:it|that|this|back))?"
-                  r"(?:\s+(?:this\s+morning|this\s+afternoon|today|yesterday|earlier|last\s+week|on\s+\w+))?"
-                  rf"\s*(?::|\s[{EM}{EN}-]+)\s*(?=\S)")
+                  + _WHEN_SAID + rf"\s*(?::|\s[{EM}{EN}-]+)\s*(?=\S)")
 # ... or has it too: "Our finance dashboard shows it as well. Paid digital subscribers passed 100,000 ..."
 SOURCE_TOO = _rx(r"^(?:(?:the|our|their|my)\s+)?(?!(?:i|we|you|it|he|she|they|that|this|there|which|who|and|but|so)\b)"
                  r"(?:[\w./'&-]+\s+){1,4}?(?:says|shows|showed|reads|has|gives|lists|confirms|confirmed)\s+(?:it|that|this)\s+"

@@ -424,8 +424,9 @@ _RULE_CONDITION = re.compile(r"^(?:if|when(?:ever)?|once|any\s?time)\s+(?:the|a|
                              r"passes|crosses|tops|[a-z]+s)\s+[^,?]{1,70}?(?:,\s*|\s+(?=(?:we|they|it|the|our)\s))(?=\S)", re.I)
 # what is foretold or supposed, not a rule: "..., it'll crash", "..., we'd lose it", "..., it might"
 _FORETOLD = re.compile(r"\b(?:will|won'?t|would|wouldn'?t|might|may|could|gonna|going\s+to)\b|'(?:ll|d)\b", re.I)
-_ONCE = re.compile(r"\b(?:(?:on|this|next|by|until)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day\b(?!s)|today|tonight|"
-                   r"tomorrow|this\s+week|next\s+week)\b", re.I)
+# one day or week, not every one: "on Thursday" (not "on Thursdays"), "tomorrow", "this week"
+ONE_DAY = re.compile(r"\b(?:(?:on|this|next|by|until|from)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day\b(?!s)|"
+                     r"(?:today|tonight|tomorrow|yesterday|this week|next week|this month|right now)\b)", re.I)
 _POLITE_LEAD = re.compile(rf"^{POLITENESS}\s*,\s*(?=\S)", re.I)
 # a belief said with "actually": "I believe it's actually four years", "I think they actually need ..."
 _POLITE_BELIEF = re.compile(r"^(?:but\s+)?i\s+(?:believe|think)\b(?=.*\bactually\b)", re.I)
@@ -437,17 +438,17 @@ _STEP = re.compile(r"^(?:and\s+)?(?:then|after that|afterwards|next)\s*,?\s+"
                    r"(?:(we|i|you|let'?s)\s+(?!\w+ed\b|(?:was|were|had|did|went|got|made|found|saw|said)\b))?", re.I)
 
 
-@lru_cache(maxsize=1024)
 def rule_condition(sentence: str) -> int | None:
     """Where the rule starts after a condition of a thing in the present ("if the queue goes over
     25 open orders, order-ahead switches off"), or None: no such condition, or what follows it is
     foretold or supposed ("if the file is empty, it'll crash")."""
     if (cond := _RULE_CONDITION.match(sentence)) is None or _FORETOLD.search(sentence, cond.end()) \
-            or _ONCE.search(sentence, cond.end()):
+            or ONE_DAY.search(sentence, cond.end()):
         return None  # (nor a plan for one day: "If the crash rate stays flat, we go to the canary on Thursday.")
     return cond.end()
 
 
+@lru_cache(maxsize=1024)
 def is_fact(text: str) -> bool:
     """A declarative sentence: >= 3 words, not a question, hypothetical or hedge, and its first
     clause with a verb is not an imperative ("before that, take a backup")."""

@@ -563,10 +563,9 @@ _IS_VERDICT = re.compile(r"(?:is|are)\s", re.I)
 _THUMBS = "\U0001f44d\u2705\u2713\u2714\u2611\U0001f44c"
 
 
-_SAID_IT_AGAIN = re.compile(r"\b(?:confirmed|reconfirmed|reiterated|repeated|verified)\s+(?:it|that|this)\b"
-                            r"(?!\s+(?:morning|afternoon|evening|week|month))", re.I)
-# someone who checked, after what they found: "..., the printer confirmed that this morning"
-_VOUCHED_BY = re.compile(r"\s(?:confirmed|reconfirmed|verified)\s+(?:that|it|this)\b(?!\s+(?:morning|afternoon|evening|week))", re.I)
+# someone who said it again: before what it is ("The roadmaster confirmed it this morning: ..."), or
+# after what they found ("..., the printer confirmed that this morning")
+_SAID_IT_AGAIN = re.compile(rf"\b{ph.SAID_IT}", re.I)
 # a word that says how a verb's action is done when it follows the verb with no comma (not
 # "... match exactly, yes": a verdict after all)
 _HOW_DONE = re.compile(r"(?:exactly|precisely)\b(?!\s*,)", re.I)
@@ -589,7 +588,7 @@ def _trailing(tail: str) -> Lead | None:
             or (pr.imperative(said) and not _IS_VERDICT.match(m["word"])) or mk.HEDGE.search(said)
             or ph.STRONG_CORRECTION_ANY.match(said) or ph.WEAK_CORRECTION_ANY.match(said)):
         return None
-    if _VOUCHED_BY.search(m["word"]):
+    if _SAID_IT_AGAIN.search(m["word"]):
         # "..., Helen confirmed that last week": only what says the statement again (not "Marta from
         # underwriting confirmed it this morning.": who, no fact)
         return Lead("mid", said) if is_fact(said) or (has_value(said) and len(pr.words(said)) <= FRAGMENT_WORDS) else None
@@ -834,9 +833,7 @@ _RULE_GIVEN = re.compile(r"(?:,\s*|\s+)(?:(?:that'?s|thats|that is|it'?s|its|thi
                          r"(?:under|per|by)\s+(?:our|the|company|state|federal|local)\s+(?:[\w-]+\s+){0,2}?(?:protocol|policy|"
                          r"rules?|regulations?|guidelines?|sop|contract|agreement|law|code|charter|handbook)\b)", re.I)
 # one occasion, not a habit: "on Friday" (not "on Fridays"), "tomorrow", "that index", "it"
-_ONE_OCCASION = re.compile(r"\b(?:(?:on|this|next|by|until|from)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day\b(?!s)|"
-                           r"(?:today|tonight|tomorrow|yesterday|this week|next week|this month|right now)\b|"
-                           r"(?:this|that|these|those|it)\b)", re.I)
+_ONE_OCCASION = re.compile(pr.ONE_DAY.pattern + r"|\b(?:this|that|these|those|it)\b", re.I)
 _RULE_SUBJECT_NOT = re.compile(r"^(?:i|i'?m|i'?ve|i'd|i'?ll|you|u|it|its|it'?s|this|that|thats|that'?s|these|those|"
                                r"he|she|there)\b", re.I)
 
@@ -1069,11 +1066,16 @@ def _and_next(fact: str, parts: Sequence[str]) -> str:
     after = pr.skip(parts[1]).strip()
     if len(pr.words(after)) > 14 and "?" not in after:
         after = pr.clauses(after)[0].strip()  # "new hires accrue 1.25 days per month -- it's in the handbook"
-    if (not after or len(pr.words(after)) > 14 or "?" in after or pr.imperative(after) or _commands(after)
-            or mk.REQUEST.match(after) or mk.MOMENT.search(after) or mk.HEDGE.search(after)
-            or not (is_fact(after) or has_value(after))):
+    if not after or len(pr.words(after)) > 14 or _goes_elsewhere(after) or not (is_fact(after) or has_value(after)):
         return fact
     return f"{fact.rstrip(' .')}. {after}"
+
+
+def _goes_elsewhere(after: str) -> bool:
+    """A sentence after a fact that does not go on with it: a question, a request, the person's
+    moment, a hedge (`_and_next`, `_and_then`)."""
+    return bool("?" in after or pr.imperative(after) or _commands(after) or mk.REQUEST.match(after)
+                or mk.MOMENT.search(after) or mk.HEDGE.search(after))
 
 
 def _opens_with_a_lead(text: str) -> bool:
@@ -1354,8 +1356,7 @@ def _and_then(fact: str, parts: Sequence[str]) -> str:
     request, a question, a hedge or the person's moment)."""
     if len(parts) < 2 or (after := pr.skip(parts[1]).strip()) in fact or not _REFERS_BACK.search(after):
         return fact
-    if ("?" in after or pr.imperative(after) or _commands(after) or mk.REQUEST.match(after) or mk.MOMENT.search(after)
-            or mk.HEDGE.search(after) or not is_fact(after) or not _lasting(after) or _opens_with_a_lead(after)
+    if (_goes_elsewhere(after) or not is_fact(after) or not _lasting(after) or _opens_with_a_lead(after)
             or _CONCEDE_WORDS_RX.search(after) or _past(after) or _event(pr.clauses(after)[0])
             or _past(fact) or _event(pr.clauses(fact)[0]) or not _lasting(fact)):
         return fact  # (not what follows a story or a finding: "Site visit ran long. ...")
