@@ -27,6 +27,7 @@ import argparse
 import collections
 import functools
 import random
+import shutil
 import tempfile
 import threading
 import time
@@ -163,15 +164,24 @@ def _pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000 if xs else float("nan")
 
 
-def run(files: int, rate: float, seconds: float, processors: list[str], workdir: Path) -> str:
+def run(files: int, rate: float, seconds: float, processors: list[str], workdir: Path,
+        tree: tuple[Path, Path] | None = None) -> str:
+    """``tree``: an existing (root, state) to append to instead of a generated tree -- the
+    state is copied into ``workdir`` first, the root's files are appended to."""
     rng = random.Random(3)
-    root = workdir / "root"
-    paths = []
-    for i in range(files):
-        p = root / f"u{i % 10}" / f"s{i}.jsonl"
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(b"".join(corpus.append_line(rng, f"u{i % 10}", "bench", 1024) for _ in range(20)))
-        paths.append(p)
+    if tree is None:
+        root = workdir / "root"
+        paths = []
+        for i in range(files):
+            p = root / f"u{i % 10}" / f"s{i}.jsonl"
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(b"".join(corpus.append_line(rng, f"u{i % 10}", "bench", 1024) for _ in range(20)))
+            paths.append(p)
+    else:
+        root = tree[0]
+        shutil.copy2(tree[1], workdir / "state.duckdb")
+        paths = sorted(p for p in root.glob("*/*.jsonl"))[:files]
+        files = len(paths)
     rec = Recorder()
     rec.install()
     settings = Settings(root=root, state=workdir / "state.duckdb", log_level="warning")
@@ -181,10 +191,20 @@ def run(files: int, rate: float, seconds: float, processors: list[str], workdir:
     try:
         thread.start()
         deadline = time.monotonic() + 600
-        while not all(sum(k[0] == p for k in rec.confirmed) >= files for p in processors):
+        while not all(sum(k[0] == p for k in rec.confirmed) >= files for p in processors) \
+                if tree is None else not service.first_scan_done.is_set():
             if time.monotonic() > deadline:
                 raise TimeoutError("the backfill of the generated tree did not end")
             time.sleep(0.05)
+        if tree is not None:  # each file's first append after a start reads its prefix once
+            for p in paths:
+                with open(p, "ab") as f:
+                    f.write(corpus.append_line(rng, "x", "bench", 1024))
+            warm = {(proc, p.relative_to(root).as_posix()) for proc in processors for p in paths}
+            while not warm <= set(rec.confirmed):
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the warm-up appends were not committed")
+                time.sleep(0.05)
         time.sleep(1.0)
         rec.clear()
         t0, i = time.perf_counter(), 0
@@ -247,10 +267,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rate", type=float, default=200.0)
     ap.add_argument("--seconds", type=float, default=15.0)
     ap.add_argument("--processors", default="lines,usage,verification")
+    ap.add_argument("--tree", nargs=2, type=Path, metavar=("ROOT", "STATE"),
+                    help="append to the first --files transcripts of an existing tree whose state "
+                         "is STATE (copied first; the tree's files ARE appended to), e.g. figure "
+                         "3b's bench/out/work/latency-big: a commit's cost at a large state")
     args = ap.parse_args(argv)
     configure("warning", "json")
     with tempfile.TemporaryDirectory(prefix="sessiond-breakdown-") as tmp:
-        print(run(args.files, args.rate, args.seconds, args.processors.split(","), Path(tmp)))
+        print(run(args.files, args.rate, args.seconds, args.processors.split(","), Path(tmp),
+                  tuple(args.tree) if args.tree else None))
     return 0
 
 

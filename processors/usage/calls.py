@@ -19,9 +19,10 @@ winners are now stored, and the rule is applied where the records change:
     record, a quarter of the writer thread's time in a backfill; in SQL a 15k-record batch
     merges in 65-75 ms instead of 220-340 ms.
   * a live append's few records in Python with `rank` (the same order): each key's best new
-    record is compared with the stored winner, fetched in one query; the loser is dropped or
-    deleted. The SQL statements' fixed cost (~10 ms a commit) would have been most of a live
-    commit's time.
+    record is compared with the stored winner, fetched by its message id through the table's
+    index; the loser is dropped or deleted by its rowid. The SQL statements' fixed cost (~10 ms a
+    commit) would have been most of a live commit's time, and a lookup that joins the keys
+    scans the table: its cost grew with the table.
 * `after_delete` (a file's records were deleted on rewrite or deletion): the keys whose winner
   was in those files are picked again, in SQL, from the records that remain.
 
@@ -50,8 +51,14 @@ COLUMNS: tuple[str, ...] = (
 )
 """The columns of ``usage_calls``, in order: the view's, so ``SELECT *`` readers see no change."""
 
-SQL_FROM = 256
-"""Records in a batch from which `merge` works in SQL (below: in Python; see the docstring)."""
+SQL_FROM = 1024
+"""Records in a batch from which `merge` works in SQL (below: in Python; see the docstring).
+The SQL merge joins the batch's keys with the whole table, so its cost grows with the stored
+calls; the Python one looks them up through the index. A commit of new calls, medians of 12
+(`bench.calls_lookup`'s harness, 50k / 900k stored calls): 300 records 51 / 170 ms in SQL
+against 40 / 53 in Python, 1,000 records 54 / 126 against 100 / 100, 3,000 records 66 / 152
+against 240 / 289. It was 256: a congested live commit (100+ files at 200 appends/s) crossed it
+and scanned the table."""
 
 _COPIED = ("session_file", "username", "line_no", "uuid", "session_id", "agent_id",
            "is_sidechain", "ts", "cwd", "model", "message_id", "request_id", "input_tokens",
@@ -151,26 +158,23 @@ WITH lost AS (
 
 _DELETE_FILES = f"DELETE FROM {CALLS} WHERE session_file IN (SELECT unnest(?::VARCHAR[]))"
 
-# For the Python way: the stored winners of some keys, with what `rank` needs (ts as integer
-# microseconds, so the comparison never depends on time zones of returned values).
+# For the Python way: the stored calls of some message ids (any user or request id: the caller
+# keeps its keys'), with their rowid and what `rank` needs (ts as integer microseconds, so the
+# comparison never depends on time zones of returned values). A plain filter on ``message_id``,
+# so DuckDB reads it through the table's index (migration step 12) -- any join with the keys, or
+# a DELETE that names them, scans the whole table instead: 100-180 ms a commit at 870k calls
+# (figure 3b's state after its 15 GB backfill), growing with the table, where this is 1.5-3 ms.
 _STORED = f"""
-WITH k AS (
-    SELECT unnest(?::VARCHAR[]) AS username, unnest(?::VARCHAR[]) AS message_id,
-           unnest(?::VARCHAR[]) AS request_id
-)
-SELECT c.username, c.message_id, c.request_id,
-       c.total_tokens, coalesce(c.is_sidechain, false), epoch_us(c.ts), c.session_file, c.line_no
-FROM {CALLS} c
-JOIN k ON c.username = k.username AND c.message_id = k.message_id
-      AND c.request_id IS NOT DISTINCT FROM k.request_id
+SELECT rowid, username, message_id, request_id,
+       total_tokens, coalesce(is_sidechain, false), epoch_us(ts), session_file, line_no
+FROM {CALLS}
+WHERE message_id IN (SELECT unnest(?::VARCHAR[]))
 """
+# Message ids a lookup names at most: DuckDB 2.0 reads up to ~50 through the index and more
+# by scanning the table (64 ids: 45 ms at 870k calls, against 1.5 ms for 50).
+_LOOKUP = 48
 
-_DELETE_BEATEN = f"""
-DELETE FROM {CALLS} USING (
-    SELECT unnest(?::VARCHAR[]) AS session_file, unnest(?::BIGINT[]) AS line_no
-) b
-WHERE {CALLS}.session_file = b.session_file AND {CALLS}.line_no IS NOT DISTINCT FROM b.line_no
-"""
+_DELETE_ROWS = f"DELETE FROM {CALLS} WHERE rowid IN (SELECT unnest(?::BIGINT[]))"
 
 
 def merge(tx: Tx, records: Rows) -> list[dict[str, Any]]:
@@ -234,14 +238,15 @@ def _merge_rows(tx: Tx, records: Rows) -> list[dict[str, Any]]:
     keys = list(best)
     winners = kept(tx, WINNERS, _winners)
     known = winners.get(keys) if winners is not None else {}
+    rowids: dict[tuple[str, int | None], int] = {}  # of the stored calls looked up here
     if len(known) == len(keys):  # every key's stored winner is known: no lookup
         stored = list(known.items())
     else:
-        rows = tx.query(_STORED, [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]])
-        stored = [((str(user), str(message), None if request is None else str(request)),
-                   rank(_int(total), bool(sidechain), _int(ts_us), str(file), _int(line)))
-                  for user, message, request, total, sidechain, ts_us, file, line in rows]
-    beaten: list[tuple[str, int | None]] = []
+        stored = []
+        for key, where, rowid in _stored(tx, keys):
+            stored.append((key, where))
+            rowids[_where(where)] = rowid
+    beaten: list[tuple[str, str, int | None]] = []  # (message id, file, line) of each stored call beaten
     won: dict[Key, Rank] = {}
     for key, theirs in stored:
         held = best.get(key)
@@ -251,14 +256,44 @@ def _merge_rows(tx: Tx, records: Rows) -> list[dict[str, Any]]:
             won[key] = theirs
             del best[key]
         else:
-            beaten.append(_where(theirs))
+            beaten.append((key[1], *_where(theirs)))
     if beaten:
-        tx.execute(_DELETE_BEATEN, [[b[0] for b in beaten], [b[1] for b in beaten]])
+        _delete(tx, beaten, rowids)
     won.update((key, r) for key, (r, _) in best.items())
     if winners is not None:
         on_commit(tx, lambda: winners.put(won))
     out.extend(row for _, row in best.values())
     return out
+
+
+def _lookup(tx: Tx, message_ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    """`_STORED`'s rows for these message ids, `_LOOKUP` ids a statement."""
+    ids = sorted(set(message_ids))
+    return [row for i in range(0, len(ids), _LOOKUP) for row in tx.query(_STORED, [ids[i:i + _LOOKUP]])]
+
+
+def _stored(tx: Tx, keys: Sequence[Key]) -> list[tuple[Key, Rank, int]]:
+    """The stored call of each key that has one: its rank and rowid."""
+    wanted = set(keys)
+    out = []
+    for rowid, user, message, request, total, sidechain, ts_us, file, line in _lookup(tx, [k[1] for k in keys]):
+        key = (str(user), str(message), None if request is None else str(request))
+        if key in wanted:  # (not another user's call, or another request's, of that message id)
+            out.append((key, rank(_int(total), bool(sidechain), _int(ts_us), str(file), _int(line)), int(rowid)))
+    return out
+
+
+def _delete(tx: Tx, beaten: Sequence[tuple[str, str, int | None]],
+            rowids: Mapping[tuple[str, int | None], int]) -> None:
+    """Delete the stored calls ``beaten`` (message id, file, line): by the rowids this merge
+    looked up, or, for winners it knew from `WINNERS`, found by their message ids first."""
+    found = [rowids[(file, line)] for _, file, line in beaten if (file, line) in rowids]
+    unknown = {(file, line) for _, file, line in beaten if (file, line) not in rowids}
+    if unknown:
+        found += [int(row[0]) for row in _lookup(tx, [m for m, file, line in beaten if (file, line) in unknown])
+                  if (str(row[7]), _int(row[8])) in unknown]
+    if found:
+        tx.execute(_DELETE_ROWS, [found])
 
 
 def _where(r: Rank) -> tuple[str, int | None]:

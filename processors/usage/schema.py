@@ -1,7 +1,9 @@
 """Schema of the usage processor: four append-only fact tables, the calls, and the views.
 
 Facts carry ``session_file`` so the framework can drop one file's rows on rewrite; there are
-no keys or indexes (append-only, and DuckDB handles delete + re-insert of a key badly). The
+no keys (append-only, and DuckDB handles delete + re-insert of a key badly) and one index, on
+``usage_calls.message_id`` (step 12: a live commit looks its calls up by it, see
+`processors.usage.calls`; a later step that alters ``usage_calls`` must drop it first). The
 deduplicated API calls, ``usage_calls``, were a view too; since step 10 they are a table the
 processor keeps equal to that view's rule inside every commit (see `processors.usage.calls`),
 because every token report reads them. The other answers -- tool events with their results,
@@ -479,4 +481,7 @@ MIGRATIONS: tuple[str, ...] = (
     _PLUGIN_ITEMS,
     _CALLS_TABLE,
     PUBLIC_VIEWS,  # 11: the public views (`sessiond sql`, the Parquet snapshots)
+    # 12: a live commit finds the stored calls of its message ids through this (a scan of the
+    # table otherwise, which grows with it: `processors.usage.calls._STORED`)
+    f"CREATE INDEX usage_calls_message_id ON {CALLS} (message_id)",
 )
