@@ -16,7 +16,7 @@ alternated commit by commit in one process: each a transaction that merges ``--k
 `calls.merge` and inserts what it returns -- the old way's lookup (the join, kept here) on the
 file without the index. WAL checkpoints happen as in the daemon (DuckDB's 16 MB threshold):
 their cost lands in the commits that trigger them, so p99 and the total show it. Prints
-medians, p99 and totals per size and way.
+medians, p99 and totals per size and way; fails if the two ways leave different tables.
 """
 
 from __future__ import annotations
@@ -172,6 +172,10 @@ def run(sizes: list[int], commits: int, keys: int) -> str:
                 for name, con in ways.items():
                     merge = _joined_merge if "before" in name else calls.merge
                     times[name].append(_commit(con, schemas[name], [dict(r) for r in batch], merge))
+            tables = [con.execute(f"SELECT * FROM {calls.CALLS} ORDER BY session_file, line_no").fetchall()
+                      for con in ways.values()]
+            if tables[0] != tables[1]:
+                raise AssertionError(f"the two merges left different usage_calls at {n:,} calls")
             sizes_mb = {name: Path(con.execute("SELECT path FROM duckdb_databases() WHERE NOT internal").fetchone()[0]).stat().st_size / 2**20  # type: ignore[index]
                         for name, con in ways.items()}
             for con in ways.values():
