@@ -180,7 +180,7 @@ def run(files: int, rate: float, seconds: float, processors: list[str], workdir:
     else:
         root = tree[0]
         shutil.copy2(tree[1], workdir / "state.duckdb")
-        paths = sorted(p for p in root.glob("*/*.jsonl"))[:files]
+        paths = sorted(root.glob("*/*.jsonl"))[:files]
         files = len(paths)
     rec = Recorder()
     rec.install()

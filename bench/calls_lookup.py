@@ -37,7 +37,7 @@ import pyarrow as pa
 
 from sessiond.processors.usage import calls
 from sessiond.processors.usage.processor import UsageProcessor
-from sessiond.state.store import _Tx
+from sessiond.state.store import Store, _Tx
 
 # The merge before step 12 (`calls._merge_rows` at 8963f2c, without the kept winners, which
 # neither way finds here: every key is new or was merged in another transaction): the keys
@@ -105,35 +105,21 @@ def _fill(path: Path, n: int, rng: random.Random) -> None:
         con.execute(step)
     rows = [calls.call_row(_record(rng, i, rng.choice(_USERS), f"msg_{rng.getrandbits(80):x}",
                                    f"req_{rng.getrandbits(80):x}")) for i in range(n)]
-    table = pa.Table.from_pylist(rows)
-    con.register("_fill", table)
-    con.execute(f"INSERT INTO {calls.CALLS} BY NAME SELECT * FROM _fill")
-    con.unregister("_fill")
+    Store(con)._insert(calls.CALLS, pa.Table.from_pylist(rows))
     con.execute("CHECKPOINT")
     con.close()
 
 
-def _schema(con: duckdb.DuckDBPyConnection) -> Callable[[str], pa.Schema]:
-    schemas: dict[str, pa.Schema] = {}
-
-    def schema(table: str) -> pa.Schema:
-        if table not in schemas:
-            schemas[table] = con.sql(f"SELECT * FROM {table} LIMIT 0").to_arrow_table().schema
-        return schemas[table]
-    return schema
-
-
-def _commit(con: duckdb.DuckDBPyConnection, schema: Callable[[str], pa.Schema],
-            records: list[dict[str, Any]], merge: Callable[[_Tx, list[dict[str, Any]]], list[dict[str, Any]]]) -> float:
+def _commit(store: Store, records: list[dict[str, Any]],
+            merge: Callable[[_Tx, list[dict[str, Any]]], list[dict[str, Any]]]) -> float:
+    """One transaction: the merge, then its rows inserted as the daemon's writer inserts them."""
+    con = store._con
     start = time.perf_counter()
     con.execute("BEGIN TRANSACTION")
-    with _Tx(con, schema) as tx:
+    with _Tx(con, store.schema) as tx:
         rows = merge(tx, records)
     if rows:
-        table = pa.Table.from_pylist(rows, schema=schema(calls.CALLS))
-        con.register("_rows", table)
-        con.execute(f"INSERT INTO {calls.CALLS} BY NAME SELECT * FROM _rows")
-        con.unregister("_rows")
+        store._insert(calls.CALLS, pa.Table.from_pylist(rows, schema=store.schema(calls.CALLS)))
     con.execute("COMMIT")
     return time.perf_counter() - start
 
@@ -154,7 +140,7 @@ def run(sizes: list[int], commits: int, keys: int) -> str:
             con.execute("CHECKPOINT")
             con.close()
             ways = {"index (now)": duckdb.connect(str(base)), "join, no index (before)": duckdb.connect(str(plain))}
-            schemas = {name: _schema(con) for name, con in ways.items()}
+            stores = {name: Store(con) for name, con in ways.items()}
             times: dict[str, list[float]] = {name: [] for name in ways}
             recent: list[tuple[str, str, str]] = []
             serial = n
@@ -169,9 +155,9 @@ def run(sizes: list[int], commits: int, keys: int) -> str:
                                                   f"req_{rng.getrandbits(80):x}")
                         recent = [*recent[-200:], (user, message, request)]
                     batch.append(_record(rng, serial, user, message, request))
-                for name, con in ways.items():
+                for name in ways:
                     merge = _joined_merge if "before" in name else calls.merge
-                    times[name].append(_commit(con, schemas[name], [dict(r) for r in batch], merge))
+                    times[name].append(_commit(stores[name], [dict(r) for r in batch], merge))
             tables = [con.execute(f"SELECT * FROM {calls.CALLS} ORDER BY session_file, line_no").fetchall()
                       for con in ways.values()]
             if tables[0] != tables[1]:

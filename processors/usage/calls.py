@@ -243,9 +243,9 @@ def _merge_rows(tx: Tx, records: Rows) -> list[dict[str, Any]]:
         stored = list(known.items())
     else:
         stored = []
-        for key, where, rowid in _stored(tx, keys):
-            stored.append((key, where))
-            rowids[_where(where)] = rowid
+        for key, theirs, rowid in _stored(tx, keys):
+            stored.append((key, theirs))
+            rowids[_where(theirs)] = rowid
     beaten: list[tuple[str, str, int | None]] = []  # (message id, file, line) of each stored call beaten
     won: dict[Key, Rank] = {}
     for key, theirs in stored:
@@ -288,10 +288,10 @@ def _delete(tx: Tx, beaten: Sequence[tuple[str, str, int | None]],
     """Delete the stored calls ``beaten`` (message id, file, line): by the rowids this merge
     looked up, or, for winners it knew from `WINNERS`, found by their message ids first."""
     found = [rowids[(file, line)] for _, file, line in beaten if (file, line) in rowids]
-    unknown = {(file, line) for _, file, line in beaten if (file, line) not in rowids}
+    unknown = {(file, line): message for message, file, line in beaten if (file, line) not in rowids}
     if unknown:
-        found += [int(row[0]) for row in _lookup(tx, [m for m, file, line in beaten if (file, line) in unknown])
-                  if (str(row[7]), _int(row[8])) in unknown]
+        found += [int(rowid) for rowid, *_, file, line in _lookup(tx, list(unknown.values()))
+                  if (str(file), _int(line)) in unknown]
     if found:
         tx.execute(_DELETE_ROWS, [found])
 
