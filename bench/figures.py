@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import ccusage, corpus
-from bench.daemon import REPO, Daemon, log_time, run_once
+from bench.daemon import REPO, Daemon, log_time, run_once, sessiond_env
 from bench.original import Original
 from sessiond.state.migrations import CORE_STEPS
 
@@ -689,8 +689,7 @@ def fig_report(ctx: Ctx) -> list[Row]:
     n = ctx.sizes.repeats
     cmd = [sys.executable, "-m", "sessiond", "report", "usage", "--by", "day", "--json",
            "--root", str(root), "--state", str(state), "--socket", str(state.parent / "none.sock")]
-    env = dict(os.environ)
-    env.pop("SESSIOND_CONFIG", None)
+    env = sessiond_env()
     subprocess.run(cmd, cwd=REPO, capture_output=True, check=True, env=env)
     cli_t, out = [], b""
     for _ in range(n):
@@ -762,7 +761,8 @@ def _import_time() -> float:
     best = float("inf")
     for _ in range(3):
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import sessiond.daemon.cli"], cwd=REPO, check=True)
+        subprocess.run([sys.executable, "-c", "import sessiond.daemon.cli"], cwd=REPO, check=True,
+                       env=sessiond_env())
         best = min(best, time.perf_counter() - t)
     return best
 

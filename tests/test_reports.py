@@ -121,6 +121,28 @@ def test_the_client_imports_no_report_when_the_daemon_answers(tmp_path: Path) ->
 
 
 
+def test_the_report_on_the_state_file_converts_nothing_to_arrow(tmp_path: Path) -> None:
+    """Without a daemon, `report usage` reads the state with duckdb alone: the price table is
+    written with bound values, so pyarrow is never imported (~50 ms of the command)."""
+    state = tmp_path / "s.duckdb"
+    done = run_once("--root", str(REPO / "examples" / "user_sessions"), "--state", str(state),
+                    "--processors", "usage")
+    assert done.returncode == 0, done.stderr
+    probe = (
+        "import sys\n"
+        "from sessiond.daemon.cli import main\n"
+        f"code = main(['report', 'usage', '--by', 'day', '--json', '--state', {str(state)!r},\n"
+        f"             '--socket', {str(tmp_path / 'none.sock')!r}])\n"
+        "print([m for m in ('duckdb', 'pyarrow') if m in sys.modules], file=sys.stderr)\n"
+        "raise SystemExit(code)\n")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.decode().strip().splitlines()[-1] == "['duckdb']"
+    totals = orjson.loads(result.stdout)["totals"]
+    assert totals["totalCost"] > 0 and totals["inputTokens"] > 0  # priced through that table
+
+
 def test_a_report_imports_its_own_processor_only(tmp_path: Path) -> None:
     """`report usage` finds its report through the entry point of that name: no other processor
     is imported (verification's rules were a third of the command's time); a report whose

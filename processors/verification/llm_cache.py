@@ -65,7 +65,7 @@ from sessiond.processors.verification.merge import statement
 from sessiond.processors.verification.schema import DETECTIONS, LLM_ANSWERS
 from sessiond.processors.verification.store import ContextRow, KnowledgeStore
 
-ASK = "_ask"  # merge field of a pending row: the person's words, to be asked about
+ASK = r.ASK  # merge field of a pending row: the person's words, to be asked about
 
 _IN = "IN (SELECT unnest(?::VARCHAR[]))"
 

@@ -30,6 +30,7 @@ CONTINUES = "_continues"  # context: the trail continues the stored one (same op
 
 DETECTION_FIELDS = (STATEMENT_KNOWN, STATEMENT_PARTIAL, STATEMENT_MESSAGE, LEAD_STRENGTH, LEAD_FACT)
 CONTEXT_FIELDS = (CONTINUES,)
+ASK = "_ask"  # a pending row's person's words, to be asked about (the LLM's; `llm_cache`)
 
 
 def detection_row(
