@@ -780,6 +780,38 @@ def _compare_totals(ours: dict[str, Any], theirs: dict[str, Any]) -> str:
 
 # -- figure 6: idle, memory, start-up --------------------------------------------------------------
 
+def _exchange(i: int) -> bytes:
+    """A statement and a person's turn confirming it: a verification detection."""
+    at = f"2026-12-06T10:{i:02d}:00Z"
+    said = {"type": "assistant", "uuid": f"bench-a{i}", "timestamp": at, "sessionId": "bench-live",
+            "message": {"id": f"msg_bench_live_{i}", "role": "assistant", "model": "claude-sonnet-4-5",
+                        "content": [{"type": "text", "text": "The invoices table is partitioned by day."}],
+                        "usage": {"input_tokens": 10, "output_tokens": 5}}}
+    reply = {"type": "user", "uuid": f"bench-u{i}", "timestamp": at, "sessionId": "bench-live",
+             "message": {"role": "user", "content": "correct, it is partitioned by day"}}
+    return (json.dumps(said) + "\n" + json.dumps(reply) + "\n").encode()
+
+
+def _live_turns(d: Daemon, tree: Path) -> tuple[dict[str, int], list[float]]:
+    """The daemon's memory once it has read turns: three exchanges appended to a new file of
+    the tree (removed afterwards), each waited for until verification commits it."""
+    path = sorted(p for p in tree.iterdir() if p.is_dir())[0] / "bench-live-turns.jsonl"
+    took = []
+    try:
+        for i in range(3):
+            mark = len(d.tail.events)
+            t = time.time()
+            with open(path, "ab") as f:
+                f.write(_exchange(i))
+            d.wait_for(lambda e: e.get("event") == "processor.committed"
+                       and e.get("processor") == "verification", since=mark, timeout=120)
+            took.append(time.time() - t)
+            d.wait_quiet(2.0)
+        return d.memory(), took
+    finally:
+        path.unlink(missing_ok=True)
+
+
 def fig_idle(ctx: Ctx) -> list[Row]:
     tree, manifest = ctx.stable()
     state, ingest_wall, summary = ctx.stable_state()
@@ -811,6 +843,7 @@ def fig_idle(ctx: Ctx) -> list[Row]:
         scan_cpu = d.cpu_seconds() - c0
         committed_idle = sum(1 for e in d.tail.events if e.get("event") == "processor.committed")
         pings = d.watchdog_pings
+        live_mem, first_turns = _live_turns(d, tree)
     files = first.get("files")
     amortised = per_min + scan_cpu * 60 / 300
     ingest = summary["seconds"] if summary else ingest_wall
@@ -835,6 +868,14 @@ def fig_idle(ctx: Ctx) -> list[Row]:
             met=mem["VmRSS"] <= 200e6,
             notes=f"after start-up {mem_start['VmRSS'] / 1e6:.0f} MB, peak (VmHWM) "
                   f"{mem['VmHWM'] / 1e6:.0f} MB", extra={**mem, "start": mem_start}),
+        Row("6 idle", f"RSS with {files} tracked files, once live (3 turns appended)",
+            live_mem["VmRSS"] / 1e6, None, "", unit="MB", target="<= 200 MB",
+            met=live_mem["VmRSS"] <= 200e6,
+            notes=f"after an exchange appended three times to a new file (the daemon's first "
+                  f"verification turns: the rules, the learned judgement's weights and the "
+                  f"knowledge merge are loaded); append -> committed by verification "
+                  f"{', '.join(f'{t:.2f}' for t in first_turns)} s (debounce included)",
+            extra={**live_mem, "first_turns_s": first_turns}),
         Row("6 idle", f"start-up to READY=1 with {files} files", ready, None, "",
             notes=f"NOTIFY_SOCKET (abstract) datagram; daemon.ready logs {logged_ready.get('seconds')} s "
                   f"since its own start; first scan {first.get('ms')} ms",

@@ -57,9 +57,9 @@ if TYPE_CHECKING:
     from sessiond.processors.verification.llm import LlmExtractor
 
 # The rules, the merge and the LLM's modules are imported where first used, not here: the rules
-# compile ~600 regular expressions (0.4-0.7 s and ~10 MB), which a daemon that starts on a tree
-# with nothing new to read, and a command that only loads the processor (a report, `status`),
-# would otherwise pay before doing anything.
+# compile ~600 regular expressions (0.4-0.7 s, up to ~10 MB), which a daemon that starts on a
+# tree with nothing new to read, and a command that only loads the processor (a report,
+# `status`), would otherwise pay before doing anything.
 
 _LLM_OPTIONS = ("model", "base_url", "max_tokens", "timeout", "max_retries", "max_chars",
                 "batch_exchanges", "concurrency", "requests_per_minute", "input_tokens_per_minute")
