@@ -379,3 +379,24 @@ def test_a_rules_definition_the_model_is_all_but_sure_is_a_correction_is_one(mon
     judging(none=0.95, correction=0.05)  # sure of "none": vetoed when unmarked, kept when marked
     assert learned.looked_again("unprompted_definition", "plain", statement, turn) is None
     assert learned.looked_again("unprompted_definition", "noted", statement, turn) == "unprompted_definition"
+
+
+def test_the_weights_read_in_chunks_are_the_file_parsed_whole_to_the_bit() -> None:
+    """`learned.read_weights` reads the rows a few at a time (the whole parse's garbage stayed
+    with every process: ~13 MB): the same features in the same order, each weight the same
+    float to the bit (-0.0 included), and the file's other fields; a file laid out otherwise,
+    or with a key that holds brackets and quotes, is read whole or alike."""
+    from importlib import resources
+
+    raw = resources.files(learned.__package__).joinpath(learned.WEIGHTS).read_bytes()
+    whole = orjson.loads(raw)
+    data, table = learned.read_weights(raw)
+    assert list(table) == list(whole["weights"])
+    assert all(list(map(repr, table[k])) == list(map(repr, v)) for k, v in whole["weights"].items())
+    assert data == {k: v for k, v in whole.items() if k != "weights"}
+    odd = {"format": 1, "weights": {'a"],"b':[-0.0, 1.5], "c:\\\\]": [0.0, -2.25], "d": [1.0, 1.0]}}
+    for text in (orjson.dumps(odd), orjson.dumps({"weights": odd["weights"], "format": 1})):
+        data, table = learned.read_weights(text)
+        assert data == {"format": 1}
+        assert {k: list(map(repr, v)) for k, v in table.items()} == {
+            k: list(map(repr, v)) for k, v in odd["weights"].items()}  # type: ignore[attr-defined]

@@ -47,7 +47,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from importlib import resources
 from itertools import pairwise
-from typing import Final
+from typing import Any, Final
 
 import orjson
 
@@ -226,11 +226,41 @@ Weights = Mapping[str, Sequence[float]]
 @cache
 def weights() -> Weights:
     """The trained weights (``learned.json``): one row of `CLASSES` weights per feature."""
-    data = orjson.loads(resources.files(__package__).joinpath(WEIGHTS).read_bytes())
+    data, table = read_weights(resources.files(__package__).joinpath(WEIGHTS).read_bytes())
     if data.get("format") != FORMAT or tuple(data.get("classes", ())) != CLASSES:
         raise ValueError(f"{WEIGHTS}: format {data.get('format')!r}, classes {data.get('classes')!r}: "
                          f"expected format {FORMAT} and {CLASSES} (python -m bench.learned)")
-    return {k: tuple(v) for k, v in data["weights"].items()}
+    return table
+
+
+_WEIGHTS_KEY = b'"weights":{'
+_ROW = re.compile(rb'"(?:[^"\\]|\\.)*":\[[^\]]*\]')  # "feature":[numbers] -- no string inside
+_ROWS_AT_ONCE = 200
+
+
+def read_weights(raw: bytes) -> tuple[dict[str, Any], dict[str, tuple[float, ...]]]:
+    """The file's other fields, and its weights as rows of floats in the file's order.
+
+    Read `_ROWS_AT_ONCE` rows at a time when the weights are the file's last field (as the trainer
+    writes it): parsed whole, the 77k rows' lists and floats (~29 MB) stayed with every process
+    that reads turns after they were freed (Python's allocator keeps their arenas), where this
+    leaves ~16 MB. Equal floats are one object (a few thousand values at three decimals), zeros
+    apart: -0.0 == 0.0 as a key would make one the other."""
+    at = raw.find(_WEIGHTS_KEY)
+    rows = [m.end() for m in _ROW.finditer(raw, at + len(_WEIGHTS_KEY))] if at > 0 else []
+    if not rows or raw[rows[-1]:].strip() != b"}}":
+        data = orjson.loads(raw)  # another layout: whole
+        return data, {k: tuple(v) for k, v in data.pop("weights", {}).items()}
+    data = orjson.loads(raw[:at].rstrip().removesuffix(b",") + b"}")
+    table: dict[str, tuple[float, ...]] = {}
+    same: dict[float, float] = {}
+    start = at + len(_WEIGHTS_KEY)
+    for i in range(_ROWS_AT_ONCE - 1, len(rows) + _ROWS_AT_ONCE - 1, _ROWS_AT_ONCE):
+        end = rows[min(i, len(rows) - 1)]
+        for key, row in orjson.loads(b"{" + raw[start:end].lstrip(b",") + b"}").items():
+            table[key] = tuple([same.setdefault(w, w) if w else w for w in row])
+        start = end
+    return data, table
 
 
 def probabilities(feats: Iterable[str], table: Weights | None = None) -> tuple[float, ...]:
