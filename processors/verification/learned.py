@@ -244,14 +244,17 @@ def read_weights(raw: bytes) -> tuple[dict[str, Any], dict[str, tuple[float, ...
     Read `_ROWS_AT_ONCE` rows at a time when the weights are the file's last field (as the trainer
     writes it): parsed whole, the 77k rows' lists and floats (~29 MB) stayed with every process
     that reads turns after they were freed (Python's allocator keeps their arenas), where this
-    leaves ~16 MB. Equal floats are one object (a few thousand values at three decimals), zeros
+    leaves ~15 MB. Equal floats are one object (a few thousand values at three decimals), zeros
     apart: -0.0 == 0.0 as a key would make one the other."""
     at = raw.find(_WEIGHTS_KEY)
     rows = [m.end() for m in _ROW.finditer(raw, at + len(_WEIGHTS_KEY))] if at > 0 else []
-    if not rows or raw[rows[-1]:].strip() != b"}}":
-        data = orjson.loads(raw)  # another layout: whole
+    try:
+        if not rows or raw[rows[-1]:].strip() != b"}}":
+            raise ValueError("not the trainer's layout")
+        data = orjson.loads(raw[:at].rstrip().removesuffix(b",") + b"}")
+    except ValueError:  # (orjson's error is one) another layout: parsed whole
+        data = orjson.loads(raw)
         return data, {k: tuple(v) for k, v in data.pop("weights", {}).items()}
-    data = orjson.loads(raw[:at].rstrip().removesuffix(b",") + b"}")
     table: dict[str, tuple[float, ...]] = {}
     same: dict[float, float] = {}
     start = at + len(_WEIGHTS_KEY)
