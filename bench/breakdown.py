@@ -191,8 +191,12 @@ def run(files: int, rate: float, seconds: float, processors: list[str], workdir:
     try:
         thread.start()
         deadline = time.monotonic() + 600
-        while not all(sum(k[0] == p for k in rec.confirmed) >= files for p in processors) \
-                if tree is None else not service.first_scan_done.is_set():
+        def started() -> bool:  # a generated tree backfilled, or an existing one scanned
+            if tree is not None:
+                return service.first_scan_done.is_set()
+            return all(sum(k[0] == p for k in rec.confirmed) >= files for p in processors)
+
+        while not started():
             if time.monotonic() > deadline:
                 raise TimeoutError("the backfill of the generated tree did not end")
             time.sleep(0.05)

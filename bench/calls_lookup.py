@@ -39,10 +39,10 @@ from sessiond.processors.usage import calls
 from sessiond.processors.usage.processor import UsageProcessor
 from sessiond.state.store import Store, _Tx
 
-# The merge before step 12 (`calls._merge_rows` at 8963f2c, without the kept winners, which
-# neither way finds here: every key is new or was merged in another transaction): the keys
-# joined with the table to find the stored calls, and the beaten ones deleted by a join too --
-# each a scan of the table, whatever its size.
+# The merge before step 12 (`calls._merge_rows` at 8963f2c, the same best records of the batch,
+# without the kept winners, which neither way finds here: every key is new or was merged in
+# another transaction): the keys joined with the table to find the stored calls, and the beaten
+# ones deleted by a join too -- each a scan of the table, whatever its size.
 _JOINED = f"""
 WITH k AS (
     SELECT unnest(?::VARCHAR[]) AS username, unnest(?::VARCHAR[]) AS message_id,
@@ -63,26 +63,20 @@ WHERE {calls.CALLS}.session_file = b.session_file AND {calls.CALLS}.line_no IS N
 
 
 def _joined_merge(tx: _Tx, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    best: dict[calls.Key, tuple[calls.Rank, dict[str, Any]]] = {}
-    for record in records:
-        row = calls.call_row(record)
-        key = (row["username"], row["message_id"], row["request_id"])
-        r = calls._rank_of(row)
-        if key not in best or r < best[key][0]:
-            best[key] = (r, row)
+    out, best = calls.best_of(records)
     keys = list(best)
     rows = tx.query(_JOINED, [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]])
     beaten = []
-    for user, message, request, total, sidechain, ts_us, file, line in rows:
+    for user, message, request, *ranked in rows:
         key = (str(user), str(message), None if request is None else str(request))
-        theirs = calls.rank(calls._int(total), bool(sidechain), calls._int(ts_us), str(file), calls._int(line))
+        theirs = calls.stored_rank(*ranked)
         if key in best and theirs <= best[key][0]:
             del best[key]
         elif key in best:
             beaten.append(calls._where(theirs))
     if beaten:
         tx.execute(_DELETE_JOINED, [[b[0] for b in beaten], [b[1] for b in beaten]])
-    return [row for _, row in best.values()]
+    return [*out, *(row for _, row in best.values())]
 
 
 _START = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)

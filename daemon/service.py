@@ -338,7 +338,7 @@ class Service:
             self.log.warning(events.SCAN_MISSED_EVENTS, count=result.missed_by_events,
                              files=result.missed[:10])
         # Ready now: what follows only looks back at this scan. (The first check of the
-        # watches reads the kernel's list of every folder's watch: 0.15-0.2 s at 23k folders.)
+        # watches reads the kernel's list of every folder's watch: 0.15-0.3 s at 23k folders.)
         if not self.first_scan_done.is_set():
             self.first_scan_done.set()
             self._wake()

@@ -395,7 +395,8 @@ def test_the_weights_read_in_chunks_are_the_file_parsed_whole_to_the_bit() -> No
     assert all(list(map(repr, table[k])) == list(map(repr, v)) for k, v in whole["weights"].items())
     assert data == {k: v for k, v in whole.items() if k != "weights"}
     odd = {"format": 1, "weights": {'a"],"b':[-0.0, 1.5], "c:\\\\]": [0.0, -2.25], "d": [1.0, 1.0]}}
-    decoy = {"format": 1, "note": 'a "weights":{ here', "weights": odd["weights"]}
+    # a "weights" key inside an earlier field: found first, its header does not parse
+    decoy = {"meta": {"weights": {"x": [1.0]}}, "format": 1, "weights": odd["weights"]}
     for text in (orjson.dumps(odd), orjson.dumps({"weights": odd["weights"], "format": 1}),
                  orjson.dumps(decoy)):
         data, table = learned.read_weights(text)

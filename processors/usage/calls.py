@@ -194,7 +194,7 @@ WINNERS = "usage.winners"
 """The stored winner's rank of the keys merged last (16k), in the database's memo
 (`processors.kept`): the copies of one API call arrive in consecutive appends (a record per
 content block), and a live append whose keys are all kept needs no lookup in the table
-(`_STORED`, a scan of ``usage_calls``). Forgotten whole when the table changes otherwise (a big
+(`_STORED`, through its index). Forgotten whole when the table changes otherwise (a big
 batch's SQL merge, a file's records deleted): a key not kept is looked up."""
 
 
@@ -218,21 +218,33 @@ def rank(total: int | None, sidechain: bool, ts_us: int | None, session_file: st
             line_no is None, line_no or 0)
 
 
-def _merge_rows(tx: Tx, records: Rows) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
+def best_of(records: Rows) -> tuple[list[dict[str, Any]], dict[Key, tuple[Rank, dict[str, Any]]]]:
+    """The calls of ``records``: those without a message id (each its own call), and each key's
+    best record with its rank (synthetic records are no calls)."""
+    alone: list[dict[str, Any]] = []
     best: dict[Key, tuple[Rank, dict[str, Any]]] = {}
     for record in records:
         if record.get("model") == SYNTHETIC:
             continue
         row = call_row(record)
         if row["message_id"] is None:
-            out.append(row)
+            alone.append(row)
             continue
         key = (row["username"], row["message_id"], row["request_id"])
         r = _rank_of(row)
         held = best.get(key)
         if held is None or r < held[0]:
             best[key] = (r, row)
+    return alone, best
+
+
+def stored_rank(total: Any, sidechain: Any, ts_us: Any, session_file: Any, line_no: Any) -> Rank:
+    """The rank of a stored call, from `_STORED`'s columns."""
+    return rank(_int(total), bool(sidechain), _int(ts_us), str(session_file), _int(line_no))
+
+
+def _merge_rows(tx: Tx, records: Rows) -> list[dict[str, Any]]:
+    out, best = best_of(records)
     if not best:
         return out
     keys = list(best)
@@ -279,7 +291,7 @@ def _stored(tx: Tx, keys: Sequence[Key]) -> list[tuple[Key, Rank, int]]:
     for rowid, user, message, request, total, sidechain, ts_us, file, line in _lookup(tx, [k[1] for k in keys]):
         key = (str(user), str(message), None if request is None else str(request))
         if key in wanted:  # (not another user's call, or another request's, of that message id)
-            out.append((key, rank(_int(total), bool(sidechain), _int(ts_us), str(file), _int(line)), int(rowid)))
+            out.append((key, stored_rank(total, sidechain, ts_us, file, line), int(rowid)))
     return out
 
 

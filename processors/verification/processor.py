@@ -102,7 +102,6 @@ class VerificationProcessor:
         self._llm: LlmExtractor | None = None  # asked before the commit (`enrich`)
         if not isinstance(judgement, bool):
             raise TypeError(f"judgement must be true or false, got {judgement!r}")
-        self._rules_judgement = judgement
         self._judgement = judgement and extractor == "rules"  # `learned.second_look` in the merge too
         if extractor not in ("rules", "llm"):
             raise TypeError(f"extractor must be 'rules' or 'llm', got {extractor!r}")
@@ -129,7 +128,7 @@ class VerificationProcessor:
     def extractor(self) -> Extractor:
         if self._extractor is None:
             from sessiond.processors.verification.rules import RulesExtractor
-            self._extractor = RulesExtractor(judgement=self._rules_judgement)
+            self._extractor = RulesExtractor(judgement=self._judgement)  # (the LLM's is made at once)
         return self._extractor
 
     def wants(self, file: SessionFile) -> bool:
