@@ -72,6 +72,11 @@ class Processor(Protocol):
       what ``items_extracted`` counts (default: all of ``tables``) -- e.g. not a table of
       bookkeeping rows that later appends replace. The count is of the rows stored: for a
       `Merging` processor, the rows its ``merge`` kept.
+    * ``shared_tables`` (optional attribute): the tables a `Merging` processor keeps across
+      files beside ``tables`` (its ``merge`` and ``after_delete`` write them), e.g. usage's
+      deduplicated calls. The framework reads nothing else from it: around a delete of many of
+      a table's rows (``sessiond reprocess``), it drops the indexes of ``tables`` and
+      ``shared_tables`` and creates them again after (`state.store.Store.reset_files`).
     * ``report`` (optional attribute, str): where the processor's report is, ``package.module``
       or ``package.module:attr`` -- a `Report`; ``sessiond report <name>`` runs it. A string, so
       that loading the processor imports nothing a report needs (duckdb, pyarrow).
@@ -168,6 +173,11 @@ def describe(exc: BaseException) -> str:
 def is_processor(obj: object) -> bool:
     """A `Processor` in one of its forms."""
     return isinstance(obj, Processor) and isinstance(obj, Mapper | Selecting | Narrowing)
+
+
+def owned_tables(processor: Processor) -> tuple[str, ...]:
+    """``tables`` and the optional ``shared_tables`` (see `Processor`)."""
+    return (*processor.tables, *getattr(processor, "shared_tables", ()))
 
 
 def item_tables(processor: Processor) -> frozenset[str]:

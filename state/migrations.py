@@ -15,6 +15,7 @@ import duckdb
 from sessiond.state.db import StateError
 
 CORE = "sessiond"
+SET_ASIDE_TABLE = "sessiond_set_aside_indexes"
 
 CORE_STEPS: tuple[str, ...] = (
     """
@@ -41,6 +42,15 @@ CORE_STEPS: tuple[str, ...] = (
     """,
     # 2: ctime joins the change check (a same-size rewrite with its mtime put back)
     "ALTER TABLE session_processor_state ADD COLUMN ctime_ns BIGINT DEFAULT 0",
+    # 3: indexes a large delete set aside (`Store.reset_files`), to restore if it was cut short
+    f"""
+    CREATE TABLE {SET_ASIDE_TABLE} (
+        index_name VARCHAR PRIMARY KEY,
+        table_name VARCHAR NOT NULL,
+        sql        VARCHAR NOT NULL,
+        dropped_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    )
+    """,
 )
 
 _VERSION_DDL = """
@@ -155,9 +165,36 @@ def prepare(con: duckdb.DuckDBPyConnection, components: Sequence[tuple[str, Sequ
     ensure_sessiond_database(con, legacy=legacy is not None)
     migrate(con, CORE, CORE_STEPS)
     imported = import_legacy(con, legacy) if legacy else 0
+    restore_indexes(con)  # as the state was before a cut-short delete, then the processors' steps
     for component, steps in components:
         migrate(con, component, steps)
     return imported
+
+
+def restore_indexes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Create again the indexes a large delete set aside and did not get to restore (the
+    process was killed in between: `Store.reset_files`); returns their names. An index is
+    about speed only, so a state without it for a while is still right."""
+    restored = []
+    aside = con.execute(
+        f"SELECT index_name, table_name, sql FROM {SET_ASIDE_TABLE} ORDER BY index_name").fetchall()
+    for name, table, sql in aside:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            there = con.execute(
+                "SELECT (SELECT count(*) FROM duckdb_indexes() WHERE index_name = ?), "
+                "(SELECT count(*) FROM duckdb_tables() WHERE table_name = ?)",
+                [name, table]).fetchall()[0]
+            if there == (0, 1):  # set aside, and its table is still there
+                con.execute(sql)
+                restored.append(name)
+            con.execute(f"DELETE FROM {SET_ASIDE_TABLE} WHERE index_name = ?", [name])
+            con.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):  # keep the real error
+                con.execute("ROLLBACK")
+            raise
+    return restored
 
 
 def import_legacy(con: duckdb.DuckDBPyConnection, table: str) -> int:

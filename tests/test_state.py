@@ -21,6 +21,7 @@ from sessiond.state.migrations import (
     current_version,
     ensure_sessiond_database,
     migrate,
+    prepare,
 )
 from sessiond.state.store import Outcome, Prepared, ProcessorError, Store
 
@@ -357,3 +358,94 @@ def test_many_cursors_updated_by_a_join_store_what_the_upsert_would(tmp_path: Pa
     assert store.cursors("lines") == {("lines", c.file): c for c in [*moved, *first[10:], *new]}
     store.commit(LinesProcessor(), [Outcome(replace(c, offset=99), {}) for c in moved])  # all there
     assert {c.offset for k, c in store.cursors("lines").items() if k[1] in {m.file for m in moved}} == {99}
+
+
+class _Indexed(LinesProcessor):
+    """`lines` with an index of its own, and a shared table (`shared_tables`) indexed too."""
+
+    migrations = (*LinesProcessor.migrations,
+                  "CREATE INDEX lines_by_line ON lines (line_no)",
+                  "CREATE TABLE lines_shared (session_file VARCHAR, n INTEGER)",
+                  "CREATE INDEX lines_shared_n ON lines_shared (n)")
+    shared_tables = ("lines_shared",)
+    fail_delete = False
+
+    def after_delete(self, tx: Tx, files: Sequence[str]) -> None:
+        tx.execute("DELETE FROM lines_shared WHERE session_file IN (SELECT unnest(?::VARCHAR[]))",
+                   [list(files)])
+        if self.fail_delete:
+            raise RuntimeError("after_delete failed")
+
+    def merge(self, tx: Tx, rows: Mapping[str, Rows]) -> Mapping[str, Rows]:
+        return rows
+
+
+def _indexed_store(path: Path, files: int) -> tuple[duckdb.DuckDBPyConnection, Store, _Indexed]:
+    con = fresh(path)
+    p = _Indexed()
+    migrate(con, "processor:lines", p.migrations)
+    store = Store(con)
+    names = [f"u/{i}.jsonl" for i in range(files)]
+    store.commit(p, [Outcome(cursor(n, 10), {"lines": [row(n, 1), row(n, 2)]}) for n in names])
+    con.execute("INSERT INTO lines_shared SELECT unnest(?::VARCHAR[]), 1", [names])
+    return con, store, p
+
+
+def _indexes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in con.execute(
+        "SELECT index_name FROM duckdb_indexes() ORDER BY 1").fetchall()]
+
+
+def test_a_large_reset_sets_the_indexes_aside_and_creates_them_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB settles each deleted row against the table's indexes at COMMIT (~25 us a row, even
+    if the transaction dropped them): a reprocess of most of a table drops them first."""
+    con, store, p = _indexed_store(tmp_path / "s.duckdb", 40)
+    aside: list[list[str]] = []
+    real = Store._set_aside
+
+    def spied(self: Store, processor: Any, files: list[str]) -> list[tuple[str, str, str]]:
+        out = real(self, processor, files)
+        aside.append([name for name, _, _ in out])
+        return out
+
+    monkeypatch.setattr(Store, "_set_aside", spied)
+    store.reset_files(p, ["u/0.jsonl"])  # 1 of 40 files: cheaper to keep
+    assert aside == [[]]
+    store.reset_files(p, [f"u/{i}.jsonl" for i in range(1, 30)])  # 29 of the 39 left
+    assert aside[1] == ["lines_by_line", "lines_shared_n"]
+    assert _indexes(con) == ["lines_by_line", "lines_shared_n"]
+    assert con.execute("SELECT count(*) FROM sessiond_set_aside_indexes").fetchall() == [(0,)]
+    assert con.execute("SELECT count(*), count(DISTINCT session_file) FROM lines").fetchall() == [(20, 10)]
+    assert con.execute("SELECT count(*) FROM lines_shared").fetchall() == [(10,)]
+    assert len(store.cursors("lines")) == 10
+
+
+def test_a_failed_large_reset_keeps_its_rows_and_its_indexes(tmp_path: Path) -> None:
+    con, store, p = _indexed_store(tmp_path / "s.duckdb", 20)
+    p.fail_delete = True
+    with pytest.raises(ProcessorError, match="after_delete failed"):
+        store.reset_files(p, [f"u/{i}.jsonl" for i in range(20)])
+    assert _indexes(con) == ["lines_by_line", "lines_shared_n"]
+    assert con.execute("SELECT count(*) FROM sessiond_set_aside_indexes").fetchall() == [(0,)]
+    assert con.execute("SELECT count(*) FROM lines").fetchall() == [(40,)]
+
+
+def test_indexes_a_killed_reset_had_set_aside_are_created_at_the_next_start(tmp_path: Path) -> None:
+    """Killed between the drop and the create: the record of what was dropped says what to
+    create again when the state is next prepared; a table dropped since is forgotten."""
+    path = tmp_path / "s.duckdb"
+    con, _, p = _indexed_store(path, 4)
+    for name, table in (("lines_by_line", "lines"), ("lines_shared_n", "lines_shared")):
+        sql = con.execute("SELECT sql FROM duckdb_indexes() WHERE index_name = ?", [name]).fetchall()[0][0]
+        con.execute("INSERT INTO sessiond_set_aside_indexes (index_name, table_name, sql) "
+                    "VALUES (?, ?, ?)", [name, table, sql])
+        con.execute(f"DROP INDEX {name}")
+    con.execute("INSERT INTO sessiond_set_aside_indexes (index_name, table_name, sql) VALUES "
+                "('gone_idx', 'gone', 'CREATE INDEX gone_idx ON gone (x)')")
+    con.close()
+    con = open_state(path)
+    prepare(con, [("processor:lines", p.migrations)])
+    assert _indexes(con) == ["lines_by_line", "lines_shared_n"]
+    assert con.execute("SELECT count(*) FROM sessiond_set_aside_indexes").fetchall() == [(0,)]

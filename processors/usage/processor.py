@@ -36,6 +36,7 @@ class UsageProcessor:
     version = 2  # 2: a usage ccusage would not count is not counted either, and is reported (`valid`)
     interval = 0.0
     tables: Sequence[str] = TABLES
+    shared_tables = (calls.CALLS,)
     # extract reads user and assistant records -- and a usage on any record, as ccusage counts it,
     # so a summary's line (small; none carries a usage in practice) is read too
     skip_prefixes = tuple(p for p in NOT_TURNS if p != b'{"type":"summary"')
