@@ -238,8 +238,30 @@ def _shared_read(fd: int, file: SessionFile, stat: Stat, start: int, hasher: Any
     return read
 
 
+PrepareMany = Callable[[Processor, Sequence[Mapping[str, Any]]], list[Mapping[str, Any] | Exception]]
+
+
+def unprepared(p: Processor, rows: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A ``prepare`` for `examine` that leaves the rows as mapped, for `prepared` to convert
+    with the rest of the batch's."""
+    return rows
+
+
+def prepared(p: Processor, found: Sequence[Examined], prepare_many: PrepareMany) -> None:
+    """Convert the rows of several files' `Examined` at once (`Store.prepare_many`: pyarrow's
+    fixed cost is paid per table, not per file); a file whose rows do not fit fails alone."""
+    todo = [r for r in found if r.rows and r.error is None]
+    if not todo:
+        return
+    for r, rows in zip(todo, prepare_many(p, [r.rows for r in todo]), strict=True):
+        if isinstance(rows, Exception):
+            _failed(r, rows)
+        else:
+            r.rows = rows
+
+
 def finish(p: Processor, found: Sequence[tuple[SessionFile, Examined]], *, skip: tuple[bytes, ...],
-           prepare: Callable[[Processor, Mapping[str, Any]], Mapping[str, Any]]) -> None:
+           prepare_many: PrepareMany) -> None:
     """Classify and map the lines a batch read for a processor in the SQL forms, all files at
     once (DuckDB's fixed cost per query is paid per batch): each `Examined` gets its counts,
     bad lines and rows, or its error. If the batch's queries fail, each file is tried alone,
@@ -248,17 +270,18 @@ def finish(p: Processor, found: Sequence[tuple[SessionFile, Examined]], *, skip:
     if not todo:
         return
     try:
-        _finish(p, todo, skip=skip, prepare=prepare)
+        _finish(p, todo, skip=skip)
     except Exception as exc:
         if len(todo) == 1:
             _failed(todo[0][1], exc)
             return
         for one in todo:
-            finish(p, [one], skip=skip, prepare=prepare)
+            finish(p, [one], skip=skip, prepare_many=prepare_many)
+        return
+    prepared(p, [r for _, r in todo], prepare_many)
 
 
-def _finish(p: Processor, todo: Sequence[tuple[SessionFile, Examined]], *, skip: tuple[bytes, ...],
-            prepare: Callable[[Processor, Mapping[str, Any]], Mapping[str, Any]]) -> None:
+def _finish(p: Processor, todo: Sequence[tuple[SessionFile, Examined]], *, skip: tuple[bytes, ...]) -> None:
     framed = sqlform.frame([(f, r.block, r.first_line) for f, r in todo if r.block is not None],
                            skip=skip)
     rows: Mapping[str, Mapping[str, Any]]
@@ -273,7 +296,7 @@ def _finish(p: Processor, todo: Sequence[tuple[SessionFile, Examined]], *, skip:
         try:
             mine = rows.get(file.key, {}) if isinstance(p, Selecting) else (
                 _process(p, file, records.get(file.key, ()), r))
-            _mapped(p, r, mine, prepare)
+            _mapped(p, r, mine, unprepared)
         except Exception as exc:
             _failed(r, exc)
 

@@ -13,13 +13,13 @@ import os
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from sessiond.daemon import events
-from sessiond.daemon.examine import Examined, Found, examine, finish
+from sessiond.daemon.examine import Examined, Found, examine, finish, prepared, unprepared
 from sessiond.daemon.pool import ParsePool, PoolBroken
 from sessiond.daemon.prefixes import Prefix, Prefixes
 from sessiond.daemon.reads import Reads, block_form
@@ -340,18 +340,20 @@ class Worker:
             pooled = self._pooled(files, cursors)
             if pooled is None:  # a live batch: a commit starting while it is read waits for it
                 self._writer.begin()  # (a backfill's takes longer than any gather)
-            found: Iterable[tuple[SessionFile, Examined | None]]
+            found: list[tuple[SessionFile, Examined | None]]
             if pooled is not None:
                 taken, rest = pooled
                 self.queue.unget(rest)
                 found = self._found_in_pool(taken, cursors, requeue, once=once)
             else:
-                found = self._found_here(files, cursors, requeue, bytes0, once=once)
+                found = self._found_here(files, cursors, requeue, once=once)
             if self._block:  # read first, then classified and mapped together (`finish`)
-                found = list(found)
                 finish(self.processor, [(f, r) for f, r in found if r is not None],
-                       skip=self.skip, prepare=self.store.prepare)
-            for file, r in found:  # lazily, in this thread: see `_found_here`
+                       skip=self.skip, prepare_many=self.store.prepare_many)
+            elif pooled is None:  # mapped file by file, converted to Arrow together
+                prepared(self.processor, [r for _, r in found if r is not None],
+                         self.store.prepare_many)
+            for file, r in found:
                 self.stats.scanned += 1
                 outcome = None if r is None else self._apply(file, cursors.get(file.key), r, requeue)
                 if outcome is None:
@@ -423,22 +425,23 @@ class Worker:
 
     def _found_here(
         self, files: list[SessionFile], cursors: dict[str, Cursor],
-        requeue: list[tuple[SessionFile, float | None]], bytes0: int, *, once: bool,
-    ) -> Iterator[tuple[SessionFile, Examined | None]]:
-        """Each file examined in this thread (None: not due), one at a time as the caller
-        applies them, so the byte budget sees what the files before it read."""
-        read = 0  # read for a block form: counted in `stats` only once applied, after `finish`
+        requeue: list[tuple[SessionFile, float | None]], *, once: bool,
+    ) -> list[tuple[SessionFile, Examined | None]]:
+        """Each file examined in this thread (None: not due), until the batch has read
+        ``pass_bytes``: the rest go back to the front of the queue for the next batch (the
+        rows of a batch are held until its commit)."""
+        found: list[tuple[SessionFile, Examined | None]] = []
+        read = 0
         for i, file in enumerate(files):
-            if self.stats.bytes - bytes0 + read >= self.settings.pass_bytes:
-                # Enough read for one transaction (its rows are held until the commit):
-                # the rest go back to the front of the queue for the next batch.
+            if read >= self.settings.pass_bytes:
                 self.queue.unget(files[i:])
-                return
+                break
             cursor = cursors.get(file.key)
             r = self._examine(file, cursor) if self._due(file, cursor, requeue, once=once) else None
-            if r is not None and r.block is not None:
+            if r is not None and r.kind is Found.READ:
                 read += r.consumed - r.start
-            yield file, r
+            found.append((file, r))
+        return found
 
     def _found_in_pool(
         self, files: list[SessionFile], cursors: dict[str, Cursor],
@@ -455,6 +458,7 @@ class Worker:
         except PoolBroken as exc:
             self._log.error(events.POOL_BROKEN, error=str(exc)[:2000])
             examined = [self._examine(f, cursors.get(f.key)) for f in due]
+            prepared(self.processor, examined, self.store.prepare_many)
         by_key = {f.key: r for f, r in zip(due, examined, strict=True)}
         return [(f, by_key.get(f.key)) for f in files]
 
@@ -722,7 +726,7 @@ class Worker:
             kept = None  # its time is up: this append reads the whole prefix again
         r = examine(self.processor, self.root, file, cursor, budget=self.settings.pass_bytes,
                     max_line_bytes=self.settings.max_line_bytes, skip=self.skip,
-                    prepare=self.store.prepare, prefix=kept, verify=verify, keep_prefix=True,
+                    prepare=unprepared, prefix=kept, verify=verify, keep_prefix=True,
                     reads=self._reads,
                     uses=self._sharers(self.processor, file) if self._sharers is not None else 0)
         if r.prefix is not None:

@@ -36,7 +36,7 @@ def _examine(p: Any, root: Path, reads: Reads, uses: int) -> Any:
     skip = tuple(getattr(p, "skip_prefixes", ()))
     r = examine(p, root, FILE, None, budget=1 << 20, max_line_bytes=1 << 20, skip=skip,
                 prepare=lambda _p, rows: rows, reads=reads, uses=uses, keep_prefix=True)
-    finish(p, [(FILE, r)], skip=skip, prepare=lambda _p, rows: rows)
+    finish(p, [(FILE, r)], skip=skip, prepare_many=lambda _p, rows: list(rows))
     return r
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import duckdb
 import pyarrow as pa
@@ -13,6 +13,7 @@ from sessiond.daemon.status import files_table
 from sessiond.daemon.worker import CursorCache
 from sessiond.processors.contract import Rows, Tx
 from sessiond.processors.lines import LinesProcessor
+from sessiond.state import store as store_module
 from sessiond.state.cursor import Cursor, seen
 from sessiond.state.db import StateError, open_state
 from sessiond.state.migrations import (
@@ -23,7 +24,14 @@ from sessiond.state.migrations import (
     migrate,
     prepare,
 )
-from sessiond.state.store import Outcome, Prepared, ProcessorError, Store
+from sessiond.state.store import (
+    Outcome,
+    Prepared,
+    ProcessorError,
+    Store,
+    prepare_many,
+    prepare_rows,
+)
 
 
 def fresh(path: Path) -> duckdb.DuckDBPyConnection:
@@ -449,3 +457,51 @@ def test_indexes_a_killed_reset_had_set_aside_are_created_at_the_next_start(tmp_
     prepare(con, [("processor:lines", p.migrations)])
     assert _indexes(con) == ["lines_by_line", "lines_shared_n"]
     assert con.execute("SELECT count(*) FROM sessiond_set_aside_indexes").fetchall() == [(0,)]
+
+
+class _Extras(SqlMerge):
+    merge_fields: ClassVar[Mapping[str, tuple[str, ...]]] = {"lines": ("note",)}
+
+
+def _no_file_alone(*args: object) -> None:
+    raise AssertionError("converted file by file")
+
+
+@pytest.mark.parametrize("processor", [LinesProcessor(), _Extras()], ids=["plain", "merging"])
+def test_a_batchs_rows_converted_together_are_each_files_converted_alone(
+    tmp_path: Path, processor: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`prepare_many` converts each table once for the batch and slices it per file: the same
+    tables as converting each file alone (`prepare_rows`), the `merge_fields` typed per file;
+    a file whose rows do not fit fails alone, the others are converted."""
+    store = Store(fresh(tmp_path / "s.duckdb"))
+    files: list[Mapping[str, Any]] = [
+        {"lines": [{**row("u/a.jsonl", 1), "note": None}, {**row("u/a.jsonl", 2), "note": None}]},
+        {},
+        {"lines": [{**row("u/b.jsonl", 1), "uuid": "x", "note": 7}]},
+        # a query's result: its own types, and the merge's field with the rows
+        {"lines": pa.Table.from_pylist([{**row("u/c.jsonl", 4), "line_no": 4.0}
+                                        | ({"note": 3} if isinstance(processor, _Extras) else {})])},
+    ]
+    for batch in (files[:3], [files[0], files[3]], [files[3], files[3]]):
+        alone = [prepare_rows(processor, one, store.schema) for one in batch]
+        with monkeypatch.context() as m:  # not by falling back to one file at a time
+            m.setattr(store_module, "prepare_rows", _no_file_alone)
+            together = prepare_many(processor, batch, store.schema)
+        assert [sorted(t) for t in together] == [sorted(a) for a in alone]  # type: ignore[arg-type]
+        for a, t in zip(alone, together, strict=True):
+            assert not isinstance(t, Exception)
+            for table in a:
+                got, want = t[table], a[table]
+                if isinstance(want, Prepared):
+                    assert isinstance(got, Prepared)
+                    assert (got.extra is None) == (want.extra is None)
+                    if want.extra is not None:
+                        assert got.extra.schema == want.extra.schema  # inferred per file
+                        assert got.extra.to_pylist() == want.extra.to_pylist()
+                    got, want = got.arrow, want.arrow
+                assert got.schema == want.schema and got.to_pylist() == want.to_pylist()
+    bad: list[Mapping[str, Any]] = [files[0], {"lines": [{**row("u/d.jsonl", 1), "line_no": 2**70}]}, files[2]]
+    out = prepare_many(processor, bad, store.schema)
+    assert isinstance(out[1], Exception) and not isinstance(out[0], Exception)
+    assert [len(o["lines"]) for o in (out[0], out[2])] == [2, 1]  # type: ignore[index]
