@@ -16,6 +16,8 @@ from sessiond.state.db import StateError
 
 CORE = "sessiond"
 SET_ASIDE_TABLE = "sessiond_set_aside_indexes"
+# A cursor's one-column name (core steps 4 and 5): the processor, a unit separator, the file's key.
+CURSOR_KEY = "processor_name || chr(31) || session_file"
 
 CORE_STEPS: tuple[str, ...] = (
     """
@@ -51,6 +53,15 @@ CORE_STEPS: tuple[str, ...] = (
         dropped_at TIMESTAMPTZ NOT NULL DEFAULT now()
     )
     """,
+    # 4: one column that names a cursor, indexed: DuckDB 2.0 reads an index only for a filter on
+    # one column, so the keyed UPDATE of a live commit's cursor scanned the whole table on
+    # (processor_name, session_file) -- 8.8 ms at 279k cursors, 1.8 ms through this index
+    f"""
+    ALTER TABLE session_processor_state ADD COLUMN cursor_key VARCHAR;
+    UPDATE session_processor_state SET cursor_key = {CURSOR_KEY};
+    """,
+    # 5: its index (DuckDB creates no index in a transaction that updated the table)
+    "CREATE INDEX session_processor_state_key ON session_processor_state (cursor_key)",
 )
 
 _VERSION_DDL = """
@@ -215,6 +226,8 @@ def import_legacy(con: duckdb.DuckDBPyConnection, table: str) -> int:
             "processed_at, coalesce(items_extracted, 0), 'md5:' || coalesce(file_hash, ''), 0 "
             f"FROM {table} ON CONFLICT DO NOTHING"
         )
+        con.execute(f"UPDATE session_processor_state SET cursor_key = {CURSOR_KEY} "
+                    "WHERE cursor_key IS NULL")
         con.execute(f"DROP TABLE {table}")
         con.execute("COMMIT")
     except BaseException:

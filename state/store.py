@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from sessiond.processors.contract import Merging, Processor, Rows, item_tables, owned_tables
 from sessiond.state.cursor import EMPTY_HASH, Cursor, StatTuple
-from sessiond.state.migrations import SET_ASIDE_TABLE
+from sessiond.state.migrations import CURSOR_KEY, SET_ASIDE_TABLE
 
 STATE_TABLE = "session_processor_state"
 # `Store._set_aside`: a table's indexes are dropped around a delete of more than one row in this
@@ -43,24 +43,27 @@ _CURSOR_SCHEMA = pa.schema([
 ])
 _TIME_COLUMNS = {"processed_at", "next_retry_at"}
 _UPSERT = (
-    f"INSERT INTO {STATE_TABLE} ({', '.join(_CURSOR_COLUMNS)}) SELECT "
+    f"INSERT INTO {STATE_TABLE} ({', '.join(_CURSOR_COLUMNS)}, cursor_key) SELECT "
     + ", ".join(f"to_timestamp({c})" if c in _TIME_COLUMNS else c for c in _CURSOR_COLUMNS)
-    + " FROM _sessiond_cursors ON CONFLICT (processor_name, session_file) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _CURSOR_COLUMNS[2:])
+    + f", {CURSOR_KEY} FROM _sessiond_cursors ON CONFLICT (processor_name, session_file) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in (*_CURSOR_COLUMNS[2:], "cursor_key"))
 )
 # The same for a few cursors, as parameters: binding values costs less than registering an Arrow
 # table, up to about 8 rows (one statement: 0.6 vs 1.2 ms here, for a 1-row insert).
 _FEW = 8
 _UPSERT_ROW = "(" + ", ".join(
-    "to_timestamp(?)" if c in _TIME_COLUMNS else "?" for c in _CURSOR_COLUMNS) + ")"
+    "to_timestamp(?)" if c in _TIME_COLUMNS else "?" for c in _CURSOR_COLUMNS) + ", ?)"
 _UPSERT_FEW = (
-    f"INSERT INTO {STATE_TABLE} ({', '.join(_CURSOR_COLUMNS)}) VALUES {{rows}} "
+    f"INSERT INTO {STATE_TABLE} ({', '.join(_CURSOR_COLUMNS)}, cursor_key) VALUES {{rows}} "
     + _UPSERT[_UPSERT.index("ON CONFLICT"):]
 )
 # A live commit's cursors -- one file's, a row per processor -- that exist already: one keyed
 # UPDATE each, whose count says whether the row was there. DuckDB plans the upsert as a MERGE
 # over a scan of the whole table: 4-6 ms for one row (6-9 ms at 300k cursors), where this
-# costs 1.2-1.6 ms a row (2.4-3 ms at 300k: a scan too, so above 3 rows the upsert wins again),
+# costs 1.2-1.6 ms a row. It finds the row through the index on `cursor_key` (core steps 4 and 5):
+# DuckDB 2.0 reads an index only for a filter on one column -- on (processor_name,
+# session_file), the primary key's two, it scanned the table: 8.8 ms at 279k cursors, 1.8 ms
+# by the key (the bench's 100k-file state, `python -m bench.cursor_update`),
 # and DuckDB's native heap grows less per transaction than with any joined form: 3 rows,
 # `python -m bench.duckdb_growth 2000 keyed,values 3`: 8.3 ms and +0.9 KB a transaction, against
 # 8.2 ms and +2.4 KB for one UPDATE joined with bound VALUES (tried: no faster, under load).
@@ -69,7 +72,7 @@ _UPDATE = (
     f"UPDATE {STATE_TABLE} SET "
     + ", ".join(f"{c} = to_timestamp(?)" if c in _TIME_COLUMNS else f"{c} = ?"
                 for c in _CURSOR_COLUMNS[2:])
-    + " WHERE processor_name = ? AND session_file = ?"
+    + " WHERE cursor_key = ?"
 )
 # More cursors than that: one UPDATE joined with them as an Arrow table (4.2-4.5 ms for 16 rows
 # against the upsert's 6-8 ms here; `bench.duckdb_growth`: 10.1 vs 14.1 ms), RETURNING the keys
@@ -82,6 +85,13 @@ _UPDATE_FROM = (
     + f" AND {STATE_TABLE}.session_file = u.session_file"
     + f" RETURNING {STATE_TABLE}.processor_name, {STATE_TABLE}.session_file"
 )
+
+
+def _key(row: Mapping[str, Any]) -> str:
+    """A cursor row's `cursor_key`, as `migrations.CURSOR_KEY` makes it in SQL."""
+    return f"{row['processor_name']}\x1f{row['session_file']}"
+
+
 _SELECT = "SELECT " + ", ".join(
     f"epoch({c})" if c in _TIME_COLUMNS else c for c in _CURSOR_COLUMNS
 ) + f" FROM {STATE_TABLE}"
@@ -774,7 +784,7 @@ class Store:
             return changed
         if len(rows) <= _FEW:
             con.execute(_UPSERT_FEW.format(rows=", ".join([_UPSERT_ROW] * len(rows))),
-                        [row[c] for row in rows for c in _CURSOR_COLUMNS])
+                        [v for row in rows for v in (*(row[c] for c in _CURSOR_COLUMNS), _key(row))])
             return changed
         with _registered(con, "_sessiond_cursors", pa.Table.from_pylist(rows, schema=_CURSOR_SCHEMA)):
             con.execute(_UPSERT)
@@ -789,7 +799,7 @@ class Store:
 
     def _updated(self, row: Mapping[str, object]) -> bool:
         """Write an existing cursor row by its key; False if there was none."""
-        params = [row[c] for c in _CURSOR_COLUMNS[2:]] + [row["processor_name"], row["session_file"]]
+        params = [row[c] for c in _CURSOR_COLUMNS[2:]] + [_key(row)]
         return bool(self._con.execute(_UPDATE, params).fetchall()[0][0])
 
     def _write_rows(self, processor: Processor, outcomes: Sequence[Outcome]) -> dict[str, int]:

@@ -400,8 +400,8 @@ def _indexed_store(path: Path, files: int) -> tuple[duckdb.DuckDBPyConnection, S
 
 
 def _indexes(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [r[0] for r in con.execute(
-        "SELECT index_name FROM duckdb_indexes() ORDER BY 1").fetchall()]
+    return [r[0] for r in con.execute("SELECT index_name FROM duckdb_indexes() "
+                                      "WHERE table_name LIKE 'lines%' ORDER BY 1").fetchall()]
 
 
 def test_a_large_reset_sets_the_indexes_aside_and_creates_them_again(
@@ -505,3 +505,36 @@ def test_a_batchs_rows_converted_together_are_each_files_converted_alone(
     out = prepare_many(processor, bad, store.schema)
     assert isinstance(out[1], Exception) and not isinstance(out[0], Exception)
     assert [len(o["lines"]) for o in (out[0], out[2])] == [2, 1]  # type: ignore[index]
+
+
+def test_every_way_of_writing_a_cursor_gives_it_its_key_and_the_key_finds_it(tmp_path: Path) -> None:
+    """`cursor_key` (core steps 4 and 5) names a cursor in one column, so the keyed UPDATE of a live
+    commit reads its index: an older state gets its keys from the migration, the upserts (few
+    and many) write them, and a row that somehow has none is still updated (its key missed,
+    the upsert by the primary key writes it) and gets its key."""
+    path = tmp_path / "s.duckdb"
+    con = open_state(path)
+    ensure_sessiond_database(con)
+    migrate(con, CORE, CORE_STEPS[:3])  # before the key
+    con.execute("INSERT INTO session_processor_state (processor_name, session_file, username, "
+                "file_hash, offset_bytes, processor_version) VALUES ('lines', 'u/old.jsonl', 'u', 'h', 5, 1)")
+    migrate(con, CORE, CORE_STEPS)
+    migrate(con, "processor:lines", LinesProcessor.migrations)
+    store, p = Store(con), LinesProcessor()
+    store.commit(p, [Outcome(cursor(f"u/{i}.jsonl", 10), {}) for i in range(12)])  # many: Arrow
+    store.commit(p, [Outcome(cursor("u/few.jsonl", 10), {})])  # one: bound values
+    con.execute("UPDATE session_processor_state SET cursor_key = NULL WHERE session_file = 'u/3.jsonl'")
+
+    def keys() -> list[tuple[Any, ...]]:
+        return con.execute("SELECT session_file, cursor_key, offset_bytes FROM session_processor_state "
+                           "ORDER BY session_file").fetchall()
+
+    assert all(k == f"lines\x1f{f}" for f, k, _ in keys() if f != "u/3.jsonl")
+    for name in ("u/old.jsonl", "u/3.jsonl", "u/few.jsonl"):  # each alone: by the key
+        store.commit(p, [Outcome(cursor(name, 99), {})])
+    assert {f: (k, o) for f, k, o in keys()}["u/3.jsonl"] == ("lines\x1fu/3.jsonl", 99)
+    assert [(f, o) for f, _, o in keys() if o == 99] == [("u/3.jsonl", 99), ("u/few.jsonl", 99), ("u/old.jsonl", 99)]
+    assert len(keys()) == 14 and all(k == f"lines\x1f{f}" for f, k, _ in keys())
+    assert [r[0] for r in con.execute("SELECT index_name FROM duckdb_indexes() "
+                                      "WHERE table_name = 'session_processor_state'").fetchall()] == [
+        "session_processor_state_key"]
