@@ -76,7 +76,11 @@ _UPDATE = (
 )
 # More cursors than that: one UPDATE joined with them as an Arrow table (4.2-4.5 ms for 16 rows
 # against the upsert's 6-8 ms here; `bench.duckdb_growth`: 10.1 vs 14.1 ms), RETURNING the keys
-# it found -- the rest (new files) are upserted after it.
+# it found -- the rest (new files) are upserted after it. Up to `_BY_KEYS` of them, the join
+# also names their keys in a list, so DuckDB reads the rows through `cursor_key`'s index; more,
+# and it scans the table (23-42 ms at 300k cursors whatever their number, 6-11 ms at 3k),
+# which then beats a chunk of keys at a time (`python -m bench.cursor_update`).
+_BY_KEYS = 48
 _UPDATE_FROM = (
     f"UPDATE {STATE_TABLE} SET "
     + ", ".join(f"{c} = to_timestamp(u.{c})" if c in _TIME_COLUMNS else f"{c} = u.{c}"
@@ -84,6 +88,12 @@ _UPDATE_FROM = (
     + f" FROM _sessiond_cursors u WHERE {STATE_TABLE}.processor_name = u.processor_name"
     + f" AND {STATE_TABLE}.session_file = u.session_file"
     + f" RETURNING {STATE_TABLE}.processor_name, {STATE_TABLE}.session_file"
+)
+_UPDATE_BY_KEYS = (
+    _UPDATE_FROM[:_UPDATE_FROM.index(" WHERE ")]
+    + f" WHERE {STATE_TABLE}.cursor_key = u.processor_name || chr(31) || u.session_file"
+    + f" AND {STATE_TABLE}.cursor_key IN ({{keys}})"
+    + _UPDATE_FROM[_UPDATE_FROM.index(" RETURNING "):]
 )
 
 
@@ -777,7 +787,7 @@ class Store:
         con = self._con
         if len(rows) <= _KEYED:  # a row not there yet (a new file's) is upserted below
             rows = [row for row in rows if not self._updated(row)]
-        elif len(rows) > _FEW:
+        else:
             there = self._updated_joined(rows)
             rows = [row for row in rows if (row["processor_name"], row["session_file"]) not in there]
         if not rows:
@@ -791,11 +801,14 @@ class Store:
         return changed
 
     def _updated_joined(self, rows: Sequence[Mapping[str, object]]) -> set[tuple[Any, ...]]:
-        """Write the existing ones of many cursor rows by one UPDATE joined with them as an
-        Arrow table; the keys it found."""
+        """Write the existing ones of several cursor rows by one UPDATE joined with them as an
+        Arrow table (up to `_BY_KEYS`, naming their keys for the index); the keys it found."""
         with _registered(self._con, "_sessiond_cursors",
                          pa.Table.from_pylist(list(rows), schema=_CURSOR_SCHEMA)):
-            return set(self._con.execute(_UPDATE_FROM).fetchall())
+            if len(rows) > _BY_KEYS:
+                return set(self._con.execute(_UPDATE_FROM).fetchall())
+            sql = _UPDATE_BY_KEYS.format(keys=", ".join("?" * len(rows)))
+            return set(self._con.execute(sql, [_key(row) for row in rows]).fetchall())
 
     def _updated(self, row: Mapping[str, object]) -> bool:
         """Write an existing cursor row by its key; False if there was none."""

@@ -245,12 +245,12 @@ def test_few_and_many_rows_store_the_same_values(tmp_path: Path, files: int) -> 
     assert con.execute("SELECT count(*), sum(line_no) FROM lines").fetchall() == [(2 * files, 3 * files)]
 
 
-@pytest.mark.parametrize("moving", [1, 2, 6], ids=["keyed-1", "keyed-2+new", "upsert-6+new"])
+@pytest.mark.parametrize("moving", [1, 2, 6, 40], ids=["keyed-1", "keyed-2+new", "by-keys-6+new", "by-keys-40+new"])
 def test_a_few_existing_cursors_updated_store_what_the_upsert_would(
         tmp_path: Path, moving: int) -> None:
     """A live commit's few cursors: up to `_KEYED` by an UPDATE by key each, a new file's (no
-    row to update) by the upsert after it; up to `_FEW` all by the upsert -- then every value
-    read back."""
+    row to update) by the upsert after it; up to `_BY_KEYS` by one UPDATE joined with them that
+    names their keys (the index) -- then every value read back."""
     con = fresh(tmp_path / "s.duckdb")
     store = Store(con)
     first = [cursor(f"u/{i}.jsonl", 10) for i in range(moving + 1)]
