@@ -16,8 +16,15 @@ from sessiond.state.db import StateError
 
 CORE = "sessiond"
 SET_ASIDE_TABLE = "sessiond_set_aside_indexes"
-# A cursor's one-column name (core steps 4 and 5): the processor, a unit separator, the file's key.
-CURSOR_KEY = "processor_name || chr(31) || session_file"
+
+
+def cursor_key(of: str = "") -> str:
+    """A cursor's one-column name (core steps 4 and 5) in SQL, of the row ``of`` names (an
+    alias and a dot) or the table's own: the processor, a unit separator, the file's key."""
+    return f"{of}processor_name || chr(31) || {of}session_file"
+
+
+CURSOR_KEY = cursor_key()
 
 CORE_STEPS: tuple[str, ...] = (
     """

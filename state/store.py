@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from sessiond.processors.contract import Merging, Processor, Rows, item_tables, owned_tables
 from sessiond.state.cursor import EMPTY_HASH, Cursor, StatTuple
-from sessiond.state.migrations import CURSOR_KEY, SET_ASIDE_TABLE
+from sessiond.state.migrations import CURSOR_KEY, SET_ASIDE_TABLE, cursor_key, restore_indexes
 
 STATE_TABLE = "session_processor_state"
 # `Store._set_aside`: a table's indexes are dropped around a delete of more than one row in this
@@ -62,8 +62,8 @@ _UPSERT_FEW = (
 # over a scan of the whole table: 4-6 ms for one row (6-9 ms at 300k cursors), where this
 # costs 1.2-1.6 ms a row. It finds the row through the index on `cursor_key` (core steps 4 and 5):
 # DuckDB 2.0 reads an index only for a filter on one column -- on (processor_name,
-# session_file), the primary key's two, it scanned the table: 8.8 ms at 279k cursors, 1.8 ms
-# by the key (the bench's 100k-file state, `python -m bench.cursor_update`),
+# session_file), the primary key's two, it scanned the table: 10.4 ms at 300k cursors, 3.4 ms
+# by the key (`python -m bench.cursor_update`; 8.8 and 1.8 ms on the bench's 100k-file state),
 # and DuckDB's native heap grows less per transaction than with any joined form: 3 rows,
 # `python -m bench.duckdb_growth 2000 keyed,values 3`: 8.3 ms and +0.9 KB a transaction, against
 # 8.2 ms and +2.4 KB for one UPDATE joined with bound VALUES (tried: no faster, under load).
@@ -91,14 +91,14 @@ _UPDATE_FROM = (
 )
 _UPDATE_BY_KEYS = (
     _UPDATE_FROM[:_UPDATE_FROM.index(" WHERE ")]
-    + f" WHERE {STATE_TABLE}.cursor_key = u.processor_name || chr(31) || u.session_file"
+    + f" WHERE {STATE_TABLE}.cursor_key = {cursor_key('u.')}"
     + f" AND {STATE_TABLE}.cursor_key IN ({{keys}})"
     + _UPDATE_FROM[_UPDATE_FROM.index(" RETURNING "):]
 )
 
 
 def _key(row: Mapping[str, Any]) -> str:
-    """A cursor row's `cursor_key`, as `migrations.CURSOR_KEY` makes it in SQL."""
+    """A cursor row's `cursor_key`, as `migrations.cursor_key` makes it in SQL."""
     return f"{row['processor_name']}\x1f{row['session_file']}"
 
 
@@ -657,30 +657,28 @@ class Store:
         try:
             self._transaction(lambda: self._delete(processor, names, drop_cursor=True))
         finally:
-            if aside:
-                self._restore(aside)
+            if aside:  # (and any a killed process left aside)
+                restore_indexes(self._con)
 
     def _set_aside(self, processor: Processor, files: list[str]) -> list[tuple[str, str, str]]:
         """Drop, in a transaction of their own, the indexes of the processor's tables that a
         delete of these files' rows would cost more to keep than to build again; returns them
-        (name, table, SQL), also recorded in `SET_ASIDE_TABLE` until `_restore` (or, after a
-        kill, `migrations.restore_indexes` at the next start).
+        (name, table, SQL), also recorded in `SET_ASIDE_TABLE` until `migrations.restore_indexes`
+        creates them again: after the delete, or after a kill, at the next start.
 
         DuckDB settles every deleted row against a table's indexes at COMMIT -- even when that
         transaction dropped them -- at ~20-30 us a row: 18.7 s for 900k of `usage_calls`' rows,
         0.07 s with its index dropped first, whose CREATE INDEX takes ~1.2 us a row that stays
         (`python -m bench.reprocess`)."""
         con = self._con
-        indexes = con.execute(
-            "SELECT index_name, table_name, sql FROM duckdb_indexes() WHERE schema_name = 'main' "
-            "AND table_name IN (SELECT unnest(?::VARCHAR[])) AND sql IS NOT NULL ORDER BY index_name",
+        indexes = con.execute(  # of tables with a `session_file`: what a delete of files takes
+            "SELECT index_name, table_name, sql FROM duckdb_indexes() i WHERE schema_name = 'main' "
+            "AND table_name IN (SELECT unnest(?::VARCHAR[])) AND sql IS NOT NULL AND EXISTS ("
+            "SELECT 1 FROM duckdb_columns() c WHERE c.schema_name = 'main' AND "
+            "c.table_name = i.table_name AND c.column_name = 'session_file') ORDER BY index_name",
             [list(owned_tables(processor))]).fetchall()
         aside = []
         for table in sorted({t for _, t, _ in indexes}):
-            if not con.execute("SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'main' "
-                               "AND table_name = ? AND column_name = 'session_file'",
-                               [table]).fetchall()[0][0]:
-                continue  # whose rows a delete of files takes is not known
             gone, total = con.execute(
                 f"SELECT count(*) FILTER (WHERE session_file IN (SELECT unnest(?::VARCHAR[]))), "
                 f"count(*) FROM {_quote(table)}", [files]).fetchall()[0]
@@ -694,13 +692,6 @@ class Store:
                     con.execute(f"DROP INDEX {_quote(name)}")
             self._transaction(drop)
         return aside
-
-    def _restore(self, aside: Sequence[tuple[str, str, str]]) -> None:
-        def create() -> None:
-            for name, _, sql in aside:
-                self._con.execute(sql)
-                self._con.execute(f"DELETE FROM {SET_ASIDE_TABLE} WHERE index_name = ?", [name])
-        self._transaction(create)
 
     # -- inside transactions ---------------------------------------------------------------
 

@@ -378,9 +378,14 @@ class _Indexed(LinesProcessor):
     shared_tables = ("lines_shared",)
     fail_delete = False
 
+    def __init__(self) -> None:
+        self.during: list[list[str]] = []  # the indexes there while each delete ran
+
     def after_delete(self, tx: Tx, files: Sequence[str]) -> None:
         tx.execute("DELETE FROM lines_shared WHERE session_file IN (SELECT unnest(?::VARCHAR[]))",
                    [list(files)])
+        self.during.append([r[0] for r in tx.query(
+            "SELECT index_name FROM duckdb_indexes() WHERE table_name LIKE 'lines%' ORDER BY 1")])
         if self.fail_delete:
             raise RuntimeError("after_delete failed")
 
@@ -420,7 +425,7 @@ def test_a_large_reset_sets_the_indexes_aside_and_creates_them_again(
 
     monkeypatch.setattr(Store, "_set_aside", spied)
     store.reset_files(p, ["u/0.jsonl"])  # 1 of 40 files: cheaper to keep
-    assert aside == [[]]
+    assert aside == [[]] and p.during == [["lines_by_line", "lines_shared_n"]]
     store.reset_files(p, [f"u/{i}.jsonl" for i in range(1, 30)])  # 29 of the 39 left
     assert aside[1] == ["lines_by_line", "lines_shared_n"]
     assert _indexes(con) == ["lines_by_line", "lines_shared_n"]
@@ -435,6 +440,7 @@ def test_a_failed_large_reset_keeps_its_rows_and_its_indexes(tmp_path: Path) -> 
     p.fail_delete = True
     with pytest.raises(ProcessorError, match="after_delete failed"):
         store.reset_files(p, [f"u/{i}.jsonl" for i in range(20)])
+    assert p.during == [[]]  # set aside while the delete ran
     assert _indexes(con) == ["lines_by_line", "lines_shared_n"]
     assert con.execute("SELECT count(*) FROM sessiond_set_aside_indexes").fetchall() == [(0,)]
     assert con.execute("SELECT count(*) FROM lines").fetchall() == [(40,)]

@@ -383,7 +383,7 @@ def test_a_rules_definition_the_model_is_all_but_sure_is_a_correction_is_one(mon
 
 def test_the_weights_read_in_chunks_are_the_file_parsed_whole_to_the_bit() -> None:
     """`learned.read_weights` reads the rows a few at a time (the whole parse's garbage stayed
-    with every process: ~13 MB): the same features in the same order, each weight the same
+    with every process: ~15 MB): the same features in the same order, each weight the same
     float to the bit (-0.0 included), and the file's other fields; a file laid out otherwise,
     or with a key that holds brackets and quotes, is read whole or alike."""
     from importlib import resources
