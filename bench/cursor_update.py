@@ -11,8 +11,10 @@ Per size, one DuckDB file with the core migrations and that many cursors (three 
 paths like the bench corpus's); the same random cursors are updated the way the store does now
 (by ``cursor_key``) and the way it did before (by the two columns), alternated, each in its own
 transaction; 24 cursors (a commit of 8 files) by the joined UPDATE that names their keys
-(`_UPDATE_BY_KEYS`, now: the index) and by the plain joined one (before: a scan); and 240 by the
-plain joined one, which the store still uses above `_BY_KEYS`. Prints medians.
+(`_UPDATE_BY_KEYS`, now: the index) and by the plain joined one (before: a scan); and 64, 128
+and 256 cursors both ways, with the way the store takes for that many at that size
+(`Store._by_keys`: by keys while they are at most one in `_BY_KEYS_SHARE` of the stored
+cursors). Prints medians.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import pyarrow as pa
 from sessiond.state import store
 from sessiond.state.migrations import CORE_STEPS
 
+_MANY = (64, 128, 256)  # a busy commit's cursors (files x processors)
 _BEFORE = store._UPDATE[:store._UPDATE.index(" WHERE ")] + " WHERE processor_name = ? AND session_file = ?"
 
 
@@ -74,8 +77,9 @@ def run(sizes: list[int], reps: int) -> str:
             rows = _fill(path, n)
             con = duckdb.connect(str(path))
             times: dict[str, list[float]] = {"by cursor_key (now)": [], "by the two columns (before)": [],
-                                             "24 by keys (now)": [], "24 joined (before)": [],
-                                             "240 rows joined": []}
+                                             "24 by keys (now)": [], "24 joined (before)": []}
+            for many in _MANY:
+                times[f"{many} joined"], times[f"{many} by keys"] = [], []
             for _ in range(reps):
                 for way, sql in (("by cursor_key (now)", store._UPDATE), ("by the two columns (before)", _BEFORE)):
                     row = dict(rng.choice(rows))
@@ -83,8 +87,13 @@ def run(sizes: list[int], reps: int) -> str:
                     key = [store._key(row)] if sql is store._UPDATE else [row["processor_name"], row["session_file"]]
                     params = [row[c] for c in store._CURSOR_COLUMNS[2:]] + key
                     times[way].append(_timed(con, sql, params))
-                table = pa.Table.from_pylist(rng.sample(rows, 240), schema=store._CURSOR_SCHEMA)
-                times["240 rows joined"].append(_timed(con, store._UPDATE_FROM, [], table))
+                for many in _MANY:
+                    chosen = rng.sample(rows, many)
+                    table = pa.Table.from_pylist(chosen, schema=store._CURSOR_SCHEMA)
+                    times[f"{many} joined"].append(_timed(con, store._UPDATE_FROM, [], table))
+                    by_keys = store._UPDATE_BY_KEYS.format(keys=", ".join("?" * many))
+                    times[f"{many} by keys"].append(
+                        _timed(con, by_keys, [store._key(r) for r in chosen], table))
                 few = rng.sample(rows, 24)  # a commit of 8 files: by their keys now, joined before
                 table = pa.Table.from_pylist(few, schema=store._CURSOR_SCHEMA)
                 by_keys = store._UPDATE_BY_KEYS.format(keys=", ".join("?" * len(few)))
@@ -94,6 +103,7 @@ def run(sizes: list[int], reps: int) -> str:
             plans = con.execute("EXPLAIN ANALYZE " + store._UPDATE, [rows[0][c] for c in store._CURSOR_COLUMNS[2:]]
                                 + [store._key(rows[0])]).fetchall()[0][1]
             con.execute("ROLLBACK")
+            takes = {many: "by keys" if store.Store(con)._by_keys(many) else "joined" for many in _MANY}
             con.close()
             out.append(f"{n:,} cursors, medians of {reps} (the keyed UPDATE's plan: "
                        f"{'index scan' if 'Index Scan' in plans else 'a scan of the table'}):")
@@ -103,7 +113,10 @@ def run(sizes: list[int], reps: int) -> str:
             out.append("  24 cursors " + ", ".join(
                 f"{way[3:]} {statistics.median(xs) * 1e3:.2f} ms" for way, xs in times.items()
                 if way.startswith("24 ")))
-            out.append(f"  240 cursors joined (unchanged) {statistics.median(times['240 rows joined']) * 1e3:.2f} ms")
+            for many in _MANY:
+                out.append(f"  {many} cursors joined {statistics.median(times[f'{many} joined']) * 1e3:.2f} ms, "
+                           f"by keys {statistics.median(times[f'{many} by keys']) * 1e3:.2f} ms "
+                           f"(the store takes: {takes[many]})")
     return "\n".join(out)
 
 

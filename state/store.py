@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -77,10 +78,18 @@ _UPDATE = (
 # More cursors than that: one UPDATE joined with them as an Arrow table (4.2-4.5 ms for 16 rows
 # against the upsert's 6-8 ms here; `bench.duckdb_growth`: 10.1 vs 14.1 ms), RETURNING the keys
 # it found -- the rest (new files) are upserted after it. Up to `_BY_KEYS` of them, the join
-# also names their keys in a list, so DuckDB reads the rows through `cursor_key`'s index; more,
-# and it scans the table (23-42 ms at 300k cursors whatever their number, 6-11 ms at 3k),
-# which then beats a chunk of keys at a time (`python -m bench.cursor_update`).
+# also names their keys in a list, so DuckDB reads the rows through `cursor_key`'s index; so
+# does a larger commit while the table holds `_BY_KEYS_SHARE` times as many cursors
+# (`Store._by_keys`). Otherwise DuckDB scans the table, whose cost grows with the cursors stored
+# rather than with the commit's. `python -m bench.cursor_update`, committed, medians of 11,
+# joined / by keys: 128 cursors at 3k 8.4 / 9.9 ms, at 30k 15.7 / 10.2, at 300k 32.3 / 11.3;
+# 256 at 3k 10.5 / 12.8, at 300k 43.1 / 14.9 (and of 7: 768 at 3k 25.4 / 35.2; 2048 at 30k
+# 112 / 69, at 300k 200 / 89). `_BY_KEYS_MAX`: DuckDB reads an
+# index for at most max(2048, 0.1 % of the rows) matches (`index_scan_max_count`), else scans.
 _BY_KEYS = 48
+_BY_KEYS_SHARE = 50
+_BY_KEYS_MAX = 2048
+_COUNT_EVERY = 60.0  # seconds a count of the stored cursors is used for that choice
 _UPDATE_FROM = (
     f"UPDATE {STATE_TABLE} SET "
     + ", ".join(f"{c} = to_timestamp(u.{c})" if c in _TIME_COLUMNS else f"{c} = u.{c}"
@@ -449,6 +458,7 @@ class Store:
         self._ctime: bool | None = None
         self.memo: dict[str, Any] = {} if memo is None else memo
         self._after: list[Callable[[], None]] = []
+        self._counted = (-_COUNT_EVERY, 0)  # when, and how many cursors were stored (`_by_keys`)
 
     def _has_ctime(self) -> bool:
         """False for a state file of an older schema opened read-only (status, parked, ...
@@ -793,13 +803,28 @@ class Store:
 
     def _updated_joined(self, rows: Sequence[Mapping[str, object]]) -> set[tuple[Any, ...]]:
         """Write the existing ones of several cursor rows by one UPDATE joined with them as an
-        Arrow table (up to `_BY_KEYS`, naming their keys for the index); the keys it found."""
+        Arrow table (naming their keys for the index, if `_by_keys`); the keys it found."""
         with _registered(self._con, "_sessiond_cursors",
                          pa.Table.from_pylist(list(rows), schema=_CURSOR_SCHEMA)):
-            if len(rows) > _BY_KEYS:
+            if not self._by_keys(len(rows)):
                 return set(self._con.execute(_UPDATE_FROM).fetchall())
             sql = _UPDATE_BY_KEYS.format(keys=", ".join("?" * len(rows)))
             return set(self._con.execute(sql, [_key(row) for row in rows]).fetchall())
+
+    def _by_keys(self, n: int) -> bool:
+        """Whether an UPDATE of ``n`` cursors names their keys (reads the index) rather than
+        scanning the table: a few always; more while the table holds `_BY_KEYS_SHARE` times as
+        many (counted at most every `_COUNT_EVERY` seconds: 0.6-2 ms at 279k cursors)."""
+        if n <= _BY_KEYS:
+            return True
+        if n > _BY_KEYS_MAX:
+            return False
+        at, count = self._counted
+        now = time.monotonic()
+        if now - at >= _COUNT_EVERY:
+            count = self._con.execute(f"SELECT count(*) FROM {STATE_TABLE}").fetchall()[0][0]
+            self._counted = (now, count)
+        return n * _BY_KEYS_SHARE <= count
 
     def _updated(self, row: Mapping[str, object]) -> bool:
         """Write an existing cursor row by its key; False if there was none."""

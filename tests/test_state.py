@@ -245,16 +245,27 @@ def test_few_and_many_rows_store_the_same_values(tmp_path: Path, files: int) -> 
     assert con.execute("SELECT count(*), sum(line_no) FROM lines").fetchall() == [(2 * files, 3 * files)]
 
 
-@pytest.mark.parametrize("moving", [1, 2, 6, 40], ids=["keyed-1", "keyed-2+new", "by-keys-6+new", "by-keys-40+new"])
+@pytest.mark.parametrize(("moving", "share", "by_keys"), [
+    (1, None, None), (2, None, None), (6, None, True), (40, None, True), (60, None, False),
+    (60, 1, True)],
+    ids=["keyed-1", "keyed-2+new", "by-keys-6+new", "by-keys-40+new", "joined-60+new",
+         "by-keys-60-of-a-large-table+new"])
 def test_a_few_existing_cursors_updated_store_what_the_upsert_would(
-        tmp_path: Path, moving: int) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moving: int, share: int | None,
+        by_keys: bool | None) -> None:
     """A live commit's few cursors: up to `_KEYED` by an UPDATE by key each, a new file's (no
-    row to update) by the upsert after it; up to `_BY_KEYS` by one UPDATE joined with them that
-    names their keys (the index) -- then every value read back."""
+    row to update) by the upsert after it; more by one UPDATE joined with them, which names
+    their keys (the index) up to `_BY_KEYS` or while the table holds `_BY_KEYS_SHARE` times as
+    many cursors (patched to 1 here: 60 of 61), else scans -- then every value read back."""
+    if share is not None:
+        monkeypatch.setattr(store_module, "_BY_KEYS_SHARE", share)
     con = fresh(tmp_path / "s.duckdb")
-    store = Store(con)
     first = [cursor(f"u/{i}.jsonl", 10) for i in range(moving + 1)]
-    store.commit(LinesProcessor(), [Outcome(c, {}) for c in first])
+    Store(con).commit(LinesProcessor(), [Outcome(c, {}) for c in first])
+    store = Store(con)  # (a store counts the cursors at most once a minute: these are 61)
+    chosen: list[bool] = []
+    real = store._by_keys
+    store._by_keys = lambda n: chosen.append(real(n)) or chosen[-1]  # type: ignore[method-assign]
     moved = [replace(c, offset=30 + i, lines=3, size=30, file_hash="h2", items=2, bad_lines=1,
                      processed_at=1.7e9 + 1 / 8, attempts=1, next_retry_at=1.8e9 if i % 2 == 0 else None,
                      last_error="x\u00e9" if i % 3 == 0 else None, parked=i == 0, ctime_ns=2**62,
@@ -263,6 +274,7 @@ def test_a_few_existing_cursors_updated_store_what_the_upsert_would(
     new = [replace(cursor("u/new.jsonl", 5), processed_at=1.7e9)] if moving != 1 else []
     store.commit(LinesProcessor(), [Outcome(c, {}) for c in [*moved, *new]])
     assert store.cursors("lines") == {("lines", c.file): c for c in [*moved, first[-1], *new]}
+    assert chosen == ([] if by_keys is None else [by_keys])
 
 
 class SqlMerge(LinesProcessor):
