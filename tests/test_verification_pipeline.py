@@ -22,6 +22,7 @@ from sessiond.daemon.service import Service
 from sessiond.daemon.settings import Settings
 from sessiond.processors.kept import Kept
 from sessiond.processors.verification import VerificationProcessor, review, rules
+from sessiond.processors.verification import store as verification_store
 from sessiond.processors.verification.detection import item_id
 from sessiond.processors.verification.store import TRAILS, ContextRow, trail_size
 from tests.harness import REPO, fast_settings, query, running, wait_until
@@ -386,6 +387,35 @@ def test_context_is_pruned_per_file_for_every_file_of_a_batch(tmp_path: Path) ->
     run_once(root, state)  # one batch, one merge: each file keeps only its newest tail
     assert q(state, "SELECT session_file, role FROM verification_context ORDER BY 1") == [
         ("alice/a.jsonl", "assistant"), ("bob/a.jsonl", "assistant"), ("carol/a.jsonl", "assistant")]
+
+
+@pytest.mark.parametrize("listed", [128, 1], ids=["named-as-values", "as-one-list"])
+def test_stored_trails_are_read_and_replaced_by_file_however_many_files_a_commit_has(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listed: int) -> None:
+    """A run that starts with nothing kept reads its files' stored trails and deletes them
+    (`store.KnowledgeStore`): by their names as bound values (the index), or for more than
+    `_LISTED` files as one list -- both give what one run over the whole files gives."""
+    monkeypatch.setattr(verification_store, "_LISTED", listed)
+    root, state = tmp_path / "root", tmp_path / "s.duckdb"
+    sessions = {f"{u}/a.jsonl": Transcript(f"s-{u}").user("and ARR?").assistant(
+        f"ARR is annualised for {u}.", message_id="m1") for u in ("alice", "bob", "carol")}
+    for key, t in sessions.items():
+        write(root, key, t.take())
+    run_once(root, state)
+    for key, t in sessions.items():  # confirms the stored statement; bob's trail is replaced
+        t.assistant("Refunds take 5 days.", message_id="m2") if key.startswith("bob") else t.user("exactly")
+        write(root, key, t.take(), append=True)
+    run_once(root, state)  # a new process: no trail kept, each is read from the table
+    once = tmp_path / "once.duckdb"
+    run_once(root, once)
+    for sql in ("SELECT session_file, line_no, role, message_id, text FROM verification_context ORDER BY ALL",
+                "SELECT session_file, line_no, detection_type, assistant_statement "
+                "FROM verification_detections ORDER BY ALL"):
+        assert q(state, sql) == q(once, sql)
+    assert [r[0] for r in q(state, "SELECT session_file FROM verification_detections ORDER BY 1")] == [
+        "alice/a.jsonl", "carol/a.jsonl"]
+    assert q(state, "SELECT session_file, role, message_id FROM verification_context ORDER BY 1") == [
+        ("alice/a.jsonl", "user", None), ("bob/a.jsonl", "assistant", "m2"), ("carol/a.jsonl", "user", None)]
 
 
 def test_a_version_1_state_is_redone_and_its_reviewed_items_kept(tmp_path: Path) -> None:
