@@ -52,3 +52,4 @@ PUBLISH_FAILED = "publish.failed"  # they could not be: dir, host, error, retry_
 CONTROL_STARTED = "control.started"
 CONTROL_UNAVAILABLE = "control.unavailable"
 LEGACY_IMPORTED = "state.legacy_imported"
+CHECKPOINT_FAILED = "state.checkpoint_failed"  # the checkpoint after a backlog (`Store.settle`)

@@ -181,7 +181,7 @@ class Service:
         sandbox(con)  # `sessiond sql` runs here: no SQL of this database may read or write files
         self._settings_store = Store(con.cursor(), memo)  # the main loop's own (a reload's settings)
         self.queues = {p.name: WorkQueue(time.monotonic) for p in self.processors}
-        self.writer = Writer(Store(con.cursor(), memo))
+        self.writer = Writer(Store(con.cursor(), memo), log=self.log)
         self.pool = (ParsePool(self.processors, store.schema, workers=settings.parse_workers,
                                log=self.log, executors=executors)
                      if settings.parse_workers > 0 else None)

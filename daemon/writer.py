@@ -31,11 +31,15 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from sessiond.daemon import events
+from sessiond.daemon.log import get_logger
 from sessiond.processors.contract import Processor
 from sessiond.state.store import Outcome, Store
 
 GATHER = 0.06  # seconds a commit waits at most for the batches being prepared (see above)
+SETTLE_AFTER = 2.0  # seconds with nothing to commit after a backlog before `Store.settle`
 
 
 @dataclass(slots=True)
@@ -78,10 +82,11 @@ class Ticket:
 
 
 class Writer:
-    def __init__(self, store: Store, *, gather: float = GATHER) -> None:
+    def __init__(self, store: Store, *, gather: float = GATHER, log: Any = None) -> None:
         """``gather``: how long a commit waits at most for the batches being prepared when its
         first batch arrived."""
         self._store = store
+        self._log = log or get_logger()
         self._gather = gather
         self._changed = threading.Condition()  # guards the three below
         self._tickets: list[Ticket] = []
@@ -136,9 +141,14 @@ class Writer:
         while True:
             with changed:
                 while not self._tickets and not self._stopping:
-                    changed.wait()
-                if not self._tickets:
+                    if not changed.wait(SETTLE_AFTER if self._store.bulk else None):
+                        break  # a quiet moment after a backlog's large commits
+                if not self._tickets and self._stopping:
                     return  # stopping, and everything handed in is committed
+            if not self._tickets:
+                self._settle()
+                continue
+            with changed:
                 # Being prepared now: worth a few ms to share. Not a thread whose last batch is
                 # among these (a backfill's worker reading its next batch meanwhile, which takes
                 # longer than the gather: its batches are committed one by one anyway).
@@ -151,6 +161,12 @@ class Writer:
                     changed.wait(left)
                 batches, self._tickets = self._tickets, []
             self._commit(batches)
+
+    def _settle(self) -> None:
+        try:
+            self._store.settle()
+        except Exception as exc:  # the threshold is back; DuckDB checkpoints later by itself
+            self._log.warning(events.CHECKPOINT_FAILED, error=str(exc))
 
     def _commit(self, batches: list[Ticket]) -> None:
         try:

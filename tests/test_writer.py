@@ -9,14 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 
+from sessiond.daemon import writer as writer_module
 from sessiond.daemon.writer import Ticket, Writer
 from sessiond.processors.contract import Rows, Tx
 from sessiond.processors.lines import LinesProcessor
+from sessiond.state import store as store_module
 from sessiond.state.cursor import Cursor
 from sessiond.state.db import open_state
 from sessiond.state.migrations import CORE, CORE_STEPS, ensure_sessiond_database, migrate
 from sessiond.state.store import Outcome, ProcessorError, Store
+from tests.harness import wait_until
 
 
 class OtherLines(LinesProcessor):
@@ -179,3 +183,46 @@ def test_a_worker_reading_its_next_batch_is_not_waited_for(tmp_path: Path) -> No
     finally:
         writer.stop()
     assert writer.transactions == 1
+
+
+def test_after_a_backlog_the_writer_checkpoints_and_puts_the_threshold_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A commit of `BULK_ROWS` rows or more raises DuckDB's checkpoint threshold (a backlog's
+    commits then stay in the WAL, not compressed into the tables again every 16 MB); once the
+    writer has had nothing to commit for `SETTLE_AFTER` seconds it checkpoints -- the WAL is
+    empty -- and the threshold is what it was. A small commit raises nothing."""
+    monkeypatch.setattr(store_module, "BULK_ROWS", 50)
+    monkeypatch.setattr(writer_module, "SETTLE_AFTER", 0.1)
+    lines = LinesProcessor()
+    path = tmp_path / "s.duckdb"
+    con = state(path, lines)
+    wal = path.with_name(path.name + ".wal")
+    store = Store(con.cursor())
+
+    def seen() -> tuple[bool, str, int]:
+        threshold = con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0]
+        return store.bulk, threshold, wal.stat().st_size if wal.exists() else 0
+
+    before = seen()[1]
+    settled: list[tuple[bool, str, int]] = []
+    real = store.settle
+
+    def settle() -> None:
+        settled.append(seen())
+        real()
+        settled.append(seen())
+
+    store.settle = settle  # type: ignore[method-assign]  # the seam: see before and after
+    writer = Writer(store)
+    writer.start()
+    try:
+        writer.commit(lines, batch(lines, "u/a.jsonl", 10))
+        assert not store.bulk  # (only a commit raises it: no race with the writer's settle)
+        writer.commit(lines, batch(lines, "u/b.jsonl", 60))
+        wait_until(lambda: len(settled) == 2, what="the writer's settle after the backlog")
+    finally:
+        writer.stop()
+    (bulk, raised, wal_before), after = settled
+    assert bulk and raised != before and wal_before > 0
+    assert after == (False, before, 0)
+    assert con.execute("SELECT count(*) FROM lines").fetchall() == [(70,)]
