@@ -168,11 +168,17 @@ _STORED = f"""
 SELECT rowid, username, message_id, request_id,
        total_tokens, coalesce(is_sidechain, false), epoch_us(ts), session_file, line_no
 FROM {CALLS}
-WHERE message_id IN (SELECT unnest(?::VARCHAR[]))
+WHERE message_id IN ({{ids}})
 """
-# Message ids a lookup names at most: DuckDB 2.0 reads up to ~50 through the index and more
-# by scanning the table (64 ids: 45 ms at 870k calls, against 1.5 ms for 50).
-_LOOKUP = 48
+# Message ids a lookup names at most, as bound values: DuckDB 2.0 reads a list of values through
+# the index up to its `index_scan_max_count` (2048) matches, where the same ids as one list
+# parameter (`IN (SELECT unnest(?))`, a join) are read through it only up to ~50 (64 ids: 45 ms
+# at 870k calls, against 1.5 ms for 50). At the bench's 100k-file state (104k calls), medians of
+# 9, in chunks of 48 as one list each / all as values: 96 ids 11.0 / 9.0 ms, 200 20.0 / 12.4,
+# 500 40.3 / 22.6, 1000 100 / 57 (a scratch script; both ways give the same rows); a commit's
+# merge of 200 records at 900k calls 21.4, 22.4 -> 13.5, 13.5 ms (`python -m bench.calls_lookup
+# --calls 900000 --commits 100 --keys 200`, alternated with the code before).
+_LOOKUP = 1024
 
 _DELETE_ROWS = f"DELETE FROM {CALLS} WHERE rowid IN (SELECT unnest(?::BIGINT[]))"
 
@@ -281,7 +287,9 @@ def _merge_rows(tx: Tx, records: Rows) -> list[dict[str, Any]]:
 def _lookup(tx: Tx, message_ids: Sequence[str]) -> list[tuple[Any, ...]]:
     """`_STORED`'s rows for these message ids, `_LOOKUP` ids a statement."""
     ids = sorted(set(message_ids))
-    return [row for i in range(0, len(ids), _LOOKUP) for row in tx.query(_STORED, [ids[i:i + _LOOKUP]])]
+    chunks = [ids[i:i + _LOOKUP] for i in range(0, len(ids), _LOOKUP)]
+    return [row for chunk in chunks
+            for row in tx.query(_STORED.format(ids=", ".join("?" * len(chunk))), chunk)]
 
 
 def _stored(tx: Tx, keys: Sequence[Key]) -> list[tuple[Key, Rank, int]]:
