@@ -34,9 +34,10 @@ PENDING = "pending"
 _IN = "IN (SELECT unnest(?::VARCHAR[]))"
 # A live commit's files are named as bound values, so DuckDB reads the trails' index on
 # `session_file` (schema step 11); more files, and they go as one list (a join), which costs
-# less then. Delete and insert of n trails at the bench's 100k-file state (76k trails),
-# committed, medians of 15, without the index / with it as a list: n = 4 11.9-13.2 / 4.5-5.3 ms,
-# 32 13.2-14.8 / 7.0-7.9, 96 13.6-14.3 / 9.7-11.5; 200 10.8-15.4 / 16.5-17.5 (a scratch script).
+# less then. Scratch, at the bench's 100k-file state (76k trails), committed: delete and insert
+# of n trails, medians of 15, without the index / with it, as values: n = 4 11.9-13.2 / 4.5-5.3
+# ms, 32 13.2-14.8 / 7.0-7.9, 96 13.6-14.3 / 9.7-11.5, 200 10.8-15.4 / 16.5-17.5; the DELETE of
+# 512, medians of 11, with the index: 17.9 ms as values, 12.5 as one list.
 _LISTED = 128
 
 
@@ -45,6 +46,8 @@ def _files_in(files: Sequence[str]) -> tuple[str, list[Any]]:
     if len(files) <= _LISTED:
         return f"IN ({', '.join('?' * len(files))})", list(files)
     return _IN, [list(files)]
+
+
 _ITEM_COLUMNS = ("id", "title", "content", "domain", "entities", "detection_type", "confidence",
                  "status", "source_ref", "created_at", "detections")
 # an item as its decision saw it (`knowledge_reviews`), with no detection
