@@ -34,11 +34,14 @@ SET_ASIDE_SHARE = 16
 # `StringScanPartial` under COMMIT; fewer checkpoints make a smaller file). From a
 # commit of `BULK_ROWS` rows on, the threshold is `BULK_CHECKPOINT` until `Store.settle`
 # checkpoints and puts it back (the writer, once it has had nothing to commit for a moment).
-# `run --once --processors usage` on the dense 553 MB corpus, three runs each, alternated with
-# the code before: 30.7-34.7 -> 26.7-28.0 CPU s, 20.5-23.7 -> 17.2-18.1 s, the file 147 -> 119
-# MB, peak RSS 500-534 -> 523-542 MB. With all three processors (verification's rules bound it,
-# and its late commits are small): 100.5 -> 100.1 s, the same file.
-BULK_ROWS = 20_000
+# `run --once --processors usage`, alternated with the code before, every pair faster: the dense
+# 553 MB corpus (commits of ~20k rows), seven pairs over two hours, 22.7-34.7 -> 19.5-28.0 CPU s,
+# 15.9-23.7 -> 12.7-18.1 s, the file 147 -> 119 MB, peak RSS 499-534 -> 522-542 MB; the 510 MB
+# one (commits of ~15k rows: why 5,000), two pairs, 14.4, 14.4 -> 14.1, 13.1 CPU s, the file
+# 68.7 -> 54.8 MB, peak RSS 340-346 -> 460-478 MB. All three processors on the dense corpus
+# (verification's rules bound it; its late commits are small): 82.0 -> 80.6 s, the file 177 ->
+# 143 MB, peak RSS 603 -> 628 MB.
+BULK_ROWS = 5_000
 BULK_CHECKPOINT = "256MB"
 
 _CURSOR_COLUMNS = (
