@@ -139,28 +139,29 @@ class Writer:
     def _run(self) -> None:
         changed = self._changed
         while True:
+            batches: list[Ticket] = []
             with changed:
                 while not self._tickets and not self._stopping:
                     if not changed.wait(SETTLE_AFTER if self._store.bulk else None):
                         break  # a quiet moment after a backlog's large commits
                 if not self._tickets and self._stopping:
                     return  # stopping, and everything handed in is committed
-            if not self._tickets:
+                if self._tickets:
+                    # Being prepared now: worth a few ms to share. Not a thread whose last batch
+                    # is among these (a backfill's worker reading its next batch meanwhile, which
+                    # takes longer than the gather: its batches are committed one by one anyway).
+                    awaited = self._open - {t.owner for t in self._tickets}
+                    deadline = time.monotonic() + self._gather
+                    while awaited & self._open and not self._stopping:
+                        left = deadline - time.monotonic()
+                        if left <= 0:
+                            break
+                        changed.wait(left)
+                    batches, self._tickets = self._tickets, []
+            if batches:
+                self._commit(batches)
+            else:  # (only after a wait for `SETTLE_AFTER` that no batch ended)
                 self._settle()
-                continue
-            with changed:
-                # Being prepared now: worth a few ms to share. Not a thread whose last batch is
-                # among these (a backfill's worker reading its next batch meanwhile, which takes
-                # longer than the gather: its batches are committed one by one anyway).
-                awaited = self._open - {t.owner for t in self._tickets}
-                deadline = time.monotonic() + self._gather
-                while awaited & self._open and not self._stopping:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        break
-                    changed.wait(left)
-                batches, self._tickets = self._tickets, []
-            self._commit(batches)
 
     def _settle(self) -> None:
         try:
