@@ -98,8 +98,8 @@ def routes(service: Service) -> dict[tuple[str, str], Route]:
 
     def report(params: dict[str, str]) -> tuple[int, Any]:
         from sessiond.daemon.cli import ArgumentError, report_parser
+        from sessiond.daemon.config import SettingsError
         from sessiond.daemon.registry import UnknownReport, load_report
-        from sessiond.daemon.settings import SettingsError
 
         name = params.get("name", "")
         try:
@@ -109,7 +109,13 @@ def routes(service: Service) -> dict[tuple[str, str], Route]:
         except SettingsError as exc:  # a plugin that cannot be loaded: its problem, said
             return 404, {"error": str(exc)}
         try:
-            args = report_parser(name, shipped).parse_args(orjson.loads(params.get("argv", "[]")))
+            argv = orjson.loads(params.get("argv", "[]"))
+        except orjson.JSONDecodeError as exc:  # (an argument that is not UTF-8 text, say)
+            return 400, {"error": f"the report's arguments are not JSON text: {exc}"}
+        if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
+            return 400, {"error": "the report's arguments must be a JSON list of strings"}
+        try:
+            args = report_parser(name, shipped).parse_args(argv)
         except ArgumentError as exc:
             return 400, {"error": str(exc)}
         if getattr(args, "from_dir", None):  # snapshots are the caller's to read, not the daemon's

@@ -12,19 +12,16 @@ import argparse
 import gc
 import os
 import sys
-import time
 from dataclasses import replace
 from typing import Any
 
 import orjson
 
 from sessiond.daemon import client
+from sessiond.daemon.client import EXIT_BUSY, EXIT_DOWN, EXIT_ERRORS, EXIT_OK, EXIT_USAGE  # noqa: F401
 from sessiond.daemon.settings import Settings, load_settings
-from sessiond.daemon.starting import starting
 from sessiond.daemon.status import degraded_reasons, render
 from sessiond.state.db import open_state
-
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_DOWN, EXIT_BUSY = 0, 1, 2, 2, 75
 
 
 def settings_of(args: argparse.Namespace) -> Settings:
@@ -41,22 +38,9 @@ def _print_json(body: Any) -> None:
 
 
 def _ask(settings: Settings, method: str, route: str, **params: str | None) -> tuple[int, Any] | None:
-    """The daemon's answer, or None when no daemon runs. A daemon that is starting (its start
-    marker, `daemon.starting`) is waited for -- up to ``lock_wait`` -- and asked: opening the
-    state file under it could keep it from starting."""
-    deadline = time.monotonic() + settings.lock_wait
-    while True:
-        try:
-            return client.request(settings.socket_path, method, route, params)
-        except client.DaemonUnavailable:
-            pass
-        if starting(settings.state) is None or time.monotonic() > deadline:
-            # gone since: one more try, its socket may have come up just before
-            try:
-                return client.request(settings.socket_path, method, route, params)
-            except client.DaemonUnavailable:
-                return None
-        time.sleep(0.05)
+    """The daemon's answer, or None when no daemon runs (`client.ask`)."""
+    return client.ask(settings.socket_path, settings.state, settings.lock_wait, method, route,
+                      params)
 
 
 def _offline_service(settings: Settings) -> Any:
@@ -162,15 +146,6 @@ def _offline(settings: Settings, call: Any) -> tuple[int, Any]:
         service.close()
 
 
-def _fail(status: int, body: Any) -> int:
-    print(f"sessiond: {body.get('error', body) if isinstance(body, dict) else body}", file=sys.stderr)
-    if status == 409:
-        return EXIT_BUSY
-    if status in (400, 404):  # bad arguments, unknown name: as argparse would exit
-        return EXIT_USAGE
-    return EXIT_ERRORS
-
-
 def process(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     name = args.processor
@@ -178,7 +153,7 @@ def process(args: argparse.Namespace) -> int:
         settings, "POST", "/process",
         lambda svc: {"processor": name, **svc.ops.process(name).as_dict()}, processor=name)
     if status_code != 200:
-        return _fail(status_code, body)
+        return client.fail(status_code, body)
     if args.json:
         _print_json(body)
     else:
@@ -197,7 +172,7 @@ def reprocess(args: argparse.Namespace) -> int:
                      "files": svc.ops.reprocess(args.processor, user=args.user, file=args.file)},
         processor=args.processor, user=args.user, file=args.file)
     if status_code != 200:
-        return _fail(status_code, body)
+        return client.fail(status_code, body)
     print(f"{body['files']} file(s) reset for {body['processor']}; they will be processed again")
     return EXIT_OK
 
@@ -208,7 +183,7 @@ def parked(args: argparse.Namespace) -> int:
         settings, "GET", "/parked", lambda svc: {"parked": svc.ops.parked(args.processor)},
         processor=args.processor)
     if status_code != 200:
-        return _fail(status_code, body)
+        return client.fail(status_code, body)
     if args.json:
         _print_json(body)
     else:
@@ -224,28 +199,14 @@ def retry(args: argparse.Namespace) -> int:
         lambda svc: {"processor": args.processor, "files": svc.ops.retry(args.processor, file=args.file)},
         processor=args.processor, file=args.file)
     if status_code != 200:
-        return _fail(status_code, body)
+        return client.fail(status_code, body)
     print(f"{body['files']} file(s) released for {body['processor']}")
     return EXIT_OK
 
 
-def report_through_daemon(args: argparse.Namespace) -> int | None:
-    """The running daemon's report (it owns the database), or None when no daemon answers."""
-    settings = settings_of(args)
-    argv = args.argv[args.argv.index(args.report) + 1 :]
-    answer = _ask(settings, "POST", "/report", name=args.report, argv=orjson.dumps(argv).decode())
-    if answer is None:
-        return None
-    status_code, body = answer
-    if status_code != 200:
-        return _fail(status_code, body)
-    sys.stdout.write(body["output"])
-    return int(body["exit"])
-
-
 def report(args: argparse.Namespace) -> int:
-    """The report on the state file: `daemon.cli` asked the daemon first (with
-    `report_through_daemon`, before importing any report) and none answered."""
+    """The report on the state file: `daemon.cli` asked the daemon first (`client.report`,
+    before importing any report) and none answered."""
     from sessiond.daemon.registry import load_report
 
     settings = settings_of(args)
@@ -297,7 +258,7 @@ def sql(args: argparse.Namespace) -> int:
             con.close()
     code, body = answer
     if code != 200:
-        return _fail(code, body)
+        return client.fail(code, body)
     from sessiond.daemon.sql import Answer
 
     return _print_answer(Answer.from_wire(body), args.format)
@@ -310,9 +271,9 @@ def _sql_here(con: Any, query: str, settings: Settings, fmt: str) -> int:
         answer = run(con.cursor(), query, timeout=settings.sql_timeout,
                      max_rows=settings.sql_max_rows)
     except (Refused, Failed) as exc:
-        return _fail(400, {"error": str(exc)})
+        return client.fail(400, {"error": str(exc)})
     except TimedOut as exc:
-        return _fail(408, {"error": str(exc)})
+        return client.fail(408, {"error": str(exc)})
     return _print_answer(answer, fmt)
 
 
@@ -334,7 +295,7 @@ def publish(args: argparse.Namespace) -> int:
         answer = _publish_offline(settings)
     code, body = answer
     if code != 200:
-        return _fail(code, body)
+        return client.fail(code, body)
     if args.json:
         _print_json(body)
     else:
@@ -377,7 +338,7 @@ def knowledge(args: argparse.Namespace) -> int:
         answer = _knowledge_offline(settings, route, {k: v for k, v in params.items() if v})
     code, body = answer
     if code != 200:
-        return _fail(code, body)
+        return client.fail(code, body)
     if args.json:
         _print_json(body)
     elif "text" in body:

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from importlib.metadata import entry_points
 from typing import Any
 
-from sessiond.daemon.settings import SettingsError
+from sessiond.daemon.config import SettingsError
 from sessiond.processors.contract import Processor, Report, is_processor
 
 GROUP = "sessiond.processors"

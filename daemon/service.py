@@ -25,6 +25,7 @@ from prometheus_client import start_http_server
 from sessiond import __version__
 from sessiond.daemon import events
 from sessiond.daemon.api import routes
+from sessiond.daemon.config import SettingsError, size_bytes
 from sessiond.daemon.control import ControlError, ControlServer
 from sessiond.daemon.debouncer import Debouncer
 from sessiond.daemon.discovery import VANISHED, classify
@@ -38,7 +39,7 @@ from sessiond.daemon.prefixes import Prefix
 from sessiond.daemon.publish import Publisher, SnapshotError
 from sessiond.daemon.reads import Reads, sharers
 from sessiond.daemon.scanner import UNSEEN, Scanner
-from sessiond.daemon.settings import Settings, SettingsError, size_bytes
+from sessiond.daemon.settings import Settings
 from sessiond.daemon.sql import sandbox
 from sessiond.daemon.starting import StartMarker, serving
 from sessiond.daemon.status import snapshot

@@ -197,6 +197,8 @@ def test_reports_go_through_the_running_daemon(state: Path, tmp_path: Path) -> N
         assert code == 2 and b"invalid choice" in err  # parsed by the daemon, a usage error here
         code, _, err = ctl(state, "report", "nope")
         assert code == 2 and b"no report 'nope'" in err
+        code, _, err = ctl(state, "report", "usage", "--user", os.fsdecode(b"\xff"))
+        assert code == 2 and b"not JSON text" in err  # an argument that is not UTF-8: said
     finally:
         assert d.stop() == 0
     offline = cli("report", "usage", "--by", "user", "--json", "--state", str(state))

@@ -24,10 +24,11 @@ import pytest
 
 from sessiond.daemon import client, publish
 from sessiond.daemon.cli import main
+from sessiond.daemon.config import SettingsError
 from sessiond.daemon.publish import FILE, SnapshotError
 from sessiond.daemon.registry import load
 from sessiond.daemon.service import Service
-from sessiond.daemon.settings import SettingsError, load_settings
+from sessiond.daemon.settings import load_settings
 from sessiond.daemon.snapshots import open_snapshots
 from tests.harness import REPO, Daemon, append, cli, fast_settings, jsonl, run_once, wait_until
 

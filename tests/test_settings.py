@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from sessiond.daemon.settings import Settings, SettingsError, load_settings
+from sessiond.daemon import config
+from sessiond.daemon.config import SettingsError
+from sessiond.daemon.settings import Settings, load_settings
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -28,6 +30,22 @@ def test_precedence_flags_over_env_over_toml(tmp_path: Path) -> None:
     assert s.settle == 0.1
     assert s.scan_interval == 10.0
     assert s.interval_for("usage", 0.0) == 600.0 and s.interval_for("other", 5.0) == 5.0
+
+
+@pytest.mark.parametrize("toml, env, flags", [
+    ("", {}, {}),
+    ('state = "/t/s.duckdb"\nlock_wait = 3\n', {}, {}),
+    ('state = "/t/s.duckdb"\nsocket = "/t/ctl.sock"\n', {"SESSIOND_STATE": "/e/s.duckdb"}, {}),
+    ('socket = "/t/ctl.sock"\n', {"SESSIOND_LOCK_WAIT": "7"}, {"state": "/f/s.duckdb"}),
+    ("", {"SESSIOND_SOCKET": "/e/ctl.sock"}, {"socket": "/f/ctl.sock", "state": "/f/s.duckdb"}),
+])
+def test_the_commands_find_the_daemon_where_settings_put_it(
+    tmp_path: Path, toml: str, env: dict[str, str], flags: dict[str, str]
+) -> None:
+    """`config.control` (the report's client: no `Settings`) answers what `Settings` does."""
+    given = {"config": str(write(tmp_path, toml)), **flags}
+    s = load_settings(given, env)
+    assert config.control(given, env) == (s.socket_path, s.state, s.lock_wait)
 
 
 def test_session_data_dir_is_the_root_only_when_nothing_else_sets_it(tmp_path: Path) -> None:

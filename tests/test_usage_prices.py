@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,24 @@ def test_a_family_prefix_prices_its_versions_a_versioned_one_only_its_own(tmp_pa
     assert [table.prefix_for(m) for m in ("acme-1", "acme-2", "acme-2-0", "acme-2-1",
                                           "acme-2-20260101", "acme-2-v1:0", "acme-2-fast")] == [
         "acme", "acme-2", "acme-2", "acme", "acme-2", "acme-2", "acme-2"]
+
+
+def test_a_price_file_is_parsed_once_per_version_and_again_once_changed(tmp_path: Path) -> None:
+    """A running daemon's report asks for the table on every request: an unchanged file is
+    not parsed again, and an edited one (a new modification time or size) is."""
+    f = tmp_path / "p.toml"
+    f.write_text('[[price]]\nmodels = ["acme"]\ninput = 1\noutput = 1\n')
+    first = load_prices(f)
+    assert load_prices(f) is first and load_prices() is load_prices()
+    f.write_text('[[price]]\nmodels = ["acme"]\ninput = 3\noutput = 1\n')  # same size
+    stat = f.stat()
+    os.utime(f, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    again = load_prices(f)
+    assert again is not first
+    assert [p.input for p in first.prices] == [1.0] and [p.input for p in again.prices] == [3.0]
+    f.write_text("not toml [")
+    with pytest.raises(PriceError, match="invalid TOML"):
+        load_prices(f)
 
 
 def test_price_cost_splits_cache_writes_by_ttl() -> None:
