@@ -749,7 +749,8 @@ def fig_report(ctx: Ctx) -> list[Row]:
         Row("5 report", "same, CLI with a daemon running (arguments forwarded to its socket)",
             median(via_t), ct, "ccusage daily --json --offline", ratio=median(via_t) / ct,
             target="<= 1/50", met=median(via_t) / ct <= 1 / 50,
-            notes="the client imports neither duckdb nor pyarrow; the daemon parses and queries",
+            notes="the client imports neither duckdb nor pyarrow (nor orjson, nor the other commands "
+                  "and Settings); the daemon parses and queries",
             extra={"via_daemon_s": via_t}),
         Row("5 report", "same query in-process (daemon answering on its socket)", inp, ct,
             "ccusage daily --json --offline", ratio=inp / ct, target="<= 1/50", met=inp / ct <= 1 / 50,
