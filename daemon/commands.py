@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from sessiond.daemon import client
-from sessiond.daemon.client import EXIT_BUSY, EXIT_DOWN, EXIT_ERRORS, EXIT_OK, EXIT_USAGE  # noqa: F401
+from sessiond.daemon.client import EXIT_DOWN, EXIT_ERRORS, EXIT_OK, EXIT_USAGE
 from sessiond.daemon.settings import Settings, load_settings
 from sessiond.daemon.status import degraded_reasons, render
 from sessiond.state.db import open_state
