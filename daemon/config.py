@@ -204,8 +204,6 @@ def _legacy_intervals(merged: dict[str, Any], env: Mapping[str, str]) -> None:
         merged["processor_options"] = options
 
 
-
-
 def resolve(
     flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> tuple[Path | None, dict[str, Any]]:
@@ -243,5 +241,5 @@ def control(
     lock_wait)."""
     _, values = resolve(flags, environ)
     state = values.get("state", DEFAULT_STATE)
-    return values.get("socket") or socket_beside(state), state, values.get("lock_wait",
-                                                                              DEFAULT_LOCK_WAIT)
+    socket = values.get("socket") or socket_beside(state)
+    return socket, state, values.get("lock_wait", DEFAULT_LOCK_WAIT)
