@@ -52,4 +52,6 @@ PUBLISH_FAILED = "publish.failed"  # they could not be: dir, host, error, retry_
 CONTROL_STARTED = "control.started"
 CONTROL_UNAVAILABLE = "control.unavailable"
 LEGACY_IMPORTED = "state.legacy_imported"
-CHECKPOINT_FAILED = "state.checkpoint_failed"  # the checkpoint after a backlog (`Store.settle`)
+BACKLOG = "state.backlog"  # a large commit deferred checkpoints (`store.BULK_ROWS`)
+SETTLED = "state.settled"  # the checkpoint after a backlog (`Store.settle`)
+CHECKPOINT_FAILED = "state.checkpoint_failed"  # ... and its failure

@@ -36,7 +36,7 @@ from typing import Any
 from sessiond.daemon import events
 from sessiond.daemon.log import get_logger
 from sessiond.processors.contract import Processor
-from sessiond.state.store import Outcome, Store
+from sessiond.state.store import BULK_CHECKPOINT, Outcome, Store
 
 GATHER = 0.06  # seconds a commit waits at most for the batches being prepared (see above)
 SETTLE_AFTER = 2.0  # seconds with nothing to commit after a backlog before `Store.settle`
@@ -164,12 +164,16 @@ class Writer:
                 self._settle()
 
     def _settle(self) -> None:
+        started = time.perf_counter()
         try:
             self._store.settle()
         except Exception as exc:  # the threshold is back; DuckDB checkpoints later by itself
             self._log.warning(events.CHECKPOINT_FAILED, error=str(exc))
+        else:
+            self._log.info(events.SETTLED, ms=round((time.perf_counter() - started) * 1000, 1))
 
     def _commit(self, batches: list[Ticket]) -> None:
+        bulk = self._store.bulk
         try:
             changed = self._store.commit_many([(b.processor, b.outcomes) for b in batches])
             self.transactions += 1
@@ -186,5 +190,8 @@ class Writer:
                     except BaseException as own:
                         b.error = own
         finally:
+            if self._store.bulk and not bulk:
+                self._log.info(events.BACKLOG, threshold=BULK_CHECKPOINT,
+                               files=sum(len(b.outcomes) for b in batches))
             for b in batches:
                 b.end(b.error)

@@ -8,6 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from sessiond.daemon import events
 from tests.harness import REPO, Daemon, append, cli, lines_of, query, run_once, wait_until
 
 SAMPLE = REPO / "examples" / "user_sessions"
@@ -73,6 +74,30 @@ def test_kill_9_mid_backfill_loses_and_duplicates_nothing(
     # they end too: nobody could stop them, and they hold the daemon's stdout and stderr
     wait_until(lambda: not any(_alive(pid) for pid in children), timeout=10,
                what="the pool's processes to end after the daemon's SIGKILL")
+    _finished_exactly_once(root, state, files, per_file)
+
+
+def test_kill_9_while_a_backlog_defers_checkpoints_loses_and_duplicates_nothing(
+        root: Path, state: Path, tmp_path: Path) -> None:
+    """Commits of `store.BULK_ROWS` rows or more raise DuckDB's checkpoint threshold, so what
+    the backlog committed stays in the WAL until the writer settles: a kill in that state
+    replays the WAL at the next start, and every line is then recorded once."""
+    files, per_file = 96, 400  # batches of 16 files: commits of 6,400 rows
+    for i in range(files):
+        append(root / f"user{i % 4}" / f"s{i}.jsonl", lines_of(f"s{i}", per_file, pad=200))
+    config = tmp_path / "large-batches.toml"
+    config.write_text("batch_files = 16\nparse_workers = 0\n")
+    d = Daemon("--root", str(root), "--state", str(state), "--config", str(config),
+               "--processors", "tests.fakes:RecordingProcessor")
+    d.wait_for(events.BACKLOG, timeout=60)
+    d.kill9()
+    assert not d.named(events.SETTLED)  # killed with the threshold raised
+    _finished_exactly_once(root, state, files, per_file)
+
+
+def _finished_exactly_once(root: Path, state: Path, files: int, per_file: int) -> None:
+    """After a kill mid-backfill: some lines were recorded, then `run --once` records the rest,
+    and each line of ``files`` files of ``per_file`` lines is recorded once."""
     partial = query(state, "SELECT count(*) FROM recorded")[0][0]
     assert 0 < partial < files * per_file, "the kill must land in the middle of the backfill"
     result = run_once("--root", str(root), "--state", str(state), "--processors",

@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from sessiond.daemon import events
 from sessiond.daemon import writer as writer_module
 from sessiond.daemon.writer import Ticket, Writer
 from sessiond.processors.contract import Rows, Tx
@@ -213,7 +214,15 @@ def test_after_a_backlog_the_writer_checkpoints_and_puts_the_threshold_back(
         settled.append(seen())
 
     store.settle = settle  # type: ignore[method-assign]  # the seam: see before and after
-    writer = Writer(store)
+    logged: list[tuple[str, dict[str, Any]]] = []
+
+    class Log:
+        def info(self, event: str, **keys: Any) -> None:
+            logged.append((event, keys))
+
+        warning = info
+
+    writer = Writer(store, log=Log())
     writer.start()
     try:
         writer.commit(lines, batch(lines, "u/a.jsonl", 10))
@@ -226,3 +235,7 @@ def test_after_a_backlog_the_writer_checkpoints_and_puts_the_threshold_back(
     assert bulk and raised != before and wal_before > 0
     assert after == (False, before, 0)
     assert con.execute("SELECT count(*) FROM lines").fetchall() == [(70,)]
+    # said once each: the backlog's first large commit, then its checkpoint
+    assert [(e, sorted(k)) for e, k in logged] == [
+        (events.BACKLOG, ["files", "threshold"]), (events.SETTLED, ["ms"])]
+    assert logged[0][1] == {"files": 1, "threshold": store_module.BULK_CHECKPOINT}
