@@ -9,6 +9,7 @@ imports dataclasses, uuid and more), more than parsing any answer but the larges
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sys
 import time
@@ -17,6 +18,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_DOWN, EXIT_BUSY = 0, 1, 2, 2, 75
+SUN_PATH = 108  # bytes of a Unix socket's path on Linux, its terminating NUL included
 
 
 class DaemonUnavailable(Exception):
@@ -28,6 +30,8 @@ def request(
     *, timeout: float = 600.0,
 ) -> tuple[int, Any]:
     """Send one request; returns (HTTP status, parsed JSON or text)."""
+    if len(os.fsencode(path)) >= SUN_PATH:  # no daemon can listen there (`control.ControlServer`)
+        raise DaemonUnavailable(f"no daemon on {path}: the path is too long for a Unix socket")
     query = urlencode({k: v for k, v in (params or {}).items() if v is not None})
     target = route + (f"?{query}" if query else "")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 
 from sessiond.daemon import events
+from sessiond.daemon.client import SUN_PATH
 from sessiond.daemon.operations import Busy, UnknownProcessor
 
 Route = Callable[[dict[str, str]], tuple[int, Any]]
@@ -135,7 +136,7 @@ class _Handler(BaseHTTPRequestHandler):
 class ControlServer:
     def __init__(self, path: Path, routes: dict[tuple[str, str], Route], log: Any) -> None:
         self.path = path
-        if len(os.fsencode(path)) >= 108:
+        if len(os.fsencode(path)) >= SUN_PATH:
             raise ControlError(f"control socket path is too long for a Unix socket: {path}")
         with contextlib.suppress(FileNotFoundError):
             # We hold the state file's lock, so no live daemon owns this: a stale socket.

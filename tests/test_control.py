@@ -210,6 +210,14 @@ def test_the_client_tells_no_daemon_from_a_broken_answer(tmp_path: Path) -> None
     # listening that closes without an HTTP answer: an error, not a silent fallback
     with pytest.raises(client.DaemonUnavailable):
         client.request(tmp_path / "none.sock", "GET", "/status")
+    # a path no Unix socket can have (the daemon serves none there: control.unavailable) is
+    # no daemon too, not an OSError: the command goes on with the state file
+    deep = tmp_path / ("d" * 120)
+    with pytest.raises(client.DaemonUnavailable, match="too long for a Unix socket"):
+        client.request(deep / "sessiond.sock", "GET", "/status")
+    deep.mkdir()
+    offline = cli("status", "--state", str(deep / "s.duckdb"), "--root", str(tmp_path))
+    assert offline.returncode == 2 and b"s.duckdb does not exist" in offline.stderr, offline.stderr
     path = tmp_path / "mute.sock"
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
         server.bind(str(path))
