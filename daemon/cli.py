@@ -191,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except StateError as exc:
             print(f"sessiond: {exc}", file=sys.stderr)
             return client.EXIT_USAGE
-    except SettingsError as exc:
+    except (SettingsError, client.DaemonUnreachable) as exc:
         print(f"sessiond: {exc}", file=sys.stderr)
         return client.EXIT_USAGE
 

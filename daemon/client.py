@@ -25,6 +25,12 @@ class DaemonUnavailable(Exception):
     """No daemon answers on the socket (not running, or a stale socket file)."""
 
 
+class DaemonUnreachable(ConnectionError):
+    """A daemon is there but this command cannot talk to it: its socket is not this user's
+    (mode 0660: the daemon's user and group), or it closed the connection without an answer.
+    The command says so (`daemon.cli`) rather than opening the state file the daemon holds."""
+
+
 def request(
     path: Path, method: str, route: str, params: dict[str, str | None] | None = None,
     *, timeout: float = 600.0,
@@ -41,17 +47,28 @@ def request(
             sock.connect(str(path))
         except (FileNotFoundError, ConnectionRefusedError) as exc:
             raise DaemonUnavailable(f"no daemon on {path}: {exc.strerror}") from exc
-        sock.sendall(f"{method} {target} HTTP/1.0\r\nHost: localhost\r\n\r\n".encode())
-        chunks = []
-        while chunk := sock.recv(1 << 16):  # the server closes after its answer (HTTP/1.0)
-            chunks.append(chunk)
+        except PermissionError as exc:
+            raise DaemonUnreachable(
+                f"cannot talk to the daemon on {path}: {exc.strerror} (the socket is for the "
+                "daemon's user and group)") from exc
+        try:
+            sock.sendall(f"{method} {target} HTTP/1.0\r\nHost: localhost\r\n\r\n".encode())
+            chunks = []
+            while chunk := sock.recv(1 << 16):  # the server closes after its answer (HTTP/1.0)
+                chunks.append(chunk)
+        except (ConnectionResetError, BrokenPipeError) as exc:  # it stopped while answering
+            raise DaemonUnreachable(f"the daemon on {path} closed the connection: "
+                                    f"{exc.strerror}") from exc
+        except TimeoutError as exc:
+            raise DaemonUnreachable(f"the daemon on {path} did not answer within "
+                                    f"{timeout:g} s") from exc
     finally:
         sock.close()
     head, sep, body = b"".join(chunks).partition(b"\r\n\r\n")
     status_line, *header_lines = head.decode("latin-1").split("\r\n")
     parts = status_line.split(" ", 2)
     if not sep or len(parts) < 2 or not parts[1].isdigit():
-        raise ConnectionError(f"the daemon on {path} gave no HTTP answer: {status_line[:80]!r}")
+        raise DaemonUnreachable(f"the daemon on {path} gave no HTTP answer: {status_line[:80]!r}")
     headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in header_lines)}
     if headers.get("content-type", "").startswith("application/json"):
         return int(parts[1]), json.loads(body)

@@ -7,12 +7,14 @@ import socket
 import stat
 import threading
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from sessiond.daemon import client
+from sessiond.daemon.cli import main as cli_main
 from tests.harness import Daemon, append, cli, lines_of, query, wait_until
 
 
@@ -223,16 +225,35 @@ def test_the_client_tells_no_daemon_from_a_broken_answer(tmp_path: Path) -> None
         server.bind(str(path))
         server.listen(1)
 
-        def answer() -> None:
-            conn, _ = server.accept()
-            conn.recv(1024)
-            conn.close()
+        def answer(times: int) -> None:
+            for _ in range(times):
+                conn, _ = server.accept()
+                conn.recv(1024)
+                conn.close()
 
-        thread = threading.Thread(target=answer)
+        thread = threading.Thread(target=answer, args=(2,))
         thread.start()
-        with pytest.raises(ConnectionError, match="gave no HTTP answer"):
+        with pytest.raises(client.DaemonUnreachable, match="gave no HTTP answer"):
             client.request(path, "GET", "/status", timeout=10)
+        # the command says so in one line (exit 2), and does not open the state file
+        told = cli("status", "--socket", str(path), "--state", str(tmp_path / "s.duckdb"))
         thread.join(timeout=10)
+    assert told.returncode == 2 and told.stderr.startswith(b"sessiond: the daemon on "), told.stderr
+
+
+def test_a_socket_that_is_not_this_users_is_said_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The socket is mode 0660 (the daemon's user and group): another user's command cannot
+    connect. As root every connect succeeds, so the refusal is made at the seam."""
+    class Refused(socket.socket):
+        def connect(self, address: Any) -> None:
+            raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(client.socket, "socket", Refused)
+    with pytest.raises(client.DaemonUnreachable, match=r"Permission denied .*user and group"):
+        client.request(tmp_path / "sessiond.sock", "GET", "/status")
+    assert cli_main(["status", "--state", str(tmp_path / "s.duckdb")]) == 2
+    assert capsys.readouterr().err.startswith("sessiond: cannot talk to the daemon on ")
 
 
 def test_the_audit_keeps_an_answers_small_fields_not_a_reports_text_or_rows() -> None:
