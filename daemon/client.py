@@ -45,7 +45,7 @@ def request(
     try:
         try:
             sock.connect(str(path))
-        except (FileNotFoundError, ConnectionRefusedError) as exc:
+        except (FileNotFoundError, NotADirectoryError, ConnectionRefusedError) as exc:
             raise DaemonUnavailable(f"no daemon on {path}: {exc.strerror}") from exc
         except PermissionError as exc:
             raise DaemonUnreachable(

@@ -212,6 +212,9 @@ def test_the_client_tells_no_daemon_from_a_broken_answer(tmp_path: Path) -> None
     # listening that closes without an HTTP answer: an error, not a silent fallback
     with pytest.raises(client.DaemonUnavailable):
         client.request(tmp_path / "none.sock", "GET", "/status")
+    (tmp_path / "a-file").touch()
+    with pytest.raises(client.DaemonUnavailable, match="Not a directory"):
+        client.request(tmp_path / "a-file" / "sessiond.sock", "GET", "/status")
     # a path no Unix socket can have (the daemon serves none there: control.unavailable) is
     # no daemon too, not an OSError: the command goes on with the state file
     deep = tmp_path / ("d" * 120)
