@@ -123,10 +123,16 @@ def rescan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _answer_or_offline(settings: Settings, method: str, route: str, offline: Any, **params: str | None) -> tuple[int, Any]:
+def _answer_or_offline(settings: Settings, method: str, route: str, offline: Any, *,
+                       quiet: bool = False, **params: str | None) -> tuple[int, Any]:
+    """The daemon's answer, or ``offline(service)``'s on the state file. ``quiet``: the
+    offline service logs warnings only -- a bookkeeping command's output is its answer, not
+    the start-up's ``processor.loaded`` lines."""
     answer = _ask(settings, method, route, **params)
     if answer is not None:
         return answer
+    if quiet:
+        settings = replace(settings, log_level="warning")
     return _offline(settings, lambda service: (200, offline(service)))
 
 
@@ -181,7 +187,7 @@ def parked(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     status_code, body = _answer_or_offline(
         settings, "GET", "/parked", lambda svc: {"parked": svc.ops.parked(args.processor)},
-        processor=args.processor)
+        quiet=True, processor=args.processor)
     if status_code != 200:
         return client.fail(status_code, body)
     if args.json:
@@ -197,7 +203,7 @@ def retry(args: argparse.Namespace) -> int:
     status_code, body = _answer_or_offline(
         settings, "POST", "/retry",
         lambda svc: {"processor": args.processor, "files": svc.ops.retry(args.processor, file=args.file)},
-        processor=args.processor, file=args.file)
+        quiet=True, processor=args.processor, file=args.file)
     if status_code != 200:
         return client.fail(status_code, body)
     print(f"{body['files']} file(s) released for {body['processor']}")

@@ -169,8 +169,9 @@ def test_cli_without_a_daemon_works_on_the_state_file(root: Path, state: Path, t
            "SESSIOND_ROOT": str(root), "SESSIOND_MAX_ATTEMPTS": "1"}
     code = cli("process", "failing", "--state", str(state), env=env).returncode
     assert code == 1  # fails again: attempts 2 >= max 1, parked
-    out = cli("parked", "--json", "--state", str(state), env=env).stdout
-    assert [p["file"] for p in orjson.loads(out)["parked"]] == ["u/a.jsonl"]
+    listed = cli("parked", "--json", "--state", str(state), env=env)
+    assert [p["file"] for p in orjson.loads(listed.stdout)["parked"]] == ["u/a.jsonl"]
+    assert listed.stderr == b""  # its answer, not the offline service's processor.loaded lines
     assert cli("reprocess", "recording", "--state", str(state), env=env).returncode == 0
     assert query(state, "SELECT count(*) FROM recorded") == [(0,)]
     result = cli("process", "recording", "--json", "--state", str(state), env=env)
