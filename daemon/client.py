@@ -27,8 +27,9 @@ class DaemonUnavailable(Exception):
 
 class DaemonUnreachable(ConnectionError):
     """A daemon is there but this command cannot talk to it: its socket is not this user's
-    (mode 0660: the daemon's user and group), or it closed the connection without an answer.
-    The command says so (`daemon.cli`) rather than opening the state file the daemon holds."""
+    (mode 0660: the daemon's user and group), or it closed the connection, gave no HTTP answer
+    or none in time. The command says so (`daemon.cli`) rather than opening the state file the
+    daemon holds."""
 
 
 def request(
