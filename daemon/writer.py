@@ -190,8 +190,8 @@ class Writer:
                     except BaseException as own:
                         b.error = own
         finally:
-            if self._store.bulk and not bulk:
-                self._log.info(events.BACKLOG, threshold=BULK_CHECKPOINT,
-                               files=sum(len(b.outcomes) for b in batches))
             for b in batches:
                 b.end(b.error)
+        if self._store.bulk and not bulk:  # (said once the workers are released)
+            self._log.info(events.BACKLOG, threshold=BULK_CHECKPOINT,
+                           files=sum(len(b.outcomes) for b in batches))
