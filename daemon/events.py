@@ -5,6 +5,7 @@ DAEMON_READY = "daemon.ready"
 DAEMON_STOPPING = "daemon.stopping"
 DAEMON_STOPPED = "daemon.stopped"
 DAEMON_RESTARTING = "daemon.restarting"  # resident size above restart_rss: a clean stop, then exec
+DAEMON_THREAD_DIED = "daemon.thread_died"  # a thread ended on what it did not catch: stop, exit 1
 STATE_LOCKED = "state.locked"  # another process holds the state file; the daemon waits (once)
 CONFIG_RELOADED = "config.reloaded"
 CONFIG_INVALID = "config.invalid"

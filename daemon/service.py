@@ -140,6 +140,7 @@ class Service:
         # Set when the resident size passed `restart_rss`: `run` stops cleanly and the command
         # line execs the daemon again in the same process (`commands.run`).
         self.restart = False
+        self.crashed: list[str] = []  # threads that ended while the daemon ran (`run` exits 1)
         self._ready_rss = 0
         self._lock = threading.Lock()  # guards debouncer and announced
         self.debouncer = Debouncer(settle=settings.settle, max_delay=settings.max_delay)
@@ -473,12 +474,23 @@ class Service:
                 self.reads.expire()
                 if self.pool is not None:
                     self.pool.reap()
-                if scanner.is_alive():
-                    self.notifier.watchdog(time.monotonic())
+                if dead := self._dead(scanner):
+                    # A bug outside every guard (the scanner, a worker, the writer): running on
+                    # without that thread would look healthy and process nothing. Stop, exit 1,
+                    # and let systemd start a whole daemon again (Restart=on-failure).
+                    self.log.error(events.DAEMON_THREAD_DIED, threads=dead)
+                    self.crashed = dead
+                    break
+                self.notifier.watchdog(time.monotonic())
         finally:
             selector.close()
             self._shutdown(scanner)
-        return 0
+        return 1 if self.crashed else 0
+
+    def _dead(self, scanner: threading.Thread) -> list[str]:
+        """The daemon's threads that ended while it runs."""
+        dead = [t.name for t in (scanner, *self._threads) if not t.is_alive()]
+        return dead if self.writer.alive else [*dead, "writer"]
 
     def _outgrown(self) -> bool:
         """Whether the resident size passed `restart_rss`, having grown by more than a quarter

@@ -109,6 +109,11 @@ class Writer:
             self._thread.join(timeout)
             self._thread = None
 
+    @property
+    def alive(self) -> bool:
+        """Whether the writer's thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
     def begin(self) -> None:
         """The calling thread starts a batch it may hand in: a commit starting now waits for it."""
         with self._changed:

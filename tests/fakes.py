@@ -105,6 +105,16 @@ class FailingProcessor:
         raise RuntimeError(f"boom on {file.key}")
 
 
+class ExitingProcessor(FailingProcessor):
+    """Raises `SystemExit` (not an `Exception`: nothing in the worker catches it), so its
+    worker thread ends: a stand-in for a bug outside the worker's guards."""
+
+    name = "exiting"
+
+    def process(self, file: SessionFile, records: Sequence[Record]) -> Mapping[str, Rows]:
+        raise SystemExit(f"exit in {file.key}")
+
+
 class HangingProcessor:
     """Blocks in `process` until released (class-level event, so subprocesses can't release)."""
 

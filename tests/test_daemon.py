@@ -95,6 +95,28 @@ def test_kill_9_while_a_backlog_defers_checkpoints_loses_and_duplicates_nothing(
     _finished_exactly_once(root, state, files, per_file)
 
 
+def test_a_thread_that_dies_stops_the_daemon_with_exit_1(root: Path, state: Path, tmp_path: Path) -> None:
+    """A bug outside every guard ends a worker's thread (here `SystemExit` from a processor:
+    nothing catches it). Running on without that thread would look healthy and process
+    nothing for that processor: the daemon says so (`daemon.thread_died`), stops cleanly and
+    exits 1, which systemd restarts (Restart=on-failure); the other processor loses nothing."""
+    append(root / "u" / "a.jsonl", lines_of("a", 3))
+    config = tmp_path / "threads.toml"
+    config.write_text("parse_workers = 0\n")
+    d = Daemon("--root", str(root), "--state", str(state), "--config", str(config),
+               "--processors", "tests.fakes:RecordingProcessor,tests.fakes:ExitingProcessor")
+    died = d.wait_for(events.DAEMON_THREAD_DIED)
+    assert died[0]["threads"] == ["worker-exiting"]
+    assert d.proc.wait(timeout=30) == 1
+    d.wait_for(events.DAEMON_STOPPED)  # a clean stop: the other threads drained
+    assert d.stop() == 1
+    # what the other processor had not committed yet is there for the next start, once
+    again = run_once("--root", str(root), "--state", str(state), "--processors",
+                     "tests.fakes:RecordingProcessor")
+    assert again.returncode == 0, again.stderr
+    assert query(state, "SELECT line_no FROM recorded ORDER BY line_no") == [(1,), (2,), (3,)]
+
+
 def _finished_exactly_once(root: Path, state: Path, files: int, per_file: int) -> None:
     """After a kill mid-backfill: some lines were recorded, then `run --once` records the rest,
     and each line of ``files`` files of ``per_file`` lines is recorded once."""
