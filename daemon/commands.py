@@ -131,17 +131,15 @@ def _answer_or_offline(settings: Settings, method: str, route: str, offline: Any
     answer = _ask(settings, method, route, **params)
     if answer is not None:
         return answer
-    if quiet:
-        settings = replace(settings, log_level="warning")
-    return _offline(settings, lambda service: (200, offline(service)))
+    return _offline(settings, lambda service: (200, offline(service)), quiet=quiet)
 
 
-def _offline(settings: Settings, call: Any) -> tuple[int, Any]:
+def _offline(settings: Settings, call: Any, *, quiet: bool = False) -> tuple[int, Any]:
     """``call(service)`` on the state file (no daemon runs), its refusals answered as the
-    daemon's routes answer them."""
+    daemon's routes answer them. ``quiet``: see `_answer_or_offline`."""
     from sessiond.daemon.operations import Busy, UnknownProcessor
 
-    service = _offline_service(settings)
+    service = _offline_service(replace(settings, log_level="warning") if quiet else settings)
     try:
         return call(service)  # type: ignore[no-any-return]
     except UnknownProcessor as exc:
@@ -362,8 +360,8 @@ def _knowledge_offline(settings: Settings, route: str, params: dict[str, str]) -
 
     # the state file brought up to date (migrations) like any offline command; its own
     # processor.loaded lines are not what the person asked for
-    return _offline(replace(settings, log_level="warning"),
-                    lambda service: answer(service, route, params, os.getuid()))
+    return _offline(settings, lambda service: answer(service, route, params, os.getuid()),
+                    quiet=True)
 
 
 def dispatch(args: argparse.Namespace) -> int:

@@ -9,10 +9,11 @@ stale rows behind.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sessiond.processors.usage.prices import toml_file
 
 BUILTIN = "builtin"
 CURATED = "curated"
@@ -50,14 +51,7 @@ def load_catalog(path: str | Path | None) -> Catalog:
     """Read a catalog file; ``None`` gives the empty catalog."""
     if path is None:
         return Catalog()
-    try:
-        with Path(path).open("rb") as fh:
-            data = tomllib.load(fh)
-    except OSError as exc:
-        raise CatalogError(f"plugin catalog {path}: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogError(f"plugin catalog {path}: invalid TOML: {exc}") from None
-    table = data.get("plugins", {})
+    table = toml_file(path, CatalogError, "plugin catalog").get("plugins", {})
     if not isinstance(table, dict):
         raise CatalogError(f"plugin catalog {path}: [plugins] must be a table")
     tiers: dict[str, str] = {}

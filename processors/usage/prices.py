@@ -163,14 +163,19 @@ def _packaged() -> PriceTable:
 
 @functools.lru_cache(maxsize=16)
 def _from_file(path: str, version: tuple[int, int, int]) -> PriceTable:
+    return _parse(path, toml_file(path, PriceError, "price file"))
+
+
+def toml_file(path: str | Path, error: type[Exception], what: str) -> dict[str, Any]:
+    """A TOML file's tables; what keeps it from being read raises ``error``, in one line that
+    names it as ``what`` (the price file, the plugin catalog)."""
     try:
         with Path(path).open("rb") as fh:
-            data = tomllib.load(fh)
+            return tomllib.load(fh)
     except OSError as exc:
-        raise PriceError(f"price file {path}: {exc.strerror or exc}") from None
+        raise error(f"{what} {path}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise PriceError(f"price file {path}: invalid TOML: {exc}") from None
-    return _parse(path, data)
+        raise error(f"{what} {path}: invalid TOML: {exc}") from None
 
 
 def _parse(source: str, data: Mapping[str, Any]) -> PriceTable:
