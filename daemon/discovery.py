@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import stat as stat_mod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from sessiond.processors.contract import SessionFile
@@ -90,6 +90,7 @@ def stat_tree(
     known: Mapping[str, Seen] | None = None,
     changed: list[str] | None = None,
     folders: list[tuple[str, int]] | None = None,
+    watch: Callable[[str], object] | None = None,
 ) -> dict[str, Seen]:
     """Key -> stat (packed: `cursor.seen`) of every session file under the root (what `walk`
     yields, as a dict); the keys whose stat differs from ``known`` (the previous scan's result)
@@ -100,6 +101,9 @@ def stat_tree(
     This is the scan's loop, run over 100k files per scan, so it is written for speed: plain
     ints, one pass, no function call per file beyond the ``lstat``, and the UTF-8 check of
     a name only for keys not in ``known``.
+
+    ``watch`` (`watcher.Watcher.adopt`) is called with each of those folders' paths, but the
+    root's, right before the folder is listed: a change after the listing has an event then.
     """
     known = known or {}
     changed = [] if changed is None else changed
@@ -110,6 +114,8 @@ def stat_tree(
     for user in _dirs(os.fspath(root), errors):
         # One user's folders -- its own, then each session's `subagents` -- as (prefix,
         # entries); the walk's structure already makes their files' keys session keys.
+        if watch is not None:
+            watch(user.path)
         entries = _entries(user.path, errors)
         if entries is None:
             if unreadable is not None:
@@ -122,6 +128,9 @@ def stat_tree(
         for entry in entries:
             if not entry.name.endswith(SUFFIX) and _visible(entry.name) and entry.is_dir(follow_symlinks=False):
                 sub_prefix = f"{prefix}{entry.name}/subagents/"
+                if watch is not None:
+                    watch(entry.path)  # where a `subagents` folder may appear
+                    watch(entry.path + "/subagents")
                 agents = _entries(entry.path + "/subagents", errors, missing_ok=True)
                 if agents is None:
                     if unreadable is not None:

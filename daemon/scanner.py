@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,9 +79,11 @@ class Scanner:
             for key in keys:
                 self._learned[key] = None
 
-    def scan(self, announced: set[str] | None = None) -> ScanResult:
+    def scan(self, announced: set[str] | None = None,
+             watch: Callable[[str], object] | None = None) -> ScanResult:
         """Walk the tree; ``announced`` holds the keys events reported since the last scan,
-        or None when no watcher ran for the whole period (nothing counts as missed then)."""
+        or None when no watcher ran for the whole period (nothing counts as missed then);
+        ``watch`` is called with each folder's path before it is listed (`stat_tree`)."""
         started = time.perf_counter()
         errors: list[str] = []
         if not os.path.isdir(self.root):
@@ -99,7 +101,7 @@ class Scanner:
         unreadable: list[str] = []
         changed_keys: list[str] = []
         folders: list[tuple[str, int]] = []
-        seen = stat_tree(self.root, errors, unreadable, old, changed_keys, folders)
+        seen = stat_tree(self.root, errors, unreadable, old, changed_keys, folders, watch)
         changed = [SessionFile(k, k[: k.index("/")]) for k in changed_keys]
         missed = [] if announced is None else [k for k in changed_keys if k not in announced]
         if unreadable:  # a folder that could not be listed: its files are unknown, not gone

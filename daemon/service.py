@@ -313,7 +313,11 @@ class Service:
             announced = self._announced if self._watch_complete else None
             self._announced = set()
             self._watch_complete = self.watcher is not None and self.watcher.running
-        result = self.scanner.scan(announced)
+        watcher = self.watcher
+        adopt = watcher.adopt if watcher is not None and watcher.pending else None
+        result = self.scanner.scan(announced, adopt)  # a new watcher's folders: watched now
+        if watcher is not None and adopt is not None and result.root_exists:
+            watcher.adopted()
         self.scans_total += 1
         self.missed_total += result.missed_by_events
         if not result.root_exists:
@@ -395,7 +399,8 @@ class Service:
             return
         self.watcher = watcher
         self.coverage.reset()
-        self.log.info(events.WATCHER_STARTED, root=str(self.settings.root))
+        self.log.info(events.WATCHER_STARTED, root=str(self.settings.root),
+                      folders="by the next scan" if watcher.pending else "all")
         if rescan:
             self.request_scan()  # whatever appeared before the watch started
 

@@ -9,18 +9,29 @@ lost, and only a scan can tell which.
 watchdog (7.x) gives no handler the overflow: it rebuilds its watches and logs a warning
 (``Inotify queue overflowed; filesystem events were lost``, from
 ``watchdog.observers.inotify_c``); upstream gorakhargosh/watchdog#654, open since 2020, asks
-for a way to be told. That log record is the only signal, so `_OverflowFilter` looks for
+for a way to be told. That log record is the only signal, so a `_Said` filter looks for
 exactly it -- its logger, its level and the start of its message -- and
 ``tests/test_bad_inputs.py::test_a_real_inotify_queue_overflow_is_detected`` overflows a real
 kernel queue to prove it still works with the watchdog installed.
+
+The first scan adds the folders' watches (`Watcher.adopt`). watchdog's own start walks the whole
+tree to watch every folder (its ``os.walk`` and bookkeeping: 0.7-0.9 s at 23,499 folders), and
+then the first scan walked it again. With watchdog 7's inotify classes the watch starts on the
+root alone, and the scan watches each folder right before it lists it -- the order that lets no
+change fall between the scan and the events (`discovery.stat_tree`). Without those classes (another
+watchdog), watchdog walks as before and ``adopt`` is never asked for.
+``tests/test_watches.py::test_the_first_scan_watches_every_folder_it_lists`` holds the installed
+watchdog to it.
 """
 
 from __future__ import annotations
 
 import errno
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from watchdog.events import (
     DirCreatedEvent,
@@ -34,7 +45,7 @@ from watchdog.events import (
     FileSystemEvent,
     FileSystemEventHandler,
 )
-from watchdog.observers import Observer
+from watchdog.observers import Observer, inotify
 
 from sessiond.daemon.discovery import classify, key_for
 
@@ -49,23 +60,71 @@ _WANTED = (
 
 
 # watchdog (7.x) logs an inotify queue overflow from this logger, and tells no handler.
-_OVERFLOW_LOGGER = "watchdog.observers.inotify_c"
-_OVERFLOW_MESSAGE = "Inotify queue overflowed"
+_OVERFLOW = ("watchdog.observers.inotify_c", "Inotify queue overflowed")
+# ... and a folder it cannot watch once the watch is running (the limit) from this one.
+_REFUSED = ("watchdog.observers.inotify", "Unable to watch")
 
 
-class _OverflowFilter(logging.Filter):
-    """Sees watchdog's own log records go by; on its queue-overflow warning, calls
-    ``on_overflow``. It lets every record through unchanged."""
+class _Said(logging.Filter):
+    """Sees one of watchdog's loggers' records go by; on a warning that starts with the given
+    text, calls ``then``. It lets every record through unchanged."""
 
-    def __init__(self, on_overflow: Callable[[], None]) -> None:
+    def __init__(self, said: tuple[str, str], then: Callable[[], None]) -> None:
         super().__init__()
-        self._on_overflow = on_overflow
+        self.logger, self._text = said
+        self._then = then
 
     def filter(self, record: logging.LogRecord) -> bool:
         if (record.levelno == logging.WARNING and isinstance(record.msg, str)
-                and record.msg.startswith(_OVERFLOW_MESSAGE)):
-            self._on_overflow()
+                and record.msg.startswith(self._text)):
+            self._then()
         return True
+
+    def install(self) -> None:
+        logger = logging.getLogger(self.logger)
+        if not logger.isEnabledFor(logging.WARNING):  # a filter sees only what is logged
+            logger.setLevel(logging.WARNING)
+        logger.addFilter(self)
+
+    def remove(self) -> None:
+        logging.getLogger(self.logger).removeFilter(self)
+
+
+def _root_first() -> Any:
+    """An inotify observer class whose recursive watch starts on the root alone, the rest of
+    the tree left to `Watcher.adopt` (after the start, watchdog adds the watches of new folders,
+    and after a queue overflow rebuilds every watch, as always); None where the installed
+    watchdog has no such internals (before 7: its start walks the tree itself)."""
+    group: Any = getattr(inotify, "InotifyWatchGroup", None)
+    if group is None or not all(hasattr(group, name) for name in ("_add_all_callbacks", "_add_callback")):
+        return None
+
+    class RootFirst(group):  # type: ignore[misc]
+        walked = False
+
+        def _add_all_callbacks(self, path: bytes) -> None:
+            if self.walked:
+                super()._add_all_callbacks(path)
+                return
+            self.walked = True  # the start: the root only (its failure still raises)
+            self._add_callback(path)
+
+    class Emitter(inotify.InotifyEmitter):
+        def on_thread_start(self) -> None:  # watchdog's own, with the group above
+            self._inotify = RootFirst(
+                self._inotify_fd, os.fsencode(self.watch.path),
+                is_recursive=self.watch.is_recursive, event_mask=self.get_event_mask_from_filter(),
+                follow_symlink=self.watch.follow_symlink)
+
+    class RootFirstObserver(inotify.InotifyObserver):
+        def __init__(self) -> None:
+            super().__init__()
+            self._emitter_class = Emitter
+
+    return RootFirstObserver
+
+
+_RootFirstObserver = _root_first()
 
 
 class WatcherUnavailable(Exception):
@@ -101,14 +160,21 @@ class Watcher:
         self.root = root
         self._handler = _Handler(root, on_file, on_dir)
         self._observer: Observer | None = None  # type: ignore[valid-type]
-        self._overflow = _OverflowFilter(on_overflow or on_dir)
+        self._overflow = _Said(_OVERFLOW, on_overflow or on_dir)
+        self._group: Any = None  # watchdog's watch group, while folders wait for `adopt`
+        self._refused = _Said(_REFUSED, self._give_up)  # the limit: `adopt` stops trying
+
+    @property
+    def pending(self) -> bool:
+        """Whether the folders below the root wait for the next scan to watch them (`adopt`)."""
+        return self._group is not None
 
     @property
     def running(self) -> bool:
         return self._observer is not None and self._observer.is_alive()
 
     def start(self) -> None:
-        observer = Observer()
+        observer = Observer() if _RootFirstObserver is None else _RootFirstObserver()
         try:
             observer.schedule(self._handler, str(self.root), recursive=True,
                               event_filter=list(_WANTED))
@@ -122,13 +188,35 @@ class Watcher:
             }.get(exc.errno or 0, f"{exc.strerror or exc}")
             raise WatcherUnavailable(reason) from exc
         self._observer = observer
-        logger = logging.getLogger(_OVERFLOW_LOGGER)
-        if not logger.isEnabledFor(logging.WARNING):  # a filter sees only what is logged
-            logger.setLevel(logging.WARNING)
-        logger.addFilter(self._overflow)
+        if _RootFirstObserver is not None:
+            emitter: Any = next(iter(observer.emitters))
+            self._group = emitter._inotify
+            self._refused.install()
+        self._overflow.install()
+
+    def adopt(self, folder: str) -> None:
+        """Watch ``folder`` (a path under the root) now, if it is not yet: the scan calls this
+        right before it lists each folder. A folder that is gone is skipped. Once the watch
+        limit refuses one (watchdog's one warning), the rest are not tried: the check of the
+        kernel's watches after the scan finds them unwatched (`daemon.watches`)."""
+        group = self._group
+        if group is not None:
+            with group._lock:
+                if group.is_active:
+                    group._add_callback(os.fsencode(folder))
+
+    def _give_up(self) -> None:
+        self._group = None
+
+    def adopted(self) -> None:
+        """No more `adopt`: a scan has listed the whole tree through it (every folder is
+        watched, or refused), or the limit was reached. watchdog watches new folders itself."""
+        self._group = None
+        self._refused.remove()
 
     def stop(self) -> None:
-        logging.getLogger(_OVERFLOW_LOGGER).removeFilter(self._overflow)
+        self._overflow.remove()
+        self.adopted()
         if self._observer is not None:
             self._observer.stop()
             self._observer.join(timeout=5)

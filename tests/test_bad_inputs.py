@@ -546,8 +546,8 @@ def test_a_skipped_name_is_warned_about_once_not_every_scan(root: Path, state: P
         # a folder deleted while the scan listed its parent (the race, made certain): not skipped
         real = svc.scanner.scan
 
-        def racing(announced: set[str] | None = None) -> ScanResult:
-            found = real(announced)
+        def racing(announced: set[str] | None = None, watch: Any = None) -> ScanResult:
+            found = real(announced, watch)
             return replace(found, errors=[*found.errors, f"{root}/gone: {VANISHED}"])
         svc.scanner.scan = racing  # type: ignore[method-assign]
         assert scan() == 1
