@@ -49,7 +49,7 @@ from sessiond.daemon.worker import Worker, WorkerSettings
 from sessiond.daemon.workqueue import WorkQueue
 from sessiond.daemon.writer import Writer
 from sessiond.processors.contract import Processor
-from sessiond.state.cursor import Seen, seen
+from sessiond.state.cursor import Seen
 from sessiond.state.db import StateError, open_state
 from sessiond.state.migrations import prepare
 from sessiond.state.store import Store
@@ -99,12 +99,12 @@ def initial_index(processors: Sequence[Processor], store: Store) -> dict[str, Se
     every = (1 << len(processors)) - 1
     for key, stat, clean in store.known_stats({p.name: p.version for p in processors}):
         if clean == every and stat is not None:  # clean for all, so for whichever want it
-            index[key] = seen(stat)  # (a key that is no session file goes at the first scan)
+            index[key] = stat  # (a key that is no session file goes at the first scan)
             continue
         file = classify(key)
         if file is None:
             continue
-        index[key] = seen(stat) if stat is not None and all(clean & bit for bit, p in bits if p.wants(file)) else UNSEEN
+        index[key] = stat if stat is not None and all(clean & bit for bit, p in bits if p.wants(file)) else UNSEEN
     return index
 
 

@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from sessiond.processors.contract import Merging, Processor, Rows, item_tables, owned_tables
-from sessiond.state.cursor import EMPTY_HASH, Cursor, StatTuple
+from sessiond.state.cursor import EMPTY_HASH, Cursor, Seen
 from sessiond.state.migrations import CURSOR_KEY, SET_ASIDE_TABLE, cursor_key, restore_indexes
 
 STATE_TABLE = "session_processor_state"
@@ -549,18 +549,20 @@ class Store:
         con.execute("COMMIT")
         return rows
 
-    def known_stats(
-        self, versions: Mapping[str, int]
-    ) -> Iterator[tuple[str, StatTuple | None, int]]:
+    def known_stats(self, versions: Mapping[str, int], *,
+                    batch_rows: int = 20_000) -> Iterator[tuple[str, Seen | None, int]]:
         """Per file with a cursor of any of the given processors (at any version): (file, the
-        stat its clean cursors saw -- None if they disagree or there are none --, which
-        processors' cursors are clean: current version, no failure; bit i for the i-th of
-        ``versions``). A file without a clean cursor is listed too: it may have been deleted
-        while no daemon ran, and the start scan must find it gone.
+        stat its clean cursors saw, packed as `cursor.seen` -- None if they disagree or there
+        are none --, which processors' cursors are clean: current version, no failure; bit i
+        for the i-th of ``versions``). A file without a clean cursor is listed too: it may have
+        been deleted while no daemon ran, and the start scan must find it gone.
 
-        The start index of 100k files comes from here, so it is built for memory: plain
-        aggregates (a `list()` or `count(DISTINCT ...)` here cost 45 MB more resident memory
-        that DuckDB does not give back), one thread, streamed as Arrow batches.
+        The start index of 100k files comes from here, so it is built for memory and time:
+        plain aggregates (a `list()` or `count(DISTINCT ...)` here cost 45 MB more resident
+        memory that DuckDB does not give back), one thread, streamed as Arrow batches, and each
+        stat made as the array of its four 64-bit fields, which Arrow lays out side by side as
+        `cursor.seen_words` does: one ``int.from_bytes`` a file (0.17-0.28 s for 100,933 files
+        where a tuple of four ints, packed after, took 0.30-0.33 s).
         """
         if not versions:
             return
@@ -571,19 +573,27 @@ class Store:
         columns = ("s.size", "s.mtime_ns", "s.ino", ctime)
         sql = f"""
             SELECT s.session_file,
-                   {", ".join(f"min({c}) FILTER (WHERE {clean})" for c in columns)},
-                   coalesce(bit_or(v.bit) FILTER (WHERE {clean}), 0),
-                   {" AND ".join(f"min({c}) FILTER (WHERE {clean}) = max({c}) FILTER (WHERE {clean})"
-                                 for c in columns)}
+                   CASE WHEN {" AND ".join(f"min({c}) FILTER (WHERE {clean}) = max({c}) FILTER (WHERE {clean})"
+                                           for c in columns)}
+                        THEN [{", ".join(f"min({c}) FILTER (WHERE {clean})" for c in columns)}]::BIGINT[4]
+                   END,
+                   coalesce(bit_or(v.bit) FILTER (WHERE {clean}), 0)
             FROM {STATE_TABLE} s JOIN _sessiond_versions v ON s.processor_name = v.name
             GROUP BY s.session_file
         """
         con = self._con
+        packed = int.from_bytes
         with _registered(con, "_sessiond_versions", wanted), self._one_thread():
-            for batch in con.sql(sql).to_arrow_reader(20_000):
-                cols = [batch.column(i).to_pylist() for i in range(7)]
-                for key, size, mtime, ino, ctime_ns, mask, same in zip(*cols, strict=True):
-                    yield key, (size, mtime, ino, ctime_ns) if same else None, mask
+            for batch in con.sql(sql).to_arrow_reader(batch_rows):
+                stats = batch.column(1)
+                words = stats.values  # the fields of every row, nulls' too: 4 int64s a row
+                data = memoryview(words.buffers()[1]).cast("B")[words.offset * 8:]
+                start = stats.offset * 32
+                for i, (key, valid, mask) in enumerate(zip(
+                        batch.column(0).to_pylist(), stats.is_valid().to_pylist(),
+                        batch.column(2).to_pylist(), strict=True)):
+                    at = start + i * 32
+                    yield key, packed(data[at:at + 32], "little") if valid else None, mask
 
     def drop_cached_pages(self, limit: str) -> None:
         """Let DuckDB drop the table pages it keeps cached (it frees them only under memory

@@ -141,7 +141,7 @@ def test_cursors_read_from_an_older_schema_read_only(tmp_path: Path) -> None:
     assert cursors[("lines", "u/a.jsonl")].ctime_ns == 0
     progress = Store(con).progress("lines", 1, files_table({"u/a.jsonl": seen((9, 1, 1, 1))}, ["u/a.jsonl"]))
     assert progress["bytes_behind"] == 4 and progress["files_tracked"] == 1
-    assert list(Store(con).known_stats({"lines": 1})) == [("u/a.jsonl", (0, 0, 0, 0), 1)]
+    assert list(Store(con).known_stats({"lines": 1})) == [("u/a.jsonl", seen((0, 0, 0, 0)), 1)]
 
 
 def at(c: Cursor, size: int, mtime: int = 5, ino: int = 7, **kw: object) -> Cursor:
@@ -190,13 +190,18 @@ def test_known_stats_lists_every_file_and_the_stat_its_clean_cursors_saw(tmp_pat
         Outcome(at(replace(a, processor="other", file="u/d.jsonl"), 10), {}),
         Outcome(at(replace(a, file="u/d.jsonl"), 11), {}),  # stats differ: no stat
         Outcome(at(replace(a, processor="gone", file="u/e.jsonl"), 10), {}),  # not asked for
+        Outcome(at(replace(a, file="u/f.jsonl"), 2**40, mtime=-(2**62), ino=2**62), {}),  # 1901
     ])
     known = {k: (st, mask) for k, st, mask in store.known_stats({"lines": 1, "other": 1})}
-    assert known == {"u/a.jsonl": ((10, 5, 7, 5), 0b11), "u/b.jsonl": (None, 0),
-                     "u/c.jsonl": (None, 0), "u/d.jsonl": (None, 0b11)}
+    assert known == {"u/a.jsonl": (seen((10, 5, 7, 5)), 0b11), "u/b.jsonl": (None, 0),
+                     "u/c.jsonl": (None, 0), "u/d.jsonl": (None, 0b11),
+                     "u/f.jsonl": (seen((2**40, -(2**62), 2**62, -(2**62))), 0b1)}
+    for rows in (1, 2, 4):  # the stats are read as Arrow batches: across their boundaries
+        assert {k: (st, m) for k, st, m in store.known_stats({"lines": 1, "other": 1},
+                                                             batch_rows=rows)} == known
     assert {k: m for k, _, m in store.known_stats({"other": 1, "lines": 1})}["u/a.jsonl"] == 0b11
     assert {k: (st, m) for k, st, m in store.known_stats({"other": 1})} == {
-        "u/a.jsonl": ((10, 5, 7, 5), 0b1), "u/d.jsonl": ((10, 5, 7, 5), 0b1)}
+        "u/a.jsonl": (seen((10, 5, 7, 5)), 0b1), "u/d.jsonl": (seen((10, 5, 7, 5)), 0b1)}
 
 
 def test_cursor_cache_loads_a_batch_once_and_keeps_the_newest(tmp_path: Path) -> None:
