@@ -318,6 +318,8 @@ class Service:
         result = self.scanner.scan(announced, adopt)  # a new watcher's folders: watched now
         if watcher is not None and adopt is not None and result.root_exists:
             watcher.adopted()
+            if watcher.failed:  # its folders unwatched: the main loop starts one that walks
+                watcher.stop()
         self.scans_total += 1
         self.missed_total += result.missed_by_events
         if not result.root_exists:

@@ -163,6 +163,7 @@ class Watcher:
         self._overflow = _Said(_OVERFLOW, on_overflow or on_dir)
         self._group: Any = None  # watchdog's watch group, while folders wait for `adopt`
         self._refused = _Said(_REFUSED, self._give_up)  # the limit: `adopt` stops trying
+        self.failed = False  # `adopt` met watchdog internals it does not know
 
     @property
     def pending(self) -> bool:
@@ -174,13 +175,30 @@ class Watcher:
         return self._observer is not None and self._observer.is_alive()
 
     def start(self) -> None:
-        observer = Observer() if _RootFirstObserver is None else _RootFirstObserver()
+        global _RootFirstObserver
+        if _RootFirstObserver is not None:
+            try:
+                self._start(_RootFirstObserver())
+                group = self._group
+                if not (hasattr(group, "_lock") and hasattr(group, "is_active")):
+                    raise TypeError(f"watchdog's watch group is a {type(group).__name__}")
+                return
+            except WatcherUnavailable:
+                raise
+            except Exception:  # watchdog's internals are not what `_root_first` expects
+                self.stop()
+                _RootFirstObserver = None  # for good: watchdog walks from now on
+        self._start(Observer())
+
+    def _start(self, observer: Any) -> None:
         try:
             observer.schedule(self._handler, str(self.root), recursive=True,
                               event_filter=list(_WANTED))
             observer.start()
-        except OSError as exc:
+        except BaseException as exc:
             observer.stop()
+            if not isinstance(exc, OSError):
+                raise
             reason = {
                 errno.ENOSPC: "inotify watch limit reached (fs.inotify.max_user_watches)",
                 errno.EMFILE: "inotify instance limit reached (fs.inotify.max_user_instances)",
@@ -198,12 +216,21 @@ class Watcher:
         """Watch ``folder`` (a path under the root) now, if it is not yet: the scan calls this
         right before it lists each folder. A folder that is gone is skipped. Once the watch
         limit refuses one (watchdog's one warning), the rest are not tried: the check of the
-        kernel's watches after the scan finds them unwatched (`daemon.watches`)."""
+        kernel's watches after the scan finds them unwatched (`daemon.watches`). Should
+        watchdog's internals fail it otherwise, ``failed`` says so: the caller stops this
+        watcher, and the next one lets watchdog walk the tree."""
         group = self._group
-        if group is not None:
+        if group is None:
+            return
+        try:
             with group._lock:
                 if group.is_active:
                     group._add_callback(os.fsencode(folder))
+        except Exception:  # not watchdog's OSError, which it handles itself
+            global _RootFirstObserver
+            _RootFirstObserver = None
+            self.failed = True
+            self._give_up()
 
     def _give_up(self) -> None:
         self._group = None

@@ -102,10 +102,12 @@ def test_the_first_scan_watches_every_folder_it_lists(
         assert {os.stat(f).st_ino for f in folders} <= inodes
         wait_until(lambda: query(svc, "SELECT count(*) FROM recorded") == [(3,)], what="the tree")
         append(root / "u" / "s1" / "subagents" / "agent-a.jsonl", _lines("a", 1, 1))
+        append(root / "v" / "t.jsonl", _lines("t", 1, 1))
+        wait_until(lambda: query(svc, "SELECT count(*) FROM recorded") == [(5,)], what="by events")
+        assert svc.scans_total == 1  # no scan since the first: the events told
         append(root / "u" / "s2" / "subagents" / "agent-b.jsonl", _lines("b", 1))  # new `subagents`
         append(root / "w" / "new.jsonl", _lines("new", 1))  # a new user folder
-        append(root / "v" / "t.jsonl", _lines("t", 1, 1))
-        wait_until(lambda: query(svc, "SELECT count(*) FROM recorded") == [(7,)], what="by events")
+        wait_until(lambda: query(svc, "SELECT count(*) FROM recorded") == [(7,)], what="new folders")
         assert not [e for e in logs if e["event"] == events.WATCHER_LIMIT]
     assert {os.stat(root / "u" / "s2" / "tool-results").st_ino} & inodes == (
         set() if root_first else {os.stat(root / "u" / "s2" / "tool-results").st_ino})
@@ -163,3 +165,51 @@ def test_the_watch_limit_met_by_the_first_scan_is_reported_and_covered_by_scans(
         append(root / "u" / "s1.jsonl", _lines("s1", 1, 1))  # no watch: the short scans find it
         wait_until(lambda: query(svc, "SELECT count(*) FROM recorded") == [(4,)], timeout=10,
                    what="the append in the unwatched folder")
+
+
+def test_watchdog_internals_that_do_not_fit_fall_back_to_its_own_walk(
+        root: Path, state: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The root-first watch leans on watchdog 7's private classes. If they fail at the start,
+    the watcher starts watchdog's own way; if they fail while the scan adds watches, that
+    watcher is stopped and the next one walks: either way every change still arrives."""
+    from watchdog.observers import inotify
+
+    class Broken(inotify.InotifyObserver):  # type: ignore[misc]
+        def start(self) -> None:
+            raise TypeError("not the internals this was written for")
+
+    monkeypatch.setattr(watcher, "_RootFirstObserver", Broken)
+    _tree(root)
+    with capture_logs() as logs, running(fast_settings(root, state), [RecordingProcessor()]) as svc:
+        assert [e["folders"] for e in logs if e["event"] == events.WATCHER_STARTED] == ["all"]
+        assert watcher._RootFirstObserver is None  # not tried again
+        wait_until(lambda: query(svc, "SELECT count(*) FROM recorded") == [(3,)], what="the tree")
+        append(root / "u" / "s1" / "subagents" / "agent-a.jsonl", _lines("a", 1, 1))
+        wait_until(lambda: query(svc, "SELECT count(*) FROM recorded") == [(4,)], what="an event")
+        assert svc.scans_total == 1
+
+
+def test_watchdog_internals_that_fail_the_scans_watches_fall_back_to_its_own_walk(
+        root: Path, state: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if watcher._RootFirstObserver is None:
+        pytest.skip("this watchdog has no root-first watch: its start walks the tree itself")
+    from watchdog.observers import inotify
+
+    real = inotify.InotifyWatchGroup._add_callback
+
+    def changed(self: Any, path: bytes) -> None:
+        if type(self).__name__ == "RootFirst" and path != self.path:
+            raise TypeError("not the internals this was written for")
+        real(self, path)
+
+    monkeypatch.setattr(inotify.InotifyWatchGroup, "_add_callback", changed)
+    _tree(root)
+    with capture_logs() as logs, running(fast_settings(root, state), [RecordingProcessor()]) as svc:
+        started = wait_until(lambda: [e["folders"] for e in logs if e["event"] == events.WATCHER_STARTED][1:],
+                             what="a second watcher")
+        assert started == ["all"]
+        wait_until(lambda: query(svc, "SELECT count(*) FROM recorded") == [(3,)], what="the tree")
+        wait_until(lambda: svc.scans_total == 2, what="the new watcher's scan")
+        append(root / "u" / "s1" / "subagents" / "agent-a.jsonl", _lines("a", 1, 1))
+        wait_until(lambda: query(svc, "SELECT count(*) FROM recorded") == [(4,)], what="an event")
+        assert svc.scans_total == 2
