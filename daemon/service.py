@@ -55,6 +55,9 @@ from sessiond.state.migrations import prepare
 from sessiond.state.store import Store
 
 RSS_CHECK_SECONDS = 5.0
+# How long a scan's changes that no event had told of wait for their events before they count
+# as missed: an event on its way (its change seen by the scan first) is late, not missed.
+MISSED_GRACE = 0.25
 
 
 def _rss() -> int:
@@ -144,7 +147,8 @@ class Service:
         self._ready_rss = 0
         self._lock = threading.Lock()  # guards debouncer and announced
         self.debouncer = Debouncer(settle=settings.settle, max_delay=settings.max_delay)
-        self._announced: set[str] = set()
+        self._announced: set[str] = set()  # keys events told of since the last scan began
+        self._folders_changed: set[str] = set()  # folders (`user/`...) events told of, the same
         self._scan_wanted = threading.Event()
         self._stop = threading.Event()
         self.first_scan_done = threading.Event()
@@ -301,6 +305,15 @@ class Service:
         if earlier:
             self._wake()
 
+    def _on_folders(self, folders: list[str]) -> None:
+        """Folders appeared, moved or went: scan. Files under them are owed no event (inotify
+        tells nothing of a new folder's files until its watch exists, nor of a moved folder's)."""
+        if self.settings.drop_events:
+            return
+        with self._lock:
+            self._folders_changed.update(folders)
+        self.request_scan()
+
     # -- scanning ------------------------------------------------------------------------
 
     def scan_now(self) -> None:
@@ -311,7 +324,7 @@ class Service:
     def _scan(self) -> None:
         with self._lock:
             announced = self._announced if self._watch_complete else None
-            self._announced = set()
+            folders_before, self._announced, self._folders_changed = self._folders_changed, set(), set()
             self._watch_complete = self.watcher is not None and self.watcher.running
         watcher = self.watcher
         adopt = watcher.adopt if watcher is not None and watcher.pending else None
@@ -320,8 +333,12 @@ class Service:
             watcher.adopted()
             if watcher.failed:  # its folders unwatched: the main loop starts one that walks
                 watcher.stop()
+        missed = self._unannounced(result.missed, folders_before)
+        if missed:  # the events of changes the scan saw may be on their way still
+            self._stop.wait(MISSED_GRACE)
+            missed = self._unannounced(missed, folders_before)
         self.scans_total += 1
-        self.missed_total += result.missed_by_events
+        self.missed_total += len(missed)
         if not result.root_exists:
             self.log.warning(events.SCAN_ROOT_MISSING, root=str(self.settings.root))
         self.dispatcher.dispatch(result.changed)
@@ -329,11 +346,11 @@ class Service:
         self.last_scan = {
             "at": time.time(), "seconds": round(result.seconds, 3), "files": result.files,
             "changed": len(result.changed), "removed": len(result.removed),
-            "missed_by_events": result.missed_by_events, "errors": len(result.errors),
+            "missed_by_events": len(missed), "errors": len(result.errors),
         }
         self.log.info(events.SCAN_DONE, ms=round(result.seconds * 1000, 1), files=result.files,
                       changed=len(result.changed), removed=len(result.removed),
-                      missed_by_events=result.missed_by_events, errors=result.errors[:10])
+                      missed_by_events=len(missed), errors=result.errors[:10])
         # Each scan names what it skipped; a warning says what is new since the last one, so a
         # name that is not UTF-8 is told once (and again after it was gone), not every scan. A
         # folder deleted while the scan listed its parent was not skipped: no warning.
@@ -342,9 +359,8 @@ class Service:
         self._skipped = lasting
         if skipped:
             self.log.warning(events.SCAN_SKIPPED, count=len(skipped), errors=skipped[:10])
-        if result.missed_by_events:
-            self.log.warning(events.SCAN_MISSED_EVENTS, count=result.missed_by_events,
-                             files=result.missed[:10])
+        if missed:
+            self.log.warning(events.SCAN_MISSED_EVENTS, count=len(missed), files=missed[:10])
         # Ready now: what follows only looks back at this scan. (The first check of the
         # watches reads the kernel's list of every folder's watch: 0.15-0.3 s at 23k folders.)
         if not self.first_scan_done.is_set():
@@ -359,6 +375,17 @@ class Service:
                     reason="inotify could not watch them (fs.inotify.max_user_watches reached?)",
                     fallback=f"scan every {self._scan_every()}s; raise the limit, then reload")
         _trim_heap()
+
+    def _unannounced(self, keys: list[str], folders_before: set[str]) -> list[str]:
+        """Of the changes a scan found that no event had told of when it began, those no event
+        has told of since either, nor of their folder's appearing, moving or going (inotify
+        tells nothing of a new folder's files until its watch exists): missed by the events."""
+        if not keys:
+            return keys
+        with self._lock:
+            late = set(self._announced)
+            folders = tuple(folders_before | self._folders_changed)
+        return [k for k in keys if k not in late and not k.startswith(folders)]
 
     def _scan_every(self) -> float:
         """The scan interval: shorter while some folders are not watched."""
@@ -390,7 +417,7 @@ class Service:
             return
         if not self.settings.root.is_dir():
             return
-        watcher = Watcher(self.settings.root, self._on_file_event, self.request_scan,
+        watcher = Watcher(self.settings.root, self._on_file_event, self._on_folders,
                           self._on_overflow)
         try:
             watcher.start()

@@ -2,7 +2,8 @@
 
 The handler never reads a file or touches the database: it maps a path to a session-file key and
 calls ``on_file``; a directory that appears (a new user folder, possibly with files already
-inside, which inotify never reports) calls ``on_dir`` so its subtree gets scanned. An overflow
+inside, which inotify never reports), moves or goes calls ``on_dir`` with its root-relative
+path and a ``/`` so its subtree gets scanned -- and the files under it count as owed no event. An overflow
 of the kernel's event queue (10,000 files arriving at once) calls ``on_overflow``: events were
 lost, and only a scan can tell which.
 
@@ -132,7 +133,8 @@ class WatcherUnavailable(Exception):
 
 
 class _Handler(FileSystemEventHandler):
-    def __init__(self, root: Path, on_file: Callable[[str], None], on_dir: Callable[[], None]):
+    def __init__(self, root: Path, on_file: Callable[[str], None],
+                 on_dir: Callable[[list[str]], None]):
         self._root = root
         self._on_file = on_file
         self._on_dir = on_dir
@@ -141,13 +143,14 @@ class _Handler(FileSystemEventHandler):
         kind = event.event_type
         if kind not in _FILE_EVENTS:
             return  # opened, closed_no_write: no change
-        if event.is_directory:
-            if kind in ("created", "moved") or kind == "deleted":
-                self._on_dir()
-            return
         paths = [event.src_path]
         if kind == "moved":
             paths.append(event.dest_path)
+        if event.is_directory:
+            if kind in ("created", "moved", "deleted"):
+                folders = (key_for(self._root, path) for path in paths)
+                self._on_dir([f"{folder}/" for folder in folders if folder])
+            return
         for path in paths:
             key = key_for(self._root, path)
             if key is not None and classify(key) is not None:
@@ -155,12 +158,12 @@ class _Handler(FileSystemEventHandler):
 
 
 class Watcher:
-    def __init__(self, root: Path, on_file: Callable[[str], None], on_dir: Callable[[], None],
-                 on_overflow: Callable[[], None] | None = None):
+    def __init__(self, root: Path, on_file: Callable[[str], None],
+                 on_dir: Callable[[list[str]], None], on_overflow: Callable[[], None]):
         self.root = root
         self._handler = _Handler(root, on_file, on_dir)
         self._observer: Observer | None = None  # type: ignore[valid-type]
-        self._overflow = _Said(_OVERFLOW, on_overflow or on_dir)
+        self._overflow = _Said(_OVERFLOW, on_overflow)
         self._group: Any = None  # watchdog's watch group, while folders wait for `adopt`
         self._refused = _Said(_REFUSED, self._give_up)  # the limit: `adopt` stops trying
         self.failed = False  # `adopt` met watchdog internals it does not know

@@ -5,6 +5,7 @@ later check still finds them so; the first scan watching each folder before it l
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,9 @@ def test_the_first_scan_watches_every_folder_it_lists(
         append(root / "u" / "s2" / "subagents" / "agent-b.jsonl", _lines("b", 1))  # new `subagents`
         append(root / "w" / "new.jsonl", _lines("new", 1))  # a new user folder
         wait_until(lambda: query(svc, "SELECT count(*) FROM recorded") == [(7,)], what="new folders")
+        # their files had no event before their folders' watches: owed none, so not missed
+        wait_until(lambda: svc.scans_total >= 2, what="the scan the new folders asked for")
+        assert svc.missed_total == 0, [e for e in logs if e["event"] == events.SCAN_MISSED_EVENTS]
         assert not [e for e in logs if e["event"] == events.WATCHER_LIMIT]
     assert {os.stat(root / "u" / "s2" / "tool-results").st_ino} & inodes == (
         set() if root_first else {os.stat(root / "u" / "s2" / "tool-results").st_ino})
@@ -213,3 +217,34 @@ def test_watchdog_internals_that_fail_the_scans_watches_fall_back_to_its_own_wal
         append(root / "u" / "s1" / "subagents" / "agent-a.jsonl", _lines("a", 1, 1))
         wait_until(lambda: query(svc, "SELECT count(*) FROM recorded") == [(4,)], what="an event")
         assert svc.scans_total == 2
+
+
+def test_a_change_whose_event_comes_while_the_scan_runs_is_not_missed(root: Path, state: Path) -> None:
+    """`missed_by_events` counts changes no event told of. An append made while a scan runs (at
+    100k files a scan takes a second) has its event during the scan, not before it: not missed.
+    One whose event is lost is."""
+    append(root / "u" / "a.jsonl", _lines("a", 1))
+    settings = fast_settings(root, state, settle=60.0, max_delay=60.0)  # only scans dispatch
+    with running(settings, [RecordingProcessor()]) as svc:
+        wait_until(lambda: query(svc, "SELECT count(*) FROM recorded") == [(1,)], what="a.jsonl")
+        real = svc.scanner.scan
+        found: list[list[str]] = []
+
+        def scan_after_an_append(announced: Any = None, watch: Any = None) -> Any:
+            append(root / "u" / "a.jsonl", _lines("a", 1, 1))  # the scan has begun
+            wait_until(lambda: "u/a.jsonl" in svc._announced, what="its event")
+            result = real(announced, watch)
+            found.append([f.key for f in result.changed])
+            return result
+
+        svc.scanner.scan = scan_after_an_append  # type: ignore[method-assign]
+        svc.scan_now()
+        svc.scanner.scan = real  # type: ignore[method-assign]
+        assert found == [["u/a.jsonl"]] and svc.missed_total == 0
+        assert svc.last_scan["missed_by_events"] == 0
+        wait_until(lambda: query(svc, "SELECT count(*) FROM recorded") == [(2,)], what="the append")
+        svc.scan_now()  # what events told of since the last scan began: all said
+        svc.settings = replace(svc.settings, drop_events=True)  # an event lost
+        append(root / "u" / "a.jsonl", _lines("a", 1, 2))
+        svc.scan_now()
+        assert svc.missed_total == 1 and svc.last_scan["missed_by_events"] == 1
