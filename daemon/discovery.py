@@ -57,6 +57,12 @@ def classify(key: str) -> SessionFile | None:
     return SessionFile(key=key, user=user)
 
 
+def file_of(key: str) -> SessionFile:
+    """The session file of a key known to be one (the walk listed it, or a cursor has it): its
+    user is its first part, no check made (`classify` checks)."""
+    return SessionFile(key, key.partition("/")[0])
+
+
 def key_for(root: Path, path: str | bytes) -> str | None:
     """Root-relative key of an absolute path inside the root, or None if it is outside."""
     text = os.fsdecode(path)
@@ -80,7 +86,7 @@ def walk(
     """
     found = stat_tree(root, errors, unreadable)
     for key, st in zip(found, seen_stats(found.values()), strict=True):
-        yield SessionFile(key, key[: key.index("/")]), Stat(*st)
+        yield file_of(key), Stat(*st)
 
 
 def stat_tree(
@@ -128,10 +134,11 @@ def stat_tree(
         for entry in entries:
             if not entry.name.endswith(SUFFIX) and _visible(entry.name) and entry.is_dir(follow_symlinks=False):
                 sub_prefix = f"{prefix}{entry.name}/subagents/"
+                sub_path = entry.path + "/subagents"
                 if watch is not None:
                     watch(entry.path)  # where a `subagents` folder may appear
-                    watch(entry.path + "/subagents")
-                agents = _entries(entry.path + "/subagents", errors, missing_ok=True)
+                    watch(sub_path)
+                agents = _entries(sub_path, errors, missing_ok=True)
                 if agents is None:
                     if unreadable is not None:
                         unreadable.append(sub_prefix)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sessiond.daemon.discovery import classify, stat_tree
+from sessiond.daemon.discovery import classify, file_of, stat_tree
 from sessiond.processors.contract import SessionFile
 from sessiond.state.cursor import Seen, StatTuple, seen
 
@@ -30,7 +30,7 @@ class ScanResult:
     files: int
     changed: list[SessionFile]
     removed: list[SessionFile]
-    missed: list[str]  # changed or removed keys no watcher event had announced
+    missed: list[str]  # changed or removed keys no watcher event had announced when it began
     errors: list[str] = field(default_factory=list)
     root_exists: bool = True
     seconds: float = 0.0
@@ -102,7 +102,7 @@ class Scanner:
         changed_keys: list[str] = []
         folders: list[tuple[str, int]] = []
         seen = stat_tree(self.root, errors, unreadable, old, changed_keys, folders, watch)
-        changed = [SessionFile(k, k[: k.index("/")]) for k in changed_keys]
+        changed = [file_of(k) for k in changed_keys]
         missed = [] if announced is None else [k for k in changed_keys if k not in announced]
         if unreadable:  # a folder that could not be listed: its files are unknown, not gone
             prefixes = tuple(unreadable)

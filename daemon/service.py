@@ -28,7 +28,7 @@ from sessiond.daemon.api import routes
 from sessiond.daemon.config import SettingsError, size_bytes
 from sessiond.daemon.control import ControlError, ControlServer
 from sessiond.daemon.debouncer import Debouncer
-from sessiond.daemon.discovery import VANISHED, classify
+from sessiond.daemon.discovery import VANISHED, classify, file_of
 from sessiond.daemon.dispatcher import Dispatcher
 from sessiond.daemon.log import get_logger
 from sessiond.daemon.metrics import Metrics
@@ -48,7 +48,7 @@ from sessiond.daemon.watches import Coverage
 from sessiond.daemon.worker import Worker, WorkerSettings
 from sessiond.daemon.workqueue import WorkQueue
 from sessiond.daemon.writer import Writer
-from sessiond.processors.contract import Processor, SessionFile
+from sessiond.processors.contract import Processor
 from sessiond.state.cursor import Seen
 from sessiond.state.db import StateError, open_state
 from sessiond.state.migrations import prepare
@@ -106,7 +106,7 @@ def initial_index(processors: Sequence[Processor], store: Store) -> dict[str, Se
             continue
         # Not classified (24k subagent files, 0.1 s): a stored key that is no session file by
         # today's rules is never listed by the scan, which then drops it as no session file.
-        file = SessionFile(key, key.partition("/")[0])
+        file = file_of(key)
         index[key] = stat if stat is not None and all(clean & bit for bit, p in bits if p.wants(file)) else UNSEEN
     return index
 
@@ -383,9 +383,8 @@ class Service:
         if not keys:
             return keys
         with self._lock:
-            late = set(self._announced)
             folders = tuple(folders_before | self._folders_changed)
-        return [k for k in keys if k not in late and not k.startswith(folders)]
+            return [k for k in keys if k not in self._announced and not k.startswith(folders)]
 
     def _scan_every(self) -> float:
         """The scan interval: shorter while some folders are not watched."""

@@ -162,7 +162,7 @@ class Watcher:
                  on_dir: Callable[[list[str]], None], on_overflow: Callable[[], None]):
         self.root = root
         self._handler = _Handler(root, on_file, on_dir)
-        self._observer: Observer | None = None  # type: ignore[valid-type]
+        self._observer: Any = None
         self._overflow = _Said(_OVERFLOW, on_overflow)
         self._group: Any = None  # watchdog's watch group, while folders wait for `adopt`
         self._refused = _Said(_REFUSED, self._give_up)  # the limit: `adopt` stops trying
@@ -182,9 +182,11 @@ class Watcher:
         if _RootFirstObserver is not None:
             try:
                 self._start(_RootFirstObserver())
-                group = self._group
+                group = next(iter(self._observer.emitters))._inotify
                 if not (hasattr(group, "_lock") and hasattr(group, "is_active")):
                     raise TypeError(f"watchdog's watch group is a {type(group).__name__}")
+                self._group = group
+                self._refused.install()
                 return
             except WatcherUnavailable:
                 raise
@@ -209,10 +211,6 @@ class Watcher:
             }.get(exc.errno or 0, f"{exc.strerror or exc}")
             raise WatcherUnavailable(reason) from exc
         self._observer = observer
-        if _RootFirstObserver is not None:
-            emitter: Any = next(iter(observer.emitters))
-            self._group = emitter._inotify
-            self._refused.install()
         self._overflow.install()
 
     def adopt(self, folder: str) -> None:
