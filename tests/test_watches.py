@@ -248,3 +248,16 @@ def test_a_change_whose_event_comes_while_the_scan_runs_is_not_missed(root: Path
         append(root / "u" / "a.jsonl", _lines("a", 1, 2))
         svc.scan_now()
         assert svc.missed_total == 1 and svc.last_scan["missed_by_events"] == 1
+
+
+def test_the_files_of_a_folder_moved_out_are_removed_and_not_missed(
+        root: Path, state: Path, tmp_path: Path) -> None:
+    """A folder moved out of the tree takes its files with it, and inotify tells of the folder
+    only: the scan it asks for finds them removed, owed no event of their own."""
+    append(root / "u" / "a.jsonl", _lines("a", 1))
+    append(root / "x" / "b.jsonl", _lines("b", 1))
+    with running(fast_settings(root, state), [RecordingProcessor()]) as svc:
+        wait_until(lambda: query(svc, "SELECT count(*) FROM recorded") == [(2,)], what="the tree")
+        (root / "x").rename(tmp_path / "x-away")
+        wait_until(lambda: query(svc, "SELECT count(*) FROM recorded") == [(1,)], what="x's removal")
+        assert svc.scans_total >= 2 and svc.missed_total == 0
