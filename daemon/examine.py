@@ -261,29 +261,30 @@ def prepared(p: Processor, found: Sequence[Examined], prepare_many: PrepareMany)
 
 
 def finish(p: Processor, found: Sequence[tuple[SessionFile, Examined]], *, skip: tuple[bytes, ...],
-           prepare_many: PrepareMany) -> None:
+           prepare_many: PrepareMany, here: bool = True) -> None:
     """Classify and map the lines a batch read for a processor in the SQL forms, all files at
     once (DuckDB's fixed cost per query is paid per batch): each `Examined` gets its counts,
     bad lines and rows, or its error. If the batch's queries fail, each file is tried alone,
-    so only the file at fault fails."""
+    classified by DuckDB (not ``here``: `sqlform.frame`), so only the file at fault fails."""
     todo = [(f, r) for f, r in found if r.kind is Found.READ and r.block is not None]
     if not todo:
         return
     try:
-        _finish(p, todo, skip=skip)
+        _finish(p, todo, skip=skip, here=here)
     except Exception as exc:
-        if len(todo) == 1:
+        if len(todo) == 1 and not here:
             _failed(todo[0][1], exc)
             return
         for one in todo:
-            finish(p, [one], skip=skip, prepare_many=prepare_many)
+            finish(p, [one], skip=skip, prepare_many=prepare_many, here=False)
         return
     prepared(p, [r for _, r in todo], prepare_many)
 
 
-def _finish(p: Processor, todo: Sequence[tuple[SessionFile, Examined]], *, skip: tuple[bytes, ...]) -> None:
+def _finish(p: Processor, todo: Sequence[tuple[SessionFile, Examined]], *, skip: tuple[bytes, ...],
+            here: bool) -> None:
     framed = sqlform.frame([(f, r.block, r.first_line) for f, r in todo if r.block is not None],
-                           skip=skip)
+                           skip=skip, here=here)
     rows: Mapping[str, Mapping[str, Any]]
     records: Mapping[str, Sequence[Record]] = {}
     if isinstance(p, Selecting):

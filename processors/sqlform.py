@@ -79,6 +79,11 @@ _DEEP = 1000
 _LENIENT_OR_OVERFLOW = "|".join([*(re.escape(s) for s in _LENIENT), _OVERFLOW])
 
 _CHUNK_BYTES = 2 << 20  # DuckDB scans an Arrow table's chunks in parallel, not one chunk
+# A batch of at most this many lines and bytes is judged line by line by `reader.decode` (the
+# rules `classify` stands in for): a few us a line, where the query costs ~2 ms however few
+# the lines -- a live append's usual batch (see `_judged_here`).
+_HERE_LINES = 256
+_HERE_BYTES = 128 << 10
 
 
 def connection() -> duckdb.DuckDBPyConnection:
@@ -195,10 +200,11 @@ Part = tuple[SessionFile, Block, int]
 """One file's part of a batch: the file, its new lines, the number of the first (1-based)."""
 
 
-def frame(parts: Sequence[Part], *, skip: tuple[bytes, ...] = ()) -> Framed:
-    """The parts' lines as one Arrow table, classified in one pass (`classify`). One batch, one
-    of each query: DuckDB's fixed cost per query (planning, 5-25 ms for a processor's) is paid
-    per batch, not per file."""
+def frame(parts: Sequence[Part], *, skip: tuple[bytes, ...] = (), here: bool = True) -> Framed:
+    """The parts' lines as one Arrow table, classified in one pass (`classify`) -- or, for a
+    small batch and ``here``, by `reader.decode` (`_judged_here`). One batch, one of each query:
+    DuckDB's fixed cost per query (planning, 5-25 ms for a processor's) is paid per batch, not
+    per file."""
     tables: list[pa.Table] = []
     decoded: list[Decoded] = []
     for index, (file, block, first_line) in enumerate(parts):
@@ -217,11 +223,15 @@ def frame(parts: Sequence[Part], *, skip: tuple[bytes, ...] = ()) -> Framed:
     table = pa.Table.from_batches(batches, _EMPTY.schema) if batches else _EMPTY
     files = [file for file, _, _ in parts]
     small = total <= _EXECUTE_BYTES
-    kinds = classify(table, skip, small=small) if n else pa.array([], pa.uint8())
-    framed = Framed(table.append_column("kind", kinds), files, decoded, small=small)
-    settled = _count(framed, kinds)
-    if settled is not kinds:
-        framed.table = table.append_column("kind", settled)
+    if here and 0 < n <= _HERE_LINES and total <= _HERE_BYTES:
+        kinds = _judged_here(parts, tables, decoded, skip)
+        framed = Framed(table.append_column("kind", kinds), files, decoded, small=small)
+    else:
+        kinds = classify(table, skip, small=small) if n else pa.array([], pa.uint8())
+        framed = Framed(table.append_column("kind", kinds), files, decoded, small=small)
+        settled = _count(framed, kinds)
+        if settled is not kinds:
+            framed.table = table.append_column("kind", settled)
     for found in decoded:
         found.bad.sort(key=lambda b: b.line)
     return framed
@@ -279,6 +289,33 @@ def _judged(file: SessionFile, offset: int, number: int, data: bytes,
     decode([Line(offset, data.rstrip(b"\n"))], file=file.key, user=file.user, first_line=number,
            into=found, skip=skip)
     return found
+
+
+def _judged_here(parts: Sequence[Part], tables: Sequence[pa.Table], decoded: Sequence[Decoded],
+                 skip: tuple[bytes, ...]) -> pa.Array:
+    """A small batch's kinds, each line judged by `reader.decode` -- the Python form's rules, so
+    its verdicts and words by definition -- and counted into its file's `Decoded`. A line
+    already reported as not UTF-8 (NULL in ``line``) stays NULL. orjson may take a line that
+    DuckDB's parser, which the queries use, would not (none is known): a query that then fails
+    is run again on the batch classified by DuckDB (`daemon.examine.finish`)."""
+    kinds: list[int | None] = []
+    for (file, block, first_line), table, found in zip(parts, tables, decoded, strict=True):
+        text = table.column("line")
+        valid = text.is_valid().to_pylist() if text.null_count else None
+        data, starts, offsets, numbers = block.data, block.starts, block.offsets, block.numbers
+        for i in range(block.count):
+            if valid is not None and not valid[i]:
+                kinds.append(None)
+                continue
+            one = Decoded()  # (each kept line ends with its newline, which decode is not given)
+            decode([Line(offsets[i], data[starts[i]:starts[i + 1] - 1])], file=file.key,
+                   user=file.user, first_line=first_line + numbers[i], into=one, skip=skip)
+            found.bad += one.bad
+            found.blank += one.blank
+            found.skipped += one.skipped
+            kinds.append(GOOD if one.records else BLANK if one.blank
+                         else SKIPPED if one.skipped else MALFORMED)
+    return pa.array(kinds, pa.uint8())
 
 
 def classify(table: pa.Table, skip: tuple[bytes, ...], *, small: bool) -> pa.Array:

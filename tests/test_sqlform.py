@@ -8,9 +8,11 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sessiond.daemon.examine import Examined, Found, finish
 from sessiond.processors import sqlform
 from sessiond.processors.contract import SessionFile
 from sessiond.processors.framing import BlockFramer, Framer
@@ -56,11 +58,11 @@ def _python_form(data: bytes, chunks: list[bytes], *, max_line_bytes: int,
 
 
 def _sql_form(chunks: list[bytes], *, max_line_bytes: int,
-              skip: tuple[bytes, ...]) -> sqlform.Framed:
+              skip: tuple[bytes, ...], here: bool = True) -> sqlform.Framed:
     framer = BlockFramer(0, max_line_bytes=max_line_bytes)
     for chunk in chunks:
         framer.feed(chunk)
-    return sqlform.frame([(FILE, framer.block(), 1)], skip=skip)
+    return sqlform.frame([(FILE, framer.block(), 1)], skip=skip, here=here)
 
 
 def _chunked(data: bytes, cuts: list[int]) -> list[bytes]:
@@ -81,7 +83,11 @@ def test_the_sql_form_judges_every_line_as_the_python_form(
     chunks = _chunked(data, cuts)
     skip = NOT_TURNS if skipping else ()
     python = _python_form(data, chunks, max_line_bytes=max_line_bytes, skip=skip)
-    framed = _sql_form(chunks, max_line_bytes=max_line_bytes, skip=skip)
+    for here in (False, True):  # classified by DuckDB's query, and (a small batch) line by line
+        _judged_as(python, _sql_form(chunks, max_line_bytes=max_line_bytes, skip=skip, here=here))
+
+
+def _judged_as(python: Decoded, framed: sqlform.Framed) -> None:
     got = framed.decoded[0]
     assert (got.lines, got.blank, got.skipped) == (python.lines, python.blank, python.skipped)
     assert got.bad == python.bad
@@ -103,6 +109,60 @@ def _lines_row(record: Any) -> dict[str, Any]:
     return {"session_file": record.file, "username": record.user, "line_no": record.line,
             "byte_offset": record.offset, "record_type": text(record.data.get("type")),
             "uuid": text(record.data.get("uuid"))}
+
+
+def test_a_small_batch_is_judged_line_by_line_and_a_large_one_by_the_query(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    queried: list[int] = []
+    classify = sqlform.classify
+    monkeypatch.setattr(sqlform, "classify", lambda table, *a, **k: (
+        queried.append(table.num_rows), classify(table, *a, **k))[1])
+    small = b'{"type":"a"}\n{bad\n\n' * 10
+    framed = sqlform.frame([(FILE, _block(small), 1)])
+    assert queried == []
+    assert [(b.line, b.kind) for b in framed.decoded[0].bad] == [(n, "malformed_json") for n in range(2, 30, 3)]
+    assert (framed.decoded[0].blank, framed.good()) == (10, 10)
+    large = b'{"type":"a"}\n' * (sqlform._HERE_LINES + 1)
+    assert sqlform.frame([(FILE, _block(large), 1)]).good() == sqlform._HERE_LINES + 1
+    assert queried == [sqlform._HERE_LINES + 1]
+
+
+def test_a_line_the_queries_cannot_parse_is_judged_again_by_duckdb(monkeypatch: pytest.MonkeyPatch) -> None:
+    """orjson and DuckDB's parser could disagree on a line (none is known): a small batch judged
+    line by line whose query then fails is classified by DuckDB, which reports the line, and the
+    rest of the batch commits."""
+    judged = sqlform._judged_here
+
+    def lenient(*args: Any) -> pa.Array:  # orjson taking a line DuckDB's parser refuses
+        kinds = judged(*args)
+        return pa.array([sqlform.GOOD if k is not None else None for k in kinds.to_pylist()], pa.uint8())
+
+    monkeypatch.setattr(sqlform, "_judged_here", lenient)
+    sql = {"t": "SELECT line_no, json_transform(line, '{\"a\": \"INTEGER\"}').a AS a FROM lines"}
+    files = {FILE: b'{"a":1}\n{"a":2,,}\n', SUBAGENT: b'{"a":3}\n'}
+    found = [(f, Examined(Found.READ, block=_block(data), first_line=1)) for f, data in files.items()]
+    finish(_Selecting(sql), found, skip=(), prepare_many=lambda p, rows: [dict(r) for r in rows])
+    (_, main), (_, sub) = found
+    assert main.error is None and sub.error is None
+    assert [(b.line, b.kind) for b in main.bad] == [(2, "malformed_json")]
+    assert main.rows["t"].to_pylist() == [{"line_no": 1, "a": 1}]
+    assert sub.rows["t"].to_pylist() == [{"line_no": 1, "a": 3}]
+
+
+class _Selecting:
+    name, version, interval, tables = "t", 1, 0.0, ("t",)
+
+    def __init__(self, sql: dict[str, str]) -> None:
+        self.sql = sql
+
+    def wants(self, file: SessionFile) -> bool:
+        return True
+
+
+def _block(data: bytes) -> Any:
+    framer = BlockFramer(0, max_line_bytes=1 << 20)
+    framer.feed(data)
+    return framer.block()
 
 
 def test_the_queries_see_the_files_columns() -> None:
