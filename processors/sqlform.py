@@ -297,7 +297,7 @@ def _judged_here(parts: Sequence[Part], tables: Sequence[pa.Table], decoded: Seq
     its verdicts and words by definition -- and counted into its file's `Decoded`. A line
     already reported as not UTF-8 (NULL in ``line``) stays NULL. orjson may take a line that
     DuckDB's parser, which the queries use, would not (none is known): a query that then fails
-    is run again on the batch classified by DuckDB (`daemon.examine.finish`)."""
+    is run again on each file of the batch, classified by DuckDB (`daemon.examine.finish`)."""
     kinds: list[int | None] = []
     for (file, block, first_line), table, found in zip(parts, tables, decoded, strict=True):
         text = table.column("line")
