@@ -265,14 +265,16 @@ def finish(p: Processor, found: Sequence[tuple[SessionFile, Examined]], *, skip:
     """Classify and map the lines a batch read for a processor in the SQL forms, all files at
     once (DuckDB's fixed cost per query is paid per batch): each `Examined` gets its counts,
     bad lines and rows, or its error. If the batch's queries fail, each file is tried alone,
-    classified by DuckDB (not ``here``: `sqlform.frame`), so only the file at fault fails."""
+    classified by DuckDB (not ``here``: `sqlform.frame`), so only the file at fault fails --
+    a file alone again only if its lines were judged here."""
     todo = [(f, r) for f, r in found if r.kind is Found.READ and r.block is not None]
     if not todo:
         return
     try:
         _finish(p, todo, skip=skip, here=here)
     except Exception as exc:
-        if len(todo) == 1 and not here:
+        judged = here and sqlform.judged_here([r.block for _, r in todo if r.block is not None])
+        if len(todo) == 1 and not judged:
             _failed(todo[0][1], exc)
             return
         for one in todo:

@@ -223,12 +223,13 @@ def frame(parts: Sequence[Part], *, skip: tuple[bytes, ...] = (), here: bool = T
     table = pa.Table.from_batches(batches, _EMPTY.schema) if batches else _EMPTY
     files = [file for file, _, _ in parts]
     small = total <= _EXECUTE_BYTES
-    if here and 0 < n <= _HERE_LINES and total <= _HERE_BYTES:
+    by_decode = here and judged_here([block for _, block, _ in parts])
+    if by_decode:
         kinds = _judged_here(parts, tables, decoded, skip)
-        framed = Framed(table.append_column("kind", kinds), files, decoded, small=small)
     else:
         kinds = classify(table, skip, small=small) if n else pa.array([], pa.uint8())
-        framed = Framed(table.append_column("kind", kinds), files, decoded, small=small)
+    framed = Framed(table.append_column("kind", kinds), files, decoded, small=small)
+    if not by_decode:  # the query's kinds: counted, bad lines worded and settled by orjson
         settled = _count(framed, kinds)
         if settled is not kinds:
             framed.table = table.append_column("kind", settled)
@@ -289,6 +290,13 @@ def _judged(file: SessionFile, offset: int, number: int, data: bytes,
     decode([Line(offset, data.rstrip(b"\n"))], file=file.key, user=file.user, first_line=number,
            into=found, skip=skip)
     return found
+
+
+def judged_here(blocks: Sequence[Block]) -> bool:
+    """Whether `frame` (``here``) judges these blocks' lines by `reader.decode` rather than by
+    the classification query: a small batch, a live append's (`_HERE_LINES`, `_HERE_BYTES`)."""
+    lines = sum(block.count for block in blocks)
+    return 0 < lines <= _HERE_LINES and sum(len(block.data) for block in blocks) <= _HERE_BYTES
 
 
 def _judged_here(parts: Sequence[Part], tables: Sequence[pa.Table], decoded: Sequence[Decoded],

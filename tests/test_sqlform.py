@@ -149,6 +149,20 @@ def test_a_line_the_queries_cannot_parse_is_judged_again_by_duckdb(monkeypatch: 
     assert sub.rows["t"].to_pylist() == [{"line_no": 1, "a": 3}]
 
 
+def test_a_failing_query_classifies_a_file_again_only_if_it_was_judged_here(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    queried: list[int] = []
+    classify = sqlform.classify
+    monkeypatch.setattr(sqlform, "classify", lambda table, *a, **k: (
+        queried.append(table.num_rows), classify(table, *a, **k))[1])
+    failing = _Selecting({"t": "SELECT error('a bug') AS x FROM lines"})
+    for lines in (3, sqlform._HERE_LINES + 1):
+        found = [(FILE, Examined(Found.READ, block=_block(b'{"a":1}\n' * lines), first_line=1))]
+        finish(failing, found, skip=(), prepare_many=lambda p, rows: [dict(r) for r in rows])
+        assert found[0][1].error is not None and "a bug" in found[0][1].error
+    assert queried == [3, sqlform._HERE_LINES + 1]  # the small file once more, the large once
+
+
 class _Selecting:
     name, version, interval, tables = "t", 1, 0.0, ("t",)
 
