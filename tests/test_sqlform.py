@@ -111,12 +111,17 @@ def _lines_row(record: Any) -> dict[str, Any]:
             "uuid": text(record.data.get("uuid"))}
 
 
-def test_a_small_batch_is_judged_line_by_line_and_a_large_one_by_the_query(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    queried: list[int] = []
+@pytest.fixture
+def queried(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The row counts of the tables the classification query ran on, in order."""
+    rows: list[int] = []
     classify = sqlform.classify
     monkeypatch.setattr(sqlform, "classify", lambda table, *a, **k: (
-        queried.append(table.num_rows), classify(table, *a, **k))[1])
+        rows.append(table.num_rows), classify(table, *a, **k))[1])
+    return rows
+
+
+def test_a_small_batch_is_judged_line_by_line_and_a_large_one_by_the_query(queried: list[int]) -> None:
     small = b'{"type":"a"}\n{bad\n\n' * 10
     framed = sqlform.frame([(FILE, _block(small), 1)])
     assert queried == []
@@ -149,12 +154,7 @@ def test_a_line_the_queries_cannot_parse_is_judged_again_by_duckdb(monkeypatch: 
     assert sub.rows["t"].to_pylist() == [{"line_no": 1, "a": 3}]
 
 
-def test_a_failing_query_classifies_a_file_again_only_if_it_was_judged_here(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    queried: list[int] = []
-    classify = sqlform.classify
-    monkeypatch.setattr(sqlform, "classify", lambda table, *a, **k: (
-        queried.append(table.num_rows), classify(table, *a, **k))[1])
+def test_a_failing_query_classifies_a_file_again_only_if_it_was_judged_here(queried: list[int]) -> None:
     failing = _Selecting({"t": "SELECT error('a bug') AS x FROM lines"})
     for lines in (3, sqlform._HERE_LINES + 1):
         found = [(FILE, Examined(Found.READ, block=_block(b'{"a":1}\n' * lines), first_line=1))]
